@@ -1,0 +1,42 @@
+"""The raw review item: fields exactly as a page published them.
+
+Spiders only extract. Every cleaning step (scores, dates, text repair, film and critic
+resolution) happens later in `flows.normalize`, so the landing zone keeps what the site
+said and a better normalizer can always be re-run over it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+AUDIENCES = ("critic", "user")
+
+
+@dataclass
+class ReviewItem:
+    source: str
+    url: str
+    source_review_id: str | None = None
+    film_title: str | None = None
+    film_year: str | None = None
+    external_ids: dict[str, str] = field(default_factory=dict)
+    critic_name: str | None = None
+    critic_url: str | None = None
+    outlet: str | None = None
+    audience: str | None = None
+    rating_raw: str | None = None
+    rating_value: str | None = None
+    rating_best: str | None = None
+    rating_worst: str | None = None
+    review_title: str | None = None
+    body: str | None = None
+    published_raw: str | None = None
+    language_declared: str | None = None
+    fetched_at: str | None = None
+    run_id: str | None = None
+    page_url: str | None = None
+    syntax: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

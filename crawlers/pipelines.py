@@ -1,0 +1,129 @@
+"""Item pipelines: validate, drop in-run repeats, append to the landing zone.
+
+Each pipeline does one thing. Nothing is silently lost: an invalid item is written to the
+run's rejects file with its reason, and a repeat (the same review seen on its film page and
+on its critic page) is counted in the run's stats.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import IO, Any
+
+from itemadapter import ItemAdapter
+from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import DropItem
+
+from crawlers.items import AUDIENCES
+from crawlers.landing import data_dir, json_line, run_paths
+
+
+def validation_problems(item: dict[str, Any]) -> list[str]:
+    problems = []
+    for name in ("source", "url", "run_id", "fetched_at"):
+        if not item.get(name):
+            problems.append(f"missing {name}")
+    if not item.get("film_title") and not item.get("external_ids"):
+        problems.append("no film: neither title nor external id")
+    if not (item.get("body") or "").strip() and not (item.get("rating_raw") or "").strip():
+        problems.append("no content: neither body nor rating")
+    if item.get("audience") not in (None, *AUDIENCES):
+        problems.append(f"unknown audience {item.get('audience')!r}")
+    return problems
+
+
+class _RunFiles:
+    """Opens the run's landing files lazily, once per spider."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.root = data_dir(crawler.settings.get("REVIEWS_DATA_DIR"))
+        self.handle: IO[str] | None = None
+
+    def paths(self, spider: Spider) -> dict[str, Path]:
+        return run_paths(self.root, spider.source, spider.run_id)
+
+    def write(self, spider: Spider, kind: str, record: dict[str, Any]) -> None:
+        if self.handle is None:
+            path = self.paths(spider)[kind]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = path.open("a", encoding="utf-8")
+        self.handle.write(json_line(record))
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+class ValidationPipeline:
+    """Rejects items a loader could not use, writing each with its reason."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.rejects = _RunFiles(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ValidationPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        record = ItemAdapter(item).asdict()
+        problems = validation_problems(record)
+        if problems:
+            reason = "; ".join(problems)
+            self.rejects.write(self.crawler.spider, "rejects", {"reason": reason, "item": record})
+            self.crawler.stats.inc_value("reviews/rejected")
+            raise DropItem(reason)
+        return item
+
+    def close_spider(self) -> None:
+        self.rejects.close()
+
+
+class InRunDuplicatesPipeline:
+    """Keeps the first copy of a review met twice in one run (film page and critic page)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.seen: set[tuple[str, ...]] = set()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> InRunDuplicatesPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        key = (adapter["source"], adapter.get("source_review_id") or adapter["url"],
+               adapter.get("critic_name") or "", adapter.get("film_title") or "")
+        if key in self.seen:
+            self.crawler.stats.inc_value("reviews/repeated_in_run")
+            raise DropItem(f"repeat of {key[1]} within this run")
+        self.seen.add(key)
+        return item
+
+
+class LandingPipeline:
+    """Appends accepted items to `<data-dir>/raw/<source>/<run-id>.jsonl`."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.items = _RunFiles(crawler)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LandingPipeline:
+        return cls(crawler)
+
+    def process_item(self, item: Any) -> Any:
+        record = ItemAdapter(item).asdict()
+        self.items.write(self.crawler.spider, "items", record)
+        stats = self.crawler.stats
+        stats.inc_value("reviews/landed")
+        # Field coverage lets a health check notice a site whose markup changed under us.
+        for name, value in record.items():
+            if value not in (None, "", {}, []):
+                stats.inc_value(f"reviews/field/{name}")
+        return item
+
+    def close_spider(self) -> None:
+        self.items.close()

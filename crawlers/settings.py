@@ -1,0 +1,63 @@
+"""Scrapy settings for the review crawlers.
+
+Every non-default setting says why. Docs: https://docs.scrapy.org/en/latest/topics/settings.html
+Values can be overridden per run (`reviews crawl ... -s NAME=VALUE`) or per source in reviews.toml.
+"""
+
+import os
+
+BOT_NAME = "film-reviews"
+SPIDER_MODULES = ["crawlers.spiders"]
+NEWSPIDER_MODULE = "crawlers.spiders"
+
+# Sites must be able to tell who we are and how to reach the operator.
+REVIEWS_CONTACT_URL = os.environ.get("REVIEWS_CONTACT_URL", "https://github.com/film-reviews/film-reviews")
+USER_AGENT = f"film-reviews/0.1 (+{REVIEWS_CONTACT_URL})"
+
+# Where the landing zone lives; `--data-dir` and REVIEWS_DATA_DIR set it.
+REVIEWS_DATA_DIR = os.environ.get("REVIEWS_DATA_DIR", "data")
+
+# Many review sites forbid some sections to robots; honour that by default.
+# https://docs.scrapy.org/en/latest/topics/downloader-middleware.html#robotstxt-obey
+ROBOTSTXT_OBEY = True
+
+# Be polite: adapt the request rate to the server's latency.
+# https://docs.scrapy.org/en/latest/topics/autothrottle.html
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.5
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+
+# Overloaded servers answer 5xx or 429; retry those, backing off.
+# https://docs.scrapy.org/en/latest/topics/downloader-middleware.html#retry-http-codes
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+
+# A review page is tens of KB; anything past a few MB is not a review page.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
+DOWNLOAD_TIMEOUT = 30
+
+# Opt-in cache for developing selectors without re-hitting a site (REVIEWS_HTTP_CACHE=1).
+# https://docs.scrapy.org/en/latest/topics/downloader-middleware.html#httpcache-middleware-settings
+HTTPCACHE_ENABLED = os.environ.get("REVIEWS_HTTP_CACHE", "") == "1"
+HTTPCACHE_DIR = "httpcache"
+HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+
+ITEM_PIPELINES = {
+    "crawlers.pipelines.ValidationPipeline": 100,
+    "crawlers.pipelines.InRunDuplicatesPipeline": 200,
+    "crawlers.pipelines.LandingPipeline": 300,
+}
+
+# Writes the run's counts beside its landing file when the spider closes.
+EXTENSIONS = {
+    "crawlers.extensions.RunStats": 500,
+    "scrapy.extensions.telnet.TelnetConsole": None,
+}
+
+LOG_LEVEL = os.environ.get("REVIEWS_LOG_LEVEL", "INFO")
+FEED_EXPORT_ENCODING = "utf-8"

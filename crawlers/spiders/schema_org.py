@@ -1,0 +1,54 @@
+"""Generic schema.org review spider.
+
+Start it on any page, a sitemap or a robots.txt: it reads every Review published as JSON-LD,
+microdata or RDFa (including reviews nested in `Movie.review`) and follows in-site links,
+rel=next and numbered pagination included. It relies on markup that sites publish for search
+engines, which changes far less often than their visual HTML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import scrapy
+from scrapy.http import Response, TextResponse
+from scrapy.linkextractors import LinkExtractor
+from scrapy.spiders import SitemapSpider
+
+from crawlers.extraction import extract_page
+from crawlers.spiders.base import ReviewSpiderMixin
+
+_SITEMAP_HINTS = ("sitemap", "robots.txt")
+
+
+class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
+    name = "schema_org"
+
+    def __init__(self, url: str | None = None, source: str | None = None, run_id: str | None = None,
+                 follow: str = "true", **kwargs: Any):
+        super().__init__(**kwargs)
+        self.init_run(url, source, run_id)
+        self.follow_links = str(follow).lower() not in ("0", "false", "no")
+        self.sitemap_urls = [u for u in self.start_urls if any(h in u.lower() for h in _SITEMAP_HINTS)]
+        self.page_urls = [u for u in self.start_urls if u not in self.sitemap_urls]
+        self.links = LinkExtractor(allow_domains=self.allowed_domains)
+
+    async def start(self) -> AsyncIterator[Any]:
+        async for request in super().start():  # the sitemap requests
+            yield request
+        for url in self.page_urls:
+            yield scrapy.Request(url, callback=self.parse)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        page = extract_page(response.text, response.url, self.source)
+        for error in page.errors:
+            self.crawler.stats.inc_value("reviews/extract_errors")
+            self.logger.warning("%s: %s", response.url, error)
+        for item in page.reviews:
+            yield self.stamp(item)
+        if self.follow_links:
+            for link in self.links.extract_links(response):
+                yield response.follow(link, callback=self.parse)

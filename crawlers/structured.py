@@ -1,0 +1,149 @@
+"""Read schema.org objects from a page, in JSON-LD, microdata and RDFa, leniently.
+
+Real pages wrap JSON-LD in `/* <![CDATA[ */` or HTML comments, ship blocks with trailing
+commas or comments, and sometimes a block that no parser can read. Each block is parsed on
+its own so one broken block never costs the page its other blocks; the failure is reported
+back as a message instead of being raised.
+
+Every syntax comes out in one shape: plain dicts with a short `@type` ("Review", "Movie")
+and nested dicts for nested items, as JSON-LD publishes them.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import jstyleson
+import lxml.html
+from extruct.rdfa import RDFaExtractor
+from extruct.utils import parse_xmldom_html
+from extruct.w3cmicrodata import MicrodataExtractor
+
+SCHEMA_PREFIX = re.compile(r"^https?://schema\.org/")
+_WRAPPERS = re.compile(r"/\*\s*<!\[CDATA\[\s*\*/|/\*\s*\]\]>\s*\*/|<!\[CDATA\[|\]\]>|<!--|-->|^\s*//.*$", re.M)
+_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
+_MAX_DEPTH = 12
+
+
+@dataclass
+class PageData:
+    objects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (syntax, object)
+    errors: list[str] = field(default_factory=list)
+
+
+def short_type(value: Any) -> list[str]:
+    """Types as short names: 'http://schema.org/Review' -> 'Review'."""
+    types = value if isinstance(value, list) else [value]
+    return [SCHEMA_PREFIX.sub("", str(t)) for t in types if t]
+
+
+def parse_jsonld_block(text: str) -> Any:
+    """Parse one JSON-LD block, tolerating wrappers, comments and trailing commas."""
+    try:
+        return json.loads(text, strict=False)
+    except ValueError:
+        pass
+    unwrapped = _WRAPPERS.sub("", text).strip()
+    try:
+        return json.loads(unwrapped, strict=False)
+    except ValueError:
+        pass
+    # jstyleson drops // and /* */ comments that JSON forbids and some CMSs emit.
+    return jstyleson.loads(_TRAILING_COMMA.sub(r"\1", unwrapped), strict=False)
+
+
+def _flatten_jsonld(data: Any) -> list[dict[str, Any]]:
+    items = data if isinstance(data, list) else [data]
+    out: list[dict[str, Any]] = []
+    for item in items:
+        if not isinstance(item, dict):
+            continue
+        if "@graph" in item:
+            out.extend(_flatten_jsonld(item["@graph"]))
+        else:
+            out.append(item)
+    return out
+
+
+def _microdata_to_jsonld(item: Any) -> Any:
+    if isinstance(item, list):
+        return [_microdata_to_jsonld(x) for x in item]
+    if not isinstance(item, dict) or "properties" not in item:
+        return item
+    out: dict[str, Any] = {"@type": short_type(item.get("type"))}
+    if item.get("id"):
+        out["@id"] = item["id"]
+    for name, value in item["properties"].items():
+        out[name] = _microdata_to_jsonld(value)
+    return out
+
+
+def _rdfa_to_jsonld(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rebuild nested objects from RDFa's flat, expanded node list."""
+    by_id = {n.get("@id"): n for n in nodes if isinstance(n, dict)}
+    referenced: set[str] = set()
+
+    def value_of(v: dict[str, Any], depth: int) -> Any:
+        if "@value" in v:
+            return v["@value"]
+        ref = v.get("@id")
+        if ref in by_id and depth < _MAX_DEPTH:
+            referenced.add(ref)
+            return build(by_id[ref], depth + 1)
+        return ref
+
+    def build(node: dict[str, Any], depth: int) -> dict[str, Any]:
+        out: dict[str, Any] = {"@type": short_type(node.get("@type"))}
+        if node.get("@id") and not str(node["@id"]).startswith("_:"):
+            out["@id"] = node["@id"]
+        for key, values in node.items():
+            if key.startswith("@") or not SCHEMA_PREFIX.match(key):
+                continue
+            built = [value_of(v, depth) for v in values if isinstance(v, dict)]
+            out[SCHEMA_PREFIX.sub("", key)] = built[0] if len(built) == 1 else built
+        return out
+
+    roots = [build(n, 0) for n in nodes if isinstance(n, dict) and n.get("@type")]
+    typed_ids = [n.get("@id") for n in nodes if isinstance(n, dict) and n.get("@type")]
+    return [r for r, node_id in zip(roots, typed_ids, strict=True) if node_id not in referenced]
+
+
+def read_page(html: str | bytes, url: str) -> PageData:
+    """All schema.org objects on one page, with a message for each block that failed."""
+    page = PageData()
+    text = html.decode("utf-8", "replace") if isinstance(html, bytes) else html
+    if not text.strip():
+        page.errors.append("empty page")
+        return page
+    try:
+        tree = lxml.html.fromstring(text)
+    except (lxml.etree.ParserError, ValueError) as exc:
+        page.errors.append(f"unparseable HTML: {exc}")
+        return page
+
+    for number, script in enumerate(tree.xpath('//script[@type="application/ld+json"]'), start=1):
+        try:
+            data = parse_jsonld_block(script.text_content() or "")
+        except ValueError as exc:
+            page.errors.append(f"JSON-LD block {number} unreadable: {exc}")
+            continue
+        page.objects.extend(("json-ld", obj) for obj in _flatten_jsonld(data))
+
+    if "itemscope" in text:
+        try:
+            items = MicrodataExtractor().extract_items(tree, base_url=url)
+            page.objects.extend(("microdata", _microdata_to_jsonld(i)) for i in items)
+        except Exception as exc:  # extruct raises bare errors on odd markup; keep the page's other data
+            page.errors.append(f"microdata unreadable: {exc}")
+
+    # RDFa parsing is slow (a full RDF graph per page), so only pay for it where RDFa is present.
+    if "typeof=" in text:
+        try:
+            nodes = RDFaExtractor().extract_items(parse_xmldom_html(text, encoding="utf-8"), base_url=url)
+            page.objects.extend(("rdfa", obj) for obj in _rdfa_to_jsonld(nodes))
+        except Exception as exc:  # pyRdfa raises many unrelated types on broken markup
+            page.errors.append(f"RDFa unreadable: {exc}")
+    return page

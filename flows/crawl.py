@@ -1,0 +1,110 @@
+"""Run a spider in a child process and collect its counts.
+
+Crawls never run inside the calling process: a Twisted reactor cannot be restarted, and a
+Prefect worker or a test session would need to crawl more than once. The child writes the
+landing zone and a stats file; this module watches the landing file to show progress and
+reads the stats file when the child exits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
+from flows.errors import ReviewsError
+
+SPIDERS = ("schema_org", "feed")
+
+
+@dataclass
+class CrawlResult:
+    spider: str
+    source: str
+    run_id: str
+    items_path: Path
+    rejects_path: Path
+    log_path: Path
+    returncode: int
+    seconds: float
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def landed(self) -> int:
+        return int(self.stats.get("landed", 0))
+
+
+def _count_lines(path: Path) -> int:
+    if not path.exists():
+        return 0
+    with path.open("rb") as handle:
+        return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+def crawl_command(spider: str, urls: list[str], source: str, run_id: str,
+                  settings: dict[str, Any] | None = None, spider_args: dict[str, str] | None = None) -> list[str]:
+    command = [sys.executable, "-m", "scrapy", "crawl", spider, "-a", f"url={','.join(urls)}",
+               "-a", f"source={source}", "-a", f"run_id={run_id}"]
+    for key, value in (spider_args or {}).items():
+        command += ["-a", f"{key}={value}"]
+    for key, value in (settings or {}).items():
+        command += ["-s", f"{key}={value}"]
+    return command
+
+
+def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str | Path | None = None,
+              run_id: str | None = None, settings: dict[str, Any] | None = None,
+              spider_args: dict[str, str] | None = None, show_progress: bool = True,
+              console: Console | None = None) -> CrawlResult:
+    """Crawl `urls` with `spider` in a child process; raises ReviewsError if it fails."""
+    if spider not in SPIDERS:
+        raise ReviewsError(f"unknown spider {spider!r}; choose one of: {', '.join(SPIDERS)}")
+    if not urls:
+        raise ReviewsError(f"spider {spider!r} needs at least one --url")
+    root = data_dir(data).resolve()
+    source = source or spider
+    run_id = run_id or new_run_id()
+    paths = run_paths(root, source, run_id)
+    log_path = root / "logs" / source / f"{run_id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, DATA_DIR_ENV: str(root), "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
+    command = crawl_command(spider, urls, source, run_id, settings, spider_args)
+    started = time.monotonic()
+    with log_path.open("w", encoding="utf-8") as log:
+        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+        try:
+            _wait_with_progress(child, paths["items"], f"{spider} → {source}", show_progress, console)
+        except KeyboardInterrupt:
+            child.terminate()  # Scrapy closes gracefully on SIGTERM, writing its stats
+            child.wait()
+            raise
+    stats_path = paths["stats"]
+    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
+                         child.returncode, time.monotonic() - started, stats)
+    if child.returncode != 0 or not stats:
+        raise ReviewsError(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
+    return result
+
+
+def _wait_with_progress(child: subprocess.Popen[bytes], items: Path, label: str, show: bool,
+                        console: Console | None) -> None:
+    if not show:
+        child.wait()
+        return
+    columns = (SpinnerColumn(), TextColumn("[bold]{task.description}"), TextColumn("{task.completed} reviews"),
+               TimeElapsedColumn())
+    with Progress(*columns, console=console or Console(stderr=True), transient=True) as progress:
+        task = progress.add_task(label, total=None)
+        while child.poll() is None:
+            progress.update(task, completed=_count_lines(items))
+            time.sleep(0.25)

@@ -1,0 +1,29 @@
+"""Fetch or read one page for `reviews extract`, decoding it as a browser would."""
+
+from __future__ import annotations
+
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from w3lib.encoding import html_to_unicode
+
+from crawlers.settings import USER_AGENT
+from flows.errors import ReviewsError
+
+
+def load_page(target: str, timeout: float = 30.0) -> tuple[str, str]:
+    """(decoded HTML, its URL) for a saved file path or an http(s) URL."""
+    if target.startswith(("http://", "https://")):
+        request = urllib.request.Request(target, headers={"User-Agent": USER_AGENT})
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = response.read()
+                content_type = response.headers.get("Content-Type")
+        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
+            raise ReviewsError(f"cannot fetch {target}: {exc}") from None
+        return html_to_unicode(content_type, body)[1], target
+    path = Path(target)
+    if not path.is_file():
+        raise ReviewsError(f"no such file: {target}")
+    return html_to_unicode(None, path.read_bytes())[1], path.resolve().as_uri()

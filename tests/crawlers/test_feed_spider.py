@@ -1,0 +1,73 @@
+"""The RSS/Atom spider: ratings in feed extensions, film fields, HTML kept as published."""
+
+from __future__ import annotations
+
+from crawlers.spiders.feed import FeedSpider
+from tests.crawlers.conftest import make_spider, split_output, xml_response
+
+FEED_URL = "https://reviews.example/feed.xml"
+
+RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:rev="http://purl.org/stuff/rev#"
+     xmlns:letterboxd="https://letterboxd.com">
+<channel><title>Latest reviews</title><link>https://reviews.example/</link>
+<item>
+  <title>Her (2013) review</title><link>https://reviews.example/review/r7/</link>
+  <guid isPermaLink="false">r7</guid><pubDate>Fri, 20 Nov 2026 10:00:00 GMT</pubDate>
+  <dc:creator>Zoë Ångström</dc:creator>
+  <description>&lt;p&gt;Warm &amp;amp; strange. &lt;script&gt;alert(1)&lt;/script&gt;&lt;/p&gt;</description>
+  <rev:rating>3.5</rev:rating><rev:maxRating>4</rev:maxRating><rev:minRating>0</rev:minRating>
+</item>
+<item>
+  <title>Breathless, 1960 - ★★★★</title><link>https://letterboxd.example/u/film/breathless/</link>
+  <guid isPermaLink="false">letterboxd-review-1</guid>
+  <letterboxd:filmTitle>Breathless</letterboxd:filmTitle><letterboxd:filmYear>1960</letterboxd:filmYear>
+  <letterboxd:memberRating>4.0</letterboxd:memberRating>
+  <description>Cool.</description>
+</item>
+</channel></rss>"""
+
+ATOM = """<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xmlns:rev="http://purl.org/stuff/rev#">
+<title>Critic feed</title><link rel="next" href="https://reviews.example/atom?page=2"/>
+<entry><title>Alien</title><id>tag:reviews.example,2026:a1</id>
+<link href="https://reviews.example/review/a1/"/><updated>2026-11-19T08:00:00Z</updated>
+<author><name>Ann Critic</name></author><content type="html">Tense.</content><rev:rating>8</rev:rating>
+<rev:maxRating>10</rev:maxRating></entry>
+</feed>"""
+
+
+def parse(body: str) -> tuple[list, list]:
+    spider = make_spider(FeedSpider, url=FEED_URL)
+    return split_output(list(spider.parse(xml_response(FEED_URL, body))))
+
+
+def test_rss_rating_extension_is_read():
+    items, _ = parse(RSS)
+    first = items[0]
+    assert (first.source_review_id, first.rating_raw, first.rating_best, first.rating_worst) == ("r7", "3.5", "4", "0")
+    assert (first.critic_name, first.published_raw) == ("Zoë Ångström", "Fri, 20 Nov 2026 10:00:00 GMT")
+
+
+def test_feed_html_is_kept_as_published_not_sanitized():
+    items, _ = parse(RSS)
+    assert "<script>alert(1)</script>" in items[0].body
+
+
+def test_letterboxd_member_rating_and_film_fields_are_read():
+    items, _ = parse(RSS)
+    second = items[1]
+    assert (second.film_title, second.film_year, second.rating_raw) == ("Breathless", "1960", "4.0")
+
+
+def test_atom_entry_and_next_page_link():
+    items, requests = parse(ATOM)
+    (item,) = items
+    assert (item.critic_name, item.rating_raw, item.rating_best, item.body) == ("Ann Critic", "8", "10", "Tense.")
+    assert [r.url for r in requests] == ["https://reviews.example/atom?page=2"]
+
+
+def test_unreadable_feed_is_counted_not_raised():
+    spider = make_spider(FeedSpider, url=FEED_URL)
+    assert list(spider.parse(xml_response(FEED_URL, "<html>not a feed"))) == []
+    assert spider.crawler.stats.get_value("reviews/extract_errors") == 1

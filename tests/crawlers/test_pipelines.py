@@ -1,0 +1,63 @@
+"""Item pipelines: invalid items go to rejects with a reason, repeats are counted, the rest land."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from scrapy.exceptions import DropItem
+
+from crawlers.items import ReviewItem
+from crawlers.pipelines import InRunDuplicatesPipeline, LandingPipeline, ValidationPipeline
+from crawlers.spiders.schema_org import SchemaOrgSpider
+from tests.crawlers.conftest import make_spider
+
+
+@pytest.fixture
+def spider(tmp_path):
+    spider = make_spider(SchemaOrgSpider)
+    spider.crawler.settings.frozen = False
+    spider.crawler.settings.set("REVIEWS_DATA_DIR", str(tmp_path))
+    spider.crawler.spider = spider
+    return spider
+
+
+def item(**fields) -> ReviewItem:
+    base = dict(source="test", url="https://reviews.example/r/1", film_title="Her", body="Good.",
+                run_id="run-1", fetched_at="2026-11-25T00:00:00+00:00", source_review_id="r1")
+    return ReviewItem(**{**base, **fields})
+
+
+def test_item_without_film_or_content_is_rejected_with_reason(spider, tmp_path):
+    pipeline = ValidationPipeline.from_crawler(spider.crawler)
+    with pytest.raises(DropItem):
+        pipeline.process_item(item(film_title=None, body="  ", rating_raw=None))
+    pipeline.close_spider()
+    (line,) = (tmp_path / "raw" / "test" / "run-1.rejects.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["reason"] == "no film: neither title nor external id; no content: neither body nor rating"
+    assert record["item"]["url"] == "https://reviews.example/r/1"
+
+
+def test_rating_without_body_is_valid(spider):
+    pipeline = ValidationPipeline.from_crawler(spider.crawler)
+    assert pipeline.process_item(item(body=None, rating_raw="B+")).rating_raw == "B+"
+
+
+def test_same_review_twice_in_a_run_is_dropped_and_counted(spider):
+    pipeline = InRunDuplicatesPipeline.from_crawler(spider.crawler)
+    pipeline.process_item(item())
+    with pytest.raises(DropItem):
+        pipeline.process_item(item(url="https://reviews.example/critic/x/"))
+    assert spider.crawler.stats.get_value("reviews/repeated_in_run") == 1
+
+
+def test_landing_appends_json_lines_and_counts_field_coverage(spider, tmp_path):
+    pipeline = LandingPipeline.from_crawler(spider.crawler)
+    pipeline.process_item(item(body="<b>x</b> '); DROP TABLE reviews; --"))
+    pipeline.process_item(item(source_review_id="r2", body=None, rating_raw="7/10"))
+    pipeline.close_spider()
+    lines = (tmp_path / "raw" / "test" / "run-1.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["body"] for x in lines] == ["<b>x</b> '); DROP TABLE reviews; --", None]
+    assert spider.crawler.stats.get_value("reviews/field/body") == 1
+    assert spider.crawler.stats.get_value("reviews/field/rating_raw") == 1

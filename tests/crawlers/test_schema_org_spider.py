@@ -1,0 +1,182 @@
+"""The generic schema.org spider on saved real pages and on one small page per edge case."""
+
+from __future__ import annotations
+
+import json
+
+from crawlers.extraction import extract_page
+from crawlers.spiders.schema_org import SchemaOrgSpider
+from tests.crawlers.conftest import html_response, make_spider, split_output
+
+URL = "https://reviews.example/film/her-2013/"
+
+
+def parse(body: str, url: str = URL, **kwargs: object) -> tuple[list, list]:
+    spider = make_spider(SchemaOrgSpider, url=url, **kwargs)
+    return split_output(list(spider.parse(html_response(url, body))))
+
+
+def page(*blocks: str, body: str = "") -> str:
+    scripts = "".join(f'<script type="application/ld+json">{b}</script>' for b in blocks)
+    return f"<html><head><title>t</title>{scripts}</head><body>{body}</body></html>"
+
+
+MOVIE = {
+    "@context": "https://schema.org", "@type": "Movie", "name": "Her", "dateCreated": "2013",
+    "sameAs": "https://www.imdb.com/title/tt1798709/",
+    "aggregateRating": {"@type": "AggregateRating", "ratingValue": 4.1, "bestRating": 5, "worstRating": 0},
+    "review": [
+        {"@type": "Review", "identifier": "r1", "name": "Tender", "reviewBody": "A tender film.",
+         "author": {"@type": "Person", "name": "Zoë Ångström", "url": "/critic/zoe/"},
+         "publisher": {"@type": "Organization", "name": "The Daily Reel"},
+         "reviewRating": {"@type": "Rating", "ratingValue": "3.5", "bestRating": "4", "worstRating": "0"},
+         "datePublished": "2026-11-20", "inLanguage": "en"},
+        {"@type": "Review", "identifier": "r2", "reviewBody": "Loved it", "author": {"name": "moviefan"},
+         "reviewRating": {"@type": "Rating", "ratingValue": "B+"}},
+    ],
+}
+
+
+def test_letterboxd_film_page_gives_movie_with_aggregate_rating(fixture_page):
+    result = extract_page(fixture_page("letterboxd-film-breathless.html"), "https://letterboxd.com/film/breathless/")
+    assert [(f.title, f.year, f.rating_value, f.rating_best) for f in result.films] == [
+        ("Breathless", "1960", "3.92", "5")]
+    assert result.errors == []
+
+
+def test_letterboxd_member_page_without_structured_data_yields_nothing_and_no_error(fixture_page):
+    result = extract_page(fixture_page("letterboxd-member-reviews-page.html"), "https://letterboxd.com/x/")
+    assert result.reviews == [] and result.errors == []
+
+
+def test_reviews_nested_in_movie_carry_the_film():
+    items, _ = parse(page(json.dumps(MOVIE)))
+    assert [i.source_review_id for i in items] == ["r1", "r2"]
+    first = items[0]
+    assert (first.film_title, first.film_year, first.external_ids) == ("Her", "2013", {"imdb": "tt1798709"})
+    assert (first.critic_name, first.outlet, first.audience) == ("Zoë Ångström", "The Daily Reel", "critic")
+    assert (first.rating_raw, first.rating_best, first.rating_worst) == ("3.5", "4", "0")
+    assert (first.source, first.run_id, first.syntax) == ("test", "run-1", "json-ld")
+    assert first.fetched_at
+
+
+def test_user_review_without_publisher_is_user_and_keeps_letter_grade_raw():
+    items, _ = parse(page(json.dumps(MOVIE)))
+    assert (items[1].audience, items[1].rating_raw, items[1].rating_best) == ("user", "B+", None)
+
+
+def test_jsonld_in_cdata_is_read():
+    items, _ = parse(page(f"\n/* <![CDATA[ */\n{json.dumps(MOVIE)}\n/* ]]> */\n"))
+    assert len(items) == 2
+
+
+def test_jsonld_in_html_comment_is_read():
+    items, _ = parse(page(f"<!--\n{json.dumps(MOVIE)}\n-->"))
+    assert len(items) == 2
+
+
+def test_trailing_commas_and_comments_are_tolerated():
+    block = json.dumps(MOVIE)[:-1] + ', // trailing\n}'
+    items, _ = parse(page(block))
+    assert len(items) == 2
+
+
+def test_malformed_block_keeps_other_reviews():
+    spider = make_spider(SchemaOrgSpider, url=URL)
+    broken = '{"@type": "BreadcrumbList", "itemListElement": [{"@type": "ListItem", "position": 1,'
+    items, _ = split_output(list(spider.parse(html_response(URL, page(broken, json.dumps(MOVIE))))))
+    assert len(items) == 2
+    assert spider.crawler.stats.get_value("reviews/extract_errors") == 1
+
+
+def test_graph_of_reviews_referencing_item_reviewed_is_read():
+    graph = {"@context": "https://schema.org", "@graph": [
+        {"@type": "CriticReview", "identifier": "g1", "reviewBody": "Fine.",
+         "itemReviewed": {"@type": "Movie", "name": "Alien", "datePublished": "1979"},
+         "author": "Ann Critic"}]}
+    items, _ = parse(page(json.dumps(graph)))
+    assert [(i.film_title, i.film_year, i.critic_name, i.audience) for i in items] == [
+        ("Alien", "1979", "Ann Critic", "critic")]
+
+
+MICRODATA = """
+<div itemscope itemtype="https://schema.org/Review">
+  <meta itemprop="identifier" content="m1">
+  <div itemprop="itemReviewed" itemscope itemtype="https://schema.org/Movie">
+    <span itemprop="name">Her</span> (<span itemprop="dateCreated">2013</span>)
+    <link itemprop="sameAs" href="https://www.imdb.com/title/tt1798709/">
+  </div>
+  <span itemprop="author" itemscope itemtype="https://schema.org/Person">
+    <a itemprop="url" href="/critic/jose/"><span itemprop="name">José Martínez</span></a></span>
+  <span itemprop="publisher" itemscope itemtype="https://schema.org/Organization">
+    <span itemprop="name">Cine Diario</span></span>
+  <span itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating">
+    <span itemprop="ratingValue">★★★½</span></span>
+  <p itemprop="reviewBody">&lt;script&gt;alert(1)&lt;/script&gt; '); DROP TABLE reviews; --</p>
+</div>"""
+
+
+def test_microdata_review_with_item_reviewed_is_read():
+    items, _ = parse(page(body=MICRODATA), url="https://reviews.example/critic/jose/")
+    (item,) = items
+    assert (item.film_title, item.film_year, item.external_ids) == ("Her", "2013", {"imdb": "tt1798709"})
+    assert (item.critic_name, item.critic_url) == ("José Martínez", "https://reviews.example/critic/jose/")
+    assert (item.outlet, item.rating_raw, item.syntax) == ("Cine Diario", "★★★½", "microdata")
+
+
+def test_hostile_text_is_extracted_verbatim():
+    items, _ = parse(page(body=MICRODATA))
+    assert items[0].body == "<script>alert(1)</script> '); DROP TABLE reviews; --"
+
+
+RDFA = """
+<div vocab="https://schema.org/" typeof="Review">
+  <meta property="identifier" content="u1">
+  <div property="itemReviewed" typeof="Movie"><span property="name">Her</span>
+    <span property="dateCreated">2013</span></div>
+  <span property="author" typeof="Person"><span property="name">moviefan</span></span>
+  <span property="reviewRating" typeof="Rating"><span property="ratingValue">4</span>/
+    <span property="bestRating">5</span></span>
+  <p property="reviewBody">Great.</p>
+</div>"""
+
+
+def test_rdfa_review_is_read():
+    items, _ = parse(page(body=RDFA), url="https://reviews.example/user/moviefan/")
+    (item,) = items
+    assert (item.source_review_id, item.film_title, item.film_year) == ("u1", "Her", "2013")
+    assert (item.critic_name, item.rating_raw, item.rating_best, item.audience) == ("moviefan", "4", "5", "user")
+    assert item.syntax == "rdfa"
+
+
+PAGINATION = """
+<a rel="next" href="/film/her-2013/reviews/page/2/">Next</a>
+<a href="/film/her-2013/reviews/page/3/">3</a>
+<a href="https://elsewhere.example/film/">offsite</a>
+"""
+
+
+def test_pagination_links_are_followed_and_offsite_links_are_not():
+    _, requests = parse(page(body=PAGINATION))
+    urls = {r.url for r in requests}
+    assert "https://reviews.example/film/her-2013/reviews/page/2/" in urls
+    assert "https://reviews.example/film/her-2013/reviews/page/3/" in urls
+    assert not any("elsewhere.example" in u for u in urls)
+
+
+def test_follow_false_stays_on_the_given_pages():
+    _, requests = parse(page(body=PAGINATION), follow="false")
+    assert requests == []
+
+
+def test_windows_1252_page_is_decoded():
+    body = page(json.dumps({"@type": "Review", "identifier": "w1", "reviewBody": "Très bien, café",
+                            "itemReviewed": {"@type": "Movie", "name": "Amélie"}}, ensure_ascii=False))
+    spider = make_spider(SchemaOrgSpider, url=URL)
+    items, _ = split_output(list(spider.parse(html_response(URL, body.encode("cp1252"), encoding="cp1252"))))
+    assert (items[0].body, items[0].film_title) == ("Très bien, café", "Amélie")
+
+
+def test_empty_body_is_not_a_crash():
+    items, requests = parse("")
+    assert items == [] and requests == []
