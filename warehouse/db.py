@@ -1,0 +1,79 @@
+"""Opening the DuckDB warehouse and applying its numbered migrations.
+
+One process writes; readers open read-only. DuckDB lets no other process open a file while a
+writer holds it, so a reader that meets the lock gets a WarehouseBusy with a clear message
+instead of DuckDB's IOException.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+DEFAULT_FILE = "reviews.duckdb"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
+
+
+class WarehouseError(Exception):
+    """A warehouse problem a user can act on (busy, missing, bad SQL)."""
+
+
+class WarehouseBusy(WarehouseError):
+    pass
+
+
+def warehouse_path(data_dir: str | Path) -> Path:
+    return Path(data_dir) / DEFAULT_FILE
+
+
+def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    path = Path(path)
+    if read_only and not path.exists():
+        raise WarehouseError(f"no warehouse at {path}; run `reviews run` or `reviews demo` first")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseBusy(f"the warehouse {path} is being written by another process; "
+                                "try again when that run finishes") from None
+        raise WarehouseError(f"cannot open {path}: {exc}") from None
+
+
+def migrations() -> list[tuple[int, str, str]]:
+    """(version, name, sql) of every migration shipped with the package, in order."""
+    found = []
+    for entry in resources.files("warehouse.migrations").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append((int(match.group(1)), match.group(2), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
+    """Apply the migrations not yet recorded in schema_migrations; returns their versions."""
+    conn.execute("""create table if not exists schema_migrations (
+        version integer not null, name varchar not null, applied_at timestamp not null default now())""")
+    done = {row[0] for row in conn.execute("select version from schema_migrations").fetchall()}
+    applied = []
+    for version, name, sql in migrations():
+        if version in done:
+            continue
+        conn.execute("begin transaction")
+        try:
+            conn.execute(sql)
+            conn.execute("insert into schema_migrations (version, name) values (?, ?)", [version, name])
+            conn.execute("commit")
+        except duckdb.Error:
+            conn.execute("rollback")
+            raise
+        applied.append(version)
+    return applied
+
+
+def sql_file(relative: str) -> str:
+    """The text of a packaged SQL file, e.g. 'sql/marts/film_scores.sql'."""
+    return resources.files("warehouse").joinpath(relative).read_text(encoding="utf-8")

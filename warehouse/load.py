@@ -1,0 +1,154 @@
+"""Bulk, idempotent loads of normalized review batches into the warehouse.
+
+A batch arrives as an Arrow table (never row by row), is staged into a temp table and merged
+by the SQL files in `warehouse/upsert/`, all inside one transaction: a batch that fails
+half-way leaves the warehouse as it was. Every batch ends in `crawl_runs` with
+scraped = loaded + duplicates + rejected, or the load is rolled back.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.db import WarehouseError
+
+UPSERT_STEPS = ("01_batch_latest.sql", "02_classify.sql", "03_films_critics.sql", "04_reviews.sql",
+                "05_review_keys.sql")
+
+# The normalized batch, as flows.normalize produces it.
+BATCH_COLUMNS: dict[str, str] = {
+    "row_no": "bigint", "run_id": "varchar", "source": "varchar", "source_review_id": "varchar",
+    "url": "varchar", "fetched_at": "timestamp",
+    "film_id": "varchar", "film_title": "varchar", "film_year": "integer", "imdb_id": "varchar",
+    "tmdb_id": "varchar", "title_key": "varchar",
+    "critic_id": "varchar", "critic_name": "varchar", "name_key": "varchar", "outlet": "varchar",
+    "audience": "varchar", "critic_url": "varchar",
+    "rating_raw": "varchar", "score": "double", "is_positive": "boolean", "score_source": "varchar",
+    "rating_problem": "varchar", "title": "varchar", "body": "varchar", "language": "varchar",
+    "content_hash": "varchar", "published_on": "date", "date_problem": "varchar",
+}
+
+
+class LoadMismatch(WarehouseError):
+    """The counts of a batch do not add up; the load was rolled back."""
+
+
+@dataclass
+class RunInfo:
+    run_id: str
+    source: str
+    spider: str | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    pages: int | None = None
+    errors: int | None = None
+    field_coverage: dict[str, Any] = field(default_factory=dict)
+    healthy: bool | None = None
+    health_notes: str | None = None
+    batch_path: str | None = None
+    batch_sha1: str | None = None
+
+
+@dataclass
+class LoadResult:
+    run_id: str
+    source: str
+    scraped: int
+    loaded: int
+    updated: int
+    duplicates: int
+    rejected: int
+    already_loaded: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Reject:
+    reason: str
+    raw: dict[str, Any]
+    stage: str = "load"
+
+
+def _upsert_sql(name: str) -> str:
+    return resources.files("warehouse.upsert").joinpath(name).read_text(encoding="utf-8")
+
+
+def already_loaded(conn: duckdb.DuckDBPyConnection, run_id: str, source: str) -> LoadResult | None:
+    row = conn.execute(
+        "select scraped, loaded, updated, duplicates, rejected from crawl_runs where run_id = ? and source = ?",
+        [run_id, source]).fetchall()
+    if not row:
+        return None
+    return LoadResult(run_id, source, *row[0], already_loaded=True)
+
+
+def _stage(conn: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
+    missing = sorted(set(BATCH_COLUMNS) - set(rows.column_names))
+    if missing:
+        raise WarehouseError(f"batch lacks columns: {', '.join(missing)}")
+    conn.register("incoming_batch", rows)
+    casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in BATCH_COLUMNS.items())
+    conn.execute(f"create or replace temp table batch_rows as select {casts} from incoming_batch")
+    conn.unregister("incoming_batch")
+
+
+def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list[Reject], now: datetime) -> None:
+    if not rejects:
+        return
+    table = pa.table({
+        "run_id": [run.run_id] * len(rejects), "source": [run.source] * len(rejects),
+        "stage": [r.stage for r in rejects], "reason": [r.reason for r in rejects],
+        "raw": [json.dumps(r.raw, ensure_ascii=False, sort_keys=True) for r in rejects],
+        "rejected_at": [now] * len(rejects),
+    })
+    conn.register("incoming_rejects", table)
+    conn.execute("insert into rejects select run_id, source, stage, reason, cast(raw as json), rejected_at "
+                 "from incoming_rejects")
+    conn.unregister("incoming_rejects")
+
+
+def load_batch(conn: duckdb.DuckDBPyConnection, rows: pa.Table, rejects: list[Reject], run: RunInfo,
+               scraped: int) -> LoadResult:
+    """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again."""
+    previous = already_loaded(conn, run.run_id, run.source)
+    if previous is not None:
+        return previous
+    now = datetime.now(UTC).replace(tzinfo=None)
+    conn.execute("begin transaction")
+    try:
+        _stage(conn, rows)
+        for step in UPSERT_STEPS:
+            conn.execute(_upsert_sql(step))
+        outcomes = dict(conn.execute("select outcome, count(*) from batch_classified group by outcome").fetchall())
+        repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_latest)"
+                               ).fetchall()[0][0]
+        _insert_rejects(conn, run, rejects, now)
+        result = LoadResult(
+            run_id=run.run_id, source=run.source, scraped=scraped,
+            loaded=outcomes.get("new", 0) + outcomes.get("changed", 0),
+            updated=outcomes.get("changed", 0),
+            duplicates=repeats + outcomes.get("unchanged", 0) + outcomes.get("syndicated", 0),
+            rejected=len(rejects),
+        )
+        if result.scraped != result.loaded + result.duplicates + result.rejected:
+            raise LoadMismatch(f"run {run.run_id} of {run.source}: scraped {result.scraped} != loaded "
+                               f"{result.loaded} + duplicates {result.duplicates} + rejected {result.rejected}")
+        conn.execute(
+            "insert into crawl_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [run.run_id, run.source, run.spider, run.started, run.finished, run.pages, result.scraped,
+             result.loaded, result.updated, result.duplicates, result.rejected, run.errors,
+             json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now])
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return result

@@ -1,0 +1,37 @@
+-- Macros shared by the mart models: every rule that more than one model needs is written once, here.
+-- build_marts() runs this file before any model, so the views and tables below may call these.
+
+-- parameters ------------------------------------------------------------------------------------
+-- One value of the mart_params table (bayes_m, positive_threshold, harshness_k, min_reviews_top).
+-- build_marts() checks that each name is present exactly once before the models run.
+create or replace macro mart_param(param_name) as (
+    select value from mart_params where name = param_name
+);
+
+-- positivity ------------------------------------------------------------------------------------
+-- A 0-100 score is positive at or above the positive_threshold parameter (null stays null).
+create or replace macro is_positive_score(score_0_100) as
+    score_0_100 >= mart_param('positive_threshold');
+
+-- ISO weeks -------------------------------------------------------------------------------------
+-- Label of the ISO week holding a date, e.g. 2026-12-31 and 2027-01-01 -> '2026-W53'.
+create or replace macro iso_week_label(day) as strftime(day, '%G-W%V');
+
+-- Monday that starts the ISO week holding a date.
+create or replace macro iso_week_start(day) as date_trunc('week', day)::date;
+
+-- intervals and weighted scores ---------------------------------------------------------------
+-- Wilson score interval, 95% (z = 1.96), lower bound as a 0-100 percentage; null when n = 0.
+create or replace macro wilson_low_pct(positives, n) as
+    case when n > 0 then 100 * (
+        (positives / n + 1.96 * 1.96 / (2 * n))
+        - 1.96 * sqrt((positives / n) * (1 - positives / n) / n + 1.96 * 1.96 / (4 * n * n))
+    ) / (1 + 1.96 * 1.96 / n) end;
+
+-- Share of true values among non-null booleans as a 0-100 percentage; null when there are none.
+create or replace macro pct_true(flag) as 100.0 * avg(flag::integer);
+
+-- IMDb-style weighted score v/(v+m)*R + m/(v+m)*C: v scored reviews with mean R, pulled toward the
+-- prior C with the weight of m reviews. With v = 0 it is C; null when v + m = 0 or nothing is known.
+create or replace macro bayes_score(v, r, m, c) as
+    case when v + m > 0 then (v * coalesce(r, 0) + m * c) / (v + m) end;
