@@ -1,0 +1,163 @@
+"""Publication dates: many formats and languages in, one UTC calendar date out.
+
+Order of attempts, cheapest first: ISO 8601 via ``datetime.fromisoformat``, Unix epoch seconds or
+milliseconds, RFC 822 via ``email.utils``, then ``dateparser`` (slow, multilingual, relative dates).
+
+Relative expressions ("3 days ago", "yesterday", "20 November" without a year) depend on when the
+page was fetched.  To keep the expensive work cacheable, each distinct string is first parsed
+against two fixed reference times: if the answers agree the string is absolute and cached on its
+own; if not it is relative and re-parsed against ``fetched_at`` truncated to the hour (cached per
+hour), then shifted by the remaining minutes so "3 hours ago" stays exact.
+
+Determinism: ``dateparser`` gets a fixed settings dict - UTC in and out, timezone-aware results,
+``PREFER_DAY_OF_MONTH="first"`` ("November 2026" -> 1 Nov), ``PREFER_DATES_FROM="past"`` (a
+yearless "20 November" is the most recent one, as a published date must be).  Numeric day/month
+order follows the detected locale (English "03/04/2026" is 4 March).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import re
+from collections.abc import Iterable
+from functools import lru_cache
+from typing import NamedTuple
+
+import dateparser
+
+UTC = dt.UTC
+_FUTURE_SLACK = dt.timedelta(days=1)  # timezones and clock skew put honest dates a day ahead
+_SENTINEL_A = dt.datetime(2001, 3, 15, 12, 0)
+_SENTINEL_B = dt.datetime(2011, 8, 7, 5, 0)
+_RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s")
+_EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
+_SHORT_NUMBER = re.compile(r"^\d{1,4}$")
+_MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
+
+
+class ParsedDate(NamedTuple):
+    date: dt.date | None
+    problem: str | None
+    is_future: bool
+
+
+_ABSENT = ParsedDate(None, None, False)
+
+
+def _to_utc(value: dt.datetime) -> dt.datetime:
+    # A naive timestamp carries no zone; UTC is the only assumption that is the same everywhere.
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _fetched_utc(fetched_at: dt.datetime | dt.date | str) -> dt.datetime:
+    if isinstance(fetched_at, str):
+        fetched_at = dt.datetime.fromisoformat(fetched_at.strip())
+    elif not isinstance(fetched_at, dt.datetime):
+        fetched_at = dt.datetime.combine(fetched_at, dt.time())
+    return _to_utc(fetched_at)
+
+
+def _settings(base: dt.datetime) -> dict[str, object]:
+    return {
+        "RELATIVE_BASE": base,
+        "TIMEZONE": "UTC",
+        "TO_TIMEZONE": "UTC",
+        "RETURN_AS_TIMEZONE_AWARE": True,
+        "PREFER_DAY_OF_MONTH": "first",
+        "PREFER_DATES_FROM": "past",
+    }
+
+
+def _fast_path(text: str) -> dt.date | str | None:
+    """A date, a problem text, or None when dateparser must decide."""
+    if _SHORT_NUMBER.match(text):
+        return f"not a date (bare number): {text!r}"
+    if _EPOCH.match(text):
+        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        return dt.datetime.fromtimestamp(seconds, UTC).date()
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        pass
+    else:
+        # Naive ISO datetimes keep their written date: the site's local day is the best we know.
+        return parsed.astimezone(UTC).date() if parsed.tzinfo else parsed.date()
+    if _RFC822_HINT.match(text):
+        try:
+            return _to_utc(email.utils.parsedate_to_datetime(text)).date()
+        except (TypeError, ValueError, IndexError):
+            pass
+    return None
+
+
+@lru_cache(maxsize=65536)
+def _classify(text: str) -> tuple[str, dt.date | str | None]:
+    """("absolute", date) | ("relative", None) | ("problem", reason) for one distinct string."""
+    fast = _fast_path(text)
+    if isinstance(fast, dt.date):
+        return "absolute", fast
+    if isinstance(fast, str):
+        return "problem", fast
+    first = dateparser.parse(text, settings=_settings(_SENTINEL_A))
+    if first is None:
+        return "problem", f"unparseable date: {text!r}"
+    second = dateparser.parse(text, settings=_settings(_SENTINEL_B))
+    if second is None or first != second:
+        return "relative", None
+    return "absolute", _to_utc(first).date()
+
+
+@lru_cache(maxsize=65536)
+def _resolve_relative(text: str, base_hour: dt.datetime) -> dt.datetime | None:
+    # dateparser wants a naive base in its TIMEZONE (UTC).
+    parsed = dateparser.parse(text, settings=_settings(base_hour.replace(tzinfo=None)))
+    return _to_utc(parsed) if parsed else None
+
+
+def parse_published(raw: str | None, fetched_at: dt.datetime | str) -> ParsedDate:
+    """Publication date of a review as a UTC calendar date.
+
+    ``fetched_at`` (naive means UTC; ISO strings accepted) anchors relative dates and the future
+    check.  A date later than the fetch day + 1 is kept but flagged ``is_future`` with a problem;
+    unreadable input gives ``date=None`` and a problem.  Never raises on bad ``raw``.
+    """
+    if raw is None or not raw.strip():
+        return _ABSENT
+    text = " ".join(raw.split())
+    fetched = _fetched_utc(fetched_at)
+    kind, found = _classify(text)
+    if kind == "problem":
+        return ParsedDate(None, str(found), False)
+    if kind == "relative":
+        base_hour = fetched.replace(minute=0, second=0, microsecond=0)
+        resolved = _resolve_relative(text, base_hour)
+        if resolved is None:
+            return ParsedDate(None, f"unparseable date: {text!r}", False)
+        found = (resolved + (fetched - base_hour)).date()
+    if not isinstance(found, dt.date):  # unreachable; keeps the type narrow without assert
+        return ParsedDate(None, f"unparseable date: {text!r}", False)
+    if found.year < _MIN_YEAR:
+        return ParsedDate(None, f"implausible date: {found.isoformat()} from {text!r}", False)
+    if found > fetched.date() + _FUTURE_SLACK:
+        problem = f"future date: {found.isoformat()} is after fetch date {fetched.date().isoformat()}"
+        return ParsedDate(found, problem, True)
+    return ParsedDate(found, None, False)
+
+
+DateKey = tuple[str | None, dt.datetime | str]
+
+
+def parse_distinct(rows: Iterable[DateKey]) -> dict[DateKey, ParsedDate]:
+    """Parse each distinct ``(raw, fetched_at)`` pair once, keyed by the pair as given.
+
+    Feed it ``SELECT DISTINCT published_raw, date_trunc('hour', fetched_at)`` (or the exact
+    ``fetched_at`` - the costly work is cached per string and per hour either way) and join back
+    in DuckDB.
+    """
+    result: dict[DateKey, ParsedDate] = {}
+    for raw, fetched_at in rows:
+        key = (raw, fetched_at)
+        if key not in result:
+            result[key] = parse_published(raw, fetched_at)
+    return result

@@ -1,0 +1,124 @@
+"""One film_id per film across sources.
+
+Matching order, most to least certain: an external id (IMDb tt, TMDB), then the normalized
+title with a year within one (release years differ between countries and sites), then a fuzzy
+title match above a threshold with a year within one. Two different external ids always mean
+two different films, so a remake is never merged into the original.
+Only distinct film mentions go through here (a batch has far fewer films than reviews).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+
+from flows.normalize.text import normalize_title
+
+_YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
+FUZZY_THRESHOLD = 90.0
+
+
+@dataclass
+class Film:
+    film_id: str
+    title_key: str
+    year: int | None
+    imdb_id: str | None = None
+    tmdb_id: str | None = None
+
+
+@dataclass
+class Mention:
+    title: str | None
+    year_raw: str | None
+    imdb_id: str | None = None
+    tmdb_id: str | None = None
+
+
+def parse_year(raw: str | int | None) -> int | None:
+    if raw is None:
+        return None
+    match = _YEAR.search(str(raw))
+    return int(match.group(1)) if match else None
+
+
+def new_film_id(title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> str:
+    basis = f"imdb:{imdb_id}" if imdb_id else f"tmdb:{tmdb_id}" if tmdb_id else f"title:{title_key}|{year}"
+    return "f" + hashlib.sha1(basis.encode()).hexdigest()[:12]
+
+
+def _years_agree(a: int | None, b: int | None) -> bool:
+    return a is None or b is None or abs(a - b) <= 1
+
+
+def _ids_conflict(film: Film, imdb_id: str | None, tmdb_id: str | None) -> bool:
+    return bool((imdb_id and film.imdb_id and imdb_id != film.imdb_id)
+                or (tmdb_id and film.tmdb_id and tmdb_id != film.tmdb_id))
+
+
+@dataclass
+class FilmResolver:
+    """Resolves mentions against known films, remembering the films it creates."""
+
+    known: list[Film] = field(default_factory=list)
+    threshold: float = FUZZY_THRESHOLD
+
+    def __post_init__(self) -> None:
+        self.by_imdb: dict[str, Film] = {}
+        self.by_tmdb: dict[str, Film] = {}
+        self.by_key: dict[str, list[Film]] = {}
+        for film in self.known:
+            self._index(film)
+
+    def _index(self, film: Film) -> None:
+        if film.imdb_id:
+            self.by_imdb.setdefault(film.imdb_id, film)
+        if film.tmdb_id:
+            self.by_tmdb.setdefault(film.tmdb_id, film)
+        self.by_key.setdefault(film.title_key, []).append(film)
+
+    def _by_title(self, key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> Film | None:
+        candidates = [f for f in self.by_key.get(key, []) if _years_agree(f.year, year)
+                      and not _ids_conflict(f, imdb_id, tmdb_id)]
+        if year is None and len(candidates) > 1:
+            return None  # "Her" with no year is ambiguous between two films called Her
+        if candidates:
+            return min(candidates, key=lambda f: abs((f.year or year or 0) - (year or f.year or 0)))
+        if year is None or not key:
+            return None
+        for other_key, _score, _ in process.extract(key, list(self.by_key), scorer=fuzz.ratio,
+                                                    score_cutoff=self.threshold, limit=5):
+            for film in self.by_key[other_key]:
+                if film.year is not None and abs(film.year - year) <= 1 and not _ids_conflict(film, imdb_id, tmdb_id):
+                    return film
+        return None
+
+    def resolve(self, mention: Mention) -> tuple[Film, str]:
+        """(the film, its normalized title key) for one mention; creates the film if unknown."""
+        key = normalize_title(mention.title)
+        year = parse_year(mention.year_raw)
+        film = (mention.imdb_id and self.by_imdb.get(mention.imdb_id)) or (
+            mention.tmdb_id and self.by_tmdb.get(mention.tmdb_id)) or self._by_title(
+            key, year, mention.imdb_id, mention.tmdb_id)
+        if film:
+            if mention.imdb_id and not film.imdb_id:
+                film.imdb_id = mention.imdb_id
+                self.by_imdb[mention.imdb_id] = film
+            return film, key
+        film = Film(new_film_id(key, year, mention.imdb_id, mention.tmdb_id), key, year, mention.imdb_id,
+                    mention.tmdb_id)
+        self._index(film)
+        return film, key
+
+    def resolve_all(self, mentions: list[Mention]) -> list[tuple[Film, str]]:
+        """Resolve in an order that lets id-bearing mentions anchor the title-only ones."""
+        order = sorted(range(len(mentions)),
+                       key=lambda i: (not mentions[i].imdb_id and not mentions[i].tmdb_id,
+                                      parse_year(mentions[i].year_raw) is None))
+        resolved: dict[int, tuple[Film, str]] = {}
+        for index in order:
+            resolved[index] = self.resolve(mentions[index])
+        return [resolved[i] for i in range(len(mentions))]

@@ -1,0 +1,305 @@
+"""Turn the many ways critics express a rating into one 0-100 score.
+
+Decisions (the project's rules, not a library's):
+
+* Every explicit scale maps linearly onto 0-100: ``x/N``, ``x out of N``, ``x stars`` (of 5), star
+  glyphs, asterisks, ``86%``.  Scores are rounded to 2 decimals so equal inputs give equal floats
+  in the warehouse.
+* Letter grades use 12 equal steps from F (0) to A (100): A+ and A are 100, A- 91.67, ... D- 16.67,
+  F+ 8.33, F and F- 0.
+* Binary verdicts (Fresh/Rotten, thumbs, "recommended") set ``is_positive`` only; inventing a number
+  for them would bias averages.
+* Structured (schema.org ``Rating``) values use their own ``bestRating``/``worstRating``:
+
+  - neither given: schema.org's defaults, best 5 and worst 1;
+  - only best given: worst 1 when best is 5 (that is just the default scale restated), otherwise
+    worst 0 - sites that publish bespoke scales (4, 10, 20, 100) count from zero, and ``0/10`` is a
+    real score;
+  - an *implied* worst of 1 never rejects a value in [0, 1): sites with half-star widgets publish
+    0.5, and a lower bound we guessed must not throw away data we were given.
+
+* A bare number with no scale ("8.5", "86") is ambiguous - 8.5 could be of 10 or of 100, 15 of 20
+  or of 100 - so it is rejected with a problem unless the caller passes ``best`` (the crawler knows
+  its site's scale; e.g. Metacritic passes ``best=100``).  Guessing would silently corrupt averages.
+* Anything impossible (11/10, -3 stars, 6/5, best <= worst) or unreadable keeps ``score=None`` and
+  says why in ``problem``; nothing here raises on bad input.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+Number = str | float | int | None
+RatingKey = tuple[str | None, Number, Number, Number]
+
+
+@dataclass(frozen=True)
+class Rating:
+    score: float | None  # 0-100
+    is_positive: bool | None
+    problem: str | None  # why a present rating could not be used; None when fine or absent
+
+
+ABSENT = Rating(None, None, None)
+
+_FRACTIONS = {
+    "½": ".5",
+    "¼": ".25",
+    "¾": ".75",
+    "⅓": ".333",
+    "⅔": ".667",
+    "⅛": ".125",
+    "⅜": ".375",
+    "⅝": ".625",
+    "⅞": ".875",
+}
+_FULL_STARS = "★⭐✭✮✯✪✦"
+_EMPTY_STARS = "☆✩✧"
+
+_NUM = r"[-−–]?\d+(?:\.\d+)?"
+# "(?<![\d/.])" and "(?!\s*/\s*\d)" keep dates such as 12/05/2020 from passing as 12 out of 5.
+_SCALE_RE = re.compile(
+    rf"(?<![\d/.])({_NUM})\s*(?:stars?|points?|pts)?\s*(?:/|\bout\s+of\b|\bof\b|\bsur\b|\bvon\b|\bde\b|\bsu\b)"
+    rf"\s*({_NUM})(?!\s*/\s*\d)(?![\d.])",
+    re.IGNORECASE,
+)
+_STARS_WORD_RE = re.compile(
+    rf"(?<![\d.])({_NUM})\s*[- ]?\s*(?:stars?|étoiles?|sterne?|estrellas?)\b", re.IGNORECASE
+)
+_PERCENT_RE = re.compile(rf"(?<![\d.])({_NUM})\s*%")
+_ASTERISK_RE = re.compile(r"^(\*{1,10})\s*(0?\.5|1/2)?(?:\s*stars?)?$", re.IGNORECASE)
+_MAX_GLYPH_SCALE = 10.0  # nobody draws more than ten stars; more means garbage, and it must not pass
+_MAX_RAW_CHARS = 200  # a longer "rating" is a mis-extracted body; a 4/5 found inside it is not a rating
+_HALF_RE = re.compile(r"(?:^|[^\d])(?:0?\.5|1/2)(?!\d)")
+_BARE_NUMBER_RE = re.compile(rf"^({_NUM})$")
+_LABEL_RE = re.compile(r"^(?:rating|score|grade|note|verdict|our\s+rating|bewertung|nota)\s*[:=\-]?\s*", re.I)
+_GRADE_RE = re.compile(r"^([a-df])\s*([+\-−–]?)$", re.IGNORECASE)
+_GRADE_BASE = {"a": 12, "b": 9, "c": 6, "d": 3}
+_MINUS_TABLE = str.maketrans({"−": "-", "–": "-"})
+
+# Negatives first: "not recommended" contains "recommended".
+_NEGATIVE_RE = re.compile(
+    r"\b(?:rotten|thumbs?[\s-]*down|not\s+recommended|(?:do\s+not|don't|doesn't)\s+recommend)\b|👎", re.I
+)
+_POSITIVE_RE = re.compile(r"\b(?:certified\s+fresh|fresh|thumbs?[\s-]*up|recommended)\b|👍", re.I)
+
+
+def _as_float(value: Number) -> float | None:
+    """Numeric value of a structured field; None when absent or not a plain number."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        # NaN is how pandas spells NULL; infinities cannot bound or sit on a scale.
+        return float(value) if math.isfinite(value) else None
+    text = _prepare(str(value))
+    if not text:
+        return None
+    match = _BARE_NUMBER_RE.match(text)
+    return float(match.group(1).translate(_MINUS_TABLE)) if match else None
+
+
+def _prepare(raw: str) -> str:
+    """Fold the spellings of numbers we accept into plain ASCII decimals."""
+    text = " ".join(raw.split())
+    # "3 1/2" and "3½" are the same half point; handle the spaced form before glyphs become decimals.
+    text = re.sub(r"(\d)\s+1/2(?!\d)", r"\1.5", text)
+    for glyph, decimal in _FRACTIONS.items():
+        text = re.sub(rf"(\d)\s*{glyph}", rf"\g<1>{decimal}", text)
+        text = text.replace(glyph, "0" + decimal)
+    # European decimal comma; only between digits so "4/5, great" is untouched.
+    text = re.sub(r"(\d),(\d)", r"\1.\2", text)
+    return text
+
+
+def _scaled(value: float, worst: float, best: float, shown: str) -> Rating | float:
+    """Linear map onto 0-100, or a Rating carrying the problem."""
+    if best <= worst:
+        return Rating(None, None, f"invalid scale: best {best:g} <= worst {worst:g}")
+    if value < worst or value > best:
+        return Rating(None, None, f"out of range: {shown}")
+    return round((value - worst) / (best - worst) * 100.0, 2)
+
+
+def _finish(result: Rating | float, threshold: float) -> Rating:
+    if isinstance(result, Rating):
+        return result
+    return Rating(result, result >= threshold, None)
+
+
+def _structured(value: float, best: float | None, worst: float | None, threshold: float) -> Rating:
+    worst_implied = worst is None
+    if best is None:
+        best = 5.0
+        if worst is None:
+            worst = 1.0
+    if worst is None:
+        worst = 1.0 if best == 5.0 else 0.0
+    if worst_implied and worst == 1.0 and 0.0 <= value < 1.0:
+        worst = 0.0
+    shown = f"{value:g} (scale {worst:g}-{best:g})"
+    return _finish(_scaled(value, worst, best, shown), threshold)
+
+
+def _binary(text: str) -> bool | None:
+    if _NEGATIVE_RE.search(text):
+        return False
+    if _POSITIVE_RE.search(text):
+        return True
+    return None
+
+
+def _glyph_stars(text: str) -> tuple[float, float] | None:
+    """(stars, scale) for '★★★½', '★★★☆☆', '★★1/2'; None when the text has no star glyphs."""
+    full = sum(text.count(g) for g in _FULL_STARS)
+    empty = sum(text.count(g) for g in _EMPTY_STARS)
+    if not full and not empty:
+        return None
+    # After _prepare a half glued to a star reads "0.5"; some sites write "1/2".
+    half = 0.5 if _HALF_RE.search(text) else 0.0
+    # Empty stars draw the whole scale (the half star's slot counts once); without them it is of 5.
+    scale = float(full + empty + (1 if half else 0)) if empty else 5.0
+    return full + half, min(scale, _MAX_GLYPH_SCALE)
+
+
+def _quoted(raw: str) -> str:
+    text = raw.strip()
+    return repr(text if len(text) <= 60 else text[:57] + "...")
+
+
+def _parse_text(raw: str, best: float | None, worst: float | None, threshold: float) -> Rating:
+    if len(raw) > _MAX_RAW_CHARS:
+        return Rating(None, None, f"unparseable: too long for a rating ({len(raw)} chars): {_quoted(raw)}")
+    if raw.strip() == "½":
+        # Letterboxd's lowest rating is a lone half star.
+        return _finish(_scaled(0.5, 0.0, 5.0, "½ star"), threshold)
+    text = _prepare(raw)
+    if not text:
+        return ABSENT
+    unlabeled = _LABEL_RE.sub("", text).strip()
+
+    stars = _glyph_stars(text)
+    if stars is not None:
+        value, scale = stars
+        return _finish(_scaled(value, 0.0, scale, f"{value:g}/{scale:g} stars"), threshold)
+
+    # Before x/N: the "1/2" in "***1/2" is a half star, not a scale.
+    match = _ASTERISK_RE.match(unlabeled)
+    if match:
+        value = len(match.group(1)) + (0.5 if match.group(2) else 0.0)
+        return _finish(_scaled(value, 0.0, 5.0, f"{value:g} asterisks (of 5)"), threshold)
+
+    # Explicit scales before binary words, so "4/5 - recommended" keeps its number.
+    match = _SCALE_RE.search(text)
+    if match:
+        value = float(match.group(1).translate(_MINUS_TABLE))
+        scale = float(match.group(2).translate(_MINUS_TABLE))
+        shown = f"{match.group(1)}/{match.group(2)}"
+        if scale <= 0:
+            return Rating(None, None, f"invalid scale: {shown}")
+        return _finish(_scaled(value, 0.0, scale, shown), threshold)
+
+    match = _STARS_WORD_RE.search(text)
+    if match:
+        value = float(match.group(1).translate(_MINUS_TABLE))
+        return _finish(_scaled(value, 0.0, 5.0, f"{match.group(1)} stars (of 5)"), threshold)
+
+    match = _PERCENT_RE.search(text)
+    if match:
+        value = float(match.group(1).translate(_MINUS_TABLE))
+        return _finish(_scaled(value, 0.0, 100.0, f"{match.group(1)}%"), threshold)
+
+    grade = _GRADE_RE.match(unlabeled)
+    if grade:
+        letter, modifier = grade.group(1).lower(), grade.group(2)
+        if letter == "f":
+            steps = 1 if modifier == "+" else 0
+        else:
+            steps = _GRADE_BASE[letter] + (1 if modifier == "+" else -1 if modifier else 0)
+        score = round(min(steps, 12) / 12 * 100.0, 2)
+        return Rating(score, score >= threshold, None)
+
+    verdict = _binary(text)
+    if verdict is not None:
+        return Rating(None, verdict, None)
+
+    bare = _BARE_NUMBER_RE.match(unlabeled)
+    if bare:
+        value = float(bare.group(1).translate(_MINUS_TABLE))
+        if best is not None:
+            return _structured(value, best, worst, threshold)
+        return Rating(None, None, f"ambiguous scale: bare number {_quoted(raw)} (pass best=...)")
+
+    return Rating(None, None, f"unparseable: {_quoted(raw)}")
+
+
+@lru_cache(maxsize=65536)
+def _parse_cached(raw: str | None, value: Number, best: Number, worst: Number, threshold: float) -> Rating:
+    best_f, worst_f = _as_float(best), _as_float(worst)
+    if best is not None and str(best).strip() and best_f is None:
+        return Rating(None, None, f"unparseable best: {_quoted(str(best))}")
+    if worst is not None and str(worst).strip() and worst_f is None:
+        return Rating(None, None, f"unparseable worst: {_quoted(str(worst))}")
+
+    if value is not None and str(value).strip():
+        value_f = _as_float(value)
+        if value_f is not None:
+            return _structured(value_f, best_f, worst_f, threshold)
+        # Some sites put the whole "4/5" or "B+" into ratingValue; read it like free text.
+        return _parse_text(str(value), best_f, worst_f, threshold)
+
+    if raw is None or not raw.strip():
+        return ABSENT
+    return _parse_text(raw, best_f, worst_f, threshold)
+
+
+def _clean_arg(arg: Number) -> Number:
+    # NaN from pandas/pyarrow means absent, and NaN != NaN would defeat the cache.
+    if isinstance(arg, float) and math.isnan(arg):
+        return None
+    return arg
+
+
+def parse_rating(
+    raw: str | None,
+    value: str | float | None = None,
+    best: str | float | None = None,
+    worst: str | float | None = None,
+    positive_threshold: float = 60.0,
+) -> Rating:
+    """Parse one rating into a 0-100 score.
+
+    ``raw`` is the rating text as shown on the page ("3.5/4", "★★★½", "B+", "Fresh").  ``value``,
+    ``best`` and ``worst`` are schema.org ``ratingValue``/``bestRating``/``worstRating``; when
+    ``value`` is present it wins over ``raw``.  Defaults when structured bounds are missing: best 5
+    and worst 1 (schema.org); best without worst -> worst 1 if best is 5 else 0; an implied worst of
+    1 never rejects a value in [0, 1).  A bare number in ``raw`` is only accepted when ``best`` is
+    given.  ``is_positive`` is ``score >= positive_threshold`` or the binary verdict.  Never raises.
+    """
+    try:
+        return _parse_cached(
+            raw, _clean_arg(value), _clean_arg(best), _clean_arg(worst), float(positive_threshold)
+        )
+    except TypeError:
+        # Unhashable input (a list from a careless caller) cannot be cached; parse it uncached.
+        return _parse_cached.__wrapped__(raw, value, best, worst, float(positive_threshold))
+
+
+def rate_distinct(rows: Iterable[RatingKey], positive_threshold: float = 60.0) -> dict[RatingKey, Rating]:
+    """Parse each distinct ``(raw, value, best, worst)`` tuple once.
+
+    Meant for ``SELECT DISTINCT rating_raw, rating_value, best, worst`` of a batch; the caller joins the
+    result back in DuckDB instead of looping over every review row in Python.
+    """
+    result: dict[RatingKey, Rating] = {}
+    for row in rows:
+        raw, value, best, worst = row
+        key = (raw, value, best, worst)
+        if key not in result:
+            result[key] = parse_rating(raw, value, best, worst, positive_threshold)
+    return result

@@ -1,0 +1,96 @@
+import datetime as dt
+
+import pytest
+
+from flows.normalize.dates import ParsedDate, parse_distinct, parse_published
+
+FETCHED = dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("2026-11-20", dt.date(2026, 11, 20)),
+        ("2026-11-20T10:00:00", dt.date(2026, 11, 20)),
+        ("2026-11-20T10:00:00Z", dt.date(2026, 11, 20)),
+        ("2026-11-20T10:00:00+05:00", dt.date(2026, 11, 20)),
+        ("2026-11-20T02:00:00+05:00", dt.date(2026, 11, 19)),  # UTC date, not the local one
+        ("2026-11-20T23:30:00-05:00", dt.date(2026, 11, 21)),
+        ("20 November 2026", dt.date(2026, 11, 20)),
+        ("Nov 20, 2026", dt.date(2026, 11, 20)),
+        ("November 20th, 2026", dt.date(2026, 11, 20)),
+        ("Fri, 20 Nov 2026 10:00:00 GMT", dt.date(2026, 11, 20)),
+        ("Fri, 20 Nov 2026 23:00:00 -0500", dt.date(2026, 11, 21)),
+        ("20 novembre 2026", dt.date(2026, 11, 20)),
+        ("20. November 2026", dt.date(2026, 11, 20)),
+        ("20 de noviembre de 2026", dt.date(2026, 11, 20)),
+        ("1763640000", dt.date(2025, 11, 20)),  # epoch seconds
+        ("  2026-11-20  ", dt.date(2026, 11, 20)),
+    ],
+)
+def test_absolute_formats_give_utc_calendar_date(raw, expected):
+    assert parse_published(raw, FETCHED) == ParsedDate(expected, None, False)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("3 days ago", dt.date(2026, 11, 19)),
+        ("yesterday", dt.date(2026, 11, 21)),
+        ("today", dt.date(2026, 11, 22)),
+        ("2 weeks ago", dt.date(2026, 11, 8)),
+        ("il y a 3 jours", dt.date(2026, 11, 19)),
+        ("vor 3 Tagen", dt.date(2026, 11, 19)),
+        ("20 November", dt.date(2026, 11, 20)),  # no year: the most recent 20 November
+    ],
+)
+def test_relative_dates_resolve_against_fetch_time(raw, expected):
+    assert parse_published(raw, FETCHED).date == expected
+
+
+def test_relative_date_uses_each_rows_own_fetch_time():
+    assert parse_published("yesterday", dt.datetime(2026, 1, 1, 9)).date == dt.date(2025, 12, 31)
+    assert parse_published("yesterday", dt.datetime(2026, 6, 1, 9)).date == dt.date(2026, 5, 31)
+
+
+def test_hours_ago_stays_exact_across_midnight():
+    assert parse_published("3 hours ago", dt.datetime(2026, 11, 22, 1, 30)).date == dt.date(2026, 11, 21)
+    assert parse_published("3 hours ago", dt.datetime(2026, 11, 22, 3, 30)).date == dt.date(2026, 11, 22)
+
+
+def test_fetched_at_may_be_an_iso_string():
+    assert parse_published("yesterday", "2026-11-22T10:00:00+00:00").date == dt.date(2026, 11, 21)
+
+
+def test_future_date_is_kept_but_flagged():
+    parsed = parse_published("2027-01-01", FETCHED)
+    assert parsed.date == dt.date(2027, 1, 1)
+    assert parsed.is_future
+    assert "future" in parsed.problem
+
+
+def test_next_day_is_tolerated_for_timezone_skew():
+    assert parse_published("2026-11-23", FETCHED) == ParsedDate(dt.date(2026, 11, 23), None, False)
+
+
+@pytest.mark.parametrize(
+    "raw", ["garbage text", "not a date at all", "12", "2013", "32/13/2026", "0001-01-01"]
+)
+def test_garbage_gives_no_date_and_a_problem(raw):
+    parsed = parse_published(raw, FETCHED)
+    assert parsed.date is None
+    assert parsed.problem
+    assert not parsed.is_future
+
+
+@pytest.mark.parametrize("raw", [None, "", "   "])
+def test_absent_date_has_no_problem(raw):
+    assert parse_published(raw, FETCHED) == ParsedDate(None, None, False)
+
+
+def test_parse_distinct_keys_results_by_input_pair():
+    rows = [("2026-11-20", FETCHED), ("2026-11-20", FETCHED), ("yesterday", FETCHED), ("junk", FETCHED)]
+    result = parse_distinct(rows)
+    assert len(result) == 3
+    assert result[("yesterday", FETCHED)].date == dt.date(2026, 11, 21)
+    assert result[("junk", FETCHED)].problem

@@ -1,0 +1,186 @@
+import math
+
+import pytest
+
+from flows.normalize.ratings import Rating, parse_rating, rate_distinct
+
+# (raw, value, best, worst, expected score, expected is_positive, expect a problem)
+CASES = [
+    # x/N and "out of" scales
+    ("3.5/4", None, None, None, 87.5, True, False),
+    ("8/10", None, None, None, 80.0, True, False),
+    ("72/100", None, None, None, 72.0, True, False),
+    ("3½/4", None, None, None, 87.5, True, False),
+    ("7.5 out of 10", None, None, None, 75.0, True, False),
+    ("4 stars out of 5", None, None, None, 80.0, True, False),
+    ("4 out of 5 stars", None, None, None, 80.0, True, False),
+    ("3/5", None, None, None, 60.0, True, False),  # Rotten Tomatoes critic score
+    ("2.5/4", None, None, None, 62.5, True, False),
+    ("4½/5", None, None, None, 90.0, True, False),
+    ("0/10", None, None, None, 0.0, False, False),
+    ("10/10", None, None, None, 100.0, True, False),
+    ("1/4", None, None, None, 25.0, False, False),
+    ("3,5/5", None, None, None, 70.0, True, False),
+    ("Rating: 4/5", None, None, None, 80.0, True, False),
+    ("4/5 stars", None, None, None, 80.0, True, False),
+    ("Note : 16/20", None, None, None, 80.0, True, False),
+    ("4 / 5", None, None, None, 80.0, True, False),
+    ("9 out of 10 - recommended", None, None, None, 90.0, True, False),
+    ("3 1/2 stars", None, None, None, 70.0, True, False),
+    ("86%", None, None, None, 86.0, True, False),
+    # star glyphs (Letterboxd and friends)
+    ("★★★★½", None, None, None, 90.0, True, False),
+    ("★★★½", None, None, None, 70.0, True, False),
+    ("★★★☆☆", None, None, None, 60.0, True, False),
+    ("★★½", None, None, None, 50.0, False, False),
+    ("★★★½☆", None, None, None, 70.0, True, False),
+    ("★★★★★", None, None, None, 100.0, True, False),
+    ("★☆☆☆☆", None, None, None, 20.0, False, False),
+    ("★★★★★★★☆☆☆", None, None, None, 70.0, True, False),
+    ("★★★1/2", None, None, None, 70.0, True, False),
+    ("½", None, None, None, 10.0, False, False),
+    ("****", None, None, None, 80.0, True, False),
+    ("***1/2", None, None, None, 70.0, True, False),
+    ("***½", None, None, None, 70.0, True, False),
+    ("Rating: **", None, None, None, 40.0, False, False),
+    ("4 stars", None, None, None, 80.0, True, False),
+    ("3.5 stars", None, None, None, 70.0, True, False),
+    ("1 star", None, None, None, 20.0, False, False),
+    ("0 stars", None, None, None, 0.0, False, False),
+    # letter grades, 12 equal steps
+    ("A+", None, None, None, 100.0, True, False),
+    ("A", None, None, None, 100.0, True, False),
+    ("A-", None, None, None, 91.67, True, False),
+    ("B+", None, None, None, 83.33, True, False),
+    ("B", None, None, None, 75.0, True, False),
+    ("B-", None, None, None, 66.67, True, False),
+    ("C+", None, None, None, 58.33, False, False),
+    ("C", None, None, None, 50.0, False, False),
+    ("C-", None, None, None, 41.67, False, False),
+    ("D+", None, None, None, 33.33, False, False),
+    ("D", None, None, None, 25.0, False, False),
+    ("D-", None, None, None, 16.67, False, False),
+    ("F", None, None, None, 0.0, False, False),
+    ("F+", None, None, None, 8.33, False, False),
+    ("F-", None, None, None, 0.0, False, False),
+    ("Grade: B+", None, None, None, 83.33, True, False),
+    ("b-", None, None, None, 66.67, True, False),
+    ("B−", None, None, None, 66.67, True, False),  # typographic minus
+    # binary verdicts: no number invented
+    ("Fresh", None, None, None, None, True, False),
+    ("Rotten", None, None, None, None, False, False),
+    ("Certified Fresh", None, None, None, None, True, False),
+    ("Thumbs up", None, None, None, None, True, False),
+    ("thumbs down", None, None, None, None, False, False),
+    ("👍", None, None, None, None, True, False),
+    ("👎", None, None, None, None, False, False),
+    ("Recommended", None, None, None, None, True, False),
+    ("Not recommended", None, None, None, None, False, False),
+    # schema.org structured ratings
+    (None, 3.92, 5, 0, 78.4, True, False),
+    (None, 4, None, None, 75.0, True, False),  # schema.org default scale 1-5
+    (None, 1, None, None, 0.0, False, False),
+    (None, "4,5", "10", None, 45.0, False, False),  # best without worst on a 10 scale counts from 0
+    (None, 4, 5, None, 75.0, True, False),  # best 5 is the default scale restated: worst stays 1
+    (None, 0.5, 5, None, 10.0, False, False),  # implied worst 1 does not reject half stars
+    (None, 86, 100, None, 86.0, True, False),
+    (None, 7, 10, 1, 66.67, True, False),
+    (None, "B+", None, None, 83.33, True, False),  # grade stuffed into ratingValue
+    ("ignored text", 3, 4, 0, 75.0, True, False),  # structured value wins over display text
+    ("86", None, 100, None, 86.0, True, False),  # Metacritic with its scale supplied
+    ("8.5", None, 10, None, 85.0, True, False),
+    (None, 8, None, None, None, None, True),  # 8 on the default 1-5 scale is impossible
+    (None, 3, 2, 4, None, None, True),  # best below worst
+    (None, 5, 5, 5, None, None, True),
+    (None, "abc", None, None, None, None, True),
+    (None, 3, "ten", None, None, None, True),
+    (None, 3, math.inf, None, None, None, True),
+    # impossible or unreadable
+    ("11/10", None, None, None, None, None, True),
+    ("-3 stars", None, None, None, None, None, True),
+    ("6/5", None, None, None, None, None, True),
+    ("-1/10", None, None, None, None, None, True),
+    ("0/0", None, None, None, None, None, True),
+    ("★★★★★★", None, None, None, None, None, True),
+    ("******", None, None, None, None, None, True),
+    ("7 stars", None, None, None, None, None, True),
+    ("120%", None, None, None, None, None, True),
+    ("abc", None, None, None, None, None, True),
+    ("Z", None, None, None, None, None, True),
+    ("E", None, None, None, None, None, True),
+    ("great!", None, None, None, None, None, True),
+    ("12/05/2020", None, None, None, None, None, True),  # a date, not a score
+    ("8.5", None, None, None, None, None, True),  # bare number: ambiguous scale
+    ("86", None, None, None, None, None, True),  # Metacritic without best: still ambiguous
+    # absent
+    ("", None, None, None, None, None, False),
+    ("   ", None, None, None, None, None, False),
+    (None, None, None, None, None, None, False),
+    (None, math.nan, math.nan, math.nan, None, None, False),
+]
+
+
+@pytest.mark.parametrize(("raw", "value", "best", "worst", "score", "positive", "has_problem"), CASES)
+def test_rating_maps_to_expected_score_verdict_and_problem(
+    raw, value, best, worst, score, positive, has_problem
+):
+    rating = parse_rating(raw, value, best, worst)
+    if score is None:
+        assert rating.score is None
+    else:
+        assert rating.score == pytest.approx(score, abs=0.01)
+    assert rating.is_positive is positive
+    assert (rating.problem is not None) is has_problem
+
+
+def test_table_covers_at_least_sixty_real_world_strings():
+    assert len(CASES) >= 60
+
+
+def test_problem_text_says_why_and_quotes_the_input():
+    assert parse_rating("11/10").problem == "out of range: 11/10"
+    assert "great!" in parse_rating("great!").problem
+    assert "ambiguous" in parse_rating("8.5").problem
+
+
+def test_positive_threshold_is_configurable():
+    assert parse_rating("3/5").is_positive is True
+    assert parse_rating("3/5", positive_threshold=70).is_positive is False
+
+
+def test_absent_rating_is_all_none():
+    assert parse_rating(None) == Rating(None, None, None)
+
+
+@pytest.mark.parametrize(
+    "hostile", ["'); DROP TABLE reviews; --", "<script>alert(1)</script>", "\x00\x01", "9" * 5000]
+)
+def test_hostile_input_never_raises(hostile):
+    rating = parse_rating(hostile)
+    assert rating.score is None and rating.problem
+
+
+def test_mis_extracted_review_body_is_not_read_as_a_rating():
+    body = "A moving film. " * 20 + "4/5"
+    rating = parse_rating(body)
+    assert rating.score is None
+    assert "too long" in rating.problem
+    assert len(rating.problem) < 120
+
+
+def test_absurd_star_row_is_rejected_not_scored():
+    assert parse_rating("★" * 12 + "☆").problem == "out of range: 12/10 stars"
+
+
+def test_rate_distinct_parses_each_tuple_once_and_keys_by_input():
+    rows = [
+        ("8/10", None, None, None),
+        ("8/10", None, None, None),
+        (None, 4, None, None),
+        ("Fresh", None, None, None),
+    ]
+    result = rate_distinct(rows)
+    assert set(result) == {("8/10", None, None, None), (None, 4, None, None), ("Fresh", None, None, None)}
+    assert result[("8/10", None, None, None)].score == 80.0
+    assert result[(None, 4, None, None)].score == 75.0
+    assert result[("Fresh", None, None, None)].is_positive is True

@@ -1,0 +1,40 @@
+from pathlib import Path
+
+import pytest
+
+from flows.normalize.sentiment import infer_score, infer_scores
+
+SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
+
+NEGATIVE = (
+    "This was a tedious, lifeless mess. The script is lazy, the acting is wooden and the jokes fall flat. "
+    "I was bored from start to finish and regret wasting two hours. Avoid it."
+)
+
+
+def test_glowing_seed_review_scores_positive():
+    text = (SEEDS / "her-2013-user-review.txt").read_text(encoding="utf-8")
+    assert infer_score(text) >= 60
+
+
+def test_clearly_negative_review_scores_low():
+    assert infer_score(NEGATIVE) < 40
+
+
+def test_plot_summary_alone_is_neutral():
+    assert infer_score("The film follows a writer in Los Angeles. He buys a new computer.") == 50.0
+
+
+@pytest.mark.parametrize("text", [None, "", "   \n  "])
+def test_empty_text_has_no_score(text):
+    assert infer_score(text) is None
+
+
+def test_scores_stay_within_0_to_100():
+    for text in ["Best film ever!!! Perfect, brilliant, wonderful.", "Worst, awful, horrible garbage."]:
+        assert 0 <= infer_score(text) <= 100
+
+
+def test_batch_matches_single_calls():
+    texts = [NEGATIVE, None, "A warm, funny and moving film."]
+    assert infer_scores(texts) == [infer_score(t) for t in texts]

@@ -1,0 +1,121 @@
+import pytest
+
+from flows.normalize.text import clean_text, detect_language, normalize_person, normalize_title
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("cafÃ© culture", "café culture"),
+        ("I donâ€™t know", "I don’t know"),
+        ("Tom &amp; Jerry", "Tom & Jerry"),
+        ("Tom &amp;amp; Jerry", "Tom & Jerry"),
+        ("Tom &amp;amp;amp; Jerry", "Tom & Jerry"),
+        ("caf&eacute; &#8211; &#x2014;", "café – —"),
+        ("<p>A <em>bold</em> film.</p>", "A bold film."),
+        ("<p>First  para.</p><p>Second para.</p>", "First para.\n\nSecond para."),
+        ("one<br>two", "one two"),
+        ("one<br><br>two", "one\n\ntwo"),
+        ("  lots \t of\xa0 space\r\n here  ", "lots of space here"),
+        ("line one\n\n\n   line two", "line one\n\nline two"),
+        ("5 < 6 and 7 > 3", "5 < 6 and 7 > 3"),
+        ("Curly “quotes” stay", "Curly “quotes” stay"),
+        ("nul\x00byte", "nulbyte"),
+        ("zero\u200bwidth", "zerowidth"),
+    ],
+)
+def test_clean_text_repairs_markup_entities_mojibake_and_whitespace(raw, expected):
+    assert clean_text(raw) == expected
+
+
+@pytest.mark.parametrize("raw", [None, "", "   ", "\n\n", "<p> </p>", "<script>x()</script>"])
+def test_clean_text_returns_none_when_nothing_visible(raw):
+    assert clean_text(raw) is None
+
+
+def test_sql_injection_text_survives_verbatim():
+    assert clean_text("'); DROP TABLE reviews; --") == "'); DROP TABLE reviews; --"
+
+
+def test_escaped_markup_was_visible_text_and_survives_as_text():
+    assert clean_text("&quot;&gt;&lt;img src=x onerror=alert(1)&gt;") == '"><img src=x onerror=alert(1)>'
+    assert (
+        clean_text("Try &lt;script&gt;alert(1)&lt;/script&gt; here") == "Try <script>alert(1)</script> here"
+    )
+
+
+def test_double_escaped_markup_is_decoded_to_text_not_reparsed():
+    assert clean_text("&amp;lt;b&amp;gt;bold?&amp;lt;/b&amp;gt;") == "<b>bold?</b>"
+
+
+def test_real_markup_keeps_what_a_reader_saw():
+    # The <img> is an element a browser renders as an image, so only the visible '">' remains.
+    assert clean_text('"><img src=x onerror=alert(1)>') == '">'
+    assert clean_text("<script>alert(1)</script>Loved it") == "Loved it"
+    assert clean_text("<style>p{color:red}</style><p>Loved it</p>") == "Loved it"
+    assert clean_text("<p onclick='evil()'>Loved <b>it</b></p>") == "Loved it"
+
+
+def test_broken_markup_does_not_raise():
+    for raw in ["<", "<p", "</div></div>text", "<![CDATA[x]]>", "<<<>>>", "&", "&#xZZ;", "<p>" * 1000]:
+        clean_text(raw)
+
+
+def test_detect_language_of_english_french_and_german():
+    assert detect_language("This is one of the most original and romantic films in a long time.") == "en"
+    assert detect_language("C'est un film magnifique, touchant et drôle, je le recommande vivement.") == "fr"
+    assert detect_language("Ein wunderbarer Film über Liebe, Einsamkeit und die Zukunft der Technik.") == "de"
+
+
+@pytest.mark.parametrize(
+    ("declared", "expected"), [("en-US", "en"), ("fr_FR", "fr"), ("DE", "de"), ("eng", "en")]
+)
+def test_detect_language_trusts_declared_language(declared, expected):
+    assert detect_language("Texte sans importance pour ce cas de test.", declared) == expected
+
+
+def test_detect_language_ignores_unusable_declaration():
+    assert detect_language("C'est un film magnifique, touchant et drôle.", "und") == "fr"
+
+
+def test_detect_language_refuses_short_text():
+    assert detect_language("Great film!") is None
+    assert detect_language(None) is None
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Her", "her"),
+        ("Her (2013)", "her"),
+        ("The Godfather", "godfather"),
+        ("Amélie", "amelie"),
+        ("L'Avventura", "avventura"),
+        ("Tom & Jerry", "tom and jerry"),
+        ("  Spider-Man:  No Way Home ", "spider man no way home"),
+        ("", ""),
+    ],
+)
+def test_normalize_title_builds_a_match_key(title, expected):
+    assert normalize_title(title) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("Roger Ebert", "roger ebert"),
+        ("By Roger Ebert", "roger ebert"),
+        ("Ebert, Roger", "roger ebert"),
+        ("Pedro  Almodóvar", "pedro almodovar"),
+        ("Stephanie Zacharek", "stephanie zacharek"),
+        ("Mark Kermode ", "mark kermode"),
+        ("Smith, Jr.", "smith jr"),
+        (None, ""),
+    ],
+)
+def test_normalize_person_builds_a_match_key(name, expected):
+    assert normalize_person(name) == expected
+
+
+def test_library_style_trailing_article_matches_the_plain_title():
+    assert normalize_title("Godfather, The") == normalize_title("The Godfather")
