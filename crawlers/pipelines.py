@@ -94,8 +94,10 @@ class InRunDuplicatesPipeline:
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
-        key = (adapter["source"], adapter.get("source_review_id") or adapter["url"],
-               adapter.get("critic_name") or "", adapter.get("film_title") or "")
+        # A page may show one review under a variant film title, so the review's own id decides.
+        review_id = adapter.get("source_review_id")
+        key = (adapter["source"], review_id) if review_id else (
+            adapter["source"], adapter["url"], adapter.get("critic_name") or "", adapter.get("film_title") or "")
         if key in self.seen:
             self.crawler.stats.inc_value("reviews/repeated_in_run")
             raise DropItem(f"repeat of {key[1]} within this run")

@@ -23,9 +23,11 @@ from extruct.utils import parse_xmldom_html
 from extruct.w3cmicrodata import MicrodataExtractor
 
 SCHEMA_PREFIX = re.compile(r"^https?://schema\.org/")
+SCHEMA_URLS = ("https://schema.org/", "http://schema.org/")
 _WRAPPERS = re.compile(r"/\*\s*<!\[CDATA\[\s*\*/|/\*\s*\]\]>\s*\*/|<!\[CDATA\[|\]\]>|<!--|-->|^\s*//.*$", re.M)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _MAX_DEPTH = 12
+_LINK_PROPERTIES = {"url", "sameAs", "image"}
 
 
 @dataclass
@@ -85,12 +87,23 @@ def _rdfa_to_jsonld(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rebuild nested objects from RDFa's flat, expanded node list."""
     by_id = {n.get("@id"): n for n in nodes if isinstance(n, dict)}
     referenced: set[str] = set()
+    # Sites wrap a property in a link (<a href="/film/x/"><span property="name">), and RDFa then
+    # gives the name to the link's URL, not to the item. Lend such a URL node's properties back to
+    # the typed item whose url it is, as search engines effectively do.
+    for node in by_id.values():
+        links = [v for prefix in SCHEMA_URLS for v in node.get(f"{prefix}url", [])] if node.get("@type") else []
+        for link in links:
+            lender = by_id.get(link.get("@id")) if isinstance(link, dict) else None
+            if lender is not None and lender is not node and not lender.get("@type"):
+                for key, values in lender.items():
+                    node.setdefault(key, values)
+                referenced.add(lender["@id"])
 
-    def value_of(v: dict[str, Any], depth: int) -> Any:
+    def value_of(v: dict[str, Any], depth: int, link_only: bool) -> Any:
         if "@value" in v:
             return v["@value"]
         ref = v.get("@id")
-        if ref in by_id and depth < _MAX_DEPTH:
+        if ref in by_id and depth < _MAX_DEPTH and not link_only:
             referenced.add(ref)
             return build(by_id[ref], depth + 1)
         return ref
@@ -100,10 +113,11 @@ def _rdfa_to_jsonld(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if node.get("@id") and not str(node["@id"]).startswith("_:"):
             out["@id"] = node["@id"]
         for key, values in node.items():
-            if key.startswith("@") or not SCHEMA_PREFIX.match(key):
+            if key.startswith("@") or not SCHEMA_PREFIX.match(key) or not isinstance(values, list):
                 continue
-            built = [value_of(v, depth) for v in values if isinstance(v, dict)]
-            out[SCHEMA_PREFIX.sub("", key)] = built[0] if len(built) == 1 else built
+            name = SCHEMA_PREFIX.sub("", key)
+            built = [value_of(v, depth, name in _LINK_PROPERTIES) for v in values if isinstance(v, dict)]
+            out[name] = built[0] if len(built) == 1 else built
         return out
 
     roots = [build(n, 0) for n in nodes if isinstance(n, dict) and n.get("@type")]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
+from urllib.parse import urlparse
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -32,7 +33,8 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         self.follow_links = str(follow).lower() not in ("0", "false", "no")
         self.sitemap_urls = [u for u in self.start_urls if any(h in u.lower() for h in _SITEMAP_HINTS)]
         self.page_urls = [u for u in self.start_urls if u not in self.sitemap_urls]
-        self.links = LinkExtractor(allow_domains=self.allowed_domains)
+        # LinkExtractor's allow_domains compares host:port, so the port-less host check is done here.
+        self.links = LinkExtractor()
 
     async def start(self) -> AsyncIterator[Any]:
         async for request in super().start():  # the sitemap requests
@@ -51,4 +53,5 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
             yield self.stamp(item)
         if self.follow_links:
             for link in self.links.extract_links(response):
-                yield response.follow(link, callback=self.parse)
+                if urlparse(link.url).hostname in self.allowed_domains:
+                    yield response.follow(link, callback=self.parse)

@@ -205,8 +205,10 @@ select
     c.rating_raw, r.score, r.is_positive,
     case when r.score is not null or r.is_positive is not null then 'explicit' end as score_source,
     r.rating_problem, t.title, t.body, l.language,
-    sha256(coalesce(t.title, '') || chr(31) || lower(regexp_replace(coalesce(t.body, ''), '[\\pP\\pZ\\pS\\pC]+', '',
-        'g')) || chr(31) || coalesce(c.rating_raw, '')) as content_hash,
+    sha256(coalesce(t.title, '') || chr(31) || coalesce(t.body, '') || chr(31) || coalesce(c.rating_raw, ''))
+        as content_hash,
+    -- Syndicated copies differ in punctuation and spacing, not in words.
+    sha256(nullif(lower(regexp_replace(coalesce(t.body, ''), '[\\pP\\pZ\\pS\\pC]+', '', 'g')), '')) as text_hash,
     d.published_on, d.date_problem
 from checked c
 join texts t using (row_no)

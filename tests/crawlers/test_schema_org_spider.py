@@ -180,3 +180,20 @@ def test_windows_1252_page_is_decoded():
 def test_empty_body_is_not_a_crash():
     items, requests = parse("")
     assert items == [] and requests == []
+
+
+RDFA_LINK_WRAPPED = """
+<article vocab="https://schema.org/" typeof="Review">
+  <meta property="identifier" content="u2">
+  <div property="itemReviewed" typeof="Movie"><a href="/film/her-2013/"><span property="name">Her</span></a>
+    <link property="url" href="https://reviews.example/film/her-2013/"></div>
+  <span property="author" typeof="Person"><link property="url" href="https://reviews.example/user/fan/">
+    <a href="/user/fan/"><span property="name">fan</span></a></span>
+  <p property="reviewBody">Fine.</p>
+</article>"""
+
+
+def test_rdfa_name_inside_a_link_still_names_the_item():
+    items, _ = parse(page(body=RDFA_LINK_WRAPPED), url="https://reviews.example/user/fan/")
+    (item,) = items
+    assert (item.film_title, item.critic_name, item.critic_url) == ("Her", "fan", "https://reviews.example/user/fan/")

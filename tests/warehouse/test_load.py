@@ -20,6 +20,8 @@ def row(**fields) -> dict:
                 is_positive=True, score_source="explicit", title="Tender", body="A tender film.",
                 language="en", content_hash="h1")
     base.update(fields)
+    if "text_hash" not in fields:
+        base["text_hash"] = "t-" + base["content_hash"]
     return base
 
 

@@ -44,7 +44,8 @@ create table reviews (
     title            varchar,
     body             varchar,
     language         varchar,
-    content_hash     varchar not null,
+    content_hash     varchar not null,   -- title + body + rating: a change means the review was edited
+    text_hash        varchar,            -- body alone: identical text by one critic is one review
     -- dates
     published_on     date,
     date_problem     varchar,

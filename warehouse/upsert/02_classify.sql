@@ -1,5 +1,5 @@
 -- Decide what each batch row is: a new review, a changed or unchanged re-crawl of a known
--- source key, or a syndicated copy (same critic name, film and content as another review).
+-- source key, or a syndicated copy (same critic name, film and body text as another review).
 create or replace temp table batch_classified as
 with keyed as (
     select
@@ -12,9 +12,10 @@ with keyed as (
 ),
 
 warehouse_texts as (
-    select c.name_key, r.film_id, r.content_hash, min(r.review_id) as review_id
+    select c.name_key, r.film_id, r.text_hash, min(r.review_id) as review_id
     from reviews as r
     inner join critics as c using (critic_id)
+    where r.text_hash is not null
     group by all
 ),
 
@@ -25,10 +26,11 @@ unknown_keys as (
         row_number() over same_text as copy_no,
         first_value(kd.own_review_id) over same_text as first_copy_id
     from keyed as kd
-    left join warehouse_texts as wt using (name_key, film_id, content_hash)
+    left join warehouse_texts as wt using (name_key, film_id, text_hash)
     where kd.known_review_id is null
     window same_text as (
-        partition by kd.name_key, kd.film_id, kd.content_hash order by kd.source, kd.source_review_id
+        partition by kd.name_key, kd.film_id, coalesce(kd.text_hash, kd.own_review_id)
+        order by kd.source, kd.source_review_id
     )
 ),
 

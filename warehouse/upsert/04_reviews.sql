@@ -3,7 +3,7 @@ insert into reviews
 select
     review_id, film_id, critic_id, source, source_review_id, [url] as urls, audience,
     rating_raw, score, is_positive, score_source, rating_problem,
-    title, body, language, content_hash,
+    title, body, language, content_hash, text_hash,
     published_on, date_problem, fetched_at as first_seen, fetched_at as last_seen, run_id
 from batch_classified
 where outcome = 'new';
@@ -13,7 +13,7 @@ update reviews
 set
     rating_raw = c.rating_raw, score = c.score, is_positive = c.is_positive, score_source = c.score_source,
     rating_problem = c.rating_problem, title = c.title, body = c.body, language = c.language,
-    content_hash = c.content_hash, published_on = c.published_on, date_problem = c.date_problem,
+    content_hash = c.content_hash, text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
     film_id = c.film_id, critic_id = c.critic_id,
     last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id
 from batch_classified as c

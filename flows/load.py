@@ -1,0 +1,97 @@
+"""Landing batches into the warehouse: find what is pending, normalize it, load it.
+
+A batch is one `<run-id>.jsonl` under `raw/<source>/`. A batch is pending until a row for its
+(run_id, source) exists in crawl_runs, so a crawl killed before its load is picked up by the
+next run, and loading twice is harmless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from crawlers.landing import run_paths
+from flows.normalize.batch import NormalizedBatch, normalize_landing
+from flows.normalize.films import Film
+from warehouse.load import LoadResult, RunInfo, load_batch
+
+
+@dataclass(frozen=True)
+class Batch:
+    source: str
+    run_id: str
+    items: Path
+
+    @property
+    def rejects(self) -> Path:
+        return self.items.with_name(f"{self.run_id}.rejects.jsonl")
+
+    @property
+    def stats(self) -> Path:
+        return self.items.with_name(f"{self.run_id}.stats.json")
+
+
+def landing_batches(root: Path) -> list[Batch]:
+    """Every run in the landing zone, including runs whose items were all rejected by the crawler."""
+    runs = set()
+    for path in (root / "raw").glob("*/*.jsonl"):
+        runs.add((path.parent.name, path.name.removesuffix(".jsonl").removesuffix(".rejects")))
+    return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl") for source, run_id in sorted(runs)]
+
+
+def batch_for(root: Path, source: str, run_id: str) -> Batch:
+    return Batch(source, run_id, run_paths(root, source, run_id)["items"])
+
+
+def pending_batches(conn: duckdb.DuckDBPyConnection, root: Path) -> list[Batch]:
+    loaded = set(conn.execute("select source, run_id from crawl_runs").fetchall())
+    return [b for b in landing_batches(root) if (b.source, b.run_id) not in loaded]
+
+
+def known_films(conn: duckdb.DuckDBPyConnection) -> list[Film]:
+    rows = conn.execute("select film_id, title_key, year, imdb_id, tmdb_id from films").fetchall()
+    return [Film(*row) for row in rows]
+
+
+def _sha1(path: Path) -> str | None:
+    if not path.exists():
+        return None
+    digest = hashlib.sha1()
+    with path.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _timestamp(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value).replace(tzinfo=None) if value else None
+
+
+def run_info(batch: Batch) -> RunInfo:
+    stats = json.loads(batch.stats.read_text()) if batch.stats.exists() else {}
+    return RunInfo(
+        run_id=batch.run_id, source=batch.source, spider=stats.get("spider"),
+        started=_timestamp(stats.get("started")), finished=_timestamp(stats.get("finished")),
+        pages=stats.get("pages"), errors=stats.get("errors"), field_coverage=stats.get("field_coverage", {}),
+        batch_path=str(batch.items), batch_sha1=_sha1(batch.items))
+
+
+def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:
+    rows = conn.execute("select value from mart_params where name = 'positive_threshold'").fetchall()
+    return float(rows[0][0]) if rows else 60.0
+
+
+def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
+    if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
+        batch.items.touch()
+    return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn))
+
+
+def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch) -> LoadResult:
+    return load_batch(conn, normalized.rows, normalized.rejects, run_info(batch), normalized.scraped)

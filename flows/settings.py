@@ -1,0 +1,24 @@
+"""Process-wide settings for Prefect and the data folder, in one place.
+
+Prefect reads its settings from the environment when it is first imported, so `configure`
+must run before any module imports prefect: the CLI calls it first thing.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from crawlers.landing import DATA_DIR_ENV, data_dir
+
+
+def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
+    """Point Prefect at a project-local home under the data folder; return the data folder."""
+    root = data_dir(data).resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    os.environ[DATA_DIR_ENV] = str(root)
+    os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if quiet else "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if quiet else "true")
+    return root

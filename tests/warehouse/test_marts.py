@@ -1,0 +1,241 @@
+"""film_scores, critic_stats and the build itself, checked against values computed by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from warehouse.db import WarehouseError
+from warehouse.marts import MART_TABLES, build_plan
+
+approx = pytest.approx
+
+
+# film_scores ---------------------------------------------------------------------------------------
+
+def test_mean_score_averages_explicit_scores(wh):
+    for critic, score in [("a", 80), ("b", 60), ("c", 70)]:
+        wh.review("her", critic, score)
+    wh.build()
+    film = wh.one("film_scores", film_id="her")
+    assert (film["reviews"], film["scored_reviews"]) == (3, 3)
+    assert film["mean_score"] == approx(70)
+    assert film["pct_positive"] == approx(100)  # 60 is positive: at the threshold
+
+
+def test_pct_positive_counts_fresh_rotten_verdicts_without_scores(wh):
+    for critic, verdict in [("a", True), ("b", True), ("c", True), ("d", False), ("e", None)]:
+        wh.review("her", critic, is_positive=verdict)
+    wh.build()
+    film = wh.one("film_scores", film_id="her")
+    assert (film["reviews"], film["scored_reviews"]) == (5, 0)
+    assert film["mean_score"] is None
+    assert film["pct_positive"] == approx(75)  # the review with no verdict is not in the denominator
+
+
+def test_wilson_lower_bound_of_8_positive_out_of_10_is_49_percent(wh):
+    for i in range(10):
+        wh.review("her", f"c{i}", is_positive=i < 8)
+    wh.build()
+    film = wh.one("film_scores", film_id="her")
+    assert film["pct_positive"] == approx(80)
+    assert film["pct_positive_wilson_low"] == approx(49.0, abs=0.1)
+
+
+def test_positive_threshold_comes_from_mart_params(wh):
+    wh.review("her", "a", 60)
+    wh.review("her", "b", 55, is_positive=False)
+    wh.build()
+    assert wh.one("film_scores", film_id="her")["pct_positive"] == approx(50)
+    wh.set_param("positive_threshold", 50)
+    wh.build()
+    assert wh.one("film_scores", film_id="her")["pct_positive"] == approx(100)
+
+
+def test_bayes_score_pulls_toward_mean_of_all_explicit_scores(wh):
+    # C = (90 + 90 + 60 * 4) / 6 = 70, m = 10
+    wh.review("short", "a", 90)
+    wh.review("short", "b", 90)
+    for critic in "cdef":
+        wh.review("long", critic, 60)
+    wh.film("unreviewed")
+    wh.build()
+    assert wh.one("film_scores", film_id="short")["bayes_score"] == approx((2 * 90 + 10 * 70) / 12)
+    assert wh.one("film_scores", film_id="long")["bayes_score"] == approx((4 * 60 + 10 * 70) / 14)
+    unreviewed = wh.one("film_scores", film_id="unreviewed")
+    assert unreviewed["bayes_score"] == approx(70)
+    assert (unreviewed["reviews"], unreviewed["mean_score"], unreviewed["first_review"]) == (0, None, None)
+
+
+def test_changing_bayes_m_changes_bayes_score(wh):
+    wh.review("short", "a", 90)
+    wh.review("short", "b", 90)
+    for critic in "cdef":
+        wh.review("long", critic, 60)
+    wh.set_param("bayes_m", 2)
+    wh.build()
+    assert wh.one("film_scores", film_id="short")["bayes_score"] == approx((2 * 90 + 2 * 70) / 4)
+    assert wh.one("film_scores", film_id="long")["bayes_score"] == approx((4 * 60 + 2 * 70) / 6)
+
+
+def test_inferred_scores_are_excluded_from_scores_but_counted_apart(wh):
+    wh.review("her", "a", 80)
+    wh.review("her", "u1", 20, score_source="inferred")
+    wh.review("her", "u2", 40, score_source="inferred")
+    wh.build()
+    film = wh.one("film_scores", film_id="her")
+    assert (film["reviews"], film["scored_reviews"], film["inferred_reviews"]) == (3, 1, 2)
+    assert film["mean_score"] == approx(80)
+    assert film["inferred_mean_score"] == approx(30)
+    assert film["pct_positive"] == approx(100)  # inferred verdicts are not explicit verdicts
+    assert film["bayes_score"] == approx(80)  # and do not enter the prior C either
+    assert film["score_stddev"] is None
+
+
+def test_critic_and_user_scores_are_split(wh):
+    wh.critic("u1", audience="user", outlet=None)
+    wh.critic("u2", audience="user", outlet=None)
+    wh.critic("u3", audience="user", outlet=None)
+    for critic, score in [("a", 80), ("b", 90), ("u1", 40), ("u2", 60), ("u3", 50)]:
+        wh.review("her", critic, score)
+    wh.build()
+    film = wh.one("film_scores", film_id="her")
+    assert (film["critic_reviews"], film["user_reviews"]) == (2, 3)
+    assert film["critic_mean_score"] == approx(85)
+    assert film["user_mean_score"] == approx(50)
+    assert film["critic_user_gap"] == approx(35)
+    assert film["critic_pct_positive"] == approx(100)
+    assert film["user_pct_positive"] == approx(100 / 3)
+    assert film["score_stddev"] == approx(430 ** 0.5)  # sample stddev of 80, 90, 40, 60, 50
+
+
+def test_first_and_last_review_dates_and_top_eligibility(wh):
+    wh.review("her", "a", 70, published_on="2026-11-02")
+    wh.review("her", "b", 75, published_on="2026-11-20")
+    wh.review("her", "c", 80, published_on=None)
+    wh.review("other", "a", 80)
+    wh.build()
+    film = wh.one("film_scores", film_id="her")
+    assert (film["first_review"], film["last_review"]) == (date(2026, 11, 2), date(2026, 11, 20))
+    assert film["top_eligible"] is True  # 3 scored reviews, min_reviews_top = 3
+    assert wh.one("film_scores", film_id="other")["top_eligible"] is False
+
+
+# harshness and debiasing ---------------------------------------------------------------------------
+
+def _harsh_and_kind(wh):
+    # film1: harsh 40, kind 80 -> consensus 60; film2: harsh 50, kind 90 -> 70; film3: harsh alone, 30.
+    wh.review("film1", "harsh", 40)
+    wh.review("film1", "kind", 80)
+    wh.review("film2", "harsh", 50)
+    wh.review("film2", "kind", 90)
+    wh.review("film3", "harsh", 30)
+
+
+def test_harshness_is_mean_offset_shrunk_by_k(wh):
+    _harsh_and_kind(wh)
+    wh.build()
+    # offsets harsh: -20, -20, 0 over 3 + k(5) reviews; kind: +20, +20 over 2 + 5
+    assert wh.one("critic_stats", critic_id="harsh")["harshness"] == approx(-40 / 8)
+    assert wh.one("critic_stats", critic_id="kind")["harshness"] == approx(40 / 7)
+    wh.set_param("harshness_k", 0)
+    wh.build()
+    assert wh.one("critic_stats", critic_id="harsh")["harshness"] == approx(-40 / 3)
+
+
+def test_debiased_score_removes_each_critics_harshness(wh):
+    _harsh_and_kind(wh)
+    wh.build()
+    assert wh.one("film_scores", film_id="film3")["debiased_score"] == approx(30 + 5)
+    assert wh.one("film_scores", film_id="film1")["debiased_score"] == approx(((40 + 5) + (80 - 40 / 7)) / 2)
+
+
+# critic_stats --------------------------------------------------------------------------------------
+
+def test_agreement_rate_compares_verdicts_with_film_majority(wh):
+    verdicts = {
+        "f1": {"a": True, "b": True, "c": True},    # majority positive
+        "f2": {"a": True, "b": False, "c": False},  # majority negative
+        "f3": {"a": False, "b": False},             # majority negative
+        "f4": {"a": True},                          # one verdict: no majority
+        "f5": {"a": True, "b": False},              # tie: no majority
+    }
+    for film, by_critic in verdicts.items():
+        for critic, verdict in by_critic.items():
+            wh.review(film, critic, is_positive=verdict)
+    wh.build()
+    a = wh.one("critic_stats", critic_id="a")
+    assert (a["agreement_rate"], a["agreement_verdicts"]) == (approx(200 / 3), 3)
+    b = wh.one("critic_stats", critic_id="b")
+    assert (b["agreement_rate"], b["agreement_verdicts"]) == (approx(100), 3)
+    assert wh.one("critic_stats", critic_id="c")["agreement_rate"] == approx(100)
+
+
+def test_critic_stats_counts_reviews_scores_and_active_period(wh):
+    wh.critic("a", name="Ann Lee", outlet="The Daily")
+    wh.critic("idle", outlet="Weekly")
+    wh.review("f1", "a", 70, published_on="2026-10-01")
+    wh.review("f2", "a", 90, published_on="2026-11-01")
+    wh.review("f3", "a", is_positive=True, published_on="2026-11-15")
+    wh.build()
+    a = wh.one("critic_stats", critic_id="a")
+    assert (a["name"], a["outlet"], a["audience"]) == ("Ann Lee", "The Daily", "critic")
+    assert (a["reviews"], a["scored_reviews"], a["mean_score"]) == (3, 2, approx(80))
+    assert (a["first_review"], a["last_review"]) == (date(2026, 10, 1), date(2026, 11, 15))
+    idle = wh.one("critic_stats", critic_id="idle")
+    assert (idle["reviews"], idle["mean_score"], idle["harshness"], idle["agreement_rate"]) == (0, None, None, None)
+
+
+def test_outlets_list_every_outlet_of_the_same_person(wh):
+    wh.critic("ann-daily", name="Ann Lee", outlet="The Daily", name_key="ann lee")
+    wh.critic("ann-weekly", name="Ann Lee", outlet="Weekly", name_key="ann lee")
+    wh.critic("bob", name="Bob", outlet="The Daily")
+    wh.critic("ann-user", name="ann lee", outlet=None, audience="user", name_key="ann lee")
+    wh.build()
+    assert wh.one("critic_stats", critic_id="ann-daily")["outlets"] == ["The Daily", "Weekly"]
+    assert wh.one("critic_stats", critic_id="ann-weekly")["outlets"] == ["The Daily", "Weekly"]
+    assert wh.one("critic_stats", critic_id="bob")["outlets"] == ["The Daily"]
+    assert wh.one("critic_stats", critic_id="ann-user")["outlets"] == []
+
+
+# the build -----------------------------------------------------------------------------------------
+
+def test_empty_warehouse_builds_empty_marts(wh):
+    counts = wh.build()
+    assert counts == dict.fromkeys(MART_TABLES, 0)
+
+
+def test_build_returns_row_counts_and_is_repeatable(wh):
+    _harsh_and_kind(wh)
+    first = wh.build()
+    snapshot = wh.rows("select * from film_scores order by film_id")
+    assert wh.build() == first
+    assert wh.rows("select * from film_scores order by film_id") == snapshot
+    assert first["film_scores"] == 3
+    assert first["critic_stats"] == 2
+
+
+def test_mart_tables_match_the_marts_folder_and_build_in_dependency_order():
+    plan = build_plan()
+    names = [name for name, _, _ in plan]
+    assert sorted(name for name, kind, _ in plan if kind == "table") == sorted(MART_TABLES)
+    assert all(kind == "view" for name, kind, _ in plan if name.startswith(("stg_", "int_")))
+    assert names.index("int_film_consensus") < names.index("int_review_offsets") < names.index(
+        "int_critic_harshness")
+    assert max(names.index(n) for n in names if n.startswith("stg_")) < names.index("int_film_consensus")
+
+
+def test_missing_mart_param_fails_clearly_and_keeps_old_marts(wh):
+    wh.review("her", "a", 80)
+    wh.build()
+    wh.conn.execute("delete from mart_params where name = 'bayes_m'")
+    with pytest.raises(WarehouseError, match="bayes_m"):
+        wh.build()
+    assert wh.one("film_scores", film_id="her")["mean_score"] == approx(80)
+
+
+def test_repeated_mart_param_fails_clearly(wh):
+    wh.conn.execute("insert into mart_params values ('bayes_m', 3, 'a second value')")
+    with pytest.raises(WarehouseError, match="repeated \\['bayes_m'\\]"):
+        wh.build()

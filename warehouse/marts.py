@@ -1,0 +1,133 @@
+"""Building the marts: SQL models under ``warehouse/sql`` turned into views and tables.
+
+The models are laid out like a dbt project so each one stays small and readable:
+
+* ``sql/macros.sql`` - rules used by several models (positive threshold, ISO week, Wilson bound, Bayes);
+* ``sql/staging/`` - one view per core table, renamed and cast, explicit and inferred scores apart;
+* ``sql/intermediate/`` - views that hold one idea each (film consensus, review offsets, harshness);
+* ``sql/marts/`` - the tables users query and reports read (``MART_TABLES``).
+
+Staging and intermediate models are views, so they never go stale; marts are tables, so reports and
+read-only readers do not pay for the aggregation on every query. Each file is one ``select`` (a CTE
+chain ending in ``select * from final``) named for the model it defines. The build order is found
+from the folders (staging, then intermediate, then marts) and, inside a folder, from the model
+names each file mentions, so adding a model needs no change here.
+"""
+
+from __future__ import annotations
+
+import re
+from graphlib import CycleError, TopologicalSorter
+from importlib import resources
+
+import duckdb
+
+from warehouse.db import WarehouseError, sql_file
+
+MACROS_FILE = "sql/macros.sql"
+LAYERS: tuple[tuple[str, str], ...] = (
+    ("staging", "view"),
+    ("intermediate", "view"),
+    ("marts", "table"),
+)
+MART_TABLES: tuple[str, ...] = (
+    "critic_stats",
+    "film_scores",
+    "weekly_critic_activity",
+    "weekly_film_scores",
+    "weekly_reviews",
+)
+REQUIRED_PARAMS: tuple[str, ...] = ("bayes_m", "positive_threshold", "harshness_k", "min_reviews_top")
+
+_MODEL_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_LINE_COMMENT = re.compile(r"--[^\n]*")
+
+
+def _layer_models(layer: str) -> dict[str, str]:
+    """Model name -> SQL text of every ``.sql`` file in one layer folder."""
+    folder = resources.files("warehouse").joinpath("sql", layer)
+    models: dict[str, str] = {}
+    for entry in folder.iterdir():
+        if not entry.name.endswith(".sql"):
+            continue
+        name = entry.name.removesuffix(".sql")
+        if not _MODEL_NAME.match(name):
+            raise WarehouseError(f"model file sql/{layer}/{entry.name} must be named like a table (a-z, 0-9, _)")
+        models[name] = sql_file(f"sql/{layer}/{entry.name}")
+    return models
+
+
+def _references(sql: str, names: set[str]) -> set[str]:
+    """The model names a query mentions outside ``--`` comments (its dependencies)."""
+    words = set(re.findall(r"[a-z_][a-z0-9_]*", _LINE_COMMENT.sub("", sql).lower()))
+    return words & names
+
+
+def build_plan() -> list[tuple[str, str, str]]:
+    """(name, materialization, sql) of every model in the order it must be created.
+
+    Layers come in LAYERS order; inside a layer, a model comes after the models it mentions. A model
+    that mentions one of a later layer, or a cycle, is a mistake in the SQL and raises WarehouseError.
+    """
+    layers = [(layer, kind, _layer_models(layer)) for layer, kind in LAYERS]
+    plan: list[tuple[str, str, str]] = []
+    for index, (layer, kind, models) in enumerate(layers):
+        later = {name for _, _, other in layers[index + 1:] for name in other}
+        graph: dict[str, set[str]] = {}
+        for name, sql in sorted(models.items()):
+            too_late = _references(sql, later)
+            if too_late:
+                raise WarehouseError(f"{layer} model {name} uses later-layer models {sorted(too_late)}")
+            graph[name] = _references(sql, set(models)) - {name}
+        try:
+            order = list(TopologicalSorter(graph).static_order())
+        except CycleError as exc:
+            raise WarehouseError(f"{layer} models depend on each other in a cycle: {exc.args[1]}") from None
+        plan.extend((name, kind, models[name].strip().rstrip(";")) for name in order)
+    return plan
+
+
+def check_params(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
+    """The mart parameters, checked: each required name present exactly once.
+
+    The SQL reads parameters through the ``mart_param`` macro, a scalar subquery; a missing name
+    would silently give nulls and a duplicated one a cryptic subquery error, so fail clearly first.
+    """
+    rows = conn.execute("select name, value from mart_params").fetchall()
+    counts: dict[str, int] = {}
+    for name, _ in rows:
+        counts[name] = counts.get(name, 0) + 1
+    missing = [name for name in REQUIRED_PARAMS if name not in counts]
+    repeated = sorted(name for name, count in counts.items() if count > 1)
+    if missing or repeated:
+        raise WarehouseError(f"mart_params needs each of {', '.join(REQUIRED_PARAMS)} exactly once; "
+                             f"missing {missing or 'none'}, repeated {repeated or 'none'}")
+    return {name: value for name, value in rows}
+
+
+def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
+    """Create or replace every model; returns the row count of each mart table.
+
+    Runs in one transaction so a reader never sees some marts rebuilt and others not, and a failing
+    model leaves the previous marts in place.
+    """
+    check_params(conn)
+    plan = build_plan()
+    conn.execute("begin transaction")
+    try:
+        conn.execute(sql_file(MACROS_FILE))
+        for name, kind, sql in plan:
+            try:
+                conn.execute(f"create or replace {kind} {name} as\n{sql}")
+            except duckdb.Error as exc:
+                raise WarehouseError(f"cannot build {kind} {name}: {exc}") from exc
+        counts = {
+            name: conn.execute(f"select count(*) from {name}").fetchone()[0]
+            for name, kind, _ in plan
+            if kind == "table"
+        }
+        conn.execute("commit")
+    except BaseException:
+        conn.execute("rollback")
+        raise
+    return counts

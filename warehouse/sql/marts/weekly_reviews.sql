@@ -1,0 +1,58 @@
+-- One row per ISO week that has reviews: what arrived that week.
+-- Weeks run Monday to Sunday and are labelled like '2026-W53' (ISO year, so 2027-01-01 belongs to
+-- 2026-W53). Reviews without a publication date have no week and are left out of the weekly marts.
+with
+
+reviews as (
+    select * from stg_reviews
+    where published_on is not null
+),
+
+film_debuts as (
+    select
+        film_id,
+        iso_week_start(min(published_on)) as debut_week_start
+    from reviews
+    group by film_id
+),
+
+new_films as (
+    select
+        debut_week_start as published_week_start,
+        count(*) as new_films
+    from film_debuts
+    group by debut_week_start
+),
+
+per_week as (
+    select
+        published_week,
+        published_week_start,
+        count(*) as reviews,
+        count(distinct critic_id) as active_critics,
+        count(distinct source) as sources,
+        count(score) as scored_reviews,
+        avg(score) as mean_score
+    from reviews
+    group by published_week, published_week_start
+),
+
+final as (
+    select
+        -- week
+        per_week.published_week as week,
+        per_week.published_week_start as week_start,
+        -- arrivals
+        per_week.reviews,
+        coalesce(new_films.new_films, 0) as new_films,
+        -- who and where
+        per_week.active_critics,
+        per_week.sources,
+        -- scores
+        per_week.scored_reviews,
+        per_week.mean_score
+    from per_week
+    left join new_films using (published_week_start)
+)
+
+select * from final
