@@ -100,6 +100,59 @@ def extract(
 
 
 @app.command()
+def run(
+    spiders: Annotated[list[str] | None, typer.Argument(help="Spiders to crawl (schema_org, feed); none: only load.")]
+    = None,
+    url: Annotated[list[str] | None, typer.Option("--url", help="Start URL for the spiders.")] = None,
+    source: Annotated[str | None, typer.Option(help="Landing name (default: spider name).")] = None,
+    data_dir: DataDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Crawl, then normalize and load every pending landing batch, then rebuild the marts."""
+    from flows.settings import configure
+
+    root = configure(data_dir)
+    from flows.pipeline import SourceSpec, pipeline
+    from flows.summary import print_summary
+    from warehouse.db import WarehouseError
+
+    if spiders and not url:
+        raise fail("give at least one --url for the spiders to start from")
+    sources = [SourceSpec(spider, list(url or []), source or spider) for spider in spiders or []]
+    try:
+        result = pipeline(sources, str(root), show_progress=not quiet)
+    except (ReviewsError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    print_summary(Path(result.warehouse), console, result.loads)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run read-only against the warehouse.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    data_dir: DataDir = None,
+) -> None:
+    """Run read-only SQL against the warehouse."""
+    from crawlers.landing import data_dir as resolve_data_dir
+    from flows.output import print_rows
+    from warehouse.db import WarehouseError, connect, warehouse_path
+
+    if format not in ("table", "csv", "json"):
+        raise fail(f"unknown format {format!r}; choose table, csv or json")
+    try:
+        conn = connect(warehouse_path(resolve_data_dir(data_dir)), read_only=True)
+        try:
+            from warehouse.queries import run_sql
+
+            columns, rows = run_sql(conn, query)
+        finally:
+            conn.close()
+    except WarehouseError as exc:
+        raise fail(str(exc)) from None
+    print_rows(columns, rows, format, console)
+
+
+@app.command()
 def demo(data_dir: DataDir = None, quiet: Quiet = False,
          films: Annotated[int, typer.Option(help="Films on the demo site.")] = 40,
          reviews_per_film: Annotated[int, typer.Option(help="Reviews per film.")] = 75) -> None:

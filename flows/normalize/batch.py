@@ -44,7 +44,12 @@ def _critic_id(name_key: str, outlet: str | None, audience: str) -> str:
 
 
 def _register(duck: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]]) -> None:
-    duck.register(name, pa.table(columns))
+    arrays = {}
+    for column, values in columns.items():
+        array = pa.array(values)
+        # An all-None column infers Arrow's null type, which DuckDB cannot cast into a typed column.
+        arrays[column] = pa.array(values, type=pa.string()) if array.type == pa.null() else array
+    duck.register(name, pa.table(arrays))
 
 
 def _read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> list[Reject]:
@@ -129,10 +134,12 @@ def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
         from checked""")
     for column, flag in (("body", "body_needs_python"), ("review_title", "title_needs_python")):
         target = "body" if column == "body" else "title"
-        rows = duck.execute(f"select t.row_no, c.{column} from texts t join checked c using (row_no) "
+        rows = duck.execute(f"select t.row_no, c.{column}, c.syntax from texts t join checked c using (row_no) "
                             f"where t.{flag}").fetchall()
         if rows:
-            _register(duck, "cleaned", {"row_no": [r[0] for r in rows], "text": [clean_text(r[1]) for r in rows]})
+            # Feed descriptions are HTML; structured-data values are text (see clean_text).
+            cleaned = [clean_text(text, html_markup=syntax == "feed") for _, text, syntax in rows]
+            _register(duck, "cleaned", {"row_no": [r[0] for r in rows], "text": cleaned})
             duck.execute(f"update texts set {target} = cleaned.text from cleaned where texts.row_no = cleaned.row_no")
             duck.unregister("cleaned")
 
@@ -161,7 +168,7 @@ def _films(duck: duckdb.DuckDBPyConnection, known: list[Film]) -> None:
             json_extract_string(external_ids, '$.imdb') as imdb_id,
             json_extract_string(external_ids, '$.tmdb') as tmdb_id
         from checked""").fetchall()
-    mentions = [Mention(clean_text(t), y, i, m) for t, y, i, m in mentions_rows]
+    mentions = [Mention(clean_text(t, html_markup=False), y, i, m) for t, y, i, m in mentions_rows]
     resolved = FilmResolver(list(known)).resolve_all(mentions)
     _register(duck, "film_map", {
         "film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
@@ -175,8 +182,8 @@ def _critics(duck: duckdb.DuckDBPyConnection) -> None:
         select distinct critic_name, outlet,
             coalesce(audience, case when nullif(trim(outlet), '') is null then 'user' else 'critic' end)
         from checked""").fetchall()
-    names = [clean_text(r[0]) or r[0] for r in rows]
-    outlets = [clean_text(r[1]) if r[1] else None for r in rows]
+    names = [clean_text(r[0], html_markup=False) or r[0] for r in rows]
+    outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
     keys = [normalize_person(n) for n in names]
     _register(duck, "critic_map", {
         "critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],

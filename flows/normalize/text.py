@@ -36,6 +36,9 @@ _STRIP_C0 = dict.fromkeys([c for c in range(0x20) if c not in (0x09, 0x0A, 0x0D)
 _STRIP_AFTER = dict.fromkeys(list(range(0x80, 0xA0)) + [0xAD, 0x200B, 0xFEFF], None)
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r\f\v\xa0]*\n")
 _TAG_HINT = re.compile(r"<[A-Za-z!/?]")
+_FORMATTING_TAG = re.compile(
+    r"<\s*/?\s*(p|br|div|li|ul|ol|blockquote|h[1-6]|em|strong|i|b|u|span)\b[^<>]*>", re.IGNORECASE
+)
 _MAX_UNESCAPE_ROUNDS = 4
 
 
@@ -74,16 +77,30 @@ def _fold_whitespace(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def clean_text(raw: str | None) -> str | None:
+def _formatting_to_text(text: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        tag = match.group(1).lower()
+        return "\n" if tag == "br" else "\n\n" if tag in _BLOCK_ELEMENTS else ""
+
+    return _FORMATTING_TAG.sub(replace, text)
+
+
+def clean_text(raw: str | None, html_markup: bool = True) -> str | None:
     """Visible plain text of a review body: tags stripped, entities decoded, mojibake repaired.
 
+    ``html_markup=True`` reads the input as an HTML fragment (feed descriptions). ``False`` reads it
+    as schema.org Text (JSON-LD, microdata, RDFa values): only common formatting tags (<p>, <br>,
+    <em>...) that sites leave in such text are removed; any other "<...>" is what the author wrote and
+    stays, so the same review reads the same from a page and from a feed.
     Paragraph breaks survive as ``"\\n\\n"``; other whitespace folds to single spaces.  Returns
     None for missing or blank input.  See the module docstring for how hostile text is treated.
     """
     if raw is None:
         return None
     text = raw.translate(_STRIP_C0)
-    if _TAG_HINT.search(text):
+    if not html_markup:
+        text = _formatting_to_text(text)
+    elif _TAG_HINT.search(text):
         text = _html_to_text(text)
     text = _unescape(text)
     # Entities are done already; ftfy must not decode a second time, and curly quotes are the author's.

@@ -119,3 +119,15 @@ def test_normalize_person_builds_a_match_key(name, expected):
 
 def test_library_style_trailing_article_matches_the_plain_title():
     assert normalize_title("Godfather, The") == normalize_title("The Godfather")
+
+
+def test_structured_data_text_keeps_hostile_markup_as_written():
+    raw = 'Bad.<br>Very bad. "><img src=x onerror=alert(1)> <script>alert(1)</script>'
+    expected = 'Bad. Very bad. "><img src=x onerror=alert(1)> <script>alert(1)</script>'
+    assert clean_text(raw, html_markup=False) == expected
+
+
+def test_structured_data_text_and_feed_html_of_one_review_read_the_same():
+    page_text = "<p>Tom &amp; Jerry</p><p>\"><img src=x onerror=alert(1)></p>"
+    feed_html = "<p>Tom &amp;amp; Jerry</p><p>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>"
+    assert clean_text(page_text, html_markup=False) == clean_text(feed_html)

@@ -1,0 +1,35 @@
+"""Short printed summaries of a warehouse: loads of this run, top films, critics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from warehouse.db import connect
+from warehouse.queries import run_query
+
+
+def _table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Table:
+    table = Table(title=title)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*["" if v is None else f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
+    return table
+
+
+def print_summary(database: Path, console: Console, loads: list[dict[str, Any]] | None = None) -> None:
+    if loads:
+        console.print(_table("Loads", ["source", "run", "scraped", "loaded", "duplicates", "rejected"],
+                             [(x["source"], x["run_id"], x["scraped"], x["loaded"], x["duplicates"], x["rejected"])
+                              for x in loads]))
+    conn = connect(database, read_only=True)
+    try:
+        for name, title in (("top_films", "Top films (Bayesian score)"), ("top_critics", "Most active critics")):
+            columns, rows = run_query(conn, name)
+            console.print(_table(title, columns, rows))
+    finally:
+        conn.close()

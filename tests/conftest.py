@@ -1,0 +1,14 @@
+"""Test-session settings that must exist before Prefect is first imported."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Prefect reads its settings at import: give the tests their own home and a temporary API,
+# never the user's, and room for the temporary server to start on a busy 2-core machine.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="reviews-tests-prefect-")
+os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
+os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
+os.environ.pop("PREFECT_API_URL", None)

@@ -1,0 +1,12 @@
+-- The most active reviewers, with how far they sit from the consensus.
+select
+    name,
+    coalesce(outlet, '') as outlet,
+    audience,
+    reviews,
+    round(mean_score, 1) as mean_score,
+    round(harshness, 1) as harshness,
+    round(agreement_rate, 1) as agreement_rate
+from critic_stats
+order by reviews desc, name
+limit 10
