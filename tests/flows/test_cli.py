@@ -1,0 +1,97 @@
+"""The `reviews` command line: outputs users rely on, and one-line errors instead of tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from warehouse.db import connect, migrate
+
+PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
+runner = CliRunner()
+
+
+def test_extract_on_saved_letterboxd_page_prints_movie_with_aggregate_rating():
+    result = runner.invoke(app, ["extract", str(PAGES / "letterboxd-film-breathless.html")])
+    assert result.exit_code == 0
+    lines = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    (film,) = [line for line in lines if line["type"] == "film"]
+    assert (film["title"], film["rating_value"], film["rating_best"]) == ("Breathless", "3.92", "5")
+
+
+def test_extract_of_missing_file_is_one_line_and_exit_2():
+    result = runner.invoke(app, ["extract", "no-such-page.html"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: no such file: no-such-page.html"
+
+
+@pytest.fixture
+def warehouse_dir(tmp_path):
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    conn.execute("insert into films values ('f1', 'tt1798709', null, 'Her', 2013, 'her', now())")
+    conn.close()
+    return tmp_path
+
+
+def test_sql_prints_json_lines(warehouse_dir):
+    result = runner.invoke(app, ["sql", "select film_id, title, year from films", "--format", "json",
+                                 "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 0
+    assert json.loads(result.stdout) == {"film_id": "f1", "title": "Her", "year": 2013}
+
+
+def test_sql_prints_csv(warehouse_dir):
+    result = runner.invoke(app, ["sql", "select title, year from films", "-f", "csv", "--data-dir", str(warehouse_dir)])
+    assert result.stdout.splitlines() == ["title,year", "Her,2013"]
+
+
+def test_sql_error_is_one_line_and_exit_2(warehouse_dir):
+    result = runner.invoke(app, ["sql", "select nope from films", "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: SQL error:")
+
+
+def test_sql_is_read_only(warehouse_dir):
+    result = runner.invoke(app, ["sql", "drop table films", "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert "read-only" in result.stderr.lower()
+
+
+def test_sql_without_warehouse_says_how_to_make_one(tmp_path):
+    result = runner.invoke(app, ["sql", "select 1", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "run `reviews run` or `reviews demo` first" in result.stderr
+
+
+def test_sql_while_another_process_writes_gives_a_clear_message(warehouse_dir):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+         " time.sleep(60)", str(warehouse_dir / "reviews.duckdb")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        result = runner.invoke(app, ["sql", "select 1", "--data-dir", str(warehouse_dir)])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 2
+    assert "being written by another process" in result.stderr
+
+
+def test_crawl_of_unknown_spider_is_exit_2(tmp_path):
+    result = runner.invoke(app, ["crawl", "nope", "--url", "http://127.0.0.1:9/", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "unknown spider 'nope'" in result.stderr
+
+
+def test_run_with_spider_but_no_url_is_exit_2(tmp_path):
+    result = runner.invoke(app, ["run", "schema_org", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--url" in result.stderr
