@@ -48,7 +48,8 @@ class _RunFiles:
         if self.handle is None:
             path = self.paths(spider)[kind]
             path.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = path.open("a", encoding="utf-8")
+            # Line-buffered: a crawl killed mid-run leaves whole lines behind, not a half-written buffer.
+            self.handle = path.open("a", encoding="utf-8", buffering=1)
         self.handle.write(json_line(record))
 
     def close(self) -> None:

@@ -23,6 +23,7 @@ err_console = Console(stderr=True)
 
 DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default $REVIEWS_DATA_DIR or ./data).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./reviews.toml if present).")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -37,11 +38,15 @@ def demo_site(
     reviews_per_film: Annotated[int, typer.Option(help="Reviews per film.")] = 75,
     seed: Annotated[int, typer.Option(help="Seed: the same seed serves the same site.")] = 7,
     truth: Annotated[Path | None, typer.Option(help="Also write the ground truth JSONL here.")] = None,
+    variant: Annotated[str, typer.Option(help="standard, or redesigned (no schema.org markup).")] = "standard",
 ) -> None:
     """Serve the bundled demo review site on 127.0.0.1 until Ctrl-C."""
     from flows.demosite import DemoSite, serve_in_thread, write_truth
 
-    site = DemoSite(films=films, reviews_per_film=reviews_per_film, seed=seed)
+    try:
+        site = DemoSite(films=films, reviews_per_film=reviews_per_film, seed=seed, variant=variant)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     if truth:
         write_truth(site, truth)
     server = serve_in_thread(site, host="127.0.0.1", port=port)
@@ -67,9 +72,12 @@ def crawl(
     settings = dict(s.split("=", 1) for s in setting or [] if "=" in s)
     try:
         result = run_crawl(spider, url, source=source, data=data_dir, settings=settings,
-                           show_progress=not quiet, console=err_console)
+                           show_progress=not quiet, console=err_console, resumable=True)
     except ReviewsError as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        err_console.print("stopped: the next crawl of this source resumes where this one stopped")
+        raise typer.Exit(130) from None
     stats = result.stats
     console.print(f"run {result.run_id}: {stats['pages']} pages, {stats['scraped']} reviews extracted, "
                   f"{stats['landed']} landed, {stats['repeated_in_run']} repeats, {stats['rejected']} rejected, "
@@ -101,29 +109,127 @@ def extract(
 
 @app.command()
 def run(
-    spiders: Annotated[list[str] | None, typer.Argument(help="Spiders to crawl (schema_org, feed); none: only load.")]
-    = None,
+    spiders: Annotated[list[str] | None, typer.Argument(
+        help="Spiders to crawl with --url, or source names from the config; none: every configured source.")] = None,
     url: Annotated[list[str] | None, typer.Option("--url", help="Start URL for the spiders.")] = None,
-    source: Annotated[str | None, typer.Option(help="Landing name (default: spider name).")] = None,
+    source: Annotated[str | None, typer.Option(help="Landing name with --url (default: spider name).")] = None,
+    full: Annotated[bool, typer.Option("--full", help="Crawl everything again, ignoring what is loaded.")] = False,
+    config: ConfigOption = None,
     data_dir: DataDir = None,
     quiet: Quiet = False,
 ) -> None:
-    """Crawl, then normalize and load every pending landing batch, then rebuild the marts."""
+    """Crawl, then normalize and load every pending landing batch, then rebuild the marts.
+
+    Exit code 3 when a run was unhealthy (far fewer reviews or fields than the source's recent runs).
+    """
+    from flows.config import load_config
     from flows.settings import configure
 
-    root = configure(data_dir)
+    try:
+        cfg = load_config(config)
+    except ReviewsError as exc:
+        raise fail(str(exc)) from None
+    root = configure(data_dir or cfg.data_dir)
     from flows.pipeline import SourceSpec, pipeline
     from flows.summary import print_summary
     from warehouse.db import WarehouseError
 
-    if spiders and not url:
-        raise fail("give at least one --url for the spiders to start from")
-    sources = [SourceSpec(spider, list(url or []), source or spider) for spider in spiders or []]
     try:
-        result = pipeline(sources, str(root), show_progress=not quiet)
+        if url:
+            if not spiders:
+                raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`")
+            sources = [SourceSpec(spider, list(url), source or spider, incremental=True, full=full)
+                       for spider in spiders]
+        else:
+            chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
+            if spiders is None and not chosen and not quiet:
+                err_console.print("no sources configured (reviews.toml); loading pending batches only")
+            sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
+                                  full=full) for s in chosen]
+        result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts, health=cfg.health)
     except (ReviewsError, WarehouseError) as exc:
         raise fail(str(exc)) from None
-    print_summary(Path(result.warehouse), console, result.loads)
+    if not quiet:
+        print_summary(Path(result.warehouse), console, result.loads)
+    for bad in result.unhealthy:
+        err_console.print(f"[yellow]unhealthy:[/yellow] {bad['source']} run {bad['run_id']}: {bad['health_notes']}",
+                          highlight=False)
+    if result.unhealthy:
+        raise typer.Exit(3)
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Last run per source (counts, health, duration), warehouse size and rows, batches not yet loaded."""
+    from crawlers.landing import data_dir as resolve_data_dir
+    from flows.config import load_config
+    from flows.status import status as read_status
+    from warehouse.db import WarehouseError
+
+    try:
+        cfg = load_config(config)
+        report = read_status(resolve_data_dir(data_dir or cfg.data_dir).resolve())
+    except (ReviewsError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(report, default=str, indent=2))
+        return
+    from flows.output import print_status
+
+    print_status(report, console)
+
+
+@app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The configured sources and their last run."""
+    from crawlers.landing import data_dir as resolve_data_dir
+    from flows.config import load_config
+    from flows.status import sources as read_sources
+    from warehouse.db import WarehouseError
+
+    try:
+        cfg = load_config(config)
+        listed = read_sources(cfg, resolve_data_dir(data_dir or cfg.data_dir).resolve())
+    except (ReviewsError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(listed, default=str, indent=2))
+        return
+    from flows.output import print_sources
+
+    print_sources(listed, console)
+
+
+@app.command()
+def report(
+    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week).")]
+    = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for <week>.html and <week>.md (default reports/).")]
+    = None,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write the weekly summary report as self-contained HTML and Markdown."""
+    from crawlers.landing import data_dir as resolve_data_dir
+    from flows.config import load_config
+    from flows.report import write_report
+    from warehouse.db import WarehouseError, warehouse_path
+
+    try:
+        cfg = load_config(config)
+        paths = write_report(warehouse_path(resolve_data_dir(data_dir or cfg.data_dir)), week,
+                             out or Path(cfg.report_out))
+    except (ReviewsError, WarehouseError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    console.print(f"report {paths.week}:\n  {paths.html}\n  {paths.markdown}", highlight=False)
 
 
 @app.command()
@@ -166,3 +272,7 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
     if not ok:
         raise typer.Exit(1)
 
+
+
+if __name__ == "__main__":
+    app()

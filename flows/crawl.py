@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +25,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
 from flows.errors import ReviewsError
+from flows.incremental import RUNNING_MARKER, close_job, job_dir, open_job
 
 SPIDERS = ("schema_org", "feed")
 
@@ -64,8 +68,12 @@ def crawl_command(spider: str, urls: list[str], source: str, run_id: str,
 def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str | Path | None = None,
               run_id: str | None = None, settings: dict[str, Any] | None = None,
               spider_args: dict[str, str] | None = None, show_progress: bool = True,
-              console: Console | None = None) -> CrawlResult:
-    """Crawl `urls` with `spider` in a child process; raises ReviewsError if it fails."""
+              console: Console | None = None, resumable: bool = False) -> CrawlResult:
+    """Crawl `urls` with `spider` in a child process; raises ReviewsError if it fails.
+
+    With `resumable`, the crawl keeps a JOBDIR per source (see flows.incremental) so a crawl stopped by
+    SIGTERM or Ctrl-C continues where it stopped on the next run.
+    """
     if spider not in SPIDERS:
         raise ReviewsError(f"unknown spider {spider!r}; choose one of: {', '.join(SPIDERS)}")
     if not urls:
@@ -77,23 +85,59 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     log_path = root / "logs" / source / f"{run_id}.log"
     log_path.parent.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, DATA_DIR_ENV: str(root), "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
+    settings = dict(settings or {})
+    jobs = job_dir(root, source) if resumable else None
+    job_state = None
+    if jobs is not None:
+        job_state = open_job(jobs)
+        (console or Console(stderr=True)).print(f"{source}: job state {job_state}", highlight=False)
+        settings["JOBDIR"] = str(jobs)
     command = crawl_command(spider, urls, source, run_id, settings, spider_args)
     started = time.monotonic()
-    with log_path.open("w", encoding="utf-8") as log:
-        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+    with log_path.open("w", encoding="utf-8") as log, _sigterm_as_interrupt():
+        # Its own session: a terminal's Ctrl-C or a group signal reaches the parent only, which forwards
+        # exactly one SIGTERM (a second signal would make Scrapy stop uncleanly).
+        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        if jobs is not None:
+            (jobs / RUNNING_MARKER).write_text(f"{os.getpid()} {child.pid}", encoding="utf-8")
         try:
             _wait_with_progress(child, paths["items"], f"{spider} → {source}", show_progress, console)
         except KeyboardInterrupt:
-            child.terminate()  # Scrapy closes gracefully on SIGTERM, writing its stats
+            child.terminate()  # Scrapy closes gracefully, saving its JOBDIR and stats
             child.wait()
+            if jobs is not None:
+                close_job(jobs, "shutdown")
             raise
     stats_path = paths["stats"]
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+    if jobs is not None:
+        close_job(jobs, stats.get("finish_reason"))
+        if stats:  # a resumed crawl covers only the rest of a site: health checks must know
+            stats["job_state"] = job_state
+            stats_path.write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
     result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
                          child.returncode, time.monotonic() - started, stats)
     if child.returncode != 0 or not stats:
         raise ReviewsError(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
     return result
+
+
+@contextmanager
+def _sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt so a stopped parent stops its crawl cleanly, never orphaned."""
+
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave signals to whoever owns it
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _wait_with_progress(child: subprocess.Popen[bytes], items: Path, label: str, show: bool,

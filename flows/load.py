@@ -17,8 +17,11 @@ from typing import Any
 import duckdb
 
 from crawlers.landing import run_paths
+from flows.config import Health
+from flows.health import assess
 from flows.normalize.batch import NormalizedBatch, normalize_landing
 from flows.normalize.films import Film
+from warehouse.db import WarehouseError
 from warehouse.load import LoadResult, RunInfo, load_batch
 
 
@@ -38,10 +41,13 @@ class Batch:
 
 
 def landing_batches(root: Path) -> list[Batch]:
-    """Every run in the landing zone, including runs whose items were all rejected by the crawler."""
+    """Every run in the landing zone, including runs whose items were all rejected or that found none."""
     runs = set()
     for path in (root / "raw").glob("*/*.jsonl"):
         runs.add((path.parent.name, path.name.removesuffix(".jsonl").removesuffix(".rejects")))
+    # A run that found nothing leaves only its stats: it must still be recorded, to be judged unhealthy.
+    for path in (root / "raw").glob("*/*.stats.json"):
+        runs.add((path.parent.name, path.name.removesuffix(".stats.json")))
     return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl") for source, run_id in sorted(runs)]
 
 
@@ -74,12 +80,16 @@ def _timestamp(value: Any) -> datetime | None:
 
 
 def run_info(batch: Batch) -> RunInfo:
+    """The run's own record; a crawl killed before it could write its stats is 'killed'."""
     stats = json.loads(batch.stats.read_text()) if batch.stats.exists() else {}
+    started, finished = _timestamp(stats.get("started")), _timestamp(stats.get("finished"))
     return RunInfo(
-        run_id=batch.run_id, source=batch.source, spider=stats.get("spider"),
-        started=_timestamp(stats.get("started")), finished=_timestamp(stats.get("finished")),
+        run_id=batch.run_id, source=batch.source, spider=stats.get("spider"), started=started, finished=finished,
         pages=stats.get("pages"), errors=stats.get("errors"), field_coverage=stats.get("field_coverage", {}),
-        batch_path=str(batch.items), batch_sha1=_sha1(batch.items))
+        batch_path=str(batch.items), batch_sha1=_sha1(batch.items),
+        finish_reason=stats.get("finish_reason", "killed" if not stats else None),
+        duration_seconds=(finished - started).total_seconds() if started and finished else None,
+        resumed=stats.get("job_state") == "resumed")
 
 
 def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:
@@ -93,5 +103,20 @@ def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
     return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn))
 
 
-def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch) -> LoadResult:
-    return load_batch(conn, normalized.rows, normalized.rejects, run_info(batch), normalized.scraped)
+def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch,
+         rules: Health | None = None) -> tuple[LoadResult, RunInfo]:
+    """Load a normalized batch, judging the run's health against the source's recent runs first."""
+    run = run_info(batch)
+    run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
+    return load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped), run
+
+
+def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float]) -> None:
+    """Config values for the marts (reviews.toml [marts]) override the stored defaults."""
+    known = {row[0] for row in conn.execute("select name from mart_params").fetchall()}
+    unknown = set(params) - known
+    if unknown:
+        raise WarehouseError(f"unknown mart parameters: {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(sorted(known))})")
+    for name, value in params.items():
+        conn.execute("update mart_params set value = ? where name = ? and value <> ?", [value, name, value])

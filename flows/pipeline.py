@@ -7,54 +7,88 @@ the work. Only the crawl touches the network, so only the crawl retries.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.tasks import exponential_backoff
+from rich.progress import Progress
 
-from crawlers.landing import data_dir
+from crawlers.landing import data_dir, safe_name
+from flows.config import Health
 from flows.crawl import run_crawl
-from flows.load import Batch, load, normalize, pending_batches
+from flows.incremental import write_state
+from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
 from warehouse.db import connect, migrate, warehouse_path
 from warehouse.marts import build_marts
 
 
 @dataclass
 class SourceSpec:
-    """One thing to crawl: a spider and its start URLs, landing under `source`."""
+    """One thing to crawl: a spider and its start URLs, landing under `source`.
+
+    `incremental` sources skip what the warehouse already has, revalidate pages with conditional
+    requests, and resume a stopped crawl; `full` makes one run crawl everything again.
+    """
 
     spider: str
     urls: list[str]
     source: str
     settings: dict[str, Any] = field(default_factory=dict)
     spider_args: dict[str, str] = field(default_factory=dict)
+    incremental: bool = False
+    full: bool = False
 
 
 @dataclass
 class PipelineResult:
     crawls: list[dict[str, Any]] = field(default_factory=list)
     loads: list[dict[str, Any]] = field(default_factory=list)
+    unhealthy: list[dict[str, Any]] = field(default_factory=list)
     marts: dict[str, int] = field(default_factory=dict)
     warehouse: str = ""
 
 
+def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dict[str, Any], dict[str, str]]:
+    settings = dict(spec.settings)
+    args = dict(spec.spider_args)
+    # Conditional requests: Scrapy's RFC 2616 cache policy revalidates with If-None-Match/If-Modified-Since.
+    settings.setdefault("HTTPCACHE_ENABLED", True)
+    settings.setdefault("HTTPCACHE_POLICY", "scrapy.extensions.httpcache.RFC2616Policy")
+    settings.setdefault("HTTPCACHE_DIR", str(root / "httpcache" / safe_name(spec.source)))
+    if database.exists():
+        conn = connect(database)
+        try:
+            migrate(conn)
+            args["state"] = str(write_state(conn, root, spec.source))
+        finally:
+            conn.close()
+    args["full"] = str(spec.full).lower()
+    return settings, args
+
+
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=2), task_run_name="crawl-{spec.source}")
 def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> dict[str, Any]:
-    result = run_crawl(spec.spider, spec.urls, source=spec.source, data=root, settings=spec.settings,
-                       spider_args=spec.spider_args, show_progress=show_progress)
+    settings, args = spec.settings, spec.spider_args
+    if spec.incremental:
+        settings, args = _incremental_args(spec, root, warehouse_path(root))
+    result = run_crawl(spec.spider, spec.urls, source=spec.source, data=root, settings=settings,
+                       spider_args=args, show_progress=show_progress, resumable=spec.incremental)
     return {"spider": result.spider, "source": result.source, "run_id": result.run_id,
             "seconds": round(result.seconds, 2), **result.stats}
 
 
 @task(task_run_name="load-{batch.source}-{batch.run_id}")
-def normalize_and_load(batch: Batch, database: Path) -> dict[str, Any]:
+def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str, Any]:
     """Normalize and load one landing batch, in one write transaction."""
     conn = connect(database)
     try:
         migrate(conn)
-        return load(conn, batch, normalize(conn, batch)).as_dict()
+        result, run = load(conn, batch, normalize(conn, batch), rules)
+        if run.healthy is False:
+            get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
+        return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes}
     finally:
         conn.close()
 
@@ -70,31 +104,34 @@ def find_pending(database: Path, root: Path) -> list[Batch]:
 
 
 @task
-def build_marts_task(database: Path) -> dict[str, int]:
+def build_marts_task(database: Path, params: dict[str, float]) -> dict[str, int]:
     conn = connect(database)
     try:
         migrate(conn)
+        apply_mart_params(conn, params)
         return build_marts(conn)
     finally:
         conn.close()
 
 
 @flow(name="pipeline", log_prints=False)
-def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: bool = False) -> PipelineResult:
+def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: bool = False,
+             mart_params: dict[str, float] | None = None, health: Health | None = None) -> PipelineResult:
     """Crawl every source, then load every pending landing batch, then rebuild the marts."""
-    logger = get_run_logger()
     root = data_dir(data).resolve()
     database = warehouse_path(root)
     result = PipelineResult(warehouse=str(database))
     for spec in sources:
         result.crawls.append(crawl_source(spec, root, show_progress))
-    for batch in find_pending(database, root):
-        loaded = normalize_and_load(batch, database)
-        logger.info("loaded %s", loaded)
-        result.loads.append(loaded)
-    result.marts = build_marts_task(database)
+    batches = find_pending(database, root)
+    with Progress(transient=True, disable=not show_progress) as progress:
+        loading = progress.add_task("normalize + load", total=len(batches))
+        for batch in batches:
+            loaded = normalize_and_load(batch, database, health or Health())
+            result.loads.append(loaded)
+            if loaded["healthy"] is False:
+                result.unhealthy.append(loaded)
+            progress.advance(loading)
+    result.marts = build_marts_task(database, mart_params or {})
     return result
 
-
-def result_dict(result: PipelineResult) -> dict[str, Any]:
-    return asdict(result)

@@ -54,6 +54,9 @@ class RunInfo:
     health_notes: str | None = None
     batch_path: str | None = None
     batch_sha1: str | None = None
+    finish_reason: str | None = None
+    duration_seconds: float | None = None
+    resumed: bool = False  # continued a stopped crawl, so it covers only part of the site
 
 
 @dataclass
@@ -143,10 +146,14 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pa.Table, rejects: list[Re
             raise LoadMismatch(f"run {run.run_id} of {run.source}: scraped {result.scraped} != loaded "
                                f"{result.loaded} + duplicates {result.duplicates} + rejected {result.rejected}")
         conn.execute(
-            "insert into crawl_runs values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into crawl_runs by name select ? as run_id, ? as source, ? as spider, ? as started, "
+            "? as finished, ? as pages, ? as scraped, ? as loaded, ? as updated, ? as duplicates, ? as rejected, "
+            "? as errors, ? as field_coverage, ? as healthy, ? as health_notes, ? as batch_path, ? as batch_sha1, "
+            "? as loaded_at, ? as finish_reason, ? as duration_seconds",
             [run.run_id, run.source, run.spider, run.started, run.finished, run.pages, result.scraped,
              result.loaded, result.updated, result.duplicates, result.rejected, run.errors,
-             json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now])
+             json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now,
+             run.finish_reason, run.duration_seconds])
         conn.execute("commit")
     except BaseException:
         conn.execute("rollback")

@@ -5,8 +5,10 @@ Kept apart from the spiders so each spider file holds only its site format's ext
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
@@ -34,6 +36,31 @@ class ReviewSpiderMixin:
         self.source = source or self.name
         self.run_id = run_id or new_run_id()
         self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.start_urls} - {""})
+
+    def init_incremental(self, state: str | None, full: str | bool = False) -> None:
+        """Load what earlier runs of this source saw (written by flows.incremental before the crawl).
+
+        `since`: when the last complete crawl started; sitemap entries not modified since are skipped.
+        `known_ids`: review ids already in the warehouse; a listing page made only of known reviews
+        is not paginated further. `full` ignores both.
+        """
+        self.since: date | None = None
+        self.known_ids: frozenset[str] = frozenset()
+        if state and str(full).lower() not in ("1", "true", "yes"):
+            data = json.loads(Path(state).read_text(encoding="utf-8"))
+            self.since = date.fromisoformat(data["since"][:10]) if data.get("since") else None
+            ids_path = data.get("known_ids_path")
+            if ids_path and Path(ids_path).exists():
+                self.known_ids = frozenset(Path(ids_path).read_text(encoding="utf-8").split("\n")) - {""}
+
+    def all_known(self, review_ids: list[str | None]) -> bool:
+        """True when a page's reviews are all in the warehouse already (incremental runs only)."""
+        if not self.known_ids or not review_ids or not all(review_ids):
+            return False
+        if all(rid in self.known_ids for rid in review_ids):
+            self.crawler.stats.inc_value("incremental/pages_not_followed")  # type: ignore[attr-defined]
+            return True
+        return False
 
     def stamp(self, item: ReviewItem, **extra: Any) -> ReviewItem:
         """Marks an item with this run; every extracted review passes here once."""

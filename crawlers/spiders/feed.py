@@ -42,9 +42,10 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
     name = "feed"
 
     def __init__(self, url: str | None = None, source: str | None = None, run_id: str | None = None,
-                 audience: str | None = None, **kwargs: Any):
+                 audience: str | None = None, state: str | None = None, full: str = "false", **kwargs: Any):
         super().__init__(**kwargs)
         self.init_run(url, source, run_id)
+        self.init_incremental(state, full)
         self.audience = audience
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
@@ -54,8 +55,11 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             self.crawler.stats.inc_value("reviews/extract_errors")
             self.logger.warning("%s: unreadable feed: %s", response.url, feed.get("bozo_exception"))
             return
-        for entry in feed.entries:
-            yield self.stamp(self.entry_item(entry, response.url))
+        items = [self.entry_item(entry, response.url) for entry in feed.entries]
+        for item in items:
+            yield self.stamp(item)
+        if self.all_known([item.source_review_id for item in items]):
+            return  # feeds list newest first: an older page holds nothing new
         next_link = next((link.get("href") for link in feed.feed.get("links", []) if link.get("rel") == "next"),
                          None)
         if next_link:

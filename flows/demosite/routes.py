@@ -86,12 +86,12 @@ def respond(site: DemoSite, base: str, target: str) -> Response:
         n = int(m.group(2)) if m.group(2) else 1
         # /reviews/page/1/ is not a real URL: page 1 lives at the film's own path.
         if film is not None and not (m.group(2) and n == 1):
-            text = pages.film_page(site, film, n, base)
+            text = _variant(site, pages.film_page(site, film, n, base))
     elif m := PERSON_RE.match(path):
         person = site.person_by_path(path)
         page = _page(query)
         if person is not None and page is not None:
-            text = pages.person_page(site, person, page, base)
+            text = _variant(site, pages.person_page(site, person, page, base))
             if text is not None:
                 return Response.ok(text, f"text/html; charset={person.charset}", person.charset)
     elif m := REVIEW_RE.match(path):
@@ -99,6 +99,19 @@ def respond(site: DemoSite, base: str, target: str) -> Response:
         if rv is not None:
             text = pages.review_page(rv)
     return NOT_FOUND if text is None else Response.ok(text)
+
+
+_JSONLD = re.compile(r'<script type="application/ld\+json">.*?</script>', re.S)
+_STRUCTURED_ATTR = re.compile(r'\s(?:itemscope|itemprop="[^"]*"|itemtype="[^"]*"|typeof="[^"]*"|property="[^"]*"'
+                              r'|vocab="[^"]*")')
+
+
+def _variant(site: DemoSite, text: str | None) -> str | None:
+    """The "redesigned" variant: same reviews, but the relaunch dropped all schema.org markup, the
+    silent breakage the health check exists for."""
+    if text is None or site.variant != "redesigned":
+        return text
+    return _STRUCTURED_ATTR.sub("", _JSONLD.sub("", text))
 
 
 def _list(site: DemoSite, path: str, page: int) -> str | None:

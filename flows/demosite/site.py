@@ -26,7 +26,7 @@ LANGS = ("en", "fr", "es", "de", "pt")
 USER_DATE_STYLES = ("iso", "dmy", "mdy", "relative")
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
           "October", "November", "December")
-VARIANTS = ("standard",)
+VARIANTS = ("standard", "redesigned")  # redesigned: no schema.org markup (see routes._variant)
 
 
 @dataclass(frozen=True)

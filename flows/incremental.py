@@ -1,0 +1,63 @@
+"""What a source's next crawl needs to know from the warehouse, and where a stopped crawl resumes.
+
+Before a crawl, the source's state is written to `<data>/state/<source>.json`: when its last complete
+crawl started (sitemap entries not modified since are skipped) and the review ids already loaded (a
+listing page of known reviews is not paginated further). `--full` ignores it.
+
+A crawl keeps Scrapy's JOBDIR in `<data>/jobs/<source>/`: stopped by SIGTERM or Ctrl-C, Scrapy saves its
+queue there and the next run resumes. A RUNNING marker tells a crash (SIGKILL, power loss) from a clean
+stop: after a crash the job state may be torn, so it is discarded and the next run crawls afresh; the
+idempotent load makes the warehouse end the same either way.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import duckdb
+
+from crawlers.landing import safe_name
+
+RUNNING_MARKER = "RUNNING"
+
+
+def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Path:
+    folder = root / "state"
+    folder.mkdir(parents=True, exist_ok=True)
+    name = safe_name(source)
+    ids_path = folder / f"{name}.known.txt"
+    ids = conn.execute("select source_review_id from review_keys where source = ?", [source]).fetchall()
+    ids_path.write_text("\n".join(row[0] for row in ids), encoding="utf-8")
+    since = conn.execute("select max(started) from crawl_runs where source = ? and finish_reason = 'finished'",
+                         [source]).fetchall()[0][0]
+    state = folder / f"{name}.json"
+    state.write_text(json.dumps({"since": since.isoformat() if since else None,
+                                 "known_ids_path": str(ids_path), "known_ids": len(ids)}), encoding="utf-8")
+    return state
+
+
+def job_dir(root: Path, source: str) -> Path:
+    return root / "jobs" / safe_name(source)
+
+
+def open_job(folder: Path) -> str:
+    """Prepare the JOBDIR for a crawl; returns 'resumed', 'fresh' or 'discarded after a crash'."""
+    marker = folder / RUNNING_MARKER
+    outcome = "resumed" if folder.exists() and any(folder.iterdir()) else "fresh"
+    if marker.exists():
+        shutil.rmtree(folder)
+        outcome = "discarded after a crash"
+    folder.mkdir(parents=True, exist_ok=True)
+    marker.write_text(str(os.getpid()), encoding="utf-8")
+    return outcome
+
+
+def close_job(folder: Path, finish_reason: str | None) -> None:
+    """A finished crawl leaves nothing to resume; a stopped one keeps its queue for the next run."""
+    if finish_reason == "finished":
+        shutil.rmtree(folder, ignore_errors=True)
+    else:
+        (folder / RUNNING_MARKER).unlink(missing_ok=True)

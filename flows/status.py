@@ -1,0 +1,50 @@
+"""What `reviews status` and `reviews sources` report: last runs, health, sizes, pending batches."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flows.config import Config
+from flows.load import landing_batches
+from warehouse.db import connect, warehouse_path
+
+CORE_TABLES = ("films", "critics", "reviews", "review_keys", "crawl_runs", "rejects")
+LAST_RUNS = """
+select source, run_id, spider, finished, pages, scraped, loaded, duplicates, rejected, errors, healthy,
+    health_notes, finish_reason, duration_seconds
+from crawl_runs
+qualify row_number() over (partition by source order by loaded_at desc) = 1
+order by source
+"""
+
+
+def _rows(conn: Any, sql: str) -> list[dict[str, Any]]:
+    cursor = conn.execute(sql)
+    columns = [d[0] for d in cursor.description]
+    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+
+
+def status(root: Path) -> dict[str, Any]:
+    database = warehouse_path(root)
+    report: dict[str, Any] = {"data_dir": str(root), "warehouse": str(database),
+                              "warehouse_bytes": database.stat().st_size if database.exists() else 0,
+                              "tables": {}, "last_runs": [], "pending_batches": []}
+    loaded: set[tuple[str, str]] = set()
+    if database.exists():
+        conn = connect(database, read_only=True)
+        try:
+            report["tables"] = {t: conn.execute(f"select count(*) from {t}").fetchall()[0][0] for t in CORE_TABLES}
+            report["last_runs"] = _rows(conn, LAST_RUNS)
+            loaded = set(conn.execute("select source, run_id from crawl_runs").fetchall())
+        finally:
+            conn.close()
+    report["pending_batches"] = [{"source": b.source, "run_id": b.run_id, "path": str(b.items)}
+                                 for b in landing_batches(root) if (b.source, b.run_id) not in loaded]
+    return report
+
+
+def sources(config: Config, root: Path) -> list[dict[str, Any]]:
+    last = {run["source"]: run for run in status(root)["last_runs"]}
+    return [{"name": s.name, "spider": s.spider, "urls": s.urls, "schedule": s.schedule,
+             "last_run": last.get(s.name)} for s in config.sources]
