@@ -27,7 +27,7 @@ RATING_FORMS = [("7/10", "7", "10", "0"), ("3.5/5", "3.5", "5", "0"), ("★★�
                 ("8/10", "8", "10", "0"), ("2/5", "2", "5", "0"), ("C-", "C-", None, None)]
 WORDS = ("film story acting camera score pacing ending script scene director cast light music "
          "great wonderful boring dull moving tender brilliant awful weak superb clumsy joyful").split()
-DATES = ["2026-11-{:02d}".format(d) for d in range(1, 23)] + ["20 November 2026", "Nov 19, 2026", "3 days ago"]
+DATES = [f"2026-11-{d:02d}" for d in range(1, 23)] + ["20 November 2026", "Nov 19, 2026", "3 days ago"]
 
 
 def synthesize(path: Path, reviews: int, seed: int = 1) -> None:

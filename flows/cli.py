@@ -233,6 +233,30 @@ def report(
 
 
 @app.command()
+def serve(
+    config: ConfigOption = None,
+    port: Annotated[int, typer.Option(help="Port for the local Prefect server when PREFECT_API_URL is unset.")]
+    = 4200,
+    data_dir: DataDir = None,
+) -> None:
+    """Run the config's schedules (a crawl per source, the weekly report) as Prefect deployments until Ctrl-C."""
+    from flows.config import load_config
+    from flows.settings import configure
+
+    try:
+        cfg = load_config(config)
+    except ReviewsError as exc:
+        raise fail(str(exc)) from None
+    root = configure(data_dir or cfg.data_dir, quiet=False)
+    from flows.serve import serve_forever  # after configure: Prefect must read the settings it set
+
+    try:
+        serve_forever(cfg, root, port=port, echo=lambda line: console.print(line, highlight=False, soft_wrap=True))
+    except ReviewsError as exc:
+        raise fail(str(exc)) from None
+
+
+@app.command()
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run read-only against the warehouse.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",

@@ -65,7 +65,8 @@ class Config:
             if source.name == name:
                 return source
         known = ", ".join(s.name for s in self.sources) or "none configured"
-        raise ReviewsError(f"no source named {name!r} in {self.path or 'the config'} (sources: {known})")
+        raise ReviewsError(f"no source named {name!r} in {self.path or 'the config'} (sources: {known}); "
+                           "to crawl with a spider directly, give --url")
 
 
 def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:

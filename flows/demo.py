@@ -54,6 +54,17 @@ def _counts_table(comparison: dict[str, int], crawls: list[dict[str, Any]]) -> T
     return table
 
 
+def latest_week(database: Path) -> str | None:
+    from flows.report import latest_week_with_reviews
+    from warehouse.db import connect
+
+    conn = connect(database, read_only=True)
+    try:
+        return latest_week_with_reviews(conn)
+    finally:
+        conn.close()
+
+
 def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 75, quiet: bool = False,
              console: Console | None = None) -> bool:
     """Run the demo; True when every published review landed exactly once."""
@@ -63,6 +74,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
     console = console or Console()
     from flows.demosite import DemoSite, serve_in_thread, write_truth
     from flows.pipeline import SourceSpec, pipeline
+    from flows.report.flow import weekly_report
     from flows.summary import print_summary
 
     site = DemoSite(films=films, reviews_per_film=reviews_per_film, seed=DEMO_SEED)
@@ -82,5 +94,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
     comparison = compare_landing(truth_rows(truth_path), landed)
     console.print(_counts_table(comparison, result.crawls))
     print_summary(Path(result.warehouse), console, result.loads)
-    console.print(f"warehouse: {result.warehouse}\nground truth: {truth_path}")
+    report = weekly_report(str(root), latest_week(Path(result.warehouse)), str(root / "reports"))
+    console.print(f"warehouse: {result.warehouse}\nground truth: {truth_path}\n"
+                  f"weekly report ({report['week']}): {report['html']}\n  and {report['markdown']}")
     return comparison["missing"] == 0 and comparison["unexpected"] == 0 and comparison["landed_twice"] == 0

@@ -98,9 +98,13 @@ def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:
 
 
 def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
+    """Normalize a landing batch into a Parquet file beside the warehouse (removed once loaded)."""
     if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
         batch.items.touch()
-    return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn))
+    staging = batch.items.parents[2] / "normalized" / batch.source
+    staging.mkdir(parents=True, exist_ok=True)
+    return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn),
+                             out_path=staging / f"{batch.run_id}.parquet")
 
 
 def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch,
@@ -108,7 +112,10 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
     """Load a normalized batch, judging the run's health against the source's recent runs first."""
     run = run_info(batch)
     run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
-    return load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped), run
+    result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
+    if isinstance(normalized.rows, Path):
+        normalized.rows.unlink(missing_ok=True)
+    return result, run
 
 
 def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float]) -> None:

@@ -20,6 +20,7 @@ from flows.config import Health
 from flows.crawl import run_crawl
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
+from flows.serve import writer_slot
 from warehouse.db import connect, migrate, warehouse_path
 from warehouse.marts import build_marts
 
@@ -123,15 +124,16 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     result = PipelineResult(warehouse=str(database))
     for spec in sources:
         result.crawls.append(crawl_source(spec, root, show_progress))
-    batches = find_pending(database, root)
-    with Progress(transient=True, disable=not show_progress) as progress:
-        loading = progress.add_task("normalize + load", total=len(batches))
-        for batch in batches:
-            loaded = normalize_and_load(batch, database, health or Health())
-            result.loads.append(loaded)
-            if loaded["healthy"] is False:
-                result.unhealthy.append(loaded)
-            progress.advance(loading)
-    result.marts = build_marts_task(database, mart_params or {})
+    with writer_slot():  # one warehouse writer at a time (a global concurrency limit of 1)
+        batches = find_pending(database, root)
+        with Progress(transient=True, disable=not show_progress) as progress:
+            loading = progress.add_task("normalize + load", total=len(batches))
+            for batch in batches:
+                loaded = normalize_and_load(batch, database, health or Health())
+                result.loads.append(loaded)
+                if loaded["healthy"] is False:
+                    result.unhealthy.append(loaded)
+                progress.advance(loading)
+        result.marts = build_marts_task(database, mart_params or {})
     return result
 

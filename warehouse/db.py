@@ -7,6 +7,7 @@ instead of DuckDB's IOException.
 
 from __future__ import annotations
 
+import os
 import re
 from importlib import resources
 from pathlib import Path
@@ -14,6 +15,8 @@ from pathlib import Path
 import duckdb
 
 DEFAULT_FILE = "reviews.duckdb"
+# DuckDB takes 80% of RAM by default; a bounded limit makes big loads spill to disk instead.
+MEMORY_LIMIT = os.environ.get("REVIEWS_DUCKDB_MEMORY_LIMIT", "1GB")
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -35,7 +38,7 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise WarehouseError(f"no warehouse at {path}; run `reviews run` or `reviews demo` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only)
+        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(f"the warehouse {path} is being written by another process; "

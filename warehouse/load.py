@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -94,14 +95,23 @@ def already_loaded(conn: duckdb.DuckDBPyConnection, run_id: str, source: str) ->
     return LoadResult(run_id, source, *row[0], already_loaded=True)
 
 
-def _stage(conn: duckdb.DuckDBPyConnection, rows: pa.Table) -> None:
-    missing = sorted(set(BATCH_COLUMNS) - set(rows.column_names))
+def _stage(conn: duckdb.DuckDBPyConnection, rows: pa.Table | Path) -> None:
+    """Copy the batch into a temp table: from Arrow in memory, or streamed from a Parquet file."""
+    if isinstance(rows, Path):
+        conn.execute("create or replace temp view incoming_batch as select * from read_parquet(?)", [str(rows)])
+        names = [r[0] for r in conn.execute("select name from (describe incoming_batch)").fetchall()]
+    else:
+        conn.register("incoming_batch", rows)
+        names = rows.column_names
+    missing = sorted(set(BATCH_COLUMNS) - set(names))
     if missing:
         raise WarehouseError(f"batch lacks columns: {', '.join(missing)}")
-    conn.register("incoming_batch", rows)
     casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in BATCH_COLUMNS.items())
     conn.execute(f"create or replace temp table batch_rows as select {casts} from incoming_batch")
-    conn.unregister("incoming_batch")
+    if isinstance(rows, Path):
+        conn.execute("drop view incoming_batch")
+    else:
+        conn.unregister("incoming_batch")
 
 
 def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list[Reject], now: datetime) -> None:
@@ -119,7 +129,7 @@ def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list
     conn.unregister("incoming_rejects")
 
 
-def load_batch(conn: duckdb.DuckDBPyConnection, rows: pa.Table, rejects: list[Reject], run: RunInfo,
+def load_batch(conn: duckdb.DuckDBPyConnection, rows: pa.Table | Path, rejects: list[Reject], run: RunInfo,
                scraped: int) -> LoadResult:
     """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again."""
     previous = already_loaded(conn, run.run_id, run.source)

@@ -33,7 +33,7 @@ NEEDS_CLEANING = r"[<&\x00-\x1f\x7f-\x9f\xa0\xad\x{200b}\x{feff}\x{2000}-\x{200a
 
 @dataclass
 class NormalizedBatch:
-    rows: pa.Table
+    rows: pa.Table | Path  # an Arrow table, or a Parquet file of the same columns
     rejects: list[Reject] = field(default_factory=list)
     scraped: int = 0
 
@@ -78,9 +78,10 @@ def _read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> list[Rejec
 
 
 def _validate(duck: duckdb.DuckDBPyConnection) -> list[Reject]:
+    # Only the reasons are materialized: copying every body into a second table costs seconds per 100k rows.
     duck.execute(r"""
-        create table checked as
-        select *, concat_ws('; ',
+        create table reasons as
+        select row_no, concat_ws('; ',
             case when nullif(trim(url), '') is null then 'missing url' end,
             case when nullif(trim(critic_name), '') is null then 'no author' end,
             case when nullif(trim(film_title), '') is null
@@ -93,9 +94,12 @@ def _validate(duck: duckdb.DuckDBPyConnection) -> list[Reject]:
             case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end
         ) as reason
         from raw""")
-    bad = duck.sql("select * exclude (row_no, reason), reason from checked where reason <> ''").to_arrow_table()
+    duck.execute("delete from reasons where reason = ''")
+    bad = duck.sql("select r.* exclude (row_no), reasons.reason from raw r join reasons using (row_no) "
+                   "order by row_no").to_arrow_table()
     rejects = [Reject(row.pop("reason"), row) for row in bad.to_pylist()]
-    duck.execute("delete from checked where reason <> ''")
+    duck.execute("delete from raw where row_no in (select row_no from reasons)")
+    duck.execute("alter table raw rename to checked")
     return rejects
 
 
@@ -124,9 +128,8 @@ def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
         create table texts as
         with flagged as (
             select row_no, body, review_title,
-                regexp_matches(coalesce(body, ''), '{NEEDS_CLEANING}') or nfc_normalize(body) <> body as body_py,
-                regexp_matches(coalesce(review_title, ''), '{NEEDS_CLEANING}')
-                    or nfc_normalize(review_title) <> review_title as title_py
+                {_needs_python("body")} as body_py,
+                {_needs_python("review_title")} as title_py
             from checked
         )
         select row_no, body_py as body_needs_python, title_py as title_needs_python,
@@ -143,6 +146,14 @@ def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
             _register(duck, "cleaned", {"row_no": [r[0] for r in rows], "text": cleaned})
             duck.execute(f"update texts set {target} = cleaned.text from cleaned where texts.row_no = cleaned.row_no")
             duck.unregister("cleaned")
+
+
+def _needs_python(column: str) -> str:
+    # Markup, entities, controls or mojibake need clean_text; so does non-NFC text, but only text that
+    # is not plain ASCII can be non-NFC, and that test is far cheaper than normalizing every body.
+    return (f"case when regexp_matches(coalesce({column}, ''), '{NEEDS_CLEANING}') then true "
+            f"when {column} is null or regexp_matches({column}, '^[\\x00-\\x7f]*$') then false "
+            f"else nfc_normalize({column}) <> {column} end")
 
 
 def _fold_spaces(column: str) -> str:
@@ -256,9 +267,15 @@ def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
 
 
 def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: Path | None = None,
-                      positive_threshold: float = 60.0) -> NormalizedBatch:
-    """Normalize a landing file into rows for `warehouse.load.load_batch`."""
-    duck = duckdb.connect()
+                      positive_threshold: float = 60.0, out_path: Path | None = None,
+                      memory_limit: str = "1GB") -> NormalizedBatch:
+    """Normalize a landing file into rows for `warehouse.load.load_batch`.
+
+    With `out_path`, the rows are written there as Parquet by DuckDB (streamed, never held in Python),
+    and `rows` is that path: a million-review batch then stays within `memory_limit` plus a little.
+    """
+    duck = duckdb.connect(config={"memory_limit": memory_limit,
+                                  "temp_directory": str((out_path or items_path).parent / ".duckdb-tmp")})
     try:
         rejects = crawl_rejects(rejects_path)
         rejects += _read_items(duck, items_path)
@@ -272,7 +289,12 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         _critics(duck)
         duck.execute(ASSEMBLE)
         _inferred_scores(duck)
-        rows = duck.sql(f"select {', '.join(BATCH_COLUMNS)} from assembled order by row_no").to_arrow_table()
+        select = f"select {', '.join(BATCH_COLUMNS)} from assembled order by row_no"
+        if out_path is not None:
+            duck.execute(f"copy ({select}) to '{out_path}' (format parquet)")
+            rows: pa.Table | Path = out_path
+        else:
+            rows = duck.sql(select).to_arrow_table()
     finally:
         duck.close()
     return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped)

@@ -1,0 +1,36 @@
+"""The Prefect flow `weekly_report`: render one ISO week of the warehouse to HTML and Markdown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from prefect import flow, get_run_logger, task
+
+from crawlers.landing import data_dir
+from flows.report import write_report
+from flows.report.weeks import parse_week
+from flows.serve import writer_slot
+from warehouse.db import warehouse_path
+
+
+@task(task_run_name="render-report-{week}")
+def render_report(database: Path, week: str | None, out_dir: Path) -> dict[str, Any]:
+    # DuckDB lets no reader in while a load writes: wait for the writer slot instead of failing.
+    with writer_slot():
+        paths = write_report(database, week, out_dir)
+    return {"week": paths.week, "html": str(paths.html), "markdown": str(paths.markdown)}
+
+
+@flow(name="weekly_report", log_prints=False)
+def weekly_report(data: str | None = None, week: str | None = None, out: str = "reports") -> dict[str, Any]:
+    """Write <out>/<week>.html and .md from the warehouse in the data folder (read-only).
+
+    week None is the last complete ISO week. Returns {"week", "html", "markdown"}.
+    """
+    if week is not None:
+        parse_week(week)  # a bad week is the caller's mistake: fail before any task runs
+    database = warehouse_path(data_dir(data).resolve())
+    result = render_report(database, week, Path(out))
+    get_run_logger().info("weekly report %s: %s, %s", result["week"], result["html"], result["markdown"])
+    return result

@@ -1,0 +1,358 @@
+"""`reviews serve`: the config's schedules (a crawl per source, the weekly report) as Prefect deployments.
+
+Prefect's temporary server lives only as long as one command and runs no scheduler, so schedules need a
+real server. When PREFECT_API_URL is not set, `reviews serve` starts `prefect server start` itself as a
+child process, with its SQLite database under the project's PREFECT_HOME, so the deployments and their
+runs outlive the command and show in the UI, and `prefect deployment run` can start one.
+
+The warehouse is one DuckDB file with one writer at a time, so every pipeline run holds one slot of the
+global concurrency limit `WRITER_LIMIT` (size 1) while it loads and rebuilds marts: scheduled crawls
+that fire together queue instead of failing on DuckDB's file lock.
+
+Prefect is imported lazily, inside the functions: its settings are read once, at first import, and
+`ensure_server` must be able to set PREFECT_API_URL before that happens.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from flows.errors import ReviewsError
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+    from prefect.schedules import Schedule
+
+    from flows.config import Config
+
+WRITER_LIMIT = "reviews-warehouse-writer"
+DEFAULT_PORT = 4200
+HOST = "127.0.0.1"
+SERVER_LOG = "server.log"
+CRAWL_TAGS = ["reviews", "crawl"]
+REPORT_TAGS = ["reviews", "report"]
+
+
+@dataclass
+class LocalServer:
+    """A `prefect server start` child process that this process started and must stop."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    home: Path
+    log_path: Path
+    _log_file: IO[bytes] | None = field(default=None, repr=False)
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.port}/api"
+
+    @property
+    def ui_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def running(self) -> bool:
+        return self.process.poll() is None
+
+    def stop(self, timeout: float = 20.0) -> None:
+        """Stop the server and anything it spawned; safe to call twice.
+
+        The child runs in its own process group (so a Ctrl-C in the terminal reaches only us, and we
+        stop the server after the runner has paused the schedules), so the signal goes to that group.
+        """
+        if self.running():
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=timeout)
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError:
+            return False
+    return True
+
+
+def _healthy(api_url: str, timeout: float = 2.0) -> bool:
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def _log_tail(path: Path, lines: int = 15) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 120.0) -> LocalServer:
+    """Start `prefect server start` on 127.0.0.1:`port` with PREFECT_HOME=`home`; return once it answers.
+
+    First start migrates the SQLite database, which takes 10-30 s on a small machine, hence the long
+    timeout. The server's output goes to <home>/server.log, not the terminal; its tail is in the error
+    when the server fails to come up.
+    """
+    home = Path(home).resolve()
+    home.mkdir(parents=True, exist_ok=True)
+    api_url = f"http://{HOST}:{port}/api"
+    if not _port_free(port):
+        hint = (f"a Prefect server already answers there: use it with PREFECT_API_URL={api_url}"
+                if _healthy(api_url) else "stop whatever listens there")
+        raise ReviewsError(f"cannot start the Prefect server: port {port} on {HOST} is in use ({hint}, "
+                           "or choose another port)")
+    env = dict(os.environ)
+    env.pop("PREFECT_API_URL", None)  # the server must not try to talk to another API
+    env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+                "PREFECT_SERVER_API_HOST": HOST, "PREFECT_SERVER_API_PORT": str(port)})
+    log_path = home / SERVER_LOG
+    log_file = log_path.open("ab")
+    command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port),
+               "--analytics-off"]
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
+                               stderr=subprocess.STDOUT, start_new_session=True)
+    server = LocalServer(process, port, home, log_path, log_file)
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            if not server.running():
+                raise ReviewsError(f"the Prefect server exited with code {process.returncode} before it "
+                                   f"answered (log: {log_path}):\n{_log_tail(log_path)}")
+            if _healthy(api_url):
+                return server
+            time.sleep(0.5)
+    except BaseException:  # includes Ctrl-C while waiting: never leave the child behind
+        server.stop()
+        raise
+    server.stop()
+    raise ReviewsError(f"the Prefect server did not answer on {api_url} within {timeout:.0f}s (log: {log_path}):\n"
+                       f"{_log_tail(log_path)}")
+
+
+def prefect_home(root: Path) -> Path:
+    """The project's PREFECT_HOME: the environment's (set by `configure`), else <data>/.prefect."""
+    return Path(os.environ.get("PREFECT_HOME") or Path(root) / ".prefect")
+
+
+def ensure_server(root: Path, port: int = DEFAULT_PORT) -> LocalServer | None:
+    """Use the server PREFECT_API_URL names; without one, start a local server and point this process at it.
+
+    Returns the started server (the caller stops it) or None when an existing server is used. Sets
+    PREFECT_API_URL in os.environ so flow runs the runner starts as subprocesses talk to the same server.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return None
+    server = start_local_server(prefect_home(root), port)
+    os.environ["PREFECT_API_URL"] = server.api_url
+    return server
+
+
+@contextmanager
+def _api_settings() -> Iterator[None]:
+    """Make Prefect in this process use os.environ's PREFECT_API_URL even if Prefect was imported earlier.
+
+    Prefect freezes its settings at first import; `ensure_server` may set the URL afterwards.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    url = os.environ.get("PREFECT_API_URL")
+    if not url or PREFECT_API_URL.value() == url:
+        yield
+        return
+    with temporary_settings(updates={PREFECT_API_URL: url}):
+        yield
+
+
+def ensure_writer_limit() -> None:
+    """Create the global concurrency limit `WRITER_LIMIT` with 1 slot, or reset it to 1 slot and active."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with _api_settings(), get_client(sync_client=True) as client:
+        try:
+            existing = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
+                return
+            except ObjectAlreadyExists:  # created meanwhile by a pipeline run: make sure it is right below
+                existing = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        if existing.limit != 1 or not existing.active:
+            client.update_global_concurrency_limit(WRITER_LIMIT, GlobalConcurrencyLimitUpdate(limit=1, active=True))
+
+
+def _create_writer_limit_if_missing() -> None:
+    """Create the writer limit when absent, leaving an existing one alone (an operator may have paused it)."""
+    from prefect import get_client
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        except ObjectNotFound:
+            try:
+                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
+            except ObjectAlreadyExists:
+                pass
+
+
+@contextmanager
+def writer_slot(timeout_seconds: float | None = None) -> Iterator[None]:
+    """Hold the one warehouse-writer slot while writing; other pipeline runs wait for it.
+
+    The limit is created when missing, so this also works on Prefect's temporary server (where it
+    orders nothing but costs one request) and on a server `reviews serve` never set up, instead of
+    Prefect logging "Concurrency limits ... do not exist" on every run.
+    """
+    from prefect.concurrency.sync import concurrency
+
+    try:
+        _create_writer_limit_if_missing()
+    except Exception:  # a missing limit only costs ordering: never fail a run for it
+        pass
+    with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=timeout_seconds, strict=False):
+        yield
+
+
+def _local_timezone() -> str | None:
+    """The machine's IANA timezone, so cron expressions mean local time as in crontab; None is UTC."""
+    try:
+        from tzlocal import get_localzone_name
+
+        return get_localzone_name()
+    except Exception:  # no determinable zone: Prefect's default, UTC
+        return None
+
+
+def _cron(expression: str, where: str, timezone: str | None) -> Schedule:
+    from prefect.schedules import Cron
+
+    try:
+        return Cron(expression, timezone=timezone)
+    except ValueError as exc:
+        raise ReviewsError(f"{where}: {expression!r} is not a valid cron expression ({exc})") from None
+
+
+def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
+    """One `crawl-<source>` deployment of `pipeline` per scheduled source, plus `weekly-report`.
+
+    Parameters are baked in (the source's spider, URLs and Scrapy settings; the data folder as an
+    absolute path) so a run started from the UI or `prefect deployment run` needs no arguments. Module
+    entrypoints (`flows.pipeline.pipeline`) work from any working directory since the package is installed.
+    """
+    from prefect.types.entrypoint import EntrypointType
+
+    from flows.pipeline import SourceSpec, pipeline
+    from flows.report.flow import weekly_report
+
+    root = Path(root).resolve()
+    where = str(config.path or "the config")
+    timezone = _local_timezone()
+    deployments: list[RunnerDeployment] = []
+    for source in config.sources:
+        if not source.schedule:
+            continue
+        spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url))
+        deployments.append(pipeline.to_deployment(
+            name=f"crawl-{source.name}",
+            schedule=_cron(source.schedule, f"{where}: source {source.name!r} schedule", timezone),
+            parameters={"sources": [asdict(spec)], "data": str(root), "show_progress": False},
+            description=(f"Crawl source {source.name!r} ({source.spider}: {', '.join(source.urls)}), then load "
+                         f"pending landing batches and rebuild the marts in {root}. Schedule from {where}."),
+            tags=[*CRAWL_TAGS, f"source:{source.name}"],
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ))
+    if config.report_schedule:
+        out = Path(config.report_out).resolve()
+        deployments.append(weekly_report.to_deployment(
+            name="weekly-report",
+            schedule=_cron(config.report_schedule, f"{where}: [report] schedule", timezone),
+            parameters={"data": str(root), "week": None, "out": str(out)},
+            description=(f"Write the report for the last complete ISO week of the warehouse in {root} "
+                         f"to {out}. Schedule from {where}."),
+            tags=REPORT_TAGS,
+            entrypoint_type=EntrypointType.MODULE_PATH,
+        ))
+    return deployments
+
+
+def register(config: Config, root: Path) -> list[str]:
+    """Create or update the writer limit and the deployments on the API server; return their full names.
+
+    Does not block: the runs are scheduled on the server, but only a process serving the deployments
+    (`serve_forever`) executes them.
+    """
+    return _apply(build_deployments(config, root))
+
+
+def _apply(deployments: list[RunnerDeployment]) -> list[str]:
+    with _api_settings():
+        ensure_writer_limit()
+        for deployment in deployments:
+            deployment.apply()
+    return [deployment.full_name for deployment in deployments]
+
+
+def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> None:
+    """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
+
+    On Ctrl-C Prefect's runner pauses the schedules (no runs pile up while nobody serves), then the
+    server we started, if any, stops.
+    """
+    if not any(source.schedule for source in config.sources) and not config.report_schedule:
+        raise ReviewsError(f"nothing to serve: no source in {config.path or 'the config'} has a schedule "
+                           "and [report] schedule is empty")
+    server = ensure_server(root, port)  # before anything imports Prefect, so it reads the URL at import
+    try:
+        from prefect import serve
+
+        api_url = os.environ["PREFECT_API_URL"]
+        if server is not None:
+            echo(f"Prefect UI: {server.ui_url}  (API {server.api_url}, log {server.log_path})")
+        else:
+            echo(f"Prefect API: {api_url}")
+        with _api_settings():
+            deployments = build_deployments(config, root)
+            names = _apply(deployments)
+            echo("deployments: " + ", ".join(names))
+            echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
+            serve(*deployments, print_starting_message=False)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if server is not None:
+            server.stop()
+            if os.environ.get("PREFECT_API_URL") == server.api_url:
+                del os.environ["PREFECT_API_URL"]

@@ -1,0 +1,154 @@
+"""The deployments register on a local Prefect server started by the test.
+
+A real `prefect server start` child (what `reviews serve` starts) because Prefect's temporary server
+cannot schedule: the crons, the writer limit and a manual run must survive on a real API.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prefect import get_client
+from prefect.client.schemas.objects import StateType
+from prefect.concurrency.sync import concurrency
+from prefect.exceptions import ObjectNotFound
+from prefect.settings import PREFECT_API_URL, temporary_settings
+
+from flows.config import Config, Source
+from flows.errors import ReviewsError
+from flows.serve import (
+    WRITER_LIMIT,
+    LocalServer,
+    build_deployments,
+    ensure_server,
+    register,
+    start_local_server,
+    writer_slot,
+)
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServer]:
+    """A real server on a free port with its own PREFECT_HOME; stopped even when a test fails."""
+    started = time.monotonic()
+    local = start_local_server(tmp_path_factory.mktemp("prefect-home"), free_port(), timeout=120)
+    print(f"prefect server up in {time.monotonic() - started:.1f}s")
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: local.api_url}):
+            yield local
+    finally:
+        local.stop()
+        assert not local.running()
+
+
+@pytest.fixture(scope="module")
+def config(tmp_path_factory: pytest.TempPathFactory) -> Config:
+    out = tmp_path_factory.mktemp("reports")
+    return Config(
+        contact_url="https://example.org/contact",
+        sources=[
+            Source("alpha", "schema_org", ["http://127.0.0.1:8765/sitemap.xml"], schedule="0 6 * * *",
+                   download_delay=0.5, concurrency=2),
+            Source("beta", "feed", ["http://127.0.0.1:8765/feed.xml"], schedule="30 * * * *"),
+            Source("manual", "feed", ["http://127.0.0.1:8765/feed.xml"]),  # no schedule: not served
+        ],
+        report_schedule="0 7 * * 1",
+        report_out=str(out),
+    )
+
+
+def test_deployments_are_built_from_the_config(config: Config, tmp_path: Path) -> None:
+    deployments = build_deployments(config, tmp_path)
+    assert [d.full_name for d in deployments] == ["pipeline/crawl-alpha", "pipeline/crawl-beta",
+                                                  "weekly_report/weekly-report"]
+    assert all(d.description for d in deployments)
+    assert deployments[0].entrypoint == "flows.pipeline.pipeline"
+    assert deployments[2].entrypoint == "flows.report.flow.weekly_report"
+
+
+def test_bad_cron_is_one_clear_error(tmp_path: Path) -> None:
+    bad = Config(sources=[Source("alpha", "feed", ["http://x/feed.xml"], schedule="every monday")])
+    with pytest.raises(ReviewsError, match="source 'alpha' schedule.*not a valid cron"):
+        build_deployments(bad, tmp_path)
+
+
+def test_deployments_register_on_a_local_server(server: LocalServer, config: Config, tmp_path: Path) -> None:
+    names = register(config, tmp_path)
+    assert names == ["pipeline/crawl-alpha", "pipeline/crawl-beta", "weekly_report/weekly-report"]
+    register(config, tmp_path)  # again: updates in place, no duplicates
+
+    with get_client(sync_client=True) as client:
+        crons = {}
+        for name in names:
+            deployment = client.read_deployment_by_name(name)
+            assert len(deployment.schedules) == 1, name
+            assert deployment.schedules[0].active
+            crons[deployment.name] = deployment.schedules[0].schedule.cron
+            assert "reviews" in deployment.tags
+            assert deployment.description
+        assert crons == {"crawl-alpha": "0 6 * * *", "crawl-beta": "30 * * * *", "weekly-report": "0 7 * * 1"}
+        with pytest.raises(ObjectNotFound):
+            client.read_deployment_by_name("pipeline/crawl-manual")
+
+        alpha = client.read_deployment_by_name("pipeline/crawl-alpha")
+        (spec,) = alpha.parameters["sources"]
+        assert spec["source"] == "alpha" and spec["spider"] == "schema_org"
+        assert spec["settings"]["DOWNLOAD_DELAY"] == 0.5
+        assert spec["settings"]["USER_AGENT"] == "film-reviews/0.1 (+https://example.org/contact)"
+        assert alpha.parameters["data"] == str(tmp_path.resolve())
+
+        limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+        assert (limit.limit, limit.active) == (1, True)
+
+        # What `prefect deployment run weekly_report/weekly-report` does: a run, Scheduled for now.
+        report = client.read_deployment_by_name("weekly_report/weekly-report")
+        run = client.create_flow_run_from_deployment(report.id)
+        run = client.read_flow_run(run.id)
+        assert run.deployment_id == report.id
+        assert run.state is not None and run.state.type == StateType.SCHEDULED
+        assert run.parameters["out"] == config.report_out
+
+
+def test_register_resets_a_changed_writer_limit(server: LocalServer, config: Config, tmp_path: Path) -> None:
+    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
+
+    register(config, tmp_path)
+    with get_client(sync_client=True) as client:
+        client.update_global_concurrency_limit(WRITER_LIMIT, GlobalConcurrencyLimitUpdate(limit=3, active=False))
+    register(config, tmp_path)
+    with get_client(sync_client=True) as client:
+        limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
+    assert (limit.limit, limit.active) == (1, True)
+
+
+def test_writer_slot_admits_one_writer(server: LocalServer, config: Config, tmp_path: Path) -> None:
+    register(config, tmp_path)
+    with writer_slot(timeout_seconds=30):
+        with get_client(sync_client=True) as client:
+            assert client.read_global_concurrency_limit_by_name(WRITER_LIMIT).active_slots == 1
+        with pytest.raises(TimeoutError), concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=2, strict=True):
+            pass
+    with get_client(sync_client=True) as client:
+        assert client.read_global_concurrency_limit_by_name(WRITER_LIMIT).active_slots == 0
+
+
+def test_busy_port_is_one_clear_error(server: LocalServer, tmp_path: Path) -> None:
+    with pytest.raises(ReviewsError, match=f"port {server.port} .* in use.*PREFECT_API_URL={server.api_url}"):
+        start_local_server(tmp_path, server.port)
+
+
+def test_configured_server_is_used_as_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
+    assert ensure_server(tmp_path) is None

@@ -1,0 +1,22 @@
+-- Biggest movers: films whose Bayesian score changed most from the end of the previous week to the
+-- end of this one (weekly_film_scores.movement; null in a film's first week, so debuts are left out).
+with
+
+final as (
+    select
+        weekly.film_id,
+        weekly.title,
+        films.year,
+        weekly.reviews,
+        weekly.previous_bayes_score,
+        weekly.cumulative_bayes_score,
+        weekly.movement
+    from weekly_film_scores as weekly
+    left join stg_films as films using (film_id)
+    where weekly.week_start = $week_start::date
+      and weekly.movement is not null
+)
+
+select * from final
+order by abs(movement) desc, title
+limit 8

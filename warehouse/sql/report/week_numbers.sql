@@ -1,0 +1,88 @@
+-- The week in numbers: exactly one row, also for a week without reviews (then the counts are 0).
+--
+-- Reviews, films and reviewers come from the weekly marts. Crawl health covers the crawl runs that
+-- loaded this week's reviews (reviews.run_id, the last run that changed each review): reviews are
+-- crawled after they are published, often in a later week, so runs dated inside the week would say
+-- little about how this week's reviews were collected.
+with
+
+week as (
+    select $week_start::date as week_start
+),
+
+arrivals as (
+    select * from weekly_reviews
+    where week_start = $week_start::date
+),
+
+previous_arrivals as (
+    select reviews as previous_reviews from weekly_reviews
+    where week_start = $week_start::date - 7
+),
+
+films as (
+    select count(*) as films
+    from weekly_film_scores
+    where week_start = $week_start::date
+),
+
+reviewers as (
+    select
+        count(*) filter (where audience = 'critic') as critics,
+        count(*) filter (where audience = 'user') as users
+    from weekly_critic_activity
+    where week_start = $week_start::date
+),
+
+week_runs as (
+    select distinct run_id
+    from reviews
+    where published_on >= $week_start::date
+      and published_on < $week_start::date + 7
+),
+
+runs as (
+    select
+        count(*) as crawl_runs,
+        coalesce(sum(runs.scraped), 0) as scraped,
+        coalesce(sum(runs.loaded), 0) as loaded,
+        coalesce(sum(runs.duplicates), 0) as duplicates,
+        coalesce(sum(runs.rejected), 0) as rejected,
+        count(*) filter (where runs.healthy) as healthy_runs,
+        count(*) filter (where not runs.healthy) as unhealthy_runs
+    from crawl_runs as runs
+    join week_runs using (run_id)
+),
+
+final as (
+    select
+        -- week
+        week.week_start,
+        -- arrivals
+        coalesce(arrivals.reviews, 0) as reviews,
+        coalesce(arrivals.scored_reviews, 0) as scored_reviews,
+        arrivals.mean_score,
+        previous_arrivals.previous_reviews,
+        films.films,
+        coalesce(arrivals.new_films, 0) as new_films,
+        -- who and where
+        reviewers.critics,
+        reviewers.users,
+        coalesce(arrivals.sources, 0) as sources,
+        -- crawl health
+        runs.crawl_runs,
+        runs.scraped,
+        runs.loaded,
+        runs.duplicates,
+        runs.rejected,
+        runs.healthy_runs,
+        runs.unhealthy_runs
+    from week
+    left join arrivals on true
+    left join previous_arrivals on true
+    cross join films
+    cross join reviewers
+    cross join runs
+)
+
+select * from final
