@@ -98,8 +98,9 @@ def already_loaded(conn: duckdb.DuckDBPyConnection, run_id: str, source: str) ->
 def _stage(conn: duckdb.DuckDBPyConnection, rows: pa.Table | Path) -> None:
     """Copy the batch into a temp table: from Arrow in memory, or streamed from a Parquet file."""
     if isinstance(rows, Path):
-        conn.execute("create or replace temp view incoming_batch as select * from read_parquet(?)", [str(rows)])
-        names = [r[0] for r in conn.execute("select name from (describe incoming_batch)").fetchall()]
+        quoted = str(rows).replace("'", "''")  # a view cannot take a prepared parameter
+        conn.execute(f"create or replace temp view incoming_batch as select * from read_parquet('{quoted}')")
+        names = [r[0] for r in conn.execute("select column_name from (describe incoming_batch)").fetchall()]
     else:
         conn.register("incoming_batch", rows)
         names = rows.column_names

@@ -291,7 +291,8 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         _inferred_scores(duck)
         select = f"select {', '.join(BATCH_COLUMNS)} from assembled order by row_no"
         if out_path is not None:
-            duck.execute(f"copy ({select}) to '{out_path}' (format parquet)")
+            quoted = str(out_path).replace("'", "''")  # COPY cannot take a prepared parameter
+            duck.execute(f"copy ({select}) to '{quoted}' (format parquet)")
             rows: pa.Table | Path = out_path
         else:
             rows = duck.sql(select).to_arrow_table()

@@ -136,8 +136,7 @@ def test_register_resets_a_changed_writer_limit(server: LocalServer, config: Con
 def test_writer_slot_admits_one_writer(server: LocalServer, config: Config, tmp_path: Path) -> None:
     register(config, tmp_path)
     with writer_slot(timeout_seconds=30):
-        with get_client(sync_client=True) as client:
-            assert client.read_global_concurrency_limit_by_name(WRITER_LIMIT).active_slots == 1
+        # While one writer holds the slot, a second cannot get it.
         with pytest.raises(TimeoutError), concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=2, strict=True):
             pass
     with get_client(sync_client=True) as client:
