@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from pathlib import Path
 from statistics import mean
 
 import pytest
+from typer.testing import CliRunner
 
+from flows.cli import app
 from flows.pipeline import SourceSpec, pipeline
 from warehouse.db import connect, warehouse_path
 
@@ -112,3 +116,19 @@ def test_running_again_with_nothing_new_changes_no_row(warehouse):
     again = pipeline([], str(root))
     assert again.loads == []
     assert snapshot() == before
+
+
+def readme_example_queries() -> list[str]:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("### Example queries", 1)[1].split("```", 2)[1]
+    return [" ".join(q.split()) for q in re.findall(r'reviews sql "(.*?)"', section, re.S)]
+
+
+def test_readme_example_queries_answer_on_the_demo_warehouse(warehouse):
+    root, _ = warehouse
+    queries = readme_example_queries()
+    assert len(queries) == 5
+    for query_text in queries:
+        result = CliRunner().invoke(app, ["sql", query_text, "--data-dir", str(root), "--format", "json"])
+        assert result.exit_code == 0, (query_text, result.stderr)
+        assert result.stdout.strip(), f"no rows for: {query_text}"
