@@ -9,12 +9,15 @@ import json
 import threading
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 
 from flows.errors import ReviewsError
+
+if TYPE_CHECKING:
+    from flows.config import Config
 
 app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -29,6 +32,18 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file
 def fail(message: str, code: int = 2) -> typer.Exit:
     err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
+    """The config (./reviews.toml or --config) and the data folder (--data-dir, then the config, then ./data)."""
+    from crawlers.landing import data_dir as resolve_data_dir
+    from flows.config import load_config
+
+    try:
+        cfg = load_config(config)
+    except ReviewsError as exc:
+        raise fail(str(exc)) from None
+    return cfg, resolve_data_dir(data_dir or cfg.data_dir).resolve()
 
 
 @app.command("demo-site")
@@ -122,14 +137,10 @@ def run(
 
     Exit code 3 when a run was unhealthy (far fewer reviews or fields than the source's recent runs).
     """
-    from flows.config import load_config
     from flows.settings import configure
 
-    try:
-        cfg = load_config(config)
-    except ReviewsError as exc:
-        raise fail(str(exc)) from None
-    root = configure(data_dir or cfg.data_dir)
+    cfg, root = project(config, data_dir)
+    configure(root)
     from flows.pipeline import SourceSpec, pipeline
     from flows.summary import print_summary
     from warehouse.db import WarehouseError
@@ -165,15 +176,13 @@ def status(
     data_dir: DataDir = None,
 ) -> None:
     """Last run per source (counts, health, duration), warehouse size and rows, batches not yet loaded."""
-    from crawlers.landing import data_dir as resolve_data_dir
-    from flows.config import load_config
     from flows.status import status as read_status
     from warehouse.db import WarehouseError
 
+    _, root = project(config, data_dir)
     try:
-        cfg = load_config(config)
-        report = read_status(resolve_data_dir(data_dir or cfg.data_dir).resolve())
-    except (ReviewsError, WarehouseError) as exc:
+        report = read_status(root)
+    except WarehouseError as exc:
         raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(report, default=str, indent=2))
@@ -190,15 +199,13 @@ def sources(
     data_dir: DataDir = None,
 ) -> None:
     """The configured sources and their last run."""
-    from crawlers.landing import data_dir as resolve_data_dir
-    from flows.config import load_config
     from flows.status import sources as read_sources
     from warehouse.db import WarehouseError
 
+    cfg, root = project(config, data_dir)
     try:
-        cfg = load_config(config)
-        listed = read_sources(cfg, resolve_data_dir(data_dir or cfg.data_dir).resolve())
-    except (ReviewsError, WarehouseError) as exc:
+        listed = read_sources(cfg, root)
+    except WarehouseError as exc:
         raise fail(str(exc)) from None
     if as_json:
         print(json.dumps(listed, default=str, indent=2))
@@ -218,16 +225,13 @@ def report(
     data_dir: DataDir = None,
 ) -> None:
     """Write the weekly summary report as self-contained HTML and Markdown."""
-    from crawlers.landing import data_dir as resolve_data_dir
-    from flows.config import load_config
     from flows.report import write_report
     from warehouse.db import WarehouseError, warehouse_path
 
+    cfg, root = project(config, data_dir)
     try:
-        cfg = load_config(config)
-        paths = write_report(warehouse_path(resolve_data_dir(data_dir or cfg.data_dir)), week,
-                             out or Path(cfg.report_out))
-    except (ReviewsError, WarehouseError, ValueError) as exc:
+        paths = write_report(warehouse_path(root), week, out or Path(cfg.report_out))
+    except (WarehouseError, ValueError) as exc:
         raise fail(str(exc)) from None
     console.print(f"report {paths.week}:\n  {paths.html}\n  {paths.markdown}", highlight=False)
 
@@ -240,14 +244,10 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the config's schedules (a crawl per source, the weekly report) as Prefect deployments until Ctrl-C."""
-    from flows.config import load_config
     from flows.settings import configure
 
-    try:
-        cfg = load_config(config)
-    except ReviewsError as exc:
-        raise fail(str(exc)) from None
-    root = configure(data_dir or cfg.data_dir, quiet=False)
+    cfg, root = project(config, data_dir)
+    configure(root, quiet=False)
     from flows.serve import serve_forever  # after configure: Prefect must read the settings it set
 
     try:
@@ -260,20 +260,20 @@ def serve(
 def sql(
     query: Annotated[str, typer.Argument(help="SQL to run read-only against the warehouse.")],
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    config: ConfigOption = None,
     data_dir: DataDir = None,
 ) -> None:
     """Run read-only SQL against the warehouse."""
-    from crawlers.landing import data_dir as resolve_data_dir
     from flows.output import print_rows
     from warehouse.db import WarehouseError, connect, warehouse_path
+    from warehouse.queries import run_sql
 
     if format not in ("table", "csv", "json"):
         raise fail(f"unknown format {format!r}; choose table, csv or json")
+    _, root = project(config, data_dir)
     try:
-        conn = connect(warehouse_path(resolve_data_dir(data_dir)), read_only=True)
+        conn = connect(warehouse_path(root), read_only=True)
         try:
-            from warehouse.queries import run_sql
-
             columns, rows = run_sql(conn, query)
         finally:
             conn.close()
