@@ -17,6 +17,9 @@ import tempfile
 import time
 from pathlib import Path
 
+# bench/warehouse.py is named like the `warehouse` package; keep this folder off the import path.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
 
 def serve_site(reviews: int, log: Path) -> tuple[subprocess.Popen[str], str]:
     films = 40

@@ -79,7 +79,7 @@ def stage_pipeline(items: Path, database: Path) -> None:
     normalized = normalize(conn, batch)
     timings["normalize"] = time.perf_counter() - started
     started = time.perf_counter()
-    result = load(conn, batch, normalized)
+    result, _ = load(conn, batch, normalized)
     timings["load"] = time.perf_counter() - started
     started = time.perf_counter()
     build_marts(conn)
