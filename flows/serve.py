@@ -284,11 +284,13 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
     for source in config.sources:
         if not source.schedule:
             continue
-        spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url))
+        spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url),
+                          incremental=True)
         deployments.append(pipeline.to_deployment(
             name=f"crawl-{source.name}",
             schedule=_cron(source.schedule, f"{where}: source {source.name!r} schedule", timezone),
-            parameters={"sources": [asdict(spec)], "data": str(root), "show_progress": False},
+            parameters={"sources": [asdict(spec)], "data": str(root), "show_progress": False,
+                        "mart_params": config.marts, "health": asdict(config.health)},
             description=(f"Crawl source {source.name!r} ({source.spider}: {', '.join(source.urls)}), then load "
                          f"pending landing batches and rebuild the marts in {root}. Schedule from {where}."),
             tags=[*CRAWL_TAGS, f"source:{source.name}"],

@@ -108,6 +108,8 @@ def test_deployments_register_on_a_local_server(server: LocalServer, config: Con
         assert spec["settings"]["DOWNLOAD_DELAY"] == 0.5
         assert spec["settings"]["USER_AGENT"] == "film-reviews/0.1 (+https://example.org/contact)"
         assert alpha.parameters["data"] == str(tmp_path.resolve())
+        assert spec["incremental"] is True  # scheduled crawls skip what the warehouse has
+        assert alpha.parameters["health"]["min_pages"] == config.health.min_pages
 
         limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
         assert (limit.limit, limit.active) == (1, True)
