@@ -68,23 +68,21 @@ def stage_baseline(items: Path, database: Path) -> None:
 
 def stage_pipeline(items: Path, database: Path) -> None:
     from flows.load import Batch, load, normalize
-    from warehouse.db import connect, migrate
+    from warehouse.db import open_writer
     from warehouse.marts import build_marts
 
-    conn = connect(database)
-    migrate(conn)
     batch = Batch("bench", "bench-run", items)
     timings = {}
-    started = time.perf_counter()
-    normalized = normalize(conn, batch)
-    timings["normalize"] = time.perf_counter() - started
-    started = time.perf_counter()
-    result, _ = load(conn, batch, normalized)
-    timings["load"] = time.perf_counter() - started
-    started = time.perf_counter()
-    build_marts(conn)
-    timings["marts"] = time.perf_counter() - started
-    conn.close()
+    with open_writer(database) as conn:
+        started = time.perf_counter()
+        normalized = normalize(conn, batch)
+        timings["normalize"] = time.perf_counter() - started
+        started = time.perf_counter()
+        result, _ = load(conn, batch, normalized)
+        timings["load"] = time.perf_counter() - started
+        started = time.perf_counter()
+        build_marts(conn)
+        timings["marts"] = time.perf_counter() - started
     print(json.dumps({"timings": timings, "loaded": result.loaded, "rejected": result.rejected}), file=sys.stderr)
 
 

@@ -272,11 +272,8 @@ def sql(
         raise fail(f"unknown format {format!r}; choose table, csv or json")
     _, root = project(config, data_dir)
     try:
-        conn = connect(warehouse_path(root), read_only=True)
-        try:
+        with connect(warehouse_path(root), read_only=True) as conn:
             columns, rows = run_sql(conn, query)
-        finally:
-            conn.close()
     except WarehouseError as exc:
         raise fail(str(exc)) from None
     print_rows(columns, rows, format, console)

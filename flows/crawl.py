@@ -24,10 +24,9 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
+from flows.config import SPIDERS
 from flows.errors import ReviewsError
 from flows.incremental import RUNNING_MARKER, close_job, job_dir, open_job
-
-SPIDERS = ("schema_org", "feed")
 
 
 @dataclass

@@ -58,11 +58,8 @@ def latest_week(database: Path) -> str | None:
     from flows.report import latest_week_with_reviews
     from warehouse.db import connect
 
-    conn = connect(database, read_only=True)
-    try:
+    with connect(database, read_only=True) as conn:
         return latest_week_with_reviews(conn)
-    finally:
-        conn.close()
 
 
 def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 75, quiet: bool = False,

@@ -21,7 +21,7 @@ from flows.crawl import run_crawl
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
 from flows.serve import writer_slot
-from warehouse.db import connect, migrate, warehouse_path
+from warehouse.db import open_writer, warehouse_path
 from warehouse.marts import build_marts
 
 
@@ -59,12 +59,8 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
     settings.setdefault("HTTPCACHE_POLICY", "scrapy.extensions.httpcache.RFC2616Policy")
     settings.setdefault("HTTPCACHE_DIR", str(root / "httpcache" / safe_name(spec.source)))
     if database.exists():
-        conn = connect(database)
-        try:
-            migrate(conn)
+        with open_writer(database) as conn:
             args["state"] = str(write_state(conn, root, spec.source))
-        finally:
-            conn.close()
     args["full"] = str(spec.full).lower()
     return settings, args
 
@@ -83,36 +79,24 @@ def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> d
 @task(task_run_name="load-{batch.source}-{batch.run_id}")
 def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str, Any]:
     """Normalize and load one landing batch, in one write transaction."""
-    conn = connect(database)
-    try:
-        migrate(conn)
+    with open_writer(database) as conn:
         result, run = load(conn, batch, normalize(conn, batch), rules)
-        if run.healthy is False:
-            get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
-        return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes}
-    finally:
-        conn.close()
+    if run.healthy is False:
+        get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
+    return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes}
 
 
 @task
 def find_pending(database: Path, root: Path) -> list[Batch]:
-    conn = connect(database)
-    try:
-        migrate(conn)
+    with open_writer(database) as conn:
         return pending_batches(conn, root)
-    finally:
-        conn.close()
 
 
 @task
 def build_marts_task(database: Path, params: dict[str, float]) -> dict[str, int]:
-    conn = connect(database)
-    try:
-        migrate(conn)
+    with open_writer(database) as conn:
         apply_mart_params(conn, params)
         return build_marts(conn)
-    finally:
-        conn.close()
 
 
 @flow(name="pipeline", log_prints=False)

@@ -8,6 +8,7 @@ from typing import Any
 from flows.config import Config
 from flows.load import landing_batches
 from warehouse.db import connect, warehouse_path
+from warehouse.queries import run_sql
 
 CORE_TABLES = ("films", "critics", "reviews", "review_keys", "crawl_runs", "rejects")
 LAST_RUNS = """
@@ -20,9 +21,8 @@ order by source
 
 
 def _rows(conn: Any, sql: str) -> list[dict[str, Any]]:
-    cursor = conn.execute(sql)
-    columns = [d[0] for d in cursor.description]
-    return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+    columns, rows = run_sql(conn, sql)
+    return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
 def status(root: Path) -> dict[str, Any]:
@@ -32,13 +32,10 @@ def status(root: Path) -> dict[str, Any]:
                               "tables": {}, "last_runs": [], "pending_batches": []}
     loaded: set[tuple[str, str]] = set()
     if database.exists():
-        conn = connect(database, read_only=True)
-        try:
+        with connect(database, read_only=True) as conn:
             report["tables"] = {t: conn.execute(f"select count(*) from {t}").fetchall()[0][0] for t in CORE_TABLES}
             report["last_runs"] = _rows(conn, LAST_RUNS)
             loaded = set(conn.execute("select source, run_id from crawl_runs").fetchall())
-        finally:
-            conn.close()
     report["pending_batches"] = [{"source": b.source, "run_id": b.run_id, "path": str(b.items)}
                                  for b in landing_batches(root) if (b.source, b.run_id) not in loaded]
     return report

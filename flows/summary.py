@@ -26,10 +26,7 @@ def print_summary(database: Path, console: Console, loads: list[dict[str, Any]] 
         console.print(_table("Loads", ["source", "run", "scraped", "loaded", "duplicates", "rejected"],
                              [(x["source"], x["run_id"], x["scraped"], x["loaded"], x["duplicates"], x["rejected"])
                               for x in loads]))
-    conn = connect(database, read_only=True)
-    try:
+    with connect(database, read_only=True) as conn:
         for name, title in (("top_films", "Top films (Bayesian score)"), ("top_critics", "Most active critics")):
             columns, rows = run_query(conn, name)
             console.print(_table(title, columns, rows))
-    finally:
-        conn.close()

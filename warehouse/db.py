@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -44,6 +46,17 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
             raise WarehouseBusy(f"the warehouse {path} is being written by another process; "
                                 "try again when that run finishes") from None
         raise WarehouseError(f"cannot open {path}: {exc}") from None
+
+
+@contextmanager
+def open_writer(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened for writing with every migration applied, closed afterwards."""
+    conn = connect(path)
+    try:
+        migrate(conn)
+        yield conn
+    finally:
+        conn.close()
 
 
 def migrations() -> list[tuple[int, str, str]]:
