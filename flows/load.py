@@ -98,13 +98,10 @@ def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:
 
 
 def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
-    """Normalize a landing batch into a Parquet file beside the warehouse (removed once loaded)."""
+    """Normalize a landing batch into temp table `normalized_batch` of the warehouse connection."""
     if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
         batch.items.touch()
-    staging = batch.items.parents[2] / "normalized" / batch.source
-    staging.mkdir(parents=True, exist_ok=True)
-    return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn),
-                             out_path=staging / f"{batch.run_id}.parquet")
+    return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn), duck=conn)
 
 
 def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch,
@@ -112,9 +109,11 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
     """Load a normalized batch, judging the run's health against the source's recent runs first."""
     run = run_info(batch)
     run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
-    result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
-    if isinstance(normalized.rows, Path):
-        normalized.rows.unlink(missing_ok=True)
+    try:
+        result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
+    finally:
+        if isinstance(normalized.rows, str):
+            conn.execute(f"drop table if exists {normalized.rows}")
     return result, run
 
 

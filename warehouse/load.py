@@ -1,7 +1,7 @@
 """Bulk, idempotent loads of normalized review batches into the warehouse.
 
-A batch arrives as an Arrow table (never row by row), is staged into a temp table and merged
-by the SQL files in `warehouse/upsert/`, all inside one transaction: a batch that fails
+A batch arrives as a temp table, an Arrow table or a Parquet file (never row by row) and is
+merged by the SQL files in `warehouse/upsert/`, all inside one transaction: a batch that fails
 half-way leaves the warehouse as it was. Every batch ends in `crawl_runs` with
 scraped = loaded + duplicates + rejected, or the load is rolled back.
 """
@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from warehouse.db import WarehouseError
 
-UPSERT_STEPS = ("01_batch_latest.sql", "02_classify.sql", "03_films_critics.sql", "04_reviews.sql",
+UPSERT_STEPS = ("01_batch_keys.sql", "02_classify.sql", "03_films_critics.sql", "04_reviews.sql",
                 "05_review_keys.sql")
 
 # The normalized batch, as flows.normalize produces it.
@@ -95,23 +95,35 @@ def already_loaded(conn: duckdb.DuckDBPyConnection, run_id: str, source: str) ->
     return LoadResult(run_id, source, *row[0], already_loaded=True)
 
 
-def _stage(conn: duckdb.DuckDBPyConnection, rows: pa.Table | Path) -> None:
-    """Copy the batch into a temp table: from Arrow in memory, or streamed from a Parquet file."""
+def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
+    """Expose the batch as view batch_rows, without copying it.
+
+    `rows` is a temp table of this connection (what flows.normalize leaves), an Arrow table or a
+    Parquet file. The upsert reads narrow key columns first and the bodies once, when inserting.
+    """
     if isinstance(rows, Path):
-        quoted = str(rows).replace("'", "''")  # a view cannot take a prepared parameter
-        conn.execute(f"create or replace temp view incoming_batch as select * from read_parquet('{quoted}')")
-        names = [r[0] for r in conn.execute("select column_name from (describe incoming_batch)").fetchall()]
+        source = "read_parquet('{}')".format(str(rows).replace("'", "''"))  # a view cannot take a parameter
+    elif isinstance(rows, str):
+        if not rows.isidentifier():
+            raise WarehouseError(f"not a table name: {rows!r}")
+        source = rows
     else:
         conn.register("incoming_batch", rows)
-        names = rows.column_names
+        source = "incoming_batch"
+    names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
     missing = sorted(set(BATCH_COLUMNS) - set(names))
     if missing:
         raise WarehouseError(f"batch lacks columns: {', '.join(missing)}")
     casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in BATCH_COLUMNS.items())
-    conn.execute(f"create or replace temp table batch_rows as select {casts} from incoming_batch")
-    if isinstance(rows, Path):
-        conn.execute("drop view incoming_batch")
-    else:
+    conn.execute(f"create or replace temp view batch_rows as select {casts} from {source}")
+
+
+def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
+    for view in ("batch_kept", "batch_rows"):
+        conn.execute(f"drop view if exists {view}")
+    for table in ("batch_keys", "batch_classified"):
+        conn.execute(f"drop table if exists {table}")
+    if isinstance(rows, pa.Table):
         conn.unregister("incoming_batch")
 
 
@@ -130,7 +142,7 @@ def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list
     conn.unregister("incoming_rejects")
 
 
-def load_batch(conn: duckdb.DuckDBPyConnection, rows: pa.Table | Path, rejects: list[Reject], run: RunInfo,
+def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, rejects: list[Reject], run: RunInfo,
                scraped: int) -> LoadResult:
     """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again."""
     previous = already_loaded(conn, run.run_id, run.source)
@@ -143,7 +155,7 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pa.Table | Path, rejects: 
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))
         outcomes = dict(conn.execute("select outcome, count(*) from batch_classified group by outcome").fetchall())
-        repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_latest)"
+        repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_keys)"
                                ).fetchall()[0][0]
         _insert_rejects(conn, run, rejects, now)
         result = LoadResult(
@@ -169,4 +181,6 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: pa.Table | Path, rejects: 
     except BaseException:
         conn.execute("rollback")
         raise
+    finally:
+        _unstage(conn, rows)
     return result

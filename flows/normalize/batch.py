@@ -2,8 +2,13 @@
 
 The heavy lifting is DuckDB over the whole batch; Python functions run only on the distinct
 values of a column (ratings, dates, names, film mentions: few per batch) or on the subset of
-rows that need them (bodies with markup or mojibake, reviews without a rating or declared
-language). No per-row Python loop over the batch.
+rows that need them (bodies with markup or mojibake, reviews without a declared language).
+No per-row Python loop over the batch.
+
+The landed items are read once into a scratch table; every step after that writes a narrow
+table keyed by row number (a map of distinct values, or the few rows Python had to fix), and one
+final query joins them onto the landed rows. Review bodies are therefore copied once, into the
+result, whose rows go to the warehouse without another copy when both share a connection.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
 from flows.normalize.sentiment import infer_scores_in
-from flows.normalize.text import clean_text, detect_language, normalize_person
+from flows.normalize.text import clean_text, detect_language, detect_languages, normalize_person
 from warehouse.load import BATCH_COLUMNS, Reject
 
 RAW_COLUMNS = ("source", "url", "source_review_id", "film_title", "film_year", "critic_name", "critic_url",
@@ -29,11 +34,13 @@ RAW_COLUMNS = ("source", "url", "source_review_id", "film_title", "film_year", "
                "body", "published_raw", "language_declared", "fetched_at", "run_id", "page_url", "syntax")
 # Text that plain whitespace folding in SQL would get wrong goes through clean_text in Python.
 NEEDS_CLEANING = r"[<&\x00-\x1f\x7f-\x9f\xa0\xad\x{200b}\x{feff}\x{2000}-\x{200a}\x{3000}]|Ã|Â|â€|Å|Ð"
+SCRATCH = "nz_"  # prefix of this module's temp tables, dropped when it is done
 
 
 @dataclass
 class NormalizedBatch:
-    rows: pa.Table | Path  # an Arrow table, or a Parquet file of the same columns
+    # The name of a temp table in the connection that normalized it, an Arrow table, or a Parquet file.
+    rows: str | pa.Table | Path
     rejects: list[Reject] = field(default_factory=list)
     scraped: int = 0
 
@@ -44,69 +51,79 @@ def _critic_id(name_key: str, outlet: str | None, audience: str) -> str:
 
 
 def _register(duck: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]]) -> None:
+    """Python values as temp table `name` (a copy, so nothing refers back to Python objects)."""
     arrays = {}
     for column, values in columns.items():
         array = pa.array(values)
         # An all-None column infers Arrow's null type, which DuckDB cannot cast into a typed column.
         arrays[column] = pa.array(values, type=pa.string()) if array.type == pa.null() else array
-    duck.register(name, pa.table(arrays))
+    duck.register("nz_incoming", pa.table(arrays))
+    duck.execute(f"create or replace temp table {name} as select * from nz_incoming")
+    duck.unregister("nz_incoming")
 
 
-def _read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> list[Reject]:
-    """Stage the landing file; lines that are not JSON (a crawl killed mid-write) become rejects."""
+def _read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[Reject], list[int]]:
+    """Stage the landing file; lines that are not JSON (a crawl killed mid-write) become rejects.
+
+    A row's number is its rowid, its line in the file (DuckDB keeps insertion order).
+    """
     columns = {name: "VARCHAR" for name in RAW_COLUMNS} | {"external_ids": "JSON"}
-    duck.execute(
-        "create table raw as select row_number() over () - 1 as row_no, * "
-        "from read_json(?, format='newline_delimited', columns=?, ignore_errors=true)",
-        [str(items_path), columns])
-    broken = [r[0] for r in duck.execute("select row_no from raw where source is null and url is null").fetchall()]
-    if not broken:
-        return []
+    duck.execute("create or replace temp table nz_raw as "
+                 "select * from read_json(?, format='newline_delimited', columns=?, ignore_errors=true)",
+                 [str(items_path), columns])
+    empty = [r[0] for r in duck.execute("select rowid from nz_raw where source is null and url is null").fetchall()]
+    if not empty:
+        return [], []
     lines = items_path.read_text(encoding="utf-8", errors="replace").splitlines()
-    rejects = []
-    for row_no in broken:
+    rejects, broken = [], []
+    for row_no in empty:
         text = lines[row_no] if row_no < len(lines) else ""
         try:
             json.loads(text)
             continue  # a real item with neither source nor url: validation rejects it with a reason
         except ValueError:
             rejects.append(Reject(f"unreadable JSON line {row_no + 1}", {"line": text}))
-    if rejects:
-        bad = [int(r.reason.rsplit(" ", 1)[1]) - 1 for r in rejects]
-        duck.execute("delete from raw where list_contains(?, row_no)", [bad])
-    return rejects
+            broken.append(row_no)
+    return rejects, broken
 
 
-def _validate(duck: duckdb.DuckDBPyConnection) -> list[Reject]:
-    # Only the reasons are materialized: copying every body into a second table costs seconds per 100k rows.
+def _validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]:
+    """Reasons for refusing rows, kept narrow; view nz_checked holds the rows that pass."""
     duck.execute(r"""
-        create table reasons as
-        select row_no, concat_ws('; ',
-            case when nullif(trim(url), '') is null then 'missing url' end,
-            case when nullif(trim(critic_name), '') is null then 'no author' end,
-            case when nullif(trim(film_title), '') is null
-                  and coalesce(json_extract_string(external_ids, '$.imdb'),
-                               json_extract_string(external_ids, '$.tmdb')) is null then 'no film' end,
-            case when nullif(trim(body), '') is null and nullif(trim(rating_raw), '') is null
-                 then 'no content: neither body nor rating' end,
-            case when audience is not null and audience not in ('critic', 'user')
-                 then 'unknown audience ' || audience end,
-            case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end
-        ) as reason
-        from raw""")
-    duck.execute("delete from reasons where reason = ''")
-    bad = duck.sql("select r.* exclude (row_no), reasons.reason from raw r join reasons using (row_no) "
+        create or replace temp table nz_reasons as
+        with reasons as (
+            select rowid as row_no, concat_ws('; ',
+                case when nullif(trim(url), '') is null then 'missing url' end,
+                case when nullif(trim(critic_name), '') is null then 'no author' end,
+                case when nullif(trim(film_title), '') is null
+                      and coalesce(json_extract_string(external_ids, '$.imdb'),
+                                   json_extract_string(external_ids, '$.tmdb')) is null then 'no film' end,
+                case when nullif(trim(body), '') is null and nullif(trim(rating_raw), '') is null
+                     then 'no content: neither body nor rating' end,
+                case when audience is not null and audience not in ('critic', 'user')
+                     then 'unknown audience ' || audience end,
+                case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end
+            ) as reason
+            from nz_raw
+        )
+        select * from reasons where reason <> '' and not list_contains(?::bigint[], row_no)""", [broken])
+    bad = duck.sql("select r.* exclude (row_no), reasons.reason "
+                   "from (select rowid as row_no, * from nz_raw) as r join nz_reasons as reasons using (row_no) "
                    "order by row_no").to_arrow_table()
     rejects = [Reject(row.pop("reason"), row) for row in bad.to_pylist()]
-    duck.execute("delete from raw where row_no in (select row_no from reasons)")
-    duck.execute("alter table raw rename to checked")
+    if broken:
+        duck.execute("insert into nz_reasons select unnest(?::bigint[]), 'unreadable'", [broken])
+    # Usually nothing is refused; then the view is a plain scan instead of an anti-join.
+    refused = "where rowid not in (select row_no from nz_reasons)" if rejects or broken else ""
+    duck.execute(f"create or replace temp view nz_checked as select rowid as row_no, * from nz_raw {refused}")
     return rejects
 
 
 def _rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> None:
-    keys = duck.execute("select distinct rating_raw, rating_value, rating_best, rating_worst from checked").fetchall()
+    keys = duck.execute("select distinct rating_raw, rating_value, rating_best, rating_worst "
+                        "from nz_checked").fetchall()
     rated = rate_distinct(keys, positive_threshold)
-    _register(duck, "rating_map", {
+    _register(duck, "nz_rating_map", {
         "rating_raw": [k[0] for k in keys], "rating_value": [k[1] for k in keys],
         "rating_best": [k[2] for k in keys], "rating_worst": [k[3] for k in keys],
         "score": [rated[k].score for k in keys], "is_positive": [rated[k].is_positive for k in keys],
@@ -115,69 +132,64 @@ def _rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> N
 
 def _date_map(duck: duckdb.DuckDBPyConnection) -> None:
     keys = duck.execute("select distinct published_raw, date_trunc('hour', cast(fetched_at as timestamptz) "
-                        "at time zone 'UTC') from checked").fetchall()
+                        "at time zone 'UTC') from nz_checked").fetchall()
     parsed = parse_distinct(keys)
-    _register(duck, "date_map", {
+    _register(duck, "nz_date_map", {
         "published_raw": [k[0] for k in keys], "fetched_hour": [k[1] for k in keys],
         "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]})
 
 
-def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
-    """Clean bodies and titles: SQL folds plain text, clean_text handles markup and mojibake."""
-    duck.execute(f"""
-        create table texts as
-        with flagged as (
-            select row_no, body, review_title,
-                {_needs_python("body")} as body_py,
-                {_needs_python("review_title")} as title_py
-            from checked
-        )
-        select row_no, body_py as body_needs_python, title_py as title_needs_python,
-            case when not body_py then {_fold_spaces("body")} end as body,
-            case when not title_py then {_fold_spaces("review_title")} end as title
-        from flagged""")
-    for column, flag in (("body", "body_needs_python"), ("review_title", "title_needs_python")):
-        target = "body" if column == "body" else "title"
-        rows = duck.execute(f"select t.row_no, c.{column}, c.syntax from texts t join checked c using (row_no) "
-                            f"where t.{flag}").fetchall()
-        if rows:
-            # Feed descriptions are HTML; structured-data values are text (see clean_text).
-            cleaned = [clean_text(text, html_markup=syntax == "feed") for _, text, syntax in rows]
-            _register(duck, "cleaned", {"row_no": [r[0] for r in rows], "text": cleaned})
-            duck.execute(f"update texts set {target} = cleaned.text from cleaned where texts.row_no = cleaned.row_no")
-            duck.unregister("cleaned")
-
-
 def _needs_python(column: str) -> str:
     # Markup, entities, controls or mojibake need clean_text; so does non-NFC text, but only text that
-    # is not plain ASCII can be non-NFC, and that test is far cheaper than normalizing every body.
-    return (f"case when regexp_matches(coalesce({column}, ''), '{NEEDS_CLEANING}') then true "
-            f"when {column} is null or regexp_matches({column}, '^[\\x00-\\x7f]*$') then false "
-            f"else nfc_normalize({column}) <> {column} end")
+    # is not plain ASCII (more characters than bytes) can be non-NFC, and that test is cheap.
+    return (f"coalesce(regexp_matches({column}, '{NEEDS_CLEANING}') "
+            f"or (strlen({column}) <> length({column}) and nfc_normalize({column}) <> {column}), false)")
 
 
 def _fold_spaces(column: str) -> str:
-    # Plain text only needs runs of spaces folded; skipping the regex where there are none is much faster.
-    return (f"nullif(trim(case when contains({column}, '  ') then regexp_replace({column}, ' {{2,}}', ' ', 'g') "
-            f"else {column} end), '')")
+    # Plain text only needs runs of spaces folded and ends trimmed; most has neither, and testing is
+    # several times cheaper than trimming every body.
+    return (f"nullif(case when contains({column}, '  ') or starts_with({column}, ' ') or ends_with({column}, ' ') "
+            f"then trim(regexp_replace({column}, ' {{2,}}', ' ', 'g')) else {column} end, '')")
+
+
+def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
+    """Bodies and titles SQL cannot fold safely go through clean_text: table nz_cleaned."""
+    rows = duck.execute(f"""
+        with flagged as (
+            select row_no, body, review_title, syntax,
+                {_needs_python("body")} as body_py, {_needs_python("review_title")} as title_py
+            from nz_checked
+        )
+        select row_no, syntax, body_py, title_py,
+            case when body_py then body end, case when title_py then review_title end
+        from flagged where body_py or title_py""").fetchall()
+    # Feed descriptions are HTML; structured-data values are text (see clean_text).
+    _register(duck, "nz_cleaned", {
+        "row_no": [r[0] for r in rows], "body_py": [r[2] for r in rows], "title_py": [r[3] for r in rows],
+        "body": [clean_text(r[4], html_markup=r[1] == "feed") if r[2] else None for r in rows],
+        "title": [clean_text(r[5], html_markup=r[1] == "feed") if r[3] else None for r in rows]})
+
+
+BODY = f"case when cl.body_py then cl.body else {_fold_spaces('c.body')} end"
+TITLE = f"case when cl.title_py then cl.title else {_fold_spaces('c.review_title')} end"
 
 
 def _languages(duck: duckdb.DuckDBPyConnection) -> None:
-    declared = [r[0] for r in duck.execute("select distinct language_declared from checked "
+    """A declared language is trusted; the rest are detected: tables nz_declared, nz_detected."""
+    declared = [r[0] for r in duck.execute("select distinct language_declared from nz_checked "
                                            "where language_declared is not null").fetchall()]
-    _register(duck, "declared_map", {"language_declared": declared,
-                                     "code": [detect_language(None, d) for d in declared]})
-    duck.execute("""
-        create table languages as
-        select c.row_no, d.code as language
-        from checked c left join declared_map d using (language_declared)""")
-    undeclared = duck.execute("select l.row_no, t.body from languages l join texts t using (row_no) "
-                              "where l.language is null and length(t.body) >= 20").fetchall()
-    if undeclared:
-        _register(duck, "detected", {"row_no": [r[0] for r in undeclared],
-                                     "code": [detect_language(r[1]) for r in undeclared]})
-        duck.execute("update languages set language = detected.code from detected "
-                     "where languages.row_no = detected.row_no")
+    _register(duck, "nz_declared", {"language_declared": declared,
+                                    "code": [detect_language(None, d) for d in declared]})
+    # The detector reads the first ~80 characters; fetching more would only cost memory.
+    undeclared = duck.execute(f"""
+        select c.row_no, left({BODY}, 200)
+        from nz_checked as c
+        left join nz_declared as d using (language_declared)
+        left join nz_cleaned as cl using (row_no)
+        where d.code is null""").fetchall()
+    _register(duck, "nz_detected", {"row_no": [r[0] for r in undeclared],
+                                    "code": detect_languages([r[1] for r in undeclared])})
 
 
 def _films(duck: duckdb.DuckDBPyConnection, known: list[Film]) -> None:
@@ -185,71 +197,98 @@ def _films(duck: duckdb.DuckDBPyConnection, known: list[Film]) -> None:
         select distinct film_title, film_year,
             json_extract_string(external_ids, '$.imdb') as imdb_id,
             json_extract_string(external_ids, '$.tmdb') as tmdb_id
-        from checked""").fetchall()
+        from nz_checked""").fetchall()
     mentions = [Mention(clean_text(t, html_markup=False), y, i, m) for t, y, i, m in mentions_rows]
     resolved = FilmResolver(list(known)).resolve_all(mentions)
-    _register(duck, "film_map", {
+    _register(duck, "nz_film_map", {
         "film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
         "imdb_id": [r[2] for r in mentions_rows], "tmdb_id": [r[3] for r in mentions_rows],
         "film_id": [f.film_id for f, _ in resolved], "title_key": [k for _, k in resolved],
         "clean_title": [m.title for m in mentions], "year": [f.year for f, _ in resolved]})
 
 
+def _audience(alias: str = "") -> str:
+    # A review without a declared audience is a critic's when it names an outlet, else a user's.
+    return (f"coalesce({alias}audience, case when nullif(trim({alias}outlet), '') is null "
+            f"then 'user' else 'critic' end)")
+
+
 def _critics(duck: duckdb.DuckDBPyConnection) -> None:
-    rows = duck.execute("""
-        select distinct critic_name, outlet,
-            coalesce(audience, case when nullif(trim(outlet), '') is null then 'user' else 'critic' end)
-        from checked""").fetchall()
+    rows = duck.execute(f"select distinct critic_name, outlet, {_audience()} from nz_checked").fetchall()
     names = [clean_text(r[0], html_markup=False) or r[0] for r in rows]
     outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
     keys = [normalize_person(n) for n in names]
-    _register(duck, "critic_map", {
+    _register(duck, "nz_critic_map", {
         "critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
         "clean_name": names, "clean_outlet": outlets, "name_key": keys,
         "critic_id": [_critic_id(k, o, r[2]) for k, o, r in zip(keys, outlets, rows, strict=True)]})
 
 
-def _inferred_scores(duck: duckdb.DuckDBPyConnection) -> None:
-    duck.execute("create or replace temp view inference_input as select row_no, body as text from assembled "
-                 "where score is null and is_positive is null and body is not null")
-    infer_scores_in(duck)
-    duck.execute("update assembled set score = i.score, score_source = 'inferred' from inferred_scores as i "
-                 "where assembled.row_no = i.row_no")
-
-
-ASSEMBLE = """
-create table assembled as
-select
-    c.row_no, c.run_id, c.source, coalesce(c.source_review_id, c.url) as source_review_id, c.url,
-    cast(cast(c.fetched_at as timestamptz) at time zone 'UTC' as timestamp) as fetched_at,
-    f.film_id, coalesce(f.clean_title, c.film_title) as film_title, f.year as film_year, f.imdb_id, f.tmdb_id,
-    f.title_key,
-    k.critic_id, k.clean_name as critic_name, k.name_key, k.clean_outlet as outlet, k.audience, c.critic_url,
-    c.rating_raw, r.score, r.is_positive,
-    case when r.score is not null or r.is_positive is not null then 'explicit' end as score_source,
-    r.rating_problem, t.title, t.body, l.language,
-    md5(coalesce(t.title, '') || chr(31) || coalesce(t.body, '') || chr(31) || coalesce(c.rating_raw, ''))
-        as content_hash,
-    -- Bodies are already whitespace-folded, so case is the only difference left to ignore.
-    md5(lower(t.body)) as text_hash,
-    d.published_on, d.date_problem
-from checked c
-join texts t using (row_no)
-join languages l using (row_no)
-left join rating_map r
-    on r.rating_raw is not distinct from c.rating_raw and r.rating_value is not distinct from c.rating_value
-    and r.rating_best is not distinct from c.rating_best and r.rating_worst is not distinct from c.rating_worst
-left join date_map d
-    on d.published_raw is not distinct from c.published_raw
-    and d.fetched_hour = date_trunc('hour', cast(c.fetched_at as timestamptz) at time zone 'UTC')
-left join film_map f
-    on f.film_title is not distinct from c.film_title and f.film_year is not distinct from c.film_year
-    and f.imdb_id is not distinct from json_extract_string(c.external_ids, '$.imdb')
-    and f.tmdb_id is not distinct from json_extract_string(c.external_ids, '$.tmdb')
-left join critic_map k
-    on k.critic_name is not distinct from c.critic_name and k.outlet is not distinct from c.outlet
-    and k.audience = coalesce(c.audience, case when nullif(trim(c.outlet), '') is null then 'user' else 'critic' end)
+RATED = """
+    left join nz_rating_map as r
+        on r.rating_raw is not distinct from c.rating_raw and r.rating_value is not distinct from c.rating_value
+        and r.rating_best is not distinct from c.rating_best and r.rating_worst is not distinct from c.rating_worst
 """
+
+
+def _inferred_scores(duck: duckdb.DuckDBPyConnection) -> None:
+    """Scores from the text of reviews without a usable rating: table inferred_scores."""
+    duck.execute(f"""
+        create or replace temp table inference_input as
+        select c.row_no, {BODY} as text
+        from nz_checked as c
+        {RATED}
+        left join nz_cleaned as cl using (row_no)
+        where r.score is null and r.is_positive is null and c.body is not null""")
+    infer_scores_in(duck)
+
+
+def _assemble(duck: duckdb.DuckDBPyConnection, table: str) -> None:
+    casts = ",\n    ".join(f"cast({name} as {kind}) as {name}" for name, kind in BATCH_COLUMNS.items())
+    duck.execute(f"""
+create or replace temp table {table} as
+with joined as (
+    select
+        c.row_no, c.run_id, c.source, coalesce(c.source_review_id, c.url) as source_review_id, c.url,
+        cast(cast(c.fetched_at as timestamptz) at time zone 'UTC' as timestamp) as fetched_at,
+        f.film_id, coalesce(f.clean_title, c.film_title) as film_title, f.year as film_year, f.imdb_id,
+        f.tmdb_id, f.title_key,
+        k.critic_id, k.clean_name as critic_name, k.name_key, k.clean_outlet as outlet, k.audience, c.critic_url,
+        c.rating_raw, coalesce(r.score, i.score) as score, r.is_positive,
+        case when r.score is not null or r.is_positive is not null then 'explicit'
+             when i.score is not null then 'inferred' end as score_source,
+        r.rating_problem, {TITLE} as title, {BODY} as body, coalesce(d.code, x.code) as language,
+        d_.published_on, d_.date_problem
+    from nz_checked as c
+    left join nz_cleaned as cl using (row_no)
+    {RATED}
+    left join inferred_scores as i using (row_no)
+    left join nz_declared as d using (language_declared)
+    left join nz_detected as x using (row_no)
+    left join nz_date_map as d_
+        on d_.published_raw is not distinct from c.published_raw
+        and d_.fetched_hour = date_trunc('hour', cast(c.fetched_at as timestamptz) at time zone 'UTC')
+    left join nz_film_map as f
+        on f.film_title is not distinct from c.film_title and f.film_year is not distinct from c.film_year
+        and f.imdb_id is not distinct from json_extract_string(c.external_ids, '$.imdb')
+        and f.tmdb_id is not distinct from json_extract_string(c.external_ids, '$.tmdb')
+    left join nz_critic_map as k
+        on k.critic_name is not distinct from c.critic_name and k.outlet is not distinct from c.outlet
+        and k.audience = {_audience("c.")}
+),
+
+hashed as (
+    select *,
+        md5(coalesce(title, '') || chr(31) || coalesce(body, '') || chr(31) || coalesce(rating_raw, ''))
+            as content_hash,
+        -- Bodies are already whitespace-folded, so case is the only difference left to ignore.
+        md5(lower(body)) as text_hash
+    from joined
+)
+
+select
+    {casts}
+from hashed""")
 
 
 def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
@@ -266,36 +305,43 @@ def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
     return found
 
 
+def _drop_scratch(duck: duckdb.DuckDBPyConnection) -> None:
+    found = duck.execute("select table_name, table_type from information_schema.tables "
+                         "where table_catalog = 'temp' and (starts_with(table_name, ?) "
+                         "or table_name in ('inference_input', 'inferred_scores'))", [SCRATCH]).fetchall()
+    for name, kind in found:
+        duck.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists {name}")
+
+
 def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: Path | None = None,
-                      positive_threshold: float = 60.0, out_path: Path | None = None,
-                      memory_limit: str = "1GB") -> NormalizedBatch:
+                      positive_threshold: float = 60.0, duck: duckdb.DuckDBPyConnection | None = None,
+                      table: str = "normalized_batch") -> NormalizedBatch:
     """Normalize a landing file into rows for `warehouse.load.load_batch`.
 
-    With `out_path`, the rows are written there as Parquet by DuckDB (streamed, never held in Python),
-    and `rows` is that path: a million-review batch then stays within `memory_limit` plus a little.
+    Given a connection (the warehouse's), the rows become its temp table `table` and `rows` is
+    that name: a million-review batch then stays inside DuckDB, within its memory limit, and is
+    never copied through Python. Without one, they come back as an Arrow table.
     """
-    duck = duckdb.connect(config={"memory_limit": memory_limit,
-                                  "temp_directory": str((out_path or items_path).parent / ".duckdb-tmp")})
+    own = duck is None
+    work = duckdb.connect() if own else duck
     try:
         rejects = crawl_rejects(rejects_path)
-        rejects += _read_items(duck, items_path)
-        scraped = duck.execute("select count(*) from raw").fetchall()[0][0] + len(rejects)
-        rejects += _validate(duck)
-        _rating_map(duck, positive_threshold)
-        _date_map(duck)
-        _clean_texts(duck)
-        _languages(duck)
-        _films(duck, known_films)
-        _critics(duck)
-        duck.execute(ASSEMBLE)
-        _inferred_scores(duck)
-        select = f"select {', '.join(BATCH_COLUMNS)} from assembled order by row_no"
-        if out_path is not None:
-            quoted = str(out_path).replace("'", "''")  # COPY cannot take a prepared parameter
-            duck.execute(f"copy ({select}) to '{quoted}' (format parquet)")
-            rows: pa.Table | Path = out_path
-        else:
-            rows = duck.sql(select).to_arrow_table()
+        read_rejects, broken = _read_items(work, items_path)
+        rejects += read_rejects
+        scraped = work.execute("select count(*) from nz_raw").fetchall()[0][0] + len(rejects) - len(broken)
+        rejects += _validate(work, broken)
+        _rating_map(work, positive_threshold)
+        _date_map(work)
+        _clean_texts(work)
+        _languages(work)
+        _films(work, known_films)
+        _critics(work)
+        _inferred_scores(work)
+        _assemble(work, table)
+        rows: str | pa.Table = work.sql(f"select * from {table} order by row_no").to_arrow_table() if own else table
     finally:
-        duck.close()
+        if own:
+            work.close()
+        else:
+            _drop_scratch(work)
     return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped)

@@ -7,7 +7,7 @@ with keyed as (
         k.review_id as known_review_id,
         k.content_hash as known_hash,
         'r' || substr(sha256(b.source || chr(31) || b.source_review_id), 1, 16) as own_review_id
-    from batch_latest as b
+    from batch_keys as b
     left join review_keys as k using (source, source_review_id)
 ),
 

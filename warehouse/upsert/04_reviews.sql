@@ -5,8 +5,8 @@ select
     rating_raw, score, is_positive, score_source, rating_problem,
     title, body, language, content_hash, text_hash,
     published_on, date_problem, fetched_at as first_seen, fetched_at as last_seen, run_id
-from batch_classified
-where outcome = 'new';
+from batch_rows
+inner join (select row_no, review_id from batch_classified where outcome = 'new') as new_reviews using (row_no);
 
 -- Re-crawled reviews whose content changed take the new content.
 update reviews
@@ -16,8 +16,13 @@ set
     content_hash = c.content_hash, text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
     film_id = c.film_id, critic_id = c.critic_id,
     last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id
-from batch_classified as c
-where reviews.review_id = c.review_id and c.outcome = 'changed';
+from (
+    select b.*, k.review_id
+    from batch_rows as b
+    inner join batch_classified as k using (row_no)
+    where k.outcome = 'changed'
+) as c
+where reviews.review_id = c.review_id;
 
 -- Unchanged re-crawls and syndicated copies only extend last_seen; copies add their url.
 update reviews
