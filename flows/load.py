@@ -19,7 +19,7 @@ import duckdb
 from crawlers.landing import run_paths
 from flows.config import Health
 from flows.health import assess
-from flows.normalize.batch import NormalizedBatch, normalize_landing
+from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
 from flows.normalize.films import Film
 from warehouse.db import WarehouseError
 from warehouse.load import LoadResult, RunInfo, load_batch
@@ -98,7 +98,7 @@ def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:
 
 
 def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
-    """Normalize a landing batch into temp table `normalized_batch` of the warehouse connection."""
+    """Normalize a landing batch into temp view `normalized_batch` of the warehouse connection."""
     if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
         batch.items.touch()
     return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn), duck=conn)
@@ -110,10 +110,10 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
     run = run_info(batch)
     run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
     try:
-        result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
+        result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped, normalized.narrow)
     finally:
         if isinstance(normalized.rows, str):
-            conn.execute(f"drop table if exists {normalized.rows}")
+            drop_normalized(conn, normalized.rows)
     return result, run
 
 

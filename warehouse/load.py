@@ -36,6 +36,8 @@ BATCH_COLUMNS: dict[str, str] = {
     "content_hash": "varchar", "text_hash": "varchar", "published_on": "date", "date_problem": "varchar",
 }
 
+TEXT_COLUMNS = ("title", "body")  # the wide ones; the upsert reads them once, when inserting
+
 
 class LoadMismatch(WarehouseError):
     """The counts of a batch do not add up; the load was rolled back."""
@@ -95,31 +97,39 @@ def already_loaded(conn: duckdb.DuckDBPyConnection, run_id: str, source: str) ->
     return LoadResult(run_id, source, *row[0], already_loaded=True)
 
 
-def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
-    """Expose the batch as view batch_rows, without copying it.
-
-    `rows` is a temp table of this connection (what flows.normalize leaves), an Arrow table or a
-    Parquet file. The upsert reads narrow key columns first and the bodies once, when inserting.
-    """
+def _source(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, alias: str) -> str:
     if isinstance(rows, Path):
-        source = "read_parquet('{}')".format(str(rows).replace("'", "''"))  # a view cannot take a parameter
-    elif isinstance(rows, str):
+        return "read_parquet('{}')".format(str(rows).replace("'", "''"))  # a view cannot take a parameter
+    if isinstance(rows, str):
         if not rows.isidentifier():
             raise WarehouseError(f"not a table name: {rows!r}")
-        source = rows
-    else:
-        conn.register("incoming_batch", rows)
-        source = "incoming_batch"
-    names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
-    missing = sorted(set(BATCH_COLUMNS) - set(names))
-    if missing:
-        raise WarehouseError(f"batch lacks columns: {', '.join(missing)}")
-    casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in BATCH_COLUMNS.items())
-    conn.execute(f"create or replace temp view batch_rows as select {casts} from {source}")
+        return rows
+    conn.register(alias, rows)
+    return alias
+
+
+def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, narrow: str | None) -> None:
+    """Expose the batch as views batch_rows (every column) and batch_narrow (all but the texts).
+
+    `rows` is a temp table or view of this connection, an Arrow table or a Parquet file; `narrow`
+    optionally names a table of the same rows without the texts (flows.normalize leaves one), which
+    is cheaper to read than a view that joins the texts in. Nothing is copied here: the upsert
+    reads key columns first and the bodies once, when inserting.
+    """
+    sources = {"batch_rows": _source(conn, rows, "incoming_batch")}
+    sources["batch_narrow"] = sources["batch_rows"] if narrow is None else _source(conn, narrow, "")
+    for view, source in sources.items():
+        names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
+        wanted = {c: k for c, k in BATCH_COLUMNS.items() if view == "batch_rows" or c not in TEXT_COLUMNS}
+        missing = sorted(set(wanted) - set(names))
+        if missing:
+            raise WarehouseError(f"batch lacks columns: {', '.join(missing)}")
+        casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in wanted.items())
+        conn.execute(f"create or replace temp view {view} as select {casts} from {source}")
 
 
 def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
-    for view in ("batch_kept", "batch_rows"):
+    for view in ("batch_kept", "batch_narrow", "batch_rows"):
         conn.execute(f"drop view if exists {view}")
     for table in ("batch_keys", "batch_classified"):
         conn.execute(f"drop table if exists {table}")
@@ -143,7 +153,7 @@ def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list
 
 
 def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, rejects: list[Reject], run: RunInfo,
-               scraped: int) -> LoadResult:
+               scraped: int, narrow: str | None = None) -> LoadResult:
     """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again."""
     previous = already_loaded(conn, run.run_id, run.source)
     if previous is not None:
@@ -151,11 +161,11 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, rej
     now = datetime.now(UTC).replace(tzinfo=None)
     conn.execute("begin transaction")
     try:
-        _stage(conn, rows)
+        _stage(conn, rows, narrow)
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))
         outcomes = dict(conn.execute("select outcome, count(*) from batch_classified group by outcome").fetchall())
-        repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_keys)"
+        repeats = conn.execute("select (select count(*) from batch_narrow) - (select count(*) from batch_keys)"
                                ).fetchall()[0][0]
         _insert_rejects(conn, run, rejects, now)
         result = LoadResult(

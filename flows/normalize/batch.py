@@ -27,7 +27,7 @@ from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
 from flows.normalize.sentiment import infer_scores_in
 from flows.normalize.text import clean_text, detect_language, detect_languages, normalize_person
-from warehouse.load import BATCH_COLUMNS, Reject
+from warehouse.load import BATCH_COLUMNS, TEXT_COLUMNS, Reject
 
 RAW_COLUMNS = ("source", "url", "source_review_id", "film_title", "film_year", "critic_name", "critic_url",
                "outlet", "audience", "rating_raw", "rating_value", "rating_best", "rating_worst", "review_title",
@@ -39,8 +39,9 @@ SCRATCH = "nz_"  # prefix of this module's temp tables, dropped when it is done
 
 @dataclass
 class NormalizedBatch:
-    # The name of a temp table in the connection that normalized it, an Arrow table, or a Parquet file.
+    # The name of a temp view in the connection that normalized it, an Arrow table, or a Parquet file.
     rows: str | pa.Table | Path
+    narrow: str | None = None  # with a view: a table of the same rows without title and body
     rejects: list[Reject] = field(default_factory=list)
     scraped: int = 0
 
@@ -87,19 +88,23 @@ def _read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list
     return rejects, broken
 
 
+def blank(column: str) -> str:
+    """SQL: the column is missing or whitespace only (a regex finds the first letter at once; trim copies)."""
+    return f"not regexp_matches(coalesce({column}, ''), '\\S')"
+
+
 def _validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]:
     """Reasons for refusing rows, kept narrow; view nz_checked holds the rows that pass."""
-    duck.execute(r"""
+    duck.execute(f"""
         create or replace temp table nz_reasons as
         with reasons as (
             select rowid as row_no, concat_ws('; ',
-                case when nullif(trim(url), '') is null then 'missing url' end,
-                case when nullif(trim(critic_name), '') is null then 'no author' end,
-                case when nullif(trim(film_title), '') is null
+                case when {blank("url")} then 'missing url' end,
+                case when {blank("critic_name")} then 'no author' end,
+                case when {blank("film_title")}
                       and coalesce(json_extract_string(external_ids, '$.imdb'),
                                    json_extract_string(external_ids, '$.tmdb')) is null then 'no film' end,
-                case when nullif(trim(body), '') is null and nullif(trim(rating_raw), '') is null
-                     then 'no content: neither body nor rating' end,
+                case when {blank("body")} and {blank("rating_raw")} then 'no content: neither body nor rating' end,
                 case when audience is not null and audience not in ('critic', 'user')
                      then 'unknown audience ' || audience end,
                 case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end
@@ -243,10 +248,14 @@ def _inferred_scores(duck: duckdb.DuckDBPyConnection) -> None:
     infer_scores_in(duck)
 
 
-def _assemble(duck: duckdb.DuckDBPyConnection, table: str) -> None:
-    casts = ",\n    ".join(f"cast({name} as {kind}) as {name}" for name, kind in BATCH_COLUMNS.items())
+def _assemble(duck: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The normalized rows: table nz_rows holds every column but the texts (and the texts' hashes),
+    and view `name` adds title and body. Keys are matched on the narrow table, so bodies are copied
+    only once, when the view feeds the warehouse insert."""
+    narrow = {column: kind for column, kind in BATCH_COLUMNS.items() if column not in TEXT_COLUMNS}
+    casts = ",\n    ".join(f"cast({column} as {kind}) as {column}" for column, kind in narrow.items())
     duck.execute(f"""
-create or replace temp table {table} as
+create or replace temp table nz_rows as
 with joined as (
     select
         c.row_no, c.run_id, c.source, coalesce(c.source_review_id, c.url) as source_review_id, c.url,
@@ -289,6 +298,12 @@ hashed as (
 select
     {casts}
 from hashed""")
+    duck.execute(f"""
+create or replace temp view {name} as
+select n.*, {TITLE} as title, {BODY} as body
+from nz_rows as n
+inner join nz_checked as c using (row_no)
+left join nz_cleaned as cl using (row_no)""")
 
 
 def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
@@ -305,22 +320,25 @@ def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
     return found
 
 
-def _drop_scratch(duck: duckdb.DuckDBPyConnection) -> None:
+def drop_normalized(duck: duckdb.DuckDBPyConnection, name: str = "normalized_batch") -> None:
+    """Drop view `name` and the scratch tables behind it, once the batch is loaded."""
+    duck.execute(f"drop view if exists {name}")
     found = duck.execute("select table_name, table_type from information_schema.tables "
                          "where table_catalog = 'temp' and (starts_with(table_name, ?) "
                          "or table_name in ('inference_input', 'inferred_scores'))", [SCRATCH]).fetchall()
-    for name, kind in found:
-        duck.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists {name}")
+    for table, kind in sorted(found, key=lambda found: found[1] != "VIEW"):  # views before their tables
+        duck.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists {table}")
 
 
 def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: Path | None = None,
                       positive_threshold: float = 60.0, duck: duckdb.DuckDBPyConnection | None = None,
-                      table: str = "normalized_batch") -> NormalizedBatch:
+                      name: str = "normalized_batch") -> NormalizedBatch:
     """Normalize a landing file into rows for `warehouse.load.load_batch`.
 
-    Given a connection (the warehouse's), the rows become its temp table `table` and `rows` is
-    that name: a million-review batch then stays inside DuckDB, within its memory limit, and is
-    never copied through Python. Without one, they come back as an Arrow table.
+    Given a connection (the warehouse's), the rows are its temp view `name` and `rows` is that
+    name: a million-review batch then stays inside DuckDB, within its memory limit, never copied
+    through Python, and its bodies are first copied when loaded. Call `drop_normalized` after the
+    load. Without a connection, the rows come back as an Arrow table.
     """
     own = duck is None
     work = duckdb.connect() if own else duck
@@ -337,11 +355,13 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         _films(work, known_films)
         _critics(work)
         _inferred_scores(work)
-        _assemble(work, table)
-        rows: str | pa.Table = work.sql(f"select * from {table} order by row_no").to_arrow_table() if own else table
+        _assemble(work, name)
+        rows: str | pa.Table = work.sql(f"select * from {name} order by row_no").to_arrow_table() if own else name
+    except BaseException:
+        if not own:
+            drop_normalized(work, name)
+        raise
     finally:
         if own:
             work.close()
-        else:
-            _drop_scratch(work)
-    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped)
+    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped, narrow=None if own else "nz_rows")
