@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,12 +52,14 @@ def _critic_id(name_key: str, outlet: str | None, audience: str) -> str:
     return "c" + hashlib.sha1(basis.encode()).hexdigest()[:12]
 
 
-def _register(duck: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]]) -> None:
+def _register(duck: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]],
+              types: dict[str, pa.DataType] | None = None) -> None:
     """Python values as temp table `name` (a copy, so nothing refers back to Python objects)."""
     arrays = {}
     for column, values in columns.items():
-        array = pa.array(values)
-        # An all-None column infers Arrow's null type, which DuckDB cannot cast into a typed column.
+        # An all-None or empty column infers Arrow's null type, which DuckDB cannot use as a typed column.
+        kind = (types or {}).get(column)
+        array = pa.array(values, type=kind) if kind else pa.array(values)
         arrays[column] = pa.array(values, type=pa.string()) if array.type == pa.null() else array
     duck.register("nz_incoming", pa.table(arrays))
     duck.execute(f"create or replace temp table {name} as select * from nz_incoming")
@@ -132,7 +135,7 @@ def _rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> N
         "rating_raw": [k[0] for k in keys], "rating_value": [k[1] for k in keys],
         "rating_best": [k[2] for k in keys], "rating_worst": [k[3] for k in keys],
         "score": [rated[k].score for k in keys], "is_positive": [rated[k].is_positive for k in keys],
-        "rating_problem": [rated[k].problem for k in keys]})
+        "rating_problem": [rated[k].problem for k in keys]}, {"score": pa.float64(), "is_positive": pa.bool_()})
 
 
 def _date_map(duck: duckdb.DuckDBPyConnection) -> None:
@@ -141,7 +144,8 @@ def _date_map(duck: duckdb.DuckDBPyConnection) -> None:
     parsed = parse_distinct(keys)
     _register(duck, "nz_date_map", {
         "published_raw": [k[0] for k in keys], "fetched_hour": [k[1] for k in keys],
-        "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]})
+        "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]},
+        {"published_on": pa.date32()})
 
 
 def _needs_python(column: str) -> str:
@@ -158,43 +162,55 @@ def _fold_spaces(column: str) -> str:
             f"then trim(regexp_replace({column}, ' {{2,}}', ' ', 'g')) else {column} end, '')")
 
 
-def _clean_texts(duck: duckdb.DuckDBPyConnection) -> None:
-    """Bodies and titles SQL cannot fold safely go through clean_text: table nz_cleaned."""
-    rows = duck.execute(f"""
-        with flagged as (
-            select row_no, body, review_title, syntax,
-                {_needs_python("body")} as body_py, {_needs_python("review_title")} as title_py
-            from nz_checked
-        )
-        select row_no, syntax, body_py, title_py,
-            case when body_py then body end, case when title_py then review_title end
-        from flagged where body_py or title_py""").fetchall()
-    # Feed descriptions are HTML; structured-data values are text (see clean_text).
-    _register(duck, "nz_cleaned", {
-        "row_no": [r[0] for r in rows], "body_py": [r[2] for r in rows], "title_py": [r[3] for r in rows],
-        "body": [clean_text(r[4], html_markup=r[1] == "feed") if r[2] else None for r in rows],
-        "title": [clean_text(r[5], html_markup=r[1] == "feed") if r[3] else None for r in rows]})
-
-
 BODY = f"case when cl.body_py then cl.body else {_fold_spaces('c.body')} end"
 TITLE = f"case when cl.title_py then cl.title else {_fold_spaces('c.review_title')} end"
 
 
-def _languages(duck: duckdb.DuckDBPyConnection) -> None:
-    """A declared language is trusted; the rest are detected: tables nz_declared, nz_detected."""
+def _flagged_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """Rows whose body or title SQL cannot fold safely (table nz_flagged), with those texts."""
+    duck.execute(f"""
+        create or replace temp table nz_flagged as
+        with flags as (
+            select row_no, {_needs_python("body")} as body_py, {_needs_python("review_title")} as title_py
+            from nz_checked
+        )
+        select * from flags where body_py or title_py""")
+    return duck.execute("""
+        select f.row_no, c.syntax, f.body_py, f.title_py,
+            case when f.body_py then c.body end, case when f.title_py then c.review_title end
+        from nz_flagged as f
+        inner join nz_checked as c using (row_no)""").fetchall()
+
+
+def _undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """Table nz_declared maps declared languages to codes; returns the rows that declare none."""
     declared = [r[0] for r in duck.execute("select distinct language_declared from nz_checked "
                                            "where language_declared is not null").fetchall()]
     _register(duck, "nz_declared", {"language_declared": declared,
                                     "code": [detect_language(None, d) for d in declared]})
     # The detector reads the first ~80 characters; fetching more would only cost memory.
-    undeclared = duck.execute(f"""
-        select c.row_no, left({BODY}, 200)
+    return duck.execute("""
+        select c.row_no, left(c.body, 200)
         from nz_checked as c
         left join nz_declared as d using (language_declared)
-        left join nz_cleaned as cl using (row_no)
         where d.code is null""").fetchall()
-    _register(duck, "nz_detected", {"row_no": [r[0] for r in undeclared],
-                                    "code": detect_languages([r[1] for r in undeclared])})
+
+
+def _fix_in_python(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ...]]) -> tuple[dict, dict]:
+    """clean_text on the flagged texts, then language detection: the batch's per-row Python work.
+
+    Pure Python on fetched values, so it can run in a thread while DuckDB works on the rest.
+    """
+    # Feed descriptions are HTML; structured-data values are text (see clean_text).
+    cleaned = {
+        "row_no": [r[0] for r in flagged], "body_py": [r[2] for r in flagged], "title_py": [r[3] for r in flagged],
+        "body": [clean_text(r[4], html_markup=r[1] == "feed") if r[2] else None for r in flagged],
+        "title": [clean_text(r[5], html_markup=r[1] == "feed") if r[3] else None for r in flagged]}
+    clean_bodies = {row_no: body for row_no, py, body in zip(cleaned["row_no"], cleaned["body_py"], cleaned["body"],
+                                                             strict=True) if py}
+    texts = [clean_bodies.get(row_no, text) for row_no, text in undeclared]
+    detected = {"row_no": [r[0] for r in undeclared], "code": detect_languages(texts)}
+    return cleaned, detected
 
 
 def _films(duck: duckdb.DuckDBPyConnection, known: list[Film]) -> None:
@@ -209,7 +225,7 @@ def _films(duck: duckdb.DuckDBPyConnection, known: list[Film]) -> None:
         "film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
         "imdb_id": [r[2] for r in mentions_rows], "tmdb_id": [r[3] for r in mentions_rows],
         "film_id": [f.film_id for f, _ in resolved], "title_key": [k for _, k in resolved],
-        "clean_title": [m.title for m in mentions], "year": [f.year for f, _ in resolved]})
+        "clean_title": [m.title for m in mentions], "year": [f.year for f, _ in resolved]}, {"year": pa.int32()})
 
 
 def _audience(alias: str = "") -> str:
@@ -236,16 +252,35 @@ RATED = """
 """
 
 
-def _inferred_scores(duck: duckdb.DuckDBPyConnection) -> None:
-    """Scores from the text of reviews without a usable rating: table inferred_scores."""
+def _infer_plain(duck: duckdb.DuckDBPyConnection) -> None:
+    """Inferred scores of the unrated reviews whose body SQL folds (most): table nz_inferred_plain.
+
+    A rating that could not be read (11/10) is not a missing one: its score stays empty with the
+    problem recorded, and no inferred score hides it.
+    """
     duck.execute(f"""
-        create or replace temp table inference_input as
-        select c.row_no, {BODY} as text
+        create or replace temp table nz_infer_plain_input as
+        select c.row_no, {_fold_spaces("c.body")} as text
         from nz_checked as c
         {RATED}
-        left join nz_cleaned as cl using (row_no)
-        where r.score is null and r.is_positive is null and c.body is not null""")
-    infer_scores_in(duck)
+        anti join (select row_no from nz_flagged where body_py) as f using (row_no)
+        where r.score is null and r.is_positive is null and r.rating_problem is null and c.body is not null""")
+    infer_scores_in(duck, "nz_infer_plain_input", "nz_inferred_plain")
+
+
+def _infer_cleaned(duck: duckdb.DuckDBPyConnection) -> None:
+    """The same for bodies clean_text fixed, then both together: table nz_inferred."""
+    duck.execute(f"""
+        create or replace temp table nz_infer_cleaned_input as
+        select c.row_no, cl.body as text
+        from nz_cleaned as cl
+        inner join nz_checked as c using (row_no)
+        {RATED}
+        where cl.body_py and r.score is null and r.is_positive is null and r.rating_problem is null
+            and c.body is not null""")
+    infer_scores_in(duck, "nz_infer_cleaned_input", "nz_inferred_cleaned")
+    duck.execute("create or replace temp table nz_inferred as "
+                 "select * from nz_inferred_plain union all select * from nz_inferred_cleaned")
 
 
 def _assemble(duck: duckdb.DuckDBPyConnection, name: str) -> None:
@@ -271,7 +306,7 @@ with joined as (
     from nz_checked as c
     left join nz_cleaned as cl using (row_no)
     {RATED}
-    left join inferred_scores as i using (row_no)
+    left join nz_inferred as i using (row_no)
     left join nz_declared as d using (language_declared)
     left join nz_detected as x using (row_no)
     left join nz_date_map as d_
@@ -324,8 +359,7 @@ def drop_normalized(duck: duckdb.DuckDBPyConnection, name: str = "normalized_bat
     """Drop view `name` and the scratch tables behind it, once the batch is loaded."""
     duck.execute(f"drop view if exists {name}")
     found = duck.execute("select table_name, table_type from information_schema.tables "
-                         "where table_catalog = 'temp' and (starts_with(table_name, ?) "
-                         "or table_name in ('inference_input', 'inferred_scores'))", [SCRATCH]).fetchall()
+                         "where table_catalog = 'temp' and starts_with(table_name, ?)", [SCRATCH]).fetchall()
     for table, kind in sorted(found, key=lambda found: found[1] != "VIEW"):  # views before their tables
         duck.execute(f"drop {'view' if kind == 'VIEW' else 'table'} if exists {table}")
 
@@ -348,13 +382,20 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         rejects += read_rejects
         scraped = work.execute("select count(*) from nz_raw").fetchall()[0][0] + len(rejects) - len(broken)
         rejects += _validate(work, broken)
+        flagged, undeclared = _flagged_texts(work), _undeclared_texts(work)
         _rating_map(work, positive_threshold)
-        _date_map(work)
-        _clean_texts(work)
-        _languages(work)
-        _films(work, known_films)
-        _critics(work)
-        _inferred_scores(work)
+        # The per-row Python work runs beside DuckDB's (which releases the GIL), not after it: the
+        # inferred scores, all SQL, go first, before steps that need the GIL themselves.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
+            fixing = pool.submit(_fix_in_python, flagged, undeclared)
+            _infer_plain(work)
+            _date_map(work)
+            _films(work, known_films)
+            _critics(work)
+            cleaned, detected = fixing.result()
+        _register(work, "nz_cleaned", cleaned, {"row_no": pa.int64(), "body_py": pa.bool_(), "title_py": pa.bool_()})
+        _register(work, "nz_detected", detected, {"row_no": pa.int64()})
+        _infer_cleaned(work)
         _assemble(work, name)
         rows: str | pa.Table = work.sql(f"select * from {name} order by row_no").to_arrow_table() if own else name
     except BaseException:

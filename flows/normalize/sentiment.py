@@ -31,14 +31,15 @@ _NEGATIONS = "|".join(sorted({w.replace("'", "''") for w in NEGATE if w.replace(
                               or "'" in w}, key=len, reverse=True))
 
 SCORE_SQL = f"""
-create or replace temp table inferred_scores as
-with sentences as (
-    select
-        row_no,
-        unnest(string_split_regex(lower(text), '[.!?…]+\\s+|\\n+')) as sentence,
-        generate_subscripts(string_split_regex(lower(text), '[.!?…]+\\s+|\\n+'), 1) as sentence_no
-    from inference_input
+create or replace temp table {{target}} as
+with split as (
+    select row_no, string_split_regex(lower(text), '[.!?…]+\\s+|\\n+') as parts
+    from {{source}}
     where regexp_matches(text, '\\S')
+),
+sentences as (
+    select row_no, unnest(parts) as sentence, generate_subscripts(parts, 1) as sentence_no
+    from split
 ),
 negation_marked as (
     -- "not good" and "never really good": the two words after a negation carry a neg_ mark
@@ -66,7 +67,7 @@ final as (
     select
         i.row_no,
         round((coalesce(avg(c.compound) filter (where abs(c.compound) >= {NEUTRAL}), 0) + 1) * 50, 2) as score
-    from inference_input as i
+    from {{source}} as i
     left join compounds as c using (row_no)
     where regexp_matches(i.text, '\\S')
     group by i.row_no
@@ -80,14 +81,15 @@ def _lexicon_path() -> str:
     return str(resources.files("vaderSentiment").joinpath("vader_lexicon.txt"))
 
 
-def infer_scores_in(duck: duckdb.DuckDBPyConnection) -> None:
-    """Score the rows of table `inference_input(row_no, text)` into temp table `inferred_scores`."""
+def infer_scores_in(duck: duckdb.DuckDBPyConnection, source: str = "inference_input",
+                    target: str = "inferred_scores") -> None:
+    """Score the rows of table `source(row_no, text)` into temp table `target(row_no, score)`."""
     duck.execute("""
         create temp table if not exists vader_lexicon as
         select token, valence from read_csv(?, delim = '\t', header = false, quote = '', escape = '',
             columns = {'token': 'VARCHAR', 'valence': 'DOUBLE', 'sd': 'DOUBLE', 'raw': 'VARCHAR'})""",
                  [_lexicon_path()])
-    duck.execute(SCORE_SQL)
+    duck.execute(SCORE_SQL.format(source=source, target=target))
 
 
 def infer_scores(texts: Sequence[str | None]) -> list[float | None]:

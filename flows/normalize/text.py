@@ -93,14 +93,14 @@ def _word_runs(text: str) -> list[tuple[int, int]]:
     """Spans of the words that hold non-ASCII characters; neighbours parted only by spaces are one span.
 
     Words split on ASCII whitespace only (mojibake may hold U+00A0, the second byte of "à" read as
-    latin-1), and a span keeps one following space or tab, which ftfy needs to restore that byte.
+    latin-1), and a span keeps the spaces after it: ftfy needs them to restore that byte.
     """
     runs: list[tuple[int, int]] = []
     for found in _NON_ASCII.finditer(text):
         start = max(text.rfind(space, 0, found.start()) for space in _ASCII_SPACES) + 1
         ends = [i for i in (text.find(space, found.end()) for space in _ASCII_SPACES) if i >= 0]
         end = min(ends) if ends else len(text)
-        if end < len(text) and text[end] in " \t":
+        while end < len(text) and text[end] in " \t":
             end += 1
         if runs and not text[runs[-1][1]:start].strip(_ASCII_SPACES):
             runs[-1] = (runs[-1][0], max(end, runs[-1][1]))

@@ -131,3 +131,35 @@ def test_structured_data_text_and_feed_html_of_one_review_read_the_same():
     page_text = "<p>Tom &amp; Jerry</p><p>\"><img src=x onerror=alert(1)></p>"
     feed_html = "<p>Tom &amp;amp; Jerry</p><p>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>"
     assert clean_text(page_text, html_markup=False) == clean_text(feed_html)
+
+
+FTFY_OPTIONS = {"unescape_html": False, "uncurl_quotes": False, "fix_character_width": False}
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "A long plain English sentence with one broken word: cafÃ© and nothing else wrong.",
+        "Ã©tÃ© Ã  Paris, a summer film, then more plain words follow here.",
+        "voilÃ  the byte A0 case at the end of a word",
+        "â€œQuotedâ€\x9d and donâ€™t, then plain words, then Ã¼ber at the end",
+        "Mixed: naïve and café are already fine, but rÃ©sumÃ© is not",
+        "Le film est très émouvant et la musique est superbe du début à la fin.",
+        "Emoji stay 🎬🍿 and so do CJK 映画 words between ASCII ones",
+        "ligature ﬁlm and a line\u2028separator",
+    ],
+)
+def test_repairing_only_non_ascii_word_runs_matches_ftfy_on_the_whole_text(raw):
+    import ftfy
+
+    from flows.normalize.text import _fix_encoding
+
+    assert _fix_encoding(raw) == ftfy.fix_text(raw, **FTFY_OPTIONS)
+
+
+def test_detect_languages_in_bulk_matches_one_by_one():
+    from flows.normalize.text import detect_languages
+
+    texts = ["This is one of the most original and romantic films in a long time.",
+             "C'est un film magnifique, touchant et drôle, je le recommande vivement.", "Too short", None]
+    assert detect_languages(texts) == [detect_language(t) for t in texts] == ["en", "fr", None, None]

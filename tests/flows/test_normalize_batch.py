@@ -1,0 +1,88 @@
+"""The batch normalizer on a small landing file: one test per kind of row it must handle."""
+
+import json
+
+import duckdb
+import pytest
+
+from flows.normalize.batch import drop_normalized, normalize_landing
+
+
+def item(**overrides):
+    base = {
+        "source": "demo", "url": "https://x/review/1/", "source_review_id": "r1", "film_title": "Her",
+        "film_year": "2013", "external_ids": {}, "critic_name": "Ann Lee", "critic_url": None, "outlet": "Paper",
+        "audience": "critic", "rating_raw": "8/10", "rating_value": None, "rating_best": None,
+        "rating_worst": None, "review_title": None, "body": "A tender and wonderful film about love.",
+        "published_raw": "2026-11-20", "language_declared": "en", "fetched_at": "2026-11-25T10:00:00+00:00",
+        "run_id": "run-1", "page_url": None, "syntax": "json-ld",
+    }
+    return base | overrides
+
+
+@pytest.fixture
+def landing(tmp_path):
+    def write(*items, extra_lines=()):
+        path = tmp_path / "run-1.jsonl"
+        lines = [json.dumps(i) for i in items] + list(extra_lines)
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
+    return write
+
+
+def rows_by_id(batch):
+    return {row["source_review_id"]: row for row in batch.rows.to_pylist()}
+
+
+def test_plain_rated_review_is_scored_folded_and_hashed(landing):
+    batch = normalize_landing(landing(item(body="  A tender   and wonderful film.  ")), [])
+    row = rows_by_id(batch)["r1"]
+    assert (row["score"], row["is_positive"], row["score_source"]) == (80.0, True, "explicit")
+    assert row["body"] == "A tender and wonderful film."
+    assert row["language"] == "en" and len(row["content_hash"]) == 32 and row["film_year"] == 2013
+
+
+def test_markup_and_mojibake_bodies_are_cleaned_in_python(landing):
+    batch = normalize_landing(landing(
+        item(body="<p>Tom &amp; Jerry cafÃ©</p>"),
+        item(source_review_id="r2", url="https://x/review/2/", syntax="feed",
+             body="<p>Loved it</p><script>alert(1)</script>")), [])
+    rows = rows_by_id(batch)
+    assert rows["r1"]["body"] == "Tom & Jerry café"
+    assert rows["r2"]["body"] == "Loved it"
+
+
+def test_undeclared_language_is_detected_from_the_text(landing):
+    batch = normalize_landing(landing(item(
+        language_declared=None, body="C'est un film magnifique, touchant et drôle, je le recommande vivement.")), [])
+    assert rows_by_id(batch)["r1"]["language"] == "fr"
+
+
+def test_unrated_review_gets_an_inferred_score(landing):
+    batch = normalize_landing(landing(item(rating_raw=None, body="A wonderful, brilliant and moving film.")), [])
+    row = rows_by_id(batch)["r1"]
+    assert row["score_source"] == "inferred" and row["score"] > 60
+
+
+def test_impossible_rating_keeps_the_review_and_records_the_problem(landing):
+    row = rows_by_id(normalize_landing(landing(item(rating_raw="11/10")), []))["r1"]
+    assert row["score"] is None and row["score_source"] is None and "11/10" in row["rating_problem"]
+
+
+def test_unreadable_line_and_invalid_item_become_rejects_and_are_counted(landing):
+    path = landing(item(), item(source_review_id="r2", url=None, critic_name=" "), extra_lines=['{"source": "de'])
+    batch = normalize_landing(path, [])
+    assert batch.scraped == 3
+    assert list(rows_by_id(batch)) == ["r1"]
+    reasons = sorted(r.reason for r in batch.rejects)
+    assert reasons == ["missing url; no author", "unreadable JSON line 3"]
+
+
+def test_with_a_connection_rows_stay_in_duckdb_until_dropped(landing):
+    conn = duckdb.connect()
+    batch = normalize_landing(landing(item(), item(source_review_id="r2", url="https://x/review/2/")), [], duck=conn)
+    assert batch.rows == "normalized_batch" and batch.narrow == "nz_rows"
+    assert conn.execute("select count(*) from normalized_batch").fetchall() == [(2,)]
+    drop_normalized(conn)
+    left = conn.execute("select table_name from information_schema.tables where table_catalog = 'temp'").fetchall()
+    assert left == [("vader_lexicon",)]  # kept on purpose: the next batch reuses it
