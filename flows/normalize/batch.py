@@ -138,14 +138,15 @@ def _rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> N
         "rating_problem": [rated[k].problem for k in keys]}, {"score": pa.float64(), "is_positive": pa.bool_()})
 
 
-def _date_map(duck: duckdb.DuckDBPyConnection) -> None:
-    keys = duck.execute("select distinct published_raw, date_trunc('hour', cast(fetched_at as timestamptz) "
+def _date_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return duck.execute("select distinct published_raw, date_trunc('hour', cast(fetched_at as timestamptz) "
                         "at time zone 'UTC') from nz_checked").fetchall()
+
+
+def _date_columns(keys: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     parsed = parse_distinct(keys)
-    _register(duck, "nz_date_map", {
-        "published_raw": [k[0] for k in keys], "fetched_hour": [k[1] for k in keys],
-        "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]},
-        {"published_on": pa.date32()})
+    return {"published_raw": [k[0] for k in keys], "fetched_hour": [k[1] for k in keys],
+            "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]}
 
 
 def _needs_python(column: str) -> str:
@@ -213,19 +214,21 @@ def _fix_in_python(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, .
     return cleaned, detected
 
 
-def _films(duck: duckdb.DuckDBPyConnection, known: list[Film]) -> None:
-    mentions_rows = duck.execute("""
+def _film_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return duck.execute("""
         select distinct film_title, film_year,
             json_extract_string(external_ids, '$.imdb') as imdb_id,
             json_extract_string(external_ids, '$.tmdb') as tmdb_id
         from nz_checked""").fetchall()
+
+
+def _film_columns(mentions_rows: list[tuple[Any, ...]], known: list[Film]) -> dict[str, list[Any]]:
     mentions = [Mention(clean_text(t, html_markup=False), y, i, m) for t, y, i, m in mentions_rows]
     resolved = FilmResolver(list(known)).resolve_all(mentions)
-    _register(duck, "nz_film_map", {
-        "film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
-        "imdb_id": [r[2] for r in mentions_rows], "tmdb_id": [r[3] for r in mentions_rows],
-        "film_id": [f.film_id for f, _ in resolved], "title_key": [k for _, k in resolved],
-        "clean_title": [m.title for m in mentions], "year": [f.year for f, _ in resolved]}, {"year": pa.int32()})
+    return {"film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
+            "imdb_id": [r[2] for r in mentions_rows], "tmdb_id": [r[3] for r in mentions_rows],
+            "film_id": [f.film_id for f, _ in resolved], "title_key": [k for _, k in resolved],
+            "clean_title": [m.title for m in mentions], "year": [f.year for f, _ in resolved]}
 
 
 def _audience(alias: str = "") -> str:
@@ -234,15 +237,37 @@ def _audience(alias: str = "") -> str:
             f"then 'user' else 'critic' end)")
 
 
-def _critics(duck: duckdb.DuckDBPyConnection) -> None:
-    rows = duck.execute(f"select distinct critic_name, outlet, {_audience()} from nz_checked").fetchall()
+def _critic_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return duck.execute(f"select distinct critic_name, outlet, {_audience()} from nz_checked").fetchall()
+
+
+def _critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     names = [clean_text(r[0], html_markup=False) or r[0] for r in rows]
     outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
     keys = [normalize_person(n) for n in names]
-    _register(duck, "nz_critic_map", {
-        "critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
-        "clean_name": names, "clean_outlet": outlets, "name_key": keys,
-        "critic_id": [_critic_id(k, o, r[2]) for k, o, r in zip(keys, outlets, rows, strict=True)]})
+    return {"critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
+            "clean_name": names, "clean_outlet": outlets, "name_key": keys,
+            "critic_id": [_critic_id(k, o, r[2]) for k, o, r in zip(keys, outlets, rows, strict=True)]}
+
+
+# Python's share of the batch: fetched inputs in, columns of these tables out. All-null columns need a type.
+PYTHON_TABLES: dict[str, dict[str, pa.DataType]] = {
+    "nz_date_map": {"published_on": pa.date32()},
+    "nz_film_map": {"year": pa.int32()},
+    "nz_critic_map": {},
+    "nz_cleaned": {"row_no": pa.int64(), "body_py": pa.bool_(), "title_py": pa.bool_()},
+    "nz_detected": {"row_no": pa.int64()},
+}
+
+
+def _python_work(inputs: dict[str, list[tuple[Any, ...]]], known: list[Film]) -> dict[str, dict[str, list[Any]]]:
+    """Every per-value and per-row Python step, on values fetched beforehand.
+
+    Pure Python, so it runs in a thread while DuckDB (which releases the GIL) works on the rest.
+    """
+    cleaned, detected = _fix_in_python(inputs["flagged"], inputs["undeclared"])
+    return {"nz_date_map": _date_columns(inputs["dates"]), "nz_film_map": _film_columns(inputs["films"], known),
+            "nz_critic_map": _critic_columns(inputs["critics"]), "nz_cleaned": cleaned, "nz_detected": detected}
 
 
 RATED = """
@@ -382,19 +407,15 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         rejects += read_rejects
         scraped = work.execute("select count(*) from nz_raw").fetchall()[0][0] + len(rejects) - len(broken)
         rejects += _validate(work, broken)
-        flagged, undeclared = _flagged_texts(work), _undeclared_texts(work)
+        inputs = {"flagged": _flagged_texts(work), "undeclared": _undeclared_texts(work),
+                  "dates": _date_keys(work), "films": _film_keys(work), "critics": _critic_keys(work)}
         _rating_map(work, positive_threshold)
-        # The per-row Python work runs beside DuckDB's (which releases the GIL), not after it: the
-        # inferred scores, all SQL, go first, before steps that need the GIL themselves.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
-            fixing = pool.submit(_fix_in_python, flagged, undeclared)
-            _infer_plain(work)
-            _date_map(work)
-            _films(work, known_films)
-            _critics(work)
-            cleaned, detected = fixing.result()
-        _register(work, "nz_cleaned", cleaned, {"row_no": pa.int64(), "body_py": pa.bool_(), "title_py": pa.bool_()})
-        _register(work, "nz_detected", detected, {"row_no": pa.int64()})
+            python_work = pool.submit(_python_work, inputs, known_films)
+            _infer_plain(work)  # all SQL, so it runs while the thread holds the GIL
+            tables = python_work.result()
+        for table, columns in tables.items():
+            _register(work, table, columns, PYTHON_TABLES[table])
         _infer_cleaned(work)
         _assemble(work, name)
         rows: str | pa.Table = work.sql(f"select * from {name} order by row_no").to_arrow_table() if own else name
