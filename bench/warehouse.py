@@ -28,10 +28,19 @@ RATING_FORMS = [("7/10", "7", "10", "0"), ("3.5/5", "3.5", "5", "0"), ("★★�
 WORDS = ("film story acting camera score pacing ending script scene director cast light music "
          "great wonderful boring dull moving tender brilliant awful weak superb clumsy joyful").split()
 DATES = [f"2026-11-{d:02d}" for d in range(1, 23)] + ["20 November 2026", "Nov 19, 2026", "3 days ago"]
+ACCENTED = ("café naïve résumé Amélie Pokémon über façade jalapeño São Zoë Björk crème brûlée déjà piñata Mötley "
+            "Škoda Łódź Dvořák Gödel Fauré Saint-Saëns Almodóvar Buñuel Truffaut’s “quoted” don’t — …").split()
+
+
+def mojibake(text: str) -> str:
+    """UTF-8 bytes read as windows-1252 (latin-1 where 1252 has no character): the usual broken page."""
+    return "".join(bytes([b]).decode("cp1252", errors="strict") if b not in (0x81, 0x8D, 0x8F, 0x90, 0x9D)
+                   else chr(b) for b in text.encode("utf-8"))
 
 
 def synthesize(path: Path, reviews: int, seed: int = 1) -> None:
-    """A landing file shaped like a real crawl: 2,000 films, 20,000 critics, 25% unrated, some markup."""
+    """A landing file shaped like a real crawl: 2,000 films, 20,000 critics, 25% unrated, 3% with markup,
+    entities and one to three mojibake words out of 30, 10% without a declared language."""
     rng = random.Random(seed)
     films = [(f"Film number {i}", str(1950 + i % 75), f"tt{1000000 + i}" if i % 3 else None) for i in range(2000)]
     with path.open("w", encoding="utf-8") as out:
@@ -43,7 +52,8 @@ def synthesize(path: Path, reviews: int, seed: int = 1) -> None:
                 raw = value = best = worst = None
             body = " ".join(rng.choice(WORDS) for _ in range(rng.randint(20, 80))) + "."
             if rng.random() < 0.03:
-                body = f"<p>{body}</p><p>Tom &amp; Jerry caf\u00c3\u00a9</p>"
+                broken = " ".join(mojibake(rng.choice(ACCENTED)) for _ in range(rng.randint(1, 3)))
+                body = f"<p>{body}</p><p>Tom &amp; Jerry {broken}</p>"
             item = {
                 "source": "bench", "url": f"https://reviews.example/review/{i}/", "source_review_id": f"r{i}",
                 "film_title": title, "film_year": year, "external_ids": {"imdb": imdb} if imdb else {},

@@ -89,23 +89,33 @@ def _formatting_to_text(text: str) -> str:
     return _FORMATTING_TAG.sub(replace, text)
 
 
-def _word_runs(text: str) -> list[tuple[int, int]]:
-    """Spans of the words that hold non-ASCII characters; neighbours parted only by spaces are one span.
+def _word_end(text: str, index: int) -> int:
+    ends = [i for i in (text.find(space, index) for space in _ASCII_SPACES) if i >= 0]
+    return min(ends) if ends else len(text)
 
-    Words split on ASCII whitespace only (mojibake may hold U+00A0, the second byte of "à" read as
-    latin-1), and a span keeps the spaces after it: ftfy needs them to restore that byte.
+
+def _word_runs(text: str) -> list[tuple[int, int]]:
+    """Spans of the words that hold non-ASCII characters, each with the spaces after it.
+
+    Words split on ASCII whitespace only. Mojibake stays inside a word, except when a character's
+    second byte was U+00A0 and became a space ("à" read as latin-1 is "Ã" + NBSP): so a word ending
+    in a UTF-8 lead byte (U+00C2-U+00F4) runs on across the spaces into the next word, and every
+    span keeps its trailing spaces, which ftfy needs to restore that byte.
     """
     runs: list[tuple[int, int]] = []
     for found in _NON_ASCII.finditer(text):
+        if runs and found.start() < runs[-1][1]:
+            continue
         start = max(text.rfind(space, 0, found.start()) for space in _ASCII_SPACES) + 1
-        ends = [i for i in (text.find(space, found.end()) for space in _ASCII_SPACES) if i >= 0]
-        end = min(ends) if ends else len(text)
+        end = _word_end(text, found.end())
+        while end < len(text) and "\xc2" <= text[end - 1] <= "\xf4" and text[end] in " \t":
+            following = end
+            while following < len(text) and text[following] in " \t":
+                following += 1
+            end = _word_end(text, following)
         while end < len(text) and text[end] in " \t":
             end += 1
-        if runs and not text[runs[-1][1]:start].strip(_ASCII_SPACES):
-            runs[-1] = (runs[-1][0], max(end, runs[-1][1]))
-        elif not runs or start >= runs[-1][1]:
-            runs.append((start, end))
+        runs.append((start, end))
     return runs
 
 
