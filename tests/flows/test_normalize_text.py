@@ -1,6 +1,7 @@
 import pytest
 
-from flows.normalize.text import clean_text, detect_language, normalize_person, normalize_title
+from flows.normalize.language import detect_language, detect_languages
+from flows.normalize.text import clean_text, normalize_person, normalize_title
 
 
 @pytest.mark.parametrize(
@@ -158,8 +159,6 @@ def test_repairing_only_non_ascii_word_runs_matches_ftfy_on_the_whole_text(raw):
 
 
 def test_detect_languages_in_bulk_matches_one_by_one():
-    from flows.normalize.text import detect_languages
-
     texts = ["This is one of the most original and romantic films in a long time.",
              "C'est un film magnifique, touchant et drôle, je le recommande vivement.", "Too short", None]
     assert detect_languages(texts) == [detect_language(t) for t in texts] == ["en", "fr", None, None]

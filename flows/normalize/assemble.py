@@ -1,0 +1,118 @@
+"""The normalized rows, assembled from the landed rows and the narrow `nz_*` tables, and their inferred scores."""
+
+from __future__ import annotations
+
+import duckdb
+
+from flows.normalize.lookups import audience_sql
+from flows.normalize.sentiment import infer_scores_in
+from warehouse.load import BATCH_COLUMNS, TEXT_COLUMNS
+
+
+def fold_spaces(column: str) -> str:
+    # Plain text only needs runs of spaces folded and ends trimmed; most has neither, and testing is
+    # several times cheaper than trimming every body.
+    return (f"nullif(case when contains({column}, '  ') or starts_with({column}, ' ') or ends_with({column}, ' ') "
+            f"then trim(regexp_replace({column}, ' {{2,}}', ' ', 'g')) else {column} end, '')")
+
+
+BODY = f"case when cl.body_py then cl.body else {fold_spaces('c.body')} end"
+
+
+TITLE = f"case when cl.title_py then cl.title else {fold_spaces('c.review_title')} end"
+
+
+RATED = """
+    left join nz_rating_map as r
+        on r.rating_raw is not distinct from c.rating_raw and r.rating_value is not distinct from c.rating_value
+        and r.rating_best is not distinct from c.rating_best and r.rating_worst is not distinct from c.rating_worst
+"""
+
+
+def infer_plain(duck: duckdb.DuckDBPyConnection) -> None:
+    """Inferred scores of the unrated reviews whose body SQL folds (most): table nz_inferred_plain.
+
+    A rating that could not be read (11/10) is not a missing one: its score stays empty with the
+    problem recorded, and no inferred score hides it.
+    """
+    duck.execute(f"""
+        create or replace temp table nz_infer_plain_input as
+        select c.row_no, {fold_spaces("c.body")} as text
+        from nz_checked as c
+        {RATED}
+        anti join (select row_no from nz_flagged where body_py) as f using (row_no)
+        where r.score is null and r.is_positive is null and r.rating_problem is null and c.body is not null""")
+    infer_scores_in(duck, "nz_infer_plain_input", "nz_inferred_plain")
+
+
+def infer_cleaned(duck: duckdb.DuckDBPyConnection) -> None:
+    """The same for bodies clean_text fixed, then both together: table nz_inferred."""
+    duck.execute(f"""
+        create or replace temp table nz_infer_cleaned_input as
+        select c.row_no, cl.body as text
+        from nz_cleaned as cl
+        inner join nz_checked as c using (row_no)
+        {RATED}
+        where cl.body_py and r.score is null and r.is_positive is null and r.rating_problem is null
+            and c.body is not null""")
+    infer_scores_in(duck, "nz_infer_cleaned_input", "nz_inferred_cleaned")
+    duck.execute("create or replace temp table nz_inferred as "
+                 "select * from nz_inferred_plain union all select * from nz_inferred_cleaned")
+
+
+def assemble(duck: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The normalized rows: table nz_rows holds every column but the texts (and the texts' hashes),
+    and view `name` adds title and body. Keys are matched on the narrow table, so bodies are copied
+    only once, when the view feeds the warehouse insert."""
+    narrow = {column: kind for column, kind in BATCH_COLUMNS.items() if column not in TEXT_COLUMNS}
+    casts = ",\n    ".join(f"cast({column} as {kind}) as {column}" for column, kind in narrow.items())
+    duck.execute(f"""
+create or replace temp table nz_rows as
+with joined as (
+    select
+        c.row_no, c.run_id, c.source, coalesce(c.source_review_id, c.url) as source_review_id, c.url,
+        cast(cast(c.fetched_at as timestamptz) at time zone 'UTC' as timestamp) as fetched_at,
+        f.film_id, coalesce(f.clean_title, c.film_title) as film_title, f.year as film_year, f.imdb_id,
+        f.tmdb_id, f.title_key,
+        k.critic_id, k.clean_name as critic_name, k.name_key, k.clean_outlet as outlet, k.audience, c.critic_url,
+        c.rating_raw, coalesce(r.score, i.score) as score, r.is_positive,
+        case when r.score is not null or r.is_positive is not null then 'explicit'
+             when i.score is not null then 'inferred' end as score_source,
+        r.rating_problem, {TITLE} as title, {BODY} as body, coalesce(d.code, x.code) as language,
+        d_.published_on, d_.date_problem
+    from nz_checked as c
+    left join nz_cleaned as cl using (row_no)
+    {RATED}
+    left join nz_inferred as i using (row_no)
+    left join nz_declared as d using (language_declared)
+    left join nz_detected as x using (row_no)
+    left join nz_date_map as d_
+        on d_.published_raw is not distinct from c.published_raw
+        and d_.fetched_hour = date_trunc('hour', cast(c.fetched_at as timestamptz) at time zone 'UTC')
+    left join nz_film_map as f
+        on f.film_title is not distinct from c.film_title and f.film_year is not distinct from c.film_year
+        and f.imdb_id is not distinct from json_extract_string(c.external_ids, '$.imdb')
+        and f.tmdb_id is not distinct from json_extract_string(c.external_ids, '$.tmdb')
+    left join nz_critic_map as k
+        on k.critic_name is not distinct from c.critic_name and k.outlet is not distinct from c.outlet
+        and k.audience = {audience_sql("c.")}
+),
+
+hashed as (
+    select *,
+        md5(coalesce(title, '') || chr(31) || coalesce(body, '') || chr(31) || coalesce(rating_raw, ''))
+            as content_hash,
+        -- Bodies are already whitespace-folded, so case is the only difference left to ignore.
+        md5(lower(body)) as text_hash
+    from joined
+)
+
+select
+    {casts}
+from hashed""")
+    duck.execute(f"""
+create or replace temp view {name} as
+select n.*, {TITLE} as title, {BODY} as body
+from nz_rows as n
+inner join nz_checked as c using (row_no)
+left join nz_cleaned as cl using (row_no)""")

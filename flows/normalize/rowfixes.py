@@ -1,0 +1,71 @@
+"""The rows SQL cannot finish: texts with markup, entities, controls or mojibake, and undeclared languages.
+
+SQL flags them (a regex over every body, cheap), Python fixes only the flagged ones.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from flows.normalize.language import detect_language, detect_languages
+from flows.normalize.staging import register
+from flows.normalize.text import clean_text
+
+# Text that plain whitespace folding in SQL would get wrong goes through clean_text in Python.
+NEEDS_CLEANING = r"[<&\x00-\x1f\x7f-\x9f\xa0\xad\x{200b}\x{feff}\x{2000}-\x{200a}\x{3000}]|Ã|Â|â€|Å|Ð"
+
+
+def _needs_python(column: str) -> str:
+    # Markup, entities, controls or mojibake need clean_text; so does non-NFC text, but only text that
+    # is not plain ASCII (more characters than bytes) can be non-NFC, and that test is cheap.
+    return (f"coalesce(regexp_matches({column}, '{NEEDS_CLEANING}') "
+            f"or (strlen({column}) <> length({column}) and nfc_normalize({column}) <> {column}), false)")
+
+
+def flagged_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """Rows whose body or title SQL cannot fold safely (table nz_flagged), with those texts."""
+    duck.execute(f"""
+        create or replace temp table nz_flagged as
+        with flags as (
+            select row_no, {_needs_python("body")} as body_py, {_needs_python("review_title")} as title_py
+            from nz_checked
+        )
+        select * from flags where body_py or title_py""")
+    return duck.execute("""
+        select f.row_no, c.syntax, f.body_py, f.title_py,
+            case when f.body_py then c.body end, case when f.title_py then c.review_title end
+        from nz_flagged as f
+        inner join nz_checked as c using (row_no)""").fetchall()
+
+
+def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
+    """Table nz_declared maps declared languages to codes; returns (row_no, text) of the rows that
+    declare none (a flagged row is detected on its cleaned body instead, see clean_flagged)."""
+    declared = [r[0] for r in duck.execute("select distinct language_declared from nz_checked "
+                                           "where language_declared is not null").fetchall()]
+    register(duck, "nz_declared", {"language_declared": declared,
+                                   "code": [detect_language(None, d) for d in declared]})
+    # The detector reads the first ~80 characters; fetching more would only cost memory.
+    return duck.execute("""
+        select c.row_no, left(c.body, 240)
+        from nz_checked as c
+        left join nz_declared as d using (language_declared)
+        where d.code is null""").fetchall()
+
+
+def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ...]]) -> tuple[dict, dict]:
+    """clean_text on the flagged texts, then language detection of the rows that declare none.
+
+    Pure Python on fetched values, so it can run in a thread while DuckDB works on the rest.
+    """
+    # Feed descriptions are HTML; structured-data values are text (see clean_text).
+    cleaned = {
+        "row_no": [r[0] for r in flagged], "body_py": [r[2] for r in flagged], "title_py": [r[3] for r in flagged],
+        "body": [clean_text(r[4], html_markup=r[1] == "feed") if r[2] else None for r in flagged],
+        "title": [clean_text(r[5], html_markup=r[1] == "feed") if r[3] else None for r in flagged]}
+    clean_bodies = {row_no: body for row_no, is_flagged, body
+                    in zip(cleaned["row_no"], cleaned["body_py"], cleaned["body"], strict=True) if is_flagged}
+    texts = [clean_bodies.get(row_no, text) for row_no, text in undeclared]
+    return cleaned, {"row_no": [r[0] for r in undeclared], "code": detect_languages(texts)}

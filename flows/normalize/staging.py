@@ -1,0 +1,95 @@
+"""The landing file staged in DuckDB: read once, checked, and the helper that moves Python values in.
+
+Every table here and in the other batch modules is a temp table named `nz_*`, keyed by `row_no`
+(the item's line in the landing file), and dropped with the batch (see `batch.drop_normalized`).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from warehouse.load import Reject
+
+RAW_COLUMNS = ("source", "url", "source_review_id", "film_title", "film_year", "critic_name", "critic_url",
+               "outlet", "audience", "rating_raw", "rating_value", "rating_best", "rating_worst", "review_title",
+               "body", "published_raw", "language_declared", "fetched_at", "run_id", "page_url", "syntax")
+
+
+def register(duck: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list[Any]],
+              types: dict[str, pa.DataType] | None = None) -> None:
+    """Python values as temp table `name` (a copy, so nothing refers back to Python objects)."""
+    arrays = {}
+    for column, values in columns.items():
+        # An all-None or empty column infers Arrow's null type, which DuckDB cannot use as a typed column.
+        kind = (types or {}).get(column)
+        array = pa.array(values, type=kind) if kind else pa.array(values)
+        arrays[column] = pa.array(values, type=pa.string()) if array.type == pa.null() else array
+    duck.register("nz_incoming", pa.table(arrays))
+    duck.execute(f"create or replace temp table {name} as select * from nz_incoming")
+    duck.unregister("nz_incoming")
+
+
+def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[Reject], list[int]]:
+    """Stage the landing file; lines that are not JSON (a crawl killed mid-write) become rejects.
+
+    A row's number is its rowid, its line in the file (DuckDB keeps insertion order).
+    """
+    columns = {name: "VARCHAR" for name in RAW_COLUMNS} | {"external_ids": "JSON"}
+    duck.execute("create or replace temp table nz_raw as "
+                 "select * from read_json(?, format='newline_delimited', columns=?, ignore_errors=true)",
+                 [str(items_path), columns])
+    empty = [r[0] for r in duck.execute("select rowid from nz_raw where source is null and url is null").fetchall()]
+    if not empty:
+        return [], []
+    lines = items_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    rejects, broken = [], []
+    for row_no in empty:
+        text = lines[row_no] if row_no < len(lines) else ""
+        try:
+            json.loads(text)
+            continue  # a real item with neither source nor url: validation rejects it with a reason
+        except ValueError:
+            rejects.append(Reject(f"unreadable JSON line {row_no + 1}", {"line": text}))
+            broken.append(row_no)
+    return rejects, broken
+
+
+def blank(column: str) -> str:
+    """SQL: the column is missing or whitespace only (a regex finds the first letter at once; trim copies)."""
+    return f"not regexp_matches(coalesce({column}, ''), '\\S')"
+
+
+def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]:
+    """Reasons for refusing rows, kept narrow; view nz_checked holds the rows that pass."""
+    duck.execute(f"""
+        create or replace temp table nz_reasons as
+        with reasons as (
+            select rowid as row_no, concat_ws('; ',
+                case when {blank("url")} then 'missing url' end,
+                case when {blank("critic_name")} then 'no author' end,
+                case when {blank("film_title")}
+                      and coalesce(json_extract_string(external_ids, '$.imdb'),
+                                   json_extract_string(external_ids, '$.tmdb')) is null then 'no film' end,
+                case when {blank("body")} and {blank("rating_raw")} then 'no content: neither body nor rating' end,
+                case when audience is not null and audience not in ('critic', 'user')
+                     then 'unknown audience ' || audience end,
+                case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end
+            ) as reason
+            from nz_raw
+        )
+        select * from reasons where reason <> '' and not list_contains(?::bigint[], row_no)""", [broken])
+    bad = duck.sql("select r.* exclude (row_no), reasons.reason "
+                   "from (select rowid as row_no, * from nz_raw) as r join nz_reasons as reasons using (row_no) "
+                   "order by row_no").to_arrow_table()
+    rejects = [Reject(row.pop("reason"), row) for row in bad.to_pylist()]
+    if broken:
+        duck.execute("insert into nz_reasons select unnest(?::bigint[]), 'unreadable'", [broken])
+    # Usually nothing is refused; then the view is a plain scan instead of an anti-join.
+    refused = "where rowid not in (select row_no from nz_reasons)" if rejects or broken else ""
+    duck.execute(f"create or replace temp view nz_checked as select rowid as row_no, * from nz_raw {refused}")
+    return rejects
