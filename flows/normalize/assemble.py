@@ -58,6 +58,9 @@ def infer_cleaned(duck: duckdb.DuckDBPyConnection) -> None:
     infer_scores_in(duck, "nz_infer_cleaned_input", "nz_inferred_cleaned")
     duck.execute("create or replace temp table nz_inferred as "
                  "select * from nz_inferred_plain union all select * from nz_inferred_cleaned")
+    # The inputs hold a copy of every unrated body; memory is what the load needs next.
+    for table in ("nz_infer_plain_input", "nz_infer_cleaned_input", "nz_inferred_plain", "nz_inferred_cleaned"):
+        duck.execute(f"drop table {table}")
 
 
 def assemble(duck: duckdb.DuckDBPyConnection, name: str) -> None:
