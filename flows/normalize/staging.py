@@ -37,7 +37,8 @@ def register(duck: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list
 def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[Reject], list[int]]:
     """Stage the landing file; lines that are not JSON (a crawl killed mid-write) become rejects.
 
-    A row's number is its rowid, its line in the file (DuckDB keeps insertion order).
+    A row's number is its rowid: its place among the file's non-blank lines (DuckDB keeps insertion
+    order and skips blank lines). Rejects name the line's number in the file.
     """
     columns = {name: "VARCHAR" for name in RAW_COLUMNS} | {"external_ids": "JSON"}
     duck.execute("create or replace temp table nz_raw as "
@@ -46,15 +47,17 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     empty = [r[0] for r in duck.execute("select rowid from nz_raw where source is null and url is null").fetchall()]
     if not empty:
         return [], []
-    lines = items_path.read_text(encoding="utf-8", errors="replace").splitlines()
+    # Split on "\n" alone, as DuckDB does: str.splitlines() would also split inside a body at U+2028.
+    lines = [(number, line) for number, line in enumerate(items_path.read_bytes().split(b"\n"), 1) if line.strip()]
     rejects, broken = [], []
     for row_no in empty:
-        text = lines[row_no] if row_no < len(lines) else ""
+        number, raw = lines[row_no] if row_no < len(lines) else (row_no + 1, b"")
+        text = raw.decode("utf-8", errors="replace")
         try:
             json.loads(text)
             continue  # a real item with neither source nor url: validation rejects it with a reason
         except ValueError:
-            rejects.append(Reject(f"unreadable JSON line {row_no + 1}", {"line": text}))
+            rejects.append(Reject(f"unreadable JSON line {number}", {"line": text}))
             broken.append(row_no)
     return rejects, broken
 

@@ -1,4 +1,4 @@
-"""Review text cleanup, language detection, duplicate hashing and match keys.
+"""Review text cleanup and the match keys of titles and names.
 
 Hostile text rule: ``clean_text`` returns what a reader of the page saw.  Input is treated as an
 HTML fragment (JSON-LD ``reviewBody`` routinely carries ``<p>``/``<br>``/``<em>``):
@@ -41,7 +41,10 @@ _FORMATTING_TAG = re.compile(
 )
 _MAX_UNESCAPE_ROUNDS = 4
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
-_ASCII_SPACES = " \t\n\r\f\v"
+_ASCII_SPACES = " \t\n\r\f\v"  # words split on these only: U+00A0 may be half a broken character
+_ASCII_SPACE = re.compile("[ \t\n\r\f\v]")
+_MAX_RUNS = 16  # beyond this many non-ASCII words one whole-text ftfy call is cheaper
+_CACHED_RUN = 64  # longer runs (a CJK paragraph has no ASCII spaces) are not worth keeping
 # Entities are done already; ftfy must not decode a second time, and curly quotes are the author's.
 _FTFY_OPTIONS = {"unescape_html": False, "uncurl_quotes": False, "fix_character_width": False}
 
@@ -89,11 +92,6 @@ def _formatting_to_text(text: str) -> str:
     return _FORMATTING_TAG.sub(replace, text)
 
 
-def _word_end(text: str, index: int) -> int:
-    ends = [i for i in (text.find(space, index) for space in _ASCII_SPACES) if i >= 0]
-    return min(ends) if ends else len(text)
-
-
 def _word_runs(text: str) -> list[tuple[int, int]]:
     """Spans of the words that hold non-ASCII characters, each with the spaces after it.
 
@@ -106,23 +104,35 @@ def _word_runs(text: str) -> list[tuple[int, int]]:
     for found in _NON_ASCII.finditer(text):
         if runs and found.start() < runs[-1][1]:
             continue
-        start = max(text.rfind(space, 0, found.start()) for space in _ASCII_SPACES) + 1
+        start = found.start()
+        while start > 0 and text[start - 1] not in _ASCII_SPACES:
+            start -= 1
         end = _word_end(text, found.end())
-        while end < len(text) and "\xc2" <= text[end - 1] <= "\xf4" and text[end] in " \t":
-            following = end
-            while following < len(text) and text[following] in " \t":
-                following += 1
-            end = _word_end(text, following)
-        while end < len(text) and text[end] in " \t":
-            end += 1
-        runs.append((start, end))
+        while end < len(text) and text[end] in " \t" and "\xc2" <= text[end - 1] <= "\xf4":
+            end = _word_end(text, _after_spaces(text, end))
+        runs.append((start, _after_spaces(text, end)))
     return runs
 
 
-@lru_cache(maxsize=1 << 16)
-def _fix_run(run: str) -> str:
+def _word_end(text: str, index: int) -> int:
+    space = _ASCII_SPACE.search(text, index)
+    return space.start() if space else len(text)
+
+
+def _after_spaces(text: str, index: int) -> int:
+    while index < len(text) and text[index] in " \t":
+        index += 1
+    return index
+
+
+@lru_cache(maxsize=1 << 14)
+def _fix_short_run(run: str) -> str:
     # Broken words recur across a batch ("donâ€™t", "cafÃ©"), and a call costs ftfy 40-100 µs.
     return ftfy.fix_text(run, **_FTFY_OPTIONS)
+
+
+def _fix_run(run: str) -> str:
+    return _fix_short_run(run) if len(run) <= _CACHED_RUN else ftfy.fix_text(run, **_FTFY_OPTIONS)
 
 
 def _fix_encoding(text: str) -> str:
@@ -131,11 +141,18 @@ def _fix_encoding(text: str) -> str:
     ftfy's cost grows with the length of what it scans (~0.5 ms for a 450-character body), and
     what it repairs here (mojibake, a byte A0 read as a space, ligatures, odd line breaks, NFC) lives in
     non-ASCII characters, so a mostly-ASCII review costs a few words instead of its whole length.
+    A text with many such words (Cyrillic, Greek, CJK) goes to ftfy whole: one call is cheaper then.
+    Word by word, ftfy sees less context than in the whole text, so on rare ambiguous words the two
+    differ: "Å\xa0koda" (Š read as latin-1) alone is left as it is unless other broken words surround it,
+    and a lone broken word in Cyrillic text is repaired where whole-text ftfy would leave it.
     """
     if text.isascii():
         return text
+    runs = _word_runs(text)
+    if len(runs) > _MAX_RUNS:
+        return ftfy.fix_text(text, **_FTFY_OPTIONS)
     pieces, done = [], 0
-    for start, end in _word_runs(text):
+    for start, end in runs:
         pieces += [text[done:start], _fix_run(text[start:end])]
         done = end
     pieces.append(text[done:])

@@ -24,7 +24,8 @@ def item(**overrides):
 def landing(tmp_path):
     def write(*items, extra_lines=()):
         path = tmp_path / "run-1.jsonl"
-        lines = [json.dumps(i) for i in items] + list(extra_lines)
+        # As the crawler lands them: UTF-8, not escaped, so a U+2028 in a body stays one character.
+        lines = [json.dumps(i, ensure_ascii=False) for i in items] + list(extra_lines)
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         return path
     return write
@@ -86,3 +87,11 @@ def test_with_a_connection_rows_stay_in_duckdb_until_dropped(landing):
     drop_normalized(conn)
     left = conn.execute("select table_name from information_schema.tables where table_catalog = 'temp'").fetchall()
     assert left == [("vader_lexicon",)]  # kept on purpose: the next batch reuses it
+
+
+def test_unreadable_line_is_named_by_its_line_in_the_file_past_blank_lines_and_u2028(landing):
+    body = "A line\u2028separator inside a body, and a fine film."
+    path = landing(item(body=body), extra_lines=["", "   ", '{"source": "de'])
+    batch = normalize_landing(path, [])
+    assert [(r.reason, r.raw) for r in batch.rejects] == [("unreadable JSON line 4", {"line": '{"source": "de'})]
+    assert batch.scraped == 2 and list(rows_by_id(batch)) == ["r1"]

@@ -162,3 +162,23 @@ def test_detect_languages_in_bulk_matches_one_by_one():
     texts = ["This is one of the most original and romantic films in a long time.",
              "C'est un film magnifique, touchant et drôle, je le recommande vivement.", "Too short", None]
     assert detect_languages(texts) == [detect_language(t) for t in texts] == ["en", "fr", None, None]
+
+
+@pytest.mark.parametrize("raw", ["Ã\nfoo", "Ã", "fooÃ \n", "Ã\tÃ\tÃ", "x Ã  ", "Ã" * 50 + " " * 3])
+def test_broken_lead_bytes_at_line_ends_and_text_ends_do_not_hang(raw):
+    from flows.normalize.text import _fix_encoding
+
+    assert isinstance(_fix_encoding(raw), str)
+
+
+def test_text_with_many_non_ascii_words_goes_to_ftfy_in_one_call(monkeypatch):
+    import ftfy
+
+    from flows.normalize import text as text_module
+
+    calls = []
+    real = ftfy.fix_text
+    monkeypatch.setattr(text_module.ftfy, "fix_text", lambda t, **kw: calls.append(len(t)) or real(t, **kw))
+    text = "Москва — столица России, и фильм о ней очень хорош. " * 2000
+    assert text_module._fix_encoding(text) == text
+    assert calls == [len(text)]
