@@ -107,13 +107,13 @@ def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
 def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch,
          rules: Health | None = None) -> tuple[LoadResult, RunInfo]:
     """Load a normalized batch, judging the run's health against the source's recent runs first."""
-    run = run_info(batch)
-    run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
     try:
+        run = run_info(batch)
+        run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
         result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped, normalized.narrow)
     finally:
         if isinstance(normalized.rows, str):
-            drop_normalized(conn, normalized.rows)
+            drop_normalized(conn)
     return result, run
 
 

@@ -117,7 +117,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, narrow:
     reads key columns first and the bodies once, when inserting.
     """
     sources = {"batch_rows": _source(conn, rows, "incoming_batch")}
-    sources["batch_narrow"] = sources["batch_rows"] if narrow is None else _source(conn, narrow, "")
+    sources["batch_narrow"] = sources["batch_rows"] if narrow is None else _source(conn, narrow, "incoming_narrow")
     for view, source in sources.items():
         names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
         wanted = {c: k for c, k in BATCH_COLUMNS.items() if view == "batch_rows" or c not in TEXT_COLUMNS}

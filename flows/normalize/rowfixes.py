@@ -49,7 +49,7 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
                                    "code": [detect_language(None, d) for d in declared]})
     # The detector reads the first ~80 characters; fetching more would only cost memory.
     return duck.execute("""
-        select c.row_no, left(c.body, 240)
+        select c.row_no, left(ltrim(c.body), 240)
         from nz_checked as c
         left join nz_declared as d using (language_declared)
         where d.code is null""").fetchall()

@@ -13,7 +13,7 @@ the verdict; plot-summary sentences score 0 and are left out so they do not drag
 
 Why replace() chains instead of regex splitting: the same tokens (words between punctuation and
 spaces) at half the cost of the whole step. On the 3,001 demo-site texts the scores differ from a
-regex tokenizer's by 0.03 points on average, and 99.9% keep the same verdict.
+regex tokenizer's by 0.04 points on average, and 99.9% keep the same verdict.
 
 This is an estimate for gap-filling only; it is stored as score_source = 'inferred' and never mixed
 into the explicit marts.
@@ -35,7 +35,6 @@ _NEGATIONS = "|".join(sorted({w.replace("'", "''") for w in NEGATE if w.replace(
                               or "'" in w}, key=len, reverse=True))
 
 
-
 def _replacing(expression: str, pairs: Sequence[tuple[str, str]]) -> str:
     """SQL: `expression` with each (old, new) pair of SQL expressions replaced in turn.
 
@@ -47,9 +46,14 @@ def _replacing(expression: str, pairs: Sequence[tuple[str, str]]) -> str:
     return expression
 
 
-# Sentence ends become chr(30), and the text splits on it; inside a sentence, punctuation becomes a space.
-_SENTENCE_ENDS = [(f"'{mark} '", "chr(30)") for mark in ".!?…"] + [("chr(10)", "chr(30)")]
-_WORD_BREAKS = [(f"'{mark}'", "' '") for mark in '.,!?;:"()[]*-/—…“”«»'] + [("chr(9)", "' '")]
+# A typographic apostrophe is an apostrophe ("don’t" is the negation "don't"); sentence ends become
+# chr(30), and the text splits on it; inside a sentence, punctuation becomes a space.
+_SENTENCE_ENDS = ([("'’'", "''''")] + [(f"'{mark} '", "chr(30)") for mark in ".!?…"]
+                  + [("chr(10)", "chr(30)")])
+_WORD_BREAKS = [(f"'{mark}'", "' '") for mark in '.,!?;:"()[]*-/—–…“”‘„«»'] + [("chr(9)", "' '")]
+# An apostrophe at the edge of a word is a quotation mark ('brilliant'), inside one it belongs to it (don't).
+_QUOTE_MARKS = [("''' '", "' '"), ("' '''", "' '")]
+_TOKENIZED = _replacing("sentence || ' '", _WORD_BREAKS + _QUOTE_MARKS)
 SCORE_SQL = f"""
 create or replace temp table {{target}} as
 with split as (
@@ -69,7 +73,7 @@ negation_marked as (
     from sentences
 ),
 tokens as (
-    select row_no, sentence_no, unnest(string_split({_replacing("sentence", _WORD_BREAKS)}, ' ')) as token
+    select row_no, sentence_no, unnest(string_split({_TOKENIZED}, ' ')) as token
     from negation_marked
 ),
 valences as (

@@ -38,3 +38,17 @@ def test_scores_stay_within_0_to_100():
 def test_batch_matches_single_calls():
     texts = [NEGATIVE, None, "A warm, funny and moving film."]
     assert infer_scores(texts) == [infer_score(t) for t in texts]
+
+
+def test_typographic_apostrophe_negates_like_a_plain_one():
+    from flows.normalize.sentiment import infer_scores
+
+    curly, plain, positive = infer_scores(["I don\u2019t like it at all.", "I don't like it at all.", "I like it."])
+    assert curly == plain < 50 < positive
+
+
+def test_quotes_and_dashes_do_not_glue_words_to_punctuation():
+    from flows.normalize.sentiment import infer_scores
+
+    quoted = "\u2018Brilliant\u2019 \u2013 truly \u201ewonderful\u201c."
+    assert infer_scores([quoted]) == infer_scores(["Brilliant truly wonderful."])
