@@ -1,7 +1,7 @@
 """Warehouse benchmark: 1M synthetic landed reviews -> normalized + loaded + marts, against a bare
 `read_json_auto` ingest of the same file, in the same run. Prints both times, the ratio and peak RSS.
 
-    .venv/bin/python bench/warehouse.py [--reviews 1000000]
+    .venv/bin/python bench/warehouse.py [--reviews 1000000] [--steps]
 
 Each stage runs in its own child process so its peak RSS is its own. Targets: ratio <= 3, peak <= 1.5 GB.
 """
@@ -76,31 +76,80 @@ def stage_baseline(items: Path, database: Path) -> None:
     conn.close()
 
 
-def stage_pipeline(items: Path, database: Path) -> None:
+NORMALIZE_STEPS = ("read_items", "validate", "flagged_texts", "undeclared_texts", "date_keys", "film_keys",
+                   "critic_keys", "rating_map", "_python_work", "infer_plain", "infer_cleaned", "assemble")
+
+
+def _time_normalize_steps(timings: dict[str, float]) -> None:
+    """Wrap the batch normalizer's steps with timers (_python_work runs in a thread beside infer_plain)."""
+    import flows.normalize.batch as batch
+
+    def timer(name: str):
+        step = getattr(batch, name)
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return step(*args, **kwargs)
+            finally:
+                timings[f"normalize: {name}"] = time.perf_counter() - started
+        return timed
+
+    for name in NORMALIZE_STEPS:
+        setattr(batch, name, timer(name))
+
+
+class _TimedConnection:
+    """The warehouse connection, timing each upsert file the load runs (other statements summed)."""
+
+    def __init__(self, conn, timings: dict[str, float]) -> None:
+        from warehouse.load import UPSERT_STEPS, _upsert_sql
+
+        self._conn, self._timings = conn, timings
+        self._names = {_upsert_sql(step): step for step in UPSERT_STEPS}
+
+    def execute(self, sql, *args):
+        started = time.perf_counter()
+        try:
+            return self._conn.execute(sql, *args)
+        finally:
+            label = f"load: {self._names.get(sql, 'other statements')}"
+            self._timings[label] = self._timings.get(label, 0.0) + time.perf_counter() - started
+
+    def __getattr__(self, name):
+        return getattr(self._conn, name)
+
+
+def stage_pipeline(items: Path, database: Path, steps: bool = False) -> None:
     from flows.load import Batch, load, normalize
     from warehouse.db import open_writer
     from warehouse.marts import build_marts
 
     batch = Batch("bench", "bench-run", items)
-    timings = {}
+    timings: dict[str, float] = {}
+    step_timings: dict[str, float] = {}
+    if steps:
+        _time_normalize_steps(step_timings)
     with open_writer(database) as conn:
         started = time.perf_counter()
         normalized = normalize(conn, batch)
         timings["normalize"] = time.perf_counter() - started
         started = time.perf_counter()
-        result, _ = load(conn, batch, normalized)
+        result, _ = load(_TimedConnection(conn, step_timings) if steps else conn, batch, normalized)
         timings["load"] = time.perf_counter() - started
         started = time.perf_counter()
         build_marts(conn)
         timings["marts"] = time.perf_counter() - started
+    for label, seconds in step_timings.items():
+        print(f"  {label:40s} {seconds:6.2f} s", file=sys.stderr)
     print(json.dumps({"timings": timings, "loaded": result.loaded, "rejected": result.rejected}), file=sys.stderr)
 
 
-def run_stage(stage: str, items: Path, database: Path) -> tuple[float, float, str]:
+def run_stage(stage: str, items: Path, database: Path, steps: bool = False) -> tuple[float, float, str]:
     """(seconds, peak RSS in MB, the stage's stderr) for one stage in a child process."""
     started = time.perf_counter()
     child = subprocess.run([sys.executable, __file__, "--stage", stage, "--items", str(items), "--database",
-                            str(database)], capture_output=True, text=True)
+                            str(database)] + (["--steps"] if steps else []), capture_output=True, text=True)
     seconds = time.perf_counter() - started
     if child.returncode != 0:
         raise SystemExit(f"{stage} failed:\n{child.stderr}")
@@ -114,9 +163,14 @@ def main() -> None:
     parser.add_argument("--stage", choices=["baseline", "pipeline"])
     parser.add_argument("--items", type=Path)
     parser.add_argument("--database", type=Path)
+    parser.add_argument("--steps", action="store_true",
+                        help="also time each normalize step and each upsert file (adds a little overhead)")
     args = parser.parse_args()
+    if args.stage == "baseline":
+        stage_baseline(args.items, args.database)
+    elif args.stage == "pipeline":
+        stage_pipeline(args.items, args.database, args.steps)
     if args.stage:
-        (stage_baseline if args.stage == "baseline" else stage_pipeline)(args.items, args.database)
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         return
     with tempfile.TemporaryDirectory(prefix="bench-warehouse-") as tmp:
@@ -126,9 +180,11 @@ def main() -> None:
         size_mb = items.stat().st_size / 1e6
         print(f"synthesized {args.reviews:,} reviews ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f}s")
         base_s, base_mb, _ = run_stage("baseline", items, Path(tmp) / "baseline.duckdb")
-        pipe_s, pipe_mb, detail = run_stage("pipeline", items, Path(tmp) / "warehouse.duckdb")
+        pipe_s, pipe_mb, detail = run_stage("pipeline", items, Path(tmp) / "warehouse.duckdb", args.steps)
         print(f"baseline read_json_auto ingest : {base_s:7.1f} s  peak RSS {base_mb:6.0f} MB")
         print(f"normalize + load + marts       : {pipe_s:7.1f} s  peak RSS {pipe_mb:6.0f} MB")
+        for line in detail.rstrip().splitlines()[:-1] if args.steps else []:
+            print(line)
         print(f"stages: {detail.strip().splitlines()[-1]}")
         ratio = pipe_s / base_s
         verdict = "met" if ratio <= 3 and pipe_mb <= 1536 else "NOT met"
