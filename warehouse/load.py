@@ -97,15 +97,19 @@ def already_loaded(conn: duckdb.DuckDBPyConnection, run_id: str, source: str) ->
     return LoadResult(run_id, source, *row[0], already_loaded=True)
 
 
-def _source(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, alias: str) -> str:
+def _table_name(name: str) -> str:
+    if not name.isidentifier():
+        raise WarehouseError(f"not a table name: {name!r}")
+    return name
+
+
+def _source(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> str:
     if isinstance(rows, Path):
         return "read_parquet('{}')".format(str(rows).replace("'", "''"))  # a view cannot take a parameter
     if isinstance(rows, str):
-        if not rows.isidentifier():
-            raise WarehouseError(f"not a table name: {rows!r}")
-        return rows
-    conn.register(alias, rows)
-    return alias
+        return _table_name(rows)
+    conn.register("incoming_batch", rows)
+    return "incoming_batch"
 
 
 def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, narrow: str | None) -> None:
@@ -116,8 +120,8 @@ def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, narrow:
     is cheaper to read than a view that joins the texts in. Nothing is copied here: the upsert
     reads key columns first and the bodies once, when inserting.
     """
-    sources = {"batch_rows": _source(conn, rows, "incoming_batch")}
-    sources["batch_narrow"] = sources["batch_rows"] if narrow is None else _source(conn, narrow, "incoming_narrow")
+    sources = {"batch_rows": _source(conn, rows)}
+    sources["batch_narrow"] = sources["batch_rows"] if narrow is None else _table_name(narrow)
     for view, source in sources.items():
         names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
         wanted = {c: k for c, k in BATCH_COLUMNS.items() if view == "batch_rows" or c not in TEXT_COLUMNS}

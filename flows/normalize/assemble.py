@@ -8,6 +8,8 @@ from flows.normalize.lookups import audience_sql
 from flows.normalize.sentiment import infer_scores_in
 from warehouse.load import BATCH_COLUMNS, TEXT_COLUMNS
 
+NARROW = "nz_rows"  # every normalized column but the texts
+
 
 def fold_spaces(column: str) -> str:
     # Plain text only needs runs of spaces folded and ends trimmed; most has neither, and testing is
@@ -64,13 +66,13 @@ def infer_cleaned(duck: duckdb.DuckDBPyConnection) -> None:
 
 
 def assemble(duck: duckdb.DuckDBPyConnection, name: str) -> None:
-    """The normalized rows: table nz_rows holds every column but the texts (and the texts' hashes),
+    """The normalized rows: table NARROW holds every column but the texts (and the texts' hashes),
     and view `name` adds title and body. Keys are matched on the narrow table, so bodies are copied
     only once, when the view feeds the warehouse insert."""
     narrow = {column: kind for column, kind in BATCH_COLUMNS.items() if column not in TEXT_COLUMNS}
     casts = ",\n    ".join(f"cast({column} as {kind}) as {column}" for column, kind in narrow.items())
     duck.execute(f"""
-create or replace temp table nz_rows as
+create or replace temp table {NARROW} as
 with joined as (
     select
         c.row_no, c.run_id, c.source, coalesce(c.source_review_id, c.url) as source_review_id, c.url,
@@ -116,6 +118,6 @@ from hashed""")
     duck.execute(f"""
 create or replace temp view {name} as
 select n.*, {TITLE} as title, {BODY} as body
-from nz_rows as n
+from {NARROW} as n
 inner join nz_checked as c using (row_no)
 left join nz_cleaned as cl using (row_no)""")

@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flows.normalize.assemble import assemble, infer_cleaned, infer_plain
+from flows.normalize.assemble import NARROW, assemble, infer_cleaned, infer_plain
 from flows.normalize.films import Film
 from flows.normalize.lookups import (
     critic_columns,
@@ -137,4 +137,4 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
     finally:
         if own:
             work.close()
-    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped, narrow=None if own else "nz_rows")
+    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped, narrow=None if own else NARROW)

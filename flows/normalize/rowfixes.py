@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from flows.normalize.language import detect_language, detect_languages
+from flows.normalize.language import DETECTION_WINDOW, detect_language, detect_languages
 from flows.normalize.staging import register
 from flows.normalize.text import clean_text
 
@@ -47,9 +47,9 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
                                            "where language_declared is not null").fetchall()]
     register(duck, "nz_declared", {"language_declared": declared,
                                    "code": [detect_language(None, d) for d in declared]})
-    # The detector reads the first ~80 characters; fetching more would only cost memory.
-    return duck.execute("""
-        select c.row_no, left(ltrim(c.body), 240)
+    # The detector reads the start of a text; fetching more would only cost memory.
+    return duck.execute(f"""
+        select c.row_no, left(ltrim(c.body), {DETECTION_WINDOW})
         from nz_checked as c
         left join nz_declared as d using (language_declared)
         where d.code is null""").fetchall()

@@ -42,7 +42,7 @@ _FORMATTING_TAG = re.compile(
 _MAX_UNESCAPE_ROUNDS = 4
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ASCII_SPACES = " \t\n\r\f\v"  # words split on these only: U+00A0 may be half a broken character
-_ASCII_SPACE = re.compile("[ \t\n\r\f\v]")
+_ASCII_SPACE = re.compile(f"[{_ASCII_SPACES}]")
 _MAX_RUNS = 16  # beyond this many non-ASCII words one whole-text ftfy call is cheaper
 _CACHED_RUN = 64  # longer runs (a CJK paragraph has no ASCII spaces) are not worth keeping
 # Entities are done already; ftfy must not decode a second time, and curly quotes are the author's.
