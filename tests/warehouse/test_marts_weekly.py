@@ -48,6 +48,7 @@ def test_weekly_film_scores_move_against_the_previous_week(wh):
     wh.build()
     rows = wh.rows("select * from weekly_film_scores where film_id = 'a' order by week_start")
     assert [row["week"] for row in rows] == ["2026-W47", "2026-W50"]
+    assert {row["year"] for row in rows} == {2026}  # the film's, so report queries need not join films
     first, later = rows
     # end of W47: C = 80, so the film's score is 80 whatever m; no previous week.
     assert first["cumulative_bayes_score"] == approx(80)

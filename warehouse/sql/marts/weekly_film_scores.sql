@@ -98,6 +98,7 @@ final as (
         -- film
         scored.film_id,
         films.title,
+        films.year,
         -- this week
         scored.reviews,
         scored.scored_reviews,

@@ -6,13 +6,12 @@ final as (
     select
         weekly.film_id,
         weekly.title,
-        films.year,
+        weekly.year,
         weekly.reviews,
         weekly.previous_bayes_score,
         weekly.cumulative_bayes_score,
         weekly.movement
     from weekly_film_scores as weekly
-    left join stg_films as films using (film_id)
     where weekly.week_start = $week_start::date
       and weekly.movement is not null
 )

@@ -5,13 +5,12 @@ final as (
     select
         weekly.film_id,
         weekly.title,
-        films.year,
+        weekly.year,
         weekly.reviews,
         weekly.scored_reviews,
         weekly.cumulative_mean_score as mean_score,
         weekly.cumulative_bayes_score
     from weekly_film_scores as weekly
-    left join stg_films as films using (film_id)
     where weekly.week_start = $week_start::date
       and weekly.cumulative_reviews = weekly.reviews
 )

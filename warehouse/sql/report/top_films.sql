@@ -21,7 +21,7 @@ final as (
     select
         weekly.film_id,
         weekly.title,
-        films.year,
+        weekly.year,
         weekly.reviews,
         per_film.week_scored_reviews,
         per_film.week_mean_score,
@@ -30,7 +30,6 @@ final as (
         weekly.cumulative_reviews
     from weekly_film_scores as weekly
     join per_film using (film_id)
-    left join stg_films as films using (film_id)
     where weekly.week_start = $week_start::date
       and per_film.week_scored_reviews >= mart_param('min_reviews_top')
 )
