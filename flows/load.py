@@ -16,7 +16,6 @@ from typing import Any
 
 import duckdb
 
-from crawlers.landing import run_paths
 from flows.config import Health
 from flows.health import assess
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
@@ -49,10 +48,6 @@ def landing_batches(root: Path) -> list[Batch]:
     for path in (root / "raw").glob("*/*.stats.json"):
         runs.add((path.parent.name, path.name.removesuffix(".stats.json")))
     return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl") for source, run_id in sorted(runs)]
-
-
-def batch_for(root: Path, source: str, run_id: str) -> Batch:
-    return Batch(source, run_id, run_paths(root, source, run_id)["items"])
 
 
 def pending_batches(conn: duckdb.DuckDBPyConnection, root: Path) -> list[Batch]:
