@@ -76,12 +76,13 @@ def stage_baseline(items: Path, database: Path) -> None:
     conn.close()
 
 
-NORMALIZE_STEPS = ("read_items", "validate", "flagged_texts", "undeclared_texts", "date_keys", "film_keys",
-                   "critic_keys", "rating_map", "_python_work", "infer_plain", "infer_cleaned", "assemble")
+NORMALIZE_STEPS = ("read_items", "validate", "date_keys", "film_keys", "critic_keys", "_lookup_columns",
+                   "flagged_texts", "undeclared_texts", "_row_fixes", "rating_map", "infer_plain", "infer_cleaned",
+                   "assemble")
 
 
 def _time_normalize_steps(timings: dict[str, float]) -> None:
-    """Wrap the batch normalizer's steps with timers (_python_work runs in a thread beside infer_plain)."""
+    """Wrap the batch normalizer's steps with timers (_lookup_columns and _row_fixes run in a thread beside the SQL steps)."""
     import flows.normalize.batch as batch
 
     def timer(name: str):

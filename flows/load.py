@@ -105,7 +105,7 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
     try:
         run = run_info(batch)
         run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
-        result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped, normalized.narrow)
+        result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
     finally:
         if isinstance(normalized.rows, str):
             drop_normalized(conn)

@@ -36,7 +36,6 @@ BATCH_COLUMNS: dict[str, str] = {
     "content_hash": "varchar", "text_hash": "varchar", "published_on": "date", "date_problem": "varchar",
 }
 
-TEXT_COLUMNS = ("title", "body")  # the wide ones; the upsert reads them once, when inserting
 
 
 class LoadMismatch(WarehouseError):
@@ -112,28 +111,23 @@ def _source(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> str
     return "incoming_batch"
 
 
-def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, narrow: str | None) -> None:
-    """Expose the batch as views batch_rows (every column) and batch_narrow (all but the texts).
+def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
+    """Expose the batch as view batch_rows, every column cast to its type.
 
-    `rows` is a temp table or view of this connection, an Arrow table or a Parquet file; `narrow`
-    optionally names a table of the same rows without the texts (flows.normalize leaves one), which
-    is cheaper to read than a view that joins the texts in. Nothing is copied here: the upsert
-    reads key columns first and the bodies once, when inserting.
+    `rows` is a temp table or view of this connection, an Arrow table or a Parquet file. Nothing
+    is copied here: the upsert reads key columns first and the texts once, when inserting.
     """
-    sources = {"batch_rows": _source(conn, rows)}
-    sources["batch_narrow"] = sources["batch_rows"] if narrow is None else _table_name(narrow)
-    for view, source in sources.items():
-        names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
-        wanted = {c: k for c, k in BATCH_COLUMNS.items() if view == "batch_rows" or c not in TEXT_COLUMNS}
-        missing = sorted(set(wanted) - set(names))
-        if missing:
-            raise WarehouseError(f"batch lacks columns: {', '.join(missing)}")
-        casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in wanted.items())
-        conn.execute(f"create or replace temp view {view} as select {casts} from {source}")
+    source = _source(conn, rows)
+    names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
+    missing = sorted(set(BATCH_COLUMNS) - set(names))
+    if missing:
+        raise WarehouseError(f"batch lacks columns: {', '.join(missing)}")
+    casts = ", ".join(f"cast({name} as {kind}) as {name}" for name, kind in BATCH_COLUMNS.items())
+    conn.execute(f"create or replace temp view batch_rows as select {casts} from {source}")
 
 
 def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
-    for view in ("batch_kept", "batch_narrow", "batch_rows"):
+    for view in ("batch_kept", "batch_rows"):
         conn.execute(f"drop view if exists {view}")
     for table in ("batch_keys", "batch_classified"):
         conn.execute(f"drop table if exists {table}")
@@ -157,7 +151,7 @@ def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list
 
 
 def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, rejects: list[Reject], run: RunInfo,
-               scraped: int, narrow: str | None = None) -> LoadResult:
+               scraped: int) -> LoadResult:
     """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again."""
     previous = already_loaded(conn, run.run_id, run.source)
     if previous is not None:
@@ -165,11 +159,11 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, rej
     now = datetime.now(UTC).replace(tzinfo=None)
     conn.execute("begin transaction")
     try:
-        _stage(conn, rows, narrow)
+        _stage(conn, rows)
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))
         outcomes = dict(conn.execute("select outcome, count(*) from batch_classified group by outcome").fetchall())
-        repeats = conn.execute("select (select count(*) from batch_narrow) - (select count(*) from batch_keys)"
+        repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_keys)"
                                ).fetchall()[0][0]
         _insert_rejects(conn, run, rejects, now)
         result = LoadResult(

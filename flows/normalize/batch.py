@@ -24,7 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flows.normalize.assemble import NARROW, assemble, infer_cleaned, infer_plain
+from flows.normalize.assemble import assemble, infer_cleaned, infer_plain
 from flows.normalize.films import Film
 from flows.normalize.lookups import (
     critic_columns,
@@ -48,7 +48,6 @@ NORMALIZED = "normalized_batch"
 class NormalizedBatch:
     # The name of a temp view in the connection that normalized it, or an Arrow table.
     rows: str | pa.Table
-    narrow: str | None = None  # with a view: a table of the same rows without title and body
     rejects: list[Reject] = field(default_factory=list)
     scraped: int = 0
 
@@ -63,14 +62,16 @@ PYTHON_TABLES: dict[str, dict[str, pa.DataType]] = {
 }
 
 
-def _python_work(inputs: dict[str, list[tuple[Any, ...]]], known: list[Film]) -> dict[str, dict[str, list[Any]]]:
-    """Every per-value and per-row Python step, on values fetched beforehand.
+def _lookup_columns(keys: dict[str, list[tuple[Any, ...]]], known: list[Film]) -> dict[str, dict[str, list[Any]]]:
+    """Dates, film mentions and critic names parsed once per distinct value (pure Python)."""
+    return {"nz_date_map": date_columns(keys["dates"]), "nz_film_map": film_columns(keys["films"], known),
+            "nz_critic_map": critic_columns(keys["critics"])}
 
-    Pure Python, so it runs in a thread while DuckDB (which releases the GIL) works on the rest.
-    """
-    cleaned, detected = clean_flagged(inputs["flagged"], inputs["undeclared"])
-    return {"nz_date_map": date_columns(inputs["dates"]), "nz_film_map": film_columns(inputs["films"], known),
-            "nz_critic_map": critic_columns(inputs["critics"]), "nz_cleaned": cleaned, "nz_detected": detected}
+
+def _row_fixes(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ...]]) -> dict[str, dict[str, list[Any]]]:
+    """clean_text on the flagged texts and language detection of the undeclared ones (pure Python)."""
+    cleaned, detected = clean_flagged(flagged, undeclared)
+    return {"nz_cleaned": cleaned, "nz_detected": detected}
 
 
 def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
@@ -115,15 +116,15 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         rejects += read_rejects
         scraped = work.execute("select count(*) from nz_raw").fetchall()[0][0] + len(rejects) - len(broken)
         rejects += validate(work, broken)
-        inputs = {"flagged": flagged_texts(work), "undeclared": undeclared_texts(work),
-                  "dates": date_keys(work), "films": film_keys(work), "critics": critic_keys(work)}
-        rating_map(work, positive_threshold)
-        # The Python work runs in a thread while DuckDB, which releases the GIL, scores the unrated
-        # reviews whose text needs no cleaning.
+        keys = {"dates": date_keys(work), "films": film_keys(work), "critics": critic_keys(work)}
+        # Python's share runs in one thread, in order, while DuckDB (which releases the GIL) goes on:
+        # the lookups while SQL flags the texts, the text fixes while SQL scores the unrated reviews.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
-            python_work = pool.submit(_python_work, inputs, known_films)
+            lookups = pool.submit(_lookup_columns, keys, known_films)
+            fixes = pool.submit(_row_fixes, flagged_texts(work), undeclared_texts(work))
+            rating_map(work, positive_threshold)
             infer_plain(work)
-            tables = python_work.result()
+            tables = lookups.result() | fixes.result()
         for table, columns in tables.items():
             register(work, table, columns, PYTHON_TABLES[table])
         infer_cleaned(work)
@@ -137,4 +138,4 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
     finally:
         if own:
             work.close()
-    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped, narrow=None if own else NARROW)
+    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped)

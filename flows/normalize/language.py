@@ -70,15 +70,15 @@ def detect_languages(texts: list[str | None]) -> list[str | None]:
     Detection needs at least 20 characters and a probability >= 0.5, else None.
     """
     model = _language_model()
-    codes: list[str | None] = []
-    for text in texts:
-        if not text or len(text.strip()) < _MIN_DETECT_CHARS:
-            codes.append(None)
-            continue
-        # Whitespace folded first (fastText reads one line), then cut to what the model needs.
-        labels, probabilities = model.predict(" ".join(text[:DETECTION_WINDOW].split())[:_MAX_DETECT_CHARS], k=1)
-        found = labels and probabilities[0] >= _MIN_CONFIDENCE
-        codes.append(labels[0].removeprefix("__label__") if found else None)
+    # Whitespace folded first (fastText reads one line), then cut to what the model needs.
+    lines = [" ".join(text[:DETECTION_WINDOW].split())[:_MAX_DETECT_CHARS] if text else "" for text in texts]
+    wanted = [i for i, line in enumerate(lines) if len(line) >= _MIN_DETECT_CHARS]
+    # One call for the whole list (fastText's multilinePredict): a call per text costs a third more.
+    # The threshold drops labels below the confidence floor, leaving an empty list.
+    labels = model.f.multilinePredict([lines[i] + "\n" for i in wanted], 1, _MIN_CONFIDENCE, "strict")
+    codes: list[str | None] = [None] * len(texts)
+    for i, found in zip(wanted, labels, strict=True):
+        codes[i] = found[0].removeprefix("__label__") if found else None
     return codes
 
 

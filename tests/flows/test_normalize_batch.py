@@ -82,7 +82,7 @@ def test_unreadable_line_and_invalid_item_become_rejects_and_are_counted(landing
 def test_with_a_connection_rows_stay_in_duckdb_until_dropped(landing):
     conn = duckdb.connect()
     batch = normalize_landing(landing(item(), item(source_review_id="r2", url="https://x/review/2/")), [], duck=conn)
-    assert batch.rows == "normalized_batch" and batch.narrow == "nz_rows"
+    assert batch.rows == "normalized_batch"
     assert conn.execute("select count(*) from normalized_batch").fetchall() == [(2,)]
     drop_normalized(conn)
     left = conn.execute("select table_name from information_schema.tables where table_catalog = 'temp'").fetchall()

@@ -4,7 +4,7 @@
 create or replace temp table batch_keys as
 with batch_key_columns as (
     select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash, name_key, film_id
-    from batch_narrow
+    from batch_rows
 ),
 
 latest_copy as (

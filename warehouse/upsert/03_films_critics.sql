@@ -1,7 +1,7 @@
 -- New films and critics first, so every review row points at an existing one.
 create or replace temp view batch_kept as
 select b.*
-from batch_narrow as b
+from batch_rows as b
 semi join batch_keys as k using (row_no);
 
 insert into films
