@@ -82,7 +82,7 @@ NORMALIZE_STEPS = ("read_items", "validate", "date_keys", "film_keys", "critic_k
 
 
 def _time_normalize_steps(timings: dict[str, float]) -> None:
-    """Wrap the batch normalizer's steps with timers (_lookup_columns and _row_fixes run in a thread beside the SQL steps)."""
+    """Wrap the batch normalizer's steps with timers (the two Python steps run in a thread beside SQL)."""
     import flows.normalize.batch as batch
 
     def timer(name: str):

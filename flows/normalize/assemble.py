@@ -105,13 +105,17 @@ with joined as (
         and k.audience = {audience_sql("c.")}
 ),
 
+text_hashed as (
+    -- Bodies are whitespace-folded already, so identical text hashes alike.
+    select *, md5(body) as text_hash from joined
+),
+
 hashed as (
+    -- Hashing the body's hash, not the body again: each body is read by md5 once.
     select *,
-        md5(coalesce(title, '') || chr(31) || coalesce(body, '') || chr(31) || coalesce(rating_raw, ''))
-            as content_hash,
-        -- Bodies are already whitespace-folded, so case is the only difference left to ignore.
-        md5(lower(body)) as text_hash
-    from joined
+        md5(coalesce(title, '') || chr(31) || coalesce(text_hash, '') || chr(31) || coalesce(rating_raw, ''))
+            as content_hash
+    from text_hashed
 )
 
 select
