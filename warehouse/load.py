@@ -20,8 +20,7 @@ import pyarrow as pa
 
 from warehouse.db import WarehouseError
 
-UPSERT_STEPS = ("01_batch_keys.sql", "02_classify.sql", "03_films_critics.sql", "04_reviews.sql",
-                "05_review_keys.sql")
+UPSERT_STEPS = ("01_classify.sql", "02_films_critics.sql", "03_reviews.sql", "04_review_keys.sql")
 
 # The normalized batch, as flows.normalize produces it.
 BATCH_COLUMNS: dict[str, str] = {
@@ -129,7 +128,7 @@ def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None
 def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
     for view in ("batch_kept", "batch_rows"):
         conn.execute(f"drop view if exists {view}")
-    for table in ("batch_keys", "batch_classified"):
+    for table in ("batch_classified",):
         conn.execute(f"drop table if exists {table}")
     if isinstance(rows, pa.Table):
         conn.unregister("incoming_batch")
@@ -163,7 +162,7 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, rej
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))
         outcomes = dict(conn.execute("select outcome, count(*) from batch_classified group by outcome").fetchall())
-        repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_keys)"
+        repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_classified)"
                                ).fetchall()[0][0]
         _insert_rejects(conn, run, rejects, now)
         result = LoadResult(

@@ -2,7 +2,7 @@
 create or replace temp view batch_kept as
 select b.*
 from batch_rows as b
-semi join batch_keys as k using (row_no);
+semi join batch_classified as k using (row_no);
 
 insert into films
 select

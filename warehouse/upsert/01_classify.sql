@@ -1,0 +1,113 @@
+-- Decide what each batch row is: a repeat of a source key fetched again later in the same batch
+-- (left out), a new review, a changed or unchanged re-crawl of a known source key, or a syndicated
+-- copy (same critic name, film and body text as another review). Only key columns are read here;
+-- the texts are read once, by the insert in 03_reviews.sql.
+--
+-- Grouping a million rows on one 64-bit hash() is several times cheaper than on strings, so repeats
+-- are found in two steps: rows whose hash repeats, then those grouped on the real columns (equal
+-- hashes of different keys only widen the candidates). hash() is never stored: it may change
+-- between DuckDB versions.
+create or replace temp table batch_classified as
+with batch_key_columns as (
+    select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash, name_key, film_id
+    from batch_rows
+),
+
+repeated_key_hashes as (
+    select hash(source, source_review_id) as key_hash
+    from batch_key_columns
+    group by key_hash
+    having count(*) > 1
+),
+
+-- A review met twice in one batch keeps its latest fetch.
+latest_copy as (
+    select source, source_review_id, max((fetched_at, row_no)) as latest
+    from batch_key_columns
+    where hash(source, source_review_id) in (select key_hash from repeated_key_hashes)
+    group by source, source_review_id
+    having count(*) > 1
+),
+
+batch_keys as (
+    select b.*
+    from batch_key_columns as b
+    left join latest_copy as l using (source, source_review_id)
+    where l.latest is null or l.latest = (b.fetched_at, b.row_no)
+),
+
+keyed as (
+    select
+        b.*,
+        k.review_id as known_review_id,
+        k.content_hash as known_hash,
+        'r' || substr(sha256(b.source || chr(31) || b.source_review_id), 1, 16) as own_review_id
+    from batch_keys as b
+    left join review_keys as k using (source, source_review_id)
+),
+
+new_keys as (
+    select * from keyed where known_review_id is null
+),
+
+-- Only the warehouse's reviews whose text this batch repeats: the warehouse is far larger than a batch.
+warehouse_texts as (
+    select c.name_key, r.film_id, r.text_hash, min(r.review_id) as review_id
+    from reviews as r
+    inner join critics as c using (critic_id)
+    where r.text_hash in (select text_hash from new_keys)
+    group by all
+),
+
+-- Texts met twice among the new keys: by hash first, as for repeated keys above.
+repeated_texts as (
+    select hash(name_key, film_id, text_hash) as text_key
+    from new_keys
+    where text_hash is not null
+    group by text_key
+    having count(*) > 1
+),
+
+-- Among new keys of this batch with one text, the first (by source key) is the review.
+batch_texts as (
+    select name_key, film_id, text_hash, arg_min(own_review_id, (source, source_review_id)) as first_copy_id
+    from new_keys
+    where text_hash is not null and hash(name_key, film_id, text_hash) in (select text_key from repeated_texts)
+    group by all
+    having count(*) > 1
+),
+
+unknown_keys as (
+    select
+        kd.*,
+        wt.review_id as syndicated_to,
+        bt.first_copy_id
+    from new_keys as kd
+    left join warehouse_texts as wt using (name_key, film_id, text_hash)
+    left join batch_texts as bt using (name_key, film_id, text_hash)
+),
+
+known_keys as (
+    select
+        *,
+        case when content_hash = known_hash then 'unchanged' else 'changed' end as outcome,
+        known_review_id as review_id
+    from keyed
+    where known_review_id is not null
+),
+
+final as (
+    select * exclude (known_review_id, known_hash, own_review_id) from known_keys
+    union all by name
+    select
+        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, first_copy_id),
+        case
+            when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
+                then 'syndicated'
+            else 'new'
+        end as outcome,
+        coalesce(syndicated_to, first_copy_id, own_review_id) as review_id
+    from unknown_keys
+)
+
+select * from final;
