@@ -1,7 +1,7 @@
 """Warehouse benchmark: 1M synthetic landed reviews -> normalized + loaded + marts, against a bare
 `read_json_auto` ingest of the same file, in the same run. Prints both times, the ratio and peak RSS.
 
-    .venv/bin/python bench/warehouse.py [--reviews 1000000] [--steps]
+    .venv/bin/python bench/warehouse.py [--reviews 1000000] [--steps] [--landing FILE]
 
 Each stage runs in its own child process so its peak RSS is its own. Targets: ratio <= 3, peak <= 1.5 GB.
 """
@@ -164,6 +164,8 @@ def main() -> None:
     parser.add_argument("--stage", choices=["baseline", "pipeline"])
     parser.add_argument("--items", type=Path)
     parser.add_argument("--database", type=Path)
+    parser.add_argument("--landing", type=Path,
+                        help="landing file to reuse between runs (synthesized there if missing); default: a temp file")
     parser.add_argument("--steps", action="store_true",
                         help="also time each normalize step and each upsert file (adds a little overhead)")
     args = parser.parse_args()
@@ -175,11 +177,12 @@ def main() -> None:
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
         return
     with tempfile.TemporaryDirectory(prefix="bench-warehouse-") as tmp:
-        items = Path(tmp) / "bench-run.jsonl"
-        started = time.perf_counter()
-        synthesize(items, args.reviews)
-        size_mb = items.stat().st_size / 1e6
-        print(f"synthesized {args.reviews:,} reviews ({size_mb:.0f} MB) in {time.perf_counter() - started:.1f}s")
+        items = args.landing or Path(tmp) / "bench-run.jsonl"
+        if not items.exists():
+            started = time.perf_counter()
+            synthesize(items, args.reviews)
+            print(f"synthesized {args.reviews:,} reviews in {time.perf_counter() - started:.1f}s")
+        print(f"landing file {items} ({items.stat().st_size / 1e6:.0f} MB)")
         base_s, base_mb, _ = run_stage("baseline", items, Path(tmp) / "baseline.duckdb")
         pipe_s, pipe_mb, detail = run_stage("pipeline", items, Path(tmp) / "warehouse.duckdb", args.steps)
         print(f"baseline read_json_auto ingest : {base_s:7.1f} s  peak RSS {base_mb:6.0f} MB")
