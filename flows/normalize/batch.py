@@ -7,10 +7,10 @@ No per-row Python loop over the batch.
 
 The landed items are read once into a scratch table; every step after that writes a narrow
 table keyed by row number (a map of distinct values, or the few rows Python had to fix), and one
-final query joins them onto the landed rows: a narrow table of every column but the texts, and a
-view that adds the texts. The load matches keys on the narrow table, so a body is copied once,
-into the warehouse, when the view feeds its insert. (The inferred-score step copies the unrated
-bodies it scores, and drops them when done.)
+final query joins them onto the landed rows into one wide table of normalized rows, texts
+included, after which the landed copy is dropped. The load reads key columns from it first and
+the texts once, when inserting; it never joins texts back by row number. (The inferred-score
+step copies the unrated bodies it scores, and drops them when done.)
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
 
     Given a connection (the warehouse's), the rows are its temp view `normalized_batch` and `rows`
     is that name: a million-review batch then stays inside DuckDB, within its memory limit, never
-    copied through Python, and its bodies are first copied when loaded. Call `drop_normalized`
+    copied through Python. Call `drop_normalized`
     after the load, before normalizing the next batch in that connection. Without a connection,
     the rows come back as an Arrow table.
     """

@@ -182,3 +182,15 @@ def test_text_with_many_non_ascii_words_goes_to_ftfy_in_one_call(monkeypatch):
     text = "Москва — столица России, и фильм о ней очень хорош. " * 2000
     assert text_module._fix_encoding(text) == text
     assert calls == [len(text)]
+
+
+def test_language_batch_call_and_per_line_fallback_give_the_same_labels():
+    from flows.normalize.language import _language_model, _predict_all
+
+    class PublicOnly:  # a fastText wrapper without the batch call falls back to predict() per line
+        def predict(self, line, k, threshold):
+            return _language_model().predict(line, k=k, threshold=threshold)
+
+    lines = ["This is one of the most original films in a long time.", "zz qq 12 ## kk xx vv", "Un film magnifique."]
+    assert _predict_all(_language_model(), lines) == _predict_all(PublicOnly(), lines)
+    assert _predict_all(PublicOnly(), lines)[0] == ["__label__en"]
