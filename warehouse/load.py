@@ -32,7 +32,7 @@ BATCH_COLUMNS: dict[str, str] = {
     "audience": "varchar", "critic_url": "varchar",
     "rating_raw": "varchar", "score": "double", "is_positive": "boolean", "score_source": "varchar",
     "rating_problem": "varchar", "title": "varchar", "body": "varchar", "language": "varchar",
-    "content_hash": "varchar", "text_hash": "varchar", "published_on": "date", "date_problem": "varchar",
+    "content_hash": "ubigint", "text_hash": "ubigint", "published_on": "date", "date_problem": "varchar",
 }
 
 

@@ -210,7 +210,7 @@ def hostile_report(warehouse, tmp_path_factory):
                 "'critic', ?, 100, true, 'explicit', ?, ?, ?, ?, ?, ?, 'hostile-run')",
                 [f"rhostile{index}", f"hostile{index}", HOSTILE_SCRIPT, HOSTILE_TITLE,
                  f"Review {index}: {HOSTILE_SCRIPT} and {HOSTILE_IMG}\n# not a heading | not a cell",
-                 f"hash{index}", day, now, now])
+                 index, day, now, now])
         build_marts(conn)
     finally:
         conn.close()

@@ -68,7 +68,7 @@ class Warehouse:
         review_id = f"r{next(self._ids)}"
         self._pending["reviews"].append(
             [review_id, film_id, critic_id, source, review_id, [f"https://example.org/{review_id}"],
-             audience or self._audience[critic_id], score, is_positive, score_source, f"hash-{review_id}",
+             audience or self._audience[critic_id], score, is_positive, score_source, int(review_id[1:]),
              published_on, SEEN, SEEN, "run-1"])
         return review_id
 

@@ -18,10 +18,10 @@ def row(**fields) -> dict:
                 imdb_id="tt1798709", title_key="her", critic_id="c-zoe", critic_name="Zoë",
                 name_key="zoe", outlet="Reel", audience="critic", rating_raw="8/10", score=80.0,
                 is_positive=True, score_source="explicit", title="Tender", body="A tender film.",
-                language="en", content_hash="h1")
+                language="en", content_hash=1)
     base.update(fields)
     if "text_hash" not in fields:
-        base["text_hash"] = "t-" + base["content_hash"]
+        base["text_hash"] = 1000 + base["content_hash"]
     return base
 
 
@@ -45,14 +45,14 @@ def snapshot(conn) -> dict:
 
 def test_new_reviews_are_inserted_with_films_and_critics(conn):
     result = load_batch(conn, batch(row(), row(source_review_id="r2", critic_id="c-ann", critic_name="Ann",
-                                                 name_key="ann", content_hash="h2")), [], RunInfo("run-1", "demo"), 2)
+                                                 name_key="ann", content_hash=2)), [], RunInfo("run-1", "demo"), 2)
     assert (result.loaded, result.duplicates, result.rejected) == (2, 0, 0)
     assert conn.execute("select count(*) from films").fetchone()[0] == 1
     assert conn.execute("select count(*) from critics").fetchone()[0] == 2
 
 
 def test_loading_the_same_batch_twice_changes_nothing(conn):
-    rows = batch(row(), row(source_review_id="r2", content_hash="h2", critic_id="c-ann", name_key="ann"))
+    rows = batch(row(), row(source_review_id="r2", content_hash=2, critic_id="c-ann", name_key="ann"))
     load_batch(conn, rows, [], RunInfo("run-1", "demo"), 2)
     before = snapshot(conn)
     again = load_batch(conn, rows, [], RunInfo("run-1", "demo"), 2)
@@ -65,7 +65,7 @@ def test_loading_the_same_batch_twice_changes_nothing(conn):
 
 def test_recrawled_review_with_new_content_updates_its_row(conn):
     load_batch(conn, batch(row()), [], RunInfo("run-1", "demo"), 1)
-    changed = row(run_id="run-2", body="Edited.", content_hash="h1b", score=60.0, rating_raw="6/10",
+    changed = row(run_id="run-2", body="Edited.", content_hash=11, score=60.0, rating_raw="6/10",
                   fetched_at=datetime(2026, 11, 27))
     result = load_batch(conn, batch(changed), [], RunInfo("run-2", "demo"), 1)
     assert (result.loaded, result.updated) == (1, 1)
@@ -113,7 +113,7 @@ def test_batch_failing_mid_load_leaves_warehouse_as_it_was(conn, monkeypatch):
 
     monkeypatch.setattr(load_module, "UPSERT_STEPS", (*load_module.UPSERT_STEPS, "missing_step.sql"))
     with pytest.raises(FileNotFoundError):
-        load_batch(conn, batch(row(source_review_id="r2", content_hash="h2", run_id="run-2")), [],
+        load_batch(conn, batch(row(source_review_id="r2", content_hash=2, run_id="run-2")), [],
                    RunInfo("run-2", "demo"), 1)
     assert snapshot(conn) == before
     assert conn.execute("select count(*) from crawl_runs").fetchone()[0] == 1

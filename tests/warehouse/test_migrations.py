@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+
 from warehouse.db import connect, migrate, migrations
 
 
-def _apply_up_to(conn, last: int) -> None:
+def _apply_up_to(conn: duckdb.DuckDBPyConnection, last: int) -> None:
     conn.execute("create table schema_migrations (version integer not null, name varchar not null, "
                  "applied_at timestamp not null default now())")
     for version, name, sql in migrations():
@@ -24,7 +26,7 @@ def test_migrate_records_each_migration_once(tmp_path: Path) -> None:
     assert first == recorded == [v for v, _, _ in migrations()] and again == []
 
 
-def test_rehash_migration_gives_old_rows_the_hashes_a_new_load_computes(tmp_path: Path) -> None:
+def test_numeric_hash_migration_gives_old_rows_the_hashes_a_new_load_computes(tmp_path: Path) -> None:
     conn = connect(tmp_path / "w.duckdb")
     _apply_up_to(conn, 2)
     conn.execute("""insert into reviews values ('r1', 'f1', 'c1', 's', 'k1', ['u1'], 'user', '7/10', 70, true,
@@ -34,11 +36,14 @@ def test_rehash_migration_gives_old_rows_the_hashes_a_new_load_computes(tmp_path
         ('s', 'k1', 'r1', 'u1', 'old-content', timestamp '2026-01-01', timestamp '2026-01-01'),
         ('s', 'k2', 'r1', 'u2', 'copy-with-another-title', timestamp '2026-01-01', timestamp '2026-01-01')""")
     migrate(conn)
-    expected_text = conn.execute("select md5('Some Body')").fetchone()[0]
-    expected_content = conn.execute("select md5('Title' || chr(31) || ? || chr(31) || '7/10')",
-                                    [expected_text]).fetchone()[0]
-    assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [
-        (expected_text, expected_content)]
+    # What flows/normalize/assemble.py computes for the same review.
+    text_hash, content_hash = conn.execute("""
+        select md5_number_lower('Some Body'),
+            md5_number_lower('Title' || chr(31) || cast(md5_number_lower('Some Body') as varchar) || chr(31) || '7/10')
+    """).fetchone()
+    assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [(text_hash, content_hash)]
     keys = dict(conn.execute("select source_review_id, content_hash from review_keys").fetchall())
-    # The review's own key follows it; a syndicated copy's differing hash is left for its next crawl.
-    assert keys == {"k1": expected_content, "k2": "copy-with-another-title"}
+    # The review's own key follows it; a syndicated copy's differing hash is reset, read as changed once.
+    assert keys == {"k1": content_hash, "k2": 0}
+    assert conn.execute("select data_type from information_schema.columns where table_name = 'reviews' "
+                        "and column_name = 'content_hash'").fetchone()[0] == "UBIGINT"
