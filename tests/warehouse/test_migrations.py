@@ -43,7 +43,27 @@ def test_numeric_hash_migration_gives_old_rows_the_hashes_a_new_load_computes(tm
     """).fetchone()
     assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [(text_hash, content_hash)]
     keys = dict(conn.execute("select source_review_id, content_hash from review_keys").fetchall())
-    # The review's own key follows it; a syndicated copy's differing hash is reset, read as changed once.
-    assert keys == {"k1": content_hash, "k2": 0}
+    # The review's own key follows it; a syndicated copy's hash cannot be recomputed and is left empty.
+    assert keys == {"k1": content_hash, "k2": None}
     assert conn.execute("select data_type from information_schema.columns where table_name = 'reviews' "
                         "and column_name = 'content_hash'").fetchone()[0] == "UBIGINT"
+
+
+def test_copy_key_without_a_hash_is_unchanged_on_its_next_crawl_and_leaves_the_review_alone(tmp_path: Path) -> None:
+    from tests.warehouse.test_load import batch, row
+    from warehouse.load import RunInfo, load_batch
+
+    conn = connect(tmp_path / "w.duckdb")
+    migrate(conn)
+    load_batch(conn, batch(row()), [], RunInfo("run-1", "demo"), 1)
+    review_before = conn.execute("select * from reviews").fetchall()
+    # A feed copy loaded before migration 003: its hash could not be recomputed.
+    conn.execute("insert into review_keys select 'feed', 'k9', review_id, 'https://feed/k9', null, first_seen, "
+                 "last_seen from reviews")
+    copy = row(source="feed", source_review_id="k9", url="https://feed/k9", run_id="run-2", title="Review of Her",
+               rating_raw=None, score=None, content_hash=77)
+    result = load_batch(conn, batch(copy), [], RunInfo("run-2", "feed"), 1)
+    assert (result.loaded, result.updated, result.duplicates) == (0, 0, 1)
+    assert conn.execute("select * exclude (last_seen) from reviews").fetchall() == [
+        r[:-2] + r[-1:] for r in review_before]
+    assert conn.execute("select content_hash from review_keys where source = 'feed'").fetchone()[0] == 77

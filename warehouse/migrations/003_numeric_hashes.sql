@@ -6,8 +6,10 @@
 -- and 64 bits are plenty where hashes are only compared for one source key or one critic and film.
 --
 -- Existing rows are rehashed so re-crawls still compare like with like. A source key whose stored
--- hash was its review's follows the review; a syndicated copy whose title or rating differed gets
--- 0 and counts as changed once, on its next crawl.
+-- hash was its review's follows the review. A syndicated copy whose title or rating differed (a
+-- feed's "Review of ..." title, no rating) cannot be rehashed, its content is not stored: its hash
+-- becomes null, and its next crawl records one and counts as unchanged (see 01_classify.sql).
+-- Counting it as changed would overwrite the review with the copy's title and missing rating.
 create temp table rehashed as
 with bodies as (
     select review_id, content_hash as old_hash, title, rating_raw, md5_number_lower(body) as text_hash
@@ -22,11 +24,12 @@ select
 from bodies;
 
 create temp table rehashed_keys as
-select k.source, k.source_review_id, coalesce(r.content_hash, 0) as content_hash
+select k.source, k.source_review_id, r.content_hash
 from review_keys as k
 left join rehashed as r on r.review_id = k.review_id and r.old_hash = k.content_hash;
 
-alter table review_keys alter content_hash set data type ubigint using 0;
+alter table review_keys alter content_hash drop not null;
+alter table review_keys alter content_hash set data type ubigint using null;
 update review_keys
 set content_hash = r.content_hash
 from rehashed_keys as r

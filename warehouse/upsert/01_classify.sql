@@ -90,7 +90,8 @@ unknown_keys as (
 known_keys as (
     select
         *,
-        case when content_hash = known_hash then 'unchanged' else 'changed' end as outcome,
+        -- A key with no hash (a syndicated copy's, from before migration 003) records one now.
+        case when known_hash is null or content_hash = known_hash then 'unchanged' else 'changed' end as outcome,
         known_review_id as review_id
     from keyed
     where known_review_id is not null

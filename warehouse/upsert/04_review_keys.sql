@@ -9,4 +9,4 @@ set content_hash = c.content_hash, last_seen = greatest(review_keys.last_seen, c
 from batch_classified as c
 where review_keys.source = c.source and review_keys.source_review_id = c.source_review_id
     and c.outcome in ('changed', 'unchanged')
-    and (review_keys.content_hash <> c.content_hash or c.fetched_at > review_keys.last_seen);
+    and (review_keys.content_hash is distinct from c.content_hash or c.fetched_at > review_keys.last_seen);
