@@ -165,7 +165,8 @@ def main() -> None:
     parser.add_argument("--items", type=Path)
     parser.add_argument("--database", type=Path)
     parser.add_argument("--landing", type=Path,
-                        help="landing file to reuse between runs (synthesized there if missing); default: a temp file")
+                        help="landing file to reuse between runs (synthesized there if missing, "
+                             "--reviews is then ignored); default: a temp file")
     parser.add_argument("--steps", action="store_true",
                         help="also time each normalize step and each upsert file (adds a little overhead)")
     args = parser.parse_args()

@@ -47,9 +47,10 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
         # Strict first: ignore_errors makes DuckDB's reader ~20% slower, and a broken line is rare
         # (a crawl killed mid-write). Any error means reading again, keeping what can be read.
         duck.execute(read.format(""), [str(items_path), columns])
-        return [], []
     except (duckdb.InvalidInputException, duckdb.ConversionException):
         duck.execute(read.format(", ignore_errors=true"), [str(items_path), columns])
+    # Rows with neither source nor url: a broken line (fallback read), a `null` line, or an item
+    # validation will reject. Only the first two are rejected here, with the line's text.
     empty = [r[0] for r in duck.execute("select rowid from nz_raw where source is null and url is null").fetchall()]
     if not empty:
         return [], []

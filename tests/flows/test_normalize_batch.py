@@ -108,7 +108,8 @@ def test_hashes_match_the_formula_migration_003_gives_rows_loaded_before_it(land
     assert (row["text_hash"], row["content_hash"]) == expected
 
 
-def test_a_line_that_is_json_but_not_an_object_is_rejected_not_fatal(landing):
-    batch = normalize_landing(landing(item(), extra_lines=["[1, 2]"]), [])
+@pytest.mark.parametrize("line", ["[1, 2]", "null"])
+def test_a_line_that_is_json_but_not_an_object_is_rejected_with_its_text(landing, line):
+    batch = normalize_landing(landing(item(), extra_lines=[line]), [])
     assert list(rows_by_id(batch)) == ["r1"] and batch.scraped == 2
-    assert [(r.reason, r.raw) for r in batch.rejects] == [("line 2 is JSON but not an object", {"line": "[1, 2]"})]
+    assert [(r.reason, r.raw) for r in batch.rejects] == [("line 2 is JSON but not an object", {"line": line})]
