@@ -59,7 +59,14 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     rejects, broken = [], []
     for row_no in empty:
         number, raw = lines[row_no] if row_no < len(lines) else (row_no + 1, b"")
-        text = raw.decode("utf-8", errors="replace")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            # DuckDB cannot read the line at all; keep its bytes visible (\xe9) rather than guess an encoding.
+            rejects.append(Reject(f"line {number} is not valid UTF-8 (byte {exc.start})",
+                                  {"line": raw.decode("utf-8", errors="backslashreplace")}))
+            broken.append(row_no)
+            continue
         try:
             value = json.loads(text)
         except ValueError:

@@ -113,3 +113,14 @@ def test_a_line_that_is_json_but_not_an_object_is_rejected_with_its_text(landing
     batch = normalize_landing(landing(item(), extra_lines=[line]), [])
     assert list(rows_by_id(batch)) == ["r1"] and batch.scraped == 2
     assert [(r.reason, r.raw) for r in batch.rejects] == [("line 2 is JSON but not an object", {"line": line})]
+
+
+def test_a_line_that_is_not_utf8_is_rejected_with_its_bytes_shown(tmp_path):
+    good = json.dumps(item(), ensure_ascii=False).encode()
+    bad = json.dumps(item(source_review_id="r2", url="https://x/review/2/", body="café")).encode()
+    path = tmp_path / "run-1.jsonl"
+    path.write_bytes(good + b"\n" + bad.replace(b"\\u00e9", b"\xe9") + b"\n")
+    batch = normalize_landing(path, [])
+    assert list(rows_by_id(batch)) == ["r1"] and batch.scraped == 2
+    [reject] = batch.rejects
+    assert reject.reason.startswith("line 2 is not valid UTF-8") and "caf\\xe9" in reject.raw["line"]
