@@ -13,6 +13,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from warehouse.db import WarehouseError
 from warehouse.load import Reject
 
 RAW_COLUMNS = ("source", "url", "source_review_id", "film_title", "film_year", "critic_name", "critic_url",
@@ -34,6 +35,22 @@ def register(duck: duckdb.DuckDBPyConnection, name: str, columns: dict[str, list
     duck.unregister("nz_incoming")
 
 
+MAX_LINE_BYTES = 256 * 1024 * 1024  # DuckDB holds a whole line in memory, per reading thread
+
+
+def _object_limit(items_path: Path) -> int:
+    """A maximum_object_size that fits the file's longest line, or a clear error if a line is absurd."""
+    longest, number = 0, 0
+    with items_path.open("rb") as lines:
+        for index, line in enumerate(lines, 1):
+            if len(line) > longest:
+                longest, number = len(line), index
+    if longest > MAX_LINE_BYTES:
+        raise WarehouseError(f"{items_path}: line {number} is {longest / 2**20:.0f} MB, over the "
+                             f"{MAX_LINE_BYTES // 2**20} MB a landed item may take; remove or split it")
+    return longest + 1024
+
+
 def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[Reject], list[int]]:
     """Stage the landing file; lines that are not JSON (a crawl killed mid-write) become rejects.
 
@@ -43,12 +60,21 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     columns = {name: "VARCHAR" for name in RAW_COLUMNS} | {"external_ids": "JSON"}
     read = ("create or replace temp table nz_raw as "
             "select * from read_json(?, format='newline_delimited', columns=?{})")
-    try:
-        # Strict first: ignore_errors makes DuckDB's reader ~20% slower, and a broken line is rare
-        # (a crawl killed mid-write). Any error means reading again, keeping what can be read.
-        duck.execute(read.format(""), [str(items_path), columns])
-    except (duckdb.InvalidInputException, duckdb.ConversionException):
-        duck.execute(read.format(", ignore_errors=true"), [str(items_path), columns])
+    # Strict first: ignore_errors makes DuckDB's reader ~20% slower, and a broken line is rare (a
+    # crawl killed mid-write). A broken line means reading again, keeping what can be read; a line
+    # over DuckDB's 16 MB object limit means reading again with a limit that fits it.
+    options = ""
+    while True:
+        try:
+            duck.execute(read.format(options), [str(items_path), columns])
+            break
+        except (duckdb.InvalidInputException, duckdb.ConversionException) as exc:
+            if "maximum_object_size" in str(exc) and "maximum_object_size" not in options:
+                options += f", maximum_object_size={_object_limit(items_path)}"
+            elif "ignore_errors" not in options:
+                options += ", ignore_errors=true"
+            else:
+                raise
     # Rows with neither source nor url: a broken line (fallback read), a `null` line, or an item
     # validation will reject. Only the first two are rejected here, with the line's text.
     empty = [r[0] for r in duck.execute("select rowid from nz_raw where source is null and url is null").fetchall()]

@@ -124,3 +124,12 @@ def test_a_line_that_is_not_utf8_is_rejected_with_its_bytes_shown(tmp_path):
     assert list(rows_by_id(batch)) == ["r1"] and batch.scraped == 2
     [reject] = batch.rejects
     assert reject.reason.startswith("line 2 is not valid UTF-8") and "caf\\xe9" in reject.raw["line"]
+
+
+def test_an_item_over_duckdbs_16_mb_object_limit_is_read_not_fatal(landing):
+    body = "A long and tender film. " * 750_000  # 18 MB
+    batch = normalize_landing(landing(item(), item(source_review_id="r2", url="https://x/review/2/", body=body),
+                                      extra_lines=['{"source": "de']), [])
+    rows = rows_by_id(batch)
+    assert sorted(rows) == ["r1", "r2"] and len(rows["r2"]["body"]) == len(body.strip())
+    assert [r.reason for r in batch.rejects] == ["unreadable JSON line 3"]
