@@ -1,6 +1,6 @@
 """Bulk, idempotent loads of normalized review batches into the warehouse.
 
-A batch arrives as a temp table, an Arrow table or a Parquet file (never row by row) and is
+A batch arrives as a temp table or view, or an Arrow table (never row by row), and is
 merged by the SQL files in `warehouse/upsert/`, all inside one transaction: a batch that fails
 half-way leaves the warehouse as it was. Every batch ends in `crawl_runs` with
 scraped = loaded + duplicates + rejected, or the load is rolled back.
@@ -12,7 +12,6 @@ import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import duckdb
@@ -34,7 +33,6 @@ BATCH_COLUMNS: dict[str, str] = {
     "rating_problem": "varchar", "title": "varchar", "body": "varchar", "language": "varchar",
     "content_hash": "ubigint", "text_hash": "ubigint", "published_on": "date", "date_problem": "varchar",
 }
-
 
 
 class LoadMismatch(WarehouseError):
@@ -101,20 +99,18 @@ def _table_name(name: str) -> str:
     return name
 
 
-def _source(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> str:
-    if isinstance(rows, Path):
-        return "read_parquet('{}')".format(str(rows).replace("'", "''"))  # a view cannot take a parameter
+def _source(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> str:
     if isinstance(rows, str):
         return _table_name(rows)
     conn.register("incoming_batch", rows)
     return "incoming_batch"
 
 
-def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
+def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> None:
     """Expose the batch as view batch_rows, every column cast to its type.
 
-    `rows` is a temp table or view of this connection, an Arrow table or a Parquet file. Nothing
-    is copied here: the upsert reads key columns first and the texts once, when inserting.
+    `rows` is a temp table or view of this connection, or an Arrow table. Nothing is copied here:
+    the upsert reads key columns first and the texts once, when inserting.
     """
     source = _source(conn, rows)
     names = [r[0] for r in conn.execute(f"select column_name from (describe select * from {source})").fetchall()]
@@ -125,11 +121,10 @@ def _stage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None
     conn.execute(f"create or replace temp view batch_rows as select {casts} from {source}")
 
 
-def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path) -> None:
+def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> None:
     for view in ("batch_kept", "batch_rows"):
         conn.execute(f"drop view if exists {view}")
-    for table in ("batch_classified",):
-        conn.execute(f"drop table if exists {table}")
+    conn.execute("drop table if exists batch_classified")
     if isinstance(rows, pa.Table):
         conn.unregister("incoming_batch")
 
@@ -149,7 +144,7 @@ def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list
     conn.unregister("incoming_rejects")
 
 
-def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table | Path, rejects: list[Reject], run: RunInfo,
+def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: list[Reject], run: RunInfo,
                scraped: int) -> LoadResult:
     """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again."""
     previous = already_loaded(conn, run.run_id, run.source)

@@ -6,6 +6,7 @@ import duckdb
 
 from flows.normalize.lookups import audience_sql
 from flows.normalize.sentiment import infer_scores_in
+from flows.normalize.staging import external_id, fetched_hour
 from warehouse.load import BATCH_COLUMNS
 
 ROWS = "nz_rows"  # the normalized rows, texts included
@@ -29,21 +30,20 @@ RATED = """
         on r.rating_raw is not distinct from c.rating_raw and r.rating_value is not distinct from c.rating_value
         and r.rating_best is not distinct from c.rating_best and r.rating_worst is not distinct from c.rating_worst
 """
+# No usable rating: a rating that could not be read (11/10) is not a missing one; its score stays
+# empty with the problem recorded, and no inferred score hides it.
+UNRATED = "r.score is null and r.is_positive is null and r.rating_problem is null"
 
 
 def infer_plain(duck: duckdb.DuckDBPyConnection) -> None:
-    """Inferred scores of the unrated reviews whose body SQL folds (most): table nz_inferred_plain.
-
-    A rating that could not be read (11/10) is not a missing one: its score stays empty with the
-    problem recorded, and no inferred score hides it.
-    """
+    """Inferred scores of the unrated reviews whose body SQL folds (most): table nz_inferred_plain."""
     duck.execute(f"""
         create or replace temp table nz_infer_plain_input as
         select c.row_no, {fold_spaces("c.body")} as text
         from nz_checked as c
         {RATED}
         anti join (select row_no from nz_flagged where body_py) as f using (row_no)
-        where r.score is null and r.is_positive is null and r.rating_problem is null and c.body is not null""")
+        where {UNRATED} and c.body is not null""")
     infer_scores_in(duck, "nz_infer_plain_input", "nz_inferred_plain")
 
 
@@ -55,8 +55,7 @@ def infer_cleaned(duck: duckdb.DuckDBPyConnection) -> None:
         from nz_cleaned as cl
         inner join nz_checked as c using (row_no)
         {RATED}
-        where cl.body_py and r.score is null and r.is_positive is null and r.rating_problem is null
-            and c.body is not null""")
+        where cl.body_py and {UNRATED} and c.body is not null""")
     infer_scores_in(duck, "nz_infer_cleaned_input", "nz_inferred_cleaned")
     duck.execute("create or replace temp table nz_inferred as "
                  "select * from nz_inferred_plain union all select * from nz_inferred_cleaned")
@@ -95,11 +94,11 @@ with joined as (
     left join nz_detected as x using (row_no)
     left join nz_date_map as d_
         on d_.published_raw is not distinct from c.published_raw
-        and d_.fetched_hour = date_trunc('hour', cast(c.fetched_at as timestamptz) at time zone 'UTC')
+        and d_.fetched_hour = {fetched_hour("c.")}
     left join nz_film_map as f
         on f.film_title is not distinct from c.film_title and f.film_year is not distinct from c.film_year
-        and f.imdb_id is not distinct from json_extract_string(c.external_ids, '$.imdb')
-        and f.tmdb_id is not distinct from json_extract_string(c.external_ids, '$.tmdb')
+        and f.imdb_id is not distinct from {external_id("imdb", "c.")}
+        and f.tmdb_id is not distinct from {external_id("tmdb", "c.")}
     left join nz_critic_map as k
         on k.critic_name is not distinct from c.critic_name and k.outlet is not distinct from c.outlet
         and k.audience = {audience_sql("c.")}

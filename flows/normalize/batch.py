@@ -104,9 +104,8 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
 
     Given a connection (the warehouse's), the rows are its temp view `normalized_batch` and `rows`
     is that name: a million-review batch then stays inside DuckDB, within its memory limit, never
-    copied through Python. Call `drop_normalized`
-    after the load, before normalizing the next batch in that connection. Without a connection,
-    the rows come back as an Arrow table.
+    copied through Python. Call `drop_normalized` after the load, before normalizing the next
+    batch in that connection. Without a connection, the rows come back as an Arrow table.
     """
     own = duck is None
     work = duckdb.connect() if own else duck

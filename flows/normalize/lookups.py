@@ -16,7 +16,7 @@ import pyarrow as pa
 from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
-from flows.normalize.staging import register
+from flows.normalize.staging import external_id, fetched_hour, register
 from flows.normalize.text import clean_text, normalize_person
 
 
@@ -37,8 +37,7 @@ def rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> No
 
 
 def date_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    return duck.execute("select distinct published_raw, date_trunc('hour', cast(fetched_at as timestamptz) "
-                        "at time zone 'UTC') from nz_checked").fetchall()
+    return duck.execute(f"select distinct published_raw, {fetched_hour()} from nz_checked").fetchall()
 
 
 def date_columns(keys: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
@@ -48,10 +47,8 @@ def date_columns(keys: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
 
 
 def film_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    return duck.execute("""
-        select distinct film_title, film_year,
-            json_extract_string(external_ids, '$.imdb') as imdb_id,
-            json_extract_string(external_ids, '$.tmdb') as tmdb_id
+    return duck.execute(f"""
+        select distinct film_title, film_year, {external_id("imdb")} as imdb_id, {external_id("tmdb")} as tmdb_id
         from nz_checked""").fetchall()
 
 

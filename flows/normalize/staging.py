@@ -106,6 +106,16 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     return rejects, broken
 
 
+def fetched_hour(alias: str = "") -> str:
+    """SQL: the UTC hour a row was fetched; relative dates resolve against it, and the date map is keyed on it."""
+    return f"date_trunc('hour', cast({alias}fetched_at as timestamptz) at time zone 'UTC')"
+
+
+def external_id(name: str, alias: str = "") -> str:
+    """SQL: one id ('imdb', 'tmdb') from a row's external_ids object, or null."""
+    return f"json_extract_string({alias}external_ids, '$.{name}')"
+
+
 def blank(column: str) -> str:
     """SQL: the column is missing or whitespace only (a regex finds the first letter at once; trim copies)."""
     return f"not regexp_matches(coalesce({column}, ''), '\\S')"
@@ -120,8 +130,7 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]
                 case when {blank("url")} then 'missing url' end,
                 case when {blank("critic_name")} then 'no author' end,
                 case when {blank("film_title")}
-                      and coalesce(json_extract_string(external_ids, '$.imdb'),
-                                   json_extract_string(external_ids, '$.tmdb')) is null then 'no film' end,
+                      and coalesce({external_id("imdb")}, {external_id("tmdb")}) is null then 'no film' end,
                 case when {blank("body")} and {blank("rating_raw")} then 'no content: neither body nor rating' end,
                 case when audience is not null and audience not in ('critic', 'user')
                      then 'unknown audience ' || audience end,
