@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.hashing import ensure_hash_scheme
+
 DEFAULT_FILE = "reviews.duckdb"
 # DuckDB takes 80% of RAM by default; a bounded limit makes big loads spill to disk instead.
 MEMORY_LIMIT = os.environ.get("REVIEWS_DUCKDB_MEMORY_LIMIT", "1GB")
@@ -50,10 +52,12 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 @contextmanager
 def open_writer(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse opened for writing with every migration applied, closed afterwards."""
+    """The warehouse opened for writing with every migration applied and its hashes this DuckDB's,
+    closed afterwards."""
     conn = connect(path)
     try:
         migrate(conn)
+        ensure_hash_scheme(conn)
         yield conn
     finally:
         conn.close()

@@ -7,6 +7,7 @@ import duckdb
 from flows.normalize.lookups import audience_sql
 from flows.normalize.sentiment import infer_scores_in
 from flows.normalize.staging import external_id, fetched_hour
+from warehouse.hashing import define_hash_macros
 from warehouse.load import BATCH_COLUMNS
 
 ROWS = "nz_rows"  # the normalized rows, texts included
@@ -71,6 +72,7 @@ def assemble(duck: duckdb.DuckDBPyConnection, name: str) -> None:
     the narrow columns (cheap in a column store) and its insert scans the texts once. Copying the
     texts here costs ~0.3 s a million rows; joining them back by row number cost seconds.
     """
+    define_hash_macros(duck)
     casts = ",\n    ".join(f"cast({column} as {kind}) as {column}" for column, kind in BATCH_COLUMNS.items())
     duck.execute(f"""
 create or replace temp table {ROWS} as
@@ -105,18 +107,13 @@ with joined as (
 ),
 
 text_hashed as (
-    -- Bodies are whitespace-folded already, so identical text hashes alike. 64 bits of md5 as a
-    -- number: stable across DuckDB versions (hash() is not), and a fixed-width column that writes,
-    -- joins and groups several times cheaper than 32 hex characters.
-    select *, md5_number_lower(body) as text_hash from joined
+    -- Bodies are whitespace-folded already, so identical text hashes alike (warehouse/sql/hashing/macros.sql).
+    select *, text_hash_of(body) as text_hash from joined
 ),
 
 hashed as (
-    -- Hashing the body's hash, not the body again: each body is read by md5 once.
-    select *,
-        md5_number_lower(coalesce(title, '') || chr(31) || coalesce(cast(text_hash as varchar), '') || chr(31)
-            || coalesce(rating_raw, '')) as content_hash
-    from text_hashed
+    -- The body's hash, not the body again: each body is read once.
+    select *, content_hash_of(title, text_hash, rating_raw) as content_hash from text_hashed
 )
 
 select

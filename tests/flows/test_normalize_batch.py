@@ -97,15 +97,21 @@ def test_unreadable_line_is_named_by_its_line_in_the_file_past_blank_lines_and_u
     assert batch.scraped == 2 and list(rows_by_id(batch)) == ["r1"]
 
 
-def test_hashes_match_the_formula_migration_003_gives_rows_loaded_before_it(landing):
+def test_hashes_match_what_a_rehash_of_the_stored_row_gives(landing):
+    from warehouse.hashing import define_hash_macros
+
     row = rows_by_id(normalize_landing(landing(item(review_title="Tender", body="A Tender film.")), []))["r1"]
-    # The same expressions as warehouse/migrations/003_numeric_hashes.sql, on the stored columns.
-    expected = duckdb.execute("""
-        select md5_number_lower($body),
-            md5_number_lower(coalesce($title, '') || chr(31) || coalesce(cast(md5_number_lower($body) as varchar), '')
-                || chr(31) || coalesce($rating, ''))""",
-        {"body": row["body"], "title": row["title"], "rating": row["rating_raw"]}).fetchone()
-    assert (row["text_hash"], row["content_hash"]) == expected
+    # The expressions warehouse/sql/hashing/rehash.sql applies to the stored columns.
+    conn = duckdb.connect()
+    define_hash_macros(conn)
+    expected = conn.execute("select text_hash_of($body), content_hash_of($title, text_hash_of($body), $rating)",
+                            {"body": row["body"], "title": row["title"], "rating": row["rating_raw"]}).fetchone()
+    assert (row["text_hash"], row["content_hash"]) == expected and None not in expected
+
+
+def test_a_review_without_body_has_no_text_hash_but_a_content_hash(landing):
+    row = rows_by_id(normalize_landing(landing(item(body=None)), []))["r1"]
+    assert row["text_hash"] is None and row["content_hash"] is not None
 
 
 @pytest.mark.parametrize("line", ["[1, 2]", "null"])

@@ -1,0 +1,91 @@
+"""Stored hashes stay comparable across DuckDB releases: a changed hash() fingerprint rehashes the rows."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import duckdb
+
+from flows.normalize.batch import drop_normalized, normalize_landing
+from tests.flows.test_normalize_batch import item
+from tests.warehouse.test_migrations import _apply_up_to
+from warehouse.db import connect, open_writer
+from warehouse.hashing import define_hash_macros, ensure_hash_scheme, fingerprint
+from warehouse.load import RunInfo, load_batch
+
+
+def _hashes(conn: duckdb.DuckDBPyConnection, title: str | None, body: str | None, rating: str | None):
+    define_hash_macros(conn)
+    return conn.execute("select text_hash_of($b), content_hash_of($t, text_hash_of($b), $r)",
+                        {"b": body, "t": title, "r": rating}).fetchone()
+
+
+def _load(conn: duckdb.DuckDBPyConnection, path: Path, run_id: str):
+    batch = normalize_landing(path, [], duck=conn)
+    try:
+        return load_batch(conn, batch.rows, batch.rejects, RunInfo(run_id, "demo"), batch.scraped)
+    finally:
+        drop_normalized(conn)
+
+
+def test_fingerprint_is_the_same_in_another_process() -> None:
+    here = fingerprint(duckdb.connect())
+    there = subprocess.run([sys.executable, "-c", "import duckdb; from warehouse.hashing import fingerprint; "
+                            "print(fingerprint(duckdb.connect()))"], capture_output=True, text=True, check=True)
+    assert there.stdout.strip() == here and len(here) == 40
+
+
+def test_opening_for_writing_rehashes_rows_stored_with_md5_and_records_the_fingerprint(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 3)
+    md5_text, md5_content = conn.execute("""
+        select md5_number_lower('Some Body'),
+            md5_number_lower('Title' || chr(31) || cast(md5_number_lower('Some Body') as varchar) || chr(31) || '7/10')
+    """).fetchone()
+    conn.execute("""insert into reviews values ('r1', 'f1', 'c1', 's', 'k1', ['u1'], 'user', '7/10', 70, true,
+        'explicit', null, 'Title', 'Some Body', 'en', ?, ?, null, null,
+        timestamp '2026-01-01', timestamp '2026-01-01', 'run')""", [md5_content, md5_text])
+    conn.execute("""insert into review_keys values
+        ('s', 'k1', 'r1', 'u1', ?, timestamp '2026-01-01', timestamp '2026-01-01'),
+        ('s', 'k2', 'r1', 'u2', 12345, timestamp '2026-01-01', timestamp '2026-01-01')""", [md5_content])
+    conn.close()
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        text_hash, content_hash = _hashes(conn, "Title", "Some Body", "7/10")
+        assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [(text_hash, content_hash)]
+        keys = dict(conn.execute("select source_review_id, content_hash from review_keys").fetchall())
+        # The review's own key follows it; a syndicated copy's hash cannot be recomputed and is left empty.
+        assert keys == {"k1": content_hash, "k2": None}
+        assert conn.execute("select fingerprint, duckdb_version from hash_scheme").fetchall() == [
+            (fingerprint(conn), duckdb.__version__)]
+
+
+def test_an_unchanged_fingerprint_rehashes_nothing(tmp_path: Path) -> None:
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        conn.execute("""insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience,
+            body, content_hash, text_hash, first_seen, last_seen, run_id)
+            values ('r1', 'f1', 'c1', 's', 'k1', ['u1'], 'user', 'Body', 1, 2, now(), now(), 'run')""")
+        assert ensure_hash_scheme(conn) == 0
+        assert conn.execute("select content_hash, text_hash from reviews").fetchall() == [(1, 2)]
+
+
+def test_after_a_duckdb_upgrade_changes_hash_a_recrawl_still_reads_as_duplicates(tmp_path: Path) -> None:
+    landing = tmp_path / "run.jsonl"
+    items = [item(), item(source_review_id="r2", url="https://x/review/2/", review_title="Edited later",
+                          body="Dull and long.", rating_raw="3/10"),
+             item(source_review_id="r3", url="https://x/review/3/", body=None, rating_raw="B+")]
+    landing.write_text("".join(f"{__import__('json').dumps(i)}\n" for i in items), encoding="utf-8")
+    database = tmp_path / "w.duckdb"
+    with open_writer(database) as conn:
+        assert _load(conn, landing, "run-1").loaded == 3
+        before = conn.execute("select * exclude (text_hash, content_hash) from reviews order by review_id").fetchall()
+        # What rows hashed by another DuckDB look like to this one: every hash different.
+        conn.execute("update reviews set text_hash = text_hash + 1, content_hash = content_hash + 1")
+        conn.execute("update review_keys set content_hash = content_hash + 1")
+        conn.execute("update hash_scheme set fingerprint = 'another duckdb'")
+    with open_writer(database) as conn:
+        result = _load(conn, landing, "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (0, 0, 3)
+        assert conn.execute("select * exclude (text_hash, content_hash, last_seen) from reviews "
+                            "order by review_id").fetchall() == [r[:-2] + r[-1:] for r in before]

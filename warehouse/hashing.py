@@ -1,0 +1,69 @@
+"""The review hashes (DuckDB's hash(), see sql/hashing/macros.sql) and the fingerprint that keeps them comparable.
+
+DuckDB's hash() changed between releases before (1.2 -> 1.3 for calls with several arguments,
+duckdb/duckdb#17596), and its maintainers call it internal. A hash stored by one DuckDB and compared
+with one computed by the next would read every re-crawled review as edited. So the warehouse
+records a fingerprint (sha1 of the hashes of fixed probe values) in `hash_scheme`, and opening it
+for writing rehashes the stored rows whenever the running DuckDB's fingerprint differs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from datetime import UTC, datetime
+from importlib import resources
+
+import duckdb
+
+log = logging.getLogger(__name__)
+
+# Short and long (DuckDB inlines strings up to 12 bytes), empty, non-ASCII, and nulls in every position.
+_PROBE_TEXTS = ["", "a", "twelve bytes", "thirteen byte", "A Tender film. " * 20, "Amélie — “déjà vu” ★★★½", None]
+_PROBE_CONTENT = [("Title", "7/10"), (None, "B+"), ("Title", None), (None, None)]
+
+
+def _sql(name: str) -> str:
+    return resources.files("warehouse").joinpath("sql", "hashing", name).read_text(encoding="utf-8")
+
+
+def define_hash_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """Temp macros text_hash_of(body) and content_hash_of(title, body_hash, rating_raw) on `conn`."""
+    conn.execute(_sql("macros.sql"))
+
+
+def fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
+    """sha1 of this DuckDB's hashes of the probe values: equal fingerprints, comparable hashes."""
+    define_hash_macros(conn)
+    found = conn.execute("""
+        with texts as (select unnest($texts) as text, generate_subscripts($texts, 1) as i),
+        contents as (select unnest($titles) as title, unnest($ratings) as rating, generate_subscripts($titles, 1) as j)
+        select
+            (select list(text_hash_of(text) order by i) from texts),
+            (select list(content_hash_of(title, text_hash_of(text), rating) order by i, j) from texts, contents)""",
+        {"texts": _PROBE_TEXTS, "titles": [t for t, _ in _PROBE_CONTENT],
+         "ratings": [r for _, r in _PROBE_CONTENT]}).fetchone()
+    return hashlib.sha1(repr(found).encode()).hexdigest()
+
+
+def ensure_hash_scheme(conn: duckdb.DuckDBPyConnection) -> int:
+    """Rehash the stored reviews if they were hashed by another hash(); returns how many reviews were."""
+    current = fingerprint(conn)
+    stored = conn.execute("select fingerprint from hash_scheme").fetchall()
+    if stored == [(current,)]:
+        return 0
+    reviews = conn.execute("select count(*) from reviews").fetchone()[0]
+    conn.execute("begin transaction")
+    try:
+        conn.execute(_sql("rehash.sql"))
+        conn.execute("delete from hash_scheme")
+        conn.execute("insert into hash_scheme values (?, ?, ?)",
+                     [current, duckdb.__version__, datetime.now(UTC).replace(tzinfo=None)])
+        conn.execute("commit")
+    except duckdb.Error:
+        conn.execute("rollback")
+        raise
+    if stored and reviews:
+        log.warning("DuckDB's hash() differs from the one this warehouse was written with; "
+                    "rehashed %d reviews so re-crawls compare like with like", reviews)
+    return reviews
