@@ -57,7 +57,6 @@ def open_writer(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     conn = connect(path)
     try:
         migrate(conn)
-        ensure_hash_scheme(conn)
         yield conn
     finally:
         conn.close()
@@ -74,7 +73,9 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations not yet recorded in schema_migrations; returns their versions."""
+    """Apply the migrations not yet recorded in schema_migrations, then rehash the stored rows if this
+    DuckDB's hash() is not the one they were hashed with (so no load mixes the two); returns the
+    versions applied."""
     conn.execute("""create table if not exists schema_migrations (
         version integer not null, name varchar not null, applied_at timestamp not null default now())""")
     done = {row[0] for row in conn.execute("select version from schema_migrations").fetchall()}
@@ -91,6 +92,7 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
             conn.execute("rollback")
             raise
         applied.append(version)
+    ensure_hash_scheme(conn)
     return applied
 
 

@@ -18,8 +18,10 @@ import duckdb
 
 log = logging.getLogger(__name__)
 
-# Short and long (DuckDB inlines strings up to 12 bytes), empty, non-ASCII, and nulls in every position.
-_PROBE_TEXTS = ["", "a", "twelve bytes", "thirteen byte", "A Tender film. " * 20, "Amélie — “déjà vu” ★★★½", None]
+# Short and long (DuckDB inlines strings up to 12 bytes; bodies run to several KB), empty, non-ASCII,
+# and nulls in every position.
+_PROBE_TEXTS = ["", "a", "twelve bytes", "thirteen byte", "A Tender film. " * 20, "Slow, then moving. " * 450,
+                "Amélie — “déjà vu” ★★★½", None]
 _PROBE_CONTENT = [("Title", "7/10"), (None, "B+"), ("Title", None), (None, None)]
 
 
@@ -47,7 +49,8 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
 
 
 def ensure_hash_scheme(conn: duckdb.DuckDBPyConnection) -> int:
-    """Rehash the stored reviews if they were hashed by another hash(); returns how many reviews were."""
+    """Rehash the stored reviews if they were hashed by another hash() (or by md5, before migration
+    004); returns the number of reviews rehashed (all of them, changed or not), 0 when none was."""
     current = fingerprint(conn)
     stored = conn.execute("select fingerprint from hash_scheme").fetchall()
     if stored == [(current,)]:
@@ -66,4 +69,6 @@ def ensure_hash_scheme(conn: duckdb.DuckDBPyConnection) -> int:
     if stored and reviews:
         log.warning("DuckDB's hash() differs from the one this warehouse was written with; "
                     "rehashed %d reviews so re-crawls compare like with like", reviews)
+    elif reviews:
+        log.info("rehashed %d reviews from md5 to DuckDB's hash() (migration 004)", reviews)
     return reviews

@@ -11,7 +11,7 @@ import duckdb
 from flows.normalize.batch import drop_normalized, normalize_landing
 from tests.flows.test_normalize_batch import item
 from tests.warehouse.test_migrations import _apply_up_to
-from warehouse.db import connect, open_writer
+from warehouse.db import connect, migrate, open_writer
 from warehouse.hashing import define_hash_macros, ensure_hash_scheme, fingerprint
 from warehouse.load import RunInfo, load_batch
 
@@ -89,3 +89,40 @@ def test_after_a_duckdb_upgrade_changes_hash_a_recrawl_still_reads_as_duplicates
         assert (result.loaded, result.updated, result.duplicates) == (0, 0, 3)
         assert conn.execute("select * exclude (text_hash, content_hash, last_seen) from reviews "
                             "order by review_id").fetchall() == [r[:-2] + r[-1:] for r in before]
+
+
+def test_migrate_alone_rehashes_so_no_load_mixes_md5_and_hash_rows(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 3)
+    conn.execute("""insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience,
+        title, body, rating_raw, content_hash, text_hash, first_seen, last_seen, run_id)
+        values ('r1', 'f1', 'c1', 's', 'k1', ['u1'], 'user', 'Title', 'Some Body', '7/10',
+                md5_number_lower('x'), md5_number_lower('Some Body'), now(), now(), 'run')""")
+    migrate(conn)
+    assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [
+        _hashes(conn, "Title", "Some Body", "7/10")]
+
+
+def test_rehash_keeps_the_hash_of_the_key_whose_content_the_review_holds_and_forgets_the_others(
+        tmp_path: Path) -> None:
+    # Key k1 made the review; its copy k2 was edited later and the review took k2's content, so the
+    # review's stored hash is k2's. Only k2's content is stored: k1 cannot be rehashed.
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        conn.execute("""insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls,
+            audience, title, body, rating_raw, content_hash, text_hash, first_seen, last_seen, run_id)
+            values ('r1', 'f1', 'c1', 's', 'k1', ['u1', 'u2'], 'user', 'Copy title', 'Edited body', null,
+                    222, 20, now(), now(), 'run')""")
+        conn.execute("""insert into review_keys values ('s', 'k1', 'r1', 'u1', 111, now(), now()),
+                                                       ('s', 'k2', 'r1', 'u2', 222, now(), now())""")
+        conn.execute("update hash_scheme set fingerprint = 'another duckdb'")
+        assert ensure_hash_scheme(conn) == 1
+        _, content_hash = _hashes(conn, "Copy title", "Edited body", None)
+        assert dict(conn.execute("select source_review_id, content_hash from review_keys").fetchall()) == {
+            "k1": None, "k2": content_hash}
+
+
+def test_a_missing_title_or_rating_hashes_as_an_empty_one() -> None:
+    conn = duckdb.connect()
+    define_hash_macros(conn)
+    assert conn.execute("select content_hash_of(null, 7, null) = content_hash_of('', 7, ''), "
+                        "content_hash_of('T', 7, '8/10') <> content_hash_of('T', 7, '9/10')").fetchone() == (True, True)

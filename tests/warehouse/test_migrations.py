@@ -1,4 +1,4 @@
-"""Numbered migrations: recorded once each, and 003 rehashes rows loaded before it."""
+"""Numbered migrations: recorded once each, and 003 rehashes rows loaded before it (with md5)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_migrate_records_each_migration_once(tmp_path: Path) -> None:
     assert first == recorded == [v for v, _, _ in migrations()] and again == []
 
 
-def test_numeric_hash_migration_gives_old_rows_the_hashes_a_new_load_computes(tmp_path: Path) -> None:
+def test_numeric_hash_migration_gives_old_rows_the_md5_hashes_loads_then_computed(tmp_path: Path) -> None:
     conn = connect(tmp_path / "w.duckdb")
     _apply_up_to(conn, 2)
     conn.execute("""insert into reviews values ('r1', 'f1', 'c1', 's', 'k1', ['u1'], 'user', '7/10', 70, true,
@@ -35,8 +35,8 @@ def test_numeric_hash_migration_gives_old_rows_the_hashes_a_new_load_computes(tm
     conn.execute("""insert into review_keys values
         ('s', 'k1', 'r1', 'u1', 'old-content', timestamp '2026-01-01', timestamp '2026-01-01'),
         ('s', 'k2', 'r1', 'u2', 'copy-with-another-title', timestamp '2026-01-01', timestamp '2026-01-01')""")
-    migrate(conn)
-    # What flows/normalize/assemble.py computes for the same review.
+    conn.execute(next(sql for version, _, sql in migrations() if version == 3))
+    # What flows/normalize/assemble.py computed for the same review from migration 003 to 004.
     text_hash, content_hash = conn.execute("""
         select md5_number_lower('Some Body'),
             md5_number_lower('Title' || chr(31) || cast(md5_number_lower('Some Body') as varchar) || chr(31) || '7/10')

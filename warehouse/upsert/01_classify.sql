@@ -5,8 +5,8 @@
 --
 -- Grouping a million rows on one 64-bit hash() is several times cheaper than on strings, so repeats
 -- are found in two steps: rows whose hash repeats, then those grouped on the real columns (equal
--- hashes of different keys only widen the candidates). hash() is never stored: it may change
--- between DuckDB versions.
+-- hashes of different keys only widen the candidates). These grouping hashes are never stored;
+-- the stored text and content hashes are kept comparable by warehouse/hashing.py.
 create or replace temp table batch_classified as
 with batch_key_columns as (
     select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash, name_key, film_id

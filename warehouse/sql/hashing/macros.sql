@@ -11,5 +11,7 @@ create or replace temp macro text_hash_of(body) as
     case when body is not null then hash(body) end;
 
 -- Title, body (through its hash, so each body is read once) and rating: a change means an edit.
+-- A missing title or rating hashes as an empty one, so a source that sends "" one week and leaves
+-- the field out the next is not read as an edit.
 create or replace temp macro content_hash_of(title, body_hash, rating_raw) as
-    hash(title, body_hash, rating_raw);
+    hash(coalesce(title, ''), body_hash, coalesce(rating_raw, ''));

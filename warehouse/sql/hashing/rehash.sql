@@ -1,8 +1,11 @@
 -- Recompute every stored hash with this DuckDB's hash() (macros.sql), after an upgrade changed it or
 -- when the warehouse predates the hash_scheme table. Same rules as migration 003: a source key whose
--- stored hash was its review's follows the review; a syndicated copy whose title or rating differed
--- cannot be rehashed (its content is not stored), so its hash becomes null and its next crawl
--- records one and counts as unchanged (01_classify.sql).
+-- stored hash was its review's follows the review. A key whose content differs from what its review
+-- stores cannot be rehashed (that content is not kept): a syndicated copy with another title or
+-- rating, or a review's own key after an edited copy replaced the review's content. Its hash becomes
+-- null, and its next crawl records one and counts as unchanged (01_classify.sql), so an edit made
+-- to it just before that crawl is only seen at its next edit. Counting it as changed instead would let
+-- a copy's feed title and missing rating overwrite the review.
 create or replace temp table rehashed as
 with bodies as (
     select review_id, content_hash as old_hash, title, rating_raw, text_hash_of(body) as text_hash
