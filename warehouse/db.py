@@ -16,8 +16,6 @@ from pathlib import Path
 
 import duckdb
 
-from warehouse.hashing import ensure_hash_scheme
-
 DEFAULT_FILE = "reviews.duckdb"
 # DuckDB takes 80% of RAM by default; a bounded limit makes big loads spill to disk instead.
 MEMORY_LIMIT = os.environ.get("REVIEWS_DUCKDB_MEMORY_LIMIT", "1GB")
@@ -92,6 +90,9 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
             conn.execute("rollback")
             raise
         applied.append(version)
+    # Imported here: warehouse.hashing reads its SQL through sql_file below.
+    from warehouse.hashing import ensure_hash_scheme
+
     ensure_hash_scheme(conn)
     return applied
 

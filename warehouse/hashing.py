@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import logging
 from datetime import UTC, datetime
-from importlib import resources
 
 import duckdb
+
+from warehouse.db import sql_file
 
 log = logging.getLogger(__name__)
 
@@ -25,13 +26,9 @@ _PROBE_TEXTS = ["", "a", "twelve bytes", "thirteen byte", "A Tender film. " * 20
 _PROBE_CONTENT = [("Title", "7/10"), (None, "B+"), ("Title", None), (None, None)]
 
 
-def _sql(name: str) -> str:
-    return resources.files("warehouse").joinpath("sql", "hashing", name).read_text(encoding="utf-8")
-
-
 def define_hash_macros(conn: duckdb.DuckDBPyConnection) -> None:
     """Temp macros text_hash_of(body) and content_hash_of(title, body_hash, rating_raw) on `conn`."""
-    conn.execute(_sql("macros.sql"))
+    conn.execute(sql_file("sql/hashing/macros.sql"))
 
 
 def fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
@@ -58,7 +55,7 @@ def ensure_hash_scheme(conn: duckdb.DuckDBPyConnection) -> int:
     reviews = conn.execute("select count(*) from reviews").fetchone()[0]
     conn.execute("begin transaction")
     try:
-        conn.execute(_sql("rehash.sql"))
+        conn.execute(sql_file("sql/hashing/rehash.sql"))
         conn.execute("delete from hash_scheme")
         conn.execute("insert into hash_scheme values (?, ?, ?)",
                      [current, duckdb.__version__, datetime.now(UTC).replace(tzinfo=None)])

@@ -192,7 +192,7 @@ def _combining_marks() -> dict[int, None]:
 
 def _strip_accents(text: str) -> str:
     # Most names and titles are ASCII: nothing to strip, and no table of 1.1M code points to build
-    # (a quarter of a second, once per process).
+    # (~0.1 s, once per process).
     if text.isascii():
         return text
     return unicodedata.normalize("NFKD", text).translate(_combining_marks())
