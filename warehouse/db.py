@@ -71,9 +71,9 @@ def migrations() -> list[tuple[int, str, str]]:
 
 
 def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
-    """Apply the migrations not yet recorded in schema_migrations, then rehash the stored rows if this
-    DuckDB's hash() is not the one they were hashed with (so no load mixes the two); returns the
-    versions applied."""
+    """Apply the migrations not yet recorded in schema_migrations, then rehash the stored rows if they
+    were hashed with other formulas than warehouse/sql/hashing/macros.sql's (so no load mixes the
+    two); returns the versions applied."""
     conn.execute("""create table if not exists schema_migrations (
         version integer not null, name varchar not null, applied_at timestamp not null default now())""")
     done = {row[0] for row in conn.execute("select version from schema_migrations").fetchall()}

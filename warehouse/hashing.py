@@ -1,10 +1,10 @@
-"""The review hashes (DuckDB's hash(), see sql/hashing/macros.sql) and the fingerprint that keeps them comparable.
+"""The review hashes (64 bits of md5, see sql/hashing/macros.sql) and the fingerprint that keeps them comparable.
 
-DuckDB's hash() changed between releases before (1.2 -> 1.3 for calls with several arguments,
-duckdb/duckdb#17596), and its maintainers call it internal. A hash stored by one DuckDB and compared
-with one computed by the next would read every re-crawled review as edited. So the warehouse
-records a fingerprint (sha1 of the hashes of fixed probe values) in `hash_scheme`, and opening it
-for writing rehashes the stored rows whenever the running DuckDB's fingerprint differs.
+Stored hashes are only useful if the next load computes them the same way. The warehouse records a
+fingerprint of the formulas (sha1 of the hashes of fixed probe values) in `hash_scheme`, and
+opening it for writing rehashes the stored rows whenever the running code's fingerprint differs:
+after a change of formula (DuckDB's hash(), used from migration 004 until it was found to collide
+on near-identical text, back to md5) or of the DuckDB functions behind it.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
 
 
 def ensure_hash_scheme(conn: duckdb.DuckDBPyConnection) -> int:
-    """Rehash the stored reviews if they were hashed by another hash() (or by md5, before migration
-    004); returns the number of reviews rehashed (all of them, changed or not), 0 when none was."""
+    """Rehash the stored reviews if they were hashed with other formulas (or before migration 004
+    recorded any); returns the number of reviews rehashed (all of them, changed or not), 0 when none was."""
     current = fingerprint(conn)
     stored = conn.execute("select fingerprint from hash_scheme").fetchall()
     if stored == [(current,)]:
@@ -64,8 +64,8 @@ def ensure_hash_scheme(conn: duckdb.DuckDBPyConnection) -> int:
         conn.execute("rollback")
         raise
     if stored and reviews:
-        log.warning("DuckDB's hash() differs from the one this warehouse was written with; "
+        log.warning("the review hashes differ from the ones this warehouse was written with; "
                     "rehashed %d reviews so re-crawls compare like with like", reviews)
     elif reviews:
-        log.info("rehashed %d reviews from md5 to DuckDB's hash() (migration 004)", reviews)
+        log.info("recorded the hash scheme of %d reviews (migration 004)", reviews)
     return reviews

@@ -1,4 +1,4 @@
-"""Stored hashes stay comparable across DuckDB releases: a changed hash() fingerprint rehashes the rows."""
+"""Review hashes tell different texts apart, and stay comparable: a changed formula fingerprint rehashes the rows."""
 
 from __future__ import annotations
 
@@ -70,7 +70,7 @@ def test_an_unchanged_fingerprint_rehashes_nothing(tmp_path: Path) -> None:
         assert conn.execute("select content_hash, text_hash from reviews").fetchall() == [(1, 2)]
 
 
-def test_after_a_duckdb_upgrade_changes_hash_a_recrawl_still_reads_as_duplicates(tmp_path: Path) -> None:
+def test_after_the_hash_formulas_change_a_recrawl_still_reads_as_duplicates(tmp_path: Path) -> None:
     landing = tmp_path / "run.jsonl"
     items = [item(), item(source_review_id="r2", url="https://x/review/2/", review_title="Edited later",
                           body="Dull and long.", rating_raw="3/10"),
@@ -80,7 +80,7 @@ def test_after_a_duckdb_upgrade_changes_hash_a_recrawl_still_reads_as_duplicates
     with open_writer(database) as conn:
         assert _load(conn, landing, "run-1").loaded == 3
         before = conn.execute("select * exclude (text_hash, content_hash) from reviews order by review_id").fetchall()
-        # What rows hashed by another DuckDB look like to this one: every hash different.
+        # What rows hashed with other formulas look like to this code: every hash different.
         conn.execute("update reviews set text_hash = text_hash + 1, content_hash = content_hash + 1")
         conn.execute("update review_keys set content_hash = content_hash + 1")
         conn.execute("update hash_scheme set fingerprint = 'another duckdb'")
@@ -91,7 +91,7 @@ def test_after_a_duckdb_upgrade_changes_hash_a_recrawl_still_reads_as_duplicates
                             "order by review_id").fetchall() == [r[:-2] + r[-1:] for r in before]
 
 
-def test_migrate_alone_rehashes_so_no_load_mixes_md5_and_hash_rows(tmp_path: Path) -> None:
+def test_migrate_alone_rehashes_so_no_load_mixes_old_and_new_hashes(tmp_path: Path) -> None:
     conn = connect(tmp_path / "w.duckdb")
     _apply_up_to(conn, 3)
     conn.execute("""insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience,
@@ -126,3 +126,42 @@ def test_a_missing_title_or_rating_hashes_as_an_empty_one() -> None:
     define_hash_macros(conn)
     assert conn.execute("select content_hash_of(null, 7, null) = content_hash_of('', 7, ''), "
                         "content_hash_of('T', 7, '8/10') <> content_hash_of('T', 7, '9/10')").fetchone() == (True, True)
+
+
+def test_texts_that_differ_in_two_places_hash_apart() -> None:
+    # DuckDB's hash() maps ~1% of such pairs together; the stored hashes must not.
+    texts = [f"<script>alert({i})</script> **bold** # heading {i} | a | b - list" for i in range(100)]
+    texts += [f"Great film, {a}/10, would see again {b} times." for a in range(100) for b in range(100)]
+    conn = duckdb.connect()
+    define_hash_macros(conn)
+    distinct = conn.execute("select count(distinct text_hash_of(t)), count(distinct content_hash_of('T', "
+                            "text_hash_of(t), null)) from unnest(?::varchar[]) as u(t)", [texts]).fetchone()
+    assert distinct == (len(texts), len(texts))
+
+
+def test_near_identical_reviews_by_one_critic_of_one_film_stay_separate_reviews(tmp_path: Path) -> None:
+    landing = tmp_path / "run.jsonl"
+    items = [item(source_review_id=f"e{i}", url=f"https://x/review/{i}/",
+                  body=f"<script>alert({i})</script> **bold** # heading {i} | a | b - list") for i in range(60)]
+    landing.write_text("".join(f"{__import__('json').dumps(i)}\n" for i in items), encoding="utf-8")
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        result = _load(conn, landing, "run-1")
+        assert (result.loaded, result.duplicates) == (60, 0)
+        assert conn.execute("select count(*), count(distinct text_hash) from reviews").fetchone() == (60, 60)
+
+
+def test_rows_hashed_with_duckdbs_hash_are_rehashed_with_md5_on_opening(tmp_path: Path) -> None:
+    # Warehouses written while the macros used DuckDB's hash() (after migration 004).
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        conn.execute("""insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience,
+            title, body, rating_raw, content_hash, text_hash, first_seen, last_seen, run_id)
+            values ('r1', 'f1', 'c1', 's', 'k1', ['u1'], 'user', 'Title', 'Some Body', '7/10',
+                    hash('Title', hash('Some Body'), '7/10'), hash('Some Body'), now(), now(), 'run')""")
+        conn.execute("insert into review_keys select source, source_review_id, review_id, urls[1], content_hash, "
+                     "first_seen, last_seen from reviews")
+        conn.execute("update hash_scheme set fingerprint = 'made with hash()'")
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        text_hash, content_hash = _hashes(conn, "Title", "Some Body", "7/10")
+        assert text_hash == conn.execute("select md5_number_lower('Some Body')").fetchone()[0]
+        assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [(text_hash, content_hash)]
+        assert conn.execute("select content_hash from review_keys").fetchall() == [(content_hash,)]

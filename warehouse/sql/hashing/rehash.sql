@@ -1,5 +1,5 @@
--- Recompute every stored hash with this DuckDB's hash() (macros.sql), after an upgrade changed it or
--- when the warehouse predates the hash_scheme table. Same rules as migration 003: a source key whose
+-- Recompute every stored hash with the formulas of macros.sql, after they changed or when the
+-- warehouse predates the hash_scheme table. Same rules as migration 003: a source key whose
 -- stored hash was its review's follows the review. A key whose content differs from what its review
 -- stores cannot be rehashed (that content is not kept): a syndicated copy with another title or
 -- rating, or a review's own key after an edited copy replaced the review's content. Its hash becomes
