@@ -26,6 +26,13 @@ BODY = f"case when cl.body_py then cl.body else {fold_spaces('c.body')} end"
 TITLE = f"case when cl.title_py then cl.title else {fold_spaces('c.review_title')} end"
 
 
+# A review published without an id or url of its own is known by its page, critic and film, as the
+# crawler's in-run repeat filter knows it: the page url alone would make every such review on a page
+# one review, and keep only the last.
+SOURCE_KEY = ("coalesce(c.source_review_id, c.url || '#' || coalesce(c.critic_name, '') || '|' "
+              "|| coalesce(c.film_title, ''))")
+
+
 RATED = """
     left join nz_rating_map as r
         on r.rating_raw is not distinct from c.rating_raw and r.rating_value is not distinct from c.rating_value
@@ -78,7 +85,7 @@ def assemble(duck: duckdb.DuckDBPyConnection, name: str) -> None:
 create or replace temp table {ROWS} as
 with joined as (
     select
-        c.row_no, c.run_id, c.source, coalesce(c.source_review_id, c.url) as source_review_id, c.url,
+        c.row_no, c.run_id, c.source, {SOURCE_KEY} as source_review_id, c.url,
         cast(cast(c.fetched_at as timestamptz) at time zone 'UTC' as timestamp) as fetched_at,
         f.film_id, coalesce(f.clean_title, c.film_title) as film_title, f.year as film_year, f.imdb_id,
         f.tmdb_id, f.title_key,
