@@ -143,9 +143,10 @@ def run(
     configure(root)
     from flows.pipeline import SourceSpec, pipeline
     from flows.summary import print_summary
-    from warehouse.db import WarehouseError
+    from warehouse.db import WarehouseError, check_writable, warehouse_path
 
     try:
+        check_writable(warehouse_path(root))
         if url:
             if not spiders:
                 raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`")

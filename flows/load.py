@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -22,6 +23,8 @@ from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_la
 from flows.normalize.films import Film
 from warehouse.db import WarehouseError
 from warehouse.load import LoadResult, RunInfo, load_batch
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,18 +74,47 @@ def _sha1(path: Path) -> str | None:
 
 
 def _timestamp(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value).replace(tzinfo=None) if value else None
+    try:
+        return datetime.fromisoformat(value).replace(tzinfo=None) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _count(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def read_stats(batch: Batch) -> dict[str, Any]:
+    """The run's stats file, or {} when it is missing or unreadable (a crawl killed while writing it).
+
+    An unreadable file must not stop the load: its items are still good, and every later run would
+    otherwise fail on the same file.
+    """
+    if not batch.stats.exists():
+        return {}
+    try:
+        stats = json.loads(batch.stats.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        log.warning("%s is unreadable (%s); its run is recorded as killed", batch.stats, exc)
+        return {}
+    if not isinstance(stats, dict):
+        log.warning("%s holds no JSON object; its run is recorded as killed", batch.stats)
+        return {}
+    return stats
 
 
 def run_info(batch: Batch) -> RunInfo:
     """The run's own record; a crawl killed before it could write its stats is 'killed'."""
-    stats = json.loads(batch.stats.read_text()) if batch.stats.exists() else {}
+    stats = read_stats(batch)
     started, finished = _timestamp(stats.get("started")), _timestamp(stats.get("finished"))
+    coverage = stats.get("field_coverage")
+    spider, reason = stats.get("spider"), stats.get("finish_reason", "killed" if not stats else None)
     return RunInfo(
-        run_id=batch.run_id, source=batch.source, spider=stats.get("spider"), started=started, finished=finished,
-        pages=stats.get("pages"), errors=stats.get("errors"), field_coverage=stats.get("field_coverage", {}),
+        run_id=batch.run_id, source=batch.source, spider=spider if isinstance(spider, str) else None,
+        started=started, finished=finished, pages=_count(stats.get("pages")), errors=_count(stats.get("errors")),
+        field_coverage=coverage if isinstance(coverage, dict) else {},
         batch_path=str(batch.items), batch_sha1=_sha1(batch.items),
-        finish_reason=stats.get("finish_reason", "killed" if not stats else None),
+        finish_reason=reason if isinstance(reason, str) or reason is None else str(reason),
         duration_seconds=(finished - started).total_seconds() if started and finished else None,
         resumed=stats.get("job_state") == "resumed")
 

@@ -48,6 +48,13 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         raise WarehouseError(f"cannot open {path}: {exc}") from None
 
 
+def check_writable(path: str | Path) -> None:
+    """Raise WarehouseBusy now if another process holds the warehouse, so a run that could not load
+    says so in one line before it crawls, instead of failing inside the flow."""
+    if Path(path).exists():
+        connect(path).close()
+
+
 @contextmanager
 def open_writer(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse opened for writing with every migration applied and its hashes this DuckDB's,

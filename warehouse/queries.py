@@ -23,7 +23,10 @@ def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[
     """(column names, rows); a SQL mistake becomes a WarehouseError with DuckDB's one-line reason."""
     try:
         cursor = conn.execute(sql, params) if params is not None else conn.execute(sql)
-        if cursor.description is None:
+        # DuckDB returns no cursor at all for text without a statement ("", ";", a comment).
+        if cursor is None and not params:
+            raise WarehouseError("no SQL statement given")
+        if cursor is None or cursor.description is None:
             return [], []
         columns = [d[0] for d in cursor.description]
         return columns, cursor.fetchall()

@@ -59,6 +59,13 @@ def test_sql_error_is_one_line_and_exit_2(warehouse_dir):
     assert result.stderr.startswith("error: SQL error:")
 
 
+@pytest.mark.parametrize("sql", ["", " ", ";", "/* only a comment */"])
+def test_sql_without_a_statement_is_one_line_and_exit_2(warehouse_dir, sql):
+    result = runner.invoke(app, ["sql", sql, "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: no SQL statement given"
+
+
 def test_sql_is_read_only(warehouse_dir):
     result = runner.invoke(app, ["sql", "drop table films", "--data-dir", str(warehouse_dir)])
     assert result.exit_code == 2
@@ -83,6 +90,23 @@ def test_sql_while_another_process_writes_gives_a_clear_message(warehouse_dir):
         holder.wait()
     assert result.exit_code == 2
     assert "being written by another process" in result.stderr
+
+
+def test_run_while_another_process_writes_is_one_line_before_crawling(warehouse_dir):
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
+         " time.sleep(60)", str(warehouse_dir / "reviews.duckdb")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "ready"
+        # The start URL is never fetched: the run stops at the lock.
+        result = runner.invoke(app, ["run", "schema_org", "--url", "http://127.0.0.1:9/", "--quiet",
+                                     "--data-dir", str(warehouse_dir)])
+    finally:
+        holder.kill()
+        holder.wait()
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith("error: the warehouse") and "Traceback" not in result.output
+    assert not (warehouse_dir / "raw").exists()
 
 
 def test_crawl_of_unknown_spider_is_exit_2(tmp_path):
