@@ -23,6 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from crawlers.extensions import write_json_atomic
 from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
 from flows.config import SPIDERS
 from flows.errors import ReviewsError
@@ -113,7 +114,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         close_job(jobs, stats.get("finish_reason"))
         if stats:  # a resumed crawl covers only the rest of a site: health checks must know
             stats["job_state"] = job_state
-            stats_path.write_text(json.dumps(stats, indent=2, sort_keys=True) + "\n")
+            write_json_atomic(stats_path, stats)
     result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
                          child.returncode, time.monotonic() - started, stats)
     if child.returncode != 0 or not stats:
