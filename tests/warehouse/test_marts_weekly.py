@@ -91,3 +91,17 @@ def test_weekly_critic_activity_counts_each_critics_week(wh):
     w48 = wh.one("weekly_critic_activity", week="2026-W48", critic_id="a")
     assert (w48["reviews"], w48["scored_reviews"], w48["mean_score"]) == (1, 0, None)
     assert wh.one("weekly_critic_activity", week="2026-W47", critic_id="b")["mean_score"] == approx(50)
+
+
+def test_a_future_dated_review_makes_no_future_week_and_no_last_review(wh):
+    wh.review("her", "a", 70, published_on="2026-11-18")
+    typo = wh.review("her", "b", 90, published_on="2031-01-01")
+    wh.flush()
+    wh.conn.execute("update reviews set date_problem = 'future date: 2031-01-01 is after fetch date 2026-11-20' "
+                    "where review_id = ?", [typo])
+    wh.build()
+    assert [row["week"] for row in wh.rows("select week from weekly_reviews")] == ["2026-W47"]
+    film = wh.one("film_scores", film_id="her")
+    assert (film["reviews"], film["last_review"]) == (2, date(2026, 11, 18))
+    assert wh.rows("select published_on from reviews where review_id = ?", [typo]) == [
+        {"published_on": date(2031, 1, 1)}]  # kept as published, with its flag

@@ -6,6 +6,11 @@
 -- positive_threshold parameter when there is one (so changing the parameter changes the marts),
 -- otherwise the binary verdict as loaded (fresh/rotten, thumbs). Reviews whose rating was inferred
 -- carry their score and verdict in `inferred_score` and `inferred_is_positive` instead.
+--
+-- `published_on` is the publication date only when it has no date_problem: the one problem that
+-- keeps a date is a date after the fetch (a site's typo, a wrong clock). The reviews table keeps
+-- it with its flag; the marts leave it out, as an undated review, so it makes no future week, no
+-- film's last review, and never picks the report's week.
 with
 
 source as (
@@ -15,7 +20,8 @@ source as (
 rating_kind as (
     select
         *,
-        coalesce(score_source, 'explicit') = 'inferred' as is_inferred
+        coalesce(score_source, 'explicit') = 'inferred' as is_inferred,
+        case when date_problem is null then published_on end as trusted_published_on
     from source
 ),
 
@@ -42,9 +48,9 @@ final as (
             else is_positive
         end as inferred_is_positive,
         -- dates
-        published_on,
-        iso_week_label(published_on) as published_week,
-        iso_week_start(published_on) as published_week_start,
+        trusted_published_on as published_on,
+        iso_week_label(trusted_published_on) as published_week,
+        iso_week_start(trusted_published_on) as published_week_start,
         first_seen,
         last_seen
     from rating_kind
