@@ -90,7 +90,7 @@ with joined as (
         f.film_id, coalesce(f.clean_title, c.film_title) as film_title, f.year as film_year, f.imdb_id,
         f.tmdb_id, f.title_key,
         k.critic_id, k.clean_name as critic_name, k.name_key, k.clean_outlet as outlet, k.audience, c.critic_url,
-        c.rating_raw, coalesce(r.score, i.score) as score, r.is_positive,
+        coalesce(c.rating_raw, c.rating_value) as rating_raw, coalesce(r.score, i.score) as score, r.is_positive,
         case when r.score is not null or r.is_positive is not null then 'explicit'
              when i.score is not null then 'inferred' end as score_source,
         r.rating_problem, {TITLE} as title, {BODY} as body, coalesce(d.code, x.code) as language,

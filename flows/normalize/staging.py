@@ -131,7 +131,8 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]
                 case when {blank("critic_name")} then 'no author' end,
                 case when {blank("film_title")}
                       and coalesce({external_id("imdb")}, {external_id("tmdb")}) is null then 'no film' end,
-                case when {blank("body")} and {blank("rating_raw")} then 'no content: neither body nor rating' end,
+                case when {blank("body")} and {blank("rating_raw")} and {blank("rating_value")}
+                     then 'no content: neither body nor rating' end,
                 case when audience is not null and audience not in ('critic', 'user')
                      then 'unknown audience ' || audience end,
                 case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end

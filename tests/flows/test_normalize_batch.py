@@ -139,3 +139,10 @@ def test_an_item_over_duckdbs_16_mb_object_limit_is_read_not_fatal(landing):
     rows = rows_by_id(batch)
     assert sorted(rows) == ["r1", "r2"] and len(rows["r2"]["body"]) == len(body.strip())
     assert [r.reason for r in batch.rejects] == ["unreadable JSON line 3"]
+
+
+def test_a_review_with_only_a_structured_rating_is_kept_and_its_value_is_the_raw_rating(landing):
+    batch = normalize_landing(landing(item(rating_raw=None, rating_value="4", rating_best="5", body=None)), [])
+    assert batch.rejects == []
+    (row,) = batch.rows.to_pylist()
+    assert (row["rating_raw"], row["score"], row["score_source"]) == ("4", 75.0, "explicit")
