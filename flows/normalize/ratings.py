@@ -8,7 +8,10 @@ Decisions (the project's rules, not a library's):
 * Letter grades use 12 equal steps from F (0) to A (100): A+ and A are 100, A- 91.67, ... D- 16.67,
   F+ 8.33, F and F- 0.
 * Binary verdicts (Fresh/Rotten, thumbs, "recommended") set ``is_positive`` only; inventing a number
-  for them would bias averages.
+  for them would bias averages.  A negated positive ("Not fresh", "not recommended") is negative; a
+  negated negative ("not rotten") is no verdict we can trust, so it is a problem, not a guess.
+* Star glyphs count only when nothing else carries the number: in "3/4 ★" or IMDb's "★ 8/10" the
+  glyph is an icon or a unit and the explicit x/N wins; "★★★ out of 4" counts glyphs against 4.
 * Structured (schema.org ``Rating``) values use their own ``bestRating``/``worstRating``:
 
   - neither given: schema.org's defaults, best 5 and worst 1;
@@ -21,8 +24,9 @@ Decisions (the project's rules, not a library's):
 * A bare number with no scale ("8.5", "86") is ambiguous - 8.5 could be of 10 or of 100, 15 of 20
   or of 100 - so it is rejected with a problem unless the caller passes ``best`` (the crawler knows
   its site's scale; e.g. Metacritic passes ``best=100``).  Guessing would silently corrupt averages.
-* Anything impossible (11/10, -3 stars, 6/5, best <= worst) or unreadable keeps ``score=None`` and
-  says why in ``problem``; nothing here raises on bad input.
+* Anything impossible (11/10, -3 stars, 6/5, best <= worst, a text scale above 100) or unreadable
+  (scientific notation such as "1e3/10", hex) keeps ``score=None`` and says why in ``problem``;
+  nothing here raises on bad input.
 """
 
 from __future__ import annotations
@@ -59,11 +63,13 @@ _FRACTIONS = {
 }
 _FULL_STARS = "★⭐✭✮✯✪✦"
 _EMPTY_STARS = "☆✩✧"
+_GLYPHS = _FULL_STARS + _EMPTY_STARS
 
 _NUM = r"[-−–]?\d+(?:\.\d+)?"
-# "(?<![\d/.])" and "(?!\s*/\s*\d)" keep dates such as 12/05/2020 from passing as 12 out of 5.
+# "(?<![\d/.])" and "(?!\s*/\s*\d)" keep dates such as 12/05/2020 from passing as 12 out of 5;
+# "(?<!\d[-−–])" keeps a range such as "3-4/10" from passing as 4/10.
 _SCALE_RE = re.compile(
-    rf"(?<![\d/.])({_NUM})\s*(?:stars?|points?|pts)?\s*(?:/|\bout\s+of\b|\bof\b|\bsur\b|\bvon\b|\bde\b|\bsu\b)"
+    rf"(?<![\d/.])(?<!\d[-−–])({_NUM})\s*(?:stars?|points?|pts)?\s*(?:/|\bout\s+of\b|\bof\b|\bsur\b|\bvon\b|\bde\b|\bsu\b)"
     rf"\s*({_NUM})(?!\s*/\s*\d)(?![\d.])",
     re.IGNORECASE,
 )
@@ -73,6 +79,20 @@ _STARS_WORD_RE = re.compile(
 _PERCENT_RE = re.compile(rf"(?<![\d.])({_NUM})\s*%")
 _ASTERISK_RE = re.compile(r"^(\*{1,10})\s*(0?\.5|1/2)?(?:\s*stars?)?$", re.IGNORECASE)
 _MAX_GLYPH_SCALE = 10.0  # nobody draws more than ten stars; more means garbage, and it must not pass
+# No outlet rates out of more than 100; a bigger N in text is a year ("seen 03/2021"), a count or an id.
+_MAX_TEXT_SCALE = 100.0
+# float() reads "1e3" and "0x10" is digits to a regex; neither is how anyone writes a rating, and the
+# digit runs inside them ("3/10" in "1e3/10") must not be read as one.
+_ODD_NUMBER_RE = re.compile(r"\de[-+−–]?\d|\b0x[0-9a-f]", re.IGNORECASE)
+# "1/2 star" is half a star (Ebert's lowest grade), never one star of two.
+_HALF_STAR_WORD_RE = re.compile(rf"(?<![\d/.])1/2(?=\s*(?:stars?\b|[{_GLYPHS}]))", re.IGNORECASE)
+# A half written after the glyphs it belongs to: "★★★0.5" (from "★★★½"), "★★★1/2".
+_GLYPH_HALF_RE = re.compile(rf"(?<=[{_GLYPHS}])\s*(?:0?\.5|1/2)(?![\d/.])")
+_GLYPH_RUN_RE = re.compile(rf"[{_GLYPHS}]+")
+# A glyph right after a number is its unit: "4★" is "4 stars", "3/4 ★" is "3/4 stars".
+_GLYPH_UNIT_RE = re.compile(rf"(\d)\s*[{_GLYPHS}]+")
+_GLYPH_OF_N_RE = re.compile(r"^(?:/|out\s+of|of)\s*(\d+)$", re.IGNORECASE)
+_DIGIT_RE = re.compile(r"\d")
 _MAX_RAW_CHARS = 200  # a longer "rating" is a mis-extracted body; a 4/5 found inside it is not a rating
 _HALF_RE = re.compile(r"(?:^|[^\d])(?:0?\.5|1/2)(?!\d)")
 _BARE_NUMBER_RE = re.compile(rf"^({_NUM})$")
@@ -81,9 +101,17 @@ _GRADE_RE = re.compile(r"^([a-df])\s*([+\-−–]?)$", re.IGNORECASE)
 _GRADE_BASE = {"a": 12, "b": 9, "c": 6, "d": 3}
 _MINUS_TABLE = str.maketrans({"−": "-", "–": "-"})
 
-# Negatives first: "not recommended" contains "recommended".
+# Negations first: "not fresh" contains "fresh".  Up to two words may sit between the negation and
+# the verdict ("not so fresh", "not highly recommended", "not a thumbs up").
+_NEGATED_RE = re.compile(
+    r"(?:\b(?:not|no|non|never)|n['’]t)(?:\s+\w+){0,2}?[\s-]+"
+    r"(certified\s+fresh|fresh|rotten|thumbs?[\s-]*(?:up|down)|recommended)\b",
+    re.I,
+)
 _NEGATIVE_RE = re.compile(
-    r"\b(?:rotten|thumbs?[\s-]*down|not\s+recommended|(?:do\s+not|don't|doesn't)\s+recommend)\b|👎", re.I
+    r"\b(?:rotten|thumbs?[\s-]*down|(?:do\s+not|don['’]t|doesn['’]t)\s+recommend"
+    r"|(?:recommended|fresh)\s*[:?]\s*no)\b|👎",
+    re.I,
 )
 _POSITIVE_RE = re.compile(r"\b(?:certified\s+fresh|fresh|thumbs?[\s-]*up|recommended)\b|👍", re.I)
 
@@ -109,6 +137,7 @@ def _prepare(raw: str) -> str:
     text = " ".join(raw.split())
     # "3 1/2" and "3½" are the same half point; handle the spaced form before glyphs become decimals.
     text = re.sub(r"(\d)\s+1/2(?!\d)", r"\1.5", text)
+    text = _HALF_STAR_WORD_RE.sub("0.5", text)
     for glyph, decimal in _FRACTIONS.items():
         text = re.sub(rf"(\d)\s*{glyph}", rf"\g<1>{decimal}", text)
         text = text.replace(glyph, "0" + decimal)
@@ -146,11 +175,16 @@ def _structured(value: float, best: float | None, worst: float | None, threshold
     return _finish(_scaled(value, worst, best, shown), threshold)
 
 
-def _binary(text: str) -> bool | None:
+def _binary(text: str) -> Rating | None:
+    negated = _NEGATED_RE.search(text)
+    if negated:
+        if _NEGATIVE_RE.search(negated.group(1)):
+            return Rating(None, None, f"ambiguous verdict: {_quoted(text)}")
+        return Rating(None, False, None)
     if _NEGATIVE_RE.search(text):
-        return False
+        return Rating(None, False, None)
     if _POSITIVE_RE.search(text):
-        return True
+        return Rating(None, True, None)
     return None
 
 
@@ -183,10 +217,22 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
         return ABSENT
     unlabeled = _LABEL_RE.sub("", text).strip()
 
+    if _ODD_NUMBER_RE.search(text):
+        return Rating(None, None, f"unparseable: not a plain number: {_quoted(raw)}")
+
     stars = _glyph_stars(text)
     if stars is not None:
         value, scale = stars
-        return _finish(_scaled(value, 0.0, scale, f"{value:g}/{scale:g} stars"), threshold)
+        unhalved = _GLYPH_HALF_RE.sub("", text)
+        rest = _LABEL_RE.sub("", _GLYPH_RUN_RE.sub(" ", unhalved)).strip()
+        of_n = _GLYPH_OF_N_RE.match(rest)
+        if of_n:
+            scale = float(of_n.group(1))
+        if of_n or not _DIGIT_RE.search(rest):
+            return _finish(_scaled(value, 0.0, scale, f"{value:g}/{scale:g} stars"), threshold)
+        # A number beside the glyphs is the rating; counting glyphs would read "★ 8/10" as 1 of 5.
+        text = " ".join(_GLYPH_RUN_RE.sub(" ", _GLYPH_UNIT_RE.sub(r"\1 stars ", unhalved)).split())
+        unlabeled = _LABEL_RE.sub("", text).strip()
 
     # Before x/N: the "1/2" in "***1/2" is a half star, not a scale.
     match = _ASTERISK_RE.match(unlabeled)
@@ -200,7 +246,7 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
         value = float(match.group(1).translate(_MINUS_TABLE))
         scale = float(match.group(2).translate(_MINUS_TABLE))
         shown = f"{match.group(1)}/{match.group(2)}"
-        if scale <= 0:
+        if scale <= 0 or scale > _MAX_TEXT_SCALE:
             return Rating(None, None, f"invalid scale: {shown}")
         return _finish(_scaled(value, 0.0, scale, shown), threshold)
 
@@ -226,7 +272,7 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
 
     verdict = _binary(text)
     if verdict is not None:
-        return Rating(None, verdict, None)
+        return verdict
 
     bare = _BARE_NUMBER_RE.match(unlabeled)
     if bare:
