@@ -4,6 +4,10 @@ Matching order, most to least certain: an external id (IMDb tt, TMDB), then the 
 title with a year within one (release years differ between countries and sites), then a fuzzy
 title match above a threshold with a year within one. Two different external ids always mean
 two different films, so a remake is never merged into the original.
+A mention without a year field takes the year written at the end of its title ("Her (2013)",
+"Her [2013]"), the same suffix `normalize_title` drops from the key.
+A known film without a year matches a dated mention only when no dated film of that title agrees
+and it is the only yearless one; it then takes that year, so it never collects a second one.
 Only distinct film mentions go through here (a batch has far fewer films than reviews).
 """
 
@@ -18,6 +22,8 @@ from rapidfuzz import fuzz, process
 from flows.normalize.text import normalize_title
 
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
+# The year suffix normalize_title strips from the key: "Her (2013)", "Her [2013]".
+_TITLE_YEAR = re.compile(r"\s*[(\[]\s*(1[89]\d{2}|20\d{2})\s*[)\]]\s*$")
 FUZZY_THRESHOLD = 90.0
 
 
@@ -37,6 +43,10 @@ class Mention:
     imdb_id: str | None = None
     tmdb_id: str | None = None
 
+    def shown_title(self, film_year: int | None) -> str | None:
+        """This mention's title as its film's title: see `display_title`."""
+        return display_title(self.title, film_year)
+
 
 def parse_year(raw: str | int | None) -> int | None:
     if raw is None:
@@ -45,13 +55,28 @@ def parse_year(raw: str | int | None) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def title_year(title: str | None) -> int | None:
+    """The year written at the end of a title, "Her (2013)" -> 2013."""
+    match = _TITLE_YEAR.search(title) if title else None
+    return int(match.group(1)) if match else None
+
+
+def mention_year(mention: Mention) -> int | None:
+    """The mention's year field, else the year at the end of its title."""
+    return parse_year(mention.year_raw) or title_year(mention.title)
+
+
+def display_title(title: str | None, year: int | None) -> str | None:
+    """The title to show: without a trailing "(2013)" that repeats the film's year (within one)."""
+    match = _TITLE_YEAR.search(title) if title and year is not None else None
+    if match and abs(int(match.group(1)) - year) <= 1 and title[:match.start()].strip():
+        return title[:match.start()].strip()
+    return title
+
+
 def new_film_id(title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> str:
     basis = f"imdb:{imdb_id}" if imdb_id else f"tmdb:{tmdb_id}" if tmdb_id else f"title:{title_key}|{year}"
     return "f" + hashlib.sha1(basis.encode()).hexdigest()[:12]
-
-
-def _years_agree(a: int | None, b: int | None) -> bool:
-    return a is None or b is None or abs(a - b) <= 1
 
 
 def _ids_conflict(film: Film, imdb_id: str | None, tmdb_id: str | None) -> bool:
@@ -81,13 +106,17 @@ class FilmResolver:
         self.by_key.setdefault(film.title_key, []).append(film)
 
     def _by_title(self, key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> Film | None:
-        candidates = [f for f in self.by_key.get(key, []) if _years_agree(f.year, year)
-                      and not _ids_conflict(f, imdb_id, tmdb_id)]
-        if year is None and len(candidates) > 1:
-            return None  # "Her" with no year is ambiguous between two films called Her
-        if candidates:
-            return min(candidates, key=lambda f: abs((f.year or year or 0) - (year or f.year or 0)))
-        if year is None or not key:
+        candidates = [f for f in self.by_key.get(key, []) if not _ids_conflict(f, imdb_id, tmdb_id)]
+        if year is None:
+            # "Her" with no year is ambiguous between two films called Her
+            return candidates[0] if len(candidates) == 1 else None
+        dated = [f for f in candidates if f.year is not None and abs(f.year - year) <= 1]
+        if dated:
+            return min(dated, key=lambda f: (abs(f.year - year), not (f.imdb_id or f.tmdb_id), f.film_id))
+        yearless = [f for f in candidates if f.year is None]
+        if len(yearless) == 1:
+            return yearless[0]  # resolve() gives it this year
+        if not key:
             return None
         for other_key, _score, _ in process.extract(key, list(self.by_key), scorer=fuzz.ratio,
                                                     score_cutoff=self.threshold, limit=5):
@@ -99,7 +128,7 @@ class FilmResolver:
     def resolve(self, mention: Mention) -> tuple[Film, str]:
         """(the film, its normalized title key) for one mention; creates the film if unknown."""
         key = normalize_title(mention.title)
-        year = parse_year(mention.year_raw)
+        year = mention_year(mention)
         film = (mention.imdb_id and self.by_imdb.get(mention.imdb_id)) or (
             mention.tmdb_id and self.by_tmdb.get(mention.tmdb_id)) or self._by_title(
             key, year, mention.imdb_id, mention.tmdb_id)
@@ -107,6 +136,8 @@ class FilmResolver:
             if mention.imdb_id and not film.imdb_id:
                 film.imdb_id = mention.imdb_id
                 self.by_imdb[mention.imdb_id] = film
+            if film.year is None and year is not None:
+                film.year = year  # a yearless film takes the first year met, so no other year joins it
             return film, key
         film = Film(new_film_id(key, year, mention.imdb_id, mention.tmdb_id), key, year, mention.imdb_id,
                     mention.tmdb_id)
@@ -114,10 +145,18 @@ class FilmResolver:
         return film, key
 
     def resolve_all(self, mentions: list[Mention]) -> list[tuple[Film, str]]:
-        """Resolve in an order that lets id-bearing mentions anchor the title-only ones."""
-        order = sorted(range(len(mentions)),
-                       key=lambda i: (not mentions[i].imdb_id and not mentions[i].tmdb_id,
-                                      parse_year(mentions[i].year_raw) is None))
+        """Resolve in an order that lets id-bearing mentions anchor the title-only ones.
+
+        The rest of the order is fixed by the mentions' values, not by the order they come in, so the
+        same batch always resolves the same way (e.g. which year a yearless known film takes).
+        """
+        def order_key(i: int) -> tuple[bool, bool, int, str, str, str, str]:
+            m = mentions[i]
+            year = mention_year(m)
+            return (not m.imdb_id and not m.tmdb_id, year is None, year or 0, m.title or "", str(m.year_raw or ""),
+                    m.imdb_id or "", m.tmdb_id or "")
+
+        order = sorted(range(len(mentions)), key=order_key)
         resolved: dict[int, tuple[Film, str]] = {}
         for index in order:
             resolved[index] = self.resolve(mentions[index])

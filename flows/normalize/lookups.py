@@ -53,12 +53,15 @@ def film_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 
 
 def film_columns(mentions_rows: list[tuple[Any, ...]], known: list[Film]) -> dict[str, list[Any]]:
+    """One row per distinct mention: its film, and its title as shown (without a "(2013)" that repeats
+    the film's year, so a report never prints "Tide of Marseille (1980) (1980)")."""
     mentions = [Mention(clean_text(t, html_markup=False), y, i, m) for t, y, i, m in mentions_rows]
     resolved = FilmResolver(list(known)).resolve_all(mentions)
     return {"film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
             "imdb_id": [r[2] for r in mentions_rows], "tmdb_id": [r[3] for r in mentions_rows],
             "film_id": [f.film_id for f, _ in resolved], "title_key": [k for _, k in resolved],
-            "clean_title": [m.title for m in mentions], "year": [f.year for f, _ in resolved]}
+            "clean_title": [m.shown_title(f.year) for m, (f, _) in zip(mentions, resolved, strict=True)],
+            "year": [f.year for f, _ in resolved]}
 
 
 def audience_sql(alias: str = "") -> str:

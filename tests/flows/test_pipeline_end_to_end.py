@@ -78,6 +78,13 @@ def test_her_2013_is_one_film_and_her_of_another_year_is_another(warehouse):
     assert [year for (year,) in films] == sorted({year for (year,) in films}) and len(films) == 2
 
 
+def test_film_titles_are_the_true_titles_not_a_lower_cased_or_dated_variant(warehouse, small_demo):
+    # Person pages name some films "beatriz's river" or "A Winter in Lisbon (1985)".
+    root, _ = warehouse
+    assert sorted(query(root, "select title, year from films")) == sorted(
+        {(row["film_title"], row["film_year"]) for row in small_demo.truth})
+
+
 def test_seed_review_is_one_unrated_user_review_of_her_with_an_inferred_score(warehouse):
     root, _ = warehouse
     rows = query(root, """

@@ -4,27 +4,93 @@ select b.*
 from batch_rows as b
 semi join batch_classified as k using (row_no);
 
+-- A new film's title is the best-cased of its batch's variants: one with a capital letter over one
+-- some page lower-cased ("beatriz's river"), then the most frequent, then the first met. (The
+-- normalizer already dropped a "(1980)" that repeats the film's year.) Only the values decide, so
+-- loading the same batch again picks the same title. One pass over the batch, grouped by variant.
 insert into films
+with variants as (
+    select
+        film_id,
+        film_title,
+        count(*) as mentions,
+        min(row_no) as first_row,
+        any_value(imdb_id) as imdb_id,
+        any_value(tmdb_id) as tmdb_id,
+        arg_min(film_year, row_no) as film_year,
+        arg_min(title_key, row_no) as title_key,
+        min(fetched_at) as first_seen
+    from batch_kept
+    where film_id not in (select film_id from films)
+    group by film_id, film_title
+)
+
 select
     film_id,
     any_value(imdb_id) as imdb_id,
     any_value(tmdb_id) as tmdb_id,
-    arg_min(film_title, row_no) as title,
-    arg_min(film_year, row_no) as year,
-    arg_min(title_key, row_no) as title_key,
-    min(fetched_at) as first_seen
-from batch_kept
-where film_id not in (select film_id from films)
+    arg_min(film_title, (film_title is null, film_title = lower(film_title), -mentions, first_row)) as title,
+    arg_min(film_year, first_row) as year,
+    arg_min(title_key, first_row) as title_key,
+    min(first_seen) as first_seen
+from variants
 group by film_id;
 
--- A film first met without an external id gains it when another source publishes one.
+-- A known film met again:
+-- * without an external id, it gains the one another source publishes;
+-- * without a year, it takes the year its mentions now carry (the resolver lets a yearless film
+--   take one year, never a second);
+-- * stored with a lower-cased title, it takes this batch's best-cased variant if there is one;
+-- * stored as "Tide of Marseille (1980)", it loses the "(1980)" that repeats its year (within one),
+--   as the normalizer drops it from new titles.
 update films
-set imdb_id = found.imdb_id
+set imdb_id = fixed.imdb_id, year = fixed.year, title = fixed.title
 from (
-    select film_id, any_value(imdb_id) as imdb_id
-    from batch_kept where imdb_id is not null group by film_id
-) as found
-where films.film_id = found.film_id and films.imdb_id is null;
+    with variants as (
+        select film_id, film_title, count(*) as mentions, min(row_no) as first_row,
+            any_value(imdb_id) as imdb_id, min(film_year) as film_year
+        from batch_kept
+        group by film_id, film_title
+    ),
+
+    found as (
+        select
+            film_id,
+            any_value(imdb_id) as imdb_id,
+            min(film_year) as film_year,
+            arg_min(film_title, (-mentions, first_row)) filter (where film_title <> lower(film_title)) as cased_title
+        from variants
+        group by film_id
+    ),
+
+    merged as (
+        select
+            f.film_id,
+            coalesce(f.imdb_id, found.imdb_id) as imdb_id,
+            coalesce(f.year, found.film_year) as year,
+            case when f.title = lower(f.title) and found.cased_title is not null
+                then found.cased_title else f.title end as title
+        from films as f
+        inner join found using (film_id)
+    ),
+
+    years as (
+        select
+            *,
+            trim(regexp_replace(title, '\s*[(\[]\s*(1[89]\d{2}|20\d{2})\s*[)\]]\s*$', '')) as undated,
+            try_cast(regexp_extract(title, '[(\[]\s*(1[89]\d{2}|20\d{2})\s*[)\]]\s*$', 1) as integer) as title_year
+        from merged
+    )
+
+    select
+        film_id,
+        imdb_id,
+        year,
+        case when abs(title_year - year) <= 1 and undated <> '' then undated else title end as title
+    from years
+) as fixed
+where films.film_id = fixed.film_id
+    and (films.imdb_id, films.year, films.title) is distinct from (fixed.imdb_id, fixed.year, fixed.title);
 
 insert into critics
 select

@@ -1,0 +1,89 @@
+"""Film identity: external ids, then title + year within one, then fuzzy; the year a title carries."""
+
+from __future__ import annotations
+
+from itertools import permutations
+
+from flows.normalize.films import Film, FilmResolver, Mention, display_title, new_film_id
+from flows.normalize.lookups import film_columns
+
+HER_2013 = "tt1798709"
+
+
+def known_her_films() -> list[Film]:
+    return [Film("f-her-1998", "her", 1998, "tt0211467"), Film("f-her-2013", "her", 2013, HER_2013)]
+
+
+def test_a_year_in_brackets_at_the_end_of_the_title_stands_for_a_missing_year():
+    resolver = FilmResolver()
+    film, key = resolver.resolve(Mention("Her (2013)", None))
+    assert (key, film.year, film.film_id) == ("her", 2013, new_film_id("her", 2013, None, None))
+    assert resolver.resolve(Mention("Her [2013]", None))[0] is film
+    assert resolver.resolve(Mention("Her", "2030"))[0] is not film
+
+
+def test_a_title_year_matches_the_known_film_of_that_year():
+    resolver = FilmResolver(known_her_films())
+    assert resolver.resolve(Mention("Her (2013)", None))[0].film_id == "f-her-2013"
+    assert resolver.resolve(Mention("Her [1998]", None))[0].film_id == "f-her-1998"
+
+
+def test_the_year_field_wins_over_a_year_in_the_title():
+    resolver = FilmResolver(known_her_films())
+    assert resolver.resolve(Mention("Her (2013)", "1998"))[0].film_id == "f-her-1998"
+
+
+def test_her_of_1998_2013_and_2025_stay_three_films():
+    resolver = FilmResolver(known_her_films())
+    films = [resolver.resolve(Mention("Her", year))[0] for year in ("1998", "2013", "2014", "2025")]
+    assert [f.film_id for f in films[:3]] == ["f-her-1998", "f-her-2013", "f-her-2013"]
+    assert films[3].film_id not in {"f-her-1998", "f-her-2013"} and films[3].year == 2025
+
+
+def test_a_yearless_known_film_takes_the_first_year_and_never_a_second():
+    yearless = Film("f-her", "her", None)
+    resolver = FilmResolver([yearless])
+    assert resolver.resolve(Mention("Her", "2013"))[0] is yearless and yearless.year == 2013
+    other = resolver.resolve(Mention("Her", "2030"))[0]
+    assert other is not yearless and other.year == 2030 and yearless.year == 2013
+
+
+def test_a_yearless_known_film_yields_to_a_known_film_of_the_mentioned_year():
+    yearless = Film("f-her", "her", None)
+    resolver = FilmResolver([yearless, *known_her_films()])
+    assert resolver.resolve(Mention("Her", "2013"))[0].film_id == "f-her-2013"
+    assert yearless.year is None
+
+
+def test_two_yearless_known_films_are_ambiguous_for_a_dated_mention():
+    first, second = Film("f-a", "her", None, "tt1"), Film("f-b", "her", None, "tt2")
+    film = FilmResolver([first, second]).resolve(Mention("Her", "2013"))[0]
+    assert film not in (first, second) and (first.year, second.year) == (None, None)
+
+
+def test_resolution_does_not_depend_on_the_order_of_mentions():
+    mentions = [Mention("Her", "2030"), Mention("Her", "2013"), Mention("Her (1998)", None), Mention("Her", None)]
+    outcomes = set()
+    for order in permutations(mentions):
+        resolved = FilmResolver([Film("f-her", "her", None)]).resolve_all(list(order))
+        outcomes.add(frozenset((m.title, m.year_raw, f.film_id, f.year)
+                               for m, (f, _) in zip(order, resolved, strict=True)))
+    assert len(outcomes) == 1
+
+
+def test_display_title_drops_a_bracketed_year_that_repeats_the_films_year():
+    assert display_title("Tide of Marseille (1980)", 1980) == "Tide of Marseille"
+    assert display_title("Rahul's Promise [2024]", 2025) == "Rahul's Promise"  # release years differ by one
+    assert display_title("Godzilla (1954)", 2014) == "Godzilla (1954)"
+    assert display_title("Her (2013)", None) == "Her (2013)"
+    assert display_title("(2013)", 2013) == "(2013)"
+    assert display_title("Blade Runner 2049", 2017) == "Blade Runner 2049"
+
+
+def test_film_columns_give_the_title_without_the_year_and_the_film_that_year():
+    columns = film_columns([("Tide of Marseille (1980)", None, None, None), ("Her (2013)", None, None, None)],
+                           known_her_films())
+    assert columns["clean_title"] == ["Tide of Marseille", "Her"]
+    assert columns["year"] == [1980, 2013]
+    assert columns["film_id"][1] == "f-her-2013"
+    assert columns["film_title"] == ["Tide of Marseille (1980)", "Her (2013)"]  # the join key stays verbatim
