@@ -67,3 +67,16 @@ def test_copy_key_without_a_hash_is_unchanged_on_its_next_crawl_and_leaves_the_r
     assert conn.execute("select * exclude (last_seen) from reviews").fetchall() == [
         r[:-2] + r[-1:] for r in review_before]
     assert conn.execute("select content_hash from review_keys where source = 'feed'").fetchone()[0] == 77
+
+
+def test_migration_005_gives_films_stored_as_her_2013_without_a_year_their_year(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 4)
+    conn.execute("""insert into films (film_id, title, year, title_key, first_seen) values
+        ('f1', 'Her (2013)', null, 'her', now()), ('f2', 'Godzilla [1954]', null, 'godzilla', now()),
+        ('f3', 'Tide (1980)', 1981, 'tide', now()), ('f4', '(2001)', null, '2001', now()),
+        ('f5', 'Heat', null, 'heat', now())""")
+    migrate(conn)
+    assert conn.execute("select film_id, title, year from films order by film_id").fetchall() == [
+        ("f1", "Her", 2013), ("f2", "Godzilla", 1954), ("f3", "Tide (1980)", 1981), ("f4", "(2001)", None),
+        ("f5", "Heat", None)]
