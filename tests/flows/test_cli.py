@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -78,32 +80,31 @@ def test_sql_without_warehouse_says_how_to_make_one(tmp_path):
     assert "run `reviews run` or `reviews demo` first" in result.stderr
 
 
-def test_sql_while_another_process_writes_gives_a_clear_message(warehouse_dir):
+@contextmanager
+def _held_by_another_process(database: Path) -> Iterator[None]:
     holder = subprocess.Popen(
         [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
-         " time.sleep(60)", str(warehouse_dir / "reviews.duckdb")], stdout=subprocess.PIPE, text=True)
+         " time.sleep(60)", str(database)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "ready"
-        result = runner.invoke(app, ["sql", "select 1", "--data-dir", str(warehouse_dir)])
+        yield
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_sql_while_another_process_writes_gives_a_clear_message(warehouse_dir):
+    with _held_by_another_process(warehouse_dir / "reviews.duckdb"):
+        result = runner.invoke(app, ["sql", "select 1", "--data-dir", str(warehouse_dir)])
     assert result.exit_code == 2
     assert "being written by another process" in result.stderr
 
 
 def test_run_while_another_process_writes_is_one_line_before_crawling(warehouse_dir):
-    holder = subprocess.Popen(
-        [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]); print('ready', flush=True);"
-         " time.sleep(60)", str(warehouse_dir / "reviews.duckdb")], stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "ready"
+    with _held_by_another_process(warehouse_dir / "reviews.duckdb"):
         # The start URL is never fetched: the run stops at the lock.
         result = runner.invoke(app, ["run", "schema_org", "--url", "http://127.0.0.1:9/", "--quiet",
                                      "--data-dir", str(warehouse_dir)])
-    finally:
-        holder.kill()
-        holder.wait()
     assert result.exit_code == 2
     assert result.stderr.strip().startswith("error: the warehouse") and "Traceback" not in result.output
     assert not (warehouse_dir / "raw").exists()

@@ -105,8 +105,14 @@ class Warehouse:
 
 
 @pytest.fixture
-def wh(tmp_path: Path) -> Iterator[Warehouse]:
-    conn = connect(tmp_path / "w.duckdb")
-    migrate(conn)
-    yield Warehouse(conn)
-    conn.close()
+def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A migrated, empty warehouse."""
+    connection = connect(tmp_path / "w.duckdb")
+    migrate(connection)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def wh(conn: duckdb.DuckDBPyConnection) -> Warehouse:
+    return Warehouse(conn)

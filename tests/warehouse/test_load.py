@@ -7,7 +7,6 @@ from datetime import datetime
 import pyarrow as pa
 import pytest
 
-from warehouse.db import connect, migrate
 from warehouse.load import BATCH_COLUMNS, LoadMismatch, Reject, RunInfo, load_batch
 
 
@@ -28,14 +27,6 @@ def row(**fields) -> dict:
 def batch(*rows: dict) -> pa.Table:
     numbered = [{**r, "row_no": i} for i, r in enumerate(rows)]
     return pa.Table.from_pylist(numbered)
-
-
-@pytest.fixture
-def conn(tmp_path):
-    connection = connect(tmp_path / "w.duckdb")
-    migrate(connection)
-    yield connection
-    connection.close()
 
 
 def snapshot(conn) -> dict:

@@ -5,9 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import pyarrow as pa
-import pytest
 
-from warehouse.db import connect, migrate
 from warehouse.load import BATCH_COLUMNS, RunInfo, load_batch
 
 SEEN = datetime(2026, 11, 20, 10)
@@ -35,14 +33,6 @@ def load(conn, *rows: dict, run: str = "run-1"):
 
 def film(conn, film_id: str = "f-river") -> tuple:
     return conn.execute("select title, year from films where film_id = ?", [film_id]).fetchone()
-
-
-@pytest.fixture
-def conn(tmp_path):
-    connection = connect(tmp_path / "w.duckdb")
-    migrate(connection)
-    yield connection
-    connection.close()
 
 
 def test_a_new_film_takes_a_cased_title_over_a_more_frequent_lower_cased_one(conn):
