@@ -50,7 +50,10 @@ def landing_batches(root: Path) -> list[Batch]:
     # A run that found nothing leaves only its stats: it must still be recorded, to be judged unhealthy.
     for path in (root / "raw").glob("*/*.stats.json"):
         runs.add((path.parent.name, path.name.removesuffix(".stats.json")))
-    return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl") for source, run_id in sorted(runs)]
+    # In crawl order (run ids begin with their start time), whatever the source: a batch loaded after a
+    # later one of another source would otherwise make the later one's reviews look like its copies.
+    return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl")
+            for source, run_id in sorted(runs, key=lambda run: (run[1], run[0]))]
 
 
 def pending_batches(conn: duckdb.DuckDBPyConnection, root: Path) -> list[Batch]:

@@ -120,7 +120,9 @@ text_hashed as (
 
 hashed as (
     -- The body's hash, not the body again: each body is read once.
-    select *, content_hash_of(title, text_hash, rating_raw) as content_hash from text_hashed
+    select *, content_hash_of(title, text_hash, rating_raw, case when score_source = 'explicit' then score end,
+                              film_id, critic_id) as content_hash
+    from text_hashed
 )
 
 select

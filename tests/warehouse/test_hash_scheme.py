@@ -16,10 +16,11 @@ from warehouse.hashing import define_hash_macros, ensure_hash_scheme, fingerprin
 from warehouse.load import RunInfo, load_batch
 
 
-def _hashes(conn: duckdb.DuckDBPyConnection, title: str | None, body: str | None, rating: str | None):
+def _hashes(conn: duckdb.DuckDBPyConnection, title: str | None, body: str | None, rating: str | None,
+            score: float | None = None, film: str = "f1", critic: str = "c1"):
     define_hash_macros(conn)
-    return conn.execute("select text_hash_of($b), content_hash_of($t, text_hash_of($b), $r)",
-                        {"b": body, "t": title, "r": rating}).fetchone()
+    return conn.execute("select text_hash_of($b), content_hash_of($t, text_hash_of($b), $r, $s, $f, $c)",
+                        {"b": body, "t": title, "r": rating, "s": score, "f": film, "c": critic}).fetchone()
 
 
 def _load(conn: duckdb.DuckDBPyConnection, path: Path, run_id: str):
@@ -52,7 +53,7 @@ def test_opening_for_writing_rehashes_rows_stored_with_md5_and_records_the_finge
         ('s', 'k2', 'r1', 'u2', 12345, timestamp '2026-01-01', timestamp '2026-01-01')""", [md5_content])
     conn.close()
     with open_writer(tmp_path / "w.duckdb") as conn:
-        text_hash, content_hash = _hashes(conn, "Title", "Some Body", "7/10")
+        text_hash, content_hash = _hashes(conn, "Title", "Some Body", "7/10", 70.0)
         assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [(text_hash, content_hash)]
         keys = dict(conn.execute("select source_review_id, content_hash from review_keys").fetchall())
         # The review's own key follows it; a syndicated copy's hash cannot be recomputed and is left empty.
@@ -124,8 +125,22 @@ def test_rehash_keeps_the_hash_of_the_key_whose_content_the_review_holds_and_for
 def test_a_missing_title_or_rating_hashes_as_an_empty_one() -> None:
     conn = duckdb.connect()
     define_hash_macros(conn)
-    assert conn.execute("select content_hash_of(null, 7, null) = content_hash_of('', 7, ''), "
-                        "content_hash_of('T', 7, '8/10') <> content_hash_of('T', 7, '9/10')").fetchone() == (True, True)
+    assert conn.execute(
+        "select content_hash_of(null, 7, null, null, null, null) = content_hash_of('', 7, '', null, '', ''), "
+        "content_hash_of('T', 7, '8/10', 80, 'f', 'c') <> content_hash_of('T', 7, '9/10', 90, 'f', 'c')"
+    ).fetchone() == (True, True)
+
+
+def test_a_review_moved_to_another_film_or_critic_or_rescored_hashes_as_edited() -> None:
+    conn = duckdb.connect()
+    define_hash_macros(conn)
+    base = "content_hash_of('T', 7, '4', 75, 'f1', 'c1')"
+    assert conn.execute(
+        f"select {base} <> content_hash_of('T', 7, '4', 75, 'f2', 'c1'), "
+        f"{base} <> content_hash_of('T', 7, '4', 75, 'f1', 'c2'), "
+        f"{base} <> content_hash_of('T', 7, '4', 40, 'f1', 'c1'), "
+        "content_hash_of('a', 7, 'b', null, null, null) <> content_hash_of('a|7', null, 'b', null, null, null)"
+    ).fetchone() == (True, True, True, True)
 
 
 def test_texts_that_differ_in_two_places_hash_apart() -> None:
@@ -135,7 +150,8 @@ def test_texts_that_differ_in_two_places_hash_apart() -> None:
     conn = duckdb.connect()
     define_hash_macros(conn)
     distinct = conn.execute("select count(distinct text_hash_of(t)), count(distinct content_hash_of('T', "
-                            "text_hash_of(t), null)) from unnest(?::varchar[]) as u(t)", [texts]).fetchone()
+                            "text_hash_of(t), null, null, 'f1', 'c1')) from unnest(?::varchar[]) as u(t)",
+                            [texts]).fetchone()
     assert distinct == (len(texts), len(texts))
 
 

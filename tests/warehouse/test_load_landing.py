@@ -51,3 +51,102 @@ def test_a_recrawl_of_reviews_without_id_reads_as_duplicates_and_an_edit_as_an_u
         assert conn.execute("select count(*) from reviews").fetchone()[0] == 2
         assert conn.execute("select body from reviews join critics as c using (critic_id) where c.name = 'Bob'"
                             ).fetchone()[0] == "Too long, but fine."
+
+
+def _review(conn: duckdb.DuckDBPyConnection, review_id: str | None = None) -> dict:
+    cursor = conn.execute("select r.*, f.title as film from reviews as r join films as f using (film_id) "
+                          + ("where review_id = ?" if review_id else ""), [review_id] if review_id else [])
+    rows = cursor.fetchall()
+    assert len(rows) == 1, rows
+    return dict(zip([d[0] for d in cursor.description], rows[0], strict=True))
+
+
+def _at(day: int, hour: int = 10) -> str:
+    return f"2026-11-{day:02d}T{hour:02d}:00:00+00:00"
+
+
+def test_a_review_moved_to_another_film_with_the_same_text_follows_it(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20)))
+    moved = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21), film_title="Film Five", film_year="2020"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        result = _load(conn, moved, "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (1, 1, 0)
+        assert _review(conn)["film"] == "Film Five"
+
+
+def test_a_changed_rating_scale_rescores_the_review(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), rating_raw="4", rating_value="4",
+                                                  rating_best="5"))
+    rescaled = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21), rating_raw="4", rating_value="4",
+                                                     rating_best="10"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        assert _review(conn)["score"] == 75.0
+        assert _load(conn, rescaled, "run-2").updated == 1
+        assert _review(conn)["score"] == 40.0
+
+
+def test_an_older_crawl_loaded_late_does_not_overwrite_newer_content_and_moves_first_seen_back(
+        tmp_path: Path) -> None:
+    newer = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(17), rating_raw="9/10", review_title="New"))
+    older = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(10), rating_raw="5/10", review_title="Old"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, newer, "run-2")
+        result = _load(conn, older, "run-1")
+        assert (result.loaded, result.updated, result.duplicates) == (0, 0, 1)
+        review = _review(conn)
+        assert (review["title"], review["rating_raw"]) == ("New", "9/10")
+        assert review["first_seen"].day == 10 and review["last_seen"].day == 17
+        # The newer content's hash stays on record: the next crawl of unchanged content is no edit.
+        again = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(24), rating_raw="9/10", review_title="New"))
+        assert _load(conn, again, "run-3").duplicates == 1
+
+
+def test_two_keys_of_one_review_edited_differently_in_one_batch_apply_one_edit_the_latest(tmp_path: Path) -> None:
+    twins = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20)),
+                  item(fetched_at=_at(20), source_review_id="r1-print", url="https://x/print/1/"))
+    edits = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21, 9), rating_raw="2/10"),
+                  item(fetched_at=_at(21, 11), source_review_id="r1-print", url="https://x/print/1/",
+                       rating_raw="7/10"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        assert _load(conn, twins, "run-1").duplicates == 1
+        result = _load(conn, edits, "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (1, 1, 1)
+        assert _review(conn)["rating_raw"] == "7/10"
+
+
+def test_a_copy_without_rating_never_erases_the_reviews_explicit_score(tmp_path: Path) -> None:
+    site = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), rating_raw="8/10"))
+    mirror = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(20), source="mirror", source_review_id="m1",
+                                                   url="https://mirror/1/", rating_raw=None, review_title="Copy"))
+    retitled = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(21), source="mirror", source_review_id="m1",
+                                                     url="https://mirror/1/", rating_raw=None,
+                                                     review_title="Copy, retitled"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, site, "run-1")
+        assert _load(conn, mirror, "run-2").duplicates == 1
+        _load(conn, retitled, "run-3")
+        review = _review(conn)
+        assert (review["rating_raw"], review["score"], review["score_source"]) == ("8/10", 80.0, "explicit")
+
+
+def test_a_copy_with_a_rating_fills_a_review_first_met_without_one(tmp_path: Path) -> None:
+    mirror = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), source="mirror", source_review_id="m1",
+                                                   url="https://mirror/1/", rating_raw=None))
+    site = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(20), rating_raw="8/10"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, mirror, "run-1")
+        assert _review(conn)["score_source"] == "inferred"
+        assert _load(conn, site, "run-2").duplicates == 1
+        review = _review(conn)
+        assert (review["rating_raw"], review["score"], review["score_source"]) == ("8/10", 80.0, "explicit")
+        assert sorted(review["urls"]) == ["https://mirror/1/", "https://x/review/1/"]
+
+
+def test_a_review_repeated_in_one_batch_was_first_seen_at_its_first_fetch(tmp_path: Path) -> None:
+    batch = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20, 12)), item(fetched_at=_at(20, 10)))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        assert _load(conn, batch, "run-1").duplicates == 1
+        review = _review(conn)
+        assert (review["first_seen"].hour, review["last_seen"].hour) == (10, 12)

@@ -20,9 +20,9 @@ repeated_key_hashes as (
     having count(*) > 1
 ),
 
--- A review met twice in one batch keeps its latest fetch.
+-- A review met twice in one batch keeps its latest fetch, and the first as when it was first seen.
 latest_copy as (
-    select source, source_review_id, max((fetched_at, row_no)) as latest
+    select source, source_review_id, max((fetched_at, row_no)) as latest, min(fetched_at) as first_fetch
     from batch_key_columns
     where hash(source, source_review_id) in (select key_hash from repeated_key_hashes)
     group by source, source_review_id
@@ -30,7 +30,7 @@ latest_copy as (
 ),
 
 batch_keys as (
-    select b.*
+    select b.*, coalesce(l.first_fetch, b.fetched_at) as first_fetch
     from batch_key_columns as b
     left join latest_copy as l using (source, source_review_id)
     where l.latest is null or l.latest = (b.fetched_at, b.row_no)
@@ -41,6 +41,7 @@ keyed as (
         b.*,
         k.review_id as known_review_id,
         k.content_hash as known_hash,
+        k.last_seen as known_last_seen,
         'r' || substr(sha256(b.source || chr(31) || b.source_review_id), 1, 16) as own_review_id
     from batch_keys as b
     left join review_keys as k using (source, source_review_id)
@@ -90,18 +91,44 @@ unknown_keys as (
 known_keys as (
     select
         *,
+        -- A batch crawled before the key was last seen (loaded late, out of order) is older than what
+        -- the warehouse holds: never an edit, and its hash is not recorded (04_review_keys.sql).
+        fetched_at < known_last_seen as is_stale,
         -- A key with no hash (a syndicated copy's, from before migration 003) records one now.
-        case when known_hash is null or content_hash = known_hash then 'unchanged' else 'changed' end as outcome,
+        case
+            when fetched_at < known_last_seen then 'unchanged'
+            when known_hash is null or content_hash = known_hash then 'unchanged'
+            else 'changed'
+        end as seen_as,
         known_review_id as review_id
     from keyed
     where known_review_id is not null
 ),
 
+-- One edit per review per batch: two keys of one review (twins on a site, a copy elsewhere) edited
+-- differently must not both write it, in an order nobody chose. The latest fetch wins, then the
+-- review's own key, then the later row.
+edits as (
+    select review_id, arg_max(row_no, (fetched_at, review_id = own_review_id, row_no)) as edit_row
+    from known_keys
+    where seen_as = 'changed'
+    group by review_id
+),
+
+known_outcomes as (
+    select
+        k.* exclude (seen_as),
+        case when k.seen_as = 'changed' and e.edit_row is not null then 'changed' else 'unchanged' end as outcome
+    from known_keys as k
+    left join edits as e on e.review_id = k.review_id and e.edit_row = k.row_no
+),
+
 final as (
-    select * exclude (known_review_id, known_hash, own_review_id) from known_keys
+    select * exclude (known_review_id, known_hash, known_last_seen, own_review_id) from known_outcomes
     union all by name
     select
-        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, first_copy_id),
+        * exclude (known_review_id, known_hash, known_last_seen, own_review_id, syndicated_to, first_copy_id),
+        false as is_stale,
         case
             when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
                 then 'syndicated'

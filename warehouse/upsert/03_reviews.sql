@@ -1,37 +1,54 @@
--- New reviews.
+-- New reviews; a review met twice in the batch was first seen at its first fetch.
 insert into reviews
 select
     review_id, film_id, critic_id, source, source_review_id, [url] as urls, audience,
     rating_raw, score, is_positive, score_source, rating_problem,
     title, body, language, content_hash, text_hash,
-    published_on, date_problem, fetched_at as first_seen, fetched_at as last_seen, run_id
+    published_on, date_problem, first_fetch as first_seen, fetched_at as last_seen, run_id
 from batch_rows
-inner join (select row_no, review_id from batch_classified where outcome = 'new') as new_reviews using (row_no);
+inner join (
+    select row_no, review_id, first_fetch from batch_classified where outcome = 'new'
+) as new_reviews using (row_no);
 
--- Re-crawled reviews whose content changed take the new content.
+-- Re-crawled reviews whose content changed take the new content (one edit per review, see
+-- 01_classify.sql), except that an explicit rating is never replaced by none: a copy without a
+-- rating (a feed, a mirror) or a page that lost its rating markup must not erase the critic's score.
 update reviews
 set
-    rating_raw = c.rating_raw, score = c.score, is_positive = c.is_positive, score_source = c.score_source,
-    rating_problem = c.rating_problem, title = c.title, body = c.body, language = c.language,
+    rating_raw = case when c.keeps_rating then reviews.rating_raw else c.rating_raw end,
+    score = case when c.keeps_rating then reviews.score else c.score end,
+    is_positive = case when c.keeps_rating then reviews.is_positive else c.is_positive end,
+    score_source = case when c.keeps_rating then reviews.score_source else c.score_source end,
+    rating_problem = case when c.keeps_rating then reviews.rating_problem else c.rating_problem end,
+    title = c.title, body = c.body, language = c.language,
     content_hash = c.content_hash, text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
     film_id = c.film_id, critic_id = c.critic_id,
+    first_seen = least(reviews.first_seen, c.first_fetch),
     last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id
 from (
-    select b.*, k.review_id
+    select
+        b.*,
+        k.review_id,
+        k.first_fetch,
+        r.score_source = 'explicit' and b.score_source is distinct from 'explicit' as keeps_rating
     from batch_rows as b
     inner join batch_classified as k using (row_no)
+    inner join reviews as r on r.review_id = k.review_id
     where k.outcome = 'changed'
 ) as c
 where reviews.review_id = c.review_id;
 
--- Unchanged re-crawls and syndicated copies only extend last_seen; copies add their url.
+-- Unchanged re-crawls and syndicated copies only extend last_seen (or first_seen, for a batch
+-- crawled earlier and loaded late); copies add their url.
 update reviews
 set
+    first_seen = least(reviews.first_seen, seen.first_fetch),
     last_seen = greatest(reviews.last_seen, seen.last_fetch),
     urls = list_sort(list_distinct(list_concat(reviews.urls, seen.new_urls)))
 from (
     select
         review_id,
+        min(first_fetch) as first_fetch,
         max(fetched_at) as last_fetch,
         list(url order by url) filter (where outcome = 'syndicated') as new_urls
     from batch_classified
@@ -39,4 +56,23 @@ from (
     group by review_id
 ) as seen
 where reviews.review_id = seen.review_id
-    and (seen.last_fetch > reviews.last_seen or not list_has_all(reviews.urls, coalesce(seen.new_urls, [])));
+    and (seen.last_fetch > reviews.last_seen or seen.first_fetch < reviews.first_seen
+         or not list_has_all(reviews.urls, coalesce(seen.new_urls, [])));
+
+-- A copy fills a rating the review lacks: a review first met without one (a mirror or feed loaded
+-- before the original) takes the explicit rating a copy of it carries; the latest such copy decides.
+update reviews
+set
+    rating_raw = c.rated.rating_raw, score = c.rated.score, is_positive = c.rated.is_positive,
+    score_source = 'explicit', rating_problem = null
+from (
+    select
+        k.review_id,
+        arg_max({'rating_raw': b.rating_raw, 'score': b.score, 'is_positive': b.is_positive},
+                (b.fetched_at, b.row_no)) as rated
+    from batch_classified as k
+    inner join batch_rows as b using (row_no)
+    where k.outcome in ('unchanged', 'syndicated') and not k.is_stale and b.score_source = 'explicit'
+    group by k.review_id
+) as c
+where reviews.review_id = c.review_id and reviews.score_source is distinct from 'explicit';

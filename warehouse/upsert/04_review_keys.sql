@@ -1,12 +1,18 @@
 -- Remember every source key and the review it became.
 insert into review_keys
-select source, source_review_id, review_id, url, content_hash, fetched_at as first_seen, fetched_at as last_seen
+select source, source_review_id, review_id, url, content_hash, first_fetch as first_seen, fetched_at as last_seen
 from batch_classified
 where outcome in ('new', 'syndicated');
 
+-- A key seen again records its content's hash, unless this batch was crawled before the key was
+-- last seen (loaded late): its content is older than the hash on record.
 update review_keys
-set content_hash = c.content_hash, last_seen = greatest(review_keys.last_seen, c.fetched_at)
+set
+    content_hash = case when c.is_stale then review_keys.content_hash else c.content_hash end,
+    first_seen = least(review_keys.first_seen, c.first_fetch),
+    last_seen = greatest(review_keys.last_seen, c.fetched_at)
 from batch_classified as c
 where review_keys.source = c.source and review_keys.source_review_id = c.source_review_id
     and c.outcome in ('changed', 'unchanged')
-    and (review_keys.content_hash is distinct from c.content_hash or c.fetched_at > review_keys.last_seen);
+    and ((not c.is_stale and review_keys.content_hash is distinct from c.content_hash)
+         or c.fetched_at > review_keys.last_seen or c.first_fetch < review_keys.first_seen);

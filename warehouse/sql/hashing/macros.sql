@@ -13,10 +13,13 @@
 create or replace temp macro text_hash_of(body) as
     md5_number_lower(body);
 
--- Title, body (through its hash, so each body is read once) and rating: a change means an edit.
--- A missing title or rating hashes as an empty one, so a source that sends "" one week and leaves
--- the field out the next is not read as an edit. chr(31) cannot occur in a stored title (clean
--- text has no control characters), so the parts cannot run into each other.
-create or replace temp macro content_hash_of(title, body_hash, rating_raw) as
-    md5_number_lower(coalesce(title, '') || chr(31) || coalesce(cast(body_hash as varchar), '') || chr(31)
-        || coalesce(rating_raw, ''));
+-- Everything a re-crawl may change that the review stores from it: title, body (through its hash,
+-- so each body is read once), rating as published and the explicit score read from it (a changed
+-- scale, or a better parser), and the film and critic it was resolved to (a review moved to another
+-- film, a corrected film match). Not the date: a relative date ("3 days ago") resolves differently
+-- at each fetch. A missing value hashes as an empty one, so a source that sends "" one week and
+-- leaves the field out the next is not read as an edit. A JSON array keeps the parts apart.
+create or replace temp macro content_hash_of(title, body_hash, rating_raw, explicit_score, film_id, critic_id) as
+    md5_number_lower(to_json([
+        coalesce(title, ''), coalesce(cast(body_hash as varchar), ''), coalesce(rating_raw, ''),
+        coalesce(cast(explicit_score as varchar), ''), coalesce(film_id, ''), coalesce(critic_id, '')]));
