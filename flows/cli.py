@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from flows.errors import ReviewsError
 
@@ -30,7 +31,8 @@ ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    # Escaped: messages quote config tables ("[marts]") and paths, which Rich would read as markup and drop.
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -82,10 +84,13 @@ def crawl(
     quiet: Quiet = False,
 ) -> None:
     """Crawl one source into the landing zone and print the run's counts."""
+    from flows.config import check_source_name
     from flows.crawl import run_crawl
 
     settings = dict(s.split("=", 1) for s in setting or [] if "=" in s)
     try:
+        if source is not None:
+            check_source_name(source, "--source")
         result = run_crawl(spider, url, source=source, data=data_dir, settings=settings,
                            show_progress=not quiet, console=err_console, resumable=True)
     except ReviewsError as exc:
@@ -141,6 +146,7 @@ def run(
 
     cfg, root = project(config, data_dir)
     configure(root)
+    from flows.config import check_source_name
     from flows.pipeline import SourceSpec, pipeline
     from flows.summary import print_summary
     from warehouse.db import WarehouseError, check_writable, warehouse_path
@@ -150,6 +156,8 @@ def run(
         if url:
             if not spiders:
                 raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`")
+            if source is not None:
+                check_source_name(source, "--source")
             sources = [SourceSpec(spider, list(url), source or spider, incremental=True, full=full)
                        for spider in spiders]
         else:

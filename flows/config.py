@@ -1,20 +1,53 @@
 """The project config file, `reviews.toml`: sources, data folder, mart parameters, schedules, health.
 
 Every command takes `--config PATH`; without it, `./reviews.toml` is used when present, and built-in
-defaults otherwise. A mistake in the file is one clear error naming the file and the key.
+defaults otherwise. A mistake in the file is one clear error naming the file and the key: a value of
+the wrong type, an unknown key or table (a typo would otherwise be ignored silently), a source name
+that cannot be a folder name, a cron expression `reviews serve` could not schedule, or a Scrapy
+setting of a known type with a value Scrapy could not read. All of it is checked when the file is
+read, before anything is crawled or loaded.
 """
 
 from __future__ import annotations
 
+import difflib
+import functools
+import importlib.util
+import math
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from crawlers.landing import safe_name
 from flows.errors import ReviewsError
 
 DEFAULT_CONFIG = Path("reviews.toml")
 SPIDERS = ("schema_org", "feed")
+# The rows of mart_params (warehouse/migrations/001_core.sql; warehouse.marts.REQUIRED_PARAMS).
+MART_PARAMS = ("bayes_m", "positive_threshold", "harshness_k", "min_reviews_top")
+SOURCE_KEYS = ("name", "spider", "urls", "url", "schedule", "download_delay", "concurrency", "user_agent",
+               "settings")
+NAME_CHARACTERS = "letters A-Z and a-z, digits, '_', '.' and '-'"
+
+# Scrapy settings whose type we know: a value Scrapy cannot read as that type makes the crawl child
+# fail (three times, with retries) long after the file was read. Names as in Scrapy's documentation.
+INT_SETTINGS = frozenset({
+    "CONCURRENT_ITEMS", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "CONCURRENT_REQUESTS_PER_IP",
+    "CLOSESPIDER_ERRORCOUNT", "CLOSESPIDER_ITEMCOUNT", "CLOSESPIDER_PAGECOUNT", "CLOSESPIDER_TIMEOUT_NO_ITEM",
+    "DEPTH_LIMIT", "DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE", "HTTPCACHE_EXPIRATION_SECS", "MEMUSAGE_LIMIT_MB",
+    "MEMUSAGE_WARNING_MB", "METAREFRESH_MAXDELAY", "REDIRECT_MAX_TIMES", "RETRY_TIMES", "URLLENGTH_LIMIT",
+})
+FLOAT_SETTINGS = frozenset({
+    "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "CLOSESPIDER_TIMEOUT",
+    "DNS_TIMEOUT", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
+})
+BOOL_SETTINGS = frozenset({
+    "AUTOTHROTTLE_DEBUG", "AUTOTHROTTLE_ENABLED", "COMPRESSION_ENABLED", "COOKIES_ENABLED", "HTTPCACHE_ENABLED",
+    "RANDOMIZE_DOWNLOAD_DELAY", "REDIRECT_ENABLED", "RETRY_ENABLED", "ROBOTSTXT_OBEY",
+})
 
 
 @dataclass
@@ -69,26 +102,253 @@ class Config:
                            "to crawl with a spider directly, give --url")
 
 
-def _expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
-    if not isinstance(value, kind):
-        raise ReviewsError(f"{where} must be {getattr(kind, '__name__', kind)}, not {value!r}")
+# --- reading values: every check raises ReviewsError("<file>: <key> must be <what>, not <value>") ---
+
+def _shown(value: Any) -> str:
+    """A TOML value as the user wrote it, short."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str | int | float):
+        return repr(value)
+    return f"{type(value).__name__} {value}"  # TOML dates and times
+
+
+def _fail(where: str, expected: str, value: Any) -> ReviewsError:
+    if value is None:  # TOML has no null: the key is not there
+        return ReviewsError(f"{where} is missing; expected {expected}")
+    return ReviewsError(f"{where} must be {expected}, not {_shown(value)}")
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _string(value: Any, where: str, what: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise _fail(where, what, value)
+    if not value.strip():
+        raise ReviewsError(f"{where} is empty; expected {what}")
     return value
 
 
-def _source(raw: dict[str, Any], where: str) -> Source:
-    name = _expect(raw.get("name"), str, f"{where}.name")
-    spider = _expect(raw.get("spider"), str, f"{where}.spider")
+def _int(value: Any, where: str, minimum: int, unit: str = "") -> int:
+    if not _is_int(value) or value < minimum:
+        raise _fail(where, f"a whole number{unit} >= {minimum}", value)
+    return value
+
+
+def _number(value: Any, where: str, minimum: float = 0, maximum: float | None = None, unit: str = "") -> float:
+    if not _is_number(value) or value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
+        raise _fail(where, f"a number{unit} {bounds}", value)
+    return float(value)
+
+
+def _table(value: Any, where: str, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise _fail(where, f"a table ({what})", value)
+    return value
+
+
+def _known_keys(raw: dict[str, Any], known: tuple[str, ...], path: str, table: str) -> None:
+    """Unknown keys are errors: a typo (`min_page`) would otherwise silently keep the default."""
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ReviewsError(f"{path}: unknown key {key!r} in {table} (known: {', '.join(known)}){hint}")
+
+
+# --- cron ---
+
+@functools.cache
+def _croniter() -> Any:
+    """The croniter class Prefect parses cron schedules with (its vendored copy, what `reviews serve` uses
+    through prefect.schedules.Cron), loaded from its file: importing the `prefect` package to reach it would
+    cost every command about a second."""
+    spec = importlib.util.find_spec("prefect")
+    folder = (spec.submodule_search_locations or [None])[0] if spec else None
+    path = Path(folder, "_vendor", "croniter", "croniter.py") if folder else None
+    if path and path.exists():
+        module_spec = importlib.util.spec_from_file_location("flows._prefect_croniter", path)
+        if module_spec and module_spec.loader:
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+            return module.croniter
+    from prefect._vendor.croniter import croniter  # layout changed: pay for the import
+
+    return croniter
+
+
+def valid_cron(expression: str) -> bool:
+    """Whether `reviews serve` can schedule `expression` (prefect.schedules.Cron's check: croniter's, minus
+    croniter's random and hashed fields 'R' and 'H', which Prefect refuses)."""
+    return bool(_croniter().is_valid(expression)) and not any(f.casefold() in ("r", "h") for f in expression.split())
+
+
+def _schedule(value: Any, where: str) -> str:
+    """A cron expression, or "" for no schedule."""
+    expected = "a cron expression such as '0 6 * * *' (minute hour day-of-month month day-of-week), or '' for none"
+    if not isinstance(value, str):
+        raise _fail(where, expected, value)
+    if value.strip() and not valid_cron(value):
+        raise ReviewsError(f"{where} {value!r} is not a valid cron expression; expected {expected}")
+    return value
+
+
+# --- tables ---
+
+def check_source_name(name: str, where: str) -> str:
+    """`name`, if it can name the source everywhere: the landing folders use safe_name(name), the
+    warehouse rows the name itself, so the two must be the same or the source's runs go missing."""
+    if safe_name(name) != name:
+        raise ReviewsError(f"{where} {name!r} may use only {NAME_CHARACTERS}, and may not start or end with "
+                           f"'.' or '-' (it names the source's folders and its rows in the warehouse); "
+                           f"for example {safe_name(name)!r}")
+    return name
+
+
+def _scrapy_setting(name: Any, value: Any, where: str) -> Any:
+    """A Scrapy setting; values go to the crawl as `-s NAME=VALUE`, so text Scrapy reads as the setting's
+    type (DOWNLOAD_DELAY = "0.5") is accepted as well as the TOML type."""
+    if not isinstance(name, str) or not name or "=" in name:
+        raise ReviewsError(f"{where}: {name!r} is not a Scrapy setting name")
+    where = f"{where}.{name}"
+    if not isinstance(value, str | int | float):  # bool is an int
+        raise _fail(where, "a string, number or boolean (Scrapy settings are given as NAME=VALUE)", value)
+    text = value.strip() if isinstance(value, str) else None
+    if name in BOOL_SETTINGS:
+        ok = isinstance(value, bool) or value in (0, 1) or (text is not None and text.lower() in
+                                                              ("true", "false", "0", "1"))
+        if not ok:
+            raise _fail(where, "true or false", value)
+    elif name in INT_SETTINGS:
+        number = _parsed(value, int)
+        if number is None or number < 0:
+            raise _fail(where, "a whole number >= 0", value)
+    elif name in FLOAT_SETTINGS:
+        number = _parsed(value, float)
+        if number is None or number < 0:
+            raise _fail(where, "a number >= 0", value)
+    return value
+
+
+def _parsed(value: Any, kind: Callable[[str], Any]) -> Any:
+    if isinstance(value, bool):
+        return None
+    if kind is int and _is_int(value) or kind is float and _is_number(value):
+        return value
+    if isinstance(value, str):
+        try:
+            number = kind(value.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None
+
+
+def _urls(raw: dict[str, Any], where: str) -> list[str]:
+    if "urls" in raw and "url" in raw:
+        raise ReviewsError(f"{where}: give urls (a list) or url (one), not both")
+    if "url" in raw:
+        urls = [_string(raw["url"], f"{where}: url", "a URL (a string)")]
+    else:
+        value = raw.get("urls")
+        expected = 'a list of URLs, e.g. urls = ["https://example.org/sitemap.xml"] (brackets even for one)'
+        if value == []:
+            raise ReviewsError(f"{where}: urls is empty; expected {expected}")
+        if not isinstance(value, list):
+            raise _fail(f"{where}: urls", expected, value)
+        urls = value
+    for i, url in enumerate(urls):
+        key = f"{where}: urls[{i}]" if "urls" in raw else f"{where}: url"
+        if not isinstance(url, str):
+            raise _fail(key, "a URL (a string)", url)
+        parts = urlsplit(url.strip())
+        if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
+            raise _fail(key, "an http://, https:// or file:// URL", url)
+        if "," in url:
+            raise ReviewsError(f"{key} {url!r} holds a comma, which the crawler reads as a separator between "
+                               "URLs; write it as %2C")
+    return [u.strip() for u in urls]
+
+
+def _source(raw: Any, path: str, label: str) -> Source:
+    raw = _table(raw, f"{path}: {label}", "name, spider, urls, ...")
+    name = raw.get("name")
+    if isinstance(name, str) and name:
+        label = f"{label} ({name!r})"
+    _known_keys(raw, SOURCE_KEYS, path, label)
+    where = f"{path}: {label}"
+    name = check_source_name(_string(name, f"{where}: name", f"a source name made of {NAME_CHARACTERS}"),
+                             f"{where}: name")
+    spider = raw.get("spider")
     if spider not in SPIDERS:
-        raise ReviewsError(f"{where}.spider must be one of {', '.join(SPIDERS)}, not {spider!r}")
-    urls = raw.get("urls") or ([raw["url"]] if "url" in raw else [])
-    if not urls or not all(isinstance(u, str) for u in urls):
-        raise ReviewsError(f"{where}.urls must be a non-empty list of URLs")
-    unknown = set(raw) - {"name", "spider", "urls", "url", "schedule", "download_delay", "concurrency",
-                          "user_agent", "settings"}
-    if unknown:
-        raise ReviewsError(f"{where} has unknown keys: {', '.join(sorted(unknown))}")
-    return Source(name, spider, list(urls), raw.get("schedule"), raw.get("download_delay"), raw.get("concurrency"),
-                  raw.get("user_agent"), dict(raw.get("settings", {})))
+        raise _fail(f"{where}: spider", f"one of {', '.join(SPIDERS)}", spider)
+    urls = _urls(raw, where)
+    schedule = _schedule(raw["schedule"], f"{where}: schedule") if "schedule" in raw else None
+    delay = (_number(raw["download_delay"], f"{where}: download_delay", unit=" of seconds")
+             if "download_delay" in raw else None)
+    concurrency = (_int(raw["concurrency"], f"{where}: concurrency", 1, " of parallel requests")
+                   if "concurrency" in raw else None)
+    user_agent = (_string(raw["user_agent"], f"{where}: user_agent", "a user agent (a string)")
+                  if "user_agent" in raw else None)
+    settings = _table(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
+    settings = {key: _scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
+    return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings)
+
+
+def _sources(raw: Any, where: str) -> list[Source]:
+    if not isinstance(raw, list):
+        raise _fail(f"{where}: sources", "an array of tables, written [[sources]] with name, spider, urls", raw)
+    sources = [_source(s, where, f"[[sources]] #{i + 1}") for i, s in enumerate(raw)]
+    names = [s.name for s in sources]
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise ReviewsError(f"{where}: source names must be unique; repeated: {', '.join(repeated)}")
+    return sources
+
+
+def _marts(raw: Any, where: str) -> dict[str, float]:
+    raw = _table(raw, f"{where}: marts", f"[marts] with {', '.join(MART_PARAMS)}")
+    _known_keys(raw, MART_PARAMS, where, "[marts]")
+    return {key: _number(value, f"{where}: [marts] {key}", 0, 100 if key == "positive_threshold" else None)
+            for key, value in raw.items()}
+
+
+def _health(raw: Any, where: str) -> Health:
+    known = tuple(Health.__dataclass_fields__)
+    raw = _table(raw, f"{where}: health", f"[health] with {', '.join(known)}")
+    _known_keys(raw, known, where, "[health]")
+    checks: dict[str, Callable[[Any, str], Any]] = {
+        "history": lambda v, w: _int(v, w, 1, " of runs"),
+        "min_pages": lambda v, w: _int(v, w, 0, " of pages"),
+        "min_yield_ratio": lambda v, w: _number(v, w, 0),
+        "max_coverage_drop": lambda v, w: _number(v, w, 0, 1),
+    }
+    return Health(**{key: checks[key](value, f"{where}: [health] {key}") for key, value in raw.items()})
+
+
+TOP_LEVEL: dict[str, str] = {"data_dir": "data_dir", "crawl": "[crawl]", "marts": "[marts]", "report": "[report]",
+                             "health": "[health]", "sources": "[[sources]]"}
+
+
+def _top_level(raw: dict[str, Any], where: str) -> None:
+    for key, value in raw.items():
+        if key in TOP_LEVEL:
+            continue
+        shown = f"table [{key}]" if isinstance(value, dict) else f"key {key!r}"
+        close = difflib.get_close_matches(key, list(TOP_LEVEL), n=1)
+        hint = f"; did you mean {TOP_LEVEL[close[0]]}?" if close else ""
+        raise ReviewsError(f"{where}: unknown top-level {shown} (known: {', '.join(TOP_LEVEL.values())}){hint}")
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -102,16 +362,25 @@ def load_config(path: str | Path | None = None) -> Config:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ReviewsError(f"no config file at {path}") from None
+    except IsADirectoryError:
+        raise ReviewsError(f"{path} is a folder, not a config file") from None
+    except UnicodeDecodeError as exc:
+        raise ReviewsError(f"{path} is not UTF-8 text: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ReviewsError(f"{path} is not valid TOML: {exc}") from None
     where = str(path)
-    sources = [_source(s, f"{where}: sources[{i}]") for i, s in enumerate(raw.get("sources", []))]
-    names = [s.name for s in sources]
-    if len(set(names)) != len(names):
-        raise ReviewsError(f"{where}: source names must be unique")
-    report = raw.get("report", {})
-    health = Health(**{k: v for k, v in raw.get("health", {}).items() if k in Health.__dataclass_fields__})
-    marts = {k: float(v) for k, v in raw.get("marts", {}).items()}
-    return Config(path=path, data_dir=raw.get("data_dir"), contact_url=raw.get("crawl", {}).get("contact_url"),
-                  sources=sources, marts=marts, report_schedule=report.get("schedule", "0 7 * * 1"),
-                  report_out=report.get("out", "reports"), health=health)
+    _top_level(raw, where)
+    data_dir = (_string(raw["data_dir"], f"{where}: data_dir", "a folder path (a string)")
+                if "data_dir" in raw else None)
+    crawl = _table(raw.get("crawl", {}), f"{where}: crawl", "[crawl] with contact_url")
+    _known_keys(crawl, ("contact_url",), where, "[crawl]")
+    contact_url = _string(crawl["contact_url"], f"{where}: [crawl] contact_url", "a URL (a string)") \
+        if "contact_url" in crawl else None
+    report = _table(raw.get("report", {}), f"{where}: report", "[report] with schedule, out")
+    _known_keys(report, ("schedule", "out"), where, "[report]")
+    schedule = _schedule(report["schedule"], f"{where}: [report] schedule") if "schedule" in report else "0 7 * * 1"
+    out = _string(report["out"], f"{where}: [report] out", "a folder path (a string)") if "out" in report \
+        else "reports"
+    return Config(path=path, data_dir=data_dir, contact_url=contact_url,
+                  sources=_sources(raw.get("sources", []), where), marts=_marts(raw.get("marts", {}), where),
+                  report_schedule=schedule, report_out=out, health=_health(raw.get("health", {}), where))

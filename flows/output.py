@@ -54,7 +54,8 @@ def print_status(report: dict[str, Any], console: Console) -> None:
     for column in ("source", "finished", "pages", "scraped", "loaded", "dupl.", "rej.", "seconds", "health"):
         table.add_column(column)
     for run in report["last_runs"]:
-        health = "ok" if run["healthy"] else f"UNHEALTHY: {run['health_notes']}" if run["healthy"] is False else "-"
+        health = ("ok" if run["healthy"] else f"UNHEALTHY: {run['health_notes']}" if run["healthy"] is False
+                  else run["health_notes"] or "-")  # unjudged runs: the note says why
         seconds = f"{run['duration_seconds']:.0f}" if run["duration_seconds"] is not None else "-"
         table.add_row(run["source"], str(run["finished"] or run["finish_reason"] or "-"), str(run["pages"] or 0),
                       str(run["scraped"]), str(run["loaded"]), str(run["duplicates"]), str(run["rejected"]), seconds,
@@ -72,7 +73,7 @@ def print_sources(listed: list[dict[str, Any]], console: Console) -> None:
         table.add_column(column)
     for source in listed:
         last = source["last_run"] or {}
-        health = {True: "ok", False: "UNHEALTHY", None: "-"}[last.get("healthy")]
+        health = {True: "ok", False: "UNHEALTHY", None: "not judged"}[last.get("healthy")] if last else "-"
         table.add_row(source["name"], source["spider"], source["schedule"] or "-", "\n".join(source["urls"]),
                       str(last.get("finished") or "never"), health)
     console.print(table, markup=False)

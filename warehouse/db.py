@@ -18,7 +18,13 @@ import duckdb
 
 DEFAULT_FILE = "reviews.duckdb"
 # DuckDB takes 80% of RAM by default; a bounded limit makes big loads spill to disk instead.
-MEMORY_LIMIT = os.environ.get("REVIEWS_DUCKDB_MEMORY_LIMIT", "1GB")
+MEMORY_LIMIT_ENV = "REVIEWS_DUCKDB_MEMORY_LIMIT"
+MEMORY_LIMIT = os.environ.get(MEMORY_LIMIT_ENV, "1GB")  # checked by memory_limit() when a connection opens
+# The least accepted: `reviews demo` loads within 100MB; with 10MB DuckDB runs out of memory mid-load.
+MIN_MEMORY_LIMIT_BYTES = 100 * 1000**2
+_MEMORY_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(kb|mb|gb|tb|kib|mib|gib|tib)\s*$", re.IGNORECASE)
+_MEMORY_UNITS = {"kb": 1000, "mb": 1000**2, "gb": 1000**3, "tb": 1000**4,
+                 "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4}
 _MIGRATION_NAME = re.compile(r"^(\d{3})_([a-z0-9_]+)\.sql$")
 
 
@@ -34,13 +40,27 @@ def warehouse_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / DEFAULT_FILE
 
 
+def memory_limit(value: str | None = None) -> str:
+    """DuckDB's memory_limit from REVIEWS_DUCKDB_MEMORY_LIMIT (or `value`): a size with a unit, at least
+    100MB. DuckDB itself rejects a bare number with a parser error, reads "-1GB" or "80%" as no limit,
+    and with a few MB fails later, mid-load, with an out-of-memory error."""
+    value = MEMORY_LIMIT if value is None else value
+    match = _MEMORY_SIZE.match(value)
+    if not match or float(match.group(1)) * _MEMORY_UNITS[match.group(2).lower()] < MIN_MEMORY_LIMIT_BYTES:
+        raise WarehouseError(f"{MEMORY_LIMIT_ENV}={value!r} is not a usable memory limit: give a size with a "
+                             "unit (KB, MB, GB, TB or KiB, MiB, GiB, TiB) of at least 100MB, e.g. "
+                             f"{MEMORY_LIMIT_ENV}=2GB, or unset it for the default 1GB")
+    return value.strip()
+
+
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     path = Path(path)
+    limit = memory_limit()
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}; run `reviews run` or `reviews demo` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": MEMORY_LIMIT})
+        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(f"the warehouse {path} is being written by another process; "

@@ -1,0 +1,182 @@
+"""reviews.toml: every mistake is one ReviewsError naming the file, the key and what was expected,
+raised when the file is read, before anything is crawled or loaded."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.config import MART_PARAMS, load_config, valid_cron
+from flows.errors import ReviewsError
+from warehouse.db import connect, migrate
+from warehouse.marts import REQUIRED_PARAMS
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "reviews.example.toml"
+SOURCE = '[[sources]]\nname = "s"\nspider = "feed"\nurls = ["http://127.0.0.1:8931/feed.xml"]\n'
+
+
+def config_error(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "reviews.toml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ReviewsError) as caught:
+        load_config(path)
+    message = str(caught.value)
+    assert message.startswith(f"{path}: "), message  # names the file
+    return message
+
+
+def test_the_example_config_loads() -> None:
+    config = load_config(EXAMPLE)
+    assert [s.name for s in config.sources] == ["demo", "demo-feed"]
+    assert config.sources[0].download_delay == 0.25 and config.sources[0].concurrency == 4
+    assert config.marts == {"bayes_m": 10.0, "positive_threshold": 60.0, "harshness_k": 5.0, "min_reviews_top": 3.0}
+    assert config.health.history == 5 and config.report_schedule == "0 7 * * 1"
+
+
+def test_a_string_for_a_mart_parameter_names_the_key_and_expects_a_number(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[marts]\nbayes_m = "ten"\n')
+    assert message.endswith("[marts] bayes_m must be a number >= 0, not 'ten'")
+
+
+def test_source_settings_that_are_not_a_table_are_an_error(tmp_path: Path) -> None:
+    message = config_error(tmp_path, SOURCE + 'settings = "x"\n')
+    assert "[[sources]] #1 ('s'): settings must be a table" in message and message.endswith("not 'x'")
+
+
+@pytest.mark.parametrize(("text", "key"), [('sources = "x"', "sources"), ('crawl = "x"', "crawl"),
+                                           ('report = "x"', "report")])
+def test_a_string_where_a_table_belongs_is_an_error(tmp_path: Path, text: str, key: str) -> None:
+    message = config_error(tmp_path, text + "\n")
+    assert f": {key} must be a" in message and "table" in message and message.endswith("not 'x'")
+
+
+def test_a_data_dir_that_is_not_a_string_is_an_error(tmp_path: Path) -> None:
+    assert config_error(tmp_path, "data_dir = 5\n").endswith("data_dir must be a folder path (a string), not 5")
+
+
+def test_a_config_mistake_is_one_error_line_and_exit_2_on_status(tmp_path: Path) -> None:
+    config = tmp_path / "reviews.toml"
+    config.write_text("data_dir = 5\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["status", "--config", str(config)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and len(result.stderr.strip().splitlines()) == 1
+    assert "data_dir" in result.stderr
+
+
+def test_an_error_naming_a_config_table_prints_its_brackets(tmp_path: Path) -> None:
+    config = tmp_path / "reviews.toml"
+    config.write_text("[marts]\nbayes = 20\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["sources", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "unknown key 'bayes' in [marts]" in result.stderr
+
+
+def test_urls_given_as_one_string_is_an_error_not_a_list_of_characters(tmp_path: Path) -> None:
+    message = config_error(tmp_path, SOURCE.replace('["http://127.0.0.1:8931/feed.xml"]',
+                                                    '"http://127.0.0.1:8931/feed.xml"'))
+    assert "urls must be a list of URLs" in message and "brackets even for one" in message
+
+
+def test_an_unknown_top_level_key_is_an_error_listing_the_known_ones(tmp_path: Path) -> None:
+    message = config_error(tmp_path, 'dat_dir = "elsewhere"\n')
+    assert "unknown top-level key 'dat_dir' (known: data_dir, [crawl], [marts], [report], [health], [[sources]])" \
+        in message and message.endswith("did you mean data_dir?")
+
+
+def test_an_unknown_table_is_an_error(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[helth]\nmin_pages = 1\n")
+    assert "unknown top-level table [helth]" in message and message.endswith("did you mean [health]?")
+
+
+def test_an_unknown_key_in_a_known_table_is_an_error_listing_the_known_ones(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[health]\nmin_page = 50\n")
+    assert message.endswith("unknown key 'min_page' in [health] (known: history, min_pages, min_yield_ratio, "
+                            "max_coverage_drop); did you mean 'min_pages'?")
+
+
+def test_an_unknown_key_in_a_source_is_an_error(tmp_path: Path) -> None:
+    assert "unknown key 'shedule' in [[sources]] #1 ('s')" in config_error(tmp_path, SOURCE + 'shedule = "0 6 * * *"\n')
+
+
+def test_a_download_delay_that_is_not_a_number_is_an_error(tmp_path: Path) -> None:
+    message = config_error(tmp_path, SOURCE + 'download_delay = "fast"\n')
+    assert message.endswith("download_delay must be a number of seconds >= 0, not 'fast'")
+
+
+def test_a_concurrency_that_is_not_a_whole_number_is_an_error(tmp_path: Path) -> None:
+    assert "concurrency must be a whole number of parallel requests >= 1, not '4'" in config_error(
+        tmp_path, SOURCE + 'concurrency = "4"\n')
+
+
+@pytest.mark.parametrize(("setting", "expected"), [('DOWNLOAD_DELAY = "fast"', "a number >= 0"),
+                                                   ("RETRY_TIMES = 1.5", "a whole number >= 0"),
+                                                   ('ROBOTSTXT_OBEY = "yes"', "true or false"),
+                                                   ("HTTPCACHE_ENABLED = [true]", "a string, number or boolean")])
+def test_a_scrapy_setting_scrapy_cannot_read_is_an_error(tmp_path: Path, setting: str, expected: str) -> None:
+    message = config_error(tmp_path, SOURCE + f"[sources.settings]\n{setting}\n")
+    assert f"settings.{setting.split()[0]} must be {expected}" in message
+
+
+def test_scrapy_settings_scrapy_can_read_are_kept_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.toml"
+    path.write_text(SOURCE + '[sources.settings]\nDOWNLOAD_DELAY = "0.5"\nRETRY_TIMES = 2\nROBOTSTXT_OBEY = false\n'
+                    'LOG_LEVEL = "DEBUG"\n', encoding="utf-8")
+    assert load_config(path).sources[0].settings == {"DOWNLOAD_DELAY": "0.5", "RETRY_TIMES": 2,
+                                                     "ROBOTSTXT_OBEY": False, "LOG_LEVEL": "DEBUG"}
+
+
+def test_an_invalid_source_cron_is_an_error_when_the_config_is_read(tmp_path: Path) -> None:
+    message = config_error(tmp_path, SOURCE + 'schedule = "61 * * * *"\n')
+    assert "[[sources]] #1 ('s'): schedule '61 * * * *' is not a valid cron expression" in message
+
+
+def test_an_invalid_report_cron_is_an_error_when_the_config_is_read(tmp_path: Path) -> None:
+    message = config_error(tmp_path, '[report]\nschedule = "every monday"\n')
+    assert "[report] schedule 'every monday' is not a valid cron expression" in message
+
+
+def test_an_empty_schedule_means_no_schedule(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.toml"
+    path.write_text('[report]\nschedule = ""\n' + SOURCE + 'schedule = ""\n', encoding="utf-8")
+    config = load_config(path)
+    assert config.report_schedule == "" and config.sources[0].schedule == ""
+
+
+@pytest.mark.parametrize("expression", ["0 6 * * *", "*/5 * * * *", "0 7 * * mon", "@daily", "0 0 * * * *",
+                                        "61 * * * *", "0 24 * * *", "H * * * *", "R * * * *", "0 7 * * 1 2020",
+                                        "every monday", "* * *"])
+def test_the_config_accepts_exactly_the_crons_reviews_serve_can_schedule(expression: str) -> None:
+    from flows.serve import _cron
+
+    try:
+        _cron(expression, "x", None)
+        served = True
+    except ReviewsError:
+        served = False
+    assert valid_cron(expression) == served
+
+
+def test_an_unknown_mart_parameter_is_an_error_when_the_config_is_read(tmp_path: Path) -> None:
+    message = config_error(tmp_path, "[marts]\nbayes = 20\n")
+    assert message.endswith("unknown key 'bayes' in [marts] (known: bayes_m, positive_threshold, harshness_k, "
+                            "min_reviews_top); did you mean 'bayes_m'?")
+
+
+def test_the_mart_parameters_the_config_knows_are_the_warehouse_ones(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    try:
+        migrate(conn)
+        stored = {row[0] for row in conn.execute("select name from mart_params").fetchall()}
+    finally:
+        conn.close()
+    assert set(MART_PARAMS) == stored == set(REQUIRED_PARAMS)
+
+
+def test_a_source_name_outside_the_folder_safe_characters_is_an_error_saying_which_are_allowed(
+        tmp_path: Path) -> None:
+    message = config_error(tmp_path, SOURCE.replace('name = "s"', 'name = "lb feed é"'))
+    assert "name 'lb feed é' may use only letters A-Z and a-z, digits, '_', '.' and '-'" in message
+    assert message.endswith("for example 'lb-feed'")
