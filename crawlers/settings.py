@@ -41,7 +41,9 @@ DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
 DOWNLOAD_TIMEOUT = 30
 
-# Opt-in cache for developing selectors without re-hitting a site (REVIEWS_HTTP_CACHE=1).
+# Opt-in cache for developing selectors without re-hitting a site (REVIEWS_HTTP_CACHE=1): Scrapy's default
+# DummyPolicy replays a stored page for a day without asking the site, so it is for development only.
+# `reviews run` (flows/pipeline.py) brings its own cache that asks every time: crawlers/httpcache.py.
 # https://docs.scrapy.org/en/latest/topics/downloader-middleware.html#httpcache-middleware-settings
 HTTPCACHE_ENABLED = os.environ.get("REVIEWS_HTTP_CACHE", "") == "1"
 HTTPCACHE_DIR = "httpcache"
@@ -53,10 +55,13 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.LandingPipeline": 300,
 }
 
-# Writes the run's counts beside its landing file when the spider closes.
+# RunStats writes the run's counts beside its landing file when the spider closes.
 EXTENSIONS = {
     "crawlers.extensions.RunStats": 500,
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # A 304 from revalidation (crawlers/httpcache.py) speeds the crawl up like a 200.
+    "scrapy.extensions.throttle.AutoThrottle": None,
+    "crawlers.httpcache.RevalidatingAutoThrottle": 0,
 }
 
 LOG_LEVEL = os.environ.get("REVIEWS_LOG_LEVEL", "INFO")

@@ -54,10 +54,15 @@ class PipelineResult:
 def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dict[str, Any], dict[str, str]]:
     settings = dict(spec.settings)
     args = dict(spec.spider_args)
-    # Conditional requests: Scrapy's RFC 2616 cache policy revalidates with If-None-Match/If-Modified-Since.
+    # Conditional requests: every page is asked for again with If-None-Match/If-Modified-Since and the
+    # cached copy is used only on a 304. Scrapy's RFC2616Policy would serve "fresh" pages without asking
+    # (missing new reviews) and skip the validators on `no-cache` pages; see crawlers/httpcache.py.
     settings.setdefault("HTTPCACHE_ENABLED", True)
-    settings.setdefault("HTTPCACHE_POLICY", "scrapy.extensions.httpcache.RFC2616Policy")
+    settings.setdefault("HTTPCACHE_POLICY", "crawlers.httpcache.RevalidatingPolicy")
     settings.setdefault("HTTPCACHE_DIR", str(root / "httpcache" / safe_name(spec.source)))
+    # Entries never expire: nothing is served unrevalidated, and an expired entry (crawlers/settings.py keeps
+    # the developer cache for a day) would turn a weekly run's 304s into full downloads.
+    settings.setdefault("HTTPCACHE_EXPIRATION_SECS", 0)
     if database.exists():
         with open_writer(database) as conn:
             args["state"] = str(write_state(conn, root, spec.source))

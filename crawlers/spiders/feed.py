@@ -21,6 +21,10 @@ from crawlers.spiders.base import ReviewSpiderMixin
 RATING_KEYS = ("rev_rating", "letterboxd_memberrating", "review_rating")
 BEST_KEYS = ("rev_maxrating",)
 WORST_KEYS = ("rev_minrating",)
+# Scales a namespace fixes instead of publishing per item, as (best, worst). Letterboxd member ratings
+# are 0.5-5 stars in halves on a 0-5 scale (half a star is a tenth of the scale, not the bottom of it);
+# without this the normalizer would assume schema.org's 1-5.
+KNOWN_SCALES = {"letterboxd_memberrating": ("5", "0")}
 FILM_TITLE_KEYS = ("film_title", "letterboxd_filmtitle", "demo_filmtitle")
 FILM_YEAR_KEYS = ("film_year", "letterboxd_filmyear", "demo_filmyear")
 IMDB_KEYS = ("film_imdb", "demo_imdb", "imdb_id")
@@ -36,6 +40,18 @@ def _first(entry: dict[str, Any], keys: Iterable[str]) -> str | None:
         if value not in (None, ""):
             return str(value).strip()
     return None
+
+
+def _rating(entry: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+    """The entry's rating as published, with its scale: (value, best, worst).
+
+    The scale is the one the feed publishes (`rev:maxRating`/`rev:minRating`), or the one the rating's
+    namespace is known to use (KNOWN_SCALES), or None for the normalizer's defaults.
+    """
+    key = next((k for k in RATING_KEYS if _first(entry, (k,)) is not None), None)
+    value = _first(entry, (key,)) if key else None
+    best, worst = KNOWN_SCALES.get(key or "", (None, None))
+    return value, _first(entry, BEST_KEYS) or best, _first(entry, WORST_KEYS) or worst
 
 
 class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
@@ -73,7 +89,7 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             ids["tmdb"] = tmdb
         content = entry.get("content") or []
         body = content[0].get("value") if content else entry.get("summary")
-        rating = _first(entry, RATING_KEYS)
+        rating, best, worst = _rating(entry)
         return ReviewItem(
             source=self.source,
             url=entry.get("link") or page_url,
@@ -86,8 +102,8 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             audience=self.audience,
             rating_raw=rating,
             rating_value=rating,
-            rating_best=_first(entry, BEST_KEYS),
-            rating_worst=_first(entry, WORST_KEYS),
+            rating_best=best,
+            rating_worst=worst,
             review_title=entry.get("title"),
             body=body,
             published_raw=entry.get("published") or entry.get("updated"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from crawlers.spiders.feed import FeedSpider
+from flows.normalize.ratings import parse_rating
 from tests.crawlers.conftest import make_spider, split_output, xml_response
 
 FEED_URL = "https://reviews.example/feed.xml"
@@ -71,3 +72,46 @@ def test_unreadable_feed_is_counted_not_raised():
     spider = make_spider(FeedSpider, url=FEED_URL)
     assert list(spider.parse(xml_response(FEED_URL, "<html>not a feed"))) == []
     assert spider.crawler.stats.get_value("reviews/extract_errors") == 1
+
+
+# A Letterboxd member RSS feed as Letterboxd publishes it: memberRating is 0.5-5 stars in halves, with no scale
+# in the feed (the namespace fixes it at 0-5).
+LETTERBOXD_RSS = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:letterboxd="https://letterboxd.com"
+     xmlns:tmdb="https://themoviedb.org">
+<channel><title>Letterboxd - member</title><link>https://letterboxd.com/member/</link>
+<item>
+  <title>Breathless, 1960 - ★★★★½</title><link>https://letterboxd.com/member/film/breathless/</link>
+  <guid isPermaLink="false">letterboxd-review-101</guid><pubDate>Fri, 20 Nov 2026 10:00:00 +1300</pubDate>
+  <letterboxd:watchedDate>2026-11-19</letterboxd:watchedDate><letterboxd:rewatch>No</letterboxd:rewatch>
+  <letterboxd:filmTitle>Breathless</letterboxd:filmTitle><letterboxd:filmYear>1960</letterboxd:filmYear>
+  <letterboxd:memberRating>4.5</letterboxd:memberRating><tmdb:movieId>269</tmdb:movieId>
+  <description><![CDATA[ <p>Cool and loose.</p> ]]></description><dc:creator>Member</dc:creator>
+</item>
+<item>
+  <title>Cats, 2019 - ½</title><link>https://letterboxd.com/member/film/cats-2019/</link>
+  <guid isPermaLink="false">letterboxd-review-102</guid><pubDate>Thu, 19 Nov 2026 10:00:00 +1300</pubDate>
+  <letterboxd:watchedDate>2026-11-18</letterboxd:watchedDate><letterboxd:rewatch>No</letterboxd:rewatch>
+  <letterboxd:filmTitle>Cats</letterboxd:filmTitle><letterboxd:filmYear>2019</letterboxd:filmYear>
+  <letterboxd:memberRating>0.5</letterboxd:memberRating><tmdb:movieId>536869</tmdb:movieId>
+  <description><![CDATA[ <p>No.</p> ]]></description><dc:creator>Member</dc:creator>
+</item>
+</channel></rss>"""
+
+
+def test_letterboxd_member_rating_lands_with_letterboxds_0_to_5_scale():
+    items, _ = parse(LETTERBOXD_RSS)
+    assert (items[0].rating_raw, items[0].rating_value, items[0].rating_best, items[0].rating_worst) == (
+        "4.5", "4.5", "5", "0")
+
+
+def test_letterboxd_half_star_lands_on_the_same_0_to_5_scale():
+    items, _ = parse(LETTERBOXD_RSS)
+    assert (items[1].rating_raw, items[1].rating_best, items[1].rating_worst) == ("0.5", "5", "0")
+
+
+def test_letterboxd_ratings_normalize_to_90_and_10():
+    items, _ = parse(LETTERBOXD_RSS)
+    scores = [parse_rating(i.rating_raw, i.rating_value, i.rating_best, i.rating_worst).score for i in items]
+    assert scores == [90.0, 10.0]
+

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -63,6 +64,30 @@ def test_second_run_of_an_unchanged_site_requests_at_most_a_tenth(uninterrupted,
     assert second_requests <= 0.1 * first_requests, (second_requests, first_requests)
     assert again.unhealthy == []
     assert review_set(root) == before
+
+
+def scrapy_stat(root: Path, run: dict, name: str) -> int:
+    """A counter from the crawl's Scrapy stats dump in its log (the run's stats file keeps only some)."""
+    log = (root / "logs" / run["source"] / f"{run['run_id']}.log").read_text(encoding="utf-8")
+    found = re.search(rf"'{re.escape(name)}': (\d+)", log)
+    return int(found.group(1)) if found else 0
+
+
+def test_second_run_revalidates_no_cache_pages_and_gets_304s(site, tmp_path):
+    # The demo site sends `Cache-Control: no-cache` with an ETag and Last-Modified: every page must be asked for
+    # again with If-None-Match, and the cached copy used on the 304. HttpCacheMiddleware swaps the 304 for the
+    # cached page before DownloaderStats counts it, so `downloader/response_status_count/304` stays 0;
+    # `httpcache/revalidate` counts the 304s.
+    # (From the sitemap the re-run asks for robots.txt and sitemap.xml only: AutoThrottle never shortens its delay
+    # on a 304, so a re-run of many unchanged pages goes at AUTOTHROTTLE_START_DELAY per request.)
+    spec = SourceSpec("schema_org", [site.url + "sitemap.xml"], "demo", incremental=True)
+    pipeline([spec], str(tmp_path))
+    start = len(site.server.requested_paths)
+    (again,) = pipeline([spec], str(tmp_path)).crawls
+    requests = len(site.server.requested_paths) - start
+    assert requests >= 2
+    assert scrapy_stat(tmp_path, again, "httpcache/revalidate") == requests
+    assert scrapy_stat(tmp_path, again, "httpcache/invalidate") == 0
 
 
 def test_full_overrides_incremental(uninterrupted, site):
