@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+import pytest
 
 # Prefect reads its settings at import: give the tests their own home and a temporary API,
 # never the user's, and room for the temporary server to start on a busy 2-core machine.
@@ -12,3 +17,14 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("PREFECT_API_URL", None)
+
+
+@pytest.fixture
+def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A migrated, empty warehouse at tmp_path/reviews.duckdb (tmp_path works as its data dir)."""
+    from warehouse.db import connect, migrate
+
+    connection = connect(tmp_path / "reviews.duckdb")
+    migrate(connection)
+    yield connection
+    connection.close()

@@ -4,11 +4,9 @@ stay out of the baseline later runs are judged against."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
-import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -16,18 +14,10 @@ from flows.config import Health
 from flows.health import assess
 from flows.load import Batch, load, normalize
 from tests.flows.test_normalize_batch import item
-from warehouse.db import connect, migrate, open_writer
+from warehouse.db import open_writer
 from warehouse.load import RunInfo
 
 RULES = Health(history=5, min_pages=5, min_yield_ratio=0.5, max_coverage_drop=0.25)
-
-
-@pytest.fixture
-def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    connection = connect(tmp_path / "reviews.duckdb")
-    migrate(connection)
-    yield connection
-    connection.close()
 
 
 def add_run(conn: duckdb.DuckDBPyConnection, run_id: str, pages: int, scraped: int, healthy: bool | None,

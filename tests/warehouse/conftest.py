@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import duckdb
 import pytest
 
-from warehouse.db import connect, migrate
 from warehouse.marts import build_marts
 
 SEEN = datetime(2026, 11, 20, 12, 0)
@@ -102,15 +99,6 @@ class Warehouse:
         found = self.rows(f"select * from {table} where {clause}", list(where.values()))
         assert len(found) == 1, f"expected one {table} row for {where}, got {found}"
         return found[0]
-
-
-@pytest.fixture
-def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A migrated, empty warehouse."""
-    connection = connect(tmp_path / "w.duckdb")
-    migrate(connection)
-    yield connection
-    connection.close()
 
 
 @pytest.fixture
