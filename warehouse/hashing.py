@@ -23,13 +23,14 @@ log = logging.getLogger(__name__)
 # and nulls in every position.
 _PROBE_TEXTS = ["", "a", "twelve bytes", "thirteen byte", "A Tender film. " * 20, "Slow, then moving. " * 450,
                 "Amélie — “déjà vu” ★★★½", None]
-_PROBE_CONTENT = [("Title", "7/10", 66.67, "f-her-2013", "c1a2b3c4d5e6f"), (None, "B+", 83.33, "f1", None),
-                  ("Title", None, None, None, "c1"), (None, None, None, None, None)]
+# Scores as stored: whole numbers (most) and fractions, since the score is hashed as text.
+_PROBE_CONTENT = [("Title", "7/10", 70.0), (None, "B+", 83.33333333333334), ("Title", None, None),
+                  (None, None, None), (None, "4/5", 75.0)]
 
 
 def define_hash_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    """Temp macros text_hash_of(body) and content_hash_of(title, body_hash, rating_raw, explicit_score,
-    film_id, critic_id) on `conn`."""
+    """Temp macros text_hash_of(body) and content_hash_of(title, body_hash, rating_raw, explicit_score)
+    on `conn`."""
     conn.execute(sql_file("sql/hashing/macros.sql"))
 
 
@@ -40,15 +41,14 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
         with texts as (select unnest($texts) as text, generate_subscripts($texts, 1) as i),
         contents as (
             select unnest($titles) as title, unnest($ratings) as rating, unnest($scores) as score,
-                unnest($films) as film, unnest($critics) as critic, generate_subscripts($titles, 1) as j
+                generate_subscripts($titles, 1) as j
         )
         select
             (select list(text_hash_of(text) order by i) from texts),
-            (select list(content_hash_of(title, text_hash_of(text), rating, score, film, critic) order by i, j)
+            (select list(content_hash_of(title, text_hash_of(text), rating, score) order by i, j)
              from texts, contents)""",
         {"texts": _PROBE_TEXTS, "titles": [c[0] for c in _PROBE_CONTENT], "ratings": [c[1] for c in _PROBE_CONTENT],
-         "scores": [c[2] for c in _PROBE_CONTENT], "films": [c[3] for c in _PROBE_CONTENT],
-         "critics": [c[4] for c in _PROBE_CONTENT]}).fetchone()
+         "scores": [c[2] for c in _PROBE_CONTENT]}).fetchone()
     return hashlib.sha1(repr(found).encode()).hexdigest()
 
 

@@ -18,6 +18,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.db import WarehouseError
+from warehouse.hashing import define_hash_macros
 
 UPSERT_STEPS = ("01_classify.sql", "02_films_critics.sql", "03_reviews.sql", "04_review_keys.sql")
 
@@ -153,6 +154,7 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
     now = datetime.now(UTC).replace(tzinfo=None)
     conn.execute("begin transaction")
     try:
+        define_hash_macros(conn)  # the upsert recomputes a review's hash when it keeps its old rating
         _stage(conn, rows)
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))

@@ -120,8 +120,8 @@ text_hashed as (
 
 hashed as (
     -- The body's hash, not the body again: each body is read once.
-    select *, content_hash_of(title, text_hash, rating_raw, case when score_source = 'explicit' then score end,
-                              film_id, critic_id) as content_hash
+    select *, content_hash_of(title, text_hash, rating_raw, case when score_source = 'explicit' then score end)
+        as content_hash
     from text_hashed
 )
 

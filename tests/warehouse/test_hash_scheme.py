@@ -17,10 +17,10 @@ from warehouse.load import RunInfo, load_batch
 
 
 def _hashes(conn: duckdb.DuckDBPyConnection, title: str | None, body: str | None, rating: str | None,
-            score: float | None = None, film: str = "f1", critic: str = "c1"):
+            score: float | None = None):
     define_hash_macros(conn)
-    return conn.execute("select text_hash_of($b), content_hash_of($t, text_hash_of($b), $r, $s, $f, $c)",
-                        {"b": body, "t": title, "r": rating, "s": score, "f": film, "c": critic}).fetchone()
+    return conn.execute("select text_hash_of($b), content_hash_of($t, text_hash_of($b), $r, $s)",
+                        {"b": body, "t": title, "r": rating, "s": score}).fetchone()
 
 
 def _load(conn: duckdb.DuckDBPyConnection, path: Path, run_id: str):
@@ -126,21 +126,18 @@ def test_a_missing_title_or_rating_hashes_as_an_empty_one() -> None:
     conn = duckdb.connect()
     define_hash_macros(conn)
     assert conn.execute(
-        "select content_hash_of(null, 7, null, null, null, null) = content_hash_of('', 7, '', null, '', ''), "
-        "content_hash_of('T', 7, '8/10', 80, 'f', 'c') <> content_hash_of('T', 7, '9/10', 90, 'f', 'c')"
+        "select content_hash_of(null, 7, null, null) = content_hash_of('', 7, '', null), "
+        "content_hash_of('T', 7, '8/10', 80) <> content_hash_of('T', 7, '9/10', 90)"
     ).fetchone() == (True, True)
 
 
-def test_a_review_moved_to_another_film_or_critic_or_rescored_hashes_as_edited() -> None:
+def test_a_rescored_rating_hashes_as_edited_and_the_parts_cannot_run_together() -> None:
     conn = duckdb.connect()
     define_hash_macros(conn)
-    base = "content_hash_of('T', 7, '4', 75, 'f1', 'c1')"
     assert conn.execute(
-        f"select {base} <> content_hash_of('T', 7, '4', 75, 'f2', 'c1'), "
-        f"{base} <> content_hash_of('T', 7, '4', 75, 'f1', 'c2'), "
-        f"{base} <> content_hash_of('T', 7, '4', 40, 'f1', 'c1'), "
-        "content_hash_of('a', 7, 'b', null, null, null) <> content_hash_of('a|7', null, 'b', null, null, null)"
-    ).fetchone() == (True, True, True, True)
+        "select content_hash_of('T', 7, '4', 75) <> content_hash_of('T', 7, '4', 40), "
+        "content_hash_of('a', 7, 'b', null) <> content_hash_of('a|7', null, 'b', null)"
+    ).fetchone() == (True, True)
 
 
 def test_texts_that_differ_in_two_places_hash_apart() -> None:
@@ -150,7 +147,7 @@ def test_texts_that_differ_in_two_places_hash_apart() -> None:
     conn = duckdb.connect()
     define_hash_macros(conn)
     distinct = conn.execute("select count(distinct text_hash_of(t)), count(distinct content_hash_of('T', "
-                            "text_hash_of(t), null, null, 'f1', 'c1')) from unnest(?::varchar[]) as u(t)",
+                            "text_hash_of(t), null, null)) from unnest(?::varchar[]) as u(t)",
                             [texts]).fetchone()
     assert distinct == (len(texts), len(texts))
 

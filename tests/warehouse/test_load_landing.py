@@ -65,14 +65,23 @@ def _at(day: int, hour: int = 10) -> str:
     return f"2026-11-{day:02d}T{hour:02d}:00:00+00:00"
 
 
-def test_a_review_moved_to_another_film_with_the_same_text_follows_it(tmp_path: Path) -> None:
-    first = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20)))
-    moved = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21), film_title="Film Five", film_year="2020"))
+def test_an_unchanged_recrawl_stays_with_its_film_when_another_film_of_that_title_appears(tmp_path: Path) -> None:
+    # A yearless "Her" resolves to the only Her (2013); once a Her of 1990 exists the mention is ambiguous.
+    # That is no edit of the review: it stays where it is.
+    yearless = {"source_review_id": "y1", "url": "https://x/y/1/", "critic_name": "Cy", "film_year": None,
+                "body": "Quiet and sad."}
+    first = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20)), item(fetched_at=_at(20), **yearless))
+    other = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21), source_review_id="r9", url="https://x/r/9/",
+                                                  critic_name="Bo", film_year="1990", body="Another Her."))
+    again = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(22), **yearless))
     with open_writer(tmp_path / "w.duckdb") as conn:
         _load(conn, first, "run-1")
-        result = _load(conn, moved, "run-2")
-        assert (result.loaded, result.updated, result.duplicates) == (1, 1, 0)
-        assert _review(conn)["film"] == "Film Five"
+        assert conn.execute("select count(distinct film_id) from reviews").fetchone()[0] == 1
+        _load(conn, other, "run-2")
+        result = _load(conn, again, "run-3")
+        assert (result.loaded, result.duplicates) == (0, 1)
+        assert conn.execute("select count(*) from reviews join films using (film_id) where year = 2013"
+                            ).fetchone()[0] == 2
 
 
 def test_a_changed_rating_scale_rescores_the_review(tmp_path: Path) -> None:
@@ -150,3 +159,48 @@ def test_a_review_repeated_in_one_batch_was_first_seen_at_its_first_fetch(tmp_pa
         assert _load(conn, batch, "run-1").duplicates == 1
         review = _review(conn)
         assert (review["first_seen"].hour, review["last_seen"].hour) == (10, 12)
+
+
+def test_a_late_batch_never_overwrites_newer_content_through_another_key_of_the_review(tmp_path: Path) -> None:
+    print_page = {"source_review_id": "r1-print", "url": "https://x/print/1/"}
+    day1 = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(1), rating_raw="6/10"),
+                 item(fetched_at=_at(1), rating_raw="6/10", **print_page))
+    day17 = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(17), rating_raw="9/10"))
+    day10 = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(10), rating_raw="7/10"),
+                  item(fetched_at=_at(10), rating_raw="7/10", **print_page))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, day1, "run-1")
+        _load(conn, day17, "run-3")
+        result = _load(conn, day10, "run-2")
+        assert (result.updated, result.duplicates) == (0, 2)
+        assert _review(conn)["rating_raw"] == "9/10"
+
+
+def test_an_edit_with_a_score_wins_over_a_later_copy_without_one_in_the_same_batch(tmp_path: Path) -> None:
+    print_page = {"source_review_id": "r1-print", "url": "https://x/print/1/"}
+    first = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), rating_raw="6/10"),
+                  item(fetched_at=_at(20), rating_raw=None, **print_page))
+    edited = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21, 9), rating_raw="7/10", body="Edited."),
+                   item(fetched_at=_at(21, 11), rating_raw=None, body="Edited.", **print_page))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        _load(conn, edited, "run-2")
+        review = _review(conn)
+        assert (review["rating_raw"], review["body"]) == ("7/10", "Edited.")
+
+
+def test_after_a_rehash_a_copys_unchanged_recrawl_is_a_duplicate(tmp_path: Path) -> None:
+    site = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), rating_raw="8/10"))
+    mirror = {"source": "mirror", "source_review_id": "m1", "url": "https://mirror/1/", "rating_raw": None}
+    copy = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(20), review_title="Copy", **mirror))
+    retitled = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(21), review_title="Copy, retitled", **mirror))
+    again = _land(tmp_path / "run-4.jsonl", item(fetched_at=_at(22), review_title="Copy, retitled", **mirror))
+    database = tmp_path / "w.duckdb"
+    with open_writer(database) as conn:
+        for number, path in enumerate((site, copy, retitled), 1):
+            _load(conn, path, f"run-{number}")
+        conn.execute("update hash_scheme set fingerprint = 'other formulas'")
+    with open_writer(database) as conn:
+        result = _load(conn, again, "run-4")
+        assert (result.loaded, result.updated, result.duplicates) == (0, 0, 1)
+        assert _review(conn)["rating_raw"] == "8/10"

@@ -9,7 +9,8 @@
 -- the stored text and content hashes are kept comparable by warehouse/hashing.py.
 create or replace temp table batch_classified as
 with batch_key_columns as (
-    select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash, name_key, film_id
+    select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash, name_key, film_id,
+        score_source = 'explicit' and score is not null as has_score
     from batch_rows
 ),
 
@@ -42,9 +43,11 @@ keyed as (
         k.review_id as known_review_id,
         k.content_hash as known_hash,
         k.last_seen as known_last_seen,
+        r.last_seen as review_last_seen,
         'r' || substr(sha256(b.source || chr(31) || b.source_review_id), 1, 16) as own_review_id
     from batch_keys as b
     left join review_keys as k using (source, source_review_id)
+    left join reviews as r on r.review_id = k.review_id
 ),
 
 new_keys as (
@@ -91,12 +94,13 @@ unknown_keys as (
 known_keys as (
     select
         *,
-        -- A batch crawled before the key was last seen (loaded late, out of order) is older than what
-        -- the warehouse holds: never an edit, and its hash is not recorded (04_review_keys.sql).
-        fetched_at < known_last_seen as is_stale,
+        -- A batch crawled before the key, or any key of its review, was last seen (loaded late, out
+        -- of order) is older than what the warehouse holds: never an edit, and its hash is not
+        -- recorded (04_review_keys.sql), so a later crawl judges it afresh.
+        fetched_at < known_last_seen or fetched_at < review_last_seen as is_stale,
         -- A key with no hash (a syndicated copy's, from before migration 003) records one now.
         case
-            when fetched_at < known_last_seen then 'unchanged'
+            when fetched_at < known_last_seen or fetched_at < review_last_seen then 'unchanged'
             when known_hash is null or content_hash = known_hash then 'unchanged'
             else 'changed'
         end as seen_as,
@@ -106,10 +110,12 @@ known_keys as (
 ),
 
 -- One edit per review per batch: two keys of one review (twins on a site, a copy elsewhere) edited
--- differently must not both write it, in an order nobody chose. The latest fetch wins, then the
--- review's own key, then the later row.
+-- differently must not both write it, in an order nobody chose. An edit with a score wins (a
+-- print page or feed copy without the rating must not hide the critic's new one), then the latest
+-- fetch, then the review's own key, then the later row. The others record no hash, so the next
+-- crawl applies them if they still differ.
 edits as (
-    select review_id, arg_max(row_no, (fetched_at, review_id = own_review_id, row_no)) as edit_row
+    select review_id, arg_max(row_no, (has_score, fetched_at, review_id = own_review_id, row_no)) as edit_row
     from known_keys
     where seen_as = 'changed'
     group by review_id
@@ -118,17 +124,21 @@ edits as (
 known_outcomes as (
     select
         k.* exclude (seen_as),
+        k.seen_as = 'changed' and e.edit_row is null as is_superseded,
         case when k.seen_as = 'changed' and e.edit_row is not null then 'changed' else 'unchanged' end as outcome
     from known_keys as k
     left join edits as e on e.review_id = k.review_id and e.edit_row = k.row_no
 ),
 
 final as (
-    select * exclude (known_review_id, known_hash, known_last_seen, own_review_id) from known_outcomes
+    select * exclude (known_review_id, known_hash, known_last_seen, review_last_seen, own_review_id)
+    from known_outcomes
     union all by name
     select
-        * exclude (known_review_id, known_hash, known_last_seen, own_review_id, syndicated_to, first_copy_id),
+        * exclude (known_review_id, known_hash, known_last_seen, review_last_seen, own_review_id, syndicated_to,
+                   first_copy_id),
         false as is_stale,
+        false as is_superseded,
         case
             when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
                 then 'syndicated'

@@ -11,8 +11,10 @@ inner join (
 ) as new_reviews using (row_no);
 
 -- Re-crawled reviews whose content changed take the new content (one edit per review, see
--- 01_classify.sql), except that an explicit rating is never replaced by none: a copy without a
--- rating (a feed, a mirror) or a page that lost its rating markup must not erase the critic's score.
+-- 01_classify.sql), except that an explicit rating is never replaced by a weaker one: a copy without
+-- a rating (a feed, a mirror), one with only a verdict ("Fresh") where the review has a score, or a
+-- page that lost its rating markup must not erase the critic's score. The review's content_hash is
+-- then that of what it holds (new text, kept rating), so a rehash finds which keys match it.
 update reviews
 set
     rating_raw = case when c.keeps_rating then reviews.rating_raw else c.rating_raw end,
@@ -21,7 +23,11 @@ set
     score_source = case when c.keeps_rating then reviews.score_source else c.score_source end,
     rating_problem = case when c.keeps_rating then reviews.rating_problem else c.rating_problem end,
     title = c.title, body = c.body, language = c.language,
-    content_hash = c.content_hash, text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
+    content_hash = case when c.keeps_rating
+        then content_hash_of(c.title, c.text_hash, reviews.rating_raw,
+                             case when reviews.score_source = 'explicit' then reviews.score end)
+        else c.content_hash end,
+    text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
     film_id = c.film_id, critic_id = c.critic_id,
     first_seen = least(reviews.first_seen, c.first_fetch),
     last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id
@@ -30,7 +36,9 @@ from (
         b.*,
         k.review_id,
         k.first_fetch,
-        r.score_source = 'explicit' and b.score_source is distinct from 'explicit' as keeps_rating
+        r.score_source = 'explicit'
+            and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null))
+            as keeps_rating
     from batch_rows as b
     inner join batch_classified as k using (row_no)
     inner join reviews as r on r.review_id = k.review_id
@@ -64,7 +72,8 @@ where reviews.review_id = seen.review_id
 update reviews
 set
     rating_raw = c.rated.rating_raw, score = c.rated.score, is_positive = c.rated.is_positive,
-    score_source = 'explicit', rating_problem = null
+    score_source = 'explicit', rating_problem = null,
+    content_hash = content_hash_of(reviews.title, reviews.text_hash, c.rated.rating_raw, c.rated.score)
 from (
     select
         k.review_id,

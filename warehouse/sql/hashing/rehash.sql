@@ -9,14 +9,12 @@
 create or replace temp table rehashed as
 with bodies as (
     select
-        review_id, content_hash as old_hash, title, rating_raw, film_id, critic_id, text_hash_of(body) as text_hash,
+        review_id, content_hash as old_hash, title, rating_raw, text_hash_of(body) as text_hash,
         case when score_source = 'explicit' then score end as explicit_score
     from reviews
 )
 
-select
-    review_id, old_hash, text_hash,
-    content_hash_of(title, text_hash, rating_raw, explicit_score, film_id, critic_id) as content_hash
+select review_id, old_hash, text_hash, content_hash_of(title, text_hash, rating_raw, explicit_score) as content_hash
 from bodies;
 
 update review_keys
