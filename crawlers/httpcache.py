@@ -16,7 +16,9 @@ Which responses are stored is unchanged (RFC2616Policy.should_cache_response: no
 
 from __future__ import annotations
 
+from scrapy import Spider
 from scrapy.core.downloader import Slot
+from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
 from scrapy.extensions.httpcache import RFC2616Policy
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Request, Response
@@ -61,3 +63,17 @@ class RevalidatingAutoThrottle(AutoThrottle):
     def _adjust_delay(self, slot: Slot, latency: float, response: Response) -> None:
         # Overrides a private method (stable since Scrapy 1.0): the status test sits inside it.
         super()._adjust_delay(slot, latency, response.replace(status=200) if response.status == 304 else response)
+
+
+class NoStaleOnErrorCacheMiddleware(HttpCacheMiddleware):
+    """Scrapy's cache middleware, without serving the stored copy when the download fails.
+
+    Stock HttpCacheMiddleware answers a timeout or refused connection with the stored page (stat
+    `httpcache/errorrecovery`) before RetryMiddleware sees the error, so a site that is down looks
+    unchanged: no retry, no error in the run's stats, nothing for the health check to flag.
+    """
+
+    def process_exception(self, request: Request, exception: Exception,
+                          spider: Spider | None = None) -> Request | Response | None:
+        request.meta.pop("cached_response", None)
+        return None

@@ -55,6 +55,12 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.LandingPipeline": 300,
 }
 
+# A failed download must stay a failure when a stored copy exists (crawlers/httpcache.py).
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
+    "crawlers.httpcache.NoStaleOnErrorCacheMiddleware": 900,
+}
+
 # RunStats writes the run's counts beside its landing file when the spider closes.
 EXTENSIONS = {
     "crawlers.extensions.RunStats": 500,

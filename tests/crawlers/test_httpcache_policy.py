@@ -87,3 +87,17 @@ def _throttle_after(status: int) -> float:
 def test_a_304_speeds_the_crawl_up_like_a_200_but_an_error_page_does_not():
     assert _throttle_after(304) == _throttle_after(200) < 0.5
     assert _throttle_after(500) == 0.5
+
+
+def test_a_failed_download_is_not_answered_with_the_stored_copy():
+    from scrapy.utils.test import get_crawler
+    from twisted.internet.error import ConnectionRefusedError
+
+    from crawlers.httpcache import NoStaleOnErrorCacheMiddleware
+
+    crawler = get_crawler(settings_dict={"HTTPCACHE_ENABLED": True})
+    middleware = NoStaleOnErrorCacheMiddleware.from_crawler(crawler)
+    request = Request(URL, meta={"cached_response": stored(ETag='"v1"')})
+    assert middleware.process_exception(request, ConnectionRefusedError()) is None
+    assert "cached_response" not in request.meta
+    assert crawler.stats.get_value("httpcache/errorrecovery") is None
