@@ -2,62 +2,19 @@
 
 The flows read this file after the child crawl process exits, so counts survive the
 process boundary (a Twisted reactor cannot restart, so crawls never run in-process).
-The file is replaced atomically (`write_json_atomic`, which flows.crawl uses as well), so a
-crawl killed mid-write leaves the previous file or none, never a truncated one. Scrapy is
-imported only where the extension needs it, so importing the helper stays cheap.
+The file is replaced atomically (crawlers.landing.write_json_atomic), so a crawl killed
+mid-write leaves the previous file or none, never a truncated one.
 """
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import secrets
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from crawlers.landing import data_dir, run_paths
+from scrapy import signals
+from scrapy.crawler import Crawler
 
-if TYPE_CHECKING:
-    from scrapy.crawler import Crawler
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step: readers and crashes see the old file or the new one.
-
-    The text goes to a temporary file in the same directory (so the rename stays on one file
-    system), is flushed and fsynced, then renamed over `path`; on any failure the temporary
-    file is removed and `path` is left as it was.
-    """
-    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
-    # os.open with 0o666 honours the umask, as write_text did (mkstemp would make it 0600).
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temp.unlink()
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable; not possible everywhere
-        directory = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(directory)
-        finally:
-            os.close(directory)
-
-
-def write_json_atomic(path: Path, data: Any, default: Any = None) -> None:
-    """Write `data` as indented, key-sorted JSON with `write_atomic`.
-
-    The JSON is built before any file is touched, so a value it cannot serialize raises
-    and leaves `path` as it was.
-    """
-    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=default) + "\n")
+from crawlers.landing import data_dir, run_paths, write_json_atomic
 
 
 class RunStats:
@@ -67,8 +24,6 @@ class RunStats:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStats:
-        from scrapy import signals  # here, not at import: flows.crawl imports this module without Scrapy
-
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension

@@ -6,9 +6,11 @@ re-normalized later without crawling again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import secrets
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -42,3 +44,40 @@ def run_paths(root: Path, source: str, run_id: str) -> dict[str, Path]:
 
 def json_line(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step: readers and crashes see the old file or the new one.
+
+    The text goes to a temporary file in the same directory (so the rename stays on one file
+    system), is flushed and fsynced, then renamed over `path`; on any failure the temporary
+    file is removed and `path` is left as it was.
+    """
+    temp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    # os.open with 0o666 honours the umask, as write_text did (mkstemp would make it 0600).
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise
+    with contextlib.suppress(OSError):  # make the rename itself durable; not possible everywhere
+        directory = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(directory)
+        finally:
+            os.close(directory)
+
+
+def write_json_atomic(path: Path, data: Any, default: Any = None) -> None:
+    """Write `data` as indented, key-sorted JSON with `write_atomic`.
+
+    The JSON is built before any file is touched, so a value it cannot serialize raises
+    and leaves `path` as it was.
+    """
+    write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=default) + "\n")

@@ -23,8 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawlers.extensions import write_json_atomic
-from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
+from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths, write_json_atomic
 from flows.config import SPIDERS
 from flows.errors import ReviewsError
 from flows.incremental import RUNNING_MARKER, close_job, job_dir, open_job

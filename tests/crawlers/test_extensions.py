@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from crawlers import extensions
-from crawlers.extensions import RunStats, write_atomic, write_json_atomic
+from crawlers import landing
+from crawlers.extensions import RunStats
+from crawlers.landing import write_atomic, write_json_atomic
 from crawlers.spiders.schema_org import SchemaOrgSpider
 from tests.crawlers.conftest import make_spider
 
@@ -46,7 +47,7 @@ def test_failure_midway_through_the_write_removes_the_partial_file(tmp_path, mon
     def crash(fd: int) -> None:  # the new text is written but not yet durable or renamed
         raise OSError("disk gone")
 
-    monkeypatch.setattr(extensions.os, "fsync", crash)
+    monkeypatch.setattr(landing.os, "fsync", crash)
     with pytest.raises(OSError, match="disk gone"):
         write_atomic(path, '{"landed": 4, "truncated')
     assert path.read_text() == before
