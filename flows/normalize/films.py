@@ -19,11 +19,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from flows.normalize.text import normalize_title
+from flows.normalize.text import YEAR_SUFFIX, normalize_title
 
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
-# The year suffix normalize_title strips from the key: "Her (2013)", "Her [2013]".
-_TITLE_YEAR = re.compile(r"\s*[(\[]\s*(1[89]\d{2}|20\d{2})\s*[)\]]\s*$")
 FUZZY_THRESHOLD = 90.0
 
 
@@ -57,7 +55,7 @@ def parse_year(raw: str | int | None) -> int | None:
 
 def title_year(title: str | None) -> int | None:
     """The year written at the end of a title, "Her (2013)" -> 2013."""
-    match = _TITLE_YEAR.search(title) if title else None
+    match = YEAR_SUFFIX.search(title) if title else None
     return int(match.group(1)) if match else None
 
 
@@ -68,7 +66,7 @@ def mention_year(mention: Mention) -> int | None:
 
 def display_title(title: str | None, year: int | None) -> str | None:
     """The title to show: without a trailing "(2013)" that repeats the film's year (within one)."""
-    match = _TITLE_YEAR.search(title) if title and year is not None else None
+    match = YEAR_SUFFIX.search(title) if title and year is not None else None
     if match and abs(int(match.group(1)) - year) <= 1 and title[:match.start()].strip():
         return title[:match.start()].strip()
     return title

@@ -206,7 +206,9 @@ def _words_only(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
-_YEAR_SUFFIX = re.compile(r"\s*[(\[]\s*(?:18|19|20)\d{2}\s*[)\]]\s*$")
+# A release year at the end of a title, "Her (2013)" or "Her [2013]": dropped from the matching key here,
+# and read as the film's year by flows.normalize.films when a mention has no year field.
+YEAR_SUFFIX = re.compile(r"\s*[(\[]\s*((?:18|19|20)\d{2})\s*[)\]]\s*$")
 _TRAILING_ARTICLE = re.compile(r"^(.+),\s*(the|a|an|le|la|les|el|der|die|das)$")
 _ELIDED_ARTICLE = re.compile(r"^l['’]\s*")
 _APOSTROPHES = re.compile(r"['’`´]")
@@ -223,7 +225,7 @@ def normalize_title(title: str | None) -> str:
     if not title:
         return ""
     text = _strip_accents(title.casefold()).strip()
-    text = _YEAR_SUFFIX.sub("", text)
+    text = YEAR_SUFFIX.sub("", text)
     text = _TRAILING_ARTICLE.sub(r"\2 \1", text)  # library style "Godfather, The"
     text = _ELIDED_ARTICLE.sub("", text)
     text = _APOSTROPHES.sub("", text).replace("&", " and ")
