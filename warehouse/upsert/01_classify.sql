@@ -42,8 +42,10 @@ keyed as (
         b.*,
         k.review_id as known_review_id,
         k.content_hash as known_hash,
-        k.last_seen as known_last_seen,
-        r.last_seen as review_last_seen,
+        -- A batch crawled before the key, or any key of its review, was last seen (loaded late, out
+        -- of order) is older than what the warehouse holds: never an edit, and its hash is not
+        -- recorded (04_review_keys.sql), so a later crawl judges it afresh.
+        coalesce(b.fetched_at < k.last_seen or b.fetched_at < r.last_seen, false) as is_stale,
         'r' || substr(sha256(b.source || chr(31) || b.source_review_id), 1, 16) as own_review_id
     from batch_keys as b
     left join review_keys as k using (source, source_review_id)
@@ -94,13 +96,9 @@ unknown_keys as (
 known_keys as (
     select
         *,
-        -- A batch crawled before the key, or any key of its review, was last seen (loaded late, out
-        -- of order) is older than what the warehouse holds: never an edit, and its hash is not
-        -- recorded (04_review_keys.sql), so a later crawl judges it afresh.
-        fetched_at < known_last_seen or fetched_at < review_last_seen as is_stale,
         -- A key with no hash (a syndicated copy's, from before migration 003) records one now.
         case
-            when fetched_at < known_last_seen or fetched_at < review_last_seen then 'unchanged'
+            when is_stale then 'unchanged'
             when known_hash is null or content_hash = known_hash then 'unchanged'
             else 'changed'
         end as seen_as,
@@ -131,13 +129,10 @@ known_outcomes as (
 ),
 
 final as (
-    select * exclude (known_review_id, known_hash, known_last_seen, review_last_seen, own_review_id)
-    from known_outcomes
+    select * exclude (known_review_id, known_hash, own_review_id) from known_outcomes
     union all by name
     select
-        * exclude (known_review_id, known_hash, known_last_seen, review_last_seen, own_review_id, syndicated_to,
-                   first_copy_id),
-        false as is_stale,
+        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, first_copy_id),
         false as is_superseded,
         case
             when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
