@@ -29,7 +29,7 @@ _PROBE_CONTENT = [("Title", "7/10", 70.0), (None, "B+", 83.33333333333334), ("Ti
 
 
 def define_hash_macros(conn: duckdb.DuckDBPyConnection) -> None:
-    """Temp macros text_hash_of(body) and content_hash_of(title, body_hash, rating_raw, explicit_score)
+    """Temp macros text_hash_of(body) and content_hash_of(title, body_hash, rating_raw, score, score_source)
     on `conn`."""
     conn.execute(sql_file("sql/hashing/macros.sql"))
 
@@ -45,7 +45,7 @@ def fingerprint(conn: duckdb.DuckDBPyConnection) -> str:
         )
         select
             (select list(text_hash_of(text) order by i) from texts),
-            (select list(content_hash_of(title, text_hash_of(text), rating, score) order by i, j)
+            (select list(content_hash_of(title, text_hash_of(text), rating, score, 'explicit') order by i, j)
              from texts, contents)""",
         {"texts": _PROBE_TEXTS, "titles": [c[0] for c in _PROBE_CONTENT], "ratings": [c[1] for c in _PROBE_CONTENT],
          "scores": [c[2] for c in _PROBE_CONTENT]}).fetchone()

@@ -120,9 +120,7 @@ text_hashed as (
 
 hashed as (
     -- The body's hash, not the body again: each body is read once.
-    select *, content_hash_of(title, text_hash, rating_raw, case when score_source = 'explicit' then score end)
-        as content_hash
-    from text_hashed
+    select *, content_hash_of(title, text_hash, rating_raw, score, score_source) as content_hash from text_hashed
 )
 
 select

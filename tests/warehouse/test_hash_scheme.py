@@ -19,7 +19,7 @@ from warehouse.load import RunInfo, load_batch
 def _hashes(conn: duckdb.DuckDBPyConnection, title: str | None, body: str | None, rating: str | None,
             score: float | None = None):
     define_hash_macros(conn)
-    return conn.execute("select text_hash_of($b), content_hash_of($t, text_hash_of($b), $r, $s)",
+    return conn.execute("select text_hash_of($b), content_hash_of($t, text_hash_of($b), $r, $s, 'explicit')",
                         {"b": body, "t": title, "r": rating, "s": score}).fetchone()
 
 
@@ -126,8 +126,8 @@ def test_a_missing_title_or_rating_hashes_as_an_empty_one() -> None:
     conn = duckdb.connect()
     define_hash_macros(conn)
     assert conn.execute(
-        "select content_hash_of(null, 7, null, null) = content_hash_of('', 7, '', null), "
-        "content_hash_of('T', 7, '8/10', 80) <> content_hash_of('T', 7, '9/10', 90)"
+        "select content_hash_of(null, 7, null, null, null) = content_hash_of('', 7, '', null, null), "
+        "content_hash_of('T', 7, '8/10', 80, 'explicit') <> content_hash_of('T', 7, '9/10', 90, 'explicit')"
     ).fetchone() == (True, True)
 
 
@@ -135,8 +135,8 @@ def test_a_rescored_rating_hashes_as_edited_and_the_parts_cannot_run_together() 
     conn = duckdb.connect()
     define_hash_macros(conn)
     assert conn.execute(
-        "select content_hash_of('T', 7, '4', 75) <> content_hash_of('T', 7, '4', 40), "
-        "content_hash_of('a', 7, 'b', null) <> content_hash_of('a|7', null, 'b', null)"
+        "select content_hash_of('T', 7, '4', 75, 'explicit') <> content_hash_of('T', 7, '4', 40, 'explicit'), "
+        "content_hash_of('a', 7, 'b', null, null) <> content_hash_of('a|7', null, 'b', null, null)"
     ).fetchone() == (True, True)
 
 
@@ -147,7 +147,7 @@ def test_texts_that_differ_in_two_places_hash_apart() -> None:
     conn = duckdb.connect()
     define_hash_macros(conn)
     distinct = conn.execute("select count(distinct text_hash_of(t)), count(distinct content_hash_of('T', "
-                            "text_hash_of(t), null, null)) from unnest(?::varchar[]) as u(t)",
+                            "text_hash_of(t), null, null, null)) from unnest(?::varchar[]) as u(t)",
                             [texts]).fetchone()
     assert distinct == (len(texts), len(texts))
 

@@ -24,8 +24,7 @@ set
     rating_problem = case when c.keeps_rating then reviews.rating_problem else c.rating_problem end,
     title = c.title, body = c.body, language = c.language,
     content_hash = case when c.keeps_rating
-        then content_hash_of(c.title, c.text_hash, reviews.rating_raw,
-                             case when reviews.score_source = 'explicit' then reviews.score end)
+        then content_hash_of(c.title, c.text_hash, reviews.rating_raw, reviews.score, reviews.score_source)
         else c.content_hash end,
     text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
     film_id = c.film_id, critic_id = c.critic_id,
@@ -73,7 +72,7 @@ update reviews
 set
     rating_raw = c.rated.rating_raw, score = c.rated.score, is_positive = c.rated.is_positive,
     score_source = 'explicit', rating_problem = null,
-    content_hash = content_hash_of(reviews.title, reviews.text_hash, c.rated.rating_raw, c.rated.score)
+    content_hash = content_hash_of(reviews.title, reviews.text_hash, c.rated.rating_raw, c.rated.score, 'explicit')
 from (
     select
         k.review_id,

@@ -15,12 +15,12 @@ create or replace temp macro text_hash_of(body) as
 
 -- What a re-crawl may change that the review stores from it: title, body (through its hash, so each
 -- body is read once), rating as published and the explicit score read from it (a changed scale, or a
--- better parser). Not the film and critic the review resolved to: their resolution can change with
+-- better parser; an inferred score is left out, it follows from the body). Not the film and critic the review resolved to: their resolution can change with
 -- other reviews (a second film called Her makes a yearless mention ambiguous), which is no edit of
 -- this one. Not the date: a relative date ("3 days ago") resolves differently at each fetch. A
 -- missing value hashes as an empty one, so a source that sends "" one week and leaves the field out
 -- the next is not read as an edit. A JSON array keeps the parts apart.
-create or replace temp macro content_hash_of(title, body_hash, rating_raw, explicit_score) as
+create or replace temp macro content_hash_of(title, body_hash, rating_raw, score, score_source) as
     md5_number_lower(to_json([
         coalesce(title, ''), coalesce(cast(body_hash as varchar), ''), coalesce(rating_raw, ''),
-        coalesce(cast(explicit_score as varchar), '')]));
+        coalesce(cast(case when score_source = 'explicit' then score end as varchar), '')]));

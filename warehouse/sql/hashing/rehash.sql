@@ -8,13 +8,11 @@
 -- a copy's feed title and missing rating overwrite the review.
 create or replace temp table rehashed as
 with bodies as (
-    select
-        review_id, content_hash as old_hash, title, rating_raw, text_hash_of(body) as text_hash,
-        case when score_source = 'explicit' then score end as explicit_score
+    select review_id, content_hash as old_hash, title, rating_raw, score, score_source, text_hash_of(body) as text_hash
     from reviews
 )
 
-select review_id, old_hash, text_hash, content_hash_of(title, text_hash, rating_raw, explicit_score) as content_hash
+select review_id, old_hash, text_hash, content_hash_of(title, text_hash, rating_raw, score, score_source) as content_hash
 from bodies;
 
 update review_keys
