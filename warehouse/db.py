@@ -54,18 +54,23 @@ def memory_limit(value: str | None = None) -> str:
 
 
 def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """The warehouse, in UTC: its timestamps are naive UTC, and a timestamp written without a zone
+    must read the same on every machine, not in the local zone of whoever runs the load."""
     path = Path(path)
     limit = memory_limit()
     if read_only and not path.exists():
         raise WarehouseError(f"no warehouse at {path}; run `reviews run` or `reviews demo` first")
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        return duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
+        conn = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
             raise WarehouseBusy(f"the warehouse {path} is being written by another process; "
                                 "try again when that run finishes") from None
         raise WarehouseError(f"cannot open {path}: {exc}") from None
+    # Not in the connect config: the setting needs the ICU extension, loaded only once connected.
+    conn.execute("set TimeZone = 'UTC'")
+    return conn
 
 
 def check_writable(path: str | Path) -> None:

@@ -6,7 +6,7 @@ import duckdb
 
 from flows.normalize.lookups import audience_sql
 from flows.normalize.sentiment import infer_scores_in
-from flows.normalize.staging import external_id, fetched_hour
+from flows.normalize.staging import external_id, fetched_minute
 from warehouse.hashing import define_hash_macros
 from warehouse.load import BATCH_COLUMNS
 
@@ -41,6 +41,11 @@ RATED = """
 # No usable rating: a rating that could not be read (11/10) is not a missing one; its score stays
 # empty with the problem recorded, and no inferred score hides it.
 UNRATED = "r.score is null and r.is_positive is null and r.rating_problem is null"
+
+
+# The sentiment lexicon is English: a score it gives a French or Japanese text measures nothing. Text
+# too short to tell its language (under 20 characters, no declared language) may still be scored.
+INFERRED = "case when coalesce(d.code, x.code, 'en') = 'en' then i.score end"
 
 
 def infer_plain(duck: duckdb.DuckDBPyConnection) -> None:
@@ -90,9 +95,9 @@ with joined as (
         f.film_id, coalesce(f.clean_title, c.film_title) as film_title, f.year as film_year, f.imdb_id,
         f.tmdb_id, f.title_key,
         k.critic_id, k.clean_name as critic_name, k.name_key, k.clean_outlet as outlet, k.audience, c.critic_url,
-        coalesce(c.rating_raw, c.rating_value) as rating_raw, coalesce(r.score, i.score) as score, r.is_positive,
+        coalesce(c.rating_raw, c.rating_value) as rating_raw, coalesce(r.score, {INFERRED}) as score, r.is_positive,
         case when r.score is not null or r.is_positive is not null then 'explicit'
-             when i.score is not null then 'inferred' end as score_source,
+             when {INFERRED} is not null then 'inferred' end as score_source,
         r.rating_problem, {TITLE} as title, {BODY} as body, coalesce(d.code, x.code) as language,
         d_.published_on, d_.date_problem
     from nz_checked as c
@@ -103,7 +108,7 @@ with joined as (
     left join nz_detected as x using (row_no)
     left join nz_date_map as d_
         on d_.published_raw is not distinct from c.published_raw
-        and d_.fetched_hour = {fetched_hour("c.")}
+        and d_.fetched_minute = {fetched_minute("c.")}
     left join nz_film_map as f
         on f.film_title is not distinct from c.film_title and f.film_year is not distinct from c.film_year
         and f.imdb_id is not distinct from {external_id("imdb", "c.")}

@@ -110,6 +110,8 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
     own = duck is None
     work = duckdb.connect() if own else duck
     try:
+        # A fetched_at without a zone is UTC (as the crawler writes it), not the machine's local time.
+        work.execute("set TimeZone = 'UTC'")
         rejects = crawl_rejects(rejects_path)
         read_rejects, broken = read_items(work, items_path)
         rejects += read_rejects

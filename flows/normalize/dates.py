@@ -151,9 +151,9 @@ DateKey = tuple[str | None, dt.datetime | str]
 def parse_distinct(rows: Iterable[DateKey]) -> dict[DateKey, ParsedDate]:
     """Parse each distinct ``(raw, fetched_at)`` pair once, keyed by the pair as given.
 
-    Feed it ``SELECT DISTINCT published_raw, date_trunc('hour', fetched_at)`` (or the exact
+    Feed it ``SELECT DISTINCT published_raw, date_trunc('minute', fetched_at)`` (or the exact
     ``fetched_at`` - the costly work is cached per string and per hour either way) and join back
-    in DuckDB.
+    in DuckDB. (Truncated to the hour, "10 minutes ago" fetched at 00:50 would land on the day before.)
     """
     result: dict[DateKey, ParsedDate] = {}
     for raw, fetched_at in rows:

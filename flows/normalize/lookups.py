@@ -16,7 +16,7 @@ import pyarrow as pa
 from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
-from flows.normalize.staging import external_id, fetched_hour, register
+from flows.normalize.staging import external_id, fetched_minute, register
 from flows.normalize.text import clean_text, normalize_person
 
 
@@ -37,12 +37,12 @@ def rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> No
 
 
 def date_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    return duck.execute(f"select distinct published_raw, {fetched_hour()} from nz_checked").fetchall()
+    return duck.execute(f"select distinct published_raw, {fetched_minute()} from nz_checked").fetchall()
 
 
 def date_columns(keys: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     parsed = parse_distinct(keys)
-    return {"published_raw": [k[0] for k in keys], "fetched_hour": [k[1] for k in keys],
+    return {"published_raw": [k[0] for k in keys], "fetched_minute": [k[1] for k in keys],
             "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]}
 
 

@@ -10,6 +10,10 @@ verdict.
 Why per sentence: the compound squashes sums, so a long review scored whole saturates near +1 or -1.
 Scoring each sentence and averaging the opinionated ones (|compound| >= 0.05) follows the balance of
 the verdict; plot-summary sentences score 0 and are left out so they do not drag every review to 50.
+A text with no opinionated sentence at all gets no score (None), not 50.
+
+The lexicon is English: the normalizer keeps an inferred score only for text in English or in no
+language it could detect (flows/normalize/assemble.py).
 
 Why replace() chains instead of regex splitting: the same tokens (words between punctuation and
 spaces) at half the cost of the whole step. On the 3,001 demo-site texts the scores differ from a
@@ -90,7 +94,8 @@ compounds as (
 final as (
     select
         i.row_no,
-        round((coalesce(avg(c.compound) filter (where abs(c.compound) >= {NEUTRAL}), 0) + 1) * 50, 2) as score
+        -- No opinionated sentence is no evidence: no score, rather than a 50 that pulls means to the middle.
+        round((avg(c.compound) filter (where abs(c.compound) >= {NEUTRAL}) + 1) * 50, 2) as score
     from {{source}} as i
     left join compounds as c using (row_no)
     where regexp_matches(i.text, '\\S')
@@ -117,7 +122,7 @@ def infer_scores_in(duck: duckdb.DuckDBPyConnection, source: str = "inference_in
 
 
 def infer_scores(texts: Sequence[str | None]) -> list[float | None]:
-    """0-100 inferred scores for a list of texts (None for empty text)."""
+    """0-100 inferred scores for a list of texts (None for empty text or text with no opinion)."""
     duck = duckdb.connect()
     try:
         duck.register("inference_input", pa.table({"row_no": list(range(len(texts))),
@@ -130,5 +135,5 @@ def infer_scores(texts: Sequence[str | None]) -> list[float | None]:
 
 
 def infer_score(text: str | None) -> float | None:
-    """0-100 inferred score of one text; None when empty."""
+    """0-100 inferred score of one text; None when empty or without any opinionated sentence."""
     return infer_scores([text])[0]

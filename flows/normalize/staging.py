@@ -106,9 +106,11 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     return rejects, broken
 
 
-def fetched_hour(alias: str = "") -> str:
-    """SQL: the UTC hour a row was fetched; relative dates resolve against it, and the date map is keyed on it."""
-    return f"date_trunc('hour', cast({alias}fetched_at as timestamptz) at time zone 'UTC')"
+def fetched_minute(alias: str = "") -> str:
+    """SQL: the UTC minute a row was fetched; relative dates resolve against it ("10 minutes ago" just
+    after midnight is today), and the date map is keyed on it (dates.py caches the costly parse per
+    string and per hour, so a key per minute costs little)."""
+    return f"date_trunc('minute', cast({alias}fetched_at as timestamptz) at time zone 'UTC')"
 
 
 def external_id(name: str, alias: str = "") -> str:

@@ -65,6 +65,37 @@ def test_unrated_review_gets_an_inferred_score(landing):
     assert row["score_source"] == "inferred" and row["score"] > 60
 
 
+@pytest.mark.parametrize(("declared", "body"), [
+    ("pt", "Um filme lindo, emocionante e perfeito. Obra-prima absoluta, brilliant!"),
+    (None, "Ein wunderschöner, bewegender und perfekter Film. Ein absolutes Meisterwerk."),
+])
+def test_unrated_review_not_in_english_gets_no_inferred_score(landing, declared, body):
+    # The lexicon is English; its words in other languages ("perfect", "brilliant") measure nothing.
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared=declared, body=body)), []))
+    assert (row["r1"]["score"], row["r1"]["score_source"]) == (None, None)
+
+
+def test_unrated_short_text_of_unknown_language_is_still_scored(landing):
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared=None, body="Loved it!")), []))
+    assert row["r1"]["language"] is None and row["r1"]["score_source"] == "inferred" and row["r1"]["score"] > 60
+
+
+def test_minutes_ago_just_after_utc_midnight_is_the_fetch_day(landing):
+    batch = normalize_landing(landing(item(published_raw="10 minutes ago", fetched_at="2026-11-26T00:50:00+00:00")), [])
+    assert str(rows_by_id(batch)["r1"]["published_on"]) == "2026-11-26"
+
+
+@pytest.mark.parametrize("zone", ["America/New_York", "Asia/Tokyo"])
+def test_fetched_at_without_a_zone_is_utc_whatever_the_session_zone(landing, zone):
+    duck = duckdb.connect()
+    duck.execute(f"set TimeZone = '{zone}'")
+    batch = normalize_landing(landing(item(published_raw="3 hours ago", fetched_at="2026-11-26T02:00:00")), [],
+                              duck=duck)
+    row = duck.sql(f"select fetched_at, published_on from {batch.rows}").fetchall()
+    drop_normalized(duck)
+    assert [(str(fetched), str(published)) for fetched, published in row] == [("2026-11-26 02:00:00", "2026-11-25")]
+
+
 def test_impossible_rating_keeps_the_review_and_records_the_problem(landing):
     row = rows_by_id(normalize_landing(landing(item(rating_raw="11/10")), []))["r1"]
     assert row["score"] is None and row["score_source"] is None and "11/10" in row["rating_problem"]
