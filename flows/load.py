@@ -148,7 +148,10 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
 
 
 def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float]) -> None:
-    """Config values for the marts (reviews.toml [marts]) override the stored defaults."""
+    """Config values for the marts (reviews.toml [marts]) override the stored defaults.
+
+    Apply them before normalizing: the normalizer reads positive_threshold for the verdicts it stores.
+    """
     known = {row[0] for row in conn.execute("select name from mart_params").fetchall()}
     unknown = set(params) - known
     if unknown:
@@ -156,3 +159,9 @@ def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float])
                              f"(known: {', '.join(sorted(known))})")
     for name, value in params.items():
         conn.execute("update mart_params set value = ? where name = ? and value <> ?", [value, name, value])
+    if "positive_threshold" in params:
+        # The reviews table keeps a scored review's verdict too; it must be the one the marts use
+        # (stg_reviews), or a query of `reviews` disagrees with film_scores after a threshold change.
+        threshold = params["positive_threshold"]
+        conn.execute("update reviews set is_positive = score >= ? where score_source = 'explicit' "
+                     "and score is not null and is_positive is distinct from (score >= ?)", [threshold, threshold])

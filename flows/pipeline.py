@@ -92,8 +92,11 @@ def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str,
 
 
 @task
-def find_pending(database: Path, root: Path) -> list[Batch]:
+def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[Batch]:
+    """The landing batches not loaded yet, with the config's mart parameters stored first: the
+    normalizer takes its positive_threshold from them."""
     with open_writer(database) as conn:
+        apply_mart_params(conn, params)
         return pending_batches(conn, root)
 
 
@@ -114,7 +117,7 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     for spec in sources:
         result.crawls.append(crawl_source(spec, root, show_progress))
     with writer_slot():  # one warehouse writer at a time (a global concurrency limit of 1)
-        batches = find_pending(database, root)
+        batches = find_pending(database, root, mart_params or {})
         with Progress(transient=True, disable=not show_progress) as progress:
             loading = progress.add_task("normalize + load", total=len(batches))
             for batch in batches:

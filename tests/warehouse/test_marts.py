@@ -53,6 +53,19 @@ def test_positive_threshold_comes_from_mart_params(wh):
     assert wh.one("film_scores", film_id="her")["pct_positive"] == approx(100)
 
 
+def test_a_new_positive_threshold_also_changes_the_verdicts_stored_in_reviews(wh):
+    from flows.load import apply_mart_params
+
+    wh.review("her", "a", 65)
+    wh.review("her", "b", 90)
+    wh.flush()
+    apply_mart_params(wh.conn, {"positive_threshold": 80})
+    wh.build()
+    stored = wh.rows("select score, is_positive from reviews where score_source = 'explicit' order by score")
+    staged = wh.rows("select score, is_positive from stg_reviews where score is not null order by score")
+    assert stored == staged == [{"score": 65.0, "is_positive": False}, {"score": 90.0, "is_positive": True}]
+
+
 def test_bayes_score_pulls_toward_mean_of_all_explicit_scores(wh):
     # C = (90 + 90 + 60 * 4) / 6 = 70, m = 10
     wh.review("short", "a", 90)
