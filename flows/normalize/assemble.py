@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from flows.normalize.lookups import audience_sql
+from flows.normalize.lookups import audience_sql, user_site_sql
 from flows.normalize.sentiment import infer_scores_in
 from flows.normalize.staging import external_id, fetched_minute
 from warehouse.hashing import define_hash_macros
@@ -115,7 +115,7 @@ with joined as (
         and f.tmdb_id is not distinct from {external_id("tmdb", "c.")}
     left join nz_critic_map as k
         on k.critic_name is not distinct from c.critic_name and k.outlet is not distinct from c.outlet
-        and k.audience = {audience_sql("c.")}
+        and k.audience = {audience_sql("c.")} and k.site is not distinct from {user_site_sql("c.")}
 ),
 
 text_hashed as (

@@ -20,9 +20,14 @@ from flows.normalize.staging import external_id, fetched_minute, register
 from flows.normalize.text import clean_text, normalize_person
 
 
-def _critic_id(name_key: str, outlet: str | None, audience: str) -> str:
+def _critic_id(name_key: str, outlet: str | None, audience: str, site: str | None = None) -> str:
     basis = f"{name_key}|{normalize_person(outlet)}|{audience}"
-    return "c" + hashlib.sha1(basis.encode()).hexdigest()[:12]
+    critic_id = "c" + hashlib.sha1(basis.encode()).hexdigest()[:12]
+    if audience != "user" or not site:
+        return critic_id
+    # A user is an account on one site: "john" on two sites is two people. Derived from the id the
+    # name alone gave, so migration 006 can split users stored before this in SQL alone.
+    return "c" + hashlib.sha1(f"{critic_id}@{site}".encode()).hexdigest()[:12]
 
 
 def rating_map(duck: duckdb.DuckDBPyConnection, positive_threshold: float) -> None:
@@ -70,8 +75,21 @@ def audience_sql(alias: str = "") -> str:
             f"then 'user' else 'critic' end)")
 
 
+def site_sql(alias: str = "") -> str:
+    """SQL: the site a review was published on, the host of its url without "www." (lower case).
+    Migration 006 writes the same expression."""
+    host = f"lower(regexp_extract({alias}url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1))"
+    return f"nullif(regexp_replace({host}, '^www\\.', ''), '')"
+
+
+def user_site_sql(alias: str = "") -> str:
+    """SQL: a user's site, part of who the user is; null for critics (a critic is a name and an outlet)."""
+    return f"case when {audience_sql(alias)} = 'user' then {site_sql(alias)} end"
+
+
 def critic_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    return duck.execute(f"select distinct critic_name, outlet, {audience_sql()} from nz_checked").fetchall()
+    return duck.execute(f"select distinct critic_name, outlet, {audience_sql()}, {user_site_sql()} "
+                        "from nz_checked").fetchall()
 
 
 def critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
@@ -80,4 +98,5 @@ def critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     keys = [normalize_person(n) for n in names]
     return {"critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
             "clean_name": names, "clean_outlet": outlets, "name_key": keys,
-            "critic_id": [_critic_id(k, o, r[2]) for k, o, r in zip(keys, outlets, rows, strict=True)]}
+            "site": [r[3] for r in rows],
+            "critic_id": [_critic_id(k, o, r[2], r[3]) for k, o, r in zip(keys, outlets, rows, strict=True)]}

@@ -204,3 +204,23 @@ def test_after_a_rehash_a_copys_unchanged_recrawl_is_a_duplicate(tmp_path: Path)
         result = _load(conn, again, "run-4")
         assert (result.loaded, result.updated, result.duplicates) == (0, 0, 1)
         assert _review(conn)["rating_raw"] == "8/10"
+
+
+def _user(url: str, name: str, body: str, review_id: str) -> dict:
+    return item(source_review_id=review_id, url=url, critic_name=name, outlet=None, audience="user", body=body)
+
+
+def test_users_of_one_name_on_two_sites_are_two_users_and_on_one_site_one(tmp_path: Path) -> None:
+    landing = _land(tmp_path / "run-1.jsonl",
+                    _user("https://site-a.test/r/1", "john", "Loved it.", "a1"),
+                    _user("https://www.site-a.test/r/2", "John", "Dull.", "a2"),
+                    _user("https://site-b.test/r/1", "john", "A masterpiece.", "b1"),
+                    item(source_review_id="c1", url="https://site-b.test/r/2", critic_name="Ann Lee"),
+                    item(source_review_id="c2", url="https://site-a.test/r/3", critic_name="Ann Lee", body="Fine."))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, landing, "run-1")
+        per_critic = conn.execute("""
+            select c.audience, list(r.source_review_id order by r.source_review_id)
+            from reviews as r join critics as c using (critic_id) group by c.critic_id, c.audience order by all""")
+        # A critic is a name and an outlet, wherever published; a user an account on one site.
+        assert per_critic.fetchall() == [("critic", ["c1", "c2"]), ("user", ["a1", "a2"]), ("user", ["b1"])]

@@ -80,3 +80,30 @@ def test_migration_005_gives_films_stored_as_her_2013_without_a_year_their_year(
     assert conn.execute("select film_id, title, year from films order by film_id").fetchall() == [
         ("f1", "Her", 2013), ("f2", "Godzilla", 1954), ("f3", "Tide (1980)", 1981), ("f4", "(2001)", None),
         ("f5", "Heat", None)]
+
+
+def test_migration_006_splits_a_user_known_by_name_alone_into_one_user_per_site(tmp_path: Path) -> None:
+    from flows.normalize.lookups import _critic_id
+
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 5)
+    old_user, critic = _critic_id("john", None, "user"), _critic_id("ann lee", "Paper", "critic")
+    conn.execute(f"""
+        insert into critics (critic_id, name, name_key, outlet, audience, first_seen) values
+            ('{old_user}', 'john', 'john', null, 'user', '2026-11-01'),
+            ('{critic}', 'Ann Lee', 'ann lee', 'Paper', 'critic', '2026-11-01');
+        insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience, content_hash,
+                             first_seen, last_seen, run_id) values
+            ('r1', 'f1', '{old_user}', 'a', 'a1', ['https://www.site-a.test/r/1'], 'user', 1, '2026-11-02', now(), 'x'),
+            ('r2', 'f2', '{old_user}', 'a', 'a2', ['https://site-a.test/r/2'], 'user', 1, '2026-11-03', now(), 'x'),
+            ('r3', 'f1', '{old_user}', 'b', 'b1', ['https://Site-B.test/r/1'], 'user', 1, '2026-11-04', now(), 'x'),
+            ('r4', 'f1', '{critic}', 'a', 'a3', ['https://site-a.test/r/3'], 'critic', 1, '2026-11-02', now(), 'x');
+        insert into review_keys (source, source_review_id, review_id, url, content_hash, first_seen, last_seen) values
+            ('b', 'b1', 'r3', 'https://Site-B.test/r/1', 1, now(), now())""")
+    migrate(conn)
+    site_a, site_b = _critic_id("john", None, "user", "site-a.test"), _critic_id("john", None, "user", "site-b.test")
+    assert conn.execute("select review_id, critic_id from reviews order by review_id").fetchall() == [
+        ("r1", site_a), ("r2", site_a), ("r3", site_b), ("r4", critic)]
+    assert sorted(conn.execute("select critic_id, name, audience, first_seen::date::varchar from critics").fetchall()) \
+        == sorted([(site_a, "john", "user", "2026-11-02"), (site_b, "john", "user", "2026-11-04"),
+                   (critic, "Ann Lee", "critic", "2026-11-01")])
