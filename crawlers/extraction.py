@@ -4,7 +4,8 @@ Only extraction: values are copied as published (strings), nothing is scored or 
 The one exception is links: a URL as published is relative to its page, so review, critic and
 film URLs (and `@id`s) are resolved against the page's base URL, as a browser would.
 Reviews are found anywhere in the object tree: top level, inside `Movie.review`, inside
-`@graph`, or referencing their film through `itemReviewed`.
+`@graph`, or referencing their film through `itemReviewed`. JSON-LD nodes that name each other by
+`@id` (crawlers.references) are read as the nodes they name, across all JSON-LD blocks of the page.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from w3lib.html import get_base_url
 
 from crawlers.items import ReviewItem
+from crawlers.references import NodeIndex, is_reference, is_web_address, node_id
 from crawlers.structured import PageData, read_page, short_type
 
 REVIEW_TYPES = {"Review", "CriticReview", "UserReview"}
@@ -64,6 +66,17 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
+def _name(value: Any) -> str | None:
+    """A person's or organization's name as `_text` reads it, but never an object's `@id`: that identifies
+    a node (a reference the page did not resolve), and a critic called "https://ex.test/#person-jane" is
+    no critic."""
+    if isinstance(value, list):
+        return _name(value[0]) if value else None
+    if isinstance(value, dict):
+        return _text({key: found for key, found in value.items() if key != "@id"})
+    return _text(value)
+
+
 def _link(value: Any, base: str) -> str | None:
     """A published link resolved against the page's base URL.
 
@@ -91,15 +104,14 @@ def _first_dict(value: Any) -> dict[str, Any] | None:
     return value if isinstance(value, dict) else None
 
 
-def _film_year(film: dict[str, Any]) -> str | None:
-    # dateCreated is often when the page was created (Letterboxd), so release data comes first.
-    released = _first_dict(film.get("releasedEvent"))
-    for candidate in (released.get("startDate") if released else None, film.get("copyrightYear"),
-                      film.get("datePublished"), film.get("dateCreated")):
-        text = _text(candidate)
-        if text:
-            return text
-    return None
+def _as_node(value: Any) -> Any:
+    """A web address where an object belongs (`"author": "https://…#jane"`) read as a reference to the
+    node with that @id: an address is no name or title."""
+    if isinstance(value, list):
+        return [_as_node(v) for v in value]
+    if isinstance(value, str) and is_web_address(value):
+        return {"@id": value.strip()}
+    return value
 
 
 def _external_ids(film: dict[str, Any]) -> dict[str, str]:
@@ -126,61 +138,104 @@ def _audience(review: dict[str, Any], types: list[str]) -> str | None:
     return "critic" if review.get("publisher") or review.get("sourceOrganization") else "user"
 
 
-def _review_item(review: dict[str, Any], film: dict[str, Any] | None, page_url: str, syntax: str,
-                 source: str, base: str | None = None) -> ReviewItem:
-    film = _first_dict(review.get("itemReviewed")) or film or {}
-    author = review.get("author")
-    author_obj = _first_dict(author) or {}
-    publisher = review.get("publisher") or review.get("sourceOrganization")
-    rating = _first_dict(review.get("reviewRating")) or {}
-    value = _text(rating.get("ratingValue")) if rating else _text(review.get("reviewRating"))
-    base = base or page_url
-    url = _link(review.get("url"), base)
-    return ReviewItem(
-        source=source,
-        url=url or page_url,
-        source_review_id=_text(review.get("identifier")) or _link(review.get("@id"), base) or url,
-        film_title=_text(film.get("name")),
-        film_year=_film_year(film) if film else None,
-        external_ids=_external_ids(film) if film else {},
-        critic_name=_text(author),
-        critic_url=_link(author_obj.get("url"), base),
-        outlet=_text(publisher),
-        audience=_audience(review, short_type(review.get("@type"))),
-        rating_raw=value,
-        rating_value=value,
-        rating_best=_text(rating.get("bestRating")),
-        rating_worst=_text(rating.get("worstRating")),
-        review_title=_text(review.get("name")) or _text(review.get("headline")),
-        body=_text(review.get("reviewBody")) or _text(review.get("description")),
-        published_raw=_text(review.get("datePublished")) or _text(review.get("dateCreated")),
-        language_declared=_text(review.get("inLanguage")),
-        page_url=page_url,
-        syntax=syntax,
-    )
+@dataclass
+class _PageReader:
+    """Turns one page's objects of one syntax into items. `index` holds the page's JSON-LD nodes by @id
+    for JSON-LD objects, and is empty for microdata and RDFa, which have no references to follow."""
 
+    url: str
+    base: str
+    source: str
+    syntax: str
+    index: NodeIndex
 
-def _film_summary(film: dict[str, Any], syntax: str, base: str) -> FilmSummary:
-    aggregate = _first_dict(film.get("aggregateRating")) or {}
-    return FilmSummary(
-        title=_text(film.get("name")),
-        year=_film_year(film),
-        url=_link(film.get("url"), base) or _link(film.get("@id"), base),
-        external_ids=_external_ids(film),
-        rating_value=_text(aggregate.get("ratingValue")),
-        rating_best=_text(aggregate.get("bestRating")),
-        rating_worst=_text(aggregate.get("worstRating")),
-        rating_count=_text(aggregate.get("ratingCount")),
-        review_count=_text(aggregate.get("reviewCount")),
-        syntax=syntax,
-    )
+    def _prop(self, obj: dict[str, Any], key: str) -> Any:
+        """A property's value, references followed. Only in JSON-LD is an address string taken for a
+        reference: microdata gives a link's href as the value of `<a itemprop="author" href=…>`, the only
+        text such markup offers, and it is kept as before."""
+        value = obj.get(key)
+        return self.index.resolve(_as_node(value) if self.syntax == "json-ld" else value, owner=obj)
+
+    def _film_of(self, review: dict[str, Any]) -> dict[str, Any] | None:
+        """The film a review is about: an object, a node it references, or a plain name ("Her (2013)"; a
+        year written in it is read by the flows, as for any title)."""
+        value = review.get("itemReviewed")
+        if isinstance(value, list):
+            value = _first_dict(value) or next((v for v in value if isinstance(v, str) and v.strip()), None)
+        if isinstance(value, str) and not is_web_address(value):
+            return {"name": value.strip()} if value.strip() else None
+        return _first_dict(self.index.node(_as_node(value), owner=review))
+
+    def _film_year(self, film: dict[str, Any]) -> str | None:
+        # dateCreated is often when the page was created (Letterboxd), so release data comes first.
+        released = _first_dict(self._prop(film, "releasedEvent"))
+        for candidate in (released.get("startDate") if released else None, film.get("copyrightYear"),
+                          film.get("datePublished"), film.get("dateCreated")):
+            text = _text(candidate)
+            if text:
+                return text
+        return None
+
+    def review_item(self, review: dict[str, Any], film: dict[str, Any] | None) -> ReviewItem:
+        named = self._film_of(review)
+        # A bare reference the page does not resolve says less than the film the review is nested in.
+        film = (named if named and not (film and is_reference(named)) else film) or {}
+        author = self._prop(review, "author")
+        author_obj = _first_dict(author) or {}
+        publisher = self._prop(review, "publisher") or self._prop(review, "sourceOrganization")
+        rating = _first_dict(self._prop(review, "reviewRating")) or {}
+        value = _text(rating.get("ratingValue")) if rating else _text(review.get("reviewRating"))
+        url = _link(review.get("url"), self.base)
+        return ReviewItem(
+            source=self.source,
+            url=url or self.url,
+            source_review_id=_text(review.get("identifier")) or _link(review.get("@id"), self.base) or url,
+            film_title=_text(film.get("name")),
+            film_year=self._film_year(film) if film else None,
+            external_ids=_external_ids(film) if film else {},
+            critic_name=_name(author),
+            critic_url=_link(author_obj.get("url"), self.base),
+            outlet=_name(publisher),
+            audience=_audience(review, short_type(review.get("@type"))),
+            rating_raw=value,
+            rating_value=value,
+            rating_best=_text(rating.get("bestRating")),
+            rating_worst=_text(rating.get("worstRating")),
+            review_title=_text(review.get("name")) or _text(review.get("headline")),
+            body=_text(review.get("reviewBody")) or _text(review.get("description")),
+            published_raw=_text(review.get("datePublished")) or _text(review.get("dateCreated")),
+            language_declared=_text(review.get("inLanguage")),
+            page_url=self.url,
+            syntax=self.syntax,
+        )
+
+    def film_summary(self, film: dict[str, Any]) -> FilmSummary:
+        aggregate = _first_dict(self._prop(film, "aggregateRating")) or {}
+        return FilmSummary(
+            title=_text(film.get("name")),
+            year=self._film_year(film),
+            url=_link(film.get("url"), self.base) or _link(film.get("@id"), self.base),
+            external_ids=_external_ids(film),
+            rating_value=_text(aggregate.get("ratingValue")),
+            rating_best=_text(aggregate.get("bestRating")),
+            rating_worst=_text(aggregate.get("worstRating")),
+            rating_count=_text(aggregate.get("ratingCount")),
+            review_count=_text(aggregate.get("reviewCount")),
+            syntax=self.syntax,
+        )
 
 
 def extract_from_data(page: PageData, url: str, source: str, base: str | None = None) -> PageExtract:
     """Reviews and films in `page`; links resolve against `base` (the page's <base href>), else `url`."""
-    base = base or url
-    reviews: list[ReviewItem] = []
+    jsonld = NodeIndex(obj for syntax, obj in page.objects if syntax == "json-ld")
+    readers = {syntax: _PageReader(url, base or url, source, syntax, jsonld if syntax == "json-ld" else NodeIndex())
+               for syntax, _ in page.objects}
     films: list[FilmSummary] = []
+    # A JSON-LD node named by reference can be reached twice (from the graph's top level and from its
+    # film's `review` list): each review is kept once, with a film where any path gave one, and each
+    # other node with an @id is walked once.
+    found: dict[Any, tuple[dict[str, Any], str, dict[str, Any] | None]] = {}
+    walked: set[str] = set()
 
     def walk(obj: Any, syntax: str, film: dict[str, Any] | None, depth: int) -> None:
         if depth > 8:
@@ -189,21 +244,30 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
             for child in obj:
                 walk(child, syntax, film, depth + 1)
             return
+        obj = readers[syntax].index.node(obj)
         if not isinstance(obj, dict):
             return
+        key = node_id(obj) if syntax == "json-ld" else None
         types = set(short_type(obj.get("@type")))
         if types & REVIEW_TYPES:
-            reviews.append(_review_item(obj, film, url, syntax, source, base))
+            review_key = key or id(obj)
+            if review_key not in found or (film is not None and found[review_key][2] is None):
+                found[review_key] = (obj, syntax, film)
             return
+        if key:
+            if key in walked:
+                return
+            walked.add(key)
         if types & FILM_TYPES:
-            films.append(_film_summary(obj, syntax, base))
+            films.append(readers[syntax].film_summary(obj))
             film = obj
-        for key, child in obj.items():
-            if key in ("review", "reviews", "itemListElement", "item", "mainEntity", "hasPart"):
+        for name, child in obj.items():
+            if name in ("review", "reviews", "itemListElement", "item", "mainEntity", "hasPart"):
                 walk(child, syntax, film, depth + 1)
 
     for syntax, obj in page.objects:
         walk(obj, syntax, None, 0)
+    reviews = [readers[syntax].review_item(obj, film) for obj, syntax, film in found.values()]
     return PageExtract(reviews=reviews, films=films, errors=list(page.errors))
 
 

@@ -3,7 +3,9 @@
 Critics and members publish feeds with the rating in a namespace extension. feedparser turns
 namespaced elements into `<prefix>_<name>` keys; the ones below cover the RDF Review
 vocabulary (rev:rating), Letterboxd's member feeds and the bundled demo site's film extension.
-Feed HTML is kept as published: sanitizing it here would change the raw record.
+Feed HTML is kept as published: sanitizing it here would change the raw record. Letterboxd entries
+are the one case where part of the description is left out: Letterboxd's own poster, spoiler notice
+and "Watched on …" lines (crawlers.letterboxd).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import feedparser
 import scrapy
 from scrapy.http import Response
 
+from crawlers import letterboxd
 from crawlers.items import ReviewItem
 from crawlers.spiders.base import ReviewSpiderMixin
 
@@ -71,7 +74,13 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             self.crawler.stats.inc_value("reviews/extract_errors")
             self.logger.warning("%s: unreadable feed: %s", response.url, feed.get("bozo_exception"))
             return
-        items = [self.entry_item(entry, response.url) for entry in feed.entries]
+        items = []
+        for entry in feed.entries:
+            item = self.entry_item(entry, response.url)
+            if item is None:
+                self.crawler.stats.inc_value("feed/entries_without_review")
+            else:
+                items.append(item)
         for item in items:
             yield self.stamp(item)
         if self.all_known([item.source_review_id for item in items]):
@@ -81,7 +90,9 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         if next_link:
             yield response.follow(next_link, callback=self.parse)
 
-    def entry_item(self, entry: dict[str, Any], page_url: str) -> ReviewItem:
+    def entry_item(self, entry: dict[str, Any], page_url: str) -> ReviewItem | None:
+        """The entry as a raw review, or None for an entry that holds neither a review nor a rating (a
+        Letterboxd diary entry that only says when the film was watched)."""
         ids: dict[str, str] = {}
         if imdb := _first(entry, IMDB_KEYS):
             ids["imdb"] = imdb
@@ -90,6 +101,11 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         content = entry.get("content") or []
         body = content[0].get("value") if content else entry.get("summary")
         rating, best, worst = _rating(entry)
+        if letterboxd.is_letterboxd_entry(entry):
+            # A rated diary entry with no review is still the member's rating: a rating-only item.
+            body = letterboxd.review_html(body)
+            if body is None and rating is None:
+                return None
         return ReviewItem(
             source=self.source,
             url=entry.get("link") or page_url,

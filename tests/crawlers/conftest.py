@@ -37,3 +37,9 @@ def split_output(results: list[Any]) -> tuple[list[ReviewItem], list[Request]]:
 @pytest.fixture
 def fixture_page() -> Callable[[str], bytes]:
     return lambda name: (FIXTURES / "pages" / name).read_bytes()
+
+
+@pytest.fixture
+def crafted_page() -> Callable[[str], bytes]:
+    """A hand-written page for one edge case (tests/fixtures/crafted/README.md says what each copies)."""
+    return lambda name: (FIXTURES / "crafted" / name).read_bytes()

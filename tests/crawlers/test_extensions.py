@@ -1,16 +1,22 @@
-"""The run's stats file is replaced atomically: a failed or killed write never leaves a partial file."""
+"""The run's stats file: replaced atomically (a failed or killed write leaves no partial file); its page count."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from scrapy import Request, signals
+from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
 
 from crawlers import landing
 from crawlers.extensions import RunStats
 from crawlers.landing import write_atomic, write_json_atomic
+from crawlers.spiders.feed import FeedSpider
 from crawlers.spiders.schema_org import SchemaOrgSpider
 from tests.crawlers.conftest import make_spider
 
@@ -75,3 +81,46 @@ def test_spider_closed_writes_the_stats_file(tmp_path):
     stats = json.loads((folder / "run-1.stats.json").read_text())
     assert (stats["landed"], stats["finish_reason"], stats["started"]) == (2, "finished", "2026-01-01T00:00:00+00:00")
     assert os.listdir(folder) == ["run-1.stats.json"]
+
+
+def run_stats_after(responses: list[tuple[Request, int]], spider: Any) -> dict:
+    """The stats summary after the engine received these responses, as it signals each one."""
+    crawler = spider.crawler
+    crawler.spider = spider
+    extension = RunStats.from_crawler(crawler)
+    for request, status in responses:
+        crawler.signals.send_catch_log(signals.response_received, spider=spider, request=request,
+                                       response=Response(request.url, status=status, request=request))
+    return extension.summary("finished")
+
+
+def test_one_page_crawl_counts_one_page_not_its_robots_txt():
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    # Scrapy's robots.txt middleware fetches robots.txt for itself, with callback=NO_CALLBACK.
+    robots = Request("https://reviews.example/robots.txt", callback=NO_CALLBACK, meta={"dont_obey_robotstxt": True})
+    page = Request("https://reviews.example/film/her/", callback=spider.parse)
+    assert run_stats_after([(robots, 200), (page, 200)], spider)["pages"] == 1
+
+
+def test_sitemaps_are_not_counted_as_pages():
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/sitemap.xml,https://reviews.example/film/her/")
+
+    async def start_requests() -> list[Request]:
+        return [request async for request in spider.start()]
+
+    sitemap, page = asyncio.run(start_requests())
+    assert run_stats_after([(sitemap, 200), (page, 200)], spider)["pages"] == 1
+
+
+def test_a_page_that_answers_with_an_error_still_counts_as_a_page():
+    # A site that bans the crawler answers 403 to every page: counted, so the health check sees
+    # "no reviews on N pages" instead of a run too small to judge.
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    page = Request("https://reviews.example/film/her/", callback=spider.parse)
+    assert run_stats_after([(page, 403)], spider)["pages"] == 1
+
+
+def test_feed_requested_by_the_default_start_counts_as_a_page():
+    spider = make_spider(FeedSpider, url="https://reviews.example/feed.xml")
+    feed = Request("https://reviews.example/feed.xml")  # Spider.start sends start URLs to parse with callback None
+    assert run_stats_after([(feed, 200)], spider)["pages"] == 1

@@ -1,0 +1,119 @@
+"""JSON-LD nodes that name each other by `@id` (Yoast/WordPress graphs), and what a review names its film by."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from crawlers.extraction import extract_page
+from crawlers.spiders.schema_org import SchemaOrgSpider
+from tests.crawlers.conftest import html_response, make_spider, split_output
+
+URL = "https://ex.test/review/1"
+HER = {"@type": "Movie", "@id": "https://ex.test/film/her#movie", "name": "Her",
+       "sameAs": "https://www.imdb.com/title/tt1798709/"}
+JANE = {"@type": "Person", "@id": "https://ex.test/#person-jane", "name": "Jane Doe"}
+
+
+def review(**fields: Any) -> dict[str, Any]:
+    return {"@type": "Review", "@id": URL, "reviewBody": "Tender.", **fields}
+
+
+def page(*blocks: Any) -> str:
+    scripts = "".join(f'<script type="application/ld+json">{json.dumps(b)}</script>' for b in blocks)
+    return f"<html><head>{scripts}</head><body></body></html>"
+
+
+def parse(body: str | bytes) -> list:
+    spider = make_spider(SchemaOrgSpider, url=URL)
+    items, _ = split_output(list(spider.parse(html_response(URL, body))))
+    return items
+
+
+def test_graph_review_takes_film_and_author_from_the_nodes_it_references(crafted_page):
+    (item,) = parse(crafted_page("jsonld-graph-references.html"))
+    assert (item.film_title, item.film_year, item.external_ids) == ("Her", "2013-12-18", {"imdb": "tt1798709"})
+    assert (item.critic_name, item.rating_raw, item.source_review_id) == ("Jane Doe", "4", URL)
+
+
+def test_reference_resolves_to_a_node_in_another_jsonld_block():
+    graph = {"@context": "https://schema.org", "@graph": [
+        HER, review(itemReviewed={"@id": HER["@id"]}, author={"@id": JANE["@id"]})]}
+    (item,) = parse(page(graph, {"@context": "https://schema.org", **JANE}))
+    assert (item.film_title, item.critic_name) == ("Her", "Jane Doe")
+
+
+def test_publisher_reference_names_the_outlet():
+    org = {"@type": "Organization", "@id": "https://ex.test/#organization", "name": "The Daily Reel"}
+    graph = {"@graph": [org, HER, review(itemReviewed={"@id": HER["@id"]}, publisher={"@id": org["@id"]})]}
+    (item,) = parse(page(graph))
+    assert (item.outlet, item.audience) == ("The Daily Reel", "critic")
+
+
+def test_unresolved_author_reference_is_no_critic_name_not_its_url():
+    (item,) = parse(page(review(itemReviewed=HER, author={"@id": "https://ex.test/#person-nobody"})))
+    assert item.critic_name is None
+
+
+def test_author_given_as_a_web_address_is_no_critic_name():
+    (item,) = parse(page(review(itemReviewed=HER, author="https://ex.test/#person-nobody")))
+    assert item.critic_name is None
+
+
+def test_unresolved_item_reviewed_reference_still_gives_its_imdb_id():
+    (item,) = parse(page(review(itemReviewed={"@id": "https://www.imdb.com/title/tt1798709/"})))
+    assert (item.film_title, item.external_ids) == (None, {"imdb": "tt1798709"})
+
+
+def test_film_listing_its_reviews_by_reference_gives_each_review_once_with_the_film():
+    # The review node comes first, with no itemReviewed: only the Movie's `review` list ties it to its film.
+    graph = {"@graph": [review(author={"@id": JANE["@id"]}), JANE, {**HER, "review": [{"@id": URL}]}]}
+    result = extract_page(page(graph), URL)
+    assert [(r.film_title, r.critic_name) for r in result.reviews] == [("Her", "Jane Doe")]
+    assert [f.title for f in result.films] == ["Her"]
+
+
+def test_cycles_and_self_references_end_and_resolve_to_nothing_new():
+    movie = {**HER, "review": {"@id": URL}, "hasPart": {"@id": HER["@id"]}, "mainEntity": [{"@id": HER["@id"]}]}
+    graph = {"@graph": [movie, review(itemReviewed={"@id": HER["@id"]}, author={"@id": URL})]}
+    result = extract_page(page(graph), URL)
+    assert [(r.film_title, r.critic_name) for r in result.reviews] == [("Her", None)]
+    assert [f.title for f in result.films] == ["Her"]
+
+
+def test_review_whose_item_reviewed_is_itself_has_no_film():
+    (item,) = parse(page(review(name="My take", itemReviewed={"@id": URL})))
+    assert (item.film_title, item.review_title) == (None, "My take")
+
+
+def test_node_defined_in_two_blocks_is_one_review_with_both_parts():
+    first = review(itemReviewed={"@id": HER["@id"]})
+    second = {"@type": "Review", "@id": URL, "author": {"@type": "Person", "name": "Jane Doe"}}
+    (item,) = parse(page({"@graph": [HER, first]}, second))
+    assert (item.film_title, item.critic_name, item.body) == ("Her", "Jane Doe", "Tender.")
+
+
+def test_plain_text_item_reviewed_is_the_film_name_with_its_year_left_to_the_flows():
+    (item,) = parse(page(review(itemReviewed="Her (2013)", author="Jane Doe")))
+    assert (item.film_title, item.film_year, item.external_ids) == ("Her (2013)", None, {})
+
+
+def test_item_reviewed_given_as_a_web_address_is_read_as_a_reference():
+    graph = {"@graph": [HER, review(itemReviewed=HER["@id"])]}
+    (item,) = parse(page(graph))
+    assert (item.film_title, item.external_ids) == ("Her", {"imdb": "tt1798709"})
+
+
+def test_review_nested_in_a_movie_takes_the_movie_over_an_unresolved_reference():
+    movie = {**HER, "review": [review(itemReviewed={"@id": "https://ex.test/film/elsewhere#movie"})]}
+    (item,) = parse(page(movie))
+    assert (item.film_title, item.external_ids) == ("Her", {"imdb": "tt1798709"})
+
+
+def test_microdata_author_link_keeps_its_address_as_published():
+    # Microdata gives <a itemprop="author" href=...> the link's href as its value, the only text there is.
+    body = """<div itemscope itemtype="https://schema.org/Review"><meta itemprop="reviewBody" content="Fine.">
+      <div itemprop="itemReviewed" itemscope itemtype="https://schema.org/Movie"><span itemprop="name">Her</span></div>
+      <a itemprop="author" href="/critic/jane/">Jane</a></div>"""
+    (item,) = parse(f"<html><body>{body}</body></html>")
+    assert (item.film_title, item.critic_name) == ("Her", "https://ex.test/critic/jane/")
