@@ -5,8 +5,9 @@
 Both runs use AUTOTHROTTLE_ENABLED=False, CONCURRENT_REQUESTS=16 and CONCURRENT_REQUESTS_PER_DOMAIN=16 (scrapy bench
 otherwise uses per-domain 8 and the crawl would be throttled). They run one after the other, never concurrently:
 scrapy bench before and after the crawl (their mean is the reference, so load drift during the long crawl shows). The
-demo site runs in its own process so it does not share the crawl's GIL. pages/s is response_received_count over the
-crawl's own elapsed time (spider open to close), not counting interpreter start-up. Exits non-zero only if a crawl or
+demo site runs in its own process so it does not share the crawl's GIL. pages/s is the run's `pages` stat (the
+responses the spiders parse, robots.txt not counted) over the crawl's own elapsed time (spider open to close), not
+counting interpreter start-up. Exits non-zero only if a crawl or
 scrapy bench fails; missing the 0.8x target is reported, not fatal.
 """
 
