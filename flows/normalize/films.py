@@ -3,7 +3,9 @@
 Matching order, most to least certain: an external id (IMDb tt, TMDB), then the normalized
 title with a year within one (release years differ between countries and sites), then a fuzzy
 title match above a threshold with a year within one. Two different external ids always mean
-two different films, so a remake is never merged into the original.
+two different films, so a remake is never merged into the original. Numbers in titles are compared
+as numbers: "Part One", "Part 1" and "Part I" are one title, and titles whose numbers differ
+("Vol. 1", "Vol. 2") never match fuzzily, so a sequel a year later is never merged into its original.
 A mention without a year field takes the year written at the end of its title ("Her (2013)",
 "Her [2013]"), the same suffix `normalize_title` drops from the key.
 A known film without a year matches a dated mention only when no dated film of that title agrees
@@ -23,6 +25,23 @@ from flows.normalize.text import YEAR_SUFFIX, normalize_title
 
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 FUZZY_THRESHOLD = 90.0
+# A sequel's title is its original's plus a number ("kill bill vol 1"/"vol 2" score 93), and sequels
+# often come a year apart: titles whose numbers differ never match fuzzily. Numbers are read as
+# digits, number words and roman numerals II-XX; "Part One", "Part 1" and "Part I" read alike.
+_NUMBER_WORDS = {word: n for n, word in enumerate(
+    "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split(), start=1)}
+# Roman numerals that are also words: "v" in "Batman v Superman" is versus, "x" in "X-Men" a letter,
+# "i" in "I, Robot" a pronoun. They count only after a word that announces a number, and "v"/"x" also
+# at the end of the title ("Saw V", "Malcolm X").
+_AMBIGUOUS_ROMAN = {"i": 1, "v": 5, "x": 10}
+_ROMAN = {numeral: n for n, numeral in enumerate(
+    "ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), start=2)
+    if numeral not in _AMBIGUOUS_ROMAN}
+_NUMBER_MARKERS = frozenset("part pt episode chapter vol volume book".split())
+_NUMBER_CANDIDATES = frozenset([*_NUMBER_WORDS, *_ROMAN, *_AMBIGUOUS_ROMAN])
+_DIGIT = re.compile(r"\d")
+_MAX_DIGITS = 18  # a longer run of digits is no sequel's number, and int() refuses past 4300 digits
 
 
 @dataclass
@@ -72,6 +91,39 @@ def display_title(title: str | None, year: int | None) -> str | None:
     return title
 
 
+def _number_at(words: list[str], index: int) -> int | None:
+    word = words[index]
+    if word.isdecimal():  # not isdigit(): "²" and "፪" are digits that int() cannot read
+        return int(word) if len(word) <= _MAX_DIGITS else None
+    value = _NUMBER_WORDS.get(word) or _ROMAN.get(word)
+    if value is None and word in _AMBIGUOUS_ROMAN:
+        after_marker = index > 0 and words[index - 1] in _NUMBER_MARKERS
+        at_end = index == len(words) - 1 and word != "i"
+        value = _AMBIGUOUS_ROMAN[word] if after_marker or at_end else None
+    return value
+
+
+def _read_numbers(key: str) -> tuple[str, tuple[int, ...]]:
+    # Most titles hold no number: a set and a regex test settle those cheaply (the resolver reads every
+    # known film's key for every batch).
+    words = key.split()
+    if _NUMBER_CANDIDATES.isdisjoint(words) and not _DIGIT.search(key):
+        return key, ()
+    numbers = [_number_at(words, i) for i in range(len(words))]
+    return (" ".join(word if n is None else str(n) for word, n in zip(words, numbers, strict=True)),
+            tuple(n for n in numbers if n is not None))
+
+
+def title_numbers(key: str) -> tuple[int, ...]:
+    """The numbers in a normalized title, in order: "saw iii" -> (3,), "dune part one" -> (1,)."""
+    return _read_numbers(key)[1]
+
+
+def numbered_key(key: str) -> str:
+    """The normalized title with its numbers in digits, so "saw ii" and "saw 2" are one title."""
+    return _read_numbers(key)[0]
+
+
 def new_film_id(title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> str:
     basis = f"imdb:{imdb_id}" if imdb_id else f"tmdb:{tmdb_id}" if tmdb_id else f"title:{title_key}|{year}"
     return "f" + hashlib.sha1(basis.encode()).hexdigest()[:12]
@@ -92,7 +144,10 @@ class FilmResolver:
     def __post_init__(self) -> None:
         self.by_imdb: dict[str, Film] = {}
         self.by_tmdb: dict[str, Film] = {}
+        # Films by title key with numbers in digits (see numbered_key), and those keys by their numbers:
+        # a fuzzy match only looks among titles with the same numbers.
         self.by_key: dict[str, list[Film]] = {}
+        self.keys_by_numbers: dict[tuple[int, ...], list[str]] = {}
         for film in self.known:
             self._index(film)
 
@@ -101,9 +156,13 @@ class FilmResolver:
             self.by_imdb.setdefault(film.imdb_id, film)
         if film.tmdb_id:
             self.by_tmdb.setdefault(film.tmdb_id, film)
-        self.by_key.setdefault(film.title_key, []).append(film)
+        key, numbers = _read_numbers(film.title_key)
+        if key not in self.by_key:
+            self.keys_by_numbers.setdefault(numbers, []).append(key)
+        self.by_key.setdefault(key, []).append(film)
 
-    def _by_title(self, key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> Film | None:
+    def _by_title(self, title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> Film | None:
+        key, numbers = _read_numbers(title_key)
         candidates = [f for f in self.by_key.get(key, []) if not _ids_conflict(f, imdb_id, tmdb_id)]
         if year is None:
             # "Her" with no year is ambiguous between two films called Her
@@ -116,7 +175,8 @@ class FilmResolver:
             return yearless[0]  # resolve() gives it this year
         if not key:
             return None
-        for other_key, _score, _ in process.extract(key, list(self.by_key), scorer=fuzz.ratio,
+        same_numbers = self.keys_by_numbers.get(numbers, [])
+        for other_key, _score, _ in process.extract(key, same_numbers, scorer=fuzz.ratio,
                                                     score_cutoff=self.threshold, limit=5):
             for film in self.by_key[other_key]:
                 if film.year is not None and abs(film.year - year) <= 1 and not _ids_conflict(film, imdb_id, tmdb_id):

@@ -44,6 +44,25 @@ _ISO639_2_TO_1 = {
     "ara": "ar",
     "hin": "hi",
 }
+# Declared codes that are not the current code of their language, so that a declared language and a
+# detected one (fastText gives current codes) agree. langcodes knows the withdrawn ones, but it is not a
+# dependency and this table is all of it: ISO 639 withdrew iw, in, ji, jw and mo (the IANA registry's
+# Preferred-Value). The rest are country codes written in `lang` attributes; none of them is an ISO 639-1
+# code, so nothing valid is rewritten (kr, se and uk, a country's code and a language's too, stay).
+_CURRENT_CODE = {
+    "iw": "he",
+    "in": "id",
+    "ji": "yi",
+    "jw": "jv",
+    "mo": "ro",
+    "jp": "ja",
+    "cn": "zh",
+    "cz": "cs",
+    "dk": "da",
+    "gr": "el",
+    "ua": "uk",
+    "vn": "vi",
+}
 
 
 @cache
@@ -61,7 +80,7 @@ def _declared_code(declared: str | None) -> str | None:
         return None
     primary = re.split(r"[-_]", declared.strip())[0].lower()
     if len(primary) == 2 and primary.isalpha():
-        return primary
+        return _CURRENT_CODE.get(primary, primary)
     return _ISO639_2_TO_1.get(primary)
 
 
@@ -99,6 +118,7 @@ def detect_language(text: str | None, declared: str | None = None) -> str | None
     """ISO 639-1 code of ``text``.
 
     A declared language (``<html lang>``, ``inLanguage``) is trusted and reduced to its primary
-    subtag ("en-US" -> "en"); unusable declarations ("und", "x-default") fall back to detection.
+    subtag ("en-US" -> "en"), written with its current code ("iw" -> "he", and "jp" -> "ja" for the
+    country code used by mistake); unusable declarations ("und", "x-default") fall back to detection.
     """
     return _declared_code(declared) or detect_languages([text])[0]

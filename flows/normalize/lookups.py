@@ -17,7 +17,7 @@ from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
 from flows.normalize.staging import external_id, fetched_minute, register
-from flows.normalize.text import clean_text, normalize_person
+from flows.normalize.text import clean_text, display_person, normalize_person
 
 
 def _critic_id(name_key: str, outlet: str | None, audience: str, site: str | None = None) -> str:
@@ -93,7 +93,7 @@ def critic_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 
 
 def critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
-    names = [clean_text(r[0], html_markup=False) or r[0] for r in rows]
+    names = [display_person(r[0]) or r[0] for r in rows]
     outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
     keys = [normalize_person(n) for n in names]
     return {"critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],

@@ -11,10 +11,16 @@ import duckdb
 
 from flows.normalize.language import DETECTION_WINDOW, detect_language, detect_languages
 from flows.normalize.staging import register
-from flows.normalize.text import clean_text
+from flows.normalize.text import clean_review_text
 
-# Text that plain whitespace folding in SQL would get wrong goes through clean_text in Python.
-NEEDS_CLEANING = r"[<&\x00-\x1f\x7f-\x9f\xa0\xad\x{200b}\x{feff}\x{2000}-\x{200a}\x{3000}]|Ã|Â|â€|Å|Ð"
+# Text that plain whitespace folding in SQL would get wrong goes through clean_text in Python: markup,
+# entities, controls, mojibake, and every character clean_text changes on its own (tested character by
+# character): Unicode spaces and line/paragraph separators (folded), zero-width spaces, word joiners, soft
+# hyphens and BOMs (dropped), Latin ligatures (ﬁ -> fi), and what ftfy deletes: deprecated format
+# controls U+206A-F, interlinear annotations and the object replacement character U+FFF9-C.
+NEEDS_CLEANING = (r"[<&\x00-\x1f\x7f-\x9f\xa0\xad\x{1680}\x{2000}-\x{200b}\x{2028}\x{2029}\x{202f}"
+                  r"\x{205f}\x{2060}\x{206a}-\x{206f}\x{3000}\x{fb00}-\x{fb06}\x{feff}\x{fff9}-\x{fffc}]"
+                  r"|Ã|Â|â€|Å|Ð")
 
 
 def _needs_python(column: str) -> str:
@@ -60,11 +66,11 @@ def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ..
 
     Pure Python on fetched values, so it can run in a thread while DuckDB works on the rest.
     """
-    # Feed descriptions are HTML; structured-data values are text (see clean_text).
+    # Feed descriptions are HTML, JSON-LD values text with tags, microdata and RDFa values plain text.
     cleaned = {
         "row_no": [r[0] for r in flagged], "body_py": [r[2] for r in flagged], "title_py": [r[3] for r in flagged],
-        "body": [clean_text(r[4], html_markup=r[1] == "feed") if r[2] else None for r in flagged],
-        "title": [clean_text(r[5], html_markup=r[1] == "feed") if r[3] else None for r in flagged]}
+        "body": [clean_review_text(r[4], r[1]) if r[2] else None for r in flagged],
+        "title": [clean_review_text(r[5], r[1]) if r[3] else None for r in flagged]}
     clean_bodies = {row_no: body for row_no, is_flagged, body
                     in zip(cleaned["row_no"], cleaned["body_py"], cleaned["body"], strict=True) if is_flagged}
     texts = [clean_bodies.get(row_no, text) for row_no, text in undeclared]

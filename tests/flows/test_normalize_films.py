@@ -4,8 +4,20 @@ from __future__ import annotations
 
 from itertools import permutations
 
-from flows.normalize.films import Film, FilmResolver, Mention, display_title, new_film_id
+import pytest
+
+from flows.normalize.films import (
+    Film,
+    FilmResolver,
+    Mention,
+    display_title,
+    new_film_id,
+    parse_year,
+    title_numbers,
+    title_year,
+)
 from flows.normalize.lookups import film_columns
+from flows.normalize.text import normalize_title
 
 HER_2013 = "tt1798709"
 
@@ -87,3 +99,76 @@ def test_film_columns_give_the_title_without_the_year_and_the_film_that_year():
     assert columns["year"] == [1980, 2013]
     assert columns["film_id"][1] == "f-her-2013"
     assert columns["film_title"] == ["Tide of Marseille (1980)", "Her (2013)"]  # the join key stays verbatim
+
+
+# (first title, its year, second title, its year, one film?): the second mention is resolved after the first.
+NUMBERED_TITLES = [
+    # sequels and parts a year apart: the fuzzy match must not merge them
+    ("Kill Bill: Vol. 1", "2003", "Kill Bill: Vol. 2", "2004", False),
+    ("Harry Potter and the Deathly Hallows: Part 1", "2010", "Harry Potter and the Deathly Hallows: Part 2", "2011",
+     False),
+    ("Saw II", "2005", "Saw III", "2006", False),
+    ("Saw IV", "2007", "Saw V", "2008", False),
+    ("The Twilight Saga: Breaking Dawn - Part 1", "2011", "The Twilight Saga: Breaking Dawn - Part 2", "2012",
+     False),
+    ("Ready Player One", "2018", "Ready Player Two", "2019", False),
+    # a title without the number could be either part
+    ("The Hunger Games: Mockingjay - Part 1", "2014", "The Hunger Games: Mockingjay", "2014", False),
+    # the same number written another way is the same film
+    ("Harry Potter and the Deathly Hallows: Part 1", "2010", "Harry Potter and the Deathly Hallows: Part One", "2010",
+     True),
+    ("Saw II", "2005", "Saw 2", "2005", True),
+    ("Ready Player One", "2018", "Ready Player 1", "2018", True),
+    ("Star Wars: Episode V - The Empire Strikes Back", "1980", "Star Wars Episode 5: The Empire Strikes Back", "1980",
+     True),
+    ("Kill Bill: Vol. 1", "2003", "Kill Bill: Volume 1", "2003", True),
+    ("Kill Bill: Vol. 1", "2003", "Kill Bill: Vol. 1", "2004", True),
+    # a misspelling with the same number, and a "v" that means versus, still match fuzzily
+    ("Harry Potter and the Deathly Hallows: Part 1", "2010", "Harry Poter and the Deathly Hallows: Part 1", "2011",
+     True),
+    ("Batman v Superman: Dawn of Justice", "2016", "Batman vs Superman: Dawn of Justice", "2016", True),
+    # what matched before still does
+    ("Eternal Sunshine of the Spotless Mind", "2004", "Eternal Sunshine of the Spotles Mind", "2004", True),
+    ("The Godfather", "1972", "Godfather, The", "1973", True),
+    ("Amélie", "2001", "Amelie", "2001", True),
+    ("Spider-Man: No Way Home", "2021", "Spider Man - No Way Home", "2021", True),
+    ("Her (2013)", None, "Her", "2014", True),
+    ("Rocky II", "1979", "Rocky III", "1982", False),
+]
+
+
+@pytest.mark.parametrize(("first", "first_year", "second", "second_year", "same"), NUMBERED_TITLES)
+@pytest.mark.parametrize("first_seen", ["in the batch", "in the warehouse"])
+def test_titles_that_differ_in_a_sequel_number_are_two_films(first, first_year, second, second_year, same,
+                                                               first_seen):
+    if first_seen == "in the batch":
+        resolver = FilmResolver()
+        film = resolver.resolve(Mention(first, first_year))[0]
+    else:
+        film = Film("f-known", normalize_title(first), parse_year(first_year) or title_year(first))
+        resolver = FilmResolver([film])
+    assert (resolver.resolve(Mention(second, second_year))[0] is film) == same
+
+
+@pytest.mark.parametrize(
+    ("key", "numbers"),
+    [
+        ("kill bill vol 1", (1,)),
+        ("harry potter and the deathly hallows part one", (1,)),
+        ("saw iii", (3,)),
+        ("star wars episode i the phantom menace", (1,)),
+        ("rocky v", (5,)),
+        ("malcolm x", (10,)),
+        ("batman v superman dawn of justice", ()),
+        ("x men", ()),
+        ("i robot", ()),
+        ("blade runner 2049", (2049,)),
+        ("godfather", ()),
+        ("saw 007", (7,)),
+        ("saw \u136a", ()),  # an Ethiopic digit two: a digit, but not one int() reads
+        # past int()'s limit: a long run of digits is no sequel number
+        pytest.param("pi " + "3" * 5000, (), id="5000 digits"),
+    ],
+)
+def test_title_numbers_read_digits_roman_numerals_and_number_words(key, numbers):
+    assert title_numbers(key) == numbers

@@ -1,7 +1,15 @@
+import html
+
 import pytest
 
 from flows.normalize.language import detect_language, detect_languages
-from flows.normalize.text import clean_text, normalize_person, normalize_title
+from flows.normalize.text import (
+    clean_review_text,
+    clean_text,
+    display_person,
+    normalize_person,
+    normalize_title,
+)
 
 
 @pytest.mark.parametrize(
@@ -75,6 +83,22 @@ def test_detect_language_trusts_declared_language(declared, expected):
     assert detect_language("Texte sans importance pour ce cas de test.", declared) == expected
 
 
+@pytest.mark.parametrize(
+    ("declared", "expected"),
+    [
+        # withdrawn ISO 639 codes still in use, and their current ones
+        ("iw", "he"), ("iw-IL", "he"), ("in", "id"), ("ji", "yi"), ("jw", "jv"), ("mo", "ro"),
+        # country codes written where a language code belongs; none of them is a language code
+        ("jp", "ja"), ("JP", "ja"), ("ja-JP", "ja"), ("cz", "cs"), ("dk", "da"), ("gr", "el"), ("ua", "uk"),
+        ("cn", "zh"), ("vn", "vi"),
+        # codes that are languages stay as they are, even where they are also a country's code
+        ("he", "he"), ("id", "id"), ("se", "se"), ("kr", "kr"), ("uk", "uk"),
+    ],
+)
+def test_declared_language_codes_are_the_current_ones(declared, expected):
+    assert detect_language(None, declared) == expected
+
+
 def test_detect_language_ignores_unusable_declaration():
     assert detect_language("C'est un film magnifique, touchant et drôle.", "und") == "fr"
 
@@ -118,20 +142,129 @@ def test_normalize_person_builds_a_match_key(name, expected):
     assert normalize_person(name) == expected
 
 
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [
+        ("By Roger Ebert", "Roger Ebert"),
+        ("by  Roger Ebert", "Roger Ebert"),
+        ("BY ROGER EBERT", "ROGER EBERT"),
+        ("<b>By</b> Roger&nbsp;Ebert ", "Roger Ebert"),
+        ("Roger Ebert", "Roger Ebert"),
+        ("Byron Smith", "Byron Smith"),
+        ("By", "By"),
+        # a comma may turn a name round or add an outlet or a suffix: shown as written
+        ("Ebert, Roger", "Ebert, Roger"),
+        ("Roger Ebert, Chicago Sun-Times", "Roger Ebert, Chicago Sun-Times"),
+        ("Smith, Jr.", "Smith, Jr."),
+        (None, None),
+        ("  ", None),
+    ],
+)
+def test_display_name_drops_a_byline(name, shown):
+    assert display_person(name) == shown
+    # the critic's key is the same whether made from the shown name or the cleaned one
+    assert normalize_person(display_person(name)) == normalize_person(clean_text(name, html_markup=False))
+
+
 def test_library_style_trailing_article_matches_the_plain_title():
     assert normalize_title("Godfather, The") == normalize_title("The Godfather")
 
 
-def test_structured_data_text_keeps_hostile_markup_as_written():
-    raw = 'Bad.<br>Very bad. "><img src=x onerror=alert(1)> <script>alert(1)</script>'
-    expected = 'Bad. Very bad. "><img src=x onerror=alert(1)> <script>alert(1)</script>'
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ('Great <a href="https://x.test/f">film</a>.', "Great film."),
+        ("Bad.<br>Very bad.<hr>The end.", "Bad. Very bad.\n\nThe end."),
+        ('Look: <img src="still.jpg" alt="a still"> a still.', "Look: a still."),
+        ("As <cite>Variety</cite> put it, <q>superb</q>.", "As Variety put it, superb."),
+        ("<figure><img src=x.jpg><figcaption>The poster</figcaption></figure>Fine.", "The poster\n\nFine."),
+        ("<p>One</p><ul><li>two</li><li>three</li></ul>", "One\n\ntwo\n\nthree"),
+        ("<h2>Verdict</h2><p><strong>Go</strong> <time datetime=2024>now</time>.</p>", "Verdict\n\nGo now."),
+        ("H<sub>2</sub>O and E=mc<sup>2</sup>, <abbr title=x>CGI</abbr>, <mark>wow</mark>", "H2O and E=mc2, CGI, wow"),
+        ("<span class='x'><em>Fine</em></span><div>done</div>", "Fine\n\ndone"),
+        ("Loved it<script>track()</script><style>p{}</style>!", "Loved it!"),
+        ("TAGS <B>in</B> <A HREF=x>capitals</A>", "TAGS in capitals"),
+        # what is not a tag of an HTML element is what the author wrote
+        ("I <3 this film", "I <3 this film"),
+        ("a < b > c", "a < b > c"),
+        ("Dear <insert name>, watch it", "Dear <insert name>, watch it"),
+        ("5 < 6 and 7 > 3, <<wow>>", "5 < 6 and 7 > 3, <<wow>>"),
+        ("x<y and y>z", "x<y and y>z"),
+        ("an unclosed <script> stays text", "an unclosed <script> stays text"),
+        ("&lt;a href=x&gt;escaped&lt;/a&gt; was visible text", "<a href=x>escaped</a> was visible text"),
+        ("Tom &amp; Jerry <em>&amp;</em> friends", "Tom & Jerry & friends"),
+    ],
+)
+def test_structured_data_text_drops_html_tags_and_keeps_other_angle_brackets(raw, expected):
     assert clean_text(raw, html_markup=False) == expected
 
 
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "<p>One</p><ul><li>two<li>three</ul><p>four",
+        "a<b>c</b>d<i>e</i> and Tom &amp; Jerry <em>&lt;3</em>",
+        "Line one<br>Line two<br/><br />Line three<hr>Four<wbr>five",
+        "<figure><img src=x.jpg alt='a > b'><figcaption>The poster</figcaption></figure>Fine.",
+        "<table><tr><td>a</td><td>b</td></tr></table>after",
+        'text</p> stray closers</div> and <a title="a>b" href=x>a link</a>',
+        "<P CLASS=x>Upper</P><DIV>case</DIV>",
+        "<p>  spaced  </p>\r\n<p>\tout </p>",
+        "<blockquote><p>quoted</p></blockquote><cite>Variety</cite> <q>short</q>",
+        "<h1>T</h1><h2>U</h2><dl><dt>term</dt><dd>meaning</dd></dl>",
+        "I <3 this <span>film</span>, 5 < 6 and <insert name>",
+    ],
+)
+def test_formatting_tags_replaced_read_as_lxml_reads_them(raw):
+    from flows.normalize.text import _fold_whitespace, _markup_tags, _tags_as_breaks, _tags_read_by_lxml
+
+    tags = _markup_tags(raw)
+    assert tags and not any(tag.group(2).lower() in ("script", "style", "template") for tag in tags)
+    assert _fold_whitespace(_tags_as_breaks(raw, tags)) == _fold_whitespace(_tags_read_by_lxml(raw, tags))
+
+
+@pytest.mark.parametrize(
+    "probe",
+    ['"><img src=x onerror=alert(1)>', "<IMG SRC=x OnError = alert(1)>", "<svg onload=alert(1)>",
+     '<body onload="alert(1)">'],
+)
+def test_structured_data_text_keeps_a_tag_no_sanitizer_lets_through_as_written(probe):
+    # A site's own markup has passed its sanitizer, which removes event handlers: a tag with one in a
+    # review's text is what a user typed, and the feed copy shows it escaped.
+    page = f"Very bad. {probe}"
+    feed = f"<p>Very bad. {html.escape(probe)}</p>"
+    assert clean_text(page, html_markup=False) == clean_text(feed) == page
+
+
 def test_structured_data_text_and_feed_html_of_one_review_read_the_same():
-    page_text = "<p>Tom &amp; Jerry</p><p>\"><img src=x onerror=alert(1)></p>"
-    feed_html = "<p>Tom &amp;amp; Jerry</p><p>&quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>"
-    assert clean_text(page_text, html_markup=False) == clean_text(feed_html)
+    page_text = "<p>Tom &amp; Jerry</p><p>I <3 it, 5 < 6 and <a href='/f'>Dear <insert name></a></p>"
+    feed_html = "<p>Tom &amp;amp; Jerry</p><p>I &lt;3 it, 5 &lt; 6 and <a href='/f'>Dear &lt;insert name&gt;</a></p>"
+    assert clean_text(page_text, html_markup=False) == clean_text(feed_html) == (
+        "Tom & Jerry\n\nI <3 it, 5 < 6 and Dear <insert name>")
+
+
+@pytest.mark.parametrize(
+    ("syntax", "raw", "expected"),
+    [
+        # a feed description is HTML, and JSON-LD text carries the HTML tags sites leave in it
+        ("feed", 'Great <a href="/f">film</a> &lt;3', "Great film <3"),
+        ("json-ld", 'Great <a href="/f">film</a> <3', "Great film <3"),
+        (None, 'Great <a href="/f">film</a> <3', "Great film <3"),
+        # a microdata or RDFa value is an element's text content: its markup is gone already, so any
+        # tag left in it was escaped on the page, and the reader saw it
+        ("microdata", 'Great <a href="/f">film</a> <3', 'Great <a href="/f">film</a> <3'),
+        ("rdfa", 'Sadly. "><img src=x onerror=alert(1)> &amp; cafÃ©', 'Sadly. "><img src=x onerror=alert(1)> & café'),
+    ],
+)
+def test_review_text_is_read_as_its_syntax_carries_it(syntax, raw, expected):
+    assert clean_review_text(raw, syntax) == expected
+
+
+def test_an_rdfa_review_and_its_feed_copy_read_the_same():
+    # the demo's hostile user review: the page's RDFa value and the feed's escaped description
+    rdfa = 'A waste of time, sadly. "><img src=x onerror=alert(1)>'
+    feed = "<p>A waste of time, sadly. &quot;&gt;&lt;img src=x onerror=alert(1)&gt;</p>"
+    assert clean_review_text(rdfa, "rdfa") == clean_review_text(feed, "feed") == rdfa
 
 
 FTFY_OPTIONS = {"unescape_html": False, "uncurl_quotes": False, "fix_character_width": False}

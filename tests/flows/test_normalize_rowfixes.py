@@ -1,0 +1,77 @@
+"""Which texts go to Python: a text SQL only space-folds must come out as clean_text would give it."""
+
+import json
+import unicodedata
+
+import pytest
+
+from flows.normalize.batch import normalize_landing
+from flows.normalize.text import clean_review_text, clean_text
+
+
+def item(number: int, body: str, syntax: str = "json-ld") -> dict:
+    return {
+        "source": "demo", "url": f"https://x/review/{number}/", "source_review_id": f"r{number}",
+        "film_title": "Her", "film_year": "2013", "external_ids": {}, "critic_name": "Ann Lee", "critic_url": None,
+        "outlet": "Paper", "audience": "critic", "rating_raw": "8/10", "rating_value": None, "rating_best": None,
+        "rating_worst": None, "review_title": None, "body": body, "published_raw": "2026-11-20",
+        "language_declared": "en", "fetched_at": "2026-11-25T10:00:00+00:00", "run_id": "run-1", "page_url": None,
+        "syntax": syntax,
+    }
+
+
+def normalized_bodies(tmp_path, bodies: list[str], syntax: str = "json-ld") -> list[str | None]:
+    path = tmp_path / "run-1.jsonl"
+    lines = [json.dumps(item(n, b, syntax), ensure_ascii=False) + "\n" for n, b in enumerate(bodies)]
+    path.write_text("".join(lines), encoding="utf-8")
+    rows = {row["source_review_id"]: row["body"] for row in normalize_landing(path, []).rows.to_pylist()}
+    return [rows[f"r{n}"] for n in range(len(bodies))]
+
+
+I_WANT_IN_PERSIAN = "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645"
+
+# (body, what a reader gets): texts with nothing else to clean, so only these characters can send them to Python.
+INVISIBLE_AND_SPACING = [
+    ("a line\u2028separator", "a line separator"),  # a line break inside a paragraph folds like "\n"
+    ("one paragraph\u2029another", "one paragraph\n\nanother"),  # a paragraph break stays one
+    ("Magnifique\u202f!", "Magnifique !"),  # narrow no-break space folds like U+00A0
+    ("math\u205fspace and ogham\u1680space", "math space and ogham space"),
+    ("the ﬁrst ﬂoor, eﬀort", "the first floor, effort"),  # Latin ligatures are presentation forms
+    ("word\u2060joiner", "wordjoiner"),  # invisible, like U+200B: would only make copies hash apart
+    ("object\ufffcreplacement", "objectreplacement"),
+    ("old\u206aformat control", "oldformat control"),  # deprecated since Unicode 3.0
+    ("family 👨\u200d👩\u200d👧 emoji", "family 👨\u200d👩\u200d👧 emoji"),  # ZWJ joins the emoji sequence
+    (f"Persian {I_WANT_IN_PERSIAN}", f"Persian {I_WANT_IN_PERSIAN}"),  # ZWNJ shapes the word
+    # direction controls stay: right-to-left text quoting a Latin title needs them
+    ("bidi \u202eevil\u202c and \u2066isolate\u2069", "bidi \u202eevil\u202c and \u2066isolate\u2069"),
+    ("a mark\u200e stays", "a mark\u200e stays"),
+]
+
+
+@pytest.mark.parametrize(("body", "expected"), INVISIBLE_AND_SPACING)
+def test_invisible_and_spacing_characters_read_the_same_from_sql_and_python(tmp_path, body, expected):
+    assert clean_text(body, html_markup=False) == expected
+    assert normalized_bodies(tmp_path, [body]) == [expected]
+
+
+def format_space_and_control_characters() -> list[str]:
+    """Every character clean_text might change without any markup, mojibake or entity around it."""
+    wanted = {"Cc", "Cf", "Zs", "Zl", "Zp"}
+    return [chr(c) for c in range(1, 0x110000)
+            if unicodedata.category(chr(c)) in wanted or 0xFB00 <= c <= 0xFB4F or c == 0xFFFC]
+
+
+def test_no_character_is_cleaned_in_python_only(tmp_path):
+    bodies = [f"word{c}word" for c in format_space_and_control_characters()]
+    differ = [f"U+{ord(b[4]):04X}" for b, got in zip(bodies, normalized_bodies(tmp_path, bodies), strict=True)
+              if got != clean_text(b, html_markup=False)]
+    assert differ == []
+
+
+@pytest.mark.parametrize(
+    ("syntax", "body"),
+    [("json-ld", 'Great <a href="/f">film</a>. "><img src=x onerror=alert(1)>'), ("feed", "<p>Great <b>film</b></p>"),
+     ("microdata", "Great film <b>bold</b>"), ("rdfa", 'Great film. "><img src=x onerror=alert(1)>')],
+)
+def test_flagged_texts_are_cleaned_as_their_syntax_carries_text(tmp_path, syntax, body):
+    assert normalized_bodies(tmp_path, [body], syntax) == [clean_review_text(body, syntax)]
