@@ -182,7 +182,8 @@ def test_library_style_trailing_article_matches_the_plain_title():
         ("<h2>Verdict</h2><p><strong>Go</strong> <time datetime=2024>now</time>.</p>", "Verdict\n\nGo now."),
         ("H<sub>2</sub>O and E=mc<sup>2</sup>, <abbr title=x>CGI</abbr>, <mark>wow</mark>", "H2O and E=mc2, CGI, wow"),
         ("<span class='x'><em>Fine</em></span><div>done</div>", "Fine\n\ndone"),
-        ("Loved it<script>track()</script><style>p{}</style>!", "Loved it!"),
+        # a script in a review's text was typed (an XSS probe): kept as text, as its feed copy shows it
+        ("Loved it<script>track()</script><style>p{}</style>!", "Loved it<script>track()</script><style>p{}</style>!"),
         ("TAGS <B>in</B> <A HREF=x>capitals</A>", "TAGS in capitals"),
         # what is not a tag of an HTML element is what the author wrote
         ("I <3 this film", "I <3 this film"),
@@ -216,11 +217,18 @@ def test_structured_data_text_drops_html_tags_and_keeps_other_angle_brackets(raw
     ],
 )
 def test_formatting_tags_replaced_read_as_lxml_reads_them(raw):
-    from flows.normalize.text import _fold_whitespace, _markup_tags, _tags_as_breaks, _tags_read_by_lxml
+    import html
+
+    from flows.normalize.text import _fold_whitespace, _html_to_text, _markup_tags, _tags_as_breaks
 
     tags = _markup_tags(raw)
-    assert tags and not any(tag.group(2).lower() in ("script", "style", "template") for tag in tags)
-    assert _fold_whitespace(_tags_as_breaks(raw, tags)) == _fold_whitespace(_tags_read_by_lxml(raw, tags))
+    # lxml's reading of the same text: everything but the tags escaped, so it reads back verbatim.
+    pieces, done = [], 0
+    for tag in tags:
+        pieces += [html.escape(raw[done:tag.start()], quote=False), tag.group(0)]
+        done = tag.end()
+    by_lxml = _html_to_text("".join([*pieces, html.escape(raw[done:], quote=False)]))
+    assert tags and _fold_whitespace(_tags_as_breaks(raw, tags)) == _fold_whitespace(by_lxml)
 
 
 @pytest.mark.parametrize(
