@@ -234,14 +234,29 @@ def report(
     data_dir: DataDir = None,
 ) -> None:
     """Write the weekly summary report as self-contained HTML and Markdown."""
+    from datetime import date
+
     from flows.report import write_report
+    from flows.report.weeks import check_started, parse_week
     from warehouse.db import WarehouseError, warehouse_path
 
     cfg, root = project(config, data_dir)
+    out_dir = out or Path(cfg.report_out)
     try:
-        paths = write_report(warehouse_path(root), week, out or Path(cfg.report_out))
+        if week is not None:
+            check_started(parse_week(week), date.today())
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    # Checked before the report is built, which takes a while; whatever else stops the writing (no such
+    # parent, no permission, a read-only file system) is an OSError from write_report below.
+    if out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"--out {out_dir} is a file, not a folder")
+    try:
+        paths = write_report(warehouse_path(root), week, out_dir)
     except (WarehouseError, ValueError) as exc:
         raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write the report to {exc.filename or out_dir}: {exc.strerror or exc}") from None
     console.print(f"report {paths.week}:\n  {paths.html}\n  {paths.markdown}", highlight=False)
 
 
@@ -272,20 +287,23 @@ def sql(
     config: ConfigOption = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run read-only SQL against the warehouse."""
+    """Run one reading SQL statement against the warehouse."""
     from flows.output import print_rows
     from warehouse.db import WarehouseError, connect, warehouse_path
-    from warehouse.queries import run_sql
+    from warehouse.queries import lock_down, run_read_only
 
     if format not in ("table", "csv", "json"):
         raise fail(f"unknown format {format!r}; choose table, csv or json")
     _, root = project(config, data_dir)
     try:
         with connect(warehouse_path(root), read_only=True) as conn:
-            columns, rows = run_sql(conn, query)
+            lock_down(conn, show_progress=console.is_terminal)
+            columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
+        print_rows(columns, rows, format, console)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
-    print_rows(columns, rows, format, console)
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None  # Ctrl-C: the shell's code for SIGINT, and no traceback
 
 
 @app.command()

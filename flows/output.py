@@ -4,44 +4,58 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
+
+# What a terminal would act on instead of showing: C0 and C1 controls (ESC starts colour changes, title rewrites
+# and screen clears; U+009B is a one-character CSI), DEL, and the bidi overrides that reorder what is shown.
+# Newline and tab stay: a cell can have several lines, and Rich expands tabs itself.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    return value
+def visible(text: str) -> str:
+    """Text safe to print on a terminal: each control character shown as its escape, like \\x1b or \\u202e."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100
+                        else f"\\u{ord(m.group()):04x}", text)
 
 
-def print_rows(columns: list[str], rows: list[tuple[Any, ...]], fmt: str, console: Console) -> None:
+def print_rows(columns: list[str], rows: list[tuple[str | None, ...]], fmt: str, console: Console) -> None:
+    """Print rows whose values DuckDB rendered already (warehouse.queries.run_read_only): as JSON lines (each
+    value a JSON text), or as CSV or a table (each value DuckDB's text form; None is NULL)."""
     if fmt == "json":
+        keys = [json.dumps(column, ensure_ascii=False) + ":" for column in columns]
         for row in rows:
-            sys.stdout.write(json.dumps(dict(zip(columns, map(_plain, row), strict=True)), ensure_ascii=False) + "\n")
+            values = ("null" if value is None else value for value in row)
+            sys.stdout.write("{" + ",".join(key + value for key, value in zip(keys, values, strict=True)) + "}\n")
     elif fmt == "csv":
+        # Exact, for programs: a value a spreadsheet would read as a formula (=, +, -, @) is written as it is.
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
-        writer.writerows([[_plain(v) for v in row] for row in rows])
+        writer.writerows(rows)
     else:
-        table = Table()
-        for column in columns:
-            table.add_column(column)
-        for row in rows:
-            # Table cells are rich markup by default; scraped text must show as typed.
-            table.add_row(*["" if v is None else str(_plain(v)) for v in row])
-        console.print(table, markup=False)
-        console.print(f"{len(rows)} rows", highlight=False)
+        _print_table(columns, rows, console)
+
+
+def _print_table(columns: list[str], rows: list[tuple[str | None, ...]], console: Console) -> None:
+    table = Table()
+    for column in columns:
+        table.add_column(Text(visible(column)))
+    for row in rows:
+        # Text, not str: a str cell is Rich markup, and scraped text must show as typed.
+        table.add_row(*[Text("" if value is None else visible(value)) for value in row])
+    if console.is_terminal:
+        console.print(table)
+    else:
+        # Piped: no terminal to fit, so each value whole on one line rather than cut at Rich's default 80
+        # columns; a console as wide as the table, since print() never goes wider than its console.
+        width = console.measure(table, options=console.options.update_width(sys.maxsize)).maximum
+        Console(file=console.file, width=width, color_system=None).print(table, crop=False)
+    console.print(f"{len(rows)} rows", highlight=False)
 
 
 def print_status(report: dict[str, Any], console: Console) -> None:

@@ -1,13 +1,38 @@
-"""Read-only queries: the named ones shipped as .sql files, and a user's own SQL."""
+"""Read-only queries: the named ones shipped as .sql files, and a user's own SQL.
+
+A user's SQL (`reviews sql`) meets two locks, so neither has to be perfect: DuckDB's own parser must find exactly
+one reading statement in it, and the connection it runs on (see lock_down) reaches no file but the warehouse,
+which is open read-only, and cannot change its settings back.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib import resources
-from typing import Any
+from typing import Any, Literal, TypeVar
 
 import duckdb
 
 from warehouse.db import WarehouseError
+
+# DuckDB parses DESCRIBE, SHOW, SUMMARIZE, FROM-first, VALUES, PIVOT with its values listed and WITH ... SELECT
+# as SELECT too. EXPLAIN stays out: DuckDB gives every EXPLAIN one type whatever it explains, and EXPLAIN ANALYZE
+# runs the statement.
+READING_TYPES = frozenset({duckdb.StatementType.SELECT})
+READ_ONLY = ("the warehouse is read-only here; give one SELECT (or WITH ... SELECT, FROM, VALUES, DESCRIBE, "
+             "SHOW, SUMMARIZE)")
+Rendering = Literal["text", "json"]
+# Each value rendered by DuckDB itself, so nothing is lost on the way through Python (a DECIMAL stays exact, a
+# list keeps DuckDB's own text form): "text" for CSV and tables, "json" one JSON value per column.
+_RENDER = {"text": "cast({} as varchar)", "json": "to_json({})"}
+# to_json writes NaN and ±Infinity bare, which is not JSON; they become null. Strings are matched first so that
+# a "NaN" inside one is left alone.
+_JSON_STRING_OR_NON_FINITE = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+_WORD = re.compile(r"[A-Za-z_]+")
+_T = TypeVar("_T")
 
 
 def query_text(name: str) -> str:
@@ -18,23 +43,149 @@ def query_text(name: str) -> str:
     return path.read_text(encoding="utf-8")
 
 
+def lock_down(conn: duckdb.DuckDBPyConnection, show_progress: bool = False) -> None:
+    """Make `conn` safe for SQL a user typed, whatever it is: no file but the open database (no ATTACH of a file,
+    COPY, EXPORT, read_csv, read_text, URLs), no installing or loading extensions (json, parquet and icu are
+    built in and keep working), and the settings locked so the query cannot undo any of this.
+
+    DuckDB prints its progress bar on stdout, where it would end up inside piped CSV or JSON: show_progress only
+    for a terminal. DuckDB still spills to its temporary folder when a query outgrows memory.
+    """
+    for setting in ("set enable_external_access = false",
+                    "set autoinstall_known_extensions = false",
+                    "set autoload_known_extensions = false",
+                    "set allow_community_extensions = false",
+                    f"set enable_progress_bar_print = {'true' if show_progress else 'false'}",
+                    "set lock_configuration = true"):  # last: it locks the ones above
+        conn.execute(setting)
+
+
+def reading_statement(conn: duckdb.DuckDBPyConnection, sql: str) -> str:
+    """The text of the one reading statement in `sql`, or a WarehouseError saying why there is none."""
+    with _duckdb_errors():
+        statements = conn.extract_statements(sql)
+    if not statements:
+        raise WarehouseError("no SQL statement given")
+    if len(statements) > 1:
+        raise WarehouseError(f"refused {len(statements)} statements separated by ';': give one statement at a "
+                             "time (none of them ran)")
+    statement = statements[0]
+    if statement.type not in READING_TYPES:
+        raise WarehouseError(f"refused {_statement_name(statement)}: {READ_ONLY}")
+    return statement.query
+
+
 def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
             ) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """(column names, rows); a SQL mistake becomes a WarehouseError with DuckDB's one-line reason."""
-    try:
+    """(column names, rows) of one reading statement; a SQL mistake becomes a WarehouseError with DuckDB's
+    one-line reason, and Ctrl-C a KeyboardInterrupt."""
+    reading_statement(conn, sql)
+    with _duckdb_errors():
         cursor = conn.execute(sql, params) if params is not None else conn.execute(sql)
-        # DuckDB returns no cursor at all for text without a statement ("", ";", a comment).
-        if cursor is None and not params:
-            raise WarehouseError("no SQL statement given")
-        if cursor is None or cursor.description is None:
-            return [], []
         columns = [d[0] for d in cursor.description]
         return columns, cursor.fetchall()
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WarehouseError(f"SQL error: {first_line}") from None
+
+
+def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Rendering
+                  ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+    """(column names, rows) of a user's one reading statement, every value rendered by DuckDB as `rendering`
+    (None for NULL); run it on a connection passed through lock_down.
+
+    Columns that share a name are named the way DuckDB names them in a subquery (a, a_1; case-insensitively,
+    so a and A become a and A_1), the same names in every format.
+    """
+    body = _without_terminator(reading_statement(conn, sql))
+    # The newline ends a trailing "-- comment" before the closing parenthesis.
+    source = f"(\n{body}\n) as user_result"
+    with _duckdb_errors():
+        columns = conn.sql(f"select * from {source}").columns
+        rendered = ", ".join(_RENDER[rendering].format(_quoted(column)) for column in columns)
+        query = f"select {rendered} from {source}"
+        reading_statement(conn, query)  # wrapping left one reading statement, nothing more
+        rows = _interruptible(conn, lambda: conn.execute(query).fetchall())
+    if rendering == "json":
+        rows = [tuple(None if value is None else _finite_json(value) for value in row) for row in rows]
+    return columns, rows
 
 
 def run_query(conn: duckdb.DuckDBPyConnection, name: str, params: list[Any] | dict[str, Any] | None = None
               ) -> tuple[list[str], list[tuple[Any, ...]]]:
     return run_sql(conn, query_text(name), params)
+
+
+@contextmanager
+def _duckdb_errors() -> Iterator[None]:
+    try:
+        yield
+    except duckdb.InterruptException:
+        raise KeyboardInterrupt from None
+    except duckdb.Error as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        # Raised by lock_down's settings: a file other than the warehouse, or an extension to load.
+        hint = "; only the warehouse can be read here" if isinstance(exc, duckdb.PermissionException) else ""
+        raise WarehouseError(f"SQL error: {first_line}{hint}") from None
+    except RuntimeError as exc:
+        # Ctrl-C during a query reaches Python as RuntimeError("Query interrupted"), not as KeyboardInterrupt.
+        if "interrupted" in str(exc).lower():
+            raise KeyboardInterrupt from None
+        raise
+
+
+def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _T:
+    """work() run in a thread while this one waits, so Ctrl-C always stops the query: DuckDB looks for Ctrl-C
+    only between the tasks the calling thread runs itself, and while its worker threads hold the query it can
+    miss it for as long as the query takes."""
+    outcome: dict[str, Any] = {}
+    done = threading.Event()  # not Thread.join: a join that Ctrl-C breaks can leave is_alive() False too soon
+
+    def run() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # handed to the waiting thread, which raises it
+            outcome["error"] = exc
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="reviews-sql", daemon=True).start()
+    try:
+        while not done.wait(0.1):
+            pass
+    except KeyboardInterrupt:
+        # Again until it ends: an interrupt that comes before DuckDB started the query is not kept.
+        while not done.is_set():
+            conn.interrupt()
+            done.wait(0.05)
+        raise
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["value"]
+
+
+def _statement_name(statement: duckdb.Statement) -> str:
+    """'COPY', or 'INSTALL (a LOAD statement)' where DuckDB files a command under another type."""
+    kind = statement.type.name.replace("_", " ")
+    starts = (position for position, token in duckdb.tokenize(statement.query) if token != duckdb.token_type.comment)
+    start = next(starts, None)
+    first = _WORD.match(statement.query, start) if start is not None else None
+    if first is None or first.group(0).upper() == kind:
+        return kind
+    article = "an" if kind[0] in "AEIOU" else "a"
+    return f"{first.group(0).upper()} ({article} {kind} statement)"
+
+
+def _without_terminator(statement: str) -> str:
+    """The statement without its closing semicolons (and any comment after them), so it can be a subquery."""
+    tokens = [(position, token) for position, token in duckdb.tokenize(statement)
+              if token != duckdb.token_type.comment]
+    end = len(statement)
+    while tokens and tokens[-1][1] == duckdb.token_type.operator and statement[tokens[-1][0]] == ";":
+        end = tokens.pop()[0]
+    return statement[:end]
+
+
+def _quoted(column: str) -> str:
+    return '"' + column.replace('"', '""') + '"'
+
+
+def _finite_json(text: str) -> str:
+    return _JSON_STRING_OR_NON_FINITE.sub(lambda m: "null" if m.group(1) else m.group(0), text)

@@ -8,8 +8,13 @@ from datetime import date, timedelta
 
 import duckdb
 
-_WEEK = re.compile(r"^(\d{4})-W(\d{2})$")
+# ASCII digits only: Python's \d also takes "١٢" or fullwidth digits, which int() reads and the file name
+# would then show in ASCII, so "２０２６-W47" would silently write 2026-W47.html.
+_WEEK = re.compile(r"([0-9]{4})-W([0-9]{2})")
 WEEK_HINT = "week must look like 2026-W47 (ISO year, -W, two-digit week)"
+# Reviews start well after 1900; the upper bound leaves room for the week after (and date math never
+# leaves the years datetime can hold, 1-9999).
+FIRST_YEAR, LAST_YEAR = 1900, 9998
 
 
 @dataclass(frozen=True)
@@ -31,20 +36,34 @@ class Week:
 
 def week_of(day: date) -> Week:
     year, number, _ = day.isocalendar()
-    return Week(f"{year}-W{number:02d}", date.fromisocalendar(year, number, 1))
+    return Week(f"{year:04d}-W{number:02d}", date.fromisocalendar(year, number, 1))
 
 
 def parse_week(text: str) -> Week:
-    """'2026-W47' -> Week; anything else (or a week the ISO year lacks, like 2026-W53) -> ValueError."""
-    match = _WEEK.match(text.strip().upper()) if isinstance(text, str) else None
+    """'2026-W47' -> Week; anything else (not that shape, a week the ISO year lacks like 2026-W53, a year
+    outside 1900-9998) -> ValueError."""
+    match = _WEEK.fullmatch(text.strip().upper()) if isinstance(text, str) else None
     if not match:
         raise ValueError(f"{WEEK_HINT}; got {text!r}")
     year, number = int(match.group(1)), int(match.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"{WEEK_HINT}; the year must be between {FIRST_YEAR} and {LAST_YEAR}, got {year}")
     try:
         start = date.fromisocalendar(year, number, 1)
     except ValueError:
         raise ValueError(f"{WEEK_HINT}; {year} has no ISO week {number}") from None
-    return Week(f"{year}-W{number:02d}", start)
+    return Week(f"{year:04d}-W{number:02d}", start)
+
+
+def check_started(week: Week, today: date) -> None:
+    """ValueError for a week that starts after `today`: its report could only say "No reviews this week".
+
+    The current week passes although it has not ended: its report covers the days so far. A week asked
+    for by name is checked, not one found in the data (the demo's reviews have fixed dates).
+    """
+    if week.start > today:
+        raise ValueError(f"week {week.label} has not started yet (it starts on {week.start.isoformat()}); "
+                         f"this week is {week_of(today).label}")
 
 
 def default_week(today: date) -> str:

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from warehouse.db import connect, migrate
+from warehouse.marts import build_marts
 
 PAGES = Path(__file__).resolve().parents[1] / "fixtures" / "pages"
 runner = CliRunner()
@@ -120,3 +121,41 @@ def test_run_with_spider_but_no_url_is_exit_2(tmp_path):
     result = runner.invoke(app, ["run", "schema_org", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "--url" in result.stderr
+
+
+@pytest.fixture
+def marts_dir(warehouse_dir):
+    conn = connect(warehouse_dir / "reviews.duckdb")
+    build_marts(conn)
+    conn.close()
+    return warehouse_dir
+
+
+def test_report_out_that_is_a_file_is_one_line_and_exit_2(warehouse_dir):
+    (warehouse_dir / "notes.txt").write_text("mine", encoding="utf-8")
+    result = runner.invoke(app, ["report", "--week", "2026-W47", "--out", str(warehouse_dir / "notes.txt"),
+                                 "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: --out {warehouse_dir / 'notes.txt'} is a file, not a folder"
+    assert (warehouse_dir / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+@pytest.mark.parametrize("out", ["notes.txt/reports", "/proc/nope"])
+def test_report_out_that_cannot_be_written_is_one_line_and_exit_2(marts_dir, out):
+    (marts_dir / "notes.txt").write_text("mine", encoding="utf-8")
+    result = runner.invoke(app, ["report", "--week", "2026-W47", "--out", str(marts_dir / out),
+                                 "--data-dir", str(marts_dir)])
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("error: cannot write the report to ")
+
+
+@pytest.mark.parametrize(("week", "reason"), [("9999-W52", "between 1900 and 9998"),
+                                              ("2999-W01", "2999-W01 has not started yet")])
+def test_report_of_an_impossible_week_is_one_line_and_exit_2(warehouse_dir, week, reason):
+    result = runner.invoke(app, ["report", "--week", week, "--out", str(warehouse_dir / "reports"),
+                                 "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and reason in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (warehouse_dir / "reports").exists()

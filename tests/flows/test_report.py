@@ -17,11 +17,13 @@ from PIL import Image
 from flows.pipeline import SourceSpec, pipeline
 from flows.report import SECTIONS, build_report_data, default_week, latest_week_with_reviews, parse_week, write_report
 from flows.report.render import md_escape
+from flows.report.weeks import check_started
 from warehouse.db import connect, warehouse_path
 from warehouse.marts import build_marts
 
 WEEK = "2026-W47"  # the demo's last week
 EMPTY_WEEK = "2026-W30"  # before the demo's first review
+TODAY = date(2026, 11, 26)  # a Thursday of 2026-W48
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # On a developer machine without Chromium these tests skip; CI installs it (.ci/run) and there a
 # missing browser must fail, never pass silently.
@@ -71,6 +73,28 @@ def test_default_week_is_the_last_complete_iso_week():
 def test_a_bad_week_is_a_clear_value_error(bad, tmp_path):
     with pytest.raises(ValueError, match="week must look like 2026-W47"):
         write_report(tmp_path / "missing.duckdb", bad, tmp_path)
+
+
+@pytest.mark.parametrize("bad", ["１２３４-W01", "2026-W٤٨", "２０２６-W47"])
+def test_a_week_with_non_ascii_digits_is_refused(bad):
+    with pytest.raises(ValueError, match="week must look like 2026-W47"):
+        parse_week(bad)
+
+
+@pytest.mark.parametrize("bad", ["0001-W01", "1899-W52", "9999-W52"])
+def test_a_week_outside_1900_to_9998_is_refused(bad):
+    with pytest.raises(ValueError, match="between 1900 and 9998"):
+        parse_week(bad)
+
+
+def test_a_week_that_has_not_started_is_refused():
+    with pytest.raises(ValueError, match="2026-W49 has not started yet"):
+        check_started(parse_week("2026-W49"), TODAY)
+
+
+def test_the_current_unfinished_week_is_allowed():
+    check_started(parse_week("2026-W48"), TODAY)
+    check_started(parse_week("2026-W47"), TODAY)
 
 
 # -- numbers and sections ------------------------------------------------------------------------
