@@ -224,3 +224,33 @@ def test_users_of_one_name_on_two_sites_are_two_users_and_on_one_site_one(tmp_pa
             from reviews as r join critics as c using (critic_id) group by c.critic_id, c.audience order by all""")
         # A critic is a name and an outlet, wherever published; a user an account on one site.
         assert per_critic.fetchall() == [("critic", ["c1", "c2"]), ("user", ["a1", "a2"]), ("user", ["b1"])]
+
+
+def test_one_text_by_users_of_one_name_on_two_sites_is_two_reviews(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", _user("https://site-a.test/r/1", "john", "Loved it!", "a1"))
+    again = _land(tmp_path / "run-2.jsonl", _user("https://site-b.test/r/9", "john", "Loved it!", "b9"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        result = _load(conn, again, "run-2")
+        # Two users (README: "john" on two sites is two users), so not one review syndicated twice.
+        assert (result.loaded, result.duplicates) == (1, 0)
+        assert conn.execute("select count(distinct critic_id) from reviews").fetchone()[0] == 2
+
+
+def _copy(key: str, url: str, outlet: str, body: str) -> dict:
+    return item(source_review_id=key, url=url, critic_name="Ann Lee", outlet=outlet, body=body)
+
+
+def test_a_syndicated_copy_adds_no_critic_and_its_edit_keeps_the_reviews_critic(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", _copy("a1", "https://paper.test/r/1", "Paper", "A tender film."),
+                  _copy("b1", "https://other.test/r/1", "Other Daily", "A tender film."))
+    edited = _land(tmp_path / "run-2.jsonl",
+                   _copy("b1", "https://other.test/r/1", "Other Daily", "A tender, moving film."))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        assert conn.execute("select outlet from critics").fetchall() == [("Paper",)]
+        result = _load(conn, edited, "run-2")
+        assert result.updated == 1
+        row = conn.execute("select r.body, c.outlet from reviews as r join critics as c using (critic_id)").fetchall()
+        assert row == [("A tender, moving film.", "Paper")]
+        assert conn.execute("select outlet from critics").fetchall() == [("Paper",)]

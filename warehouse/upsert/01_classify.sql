@@ -9,7 +9,10 @@
 -- the stored text and content hashes are kept comparable by warehouse/hashing.py.
 create or replace temp table batch_classified as
 with batch_key_columns as (
-    select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash, name_key, film_id,
+    select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash,
+        -- Who wrote it, for finding copies: a critic is a name wherever published (a review syndicated to
+        -- another outlet is a copy); a user is an account on one site, so only that user's own texts.
+        case when audience = 'user' then critic_id else name_key end as author_key, film_id,
         score_source = 'explicit' and score is not null as has_score
     from batch_rows
 ),
@@ -58,7 +61,8 @@ new_keys as (
 
 -- Only the warehouse's reviews whose text this batch repeats: the warehouse is far larger than a batch.
 warehouse_texts as (
-    select c.name_key, r.film_id, r.text_hash, min(r.review_id) as review_id
+    select case when c.audience = 'user' then c.critic_id else c.name_key end as author_key, r.film_id, r.text_hash,
+        min(r.review_id) as review_id
     from reviews as r
     inner join critics as c using (critic_id)
     where r.text_hash in (select text_hash from new_keys)
@@ -67,7 +71,7 @@ warehouse_texts as (
 
 -- Texts met twice among the new keys: by hash first, as for repeated keys above.
 repeated_texts as (
-    select hash(name_key, film_id, text_hash) as text_key
+    select hash(author_key, film_id, text_hash) as text_key
     from new_keys
     where text_hash is not null
     group by text_key
@@ -76,9 +80,9 @@ repeated_texts as (
 
 -- Among new keys of this batch with one text, the first (by source key) is the review.
 batch_texts as (
-    select name_key, film_id, text_hash, arg_min(own_review_id, (source, source_review_id)) as first_copy_id
+    select author_key, film_id, text_hash, arg_min(own_review_id, (source, source_review_id)) as first_copy_id
     from new_keys
-    where text_hash is not null and hash(name_key, film_id, text_hash) in (select text_key from repeated_texts)
+    where text_hash is not null and hash(author_key, film_id, text_hash) in (select text_key from repeated_texts)
     group by all
     having count(*) > 1
 ),
@@ -89,8 +93,8 @@ unknown_keys as (
         wt.review_id as syndicated_to,
         bt.first_copy_id
     from new_keys as kd
-    left join warehouse_texts as wt using (name_key, film_id, text_hash)
-    left join batch_texts as bt using (name_key, film_id, text_hash)
+    left join warehouse_texts as wt using (author_key, film_id, text_hash)
+    left join batch_texts as bt using (author_key, film_id, text_hash)
 ),
 
 known_keys as (

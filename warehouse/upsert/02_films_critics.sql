@@ -1,8 +1,17 @@
--- New films and critics first, so every review row points at an existing one.
+-- New films and critics first, so every review row points at an existing one: the films and critics
+-- of the rows that write a review's film and critic, a new review or an edit through the review's own
+-- key (03_reviews.sql). A copy elsewhere (another outlet, another site's user) adds no critic or film
+-- that no review would point at.
 create or replace temp view batch_kept as
 select b.*
 from batch_rows as b
-semi join batch_classified as k using (row_no);
+semi join (
+    select k.row_no
+    from batch_classified as k
+    left join reviews as r on r.review_id = k.review_id
+    where k.outcome = 'new'
+        or (k.outcome = 'changed' and r.source = k.source and r.source_review_id = k.source_review_id)
+) as k using (row_no);
 
 -- A new film's title is the best-cased of its batch's variants: one with a capital letter over one
 -- some page lower-cased ("beatriz's river"), then the most frequent, then the first met. (The

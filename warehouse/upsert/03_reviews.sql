@@ -13,7 +13,9 @@ inner join (
 -- Re-crawled reviews whose content changed take the new content (one edit per review, see
 -- 01_classify.sql), except that an explicit rating is never replaced by a weaker one: a copy without
 -- a rating (a feed, a mirror), one with only a verdict ("Fresh") where the review has a score, or a
--- page that lost its rating markup must not erase the critic's score. The review's content_hash is
+-- page that lost its rating markup must not erase the critic's score. Only the review's own key moves
+-- it to another film or critic: a copy elsewhere resolves them its own way (another site's user, a
+-- year the mirror got wrong). The review's content_hash is
 -- then that of what it holds (new text, kept rating), so a rehash finds which keys match it.
 update reviews
 set
@@ -27,7 +29,8 @@ set
         then content_hash_of(c.title, c.text_hash, reviews.rating_raw, reviews.score, reviews.score_source)
         else c.content_hash end,
     text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
-    film_id = c.film_id, critic_id = c.critic_id,
+    film_id = case when c.is_own_key then c.film_id else reviews.film_id end,
+    critic_id = case when c.is_own_key then c.critic_id else reviews.critic_id end,
     first_seen = least(reviews.first_seen, c.first_fetch),
     last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id
 from (
@@ -37,7 +40,8 @@ from (
         k.first_fetch,
         r.score_source = 'explicit'
             and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null))
-            as keeps_rating
+            as keeps_rating,
+        b.source = r.source and b.source_review_id = r.source_review_id as is_own_key
     from batch_rows as b
     inner join batch_classified as k using (row_no)
     inner join reviews as r on r.review_id = k.review_id
