@@ -233,9 +233,10 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
     films: list[FilmSummary] = []
     # A JSON-LD node named by reference can be reached twice (from the graph's top level and from its
     # film's `review` list): each review is kept once, with a film where any path gave one, and each
-    # other node with an @id is walked once.
+    # other node with an @id is walked once. An @id that names several nodes (see NodeIndex) tells none of
+    # them apart: they are told apart as objects.
     found: dict[Any, tuple[dict[str, Any], str, dict[str, Any] | None]] = {}
-    walked: set[str] = set()
+    walked: set[Any] = set()
 
     def walk(obj: Any, syntax: str, film: dict[str, Any] | None, depth: int) -> None:
         if depth > 8:
@@ -247,7 +248,7 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
         obj = readers[syntax].index.node(obj)
         if not isinstance(obj, dict):
             return
-        key = node_id(obj) if syntax == "json-ld" else None
+        key = readers[syntax].index.identity(obj) if syntax == "json-ld" and node_id(obj) else None
         types = set(short_type(obj.get("@type")))
         if types & REVIEW_TYPES:
             review_key = key or id(obj)

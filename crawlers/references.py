@@ -16,9 +16,13 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawlers.structured import short_type
+
 _KEYWORDS = {"@id", "@type", "@context"}
 _MAX_DEPTH = 12  # as deep as structured.py rebuilds RDFa; deeper nesting is no markup a site means
 _WEB = {"http", "https"}
+# The properties the extractor walks to find reviews: two definitions of one node give both their entries.
+_FOLLOWED = ("review", "reviews", "itemListElement", "item", "mainEntity", "hasPart")
 
 
 def is_web_address(text: str) -> bool:
@@ -41,13 +45,42 @@ def is_reference(value: Any) -> bool:
     return node_id(value) is not None and not (value.keys() - _KEYWORDS)
 
 
+def _compatible(known: dict[str, Any], value: dict[str, Any]) -> bool:
+    """Whether two definitions with one @id can be one node: types that overlap (or none on one side),
+    and no two different identifiers."""
+    types, other = set(short_type(known.get("@type"))), set(short_type(value.get("@type")))
+    if types and other and not types & other:
+        return False
+    mine, theirs = known.get("identifier"), value.get("identifier")
+    return not mine or not theirs or mine == theirs
+
+
+def _merge(known: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
+    merged = {**value, **known}
+    for name in _FOLLOWED:
+        if name in known and name in value:
+            entries = known[name] if isinstance(known[name], list) else [known[name]]
+            more = value[name] if isinstance(value[name], list) else [value[name]]
+            merged[name] = entries + [entry for entry in more if entry not in entries]
+    return merged
+
+
 class NodeIndex:
-    """The page's JSON-LD node definitions by `@id`."""
+    """The page's JSON-LD node definitions by `@id`.
+
+    Two definitions of one @id are merged (JSON-LD's rule) only when they can describe one thing: their
+    types overlap or one has none, and they give no different `identifier`. Sites misuse @id (a Review
+    given the page's address, which the WebPage node has too; every review of a page given one @id), so
+    a definition that cannot be merged starts a node of its own: it stands for itself, and a bare
+    reference to that @id names the first one."""
 
     def __init__(self, objects: Iterable[Any] = ()) -> None:
-        self.nodes: dict[str, dict[str, Any]] = {}
+        self._groups: dict[str, list[dict[str, Any]]] = {}  # per @id, its merged definitions, first first
+        self._group_of: dict[int, tuple[dict[str, Any], str, int]] = {}  # id(definition) -> (it, @id, group)
         for obj in objects:
             self._collect(obj, 0)
+        self.nodes = {key: groups[0] for key, groups in self._groups.items()}
+        self.conflicting = {key for key, groups in self._groups.items() if len(groups) > 1}
 
     def _collect(self, value: Any, depth: int) -> None:
         if depth > _MAX_DEPTH:
@@ -59,13 +92,23 @@ class NodeIndex:
         if not isinstance(value, dict):
             return
         key = node_id(value)
-        if key and not is_reference(value):
-            known = self.nodes.get(key)
-            # JSON-LD merges the definitions of one @id; where both say something, the first one wins.
-            self.nodes[key] = value if known is None or known is value else {**value, **known}
+        if key and not is_reference(value) and id(value) not in self._group_of:
+            groups = self._groups.setdefault(key, [])
+            at = next((i for i, known in enumerate(groups) if _compatible(known, value)), len(groups))
+            if at == len(groups):
+                groups.append(value)
+            else:  # where both say something, the first one wins; the lists the extractor follows are joined
+                groups[at] = _merge(groups[at], value)
+            self._group_of[id(value)] = (value, key, at)
         for name, child in value.items():
             if name != "@context":  # term definitions there have @ids too, of vocabulary terms, not of nodes
                 self._collect(child, depth + 1)
+
+    def identity(self, node: dict[str, Any]) -> Any:
+        """What tells `node` (as `node()` returned it) from other nodes: its @id, unless that @id names
+        more than one node, or it has none; then the object itself."""
+        key = node_id(node)
+        return key if key and key not in self.conflicting else id(node)
 
     def node(self, value: Any, owner: dict[str, Any] | None = None) -> Any:
         """What `value` stands for: the node a reference names (or all that the page says about a node with
@@ -73,6 +116,12 @@ class NodeIndex:
         key = node_id(value)
         if key is None or (owner is not None and key == node_id(owner)):
             return value
+        if not is_reference(value):
+            entry = self._group_of.get(id(value))
+            if entry is not None and entry[0] is value:
+                return self._groups[key][entry[2]]
+            if key in self.conflicting:
+                return value
         return self.nodes.get(key, value)
 
     def resolve(self, value: Any, owner: dict[str, Any] | None = None) -> Any:

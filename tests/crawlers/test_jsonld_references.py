@@ -117,3 +117,27 @@ def test_microdata_author_link_keeps_its_address_as_published():
       <a itemprop="author" href="/critic/jane/">Jane</a></div>"""
     (item,) = parse(f"<html><body>{body}</body></html>")
     assert (item.film_title, item.critic_name) == ("Her", "https://ex.test/critic/jane/")
+
+
+def test_review_sharing_its_id_with_the_webpage_is_still_a_review():
+    webpage = {"@context": "https://schema.org", "@type": "WebPage", "@id": URL, "name": "Her review"}
+    result = extract_page(page(webpage, review(itemReviewed=HER)), URL)
+    assert [(r.film_title, r.body) for r in result.reviews] == [("Her", "Tender.")]
+
+
+def test_reviews_sharing_one_id_but_with_distinct_identifiers_are_two_reviews():
+    first = review(identifier="r1", itemReviewed=HER, reviewBody="Tender.")
+    second = review(identifier="r2", itemReviewed=HER, reviewBody="Cold.")
+    result = extract_page(page(first, second), URL)
+    assert [(r.source_review_id, r.body) for r in result.reviews] == [("r1", "Tender."), ("r2", "Cold.")]
+
+
+def test_film_defined_in_two_blocks_keeps_the_reviews_of_both():
+    def nested(n: int) -> dict[str, Any]:
+        return {"@type": "Review", "identifier": f"r{n}", "reviewBody": f"Body {n}."}
+    first = {**HER, "review": [nested(1), nested(2)]}
+    second = {**HER, "review": [nested(3)]}
+    result = extract_page(page(first, second), URL)
+    assert [(r.source_review_id, r.film_title) for r in result.reviews] == [
+        ("r1", "Her"), ("r2", "Her"), ("r3", "Her")]
+    assert [f.title for f in result.films] == ["Her"]
