@@ -6,6 +6,10 @@ title match above a threshold with a year within one. Two different external ids
 two different films, so a remake is never merged into the original. Numbers in titles are compared
 as numbers: "Part One", "Part 1" and "Part I" are one title, and titles whose numbers differ
 ("Vol. 1", "Vol. 2") never match fuzzily, so a sequel a year later is never merged into its original.
+The fuzzy ratio is the better of the plain titles' and the titles' with numbers in digits: digits
+shorten "thirteen lives", and one typo must weigh no more than it did before numbers were read.
+Films that share a title key and a year (older code stored "Saw II" and "Saw 2" apart) are one film
+to a mention, with or without a year: it takes the same one of them, and no third is made.
 A mention without a year field takes the year written at the end of its title ("Her (2013)",
 "Her [2013]"), the same suffix `normalize_title` drops from the key.
 A known film without a year matches a dated mention only when no dated film of that title agrees
@@ -134,6 +138,11 @@ def _ids_conflict(film: Film, imdb_id: str | None, tmdb_id: str | None) -> bool:
                 or (tmdb_id and film.tmdb_id and tmdb_id != film.tmdb_id))
 
 
+def _preference(film: Film) -> tuple[bool, str]:
+    """Among films equally fit for a mention: one with an external id, then the least film_id."""
+    return not (film.imdb_id or film.tmdb_id), film.film_id
+
+
 @dataclass
 class FilmResolver:
     """Resolves mentions against known films, remembering the films it creates."""
@@ -148,6 +157,9 @@ class FilmResolver:
         # a fuzzy match only looks among titles with the same numbers.
         self.by_key: dict[str, list[Film]] = {}
         self.keys_by_numbers: dict[tuple[int, ...], list[str]] = {}
+        # The same for the plain title keys, which the fuzzy ratio also scores (see _fuzzy).
+        self.by_plain_key: dict[str, list[Film]] = {}
+        self.plain_keys_by_numbers: dict[tuple[int, ...], list[str]] = {}
         for film in self.known:
             self._index(film)
 
@@ -160,28 +172,49 @@ class FilmResolver:
         if key not in self.by_key:
             self.keys_by_numbers.setdefault(numbers, []).append(key)
         self.by_key.setdefault(key, []).append(film)
+        if film.title_key not in self.by_plain_key:
+            self.plain_keys_by_numbers.setdefault(numbers, []).append(film.title_key)
+        self.by_plain_key.setdefault(film.title_key, []).append(film)
 
     def _by_title(self, title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> Film | None:
         key, numbers = _read_numbers(title_key)
         candidates = [f for f in self.by_key.get(key, []) if not _ids_conflict(f, imdb_id, tmdb_id)]
         if year is None:
-            # "Her" with no year is ambiguous between two films called Her
-            return candidates[0] if len(candidates) == 1 else None
+            # "Her" with no year is ambiguous between two films called Her, but not between two films of one
+            # title and one year ("Saw II" and "Saw 2" stored apart): those take the one a dated mention takes
+            if len({f.year for f in candidates}) == 1 and not any(
+                    _ids_conflict(f, g.imdb_id, g.tmdb_id) for f in candidates for g in candidates):
+                return min(candidates, key=_preference)
+            return None
         dated = [f for f in candidates if f.year is not None and abs(f.year - year) <= 1]
         if dated:
-            return min(dated, key=lambda f: (abs(f.year - year), not (f.imdb_id or f.tmdb_id), f.film_id))
+            return min(dated, key=lambda f: (abs(f.year - year), *_preference(f)))
         yearless = [f for f in candidates if f.year is None]
         if len(yearless) == 1:
             return yearless[0]  # resolve() gives it this year
         if not key:
             return None
-        same_numbers = self.keys_by_numbers.get(numbers, [])
-        for other_key, _score, _ in process.extract(key, same_numbers, scorer=fuzz.ratio,
-                                                    score_cutoff=self.threshold, limit=5):
-            for film in self.by_key[other_key]:
-                if film.year is not None and abs(film.year - year) <= 1 and not _ids_conflict(film, imdb_id, tmdb_id):
-                    return film
-        return None
+        return self._fuzzy(title_key, key, numbers, year, imdb_id, tmdb_id)
+
+    def _fuzzy(self, plain_key: str, key: str, numbers: tuple[int, ...], year: int,
+               imdb_id: str | None, tmdb_id: str | None) -> Film | None:
+        """The best fuzzy match among titles with the same numbers and a year within one.
+
+        A film scores the better of the ratio on plain keys (as before numbers were read) and on keys
+        with numbers in digits (so "Part One" and "Part 1" still match with a typo).
+        """
+        scores: dict[str, tuple[float, Film]] = {}
+        for query, keys, films_by_key in ((plain_key, self.plain_keys_by_numbers.get(numbers, []), self.by_plain_key),
+                                          (key, self.keys_by_numbers.get(numbers, []), self.by_key)):
+            for other_key, score, _ in process.extract(query, keys, scorer=fuzz.ratio,
+                                                       score_cutoff=self.threshold, limit=5):
+                for film in films_by_key[other_key]:
+                    if film.year is not None and abs(film.year - year) <= 1 and not _ids_conflict(
+                            film, imdb_id, tmdb_id) and score > scores.get(film.film_id, (-1.0, film))[0]:
+                        scores[film.film_id] = (score, film)
+        if not scores:
+            return None
+        return min(scores.values(), key=lambda s: (-s[0], abs(s[1].year - year), *_preference(s[1])))[1]
 
     def resolve(self, mention: Mention) -> tuple[Film, str]:
         """(the film, its normalized title key) for one mention; creates the film if unknown."""

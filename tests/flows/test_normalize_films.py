@@ -134,6 +134,12 @@ NUMBERED_TITLES = [
     ("Spider-Man: No Way Home", "2021", "Spider Man - No Way Home", "2021", True),
     ("Her (2013)", None, "Her", "2014", True),
     ("Rocky II", "1979", "Rocky III", "1982", False),
+    # a typo weighs as much as it did before numbers were read: the ratio is no stricter for number words
+    ("Thirteen Lives", "2022", "Thirteen Lifes", "2022", True),
+    ("Nine Lives", "2016", "Nine Lifes", "2016", True),
+    # a typo and the number spelled another way is two differences on a short title: two films
+    # (plain keys score 36, digit keys "13 lives"/"13 lifes" 87.5, both below 90)
+    ("Thirteen Lives", "2022", "13 Lifes", "2022", False),
 ]
 
 
@@ -172,3 +178,22 @@ def test_titles_that_differ_in_a_sequel_number_are_two_films(first, first_year, 
 )
 def test_title_numbers_read_digits_roman_numerals_and_number_words(key, numbers):
     assert title_numbers(key) == numbers
+
+
+# Older code stored "Saw II" and "Saw 2" of one year as two films: a mention picks one of them, always the
+# same, and never makes a third.
+SAW_DUPLICATES = [Film("f-saw-2", "saw 2", 2005), Film("f-saw-ii", "saw ii", 2005)]
+
+
+@pytest.mark.parametrize(("title", "year"), [("Saw II", "2005"), ("Saw 2", "2006"), ("Saw II", None), ("Saw 2", None),
+                                             ("Saw II (2005)", None)])
+def test_a_duplicate_numbered_film_in_the_warehouse_resolves_to_one_of_them(title, year):
+    for known in permutations(SAW_DUPLICATES):
+        resolver = FilmResolver([Film(f.film_id, f.title_key, f.year) for f in known])
+        assert resolver.resolve(Mention(title, year))[0].film_id == "f-saw-2"
+        assert [f.film_id for f in resolver.by_key["saw 2"]] == [f.film_id for f in known]  # no third film
+
+
+def test_yearless_duplicates_of_different_years_stay_ambiguous():
+    resolver = FilmResolver([Film("f-saw-2", "saw 2", 2005), Film("f-saw-ii", "saw ii", 2010)])
+    assert resolver.resolve(Mention("Saw II", None))[0].film_id not in {"f-saw-2", "f-saw-ii"}
