@@ -107,3 +107,19 @@ def test_migration_006_splits_a_user_known_by_name_alone_into_one_user_per_site(
     assert sorted(conn.execute("select critic_id, name, audience, first_seen::date::varchar from critics").fetchall()) \
         == sorted([(site_a, "john", "user", "2026-11-02"), (site_b, "john", "user", "2026-11-04"),
                    (critic, "Ann Lee", "critic", "2026-11-01")])
+
+
+def test_migration_007_clears_inferred_scores_the_new_rule_would_not_give(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 6)
+    rows = [("r1", "en", 50.0, "inferred"), ("r2", "pt", 79.29, "inferred"), ("r3", "en", 81.5, "inferred"),
+            ("r4", None, 70.0, "inferred"), ("r5", "pt", 50.0, "explicit"), ("r6", "fr", None, None)]
+    for review_id, language, score, source in rows:
+        conn.execute("insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience, "
+                     "score, score_source, language, content_hash, first_seen, last_seen, run_id) values "
+                     "(?, 'f1', 'c1', 's', ?, [], 'user', ?, ?, ?, 1, now(), now(), 'x')",
+                     [review_id, review_id, score, source, language])
+    migrate(conn)
+    assert conn.execute("select review_id, score, score_source from reviews order by review_id").fetchall() == [
+        ("r1", None, None), ("r2", None, None), ("r3", 81.5, "inferred"), ("r4", 70.0, "inferred"),
+        ("r5", 50.0, "explicit"), ("r6", None, None)]
