@@ -95,7 +95,9 @@ def critic_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 def critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     names = [display_person(r[0]) or r[0] for r in rows]
     outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
-    keys = [normalize_person(n) for n in names]
+    # Keyed on the cleaned name, as before names were displayed without "By ": normalize_person drops a
+    # byline itself, and keying the display name would drop two ("By By Jane"), a new id for a known critic.
+    keys = [normalize_person(clean_text(r[0], html_markup=False) or r[0]) for r in rows]
     return {"critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
             "clean_name": names, "clean_outlet": outlets, "name_key": keys,
             "site": [r[3] for r in rows],

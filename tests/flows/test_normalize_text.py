@@ -335,3 +335,17 @@ def test_language_batch_call_and_per_line_fallback_give_the_same_labels():
     lines = ["This is one of the most original films in a long time.", "zz qq 12 ## kk xx vv", "Un film magnifique."]
     assert _predict_all(_language_model(), lines) == _predict_all(PublicOnly(), lines)
     assert _predict_all(PublicOnly(), lines)[0] == ["__label__en"]
+
+
+def test_a_critic_shown_without_by_keeps_the_id_the_cleaned_name_gave():
+    import hashlib
+
+    from flows.normalize.lookups import critic_columns
+    from flows.normalize.text import clean_text, normalize_person
+
+    names = ["By Roger Ebert", "By By Jane", "Jane Doe"]
+    columns = critic_columns([(name, "Paper", "critic") + (None,) for name in names])
+    assert columns["clean_name"] == ["Roger Ebert", "By Jane", "Jane Doe"]
+    before = ["c" + hashlib.sha1(f"{normalize_person(clean_text(n, html_markup=False))}|paper|critic".encode())
+              .hexdigest()[:12] for n in names]
+    assert columns["critic_id"] == before
