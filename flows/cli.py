@@ -312,7 +312,12 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
          reviews_per_film: Annotated[int, typer.Option(help="Reviews per film.")] = 75) -> None:
     """Serve the demo site on loopback, crawl it completely, compare with its ground truth."""
     from flows.demo import run_demo
+    from flows.demosite import DemoSite
 
+    try:
+        DemoSite(films=films, reviews_per_film=reviews_per_film)  # cheap: checks the sizes before anything runs
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     try:
         ok = run_demo(data_dir, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)
     except ReviewsError as exc:

@@ -159,3 +159,9 @@ def test_report_of_an_impossible_week_is_one_line_and_exit_2(warehouse_dir, week
     assert result.stderr.startswith("error: ") and reason in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (warehouse_dir / "reports").exists()
+
+
+def test_demo_too_small_for_its_special_cases_is_one_line_and_exit_2(tmp_path):
+    result = runner.invoke(app, ["demo", "--films", "6", "--reviews-per-film", "5", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "need at least 4 films and 10 reviews per film" in result.output
