@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ from prefect import flow, get_run_logger, task
 
 from crawlers.landing import data_dir
 from flows.report import write_report
-from flows.report.weeks import parse_week
+from flows.report.weeks import check_started, parse_week
 from flows.serve import writer_slot
 from warehouse.db import warehouse_path
 
@@ -29,7 +30,8 @@ def weekly_report(data: str | None = None, week: str | None = None, out: str = "
     week None is the last complete ISO week. Returns {"week", "html", "markdown"}.
     """
     if week is not None:
-        parse_week(week)  # a bad week is the caller's mistake: fail before any task runs
+        # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
+        check_started(parse_week(week), date.today())
     database = warehouse_path(data_dir(data).resolve())
     result = render_report(database, week, Path(out))
     get_run_logger().info("weekly report %s: %s, %s", result["week"], result["html"], result["markdown"])

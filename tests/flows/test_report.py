@@ -168,6 +168,14 @@ def test_the_prefect_flow_writes_both_files(warehouse, tmp_path):
     assert Path(result["html"]).is_file() and Path(result["markdown"]).is_file()
 
 
+def test_the_prefect_flow_refuses_a_week_that_has_not_started(warehouse, tmp_path):
+    from flows.report.flow import weekly_report
+
+    with pytest.raises(ValueError, match="has not started yet"):
+        weekly_report(data=str(warehouse.parent), week="9998-W01", out=str(tmp_path / "out"))
+    assert not (tmp_path / "out").exists()
+
+
 def test_markdown_escaping_neutralises_markup():
     assert md_escape("a | b") == r"a \| b"
     assert md_escape("# Heading") == r"\# Heading"
