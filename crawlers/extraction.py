@@ -18,7 +18,7 @@ from urllib.parse import urljoin, urlsplit
 from w3lib.html import get_base_url
 
 from crawlers.items import ReviewItem
-from crawlers.references import NodeIndex, is_reference, is_web_address, node_id
+from crawlers.references import FOLLOWED, NodeIndex, is_reference, is_web_address, node_id
 from crawlers.structured import PageData, read_page, short_type
 
 REVIEW_TYPES = {"Review", "CriticReview", "UserReview"}
@@ -263,7 +263,7 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
             films.append(readers[syntax].film_summary(obj))
             film = obj
         for name, child in obj.items():
-            if name in ("review", "reviews", "itemListElement", "item", "mainEntity", "hasPart"):
+            if name in FOLLOWED:
                 walk(child, syntax, film, depth + 1)
 
     for syntax, obj in page.objects:

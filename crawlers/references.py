@@ -21,8 +21,9 @@ from crawlers.structured import short_type
 _KEYWORDS = {"@id", "@type", "@context"}
 _MAX_DEPTH = 12  # as deep as structured.py rebuilds RDFa; deeper nesting is no markup a site means
 _WEB = {"http", "https"}
-# The properties the extractor walks to find reviews: two definitions of one node give both their entries.
-_FOLLOWED = ("review", "reviews", "itemListElement", "item", "mainEntity", "hasPart")
+# The properties the extractor walks to find reviews (crawlers.extraction): two definitions of one node
+# give both their entries.
+FOLLOWED = ("review", "reviews", "itemListElement", "item", "mainEntity", "hasPart")
 
 
 def is_web_address(text: str) -> bool:
@@ -57,7 +58,7 @@ def _compatible(known: dict[str, Any], value: dict[str, Any]) -> bool:
 
 def _merge(known: dict[str, Any], value: dict[str, Any]) -> dict[str, Any]:
     merged = {**value, **known}
-    for name in _FOLLOWED:
+    for name in FOLLOWED:
         if name in known and name in value:
             entries = known[name] if isinstance(known[name], list) else [known[name]]
             more = value[name] if isinstance(value[name], list) else [value[name]]
