@@ -313,7 +313,12 @@ def display_person(name: str | None) -> str | None:
     print a wrong name. The critic's key (normalize_person) reads both forms alike.
     """
     text = clean_text(name, html_markup=False)
-    return None if text is None else _BYLINE.sub("", text)
+    return None if text is None else without_byline(text)
+
+
+def without_byline(name: str) -> str:
+    """A cleaned name without a leading "By " (display_person, for a name clean_text already read)."""
+    return _BYLINE.sub("", name)
 
 
 def normalize_person(name: str | None) -> str:
