@@ -237,14 +237,14 @@ def report(
     from datetime import date
 
     from flows.report import write_report
-    from flows.report.weeks import check_started, parse_week
+    from flows.report.weeks import asked_week
     from warehouse.db import WarehouseError, warehouse_path
 
     cfg, root = project(config, data_dir)
     out_dir = out or Path(cfg.report_out)
     try:
         if week is not None:
-            check_started(parse_week(week), date.today())
+            asked_week(week, date.today())
     except ValueError as exc:
         raise fail(str(exc)) from None
     # Checked before the report is built, which takes a while; whatever else stops the writing (no such

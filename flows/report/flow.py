@@ -10,7 +10,7 @@ from prefect import flow, get_run_logger, task
 
 from crawlers.landing import data_dir
 from flows.report import write_report
-from flows.report.weeks import check_started, parse_week
+from flows.report.weeks import asked_week
 from flows.serve import writer_slot
 from warehouse.db import warehouse_path
 
@@ -31,7 +31,7 @@ def weekly_report(data: str | None = None, week: str | None = None, out: str = "
     """
     if week is not None:
         # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
-        check_started(parse_week(week), date.today())
+        asked_week(week, date.today())
     database = warehouse_path(data_dir(data).resolve())
     result = render_report(database, week, Path(out))
     get_run_logger().info("weekly report %s: %s, %s", result["week"], result["html"], result["markdown"])

@@ -66,6 +66,14 @@ def check_started(week: Week, today: date) -> None:
                          f"this week is {week_of(today).label}")
 
 
+def asked_week(text: str, today: date) -> Week:
+    """A week asked for by name (`reviews report --week`, the weekly_report flow): parse_week, then
+    check_started, so both callers refuse the same weeks."""
+    week = parse_week(text)
+    check_started(week, today)
+    return week
+
+
 def default_week(today: date) -> str:
     """The last complete ISO week: the one before today's, since today's week has not ended yet
     (even on a Sunday, whose reviews may still arrive)."""
