@@ -49,6 +49,9 @@ keyed as (
         -- of order) is older than what the warehouse holds: never an edit, and its hash is not
         -- recorded (04_review_keys.sql), so a later crawl judges it afresh.
         coalesce(b.fetched_at < k.last_seen or b.fetched_at < r.last_seen, false) as is_stale,
+        -- The review's own key, not a copy's: only it may move the review to another film or critic,
+        -- and only its film and critic are added (02_films_critics.sql, 03_reviews.sql).
+        coalesce(r.source = b.source and r.source_review_id = b.source_review_id, false) as is_own_key,
         'r' || substr(sha256(b.source || chr(31) || b.source_review_id), 1, 16) as own_review_id
     from batch_keys as b
     left join review_keys as k using (source, source_review_id)
@@ -136,13 +139,14 @@ final as (
     select * exclude (known_review_id, known_hash, own_review_id) from known_outcomes
     union all by name
     select
-        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, first_copy_id),
+        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, first_copy_id, is_own_key),
         false as is_superseded,
         case
             when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
                 then 'syndicated'
             else 'new'
         end as outcome,
+        syndicated_to is null and own_review_id = coalesce(first_copy_id, own_review_id) as is_own_key,
         coalesce(syndicated_to, first_copy_id, own_review_id) as review_id
     from unknown_keys
 )

@@ -6,11 +6,7 @@ create or replace temp view batch_kept as
 select b.*
 from batch_rows as b
 semi join (
-    select k.row_no
-    from batch_classified as k
-    left join reviews as r on r.review_id = k.review_id
-    where k.outcome = 'new'
-        or (k.outcome = 'changed' and r.source = k.source and r.source_review_id = k.source_review_id)
+    select row_no from batch_classified where is_own_key and outcome in ('new', 'changed')
 ) as k using (row_no);
 
 -- A new film's title is the best-cased of its batch's variants: one with a capital letter over one

@@ -41,7 +41,7 @@ from (
         r.score_source = 'explicit'
             and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null))
             as keeps_rating,
-        b.source = r.source and b.source_review_id = r.source_review_id as is_own_key
+        k.is_own_key
     from batch_rows as b
     inner join batch_classified as k using (row_no)
     inner join reviews as r on r.review_id = k.review_id
