@@ -43,9 +43,14 @@ RATED = """
 UNRATED = "r.score is null and r.is_positive is null and r.rating_problem is null"
 
 
+# A row sent to detection (no usable declaration, or one of another script for ASCII text) takes the
+# detector's answer, even none: plain ASCII is not Ukrainian however the page is tagged.
+LANGUAGE = "case when x.row_no is not null then x.code else d.code end"
+
+
 # The sentiment lexicon is English: a score it gives a French or Japanese text measures nothing. Text
 # too short to tell its language (under 20 characters, no declared language) may still be scored.
-INFERRED = "case when coalesce(d.code, x.code, 'en') = 'en' then i.score end"
+INFERRED = f"case when coalesce({LANGUAGE}, 'en') = 'en' then i.score end"
 
 
 def infer_plain(duck: duckdb.DuckDBPyConnection) -> None:
@@ -98,7 +103,7 @@ with joined as (
         coalesce(c.rating_raw, c.rating_value) as rating_raw, coalesce(r.score, {INFERRED}) as score, r.is_positive,
         case when r.score is not null or r.is_positive is not null then 'explicit'
              when {INFERRED} is not null then 'inferred' end as score_source,
-        r.rating_problem, {TITLE} as title, {BODY} as body, coalesce(d.code, x.code) as language,
+        r.rating_problem, {TITLE} as title, {BODY} as body, {LANGUAGE} as language,
         d_.published_on, d_.date_problem
     from nz_checked as c
     left join nz_cleaned as cl using (row_no)

@@ -64,6 +64,16 @@ _CURRENT_CODE = {
     "vn": "vi",
 }
 
+# Languages not written in Latin script. A text declared as one of them but written in plain ASCII is
+# not in it: the declaration is a mistake, most often `lang="uk"` meant as British English (uk is
+# Ukrainian) or a site template's fixed `lang`. Such a text is detected like an undeclared one.
+# (Serbian, Azerbaijani, Uzbek and others written in both scripts are left out: their Latin text is real.)
+NON_LATIN = frozenset({
+    "am", "ar", "be", "bg", "bn", "dv", "el", "fa", "gu", "he", "hi", "hy", "ja", "ka", "kk", "km", "kn", "ko",
+    "ky", "lo", "mk", "ml", "mn", "mr", "my", "ne", "pa", "ps", "ru", "si", "ta", "te", "tg", "th", "uk", "ur",
+    "yi", "zh",
+})
+
 
 @cache
 def _language_model():
@@ -119,6 +129,10 @@ def detect_language(text: str | None, declared: str | None = None) -> str | None
 
     A declared language (``<html lang>``, ``inLanguage``) is trusted and reduced to its primary
     subtag ("en-US" -> "en"), written with its current code ("iw" -> "he", and "jp" -> "ja" for the
-    country code used by mistake); unusable declarations ("und", "x-default") fall back to detection.
+    country code used by mistake); unusable declarations ("und", "x-default") fall back to detection,
+    and so does a language of another script declared for plain ASCII text (`lang="uk"` on English).
     """
-    return _declared_code(declared) or detect_languages([text])[0]
+    code = _declared_code(declared)
+    if code in NON_LATIN and text and text.isascii():
+        return detect_languages([text])[0]
+    return code or detect_languages([text])[0]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
-from flows.normalize.language import DETECTION_WINDOW, detect_language, detect_languages
+from flows.normalize.language import DETECTION_WINDOW, NON_LATIN, detect_language, detect_languages
 from flows.normalize.staging import register
 from flows.normalize.text import clean_review_text
 
@@ -47,18 +48,22 @@ def flagged_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 
 
 def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    """Table nz_declared maps declared languages to codes; returns (row_no, text) of the rows that
-    declare none (a flagged row is detected on its cleaned body instead, see clean_flagged)."""
+    """Table nz_declared maps declared languages to codes; returns (row_no, text) of the rows to detect:
+    those that declare none, and those that declare a language of another script for a plain ASCII body
+    (see language.NON_LATIN). A flagged row is detected on its cleaned body instead, see clean_flagged."""
     declared = [r[0] for r in duck.execute("select distinct language_declared from nz_checked "
                                            "where language_declared is not null").fetchall()]
-    register(duck, "nz_declared", {"language_declared": declared,
-                                   "code": [detect_language(None, d) for d in declared]})
-    # The detector reads the start of a text; fetching more would only cost memory.
+    codes = [detect_language(None, d) for d in declared]
+    register(duck, "nz_declared", {"language_declared": declared, "code": codes,
+                                   "non_latin": [code in NON_LATIN for code in codes]},
+             {"non_latin": pa.bool_()})
+    # The detector reads the start of a text; fetching more would only cost memory. A body with as many
+    # bytes as characters is ASCII: the cheap test, and only for the few rows declaring such a language.
     return duck.execute(f"""
         select c.row_no, left(ltrim(c.body), {DETECTION_WINDOW})
         from nz_checked as c
         left join nz_declared as d using (language_declared)
-        where d.code is null""").fetchall()
+        where d.code is null or (d.non_latin and strlen(c.body) = length(c.body))""").fetchall()
 
 
 def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ...]]) -> tuple[dict, dict]:

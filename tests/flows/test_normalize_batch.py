@@ -75,6 +75,25 @@ def test_unrated_review_not_in_english_gets_no_inferred_score(landing, declared,
     assert (row["r1"]["score"], row["r1"]["score_source"]) == (None, None)
 
 
+def test_plain_english_on_a_page_tagged_uk_is_read_as_english_and_scored(landing):
+    # lang="uk" is Ukrainian; British sites write it meaning the UK. ASCII text is not Ukrainian.
+    body = "A wonderful, brilliant and moving film. The best thing I have seen all year."
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared="uk", body=body)), []))["r1"]
+    assert row["language"] == "en" and row["score_source"] == "inferred" and row["score"] > 60
+
+
+def test_ukrainian_text_declared_uk_keeps_its_language_and_gets_no_inferred_score(landing):
+    body = "Чудовий фільм, дуже зворушливий. Найкраще, що я бачив цього року."
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared="uk", body=body)), []))["r1"]
+    assert row["language"] == "uk" and row["score"] is None
+
+
+def test_latin_script_language_declared_for_ascii_text_is_trusted(landing):
+    # Only a declared language of another script is doubted; French without accents is still French.
+    row = rows_by_id(normalize_landing(landing(item(language_declared="fr", body="A great film, truly.")), []))
+    assert row["r1"]["language"] == "fr"
+
+
 def test_unrated_short_text_of_unknown_language_is_still_scored(landing):
     row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared=None, body="Loved it!")), []))
     assert row["r1"]["language"] is None and row["r1"]["score_source"] == "inferred" and row["r1"]["score"] > 60

@@ -99,6 +99,16 @@ def test_declared_language_codes_are_the_current_ones(declared, expected):
     assert detect_language(None, declared) == expected
 
 
+@pytest.mark.parametrize(("declared", "text", "expected"), [
+    ("uk", "This is one of the most original and romantic films in a long time.", "en"),
+    ("ru", "C'est un film magnifique, touchant et drole, je le recommande vivement.", "fr"),
+    ("uk", "Чудовий фільм, дуже зворушливий, найкраще цього року.", "uk"),
+    ("ja", "This is one of the most original and romantic films in a long time.", "en"),
+])
+def test_language_of_another_script_declared_for_ascii_text_is_detected_instead(declared, text, expected):
+    assert detect_language(text, declared) == expected
+
+
 def test_detect_language_ignores_unusable_declaration():
     assert detect_language("C'est un film magnifique, touchant et drôle.", "und") == "fr"
 
