@@ -17,7 +17,7 @@ from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
 from flows.normalize.staging import external_id, fetched_minute, register
-from flows.normalize.text import clean_text, normalize_person, without_byline
+from flows.normalize.text import clean_text, normalize_person, without_byline, without_outlet
 
 
 def _critic_id(name_key: str, outlet: str | None, audience: str, site: str | None = None) -> str:
@@ -93,12 +93,14 @@ def critic_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 
 
 def critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
-    cleaned = [clean_text(r[0], html_markup=False) for r in rows]
+    outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
+    # A byline that repeats the review's outlet ("Roger Ebert, Chicago Sun-Times") names the critic alone.
+    cleaned = [(c and without_outlet(c, o)) for c, o
+               in zip((clean_text(r[0], html_markup=False) for r in rows), outlets, strict=True)]
     # Shown as display_person shows them, from the one cleaning; keyed on the cleaned name, as before names
     # were shown without "By ": normalize_person drops a byline itself, and keying the shown name would
     # drop two ("By By Jane"), a new id for a known critic.
     names = [(c and without_byline(c)) or r[0] for c, r in zip(cleaned, rows, strict=True)]
-    outlets = [clean_text(r[1], html_markup=False) if r[1] else None for r in rows]
     keys = [normalize_person(c or r[0]) for c, r in zip(cleaned, rows, strict=True)]
     return {"critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
             "clean_name": names, "clean_outlet": outlets, "name_key": keys,

@@ -321,6 +321,27 @@ def without_byline(name: str) -> str:
     return _BYLINE.sub("", name)
 
 
+# Where a byline adds the outlet to the name: "Roger Ebert, Chicago Sun-Times", "Jane Doe - Variety",
+# "Jane Doe | The Guardian", "Jane Doe of the Guardian", "Jane Doe (Variety)".
+_OUTLET_AFTER = re.compile(r"\s*(?:,|\s[-–—|/•·]|\s(?:of|for|at)\s|\()\s*")
+
+
+def without_outlet(name: str, outlet: str | None) -> str:
+    """A cleaned name without the review's own outlet appended to it, so that "Roger Ebert, Chicago
+    Sun-Times" writing for the Chicago Sun-Times is Roger Ebert. Only the outlet the review names is
+    removed: "Smith, Jr." or "Ebert, Roger" stay as written."""
+    wanted = normalize_title(outlet)
+    if not wanted:
+        return name
+    for found in _OUTLET_AFTER.finditer(name):
+        head, tail = name[:found.start()].strip(), name[found.end():]
+        if found.group().strip() == "(":
+            tail = tail.rstrip().removesuffix(")")
+        if head and normalize_title(tail) == wanted:
+            return head
+    return name
+
+
 def normalize_person(name: str | None) -> str:
     """Key for matching critic names: accents stripped, casefolded, punctuation and spacing folded.
 

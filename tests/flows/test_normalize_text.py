@@ -359,3 +359,31 @@ def test_a_critic_shown_without_by_keeps_the_id_the_cleaned_name_gave():
     before = ["c" + hashlib.sha1(f"{normalize_person(clean_text(n, html_markup=False))}|paper|critic".encode())
               .hexdigest()[:12] for n in names]
     assert columns["critic_id"] == before
+
+
+@pytest.mark.parametrize(("name", "outlet", "shown"), [
+    ("Roger Ebert, Chicago Sun-Times", "Chicago Sun-Times", "Roger Ebert"),
+    ("Roger Ebert, Chicago Sun-Times", "The Chicago Sun-Times", "Roger Ebert"),
+    ("Jane Doe - Variety", "Variety", "Jane Doe"),
+    ("Jane Doe | The Guardian", "Guardian", "Jane Doe"),
+    ("Jane Doe of the Guardian", "The Guardian", "Jane Doe"),
+    ("Jane Doe (Variety)", "Variety", "Jane Doe"),
+    # only the review's own outlet goes: anything else after a comma stays as written
+    ("Roger Ebert, Chicago Sun-Times", "Variety", "Roger Ebert, Chicago Sun-Times"),
+    ("Roger Ebert, Chicago Sun-Times", None, "Roger Ebert, Chicago Sun-Times"),
+    ("Ebert, Roger", "Chicago Sun-Times", "Ebert, Roger"),
+    ("Variety", "Variety", "Variety"),
+])
+def test_a_byline_repeating_the_reviews_outlet_names_the_critic_alone(name, outlet, shown):
+    from flows.normalize.text import without_outlet
+
+    assert without_outlet(name, outlet) == shown
+
+
+def test_a_critic_with_the_outlet_in_the_byline_is_the_same_critic_as_without():
+    from flows.normalize.lookups import critic_columns
+
+    columns = critic_columns([("Roger Ebert, Chicago Sun-Times", "Chicago Sun-Times", "critic", None),
+                              ("Roger Ebert", "Chicago Sun-Times", "critic", None)])
+    assert columns["clean_name"] == ["Roger Ebert", "Roger Ebert"]
+    assert columns["critic_id"][0] == columns["critic_id"][1]
