@@ -19,7 +19,9 @@ Decisions (the project's rules, not a library's):
     worst 0 - sites that publish bespoke scales (4, 10, 20, 100) count from zero, and ``0/10`` is a
     real score;
   - an *implied* worst of 1 never rejects a value in [0, 1): sites with half-star widgets publish
-    0.5, and a lower bound we guessed must not throw away data we were given.
+    0.5, and a lower bound we guessed must not throw away data we were given. Such a value is the
+    bottom of the scale, score 0: reading it on a 0-5 scale instead (0.5 -> 10) would rank a half
+    star above the 1 that the same page's 1-5 scale scores 0.
 
 * A bare number with no scale ("8.5", "86") is ambiguous - 8.5 could be of 10 or of 100, 15 of 20
   or of 100 - so it is rejected with a problem unless the caller passes ``best`` (the crawler knows
@@ -170,7 +172,7 @@ def _structured(value: float, best: float | None, worst: float | None, threshold
     if worst is None:
         worst = 1.0 if best == 5.0 else 0.0
     if worst_implied and worst == 1.0 and 0.0 <= value < 1.0:
-        worst = 0.0
+        value = worst
     shown = f"{value:g} (scale {worst:g}-{best:g})"
     return _finish(_scaled(value, worst, best, shown), threshold)
 
@@ -324,8 +326,9 @@ def parse_rating(
     ``best`` and ``worst`` are schema.org ``ratingValue``/``bestRating``/``worstRating``; when
     ``value`` is present it wins over ``raw``.  Defaults when structured bounds are missing: best 5
     and worst 1 (schema.org); best without worst -> worst 1 if best is 5 else 0; an implied worst of
-    1 never rejects a value in [0, 1).  A bare number in ``raw`` is only accepted when ``best`` is
-    given.  ``is_positive`` is ``score >= positive_threshold`` or the binary verdict.  Never raises.
+    1 never rejects a value in [0, 1), which scores 0 (the bottom of that scale).  A bare number in
+    ``raw`` is only accepted when ``best`` is given.  ``is_positive`` is ``score >= positive_threshold``
+    or the binary verdict.  Never raises.
     """
     try:
         return _parse_cached(

@@ -118,7 +118,7 @@ CASES = [
     (None, 1, None, None, 0.0, False, False),
     (None, "4,5", "10", None, 45.0, False, False),  # best without worst on a 10 scale counts from 0
     (None, 4, 5, None, 75.0, True, False),  # best 5 is the default scale restated: worst stays 1
-    (None, 0.5, 5, None, 10.0, False, False),  # implied worst 1 does not reject half stars
+    (None, 0.5, 5, None, 0.0, False, False),  # implied worst 1 does not reject a half star: the bottom
     (None, 86, 100, None, 86.0, True, False),
     (None, 7, 10, 1, 66.67, True, False),
     (None, "B+", None, None, 83.33, True, False),  # grade stuffed into ratingValue
@@ -230,3 +230,12 @@ def test_rate_distinct_parses_each_tuple_once_and_keys_by_input():
     assert result[("8/10", None, None, None)].score == 80.0
     assert result[(None, 4, None, None)].score == 75.0
     assert result[("Fresh", None, None, None)].is_positive is True
+
+
+@pytest.mark.parametrize("best", [None, 5])
+def test_structured_scores_without_a_worst_rise_with_the_rating(best):
+    # A half star below the implied worst of 1 must not outrank the 1 that scores 0 on the same scale.
+    values = [0, 0.5, 0.9, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5]
+    scores = [parse_rating(None, value, best).score for value in values]
+    assert None not in scores and scores == sorted(scores)
+    assert scores[0] == scores[3] == 0.0 and scores[-1] == 100.0
