@@ -123,6 +123,8 @@ def _duckdb_errors() -> Iterator[None]:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         # Raised by lock_down's settings: a file other than the warehouse, or an extension to load.
         hint = "; only the warehouse can be read here" if isinstance(exc, duckdb.PermissionException) else ""
+        if isinstance(exc, duckdb.CatalogException) and _missing_mart(first_line):
+            hint = "; the marts are built at the end of `reviews run`, and no run has built them yet"
         raise WarehouseError(f"SQL error: {first_line}{hint}") from None
     except RuntimeError as exc:
         # Ctrl-C during a query reaches Python as RuntimeError("Query interrupted"), not as KeyboardInterrupt.
@@ -159,6 +161,14 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def _missing_mart(message: str) -> bool:
+    """Whether a catalog error is about a mart that does not exist (a warehouse whose first run stopped
+    before building them), rather than a typo in the query."""
+    from warehouse.marts import MART_TABLES
+
+    return "does not exist" in message and any(f"name {table} " in message for table in MART_TABLES)
 
 
 def _statement_name(statement: duckdb.Statement) -> str:

@@ -165,3 +165,16 @@ def test_demo_too_small_for_its_special_cases_is_one_line_and_exit_2(tmp_path):
     result = runner.invoke(app, ["demo", "--films", "6", "--reviews-per-film", "5", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert "need at least 4 films and 10 reviews per film" in result.output
+
+
+def test_sql_on_a_warehouse_whose_marts_were_never_built_says_so(warehouse_dir):
+    # A first run that stopped after the migrations leaves core tables and no marts.
+    result = runner.invoke(app, ["sql", "select * from weekly_reviews", "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert "no run has built them yet" in result.stderr
+
+
+def test_sql_naming_a_missing_table_that_is_no_mart_gets_no_marts_hint(warehouse_dir):
+    result = runner.invoke(app, ["sql", "select * from film_scoress", "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2 and "marts" not in result.stderr
