@@ -48,6 +48,7 @@ class PageExtract:
     reviews: list[ReviewItem]
     films: list[FilmSummary]
     errors: list[str]
+    unreadable: list[tuple[str, str]] = field(default_factory=list)  # (reason, markup as published)
 
 
 def _text(value: Any) -> str | None:
@@ -269,7 +270,7 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
     for syntax, obj in page.objects:
         walk(obj, syntax, None, 0)
     reviews = [readers[syntax].review_item(obj, film) for obj, syntax, film in found.values()]
-    return PageExtract(reviews=reviews, films=films, errors=list(page.errors))
+    return PageExtract(reviews=reviews, films=films, errors=list(page.errors), unreadable=list(page.unreadable))
 
 
 def extract_page(html: str | bytes, url: str, source: str = "page") -> PageExtract:

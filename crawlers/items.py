@@ -40,3 +40,17 @@ class ReviewItem:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class UnreadableMarkup:
+    """Markup that may have held reviews but could not be read: a JSON-LD block with a syntax error,
+    a feed or page no parser accepts. Not a review, so it never lands; the pipeline writes it to the
+    run's rejects with its reason and its text as published, so a broken page is counted and seen."""
+
+    source: str
+    url: str
+    reason: str
+    text: str | None = None
+    fetched_at: str | None = None
+    run_id: str | None = None

@@ -15,7 +15,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawlers.items import AUDIENCES
+from crawlers.items import AUDIENCES, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 
 
@@ -70,6 +70,11 @@ class ValidationPipeline:
 
     def process_item(self, item: Any) -> Any:
         record = ItemAdapter(item).asdict()
+        if isinstance(item, UnreadableMarkup):
+            reason = f"unreadable markup: {item.reason}"
+            self.rejects.write(self.crawler.spider, "rejects", {"reason": reason, "item": record})
+            self.crawler.stats.inc_value("reviews/rejected")
+            raise DropItem(reason)
         problems = validation_problems(record)
         if problems:
             reason = "; ".join(problems)

@@ -34,6 +34,8 @@ _LINK_PROPERTIES = {"url", "sameAs", "image"}
 class PageData:
     objects: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # (syntax, object)
     errors: list[str] = field(default_factory=list)
+    # (reason, text) of markup that may have held reviews but could not be read: kept verbatim, not dropped.
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
 
 
 def short_type(value: Any) -> list[str]:
@@ -125,6 +127,18 @@ def _rdfa_to_jsonld(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return [r for r, node_id in zip(roots, typed_ids, strict=True) if node_id not in referenced]
 
 
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
+# Markup that never mentions a review or a rating cannot have held one (a broken breadcrumb list).
+_MAY_HOLD_REVIEWS = re.compile(r"review|rating", re.IGNORECASE)
+
+
+def _unreadable(page: PageData, reason: str, text: str) -> None:
+    """An error on the page; kept with its text for the run's rejects when it may have held reviews."""
+    page.errors.append(reason)
+    if _MAY_HOLD_REVIEWS.search(text):
+        page.unreadable.append((reason, text))
+
+
 def read_page(html: str | bytes, url: str) -> PageData:
     """All schema.org objects on one page, with a message for each block that failed."""
     page = PageData()
@@ -133,16 +147,19 @@ def read_page(html: str | bytes, url: str) -> PageData:
         page.errors.append("empty page")
         return page
     try:
-        tree = lxml.html.fromstring(text)
+        # The text is decoded already: an XML declaration naming an encoding (XHTML pages, feeds) would
+        # make lxml refuse it, and lose every review on the page.
+        tree = lxml.html.fromstring(_XML_DECLARATION.sub("", text, count=1))
     except (lxml.etree.ParserError, ValueError) as exc:
-        page.errors.append(f"unparseable HTML: {exc}")
+        _unreadable(page, f"unparseable HTML: {exc}", text)
         return page
 
     for number, script in enumerate(tree.xpath('//script[@type="application/ld+json"]'), start=1):
+        block = script.text_content() or ""
         try:
-            data = parse_jsonld_block(script.text_content() or "")
+            data = parse_jsonld_block(block)
         except ValueError as exc:
-            page.errors.append(f"JSON-LD block {number} unreadable: {exc}")
+            _unreadable(page, f"JSON-LD block {number} unreadable: {exc}", block)
             continue
         page.objects.extend(("json-ld", obj) for obj in _flatten_jsonld(data))
 
@@ -151,7 +168,7 @@ def read_page(html: str | bytes, url: str) -> PageData:
             items = MicrodataExtractor().extract_items(tree, base_url=url)
             page.objects.extend(("microdata", _microdata_to_jsonld(i)) for i in items)
         except Exception as exc:  # extruct raises bare errors on odd markup; keep the page's other data
-            page.errors.append(f"microdata unreadable: {exc}")
+            _unreadable(page, f"microdata unreadable: {exc}", text)
 
     # RDFa parsing is slow (a full RDF graph per page), so only pay for it where RDFa is present.
     if "typeof=" in text:
@@ -159,5 +176,5 @@ def read_page(html: str | bytes, url: str) -> PageData:
             nodes = RDFaExtractor().extract_items(parse_xmldom_html(text, encoding="utf-8"), base_url=url)
             page.objects.extend(("rdfa", obj) for obj in _rdfa_to_jsonld(nodes))
         except Exception as exc:  # pyRdfa raises many unrelated types on broken markup
-            page.errors.append(f"RDFa unreadable: {exc}")
+            _unreadable(page, f"RDFa unreadable: {exc}", text)
     return page

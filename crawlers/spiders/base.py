@@ -9,11 +9,13 @@ import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from crawlers.items import ReviewItem
+from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
+
+Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
 
 
 def split_urls(url: str | Iterable[str] | None) -> list[str]:
@@ -62,8 +64,8 @@ class ReviewSpiderMixin:
             return True
         return False
 
-    def stamp(self, item: ReviewItem, **extra: Any) -> ReviewItem:
-        """Marks an item with this run; every extracted review passes here once."""
+    def stamp(self, item: Stamped, **extra: Any) -> Stamped:
+        """Marks an item with this run; every extracted review (or unreadable block) passes here once."""
         self.crawler.stats.inc_value("reviews/extracted")  # type: ignore[attr-defined]
         item.source = self.source
         item.run_id = self.run_id

@@ -15,10 +15,10 @@ from typing import Any
 
 import feedparser
 import scrapy
-from scrapy.http import Response
+from scrapy.http import Response, TextResponse
 
 from crawlers import letterboxd
-from crawlers.items import ReviewItem
+from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.spiders.base import ReviewSpiderMixin
 
 RATING_KEYS = ("rev_rating", "letterboxd_memberrating", "review_rating")
@@ -72,7 +72,10 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
                                 response_headers={"content-location": response.url})
         if feed.bozo and not feed.entries:
             self.crawler.stats.inc_value("reviews/extract_errors")
-            self.logger.warning("%s: unreadable feed: %s", response.url, feed.get("bozo_exception"))
+            reason = f"unreadable feed: {feed.get('bozo_exception')}"
+            self.logger.warning("%s: %s", response.url, reason)
+            text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
+            yield self.stamp(UnreadableMarkup(self.source, response.url, reason, text))
             return
         items = []
         for entry in feed.entries:

@@ -19,6 +19,7 @@ from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
 
 from crawlers.extraction import extract_page
+from crawlers.items import UnreadableMarkup
 from crawlers.spiders.base import ReviewSpiderMixin
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
@@ -64,6 +65,8 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         for error in page.errors:
             self.crawler.stats.inc_value("reviews/extract_errors")
             self.logger.warning("%s: %s", response.url, error)
+        for reason, text in page.unreadable:
+            yield self.stamp(UnreadableMarkup(self.source, response.url, reason, text))
         for item in page.reviews:
             yield self.stamp(item)
         if self.follow_links and not self.all_known([r.source_review_id for r in page.reviews]):

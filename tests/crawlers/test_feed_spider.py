@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from crawlers.items import UnreadableMarkup
 from crawlers.spiders.feed import FeedSpider
 from flows.normalize.ratings import parse_rating
 from tests.crawlers.conftest import make_spider, split_output, xml_response
@@ -68,9 +69,11 @@ def test_atom_entry_and_next_page_link():
     assert [r.url for r in requests] == ["https://reviews.example/atom?page=2"]
 
 
-def test_unreadable_feed_is_counted_not_raised():
+def test_unreadable_feed_is_counted_and_kept_verbatim_not_raised():
     spider = make_spider(FeedSpider, url=FEED_URL)
-    assert list(spider.parse(xml_response(FEED_URL, "<html>not a feed"))) == []
+    (unreadable,) = list(spider.parse(xml_response(FEED_URL, "<html>not a feed")))
+    assert isinstance(unreadable, UnreadableMarkup)
+    assert unreadable.text == "<html>not a feed" and unreadable.reason.startswith("unreadable feed")
     assert spider.crawler.stats.get_value("reviews/extract_errors") == 1
 
 

@@ -7,7 +7,7 @@ import json
 import pytest
 from scrapy.exceptions import DropItem
 
-from crawlers.items import ReviewItem
+from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.pipelines import InRunDuplicatesPipeline, LandingPipeline, ValidationPipeline
 from crawlers.spiders.schema_org import SchemaOrgSpider
 from tests.crawlers.conftest import make_spider
@@ -26,6 +26,20 @@ def item(**fields) -> ReviewItem:
     base = dict(source="test", url="https://reviews.example/r/1", film_title="Her", body="Good.",
                 run_id="run-1", fetched_at="2026-11-25T00:00:00+00:00", source_review_id="r1")
     return ReviewItem(**{**base, **fields})
+
+
+def test_unreadable_markup_is_rejected_with_its_reason_and_text(spider, tmp_path):
+    pipeline = ValidationPipeline.from_crawler(spider.crawler)
+    block = '{"@type": "Review", "reviewBody": "Lost",'
+    with pytest.raises(DropItem):
+        pipeline.process_item(UnreadableMarkup("test", "https://reviews.example/p", "JSON-LD block 1 unreadable: x",
+                                               block, "2026-11-25T00:00:00+00:00", "run-1"))
+    pipeline.close_spider()
+    (line,) = (tmp_path / "raw" / "test" / "run-1.rejects.jsonl").read_text().splitlines()
+    record = json.loads(line)
+    assert record["reason"] == "unreadable markup: JSON-LD block 1 unreadable: x"
+    assert record["item"]["text"] == block and record["item"]["url"] == "https://reviews.example/p"
+    assert spider.crawler.stats.get_value("reviews/rejected") == 1
 
 
 def test_item_without_film_or_content_is_rejected_with_reason(spider, tmp_path):

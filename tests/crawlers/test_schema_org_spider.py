@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from crawlers.extraction import extract_page
+from crawlers.items import UnreadableMarkup
 from crawlers.spiders.schema_org import SchemaOrgSpider
 from tests.crawlers.conftest import html_response, make_spider, split_output
 
@@ -84,9 +85,31 @@ def test_trailing_commas_and_comments_are_tolerated():
 def test_malformed_block_keeps_other_reviews():
     spider = make_spider(SchemaOrgSpider, url=URL)
     broken = '{"@type": "BreadcrumbList", "itemListElement": [{"@type": "ListItem", "position": 1,'
-    items, _ = split_output(list(spider.parse(html_response(URL, page(broken, json.dumps(MOVIE))))))
+    output = list(spider.parse(html_response(URL, page(broken, json.dumps(MOVIE)))))
+    items, _ = split_output(output)
     assert len(items) == 2
     assert spider.crawler.stats.get_value("reviews/extract_errors") == 1
+    # a broken breadcrumb list mentions no review or rating: logged and counted, not a reject
+    assert not [o for o in output if isinstance(o, UnreadableMarkup)]
+
+
+def test_xhtml_page_with_an_xml_declaration_is_read():
+    body = '<?xml version="1.0" encoding="iso-8859-1"?>\n' + page(json.dumps(MOVIE))
+    spider = make_spider(SchemaOrgSpider, url=URL)
+    output = list(spider.parse(html_response(URL, body)))
+    assert [i.source_review_id for i in split_output(output)[0]] == ["r1", "r2"]
+    assert not spider.crawler.stats.get_value("reviews/extract_errors")
+
+
+def test_malformed_block_is_yielded_verbatim_with_its_reason_for_the_rejects():
+    # A broken block may have held reviews: it must reach the run's rejects, not only the log.
+    spider = make_spider(SchemaOrgSpider, url=URL)
+    broken = '{"@type": "Review", "reviewBody": "Lost <b>review</b>", "author": {"name": "Ann"},'
+    output = list(spider.parse(html_response(URL, page(broken, json.dumps(MOVIE)))))
+    (unreadable,) = [o for o in output if isinstance(o, UnreadableMarkup)]
+    assert unreadable.text == broken and unreadable.url == URL
+    assert unreadable.reason.startswith("JSON-LD block 1 unreadable")
+    assert (unreadable.source, unreadable.run_id) == ("test", "run-1") and unreadable.fetched_at
 
 
 def test_graph_of_reviews_referencing_item_reviewed_is_read():
