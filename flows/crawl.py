@@ -105,12 +105,14 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             child.terminate()  # Scrapy closes gracefully, saving its JOBDIR and stats
             child.wait()
             if jobs is not None:
-                close_job(jobs, "shutdown")
+                close_job(jobs, _finish_reason(paths["stats"]))
             raise
     stats_path = paths["stats"]
     stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
     if jobs is not None:
-        close_job(jobs, stats.get("finish_reason"))
+        # No stats: the child died without closing (SIGKILL, the OOM killer), and close_job keeps the
+        # RUNNING marker so the next run discards the torn job state instead of resuming it.
+        close_job(jobs, _finish_reason(stats_path))
         if stats:  # a resumed crawl covers only the rest of a site: health checks must know
             stats["job_state"] = job_state
             write_json_atomic(stats_path, stats)
@@ -119,6 +121,15 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     if child.returncode != 0 or not stats:
         raise ReviewsError(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
     return result
+
+
+def _finish_reason(stats_path: Path) -> str | None:
+    """How Scrapy says the crawl ended, from its stats file; None when it wrote none (it was killed)."""
+    try:
+        reason = json.loads(stats_path.read_text(encoding="utf-8")).get("finish_reason")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return reason if isinstance(reason, str) else None
 
 
 @contextmanager

@@ -4,8 +4,11 @@ The most common failure of review scrapers is silent: a site changes its markup 
 returns zero reviews for weeks. A run is unhealthy when it fetched enough pages to judge and
 either found no reviews, found far fewer reviews per page than the source's recent median, or a
 field it used to fill (critic, film, body, rating, date) went missing. Thresholds come from the
-[health] table of reviews.toml. A run it cannot judge (stopped, killed, resumed, or too few pages) is
-recorded as unknown, healthy NULL, with a note saying why, and never enters a later run's baseline.
+[health] table of reviews.toml. A site that is down is no small site: a complete run whose every
+request failed (errors, no page fetched), or that fetched fewer than min_pages pages with errors where
+the source's healthy runs fetched enough, is unhealthy too. A run it cannot judge (stopped, killed,
+resumed, or too few pages without errors) is recorded as unknown, healthy NULL, with a note saying why,
+and never enters a later run's baseline.
 """
 
 from __future__ import annotations
@@ -46,17 +49,38 @@ def not_judged(run: RunInfo, rules: Health) -> str | None:
     return None
 
 
+def failed_downloads(run: RunInfo, rules: Health, history: list[tuple]) -> str | None:
+    """Why a complete run with too few pages to judge is unhealthy all the same: its requests failed.
+
+    A site that is down (refused connections, DNS failures, timeouts) answers no page, so it fetches
+    fewer than min_pages pages; with errors that is breakage, not a small site. Every request failing
+    (no page at all) is unhealthy whatever the source's past; a few pages with errors are unhealthy
+    when the source's healthy runs fetched at least min_pages.
+    """
+    pages, errors = run.pages or 0, run.errors or 0
+    if run.finish_reason != "finished" or run.resumed or pages >= rules.min_pages or not errors:
+        return None
+    if pages == 0:
+        return f"no page fetched: every request failed ({errors} errors); is the site down?"
+    if history:
+        usual = median(p for p, _, _ in history)
+        return (f"only {pages} pages fetched, with {errors} errors, where recent healthy runs fetched "
+                f"{usual:.0f}; is the site down?")
+    return None
+
+
 def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int,
            rules: Health) -> tuple[bool | None, str | None]:
     """(healthy, notes) for one run about to be loaded; healthy is None (unknown) for a run that is not
     judged, with a note saying why."""
     reason = not_judged(run, rules)
-    if reason:
-        return None, reason
     pages = run.pages or 0
+    history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.history]).fetchall()
+    if reason:
+        failed = failed_downloads(run, rules, history)
+        return (False, failed) if failed else (None, reason)
     if scraped == 0:
         return False, f"no reviews on {pages} pages"
-    history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.history]).fetchall()
     if not history:
         return True, None
     problems = []

@@ -5,9 +5,12 @@ crawl started (sitemap entries not modified since are skipped) and the review id
 listing page of known reviews is not paginated further). `--full` ignores it.
 
 A crawl keeps Scrapy's JOBDIR in `<data>/jobs/<source>/`: stopped by SIGTERM or Ctrl-C, Scrapy saves its
-queue there and the next run resumes. A RUNNING marker tells a crash (SIGKILL, power loss) from a clean
-stop: after a crash the job state may be torn, so it is discarded and the next run crawls afresh; the
-idempotent load makes the warehouse end the same either way.
+queue there and the next run resumes. A RUNNING marker tells a crash (SIGKILL of the crawl or of the
+process running it, power loss) from a clean stop: it is removed only when the crawl wrote its stats
+with a finish reason, so after a crash the job state, which may be torn, is discarded and the next run
+crawls afresh. A job whose saved queue holds no request is discarded too: resuming it would fetch
+nothing, since its dupefilter already holds the start pages. The idempotent load makes the warehouse
+end the same either way.
 """
 
 from __future__ import annotations
@@ -43,21 +46,40 @@ def job_dir(root: Path, source: str) -> Path:
     return root / "jobs" / safe_name(source)
 
 
+def _queue_state(folder: Path) -> object:
+    """What Scrapy saved of its request queue when it closed (`requests.queue/active.json`): the
+    queues still holding requests, empty when none are left; None when it saved nothing (a crash)."""
+    try:
+        return json.loads((folder / "requests.queue" / "active.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+
+
 def open_job(folder: Path) -> str:
-    """Prepare the JOBDIR for a crawl; returns 'resumed', 'fresh' or 'discarded after a crash'."""
+    """Prepare the JOBDIR for a crawl; returns 'resumed', 'fresh', 'discarded after a crash' or
+    'discarded: nothing left to resume'."""
     marker = folder / RUNNING_MARKER
     outcome = "resumed" if folder.exists() and any(folder.iterdir()) else "fresh"
     if marker.exists():
         shutil.rmtree(folder)
         outcome = "discarded after a crash"
+    elif outcome == "resumed" and not _queue_state(folder):
+        # Nothing queued (or no queue saved at all): a resumed Scrapy would skip the start pages as
+        # already seen and crawl nothing, so the next crawl starts afresh.
+        shutil.rmtree(folder)
+        outcome = "discarded: nothing left to resume"
     folder.mkdir(parents=True, exist_ok=True)
     marker.write_text(str(os.getpid()), encoding="utf-8")
     return outcome
 
 
 def close_job(folder: Path, finish_reason: str | None) -> None:
-    """A finished crawl leaves nothing to resume; a stopped one keeps its queue for the next run."""
+    """A finished crawl leaves nothing to resume; a stopped one keeps its queue for the next run.
+
+    `finish_reason` None means the crawl died without writing its stats (killed, out of memory): its
+    RUNNING marker stays, so the next run discards the torn job state instead of resuming it.
+    """
     if finish_reason == "finished":
         shutil.rmtree(folder, ignore_errors=True)
-    else:
+    elif finish_reason is not None:
         (folder / RUNNING_MARKER).unlink(missing_ok=True)

@@ -87,6 +87,15 @@ def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def started_from_run_id(run_id: str) -> datetime | None:
+    """When a crawl started, from its run id (crawlers.landing.new_run_id: UTC, to the microsecond), or
+    None for a run id in another form."""
+    try:
+        return datetime.strptime(run_id, "%Y%m%dT%H%M%S%fZ")
+    except ValueError:
+        return None
+
+
 def read_stats(batch: Batch) -> dict[str, Any]:
     """The run's stats file, or {} when it is missing or unreadable (a crawl killed while writing it).
 
@@ -107,9 +116,15 @@ def read_stats(batch: Batch) -> dict[str, Any]:
 
 
 def run_info(batch: Batch) -> RunInfo:
-    """The run's own record; a crawl killed before it could write its stats is 'killed'."""
+    """The run's own record; a crawl killed before it could write its stats is 'killed'.
+
+    A killed run's start is read from its run id; what it cannot know (finished, pages, errors, duration)
+    stays NULL, unknown, rather than 0.
+    """
     stats = read_stats(batch)
     started, finished = _timestamp(stats.get("started")), _timestamp(stats.get("finished"))
+    if started is None:
+        started = started_from_run_id(batch.run_id)
     coverage = stats.get("field_coverage")
     spider, reason = stats.get("spider"), stats.get("finish_reason", "killed" if not stats else None)
     return RunInfo(

@@ -71,8 +71,9 @@ def print_status(report: dict[str, Any], console: Console) -> None:
         health = ("ok" if run["healthy"] else f"UNHEALTHY: {run['health_notes']}" if run["healthy"] is False
                   else run["health_notes"] or "-")  # unjudged runs: the note says why
         seconds = f"{run['duration_seconds']:.0f}" if run["duration_seconds"] is not None else "-"
-        table.add_row(run["source"], str(run["finished"] or run["finish_reason"] or "-"), str(run["pages"] or 0),
-                      str(run["scraped"]), str(run["loaded"]), str(run["duplicates"]), str(run["rejected"]), seconds,
+        pages = "?" if run["pages"] is None else str(run["pages"])  # a killed run's pages are unknown, not 0
+        table.add_row(run["source"], str(run["finished"] or run["finish_reason"] or "-"), pages, str(run["scraped"]),
+                      str(run["loaded"]), str(run["duplicates"]), str(run["rejected"]), seconds,
                       health)
     console.print(table, markup=False)
     pending = report["pending_batches"]
@@ -89,7 +90,7 @@ def print_sources(listed: list[dict[str, Any]], console: Console) -> None:
         last = source["last_run"] or {}
         health = {True: "ok", False: "UNHEALTHY", None: "not judged"}[last.get("healthy")] if last else "-"
         table.add_row(source["name"], source["spider"], source["schedule"] or "-", "\n".join(source["urls"]),
-                      str(last.get("finished") or "never"), health)
+                      str(last.get("finished") or last.get("finish_reason") or "never"), health)
     console.print(table, markup=False)
     if not listed:
         console.print("no sources configured: copy reviews.example.toml to reviews.toml", highlight=False)

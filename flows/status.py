@@ -7,12 +7,12 @@ from typing import Any
 
 from flows.config import Config
 from flows.load import landing_batches
-from warehouse.db import connect, warehouse_path
+from warehouse.db import WarehouseError, connect, warehouse_path
 from warehouse.queries import run_sql
 
 CORE_TABLES = ("films", "critics", "reviews", "review_keys", "crawl_runs", "rejects")
 LAST_RUNS = """
-select source, run_id, spider, finished, pages, scraped, loaded, duplicates, rejected, errors, healthy,
+select source, run_id, spider, started, finished, pages, scraped, loaded, duplicates, rejected, errors, healthy,
     health_notes, finish_reason, duration_seconds
 from crawl_runs
 qualify row_number() over (partition by source order by loaded_at desc) = 1
@@ -26,22 +26,30 @@ def _rows(conn: Any, sql: str) -> list[dict[str, Any]]:
 
 
 def status(root: Path) -> dict[str, Any]:
+    """The status report; raises WarehouseError when there is no warehouse yet, as `reviews sql` and
+    `reviews report` do, rather than report an empty one that does not exist."""
     database = warehouse_path(root)
+    if not database.exists():
+        waiting = len(landing_batches(root))
+        hint = f" ({waiting} landing batches wait to be loaded)" if waiting else ""
+        raise WarehouseError(f"no warehouse at {database}{hint}; run `reviews run` or `reviews demo` first")
     report: dict[str, Any] = {"data_dir": str(root), "warehouse": str(database),
-                              "warehouse_bytes": database.stat().st_size if database.exists() else 0,
+                              "warehouse_bytes": database.stat().st_size,
                               "tables": {}, "last_runs": [], "pending_batches": []}
-    loaded: set[tuple[str, str]] = set()
-    if database.exists():
-        with connect(database, read_only=True) as conn:
-            report["tables"] = {t: conn.execute(f"select count(*) from {t}").fetchall()[0][0] for t in CORE_TABLES}
-            report["last_runs"] = _rows(conn, LAST_RUNS)
-            loaded = set(conn.execute("select source, run_id from crawl_runs").fetchall())
+    with connect(database, read_only=True) as conn:
+        report["tables"] = {t: conn.execute(f"select count(*) from {t}").fetchall()[0][0] for t in CORE_TABLES}
+        report["last_runs"] = _rows(conn, LAST_RUNS)
+        loaded = set(conn.execute("select source, run_id from crawl_runs").fetchall())
     report["pending_batches"] = [{"source": b.source, "run_id": b.run_id, "path": str(b.items)}
                                  for b in landing_batches(root) if (b.source, b.run_id) not in loaded]
     return report
 
 
 def sources(config: Config, root: Path) -> list[dict[str, Any]]:
-    last = {run["source"]: run for run in status(root)["last_runs"]}
+    """The configured sources with their last run; with no warehouse yet, none has run."""
+    last: dict[str, dict[str, Any]] = {}
+    if warehouse_path(root).exists():
+        with connect(warehouse_path(root), read_only=True) as conn:
+            last = {run["source"]: run for run in _rows(conn, LAST_RUNS)}
     return [{"name": s.name, "spider": s.spider, "urls": s.urls, "schedule": s.schedule,
              "last_run": last.get(s.name)} for s in config.sources]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -43,3 +44,15 @@ def test_a_complete_stats_file_is_read_as_written(tmp_path: Path) -> None:
     run = run_info(_batch(tmp_path, json.dumps(stats)))
     assert (run.spider, run.pages, run.finish_reason, run.duration_seconds, run.field_coverage) == (
         "feed", 4, "finished", 30.0, {"body": 1})
+
+
+def test_a_killed_run_is_recorded_with_its_start_from_the_run_id_and_unknown_counts(tmp_path: Path) -> None:
+    folder = tmp_path / "raw" / "demo"
+    folder.mkdir(parents=True)
+    batch = Batch("demo", "20261126T100000123456Z", folder / "20261126T100000123456Z.jsonl")
+    batch.items.write_text(json.dumps(item()) + "\n", encoding="utf-8")  # no stats: the crawl was killed
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        load(conn, batch, normalize(conn, batch))
+        row = conn.execute("select started, finished, pages, errors, duration_seconds, finish_reason, scraped "
+                           "from crawl_runs").fetchall()
+    assert row == [(datetime(2026, 11, 26, 10, 0, 0, 123456), None, None, None, None, "killed", 1)]

@@ -1,0 +1,95 @@
+"""A crawl's job state after it ends: resumed after a clean stop, discarded after a kill or when nothing is left.
+
+A killed crawl child (SIGKILL, the OOM killer) leaves no stats and a torn Scrapy JOBDIR: its dupefilter holds the
+start pages, its queue is lost, so resuming it would crawl nothing and silently lose the rest of the site.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from flows.crawl import run_crawl
+from flows.errors import ReviewsError
+from flows.incremental import RUNNING_MARKER, close_job, open_job
+
+SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
+
+
+def scrapy_job(folder: Path, active: object | None) -> None:
+    """What Scrapy leaves in a JOBDIR: the dupefilter's fingerprints and, when it closed, its queue state."""
+    (folder / "requests.queue").mkdir(parents=True, exist_ok=True)
+    (folder / "requests.seen").write_text("0123456789abcdef\n", encoding="utf-8")
+    if active is not None:
+        (folder / "requests.queue" / "active.json").write_text(json.dumps(active), encoding="utf-8")
+
+
+def test_a_crawl_that_died_without_stats_leaves_its_job_to_be_discarded(tmp_path: Path) -> None:
+    job = tmp_path / "jobs" / "demo"
+    open_job(job)
+    scrapy_job(job, active=None)  # killed: Scrapy never closed, so it saved no queue
+    close_job(job, None)  # run_crawl found no stats file: no finish reason
+    assert (job / RUNNING_MARKER).exists()
+    assert open_job(job) == "discarded after a crash"
+    assert not (job / "requests.seen").exists()
+
+
+def test_a_gracefully_stopped_crawl_with_requests_queued_resumes(tmp_path: Path) -> None:
+    job = tmp_path / "jobs" / "demo"
+    open_job(job)
+    scrapy_job(job, active={"127.0.0.1-0123": [0]})
+    close_job(job, "shutdown")
+    assert open_job(job) == "resumed"
+    assert (job / "requests.seen").exists()
+
+
+@pytest.mark.parametrize("active", [{}, None], ids=["empty queue", "no queue saved"])
+def test_a_stopped_crawl_with_nothing_queued_starts_afresh(tmp_path: Path, active: object | None) -> None:
+    job = tmp_path / "jobs" / "demo"
+    open_job(job)
+    scrapy_job(job, active=active)
+    (job / RUNNING_MARKER).unlink()  # as a clean stop, or an older version after a kill, left it
+    assert open_job(job) == "discarded: nothing left to resume"
+    assert not (job / "requests.seen").exists()
+
+
+def landed(root: Path) -> int:
+    folder = root / "raw" / "demo"
+    return sum(len(p.read_text(encoding="utf-8").splitlines()) for p in folder.glob("*.jsonl")
+               if not p.name.endswith(".rejects.jsonl")) if folder.exists() else 0
+
+
+def test_killing_the_crawl_child_makes_the_next_run_crawl_afresh(small_demo, tmp_path: Path) -> None:
+    failures: list[BaseException] = []
+
+    def first_crawl() -> None:
+        try:
+            run_crawl("schema_org", [small_demo.url], source="demo", data=tmp_path, settings=SLOW,
+                      show_progress=False, resumable=True)
+        except ReviewsError as exc:
+            failures.append(exc)
+
+    crawling = threading.Thread(target=first_crawl)
+    crawling.start()
+    deadline = time.monotonic() + 60
+    while landed(tmp_path) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert landed(tmp_path) >= 20, "the first crawl landed too little to interrupt"
+    _, child = (int(pid) for pid in (tmp_path / "jobs" / "demo" / RUNNING_MARKER).read_text().split())
+    os.kill(child, signal.SIGKILL)  # the crawl child only, as the OOM killer would
+    crawling.join(timeout=60)
+    assert failures and "failed (exit -9)" in str(failures[0])
+
+    again = run_crawl("schema_org", [small_demo.url], source="demo", data=tmp_path, settings=FAST, show_progress=False,
+                      resumable=True)
+    assert again.stats["job_state"] == "discarded after a crash"
+    items = [json.loads(line) for line in again.items_path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(item["source_review_id"] for item in items) == sorted(row["identifier"] for row in small_demo.truth)
+    assert not (tmp_path / "jobs" / "demo").exists()  # finished: nothing left to resume

@@ -1,0 +1,40 @@
+"""`reviews status` and `reviews sources` before any run has made a warehouse."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+
+
+def test_status_without_a_warehouse_is_one_error_line_and_exit_2(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    for args in (["status"], ["status", "--json"]):
+        result = CliRunner().invoke(app, [*args, "--data-dir", str(missing)])
+        assert result.exit_code == 2, result.output
+        assert result.stdout == ""
+        assert result.stderr.startswith(f"error: no warehouse at {missing / 'reviews.duckdb'}")
+        assert len(result.stderr.strip().splitlines()) == 1
+    assert not missing.exists()  # asking for the status creates nothing
+
+
+def test_status_without_a_warehouse_counts_the_landing_batches_waiting(tmp_path: Path) -> None:
+    folder = tmp_path / "raw" / "demo"
+    folder.mkdir(parents=True)
+    (folder / "20261126T100000123456Z.jsonl").write_text("{}\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["status", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "(1 landing batches wait to be loaded)" in result.stderr
+
+
+def test_sources_without_a_warehouse_lists_the_configured_sources_as_never_run(tmp_path: Path) -> None:
+    config = tmp_path / "reviews.toml"
+    config.write_text('[[sources]]\nname = "demo"\nspider = "schema_org"\nurls = ["http://127.0.0.1:9/"]\n')
+    args = ["sources", "--config", str(config), "--data-dir", str(tmp_path / "nonexistent")]
+    table = CliRunner().invoke(app, args)
+    assert table.exit_code == 0, table.output
+    assert "demo" in table.stdout and "never" in table.stdout
+    listed = CliRunner().invoke(app, [*args, "--json"])
+    assert listed.exit_code == 0 and [(s["name"], s["last_run"]) for s in json.loads(listed.stdout)] == [("demo", None)]
