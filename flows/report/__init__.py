@@ -8,6 +8,9 @@ so importing this package does not import Prefect.
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import os
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -63,9 +66,53 @@ def write_report(database: Path, week: str | None, out_dir: Path) -> ReportPaths
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(html=out_dir / f"{data.week}.html", markdown=out_dir / f"{data.week}.md", week=data.week)
-    # Write then rename, so a reader (a mail job, a web server) never sees half a report.
-    for path, text in ((paths.html, html), (paths.markdown, markdown)):
-        partial = path.with_name(path.name + ".part")
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+    publish([(paths.html, html), (paths.markdown, markdown)])
     return paths
+
+
+def _naming(exc: OSError, path: Path) -> OSError:
+    """The same error about `path`, the file the caller asked for, rather than a .part file."""
+    return OSError(exc.errno, exc.strerror or str(exc), str(path))  # OSError(errno, ...) picks the subclass
+
+
+def publish(files: list[tuple[Path, str]]) -> None:
+    """Write every (path, text) or none of them.
+
+    Each text goes to <path>.part first and the .part files are renamed over their paths only when all
+    are written, so a reader (a mail job, a web server) never sees half a report, nor this week's HTML
+    beside last run's Markdown. When a write or a rename fails, the files already replaced get their
+    old content back, every .part file is removed, and the OSError names the path asked for.
+    """
+    parts: list[Path] = []
+    replaced: list[tuple[Path, bytes | None]] = []  # (path, its content before, None when it was new)
+    try:
+        for path, text in files:
+            if path.is_dir():
+                raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+            partial = path.with_name(path.name + ".part")
+            try:
+                if not partial.is_dir():
+                    parts.append(partial)
+                partial.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise _naming(exc, path) from exc
+        for (path, _), partial in zip(files, parts, strict=True):
+            try:
+                before = path.read_bytes() if path.exists() else None
+                partial.replace(path)
+            except OSError as exc:
+                raise _naming(exc, path) from exc
+            replaced.append((path, before))
+    except BaseException:
+        for path, before in reversed(replaced):
+            with contextlib.suppress(OSError):
+                if before is None:
+                    path.unlink()
+                else:
+                    restore = path.with_name(path.name + ".part")
+                    restore.write_bytes(before)
+                    restore.replace(path)
+        for partial in parts:
+            with contextlib.suppress(OSError):
+                partial.unlink(missing_ok=True)
+        raise

@@ -3,7 +3,8 @@
 Figures are made with matplotlib.figure.Figure, not pyplot, so no GUI backend or global figure
 state is involved and the report renders on a headless server. Text stays text in the SVG
 (svg.fonttype 'none'): smaller, selectable, and matplotlib XML-escapes it; film titles in labels
-additionally go through `label()` so mathtext never interprets a '$' from scraped data.
+additionally go through `label()` so mathtext never interprets a '$' from scraped data and no bidi
+control reorders a label.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from flows.report.data import ReportData, Row, film
+from flows.report.text import strip_bidi
 
 CRITIC_COLOUR = "#3b6ea8"
 USER_COLOUR = "#e0a458"
@@ -34,7 +36,7 @@ _SVG_ELEMENT = re.compile(r"<svg\b.*</svg>", re.DOTALL)
 
 def label(text: str, limit: int = LABEL_CHARS) -> str:
     """A scraped string made safe and short for a chart label."""
-    text = " ".join(str(text).split())
+    text = " ".join(strip_bidi(str(text)).split())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text.replace("$", r"\$")

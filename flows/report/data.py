@@ -51,16 +51,29 @@ def report_rows(conn: duckdb.DuckDBPyConnection, name: str, params: dict[str, An
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-def film(row: dict[str, Any]) -> str:
-    """'Title (year)' as plain text; the template escapes it. Some sites put the year in the title."""
+def film_parts(row: dict[str, Any]) -> tuple[str, Any]:
+    """(title, year) of a film row; year None when there is none or the title already ends with it
+    (some sites put the year in the title). The title is scraped, the year is not."""
     title = str(row.get("title") or "untitled")
     year = row.get("year")
-    return f"{title} ({year})" if year and not title.endswith(f"({year})") else title
+    return (title, year) if year and not title.endswith(f"({year})") else (title, None)
+
+
+def film(row: dict[str, Any]) -> str:
+    """'Title (year)' as plain text; the template escapes it."""
+    title, year = film_parts(row)
+    return f"{title} ({year})" if year else title
+
+
+def person_parts(row: dict[str, Any]) -> tuple[str, str | None]:
+    """(name, outlet) of a critic row, both scraped; outlet None when there is none."""
+    outlet = row.get("outlet")
+    return str(row.get("name") or "anonymous"), str(outlet) if outlet else None
 
 
 def person(row: dict[str, Any]) -> str:
-    name = row.get("name") or "anonymous"
-    return f"{name}, {row['outlet']}" if row.get("outlet") else str(name)
+    name, outlet = person_parts(row)
+    return f"{name}, {outlet}" if outlet else name
 
 
 @dataclass

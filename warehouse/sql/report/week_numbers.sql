@@ -3,7 +3,9 @@
 -- Reviews, films and reviewers come from the weekly marts. Crawl health covers the crawl runs that
 -- loaded this week's reviews (reviews.run_id, the last run that changed each review): reviews are
 -- crawled after they are published, often in a later week, so runs dated inside the week would say
--- little about how this week's reviews were collected.
+-- little about how this week's reviews were collected. A review belongs to the week of its trusted
+-- publication date (stg_reviews.published_week_start, as in the weekly marts), so a review dated
+-- after its fetch (reviews.date_problem) brings no run into any week.
 with
 
 week as (
@@ -35,10 +37,10 @@ reviewers as (
 ),
 
 week_runs as (
-    select distinct run_id
+    select distinct reviews.run_id
     from reviews
-    where published_on >= $week_start::date
-      and published_on < $week_start::date + 7
+    join stg_reviews as staged using (review_id)
+    where staged.published_week_start = $week_start::date
 ),
 
 runs as (

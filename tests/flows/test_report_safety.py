@@ -1,0 +1,284 @@
+"""The weekly report on small hand-made warehouses: scraped text cannot spoof the figures beside it
+(bidi controls, autolinks), a failed write changes nothing, killed runs and future-dated reviews are
+handled, and a past week's harshest and kindest critics do not change when later reviews arrive."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+
+import lxml.html
+import pytest
+from typer.testing import CliRunner
+
+import flows.report
+from flows.cli import app
+from flows.report import ReportData, parse_week, write_report
+from flows.report.data import load_report_data, report_rows
+from flows.report.render import md_escape, render_html, render_markdown
+from tests.warehouse.conftest import Warehouse
+
+W47 = parse_week("2026-W47")  # Monday 2026-11-16 to Sunday 2026-11-22
+GENERATED = datetime(2026, 11, 25, 9, 0)
+NO_CHARTS = {"scores": "", "days": "", "movers": ""}  # charts are tested elsewhere; these tests stay fast
+FSI, PDI = "\u2068", "\u2069"
+# Embeddings, overrides and isolates: none may come from scraped text.
+BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.fixture
+def wh(conn) -> Warehouse:
+    return Warehouse(conn)
+
+
+def render(wh: Warehouse, week=W47) -> tuple[ReportData, str, str]:
+    wh.build()
+    data = load_report_data(wh.conn, week)
+    return data, render_markdown(data, GENERATED), render_html(data, NO_CHARTS, GENERATED)
+
+
+def set_reviews(wh: Warehouse, assignments: str, review_ids: list[str], *params) -> None:
+    wh.flush()
+    marks = ", ".join("?" for _ in review_ids)
+    wh.conn.execute(f"update reviews set {assignments} where review_id in ({marks})", [*params, *review_ids])
+
+
+# -- 1. bidi controls ----------------------------------------------------------------------------
+
+@pytest.fixture
+def bidi_week(wh):
+    """W47: a critic named "\u202eMallory", a Hebrew critic and outlet, a film title and a quote with
+    bidi controls. Scores make Mallory (+5.2) and the Hebrew critic (+1.0) the kindest, the film the top."""
+    wh.critic("mal", "\u202eMallory", "Gazette")
+    wh.critic("ann", "Ann", "The Daily")
+    wh.critic("dana", "דנה", "הארץ")
+    wh.film("evil", "\u202eEvil Film \u2067x")
+    quoted = [wh.review("evil", "mal", 90), wh.review("evil", "ann", 50), wh.review("evil", "dana", 80)]
+    wh.review("quiet", "mal", 90)
+    wh.review("quiet", "ann", 50)
+    wh.review("quiet", "dana", 70)
+    set_reviews(wh, "body = ?", quoted[:1], "Superb \u202e9.8 out of 10 \u2066and more")
+    set_reviews(wh, "body = ?", quoted[1:], "סרט טוב מאוד")
+    return render(wh)
+
+
+def test_bidi_overrides_in_scraped_text_are_dropped_from_the_markdown(bidi_week):
+    data, markdown, _ = bidi_week
+    assert [row["name"] for row in data.kindest_critics] == ["\u202eMallory", "דנה"]
+    # Only the isolates the escaper adds remain, each FSI closed by a PDI on its own line.
+    assert not re.search("[\u202a-\u202e\u2066\u2067]", markdown)
+    for line in markdown.splitlines():
+        depth = 0
+        for char in line:
+            depth += {FSI: 1, PDI: -1}.get(char, 0)
+            assert depth >= 0, line
+        assert depth == 0, line
+    assert "**Kindest:** Mallory, Gazette (+5.2), " in markdown
+    assert "| 1 | Evil Film x (2026) |" in markdown
+    assert "Superb 9.8 out of 10 and more" in markdown
+
+
+def test_right_to_left_names_are_isolated_from_the_figures_in_the_markdown(bidi_week):
+    _, markdown, _ = bidi_week
+    # Name and outlet are isolated apart, so the score after them keeps its place and its sign.
+    assert f"{FSI}דנה{PDI}, {FSI}הארץ{PDI} (+1.0)" in markdown
+    assert f"> “{FSI}סרט טוב מאוד{PDI}” — {FSI}דנה{PDI}, {FSI}הארץ{PDI}" in markdown
+    assert "## Harshest and kindest critics\n" in markdown  # left-to-right text gets no isolates
+
+
+def test_bidi_overrides_are_dropped_and_scraped_text_is_in_bdi_in_the_html(bidi_week):
+    _, _, html = bidi_week
+    assert not BIDI_CONTROLS.search(html)
+    page = lxml.html.fromstring(html)
+    kindest = page.xpath("//section[@id='harsh-kind']//ol")[1]
+    assert [bdi.text for bdi in kindest.xpath(".//bdi")] == ["Mallory", "Gazette", "דנה", "הארץ"]
+    assert [b.text for b in kindest.xpath(".//b")] == ["+5.2", "+1.0"]
+    assert page.xpath("//section[@id='top-films']//td/bdi")[0].text == "Evil Film x"
+    quotes = [bdi.text for bdi in page.xpath("//section[@id='quotes']//blockquote/p/bdi")]
+    assert "Superb 9.8 out of 10 and more" in quotes and "סרט טוב מאוד" in quotes
+
+
+def test_bidi_overrides_are_dropped_from_chart_labels():
+    from flows.report.charts import label
+
+    assert label("\u202eEvil \u2066Film") == "Evil Film"
+
+
+# -- 2. autolinks --------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "escaped"), [
+    ("see http://evil.example/phish now", r"see http\://evil.example/phish now"),
+    ("HTTPS://evil.example", r"HTTPS\://evil.example"),
+    ("go to www.evil.example today", r"go to www\.evil.example today"),
+    ("(WWW.evil.example)", r"(WWW\.evil.example)"),
+    ("write to mallory@evil.example", r"write to mallory\@evil.example"),
+    ("mailto:mallory", r"mailto\:mallory"),
+    ("xmpp:mallory", r"xmpp\:mallory"),
+])
+def test_markdown_escaping_breaks_autolinks(text, escaped):
+    assert md_escape(text) == escaped
+
+
+def test_escaped_autolinks_read_as_the_original_text():
+    markdown_it = pytest.importorskip("markdown_it")
+    text = "see http://evil.example/phish, www.evil.example or mallory@evil.example; mailto:m"
+    rendered = markdown_it.MarkdownIt("commonmark").render(md_escape(text))
+    assert rendered == f"<p>{text}</p>\n"
+
+
+def test_bare_urls_in_scraped_text_are_not_links_in_the_markdown(wh):
+    wh.film("phish", "Free tickets http://evil.example/phish www.evil.example")
+    wh.critic("spam", "spam@evil.example", "www.evil.example")
+    for critic in ("spam", "ann", "bob"):
+        for film in ("phish", "other"):
+            wh.review(film, critic, 70 if critic == "spam" else 40)
+    _, markdown, _ = render(wh)
+    assert "Free tickets http\\://evil.example/phish www\\.evil.example (2026)" in markdown
+    assert "spam\\@evil.example, www\\.evil.example" in markdown
+    assert not re.search(r"(?i)https?://|(?<!\\)www\.|\w@\w", markdown)
+
+
+# -- 3. writing both files or neither ------------------------------------------------------------
+
+@pytest.fixture
+def no_warehouse(monkeypatch):
+    """write_report without a warehouse: every week is an empty report (the writing is under test)."""
+    def empty(database: Path, week: str | None = None, today: date | None = None) -> ReportData:
+        chosen = parse_week(week)
+        return ReportData(week=chosen.label, week_start=chosen.start, week_end=chosen.end, numbers={"reviews": 0})
+
+    monkeypatch.setattr(flows.report, "build_report_data", empty)
+
+
+def test_a_failed_write_names_the_real_target_and_leaves_the_old_reports(no_warehouse, tmp_path):
+    (tmp_path / "2026-W45.html").write_text("old html", encoding="utf-8")
+    (tmp_path / "2026-W45.md").mkdir()
+    with pytest.raises(IsADirectoryError) as failure:
+        write_report(tmp_path / "reviews.duckdb", "2026-W45", tmp_path)
+    assert failure.value.filename == str(tmp_path / "2026-W45.md")
+    assert (tmp_path / "2026-W45.html").read_text(encoding="utf-8") == "old html"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["2026-W45.html", "2026-W45.md"]
+
+
+def test_a_failed_rename_restores_the_report_already_replaced(no_warehouse, tmp_path, monkeypatch):
+    (tmp_path / "2026-W45.html").write_text("old html", encoding="utf-8")
+    (tmp_path / "2026-W45.md").write_text("old md", encoding="utf-8")
+    replace = Path.replace
+
+    def refuse_markdown(self: Path, target):
+        if Path(target).name == "2026-W45.md":
+            raise PermissionError(13, "Permission denied", str(self))
+        return replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", refuse_markdown)
+    with pytest.raises(PermissionError) as failure:
+        write_report(tmp_path / "reviews.duckdb", "2026-W45", tmp_path)
+    assert failure.value.filename == str(tmp_path / "2026-W45.md")
+    assert (tmp_path / "2026-W45.html").read_text(encoding="utf-8") == "old html"
+    assert (tmp_path / "2026-W45.md").read_text(encoding="utf-8") == "old md"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["2026-W45.html", "2026-W45.md"]
+
+
+def test_report_cli_names_the_file_it_could_not_write(no_warehouse, tmp_path):
+    out = tmp_path / "out"
+    (out / "2026-W45.md").mkdir(parents=True)
+    result = CliRunner().invoke(app, ["report", "--week", "2026-W45", "--out", str(out), "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == f"error: cannot write the report to {out / '2026-W45.md'}: Is a directory"
+    assert sorted(path.name for path in out.iterdir()) == ["2026-W45.md"]
+
+
+def test_a_successful_write_leaves_no_part_files(no_warehouse, tmp_path):
+    paths = write_report(tmp_path / "reviews.duckdb", "2026-W45", tmp_path / "out")
+    assert "No reviews this week" in paths.html.read_text(encoding="utf-8")
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["2026-W45.html", "2026-W45.md"]
+
+
+# -- 4. killed crawl runs ------------------------------------------------------------------------
+
+def add_run(wh: Warehouse, run_id: str, started: datetime | None, source: str = "example") -> None:
+    wh.flush()
+    wh.conn.execute(
+        "insert into crawl_runs (run_id, source, started, scraped, loaded, updated, duplicates, rejected, loaded_at) "
+        "values (?, ?, ?, 3, 1, 0, 2, 0, ?)", [run_id, source, started, GENERATED])
+
+
+RUNS = {"20261117T100000123456Z": datetime(2026, 11, 17, 10, 0),
+        "20261116T090000000001Z": None,  # killed: no stats, so no start time
+        "20261118T080000000000Z": datetime(2026, 11, 18, 8, 0)}
+
+
+@pytest.fixture
+def killed_run_week(wh):
+    for run_id, started in RUNS.items():
+        review = wh.review("her", "ann", 70)
+        set_reviews(wh, "run_id = ?", [review], run_id)
+        add_run(wh, run_id, started)
+    return render(wh)
+
+
+def test_a_killed_run_sorts_by_the_time_its_run_id_begins_with(killed_run_week):
+    data, _, _ = killed_run_week
+    assert [row["run_id"] for row in data.crawl_runs] == [
+        "20261116T090000000001Z", "20261117T100000123456Z", "20261118T080000000000Z"]
+
+
+def test_a_killed_runs_unknown_start_shows_a_dash_not_none(killed_run_week):
+    _, markdown, html = killed_run_week
+    assert "None" not in html and "None" not in markdown
+    rows = lxml.html.fromstring(html).xpath("//section[@id='crawls']//tbody/tr")
+    assert sorted(row.xpath("string(td[2])") for row in rows) == ["2026-11-17 10:00", "2026-11-18 08:00", "—"]
+
+
+# -- 5. future-dated reviews ---------------------------------------------------------------------
+
+def test_a_future_dated_review_brings_no_crawl_run_into_the_week(wh):
+    good = wh.review("her", "ann", 70, published_on="2026-11-18")
+    typo = wh.review("her", "bob", 90, published_on="2026-11-20")
+    set_reviews(wh, "run_id = ?", [good], "run-good")
+    set_reviews(wh, "run_id = ?, date_problem = ?", [typo], "run-typo",
+                "future date: 2026-11-20 is after fetch date 2026-11-19")
+    add_run(wh, "run-good", datetime(2026, 11, 18, 9, 0))
+    add_run(wh, "run-typo", datetime(2026, 11, 19, 9, 0))
+    data, _, _ = render(wh)
+    assert data.numbers["reviews"] == 1
+    assert data.numbers["crawl_runs"] == 1
+    assert [row["run_id"] for row in data.crawl_runs] == ["run-good"]
+
+
+# -- 6. harshest and kindest critics as of the week ----------------------------------------------
+
+def extremes(wh: Warehouse) -> list[tuple[str, str, float]]:
+    wh.build()
+    rows = report_rows(wh.conn, "critic_extremes", {"week_start": W47.start})
+    return [(row["side"], row["critic_id"], round(row["week_harshness"], 6)) for row in rows]
+
+
+def test_a_past_weeks_harshest_and_kindest_do_not_change_when_later_reviews_arrive(wh):
+    for film, scores in {"f1": (90, 50, 70), "f2": (80, 40, 60)}.items():
+        for critic, score in zip(("kind", "harsh", "users"), scores, strict=True):
+            wh.review(film, critic, score, published_on="2026-11-18")
+    wh.review("f1", "early", 70, published_on="2026-11-02")  # before the week: part of the consensus
+    # Consensus as of the week: f1 (90 + 50 + 70 + 70) / 4 = 70, f2 (80 + 40 + 60) / 3 = 60; harshness_k = 5.
+    expected = [("harshest", "harsh", round((-20 - 20) / (2 + 5), 6)),
+                ("kindest", "kind", round((20 + 20) / (2 + 5), 6))]
+    assert extremes(wh) == expected
+    # Later, undated and future-dated scores do not move the week's consensus.
+    wh.review("f1", "late", 0, published_on="2026-12-02")
+    wh.review("f2", "late", 100, published_on="2027-01-06")
+    wh.review("f1", "undated", 0, published_on=None)
+    typo = wh.review("f2", "typo", 0, published_on="2026-11-19")
+    set_reviews(wh, "date_problem = ?", [typo], "future date: 2026-11-19 is after fetch date 2026-11-18")
+    assert extremes(wh) == expected
+
+
+def test_critic_stats_harshness_keeps_the_all_time_consensus(wh):
+    for film, scores in {"f1": (90, 50), "f2": (80, 40)}.items():
+        for critic, score in zip(("kind", "harsh"), scores, strict=True):
+            wh.review(film, critic, score, published_on="2026-11-18")
+    wh.review("f1", "late", 10, published_on="2026-12-02")
+    wh.build()
+    # f1's consensus is (90 + 50 + 10) / 3 = 50 in the mart, against 70 in W47's report.
+    assert wh.one("critic_stats", critic_id="kind")["harshness"] == pytest.approx((40 + 20) / (2 + 5))
+    assert extremes(wh)[1] == ("kindest", "kind", round((20 + 20) / (2 + 5), 6))
