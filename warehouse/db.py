@@ -109,8 +109,16 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
     conn.execute("""create table if not exists schema_migrations (
         version integer not null, name varchar not null, applied_at timestamp not null default now())""")
     done = {row[0] for row in conn.execute("select version from schema_migrations").fetchall()}
+    shipped = migrations()
+    newer = sorted(done - {version for version, _, _ in shipped})
+    if newer:
+        # Writing with older code would mix its rules into a warehouse a newer version already changed
+        # (ids, hashes), and the newer version would not know to repair it.
+        raise WarehouseError(f"this warehouse was written by a newer version of film-reviews (it has migration "
+                             f"{newer[-1]:03d}, this version knows up to {shipped[-1][0]:03d}); upgrade before "
+                             "writing to it")
     applied = []
-    for version, name, sql in migrations():
+    for version, name, sql in shipped:
         if version in done:
             continue
         conn.execute("begin transaction")
@@ -118,15 +126,31 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
             conn.execute(sql)
             conn.execute("insert into schema_migrations (version, name) values (?, ?)", [version, name])
             conn.execute("commit")
-        except duckdb.Error:
-            conn.execute("rollback")
-            raise
+        except duckdb.Error as exc:
+            rollback(conn)
+            raise WarehouseError(f"migration {version:03d}_{name} failed and was rolled back, the warehouse is "
+                                 f"as it was: {first_line(exc)}") from exc
         applied.append(version)
     # Imported here: warehouse.hashing reads its SQL through sql_file below.
     from warehouse.hashing import ensure_hash_scheme
 
     ensure_hash_scheme(conn)
     return applied
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an error's message (DuckDB's carry context lines after it), or its type."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def rollback(conn: duckdb.DuckDBPyConnection) -> None:
+    """Roll back the open transaction, if DuckDB still has one: a failed commit (a full disk) has
+    ended it already, and a second error would hide the first."""
+    try:
+        conn.execute("rollback")
+    except duckdb.Error:
+        pass
 
 
 def sql_file(relative: str) -> str:

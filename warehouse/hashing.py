@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from warehouse.db import sql_file
+from warehouse.db import WarehouseError, first_line, rollback, sql_file
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +67,10 @@ def ensure_hash_scheme(conn: duckdb.DuckDBPyConnection) -> int:
         conn.execute("insert into hash_scheme values (?, ?, ?)",
                      [current, duckdb.__version__, datetime.now(UTC).replace(tzinfo=None)])
         conn.execute("commit")
-    except duckdb.Error:
-        conn.execute("rollback")
-        raise
+    except duckdb.Error as exc:
+        rollback(conn)
+        raise WarehouseError(f"cannot rehash the stored reviews, the warehouse is as it was: {first_line(exc)}") \
+            from exc
     if stored and reviews:
         log.warning("the review hashes differ from the ones this warehouse was written with; "
                     "rehashed %d reviews so re-crawls compare like with like", reviews)

@@ -17,7 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from warehouse.db import WarehouseError
+from warehouse.db import WarehouseError, first_line, rollback
 from warehouse.hashing import define_hash_macros
 
 UPSERT_STEPS = ("01_classify.sql", "02_films_critics.sql", "03_reviews.sql", "04_review_keys.sql")
@@ -182,8 +182,13 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
              json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now,
              run.finish_reason, run.duration_seconds])
         conn.execute("commit")
+    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+        # The machine's limits (a full disk, the memory limit), not a mistake in the rows: one line.
+        rollback(conn)
+        raise WarehouseError(f"cannot load run {run.run_id} of {run.source}, the warehouse is as it was: "
+                             f"{first_line(exc)}") from exc
     except BaseException:
-        conn.execute("rollback")
+        rollback(conn)
         raise
     finally:
         _unstage(conn, rows)

@@ -22,7 +22,7 @@ from importlib import resources
 
 import duckdb
 
-from warehouse.db import WarehouseError, sql_file
+from warehouse.db import WarehouseError, first_line, rollback, sql_file
 
 MACROS_FILE = "sql/macros.sql"
 LAYERS: tuple[tuple[str, str], ...] = (
@@ -127,7 +127,10 @@ def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             if kind == "table"
         }
         conn.execute("commit")
+    except duckdb.Error as exc:
+        rollback(conn)
+        raise WarehouseError(f"cannot build the marts, the previous ones are kept: {first_line(exc)}") from exc
     except BaseException:
-        conn.execute("rollback")
+        rollback(conn)
         raise
     return counts

@@ -16,7 +16,7 @@ from typing import Any, Literal, TypeVar
 
 import duckdb
 
-from warehouse.db import WarehouseError
+from warehouse.db import WarehouseError, first_line
 
 # DuckDB parses DESCRIBE, SHOW, SUMMARIZE, FROM-first, VALUES, PIVOT with its values listed and WITH ... SELECT
 # as SELECT too. EXPLAIN stays out: DuckDB gives every EXPLAIN one type whatever it explains, and EXPLAIN ANALYZE
@@ -120,12 +120,12 @@ def _duckdb_errors() -> Iterator[None]:
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        message = first_line(exc)
         # Raised by lock_down's settings: a file other than the warehouse, or an extension to load.
         hint = "; only the warehouse can be read here" if isinstance(exc, duckdb.PermissionException) else ""
-        if isinstance(exc, duckdb.CatalogException) and _missing_mart(first_line):
+        if isinstance(exc, duckdb.CatalogException) and _missing_mart(message):
             hint = "; the marts are built at the end of `reviews run`, and no run has built them yet"
-        raise WarehouseError(f"SQL error: {first_line}{hint}") from None
+        raise WarehouseError(f"SQL error: {message}{hint}") from None
     except RuntimeError as exc:
         # Ctrl-C during a query reaches Python as RuntimeError("Query interrupted"), not as KeyboardInterrupt.
         if "interrupted" in str(exc).lower():

@@ -55,6 +55,14 @@ def test_a_lower_cased_stored_title_takes_the_cased_variant_of_a_later_batch(con
     assert film(conn)[0] == "Beatriz's River"
 
 
+def test_an_unchanged_recrawl_repairs_a_title_an_earlier_version_stored_lower_cased(conn):
+    # An earlier version stored "beatriz's river"; the re-crawl finds the same review, unchanged, cased.
+    load(conn, row(1, "beatriz's river"))
+    load(conn, row(1, "Beatriz's River"), run="run-2")
+    assert conn.execute("select loaded, duplicates from crawl_runs where run_id = 'run-2'").fetchone() == (0, 1)
+    assert film(conn)[0] == "Beatriz's River"
+
+
 def test_a_stored_title_loses_a_bracketed_year_that_repeats_the_films_year(conn):
     conn.execute("insert into films values ('f-tide', null, null, 'Tide of Marseille (1980)', 1980, "
                  "'tide of marseille', ?), ('f-godzilla', null, null, 'Godzilla (1954)', 2014, 'godzilla', ?)",

@@ -76,7 +76,7 @@ def test_migration_005_gives_films_stored_as_her_2013_without_a_year_their_year(
         ('f1', 'Her (2013)', null, 'her', now()), ('f2', 'Godzilla [1954]', null, 'godzilla', now()),
         ('f3', 'Tide (1980)', 1981, 'tide', now()), ('f4', '(2001)', null, '2001', now()),
         ('f5', 'Heat', null, 'heat', now())""")
-    migrate(conn)
+    conn.execute(next(sql for version, _, sql in migrations() if version == 5))
     assert conn.execute("select film_id, title, year from films order by film_id").fetchall() == [
         ("f1", "Her", 2013), ("f2", "Godzilla", 1954), ("f3", "Tide (1980)", 1981), ("f4", "(2001)", None),
         ("f5", "Heat", None)]
@@ -123,3 +123,114 @@ def test_migration_007_clears_inferred_scores_the_new_rule_would_not_give(tmp_pa
     assert conn.execute("select review_id, score, score_source from reviews order by review_id").fetchall() == [
         ("r1", None, None), ("r2", None, None), ("r3", 81.5, "inferred"), ("r4", 70.0, "inferred"),
         ("r5", 50.0, "explicit"), ("r6", None, None)]
+
+
+def _insert_review(conn: duckdb.DuckDBPyConnection, review_id: str, film_id: str, critic_id: str, source: str,
+                   key: str, urls: list[str], **columns: object) -> None:
+    row = {"review_id": review_id, "film_id": film_id, "critic_id": critic_id, "source": source,
+           "source_review_id": key, "urls": urls, "audience": "critic", "content_hash": 1,
+           "first_seen": "2026-11-01", "last_seen": "2026-11-01", "run_id": "x", **columns}
+    conn.execute(f"insert into reviews ({', '.join(row)}) values ({', '.join('?' * len(row))})", list(row.values()))
+
+
+def test_migration_008_merges_a_film_stored_twice_with_one_title_and_year(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 7)
+    conn.execute("""insert into films (film_id, imdb_id, title, year, title_key, first_seen) values
+        ('her', null, 'Her', 2013, 'her', '2026-11-01'), ('her-005', 'tt1798709', 'Her', 2013, 'her', '2026-11-02'),
+        ('heat-a', 'tt0113277', 'Heat', 1995, 'heat', '2026-11-01'),
+        ('heat-b', 'tt9999999', 'Heat', 1995, 'heat', '2026-11-02')""")
+    conn.execute("insert into critics (critic_id, name, name_key, audience, first_seen) "
+                 "values ('c1', 'Ann', 'ann', 'critic', now())")
+    for number, film in enumerate(["her", "her-005", "her-005", "heat-a", "heat-b"]):
+        _insert_review(conn, f"r{number}", film, "c1", "s", f"k{number}", [f"https://a.test/{number}"])
+    migrate(conn)
+    assert conn.execute("select film_id, imdb_id from films order by film_id").fetchall() == [
+        ("heat-a", "tt0113277"), ("heat-b", "tt9999999"), ("her", "tt1798709")]
+    assert conn.execute("select film_id, count(*) from reviews group by film_id order by film_id").fetchall() == [
+        ("heat-a", 1), ("heat-b", 1), ("her", 3)]
+
+
+def test_migration_008_gives_back_a_users_review_merged_from_another_site(tmp_path: Path) -> None:
+    # Before 006 "john" on two sites was one user: his site-b text, identical, was kept as a copy of site a's.
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 7)
+    conn.execute("""insert into critics (critic_id, name, name_key, audience, first_seen) values
+        ('john-a', 'john', 'john', 'user', now()), ('ann', 'Ann', 'ann', 'critic', now())""")
+    _insert_review(conn, "r1", "f1", "john-a", "a", "a1", ["https://site-a.test/r/1", "https://site-b.test/u/9",
+                                                         "https://www.site-a.test/feed#1"], audience="user")
+    _insert_review(conn, "r2", "f1", "ann", "a", "a2", ["https://daily.test/r/2", "https://globe.test/r/2"])
+    conn.execute("""insert into review_keys values
+        ('a', 'a1', 'r1', 'https://site-a.test/r/1', 1, now(), now()),
+        ('b', 'b9', 'r1', 'https://site-b.test/u/9', 1, now(), now()),
+        ('feed', 'f1', 'r1', 'https://www.site-a.test/feed#1', 1, now(), now()),
+        ('a', 'a2', 'r2', 'https://daily.test/r/2', 1, now(), now()),
+        ('g', 'g2', 'r2', 'https://globe.test/r/2', 1, now(), now())""")
+    migrate(conn)
+    # the user's other site goes (so its page loads as a review of its own), his own site's feed stays;
+    # a critic's syndicated copy on another outlet is one review, as before
+    assert conn.execute("select review_id, urls from reviews order by review_id").fetchall() == [
+        ("r1", ["https://site-a.test/r/1", "https://www.site-a.test/feed#1"]),
+        ("r2", ["https://daily.test/r/2", "https://globe.test/r/2"])]
+    assert sorted(conn.execute("select source, source_review_id from review_keys").fetchall()) == [
+        ("a", "a1"), ("a", "a2"), ("feed", "f1"), ("g", "g2")]
+
+
+def test_migration_008_writes_names_titles_and_languages_as_the_normalizer_now_does(tmp_path: Path) -> None:
+    from flows.normalize.language import _CURRENT_CODE, NON_LATIN
+
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 7)
+    conn.execute("""insert into critics (critic_id, name, name_key, audience, first_seen) values
+        ('c1', 'By Jane Roe', 'jane roe', 'critic', now()), ('c2', 'Byron Smith', 'byron smith', 'critic', now()),
+        ('c3', 'By', 'by', 'critic', now()), ('orphan', 'Gone', 'gone', 'critic', now())""")
+    conn.execute("""insert into films (film_id, title, year, title_key, first_seen) values
+        ('f1', 'The Hidden Lantern (2022)', 2022, 'hidden lantern', now()), ('f2', 'Tide (1980)', 1990, 'tide', now()),
+        ('orphan', 'Gone', 2000, 'gone', now())""")
+    # on plain ASCII text: old codes become current ones, and a language of another script none
+    codes = {**{old: None if new in NON_LATIN else new for old, new in _CURRENT_CODE.items()},
+             **{code: None for code in NON_LATIN}, "fr": "fr"}
+    for number, declared in enumerate(codes):
+        _insert_review(conn, f"r{number}", "f1" if number % 2 else "f2", f"c{number % 3 + 1}", "s", f"k{number}", [],
+                       language=declared, body="Plain ASCII text of a review.")
+    _insert_review(conn, "ru", "f1", "c1", "s", "ru", [], language="ru", body="Отличный фильм.")
+    _insert_review(conn, "iw", "f1", "c1", "s", "iw", [], language="iw", body="סרט נהדר")
+    migrate(conn)
+    assert conn.execute("select critic_id, name from critics order by critic_id").fetchall() == [
+        ("c1", "Jane Roe"), ("c2", "Byron Smith"), ("c3", "By")]
+    assert conn.execute("select film_id, title from films order by film_id").fetchall() == [
+        ("f1", "The Hidden Lantern"), ("f2", "Tide (1980)")]
+    languages = dict(conn.execute("select review_id, language from reviews").fetchall())
+    assert {declared: languages[f"r{number}"] for number, declared in enumerate(codes)} == codes
+    assert (languages["ru"], languages["iw"]) == ("ru", "he")
+
+
+def test_a_warehouse_written_by_a_newer_version_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    import pytest
+
+    from warehouse.db import WarehouseError
+
+    conn = connect(tmp_path / "w.duckdb")
+    migrate(conn)
+    conn.execute("insert into schema_migrations (version, name) values (999, 'from_the_future')")
+    with pytest.raises(WarehouseError, match="newer version.*migration 999"):
+        migrate(conn)
+
+
+def test_a_failing_migration_is_one_error_and_leaves_the_warehouse_as_it_was(tmp_path: Path, monkeypatch) -> None:
+    import pytest
+
+    import warehouse.db as db
+
+    conn = connect(tmp_path / "w.duckdb")
+    migrate(conn)
+    shipped = migrations()
+    broken = (shipped[-1][0] + 1, "broken", "create table half_done (x int); select * from no_such_table;")
+    monkeypatch.setattr(db, "migrations", lambda: [*shipped, broken])
+    with pytest.raises(db.WarehouseError) as failed:
+        migrate(conn)
+    assert str(failed.value).startswith(f"migration {broken[0]:03d}_broken failed and was rolled back")
+    assert "\n" not in str(failed.value)
+    assert conn.execute("select count(*) from information_schema.tables where table_name = 'half_done'").fetchone() \
+        == (0,)
+    assert broken[0] not in [v for (v,) in conn.execute("select version from schema_migrations").fetchall()]

@@ -41,7 +41,8 @@ select
 from variants
 group by film_id;
 
--- A known film met again:
+-- A known film met again, in any row of the batch (an unchanged re-crawl too, so that a film stored
+-- by an earlier version with a worse title is repaired by the next crawl of its reviews):
 -- * without an external id, it gains the one another source publishes;
 -- * without a year, it takes the year its mentions now carry (the resolver lets a yearless film
 --   take one year, never a second);
@@ -54,7 +55,8 @@ from (
     with variants as (
         select film_id, film_title, count(*) as mentions, min(row_no) as first_row,
             any_value(imdb_id) as imdb_id, min(film_year) as film_year
-        from batch_kept
+        from batch_rows
+        where film_id is not null
         group by film_id, film_title
     ),
 

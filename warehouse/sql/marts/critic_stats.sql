@@ -8,10 +8,13 @@
 --   number of verdicts compared. Null when there is nothing to compare.
 -- outlets: every outlet of critics sharing this critic's name_key and audience (the same person
 --   writing for several outlets), or just the critic's own outlet.
+-- Only critics with at least one review: a critic whose reviews all moved to another critic (an
+-- edited byline) or that an earlier version stored for a syndicated copy has nothing to measure.
 with
 
 critics as (
     select * from stg_critics
+    semi join (select distinct critic_id from stg_reviews) using (critic_id)
 ),
 
 reviews as (
@@ -82,7 +85,7 @@ final as (
         -- outlets
         coalesce(outlets_by_person.outlets, []::varchar[]) as outlets
     from critics
-    left join per_critic using (critic_id)
+    inner join per_critic using (critic_id)
     left join harshness using (critic_id)
     left join agreement using (critic_id)
     left join outlets_by_person using (name_key, audience)

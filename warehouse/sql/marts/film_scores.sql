@@ -7,7 +7,8 @@
 --   C = the mean explicit score over all reviews of all films (critics and users; each review
 --       counts once, so films with many reviews weigh more than in a mean of film means).
 -- A film with no explicit scores gets C. debiased_score removes each critic's harshness
--- (int_critic_harshness) from their score before averaging.
+-- (int_critic_harshness) from their score before averaging. Only films with at least one review: a
+-- film whose reviews all moved to another film has no numbers of its own.
 with
 
 films as (
@@ -100,7 +101,7 @@ final as (
         per_film.last_review
     from films
     cross join prior
-    left join per_film using (film_id)
+    inner join per_film using (film_id)
     left join debiased using (film_id)
 )
 
