@@ -234,3 +234,33 @@ def test_a_failing_migration_is_one_error_and_leaves_the_warehouse_as_it_was(tmp
     assert conn.execute("select count(*) from information_schema.tables where table_name = 'half_done'").fetchone() \
         == (0,)
     assert broken[0] not in [v for (v,) in conn.execute("select version from schema_migrations").fetchall()]
+
+
+def test_migration_008_makes_identical_text_by_one_critic_for_one_film_one_review(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 7)
+    conn.execute("""insert into critics (critic_id, name, name_key, outlet, audience, first_seen) values
+        ('jane-daily', 'Jane Doe', 'jane doe', 'Daily', 'critic', now()),
+        ('jane-globe', 'Jane Doe', 'jane doe', 'Globe', 'critic', now()),
+        ('john-a', 'john', 'john', null, 'user', now()), ('john-b', 'john', 'john', null, 'user', now())""")
+    _insert_review(conn, "globe", "her", "jane-globe", "b", "b1", ["https://globe.test/1"], text_hash=7,
+                   body="A warm film.", first_seen="2026-11-01")
+    _insert_review(conn, "daily", "her", "jane-daily", "a", "a1", ["https://daily.test/1"], text_hash=7,
+                   body="A warm film.", score=80.0, first_seen="2026-11-03")
+    _insert_review(conn, "other-film", "heat", "jane-daily", "a", "a2", ["https://daily.test/2"], text_hash=7,
+                   body="A warm film.")
+    _insert_review(conn, "john-a", "her", "john-a", "a", "a3", ["https://a.test/3"], text_hash=8, body="Loved it!")
+    _insert_review(conn, "john-b", "her", "john-b", "b", "b3", ["https://b.test/3"], text_hash=8, body="Loved it!")
+    conn.execute("""insert into review_keys values
+        ('a', 'a1', 'daily', 'https://daily.test/1', 1, now(), now()),
+        ('b', 'b1', 'globe', 'https://globe.test/1', 1, now(), now())""")
+    migrate(conn)
+    # the rated one keeps both urls and keys, seen since the copy was; other films and other users stay apart
+    kept = conn.execute("select review_id, urls, first_seen::date::varchar from reviews order by review_id").fetchall()
+    assert kept == [
+        ("daily", ["https://daily.test/1", "https://globe.test/1"], "2026-11-01"),
+        ("john-a", ["https://a.test/3"], "2026-11-01"), ("john-b", ["https://b.test/3"], "2026-11-01"),
+        ("other-film", ["https://daily.test/2"], "2026-11-01")]
+    assert sorted(conn.execute("select source_review_id, review_id from review_keys").fetchall()) == [
+        ("a1", "daily"), ("b1", "daily")]
+    assert "jane-globe" not in [c for (c,) in conn.execute("select critic_id from critics").fetchall()]

@@ -39,7 +39,47 @@ where film_id in (select film_id from migration_film_merges where film_id <> kee
 
 drop table migration_film_merges;
 
--- 2. A user's review is that user's on one site (migration 006). Before it, "john" on two sites was one
+-- 2. Identical text by the same critic for the same film is one review with every url (a syndicated
+-- copy). Reviews that now share a film (merged above), or that earlier versions did not recognise as
+-- copies, become one: the rated one, else the first seen, keeps the others' urls and source keys. The
+-- same critic is the same name for critics (any outlet) and the same user on one site for users.
+create temp table migration_copies as
+with texts as (
+    select
+        r.review_id,
+        first_value(r.review_id) over (
+            partition by r.film_id, case when c.audience = 'user' then c.critic_id else c.name_key end, r.text_hash
+            order by r.score is null, r.is_positive is null, r.first_seen, r.review_id
+        ) as keep_id
+    from reviews as r
+    inner join critics as c using (critic_id)
+    where r.text_hash is not null and nullif(trim(r.body), '') is not null
+)
+
+select review_id, keep_id from texts where review_id <> keep_id;
+
+update reviews
+set urls = reviews.urls || list_filter(list_distinct(copies.urls), lambda u: not list_contains(reviews.urls, u)),
+    first_seen = least(reviews.first_seen, copies.first_seen),
+    last_seen = greatest(reviews.last_seen, copies.last_seen)
+from (
+    select m.keep_id, flatten(list(r.urls)) as urls, min(r.first_seen) as first_seen, max(r.last_seen) as last_seen
+    from migration_copies as m
+    inner join reviews as r using (review_id)
+    group by m.keep_id
+) as copies
+where reviews.review_id = copies.keep_id;
+
+update review_keys
+set review_id = m.keep_id
+from migration_copies as m
+where review_keys.review_id = m.review_id;
+
+delete from reviews where review_id in (select review_id from migration_copies);
+
+drop table migration_copies;
+
+-- 3. A user's review is that user's on one site (migration 006). Before it, "john" on two sites was one
 -- user, and his identical text on site B was merged into his review on site A as a syndicated copy:
 -- site B's review was lost, its key and url kept by site A's review. Those keys and urls are taken off
 -- again, so the next crawl that fetches site B's page loads it as the new review it is (run
@@ -90,12 +130,12 @@ where (source, source_review_id) in (select (source, source_review_id) from migr
 
 drop table migration_cross_site_keys;
 
--- 3. Critics and films no review points at: left by copies that earlier versions let add a critic
+-- 4. Critics and films no review points at: left by copies that earlier versions let add a critic
 -- (a syndicated copy's outlet), by the merges above, or by a review moved to another film or critic.
 delete from critics where critic_id not in (select critic_id from reviews);
 delete from films where film_id not in (select film_id from reviews);
 
--- 4. Names, titles and languages as the normalizer now writes them (flows/normalize/text.py, language.py):
+-- 5. Names, titles and languages as the normalizer now writes them (flows/normalize/text.py, language.py):
 -- a critic shown without a leading "By " (the id, made from the name without it, is unchanged) ...
 update critics
 set name = regexp_replace(name, '^[Bb][Yy]\s+', '')
