@@ -54,15 +54,16 @@ def failed_downloads(run: RunInfo, rules: Health, history: list[tuple]) -> str |
 
     A site that is down (refused connections, DNS failures, timeouts) answers no page, so it fetches
     fewer than min_pages pages; with errors that is breakage, not a small site. Every request failing
-    (no page at all) is unhealthy whatever the source's past; a few pages with errors are unhealthy
-    when the source's healthy runs fetched at least min_pages.
+    (no page at all) is unhealthy whatever the source's past; a few pages with more errors than pages
+    are unhealthy when the source's healthy runs fetched at least min_pages. (An incremental run fetches
+    few pages, and one transient failure among them is no outage.)
     """
     pages, errors = run.pages or 0, run.errors or 0
     if run.finish_reason != "finished" or run.resumed or pages >= rules.min_pages or not errors:
         return None
     if pages == 0:
         return f"no page fetched: every request failed ({errors} errors); is the site down?"
-    if history:
+    if history and errors > pages:
         usual = median(p for p, _, _ in history)
         return (f"only {pages} pages fetched, with {errors} errors, where recent healthy runs fetched "
                 f"{usual:.0f}; is the site down?")

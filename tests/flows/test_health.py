@@ -99,6 +99,7 @@ def test_a_small_site_without_errors_or_a_past_stays_not_judged(conn: duckdb.Duc
     assert assess(conn, failed(pages=2, errors=3), 10, RULES)[0] is None  # no healthy runs to say it is bigger
     add_run(conn, "a", pages=12, scraped=100, healthy=True)
     assert assess(conn, failed(pages=0, errors=0), 0, RULES)[0] is None  # an incremental run with nothing new
+    assert assess(conn, failed(pages=3, errors=2), 10, RULES)[0] is None  # a transient failure in a small run
     assert assess(conn, failed(pages=0, errors=4, finish_reason="shutdown"), 0, RULES)[0] is None
     assert assess(conn, failed(pages=0, errors=4, resumed=True), 0, RULES)[0] is None
 
