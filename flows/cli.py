@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flows.errors import ReviewsError
+from flows.errors import CrawlFailed, ReviewsError
 
 if TYPE_CHECKING:
     from flows.config import Config
@@ -34,6 +34,14 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     # Escaped: messages quote config tables ("[marts]") and paths, which Rich would read as markup and drop.
     err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
+
+
+def quiet_user_errors() -> None:
+    """Keep Prefect from logging a traceback for an error this command prints as one `error:` line
+    (flows.quiet_errors); call after flows.settings.configure."""
+    from flows.quiet_errors import install
+
+    install()
 
 
 def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
@@ -93,6 +101,8 @@ def crawl(
             check_source_name(source, "--source")
         result = run_crawl(spider, url, source=source, data=data_dir, settings=settings,
                            show_progress=not quiet, console=err_console, resumable=True)
+    except CrawlFailed as exc:
+        raise fail(str(exc), 1) from None
     except ReviewsError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
@@ -151,6 +161,8 @@ def run(
     from flows.summary import print_summary
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
+    quiet_user_errors()
+
     try:
         check_writable(warehouse_path(root))
         if url:
@@ -167,6 +179,8 @@ def run(
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
                                   full=full) for s in chosen]
         result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts, health=cfg.health)
+    except CrawlFailed as exc:  # not the user's mistake: exit 1, as for any failure
+        raise fail(str(exc), 1) from None
     except (ReviewsError, WarehouseError) as exc:
         raise fail(str(exc)) from None
     if not quiet:
@@ -313,14 +327,20 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
     """Serve the demo site on loopback, crawl it completely, compare with its ground truth."""
     from flows.demo import run_demo
     from flows.demosite import DemoSite
+    from flows.settings import configure
+    from warehouse.db import WarehouseError
 
     try:
         DemoSite(films=films, reviews_per_film=reviews_per_film)  # cheap: checks the sizes before anything runs
     except ValueError as exc:
         raise fail(str(exc)) from None
+    configure(data_dir, quiet=True)  # as run_demo does: before Prefect is imported
+    quiet_user_errors()
     try:
         ok = run_demo(data_dir, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)
-    except ReviewsError as exc:
+    except CrawlFailed as exc:
+        raise fail(str(exc), 1) from None
+    except (ReviewsError, WarehouseError) as exc:
         raise fail(str(exc)) from None
     if not ok:
         raise typer.Exit(1)

@@ -25,7 +25,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths, write_json_atomic
 from flows.config import SPIDERS
-from flows.errors import ReviewsError
+from flows.errors import CrawlFailed, ReviewsError
 from flows.incremental import RUNNING_MARKER, close_job, job_dir, open_job
 
 
@@ -119,7 +119,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
                          child.returncode, time.monotonic() - started, stats)
     if child.returncode != 0 or not stats:
-        raise ReviewsError(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
+        raise CrawlFailed(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
     return result
 
 

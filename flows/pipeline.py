@@ -2,7 +2,9 @@
 
 Tasks are coarse on purpose: one per spider run, one per landing batch, one marts build.
 A Prefect task costs milliseconds to a second, so a task per review would cost more than
-the work. Only the crawl touches the network, so only the crawl retries.
+the work. Only the crawl touches the network, so only the crawl retries: after its child failed
+or an unexpected error, never after a user-facing error (flows.quiet_errors.USER_ERRORS), which
+would fail again.
 """
 
 from __future__ import annotations
@@ -18,8 +20,10 @@ from rich.progress import Progress
 from crawlers.landing import data_dir, safe_name
 from flows.config import Health
 from flows.crawl import run_crawl
+from flows.errors import CrawlFailed
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
+from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
 from warehouse.db import open_writer, warehouse_path
 from warehouse.marts import build_marts
@@ -70,7 +74,19 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
     return settings, args
 
 
-@task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=2), task_run_name="crawl-{spec.source}")
+def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
+    """The crawl's `retry_condition_fn`: retry a crawl child that failed (a crash, the OOM killer; the
+    next attempt starts afresh or resumes) and any unexpected failure, never a user-facing error: a busy
+    warehouse or an unknown spider would fail the same way again after the delay."""
+    try:
+        outcome = state.result(raise_on_failure=False)
+    except Exception:  # the result could not be read: keep the retry policy
+        return True
+    return isinstance(outcome, CrawlFailed) or not is_user_error(outcome)
+
+
+@task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_condition_fn=worth_retrying,
+      task_run_name="crawl-{spec.source}")
 def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> dict[str, Any]:
     settings, args = spec.settings, spec.spider_args
     if spec.incremental:

@@ -1,0 +1,73 @@
+"""Keep Prefect from printing tracebacks for the errors the CLI reports as one `error:` line.
+
+A ReviewsError or WarehouseError raised inside a task or flow is logged by Prefect's engine (the
+exception with its traceback, then "Finished in state Failed(...)") before it reaches the command,
+which prints it as one line. `install` puts a filter on the console handlers Prefect set up, so those
+records are dropped and only the command's line remains. Any other exception is a bug: Prefect's
+records and traceback about it are kept. The API log handler is left alone, so a Prefect server still
+records why a run failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from flows.errors import ReviewsError
+from warehouse.db import WarehouseError
+
+USER_ERRORS: tuple[type[Exception], ...] = (ReviewsError, WarehouseError)
+
+# Prefect's own wording: "Finished in state Failed('Task run encountered an exception WarehouseBusy: ...')",
+# "Finished in state Failed('Flow run encountered an exception: ReviewsError: ...')", and the retry log
+# lines "Task run failed with exception: WarehouseBusy('...') - Retry 1/2 ...".
+_ABOUT_AN_EXCEPTION = (
+    re.compile(r"^Finished in state \w+\(.*?encountered an exception:? (?P<name>[A-Za-z_]\w*): ", re.DOTALL),
+    re.compile(r"^Task run failed with exception: (?P<name>[A-Za-z_]\w*)\("),
+)
+
+
+def is_user_error(exc: BaseException | None) -> bool:
+    return isinstance(exc, USER_ERRORS)
+
+
+def _user_error_names() -> set[str]:
+    names: set[str] = set()
+    pending: list[type] = list(USER_ERRORS)
+    while pending:
+        cls = pending.pop()
+        if cls.__name__ not in names:
+            names.add(cls.__name__)
+            pending.extend(cls.__subclasses__())
+    return names
+
+
+class UserErrorFilter(logging.Filter):
+    """Drops log records about a user-facing error (see the module docstring); keeps everything else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and is_user_error(record.exc_info[1]):
+            return False
+        if record.exc_info or not record.name.startswith("prefect"):
+            return True
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed record is the logging module's to report, not ours
+            return True
+        for pattern in _ABOUT_AN_EXCEPTION:
+            match = pattern.match(message)
+            if match and match.group("name") in _user_error_names():
+                return False
+        return True
+
+
+def install() -> None:
+    """Add the filter to the handlers of the root and `prefect` loggers (where Prefect's console output
+    goes). Filters on a logger would miss its children's records, so the handlers get it. Imports
+    Prefect, which sets up its logging: call it after flows.settings.configure. Idempotent."""
+    import prefect.main  # noqa: F401  (sets up Prefect's logging and so the handlers; `import prefect` is lazy)
+
+    for logger in (logging.getLogger(), logging.getLogger("prefect")):
+        for handler in logger.handlers:
+            if not any(isinstance(existing, UserErrorFilter) for existing in handler.filters):
+                handler.addFilter(UserErrorFilter())
