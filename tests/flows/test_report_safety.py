@@ -282,3 +282,14 @@ def test_critic_stats_harshness_keeps_the_all_time_consensus(wh):
     # f1's consensus is (90 + 50 + 10) / 3 = 50 in the mart, against 70 in W47's report.
     assert wh.one("critic_stats", critic_id="kind")["harshness"] == pytest.approx((40 + 20) / (2 + 5))
     assert extremes(wh)[1] == ("kindest", "kind", round((20 + 20) / (2 + 5), 6))
+
+
+# -- movers need a score of their own this week ----------------------------------------------------
+
+def test_a_film_with_only_unscored_reviews_this_week_is_not_a_mover(wh):
+    wh.review("her", "ann", 80, published_on="2026-11-10")
+    wh.review("heat", "ann", 60, published_on="2026-11-10")
+    wh.review("her", "bob", 40, published_on="2026-11-18")  # her moves on a score of its own
+    wh.review("heat", "bob", is_positive=True, published_on="2026-11-18")  # heat only through the prior
+    data, _, _ = render(wh)
+    assert [row["film_id"] for row in data.movers] == ["her"]

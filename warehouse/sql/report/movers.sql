@@ -1,5 +1,7 @@
 -- Biggest movers: films whose Bayesian score changed most from the end of the previous week to the
 -- end of this one (weekly_film_scores.movement; null in a film's first week, so debuts are left out).
+-- Only films with explicit scores this week: without one, a film's score moves only because the
+-- prior (the mean of every film's scores) moved, which says nothing about the film.
 with
 
 final as (
@@ -14,6 +16,7 @@ final as (
     from weekly_film_scores as weekly
     where weekly.week_start = $week_start::date
       and weekly.movement is not null
+      and weekly.scored_reviews > 0
 )
 
 select * from final
