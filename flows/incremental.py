@@ -34,8 +34,9 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
     ids_path = folder / f"{name}.known.txt"
     ids = conn.execute("select source_review_id from review_keys where source = ?", [source]).fetchall()
     ids_path.write_text("\n".join(row[0] for row in ids), encoding="utf-8")
-    since = conn.execute("select max(started) from crawl_runs where source = ? and finish_reason = 'finished'",
-                         [source]).fetchall()[0][0]
+    # The last complete crawl from the start: a resumed run began after the crawl it completes did.
+    since = conn.execute("select max(started) from crawl_runs where source = ? and finish_reason = 'finished' "
+                         "and not coalesce(resumed, false)", [source]).fetchall()[0][0]
     state = folder / f"{name}.json"
     state.write_text(json.dumps({"since": since.isoformat() if since else None,
                                  "known_ids_path": str(ids_path), "known_ids": len(ids)}), encoding="utf-8")

@@ -93,3 +93,41 @@ def test_killing_the_crawl_child_makes_the_next_run_crawl_afresh(small_demo, tmp
     items = [json.loads(line) for line in again.items_path.read_text(encoding="utf-8").splitlines()]
     assert sorted(item["source_review_id"] for item in items) == sorted(row["identifier"] for row in small_demo.truth)
     assert not (tmp_path / "jobs" / "demo").exists()  # finished: nothing left to resume
+
+
+def _run_row(conn, run_id: str, started: str, finish_reason: str, resumed: bool) -> None:
+    conn.execute("insert into crawl_runs (run_id, source, started, scraped, loaded, updated, duplicates, rejected, "
+                 "loaded_at, finish_reason, resumed) values (?, 'site', ?, 0, 0, 0, 0, 0, now(), ?, ?)",
+                 [run_id, started, finish_reason, resumed])
+
+
+def test_a_resumed_run_does_not_move_where_the_next_incremental_crawl_starts(tmp_path):
+    # Stopped at 11:00, resumed and finished at 12:00: pages changed after 10:00 may not have been seen.
+    from flows.incremental import write_state
+    from warehouse.db import connect, migrate
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    _run_row(conn, "a", "2026-11-20 10:00:00", "finished", False)
+    _run_row(conn, "b", "2026-11-21 11:00:00", "shutdown", False)
+    _run_row(conn, "c", "2026-11-21 12:00:00", "finished", True)
+    state = json.loads(write_state(conn, tmp_path, "site").read_text())
+    assert state["since"] == "2026-11-20T10:00:00"
+
+
+def test_migration_009_marks_runs_stored_as_resumed_by_their_health_note(tmp_path):
+    from warehouse.db import connect, migrate, migrations
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    conn.execute("create table schema_migrations (version integer, name varchar, applied_at timestamp default now())")
+    for version, name, sql in migrations():
+        if version < 9:
+            conn.execute(sql)
+            conn.execute("insert into schema_migrations (version, name) values (?, ?)", [version, name])
+    for run_id, note in [("r", "not judged: the crawl resumed a stopped one, so it saw only part of the site"),
+                         ("s", "not judged: the crawl was stopped"), ("h", None)]:
+        conn.execute("insert into crawl_runs (run_id, source, scraped, loaded, updated, duplicates, rejected, "
+                     "loaded_at, health_notes) values (?, 'site', 0, 0, 0, 0, 0, now(), ?)", [run_id, note])
+    migrate(conn)
+    assert conn.execute("select run_id, resumed from crawl_runs order by run_id").fetchall() == [
+        ("h", False), ("r", True), ("s", False)]
