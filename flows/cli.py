@@ -6,6 +6,7 @@ User mistakes surface as one line on stderr and a non-zero exit, never a traceba
 from __future__ import annotations
 
 import json
+import os
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -45,15 +46,16 @@ def quiet_user_errors() -> None:
 
 
 def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
-    """The config (./reviews.toml or --config) and the data folder (--data-dir, then the config, then ./data)."""
-    from crawlers.landing import data_dir as resolve_data_dir
+    """The config (./reviews.toml or --config) and the data folder: --data-dir, then REVIEWS_DATA_DIR, then
+    the config's data_dir, then ./data."""
+    from crawlers.landing import DATA_DIR_ENV
     from flows.config import load_config
 
     try:
         cfg = load_config(config)
     except ReviewsError as exc:
         raise fail(str(exc)) from None
-    return cfg, resolve_data_dir(data_dir or cfg.data_dir).resolve()
+    return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").resolve()
 
 
 @app.command("demo-site")
@@ -88,18 +90,20 @@ def crawl(
     url: Annotated[list[str], typer.Option("--url", help="Start URL (page, sitemap, robots.txt or feed).")],
     source: Annotated[str | None, typer.Option(help="Landing name for this source (default: spider name).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", help="Scrapy setting NAME=VALUE.")] = None,
+    config: ConfigOption = None,
     data_dir: DataDir = None,
     quiet: Quiet = False,
 ) -> None:
     """Crawl one source into the landing zone and print the run's counts."""
-    from flows.config import check_source_name
+    from flows.config import check_source_name, command_line_setting, contact_settings
     from flows.crawl import run_crawl
 
-    settings = dict(s.split("=", 1) for s in setting or [] if "=" in s)
+    cfg, root = project(config, data_dir)
     try:
+        settings = contact_settings(cfg.contact_url) | dict(command_line_setting(s) for s in setting or [])
         if source is not None:
             check_source_name(source, "--source")
-        result = run_crawl(spider, url, source=source, data=data_dir, settings=settings,
+        result = run_crawl(spider, url, source=source, data=root, settings=settings,
                            show_progress=not quiet, console=err_console, resumable=True)
     except CrawlFailed as exc:
         raise fail(str(exc), 1) from None
@@ -156,7 +160,7 @@ def run(
 
     cfg, root = project(config, data_dir)
     configure(root)
-    from flows.config import check_source_name
+    from flows.config import check_source_name, contact_settings
     from flows.pipeline import SourceSpec, pipeline
     from flows.summary import print_summary
     from warehouse.db import WarehouseError, check_writable, warehouse_path
@@ -170,8 +174,8 @@ def run(
                 raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`")
             if source is not None:
                 check_source_name(source, "--source")
-            sources = [SourceSpec(spider, list(url), source or spider, incremental=True, full=full)
-                       for spider in spiders]
+            sources = [SourceSpec(spider, list(url), source or spider, contact_settings(cfg.contact_url),
+                                  incremental=True, full=full) for spider in spiders]
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
             if spiders is None and not chosen and not quiet:

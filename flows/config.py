@@ -69,9 +69,22 @@ class Source:
             settings["CONCURRENT_REQUESTS_PER_DOMAIN"] = self.concurrency
         if self.user_agent:
             settings["USER_AGENT"] = self.user_agent
-        elif contact_url:
-            settings["USER_AGENT"] = f"film-reviews/0.1 (+{contact_url})"
+        else:
+            settings.update(contact_settings(contact_url))
         return settings
+
+
+def contact_settings(contact_url: str | None) -> dict[str, str]:
+    """The user agent that names `[crawl] contact_url`, as Scrapy settings (none without one)."""
+    return {"USER_AGENT": f"film-reviews/0.1 (+{contact_url})"} if contact_url else {}
+
+
+def command_line_setting(text: str) -> tuple[str, Any]:
+    """`-s NAME=VALUE` of `reviews crawl`, checked as a config file's settings are (ReviewsError)."""
+    if "=" not in text:
+        raise ReviewsError(f"-s {text!r}: give a Scrapy setting as NAME=VALUE")
+    name, value = text.split("=", 1)
+    return name, _scrapy_setting(name.strip(), value, "-s", label=f"-s {name.strip()}")
 
 
 @dataclass
@@ -216,12 +229,12 @@ def check_source_name(name: str, where: str) -> str:
     return name
 
 
-def _scrapy_setting(name: Any, value: Any, where: str) -> Any:
+def _scrapy_setting(name: Any, value: Any, where: str, label: str | None = None) -> Any:
     """A Scrapy setting; values go to the crawl as `-s NAME=VALUE`, so text Scrapy reads as the setting's
     type (DOWNLOAD_DELAY = "0.5") is accepted as well as the TOML type."""
     if not isinstance(name, str) or not name or "=" in name:
         raise ReviewsError(f"{where}: {name!r} is not a Scrapy setting name")
-    where = f"{where}.{name}"
+    where = label or f"{where}.{name}"
     if not isinstance(value, str | int | float):  # bool is an int
         raise _fail(where, "a string, number or boolean (Scrapy settings are given as NAME=VALUE)", value)
     text = value.strip() if isinstance(value, str) else None

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
+from flows.errors import ReviewsError
 from warehouse.db import connect, migrate
 from warehouse.marts import build_marts
 
@@ -178,3 +179,42 @@ def test_sql_on_a_warehouse_whose_marts_were_never_built_says_so(warehouse_dir):
 def test_sql_naming_a_missing_table_that_is_no_mart_gets_no_marts_hint(warehouse_dir):
     result = runner.invoke(app, ["sql", "select * from film_scoress", "--data-dir", str(warehouse_dir)])
     assert result.exit_code == 2 and "marts" not in result.stderr
+
+
+def test_reviews_data_dir_overrides_the_configs_data_dir(tmp_path, monkeypatch):
+    from flows.cli import project
+
+    config = tmp_path / "reviews.toml"
+    config.write_text('data_dir = "from-config"\n')
+    monkeypatch.setenv("REVIEWS_DATA_DIR", str(tmp_path / "from-env"))
+    assert project(config, None)[1] == tmp_path / "from-env"
+    assert project(config, tmp_path / "from-option")[1] == tmp_path / "from-option"
+    monkeypatch.delenv("REVIEWS_DATA_DIR")
+    monkeypatch.chdir(tmp_path)
+    assert project(config, None)[1] == tmp_path / "from-config"
+
+
+def test_crawl_reads_the_config_for_its_data_folder_and_contact_url(tmp_path, monkeypatch):
+    import flows.crawl
+
+    seen = {}
+
+    def fake_run_crawl(spider, urls, source=None, data=None, settings=None, **kwargs):
+        seen.update(data=data, settings=settings)
+        raise ReviewsError("stop here")
+
+    monkeypatch.setattr(flows.crawl, "run_crawl", fake_run_crawl)
+    monkeypatch.delenv("REVIEWS_DATA_DIR", raising=False)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "reviews.toml").write_text('data_dir = "mydata"\n[crawl]\ncontact_url = "https://me.example/bot"\n')
+    result = runner.invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/", "-s", "DOWNLOAD_DELAY=2"])
+    assert result.exit_code == 2 and "stop here" in result.stderr
+    assert seen["data"] == tmp_path / "mydata"
+    assert seen["settings"] == {"USER_AGENT": "film-reviews/0.1 (+https://me.example/bot)", "DOWNLOAD_DELAY": "2"}
+
+
+def test_crawl_with_a_setting_scrapy_cannot_read_is_one_line_before_crawling(tmp_path):
+    result = runner.invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/", "-s", "DOWNLOAD_DELAY=fast",
+                                 "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.startswith("error: -s DOWNLOAD_DELAY must be a number")
+    assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "raw").exists()
