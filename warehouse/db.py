@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -73,18 +74,42 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     return conn
 
 
-def check_writable(path: str | Path) -> None:
+def check_writable(path: str | Path, wait_seconds: float = 10.0) -> None:
     """Raise WarehouseBusy now if another process holds the warehouse, so a run that could not load
-    says so in one line before it crawls, instead of failing inside the flow."""
+    says so in one line before it crawls, instead of failing inside the flow. A reader's moment (a
+    `reviews sql` query) is waited out; another run's load is not."""
     if Path(path).exists():
-        connect(path).close()
+        connect_writer(path, wait_seconds).close()
+
+
+# How long a write waits for readers to let go: `reviews sql`, `reviews report` and `reviews status` hold the
+# file for a moment, and DuckDB lets no writer in while another process has it open, even read-only.
+WRITER_WAIT_SECONDS = 60.0
+
+
+def connect_writer(path: str | Path, wait_seconds: float | None = None) -> duckdb.DuckDBPyConnection:
+    """The warehouse opened for writing, waiting up to `wait_seconds` (default WRITER_WAIT_SECONDS) while
+    another process has it open (WarehouseBusy after that)."""
+    wait_seconds = WRITER_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    deadline = time.monotonic() + wait_seconds
+    pause = 0.1
+    while True:
+        try:
+            return connect(path)
+        except WarehouseBusy:
+            if time.monotonic() + pause > deadline:
+                raise WarehouseBusy(f"the warehouse {path} is open in another process (a run writing it, or a "
+                                    f"query, report or status reading it), still after {wait_seconds:g} s; "
+                                    "try again when it is closed") from None
+            time.sleep(pause)
+            pause = min(pause * 2, 2.0)
 
 
 @contextmanager
-def open_writer(path: str | Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """The warehouse opened for writing with every migration applied and its hashes this DuckDB's,
-    closed afterwards."""
-    conn = connect(path)
+def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """The warehouse opened for writing (waiting for readers, see connect_writer) with every migration
+    applied and its hashes this DuckDB's, closed afterwards."""
+    conn = connect_writer(path, wait_seconds)
     try:
         migrate(conn)
         yield conn

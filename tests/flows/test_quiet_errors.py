@@ -122,7 +122,8 @@ def runs(tmp_path_factory) -> Iterator[dict[str, tuple[int, str, str]]]:
         children = {
             "busy": _reviews("run", "schema_org", "--url", "http://127.0.0.1:9/", "--full", "--quiet",
                              data=locked.parent,
-                             prelude="import warehouse.db; warehouse.db.check_writable = lambda path: None"),
+                             prelude="import warehouse.db; warehouse.db.check_writable = lambda path: None; "
+                                     "warehouse.db.WRITER_WAIT_SECONDS = 0.5"),
             "unknown": _reviews("run", "nope", "--url", "http://127.0.0.1:9/", data=tmp / "unknown"),
         }
         results = {}
@@ -142,7 +143,8 @@ def test_run_meeting_a_locked_warehouse_inside_the_flow_prints_one_error_line(ru
     assert len(lines) == 1, err
     line = lines[0]
     assert line.startswith("error: the warehouse /") and line.endswith(
-        "reviews.duckdb is being written by another process; try again when that run finishes")
+        "reviews.duckdb is open in another process (a run writing it, or a query, report or status reading it), "
+        "still after 0.5 s; try again when it is closed")
     assert out == ""
 
 

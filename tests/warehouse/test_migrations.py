@@ -264,3 +264,43 @@ def test_migration_008_makes_identical_text_by_one_critic_for_one_film_one_revie
     assert sorted(conn.execute("select source_review_id, review_id from review_keys").fetchall()) == [
         ("a1", "daily"), ("b1", "daily")]
     assert "jane-globe" not in [c for (c,) in conn.execute("select critic_id from critics").fetchall()]
+
+
+def _hold_open(path: Path, seconds: float):
+    import subprocess
+    import sys
+
+    code = (f"import duckdb, time; c = duckdb.connect({str(path)!r}, read_only=True); print('open', flush=True); "
+            f"time.sleep({seconds})")
+    holder = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "open"
+    return holder
+
+
+def test_a_write_waits_for_a_reader_in_another_process_to_let_go(tmp_path: Path) -> None:
+    from warehouse.db import open_writer
+
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    holder = _hold_open(path, 1.5)  # `reviews sql` while a run is about to load
+    try:
+        with open_writer(path, wait_seconds=30) as conn:
+            assert conn.execute("select count(*) from schema_migrations").fetchone()[0] > 0
+    finally:
+        holder.wait()
+
+
+def test_a_write_gives_up_with_one_clear_line_when_the_reader_stays(tmp_path: Path) -> None:
+    import pytest
+
+    from warehouse.db import WarehouseBusy, connect_writer
+
+    path = tmp_path / "w.duckdb"
+    connect(path).close()
+    holder = _hold_open(path, 5)
+    try:
+        with pytest.raises(WarehouseBusy, match="open in another process .* still after 0.3 s"):
+            connect_writer(path, wait_seconds=0.3)
+    finally:
+        holder.kill()
+        holder.wait()
