@@ -60,7 +60,7 @@ def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
 
 @app.command("demo-site")
 def demo_site(
-    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.")] = 8765,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1; 0 picks a free one.", min=0, max=65535)] = 8765,
     films: Annotated[int, typer.Option(help="Number of films.")] = 40,
     reviews_per_film: Annotated[int, typer.Option(help="Reviews per film.")] = 75,
     seed: Annotated[int, typer.Option(help="Seed: the same seed serves the same site.")] = 7,
@@ -76,7 +76,11 @@ def demo_site(
         raise fail(str(exc)) from None
     if truth:
         write_truth(site, truth)
-    server = serve_in_thread(site, host="127.0.0.1", port=port)
+    try:
+        server = serve_in_thread(site, host="127.0.0.1", port=port)
+    except OSError as exc:
+        raise fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; choose another --port, or 0 for a "
+                   "free one") from None
     print(server.url, flush=True)
     try:
         threading.Event().wait()

@@ -30,11 +30,13 @@ class DemoHTTPServer(ThreadingHTTPServer):
     request_queue_size = 256
 
     def __init__(self, site: DemoSite, address: tuple[str, int], request_log: str | None = None) -> None:
-        super().__init__(address, _Handler)
+        # Before binding: a bind that fails (port in use) calls server_close, which needs them.
         self.site = site
         self._lock = threading.Lock()
         self._paths: list[str] = []
-        self._log: IO[str] | None = open(request_log, "a", encoding="utf-8") if request_log else None
+        self._log: IO[str] | None = None
+        super().__init__(address, _Handler)
+        self._log = open(request_log, "a", encoding="utf-8") if request_log else None
         # Bodies are deterministic per (host, target); a bounded cache keeps repeat hits cheap
         # without holding a large site in memory.
         self.render = lru_cache(maxsize=512)(lambda base, target: respond(site, base, target))

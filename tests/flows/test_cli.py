@@ -218,3 +218,16 @@ def test_crawl_with_a_setting_scrapy_cannot_read_is_one_line_before_crawling(tmp
                                  "--data-dir", str(tmp_path)])
     assert result.exit_code == 2 and result.stderr.startswith("error: -s DOWNLOAD_DELAY must be a number")
     assert len(result.stderr.strip().splitlines()) == 1 and not (tmp_path / "raw").exists()
+
+
+def test_demo_site_on_a_port_in_use_is_one_error_line(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = runner.invoke(app, ["demo-site", "--port", str(port), "--films", "4", "--reviews-per-film", "10"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        f"error: cannot serve on 127.0.0.1:{port}: Address already in use; choose another --port, or 0 for a free one"]
