@@ -89,7 +89,8 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     job_state = None
     if jobs is not None:
         job_state = open_job(jobs)
-        (console or Console(stderr=True)).print(f"{source}: job state {job_state}", highlight=False)
+        if show_progress or job_state != "fresh":  # --quiet still hears of a resumed or discarded crawl
+            (console or Console(stderr=True)).print(f"{source}: job state {job_state}", highlight=False)
         settings["JOBDIR"] = str(jobs)
     command = crawl_command(spider, urls, source, run_id, settings, spider_args)
     started = time.monotonic()
