@@ -9,6 +9,29 @@ mid-write leaves the previous file or none, never a truncated one.
 Scrapy fetches for itself, and not sitemaps, which are read only for their links. A page that answers
 with an error still counts, so a site that bans the crawler (403 on every page) shows as pages
 without reviews, which the health check flags, rather than as a run too small to judge.
+
+`errors` counts the requests of the spider (pages and sitemaps) that failed for good, each once however
+often it was retried, not log lines:
+- `no_answer`: the download failed (refused or reset connection, DNS, timeout, a body over
+  DOWNLOAD_MAXSIZE), after RetryMiddleware's last retry or at once when the error is not one it retries;
+- `error_status_after_retries`: the server still answered a status RETRY_HTTP_CODES lists (500, 503, 429…)
+  after the last retry (Scrapy's `retry/max_reached`, without robots.txt); such an answer is also a page;
+- `dropped`: an answer that never reached the spider: a downloader middleware dropped it (IgnoreRequest in
+  process_response: a gzip body over DOWNLOAD_MAXSIZE once decompressed, too many redirects). It is not a
+  page, since nothing read it. Robots.txt refusals and off-site redirects are policy, not failures: they
+  have their own stats (`robots_forbidden`, Scrapy's `offsite/filtered`);
+- `spider_exceptions`: a callback that raised (Scrapy's `spider_exceptions/count`);
+- `robots_unreachable`: hosts whose robots.txt was unreachable (5xx or 429 after retries, or no answer), which
+  crawlers/robots.py (RFC 9309) takes as "disallow everything" for the run: one failure per host, since none
+  of its pages is requested (stat `robotstxt/unreachable`). A robots.txt download is otherwise not counted:
+  with a robots.txt that allows everything when it fails (Scrapy's own), the pages are requested and count
+  for themselves, so counting the robots.txt too would count one failure twice.
+`log_errors` is Scrapy's count of ERROR log lines, for reference.
+
+Scrapy has no signal for "this request failed for good", so each download that leaves the downloader is
+marked (a key in its meta) as open until it is settled: by `response_received` (the spider got it) or by a
+copy of it being scheduled (a retry or a redirect, which carries the meta over). What is still open when
+the spider closes failed: with no answer (`no_answer`) or with one that was dropped (`dropped`).
 """
 
 from __future__ import annotations
@@ -23,6 +46,15 @@ from scrapy.http.request import NO_CALLBACK
 from crawlers.landing import data_dir, run_paths, write_json_atomic
 
 PAGES = "reviews/pages"
+# A page answered from the HTTP cache after a 304 (crawlers/httpcache.py): the server says it is unchanged.
+PAGES_UNCHANGED = "reviews/pages_unchanged"
+NO_ANSWER = "reviews/failed/no_answer"
+ERROR_STATUS = "reviews/failed/error_status_after_retries"
+DROPPED = "reviews/failed/dropped"
+SPIDER_EXCEPTIONS = "spider_exceptions/count"  # Scrapy's key (scrapy/core/scraper.py)
+ROBOTS_UNREACHABLE = "robotstxt/unreachable"  # crawlers/robots.py
+# The request meta key marking a download not yet settled (see the module docstring).
+OPEN = "reviews_open_download"
 
 
 def is_page(request: Request, spider: Any) -> bool:
@@ -34,21 +66,66 @@ def is_page(request: Request, spider: Any) -> bool:
     return request.callback is None or request.callback != getattr(spider, "_parse_sitemap", None)
 
 
+def made_by_spider(request: Request) -> bool:
+    """True for a request the spider made (a page or a sitemap), not one Scrapy made for itself (robots.txt)."""
+    return request.callback is not NO_CALLBACK
+
+
 class RunStats:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.root = data_dir(crawler.settings.get("REVIEWS_DATA_DIR"))
+        settings = crawler.settings
+        # Statuses RetryMiddleware retries: one that reaches the engine anyway is one it gave up on.
+        self.retried_statuses = (frozenset(int(code) for code in settings.getlist("RETRY_HTTP_CODES"))
+                                 if settings.getbool("RETRY_ENABLED") else frozenset())
+        self.open: dict[int, str] = {}  # open download number -> the failure it is if never settled
+        self.opened = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStats:
         extension = cls(crawler)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
-        crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        connect = crawler.signals.connect
+        connect(extension.spider_closed, signal=signals.spider_closed)
+        connect(extension.response_received, signal=signals.response_received)
+        connect(extension.response_downloaded, signal=signals.response_downloaded)
+        connect(extension.request_left_downloader, signal=signals.request_left_downloader)
+        # A retry or redirect is scheduled, or dropped by the dupefilter; a component may also download it
+        # again itself (engine.download_async): each settles the download it copies.
+        connect(extension.settle, signal=signals.request_scheduled)
+        connect(extension.settle, signal=signals.request_dropped)
+        connect(extension.settle, signal=signals.request_reached_downloader)
         return extension
 
-    def response_received(self, request: Request, spider: Any) -> None:
+    def open_download(self, request: Request, failure: str) -> None:
+        self.opened += 1
+        self.open[self.opened] = failure
+        request.meta[OPEN] = self.opened
+
+    def settle(self, request: Request, spider: Any = None) -> None:
+        number = request.meta.pop(OPEN, None) if made_by_spider(request) else None
+        if number is not None:
+            self.open.pop(number, None)
+
+    def response_downloaded(self, response: Any, request: Request, spider: Any = None) -> None:
+        if made_by_spider(request):  # answered: a failure only if a middleware drops the answer
+            self.open_download(request, DROPPED)
+
+    def request_left_downloader(self, request: Request, spider: Any = None) -> None:
+        if made_by_spider(request) and OPEN not in request.meta:  # no answer (response_downloaded comes first)
+            self.open_download(request, NO_ANSWER)
+
+    def response_received(self, response: Any, request: Request, spider: Any) -> None:
+        self.settle(request)
+        if not made_by_spider(request):
+            return
+        stats = self.crawler.stats
+        if response.status in self.retried_statuses and not request.meta.get("dont_retry", False):
+            stats.inc_value(ERROR_STATUS)
         if is_page(request, spider):
-            self.crawler.stats.inc_value(PAGES)
+            stats.inc_value(PAGES)
+            if "cached" in response.flags and 200 <= response.status < 300:
+                stats.inc_value(PAGES_UNCHANGED)
 
     def summary(self, reason: str) -> dict[str, Any]:
         stats = self.crawler.stats.get_stats()
@@ -57,6 +134,10 @@ class RunStats:
         def count(key: str) -> int:
             return int(stats.get(key, 0))
 
+        unsettled = list(self.open.values())
+        failed = {"no_answer": unsettled.count(NO_ANSWER), "error_status_after_retries": count(ERROR_STATUS),
+                  "dropped": unsettled.count(DROPPED), "spider_exceptions": count(SPIDER_EXCEPTIONS),
+                  "robots_unreachable": count(ROBOTS_UNREACHABLE)}
         started = stats.get("start_time")
         return {
             "source": spider.source,
@@ -69,8 +150,14 @@ class RunStats:
             "rejected": count("reviews/rejected"),
             "repeated_in_run": count("reviews/repeated_in_run"),
             "extract_errors": count("reviews/extract_errors"),
-            "errors": count("log_count/ERROR") + count("spider_exceptions"),
+            "errors": sum(failed.values()),
+            "failed_requests": failed,
+            "log_errors": count("log_count/ERROR"),
             "robots_forbidden": count("robotstxt/forbidden"),
+            # What tells an incremental run that found nothing new from a broken one (flows/health.py).
+            "incremental": {"sitemap_entries_skipped": count("incremental/sitemap_entries_skipped"),
+                            "pages_not_followed": count("incremental/pages_not_followed"),
+                            "pages_unchanged": count(PAGES_UNCHANGED)},
             "http_status": {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                             if k.startswith("downloader/response_status_count/")},
             "field_coverage": {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("reviews/field/")},
@@ -80,6 +167,10 @@ class RunStats:
         }
 
     def spider_closed(self, spider: Any, reason: str) -> None:
+        summary = self.summary(reason)
+        for key in (NO_ANSWER, DROPPED):  # for Scrapy's stats dump in the crawl log, which follows
+            if value := summary["failed_requests"][key.rsplit("/", 1)[-1]]:
+                self.crawler.stats.set_value(key, value)
         path = run_paths(self.root, spider.source, spider.run_id)["stats"]
         path.parent.mkdir(parents=True, exist_ok=True)
-        write_json_atomic(path, self.summary(reason), default=str)
+        write_json_atomic(path, summary, default=str)

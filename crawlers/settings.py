@@ -19,7 +19,11 @@ REVIEWS_DATA_DIR = os.environ.get("REVIEWS_DATA_DIR", "data")
 
 # Many review sites forbid some sections to robots; honour that by default.
 # https://docs.scrapy.org/en/latest/topics/downloader-middleware.html#robotstxt-obey
+# crawlers/robots.py reads robots.txt as RFC 9309 says: an unreachable one (5xx, 429, no answer) disallows
+# everything for the run, an oversized one is read up to DOWNLOAD_MAXSIZE, and its Crawl-delay is kept as
+# the host's least time between requests, up to REVIEWS_CRAWL_DELAY_MAX seconds.
 ROBOTSTXT_OBEY = True
+REVIEWS_CRAWL_DELAY_MAX = 60.0
 
 # Be polite: adapt the request rate to the server's latency.
 # https://docs.scrapy.org/en/latest/topics/autothrottle.html
@@ -30,11 +34,26 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
 CONCURRENT_REQUESTS = 16
 CONCURRENT_REQUESTS_PER_DOMAIN = 8
 
-# Overloaded servers answer 5xx or 429; retry those, backing off.
+# Overloaded servers answer 5xx or 429; retry those, backing off (crawlers/politeness.py; Scrapy's own
+# RetryMiddleware retries at once). A retry waits for the answer's Retry-After, or else
+# REVIEWS_RETRY_BACKOFF × 2^(earlier retries) seconds, at most REVIEWS_RETRY_BACKOFF_MAX. A Retry-After over
+# REVIEWS_RETRY_AFTER_MAX gives that request up. A 429 (or a 503 with Retry-After) also slows its whole host
+# down, and may be retried REVIEWS_RATE_LIMIT_RETRY_TIMES times: a rate-limited site takes many.
 # https://docs.scrapy.org/en/latest/topics/downloader-middleware.html#retry-http-codes
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+REVIEWS_RETRY_BACKOFF = 1.0
+REVIEWS_RETRY_BACKOFF_MAX = 60.0
+REVIEWS_RETRY_AFTER_MAX = 120.0
+REVIEWS_RATE_LIMIT_RETRY_TIMES = 10
+
+# Crawler traps (endless calendars, feeds whose rel=next never ends) have no reviews: the links of a page
+# without reviews are followed only while it is at most the REVIEWS_MAX_BARREN_DEPTH-th such page in a row
+# (a page with reviews starts the count again, and so do start URLs and sitemap entries; 0 = no limit).
+# The demo site needs 2. CLOSESPIDER_PAGECOUNT (Scrapy's, off) caps the responses of a run; set it per
+# source in reviews.toml when a site needs a hard stop (the run ends as 'closespider_pagecount').
+REVIEWS_MAX_BARREN_DEPTH = 20
 
 # A review page is tens of KB; anything past a few MB is not a review page.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
@@ -55,10 +74,19 @@ ITEM_PIPELINES = {
     "crawlers.pipelines.LandingPipeline": 300,
 }
 
-# A failed download must stay a failure when a stored copy exists (crawlers/httpcache.py).
+# A failed download must stay a failure when a stored copy exists (crawlers/httpcache.py). robots.txt per
+# RFC 9309 (crawlers/robots.py); retries that wait, and a pacing step last before the network that holds
+# each request until its retry time and its host's Crawl-delay or rate limit allow (crawlers/politeness.py).
 DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawlers.robots.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawlers.politeness.BackoffRetryMiddleware": 550,
+    # After decompression (590): an HTML page that declares no encoding is read as a browser reads it.
+    "crawlers.encoding.UndeclaredEncodingMiddleware": 580,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "crawlers.httpcache.NoStaleOnErrorCacheMiddleware": 900,
+    "crawlers.politeness.PacingMiddleware": 950,
 }
 
 # RunStats writes the run's counts beside its landing file when the spider closes.

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from w3lib.encoding import html_to_unicode
 
+from crawlers.encoding import browser_encoding
 from crawlers.settings import USER_AGENT
 from flows.errors import ReviewsError
 
@@ -22,8 +23,8 @@ def load_page(target: str, timeout: float = 30.0) -> tuple[str, str]:
                 content_type = response.headers.get("Content-Type")
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             raise ReviewsError(f"cannot fetch {target}: {exc}") from None
-        return html_to_unicode(content_type, body)[1], target
+        return html_to_unicode(content_type, body, auto_detect_fun=browser_encoding)[1], target
     path = Path(target)
     if not path.is_file():
         raise ReviewsError(f"no such file: {target}")
-    return html_to_unicode(None, path.read_bytes())[1], path.resolve().as_uri()
+    return html_to_unicode(None, path.read_bytes(), auto_detect_fun=browser_encoding)[1], path.resolve().as_uri()

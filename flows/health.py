@@ -2,19 +2,25 @@
 
 The most common failure of review scrapers is silent: a site changes its markup and the scraper
 returns zero reviews for weeks. A run is unhealthy when it fetched enough pages to judge and
-either found no reviews, found far fewer reviews per page than the source's recent median, or a
-field it used to fill (critic, film, body, rating, date) went missing. Thresholds come from the
-[health] table of reviews.toml. A site that is down is no small site: a complete run whose every
-request failed (errors, no page fetched), or that fetched fewer than min_pages pages with errors where
-the source's healthy runs fetched enough, is unhealthy too. A run it cannot judge (stopped, killed,
-resumed, or too few pages without errors) is recorded as unknown, healthy NULL, with a note saying why,
-and never enters a later run's baseline.
+either found no reviews, had every review it found rejected, found far fewer accepted reviews per
+page (found minus rejected) than the source's recent median, or a field it used to fill (critic,
+film, body, rating, date) went missing. Thresholds come from the [health] table of reviews.toml.
+
+A site that is down, or whose start page moved, is no small site. A complete run is unhealthy too when
+every request failed (errors, no page fetched), when it fetched fewer than min_pages pages with more errors
+than pages where the source's healthy runs fetched enough, or when it fetched fewer than min_pages pages
+where the source's healthy runs fetched enough and nothing in its stats says it found the site unchanged
+(an incremental run that skipped sitemap entries, left known pages unfollowed or had pages answer 304).
+A run it cannot judge (stopped, killed, resumed, or too few pages otherwise) is recorded as unknown,
+healthy NULL, with a note saying why, and never enters a later run's baseline.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from statistics import median
+from typing import Any
 
 import duckdb
 
@@ -28,7 +34,7 @@ WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_
 # judged, and `where healthy` drops NULL as well as false. Runs stored before unjudged runs were NULL
 # (they were stored as healthy) are kept out by their finish_reason where they have one.
 BASELINE = """
-select pages, scraped, field_coverage from crawl_runs
+select pages, scraped, coalesce(rejected, 0), field_coverage from crawl_runs
 where source = ? and healthy and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
 order by loaded_at desc limit ?
 """
@@ -64,33 +70,72 @@ def failed_downloads(run: RunInfo, rules: Health, history: list[tuple]) -> str |
     if pages == 0:
         return f"no page fetched: every request failed ({errors} errors); is the site down?"
     if history and errors > pages:
-        usual = median(p for p, _, _ in history)
+        usual = median(row[0] for row in history)
         return (f"only {pages} pages fetched, with {errors} errors, where recent healthy runs fetched "
                 f"{usual:.0f}; is the site down?")
     return None
 
 
-def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int,
-           rules: Health) -> tuple[bool | None, str | None]:
+# Stats (crawlers/extensions.py, "incremental") that show a run reached the site and found it unchanged.
+UNCHANGED_SIGNS = ("sitemap_entries_skipped", "pages_not_followed", "pages_unchanged")
+
+
+def found_site_unchanged(stats: Mapping[str, Any] | None) -> bool | None:
+    """Whether the run's stats show it saw the site and found it unchanged: sitemap entries skipped as not
+    modified since the last complete crawl, pages whose reviews were all known (their links not followed),
+    or pages the server answered 304. None when the stats do not say (written before they counted this)."""
+    signs = (stats or {}).get("incremental")
+    if not isinstance(signs, Mapping):
+        return None
+    return any(isinstance(signs.get(name), int) and signs[name] > 0 for name in UNCHANGED_SIGNS)
+
+
+def stopped_producing(run: RunInfo, rules: Health, history: list[tuple],
+                      stats: Mapping[str, Any] | None) -> str | None:
+    """Why a complete run with fewer than min_pages pages is unhealthy even without more errors than pages:
+    the source's healthy runs fetched at least min_pages. A sitemap that turned into an HTML page or a 404,
+    a start page that answers 404 or redirects off the site fetch 0 or 1 pages without a failed request. An
+    incremental run with nothing new fetches few pages too, but says so in its stats (found_site_unchanged);
+    a run whose stats do not say either way (written before they counted this) is left unjudged."""
+    pages = run.pages or 0
+    if run.finish_reason != "finished" or run.resumed or pages >= rules.min_pages or not history:
+        return None
+    if found_site_unchanged(stats) is not False:
+        return None
+    usual = median(row[0] for row in history)
+    return (f"only {pages} pages fetched where recent healthy runs fetched {usual:.0f}; "
+            f"is the site down or its start page moved?")
+
+
+def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: Health, rejected: int = 0,
+           stats: Mapping[str, Any] | None = None) -> tuple[bool | None, str | None]:
     """(healthy, notes) for one run about to be loaded; healthy is None (unknown) for a run that is not
-    judged, with a note saying why."""
+    judged, with a note saying why.
+
+    `scraped` counts the run's items, `rejected` those of them the crawler or the normalizer refused (so
+    scraped - rejected reviews are accepted), and `stats` is the run's stats file (crawlers/extensions.py).
+    """
     reason = not_judged(run, rules)
     pages = run.pages or 0
     history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.history]).fetchall()
     if reason:
-        failed = failed_downloads(run, rules, history)
+        failed = failed_downloads(run, rules, history) or stopped_producing(run, rules, history, stats)
         return (False, failed) if failed else (None, reason)
     if scraped == 0:
         return False, f"no reviews on {pages} pages"
+    accepted = scraped - rejected
+    if accepted <= 0:
+        return False, f"no review accepted on {pages} pages: all {scraped} found were rejected"
     if not history:
         return True, None
     problems = []
-    recent_yield = median(s / p for p, s, _ in history)
-    run_yield = scraped / pages
+    recent_yield = median((s - r) / p for p, s, r, _ in history)
+    run_yield = accepted / pages
     if run_yield < rules.min_yield_ratio * recent_yield:
-        problems.append(f"{run_yield:.2f} reviews per page against a recent median of {recent_yield:.2f}")
+        rejects = f" ({rejected} of {scraped} found were rejected)" if rejected else ""
+        problems.append(f"{run_yield:.2f} reviews per page against a recent median of {recent_yield:.2f}{rejects}")
     for name in WATCHED_FIELDS:
-        usual = median(json.loads(c or "{}").get(name, 0) / s if s else 0 for _, s, c in history)
+        usual = median(json.loads(c or "{}").get(name, 0) / s if s else 0 for _, s, _, c in history)
         now = run.field_coverage.get(name, 0) / scraped
         if usual >= 0.5 and now < usual - rules.max_coverage_drop:
             problems.append(f"{name} on {now:.0%} of reviews against a usual {usual:.0%}")

@@ -115,13 +115,14 @@ def read_stats(batch: Batch) -> dict[str, Any]:
     return stats
 
 
-def run_info(batch: Batch) -> RunInfo:
-    """The run's own record; a crawl killed before it could write its stats is 'killed'.
+def run_info(batch: Batch, stats: dict[str, Any] | None = None) -> RunInfo:
+    """The run's own record, from its stats file (`stats`, when already read with read_stats); a crawl
+    killed before it could write its stats is 'killed'.
 
     A killed run's start is read from its run id; what it cannot know (finished, pages, errors, duration)
     stays NULL, unknown, rather than 0.
     """
-    stats = read_stats(batch)
+    stats = read_stats(batch) if stats is None else stats
     started, finished = _timestamp(stats.get("started")), _timestamp(stats.get("finished"))
     if started is None:
         started = started_from_run_id(batch.run_id)
@@ -153,8 +154,10 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
          rules: Health | None = None) -> tuple[LoadResult, RunInfo]:
     """Load a normalized batch, judging the run's health against the source's recent runs first."""
     try:
-        run = run_info(batch)
-        run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health())
+        stats = read_stats(batch)
+        run = run_info(batch, stats)
+        run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health(),
+                                               rejected=len(normalized.rejects), stats=stats)
         result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
     finally:
         if isinstance(normalized.rows, str):

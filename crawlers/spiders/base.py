@@ -12,10 +12,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
+from scrapy.http import Response
+
 from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
 
 Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
+
+# Request meta: how many pages without reviews in a row led to this request (crawler traps, below).
+BARREN_DEPTH = "barren_depth"
 
 
 def split_urls(url: str | Iterable[str] | None) -> list[str]:
@@ -63,6 +68,28 @@ class ReviewSpiderMixin:
             self.crawler.stats.inc_value("incremental/pages_not_followed")  # type: ignore[attr-defined]
             return True
         return False
+
+    def follow_depth(self, response: Response, found_reviews: bool) -> int | None:
+        """The barren depth to give the links of this page, or None when they are not to be followed.
+
+        Crawler traps (a calendar whose every day links the next, a feed whose rel=next never ends) are
+        endless chains of pages without reviews. A page with reviews gives its links depth 0; a page
+        without gives them its own depth + 1, and its links are not followed past REVIEWS_MAX_BARREN_DEPTH
+        (0: no limit). Start URLs and sitemap entries have depth 0.
+        """
+        request = getattr(response, "request", None)
+        depth = 0 if found_reviews else (request.meta.get(BARREN_DEPTH, 0) if request is not None else 0) + 1
+        limit = self.crawler.settings.getint("REVIEWS_MAX_BARREN_DEPTH")  # type: ignore[attr-defined]
+        if limit and depth > limit:
+            stats = self.crawler.stats  # type: ignore[attr-defined]
+            if not stats.get_value("barren/pages_not_followed"):
+                self.logger.warning(  # type: ignore[attr-defined]
+                    "%s is page %d in a row without reviews: its links are not followed (REVIEWS_MAX_BARREN_DEPTH "
+                    "= %d; this page and any other such are counted as barren/pages_not_followed)",
+                    response.url, depth, limit)
+            stats.inc_value("barren/pages_not_followed")
+            return None
+        return depth
 
     def stamp(self, item: Stamped, **extra: Any) -> Stamped:
         """Marks an item with this run; every extracted review (or unreadable block) passes here once."""

@@ -15,11 +15,12 @@ from typing import Any
 
 import feedparser
 import scrapy
+from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from scrapy.http import Response, TextResponse
 
 from crawlers import letterboxd
 from crawlers.items import ReviewItem, UnreadableMarkup
-from crawlers.spiders.base import ReviewSpiderMixin
+from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin
 
 RATING_KEYS = ("rev_rating", "letterboxd_memberrating", "review_rating")
 BEST_KEYS = ("rev_maxrating",)
@@ -70,13 +71,21 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
         feed = feedparser.parse(response.body, sanitize_html=False, resolve_relative_uris=False,
                                 response_headers={"content-location": response.url})
-        if feed.bozo and not feed.entries:
+        # feedparser flags every feed here (bozo) with NonXMLContentType, as it is given no Content-Type:
+        # a ThingsNobodyCaresAboutButMe (that, or a wrong declared encoding) is no broken markup, and a
+        # feed it recognized (`version`) without entries is an empty feed page, not an unreadable one.
+        broken = feed.bozo and not isinstance(feed.get("bozo_exception"), ThingsNobodyCaresAboutButMe)
+        if feed.bozo and not feed.entries and (broken or not feed.get("version")):
             self.crawler.stats.inc_value("reviews/extract_errors")
             reason = f"unreadable feed: {feed.get('bozo_exception')}"
             self.logger.warning("%s: %s", response.url, reason)
             text = response.text if isinstance(response, TextResponse) else response.body.decode("utf-8", "replace")
             yield self.stamp(UnreadableMarkup(self.source, response.url, reason, text))
             return
+        if broken:  # malformed, but feedparser's lenient parser still read entries: keep them, and say so
+            self.crawler.stats.inc_value("reviews/extract_errors")
+            self.logger.warning("%s: malformed feed, %d entries read all the same: %s", response.url,
+                                len(feed.entries), feed.get("bozo_exception"))
         items = []
         for entry in feed.entries:
             item = self.entry_item(entry, response.url)
@@ -90,8 +99,8 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             return  # feeds list newest first: an older page holds nothing new
         next_link = next((link.get("href") for link in feed.feed.get("links", []) if link.get("rel") == "next"),
                          None)
-        if next_link:
-            yield response.follow(next_link, callback=self.parse)
+        if next_link and (depth := self.follow_depth(response, bool(items))) is not None:
+            yield response.follow(next_link, callback=self.parse, meta={BARREN_DEPTH: depth})
 
     def entry_item(self, entry: dict[str, Any], page_url: str) -> ReviewItem | None:
         """The entry as a raw review, or None for an entry that holds neither a review nor a rating (a

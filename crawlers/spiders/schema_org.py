@@ -14,15 +14,27 @@ from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
 
 from crawlers.extraction import extract_page
 from crawlers.items import UnreadableMarkup
-from crawlers.spiders.base import ReviewSpiderMixin
+from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
+
+
+def is_html(response: Response) -> bool:
+    """An HTML page, or XHTML served as XML: the answers that can hold links to follow."""
+    if isinstance(response, HtmlResponse):
+        return True
+    if isinstance(response, XmlResponse):
+        try:
+            return response.xpath("local-name(/*)").get() == "html"
+        except ValueError:
+            return False
+    return False
 
 
 class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
@@ -69,7 +81,14 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
             yield self.stamp(UnreadableMarkup(self.source, response.url, reason, text))
         for item in page.reviews:
             yield self.stamp(item)
-        if self.follow_links and not self.all_known([r.source_review_id for r in page.reviews]):
-            for link in self.links.extract_links(response):
-                if urlparse(link.url).hostname in self.allowed_domains:
-                    yield response.follow(link, callback=self.parse)
+        # Links only from HTML: LinkExtractor fails on a JSON or plain-text answer, which has none anyway.
+        if not self.follow_links or not is_html(response):
+            return
+        if self.all_known([r.source_review_id for r in page.reviews]):
+            return
+        depth = self.follow_depth(response, bool(page.reviews or page.unreadable))
+        if depth is None:
+            return
+        for link in self.links.extract_links(response):
+            if urlparse(link.url).hostname in self.allowed_domains:
+                yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})

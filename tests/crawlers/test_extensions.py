@@ -124,3 +124,120 @@ def test_feed_requested_by_the_default_start_counts_as_a_page():
     spider = make_spider(FeedSpider, url="https://reviews.example/feed.xml")
     feed = Request("https://reviews.example/feed.xml")  # Spider.start sends start URLs to parse with callback None
     assert run_stats_after([(feed, 200)], spider)["pages"] == 1
+
+
+# `errors` counts requests that failed for good. The tests below send the signals in the order Scrapy's engine
+# and downloader send them (scrapy/core/engine.py, scrapy/core/downloader/__init__.py); tests/flows/
+# test_crawl_errors.py checks the same counts on real crawls.
+
+
+def extension_for(spider: Any) -> RunStats:
+    spider.crawler.spider = spider
+    return RunStats.from_crawler(spider.crawler)
+
+
+def download(spider: Any, request: Request, status: int | None, received: bool = True,
+             flags: list[str] | None = None) -> None:
+    """One download of `request`: status None is no answer (an exception); `received` False is an answer a
+    downloader middleware dropped (IgnoreRequest in process_response) or turned into a retry or redirect."""
+    send = spider.crawler.signals.send_catch_log
+    send(signals.request_reached_downloader, request=request, spider=spider)
+    response = None if status is None else Response(request.url, status=status, request=request, flags=flags)
+    if response is not None:
+        send(signals.response_downloaded, response=response, request=request, spider=spider)
+    send(signals.request_left_downloader, request=request, spider=spider)
+    if response is not None and received:
+        send(signals.response_received, response=response, request=request, spider=spider)
+
+
+def scheduled(spider: Any, request: Request) -> Request:
+    spider.crawler.signals.send_catch_log(signals.request_scheduled, request=request, spider=spider)
+    return request
+
+
+def test_a_download_retried_until_retries_ran_out_is_one_error_not_one_per_log_line():
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    extension = extension_for(spider)
+    page = scheduled(spider, Request("https://reviews.example/film/her/", callback=spider.parse))
+    download(spider, page, None)  # a timeout: RetryMiddleware schedules a copy, which carries the meta over
+    retry = scheduled(spider, page.copy())
+    download(spider, retry, None)  # "Gave up retrying" and "Error downloading": two ERROR lines, one failed request
+    spider.crawler.stats.set_value("log_count/ERROR", 2)
+    summary = extension.summary("finished")
+    assert summary["errors"] == 1
+    assert (summary["failed_requests"]["no_answer"], summary["log_errors"]) == (1, 2)
+
+
+def test_a_page_still_answering_500_after_its_retries_is_a_page_and_one_error():
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    extension = extension_for(spider)
+    page = scheduled(spider, Request("https://reviews.example/film/her/", callback=spider.parse))
+    download(spider, page, 500, received=False)  # retried
+    download(spider, scheduled(spider, page.copy()), 500)  # given up: the 500 reaches the spider
+    summary = extension.summary("finished")
+    assert (summary["pages"], summary["errors"]) == (1, 1)
+    assert summary["failed_requests"]["error_status_after_retries"] == 1
+
+
+def test_an_answer_dropped_before_the_spider_got_it_is_a_failed_request_not_a_page():
+    # A gzip bomb: HttpCompressionMiddleware raises IgnoreRequest in process_response, which Scrapy does not log
+    # as an error, count in any stat or signal as a failure.
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    extension = extension_for(spider)
+    download(spider, scheduled(spider, Request("https://reviews.example/film/her/", callback=spider.parse)), 200,
+             received=False)
+    summary = extension.summary("finished")
+    assert (summary["pages"], summary["errors"]) == (0, 1)
+    assert summary["failed_requests"]["dropped"] == 1
+
+
+def test_a_redirect_is_not_a_dropped_answer():
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her")
+    extension = extension_for(spider)
+    page = scheduled(spider, Request("https://reviews.example/film/her", callback=spider.parse))
+    download(spider, page, 301, received=False)
+    download(spider, scheduled(spider, page.replace(url="https://reviews.example/film/her/")), 200)
+    summary = extension.summary("finished")
+    assert (summary["pages"], summary["errors"]) == (1, 0)
+
+
+def test_a_robots_txt_download_that_failed_is_not_counted_twice_with_its_pages():
+    # robots.txt that allows everything when it fails (Scrapy's own): its pages are requested and count themselves.
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    extension = extension_for(spider)
+    robots = Request("https://reviews.example/robots.txt", callback=NO_CALLBACK, meta={"dont_obey_robotstxt": True})
+    download(spider, robots, None)
+    download(spider, scheduled(spider, Request("https://reviews.example/film/her/", callback=spider.parse)), None)
+    spider.crawler.stats.set_value("robotstxt/exception_count/<class 'scrapy.exceptions.DownloadTimeoutError'>", 1)
+    spider.crawler.stats.set_value("log_count/ERROR", 4)
+    assert extension.summary("finished")["errors"] == 1
+
+
+def test_a_host_whose_robots_txt_was_unreachable_is_one_failed_request():
+    # crawlers/robots.py (RFC 9309) then disallows the whole host: its pages are never requested.
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    extension = extension_for(spider)
+    spider.crawler.stats.set_value("robotstxt/unreachable", 1)
+    spider.crawler.stats.set_value("robotstxt/forbidden", 3)
+    summary = extension.summary("finished")
+    assert summary["errors"] == 1
+    assert summary["failed_requests"]["robots_unreachable"] == 1
+
+
+def test_spider_exceptions_count_as_errors():
+    # Scrapy's key is spider_exceptions/count (scrapy/core/scraper.py); there is no plain `spider_exceptions`.
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    extension = extension_for(spider)
+    spider.crawler.stats.set_value("spider_exceptions/count", 2)
+    spider.crawler.stats.set_value("spider_exceptions/ValueError", 2)
+    assert extension.summary("finished")["errors"] == 2
+
+
+def test_a_page_answered_from_the_cache_after_a_304_counts_as_unchanged():
+    spider = make_spider(SchemaOrgSpider, url="https://reviews.example/film/her/")
+    extension = extension_for(spider)
+    page = scheduled(spider, Request("https://reviews.example/film/her/", callback=spider.parse))
+    download(spider, page, 200, flags=["cached"])  # HttpCacheMiddleware flags the stored copy it answers a 304 with
+    spider.crawler.stats.set_value("incremental/pages_not_followed", 1)
+    assert extension.summary("finished")["incremental"] == {
+        "sitemap_entries_skipped": 0, "pages_not_followed": 1, "pages_unchanged": 1}

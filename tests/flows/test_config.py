@@ -114,7 +114,9 @@ def test_a_concurrency_that_is_not_a_whole_number_is_an_error(tmp_path: Path) ->
 @pytest.mark.parametrize(("setting", "expected"), [('DOWNLOAD_DELAY = "fast"', "a number >= 0"),
                                                    ("RETRY_TIMES = 1.5", "a whole number >= 0"),
                                                    ('ROBOTSTXT_OBEY = "yes"', "true or false"),
-                                                   ("HTTPCACHE_ENABLED = [true]", "a string, number or boolean")])
+                                                   ("HTTPCACHE_ENABLED = [true]", "a string, number or boolean"),
+                                                   ('REVIEWS_MAX_BARREN_DEPTH = "deep"', "a whole number >= 0"),
+                                                   ("REVIEWS_RETRY_AFTER_MAX = -1", "a number >= 0")])
 def test_a_scrapy_setting_scrapy_cannot_read_is_an_error(tmp_path: Path, setting: str, expected: str) -> None:
     message = config_error(tmp_path, SOURCE + f"[sources.settings]\n{setting}\n")
     assert f"settings.{setting.split()[0]} must be {expected}" in message

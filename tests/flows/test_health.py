@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import json
 import socket
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -16,6 +18,7 @@ from flows.crawl import run_crawl
 from flows.health import assess
 from flows.load import Batch, landing_batches, load, normalize
 from tests.flows.test_normalize_batch import item
+from tests.flows.test_revalidation import StaticSite, review_page
 from warehouse.db import open_writer
 from warehouse.load import RunInfo
 
@@ -115,3 +118,102 @@ def test_a_crawl_of_a_site_that_is_down_is_recorded_unhealthy(tmp_path: Path) ->
     with open_writer(tmp_path / "reviews.duckdb") as conn:
         _, run = load(conn, batch, normalize(conn, batch))
     assert run.healthy is False and run.health_notes.startswith("no page fetched: every request failed")
+
+
+# A source that stops producing without a failed request: a run with too few pages, after healthy runs, is
+# unhealthy unless its stats show an incremental run that found the site unchanged.
+NOTHING_UNCHANGED = {"incremental": {"sitemap_entries_skipped": 0, "pages_not_followed": 0, "pages_unchanged": 0}}
+
+
+@pytest.mark.parametrize("pages", [0, 1])
+def test_a_complete_run_with_few_pages_and_no_errors_after_healthy_runs_is_unhealthy(
+        conn: duckdb.DuckDBPyConnection, pages: int) -> None:
+    # 0 pages: the sitemap is a soft-404 page or a 404, the start page redirects off the site; 1: it answers 404.
+    add_run(conn, "a", pages=8, scraped=80, healthy=True)
+    assert assess(conn, failed(pages=pages, errors=0), 0, RULES, stats=NOTHING_UNCHANGED) == (
+        False, f"only {pages} pages fetched where recent healthy runs fetched 8; is the site down or its start page "
+               "moved?")
+
+
+@pytest.mark.parametrize("sign", ["sitemap_entries_skipped", "pages_not_followed", "pages_unchanged"])
+def test_an_incremental_run_that_found_the_site_unchanged_stays_not_judged(
+        conn: duckdb.DuckDBPyConnection, sign: str) -> None:
+    add_run(conn, "a", pages=8, scraped=80, healthy=True)
+    stats = {"incremental": NOTHING_UNCHANGED["incremental"] | {sign: 3}}
+    assert assess(conn, failed(pages=1, errors=0), 10, RULES, stats=stats) == (
+        None, "not judged: 1 pages fetched, fewer than min_pages (5)")
+
+
+def test_a_small_run_without_a_healthy_past_or_with_older_stats_is_not_flagged_as_stopped(
+        conn: duckdb.DuckDBPyConnection) -> None:
+    assert assess(conn, failed(pages=1, errors=0), 10, RULES, stats=NOTHING_UNCHANGED)[0] is None  # a small site
+    add_run(conn, "a", pages=8, scraped=80, healthy=True)
+    assert assess(conn, failed(pages=1, errors=0), 10, RULES, stats={"pages": 1})[0] is None  # stats before the counts
+    assert assess(conn, failed(pages=1, errors=0, finish_reason="shutdown"), 10, RULES,
+                  stats=NOTHING_UNCHANGED)[0] is None
+    assert assess(conn, failed(pages=1, errors=0, resumed=True), 10, RULES, stats=NOTHING_UNCHANGED)[0] is None
+
+
+@pytest.fixture(scope="module")
+def sitemap_site(tmp_path_factory: pytest.TempPathFactory):
+    """Six review pages listed in a sitemap, last modified a month ago; and a sitemap turned into an HTML page."""
+    site = StaticSite(tmp_path_factory.mktemp("www"))
+    pages = [f"film-{i}.html" for i in range(6)]
+    for i, page in enumerate(pages):
+        site.write(page, review_page(f"Film {i}", [f"r{i}"]), 30)
+    lastmod = (datetime.now(UTC) - timedelta(days=30)).date().isoformat()
+    entries = "".join(f"<url><loc>{site.url}{page}</loc><lastmod>{lastmod}</lastmod></url>" for page in pages)
+    site.write("sitemap.xml", f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{entries}</urlset>', 30)
+    site.write("moved/sitemap.xml", "<html><body><h1>Page not found</h1></body></html>", 1)
+    yield site
+    site.server.shutdown()
+    site.server.server_close()
+
+
+def crawl_after_a_healthy_run(site: StaticSite, path: str, root: Path, state: dict | None = None) -> RunInfo:
+    """Crawl `path` of the site and load the run into a warehouse whose last run of the source fetched 6 pages."""
+    args = {}
+    if state is not None:
+        (root / "state.json").write_text(json.dumps(state), encoding="utf-8")
+        args["state"] = str(root / "state.json")
+    run_crawl("schema_org", [site.url + path], source="demo", data=root, spider_args=args, show_progress=False,
+              settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
+    (batch,) = landing_batches(root)
+    with open_writer(root / "reviews.duckdb") as conn:
+        add_run(conn, "a", pages=6, scraped=6, healthy=True)
+        return load(conn, batch, normalize(conn, batch))[1]
+
+
+def test_a_sitemap_turned_into_an_html_page_after_healthy_runs_is_recorded_unhealthy(sitemap_site, tmp_path) -> None:
+    run = crawl_after_a_healthy_run(sitemap_site, "moved/sitemap.xml", tmp_path)
+    assert (run.pages, run.errors, run.healthy) == (0, 0, False)
+    assert run.health_notes.startswith("only 0 pages fetched where recent healthy runs fetched 6")
+
+
+def test_an_incremental_run_that_skipped_every_unchanged_sitemap_entry_is_not_flagged(sitemap_site, tmp_path) -> None:
+    since = {"since": datetime.now(UTC).isoformat()}  # the last complete crawl: after every lastmod
+    run = crawl_after_a_healthy_run(sitemap_site, "sitemap.xml", tmp_path, state=since)
+    assert (run.pages, run.errors, run.healthy) == (0, 0, None)
+    assert run.health_notes == "not judged: 0 pages fetched, fewer than min_pages (5)"
+
+
+# Health judges the reviews a run gave the warehouse, not the items it found.
+def test_a_run_whose_every_review_was_rejected_at_load_is_unhealthy(tmp_path: Path) -> None:
+    folder = tmp_path / "raw" / "demo"
+    folder.mkdir(parents=True)
+    batch = Batch("demo", "run-1", folder / "run-1.jsonl")
+    items = [item(source_review_id=f"r{i}", url=f"https://x/review/{i}/", critic_name=None) for i in range(4)]
+    batch.items.write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    batch.stats.write_text(json.dumps({"spider": "schema_org", "pages": 10, "errors": 0, "finish_reason": "finished"}),
+                           encoding="utf-8")
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        result, run = load(conn, batch, normalize(conn, batch))
+    assert (result.scraped, result.rejected, result.loaded) == (4, 4, 0)
+    assert (run.healthy, run.health_notes) == (False, "no review accepted on 10 pages: all 4 found were rejected")
+
+
+def test_reviews_per_page_are_counted_on_the_reviews_accepted(conn: duckdb.DuckDBPyConnection) -> None:
+    add_run(conn, "a", pages=10, scraped=100, healthy=True)  # 10 accepted reviews per page
+    healthy, notes = assess(conn, run(pages=10), 100, RULES, rejected=60)
+    assert healthy is False
+    assert notes == "4.00 reviews per page against a recent median of 10.00 (60 of 100 found were rejected)"

@@ -1,0 +1,298 @@
+"""Waiting before a retry, and slowing a whole site down when it asks: Retry-After, backoff, Crawl-delay.
+
+Stock Scrapy retries a 429 or 5xx at once (RetryMiddleware has no wait), ignores `Retry-After`, and
+ignores robots.txt's `Crawl-delay`; AutoThrottle lowers its delay again on the next fast answer. So a
+site that allows one request a second and answers 429 to the rest saw each URL retried three times
+within a second, and most of its pages were lost.
+
+Here:
+
+- `BackoffRetryMiddleware` (in RetryMiddleware's place) gives every retry of a status in
+  RETRY_HTTP_CODES a time before which it is not sent (request meta `reviews_not_before`): the
+  answer's `Retry-After` (seconds or an HTTP date), or else an exponential backoff
+  (REVIEWS_RETRY_BACKOFF × 2^n seconds for the n-th earlier retry, at most REVIEWS_RETRY_BACKOFF_MAX).
+  A `Retry-After` longer than REVIEWS_RETRY_AFTER_MAX is not waited for: that request is given up
+  (stat `retry/retry_after_over_max`, one warning). A 429 may be retried REVIEWS_RATE_LIMIT_RETRY_TIMES
+  times (RETRY_TIMES for the other statuses).
+- A 429, or a 503 with `Retry-After`, also slows the whole site (the downloader slot, one per host):
+  no request goes to it for that long, and from then on its requests are at least that far apart
+  (stat `retry/rate_limited`). Each later answer that is not a 429 or 5xx lowers that spacing by a
+  tenth, so a crawl speeds up again once the site stops objecting, and the next 429 raises it again.
+- robots.txt's `Crawl-delay` (crawlers/robots.py) is a lasting minimum spacing for its host.
+- `PacingMiddleware`, the last downloader middleware before the network, holds each request until
+  its time has come, waiting without blocking (the reactor keeps running). Requests that had passed
+  it already and wait in the downloader slot's queue when a site objects are sent back to the
+  scheduler, to pass it again (stat `retry/held_back`). AutoThrottle still sets the slot's own delay
+  and cannot lower these spacings: they are kept here, not in the slot. A host with a spacing gets no
+  random jitter on its slot delay, so the spacing is a true minimum. Stopped (SIGTERM, Ctrl-C) or
+  closing, a waiting request is handed back to the scheduler instead of being waited for, so a stop
+  is not held up by a long Retry-After, and a resumable crawl keeps the request in its JOBDIR.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import weakref
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+from scrapy import Request, Spider, signals
+from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+from scrapy.http.request import NO_CALLBACK
+from scrapy.utils.asyncio import sleep
+from scrapy.utils.response import response_status_message
+
+if TYPE_CHECKING:
+    from scrapy.core.downloader import Slot
+    from scrapy.crawler import Crawler
+    from scrapy.settings import BaseSettings
+
+logger = logging.getLogger(__name__)
+
+NOT_BEFORE = "reviews_not_before"  # request meta: wall-clock time (epoch seconds) before which it is not sent
+RATE_LIMIT_STATUSES = (429, 503)
+RELAX = 0.9  # each answer that is not a 429/5xx multiplies a site's rate-limit spacing by this
+POLL = 1.0  # seconds between checks, while waiting, that the crawl is not stopping
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a `Retry-After` value: delay-seconds or an HTTP date (RFC 9110 10.2.3).
+
+    None when there is no value or it cannot be read; a date in the past is 0.
+    """
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return seconds if seconds >= 0 and seconds == seconds and seconds != float("inf") else None
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:  # an HTTP date is GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class DomainPacer:
+    """Per host (downloader slot key): the minimum spacing between requests and when the next may go."""
+
+    _by_crawler: weakref.WeakKeyDictionary[Crawler, DomainPacer] = weakref.WeakKeyDictionary()
+
+    def __init__(self) -> None:
+        self.crawl_delay: dict[str, float] = {}
+        self.rate_limit: dict[str, float] = {}
+        self.next_ok: dict[str, float] = {}  # time.monotonic()
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> DomainPacer:
+        """The crawl's pacer, shared by the middlewares that set and honour it."""
+        if crawler not in cls._by_crawler:
+            cls._by_crawler[crawler] = cls()
+        return cls._by_crawler[crawler]
+
+    def spacing(self, key: str) -> float:
+        return max(self.crawl_delay.get(key, 0.0), self.rate_limit.get(key, 0.0))
+
+    def set_crawl_delay(self, key: str, seconds: float) -> None:
+        self.crawl_delay[key] = seconds
+
+    def rate_limited(self, key: str, seconds: float) -> bool:
+        """The site asked to wait `seconds`: hold it that long and space its requests as far apart.
+        True when this raised the spacing."""
+        self.next_ok[key] = max(self.next_ok.get(key, 0.0), time.monotonic() + seconds)
+        raised = seconds > self.rate_limit.get(key, 0.0)
+        if raised:
+            self.rate_limit[key] = seconds
+        return raised
+
+    def relax(self, key: str) -> None:
+        if key in self.rate_limit:
+            self.rate_limit[key] *= RELAX
+            if self.rate_limit[key] < 0.05:
+                del self.rate_limit[key]
+
+    def wait(self, key: str) -> float:
+        return self.next_ok.get(key, 0.0) - time.monotonic()
+
+    def not_before(self, key: str, when: float) -> None:
+        """No request to `key` before `when` (time.monotonic())."""
+        self.next_ok[key] = max(self.next_ok.get(key, 0.0), when)
+
+
+def _slot_key(crawler: Crawler, request: Request) -> str:
+    assert crawler.engine is not None
+    return crawler.engine.downloader.get_slot_key(request)
+
+
+class HeldBack(Exception):
+    """Fails a request that waited in a downloader slot's queue when its site asked us to slow down;
+    PacingMiddleware.process_exception sends it back to the scheduler."""
+
+
+def hold_back_queued(crawler: Crawler, key: str) -> int:
+    """Take the requests waiting in `key`'s downloader slot back to the scheduler, so they pass
+    PacingMiddleware again and wait for the site's new spacing; returns how many there were.
+
+    They passed PacingMiddleware before the site objected: left in the slot, they would follow
+    one another at AutoThrottle's pace. (Slot.queue holds (request, Deferred) pairs that
+    Downloader._process_queue pops; failing a Deferred ends that request's download with the
+    exception, as a network error would.)
+    """
+    engine = crawler.engine
+    slot = engine.downloader.slots.get(key) if engine is not None else None
+    if slot is None or not slot.queue:
+        return 0
+    waiting = list(slot.queue)
+    slot.queue.clear()
+    for _request, deferred in waiting:
+        deferred.errback(HeldBack(f"{key} asked to slow down"))
+    return len(waiting)
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """RetryMiddleware that waits before a retry and slows a site that rate-limits (module docstring)."""
+
+    pacer: DomainPacer
+
+    def __init__(self, settings: BaseSettings):
+        super().__init__(settings)
+        self.backoff = settings.getfloat("REVIEWS_RETRY_BACKOFF", 1.0)
+        self.backoff_max = settings.getfloat("REVIEWS_RETRY_BACKOFF_MAX", 60.0)
+        self.retry_after_max = settings.getfloat("REVIEWS_RETRY_AFTER_MAX", 120.0)
+        self.rate_limit_retry_times = settings.getint("REVIEWS_RATE_LIMIT_RETRY_TIMES", self.max_retry_times)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.pacer = DomainPacer.of(crawler)
+        return middleware
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Spider | None = None) -> Request | Response:
+        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
+            return response
+        stats = self.crawler.stats
+        assert stats is not None
+        key = _slot_key(self.crawler, request)
+        retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
+        rate_limited = response.status == 429 or (response.status in RATE_LIMIT_STATUSES and retry_after is not None)
+        if retry_after is not None and retry_after > self.retry_after_max:
+            stats.inc_value("retry/retry_after_over_max")
+            logger.warning("Gave up retrying %(request)s: it answered %(status)d with Retry-After %(after).0f s, "
+                           "longer than REVIEWS_RETRY_AFTER_MAX (%(max).0f s)",
+                           {"request": request, "status": response.status, "after": retry_after,
+                            "max": self.retry_after_max}, extra={"spider": self.crawler.spider})
+            if rate_limited:
+                self._slow_down(key, self.retry_after_max, response.status)
+            return response
+        earlier = request.meta.get("retry_times", 0)
+        wait = retry_after if retry_after is not None else min(self.backoff * 2 ** earlier, self.backoff_max)
+        if rate_limited:
+            self._slow_down(key, wait, response.status)
+        max_retry_times = request.meta.get("max_retry_times", self.max_retry_times)
+        if response.status == 429:
+            max_retry_times = max(max_retry_times, self.rate_limit_retry_times)
+        assert self.crawler.spider is not None
+        retry = get_retry_request(
+            request, spider=self.crawler.spider, reason=response_status_message(response.status),
+            max_retry_times=max_retry_times,
+            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
+            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level),
+        )
+        if retry is None:
+            return response
+        retry.meta[NOT_BEFORE] = time.time() + wait
+        return retry
+
+    def _slow_down(self, key: str, seconds: float, status: int) -> None:
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("retry/rate_limited")
+        if held := hold_back_queued(self.crawler, key):
+            self.crawler.stats.inc_value("retry/held_back", held)
+        if self.pacer.rate_limited(key, seconds):
+            logger.info("%(host)s answered %(status)d: no request to it for %(seconds).1f s, and its requests "
+                        "at least that far apart until it stops objecting",
+                        {"host": key, "status": status, "seconds": seconds}, extra={"spider": self.crawler.spider})
+
+
+class PacingMiddleware:
+    """Holds each request until its retry time and its host's spacing allow it (module docstring)."""
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+        self.pacer = DomainPacer.of(crawler)
+        crawler.signals.connect(self.request_reached_downloader, signal=signals.request_reached_downloader)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> PacingMiddleware:
+        return cls(crawler)
+
+    def _stopping(self) -> bool:
+        engine = self.crawler.engine
+        if engine is None or not engine.running:
+            return True
+        slot = getattr(engine, "_slot", None)  # set while the spider closes (CloseSpider, idle)
+        return slot is not None and getattr(slot, "closing", None) is not None
+
+    async def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
+        key = _slot_key(self.crawler, request)
+        while (wait := max(self.pacer.wait(key), request.meta.get(NOT_BEFORE, 0.0) - time.time())) > 0:
+            if self._stopping():
+                if request.callback is NO_CALLBACK:  # robots.txt and other downloads made by components
+                    raise IgnoreRequest("the crawl is stopping")
+                # Back to the scheduler (a resumable crawl saves it in its JOBDIR); dont_filter, since the
+                # duplicate filter has seen it already.
+                return request.replace(dont_filter=True)
+            await sleep(min(wait, POLL))
+        self._released(key)
+        return None
+
+    def _slot(self, key: str) -> Slot | None:
+        engine = self.crawler.engine
+        return engine.downloader.slots.get(key) if engine is not None else None
+
+    def _released(self, key: str) -> None:
+        """The next request to `key` waits `spacing` from when this one will leave the downloader slot:
+        after the slot's own delay since its last request, and after the requests queued before it."""
+        if not (spacing := self.pacer.spacing(key)):
+            return
+        now = time.monotonic()
+        leaves = now
+        if (slot := self._slot(key)) is not None:
+            slot.jitter = 0.0  # a minimum spacing must not be shortened by the slot's random jitter
+            leaves = max(now, slot.lastseen + slot.delay * (1 + len(slot.queue)))  # Slot.lastseen: monotonic
+        self.pacer.not_before(key, leaves + spacing)
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Spider | None = None) -> Response:
+        key = _slot_key(self.crawler, request)
+        if (spacing := self.pacer.spacing(key)) and (latency := request.meta.get("download_latency")) is not None:
+            self.pacer.not_before(key, time.monotonic() - latency + spacing)  # from when it really left
+        if response.status != 429 and response.status < 500:
+            self.pacer.relax(key)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception,
+                          spider: Spider | None = None) -> Request | None:
+        if isinstance(exception, HeldBack):
+            return request.replace(dont_filter=True)  # the duplicate filter has seen it already
+        return None
+
+    def request_reached_downloader(self, request: Request, spider: Any = None) -> None:
+        # A minimum spacing must not be shortened by the slot's random jitter (±50% by default); a slot
+        # made after the request passed this middleware (the first to a host, or after the downloader
+        # dropped an idle slot) gets it here.
+        key = request.meta.get("download_slot")
+        if key is not None and self.pacer.spacing(key) and (slot := self._slot(key)) is not None:
+            slot.jitter = 0.0

@@ -1,0 +1,125 @@
+"""Crawler traps end: links are not followed past REVIEWS_MAX_BARREN_DEPTH pages without reviews in a row
+(crawlers/spiders/base.py), and CLOSESPIDER_PAGECOUNT caps a run. Real crawls, in a child process, of sites
+served on 127.0.0.1; CLOSESPIDER_TIMEOUT only keeps a regression from running forever."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flows.config import Source
+from flows.crawl import CrawlResult, run_crawl
+from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, logged_stat, plain_page, review_page
+
+FAST = {"AUTOTHROTTLE_START_DELAY": 0.02, "CLOSESPIDER_TIMEOUT": 30}
+
+
+def crawl(site: LocalSite, data: Path, path: str, spider: str = "schema_org", **settings: Any) -> CrawlResult:
+    return run_crawl(spider, [site.url + path], source="site", data=data, settings={**FAST, **settings},
+                     show_progress=False)
+
+
+def calendar(site: LocalSite, path: str) -> Answer:
+    """/cal/N: a day without reviews linking the day before and the day after, for ever."""
+    if match := re.fullmatch(r"/cal/(-?\d+)", path):
+        day = int(match[1])
+        return plain_page(f"day {day}", [f"/cal/{day - 1}", f"/cal/{day + 1}"])
+    return NOT_FOUND
+
+
+def test_an_endless_calendar_without_reviews_ends_at_the_barren_depth(tmp_path):
+    with LocalSite(calendar) as site:
+        result = crawl(site, tmp_path, "/cal/0", REVIEWS_MAX_BARREN_DEPTH=5)
+        days = {int(path.rsplit("/", 1)[1]) for path in site.paths() if path.startswith("/cal/")}
+    assert result.stats["finish_reason"] == "finished"
+    assert days == set(range(-5, 6))  # /cal/0 and five days either way
+    assert logged_stat(result.log_path.read_text(encoding="utf-8"), "barren/pages_not_followed") == 2
+
+
+def test_the_default_barren_depth_ends_an_endless_calendar(tmp_path):
+    with LocalSite(calendar) as site:
+        result = crawl(site, tmp_path, "/cal/0")
+        days = {int(path.rsplit("/", 1)[1]) for path in site.paths() if path.startswith("/cal/")}
+    assert result.stats["finish_reason"] == "finished"
+    assert days == set(range(-20, 21))
+
+
+def test_a_page_with_reviews_starts_the_barren_count_again(tmp_path):
+    # A chain of 30 pages where every fourth has a review: never more than 3 barren pages in a row.
+    def route(site: LocalSite, path: str) -> Answer:
+        if match := re.fullmatch(r"/chain/(\d+)", path):
+            n = int(match[1])
+            links = [f"/chain/{n + 1}"] if n < 29 else []
+            return review_page(site.url + path, n, links) if n % 4 == 3 else plain_page(f"page {n}", links)
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/chain/0", REVIEWS_MAX_BARREN_DEPTH=3)
+        asked = site.paths()
+    assert {f"/chain/{n}" for n in range(30)} <= set(asked)
+    assert result.stats["landed"] == 7
+
+
+REVIEW_ENTRY = ("<entry><title>Alien</title><id>tag:site,2026:a1</id><link href='/review/a1'/>"
+                "<letterboxd:filmTitle>Alien</letterboxd:filmTitle><updated>2026-11-19T08:00:00Z</updated>"
+                "<author><name>Ann Critic</name></author><content type='html'>Tense.</content></entry>")
+# A Letterboxd diary entry that holds no review and no rating: skipped, so its page has no reviews.
+DIARY_ENTRY = ("<entry><title>Alien</title><id>tag:site,2026:d{page}</id><link href='/diary/{page}'/>"
+               "<letterboxd:filmTitle>Alien</letterboxd:filmTitle>"
+               "<letterboxd:watchedDate>2025-11-21</letterboxd:watchedDate><updated>2026-11-19T08:00:00Z</updated>"
+               "<content type='html'>&lt;p&gt;Watched on Friday November 21, 2025.&lt;/p&gt;</content></entry>")
+
+
+@pytest.mark.parametrize("later_pages", ["empty", "diary entries only"])
+def test_an_atom_feed_whose_next_link_never_ends_stops_at_the_barren_depth(tmp_path, later_pages):
+    def route(site: LocalSite, path: str) -> Answer:
+        if match := re.fullmatch(r"/atom\?page=(\d+)", path):
+            page = int(match[1])
+            entry = REVIEW_ENTRY if page == 1 else "" if later_pages == "empty" else DIARY_ENTRY.format(page=page)
+            return Answer(200, "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom' "
+                               "xmlns:letterboxd='https://letterboxd.com'>"
+                               f"<title>Feed</title><link rel='next' href='/atom?page={page + 1}'/>{entry}</feed>",
+                          content_type="application/atom+xml")
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/atom?page=1", spider="feed", REVIEWS_MAX_BARREN_DEPTH=4)
+        pages = [path for path in site.paths() if path.startswith("/atom")]
+    assert result.stats["finish_reason"] == "finished"
+    assert (result.stats["landed"], result.stats["rejected"]) == (1, 0)  # an empty feed page is no broken one
+    assert pages == [f"/atom?page={n}" for n in range(1, 7)]  # page 1 has the review, then 2 to 6 without
+
+
+def test_sitemap_entries_start_at_barren_depth_zero(tmp_path):
+    # Eight review-less pages listed in a sitemap, each linking one more review-less page, which links
+    # another: with a depth of 1 every listed page and the page it links are read, and no further.
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/sitemap.xml":
+            urls = "".join(f"<url><loc>{site.url}/s/{n}</loc></url>" for n in range(8))
+            return Answer(200, "<?xml version='1.0' encoding='UTF-8'?><urlset "
+                               f"xmlns='http://www.sitemaps.org/schemas/sitemap/0.9'>{urls}</urlset>",
+                          content_type="application/xml")
+        if path.startswith("/s/"):
+            return plain_page(path, [path + "/more"])
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        crawl(site, tmp_path, "/sitemap.xml", REVIEWS_MAX_BARREN_DEPTH=1)
+        asked = set(site.paths())
+    assert {f"/s/{n}" for n in range(8)} | {f"/s/{n}/more" for n in range(8)} <= asked
+    assert not [path for path in asked if path.endswith("/more/more")]
+
+
+def test_closespider_pagecount_from_a_sources_settings_caps_the_run(tmp_path):
+    # The per-source hard stop, with the barren rule off: reviews.toml's `settings = {CLOSESPIDER_PAGECOUNT
+    # = 15}` reaches the crawl as a Scrapy setting, and the run ends as 'closespider_pagecount'.
+    source = Source("site", "schema_org", ["unused"], settings={"CLOSESPIDER_PAGECOUNT": 15,
+                                                                "REVIEWS_MAX_BARREN_DEPTH": 0})
+    with LocalSite(calendar) as site:
+        result = crawl(site, tmp_path, "/cal/0", **source.scrapy_settings(None))
+        asked = [path for path in site.paths() if path.startswith("/cal/")]
+    assert result.stats["finish_reason"] == "closespider_pagecount"
+    assert 14 <= len(asked) <= 15 + 16  # the cap, plus what was in flight (CONCURRENT_REQUESTS)

@@ -1,0 +1,68 @@
+"""Pages that declare no encoding are read as a browser reads them."""
+
+from __future__ import annotations
+
+import pytest
+from scrapy.http import HtmlResponse, Request
+
+from crawlers.encoding import UndeclaredEncodingMiddleware, browser_encoding
+from flows.extract_page import load_page
+
+URL = "https://reviews.example/r/1"
+WESTERN = "Café crème, naïve — “great” film, €5 well spent. Review body 1"
+
+
+def decoded(text: str, encoding: str, content_type: str = "text/html") -> str:
+    body = f"<html><body><p>{text}</p></body></html>".encode(encoding)
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": content_type}, request=Request(URL))
+    return UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
+
+
+def test_an_unlabelled_windows_1252_page_reads_as_a_browser_shows_it():
+    # charset_normalizer alone picks windows-1250 here: "crčme, naďve"
+    assert WESTERN in decoded(WESTERN, "cp1252")
+
+
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("Zażółć gęślą jaźń, świetny film, polecam każdemu.", "cp1250"),
+    ("Отличный фильм, всем советую посмотреть его ещё раз.", "cp1251"),
+    ("Ένα υπέροχο φιλμ, το συνιστώ ανεπιφύλακτα σε όλους.", "cp1253"),
+    (WESTERN, "utf-8"),
+])
+def test_an_unlabelled_page_in_another_script_or_utf8_keeps_its_own_encoding(text, encoding):
+    assert text in decoded(text, encoding)
+
+
+def test_a_declared_charset_is_obeyed_as_before():
+    assert WESTERN in decoded(WESTERN, "cp1252", "text/html; charset=windows-1252")
+    assert "crème" not in decoded(WESTERN, "cp1252", "text/html; charset=iso-8859-2")
+
+
+def test_browser_encoding_prefers_utf8_then_the_web_default():
+    assert browser_encoding("crème".encode()) == "utf-8"
+    assert browser_encoding(WESTERN.encode("cp1252")) == "cp1252"
+
+
+def test_reviews_extract_reads_an_unlabelled_windows_1252_file_the_same_way(tmp_path):
+    page = tmp_path / "page.html"
+    page.write_bytes(f"<html><body>{WESTERN}</body></html>".encode("cp1252"))
+    assert WESTERN in load_page(str(page))[0]
+
+
+def test_the_crawl_decodes_an_unlabelled_windows_1252_page_as_a_browser_does(tmp_path):
+    import json
+
+    from flows.crawl import run_crawl
+    from tests.crawlers.localsite import Answer, LocalSite
+
+    # Scrapy's own guess for this page is cp775 ("Cafķ"); a browser shows windows-1252.
+    text = "Café crème, naïve — “great” €5"
+    review = {"@context": "https://schema.org", "@type": "Review", "@id": "r1", "reviewBody": text,
+              "itemReviewed": {"@type": "Movie", "name": "Test Film"}, "author": {"@type": "Person", "name": "Jane"}}
+    page = (f'<html><head><script type="application/ld+json">{json.dumps(review, ensure_ascii=False)}</script>'
+            "</head><body></body></html>").encode("cp1252")
+    with LocalSite(lambda site, path: Answer(200, page, content_type="text/html")) as site:  # no charset
+        result = run_crawl("schema_org", [site.url + "/r1"], source="site", data=tmp_path,
+                           settings={"AUTOTHROTTLE_START_DELAY": 0.02}, show_progress=False)
+    (item,) = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
+    assert item["body"] == text

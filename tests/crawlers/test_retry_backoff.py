@@ -1,0 +1,123 @@
+"""Retries wait (Retry-After, else exponential backoff), and a site that answers 429 is slowed down as a
+whole: real crawls, in a child process, of sites served on 127.0.0.1 (crawlers/politeness.py)."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Any
+
+from crawlers.politeness import retry_after_seconds
+from flows.crawl import CrawlResult, run_crawl
+from flows.incremental import RUNNING_MARKER, open_job
+from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, gaps, logged_stat, plain_page, review_page
+
+
+def crawl(site: LocalSite, data: Path, path: str, **settings: Any) -> tuple[CrawlResult, list[dict[str, Any]]]:
+    result = run_crawl("schema_org", [site.url + path], source="site", data=data, settings=settings,
+                       show_progress=False)
+    lines = result.items_path.read_text(encoding="utf-8").splitlines() if result.items_path.exists() else []
+    return result, [json.loads(line) for line in lines]
+
+
+def test_retry_after_is_read_as_seconds_or_an_http_date():
+    now = datetime(2026, 11, 20, 10, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds(b"2") == 2.0
+    assert retry_after_seconds(" 120 ") == 120.0
+    assert retry_after_seconds(format_datetime(now + timedelta(seconds=30), usegmt=True), now=now) == 30.0
+    assert retry_after_seconds(format_datetime(now - timedelta(seconds=30), usegmt=True), now=now) == 0.0
+    assert retry_after_seconds(b"soon") is None and retry_after_seconds(None) is None
+    assert retry_after_seconds("-5") is None and retry_after_seconds("nan") is None
+
+
+def test_a_site_that_answers_429_with_retry_after_loses_no_review_and_each_retry_waits(tmp_path):
+    # The QA case, shortened: a site that serves a page only when the last one it served is 0.5 s old,
+    # and answers 429 with Retry-After: 1 otherwise. Retried at once, three times, most pages were lost.
+    count, interval, after = 6, 0.5, 1
+
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/rl/":
+            return plain_page("list", [f"/rl/{i}" for i in range(count)])
+        if path.startswith("/rl/"):
+            now = time.monotonic()
+            if now - site.state.get("last_ok", -1e9) >= interval:
+                site.state["last_ok"] = now
+                return review_page(site.url + path, path.rsplit("/", 1)[-1])
+            return Answer(429, "Too many requests", {"Retry-After": str(after)})
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result, items = crawl(site, tmp_path, "/rl/")
+        hits = [hit for hit in site.times("/rl/") if hit.path != "/rl/"]
+    assert sorted(item["url"] for item in items) == sorted(f"{site.url}/rl/{i}" for i in range(count))
+    for path in {hit.path for hit in hits}:
+        asked = [hit for hit in hits if hit.path == path]
+        for refused, again in zip(asked, asked[1:], strict=False):
+            assert refused.status == 429 and again.at - refused.at >= after - 0.05, (path, asked)
+    # The other pages were held back too: a handful of 429s, not one per request.
+    assert sum(hit.status == 429 for hit in hits) <= count // 2, [(h.path, h.status) for h in hits]
+    assert result.stats["landed"] == count
+
+
+def test_a_5xx_without_retry_after_is_retried_after_1_then_2_seconds(tmp_path):
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/flaky":
+            site.state["asked"] = site.state.get("asked", 0) + 1
+            return Answer(503, "busy") if site.state["asked"] <= 2 else review_page(site.url + path, 1)
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        _, items = crawl(site, tmp_path, "/flaky")
+        first, second = gaps(site.times("/flaky"))
+    assert len(items) == 1
+    assert first >= 0.95 and second >= 1.95, (first, second)
+
+
+def test_a_retry_after_beyond_the_cap_gives_the_request_up_at_once(tmp_path):
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/far":
+            return Answer(429, "come back in an hour", {"Retry-After": "3600"})
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        started = time.monotonic()
+        result, items = crawl(site, tmp_path, "/far")
+        asked = site.times("/far")
+    assert len(asked) == 1 and not items
+    assert time.monotonic() - started < 30
+    log = result.log_path.read_text(encoding="utf-8")
+    assert "REVIEWS_RETRY_AFTER_MAX" in log
+    assert logged_stat(log, "retry/retry_after_over_max") == 1
+
+
+def test_a_stop_during_a_long_retry_after_is_prompt_and_the_retry_is_kept_for_the_resumed_run(tmp_path):
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/busy":
+            return Answer(429, "come back in a minute", {"Retry-After": "60"})
+        return NOT_FOUND
+
+    results: list[CrawlResult] = []
+    with LocalSite(route) as site:
+        crawling = threading.Thread(target=lambda: results.append(run_crawl(
+            "schema_org", [site.url + "/busy"], source="site", data=tmp_path, show_progress=False, resumable=True)))
+        crawling.start()
+        deadline = time.monotonic() + 30
+        while not site.times("/busy") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(1)  # the retry now waits for its Retry-After
+        job = tmp_path / "jobs" / "site"
+        _, child = (int(pid) for pid in (job / RUNNING_MARKER).read_text().split())
+        stopped = time.monotonic()
+        os.kill(child, signal.SIGTERM)
+        crawling.join(timeout=60)
+        assert time.monotonic() - stopped < 10
+    (result,) = results
+    assert result.stats["finish_reason"] == "shutdown"
+    assert len(site.times("/busy")) == 1
+    assert open_job(job) == "resumed"  # the retry is in the saved queue
