@@ -4,13 +4,15 @@ A page with a BOM, a charset in its Content-Type or a `<meta charset>` is decode
 does that). One that declares nothing is UTF-8 when it decodes as UTF-8; otherwise Scrapy asks
 charset_normalizer, which cannot tell windows-1252 from windows-1250 or -1257 on a short French review
 and may pick the wrong one ("crème" read as "crčme"). Browsers read an unlabelled Western page as
-windows-1252, the web's legacy default; so does this whenever windows-1252 is among the encodings
-charset_normalizer finds plausible. A page in another script (Cyrillic, Greek, CJK) is not plausible
-as windows-1252 and keeps its detected encoding.
+windows-1252, the web's legacy default. So does this when windows-1252 ties with charset_normalizer's
+best guess and its reading of the accented words looks at least as much like a language to the
+language detector (fastText); a Czech page in windows-1250 keeps that ("překonal", not "pøekonal"). A
+page in another script (Cyrillic, Greek, CJK) does not tie and keeps its detected encoding.
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from charset_normalizer import from_bytes
@@ -18,6 +20,7 @@ from scrapy.http import HtmlResponse, Response
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 WEB_DEFAULT = "cp1252"
+_WORD = re.compile(r"\w+")
 
 
 def browser_encoding(body: bytes) -> str:
@@ -29,11 +32,22 @@ def browser_encoding(body: bytes) -> str:
         pass
     matches = from_bytes(body)
     best = matches.best()
-    # charset_normalizer keeps only the encodings the body reads plausibly in: if windows-1252 is one,
-    # the near-ties between Western code pages (1250, 1252, 1257, 775) go to the web's default.
-    if best is None or any(match.encoding == WEB_DEFAULT for match in matches):
+    if best is None:
         return WEB_DEFAULT
-    return best.encoding
+    # charset_normalizer scores windows-1250, -1252, -1257 and cp775 alike on most Latin text (a French
+    # "crème" or a Czech "překonal" alike); what tells them apart is which reading of the words with
+    # accented letters looks more like a language. A tie goes to windows-1252, the browsers' default.
+    tied = [match.encoding for match in matches if match.chaos <= best.chaos]
+    if WEB_DEFAULT not in tied or best.encoding == WEB_DEFAULT:
+        return best.encoding
+    return max((WEB_DEFAULT, best.encoding), key=lambda encoding: _accented_words_confidence(body, encoding))
+
+
+def _accented_words_confidence(body: bytes, encoding: str) -> float:
+    from flows.normalize.language import language_confidence
+
+    words = [word for word in _WORD.findall(body.decode(encoding, "replace")) if not word.isascii()]
+    return language_confidence(" ".join(words)[:400])
 
 
 def declared_encoding(response: Response) -> str | None:

@@ -26,7 +26,8 @@ app = typer.Typer(help="Collect public film reviews, normalize them, and query t
 console = Console()
 err_console = Console(stderr=True)
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Data folder (default $REVIEWS_DATA_DIR or ./data).")]
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Data folder (default $REVIEWS_DATA_DIR, else the config's data_dir, else ./data).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./reviews.toml if present).")]
 

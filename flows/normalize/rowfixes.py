@@ -10,7 +10,13 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from flows.normalize.language import DETECTION_WINDOW, NON_LATIN, detect_language, detect_languages
+from flows.normalize.language import (
+    DETECTION_WINDOW,
+    NON_LATIN,
+    OTHER_SCRIPT_SQL,
+    detect_language,
+    detect_languages,
+)
 from flows.normalize.staging import register
 from flows.normalize.text import clean_review_text
 
@@ -49,7 +55,7 @@ def flagged_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 
 def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     """Table nz_declared maps declared languages to codes; returns (row_no, text) of the rows to detect:
-    those that declare none, and those that declare a language of another script for a plain ASCII body
+    those that declare none, and those that declare a language of another script for a body in Latin script
     (see language.NON_LATIN). A flagged row is detected on its cleaned body instead, see clean_flagged."""
     declared = [r[0] for r in duck.execute("select distinct language_declared from nz_checked "
                                            "where language_declared is not null").fetchall()]
@@ -57,13 +63,13 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     register(duck, "nz_declared", {"language_declared": declared, "code": codes,
                                    "non_latin": [code in NON_LATIN for code in codes]},
              {"non_latin": pa.bool_()})
-    # The detector reads the start of a text; fetching more would only cost memory. A body with as many
-    # bytes as characters is ASCII: the cheap test, and only for the few rows declaring such a language.
+    # The detector reads the start of a text; fetching more would only cost memory. The script test runs
+    # only on the few rows declaring such a language.
     return duck.execute(f"""
         select c.row_no, left(ltrim(c.body), {DETECTION_WINDOW})
         from nz_checked as c
         left join nz_declared as d using (language_declared)
-        where d.code is null or (d.non_latin and strlen(c.body) = length(c.body))""").fetchall()
+        where d.code is null or (d.non_latin and not regexp_matches(c.body, '{OTHER_SCRIPT_SQL}'))""").fetchall()
 
 
 def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ...]]) -> tuple[dict, dict]:

@@ -25,11 +25,15 @@ def test_an_unlabelled_windows_1252_page_reads_as_a_browser_shows_it():
 
 @pytest.mark.parametrize(("text", "encoding"), [
     ("Zażółć gęślą jaźń, świetny film, polecam każdemu.", "cp1250"),
+    ("Tento film byl opravdu skvělý, režisér překonal sám sebe. Herci hráli výborně a hudba byla úžasná.", "cp1250"),
+    ("Nagyszerű film, a rendező remek munkát végzett. A színészek kiválóak, a zene gyönyörű.", "cp1250"),
+    ("Não é um filme ruim, mas a direção é fraca. Três estrelas.", "cp1252"),
+    ("¡Qué película! La dirección es magnífica y el guión, sorprendente.", "cp1252"),
     ("Отличный фильм, всем советую посмотреть его ещё раз.", "cp1251"),
     ("Ένα υπέροχο φιλμ, το συνιστώ ανεπιφύλακτα σε όλους.", "cp1253"),
     (WESTERN, "utf-8"),
 ])
-def test_an_unlabelled_page_in_another_script_or_utf8_keeps_its_own_encoding(text, encoding):
+def test_an_unlabelled_page_in_another_code_page_or_utf8_reads_right(text, encoding):
     assert text in decoded(text, encoding)
 
 

@@ -77,7 +77,7 @@ def test_unrated_review_not_in_english_gets_no_inferred_score(landing, declared,
 
 def test_plain_english_on_a_page_tagged_uk_is_read_as_english_and_scored(landing):
     # lang="uk" is Ukrainian; British sites write it meaning the UK. ASCII text is not Ukrainian.
-    body = "A wonderful, brilliant and moving film. The best thing I have seen all year."
+    body = "A wonderful, brilliant and moving film — the best thing I’ve seen all year."
     row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared="uk", body=body)), []))["r1"]
     assert row["language"] == "en" and row["score_source"] == "inferred" and row["score"] > 60
 

@@ -104,6 +104,8 @@ def test_declared_language_codes_are_the_current_ones(declared, expected):
     ("ru", "C'est un film magnifique, touchant et drole, je le recommande vivement.", "fr"),
     ("uk", "Чудовий фільм, дуже зворушливий, найкраще цього року.", "uk"),
     ("ja", "This is one of the most original and romantic films in a long time.", "en"),
+    ("uk", "It’s a fine film and the cast is wonderful throughout — a proper British drama.", "en"),
+    ("ru", "Un film magnifique, touchant et drôle, je le recommande vivement à tous.", "fr"),
 ])
 def test_language_of_another_script_declared_for_ascii_text_is_detected_instead(declared, text, expected):
     assert detect_language(text, declared) == expected

@@ -194,6 +194,7 @@ def test_migration_008_writes_names_titles_and_languages_as_the_normalizer_now_d
         _insert_review(conn, f"r{number}", "f1" if number % 2 else "f2", f"c{number % 3 + 1}", "s", f"k{number}", [],
                        language=declared, body="Plain ASCII text of a review.")
     _insert_review(conn, "ru", "f1", "c1", "s", "ru", [], language="ru", body="Отличный фильм.")
+    _insert_review(conn, "uk-en", "f1", "c1", "s", "uk-en", [], language="uk", body="It’s a fine film — really.")
     _insert_review(conn, "iw", "f1", "c1", "s", "iw", [], language="iw", body="סרט נהדר")
     migrate(conn)
     assert conn.execute("select critic_id, name from critics order by critic_id").fetchall() == [
@@ -202,7 +203,14 @@ def test_migration_008_writes_names_titles_and_languages_as_the_normalizer_now_d
         ("f1", "The Hidden Lantern"), ("f2", "Tide (1980)")]
     languages = dict(conn.execute("select review_id, language from reviews").fetchall())
     assert {declared: languages[f"r{number}"] for number, declared in enumerate(codes)} == codes
-    assert (languages["ru"], languages["iw"]) == ("ru", "he")
+    assert (languages["ru"], languages["iw"], languages["uk-en"]) == ("ru", "he", None)
+
+
+def test_migration_008_tells_scripts_apart_as_the_normalizer_does() -> None:
+    from flows.normalize.language import OTHER_SCRIPT_SQL
+
+    sql = next(sql for version, _, sql in migrations() if version == 8)
+    assert f"not regexp_matches(body, '{OTHER_SCRIPT_SQL}')" in sql
 
 
 def test_a_warehouse_written_by_a_newer_version_is_refused_before_anything_is_written(tmp_path: Path) -> None:

@@ -156,11 +156,12 @@ set language = case language
     when 'ua' then 'uk' when 'vn' then 'vi' end
 where language in ('iw', 'in', 'ji', 'jw', 'mo', 'jp', 'cn', 'cz', 'dk', 'gr', 'ua', 'vn');
 
--- ... and no language of another script for a plain-ASCII body (`lang="uk"` on British English): the
--- normalizer detects such text now; stored, it is of a language SQL cannot tell.
+-- ... and no language of another script for a body without a letter of any script but Latin (`lang="uk"`
+-- on British English; the class is flows/normalize/language.py's OTHER_SCRIPT_SQL): the normalizer
+-- detects such text now; stored, it is of a language SQL cannot tell.
 update reviews
 set language = null
 where language in ('am', 'ar', 'be', 'bg', 'bn', 'dv', 'el', 'fa', 'gu', 'he', 'hi', 'hy', 'ja', 'ka', 'kk', 'km',
                    'kn', 'ko', 'ky', 'lo', 'mk', 'ml', 'mn', 'mr', 'my', 'ne', 'pa', 'ps', 'ru', 'si', 'ta', 'te',
                    'tg', 'th', 'uk', 'ur', 'yi', 'zh')
-    and body is not null and strlen(body) = length(body);
+    and body is not null and not regexp_matches(body, '[\x{0370}-\x{1dbf}\x{2c00}-\x{2dff}\x{3040}-\x{9fff}\x{a000}-\x{a4cf}\x{ac00}-\x{d7af}\x{f900}-\x{faff}\x{fb1d}-\x{fdff}\x{fe70}-\x{feff}]');
