@@ -4,10 +4,10 @@ A page with a BOM, a charset in its Content-Type or a `<meta charset>` is decode
 does that). One that declares nothing is UTF-8 when it decodes as UTF-8; otherwise Scrapy asks
 charset_normalizer, which cannot tell windows-1252 from windows-1250 or -1257 on a short French review
 and may pick the wrong one ("crème" read as "crčme"). Browsers read an unlabelled Western page as
-windows-1252, the web's legacy default. So does this when windows-1252 ties with charset_normalizer's
-best guess and its reading of the accented words looks at least as much like a language to the
-language detector (fastText); a Czech page in windows-1250 keeps that ("překonal", not "pøekonal"). A
-page in another script (Cyrillic, Greek, CJK) does not tie and keeps its detected encoding.
+windows-1252, the web's legacy default. Here, among charset_normalizer's near-best readings, the one whose
+words with non-ASCII letters look most like a language to the language detector (fastText) wins, a tie
+going to windows-1252: a French page reads "crème", a Czech windows-1250 page "překonal" (not
+"pøekonal"), a Japanese Shift-JIS page as Japanese (charset_normalizer alone says EUC-KR).
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from scrapy.http import HtmlResponse, Response
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
 WEB_DEFAULT = "cp1252"
+MAX_CANDIDATES = 6  # charset_normalizer's best readings considered
+CHAOS_MARGIN = 0.15  # how much more garbled than the best a reading may look and still be considered
 _WORD = re.compile(r"\w+")
 
 
@@ -30,17 +32,19 @@ def browser_encoding(body: bytes) -> str:
         return "utf-8"
     except UnicodeDecodeError:
         pass
-    matches = from_bytes(body)
-    best = matches.best()
-    if best is None:
+    matches = list(from_bytes(body))[:MAX_CANDIDATES]
+    if not matches:
         return WEB_DEFAULT
     # charset_normalizer scores windows-1250, -1252, -1257 and cp775 alike on most Latin text (a French
-    # "crème" or a Czech "překonal" alike); what tells them apart is which reading of the words with
-    # accented letters looks more like a language. A tie goes to windows-1252, the browsers' default.
-    tied = [match.encoding for match in matches if match.chaos <= best.chaos]
-    if WEB_DEFAULT not in tied or best.encoding == WEB_DEFAULT:
+    # "crème", a Czech "překonal"), and ranks EUC-KR above Shift-JIS for Japanese; what tells such near
+    # ties apart is which reading of the words with non-ASCII letters looks more like a language. Equal
+    # readings go to windows-1252, the browsers' default, then to the lower chaos.
+    best = matches[0]
+    near = [match for match in matches if match.chaos <= best.chaos + CHAOS_MARGIN]
+    if len(near) == 1:
         return best.encoding
-    return max((WEB_DEFAULT, best.encoding), key=lambda encoding: _accented_words_confidence(body, encoding))
+    return max(near, key=lambda match: (round(_accented_words_confidence(body, match.encoding), 2),
+                                        match.encoding == WEB_DEFAULT, -match.chaos)).encoding
 
 
 def _accented_words_confidence(body: bytes, encoding: str) -> float:

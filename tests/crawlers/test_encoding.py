@@ -31,6 +31,12 @@ def test_an_unlabelled_windows_1252_page_reads_as_a_browser_shows_it():
     ("¡Qué película! La dirección es magnífica y el guión, sorprendente.", "cp1252"),
     ("Отличный фильм, всем советую посмотреть его ещё раз.", "cp1251"),
     ("Ένα υπέροχο φιλμ, το συνιστώ ανεπιφύλακτα σε όλους.", "cp1253"),
+    ("Отличный фильм, всем советую посмотреть его ещё раз.", "koi8_r"),
+    ("素晴らしい映画でした。みんなに勧めます。監督の演出も見事です。", "shift_jis"),
+    ("素晴らしい映画でした。みんなに勧めます。監督の演出も見事です。", "euc_jp"),
+    ("정말 훌륭한 영화였습니다. 모두에게 추천합니다. 감독의 연출도 훌륭합니다.", "euc_kr"),
+    ("这是一部非常精彩的电影，我推荐给大家。导演的表现也很出色。", "gb2312"),
+    ("這是一部非常精彩的電影，我推薦給大家。導演的表現也很出色。", "big5"),
     (WESTERN, "utf-8"),
 ])
 def test_an_unlabelled_page_in_another_code_page_or_utf8_reads_right(text, encoding):
