@@ -10,7 +10,6 @@ child process, normalize, load, marts) against the demo site served from its own
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import tempfile
@@ -40,9 +39,9 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-incremental-") as tmp:
         root = Path(tmp)
-        os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
-        os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
-        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+        from flows.settings import configure
+
+        configure(root)  # as the CLI does: project-local PREFECT_HOME, analytics off, quiet logs
         from flows.pipeline import SourceSpec, pipeline
 
         log = root / "requests.log"
