@@ -55,7 +55,7 @@ def not_judged(run: RunInfo, rules: Health) -> str | None:
     return None
 
 
-def failed_downloads(run: RunInfo, rules: Health, history: list[tuple]) -> str | None:
+def failed_downloads(run: RunInfo, history: list[tuple]) -> str | None:
     """Why a complete run with too few pages to judge is unhealthy all the same: its requests failed.
 
     A site that is down (refused connections, DNS failures, timeouts) answers no page, so it fetches
@@ -65,7 +65,7 @@ def failed_downloads(run: RunInfo, rules: Health, history: list[tuple]) -> str |
     few pages, and one transient failure among them is no outage.)
     """
     pages, errors = run.pages or 0, run.errors or 0
-    if run.finish_reason != "finished" or run.resumed or pages >= rules.min_pages or not errors:
+    if not errors:
         return None
     if pages == 0:
         return f"no page fetched: every request failed ({errors} errors); is the site down?"
@@ -90,20 +90,16 @@ def found_site_unchanged(stats: Mapping[str, Any] | None) -> bool | None:
     return any(isinstance(signs.get(name), int) and signs[name] > 0 for name in UNCHANGED_SIGNS)
 
 
-def stopped_producing(run: RunInfo, rules: Health, history: list[tuple],
-                      stats: Mapping[str, Any] | None) -> str | None:
+def stopped_producing(run: RunInfo, history: list[tuple], stats: Mapping[str, Any] | None) -> str | None:
     """Why a complete run with fewer than min_pages pages is unhealthy even without more errors than pages:
     the source's healthy runs fetched at least min_pages. A sitemap that turned into an HTML page or a 404,
     a start page that answers 404 or redirects off the site fetch 0 or 1 pages without a failed request. An
     incremental run with nothing new fetches few pages too, but says so in its stats (found_site_unchanged);
     a run whose stats do not say either way (written before they counted this) is left unjudged."""
-    pages = run.pages or 0
-    if run.finish_reason != "finished" or run.resumed or pages >= rules.min_pages or not history:
-        return None
-    if found_site_unchanged(stats) is not False:
+    if not history or found_site_unchanged(stats) is not False:
         return None
     usual = median(row[0] for row in history)
-    return (f"only {pages} pages fetched where recent healthy runs fetched {usual:.0f}; "
+    return (f"only {run.pages or 0} pages fetched where recent healthy runs fetched {usual:.0f}; "
             f"is the site down or its start page moved?")
 
 
@@ -119,7 +115,9 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     pages = run.pages or 0
     history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.history]).fetchall()
     if reason:
-        failed = failed_downloads(run, rules, history) or stopped_producing(run, rules, history, stats)
+        # A complete run is not judged only for having too few pages: a site down or moved looks so too.
+        complete = run.finish_reason == "finished" and not run.resumed
+        failed = complete and (failed_downloads(run, history) or stopped_producing(run, history, stats))
         return (False, failed) if failed else (None, reason)
     if scraped == 0:
         return False, f"no reviews on {pages} pages"
