@@ -105,7 +105,8 @@ class DomainPacer:
         return max(self.crawl_delay.get(key, 0.0), self.rate_limit.get(key, 0.0))
 
     def set_crawl_delay(self, key: str, seconds: float) -> None:
-        self.crawl_delay[key] = seconds
+        """robots.txt's Crawl-delay for `key`; the longest asked for is kept."""
+        self.crawl_delay[key] = max(seconds, self.crawl_delay.get(key, 0.0))
 
     def rate_limited(self, key: str, seconds: float) -> bool:
         """The site asked to wait `seconds`: hold it that long and space its requests as far apart.
@@ -130,7 +131,8 @@ class DomainPacer:
         self.next_ok[key] = max(self.next_ok.get(key, 0.0), when)
 
 
-def _slot_key(crawler: Crawler, request: Request) -> str:
+def slot_key(crawler: Crawler, request: Request) -> str:
+    """The downloader slot (one per host) a request goes through: the key the pacing is kept under."""
     assert crawler.engine is not None
     return crawler.engine.downloader.get_slot_key(request)
 
@@ -184,7 +186,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         stats = self.crawler.stats
         assert stats is not None
-        key = _slot_key(self.crawler, request)
+        key = slot_key(self.crawler, request)
         retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
         rate_limited = response.status == 429 or (response.status in RATE_LIMIT_STATUSES and retry_after is not None)
         if retry_after is not None and retry_after > self.retry_after_max:
@@ -246,7 +248,7 @@ class PacingMiddleware:
         return slot is not None and getattr(slot, "closing", None) is not None
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
-        key = _slot_key(self.crawler, request)
+        key = slot_key(self.crawler, request)
         while (wait := max(self.pacer.wait(key), request.meta.get(NOT_BEFORE, 0.0) - time.time())) > 0:
             if self._stopping():
                 if request.callback is NO_CALLBACK:  # robots.txt and other downloads made by components
@@ -276,7 +278,7 @@ class PacingMiddleware:
 
     def process_response(self, request: Request, response: Response,
                          spider: Spider | None = None) -> Response:
-        key = _slot_key(self.crawler, request)
+        key = slot_key(self.crawler, request)
         if (spacing := self.pacer.spacing(key)) and (latency := request.meta.get("download_latency")) is not None:
             self.pacer.not_before(key, time.monotonic() - latency + spacing)  # from when it really left
         if response.status != 429 and response.status < 500:

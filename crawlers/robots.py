@@ -32,7 +32,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
-from crawlers.politeness import DomainPacer
+from crawlers.politeness import DomainPacer, slot_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -165,7 +165,5 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         else:
             logger.info("robots.txt of %(netloc)s asks for Crawl-delay: %(delay)g: its requests at least that far "
                         "apart", {"netloc": netloc, "delay": delay}, extra={"spider": self.crawler.spider})
-        assert self.crawler.engine is not None
-        key = self.crawler.engine.downloader.get_slot_key(request)
-        self._pacer.set_crawl_delay(key, max(kept, self._pacer.crawl_delay.get(key, 0.0)))
+        self._pacer.set_crawl_delay(slot_key(self.crawler, request), kept)
         self._stats.max_value("robotstxt/crawl_delay", kept)
