@@ -38,6 +38,11 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def failed(exc: Exception) -> typer.Exit:
+    """`fail` for a caught error: exit code 2 for the user's mistakes, 1 for a crawl whose child failed."""
+    return fail(str(exc), 1 if isinstance(exc, CrawlFailed) else 2)
+
+
 def quiet_user_errors() -> None:
     """Keep Prefect from logging a traceback for an error this command prints as one `error:` line
     (flows.quiet_errors); call after flows.settings.configure."""
@@ -110,10 +115,8 @@ def crawl(
             check_source_name(source, "--source")
         result = run_crawl(spider, url, source=source, data=root, settings=settings,
                            show_progress=not quiet, console=err_console, resumable=True)
-    except CrawlFailed as exc:
-        raise fail(str(exc), 1) from None
     except ReviewsError as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     except KeyboardInterrupt:
         err_console.print("stopped: the next crawl of this source resumes where this one stopped")
         raise typer.Exit(130) from None
@@ -188,10 +191,8 @@ def run(
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
                                   full=full) for s in chosen]
         result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts, health=cfg.health)
-    except CrawlFailed as exc:  # not the user's mistake: exit 1, as for any failure
-        raise fail(str(exc), 1) from None
     except (ReviewsError, WarehouseError) as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     if not quiet:
         print_summary(Path(result.warehouse), console, result.loads)
     for bad in result.unhealthy:
@@ -347,10 +348,8 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
     quiet_user_errors()
     try:
         ok = run_demo(data_dir, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)
-    except CrawlFailed as exc:
-        raise fail(str(exc), 1) from None
     except (ReviewsError, WarehouseError) as exc:
-        raise fail(str(exc)) from None
+        raise failed(exc) from None
     if not ok:
         raise typer.Exit(1)
 
