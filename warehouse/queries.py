@@ -7,6 +7,7 @@ which is open read-only, and cannot change its settings back.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 from collections.abc import Callable, Iterator
@@ -19,11 +20,11 @@ import duckdb
 from warehouse.db import WarehouseError, first_line
 
 # DuckDB parses DESCRIBE, SHOW, SUMMARIZE, FROM-first, VALUES, PIVOT with its values listed and WITH ... SELECT
-# as SELECT too. EXPLAIN stays out: DuckDB gives every EXPLAIN one type whatever it explains, and EXPLAIN ANALYZE
-# runs the statement.
+# as SELECT too. EXPLAIN is let through only for what it explains (see explained): DuckDB gives every EXPLAIN one
+# type whatever it explains, and EXPLAIN ANALYZE runs the statement.
 READING_TYPES = frozenset({duckdb.StatementType.SELECT})
 READ_ONLY = ("the warehouse is read-only here; give one SELECT (or WITH ... SELECT, FROM, VALUES, DESCRIBE, "
-             "SHOW, SUMMARIZE)")
+             "SHOW, SUMMARIZE, or EXPLAIN [ANALYZE] of one of them)")
 Rendering = Literal["text", "json"]
 # Each value rendered by DuckDB itself, so nothing is lost on the way through Python (a DECIMAL stays exact, a
 # list keeps DuckDB's own text form): "text" for CSV and tables, "json" one JSON value per column.
@@ -70,9 +71,43 @@ def reading_statement(conn: duckdb.DuckDBPyConnection, sql: str) -> str:
         raise WarehouseError(f"refused {len(statements)} statements separated by ';': give one statement at a "
                              "time (none of them ran)")
     statement = statements[0]
-    if statement.type not in READING_TYPES:
+    if statement.type == duckdb.StatementType.EXPLAIN:
+        inner = _reading(conn, explained(statement.query))
+        if inner.type not in READING_TYPES:
+            raise WarehouseError(f"refused EXPLAIN of {_statement_name(inner)}: {READ_ONLY}")
+    elif statement.type not in READING_TYPES:
         raise WarehouseError(f"refused {_statement_name(statement)}: {READ_ONLY}")
     return statement.query
+
+
+def explained(statement: str) -> str:
+    """What an `EXPLAIN [ANALYZE] [(options)] …` statement explains: the text after its keywords and options."""
+    tokens = iter([(position, kind) for position, kind in duckdb.tokenize(statement)
+                   if kind != duckdb.token_type.comment][1:])  # after EXPLAIN
+    end = (len(statement), None)
+    position, kind = next(tokens, end)
+    word = _WORD.match(statement, position)
+    if word and word.group(0).lower() in {"analyze", "analyse"}:
+        position, kind = next(tokens, end)
+    if kind == duckdb.token_type.operator and statement[position] == "(":
+        depth = 1
+        while depth:
+            position, kind = next(tokens, end)
+            if kind is None:
+                break
+            if kind == duckdb.token_type.operator and statement[position] in "()":
+                depth += 1 if statement[position] == "(" else -1
+        position, kind = next(tokens, end)
+    return statement[position:]
+
+
+def _reading(conn: duckdb.DuckDBPyConnection, sql: str) -> duckdb.Statement:
+    """The one statement in `sql` (what an EXPLAIN explains), or a WarehouseError."""
+    with _duckdb_errors():
+        statements = conn.extract_statements(sql)
+    if len(statements) != 1:
+        raise WarehouseError(f"refused EXPLAIN: {READ_ONLY}")
+    return statements[0]
 
 
 def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None
@@ -94,7 +129,10 @@ def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Renderin
     Columns that share a name are named the way DuckDB names them in a subquery (a, a_1; case-insensitively,
     so a and A become a and A_1), the same names in every format.
     """
-    body = _without_terminator(reading_statement(conn, sql))
+    statement = reading_statement(conn, sql)
+    if conn.extract_statements(statement)[0].type == duckdb.StatementType.EXPLAIN:
+        return _explain(conn, statement, rendering)
+    body = _without_terminator(statement)
     # The newline ends a trailing "-- comment" before the closing parenthesis.
     source = f"(\n{body}\n) as user_result"
     with _duckdb_errors():
@@ -105,6 +143,21 @@ def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Renderin
         rows = _interruptible(conn, lambda: conn.execute(query).fetchall())
     if rendering == "json":
         rows = [tuple(None if value is None else _finite_json(value) for value in row) for row in rows]
+    return columns, rows
+
+
+def _explain(conn: duckdb.DuckDBPyConnection, statement: str, rendering: Rendering
+             ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+    """An EXPLAIN's rows: it cannot be a subquery for DuckDB to render, and its values are text already."""
+    def run() -> tuple[list[str], list[tuple[str | None, ...]]]:
+        cursor = conn.execute(statement)
+        return [d[0] for d in cursor.description], cursor.fetchall()
+
+    with _duckdb_errors():
+        columns, rows = _interruptible(conn, run)
+    if rendering == "json":
+        rows = [tuple(None if value is None else json.dumps(value, ensure_ascii=False) for value in row)
+                for row in rows]
     return columns, rows
 
 

@@ -73,7 +73,8 @@ def test_several_statements_are_refused_and_none_of_them_runs(data_dir):
     "attach ':memory:' as m (read_only false)", "detach reviews", "use memory", "install httpfs", "load httpfs",
     "set threads = 1", "pragma version", "call pragma_version()", "checkpoint", "delete from films",
     "insert into films select * from films", "create table t (a int)", "drop table films",
-    "explain analyze delete from films", "explain select 1",
+    "explain analyze delete from films", "explain insert into films select * from films",
+    "explain (format json) drop table films", "explain analyze checkpoint",
 ])
 def test_a_statement_that_is_not_a_read_is_refused_naming_it(data_dir, statement):
     message = one_line_error(sql(data_dir, statement))
@@ -83,7 +84,8 @@ def test_a_statement_that_is_not_a_read_is_refused_naming_it(data_dir, statement
 
 def test_copy_export_and_attach_write_no_file(data_dir, tmp_path):
     for statement in (f"copy (select 1) to '{tmp_path / 'x.csv'}'", f"export database '{tmp_path / 'exp'}'",
-                      f"attach '{tmp_path / 'new.duckdb'}' as n (read_only false)"):
+                      f"attach '{tmp_path / 'new.duckdb'}' as n (read_only false)",
+                      f"explain analyze copy (select 1) to '{tmp_path / 'y.csv'}'"):
         assert "read-only" in one_line_error(sql(data_dir, statement))
     assert list(tmp_path.iterdir()) == []
 
@@ -93,11 +95,25 @@ def test_copy_export_and_attach_write_no_file(data_dir, tmp_path):
     "describe films", "show tables", "summarize films", "values (1, 'a')", "select 1 as x; -- trailing comment",
     "select 1 as x;;",
     "select 1 as x -- a comment without a newline",
+    "explain select * from films", "explain analyze select count(*) from films",
+    "/* why so slow? */ EXPLAIN ANALYSE (FORMAT json) from films;",
 ])
 def test_reading_statements_run(data_dir, statement):
     result = sql(data_dir, statement, "json")
     assert result.exit_code == 0, result.output
     assert result.stdout.strip()
+
+
+def test_explain_shows_the_plan_of_a_read_in_every_format(data_dir):
+    table = sql(data_dir, "explain analyze select title from films where year = 2013")
+    assert table.exit_code == 0, table.output
+    assert "analyzed_plan" in table.stdout and "films" in table.stdout
+    as_json = strict_json(sql(data_dir, "explain (format json) select * from films", "json").stdout)
+    assert as_json["explain_key"] == "physical_plan" and json.loads(as_json["explain_value"])
+
+
+def test_explain_cannot_read_local_files(data_dir, tmp_path):
+    assert "Permission Error" in one_line_error(sql(data_dir, f"explain analyze from read_text('{tmp_path}/*')"))
 
 
 def test_a_select_cannot_read_local_files(data_dir, tmp_path):
