@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import duckdb
 
-from flows.normalize.lookups import audience_sql, user_site_sql
+from flows.normalize.lookups import audience_sql, film_match, user_site_sql
 from flows.normalize.sentiment import infer_scores_in
-from flows.normalize.staging import external_id, fetched_minute
+from flows.normalize.staging import fetched_minute
 from warehouse.hashing import define_hash_macros
 from warehouse.load import BATCH_COLUMNS
 
@@ -114,10 +114,7 @@ with joined as (
     left join nz_date_map as d_
         on d_.published_raw is not distinct from c.published_raw
         and d_.fetched_minute = {fetched_minute("c.")}
-    left join nz_film_map as f
-        on f.film_title is not distinct from c.film_title and f.film_year is not distinct from c.film_year
-        and f.imdb_id is not distinct from {external_id("imdb", "c.")}
-        and f.tmdb_id is not distinct from {external_id("tmdb", "c.")}
+    left join nz_film_map as f on {film_match("f", "c")}
     left join nz_critic_map as k
         on k.critic_name is not distinct from c.critic_name and k.outlet is not distinct from c.outlet
         and k.audience = {audience_sql("c.")} and k.site is not distinct from {user_site_sql("c.")}

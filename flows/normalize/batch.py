@@ -27,6 +27,7 @@ import pyarrow as pa
 from flows.normalize.assemble import assemble, infer_cleaned, infer_plain
 from flows.normalize.films import Film
 from flows.normalize.lookups import (
+    UNTITLED_FILMS,
     critic_columns,
     critic_keys,
     date_columns,
@@ -36,7 +37,7 @@ from flows.normalize.lookups import (
     rating_map,
 )
 from flows.normalize.rowfixes import clean_flagged, flagged_texts, undeclared_texts
-from flows.normalize.staging import read_items, register, validate
+from flows.normalize.staging import read_items, refuse_more, register, validate
 from warehouse.load import Reject
 
 SCRATCH = "nz_"  # prefix of the batch modules' temp tables, dropped with the batch
@@ -128,6 +129,8 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
             tables = lookups.result() | fixes.result()
         for table, columns in tables.items():
             register(work, table, columns, PYTHON_TABLES[table])
+        if any(tables["nz_film_map"]["untitled"]):
+            rejects += refuse_more(work, UNTITLED_FILMS)
         infer_cleaned(work)
         assemble(work, NORMALIZED)
         rows: str | pa.Table = (work.sql(f"select * from {NORMALIZED} order by row_no").to_arrow_table()

@@ -62,11 +62,31 @@ def film_columns(mentions_rows: list[tuple[Any, ...]], known: list[Film]) -> dic
     the film's year, so a report never prints "Tide of Marseille (1980) (1980)")."""
     mentions = [Mention(clean_text(t, html_markup=False), y, i, m) for t, y, i, m in mentions_rows]
     resolved = FilmResolver(list(known)).resolve_all(mentions)
+    shown = [m.shown_title(f.year) for m, (f, _) in zip(mentions, resolved, strict=True)]
+    # A page may name its film by external id alone. Known films and films a titled mention creates have a
+    # title; a new film that no mention names has none, and films.title cannot be empty.
+    known_ids = {film.film_id for film in known}
+    titled = {f.film_id for (f, _), title in zip(resolved, shown, strict=True) if title and title.strip()}
     return {"film_title": [r[0] for r in mentions_rows], "film_year": [r[1] for r in mentions_rows],
             "imdb_id": [r[2] for r in mentions_rows], "tmdb_id": [r[3] for r in mentions_rows],
             "film_id": [f.film_id for f, _ in resolved], "title_key": [k for _, k in resolved],
-            "clean_title": [m.shown_title(f.year) for m, (f, _) in zip(mentions, resolved, strict=True)],
-            "year": [f.year for f, _ in resolved]}
+            "clean_title": shown, "year": [f.year for f, _ in resolved],
+            "untitled": [f.film_id not in known_ids and f.film_id not in titled for f, _ in resolved]}
+
+
+def film_match(mention: str, row: str) -> str:
+    """SQL: the film map's row `mention` is the one for landed row `row`."""
+    return (f"{mention}.film_title is not distinct from {row}.film_title "
+            f"and {mention}.film_year is not distinct from {row}.film_year "
+            f"and {mention}.imdb_id is not distinct from {external_id('imdb', row + '.')} "
+            f"and {mention}.tmdb_id is not distinct from {external_id('tmdb', row + '.')}")
+
+
+UNTITLED_FILMS = f"""
+    select c.row_no, 'no film title: the film is named only by ' || concat_ws(' and ',
+        'imdb ' || f.imdb_id, 'tmdb ' || f.tmdb_id) || ', and no film with that id is known yet' as reason
+    from nz_checked as c join nz_film_map as f on {film_match("f", "c")}
+    where f.untitled"""
 
 
 def audience_sql(alias: str = "") -> str:

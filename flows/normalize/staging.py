@@ -142,13 +142,33 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]
             from nz_raw
         )
         select * from reasons where reason <> '' and not list_contains(?::bigint[], row_no)""", [broken])
-    bad = duck.sql("select r.* exclude (row_no), reasons.reason "
-                   "from (select rowid as row_no, * from nz_raw) as r join nz_reasons as reasons using (row_no) "
-                   "order by row_no").to_arrow_table()
-    rejects = [Reject(row.pop("reason"), row) for row in bad.to_pylist()]
+    rejects = _refused_items(duck, "nz_reasons")
     if broken:
         duck.execute("insert into nz_reasons select unnest(?::bigint[]), 'unreadable'", [broken])
-    # Usually nothing is refused; then the view is a plain scan instead of an anti-join.
-    refused = "where rowid not in (select row_no from nz_reasons)" if rejects or broken else ""
-    duck.execute(f"create or replace temp view nz_checked as select rowid as row_no, * from nz_raw {refused}")
+    _define_checked(duck, refused=bool(rejects or broken))
     return rejects
+
+
+def refuse_more(duck: duckdb.DuckDBPyConnection, reasons: str) -> list[Reject]:
+    """Refuse rows that only a later step can judge: `reasons` is a query giving (row_no, reason) of rows of
+    nz_checked; they become rejects and leave nz_checked."""
+    duck.execute(f"create or replace temp table nz_more_reasons as {reasons}")
+    rejects = _refused_items(duck, "nz_more_reasons")
+    if rejects:
+        duck.execute("insert into nz_reasons select row_no, reason from nz_more_reasons")
+        _define_checked(duck, refused=True)
+    duck.execute("drop table nz_more_reasons")
+    return rejects
+
+
+def _refused_items(duck: duckdb.DuckDBPyConnection, reasons_table: str) -> list[Reject]:
+    """The landed items of the rows in `reasons_table`, as published, each with its reason."""
+    bad = duck.sql(f"select r.* exclude (row_no), reasons.reason from (select rowid as row_no, * from nz_raw) as r "
+                   f"join {reasons_table} as reasons using (row_no) order by row_no").to_arrow_table()
+    return [Reject(row.pop("reason"), row) for row in bad.to_pylist()]
+
+
+def _define_checked(duck: duckdb.DuckDBPyConnection, refused: bool) -> None:
+    # Usually nothing is refused; then the view is a plain scan instead of an anti-join.
+    where = "where rowid not in (select row_no from nz_reasons)" if refused else ""
+    duck.execute(f"create or replace temp view nz_checked as select rowid as row_no, * from nz_raw {where}")

@@ -254,3 +254,50 @@ def test_a_syndicated_copy_adds_no_critic_and_its_edit_keeps_the_reviews_critic(
         row = conn.execute("select r.body, c.outlet from reviews as r join critics as c using (critic_id)").fetchall()
         assert row == [("A tender, moving film.", "Paper")]
         assert conn.execute("select outlet from critics").fetchall() == [("Paper",)]
+
+
+def _by_id_only(source_review_id: str, imdb: str, critic: str) -> dict:
+    # A page that names its film by IMDb address alone: the crawler accepts an external id for a title.
+    return item(source_review_id=source_review_id, url=f"https://x/r/{source_review_id}/", film_title=None,
+                film_year=None, external_ids={"imdb": imdb}, critic_name=critic, body=f"Seen by {critic}.")
+
+
+def _load_known(conn: duckdb.DuckDBPyConnection, path: Path, run_id: str) -> LoadResult:
+    from flows.load import known_films
+
+    batch = normalize_landing(path, known_films(conn), duck=conn)
+    try:
+        return load_batch(conn, batch.rows, batch.rejects, RunInfo(run_id, "demo"), batch.scraped)
+    finally:
+        drop_normalized(conn)
+
+
+def test_a_review_naming_an_unknown_film_only_by_external_id_is_rejected_and_the_rest_loads(tmp_path: Path) -> None:
+    landing = _land(tmp_path / "run-1.jsonl", item(), _by_id_only("i1", "tt0119448", "Kay"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        result = _load_known(conn, landing, "run-1")
+        assert (result.scraped, result.loaded, result.rejected) == (2, 1, 1)
+        reason, raw = conn.execute("select reason, raw from rejects").fetchone()
+        assert "tt0119448" in reason and "title" in reason
+        assert json.loads(raw)["source_review_id"] == "i1"
+        assert conn.execute("select count(*) from films where title is null").fetchone()[0] == 0
+
+
+def test_a_review_naming_a_known_film_only_by_external_id_joins_that_film(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", item(external_ids={"imdb": "tt1798709"}))
+    later = _land(tmp_path / "run-2.jsonl", _by_id_only("i2", "tt1798709", "Kay"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load_known(conn, first, "run-1")
+        result = _load_known(conn, later, "run-2")
+        assert (result.loaded, result.rejected) == (1, 0)
+        assert conn.execute("select count(distinct film_id), min(f.title) from reviews join films as f "
+                            "using (film_id)").fetchone() == (1, "Her")
+
+
+def test_a_titled_mention_in_the_same_batch_names_the_film_an_id_only_mention_joins(tmp_path: Path) -> None:
+    landing = _land(tmp_path / "run-1.jsonl", _by_id_only("i3", "tt1798709", "Kay"),
+                    item(external_ids={"imdb": "tt1798709"}))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        result = _load_known(conn, landing, "run-1")
+        assert (result.loaded, result.rejected) == (2, 0)
+        assert conn.execute("select count(*), min(title) from films").fetchone() == (1, "Her")
