@@ -16,10 +16,11 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flows.errors import CrawlFailed, ReviewsError
+from flows.errors import CrawlFailed, ReviewsError, RunIncomplete
 
 if TYPE_CHECKING:
     from flows.config import Config
+    from flows.pipeline import PipelineResult
 
 app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -39,8 +40,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 
 def failed(exc: Exception) -> typer.Exit:
-    """`fail` for a caught error: exit code 2 for the user's mistakes, 1 for a crawl whose child failed."""
-    return fail(str(exc), 1 if isinstance(exc, CrawlFailed) else 2)
+    """`fail` for a caught error: exit code 2 for the user's mistakes, 1 for a crawl whose child failed or a
+    run that went on past failed parts."""
+    return fail(str(exc), 1 if isinstance(exc, CrawlFailed | RunIncomplete) else 2)
 
 
 def quiet_user_errors() -> None:
@@ -170,7 +172,6 @@ def run(
     configure(root)
     from flows.config import check_source_name, contact_settings
     from flows.pipeline import SourceSpec, pipeline
-    from flows.summary import print_summary
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
     quiet_user_errors()
@@ -191,15 +192,25 @@ def run(
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
                                   full=full) for s in chosen]
         result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts, health=cfg.health)
+    except RunIncomplete as exc:
+        _report_run(exc.result, quiet)
+        raise failed(exc) from None
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
+    if _report_run(result, quiet):
+        raise typer.Exit(3)
+
+
+def _report_run(result: PipelineResult, quiet: bool) -> bool:
+    """Print a run's summary and its unhealthy runs; whether there were any."""
+    from flows.summary import print_summary
+
     if not quiet:
         print_summary(Path(result.warehouse), console, result.loads)
     for bad in result.unhealthy:
         err_console.print(f"[yellow]unhealthy:[/yellow] {bad['source']} run {bad['run_id']}: {bad['health_notes']}",
                           highlight=False)
-    if result.unhealthy:
-        raise typer.Exit(3)
+    return bool(result.unhealthy)
 
 
 @app.command()

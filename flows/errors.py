@@ -8,3 +8,15 @@ class ReviewsError(Exception):
 class CrawlFailed(ReviewsError):
     """The crawl's child process failed or was killed: not the user's mistake, so worth a retry (the
     pipeline's crawl task retries it) and, when retries are spent, exit code 1 rather than 2."""
+
+
+class RunIncomplete(ReviewsError):
+    """Some sources' crawls or some landing batches' loads failed while the rest of the run went on (a
+    crashed crawl child, a batch the load cannot take): exit code 1, after the run's summary. A batch
+    that failed stays pending and is tried again by the next run, without holding the others back."""
+
+    def __init__(self, failures: list[str], result: object) -> None:
+        super().__init__(f"{len(failures)} part{'s' if len(failures) > 1 else ''} of the run failed, the rest "
+                         f"was crawled, loaded and aggregated: " + "; ".join(failures))
+        self.failures = failures
+        self.result = result

@@ -20,13 +20,13 @@ from rich.progress import Progress
 from crawlers.landing import data_dir, safe_name
 from flows.config import Health
 from flows.crawl import run_crawl
-from flows.errors import CrawlFailed
+from flows.errors import CrawlFailed, RunIncomplete
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
 from flows.upgrades import repair_outlet_bylines
-from warehouse.db import open_writer, warehouse_path
+from warehouse.db import WarehouseBusy, first_line, open_writer, warehouse_path
 from warehouse.marts import build_marts
 
 
@@ -132,18 +132,35 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     root = data_dir(data).resolve()
     database = warehouse_path(root)
     result = PipelineResult(warehouse=str(database))
+    failures: list[str] = []
     for spec in sources:
-        result.crawls.append(crawl_source(spec, root, show_progress))
+        # One site's crashed crawl (retries spent) must not cost the other sources their week.
+        try:
+            result.crawls.append(crawl_source(spec, root, show_progress))
+        except CrawlFailed as exc:
+            failures.append(str(exc))
     with writer_slot():  # one warehouse writer at a time (a global concurrency limit of 1)
         batches = find_pending(database, root, mart_params or {})
         with Progress(transient=True, disable=not show_progress) as progress:
             loading = progress.add_task("normalize + load", total=len(batches))
             for batch in batches:
-                loaded = normalize_and_load(batch, database, health or Health())
+                # A batch the load cannot take would otherwise stop every later batch, run after run.
+                # A busy warehouse is no fault of the batch: it stops the run, as before.
+                try:
+                    loaded = normalize_and_load(batch, database, health or Health())
+                except WarehouseBusy:
+                    raise
+                except Exception as exc:
+                    failures.append(f"run {batch.run_id} of {batch.source} was not loaded and stays pending "
+                                    f"({type(exc).__name__}: {first_line(exc)})")
+                    continue
+                finally:
+                    progress.advance(loading)
                 result.loads.append(loaded)
                 if loaded["healthy"] is False:
                     result.unhealthy.append(loaded)
-                progress.advance(loading)
         result.marts = build_marts_task(database, mart_params or {})
+    if failures:
+        raise RunIncomplete(failures, result)
     return result
 

@@ -1,0 +1,90 @@
+"""One source's crashed crawl or one batch the load cannot take does not cost the rest of the run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import duckdb
+import pytest
+
+import flows.pipeline
+from flows.errors import RunIncomplete
+from flows.pipeline import SourceSpec, pipeline
+from tests.flows.test_normalize_batch import item
+from warehouse.db import connect, warehouse_path
+
+
+def _land(root: Path, source: str, run_id: str, *items: dict) -> None:
+    folder = root / "raw" / source
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{run_id}.jsonl").write_text("".join(json.dumps(i | {"source": source, "run_id": run_id}) + "\n"
+                                                    for i in items), encoding="utf-8")
+
+
+def _count(root: Path, sql: str) -> int:
+    with connect(warehouse_path(root), read_only=True) as conn:
+        return conn.execute(sql).fetchone()[0]
+
+
+def test_a_batch_the_load_cannot_take_stays_pending_and_the_others_load(tmp_path: Path, monkeypatch) -> None:
+    _land(tmp_path, "bad", "run-1", item(source_review_id="b1", url="https://x/b/1/", critic_name="Cy Ng",
+                                         body="Slow, then wonderful."))
+    _land(tmp_path, "good", "run-2", item(source_review_id="g1", url="https://y/g/1/"),
+          item(source_review_id="g2", url="https://y/g/2/", critic_name="Bo Diaz"))
+    real_normalize = flows.pipeline.normalize
+
+    def normalize(conn, batch):
+        if batch.source == "bad":  # stands for any defect a batch can meet in the load
+            raise duckdb.ConstraintException("Constraint Error: NOT NULL constraint failed: films.title")
+        return real_normalize(conn, batch)
+
+    monkeypatch.setattr(flows.pipeline, "normalize", normalize)
+    with pytest.raises(RunIncomplete) as failure:
+        pipeline([], str(tmp_path))
+    message = str(failure.value)
+    assert "run run-1 of bad was not loaded and stays pending" in message and "films.title" in message
+    assert "\n" not in message
+    assert [load["source"] for load in failure.value.result.loads] == ["good"]
+    assert _count(tmp_path, "select count(*) from reviews") == 2
+    assert _count(tmp_path, "select sum(reviews) from film_scores") == 2  # the marts were built
+
+    monkeypatch.setattr(flows.pipeline, "normalize", real_normalize)
+    again = pipeline([], str(tmp_path))  # the defect mended: the pending batch loads now
+    assert [load["source"] for load in again.loads] == ["bad"]
+    assert _count(tmp_path, "select count(*) from reviews") == 3
+
+
+def test_a_source_whose_crawl_keeps_crashing_does_not_stop_the_other_sources(small_demo, tmp_path: Path) -> None:
+    crashing = SourceSpec("schema_org", [small_demo.url], "broken", settings={"LOG_FILE": str(tmp_path / "no" / "x")})
+    with pytest.raises(RunIncomplete) as failure:
+        pipeline([crashing, SourceSpec("feed", [small_demo.url + "feed.xml"], "demo-feed")], str(tmp_path))
+    assert "crawl schema_org for broken failed" in str(failure.value)
+    crawled = failure.value.result.crawls
+    assert [crawl["source"] for crawl in crawled] == ["demo-feed"]
+    assert _count(tmp_path, "select count(*) from reviews") > 0
+    assert _count(tmp_path, "select count(*) from crawl_runs where source = 'demo-feed'") == 1
+
+
+def test_reviews_run_prints_the_summary_then_one_error_line_and_exits_1_when_a_part_failed(tmp_path: Path,
+                                                                                            monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    _land(tmp_path, "bad", "run-1", item(source_review_id="b1", url="https://x/b/1/"))
+    _land(tmp_path, "good", "run-2", item(source_review_id="g1", url="https://y/g/1/", critic_name="Bo Diaz"))
+    real_normalize = flows.pipeline.normalize
+
+    def normalize(conn, batch):
+        if batch.source == "bad":
+            raise ValueError("a defect")
+        return real_normalize(conn, batch)
+
+    monkeypatch.setattr(flows.pipeline, "normalize", normalize)
+    monkeypatch.chdir(tmp_path)  # no reviews.toml here: no sources, pending batches only
+    result = CliRunner().invoke(app, ["run", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 1, result.output
+    assert "good" in result.stdout  # the summary of what did load
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and "run run-1 of bad was not loaded" in errors[0] and "ValueError: a defect" in errors[0]
