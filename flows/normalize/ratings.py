@@ -287,7 +287,19 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
 
 
 @lru_cache(maxsize=65536)
+def _is_grade(bound: Number) -> bool:
+    return isinstance(bound, str) and _GRADE_RE.match(bound.strip()) is not None
+
+
 def _parse_cached(raw: str | None, value: Number, best: Number, worst: Number, threshold: float) -> Rating:
+    if (_is_grade(best) or _is_grade(worst)) and all(b is None or not str(b).strip() or _is_grade(b)
+                                                     for b in (best, worst)):
+        # Letter bounds (Google allows bestRating "A") say the scale is the letter one, which has its own
+        # steps: the value is read as a grade, and a number on a letter scale means nothing.
+        grade = str(value if value is not None and str(value).strip() else raw or "").strip()
+        if not _GRADE_RE.match(grade):
+            return Rating(None, None, f"not a letter grade on a letter scale: {_quoted(grade)}")
+        return _parse_text(grade, None, None, threshold)
     best_f, worst_f = _as_float(best), _as_float(worst)
     if best is not None and str(best).strip() and best_f is None:
         return Rating(None, None, f"unparseable best: {_quoted(str(best))}")

@@ -127,6 +127,10 @@ CASES = [
     ("8.5", None, 10, None, 85.0, True, False),
     (None, 8, None, None, None, None, True),  # 8 on the default 1-5 scale is impossible
     (None, 3, 2, 4, None, None, True),  # best below worst
+    (None, "B+", "A+", "F", 83.33, True, False),  # letter bounds: the letter scale (Google allows bestRating "A")
+    (None, "B+", "A", "F", 83.33, True, False),
+    ("C-", None, "A", None, 41.67, False, False),
+    (None, "7", "A", "F", None, None, True),  # a number on a letter scale
     (None, 5, 5, 5, None, None, True),
     (None, "abc", None, None, None, None, True),
     (None, 3, "ten", None, None, None, True),
