@@ -12,7 +12,8 @@ hour), then shifted by the remaining minutes so "3 hours ago" stays exact.
 Determinism: ``dateparser`` gets a fixed settings dict - UTC in and out, timezone-aware results,
 ``PREFER_DAY_OF_MONTH="first"`` ("November 2026" -> 1 Nov), ``PREFER_DATES_FROM="past"`` (a
 yearless "20 November" is the most recent one, as a published date must be).  Numeric day/month
-order follows the detected locale (English "03/04/2026" is 4 March).
+order follows the detected locale (English "03/04/2026" is 4 March), except that dotted numeric dates
+("10.01.2014", German, Russian, Polish …) are day first: no locale writes the month first with dots.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ _SENTINEL_B = dt.datetime(2011, 8, 7, 5, 0)
 _RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s")
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
+_DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
 
 
@@ -58,8 +60,9 @@ def _fetched_utc(fetched_at: dt.datetime | dt.date | str) -> dt.datetime:
     return _to_utc(fetched_at)
 
 
-def _settings(base: dt.datetime) -> dict[str, object]:
+def _settings(base: dt.datetime, text: str = "") -> dict[str, object]:
     return {
+        **({"DATE_ORDER": "DMY"} if _DOTTED.match(text) else {}),
         "RELATIVE_BASE": base,
         "TIMEZONE": "UTC",
         "TO_TIMEZONE": "UTC",
@@ -99,11 +102,13 @@ def _classify(text: str) -> tuple[str, dt.date | str | None]:
         return "absolute", fast
     if isinstance(fast, str):
         return "problem", fast
-    first = dateparser.parse(text, settings=_settings(_SENTINEL_A))
+    first = dateparser.parse(text, settings=_settings(_SENTINEL_A, text))
     if first is None:
         return "problem", f"unparseable date: {text!r}"
-    second = dateparser.parse(text, settings=_settings(_SENTINEL_B))
-    if second is None or first != second:
+    second = dateparser.parse(text, settings=_settings(_SENTINEL_B, text))
+    if second is None or first != second or str(first.year) not in text:
+        # A year not written out in full ("10/01/14") takes its century from the base date, and the fixed
+        # bases would make it 1914: it is read against the fetch time like a relative date.
         return "relative", None
     return "absolute", _to_utc(first).date()
 
@@ -111,7 +116,7 @@ def _classify(text: str) -> tuple[str, dt.date | str | None]:
 @lru_cache(maxsize=65536)
 def _resolve_relative(text: str, base_hour: dt.datetime) -> dt.datetime | None:
     # dateparser wants a naive base in its TIMEZONE (UTC).
-    parsed = dateparser.parse(text, settings=_settings(base_hour.replace(tzinfo=None)))
+    parsed = dateparser.parse(text, settings=_settings(base_hour.replace(tzinfo=None), text))
     return _to_utc(parsed) if parsed else None
 
 

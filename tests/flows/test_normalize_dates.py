@@ -26,6 +26,10 @@ FETCHED = dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC)
         ("20 de noviembre de 2026", dt.date(2026, 11, 20)),
         ("1763640000", dt.date(2025, 11, 20)),  # epoch seconds
         ("  2026-11-20  ", dt.date(2026, 11, 20)),
+        ("10.01.2014", dt.date(2014, 1, 10)),  # dotted numeric dates are day first in every locale
+        ("10.01.2014 18:30", dt.date(2014, 1, 10)),
+        ("1. 2. 2020", dt.date(2020, 2, 1)),
+        ("03/04/2026", dt.date(2026, 3, 4)),  # slashed: month first, as dateparser reads English
     ],
 )
 def test_absolute_formats_give_utc_calendar_date(raw, expected):
@@ -94,3 +98,12 @@ def test_parse_distinct_keys_results_by_input_pair():
     assert len(result) == 3
     assert result[("yesterday", FETCHED)].date == dt.date(2026, 11, 21)
     assert result[("junk", FETCHED)].problem
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("10/01/14", dt.date(2014, 10, 1)), ("Jan 10, 14", dt.date(2014, 1, 10)), ("10.01.14", dt.date(2014, 1, 10)),
+    ("1/2/99", dt.date(1999, 1, 2)),
+])
+def test_a_two_digit_year_is_the_latest_one_not_after_the_fetch(raw, expected):
+    # Not 1914: the century comes from the fetch time, as a published date's must.
+    assert parse_published(raw, FETCHED) == ParsedDate(expected, None, False)
