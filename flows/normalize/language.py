@@ -83,6 +83,9 @@ OTHER_SCRIPT_SQL = "[" + "".join(f"\\x{{{low:04x}}}-\\x{{{high:04x}}}" for low, 
 _OTHER_SCRIPT = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _OTHER_SCRIPTS) + "]")
 
 
+_NAME = re.compile(r"[^\W\d_]+(?:[ -][^\W\d_]+)?")  # one or two words of letters
+
+
 def latin_only(text: str) -> bool:
     """Whether `text` has no letter of a script other than Latin (accents, curly quotes and dashes allowed)."""
     return _OTHER_SCRIPT.search(text) is None
@@ -114,7 +117,22 @@ def _declared_code(declared: str | None) -> str | None:
     primary = re.split(r"[-_]", declared.strip())[0].lower()
     if len(primary) == 2 and primary.isalpha():
         return _CURRENT_CODE.get(primary, primary)
-    return _ISO639_2_TO_1.get(primary)
+    return _ISO639_2_TO_1.get(primary) or _language_named(declared.strip())
+
+
+@cache
+def _language_named(name: str) -> str | None:
+    """The code of a language declared by its name, in English or its own ("English" on IMDb, "Deutsch",
+    "日本語"), or None: langcodes' name data, looked up only for declarations that are no code."""
+    if not _NAME.fullmatch(name):
+        return None
+    import langcodes
+
+    try:
+        code = langcodes.find(name).language
+    except LookupError:
+        return None
+    return _CURRENT_CODE.get(code, code) if code else None
 
 
 def _predict_all(model: Any, lines: list[str]) -> list[list[str]]:
