@@ -130,7 +130,8 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]
         with reasons as (
             select rowid as row_no, concat_ws('; ',
                 case when {blank("url")} then 'missing url' end,
-                case when {blank("critic_name")} then 'no author' end,
+                case when {blank("critic_name")} then coalesce(
+                    'no author name (the page gives only the address ' || critic_url || ')', 'no author') end,
                 case when {blank("film_title")}
                       and coalesce({external_id("imdb")}, {external_id("tmdb")}) is null then 'no film' end,
                 case when {blank("body")} and {blank("rating_raw")} and {blank("rating_value")}

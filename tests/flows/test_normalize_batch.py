@@ -198,3 +198,10 @@ def test_a_review_with_only_a_structured_rating_is_kept_and_its_value_is_the_raw
     assert batch.rejects == []
     (row,) = batch.rows.to_pylist()
     assert (row["rating_raw"], row["score"], row["score_source"]) == ("4", 75.0, "explicit")
+
+
+def test_a_review_whose_author_is_only_an_address_is_rejected_saying_so(landing):
+    path = landing(item(critic_name=None, critic_url="https://x/critics/jane-doe"))
+    batch = normalize_landing(path, [])
+    assert [r.reason for r in batch.rejects] == [
+        "no author name (the page gives only the address https://x/critics/jane-doe)"]
