@@ -3,29 +3,43 @@
 Only extraction: values are copied as published (strings), nothing is scored or cleaned.
 The one exception is links: a URL as published is relative to its page, so review, critic and
 film URLs (and `@id`s) are resolved against the page's base URL, as a browser would.
+Two values are put together from published parts, because no single part identifies what they name:
+a TV episode's title with its series' ("The Leftovers: Pilot"), and the key of reviews of one page that
+share one id (`<id>#<critic>|<film>`, see _distinct_keys).
 Reviews are found anywhere in the object tree: top level, inside `Movie.review`, inside
-`@graph`, or referencing their film through `itemReviewed`. JSON-LD nodes that name each other by
-`@id` (crawlers.references) are read as the nodes they name, across all JSON-LD blocks of the page.
+`@graph`, `about` or `subjectOf`, or referencing their film through `itemReviewed`. JSON-LD nodes that
+name each other by `@id` (crawlers.references) are read as the nodes they name, across all JSON-LD blocks
+of the page.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urljoin, urlsplit
 
 from w3lib.html import get_base_url
 
 from crawlers.items import ReviewItem
-from crawlers.references import FOLLOWED, NodeIndex, is_reference, is_web_address, node_id
+from crawlers.references import FOLLOWED, REVIEW_TYPES, NodeIndex, is_reference, is_web_address, node_id
 from crawlers.structured import PageData, read_page, short_type
+from crawlers.values import (
+    as_language,
+    as_link,
+    as_name,
+    as_node,
+    as_text,
+    external_ids,
+    first_dict,
+    is_organization,
+    listed,
+)
 
-REVIEW_TYPES = {"Review", "CriticReview", "UserReview"}
-FILM_TYPES = {"Movie", "Film", "TVSeries", "TVEpisode", "CreativeWork"}
-_IMDB = re.compile(r"\b(tt\d{5,10})\b")
-_TMDB = re.compile(r"themoviedb\.org/movie/(\d+)")
-_NOT_LINKS = {"javascript", "vbscript", "data"}  # scripts and inline content, never a review's address
+FILM_TYPES = {"Movie", "Film", "TVSeries", "TVSeason", "TVEpisode", "CreativeWork"}
+_EPISODIC = {"TVEpisode", "TVSeason"}
+# The root type says nothing about what was reviewed, as an itemReviewed without a type says nothing.
+_UNTYPED = {"Thing"}
 _BASE_SCAN = 4096  # as much of the page as Scrapy reads for <base href> (scrapy.utils.response.get_base_url)
 
 
@@ -51,92 +65,40 @@ class PageExtract:
     unreadable: list[tuple[str, str]] = field(default_factory=list)  # (reason, markup as published)
 
 
-def _text(value: Any) -> str | None:
-    """A published value as text; lists give their first element, objects their name or value."""
-    if value is None:
-        return None
-    if isinstance(value, list):
-        return _text(value[0]) if value else None
-    if isinstance(value, dict):
-        for key in ("name", "value", "@value", "@id", "url"):
-            if key in value:
-                return _text(value[key])
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    return str(value)
-
-
-def _name(value: Any) -> str | None:
-    """A person's or organization's name as `_text` reads it, but never an object's `@id`: that identifies
-    a node (a reference the page did not resolve), and a critic called "https://ex.test/#person-jane" is
-    no critic."""
-    if isinstance(value, list):
-        return _name(value[0]) if value else None
-    if isinstance(value, dict):
-        return _text({key: found for key, found in value.items() if key != "@id"})
-    return _text(value)
-
-
-def _link(value: Any, base: str) -> str | None:
-    """A published link resolved against the page's base URL.
-
-    Empty values and script or data pseudo-URLs give None; absolute URLs of other schemes
-    (`urn:`, `mailto:`) and JSON-LD blank nodes (`_:b0`) are no page addresses to resolve, so
-    they are kept as published.
-    """
-    text = (_text(value) or "").strip()
-    if not text:
-        return None
-    if text.startswith("_:"):
-        return text
-    try:
-        scheme = urlsplit(text).scheme
-        if scheme in _NOT_LINKS:
-            return None
-        return text if scheme else urljoin(base, text)
-    except ValueError:  # e.g. an invalid IPv6 host: keep what the page said
-        return text
-
-
-def _first_dict(value: Any) -> dict[str, Any] | None:
-    if isinstance(value, list):
-        value = next((v for v in value if isinstance(v, dict)), None)
-    return value if isinstance(value, dict) else None
-
-
-def _as_node(value: Any) -> Any:
-    """A web address where an object belongs (`"author": "https://…#jane"`) read as a reference to the
-    node with that @id: an address is no name or title."""
-    if isinstance(value, list):
-        return [_as_node(v) for v in value]
-    if isinstance(value, str) and is_web_address(value):
-        return {"@id": value.strip()}
-    return value
-
-
-def _external_ids(film: dict[str, Any]) -> dict[str, str]:
-    ids: dict[str, str] = {}
-    links = film.get("sameAs") or []
-    links = links if isinstance(links, list) else [links]
-    for link in [*links, film.get("identifier"), film.get("@id"), film.get("url")]:
-        text = _text(link) or ""
-        if "imdb" in text or text.startswith("tt"):
-            match = _IMDB.search(text)
-            if match:
-                ids.setdefault("imdb", match.group(1))
-        match = _TMDB.search(text)
-        if match:
-            ids.setdefault("tmdb", match.group(1))
-    return ids
-
-
-def _audience(review: dict[str, Any], types: list[str]) -> str | None:
+def _audience(types: list[str], has_outlet: bool) -> str | None:
     if "CriticReview" in types:
         return "critic"
     if "UserReview" in types:
         return "user"
-    return "critic" if review.get("publisher") or review.get("sourceOrganization") else "user"
+    return "critic" if has_outlet else "user"
+
+
+def _is_film(node: dict[str, Any]) -> bool:
+    """Whether an itemReviewed can be a film: a film type, or no type that says otherwise (a plain name,
+    a reference, a Thing). A Book, Product or Restaurant is no film, whatever its name."""
+    # By local name: a type of another vocabulary (data-vocabulary.org/Movie) says what it is as well.
+    types = {re.split(r"[/#:]", name.rstrip("/"))[-1] for name in short_type(node.get("@type"))} - _UNTYPED
+    return not types or bool(types & FILM_TYPES)
+
+
+def _distinct_keys(reviews: list[ReviewItem]) -> None:
+    """Reviews of one page that share one id (a template giving each the page's url, one @id or one
+    identifier) are several reviews when, in one markup, they name several critics or films: each is then
+    keyed `<id>#<critic>|<film>`, as the flows key a review published without any id (`<url>#<critic>|<film>`),
+    so the in-run duplicate check keeps them all and a re-crawl finds each again. A review alone with its
+    id keeps it, and so does one review published twice (in two blocks, or in JSON-LD and microdata, whose
+    bodies or bylines may differ): only critic and film could tell such copies apart."""
+    by_key: dict[str, list[ReviewItem]] = defaultdict(list)
+    for review in reviews:
+        if review.source_review_id:
+            by_key[review.source_review_id].append(review)
+    for key, group in by_key.items():
+        named: dict[str | None, set[tuple[str | None, str | None]]] = defaultdict(set)
+        for review in group:
+            named[review.syntax].add((review.critic_name, review.film_title))
+        if any(len(pairs) > 1 for pairs in named.values()):
+            for review in group:
+                review.source_review_id = f"{key}#{review.critic_name or ''}|{review.film_title or ''}"
 
 
 @dataclass
@@ -152,100 +114,152 @@ class _PageReader:
 
     def _prop(self, obj: dict[str, Any], key: str) -> Any:
         """A property's value, references followed. Only in JSON-LD is an address string taken for a
-        reference: microdata gives a link's href as the value of `<a itemprop="author" href=…>`, the only
-        text such markup offers, and it is kept as before."""
+        reference: microdata and RDFa give `<link itemprop="author" href=…>` its href as the value, the
+        only text such markup offers, and it is kept as it is (a link with text gives its text as the
+        name and its href as the url, crawlers.structured)."""
         value = obj.get(key)
-        return self.index.resolve(_as_node(value) if self.syntax == "json-ld" else value, owner=obj)
+        return self.index.resolve(as_node(value) if self.syntax == "json-ld" else value, owner=obj)
 
     def _film_of(self, review: dict[str, Any]) -> dict[str, Any] | None:
         """The film a review is about: an object, a node it references, or a plain name ("Her (2013)"; a
         year written in it is read by the flows, as for any title)."""
         value = review.get("itemReviewed")
         if isinstance(value, list):
-            value = _first_dict(value) or next((v for v in value if isinstance(v, str) and v.strip()), None)
+            value = first_dict(value) or next((v for v in value if isinstance(v, str) and v.strip()), None)
         if isinstance(value, str) and not is_web_address(value):
             return {"name": value.strip()} if value.strip() else None
-        return _first_dict(self.index.node(_as_node(value), owner=review))
+        return first_dict(self.index.node(as_node(value), owner=review))
+
+    def _addresses(self, node: dict[str, Any]) -> set[str]:
+        return {link for link in (as_link(node.get(key), self.base) for key in ("url", "@id")) if link}
+
+    def _reviewed(self, review: dict[str, Any], film: dict[str, Any] | None) -> dict[str, Any]:
+        """The film of a review, given the film it is nested in (if any). What itemReviewed names wins,
+        except where it says less than the enclosing film: a bare reference the page does not resolve,
+        or a stub without a name (IMDb's `{"@type": "CreativeWork", "url": "/title/tt…/"}`) or with the
+        film's own url or @id, which adds what it says to the film. A typed item that is no film (a Book)
+        gives no film: the review is then refused for want of one."""
+        named = self._film_of(review)
+        if named and film and (is_reference(named) or not (as_text(named.get("name")) or "").strip()
+                               or self._addresses(named) & self._addresses(film)):
+            named = film if is_reference(named) else {**named, **film}
+        chosen = named or film or {}
+        return chosen if _is_film(chosen) else {}
+
+    def _film_title(self, film: dict[str, Any]) -> str | None:
+        """The film's name; an episode or season is named after its series too ("The Leftovers: Pilot"),
+        or every show's "Pilot" would be one film."""
+        title = as_text(film.get("name"))
+        if not title or not set(short_type(film.get("@type"))) & _EPISODIC:
+            return title
+        season = first_dict(self._prop(film, "partOfSeason")) or {}
+        series = as_name(self._prop(film, "partOfSeries") or self._prop(season, "partOfSeries"))
+        if not series or not series.strip() or title.strip().startswith(series.strip()):
+            return title
+        return f"{series.strip()}: {title.strip()}"
 
     def _film_year(self, film: dict[str, Any]) -> str | None:
         # dateCreated is often when the page was created (Letterboxd), so release data comes first.
-        released = _first_dict(self._prop(film, "releasedEvent"))
+        released = first_dict(self._prop(film, "releasedEvent"))
         for candidate in (released.get("startDate") if released else None, film.get("copyrightYear"),
                           film.get("datePublished"), film.get("dateCreated")):
-            text = _text(candidate)
+            text = as_text(candidate)
             if text:
                 return text
         return None
 
-    def review_item(self, review: dict[str, Any], film: dict[str, Any] | None) -> ReviewItem:
-        named = self._film_of(review)
-        # A bare reference the page does not resolve says less than the film the review is nested in.
-        film = (named if named and not (film and is_reference(named)) else film) or {}
+    def _critic_url(self, author: dict[str, Any]) -> str | None:
+        """The critic's page: the author's url, else its sameAs (Google's critic reviews identify the
+        critic by it), else an @id the page does not resolve that is a web address (an author published
+        as a bare address reads as one), but not a fragment of this page (`#author` names a node)."""
+        link = as_link(author.get("url"), self.base)
+        if link:
+            return link
+        for value in listed(author.get("sameAs")):
+            link = as_link(value, self.base)
+            if link and is_web_address(link):
+                return link
+        raw = node_id(author)
+        if raw and is_reference(author) and not raw.strip().startswith("#"):
+            link = as_link(raw, self.base)
+            return link if link and is_web_address(link) else None
+        return None
+
+    def review_item(self, review: dict[str, Any], film: dict[str, Any] | None, lang: str | None) -> ReviewItem:
+        film = self._reviewed(review, film)
         author = self._prop(review, "author")
-        author_obj = _first_dict(author) or {}
+        # One critic per review: of co-authors, the first is kept and the others are not recorded.
+        first_author = (author[0] if author else None) if isinstance(author, list) else author
+        author_obj = first_author if isinstance(first_author, dict) else {}
         publisher = self._prop(review, "publisher") or self._prop(review, "sourceOrganization")
-        rating = _first_dict(self._prop(review, "reviewRating")) or {}
-        value = _text(rating.get("ratingValue")) if rating else _text(review.get("reviewRating"))
-        url = _link(review.get("url"), self.base)
+        outlet = as_name(publisher)
+        # An Organization as author is a publication's staff review: the organization is the outlet, and
+        # stays the critic too, since every review is someone's.
+        staff = is_organization(author_obj) and not outlet
+        rating = first_dict(self._prop(review, "reviewRating")) or {}
+        value = as_text(rating.get("ratingValue")) if rating else as_text(review.get("reviewRating"))
+        url = as_link(review.get("url"), self.base)
         return ReviewItem(
             source=self.source,
             url=url or self.url,
-            source_review_id=_text(review.get("identifier")) or _link(review.get("@id"), self.base) or url,
-            film_title=_text(film.get("name")),
+            source_review_id=as_text(review.get("identifier")) or as_link(review.get("@id"), self.base) or url,
+            film_title=self._film_title(film) if film else None,
             film_year=self._film_year(film) if film else None,
-            external_ids=_external_ids(film) if film else {},
-            critic_name=_name(author),
-            critic_url=_link(author_obj.get("url"), self.base),
-            outlet=_name(publisher),
-            audience=_audience(review, short_type(review.get("@type"))),
+            external_ids=external_ids(film, self.base) if film else {},
+            critic_name=as_name(first_author),
+            critic_url=self._critic_url(author_obj),
+            outlet=as_name(first_author) if staff else outlet,
+            audience=_audience(short_type(review.get("@type")),
+                               bool(review.get("publisher") or review.get("sourceOrganization")) or staff),
             rating_raw=value,
             rating_value=value,
-            rating_best=_text(rating.get("bestRating")),
-            rating_worst=_text(rating.get("worstRating")),
-            review_title=_text(review.get("name")) or _text(review.get("headline")),
-            body=_text(review.get("reviewBody")) or _text(review.get("description")),
-            published_raw=_text(review.get("datePublished")) or _text(review.get("dateCreated")),
-            language_declared=_text(review.get("inLanguage")),
+            rating_best=as_text(rating.get("bestRating")),
+            rating_worst=as_text(rating.get("worstRating")),
+            review_title=as_text(review.get("name")) or as_text(review.get("headline")),
+            body=as_text(review.get("reviewBody")) or as_text(review.get("description")) or as_text(review.get("text")),
+            published_raw=as_text(review.get("datePublished")) or as_text(review.get("dateCreated")),
+            language_declared=as_language(review.get("inLanguage")) or lang,
             page_url=self.url,
             syntax=self.syntax,
         )
 
     def film_summary(self, film: dict[str, Any]) -> FilmSummary:
-        aggregate = _first_dict(self._prop(film, "aggregateRating")) or {}
+        aggregate = first_dict(self._prop(film, "aggregateRating")) or {}
         return FilmSummary(
-            title=_text(film.get("name")),
+            title=self._film_title(film),
             year=self._film_year(film),
-            url=_link(film.get("url"), self.base) or _link(film.get("@id"), self.base),
-            external_ids=_external_ids(film),
-            rating_value=_text(aggregate.get("ratingValue")),
-            rating_best=_text(aggregate.get("bestRating")),
-            rating_worst=_text(aggregate.get("worstRating")),
-            rating_count=_text(aggregate.get("ratingCount")),
-            review_count=_text(aggregate.get("reviewCount")),
+            url=as_link(film.get("url"), self.base) or as_link(film.get("@id"), self.base),
+            external_ids=external_ids(film, self.base),
+            rating_value=as_text(aggregate.get("ratingValue")),
+            rating_best=as_text(aggregate.get("bestRating")),
+            rating_worst=as_text(aggregate.get("worstRating")),
+            rating_count=as_text(aggregate.get("ratingCount")),
+            review_count=as_text(aggregate.get("reviewCount")),
             syntax=self.syntax,
         )
 
 
 def extract_from_data(page: PageData, url: str, source: str, base: str | None = None) -> PageExtract:
     """Reviews and films in `page`; links resolve against `base` (the page's <base href>), else `url`."""
-    jsonld = NodeIndex(obj for syntax, obj in page.objects if syntax == "json-ld")
+    jsonld = NodeIndex((obj for syntax, obj in page.objects if syntax == "json-ld"), base or url)
     readers = {syntax: _PageReader(url, base or url, source, syntax, jsonld if syntax == "json-ld" else NodeIndex())
                for syntax, _ in page.objects}
     films: list[FilmSummary] = []
     # A JSON-LD node named by reference can be reached twice (from the graph's top level and from its
     # film's `review` list): each review is kept once, with a film where any path gave one, and each
     # other node with an @id is walked once. An @id that names several nodes (see NodeIndex) tells none of
-    # them apart: they are told apart as objects.
-    found: dict[Any, tuple[dict[str, Any], str, dict[str, Any] | None]] = {}
+    # them apart: they are told apart as objects. A review takes the `lang` of the nearest markup that has one.
+    found: dict[Any, tuple[dict[str, Any], str, dict[str, Any] | None, str | None]] = {}
     walked: set[Any] = set()
 
-    def walk(obj: Any, syntax: str, film: dict[str, Any] | None, depth: int) -> None:
+    def walk(obj: Any, syntax: str, film: dict[str, Any] | None, lang: str | None, depth: int) -> None:
         if depth > 8:
             return
         if isinstance(obj, list):
             for child in obj:
-                walk(child, syntax, film, depth + 1)
+                walk(child, syntax, film, lang, depth + 1)
             return
+        lang = page.languages.get(id(obj), lang)
         obj = readers[syntax].index.node(obj)
         if not isinstance(obj, dict):
             return
@@ -254,7 +268,7 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
         if types & REVIEW_TYPES:
             review_key = key or id(obj)
             if review_key not in found or (film is not None and found[review_key][2] is None):
-                found[review_key] = (obj, syntax, film)
+                found[review_key] = (obj, syntax, film, lang)
             return
         if key:
             if key in walked:
@@ -265,11 +279,12 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
             film = obj
         for name, child in obj.items():
             if name in FOLLOWED:
-                walk(child, syntax, film, depth + 1)
+                walk(child, syntax, film, lang, depth + 1)
 
     for syntax, obj in page.objects:
-        walk(obj, syntax, None, 0)
-    reviews = [readers[syntax].review_item(obj, film) for obj, syntax, film in found.values()]
+        walk(obj, syntax, None, None, 0)
+    reviews = [readers[syntax].review_item(obj, film, lang) for obj, syntax, film, lang in found.values()]
+    _distinct_keys(reviews)
     return PageExtract(reviews=reviews, films=films, errors=list(page.errors), unreadable=list(page.unreadable))
 
 

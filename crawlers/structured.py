@@ -15,14 +15,20 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urljoin
 
 import jstyleson
 import lxml.html
 from extruct.rdfa import RDFaExtractor
 from extruct.utils import parse_xmldom_html
 from extruct.w3cmicrodata import MicrodataExtractor
+from w3lib.html import strip_html5_whitespace
 
 SCHEMA_PREFIX = re.compile(r"^https?://schema\.org/")
+# schema.org's own JSON-LD context defines the `schema:` prefix, so "schema:Review" is a Review there
+# too, and no page means anything else by it.
+_TYPE_PREFIX = re.compile(r"^(?:https?://schema\.org/|schema:)")
+_CURIE = "schema:"
 SCHEMA_URLS = ("https://schema.org/", "http://schema.org/")
 _WRAPPERS = re.compile(r"/\*\s*<!\[CDATA\[\s*\*/|/\*\s*\]\]>\s*\*/|<!\[CDATA\[|\]\]>|<!--|-->|^\s*//.*$", re.M)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
@@ -36,12 +42,14 @@ class PageData:
     errors: list[str] = field(default_factory=list)
     # (reason, text) of markup that may have held reviews but could not be read: kept verbatim, not dropped.
     unreadable: list[tuple[str, str]] = field(default_factory=list)
+    # id(object) -> the `lang` of the element its markup sits in, for the objects that have one (see _element_lang).
+    languages: dict[int, str] = field(default_factory=dict)
 
 
 def short_type(value: Any) -> list[str]:
     """Types as short names: 'http://schema.org/Review' -> 'Review'."""
     types = value if isinstance(value, list) else [value]
-    return [SCHEMA_PREFIX.sub("", str(t)) for t in types if t]
+    return [_TYPE_PREFIX.sub("", str(t)) for t in types if t]
 
 
 def parse_jsonld_block(text: str) -> Any:
@@ -59,6 +67,54 @@ def parse_jsonld_block(text: str) -> Any:
     return jstyleson.loads(_TRAILING_COMMA.sub(r"\1", unwrapped), strict=False)
 
 
+def is_jsonld_type(value: str | None) -> bool:
+    """Whether a `<script type>` is JSON-LD: MIME types ignore case, and a parameter
+    (`application/ld+json; charset=utf-8`) is no part of the type."""
+    return (value or "").split(";")[0].strip().lower() == "application/ld+json"
+
+
+def _without_curies(value: Any) -> Any:
+    """`"schema:reviewBody"` read as `"reviewBody"`, as schema.org's context expands both (the plain
+    name wins where a block gives both)."""
+    if isinstance(value, list):
+        return [_without_curies(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {key: _without_curies(v) for key, v in value.items() if not key.startswith(_CURIE)}
+    for key, v in value.items():
+        if key.startswith(_CURIE):
+            out.setdefault(key.removeprefix(_CURIE), _without_curies(v))
+    return out
+
+
+def _element_lang(element: Any) -> str | None:
+    """The `lang` of an element or of its nearest ancestor below `<body>`. The `<html lang>` and `<body
+    lang>` are left out: they are the site template's, and sites with an English template publish reviews
+    in other languages under it (the demo site too), which the flows would then trust over detection."""
+    found = element.xpath("ancestor-or-self::*[@lang][not(self::html or self::body or self::head)][1]/@lang")
+    return (found[0].strip() or None) if found else None
+
+
+def _author_links(tree: Any, base: str) -> dict[str, str]:
+    """Link text by address for `<a itemprop="author" href>` and `<a property="author" href>`:
+    microdata and RDFa take the href for the author and drop the text, which is the critic's name."""
+    links: dict[str, str] = {}
+    for link in tree.xpath("//a[@href][@itemprop or @property][not(@itemscope)][not(@typeof)]"):
+        names = f"{link.get('itemprop') or ''} {link.get('property') or ''}".split()
+        text = " ".join(link.text_content().split())
+        if text and any(re.split(r"[/:#]", name)[-1] == "author" for name in names):
+            links[urljoin(base, strip_html5_whitespace(link.get("href")))] = text
+    return links
+
+
+def _linked_author(value: Any, links: dict[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_linked_author(v, links) for v in value]
+    if isinstance(value, str) and value in links:
+        return {"@type": [], "name": links[value], "url": value}
+    return value
+
+
 def _flatten_jsonld(data: Any) -> list[dict[str, Any]]:
     items = data if isinstance(data, list) else [data]
     out: list[dict[str, Any]] = []
@@ -72,20 +128,26 @@ def _flatten_jsonld(data: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _microdata_to_jsonld(item: Any) -> Any:
+def _microdata_to_jsonld(item: Any, page: PageData, links: dict[str, str]) -> Any:
     if isinstance(item, list):
-        return [_microdata_to_jsonld(x) for x in item]
-    if not isinstance(item, dict) or "properties" not in item:
+        return [_microdata_to_jsonld(x, page, links) for x in item]
+    if not isinstance(item, dict):
         return item
+    if "properties" not in item:
+        return {key: value for key, value in item.items() if key != "htmlNode"}
     out: dict[str, Any] = {"@type": short_type(item.get("type"))}
     if item.get("id"):
         out["@id"] = item["id"]
     for name, value in item["properties"].items():
-        out[name] = _microdata_to_jsonld(value)
+        value = _microdata_to_jsonld(value, page, links)
+        out[name] = _linked_author(value, links) if name == "author" else value
+    lang = _element_lang(item["htmlNode"]) if item.get("htmlNode") is not None else None
+    if lang:
+        page.languages[id(out)] = lang
     return out
 
 
-def _rdfa_to_jsonld(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _rdfa_to_jsonld(nodes: list[dict[str, Any]], author_links: dict[str, str]) -> list[dict[str, Any]]:
     """Rebuild nested objects from RDFa's flat, expanded node list."""
     by_id = {n.get("@id"): n for n in nodes if isinstance(n, dict)}
     referenced: set[str] = set()
@@ -119,6 +181,8 @@ def _rdfa_to_jsonld(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
                 continue
             name = SCHEMA_PREFIX.sub("", key)
             built = [value_of(v, depth, name in _LINK_PROPERTIES) for v in values if isinstance(v, dict)]
+            if name == "author":
+                built = _linked_author(built, author_links)
             out[name] = built[0] if len(built) == 1 else built
         return out
 
@@ -154,19 +218,27 @@ def read_page(html: str | bytes, url: str) -> PageData:
         _unreadable(page, f"unparseable HTML: {exc}", text)
         return page
 
-    for number, script in enumerate(tree.xpath('//script[@type="application/ld+json"]'), start=1):
+    scripts = [script for script in tree.xpath("//script[@type]") if is_jsonld_type(script.get("type"))]
+    for number, script in enumerate(scripts, start=1):
         block = script.text_content() or ""
         try:
             data = parse_jsonld_block(block)
         except ValueError as exc:
             _unreadable(page, f"JSON-LD block {number} unreadable: {exc}", block)
             continue
-        page.objects.extend(("json-ld", obj) for obj in _flatten_jsonld(data))
+        if f'"{_CURIE}' in block:
+            data = _without_curies(data)
+        lang = _element_lang(script)
+        for obj in _flatten_jsonld(data):
+            page.objects.append(("json-ld", obj))
+            if lang:
+                page.languages[id(obj)] = lang
 
+    links = _author_links(tree, url) if "itemscope" in text or "typeof=" in text else {}
     if "itemscope" in text:
         try:
-            items = MicrodataExtractor().extract_items(tree, base_url=url)
-            page.objects.extend(("microdata", _microdata_to_jsonld(i)) for i in items)
+            items = MicrodataExtractor(add_html_node=True).extract_items(tree, base_url=url)
+            page.objects.extend(("microdata", _microdata_to_jsonld(i, page, links)) for i in items)
         except Exception as exc:  # extruct raises bare errors on odd markup; keep the page's other data
             _unreadable(page, f"microdata unreadable: {exc}", text)
 
@@ -174,7 +246,7 @@ def read_page(html: str | bytes, url: str) -> PageData:
     if "typeof=" in text:
         try:
             nodes = RDFaExtractor().extract_items(parse_xmldom_html(text, encoding="utf-8"), base_url=url)
-            page.objects.extend(("rdfa", obj) for obj in _rdfa_to_jsonld(nodes))
+            page.objects.extend(("rdfa", obj) for obj in _rdfa_to_jsonld(nodes, links))
         except Exception as exc:  # pyRdfa raises many unrelated types on broken markup
             _unreadable(page, f"RDFa unreadable: {exc}", text)
     return page

@@ -301,3 +301,18 @@ def test_a_titled_mention_in_the_same_batch_names_the_film_an_id_only_mention_jo
         result = _load_known(conn, landing, "run-1")
         assert (result.loaded, result.rejected) == (2, 0)
         assert conn.execute("select count(*), min(title) from films").fetchone() == (1, "Her")
+
+
+def test_reviews_that_shared_one_id_are_told_apart_after_upgrading_without_a_second_copy(tmp_path: Path) -> None:
+    # Older extraction gave every review of a page the page's @id, and only the first landed. Now each is
+    # keyed "<id>#<critic>|<film>": the one already stored is the same review under a new key.
+    shared = "https://x/film/her/#review"
+    first = _land(tmp_path / "run-1.jsonl", item(source_review_id=shared, critic_name="Ann Lee", body="Moving."))
+    again = _land(tmp_path / "run-2.jsonl", *(
+        item(source_review_id=f"{shared}#{critic}|Her", critic_name=critic, body=body)
+        for critic, body in (("Ann Lee", "Moving."), ("Bo Diaz", "Too long."), ("Cy Ng", "Tender."))))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        result = _load(conn, again, "run-2")
+        assert (result.loaded, result.duplicates) == (2, 1)
+        assert conn.execute("select count(*) from reviews").fetchone()[0] == 3

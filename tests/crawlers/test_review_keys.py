@@ -1,0 +1,104 @@
+"""Several reviews of one page that share one id still land one each; one review keeps the key it had.
+
+Pages are trimmed copies of the QA corpus of review markup variants (v03, v04, v07, n19).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from scrapy.exceptions import DropItem
+
+from crawlers.pipelines import InRunDuplicatesPipeline
+from crawlers.spiders.schema_org import SchemaOrgSpider
+from tests.crawlers.conftest import html_response, make_spider, split_output
+
+URL = "http://127.0.0.1:8765/v03-reviews-share-page-url.html"
+HER = {"@context": "https://schema.org", "@type": "Movie", "name": "Her", "datePublished": "2013-12-18"}
+
+
+def user_review(author: str, body: str, value: str, **shared: Any) -> dict[str, Any]:
+    return {"@type": "Review", "author": {"@type": "Person", "name": author}, "reviewBody": body,
+            "reviewRating": {"@type": "Rating", "ratingValue": value, "bestRating": "5"}, **shared}
+
+
+def three_reviews(**shared: Any) -> list[dict[str, Any]]:
+    return [user_review("ann", "Loved it", "5", **shared), user_review("bob", "Too slow", "2", **shared),
+            user_review("cy", "Lovely", "4", **shared)]
+
+
+def parse(*blocks: Any, body: str = "") -> tuple[Any, list]:
+    scripts = "".join(f'<script type="application/ld+json">{json.dumps(b)}</script>' for b in blocks)
+    spider = make_spider(SchemaOrgSpider, url=URL, follow="false")
+    html = f"<html><head>{scripts}</head><body>{body}</body></html>"
+    items, _ = split_output(list(spider.parse(html_response(URL, html))))
+    return spider, items
+
+
+def landed(spider: Any, items: list) -> list:
+    pipeline = InRunDuplicatesPipeline.from_crawler(spider.crawler)
+    kept = []
+    for item in items:
+        try:
+            kept.append(pipeline.process_item(item))
+        except DropItem:
+            pass
+    return kept
+
+
+def test_reviews_sharing_the_page_url_get_one_key_each_and_all_land():
+    spider, items = parse({**HER, "review": three_reviews(url=URL)})
+    assert [i.source_review_id for i in items] == [f"{URL}#ann|Her", f"{URL}#bob|Her", f"{URL}#cy|Her"]
+    assert [i.critic_name for i in landed(spider, items)] == ["ann", "bob", "cy"]
+
+
+def test_reviews_sharing_one_id_get_one_key_each_and_all_land():
+    spider, items = parse({**HER, "review": three_reviews(**{"@id": f"{URL}#review"})})
+    assert [i.source_review_id for i in items] == [
+        f"{URL}#review#ann|Her", f"{URL}#review#bob|Her", f"{URL}#review#cy|Her"]
+    assert [i.rating_raw for i in landed(spider, items)] == ["5", "2", "4"]
+
+
+def test_reviews_sharing_one_identifier_get_one_key_each_and_all_land():
+    spider, items = parse({**HER, "review": three_reviews(identifier="1")})
+    assert [i.source_review_id for i in items] == ["1#ann|Her", "1#bob|Her", "1#cy|Her"]
+    assert len(landed(spider, items)) == 3
+
+
+def test_review_alone_with_the_page_url_keeps_it_as_its_key():
+    _, (item,) = parse({**HER, "review": [user_review("ann", "Loved it", "5", url=URL)]})
+    assert item.source_review_id == URL
+
+
+def test_reviews_with_their_own_ids_keep_them():
+    _, items = parse({**HER, "review": [user_review("ann", "Loved it", "5", identifier="r1"),
+                                        user_review("bob", "Too slow", "2", identifier="r2")]})
+    assert [i.source_review_id for i in items] == ["r1", "r2"]
+
+
+def test_one_review_published_in_two_blocks_keeps_its_key_and_lands_once():
+    same = {"@context": "https://schema.org", **user_review("ann", "Loved it", "5", url="https://reel.example/r/1"),
+            "itemReviewed": {"@type": "Movie", "name": "Her"}}
+    spider, items = parse(same, dict(same))
+    assert [i.source_review_id for i in items] == ["https://reel.example/r/1"] * 2
+    assert len(landed(spider, items)) == 1
+
+
+def test_one_critics_reviews_of_several_films_sharing_the_page_url_get_one_key_each():
+    films = [{"@context": "https://schema.org", **user_review("ann", f"About {name}.", "4", url=URL),
+              "itemReviewed": {"@type": "Movie", "name": name}} for name in ("Her", "Alien")]
+    spider, items = parse(*films)
+    assert [i.source_review_id for i in items] == [f"{URL}#ann|Her", f"{URL}#ann|Alien"]
+    assert len(landed(spider, items)) == 2
+
+
+def test_one_review_in_json_ld_and_in_microdata_keeps_its_id_though_its_bodies_differ():
+    block = {"@context": "https://schema.org", **user_review("ann", "Loved it", "5", identifier="r1"),
+             "itemReviewed": {"@type": "Movie", "name": "Her"}}
+    microdata = """<div itemscope itemtype="https://schema.org/Review"><meta itemprop="identifier" content="r1">
+      <span itemprop="itemReviewed">Her</span><span itemprop="author">ann</span>
+      <p itemprop="reviewBody">Loved it, and the score too.</p></div>"""
+    spider, items = parse(block, body=microdata)
+    assert [(i.source_review_id, i.syntax) for i in items] == [("r1", "json-ld"), ("r1", "microdata")]
+    assert len(landed(spider, items)) == 1
