@@ -39,6 +39,7 @@ from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
+from scrapy.core.downloader import Downloader
 from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
@@ -93,6 +94,7 @@ class DomainPacer:
         self.crawl_delay: dict[str, float] = {}
         self.rate_limit: dict[str, float] = {}
         self.next_ok: dict[str, float] = {}  # time.monotonic()
+        self.waiting: set[Request] = set()  # held by PacingMiddleware: see PacedDownloader
 
     @classmethod
     def of(cls, crawler: Crawler) -> DomainPacer:
@@ -249,16 +251,36 @@ class PacingMiddleware:
 
     async def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
         key = slot_key(self.crawler, request)
-        while (wait := max(self.pacer.wait(key), request.meta.get(NOT_BEFORE, 0.0) - time.time())) > 0:
-            if self._stopping():
-                if request.callback is NO_CALLBACK:  # robots.txt and other downloads made by components
-                    raise IgnoreRequest("the crawl is stopping")
-                # Back to the scheduler (a resumable crawl saves it in its JOBDIR); dont_filter, since the
-                # duplicate filter has seen it already.
-                return request.replace(dont_filter=True)
-            await sleep(min(wait, POLL))
+        slot = None
+        try:
+            while (wait := max(self.pacer.wait(key), request.meta.get(NOT_BEFORE, 0.0) - time.time())) > 0:
+                if self._stopping():
+                    if request.callback is NO_CALLBACK:  # robots.txt and other downloads made by components
+                        raise IgnoreRequest("the crawl is stopping")
+                    # Back to the scheduler (a resumable crawl saves it in its JOBDIR); dont_filter, since the
+                    # duplicate filter has seen it already.
+                    return request.replace(dont_filter=True)
+                if slot is None:
+                    slot = self._wait_in_slot(request)
+                await sleep(min(wait, POLL))
+        finally:
+            if slot is not None:
+                slot.active.discard(request)
+                self.pacer.waiting.discard(request)
         self._released(key)
         return None
+
+    def _wait_in_slot(self, request: Request) -> Slot:
+        """Count a request that waits here among its host's active ones, as if it waited in the slot's
+        own queue: the scheduler (DownloaderAwarePriorityQueue) sends the hosts with the fewest active
+        requests first, and a host whose requests all wait here would look idle and get every request it
+        has; and PacedDownloader leaves it out of CONCURRENT_REQUESTS, which it would otherwise fill while
+        the other hosts of the crawl stall at this host's pace."""
+        assert self.crawler.engine is not None
+        _key, slot = self.crawler.engine.downloader._get_slot(request)  # makes the slot if it is not there yet
+        slot.active.add(request)
+        self.pacer.waiting.add(request)
+        return slot
 
     def _slot(self, key: str) -> Slot | None:
         engine = self.crawler.engine
@@ -298,3 +320,14 @@ class PacingMiddleware:
         key = request.meta.get("download_slot")
         if key is not None and self.pacer.spacing(key) and (slot := self._slot(key)) is not None:
             slot.jitter = 0.0
+
+
+class PacedDownloader(Downloader):
+    """Scrapy's downloader, except that requests PacingMiddleware holds for their host's time do not count
+    toward CONCURRENT_REQUESTS: they are not downloading, and a host that asks for a 30 s Crawl-delay or
+    Retry-After must not slow the other hosts of the crawl to its pace. They stay in `active`, so the
+    spider is not idle while they wait."""
+
+    def needs_backout(self) -> bool:
+        waiting = len(DomainPacer.of(self.crawler).waiting)
+        return 0 < self.total_concurrency <= len(self.active) - waiting

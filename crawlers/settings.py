@@ -25,14 +25,16 @@ REVIEWS_DATA_DIR = os.environ.get("REVIEWS_DATA_DIR", "data")
 ROBOTSTXT_OBEY = True
 REVIEWS_CRAWL_DELAY_MAX = 60.0
 
-# Be polite: adapt the request rate to the server's latency.
+# Be polite: adapt the request rate to the server's latency, one request in flight per site on average (the
+# target Scrapy's AutoThrottle docs recommend for politeness), at most 4 at once. A weekly incremental run asks
+# for few pages, so a slow full first crawl is the only cost. 16 in all, so several sites go at once.
 # https://docs.scrapy.org/en/latest/topics/autothrottle.html
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 0.5
 AUTOTHROTTLE_MAX_DELAY = 30.0
-AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 CONCURRENT_REQUESTS = 16
-CONCURRENT_REQUESTS_PER_DOMAIN = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 4
 
 # Overloaded servers answer 5xx or 429; retry those, backing off (crawlers/politeness.py; Scrapy's own
 # RetryMiddleware retries at once). A retry waits for the answer's Retry-After, or else
@@ -88,6 +90,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.httpcache.NoStaleOnErrorCacheMiddleware": 900,
     "crawlers.politeness.PacingMiddleware": 950,
 }
+# Requests the pacing step holds for their host do not count toward CONCURRENT_REQUESTS, so a host that asks
+# for a long Crawl-delay or Retry-After does not slow the other hosts of a crawl to its pace.
+DOWNLOADER = "crawlers.politeness.PacedDownloader"
 
 # RunStats writes the run's counts beside its landing file when the spider closes.
 EXTENSIONS = {

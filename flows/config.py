@@ -42,6 +42,9 @@ INT_SETTINGS = frozenset({
     # ours (crawlers/settings.py)
     "REVIEWS_MAX_BARREN_DEPTH", "REVIEWS_RATE_LIMIT_RETRY_TIMES",
 })
+# 0 reads as "no limit" for CONCURRENT_REQUESTS, but a site given 0 parallel requests is never asked anything,
+# and its crawl waits for ever, even after a SIGTERM.
+AT_LEAST_ONE = frozenset({"CONCURRENT_REQUESTS_PER_DOMAIN"})
 FLOAT_SETTINGS = frozenset({
     "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "CLOSESPIDER_TIMEOUT",
     "DNS_TIMEOUT", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
@@ -246,6 +249,10 @@ def _scrapy_setting(name: Any, value: Any, where: str, label: str | None = None)
                                                               ("true", "false", "0", "1"))
         if not ok:
             raise _fail(where, "true or false", value)
+    elif name in AT_LEAST_ONE:
+        number = _parsed(value, int)
+        if number is None or int(number) < 1:
+            raise _fail(where, "a whole number >= 1 (no request would ever be sent to a site with 0)", value)
     elif name in INT_SETTINGS:
         number = _parsed(value, int)
         if number is None or number < 0:

@@ -56,7 +56,9 @@ NOT_FOUND = Answer(404, "<h1>Not found</h1>")
 
 
 class LocalSite:
-    def __init__(self, route: Callable[[LocalSite, str], Answer | None]):
+    def __init__(self, route: Callable[[LocalSite, str], Answer | None], host: str = "127.0.0.1"):
+        """`host`: another loopback address (127.0.0.2 …) is another host to the crawler, with its own
+        download slot, as another site would be."""
         self.route = route
         self.hits: list[Hit] = []
         self.lock = threading.Lock()
@@ -87,9 +89,9 @@ class LocalSite:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.url = f"http://{host}:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
     def __enter__(self) -> LocalSite:

@@ -116,7 +116,8 @@ def test_a_concurrency_that_is_not_a_whole_number_is_an_error(tmp_path: Path) ->
                                                    ('ROBOTSTXT_OBEY = "yes"', "true or false"),
                                                    ("HTTPCACHE_ENABLED = [true]", "a string, number or boolean"),
                                                    ('REVIEWS_MAX_BARREN_DEPTH = "deep"', "a whole number >= 0"),
-                                                   ("REVIEWS_RETRY_AFTER_MAX = -1", "a number >= 0")])
+                                                   ("REVIEWS_RETRY_AFTER_MAX = -1", "a number >= 0"),
+                                                   ("CONCURRENT_REQUESTS_PER_DOMAIN = 0", "a whole number >= 1")])
 def test_a_scrapy_setting_scrapy_cannot_read_is_an_error(tmp_path: Path, setting: str, expected: str) -> None:
     message = config_error(tmp_path, SOURCE + f"[sources.settings]\n{setting}\n")
     assert f"settings.{setting.split()[0]} must be {expected}" in message
@@ -182,3 +183,11 @@ def test_a_source_name_outside_the_folder_safe_characters_is_an_error_saying_whi
     message = config_error(tmp_path, SOURCE.replace('name = "s"', 'name = "lb feed é"'))
     assert "name 'lb feed é' may use only letters A-Z and a-z, digits, '_', '.' and '-'" in message
     assert message.endswith("for example 'lb-feed'")
+
+
+def test_a_per_site_concurrency_of_0_on_the_command_line_is_an_error() -> None:
+    # Scrapy would send that site nothing, and the crawl would wait for ever, even after a SIGTERM.
+    from flows.config import command_line_setting
+
+    with pytest.raises(ReviewsError, match="CONCURRENT_REQUESTS_PER_DOMAIN must be a whole number >= 1"):
+        command_line_setting("CONCURRENT_REQUESTS_PER_DOMAIN=0")
