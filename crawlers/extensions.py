@@ -37,6 +37,7 @@ the spider closes failed: with no answer (`no_answer`) or with one that was drop
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from scrapy import Request, signals
@@ -174,3 +175,34 @@ class RunStats:
         path = run_paths(self.root, spider.source, spider.run_id)["stats"]
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, summary, default=str)
+
+
+class BatchLock:
+    """Holds an OS lock on `<run-id>.lock` beside the run's landing files from the spider's opening until its
+    stats are written (connected after RunStats), so a load never takes a batch another process is still
+    writing (flows.load.landing_batches): it would load part of it and record the run as killed, and the
+    rest would never load. The operating system releases the lock if the crawl dies."""
+
+    def __init__(self, crawler: Crawler):
+        self.root = data_dir(crawler.settings.get("REVIEWS_DATA_DIR"))
+        self.lock: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BatchLock:
+        extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self, spider: Any) -> None:
+        from filelock import FileLock
+
+        path = run_paths(self.root, spider.source, spider.run_id)["lock"]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = FileLock(path)
+        self.lock.acquire(timeout=0)  # a run id is new to each crawl: nobody else holds it
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        if self.lock is not None:
+            self.lock.release()
+            Path(self.lock.lock_file).unlink(missing_ok=True)

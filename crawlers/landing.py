@@ -39,6 +39,7 @@ def run_paths(root: Path, source: str, run_id: str) -> dict[str, Path]:
         "items": folder / f"{stem}.jsonl",
         "rejects": folder / f"{stem}.rejects.jsonl",
         "stats": folder / f"{stem}.stats.json",
+        "lock": folder / f"{stem}.lock",  # held while the crawl writes the run (crawlers.extensions.BatchLock)
     }
 
 
@@ -81,3 +82,19 @@ def write_json_atomic(path: Path, data: Any, default: Any = None) -> None:
     and leaves `path` as it was.
     """
     write_atomic(path, json.dumps(data, indent=2, sort_keys=True, default=default) + "\n")
+
+
+def being_written(lock_path: Path) -> bool:
+    """Whether a crawl still holds a run's lock: its landing files are still being written. A lock file left
+    by a crawl that died is free (the operating system released it with the process)."""
+    from filelock import FileLock, Timeout
+
+    if not lock_path.exists():
+        return False
+    lock = FileLock(lock_path)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return True
+    lock.release()
+    return False

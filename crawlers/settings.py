@@ -97,6 +97,8 @@ DOWNLOADER = "crawlers.politeness.PacedDownloader"
 # RunStats writes the run's counts beside its landing file when the spider closes.
 EXTENSIONS = {
     "crawlers.extensions.RunStats": 500,
+    # After RunStats: the run's lock is let go once its stats are written.
+    "crawlers.extensions.BatchLock": 600,
     "scrapy.extensions.telnet.TelnetConsole": None,
     # A 304 from revalidation (crawlers/httpcache.py) speeds the crawl up like a 200.
     "scrapy.extensions.throttle.AutoThrottle": None,

@@ -23,6 +23,7 @@ from pathlib import Path
 import duckdb
 
 from crawlers.landing import safe_name
+from flows.errors import ReviewsError
 
 RUNNING_MARKER = "RUNNING"
 
@@ -62,6 +63,10 @@ def open_job(folder: Path) -> str:
     marker = folder / RUNNING_MARKER
     outcome = "resumed" if folder.exists() and any(folder.iterdir()) else "fresh"
     if marker.exists():
+        if alive := _live_crawler(marker):
+            # Another run's crawl of this source, not a crash: deleting its job state would break its resume.
+            raise ReviewsError(f"{folder.name} is being crawled by another run (process {alive}); wait for it "
+                               "to end, or stop it, before crawling this source again")
         shutil.rmtree(folder)
         outcome = "discarded after a crash"
     elif outcome == "resumed" and not _queue_state(folder):
@@ -72,6 +77,25 @@ def open_job(folder: Path) -> str:
     folder.mkdir(parents=True, exist_ok=True)
     marker.write_text(str(os.getpid()), encoding="utf-8")
     return outcome
+
+
+def _live_crawler(marker: Path) -> int | None:
+    """A process named in a RUNNING marker ("<parent pid> <crawl child pid>") that still runs, if any."""
+    try:
+        pids = [int(word) for word in marker.read_text(encoding="utf-8").split()]
+    except (OSError, ValueError):
+        return None
+    for pid in pids:
+        if pid == os.getpid():
+            continue
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        except PermissionError:  # alive, another user's
+            return pid
+        return pid
+    return None
 
 
 def close_job(folder: Path, finish_reason: str | None) -> None:

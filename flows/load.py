@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 
+from crawlers.landing import being_written, run_paths
 from flows.config import Health
 from flows.health import assess
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
@@ -50,6 +51,8 @@ def landing_batches(root: Path) -> list[Batch]:
     # A run that found nothing leaves only its stats: it must still be recorded, to be judged unhealthy.
     for path in (root / "raw").glob("*/*.stats.json"):
         runs.add((path.parent.name, path.name.removesuffix(".stats.json")))
+    # A run another process is still crawling is not a batch yet (crawlers.extensions.BatchLock).
+    runs = {run for run in runs if not being_written(run_paths(root, *run)["lock"])}
     # In crawl order (run ids begin with their start time), whatever the source: a batch loaded after a
     # later one of another source would otherwise make the later one's reviews look like its copies.
     return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl")

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.tasks import exponential_backoff
 from rich.progress import Progress
@@ -125,6 +126,13 @@ def build_marts_task(database: Path, params: dict[str, float]) -> dict[str, int]
         return build_marts(conn)
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether a load failed because the run was being stopped: DuckDB reports an interrupted query as
+    InterruptException, or as RuntimeError("Query interrupted") when the interrupt came through Python."""
+    return isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
+
+
 @flow(name="pipeline", log_prints=False)
 def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: bool = False,
              mart_params: dict[str, float] | None = None, health: Health | None = None) -> PipelineResult:
@@ -139,7 +147,7 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
             result.crawls.append(crawl_source(spec, root, show_progress))
         except CrawlFailed as exc:
             failures.append(str(exc))
-    with writer_slot():  # one warehouse writer at a time (a global concurrency limit of 1)
+    with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
         batches = find_pending(database, root, mart_params or {})
         with Progress(transient=True, disable=not show_progress) as progress:
             loading = progress.add_task("normalize + load", total=len(batches))
@@ -151,6 +159,8 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
                 except WarehouseBusy:
                     raise
                 except Exception as exc:
+                    if interrupted(exc):  # a stop (SIGTERM, Ctrl-C) ends the run, it is no fault of the batch
+                        raise
                     failures.append(f"run {batch.run_id} of {batch.source} was not loaded and stays pending "
                                     f"({type(exc).__name__}: {first_line(exc)})")
                     continue

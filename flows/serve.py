@@ -5,9 +5,9 @@ real server. When PREFECT_API_URL is not set, `reviews serve` starts `prefect se
 child process, with its SQLite database under the project's PREFECT_HOME, so the deployments and their
 runs outlive the command and show in the UI, and `prefect deployment run` can start one.
 
-The warehouse is one DuckDB file with one writer at a time, so every pipeline run holds one slot of the
-global concurrency limit `WRITER_LIMIT` (size 1) while it loads and rebuilds marts: scheduled crawls
-that fire together queue instead of failing on DuckDB's file lock.
+The warehouse is one DuckDB file with one writer at a time, so every pipeline run holds the data folder's
+writer lock (`writer_slot`) while it loads and rebuilds marts: scheduled crawls that fire together queue
+instead of failing on DuckDB's file lock.
 
 Prefect is imported lazily, inside the functions: its settings are read once, at first import, and
 `ensure_server` must be able to set PREFECT_API_URL before that happens.
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 
     from flows.config import Config
 
-WRITER_LIMIT = "reviews-warehouse-writer"
 DEFAULT_PORT = 4200
 HOST = "127.0.0.1"
 SERVER_LOG = "server.log"
@@ -193,57 +192,38 @@ def _api_settings() -> Iterator[None]:
         yield
 
 
-def ensure_writer_limit() -> None:
-    """Create the global concurrency limit `WRITER_LIMIT` with 1 slot, or reset it to 1 slot and active."""
-    from prefect import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate, GlobalConcurrencyLimitUpdate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with _api_settings(), get_client(sync_client=True) as client:
-        try:
-            existing = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-        except ObjectNotFound:
-            try:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
-                return
-            except ObjectAlreadyExists:  # created meanwhile by a pipeline run: make sure it is right below
-                existing = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-        if existing.limit != 1 or not existing.active:
-            client.update_global_concurrency_limit(WRITER_LIMIT, GlobalConcurrencyLimitUpdate(limit=1, active=True))
-
-
-def _create_writer_limit_if_missing() -> None:
-    """Create the writer limit when absent, leaving an existing one alone (an operator may have paused it)."""
-    from prefect import get_client
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
-    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
-
-    with get_client(sync_client=True) as client:
-        try:
-            client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-        except ObjectNotFound:
-            try:
-                client.create_global_concurrency_limit(GlobalConcurrencyLimitCreate(name=WRITER_LIMIT, limit=1))
-            except ObjectAlreadyExists:
-                pass
+WRITER_LOCK = ".writer.lock"
 
 
 @contextmanager
-def writer_slot(timeout_seconds: float | None = None) -> Iterator[None]:
-    """Hold the one warehouse-writer slot while writing; other pipeline runs wait for it.
+def writer_slot(root: Path, timeout_seconds: float | None = None,
+                waiting: Callable[[str], object] | None = None) -> Iterator[None]:
+    """Hold the data folder's one warehouse-writer slot while writing; other runs wait for it.
 
-    The limit is created when missing, so this also works on Prefect's temporary server (where it
-    orders nothing but costs one request) and on a server `reviews serve` never set up, instead of
-    Prefect logging "Concurrency limits ... do not exist" on every run.
+    An OS file lock on `<data>/.writer.lock`, so the operating system releases it when its process ends,
+    however it ends. (It was a Prefect global concurrency slot: a run killed while holding one left it
+    taken, since its lease was kept by the temporary server that died with the run, and every later run
+    waited for it for ever.) `waiting` hears once that the slot is taken, before the wait; TimeoutError
+    after `timeout_seconds` (None: no limit, as queued scheduled runs want).
     """
-    from prefect.concurrency.sync import concurrency
+    from filelock import FileLock, Timeout
 
+    root.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(root / WRITER_LOCK)
     try:
-        _create_writer_limit_if_missing()
-    except Exception:  # a missing limit only costs ordering: never fail a run for it
-        pass
-    with concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=timeout_seconds, strict=False):
+        lock.acquire(timeout=0)
+    except Timeout:
+        if waiting is not None:
+            waiting(f"another run is writing the warehouse in {root}; waiting for it to finish")
+        try:
+            lock.acquire(timeout=-1 if timeout_seconds is None else timeout_seconds)
+        except Timeout:
+            raise TimeoutError(f"another run still writes the warehouse in {root} after {timeout_seconds:g} s") \
+                from None
+    try:
         yield
+    finally:
+        lock.release()
 
 
 def _local_timezone() -> str | None:
@@ -311,7 +291,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
 
 
 def register(config: Config, root: Path) -> list[str]:
-    """Create or update the writer limit and the deployments on the API server; return their full names.
+    """Create or update the deployments on the API server; return their full names.
 
     Does not block: the runs are scheduled on the server, but only a process serving the deployments
     (`serve_forever`) executes them.
@@ -321,7 +301,6 @@ def register(config: Config, root: Path) -> list[str]:
 
 def _apply(deployments: list[RunnerDeployment]) -> list[str]:
     with _api_settings():
-        ensure_writer_limit()
         for deployment in deployments:
             deployment.apply()
     return [deployment.full_name for deployment in deployments]

@@ -18,7 +18,7 @@ from warehouse.db import warehouse_path
 @task(task_run_name="render-report-{week}")
 def render_report(database: Path, week: str | None, out_dir: Path) -> dict[str, Any]:
     # DuckDB lets no reader in while a load writes: wait for the writer slot instead of failing.
-    with writer_slot():
+    with writer_slot(database.parent, waiting=get_run_logger().info):
         paths = write_report(database, week, out_dir)
     return {"week": paths.week, "html": str(paths.html), "markdown": str(paths.markdown)}
 

@@ -1,7 +1,7 @@
 """The deployments register on a local Prefect server started by the test.
 
 A real `prefect server start` child (what `reviews serve` starts) because Prefect's temporary server
-cannot schedule: the crons, the writer limit and a manual run must survive on a real API.
+cannot schedule: the crons and a manual run must survive on a real API.
 """
 
 from __future__ import annotations
@@ -14,14 +14,12 @@ from pathlib import Path
 import pytest
 from prefect import get_client
 from prefect.client.schemas.objects import StateType
-from prefect.concurrency.sync import concurrency
 from prefect.exceptions import ObjectNotFound
 from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.config import Config, Source
 from flows.errors import ReviewsError
 from flows.serve import (
-    WRITER_LIMIT,
     LocalServer,
     build_deployments,
     ensure_server,
@@ -111,9 +109,6 @@ def test_deployments_register_on_a_local_server(server: LocalServer, config: Con
         assert spec["incremental"] is True  # scheduled crawls skip what the warehouse has
         assert alpha.parameters["health"]["min_pages"] == config.health.min_pages
 
-        limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-        assert (limit.limit, limit.active) == (1, True)
-
         # What `prefect deployment run weekly_report/weekly-report` does: a run, Scheduled for now.
         report = client.read_deployment_by_name("weekly_report/weekly-report")
         run = client.create_flow_run_from_deployment(report.id)
@@ -123,26 +118,38 @@ def test_deployments_register_on_a_local_server(server: LocalServer, config: Con
         assert run.parameters["out"] == config.report_out
 
 
-def test_register_resets_a_changed_writer_limit(server: LocalServer, config: Config, tmp_path: Path) -> None:
-    from prefect.client.schemas.actions import GlobalConcurrencyLimitUpdate
-
-    register(config, tmp_path)
-    with get_client(sync_client=True) as client:
-        client.update_global_concurrency_limit(WRITER_LIMIT, GlobalConcurrencyLimitUpdate(limit=3, active=False))
-    register(config, tmp_path)
-    with get_client(sync_client=True) as client:
-        limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
-    assert (limit.limit, limit.active) == (1, True)
-
-
-def test_writer_slot_admits_one_writer(server: LocalServer, config: Config, tmp_path: Path) -> None:
-    register(config, tmp_path)
-    with writer_slot(timeout_seconds=30):
-        # While one writer holds the slot, a second cannot get it.
-        with pytest.raises(TimeoutError), concurrency(WRITER_LIMIT, occupy=1, timeout_seconds=2, strict=True):
+def test_writer_slot_admits_one_writer_and_says_the_other_waits(tmp_path: Path) -> None:
+    heard: list[str] = []
+    with writer_slot(tmp_path):
+        with pytest.raises(TimeoutError, match="another run still writes"), \
+                writer_slot(tmp_path, timeout_seconds=0.5, waiting=heard.append):
             pass
-    with get_client(sync_client=True) as client:
-        assert client.read_global_concurrency_limit_by_name(WRITER_LIMIT).active_slots == 0
+    assert heard == [f"another run is writing the warehouse in {tmp_path}; waiting for it to finish"]
+    with writer_slot(tmp_path, timeout_seconds=0.5):  # free again
+        pass
+
+
+def test_a_writer_killed_while_holding_the_slot_does_not_block_the_next_run(tmp_path: Path) -> None:
+    # A run killed mid-load (SIGKILL, the OOM killer) used to leave a Prefect concurrency slot taken for ever.
+    import signal
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from flows.serve import writer_slot\n"
+        f"with writer_slot(Path({str(tmp_path)!r})):\n    print('held', flush=True); time.sleep(600)")],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        with pytest.raises(TimeoutError):
+            with writer_slot(tmp_path, timeout_seconds=0.5):
+                pass
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=30)
+        with writer_slot(tmp_path, timeout_seconds=5):
+            pass
+    finally:
+        holder.kill()
 
 
 def test_busy_port_is_one_clear_error(server: LocalServer, tmp_path: Path) -> None:
