@@ -165,6 +165,9 @@ class RunStats:
             "started": started.isoformat() if started else None,
             "finished": datetime.now(UTC).isoformat(),
             "finish_reason": reason,
+            # How the run's JOBDIR was opened (flows.incremental.open_job): written here, before the run's
+            # lock is let go (BatchLock), so a load never reads the stats without it.
+            **({"job_state": job} if (job := self.crawler.settings.get("REVIEWS_JOB_STATE")) else {}),
         }
 
     def spider_closed(self, spider: Any, reason: str) -> None:

@@ -31,11 +31,13 @@ Here:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import weakref
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
@@ -44,6 +46,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_reques
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
+from scrapy.pqueues import DownloaderAwarePriorityQueue, _path_safe
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
@@ -94,7 +97,7 @@ class DomainPacer:
         self.crawl_delay: dict[str, float] = {}
         self.rate_limit: dict[str, float] = {}
         self.next_ok: dict[str, float] = {}  # time.monotonic()
-        self.waiting: set[Request] = set()  # held by PacingMiddleware: see PacedDownloader
+        self.waiting: dict[str, set[Request]] = {}  # by slot key, held by PacingMiddleware: see PacedDownloader
 
     @classmethod
     def of(cls, crawler: Crawler) -> DomainPacer:
@@ -266,7 +269,7 @@ class PacingMiddleware:
         finally:
             if slot is not None:
                 slot.active.discard(request)
-                self.pacer.waiting.discard(request)
+                self.pacer.waiting.get(key, set()).discard(request)
         self._released(key)
         return None
 
@@ -276,10 +279,12 @@ class PacingMiddleware:
         requests first, and a host whose requests all wait here would look idle and get every request it
         has; and PacedDownloader leaves it out of CONCURRENT_REQUESTS, which it would otherwise fill while
         the other hosts of the crawl stall at this host's pace."""
-        assert self.crawler.engine is not None
-        _key, slot = self.crawler.engine.downloader._get_slot(request)  # makes the slot if it is not there yet
+        assert self.crawler.engine is not None and self.crawler.stats is not None
+        key, slot = self.crawler.engine.downloader._get_slot(request)  # makes the slot if it is not there yet
         slot.active.add(request)
-        self.pacer.waiting.add(request)
+        waiting = self.pacer.waiting.setdefault(key, set())
+        waiting.add(request)
+        self.crawler.stats.max_value("pacing/waiting_max", len(waiting))
         return slot
 
     def _slot(self, key: str) -> Slot | None:
@@ -326,8 +331,39 @@ class PacedDownloader(Downloader):
     """Scrapy's downloader, except that requests PacingMiddleware holds for their host's time do not count
     toward CONCURRENT_REQUESTS: they are not downloading, and a host that asks for a 30 s Crawl-delay or
     Retry-After must not slow the other hosts of the crawl to its pace. They stay in `active`, so the
-    spider is not idle while they wait."""
+    spider is not idle while they wait. How many may wait is bounded by PacedPriorityQueue."""
 
     def needs_backout(self) -> bool:
-        waiting = len(DomainPacer.of(self.crawler).waiting)
+        waiting = sum(len(requests) for requests in DomainPacer.of(self.crawler).waiting.values())
         return 0 < self.total_concurrency <= len(self.active) - waiting
+
+
+class PacedPriorityQueue(DownloaderAwarePriorityQueue):
+    """The scheduler's queue by host, least busy host first, except that a host already holding as many
+    requests waiting for their time as its concurrency gets no more: the rest stay queued here (and in a
+    resumable crawl's JOBDIR), in the scheduler's order, instead of waiting in memory, since waiting
+    requests do not count toward CONCURRENT_REQUESTS (PacedDownloader) and nothing else would bound them."""
+
+    def pop(self) -> Request | None:
+        stats = [(active, key) for active, key in self._downloader_interface.stats(self.pqueues)
+                 if not self._full_of_waiters(key)]
+        if not stats:
+            return None  # the engine asks again when a download ends, or at its next heartbeat
+        key = self._next_slot(stats, update_state=True)
+        queue = self.pqueues[key]
+        request = queue.pop()
+        if len(queue) == 0:
+            del self.pqueues[key]
+            queue.close()
+            if self.key:
+                with contextlib.suppress(OSError):  # its folder, as DownloaderAwarePriorityQueue.pop does
+                    Path(self.key, _path_safe(key)).rmdir()
+        return request
+
+    def _full_of_waiters(self, key: str) -> bool:
+        waiting = len(DomainPacer.of(self.crawler).waiting.get(key, ()))
+        if not waiting:
+            return False
+        downloader = self._downloader_interface.downloader
+        slot = downloader.slots.get(key)
+        return waiting >= (slot.concurrency if slot is not None else downloader.domain_concurrency or 1)

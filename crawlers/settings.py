@@ -93,6 +93,8 @@ DOWNLOADER_MIDDLEWARES = {
 # Requests the pacing step holds for their host do not count toward CONCURRENT_REQUESTS, so a host that asks
 # for a long Crawl-delay or Retry-After does not slow the other hosts of a crawl to its pace.
 DOWNLOADER = "crawlers.politeness.PacedDownloader"
+# ... and at most as many of them wait per host as the host's concurrency; the rest stay in the scheduler.
+SCHEDULER_PRIORITY_QUEUE = "crawlers.politeness.PacedPriorityQueue"
 
 # RunStats writes the run's counts beside its landing file when the spider closes.
 EXTENSIONS = {

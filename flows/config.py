@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 
 from crawlers.landing import safe_name
 from flows.errors import ReviewsError
+from flows.setting_types import AT_LEAST_ONE, BOOL_SETTINGS, FLOAT_SETTINGS, INT_SETTINGS
 
 DEFAULT_CONFIG = Path("reviews.toml")
 SPIDERS = ("schema_org", "feed")
@@ -31,29 +32,6 @@ MART_PARAMS = ("bayes_m", "positive_threshold", "harshness_k", "min_reviews_top"
 SOURCE_KEYS = ("name", "spider", "urls", "url", "schedule", "download_delay", "concurrency", "user_agent",
                "settings")
 NAME_CHARACTERS = "letters A-Z and a-z, digits, '_', '.' and '-'"
-
-# Scrapy settings whose type we know: a value Scrapy cannot read as that type makes the crawl child
-# fail (three times, with retries) long after the file was read. Names as in Scrapy's documentation.
-INT_SETTINGS = frozenset({
-    "CONCURRENT_ITEMS", "CONCURRENT_REQUESTS", "CONCURRENT_REQUESTS_PER_DOMAIN", "CONCURRENT_REQUESTS_PER_IP",
-    "CLOSESPIDER_ERRORCOUNT", "CLOSESPIDER_ITEMCOUNT", "CLOSESPIDER_PAGECOUNT", "CLOSESPIDER_TIMEOUT_NO_ITEM",
-    "DEPTH_LIMIT", "DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE", "HTTPCACHE_EXPIRATION_SECS", "MEMUSAGE_LIMIT_MB",
-    "MEMUSAGE_WARNING_MB", "METAREFRESH_MAXDELAY", "REDIRECT_MAX_TIMES", "RETRY_TIMES", "URLLENGTH_LIMIT",
-    # ours (crawlers/settings.py)
-    "REVIEWS_MAX_BARREN_DEPTH", "REVIEWS_RATE_LIMIT_RETRY_TIMES",
-})
-# 0 reads as "no limit" for CONCURRENT_REQUESTS, but a site given 0 parallel requests is never asked anything,
-# and its crawl waits for ever, even after a SIGTERM.
-AT_LEAST_ONE = frozenset({"CONCURRENT_REQUESTS_PER_DOMAIN"})
-FLOAT_SETTINGS = frozenset({
-    "AUTOTHROTTLE_MAX_DELAY", "AUTOTHROTTLE_START_DELAY", "AUTOTHROTTLE_TARGET_CONCURRENCY", "CLOSESPIDER_TIMEOUT",
-    "DNS_TIMEOUT", "DOWNLOAD_DELAY", "DOWNLOAD_TIMEOUT",
-    "REVIEWS_CRAWL_DELAY_MAX", "REVIEWS_RETRY_AFTER_MAX", "REVIEWS_RETRY_BACKOFF", "REVIEWS_RETRY_BACKOFF_MAX",
-})
-BOOL_SETTINGS = frozenset({
-    "AUTOTHROTTLE_DEBUG", "AUTOTHROTTLE_ENABLED", "COMPRESSION_ENABLED", "COOKIES_ENABLED", "HTTPCACHE_ENABLED",
-    "RANDOMIZE_DOWNLOAD_DELAY", "REDIRECT_ENABLED", "RETRY_ENABLED", "ROBOTSTXT_OBEY",
-})
 
 
 @dataclass

@@ -23,7 +23,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths, write_json_atomic
+from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
 from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
 from flows.incremental import RUNNING_MARKER, close_job, job_dir, open_job
@@ -92,6 +92,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         if show_progress or job_state != "fresh":  # --quiet still hears of a resumed or discarded crawl
             (console or Console(stderr=True)).print(f"{source}: job state {job_state}", highlight=False)
         settings["JOBDIR"] = str(jobs)
+        settings["REVIEWS_JOB_STATE"] = job_state  # a resumed crawl covers only the rest of a site: health must know
     command = crawl_command(spider, urls, source, run_id, settings, spider_args)
     started = time.monotonic()
     with log_path.open("w", encoding="utf-8") as log, _sigterm_as_interrupt():
@@ -114,9 +115,6 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         # No stats: the child died without closing (SIGKILL, the OOM killer), and close_job keeps the
         # RUNNING marker so the next run discards the torn job state instead of resuming it.
         close_job(jobs, _finish_reason(stats_path))
-        if stats:  # a resumed crawl covers only the rest of a site: health checks must know
-            stats["job_state"] = job_state
-            write_json_atomic(stats_path, stats)
     result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
                          child.returncode, time.monotonic() - started, stats)
     if child.returncode != 0 or not stats:

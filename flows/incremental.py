@@ -86,16 +86,25 @@ def _live_crawler(marker: Path) -> int | None:
     except (OSError, ValueError):
         return None
     for pid in pids:
-        if pid == os.getpid():
-            continue
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            continue
-        except PermissionError:  # alive, another user's
+        if pid != os.getpid() and _running(pid):
             return pid
-        return pid
     return None
+
+
+def _running(pid: int) -> bool:
+    """Whether process `pid` runs. A killed crawl child whose parent was killed too stays a zombie until init
+    reaps it (in a container, maybe never): it exists for kill(0), but it is dead."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's, and alive
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (macOS): kill(0) is all there is
+        return True
+    return state not in ("Z", "X")
 
 
 def close_job(folder: Path, finish_reason: str | None) -> None:

@@ -51,12 +51,14 @@ def landing_batches(root: Path) -> list[Batch]:
     # A run that found nothing leaves only its stats: it must still be recorded, to be judged unhealthy.
     for path in (root / "raw").glob("*/*.stats.json"):
         runs.add((path.parent.name, path.name.removesuffix(".stats.json")))
-    # A run another process is still crawling is not a batch yet (crawlers.extensions.BatchLock).
-    runs = {run for run in runs if not being_written(run_paths(root, *run)["lock"])}
     # In crawl order (run ids begin with their start time), whatever the source: a batch loaded after a
-    # later one of another source would otherwise make the later one's reviews look like its copies.
+    # later one of another source would otherwise make the later one's reviews look like its copies. So a
+    # run another process is still crawling (crawlers.extensions.BatchLock) is no batch yet, and neither is
+    # any later one: they load once it is complete, by whichever run comes next.
+    ordered = sorted(runs, key=lambda run: (run[1], run[0]))
+    writing = next((i for i, run in enumerate(ordered) if being_written(run_paths(root, *run)["lock"])), None)
     return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl")
-            for source, run_id in sorted(runs, key=lambda run: (run[1], run[0]))]
+            for source, run_id in ordered[:writing]]
 
 
 def pending_batches(conn: duckdb.DuckDBPyConnection, root: Path) -> list[Batch]:

@@ -70,7 +70,8 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
     # the developer cache for a day) would turn a weekly run's 304s into full downloads.
     settings.setdefault("HTTPCACHE_EXPIRATION_SECS", 0)
     if database.exists():
-        with open_writer(database) as conn:
+        # In turn with other runs' loads, as they are (waiting for one would end in WarehouseBusy after 60 s).
+        with writer_slot(root, waiting=get_run_logger().info), open_writer(database) as conn:
             args["state"] = str(write_state(conn, root, spec.source))
     args["full"] = str(spec.full).lower()
     return settings, args

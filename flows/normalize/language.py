@@ -132,7 +132,8 @@ def _language_named(name: str) -> str | None:
         code = langcodes.find(name).language
     except LookupError:
         return None
-    return _CURRENT_CODE.get(code, code) if code else None
+    # "Undetermined", "Multiple languages", "No linguistic content" and "Uncoded" name no language.
+    return _CURRENT_CODE.get(code, code) if code and code not in {"und", "mul", "zxx", "mis"} else None
 
 
 def _predict_all(model: Any, lines: list[str]) -> list[list[str]]:

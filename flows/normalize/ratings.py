@@ -286,11 +286,11 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
     return Rating(None, None, f"unparseable: {_quoted(raw)}")
 
 
-@lru_cache(maxsize=65536)
 def _is_grade(bound: Number) -> bool:
     return isinstance(bound, str) and _GRADE_RE.match(bound.strip()) is not None
 
 
+@lru_cache(maxsize=65536)
 def _parse_cached(raw: str | None, value: Number, best: Number, worst: Number, threshold: float) -> Rating:
     if (_is_grade(best) or _is_grade(worst)) and all(b is None or not str(b).strip() or _is_grade(b)
                                                      for b in (best, worst)):

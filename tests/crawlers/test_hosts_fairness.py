@@ -60,3 +60,17 @@ def test_requests_waiting_for_their_host_do_not_use_up_the_crawl_s_concurrency(t
                   settings={"CLOSESPIDER_TIMEOUT": 10}, show_progress=False)
         chained = linked.times("/r/")
     assert len(chained) == 15, f"only {len(chained)} of the 15 chained pages in 10 s"
+
+
+def test_requests_waiting_for_a_paced_host_stay_bounded(tmp_path, queue=None):
+    # Once some wait, the host gets no more than its concurrency: the rest stay in the scheduler (and a
+    # resumable crawl's JOBDIR), not in memory, since waiting requests do not count toward CONCURRENT_REQUESTS.
+    # (The first requests, handed out before robots.txt set the pace, may all wait: at most CONCURRENT_REQUESTS.)
+    from tests.crawlers.localsite import logged_stat
+
+    settings = {"CLOSESPIDER_TIMEOUT": 6} | ({"SCHEDULER_PRIORITY_QUEUE": queue} if queue else {})
+    with site(400, "User-agent: *\nCrawl-delay: 1\n", "127.0.0.2") as paced:
+        result = run_crawl("schema_org", [paced.url + "/"], source="one", data=tmp_path, settings=settings,
+                           show_progress=False)
+    waiting = logged_stat(result.log_path.read_text(encoding="utf-8"), "pacing/waiting_max")
+    assert waiting is not None and waiting <= 16

@@ -68,3 +68,31 @@ def test_a_source_another_live_run_is_crawling_is_refused_and_its_job_state_kept
         other.kill()
         other.wait()
     assert open_job(job) == "discarded after a crash"  # the same marker, its processes gone
+
+
+def test_a_zombie_crawl_child_is_a_dead_one(tmp_path: Path) -> None:
+    # Killed with its parent, a crawl child nobody reaps stays a zombie: its job state is a crash's.
+    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "Z" not in Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1]:
+        time.sleep(0.05)  # exited, not yet waited for
+    job = tmp_path / "jobs" / "site"
+    job.mkdir(parents=True)
+    (job / RUNNING_MARKER).write_text(f"999999999 {zombie.pid}", encoding="utf-8")
+    try:
+        assert open_job(job) == "discarded after a crash"
+    finally:
+        zombie.wait()
+
+
+def test_no_batch_after_one_still_being_written_is_pending_so_batches_load_in_crawl_order(tmp_path: Path) -> None:
+    # A later batch of another source loaded first would take the earlier one's reviews for its copies.
+    runs = [("orig", "20261126T100000Z"), ("mirror", "20261126T110000Z")]
+    for source, run_id in runs:
+        items = run_paths(tmp_path, source, run_id)["items"]
+        items.parent.mkdir(parents=True, exist_ok=True)
+        items.write_text(json.dumps({"source": source}) + "\n", encoding="utf-8")
+    lock = FileLock(run_paths(tmp_path, *runs[0])["lock"])
+    with lock:
+        assert landing_batches(tmp_path) == []
+    assert [batch.source for batch in landing_batches(tmp_path)] == ["orig", "mirror"]

@@ -243,3 +243,7 @@ def test_structured_scores_without_a_worst_rise_with_the_rating(best):
     scores = [parse_rating(None, value, best).score for value in values]
     assert None not in scores and scores == sorted(scores)
     assert scores[0] == scores[3] == 0.0 and scores[-1] == 100.0
+
+
+def test_an_unhashable_bound_is_parsed_uncached_without_raising():
+    assert parse_rating("B+", best=["A"]).score is None  # a list is no bound; never raises

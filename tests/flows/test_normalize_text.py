@@ -111,20 +111,6 @@ def test_language_of_another_script_declared_for_ascii_text_is_detected_instead(
     assert detect_language(text, declared) == expected
 
 
-@pytest.mark.parametrize(("declared", "expected"), [
-    ("English", "en"), ("French", "fr"), ("Deutsch", "de"), ("Français", "fr"), ("日本語", "ja"),
-    ("Brazilian Portuguese", "pt"), ("Hebrew", "he"),
-])
-def test_a_language_declared_by_its_name_is_its_code(declared, expected):
-    # IMDb's JSON-LD says "inLanguage": "English".
-    assert detect_language(None, declared) == expected
-
-
-def test_a_declaration_that_is_no_language_name_is_ignored():
-    assert detect_language(None, "Her") is None
-    assert detect_language("C'est un film magnifique, touchant et drôle.", "Original version") == "fr"
-
-
 def test_detect_language_ignores_unusable_declaration():
     assert detect_language("C'est un film magnifique, touchant et drôle.", "und") == "fr"
 
