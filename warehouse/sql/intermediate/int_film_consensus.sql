@@ -8,6 +8,7 @@ with
 
 reviews as (
     select * from stg_reviews
+    where not is_removed
 ),
 
 per_film as (

@@ -17,6 +17,7 @@ films as (
 
 reviews as (
     select * from stg_reviews
+    where not is_removed
 ),
 
 prior as (

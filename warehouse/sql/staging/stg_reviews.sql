@@ -14,7 +14,9 @@
 with
 
 source as (
-    select * from reviews
+    select reviews.*, removed.removed_at
+    from reviews
+    left join reviews_removed as removed using (review_id)
 ),
 
 rating_kind as (
@@ -52,7 +54,9 @@ final as (
         iso_week_label(trusted_published_on) as published_week,
         iso_week_start(trusted_published_on) as published_week_start,
         first_seen,
-        last_seen
+        last_seen,
+        -- no longer published (warehouse/upsert/gone.sql): out of the current marts, kept in the weekly ones
+        removed_at is not null as is_removed
     from rating_kind
 )
 
