@@ -10,6 +10,10 @@ class CrawlFailed(ReviewsError):
     pipeline's crawl task retries it) and, when retries are spent, exit code 1 rather than 2."""
 
 
+class SourceBusy(ReviewsError):
+    """Another live run is crawling this source: this run leaves it alone (and its other sources go on)."""
+
+
 class RunIncomplete(ReviewsError):
     """Some sources' crawls or some landing batches' loads failed while the rest of the run went on (a
     crashed crawl child, a batch the load cannot take): exit code 1, after the run's summary. A batch

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 
 from crawlers.landing import safe_name
-from flows.errors import ReviewsError
+from flows.errors import SourceBusy
 
 RUNNING_MARKER = "RUNNING"
 
@@ -65,7 +65,7 @@ def open_job(folder: Path) -> str:
     if marker.exists():
         if alive := _live_crawler(marker):
             # Another run's crawl of this source, not a crash: deleting its job state would break its resume.
-            raise ReviewsError(f"{folder.name} is being crawled by another run (process {alive}); wait for it "
+            raise SourceBusy(f"{folder.name} is being crawled by another run (process {alive}); wait for it "
                                "to end, or stop it, before crawling this source again")
         shutil.rmtree(folder)
         outcome = "discarded after a crash"

@@ -21,7 +21,7 @@ from rich.progress import Progress
 from crawlers.landing import data_dir, safe_name
 from flows.config import Health
 from flows.crawl import run_crawl
-from flows.errors import CrawlFailed, RunIncomplete
+from flows.errors import CrawlFailed, RunIncomplete, SourceBusy
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
 from flows.quiet_errors import is_user_error
@@ -146,7 +146,7 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
         # One site's crashed crawl (retries spent) must not cost the other sources their week.
         try:
             result.crawls.append(crawl_source(spec, root, show_progress))
-        except CrawlFailed as exc:
+        except (CrawlFailed, SourceBusy) as exc:
             failures.append(str(exc))
     with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
         batches = find_pending(database, root, mart_params or {})
