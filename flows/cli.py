@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from flows.errors import CrawlFailed, ReviewsError, RunIncomplete
+from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped
 
 if TYPE_CHECKING:
     from flows.config import Config
@@ -41,8 +41,9 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 
 def failed(exc: Exception) -> typer.Exit:
     """`fail` for a caught error: exit code 2 for the user's mistakes, 1 for a crawl whose child failed or a
-    run that went on past failed parts."""
-    return fail(str(exc), 1 if isinstance(exc, CrawlFailed | RunIncomplete) else 2)
+    run that went on past failed parts, 130 for a run stopped while it loaded."""
+    code = 130 if isinstance(exc, RunStopped) else 1 if isinstance(exc, CrawlFailed | RunIncomplete) else 2
+    return fail(str(exc), code)
 
 
 def quiet_user_errors() -> None:
@@ -197,6 +198,9 @@ def run(
         raise failed(exc) from None
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
+    except KeyboardInterrupt:  # stopped while crawling: the crawl kept its state
+        err_console.print("stopped: the next run resumes the crawl where it stopped and loads what it landed")
+        raise typer.Exit(130) from None
     if _report_run(result, quiet):
         raise typer.Exit(3)
 

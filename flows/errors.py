@@ -10,6 +10,11 @@ class CrawlFailed(ReviewsError):
     pipeline's crawl task retries it) and, when retries are spent, exit code 1 rather than 2."""
 
 
+class RunStopped(ReviewsError):
+    """The run was stopped (SIGTERM, Ctrl-C) while it loaded: the load rolled back, its batch stays pending
+    for the next run. Exit code 130, as for an interrupt, and one line instead of Prefect's tracebacks."""
+
+
 class SourceBusy(ReviewsError):
     """Another live run is crawling this source: this run leaves it alone (and its other sources go on)."""
 

@@ -21,7 +21,7 @@ from rich.progress import Progress
 from crawlers.landing import data_dir, safe_name
 from flows.config import Health
 from flows.crawl import run_crawl
-from flows.errors import CrawlFailed, RunIncomplete, SourceBusy
+from flows.errors import CrawlFailed, RunIncomplete, RunStopped, SourceBusy
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
 from flows.quiet_errors import is_user_error
@@ -103,8 +103,14 @@ def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> d
 @task(task_run_name="load-{batch.source}-{batch.run_id}")
 def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str, Any]:
     """Normalize and load one landing batch, in one write transaction."""
-    with open_writer(database) as conn:
-        result, run = load(conn, batch, normalize(conn, batch), rules)
+    try:
+        with open_writer(database) as conn:
+            result, run = load(conn, batch, normalize(conn, batch), rules)
+    except (KeyboardInterrupt, RuntimeError, duckdb.InterruptException) as exc:
+        if isinstance(exc, RuntimeError) and not interrupted(exc):
+            raise
+        raise RunStopped(f"stopped while loading run {batch.run_id} of {batch.source}: the warehouse is as it "
+                         "was before that load, and the next run loads the batch") from None
     if run.healthy is False:
         get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
     return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes}
@@ -157,10 +163,10 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
                 # A busy warehouse is no fault of the batch: it stops the run, as before.
                 try:
                     loaded = normalize_and_load(batch, database, health or Health())
-                except WarehouseBusy:
+                except (WarehouseBusy, RunStopped):  # no fault of the batch: they end the run
                     raise
                 except Exception as exc:
-                    if interrupted(exc):  # a stop (SIGTERM, Ctrl-C) ends the run, it is no fault of the batch
+                    if interrupted(exc):
                         raise
                     failures.append(f"run {batch.run_id} of {batch.source} was not loaded and stays pending "
                                     f"({type(exc).__name__}: {first_line(exc)})")

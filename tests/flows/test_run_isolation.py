@@ -109,3 +109,25 @@ def test_a_source_another_run_is_crawling_is_left_alone_and_the_others_go_on(sma
         other.kill()
         other.wait()
     assert _count(tmp_path, "select count(*) from crawl_runs where source = 'demo-feed'") == 1
+
+
+def test_a_run_stopped_while_loading_says_so_in_one_line_and_keeps_the_batch_pending(tmp_path: Path,
+                                                                                     monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    _land(tmp_path, "good", "run-1", item(source_review_id="g1", url="https://y/g/1/"))
+
+    def normalize(conn, batch):
+        raise RuntimeError("Query interrupted")  # what DuckDB raises when SIGTERM or Ctrl-C reaches a load
+
+    monkeypatch.setattr(flows.pipeline, "normalize", normalize)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", "--data-dir", str(tmp_path), "--quiet"])
+    assert result.exit_code == 130, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("error: stopped while loading run run-1 of good")
+    monkeypatch.undo()
+    again = pipeline([], str(tmp_path))
+    assert [load["source"] for load in again.loads] == ["good"]
