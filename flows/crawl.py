@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
 from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
-from flows.incremental import RUNNING_MARKER, close_job, job_dir, open_job
+from flows.incremental import RUNNING_MARKER, close_job, crawl_lock, job_dir, open_job
 
 
 @dataclass
@@ -86,40 +86,46 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     env = {**os.environ, DATA_DIR_ENV: str(root), "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     settings = dict(settings or {})
     jobs = job_dir(root, source) if resumable else None
-    job_state = None
-    if jobs is not None:
-        job_state = open_job(jobs)
-        if show_progress or job_state != "fresh":  # --quiet still hears of a resumed or discarded crawl
-            (console or Console(stderr=True)).print(f"{source}: job state {job_state}", highlight=False)
-        settings["JOBDIR"] = str(jobs)
-        settings["REVIEWS_JOB_STATE"] = job_state  # a resumed crawl covers only the rest of a site: health must know
-    command = crawl_command(spider, urls, source, run_id, settings, spider_args)
-    started = time.monotonic()
-    with log_path.open("w", encoding="utf-8") as log, _sigterm_as_interrupt():
-        # Its own session: a terminal's Ctrl-C or a group signal reaches the parent only, which forwards
-        # exactly one SIGTERM (a second signal would make Scrapy stop uncleanly).
-        child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    # One crawl of a source at a time (another live run's crawl: SourceBusy, its JOBDIR left alone).
+    with crawl_lock(jobs) if jobs is not None else nullcontext() as lock:
+        job_state = None
         if jobs is not None:
-            (jobs / RUNNING_MARKER).write_text(f"{os.getpid()} {child.pid}", encoding="utf-8")
-        try:
-            _wait_with_progress(child, paths["items"], f"{spider} → {source}", show_progress, console)
-        except KeyboardInterrupt:
-            child.terminate()  # Scrapy closes gracefully, saving its JOBDIR and stats
-            child.wait()
+            job_state = open_job(jobs)
+            if show_progress or job_state != "fresh":  # --quiet still hears of a resumed or discarded crawl
+                (console or Console(stderr=True)).print(f"{source}: job state {job_state}", highlight=False)
+            settings["JOBDIR"] = str(jobs)
+            # A resumed crawl covers only the rest of a site: health checks must know.
+            settings["REVIEWS_JOB_STATE"] = job_state
+        command = crawl_command(spider, urls, source, run_id, settings, spider_args)
+        started = time.monotonic()
+        with log_path.open("w", encoding="utf-8") as log, _sigterm_as_interrupt():
+            # Its own session: a terminal's Ctrl-C or a group signal reaches the parent only, which forwards
+            # exactly one SIGTERM (a second signal would make Scrapy stop uncleanly).
+            # The child shares the source's crawl lock, so it stays taken while the crawl runs even if this
+            # process is killed first.
+            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                     pass_fds=() if lock is None else (lock,))
             if jobs is not None:
-                close_job(jobs, _finish_reason(paths["stats"]))
-            raise
-    stats_path = paths["stats"]
-    stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
-    if jobs is not None:
-        # No stats: the child died without closing (SIGKILL, the OOM killer), and close_job keeps the
-        # RUNNING marker so the next run discards the torn job state instead of resuming it.
-        close_job(jobs, _finish_reason(stats_path))
-    result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
-                         child.returncode, time.monotonic() - started, stats)
-    if child.returncode != 0 or not stats:
-        raise CrawlFailed(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
-    return result
+                (jobs / RUNNING_MARKER).write_text(f"{os.getpid()} {child.pid}", encoding="utf-8")
+            try:
+                _wait_with_progress(child, paths["items"], f"{spider} → {source}", show_progress, console)
+            except KeyboardInterrupt:
+                child.terminate()  # Scrapy closes gracefully, saving its JOBDIR and stats
+                child.wait()
+                if jobs is not None:
+                    close_job(jobs, _finish_reason(paths["stats"]))
+                raise
+        stats_path = paths["stats"]
+        stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
+        if jobs is not None:
+            # No stats: the child died without closing (SIGKILL, the OOM killer), and close_job keeps the
+            # RUNNING marker so the next run discards the torn job state instead of resuming it.
+            close_job(jobs, _finish_reason(stats_path))
+        result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
+                             child.returncode, time.monotonic() - started, stats)
+        if child.returncode != 0 or not stats:
+            raise CrawlFailed(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
+        return result
 
 
 def _finish_reason(stats_path: Path) -> str | None:

@@ -15,9 +15,12 @@ end the same either way.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -58,15 +61,12 @@ def _queue_state(folder: Path) -> object:
 
 
 def open_job(folder: Path) -> str:
-    """Prepare the JOBDIR for a crawl; returns 'resumed', 'fresh', 'discarded after a crash' or
-    'discarded: nothing left to resume'."""
+    """Prepare the JOBDIR for a crawl, holding the source's crawl_lock; returns 'resumed', 'fresh',
+    'discarded after a crash' or 'discarded: nothing left to resume'. (Under the lock a RUNNING marker can
+    only be a dead crawl's.)"""
     marker = folder / RUNNING_MARKER
     outcome = "resumed" if folder.exists() and any(folder.iterdir()) else "fresh"
     if marker.exists():
-        if alive := _live_crawler(marker):
-            # Another run's crawl of this source, not a crash: deleting its job state would break its resume.
-            raise SourceBusy(f"{folder.name} is being crawled by another run (process {alive}); wait for it "
-                               "to end, or stop it, before crawling this source again")
         shutil.rmtree(folder)
         outcome = "discarded after a crash"
     elif outcome == "resumed" and not _queue_state(folder):
@@ -79,32 +79,30 @@ def open_job(folder: Path) -> str:
     return outcome
 
 
-def _live_crawler(marker: Path) -> int | None:
-    """A process named in a RUNNING marker ("<parent pid> <crawl child pid>") that still runs, if any."""
-    try:
-        pids = [int(word) for word in marker.read_text(encoding="utf-8").split()]
-    except (OSError, ValueError):
-        return None
-    for pid in pids:
-        if pid != os.getpid() and _running(pid):
-            return pid
-    return None
+def crawl_lock_path(folder: Path) -> Path:
+    """The crawl lock of the source whose JOBDIR is `folder` (<data>/jobs/<source>), kept out of jobs/."""
+    return folder.parent.parent / "locks" / f"{folder.name}.lock"
 
 
-def _running(pid: int) -> bool:
-    """Whether process `pid` runs. A killed crawl child whose parent was killed too stays a zombie until init
-    reaps it (in a container, maybe never): it exists for kill(0), but it is dead."""
+@contextmanager
+def crawl_lock(folder: Path) -> Iterator[int]:
+    """Hold the source's crawl lock (`<data>/locks/<source>.lock`, an OS lock) while it is crawled; yields its
+    descriptor for the crawl child to share. The operating system lets it go when the last process holding it
+    ends, however it ends, so a crash leaves no false "busy" behind (a RUNNING marker's process ids could name
+    an unrelated process after a reboot). SourceBusy while another live run crawls the source."""
+    path = crawl_lock_path(folder)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # another user's, and alive
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):  # no /proc (macOS): kill(0) is all there is
-        return True
-    return state not in ("Z", "X")
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            # Another run's crawl, not a crash: its job state must stay for its resume.
+            raise SourceBusy(f"{folder.name} is being crawled by another run; wait for it to end, or stop it, "
+                             "before crawling this source again") from None
+        yield descriptor
+    finally:
+        os.close(descriptor)
 
 
 def close_job(folder: Path, finish_reason: str | None) -> None:

@@ -15,8 +15,8 @@ from filelock import FileLock
 
 from crawlers.landing import being_written, run_paths
 from flows.crawl import run_crawl
-from flows.errors import ReviewsError
-from flows.incremental import RUNNING_MARKER, open_job
+from flows.errors import SourceBusy
+from flows.incremental import RUNNING_MARKER, crawl_lock, open_job
 from flows.load import landing_batches
 
 SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
@@ -54,45 +54,62 @@ def test_a_crawl_holds_its_batch_lock_while_it_runs_and_removes_it_when_done(sma
     assert len(landing_batches(tmp_path)) == 1
 
 
+def hold_crawl_lock(job: Path) -> subprocess.Popen:
+    """Another process that holds the source's crawl lock, as a live run's crawl does."""
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import sys, time; from pathlib import Path; from flows.incremental import crawl_lock\n"
+        f"with crawl_lock(Path({str(job)!r})):\n    print('held', flush=True); time.sleep(120)")],
+        stdout=subprocess.PIPE, text=True)
+    assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+    return holder
+
+
 def test_a_source_another_live_run_is_crawling_is_refused_and_its_job_state_kept(tmp_path: Path) -> None:
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    job = tmp_path / "jobs" / "site"
+    job.mkdir(parents=True)
+    (job / "requests.seen").write_text("x", encoding="utf-8")
+    (job / RUNNING_MARKER).write_text("1 2", encoding="utf-8")
+    holder = hold_crawl_lock(job)
     try:
-        job = tmp_path / "jobs" / "site"
-        job.mkdir(parents=True)
-        (job / "requests.seen").write_text("x", encoding="utf-8")
-        (job / RUNNING_MARKER).write_text(f"{other.pid} {other.pid}", encoding="utf-8")
-        with pytest.raises(ReviewsError, match=rf"site is being crawled by another run \(process {other.pid}\)"):
+        with pytest.raises(SourceBusy, match="site is being crawled by another run"), crawl_lock(job):
             open_job(job)
         assert (job / "requests.seen").exists()
     finally:
-        other.kill()
-        other.wait()
-    assert open_job(job) == "discarded after a crash"  # the same marker, its processes gone
-
-
-def test_a_zombie_crawl_child_is_a_dead_one(tmp_path: Path) -> None:
-    # Killed with its parent, a crawl child nobody reaps stays a zombie: its job state is a crash's.
-    zombie = subprocess.Popen([sys.executable, "-c", "pass"])
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and "Z" not in Path(f"/proc/{zombie.pid}/stat").read_text().rsplit(")", 1)[1]:
-        time.sleep(0.05)  # exited, not yet waited for
-    job = tmp_path / "jobs" / "site"
-    job.mkdir(parents=True)
-    (job / RUNNING_MARKER).write_text(f"999999999 {zombie.pid}", encoding="utf-8")
-    try:
+        holder.kill()
+        holder.wait()
+    with crawl_lock(job):  # its process gone, however it ended: the same marker is a crash's
         assert open_job(job) == "discarded after a crash"
+
+
+
+
+
+def test_the_crawl_child_keeps_its_source_locked_when_its_parent_is_killed(small_demo, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    command = [sys.executable, "-m", "flows.cli", "crawl", "schema_org", "--url", small_demo.url, "--source", "demo",
+               "--data-dir", str(tmp_path), "--quiet", "-s", "DOWNLOAD_DELAY=0.05", "-s", "AUTOTHROTTLE_ENABLED=False",
+               "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=1"]
+    parent = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    job = tmp_path / "jobs" / "demo"
+    deadline = time.monotonic() + 60
+    while not (job / RUNNING_MARKER).exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    _, child = (int(pid) for pid in (job / RUNNING_MARKER).read_text().split())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait(timeout=30)
+    try:
+        with pytest.raises(SourceBusy), crawl_lock(job):  # the orphaned crawl still writes this source
+            pass
     finally:
-        zombie.wait()
-
-
-def test_no_batch_after_one_still_being_written_is_pending_so_batches_load_in_crawl_order(tmp_path: Path) -> None:
-    # A later batch of another source loaded first would take the earlier one's reviews for its copies.
-    runs = [("orig", "20261126T100000Z"), ("mirror", "20261126T110000Z")]
-    for source, run_id in runs:
-        items = run_paths(tmp_path, source, run_id)["items"]
-        items.parent.mkdir(parents=True, exist_ok=True)
-        items.write_text(json.dumps({"source": source}) + "\n", encoding="utf-8")
-    lock = FileLock(run_paths(tmp_path, *runs[0])["lock"])
-    with lock:
-        assert landing_batches(tmp_path) == []
-    assert [batch.source for batch in landing_batches(tmp_path)] == ["orig", "mirror"]
+        os.kill(child, signal.SIGKILL)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with crawl_lock(job):
+                break
+        except SourceBusy:
+            time.sleep(0.1)
+    else:
+        raise AssertionError("the lock stayed taken after the crawl child died")

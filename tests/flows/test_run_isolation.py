@@ -91,23 +91,17 @@ def test_reviews_run_prints_the_summary_then_one_error_line_and_exits_1_when_a_p
 
 
 def test_a_source_another_run_is_crawling_is_left_alone_and_the_others_go_on(small_demo, tmp_path: Path) -> None:
-    import subprocess
-    import sys
+    from flows.incremental import job_dir
+    from tests.flows.test_concurrent_runs import hold_crawl_lock
 
-    from flows.incremental import RUNNING_MARKER, job_dir
-
-    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    holder = hold_crawl_lock(job_dir(tmp_path, "busy"))
     try:
-        busy = job_dir(tmp_path, "busy")
-        busy.mkdir(parents=True)
-        (busy / RUNNING_MARKER).write_text(f"{other.pid} {other.pid}", encoding="utf-8")
         with pytest.raises(RunIncomplete, match="busy is being crawled by another run"):
             pipeline([SourceSpec("schema_org", [small_demo.url], "busy", incremental=True),
                       SourceSpec("feed", [small_demo.url + "feed.xml"], "demo-feed")], str(tmp_path))
-        assert (busy / RUNNING_MARKER).exists()
     finally:
-        other.kill()
-        other.wait()
+        holder.kill()
+        holder.wait()
     assert _count(tmp_path, "select count(*) from crawl_runs where source = 'demo-feed'") == 1
 
 
