@@ -161,7 +161,7 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         _stage(conn, rows)
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))
-        if run.covers_site and run.healthy is True and run.started is not None:
+        if run.covers_site and run.healthy is not False and run.started is not None:
             conn.execute("create or replace temp table gone_run as "
                          "select ?::varchar as source, ?::timestamp as started", [run.source, run.started])
             conn.execute(_upsert_sql("gone.sql"))

@@ -1,5 +1,5 @@
 -- Run after the upsert steps only for a run that covered its whole site (warehouse.load.RunInfo.covers_site:
--- finished, not resumed, nothing skipped, forbidden or failed, judged healthy): it saw every review the site still publishes,
+-- finished, not resumed, nothing skipped or failed, healthy): it saw every review the site still publishes,
 -- so a key of its source it did not see is gone since the run started. Temp table gone_run holds the run's
 -- source and start.
 insert into review_keys_gone
