@@ -155,9 +155,6 @@ class RunStats:
             "failed_requests": failed,
             "log_errors": count("log_count/ERROR"),
             "robots_forbidden": count("robotstxt/forbidden"),
-            # Pages whose links the trap rule did not follow: a run with any has not seen the whole site
-            # (flows.load.covers_site; a body over DOWNLOAD_MAXSIZE is a failed request, in `errors`).
-            "barren_pages_not_followed": count("barren/pages_not_followed"),
             # What tells an incremental run that found nothing new from a broken one (flows/health.py).
             "incremental": {"sitemap_entries_skipped": count("incremental/sitemap_entries_skipped"),
                             "pages_not_followed": count("incremental/pages_not_followed"),

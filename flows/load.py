@@ -149,17 +149,13 @@ SITE_SPIDERS = frozenset({"schema_org"})
 
 def covers_site(stats: dict[str, Any]) -> bool:
     """Whether a run saw every page of its site: a site crawl (a feed lists only its latest entries, so what
-    it no longer lists is not gone), finished, not a resumed part, no request failed for good, none forbidden
-    or left unread, and no page left out as unchanged (an incremental run skips sitemap entries and known
-    pages; a page that answered 304 is read from the cache, so it counts as seen)."""
+    it no longer lists is not gone), finished, not a resumed part, no request failed for good, and no page
+    left out as unchanged (an incremental run skips sitemap entries and known pages; a page that answered
+    304 is read from the cache, so it counts as seen)."""
     skipped = stats.get("incremental") if isinstance(stats.get("incremental"), dict) else {}
     return (stats.get("spider") in SITE_SPIDERS and stats.get("finish_reason") == "finished"
             and stats.get("job_state") != "resumed"
             and _count(stats.get("errors")) == 0
-            # Pages robots.txt now forbids, or whose links the trap rule did not follow, may still lead to
-            # reviews (a body over DOWNLOAD_MAXSIZE is a failed request, in errors): only a run that read every
-            # page it found may call a review gone.
-            and not any(_count(stats.get(key)) for key in ("robots_forbidden", "barren_pages_not_followed"))
             and not _count(skipped.get("sitemap_entries_skipped")) and not _count(skipped.get("pages_not_followed")))
 
 

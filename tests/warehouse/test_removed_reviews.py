@@ -81,5 +81,3 @@ def test_only_a_finished_complete_run_covers_its_site() -> None:
     assert not covers_site(whole | {"incremental": {"sitemap_entries_skipped": 3}})
     assert not covers_site({})
     assert not covers_site(whole | {"spider": "feed"})  # a feed lists its latest entries only
-    for unread in ("robots_forbidden", "barren_pages_not_followed"):
-        assert not covers_site(whole | {unread: 1})
