@@ -143,18 +143,12 @@ def run_info(batch: Batch, stats: dict[str, Any] | None = None) -> RunInfo:
         resumed=stats.get("job_state") == "resumed", covers_site=covers_site(stats))
 
 
-# Spiders that follow a whole site; the feed spider reads what a feed lists now.
-SITE_SPIDERS = frozenset({"schema_org"})
-
-
 def covers_site(stats: dict[str, Any]) -> bool:
-    """Whether a run saw every page of its site: a site crawl (a feed lists only its latest entries, so what
-    it no longer lists is not gone), finished, not a resumed part, no request failed for good, and no page
-    left out as unchanged (an incremental run skips sitemap entries and known pages; a page that answered
-    304 is read from the cache, so it counts as seen)."""
+    """Whether a run saw every page of its site: finished, not a resumed part, no request failed for good, and
+    no page left out as unchanged (an incremental run skips sitemap entries and known pages; a page that
+    answered 304 is read from the cache, so it counts as seen)."""
     skipped = stats.get("incremental") if isinstance(stats.get("incremental"), dict) else {}
-    return (stats.get("spider") in SITE_SPIDERS and stats.get("finish_reason") == "finished"
-            and stats.get("job_state") != "resumed"
+    return (stats.get("finish_reason") == "finished" and stats.get("job_state") != "resumed"
             and _count(stats.get("errors")) == 0
             and not _count(skipped.get("sitemap_entries_skipped")) and not _count(skipped.get("pages_not_followed")))
 

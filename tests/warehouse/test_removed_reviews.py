@@ -72,7 +72,7 @@ def test_a_copy_on_another_site_keeps_a_review_its_first_site_deleted(tmp_path: 
 
 
 def test_only_a_finished_complete_run_covers_its_site() -> None:
-    whole = {"spider": "schema_org", "finish_reason": "finished", "errors": 0,
+    whole = {"finish_reason": "finished", "errors": 0,
              "incremental": {"sitemap_entries_skipped": 0, "pages_not_followed": 0, "pages_unchanged": 40}}
     assert covers_site(whole)
     assert not covers_site(whole | {"errors": 1})
@@ -80,4 +80,3 @@ def test_only_a_finished_complete_run_covers_its_site() -> None:
     assert not covers_site(whole | {"job_state": "resumed"})
     assert not covers_site(whole | {"incremental": {"sitemap_entries_skipped": 3}})
     assert not covers_site({})
-    assert not covers_site(whole | {"spider": "feed"})  # a feed lists its latest entries only
