@@ -140,17 +140,7 @@ def run_info(batch: Batch, stats: dict[str, Any] | None = None) -> RunInfo:
         batch_path=str(batch.items), batch_sha1=_sha1(batch.items),
         finish_reason=reason if isinstance(reason, str) or reason is None else str(reason),
         duration_seconds=(finished - started).total_seconds() if started and finished else None,
-        resumed=stats.get("job_state") == "resumed", covers_site=covers_site(stats))
-
-
-def covers_site(stats: dict[str, Any]) -> bool:
-    """Whether a run saw every page of its site: finished, not a resumed part, no request failed for good, and
-    no page left out as unchanged (an incremental run skips sitemap entries and known pages; a page that
-    answered 304 is read from the cache, so it counts as seen)."""
-    skipped = stats.get("incremental") if isinstance(stats.get("incremental"), dict) else {}
-    return (stats.get("finish_reason") == "finished" and stats.get("job_state") != "resumed"
-            and _count(stats.get("errors")) == 0
-            and not _count(skipped.get("sitemap_entries_skipped")) and not _count(skipped.get("pages_not_followed")))
+        resumed=stats.get("job_state") == "resumed")
 
 
 def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:

@@ -57,9 +57,6 @@ class RunInfo:
     finish_reason: str | None = None
     duration_seconds: float | None = None
     resumed: bool = False  # continued a stopped crawl, so it covers only part of the site
-    # Finished, not resumed, no page skipped as unchanged or failed: it saw every review the site still
-    # publishes, so one it did not see is gone (warehouse/upsert/gone.sql, when the run is also healthy).
-    covers_site: bool = False
 
 
 @dataclass
@@ -161,10 +158,6 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         _stage(conn, rows)
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))
-        if run.covers_site and run.healthy is not False and run.started is not None:
-            conn.execute("create or replace temp table gone_run as "
-                         "select ?::varchar as source, ?::timestamp as started", [run.source, run.started])
-            conn.execute(_upsert_sql("gone.sql"))
         outcomes = dict(conn.execute("select outcome, count(*) from batch_classified group by outcome").fetchall())
         repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_classified)"
                                ).fetchall()[0][0]

@@ -17,11 +17,3 @@ where review_keys.source = c.source and review_keys.source_review_id = c.source_
     and c.outcome in ('changed', 'unchanged')
     and ((not c.is_stale and not c.is_superseded and review_keys.content_hash is distinct from c.content_hash)
          or c.fetched_at > review_keys.last_seen or c.first_fetch < review_keys.first_seen);
-
--- A key or review a site published again is no longer gone or removed (warehouse/upsert/gone.sql).
-delete from review_keys_gone
-using batch_classified as c
-where review_keys_gone.source = c.source and review_keys_gone.source_review_id = c.source_review_id;
-
-delete from reviews_removed
-where review_id in (select review_id from batch_classified);

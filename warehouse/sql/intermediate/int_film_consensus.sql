@@ -8,7 +8,6 @@ with
 
 reviews as (
     select * from stg_reviews
-    where not is_removed
 ),
 
 per_film as (

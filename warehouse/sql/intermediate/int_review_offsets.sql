@@ -4,7 +4,7 @@ with
 
 reviews as (
     select * from stg_reviews
-    where score is not null and not is_removed
+    where score is not null
 ),
 
 consensus as (

@@ -14,12 +14,11 @@ with
 
 critics as (
     select * from stg_critics
-    semi join (select distinct critic_id from stg_reviews where not is_removed) using (critic_id)
+    semi join (select distinct critic_id from stg_reviews) using (critic_id)
 ),
 
 reviews as (
     select * from stg_reviews
-    where not is_removed
 ),
 
 consensus as (

@@ -17,7 +17,6 @@ films as (
 
 reviews as (
     select * from stg_reviews
-    where not is_removed
 ),
 
 prior as (

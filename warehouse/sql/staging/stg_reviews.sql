@@ -14,9 +14,7 @@
 with
 
 source as (
-    select reviews.*, removed.removed_at
-    from reviews
-    left join reviews_removed as removed using (review_id)
+    select * from reviews
 ),
 
 rating_kind as (
@@ -54,9 +52,7 @@ final as (
         iso_week_label(trusted_published_on) as published_week,
         iso_week_start(trusted_published_on) as published_week_start,
         first_seen,
-        last_seen,
-        -- no longer published (warehouse/upsert/gone.sql): out of the current marts, kept in the weekly ones
-        removed_at is not null as is_removed
+        last_seen
     from rating_kind
 )
 
