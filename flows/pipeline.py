@@ -9,6 +9,8 @@ would fail again.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,14 +105,10 @@ def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> d
 @task(task_run_name="load-{batch.source}-{batch.run_id}")
 def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str, Any]:
     """Normalize and load one landing batch, in one write transaction."""
-    try:
-        with open_writer(database) as conn:
-            result, run = load(conn, batch, normalize(conn, batch), rules)
-    except (KeyboardInterrupt, RuntimeError, duckdb.InterruptException) as exc:
-        if isinstance(exc, RuntimeError) and not interrupted(exc):
-            raise
-        raise RunStopped(f"stopped while loading run {batch.run_id} of {batch.source}: the warehouse is as it "
-                         "was before that load, and the next run loads the batch") from None
+    stopped = (f"stopped while loading run {batch.run_id} of {batch.source}: that load was rolled back and the "
+               "next run loads the batch (batches loaded before it are kept; the next run rebuilds the marts)")
+    with stops_as(stopped), open_writer(database) as conn:
+        result, run = load(conn, batch, normalize(conn, batch), rules)
     if run.healthy is False:
         get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
     return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes}
@@ -120,7 +118,8 @@ def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str,
 def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[Batch]:
     """The landing batches not loaded yet, with the config's mart parameters stored first (the
     normalizer takes its positive_threshold from them) and stored rows repaired (flows/upgrades.py)."""
-    with open_writer(database) as conn:
+    with stops_as("stopped before loading: the next run loads what this one crawled"), \
+            open_writer(database) as conn:
         apply_mart_params(conn, params)
         repair_outlet_bylines(conn)
         return pending_batches(conn, root)
@@ -128,9 +127,22 @@ def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[B
 
 @task
 def build_marts_task(database: Path, params: dict[str, float]) -> dict[str, int]:
-    with open_writer(database) as conn:
+    with stops_as("stopped while rebuilding the marts: this run's loads are kept, and the next run rebuilds "
+                  "the marts"), open_writer(database) as conn:
         apply_mart_params(conn, params)
         return build_marts(conn)
+
+
+@contextmanager
+def stops_as(message: str) -> Iterator[None]:
+    """A stop (SIGTERM, Ctrl-C) inside a warehouse step becomes RunStopped(message): one line and exit 130,
+    instead of Prefect's tracebacks of DuckDB's "Query interrupted"."""
+    try:
+        yield
+    except (KeyboardInterrupt, RuntimeError, duckdb.InterruptException) as exc:
+        if isinstance(exc, RuntimeError) and not interrupted(exc):
+            raise
+        raise RunStopped(message) from None
 
 
 def interrupted(exc: BaseException) -> bool:

@@ -125,3 +125,22 @@ def test_a_run_stopped_while_loading_says_so_in_one_line_and_keeps_the_batch_pen
     monkeypatch.undo()
     again = pipeline([], str(tmp_path))
     assert [load["source"] for load in again.loads] == ["good"]
+
+
+def test_a_run_stopped_while_rebuilding_the_marts_says_so_in_one_line(tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    _land(tmp_path, "good", "run-1", item(source_review_id="g1", url="https://y/g/1/"))
+
+    def build_marts(conn):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(flows.pipeline, "build_marts", build_marts)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(app, ["run", "--data-dir", str(tmp_path), "--quiet"])
+    assert result.exit_code == 130, result.output
+    assert "Traceback" not in result.output
+    assert result.stderr.strip().splitlines()[-1].startswith("error: stopped while rebuilding the marts")
+    assert _count(tmp_path, "select count(*) from reviews") == 1  # the load is kept
