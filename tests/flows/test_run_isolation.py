@@ -105,42 +105,34 @@ def test_a_source_another_run_is_crawling_is_left_alone_and_the_others_go_on(sma
     assert _count(tmp_path, "select count(*) from crawl_runs where source = 'demo-feed'") == 1
 
 
-def test_a_run_stopped_while_loading_says_so_in_one_line_and_keeps_the_batch_pending(tmp_path: Path,
-                                                                                     monkeypatch) -> None:
+def _stopped_run(tmp_path: Path, monkeypatch, step: str) -> str:
+    """`reviews run` whose `step` (a function flows.pipeline calls) is interrupted as DuckDB reports a SIGTERM
+    or Ctrl-C: "Query interrupted". Returns its one error line, after checking the exit code and no traceback."""
     from typer.testing import CliRunner
 
     from flows.cli import app
 
     _land(tmp_path, "good", "run-1", item(source_review_id="g1", url="https://y/g/1/"))
 
-    def normalize(conn, batch):
-        raise RuntimeError("Query interrupted")  # what DuckDB raises when SIGTERM or Ctrl-C reaches a load
+    def interrupted(*args):
+        raise RuntimeError("Query interrupted")
 
-    monkeypatch.setattr(flows.pipeline, "normalize", normalize)
+    monkeypatch.setattr(flows.pipeline, step, interrupted)
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(app, ["run", "--data-dir", str(tmp_path), "--quiet"])
+    monkeypatch.undo()
     assert result.exit_code == 130, result.output
     assert "Traceback" not in result.output
-    assert result.stderr.strip().splitlines()[-1].startswith("error: stopped while loading run run-1 of good")
-    monkeypatch.undo()
+    return result.stderr.strip().splitlines()[-1]
+
+
+def test_a_run_stopped_while_loading_says_so_in_one_line_and_keeps_the_batch_pending(tmp_path: Path,
+                                                                                     monkeypatch) -> None:
+    assert _stopped_run(tmp_path, monkeypatch, "normalize").startswith("error: stopped while loading run run-1 of good")
     again = pipeline([], str(tmp_path))
     assert [load["source"] for load in again.loads] == ["good"]
 
 
 def test_a_run_stopped_while_rebuilding_the_marts_says_so_in_one_line(tmp_path: Path, monkeypatch) -> None:
-    from typer.testing import CliRunner
-
-    from flows.cli import app
-
-    _land(tmp_path, "good", "run-1", item(source_review_id="g1", url="https://y/g/1/"))
-
-    def build_marts(conn):
-        raise RuntimeError("Query interrupted")
-
-    monkeypatch.setattr(flows.pipeline, "build_marts", build_marts)
-    monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(app, ["run", "--data-dir", str(tmp_path), "--quiet"])
-    assert result.exit_code == 130, result.output
-    assert "Traceback" not in result.output
-    assert result.stderr.strip().splitlines()[-1].startswith("error: stopped while rebuilding the marts")
+    assert _stopped_run(tmp_path, monkeypatch, "build_marts").startswith("error: stopped while rebuilding the marts")
     assert _count(tmp_path, "select count(*) from reviews") == 1  # the load is kept
