@@ -140,6 +140,8 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str) -> ParsedDat
         if resolved is None:
             return ParsedDate(None, f"unparseable date: {text!r}", False)
         found = (resolved + (fetched - base_hour)).date()
+        if str(found.year) not in text:
+            found = _nearest_century(found, fetched.date())
     if not isinstance(found, dt.date):  # unreachable; keeps the type narrow without assert
         return ParsedDate(None, f"unparseable date: {text!r}", False)
     if found.year < _MIN_YEAR:
@@ -148,6 +150,19 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str) -> ParsedDat
         problem = f"future date: {found.isoformat()} is after fetch date {fetched.date().isoformat()}"
         return ParsedDate(found, problem, True)
     return ParsedDate(found, None, False)
+
+
+def _nearest_century(day: dt.date, fetched: dt.date) -> dt.date:
+    """A date whose year was not written in full, in the century that puts it nearest the fetch: dateparser's
+    "latest one in the past" makes `12/01/26` fetched in March 2026 the year 1926, where 2026 (then flagged as
+    a future date) is the likely reading; a date without a year is nearest as it is."""
+    candidates = [day]
+    for shift in (-100, 100):
+        try:
+            candidates.append(day.replace(year=day.year + shift))
+        except ValueError:  # 29 February of a year that has none
+            pass
+    return min(candidates, key=lambda candidate: abs((candidate - fetched).days))
 
 
 DateKey = tuple[str | None, dt.datetime | str]

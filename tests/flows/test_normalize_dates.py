@@ -107,3 +107,8 @@ def test_parse_distinct_keys_results_by_input_pair():
 def test_a_two_digit_year_is_the_latest_one_not_after_the_fetch(raw, expected):
     # Not 1914: the century comes from the fetch time, as a published date's must.
     assert parse_published(raw, FETCHED) == ParsedDate(expected, None, False)
+
+
+def test_a_two_digit_year_just_after_the_fetch_is_this_century_and_flagged_as_future():
+    parsed = parse_published("12/01/26", dt.datetime(2026, 3, 15, tzinfo=dt.UTC))
+    assert parsed.date == dt.date(2026, 12, 1) and parsed.is_future  # not 1926
