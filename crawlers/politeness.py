@@ -31,13 +31,11 @@ Here:
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 import weakref
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
@@ -46,11 +44,13 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_reques
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
-from scrapy.pqueues import DownloaderAwarePriorityQueue, _path_safe
+from scrapy.pqueues import DownloaderAwarePriorityQueue, DownloaderInterface
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
@@ -342,28 +342,30 @@ class PacedPriorityQueue(DownloaderAwarePriorityQueue):
     """The scheduler's queue by host, least busy host first, except that a host already holding as many
     requests waiting for their time as its concurrency gets no more: the rest stay queued here (and in a
     resumable crawl's JOBDIR), in the scheduler's order, instead of waiting in memory, since waiting
-    requests do not count toward CONCURRENT_REQUESTS (PacedDownloader) and nothing else would bound them."""
+    requests do not count toward CONCURRENT_REQUESTS (PacedDownloader) and nothing else would bound them.
+    DownloaderAwarePriorityQueue picks among the hosts its downloader interface reports; this one leaves
+    the full hosts out of the report (when every host is full, pop gives nothing, and the engine asks again
+    when a download ends, or at its next heartbeat)."""
 
-    def pop(self) -> Request | None:
-        stats = [(active, key) for active, key in self._downloader_interface.stats(self.pqueues)
-                 if not self._full_of_waiters(key)]
-        if not stats:
-            return None  # the engine asks again when a download ends, or at its next heartbeat
-        key = self._next_slot(stats, update_state=True)
-        queue = self.pqueues[key]
-        request = queue.pop()
-        if len(queue) == 0:
-            del self.pqueues[key]
-            queue.close()
-            if self.key:
-                with contextlib.suppress(OSError):  # its folder, as DownloaderAwarePriorityQueue.pop does
-                    Path(self.key, _path_safe(key)).rmdir()
-        return request
+    def __init__(self, crawler: Crawler, *args: Any, **kwargs: Any) -> None:
+        super().__init__(crawler, *args, **kwargs)
+        self._downloader_interface = _OpenHosts(crawler)
+
+
+class _OpenHosts(DownloaderInterface):
+    """Scrapy's view of the downloader for DownloaderAwarePriorityQueue, without the hosts that already have
+    as many requests waiting in PacingMiddleware as their concurrency."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self.crawler = crawler
+
+    def stats(self, possible_slots: Iterable[str]) -> list[tuple[int, str]]:
+        return [(active, key) for active, key in super().stats(possible_slots) if not self._full_of_waiters(key)]
 
     def _full_of_waiters(self, key: str) -> bool:
         waiting = len(DomainPacer.of(self.crawler).waiting.get(key, ()))
         if not waiting:
             return False
-        downloader = self._downloader_interface.downloader
-        slot = downloader.slots.get(key)
-        return waiting >= (slot.concurrency if slot is not None else downloader.domain_concurrency or 1)
+        slot = self.downloader.slots.get(key)
+        return waiting >= (slot.concurrency if slot is not None else self.downloader.domain_concurrency or 1)
