@@ -29,7 +29,7 @@ from flows.load import Batch, apply_mart_params, load, normalize, pending_batche
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
 from flows.upgrades import repair_outlet_bylines
-from warehouse.db import WarehouseBusy, first_line, open_writer, warehouse_path
+from warehouse.db import WarehouseBusy, first_line, interrupted, open_writer, warehouse_path
 from warehouse.marts import build_marts
 
 
@@ -143,13 +143,6 @@ def stops_as(message: str) -> Iterator[None]:
         if isinstance(exc, RuntimeError) and not interrupted(exc):
             raise
         raise RunStopped(message) from None
-
-
-def interrupted(exc: BaseException) -> bool:
-    """Whether a load failed because the run was being stopped: DuckDB reports an interrupted query as
-    InterruptException, or as RuntimeError("Query interrupted") when the interrupt came through Python."""
-    return isinstance(exc, duckdb.InterruptException) or (
-        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
 
 
 @flow(name="pipeline", log_prints=False)

@@ -169,6 +169,13 @@ def first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def interrupted(exc: BaseException) -> bool:
+    """Whether a query failed because it was stopped (Ctrl-C, SIGTERM): DuckDB reports that as
+    InterruptException, or as RuntimeError("Query interrupted") when the interrupt came through Python."""
+    return isinstance(exc, duckdb.InterruptException) or (
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
+
+
 def rollback(conn: duckdb.DuckDBPyConnection) -> None:
     """Roll back the open transaction, if DuckDB still has one: a failed commit (a full disk) has
     ended it already, and a second error would hide the first."""

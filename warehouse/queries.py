@@ -17,7 +17,7 @@ from typing import Any, Literal, TypeVar
 
 import duckdb
 
-from warehouse.db import WarehouseError, first_line
+from warehouse.db import WarehouseError, first_line, interrupted
 
 # DuckDB parses DESCRIBE, SHOW, SUMMARIZE, FROM-first, VALUES, PIVOT with its values listed and WITH ... SELECT
 # as SELECT too. EXPLAIN is let through only for what it explains (see explained): DuckDB gives every EXPLAIN one
@@ -181,7 +181,7 @@ def _duckdb_errors() -> Iterator[None]:
         raise WarehouseError(f"SQL error: {message}{hint}") from None
     except RuntimeError as exc:
         # Ctrl-C during a query reaches Python as RuntimeError("Query interrupted"), not as KeyboardInterrupt.
-        if "interrupted" in str(exc).lower():
+        if interrupted(exc):
             raise KeyboardInterrupt from None
         raise
 
