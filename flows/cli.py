@@ -1,71 +1,36 @@
 """The `reviews` command line: one program, one subcommand per job.
 
-User mistakes surface as one line on stderr and a non-zero exit, never a traceback.
+This module holds the commands that crawl and load; flows/cli_admin.py those that read the warehouse and keep
+the data folder, flows/cli_base.py what they share. User mistakes surface as one line on stderr and a non-zero
+exit, never a traceback.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import threading
 from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped
+from flows.cli_base import (
+    ConfigOption,
+    DataDir,
+    Quiet,
+    app,
+    console,
+    err_console,
+    fail,
+    failed,
+    project,
+    quiet_user_errors,
+)
+from flows.errors import ReviewsError, RunIncomplete
 
 if TYPE_CHECKING:
-    from flows.config import Config
     from flows.pipeline import PipelineResult
-
-app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-console = Console()
-err_console = Console(stderr=True)
-
-DataDir = Annotated[Path | None, typer.Option(
-    "--data-dir", help="Data folder (default $REVIEWS_DATA_DIR, else the config's data_dir, else ./data).")]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
-ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./reviews.toml if present).")]
-
-
-def fail(message: str, code: int = 2) -> typer.Exit:
-    # Escaped: messages quote config tables ("[marts]") and paths, which Rich would read as markup and drop.
-    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(code)
-
-
-def failed(exc: Exception) -> typer.Exit:
-    """`fail` for a caught error: exit code 2 for the user's mistakes, 1 for a crawl whose child failed or a
-    run that went on past failed parts, 130 for a run stopped while it loaded."""
-    code = 130 if isinstance(exc, RunStopped) else 1 if isinstance(exc, CrawlFailed | RunIncomplete) else 2
-    return fail(str(exc), code)
-
-
-def quiet_user_errors() -> None:
-    """Keep Prefect from logging a traceback for an error this command prints as one `error:` line
-    (flows.quiet_errors); call after flows.settings.configure."""
-    from flows.quiet_errors import install
-
-    install()
-
-
-def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
-    """The config (./reviews.toml or --config) and the data folder: --data-dir, then REVIEWS_DATA_DIR, then
-    the config's data_dir, then ./data."""
-    from crawlers.landing import DATA_DIR_ENV
-    from flows.config import load_config
-
-    try:
-        cfg = load_config(config)
-    except ReviewsError as exc:
-        raise fail(str(exc)) from None
-    return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").resolve()
-
 
 @app.command("demo-site")
 def demo_site(
@@ -218,88 +183,6 @@ def _report_run(result: PipelineResult, quiet: bool) -> bool:
 
 
 @app.command()
-def status(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    config: ConfigOption = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Last run per source (counts, health, duration), warehouse size and rows, batches not yet loaded."""
-    from flows.status import status as read_status
-    from warehouse.db import WarehouseError
-
-    _, root = project(config, data_dir)
-    try:
-        report = read_status(root)
-    except WarehouseError as exc:
-        raise fail(str(exc)) from None
-    if as_json:
-        print(json.dumps(report, default=str, indent=2))
-        return
-    from flows.output import print_status
-
-    print_status(report, console)
-
-
-@app.command()
-def sources(
-    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
-    config: ConfigOption = None,
-    data_dir: DataDir = None,
-) -> None:
-    """The configured sources and their last run."""
-    from flows.status import sources as read_sources
-    from warehouse.db import WarehouseError
-
-    cfg, root = project(config, data_dir)
-    try:
-        listed = read_sources(cfg, root)
-    except WarehouseError as exc:
-        raise fail(str(exc)) from None
-    if as_json:
-        print(json.dumps(listed, default=str, indent=2))
-        return
-    from flows.output import print_sources
-
-    print_sources(listed, console)
-
-
-@app.command()
-def report(
-    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week).")]
-    = None,
-    out: Annotated[Path | None, typer.Option(help="Folder for <week>.html and <week>.md (default reports/).")]
-    = None,
-    config: ConfigOption = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Write the weekly summary report as self-contained HTML and Markdown."""
-    from datetime import date
-
-    from flows.report import write_report
-    from flows.report.weeks import asked_week
-    from warehouse.db import WarehouseError, warehouse_path
-
-    cfg, root = project(config, data_dir)
-    out_dir = out or Path(cfg.report_out)
-    try:
-        if week is not None:
-            asked_week(week, date.today())
-    except ValueError as exc:
-        raise fail(str(exc)) from None
-    # Checked before the report is built, which takes a while; whatever else stops the writing (no such
-    # parent, no permission, a read-only file system) is an OSError from write_report below.
-    if out_dir.exists() and not out_dir.is_dir():
-        raise fail(f"--out {out_dir} is a file, not a folder")
-    try:
-        paths = write_report(warehouse_path(root), week, out_dir)
-    except (WarehouseError, ValueError) as exc:
-        raise fail(str(exc)) from None
-    except OSError as exc:
-        raise fail(f"cannot write the report to {exc.filename or out_dir}: {exc.strerror or exc}") from None
-    console.print(f"report {paths.week}:\n  {paths.html}\n  {paths.markdown}", highlight=False)
-
-
-@app.command()
 def serve(
     config: ConfigOption = None,
     port: Annotated[int, typer.Option(help="Port for the local Prefect server when PREFECT_API_URL is unset.")]
@@ -317,32 +200,6 @@ def serve(
         serve_forever(cfg, root, port=port, echo=lambda line: console.print(line, highlight=False, soft_wrap=True))
     except ReviewsError as exc:
         raise fail(str(exc)) from None
-
-
-@app.command()
-def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run read-only against the warehouse.")],
-    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
-    config: ConfigOption = None,
-    data_dir: DataDir = None,
-) -> None:
-    """Run one reading SQL statement against the warehouse."""
-    from flows.output import print_rows
-    from warehouse.db import WarehouseError, connect, warehouse_path
-    from warehouse.queries import lock_down, run_read_only
-
-    if format not in ("table", "csv", "json"):
-        raise fail(f"unknown format {format!r}; choose table, csv or json")
-    _, root = project(config, data_dir)
-    try:
-        with connect(warehouse_path(root), read_only=True) as conn:
-            lock_down(conn, show_progress=console.is_terminal)
-            columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
-        print_rows(columns, rows, format, console)
-    except WarehouseError as exc:
-        raise fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None  # Ctrl-C: the shell's code for SIGINT, and no traceback
 
 
 @app.command()
@@ -369,6 +226,7 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
         raise typer.Exit(1)
 
 
+from flows import cli_admin  # noqa: E402, F401  (registers its commands after these, for the help's order)
 
 if __name__ == "__main__":
     app()

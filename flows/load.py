@@ -71,7 +71,8 @@ def known_films(conn: duckdb.DuckDBPyConnection) -> list[Film]:
     return [Film(*row) for row in rows]
 
 
-def _sha1(path: Path) -> str | None:
+def file_sha1(path: Path) -> str | None:
+    """The sha1 of a landing file, as crawl_runs.batch_sha1 records it; None when it is gone."""
     if not path.exists():
         return None
     digest = hashlib.sha1()
@@ -137,7 +138,7 @@ def run_info(batch: Batch, stats: dict[str, Any] | None = None) -> RunInfo:
         run_id=batch.run_id, source=batch.source, spider=spider if isinstance(spider, str) else None,
         started=started, finished=finished, pages=_count(stats.get("pages")), errors=_count(stats.get("errors")),
         field_coverage=coverage if isinstance(coverage, dict) else {},
-        batch_path=str(batch.items), batch_sha1=_sha1(batch.items),
+        batch_path=str(batch.items), batch_sha1=file_sha1(batch.items),
         finish_reason=reason if isinstance(reason, str) or reason is None else str(reason),
         duration_seconds=(finished - started).total_seconds() if started and finished else None,
         resumed=stats.get("job_state") == "resumed")

@@ -1,0 +1,148 @@
+"""`reviews` commands that read the warehouse or keep the data folder: status, sources, report, sql, prune."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+
+from flows.cli_base import ConfigOption, DataDir, app, console, err_console, fail, project
+from flows.errors import ReviewsError
+
+
+@app.command()
+def status(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Last run per source (counts, health, duration), warehouse size and rows, batches not yet loaded."""
+    from flows.status import status as read_status
+    from warehouse.db import WarehouseError
+
+    _, root = project(config, data_dir)
+    try:
+        report = read_status(root)
+    except WarehouseError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(report, default=str, indent=2))
+        return
+    from flows.output import print_status
+
+    print_status(report, console)
+
+
+@app.command()
+def sources(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """The configured sources and their last run."""
+    from flows.status import sources as read_sources
+    from warehouse.db import WarehouseError
+
+    cfg, root = project(config, data_dir)
+    try:
+        listed = read_sources(cfg, root)
+    except WarehouseError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        print(json.dumps(listed, default=str, indent=2))
+        return
+    from flows.output import print_sources
+
+    print_sources(listed, console)
+
+
+@app.command()
+def report(
+    week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week).")]
+    = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for <week>.html and <week>.md (default reports/).")]
+    = None,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Write the weekly summary report as self-contained HTML and Markdown."""
+    from datetime import date
+
+    from flows.report import write_report
+    from flows.report.weeks import asked_week
+    from warehouse.db import WarehouseError, warehouse_path
+
+    cfg, root = project(config, data_dir)
+    out_dir = out or Path(cfg.report_out)
+    try:
+        if week is not None:
+            asked_week(week, date.today())
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    # Checked before the report is built, which takes a while; whatever else stops the writing (no such
+    # parent, no permission, a read-only file system) is an OSError from write_report below.
+    if out_dir.exists() and not out_dir.is_dir():
+        raise fail(f"--out {out_dir} is a file, not a folder")
+    try:
+        paths = write_report(warehouse_path(root), week, out_dir)
+    except (WarehouseError, ValueError) as exc:
+        raise fail(str(exc)) from None
+    except OSError as exc:
+        raise fail(f"cannot write the report to {exc.filename or out_dir}: {exc.strerror or exc}") from None
+    console.print(f"report {paths.week}:\n  {paths.html}\n  {paths.markdown}", highlight=False)
+
+
+@app.command()
+def sql(
+    query: Annotated[str, typer.Argument(help="SQL to run read-only against the warehouse.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run one reading SQL statement against the warehouse."""
+    from flows.output import print_rows
+    from warehouse.db import WarehouseError, connect, warehouse_path
+    from warehouse.queries import lock_down, run_read_only
+
+    if format not in ("table", "csv", "json"):
+        raise fail(f"unknown format {format!r}; choose table, csv or json")
+    _, root = project(config, data_dir)
+    try:
+        with connect(warehouse_path(root), read_only=True) as conn:
+            lock_down(conn, show_progress=console.is_terminal)
+            columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
+        print_rows(columns, rows, format, console)
+    except WarehouseError as exc:
+        raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        raise typer.Exit(130) from None  # Ctrl-C: the shell's code for SIGINT, and no traceback
+
+
+@app.command()
+def prune(
+    older_than: Annotated[str, typer.Option("--older-than", help="Remove loaded runs started longer ago than "
+                                            "this: whole days or weeks, e.g. 30d or 8w.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; remove nothing.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only warnings and errors.")] = False,
+) -> None:
+    """Delete the landing files and crawl logs of loaded runs older than --older-than; pending runs stay."""
+    from flows.prune import parse_duration, prune_landing
+    from warehouse.db import WarehouseError
+
+    try:
+        age = parse_duration(older_than)
+        _, root = project(config, data_dir)
+        result = prune_landing(root, age, dry_run=dry_run)
+    except (ReviewsError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    for line in [] if quiet else result.summary():
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    for line in result.warnings():
+        err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
+    if failure := result.failure():
+        raise fail(failure, 1)

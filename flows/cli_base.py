@@ -1,0 +1,61 @@
+"""What every `reviews` command shares: the Typer app, the consoles, the common options, and the one-line
+error exits (user mistakes surface as one line on stderr and a non-zero exit, never a traceback)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped
+
+if TYPE_CHECKING:
+    from flows.config import Config
+
+app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+console = Console()
+err_console = Console(stderr=True)
+
+DataDir = Annotated[Path | None, typer.Option(
+    "--data-dir", help="Data folder (default $REVIEWS_DATA_DIR, else the config's data_dir, else ./data).")]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./reviews.toml if present).")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    # Escaped: messages quote config tables ("[marts]") and paths, which Rich would read as markup and drop.
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    return typer.Exit(code)
+
+
+def failed(exc: Exception) -> typer.Exit:
+    """`fail` for a caught error: exit code 2 for the user's mistakes, 1 for a crawl whose child failed or a
+    run that went on past failed parts, 130 for a run stopped while it loaded."""
+    code = 130 if isinstance(exc, RunStopped) else 1 if isinstance(exc, CrawlFailed | RunIncomplete) else 2
+    return fail(str(exc), code)
+
+
+def quiet_user_errors() -> None:
+    """Keep Prefect from logging a traceback for an error this command prints as one `error:` line
+    (flows.quiet_errors); call after flows.settings.configure."""
+    from flows.quiet_errors import install
+
+    install()
+
+
+def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
+    """The config (./reviews.toml or --config) and the data folder: --data-dir, then REVIEWS_DATA_DIR, then
+    the config's data_dir, then ./data."""
+    from crawlers.landing import DATA_DIR_ENV
+    from flows.config import load_config
+
+    try:
+        cfg = load_config(config)
+    except ReviewsError as exc:
+        raise fail(str(exc)) from None
+    return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").resolve()
