@@ -124,6 +124,8 @@ def run(
     url: Annotated[list[str] | None, typer.Option("--url", help="Start URL for the spiders.")] = None,
     source: Annotated[str | None, typer.Option(help="Landing name with --url (default: spider name).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Crawl everything again, ignoring what is loaded.")] = False,
+    parallel: Annotated[int | None, typer.Option(
+        help="Sites crawled at once (default: the config's [crawl] parallel, else 4).", min=1)] = None,
     config: ConfigOption = None,
     data_dir: DataDir = None,
     quiet: Quiet = False,
@@ -138,6 +140,7 @@ def run(
     configure(root)
     from flows.config import check_source_name, contact_settings
     from flows.pipeline import SourceSpec, pipeline
+    from flows.prefect_server import start_temporary_server
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
     quiet_user_errors()
@@ -157,14 +160,17 @@ def run(
                 err_console.print("no sources configured (reviews.toml); loading pending batches only")
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
                                   full=full) for s in chosen]
-        result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts, health=cfg.health)
+        start_temporary_server()
+        result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts, health=cfg.health,
+                          parallel=parallel or cfg.parallel)
     except RunIncomplete as exc:
         _report_run(exc.result, quiet)
         raise failed(exc) from None
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     except KeyboardInterrupt:  # stopped while crawling: the crawl kept its state
-        err_console.print("stopped: the next run resumes the crawl where it stopped and loads what it landed")
+        err_console.print("stopped: the next run resumes the crawl where it stopped and loads what it landed",
+                          soft_wrap=True)
         raise typer.Exit(130) from None
     if _report_run(result, quiet):
         raise typer.Exit(3)

@@ -84,6 +84,7 @@ class Config:
     path: Path | None = None
     data_dir: str | None = None
     contact_url: str | None = None
+    parallel: int = 4  # sites crawled at once (flows.parallel.DEFAULT_PARALLEL)
     sources: list[Source] = field(default_factory=list)
     marts: dict[str, float] = field(default_factory=dict)
     report_schedule: str | None = "0 7 * * 1"
@@ -373,15 +374,17 @@ def load_config(path: str | Path | None = None) -> Config:
     _top_level(raw, where)
     data_dir = (_string(raw["data_dir"], f"{where}: data_dir", "a folder path (a string)")
                 if "data_dir" in raw else None)
-    crawl = _table(raw.get("crawl", {}), f"{where}: crawl", "[crawl] with contact_url")
-    _known_keys(crawl, ("contact_url",), where, "[crawl]")
+    crawl = _table(raw.get("crawl", {}), f"{where}: crawl", "[crawl] with contact_url, parallel")
+    _known_keys(crawl, ("contact_url", "parallel"), where, "[crawl]")
     contact_url = _string(crawl["contact_url"], f"{where}: [crawl] contact_url", "a URL (a string)") \
         if "contact_url" in crawl else None
+    parallel = _int(crawl["parallel"], f"{where}: [crawl] parallel", 1, " of sites crawled at once") \
+        if "parallel" in crawl else Config.parallel
     report = _table(raw.get("report", {}), f"{where}: report", "[report] with schedule, out")
     _known_keys(report, ("schedule", "out"), where, "[report]")
     schedule = _schedule(report["schedule"], f"{where}: [report] schedule") if "schedule" in report else "0 7 * * 1"
     out = _string(report["out"], f"{where}: [report] out", "a folder path (a string)") if "out" in report \
         else "reports"
-    return Config(path=path, data_dir=data_dir, contact_url=contact_url,
+    return Config(path=path, data_dir=data_dir, contact_url=contact_url, parallel=parallel,
                   sources=_sources(raw.get("sources", []), where), marts=_marts(raw.get("marts", {}), where),
                   report_schedule=schedule, report_out=out, health=_health(raw.get("health", {}), where))

@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -46,11 +47,31 @@ class CrawlResult:
         return int(self.stats.get("landed", 0))
 
 
-def _count_lines(path: Path) -> int:
+def count_lines(path: Path) -> int:
     if not path.exists():
         return 0
     with path.open("rb") as handle:
         return sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 20), b""))
+
+
+# Crawl children alive in this process, so a stop reaching the main thread while crawls run in worker threads
+# (flows.parallel) can stop each of them once.
+_live: set[subprocess.Popen[bytes]] = set()
+_live_lock = threading.Lock()
+# Set once a stop reached the run: no crawl starts or is retried after it.
+stopping = threading.Event()
+
+
+def stop_all_crawls() -> None:
+    """Send each running crawl child one SIGTERM: Scrapy closes gracefully, keeping its JOBDIR and stats (a
+    second signal would make it stop uncleanly). Safe to call again: a child is signalled once."""
+    stopping.set()
+    with _live_lock:
+        children = list(_live)
+        _live.clear()
+    for child in children:
+        if child.poll() is None:
+            child.terminate()
 
 
 def crawl_command(spider: str, urls: list[str], source: str, run_id: str,
@@ -96,9 +117,11 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             settings["JOBDIR"] = str(jobs)
             # A resumed crawl covers only the rest of a site: health checks must know.
             settings["REVIEWS_JOB_STATE"] = job_state
+        if stopping.is_set():  # the run was stopped while this crawl was about to begin
+            raise CrawlFailed(f"crawl {spider} for {source} not started: the run was stopped")
         command = crawl_command(spider, urls, source, run_id, settings, spider_args)
         started = time.monotonic()
-        with log_path.open("w", encoding="utf-8") as log, _sigterm_as_interrupt():
+        with log_path.open("w", encoding="utf-8") as log, sigterm_as_interrupt():
             # Its own session: a terminal's Ctrl-C or a group signal reaches the parent only, which forwards
             # exactly one SIGTERM (a second signal would make Scrapy stop uncleanly).
             # The child shares the source's crawl lock, so it stays taken while the crawl runs even if this
@@ -107,6 +130,8 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
                                      pass_fds=() if lock is None else (lock,))
             if jobs is not None:
                 (jobs / RUNNING_MARKER).write_text(f"{os.getpid()} {child.pid}", encoding="utf-8")
+            with _live_lock:
+                _live.add(child)
             try:
                 _wait_with_progress(child, paths["items"], f"{spider} → {source}", show_progress, console)
             except KeyboardInterrupt:
@@ -115,6 +140,9 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
                 if jobs is not None:
                     close_job(jobs, _finish_reason(paths["stats"]))
                 raise
+            finally:
+                with _live_lock:
+                    _live.discard(child)
         stats_path = paths["stats"]
         stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
         if jobs is not None:
@@ -138,8 +166,10 @@ def _finish_reason(stats_path: Path) -> str | None:
 
 
 @contextmanager
-def _sigterm_as_interrupt() -> Iterator[None]:
-    """Turn SIGTERM into KeyboardInterrupt so a stopped parent stops its crawl cleanly, never orphaned."""
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Turn SIGTERM into KeyboardInterrupt, as Ctrl-C is: a stopped parent stops its crawl cleanly, never
+    orphaned, and a stopped load rolls back and ends the run with one line (Prefect's own SIGTERM handler would
+    record the run as crashed and end the process by the signal)."""
 
     def interrupt(signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
@@ -165,5 +195,5 @@ def _wait_with_progress(child: subprocess.Popen[bytes], items: Path, label: str,
     with Progress(*columns, console=console or Console(stderr=True), transient=True) as progress:
         task = progress.add_task(label, total=None)
         while child.poll() is None:
-            progress.update(task, completed=_count_lines(items))
+            progress.update(task, completed=count_lines(items))
             time.sleep(0.25)

@@ -71,6 +71,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
     console = console or Console()
     from flows.demosite import DemoSite, serve_in_thread, write_truth
     from flows.pipeline import SourceSpec, pipeline
+    from flows.prefect_server import start_temporary_server
     from flows.report.flow import weekly_report
     from flows.summary import print_summary
 
@@ -83,6 +84,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
         console.print(f"demo site serving at {server.url} ({films} films, {films * reviews_per_film} reviews)")
         sources = [SourceSpec("schema_org", [server.url], "demo"),
                    SourceSpec("feed", [f"{server.url}feed.xml"], "demo-feed")]
+        start_temporary_server()
         result = pipeline(sources, str(root), show_progress=not quiet)
     finally:
         server.shutdown()

@@ -10,7 +10,7 @@ would fail again.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,10 +22,11 @@ from rich.progress import Progress
 
 from crawlers.landing import data_dir, safe_name
 from flows.config import Health
-from flows.crawl import run_crawl
+from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, RunIncomplete, RunStopped, SourceBusy
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
+from flows.parallel import DEFAULT_PARALLEL, CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
 from flows.upgrades import repair_outlet_bylines
@@ -87,6 +88,8 @@ def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
         outcome = state.result(raise_on_failure=False)
     except Exception:  # the result could not be read: keep the retry policy
         return True
+    if stopping.is_set():  # the run is stopping: a retry would start the crawl again
+        return False
     return isinstance(outcome, CrawlFailed) or not is_user_error(outcome)
 
 
@@ -139,26 +142,46 @@ def stops_as(message: str) -> Iterator[None]:
     instead of Prefect's tracebacks of DuckDB's "Query interrupted"."""
     try:
         yield
-    except (KeyboardInterrupt, RuntimeError, duckdb.InterruptException) as exc:
-        if isinstance(exc, RuntimeError) and not interrupted(exc):
+    except (KeyboardInterrupt, RuntimeError, duckdb.Error) as exc:
+        if not isinstance(exc, KeyboardInterrupt) and not interrupted(exc):
             raise
         raise RunStopped(message) from None
 
 
 @flow(name="pipeline", log_prints=False)
 def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: bool = False,
-             mart_params: dict[str, float] | None = None, health: Health | None = None) -> PipelineResult:
-    """Crawl every source, then load every pending landing batch, then rebuild the marts."""
-    root = data_dir(data).resolve()
+             mart_params: dict[str, float] | None = None, health: Health | None = None,
+             parallel: int = DEFAULT_PARALLEL) -> PipelineResult:
+    """Crawl every source (up to `parallel` sites at a time, see flows.parallel), then load every pending
+    landing batch, then rebuild the marts."""
+    with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
+        return _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel)
+
+
+def _crawl_sources(sources: list[SourceSpec], root: Path, show_progress: bool, parallel: int,
+                   failures: list[str]) -> list[dict[str, Any]]:
+    """Each source's crawl summary, in the sources' order; a crawl that failed (retries spent) or whose source
+    another run is crawling goes to `failures`: one site must not cost the other sources their week."""
+    done: dict[int, dict[str, Any]] = {}
+    order = {id(spec): index for index, spec in enumerate(sources)}
+
+    def collect(spec: SourceSpec, future: Any) -> None:
+        try:
+            done[order[id(spec)]] = future.result()
+        except (CrawlFailed, SourceBusy) as exc:
+            failures.append(str(exc))
+
+    with CrawlBoard(root) if show_progress else nullcontext() as board:
+        crawl_in_lanes(sources, lambda spec: crawl_source.submit(spec, root), max(1, parallel), collect, board)
+    return [done[index] for index in sorted(done)]
+
+
+def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_params: dict[str, float] | None,
+              health: Health | None, parallel: int) -> PipelineResult:
     database = warehouse_path(root)
     result = PipelineResult(warehouse=str(database))
     failures: list[str] = []
-    for spec in sources:
-        # One site's crashed crawl (retries spent) must not cost the other sources their week.
-        try:
-            result.crawls.append(crawl_source(spec, root, show_progress))
-        except (CrawlFailed, SourceBusy) as exc:
-            failures.append(str(exc))
+    result.crawls = _crawl_sources(sources, root, show_progress, parallel, failures)
     with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
         batches = find_pending(database, root, mart_params or {})
         with Progress(transient=True, disable=not show_progress) as progress:

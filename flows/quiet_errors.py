@@ -1,4 +1,4 @@
-"""Keep Prefect from printing tracebacks for the errors the CLI reports as one `error:` line.
+"""Keep Prefect from printing tracebacks for the errors and stops the CLI reports as one line.
 
 A ReviewsError or WarehouseError raised inside a task or flow is logged by Prefect's engine (the
 exception with its traceback, then "Finished in state Failed(...)") before it reaches the command,
@@ -27,6 +27,13 @@ _ABOUT_AN_EXCEPTION = (
 )
 
 
+# A stop (Ctrl-C, or SIGTERM, which the pipeline turns into the same KeyboardInterrupt): the command prints its own
+# `stopped` line, and Prefect's "Crash detected! Execution was aborted by an interrupt signal." and "Finished in
+# state Crashed('Execution was aborted by an interrupt signal.')" would only repeat it as errors.
+_ABOUT_A_STOP = re.compile(
+    r"^(Crash detected! |Finished in state Crashed\(')Execution was aborted by an interrupt signal")
+
+
 def is_user_error(exc: BaseException | None) -> bool:
     return isinstance(exc, USER_ERRORS)
 
@@ -48,12 +55,16 @@ class UserErrorFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and is_user_error(record.exc_info[1]):
             return False
+        if record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt) and record.name.startswith("prefect"):
+            return False
         if record.exc_info or not record.name.startswith("prefect"):
             return True
         try:
             message = record.getMessage()
         except Exception:  # a malformed record is the logging module's to report, not ours
             return True
+        if _ABOUT_A_STOP.match(message):
+            return False
         for pattern in _ABOUT_AN_EXCEPTION:
             match = pattern.match(message)
             if match and match.group("name") in _user_error_names():

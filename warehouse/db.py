@@ -171,9 +171,12 @@ def first_line(exc: BaseException) -> str:
 
 def interrupted(exc: BaseException) -> bool:
     """Whether a query failed because it was stopped (Ctrl-C, SIGTERM): DuckDB reports that as
-    InterruptException, or as RuntimeError("Query interrupted") when the interrupt came through Python."""
+    InterruptException, as RuntimeError("Query interrupted") when the interrupt came through Python, or, when
+    it reached Python code DuckDB was calling (reading a registered Arrow table), as the error of that step
+    ending "failed: KeyboardInterrupt: "."""
     return isinstance(exc, duckdb.InterruptException) or (
-        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
+        isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower()) or (
+        isinstance(exc, duckdb.Error) and "failed: KeyboardInterrupt" in str(exc))
 
 
 def rollback(conn: duckdb.DuckDBPyConnection) -> None:

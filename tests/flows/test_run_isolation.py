@@ -105,9 +105,10 @@ def test_a_source_another_run_is_crawling_is_left_alone_and_the_others_go_on(sma
     assert _count(tmp_path, "select count(*) from crawl_runs where source = 'demo-feed'") == 1
 
 
-def _stopped_run(tmp_path: Path, monkeypatch, step: str) -> str:
+def _stopped_run(tmp_path: Path, monkeypatch, step: str, error: Exception | None = None) -> str:
     """`reviews run` whose `step` (a function flows.pipeline calls) is interrupted as DuckDB reports a SIGTERM
-    or Ctrl-C: "Query interrupted". Returns its one error line, after checking the exit code and no traceback."""
+    or Ctrl-C (`error`, by default "Query interrupted"). Returns its one error line, after checking the exit
+    code and no traceback."""
     from typer.testing import CliRunner
 
     from flows.cli import app
@@ -115,7 +116,7 @@ def _stopped_run(tmp_path: Path, monkeypatch, step: str) -> str:
     _land(tmp_path, "good", "run-1", item(source_review_id="g1", url="https://y/g/1/"))
 
     def interrupted(*args):
-        raise RuntimeError("Query interrupted")
+        raise error or RuntimeError("Query interrupted")
 
     monkeypatch.setattr(flows.pipeline, step, interrupted)
     monkeypatch.chdir(tmp_path)
@@ -131,6 +132,16 @@ def test_a_run_stopped_while_loading_says_so_in_one_line_and_keeps_the_batch_pen
     assert _stopped_run(tmp_path, monkeypatch, "normalize").startswith("error: stopped while loading run run-1 of good")
     again = pipeline([], str(tmp_path))
     assert [load["source"] for load in again.loads] == ["good"]
+
+
+def test_a_stop_reaching_duckdb_while_it_reads_a_registered_arrow_table_is_a_stop_not_a_failed_batch(
+        tmp_path: Path, monkeypatch) -> None:
+    # What DuckDB raised when a group SIGTERM arrived while it read the schema of a registered Arrow table: it
+    # was taken for a batch the load cannot take, so the run went on to the marts and exited 1.
+    error = duckdb.InvalidInputException("Invalid Input Error: reading the schema of the object registered as "
+                                         "'nz_incoming' failed: KeyboardInterrupt: ")
+    assert _stopped_run(tmp_path, monkeypatch, "normalize", error).startswith(
+        "error: stopped while loading run run-1 of good")
 
 
 def test_a_run_stopped_while_rebuilding_the_marts_says_so_in_one_line(tmp_path: Path, monkeypatch) -> None:

@@ -1,0 +1,129 @@
+"""Crawling a run's sources side by side, one crawl per site at a time.
+
+Sources used to crawl one after another, so a slow or rate-limiting site (429 with a long Retry-After) held
+every later source back, for hours. Each crawl is its own child process and mostly waits on the network, so
+sources on different sites now crawl at the same time, up to `[crawl] parallel` of them. Sources that share a
+host stay in one lane and crawl in turn: per-site politeness (delays, AutoThrottle, robots.txt Crawl-delay) is
+per crawl process, and two crawls of one site at once would double what it receives.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from contextlib import suppress
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from crawlers.landing import safe_name
+from flows.crawl import count_lines, stop_all_crawls, stopping
+
+DEFAULT_PARALLEL = 4
+
+
+def hosts_of(urls: list[str]) -> set[str]:
+    """The hosts a source's start URLs name (lower-case, without port or credentials)."""
+    return {(urlsplit(url).hostname or url).lower() for url in urls}
+
+
+def lanes(specs: list[Any], hosts: Callable[[Any], set[str]]) -> list[list[Any]]:
+    """Group `specs` so that two specs sharing a host, directly or through others, are in one lane; lanes and
+    the specs in each keep the order the specs came in."""
+    groups: list[tuple[set[str], list[int]]] = []
+    for index, spec in enumerate(specs):
+        own = set(hosts(spec))
+        joined = [group for group in groups if group[0] & own]
+        merged = (own.union(*(group[0] for group in joined)), sorted(i for g in joined for i in g[1]) + [index])
+        groups = [group for group in groups if not any(group is j for j in joined)] + [merged]
+    groups.sort(key=lambda group: group[1][0])
+    return [[specs[i] for i in group[1]] for group in groups]
+
+
+def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
+                   collect: Callable[[Any, Any], None], board: CrawlBoard | None = None) -> None:
+    """Run `start(spec)` (which submits a crawl and returns its Prefect future) for every spec, at most
+    `parallel` at a time and one per lane at a time; `collect(spec, future)` each as it ends.
+
+    A stop (KeyboardInterrupt: Ctrl-C, or a SIGTERM the pipeline turned into one) reaches this thread only,
+    as the crawl children run in sessions of their own: each running crawl is sent one SIGTERM, closes
+    cleanly (its JOBDIR and stats kept, so its next run resumes), is collected, and the stop goes on up.
+    """
+    from prefect.futures import wait
+
+    order = {id(spec): index for index, spec in enumerate(specs)}
+    waiting = deque(deque(lane) for lane in lanes(specs, lambda spec: hosts_of(spec.urls)))
+    running: dict[Any, tuple[Any, deque[Any]]] = {}
+
+    def launch(lane: deque[Any]) -> None:
+        spec = lane.popleft()
+        if board is not None:
+            board.started(spec.source)
+        running[start(spec)] = (spec, lane)
+
+    stopping.clear()
+    try:
+        while waiting and len(running) < parallel:
+            launch(waiting.popleft())
+        while running:
+            done = wait(list(running), timeout=0.25).done  # short, so the board counts reviews as they land
+            if board is not None:
+                board.refresh()
+            for future in sorted(done, key=lambda f: order[id(running[f][0])]):
+                spec, lane = running.pop(future)
+                if board is not None:
+                    board.ended(spec.source)
+                collect(spec, future)
+                if lane:
+                    launch(lane)
+                elif waiting:
+                    launch(waiting.popleft())
+    except KeyboardInterrupt:
+        stop_all_crawls()
+        for future, (spec, _) in list(running.items()):
+            while not wait([future], timeout=0.5).done:
+                stop_all_crawls()  # again, for a child that was starting the first time
+            with suppress(Exception):  # the run stops anyway; what each crawl kept is in its stats
+                collect(spec, future)
+        raise
+
+
+class CrawlBoard:
+    """One progress display for crawls running side by side (Rich shows one live display at a time, so each
+    crawl cannot show its own): a line per running source with the reviews its newest landing file holds."""
+
+    def __init__(self, root: Path, console: Console | None = None) -> None:
+        self.root = root
+        console = console or Console(stderr=True)
+        # Only on a terminal: elsewhere (a log file, cron's mail) a live display leaves blank lines behind.
+        self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
+                                 TextColumn("{task.completed} reviews"), TimeElapsedColumn(),
+                                 console=console, transient=True, disable=not console.is_terminal)
+        self.tasks: dict[str, tuple[Any, float]] = {}
+
+    def __enter__(self) -> CrawlBoard:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.progress.stop()
+
+    def started(self, source: str) -> None:
+        self.tasks[source] = (self.progress.add_task(source, total=None), time.time())
+
+    def ended(self, source: str) -> None:
+        task, _ = self.tasks.pop(source, (None, 0.0))
+        if task is not None:
+            self.progress.remove_task(task)
+
+    def refresh(self) -> None:
+        for source, (task, since) in list(self.tasks.items()):
+            # The run's file is the newest one begun since its crawl started (the run id is made in the crawl).
+            files = [p for p in (self.root / "raw" / safe_name(source)).glob("*.jsonl")
+                     if not p.name.endswith(".rejects.jsonl") and p.stat().st_mtime >= since - 1]
+            if files:
+                self.progress.update(task, completed=count_lines(max(files, key=lambda p: p.name)))

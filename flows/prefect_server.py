@@ -1,0 +1,65 @@
+"""Prefect's temporary API server, kept out of the signals meant for a run.
+
+Without PREFECT_API_URL, Prefect starts a temporary server (uvicorn, a child process) for the length of one
+command. Prefect starts it in the command's process group, so a Ctrl-C in the terminal, or a SIGTERM sent to the
+group, stopped the server together with the run: the run's own clean stop then failed to report its state,
+printed a page of connection tracebacks after a minute of retries and exited 1. Started here instead, the server
+lives in its own session (signals for the run reach the run only, which stops the server when it exits, as
+Prefect's atexit hook does) and, on Linux, receives SIGTERM when the run dies, so a killed run does not leave it
+running.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import threading
+from functools import partial
+from types import SimpleNamespace
+from typing import Any
+
+PR_SET_PDEATHSIG = 1
+_spawning = threading.Lock()
+
+
+def start_temporary_server() -> None:
+    """Start Prefect's temporary server now, in its own session, unless PREFECT_API_URL names a server.
+
+    Call it from the main thread, after flows.settings.configure: on Linux the server is told to stop when the
+    thread that started it ends, and the main thread ends only with the process. Prefect then uses this server,
+    as it would have used the one it starts on its own.
+    """
+    if os.environ.get("PREFECT_API_URL"):
+        return
+    from prefect.server.api import server as prefect_server
+
+    class OwnSessionServer(prefect_server.SubprocessASGIServer):
+        def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
+            # Prefect builds the command and its environment; only how the child starts changes here.
+            with _spawning:
+                shared = prefect_server.subprocess
+                prefect_server.subprocess = SimpleNamespace(Popen=partial(
+                    subprocess.Popen, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid())))
+                try:
+                    return super()._run_uvicorn_command()
+                finally:
+                    prefect_server.subprocess = shared
+
+    # Prefect keeps one server per port and asks for the one without a port: this instance becomes it.
+    OwnSessionServer().start()
+
+
+def _stop_with_parent(parent: int) -> Any:
+    if not sys.platform.startswith("linux"):
+        return None
+    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the child only calls it
+
+    def arm() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the line above took effect
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return arm

@@ -1,0 +1,109 @@
+"""Stops sent to the whole process group of `reviews run`, as a terminal's Ctrl-C and supervisors do.
+
+Prefect's temporary API server used to share the run's process group: a Ctrl-C or a group SIGTERM stopped it
+too, and the run's clean stop then ended in a minute of retries, pages of connection tracebacks and exit 1.
+A SIGTERM while loading was Prefect's "crashed" run, ended by the signal.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.warehouse import synthesize
+from crawlers.landing import new_run_id
+from warehouse.db import connect, open_writer, warehouse_path
+
+
+@pytest.fixture(scope="module")
+def big_batch(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A landing batch large enough that its load takes seconds, so a signal can arrive in the middle."""
+    path = tmp_path_factory.mktemp("batch") / "items.jsonl"
+    synthesize(path, reviews=150_000)
+    return path
+
+
+def pending_run(root: Path, batch: Path) -> str:
+    run_id = new_run_id()
+    folder = root / "raw" / "bench"
+    folder.mkdir(parents=True)
+    os.link(batch, folder / f"{run_id}.jsonl")
+    with open_writer(warehouse_path(root)):  # migrated beforehand: the signal must find the load itself
+        pass
+    return run_id
+
+
+def servers_of(root: Path) -> list[int]:
+    """Pids of Prefect API servers started with this data folder's PREFECT_HOME."""
+    home = f"PREFECT_HOME={root / '.prefect'}".encode()
+    pids = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if b"uvicorn" in (proc / "cmdline").read_bytes() and home in (proc / "environ").read_bytes().split(b"\0"):
+                pids.append(int(proc.name))
+        except (OSError, ValueError):
+            continue
+    return pids
+
+
+def start_run(root: Path) -> subprocess.Popen[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    command = [sys.executable, "-m", "flows.cli", "run", "--data-dir", str(root), "--quiet"]
+    return subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=env)
+
+
+def signal_group_while_loading(root: Path, run: subprocess.Popen[str], signum: int) -> list[int]:
+    """Send `signum` to the run's process group in the middle of its load; the Prefect servers it started."""
+    deadline = time.monotonic() + 120
+    while not (root / ".writer.lock").exists():  # taken first by the load (no source to crawl)
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.05)
+    time.sleep(1.5)
+    assert run.poll() is None, "the load ended before the signal: make the batch larger"
+    servers = servers_of(root)
+    assert servers, "no Prefect server found for the run"
+    os.killpg(run.pid, signum)
+    return servers
+
+
+def gone(pids: list[int], timeout: float = 20) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(Path(f"/proc/{pid}").exists() for pid in pids):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_a_stop_sent_to_the_whole_group_while_loading_is_one_line_exit_130_and_the_batch_stays_pending(
+        tmp_path: Path, big_batch: Path, signum: int) -> None:
+    run_id = pending_run(tmp_path, big_batch)
+    run = start_run(tmp_path)
+    servers = signal_group_while_loading(tmp_path, run, signum)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    assert stderr.strip() == (f"error: stopped while loading run {run_id} of bench: that load was rolled back and "
+                              "the next run loads the batch (batches loaded before it are kept; the next run "
+                              "rebuilds the marts)")
+    with connect(warehouse_path(tmp_path), read_only=True) as conn:
+        assert conn.execute("select count(*) from reviews").fetchone() == (0,)
+        assert conn.execute("select count(*) from crawl_runs").fetchone() == (0,)
+    assert gone(servers)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc and relies on PR_SET_PDEATHSIG")
+def test_a_run_killed_with_its_group_leaves_no_prefect_server_running(tmp_path: Path, big_batch: Path) -> None:
+    pending_run(tmp_path, big_batch)
+    run = start_run(tmp_path)
+    servers = signal_group_while_loading(tmp_path, run, signal.SIGKILL)
+    run.communicate(timeout=60)
+    assert gone(servers), f"Prefect servers {servers} outlived the killed run"

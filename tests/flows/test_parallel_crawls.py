@@ -1,0 +1,156 @@
+"""A run's sources on different sites crawl side by side; sources sharing a host crawl in turn."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from prefect import flow, task
+from prefect.futures import PrefectFuture
+
+from flows.demosite import DemoSite, serve_in_thread
+from flows.parallel import crawl_in_lanes, hosts_of, lanes
+from flows.pipeline import SourceSpec, pipeline
+from warehouse.db import connect, warehouse_path
+
+SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+
+
+def spec(*urls: str) -> SimpleNamespace:
+    return SimpleNamespace(urls=list(urls))
+
+
+def by_host(specs: list[SimpleNamespace]) -> list[list[SimpleNamespace]]:
+    return lanes(specs, lambda s: hosts_of(s.urls))
+
+
+def test_sources_on_different_hosts_get_a_lane_each_in_the_order_given() -> None:
+    a, b, c = spec("https://a.example/"), spec("https://b.example/x"), spec("http://c.example:8080/")
+    assert by_host([a, b, c]) == [[a], [b], [c]]
+
+
+def test_sources_sharing_a_host_crawl_in_one_lane_in_turn_whatever_the_port_or_case() -> None:
+    a, b, c = spec("https://A.example/sitemap.xml"), spec("https://b.example/"), spec("http://a.example:81/feed")
+    assert by_host([a, b, c]) == [[a, c], [b]]
+
+
+def test_a_source_naming_two_hosts_joins_their_lanes() -> None:
+    a, b, both, d = spec("https://a.example/"), spec("https://b.example/"), \
+        spec("https://b.example/", "https://a.example/"), spec("https://d.example/")
+    assert by_host([a, b, d, both]) == [[a, b, both], [d]]
+
+
+@pytest.fixture(scope="module")
+def two_sites():
+    """Two small demo sites (other seeds: other reviews) on two loopback hosts: two sites to the crawler."""
+    servers = [serve_in_thread(DemoSite(films=4, reviews_per_film=10, seed=seed), host=host, port=0)
+               for seed, host in ((7, "127.0.0.2"), (11, "127.0.0.3"))]
+    yield [server.url for server in servers]
+    for server in servers:
+        server.shutdown()
+
+
+def crawl_windows(root: Path) -> dict[str, tuple[float, float]]:
+    """Each source's crawl as (start, finish) POSIX seconds: its run id is its start, its stats file is
+    written as it finishes."""
+    windows = {}
+    for stats in (root / "raw").glob("*/*.stats.json"):
+        run_id = stats.name.removesuffix(".stats.json")
+        started = datetime.strptime(run_id, "%Y%m%dT%H%M%S%fZ").replace(tzinfo=UTC).timestamp()
+        windows[stats.parent.name] = (started, stats.stat().st_mtime)
+    return windows
+
+
+def two_sources(urls: list[str]) -> list[SourceSpec]:
+    return [SourceSpec("schema_org", [f"{url}sitemap.xml"], name, settings=dict(SLOW))
+            for url, name in zip(urls, ("first", "second"), strict=True)]
+
+
+def test_two_sites_crawl_at_the_same_time_and_both_load(two_sites: list[str], tmp_path: Path) -> None:
+    result = pipeline(two_sources(two_sites), str(tmp_path), parallel=2)
+    assert [crawl["source"] for crawl in result.crawls] == ["first", "second"]
+    (first_start, first_end), (second_start, second_end) = (crawl_windows(tmp_path)[s] for s in ("first", "second"))
+    assert second_start < first_end and first_start < second_end  # the crawls overlapped
+    with connect(warehouse_path(tmp_path), read_only=True) as conn:
+        loaded = dict(conn.execute("select source, loaded + duplicates from crawl_runs").fetchall())
+    assert loaded == {"first": 40, "second": 40}
+
+
+@task
+def occupy(spec: SimpleNamespace) -> tuple[str, float, float]:
+    began = time.monotonic()
+    time.sleep(0.4)
+    return spec.source, began, time.monotonic()
+
+
+@flow
+def run_in_lanes(specs: list[SimpleNamespace], parallel: int) -> dict[str, tuple[float, float]]:
+    windows: dict[str, tuple[float, float]] = {}
+
+    def collect(spec: SimpleNamespace, future: PrefectFuture) -> None:
+        source, began, ended = future.result()
+        windows[source] = (began, ended)
+
+    crawl_in_lanes(specs, lambda spec: occupy.submit(spec), parallel, collect)
+    return windows
+
+
+def overlap(one: tuple[float, float], other: tuple[float, float]) -> bool:
+    return one[0] < other[1] and other[0] < one[1]
+
+
+def named(source: str, url: str) -> SimpleNamespace:
+    return SimpleNamespace(source=source, urls=[url])
+
+
+def test_in_lanes_sites_overlap_and_sources_of_one_host_take_turns() -> None:
+    windows = run_in_lanes([named("a1", "https://a.example/"), named("b", "https://b.example/"),
+                            named("a2", "https://a.example/feed")], parallel=4)
+    assert overlap(windows["a1"], windows["b"])
+    assert windows["a1"][1] <= windows["a2"][0]
+
+
+def test_in_lanes_no_more_than_parallel_crawls_run_at_once() -> None:
+    windows = run_in_lanes([named(name, f"https://{name}.example/") for name in "abc"], parallel=2)
+    assert overlap(windows["a"], windows["b"])
+    assert windows["c"][0] >= min(windows["a"][1], windows["b"][1])
+
+
+def test_in_lanes_parallel_1_is_one_crawl_after_the_other() -> None:
+    windows = run_in_lanes([named(name, f"https://{name}.example/") for name in "ab"], parallel=1)
+    assert windows["a"][1] <= windows["b"][0]
+
+
+def test_a_stop_while_two_sites_crawl_stops_both_cleanly_so_both_resume(
+        two_sites: list[str], tmp_path: Path) -> None:
+    config = tmp_path / "reviews.toml"
+    config.write_text("".join(
+        f'[[sources]]\nname = "{name}"\nspider = "schema_org"\nurls = ["{url}sitemap.xml"]\ndownload_delay = 0.1\n'
+        f'concurrency = 1\nsettings = {{AUTOTHROTTLE_ENABLED = false}}\n'
+        for url, name in zip(two_sites, ("first", "second"), strict=True)))
+    command = [sys.executable, "-m", "flows.cli", "run", "--config", str(config), "--data-dir", str(tmp_path),
+               "--quiet"]
+    run = subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+    deadline = time.monotonic() + 120
+    while not all(any((tmp_path / "raw" / name).glob("*.jsonl")) for name in ("first", "second")):
+        assert run.poll() is None and time.monotonic() < deadline, run.communicate()
+        time.sleep(0.05)
+    time.sleep(0.5)
+    os.kill(run.pid, signal.SIGTERM)
+    _, stderr = run.communicate(timeout=60)
+    assert run.returncode == 130, stderr
+    assert stderr.strip().splitlines()[-1].startswith("stopped: ")
+    assert "Traceback" not in stderr
+    for name in ("first", "second"):
+        stats = json.loads(next((tmp_path / "raw" / name).glob("*.stats.json")).read_text())
+        assert stats["finish_reason"] == "shutdown", name
+        assert not (tmp_path / "jobs" / name / "RUNNING").exists(), name  # closed cleanly: it resumes
