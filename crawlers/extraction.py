@@ -25,6 +25,7 @@ from crawlers.items import ReviewItem
 from crawlers.references import FOLLOWED, REVIEW_TYPES, NodeIndex, is_reference, is_web_address, node_id
 from crawlers.structured import PageData, read_page, short_type
 from crawlers.values import (
+    as_author_name,
     as_language,
     as_link,
     as_name,
@@ -81,24 +82,54 @@ def _is_film(node: dict[str, Any]) -> bool:
     return not types or bool(types & FILM_TYPES)
 
 
+# A cut-short body ends in an ellipsis: "Tender, and…", "Tender, and [...]".
+_CUT_MARK = re.compile(r"\s*(?:\.\.\.|…|\[(?:\.\.\.|…)\])\s*$")
+
+
+def _comparable_body(body: str | None) -> str:
+    """A body as copies of one review are compared: spacing aside, and without the mark of a cut."""
+    return _CUT_MARK.sub("", " ".join((body or "").split()))
+
+
+def _same_body(one: str, other: str) -> bool:
+    """Whether two bodies (as _comparable_body gives them) can be one review's: equal, one cut short of
+    the other (a template's excerpt beside the full text), or one missing (a rating shown twice)."""
+    return one.startswith(other) or other.startswith(one)
+
+
 def _distinct_keys(reviews: list[ReviewItem]) -> None:
     """Reviews of one page that share one id (a template giving each the page's url, one @id or one
-    identifier) are several reviews when, in one markup, they name several critics or films: each is then
-    keyed `<id>#<critic>|<film>`, as the flows key a review published without any id (`<url>#<critic>|<film>`),
-    so the in-run duplicate check keeps them all and a re-crawl finds each again. A review alone with its
-    id keeps it, and so does one review published twice (in two blocks, or in JSON-LD and microdata, whose
-    bodies or bylines may differ): only critic and film could tell such copies apart."""
+    identifier) are several reviews when, in one markup, they name several critics or films, or one critic
+    and film with several bodies: each is then keyed `<id>#<critic>|<film>`, as the flows key a review
+    published without any id (`<url>#<critic>|<film>`), and the second, third … body of one critic and
+    film in that markup adds `#2`, `#3` in page order. So the in-run duplicate check keeps them all, and a
+    re-crawl finds each again. A review alone with its id keeps it, and so does one review published twice:
+    in two blocks of one markup (with one body, or one cut short of the other), or in JSON-LD and
+    microdata, whose bodies or bylines may differ. Across markups only critic, film and place in the page
+    tell copies apart, so the n-th body of a critic and film in microdata is the n-th in JSON-LD."""
     by_key: dict[str, list[ReviewItem]] = defaultdict(list)
     for review in reviews:
         if review.source_review_id:
             by_key[review.source_review_id].append(review)
     for key, group in by_key.items():
-        named: dict[str | None, set[tuple[str | None, str | None]]] = defaultdict(set)
+        # (syntax, critic, film) -> the bodies met so far, one per review; a review's number is its body's place.
+        bodies: dict[tuple[str | None, str | None, str | None], list[str]] = defaultdict(list)
+        numbers = []
         for review in group:
-            named[review.syntax].add((review.critic_name, review.film_title))
-        if any(len(pairs) > 1 for pairs in named.values()):
-            for review in group:
-                review.source_review_id = f"{key}#{review.critic_name or ''}|{review.film_title or ''}"
+            known = bodies[(review.syntax, review.critic_name, review.film_title)]
+            body = _comparable_body(review.body)
+            number = next((n for n, seen in enumerate(known, 1) if _same_body(seen, body)), None)
+            if number is None:
+                known.append(body)
+                number = len(known)
+            numbers.append(number)
+        per_syntax: dict[str | None, int] = defaultdict(int)
+        for (syntax, _, _), known in bodies.items():
+            per_syntax[syntax] += len(known)
+        if any(count > 1 for count in per_syntax.values()):
+            for review, number in zip(group, numbers, strict=True):
+                ordinal = f"#{number}" if number > 1 else ""
+                review.source_review_id = f"{key}#{review.critic_name or ''}|{review.film_title or ''}{ordinal}"
 
 
 @dataclass
@@ -187,9 +218,9 @@ class _PageReader:
 
     def review_item(self, review: dict[str, Any], film: dict[str, Any] | None, lang: str | None) -> ReviewItem:
         film = self._reviewed(review, film)
-        author = self._prop(review, "author")
-        # One critic per review: of co-authors, the first is kept and the others are not recorded.
-        first_author = (author[0] if author else None) if isinstance(author, list) else author
+        # One critic per review, its first author; the others' names are kept as co_authors, unused downstream.
+        authors = listed(self._prop(review, "author"))
+        first_author = authors[0] if authors else None
         author_obj = first_author if isinstance(first_author, dict) else {}
         publisher = self._prop(review, "publisher") or self._prop(review, "sourceOrganization")
         outlet = as_name(publisher)
@@ -206,9 +237,10 @@ class _PageReader:
             film_title=self._film_title(film) if film else None,
             film_year=self._film_year(film) if film else None,
             external_ids=external_ids(film, self.base) if film else {},
-            critic_name=as_name(first_author),
+            critic_name=as_author_name(first_author),
             critic_url=self._critic_url(author_obj),
-            outlet=as_name(first_author) if staff else outlet,
+            co_authors=[name for name in map(as_author_name, authors[1:]) if name and name.strip()],
+            outlet=as_author_name(first_author) if staff else outlet,
             audience=_audience(short_type(review.get("@type")),
                                bool(review.get("publisher") or review.get("sourceOrganization")) or staff),
             rating_raw=value,

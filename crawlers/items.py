@@ -23,6 +23,9 @@ class ReviewItem:
     external_ids: dict[str, str] = field(default_factory=dict)
     critic_name: str | None = None
     critic_url: str | None = None
+    # The names of a review's further authors, in the page's order (the critic is its first author). Only
+    # in the landing zone: the flows read named columns and leave it out, since a review has one critic.
+    co_authors: list[str] = field(default_factory=list)
     outlet: str | None = None
     audience: str | None = None
     rating_raw: str | None = None

@@ -34,6 +34,13 @@ _WRAPPERS = re.compile(r"/\*\s*<!\[CDATA\[\s*\*/|/\*\s*\]\]>\s*\*/|<!\[CDATA\[|\
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _MAX_DEPTH = 12
 _LINK_PROPERTIES = {"url", "sameAs", "image"}
+_XML_LANG = "xml:lang"
+# Carry an RDFa item's element language and place in the page into the graph (_mark_rdfa_elements). The
+# `.invalid` domain is reserved (RFC 2606), so no page's own property can be one of these.
+_ELEMENT_LANG = "http://film-reviews.invalid/elementLang"
+_ELEMENT_PLACE = "http://film-reviews.invalid/elementPlace"
+_VOID_ELEMENTS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track",
+                  "wbr"}
 
 
 @dataclass
@@ -88,11 +95,42 @@ def _without_curies(value: Any) -> Any:
 
 
 def _element_lang(element: Any) -> str | None:
-    """The `lang` of an element or of its nearest ancestor below `<body>`. The `<html lang>` and `<body
-    lang>` are left out: they are the site template's, and sites with an English template publish reviews
-    in other languages under it (the demo site too), which the flows would then trust over detection."""
-    found = element.xpath("ancestor-or-self::*[@lang][not(self::html or self::body or self::head)][1]/@lang")
-    return (found[0].strip() or None) if found else None
+    """The `lang` (or `xml:lang`) of an element or of its nearest ancestor below `<body>`. The `<html lang>`
+    and `<body lang>` are left out: they are the site template's, and sites with an English template publish
+    reviews in other languages under it (the demo site too), which the flows would then trust over detection.
+    Where an element has both, `xml:lang` wins, as RDFa processors and XHTML read it."""
+    # The HTML parser keeps `xml:lang` as a plain attribute of that name, outside the XML namespace.
+    found = element.xpath(f"ancestor-or-self::*[@lang or @*[name()='{_XML_LANG}']]"
+                          "[not(self::html or self::body or self::head)][1]")
+    if not found:
+        return None
+    value = found[0].get(_XML_LANG)
+    return ((found[0].get("lang") if value is None else value) or "").strip() or None
+
+
+def _mark_rdfa_elements(document: Any) -> None:
+    """Give each RDFa item the `lang` of its element (see _element_lang) and the element's place in the
+    page, as properties of its own.
+
+    The RDFa graph keeps no link from a node back to its element: its literals carry the language inherited
+    from `<html lang>` too, and its nodes come out in no stable order (rdflib's blank nodes are random), so
+    two reviews could swap places from one crawl of a page to the next. Both are written into the markup,
+    as child `<meta>`s of each `typeof` element: their subject is the item the element types. Void elements
+    (`<link typeof>`) cannot hold them, and their items keep no language and go last."""
+    for place, element in enumerate(document.xpath("//*[@typeof]")):
+        if element.tag in _VOID_ELEMENTS:
+            continue
+        lang = _element_lang(element)
+        for name, value in ((_ELEMENT_PLACE, str(place)), (_ELEMENT_LANG, lang)):
+            if value:
+                marker = lxml.etree.SubElement(element, "meta")
+                marker.set("property", name)
+                marker.set("content", value)
+
+
+def _marked(node: dict[str, Any], name: str) -> list[str]:
+    """The values _mark_rdfa_elements gave an RDFa node: several where elements share one subject."""
+    return [str(v["@value"]) for v in node.get(name, []) if isinstance(v, dict) and "@value" in v]
 
 
 def _author_links(tree: Any, base: str) -> dict[str, str]:
@@ -147,8 +185,9 @@ def _microdata_to_jsonld(item: Any, page: PageData, links: dict[str, str]) -> An
     return out
 
 
-def _rdfa_to_jsonld(nodes: list[dict[str, Any]], author_links: dict[str, str]) -> list[dict[str, Any]]:
-    """Rebuild nested objects from RDFa's flat, expanded node list."""
+def _rdfa_to_jsonld(nodes: list[dict[str, Any]], author_links: dict[str, str], page: PageData) -> list[dict[str, Any]]:
+    """Rebuild nested objects from RDFa's flat, expanded node list, items in page order; an item's element
+    language goes to `page.languages`, as for microdata."""
     by_id = {n.get("@id"): n for n in nodes if isinstance(n, dict)}
     referenced: set[str] = set()
     # Sites wrap a property in a link (<a href="/film/x/"><span property="name">), and RDFa then
@@ -162,6 +201,21 @@ def _rdfa_to_jsonld(nodes: list[dict[str, Any]], author_links: dict[str, str]) -
                 for key, values in lender.items():
                     node.setdefault(key, values)
                 referenced.add(lender["@id"])
+
+    def place(value: Any) -> int | None:
+        """The place in the page of the item a value names (or of a node itself): of its first element,
+        where several give one subject."""
+        node = by_id.get(value.get("@id")) if isinstance(value, dict) else None
+        found = _marked(node, _ELEMENT_PLACE) if node is not None else []
+        return min(map(int, found)) if found else None
+
+    def in_page_order(values: list[Any]) -> list[Any]:
+        """Items in the order their elements have in the page. A list holding anything else (a literal,
+        a link, an item of a void element) stays as it came."""
+        places = [place(v) for v in values]
+        if None in places:
+            return values
+        return [value for _, value in sorted(zip(places, values, strict=True), key=lambda pair: pair[0])]
 
     def value_of(v: dict[str, Any], depth: int, link_only: bool) -> Any:
         if "@value" in v:
@@ -180,15 +234,20 @@ def _rdfa_to_jsonld(nodes: list[dict[str, Any]], author_links: dict[str, str]) -
             if key.startswith("@") or not SCHEMA_PREFIX.match(key) or not isinstance(values, list):
                 continue
             name = SCHEMA_PREFIX.sub("", key)
-            built = [value_of(v, depth, name in _LINK_PROPERTIES) for v in values if isinstance(v, dict)]
+            values = in_page_order([v for v in values if isinstance(v, dict)])
+            built = [value_of(v, depth, name in _LINK_PROPERTIES) for v in values]
             if name == "author":
                 built = _linked_author(built, author_links)
             out[name] = built[0] if len(built) == 1 else built
+        langs = _marked(node, _ELEMENT_LANG)
+        if langs:
+            page.languages[id(out)] = langs[0]
         return out
 
-    roots = [build(n, 0) for n in nodes if isinstance(n, dict) and n.get("@type")]
-    typed_ids = [n.get("@id") for n in nodes if isinstance(n, dict) and n.get("@type")]
-    return [r for r, node_id in zip(roots, typed_ids, strict=True) if node_id not in referenced]
+    typed = [n for n in nodes if isinstance(n, dict) and n.get("@type")]
+    typed.sort(key=lambda n: (place(n) is None, place(n) or 0))  # stable: unplaced items last, as they came
+    roots = [build(n, 0) for n in typed]
+    return [r for r, n in zip(roots, typed, strict=True) if n.get("@id") not in referenced]
 
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*\?>")
@@ -245,8 +304,10 @@ def read_page(html: str | bytes, url: str) -> PageData:
     # RDFa parsing is slow (a full RDF graph per page), so only pay for it where RDFa is present.
     if "typeof=" in text:
         try:
-            nodes = RDFaExtractor().extract_items(parse_xmldom_html(text, encoding="utf-8"), base_url=url)
-            page.objects.extend(("rdfa", obj) for obj in _rdfa_to_jsonld(nodes, links))
+            document = parse_xmldom_html(text, encoding="utf-8")
+            _mark_rdfa_elements(document)
+            nodes = RDFaExtractor().extract_items(document, base_url=url)
+            page.objects.extend(("rdfa", obj) for obj in _rdfa_to_jsonld(nodes, links, page))
         except Exception as exc:  # pyRdfa raises many unrelated types on broken markup
             _unreadable(page, f"RDFa unreadable: {exc}", text)
     return page

@@ -51,6 +51,18 @@ def as_name(value: Any) -> str | None:
     return as_text(value)
 
 
+def as_author_name(value: Any) -> str | None:
+    """An author's name as `as_name` reads it, but never its `url` either: an author published with only
+    an address (`{"@type": "Person", "url": "/users/jdoe"}`, a microdata Person with only a url link) has
+    no name, and the address is its critic_url. A name made from the address ("jdoe") would be a guess the
+    page did not publish, and would part one critic in two where other pages give the name itself."""
+    if isinstance(value, list):
+        return as_author_name(value[0]) if value else None
+    if isinstance(value, dict):
+        return as_name({key: found for key, found in value.items() if key != "url"})
+    return as_name(value)
+
+
 def as_link(value: Any, base: str) -> str | None:
     """A published link resolved against the page's base URL.
 

@@ -53,6 +53,29 @@ def test_unresolved_author_id_naming_a_fragment_of_the_page_is_no_critic_url():
     assert (item.critic_name, item.critic_url) == (None, None)
 
 
+def test_author_with_only_a_url_has_no_name_and_the_url_as_critic_url():
+    # The address is no name: the flows refuse the review as "no author name (the page gives only the
+    # address …)", where taking it for a name would credit a critic called "https://…".
+    (item,) = review(author={"@type": "Person", "url": "https://example.org/users/jdoe"})
+    assert (item.critic_name, item.critic_url) == (None, "https://example.org/users/jdoe")
+
+
+def test_microdata_author_person_with_only_a_url_has_no_name_and_the_url_as_critic_url():
+    body = """<div itemscope itemtype="http://schema.org/Review"><span itemprop="itemReviewed">Her (2013)</span>
+      <div itemprop="author" itemscope itemtype="http://schema.org/Person"><link itemprop="url" href="/users/jdoe">
+      </div><div itemprop="reviewBody">Tender.</div></div>"""
+    (item,) = parse(f"<html><body>{body}</body></html>")
+    assert (item.critic_name, item.critic_url) == (None, "https://reel.example/users/jdoe")
+
+
+def test_rdfa_author_person_with_only_a_url_has_no_name_and_the_url_as_critic_url():
+    body = """<div vocab="http://schema.org/" typeof="Review"><span property="itemReviewed">Her (2013)</span>
+      <div property="author" typeof="Person"><a property="url" href="/users/jdoe">profile</a></div>
+      <div property="reviewBody">Tender.</div></div>"""
+    (item,) = parse(f"<html><body>{body}</body></html>")
+    assert (item.critic_name, item.critic_url) == (None, "https://reel.example/users/jdoe")
+
+
 def test_author_same_as_is_the_critic_url():
     (item,) = review(author={"@type": "Person", "name": "Matt Zoller Seitz",
                              "sameAs": "https://rogerebert.example/contributors/matt-zoller-seitz"})
@@ -115,3 +138,27 @@ def test_co_authored_review_is_credited_to_its_first_author_only():
     (item,) = review(author=[{"@type": "Person", "name": "Jane Doe", "url": "/critics/jane"},
                              {"@type": "Person", "name": "John Roe", "url": "/critics/john"}], publisher=DAILY_REEL)
     assert (item.critic_name, item.critic_url) == ("Jane Doe", "https://reel.example/critics/jane")
+
+
+def test_co_authors_after_the_first_are_kept_by_name_in_page_order():
+    (item,) = review(author=[{"@type": "Person", "name": "Jane Doe"}, {"@type": "Person", "name": "John Roe"},
+                             {"@type": "Person", "givenName": "Ann", "familyName": "Poe"}], publisher=DAILY_REEL)
+    assert (item.critic_name, item.co_authors) == ("Jane Doe", ["John Roe", "Ann Poe"])
+
+
+def test_review_with_one_author_has_no_co_authors():
+    (item,) = review(author={"@type": "Person", "name": "Jane Doe"})
+    assert item.co_authors == []
+
+
+def test_co_author_given_only_as_an_address_is_left_out_of_co_authors():
+    (item,) = review(author=[{"@type": "Person", "name": "Jane Doe"}, {"@type": "Person", "url": "/critics/john"}])
+    assert item.co_authors == []
+
+
+def test_microdata_co_authors_are_kept_by_name():
+    body = """<div itemscope itemtype="http://schema.org/Review"><span itemprop="itemReviewed">Her (2013)</span>
+      by <a itemprop="author" href="/critics/jane">Jane Doe</a> and <span itemprop="author">John Roe</span>
+      <div itemprop="reviewBody">Tender.</div></div>"""
+    (item,) = parse(f"<html><body>{body}</body></html>")
+    assert (item.critic_name, item.co_authors) == ("Jane Doe", ["John Roe"])

@@ -1,4 +1,5 @@
-"""Several reviews of one page that share one id still land one each; one review keeps the key it had.
+"""Several reviews of one page that share one id still land one each; one review keeps the key it had,
+and lands once however many times the page publishes it.
 
 Pages are trimmed copies of the QA corpus of review markup variants (v03, v04, v07, n19).
 """
@@ -102,3 +103,55 @@ def test_one_review_in_json_ld_and_in_microdata_keeps_its_id_though_its_bodies_d
     spider, items = parse(block, body=microdata)
     assert [(i.source_review_id, i.syntax) for i in items] == [("r1", "json-ld"), ("r1", "microdata")]
     assert len(landed(spider, items)) == 1
+
+
+def test_one_critics_reviews_of_one_film_sharing_the_page_url_with_different_bodies_all_land():
+    # A user's first review and a later re-watch, both given the page's url by the template.
+    spider, items = parse({**HER, "review": [user_review("ann", "Loved it", "5", url=URL),
+                                             user_review("ann", "Less so on a second viewing", "3", url=URL)]})
+    assert [i.source_review_id for i in items] == [f"{URL}#ann|Her", f"{URL}#ann|Her#2"]
+    assert [i.rating_raw for i in landed(spider, items)] == ["5", "3"]
+
+
+def test_one_critics_reviews_of_one_film_sharing_one_id_with_different_bodies_all_land():
+    spider, items = parse({**HER, "review": [user_review("ann", "Loved it", "5", **{"@id": f"{URL}#review"}),
+                                             user_review("ann", "Less so", "3", **{"@id": f"{URL}#review"})]})
+    assert [i.source_review_id for i in items] == [f"{URL}#review#ann|Her", f"{URL}#review#ann|Her#2"]
+    assert len(landed(spider, items)) == 2
+
+
+def test_one_review_published_twice_in_one_markup_with_a_cut_short_body_lands_once():
+    # A theme's excerpt beside the full text is one review, not two.
+    full = {"@context": "https://schema.org", **user_review("ann", "Loved it, every minute.", "5", identifier="r1"),
+            "itemReviewed": {"@type": "Movie", "name": "Her"}}
+    spider, items = parse(full, {**full, "reviewBody": "Loved it, every…"})
+    assert [i.source_review_id for i in items] == ["r1", "r1"]
+    assert len(landed(spider, items)) == 1
+
+
+def test_one_critics_two_reviews_of_one_film_in_json_ld_and_in_microdata_land_once_each():
+    # The microdata copies differ in spacing and wording; the n-th review of ann's in each markup is one review.
+    reviews = [user_review("ann", "Loved it", "5", identifier="r1"),
+               user_review("ann", "Less so", "3", identifier="r1")]
+    microdata = "".join(f"""<div itemscope itemtype="https://schema.org/Review">
+      <meta itemprop="identifier" content="r1"><span itemprop="itemReviewed">Her</span>
+      <span itemprop="author">ann</span><p itemprop="reviewBody">{body}</p></div>"""
+                        for body in ("Loved   it!", "Less so, in the end."))
+    spider, items = parse({**HER, "review": reviews}, body=microdata)
+    assert [(i.source_review_id, i.syntax) for i in items] == [
+        ("r1#ann|Her", "json-ld"), ("r1#ann|Her#2", "json-ld"),
+        ("r1#ann|Her", "microdata"), ("r1#ann|Her#2", "microdata")]
+    assert [(i.body, i.syntax) for i in landed(spider, items)] == [("Loved it", "json-ld"), ("Less so", "json-ld")]
+
+
+def test_rdfa_reviews_of_one_critic_and_film_sharing_one_identifier_are_numbered_in_page_order():
+    # RDFa's graph gives a film's reviews in no stable order: numbered as it came, a re-crawl would swap
+    # the bodies of two keys and read both reviews as edited.
+    reviews = "".join(f"""<div property="review" typeof="Review"><meta property="identifier" content="r1">
+      <span property="author">ann</span><p property="reviewBody">Viewing {n}.</p></div>""" for n in range(1, 6))
+    page = f'<div vocab="http://schema.org/" typeof="Movie"><span property="name">Her</span>{reviews}</div>'
+    spider = make_spider(SchemaOrgSpider, url=URL, follow="false")
+    items, _ = split_output(list(spider.parse(html_response(URL, f"<html><body>{page}</body></html>"))))
+    assert [(i.body, i.source_review_id) for i in items] == [
+        ("Viewing 1.", "r1#ann|Her"), ("Viewing 2.", "r1#ann|Her#2"), ("Viewing 3.", "r1#ann|Her#3"),
+        ("Viewing 4.", "r1#ann|Her#4"), ("Viewing 5.", "r1#ann|Her#5")]

@@ -1,6 +1,7 @@
 """Which blocks are JSON-LD, where a review's text is, and the language a review declares.
 
-Pages are trimmed copies of the QA corpus of review markup variants (n05, n12, n13, n15, t03, t04, x04).
+Pages are trimmed copies of the QA corpus of review markup variants (n05, n12, n13, n15, t03, t04, x04);
+the RDFa ones are written by hand, after the microdata ones.
 """
 
 from __future__ import annotations
@@ -103,3 +104,60 @@ def test_microdata_review_without_in_language_takes_the_lang_of_its_element():
       <span itemprop="itemReviewed">Her (2013)</span><p itemprop="reviewBody">A tender film.</p></article>"""
     items = parse(f'<html lang="en"><body>{body}</body></html>')
     assert [(i.body, i.language_declared) for i in items] == [("Un film tendre.", "fr"), ("A tender film.", None)]
+
+
+def test_microdata_review_takes_the_xml_lang_of_its_element():
+    body = """<article xml:lang="fr" itemscope itemtype="https://schema.org/Review">
+      <span itemprop="itemReviewed">Her (2013)</span><p itemprop="reviewBody">Un film tendre.</p></article>"""
+    (item,) = parse(f'<html lang="en"><body>{body}</body></html>')
+    assert item.language_declared == "fr"
+
+
+RDFA_REVIEW = """<div vocab="http://schema.org/" typeof="Review" {attrs}><span property="itemReviewed">Her</span>
+  <span property="author">Jeanne</span><p property="reviewBody" {body_attrs}>Un film tendre.</p>{more}</div>"""
+
+
+def rdfa(attrs: str = "", body_attrs: str = "", around: str = "{}", more: str = "") -> list:
+    review = RDFA_REVIEW.format(attrs=attrs, body_attrs=body_attrs, more=more)
+    return parse(f'<html lang="en"><body>{around.format(review)}</body></html>')
+
+
+def test_rdfa_review_without_in_language_takes_the_lang_of_its_element():
+    (item,) = rdfa(attrs='lang="fr"')
+    assert (item.syntax, item.language_declared) == ("rdfa", "fr")
+
+
+def test_rdfa_review_takes_the_lang_of_an_element_around_it():
+    (item,) = rdfa(around='<section lang="fr">{}</section>')
+    assert item.language_declared == "fr"
+
+
+def test_rdfa_review_takes_the_xml_lang_of_its_element():
+    (item,) = rdfa(attrs='xml:lang="fr"')
+    assert item.language_declared == "fr"
+
+
+def test_rdfa_review_under_html_lang_alone_declares_no_language():
+    (item,) = rdfa()
+    assert item.language_declared is None
+
+
+def test_rdfa_review_does_not_take_the_lang_of_one_of_its_properties():
+    # A quoted line in another language is not the review's language.
+    (item,) = rdfa(body_attrs='lang="de"')
+    assert item.language_declared is None
+
+
+def test_rdfa_reviews_nested_in_a_film_take_the_nearest_lang():
+    page = """<div vocab="http://schema.org/" typeof="Movie" lang="fr"><span property="name">Her</span>
+      <div property="review" typeof="Review"><span property="author">Jeanne</span>
+        <p property="reviewBody">Tendre.</p></div>
+      <div property="review" typeof="Review" lang="de"><span property="author">Jo</span>
+        <p property="reviewBody">Zart.</p></div></div>"""
+    items = parse(f'<html lang="en"><body>{page}</body></html>')
+    assert [(i.body, i.language_declared) for i in items] == [("Tendre.", "fr"), ("Zart.", "de")]
+
+
+def test_rdfa_in_language_wins_over_the_lang_of_the_element():
+    (item,) = rdfa(attrs='lang="fr"', more='<meta property="inLanguage" content="it">')
+    assert item.language_declared == "it"
