@@ -140,6 +140,9 @@ def prune(
         result = prune_landing(root, age, dry_run=dry_run)
     except (ReviewsError, WarehouseError) as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:  # what was removed is gone, the rest stays: harmless, and no traceback
+        err_console.print("stopped: runs not yet pruned stay; run it again to finish", highlight=False)
+        raise typer.Exit(130) from None
     for line in [] if quiet else result.summary():
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     for line in result.warnings():

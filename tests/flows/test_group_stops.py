@@ -55,8 +55,10 @@ def servers_of(root: Path) -> list[int]:
 def start_run(root: Path) -> subprocess.Popen[str]:
     env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
     command = [sys.executable, "-m", "flows.cli", "run", "--data-dir", str(root), "--quiet"]
+    # SIGINT as a terminal leaves it: a shell starting this test suite in the background ignores SIGINT, its
+    # children inherit that, and Python then installs no Ctrl-C handler.
     return subprocess.Popen(command, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env)
+                            text=True, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
 
 
 def signal_group_while_loading(root: Path, run: subprocess.Popen[str], signum: int) -> list[int]:

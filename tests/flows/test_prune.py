@@ -212,3 +212,15 @@ def test_older_than_must_be_given(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("duration", "days"), [("1d", 1), ("30d", 30), ("8w", 56), ("52w", 364)])
 def test_durations_are_whole_days_or_weeks(duration: str, days: int) -> None:
     assert parse_duration(duration) == timedelta(days=days)
+
+
+def test_ctrl_c_during_a_prune_is_one_line_and_exit_130(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import flows.prune
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(flows.prune, "prune_landing", interrupted)
+    result = runner.invoke(app, ["prune", "--older-than", "8w", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 130
+    assert result.stderr.strip() == "stopped: runs not yet pruned stay; run it again to finish"
