@@ -73,11 +73,12 @@ def crawl(
     quiet: Quiet = False,
 ) -> None:
     """Crawl one source into the landing zone and print the run's counts."""
-    from flows.config import check_source_name, command_line_setting, contact_settings
+    from flows.config import check_source_name, check_url, command_line_setting, contact_settings
     from flows.crawl import run_crawl
 
     cfg, root = project(config, data_dir)
     try:
+        url = [check_url(u, "--url") for u in url]
         settings = contact_settings(cfg.contact_url) | dict(command_line_setting(s) for s in setting or [])
         if source is not None:
             check_source_name(source, "--source")
@@ -138,7 +139,7 @@ def run(
 
     cfg, root = project(config, data_dir)
     configure(root)
-    from flows.config import check_source_name, contact_settings
+    from flows.config import check_source_name, check_url, contact_settings
     from flows.pipeline import SourceSpec, pipeline
     from flows.prefect_server import start_temporary_server
     from warehouse.db import WarehouseError, check_writable, warehouse_path
@@ -152,6 +153,7 @@ def run(
                 raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`")
             if source is not None:
                 check_source_name(source, "--source")
+            url = [check_url(u, "--url") for u in url]
             sources = [SourceSpec(spider, list(url), source or spider, contact_settings(cfg.contact_url),
                                   incremental=True, full=full) for spider in spiders]
         else:

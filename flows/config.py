@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from crawlers.landing import safe_name
 from flows.errors import ReviewsError
-from flows.setting_types import AT_LEAST_ONE, BOOL_SETTINGS, FLOAT_SETTINGS, INT_SETTINGS
+from flows.setting_types import AT_LEAST_ONE, BOOL_SETTINGS, FLOAT_SETTINGS, INT_SETTINGS, known_setting_names
 
 DEFAULT_CONFIG = Path("reviews.toml")
 SPIDERS = ("schema_org", "feed")
@@ -219,6 +219,10 @@ def _scrapy_setting(name: Any, value: Any, where: str, label: str | None = None)
     type (DOWNLOAD_DELAY = "0.5") is accepted as well as the TOML type."""
     if not isinstance(name, str) or not name or "=" in name:
         raise ReviewsError(f"{where}: {name!r} is not a Scrapy setting name")
+    if name not in known_setting_names():
+        close = difflib.get_close_matches(name.upper(), sorted(known_setting_names()), n=1)
+        hint = f"; did you mean {close[0]}?" if close else " (see Scrapy's settings documentation)"
+        raise ReviewsError(f"{where}: unknown Scrapy setting {name!r}, which the crawl would ignore{hint}")
     where = label or f"{where}.{name}"
     if not isinstance(value, str | int | float):  # bool is an int
         raise _fail(where, "a string, number or boolean (Scrapy settings are given as NAME=VALUE)", value)
@@ -270,17 +274,21 @@ def _urls(raw: dict[str, Any], where: str) -> list[str]:
         if not isinstance(value, list):
             raise _fail(f"{where}: urls", expected, value)
         urls = value
-    for i, url in enumerate(urls):
-        key = f"{where}: urls[{i}]" if "urls" in raw else f"{where}: url"
-        if not isinstance(url, str):
-            raise _fail(key, "a URL (a string)", url)
-        parts = urlsplit(url.strip())
-        if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
-            raise _fail(key, "an http://, https:// or file:// URL", url)
-        if "," in url:
-            raise ReviewsError(f"{key} {url!r} holds a comma, which the crawler reads as a separator between "
-                               "URLs; write it as %2C")
-    return [u.strip() for u in urls]
+    return [check_url(url, f"{where}: urls[{i}]" if "urls" in raw else f"{where}: url") for i, url in enumerate(urls)]
+
+
+def check_url(url: Any, where: str) -> str:
+    """A start URL as the crawler can take it (stripped); ReviewsError naming `where` otherwise. Scrapy would
+    only log "Missing scheme in request url" and end a crawl of 0 pages with exit 0."""
+    if not isinstance(url, str):
+        raise _fail(where, "a URL (a string)", url)
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
+        raise _fail(where, "an http://, https:// or file:// URL", url)
+    if "," in url:
+        raise ReviewsError(f"{where} {url!r} holds a comma, which the crawler reads as a separator between "
+                           "URLs; write it as %2C")
+    return url.strip()
 
 
 def _source(raw: Any, path: str, label: str) -> Source:

@@ -1,4 +1,6 @@
-"""The Scrapy settings whose type the config checks when it is read (flows.config)."""
+"""The Scrapy settings the config knows: their names, and the types it checks when it is read (flows.config)."""
+
+from functools import cache
 
 # Scrapy settings whose type we know: a value Scrapy cannot read as that type makes the crawl child
 # fail (three times, with retries) long after the file was read. Names as in Scrapy's documentation.
@@ -22,3 +24,16 @@ BOOL_SETTINGS = frozenset({
     "AUTOTHROTTLE_DEBUG", "AUTOTHROTTLE_ENABLED", "COMPRESSION_ENABLED", "COOKIES_ENABLED", "HTTPCACHE_ENABLED",
     "RANDOMIZE_DOWNLOAD_DELAY", "REDIRECT_ENABLED", "RETRY_ENABLED", "ROBOTSTXT_OBEY",
 })
+
+
+@cache
+def known_setting_names() -> frozenset[str]:
+    """Every setting name a crawl reads: Scrapy's own (its defaults module names each one) and this
+    project's (crawlers/settings.py). A name outside them is a typo Scrapy would silently ignore
+    (`DOWNLOAD_DELAYY = 1` leaves a site crawled without the delay meant for it)."""
+    from scrapy.settings import default_settings
+
+    import crawlers.settings as ours
+
+    names = {name for module in (default_settings, ours) for name in dir(module) if name.isupper()}
+    return frozenset(names | INT_SETTINGS | FLOAT_SETTINGS | BOOL_SETTINGS)

@@ -73,9 +73,10 @@ class DemoSite:
         now: dt.datetime | None = None,
     ) -> None:
         if variant not in VARIANTS:
-            raise ValueError(f"unknown variant {variant!r}; supported: {VARIANTS}")
+            raise ValueError(f"unknown variant {variant!r}; choose {' or '.join(VARIANTS)}")
         if films < 4 or reviews_per_film < 10:
-            raise ValueError("need at least 4 films and 10 reviews per film for the special cases")
+            raise ValueError("need at least 4 films and 10 reviews per film: the site always publishes its special "
+                             "cases (the seed review of Her, a syndicated copy, hostile and mojibake texts)")
         self.n_films = films
         self.reviews_per_film = reviews_per_film
         self.seed = seed

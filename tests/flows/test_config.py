@@ -123,6 +123,35 @@ def test_a_scrapy_setting_scrapy_cannot_read_is_an_error(tmp_path: Path, setting
     assert f"settings.{setting.split()[0]} must be {expected}" in message
 
 
+@pytest.mark.parametrize(("setting", "hint"), [("DOWNLOAD_DELAYY = 1", "did you mean DOWNLOAD_DELAY?"),
+                                             ("download_delay = 1", "did you mean DOWNLOAD_DELAY?"),
+                                             ("REVIEWS_MAX_BARREN = 3", "did you mean REVIEWS_MAX_BARREN_DEPTH?"),
+                                             ("NO_SUCH_THING = 1", "(see Scrapy's settings documentation)")])
+def test_a_setting_name_no_crawl_reads_is_an_error_with_the_closest_known_name(tmp_path: Path, setting: str,
+                                                                               hint: str) -> None:
+    # Scrapy ignores a name it does not know: the site would be crawled without the delay meant for it.
+    message = config_error(tmp_path, SOURCE + f"[sources.settings]\n{setting}\n")
+    assert f"unknown Scrapy setting '{setting.split()[0]}', which the crawl would ignore" in message
+    assert message.endswith(hint)
+
+
+def test_a_command_line_setting_name_no_crawl_reads_is_one_error_line(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/", "-s",
+                                      "DOWNLOAD_DELAYY=1", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: -s: unknown Scrapy setting 'DOWNLOAD_DELAYY', which the crawl would "
+                                     "ignore; did you mean DOWNLOAD_DELAY?")
+
+
+@pytest.mark.parametrize("command", ["crawl", "run"])
+def test_a_start_url_that_is_not_a_url_is_one_error_line_not_an_empty_crawl(tmp_path: Path, command: str) -> None:
+    # Scrapy only logged "Missing scheme in request url" and the crawl ended with 0 pages and exit 0.
+    result = CliRunner().invoke(app, [command, "schema_org", "--url", "notaurl", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: --url must be an http://, https:// or file:// URL, not 'notaurl'"
+    assert not (tmp_path / "raw").exists()
+
+
 def test_scrapy_settings_scrapy_can_read_are_kept_as_written(tmp_path: Path) -> None:
     path = tmp_path / "reviews.toml"
     path.write_text(SOURCE + '[sources.settings]\nDOWNLOAD_DELAY = "0.5"\nRETRY_TIMES = 2\nROBOTSTXT_OBEY = false\n'
