@@ -14,6 +14,7 @@ of the page.
 
 from __future__ import annotations
 
+import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -82,19 +83,28 @@ def _is_film(node: dict[str, Any]) -> bool:
     return not types or bool(types & FILM_TYPES)
 
 
-# A cut-short body ends in an ellipsis: "Tender, and…", "Tender, and [...]".
-_CUT_MARK = re.compile(r"\s*(?:\.\.\.|…|\[(?:\.\.\.|…)\])\s*$")
+# What a template adds to an excerpt of a review: an ellipsis, "[…]", "Read more", "Continue reading".
+_EXCERPT_TAIL = re.compile(r"(?:readmore|continuereading|readthefullreview|readfullreview)+$")
+_TAG = re.compile(r"<[^>]*>")
+_NOT_WORD = re.compile(r"[\W_]+")
+# Two bodies that agree on this many letters and digits from their start are one review's (a template's
+# excerpt of it, or a copy with other markup); two reviews of one film by one critic do not open alike so long.
+_SAME_OPENING = 80
 
 
 def _comparable_body(body: str | None) -> str:
-    """A body as copies of one review are compared: spacing aside, and without the mark of a cut."""
-    return _CUT_MARK.sub("", " ".join((body or "").split()))
+    """A body as copies of one review are compared: its letters and digits only, lower-cased, without markup,
+    entities or what a template adds to an excerpt (so `<p>Tender &amp; moving</p>` and `Tender & moving…
+    Read more` compare equal as far as both go)."""
+    text = _NOT_WORD.sub("", html.unescape(_TAG.sub(" ", body or "")).casefold())
+    return _EXCERPT_TAIL.sub("", text)
 
 
 def _same_body(one: str, other: str) -> bool:
-    """Whether two bodies (as _comparable_body gives them) can be one review's: equal, one cut short of
-    the other (a template's excerpt beside the full text), or one missing (a rating shown twice)."""
-    return one.startswith(other) or other.startswith(one)
+    """Whether two bodies (as _comparable_body gives them) can be one review's: one a start of the other (a
+    template's excerpt beside the full text; one missing: a rating shown twice), or opening alike."""
+    return one.startswith(other) or other.startswith(one) or (
+        len(one) >= _SAME_OPENING and one[:_SAME_OPENING] == other[:_SAME_OPENING])
 
 
 def _distinct_keys(reviews: list[ReviewItem]) -> None:

@@ -140,6 +140,7 @@ def run(
     cfg, root = project(config, data_dir)
     configure(root)
     from flows.config import check_source_name, check_url, contact_settings
+    from flows.crawl import sigterm_as_interrupt
     from flows.pipeline import SourceSpec, pipeline
     from flows.prefect_server import start_temporary_server
     from warehouse.db import WarehouseError, check_writable, warehouse_path
@@ -162,9 +163,10 @@ def run(
                 err_console.print("no sources configured (reviews.toml); loading pending batches only")
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
                                   full=full) for s in chosen]
-        start_temporary_server()
-        result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts, health=cfg.health,
-                          parallel=parallel or cfg.parallel)
+        with sigterm_as_interrupt():  # from here a SIGTERM stops the run as Ctrl-C does, server start included
+            start_temporary_server()
+            result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts,
+                              health=cfg.health, parallel=parallel or cfg.parallel)
     except RunIncomplete as exc:
         _report_run(exc.result, quiet)
         raise failed(exc) from None

@@ -9,10 +9,10 @@ per crawl process, and two crawls of one site at once would double what it recei
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -51,7 +51,8 @@ def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
 
     A stop (KeyboardInterrupt: Ctrl-C, or a SIGTERM the pipeline turned into one) reaches this thread only,
     as the crawl children run in sessions of their own: each running crawl is sent one SIGTERM, closes
-    cleanly (its JOBDIR and stats kept, so its next run resumes), is collected, and the stop goes on up.
+    cleanly (its JOBDIR and stats kept, so its next run resumes), is collected, and the stop goes on up. An
+    error that `collect` lets through ends the run the same way.
     """
     from prefect.futures import wait
 
@@ -82,7 +83,9 @@ def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
                     launch(lane)
                 elif waiting:
                     launch(waiting.popleft())
-    except KeyboardInterrupt:
+    except BaseException:
+        # A stop (KeyboardInterrupt), or an error that ends the run (a busy warehouse met while writing a
+        # source's incremental state): the crawls still running must not go on for hours unattended.
         stop_all_crawls()
         for future, (spec, _) in list(running.items()):
             while not wait([future], timeout=0.5).done:
@@ -90,6 +93,8 @@ def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
             with suppress(Exception):  # the run stops anyway; what each crawl kept is in its stats
                 collect(spec, future)
         raise
+    finally:
+        stopping.clear()  # every crawl has ended: the next run in this process starts afresh
 
 
 class CrawlBoard:
@@ -103,7 +108,7 @@ class CrawlBoard:
         self.progress = Progress(SpinnerColumn(), TextColumn("[bold]{task.description}"),
                                  TextColumn("{task.completed} reviews"), TimeElapsedColumn(),
                                  console=console, transient=True, disable=not console.is_terminal)
-        self.tasks: dict[str, tuple[Any, float]] = {}
+        self.tasks: dict[str, tuple[Any, str]] = {}
 
     def __enter__(self) -> CrawlBoard:
         self.progress.start()
@@ -113,17 +118,25 @@ class CrawlBoard:
         self.progress.stop()
 
     def started(self, source: str) -> None:
-        self.tasks[source] = (self.progress.add_task(source, total=None), time.time())
+        # Run ids begin with their start time (crawlers.landing.new_run_id): this crawl's file sorts at or after.
+        since = (datetime.now(UTC) - timedelta(seconds=1)).strftime("%Y%m%dT%H%M%S%fZ")
+        self.tasks[source] = (self.progress.add_task(source, total=None), since)
 
     def ended(self, source: str) -> None:
-        task, _ = self.tasks.pop(source, (None, 0.0))
+        task, _ = self.tasks.pop(source, (None, ""))
         if task is not None:
             self.progress.remove_task(task)
 
     def refresh(self) -> None:
+        if self.progress.disable:
+            return
         for source, (task, since) in list(self.tasks.items()):
-            # The run's file is the newest one begun since its crawl started (the run id is made in the crawl).
-            files = [p for p in (self.root / "raw" / safe_name(source)).glob("*.jsonl")
-                     if not p.name.endswith(".rejects.jsonl") and p.stat().st_mtime >= since - 1]
-            if files:
-                self.progress.update(task, completed=count_lines(max(files, key=lambda p: p.name)))
+            # The run's file is the newest begun since its crawl started (the run id is made in the crawl). A
+            # file may vanish meanwhile (`reviews prune`): the display must never fail the run.
+            try:
+                files = [p for p in (self.root / "raw" / safe_name(source)).glob("*.jsonl")
+                         if p.name >= since and not p.name.endswith(".rejects.jsonl")]
+                if files:
+                    self.progress.update(task, completed=count_lines(max(files, key=lambda p: p.name)))
+            except OSError:
+                continue

@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import threading
+import warnings
 from functools import partial
 from types import SimpleNamespace
 from typing import Any
@@ -32,7 +33,10 @@ def start_temporary_server() -> None:
     thread that started it ends, and the main thread ends only with the process. Prefect then uses this server,
     as it would have used the one it starts on its own.
     """
-    if os.environ.get("PREFECT_API_URL"):
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    # As Prefect decides (environment, profile, prefect.toml): a server named anywhere is used, not started.
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return
     from prefect.server.api import server as prefect_server
 
@@ -41,15 +45,23 @@ def start_temporary_server() -> None:
             # Prefect builds the command and its environment; only how the child starts changes here.
             with _spawning:
                 shared = prefect_server.subprocess
-                prefect_server.subprocess = SimpleNamespace(Popen=partial(
-                    subprocess.Popen, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid())))
+                # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
+                prefect_server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": partial(
+                    subprocess.Popen, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid()))})
                 try:
                     return super()._run_uvicorn_command()
                 finally:
                     prefect_server.subprocess = shared
 
     # Prefect keeps one server per port and asks for the one without a port: this instance becomes it.
-    OwnSessionServer().start()
+    server = OwnSessionServer()
+    server.start()
+    process = server.server_process
+    # Checked only on a server started here (one Prefect started earlier in this process is left as it is), so a
+    # Prefect release that starts it otherwise does not go unnoticed.
+    if isinstance(server, OwnSessionServer) and process is not None and os.getsid(process.pid) != process.pid:
+        warnings.warn("Prefect's temporary server shares this run's process group: a Ctrl-C or a SIGTERM sent to the "
+                      "group stops it too, and the run's stop then ends in connection errors", stacklevel=2)
 
 
 def _stop_with_parent(parent: int) -> Any:

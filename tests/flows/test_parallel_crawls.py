@@ -16,10 +16,11 @@ import pytest
 from prefect import flow, task
 from prefect.futures import PrefectFuture
 
+import flows.pipeline
 from flows.demosite import DemoSite, serve_in_thread
 from flows.parallel import crawl_in_lanes, hosts_of, lanes
 from flows.pipeline import SourceSpec, pipeline
-from warehouse.db import connect, warehouse_path
+from warehouse.db import WarehouseBusy, connect, warehouse_path
 
 SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
 
@@ -154,3 +155,25 @@ def test_a_stop_while_two_sites_crawl_stops_both_cleanly_so_both_resume(
         stats = json.loads(next((tmp_path / "raw" / name).glob("*.stats.json")).read_text())
         assert stats["finish_reason"] == "shutdown", name
         assert not (tmp_path / "jobs" / name / "RUNNING").exists(), name  # closed cleanly: it resumes
+
+
+def test_an_error_that_ends_the_run_stops_the_other_running_crawls_at_once(
+        two_sites: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Such an error used to leave the other crawls running to their end, for hours on a slow site, before the
+    # run reported it; and the lanes not yet started were never crawled.
+    original = flows.pipeline._incremental_args
+
+    def busy_for_second(spec: SourceSpec, root: Path, database: Path):
+        if spec.source == "second":
+            time.sleep(2)
+            raise WarehouseBusy("the warehouse is open in another process")
+        return original(spec, root, database)
+
+    monkeypatch.setattr(flows.pipeline, "_incremental_args", busy_for_second)
+    slow = SourceSpec("schema_org", [f"{two_sites[0]}sitemap.xml"], "first",
+                      settings={**SLOW, "DOWNLOAD_DELAY": 0.5})
+    second = SourceSpec("schema_org", [f"{two_sites[1]}sitemap.xml"], "second", incremental=True)
+    with pytest.raises(WarehouseBusy):
+        pipeline([slow, second], str(tmp_path), parallel=2)
+    stats = json.loads(next((tmp_path / "raw" / "first").glob("*.stats.json")).read_text())
+    assert stats["finish_reason"] == "shutdown"  # stopped: at this pace the site alone takes a minute
