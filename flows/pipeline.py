@@ -74,8 +74,12 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
     settings.setdefault("HTTPCACHE_EXPIRATION_SECS", 0)
     if database.exists():
         # In turn with other runs' loads, as they are (waiting for one would end in WarehouseBusy after 60 s).
-        with writer_slot(root, waiting=get_run_logger().info), open_writer(database) as conn:
-            args["state"] = str(write_state(conn, root, spec.source))
+        try:
+            with writer_slot(root, waiting=get_run_logger().info, cancelled=stopping.is_set), \
+                    open_writer(database) as conn:
+                args["state"] = str(write_state(conn, root, spec.source))
+        except InterruptedError as exc:  # the run was stopped while this crawl waited: it never began
+            raise RunStopped(f"crawl of {spec.source} not started: {exc}") from None
     args["full"] = str(spec.full).lower()
     return settings, args
 

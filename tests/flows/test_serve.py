@@ -129,6 +129,21 @@ def test_writer_slot_admits_one_writer_and_says_the_other_waits(tmp_path: Path) 
         pass
 
 
+def test_a_wait_for_the_writer_slot_ends_within_a_second_of_being_cancelled(tmp_path: Path) -> None:
+    # A stopped run's crawl thread, waiting to write its incremental state, kept the stop waiting for another
+    # run's whole load: a worker thread never sees the KeyboardInterrupt.
+    import time
+
+    cancel_at = time.monotonic() + 0.5
+    with writer_slot(tmp_path):
+        with pytest.raises(InterruptedError, match="stopped while waiting for the warehouse writer lock"), \
+                writer_slot(tmp_path, cancelled=lambda: time.monotonic() >= cancel_at):
+            pass
+    assert time.monotonic() - cancel_at < 1.5
+    with writer_slot(tmp_path, timeout_seconds=0.5, cancelled=lambda: False):  # free again, and not cancelled
+        pass
+
+
 def test_a_writer_killed_while_holding_the_slot_does_not_block_the_next_run(tmp_path: Path) -> None:
     # A run killed mid-load (SIGKILL, the OOM killer) used to leave a Prefect concurrency slot taken for ever.
     import signal
