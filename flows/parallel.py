@@ -27,8 +27,9 @@ DEFAULT_PARALLEL = 4
 
 
 def hosts_of(urls: list[str]) -> set[str]:
-    """The hosts a source's start URLs name (lower-case, without port or credentials)."""
-    return {(urlsplit(url).hostname or url).lower() for url in urls}
+    """The hosts a source's start URLs name (lower-case, without port, credentials or a leading `www.`, which
+    names the same site as the bare domain nearly always)."""
+    return {(urlsplit(url).hostname or url).lower().removeprefix("www.") for url in urls}
 
 
 def lanes(specs: list[Any], hosts: Callable[[Any], set[str]]) -> list[list[Any]]:

@@ -43,6 +43,11 @@ def test_sources_sharing_a_host_crawl_in_one_lane_in_turn_whatever_the_port_or_c
     assert by_host([a, b, c]) == [[a, c], [b]]
 
 
+def test_www_and_the_bare_domain_are_one_site_and_one_lane() -> None:
+    a, b = spec("https://www.example.org/sitemap.xml"), spec("https://example.org/feed.xml")
+    assert by_host([a, b]) == [[a, b]]
+
+
 def test_a_source_naming_two_hosts_joins_their_lanes() -> None:
     a, b, both, d = spec("https://a.example/"), spec("https://b.example/"), \
         spec("https://b.example/", "https://a.example/"), spec("https://d.example/")
