@@ -228,8 +228,12 @@ class _PageReader:
 
     def review_item(self, review: dict[str, Any], film: dict[str, Any] | None, lang: str | None) -> ReviewItem:
         film = self._reviewed(review, film)
-        # One critic per review, its first author; the others' names are kept as co_authors, unused downstream.
+        # One critic per review, its first author with a name (one given only as an address cannot be told from
+        # others, and would get the review refused); the others' names are kept as co_authors, unused downstream.
         authors = listed(self._prop(review, "author"))
+        named = [author for author in authors if (as_author_name(author) or "").strip()]
+        if named and named[0] is not authors[0]:
+            authors = [named[0], *(author for author in authors if author is not named[0])]
         first_author = authors[0] if authors else None
         author_obj = first_author if isinstance(first_author, dict) else {}
         publisher = self._prop(review, "publisher") or self._prop(review, "sourceOrganization")

@@ -162,3 +162,13 @@ def test_microdata_co_authors_are_kept_by_name():
       <div itemprop="reviewBody">Tender.</div></div>"""
     (item,) = parse(f"<html><body>{body}</body></html>")
     assert (item.critic_name, item.co_authors) == ("Jane Doe", ["John Roe"])
+
+
+def test_the_first_author_with_a_name_is_the_critic_when_the_first_is_given_only_as_an_address():
+    # Taking the nameless first author had the load refuse the review ("no author name") though a named author
+    # wrote it too.
+    (item,) = review(author=[{"@type": "Person", "url": "/critics/john"}, {"@type": "Person", "name": "Jane Doe",
+                                                                        "url": "/critics/jane"},
+                             {"@type": "Person", "name": "Ann Lee"}])
+    assert (item.critic_name, item.critic_url, item.co_authors) == (
+        "Jane Doe", "https://reel.example/critics/jane", ["Ann Lee"])
