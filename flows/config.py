@@ -27,6 +27,7 @@ from flows.setting_types import AT_LEAST_ONE, BOOL_SETTINGS, FLOAT_SETTINGS, INT
 
 DEFAULT_CONFIG = Path("reviews.toml")
 SPIDERS = ("schema_org", "feed")
+DEFAULT_PARALLEL = 4  # sites `reviews run` crawls at once without [crawl] parallel or --parallel
 # The rows of mart_params (warehouse/migrations/001_core.sql; warehouse.marts.REQUIRED_PARAMS).
 MART_PARAMS = ("bayes_m", "positive_threshold", "harshness_k", "min_reviews_top")
 SOURCE_KEYS = ("name", "spider", "urls", "url", "schedule", "download_delay", "concurrency", "user_agent",
@@ -84,7 +85,7 @@ class Config:
     path: Path | None = None
     data_dir: str | None = None
     contact_url: str | None = None
-    parallel: int = 4  # sites crawled at once (flows.parallel.DEFAULT_PARALLEL)
+    parallel: int = DEFAULT_PARALLEL
     sources: list[Source] = field(default_factory=list)
     marts: dict[str, float] = field(default_factory=dict)
     report_schedule: str | None = "0 7 * * 1"
@@ -387,7 +388,7 @@ def load_config(path: str | Path | None = None) -> Config:
     contact_url = _string(crawl["contact_url"], f"{where}: [crawl] contact_url", "a URL (a string)") \
         if "contact_url" in crawl else None
     parallel = _int(crawl["parallel"], f"{where}: [crawl] parallel", 1, " of sites crawled at once") \
-        if "parallel" in crawl else Config.parallel
+        if "parallel" in crawl else DEFAULT_PARALLEL
     report = _table(raw.get("report", {}), f"{where}: report", "[report] with schedule, out")
     _known_keys(report, ("schedule", "out"), where, "[report]")
     schedule = _schedule(report["schedule"], f"{where}: [report] schedule") if "schedule" in report else "0 7 * * 1"

@@ -23,8 +23,6 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from crawlers.landing import safe_name
 from flows.crawl import count_lines, stop_all_crawls, stopping
 
-DEFAULT_PARALLEL = 4
-
 
 def hosts_of(urls: list[str]) -> set[str]:
     """The hosts a source's start URLs name (lower-case, without port, credentials or a leading `www.`, which

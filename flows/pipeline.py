@@ -21,12 +21,12 @@ from prefect.tasks import exponential_backoff
 from rich.progress import Progress
 
 from crawlers.landing import data_dir, safe_name
-from flows.config import Health
+from flows.config import DEFAULT_PARALLEL, Health
 from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, RunIncomplete, RunStopped, SourceBusy
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
-from flows.parallel import DEFAULT_PARALLEL, CrawlBoard, crawl_in_lanes
+from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
 from flows.upgrades import repair_outlet_bylines
@@ -166,18 +166,17 @@ def _crawl_sources(sources: list[SourceSpec], root: Path, show_progress: bool, p
                    failures: list[str]) -> list[dict[str, Any]]:
     """Each source's crawl summary, in the sources' order; a crawl that failed (retries spent) or whose source
     another run is crawling goes to `failures`: one site must not cost the other sources their week."""
-    done: dict[int, dict[str, Any]] = {}
-    order = {id(spec): index for index, spec in enumerate(sources)}
+    done: dict[int, dict[str, Any]] = {}  # by id(spec): specs are not hashable
 
     def collect(spec: SourceSpec, future: Any) -> None:
         try:
-            done[order[id(spec)]] = future.result()
+            done[id(spec)] = future.result()
         except (CrawlFailed, SourceBusy) as exc:
             failures.append(str(exc))
 
     with CrawlBoard(root) if show_progress else nullcontext() as board:
         crawl_in_lanes(sources, lambda spec: crawl_source.submit(spec, root), max(1, parallel), collect, board)
-    return [done[index] for index in sorted(done)]
+    return [done[id(spec)] for spec in sources if id(spec) in done]
 
 
 def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_params: dict[str, float] | None,
