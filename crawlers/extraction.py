@@ -114,9 +114,10 @@ def _distinct_keys(reviews: list[ReviewItem]) -> None:
     published without any id (`<url>#<critic>|<film>`), and the second, third … body of one critic and
     film in that markup adds `#2`, `#3` in page order. So the in-run duplicate check keeps them all, and a
     re-crawl finds each again. A review alone with its id keeps it, and so does one review published twice:
-    in two blocks of one markup (with one body, or one cut short of the other), or in JSON-LD and
-    microdata, whose bodies or bylines may differ. Across markups only critic, film and place in the page
-    tell copies apart, so the n-th body of a critic and film in microdata is the n-th in JSON-LD."""
+    in two blocks of one markup whose bodies are one review's (_same_body: an excerpt beside the full text,
+    other markup), or in JSON-LD and microdata, whose bodies or bylines may differ. Across markups only
+    critic, film and place in the page tell copies apart, so the n-th body of a critic and film in microdata
+    is the n-th in JSON-LD."""
     by_key: dict[str, list[ReviewItem]] = defaultdict(list)
     for review in reviews:
         if review.source_review_id:
@@ -231,10 +232,10 @@ class _PageReader:
         # One critic per review, its first author with a name (one given only as an address cannot be told from
         # others, and would get the review refused); the others' names are kept as co_authors, unused downstream.
         authors = listed(self._prop(review, "author"))
-        named = [author for author in authors if (as_author_name(author) or "").strip()]
-        if named and named[0] is not authors[0]:
-            authors = [named[0], *(author for author in authors if author is not named[0])]
-        first_author = authors[0] if authors else None
+        names = [as_author_name(author) for author in authors]
+        lead = next((i for i, name in enumerate(names) if name and name.strip()), 0)
+        first_author = authors[lead] if authors else None
+        critic_name = names[lead] if authors else None
         author_obj = first_author if isinstance(first_author, dict) else {}
         publisher = self._prop(review, "publisher") or self._prop(review, "sourceOrganization")
         outlet = as_name(publisher)
@@ -251,10 +252,10 @@ class _PageReader:
             film_title=self._film_title(film) if film else None,
             film_year=self._film_year(film) if film else None,
             external_ids=external_ids(film, self.base) if film else {},
-            critic_name=as_author_name(first_author),
+            critic_name=critic_name,
             critic_url=self._critic_url(author_obj),
-            co_authors=[name for name in map(as_author_name, authors[1:]) if name and name.strip()],
-            outlet=as_author_name(first_author) if staff else outlet,
+            co_authors=[name for i, name in enumerate(names) if i != lead and name and name.strip()],
+            outlet=critic_name if staff else outlet,
             audience=_audience(short_type(review.get("@type")),
                                bool(review.get("publisher") or review.get("sourceOrganization")) or staff),
             rating_raw=value,
