@@ -3,8 +3,10 @@
 Sources used to crawl one after another, so a slow or rate-limiting site (429 with a long Retry-After) held
 every later source back, for hours. Each crawl is its own child process and mostly waits on the network, so
 sources on different sites now crawl at the same time, up to `[crawl] parallel` of them. Sources that share a
-host stay in one lane and crawl in turn: per-site politeness (delays, AutoThrottle, robots.txt Crawl-delay) is
-per crawl process, and two crawls of one site at once would double what it receives.
+site stay in one lane and crawl in turn: per-site politeness (delays, AutoThrottle, robots.txt Crawl-delay) is
+per crawl process, and two crawls of one site at once would double what it receives. A site is a registrable
+domain (`feeds.example.co.uk` and `www.example.co.uk` are one), read from the Public Suffix List snapshot that
+tldextract ships (Scrapy's own dependency), never fetched.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -24,18 +27,33 @@ from crawlers.landing import safe_name
 from flows.crawl import count_lines, stop_all_crawls, stopping
 
 
-def hosts_of(urls: list[str]) -> set[str]:
-    """The hosts a source's start URLs name (lower-case, without port, credentials or a leading `www.`, which
-    names the same site as the bare domain nearly always)."""
-    return {(urlsplit(url).hostname or url).lower().removeprefix("www.") for url in urls}
+@cache
+def _site_splitter() -> Any:
+    from tldextract import TLDExtract
+
+    # The bundled snapshot only: no download (runs may be offline) and no cache file written. Private
+    # suffixes count, as in Scrapy's cookie handling, so two blogs on blogspot.com are two sites.
+    return TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
 
 
-def lanes(specs: list[Any], hosts: Callable[[Any], set[str]]) -> list[list[Any]]:
-    """Group `specs` so that two specs sharing a host, directly or through others, are in one lane; lanes and
+def site_of(url: str) -> str:
+    """The site a URL belongs to: its registrable domain (`feeds.example.com` -> `example.com`), lower-case;
+    the bare host where there is none (an IP address, `localhost`, a suffix alone)."""
+    host = (urlsplit(url).hostname or url).lower()
+    return _site_splitter()(host).top_domain_under_public_suffix or host
+
+
+def sites_of(urls: list[str]) -> set[str]:
+    """The sites a source's start URLs name (see `site_of`)."""
+    return {site_of(url) for url in urls}
+
+
+def lanes(specs: list[Any], sites: Callable[[Any], set[str]]) -> list[list[Any]]:
+    """Group `specs` so that two specs sharing a site, directly or through others, are in one lane; lanes and
     the specs in each keep the order the specs came in."""
     groups: list[tuple[set[str], list[int]]] = []
     for index, spec in enumerate(specs):
-        own = set(hosts(spec))
+        own = set(sites(spec))
         joined = [group for group in groups if group[0] & own]
         merged = (own.union(*(group[0] for group in joined)), sorted(i for g in joined for i in g[1]) + [index])
         groups = [group for group in groups if not any(group is j for j in joined)] + [merged]
@@ -56,7 +74,7 @@ def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
     from prefect.futures import wait
 
     order = {id(spec): index for index, spec in enumerate(specs)}
-    waiting = deque(deque(lane) for lane in lanes(specs, lambda spec: hosts_of(spec.urls)))
+    waiting = deque(deque(lane) for lane in lanes(specs, lambda spec: sites_of(spec.urls)))
     running: dict[Any, tuple[Any, deque[Any]]] = {}
 
     def launch(lane: deque[Any]) -> None:

@@ -18,7 +18,7 @@ from prefect.futures import PrefectFuture
 
 import flows.pipeline
 from flows.demosite import DemoSite, serve_in_thread
-from flows.parallel import crawl_in_lanes, hosts_of, lanes
+from flows.parallel import crawl_in_lanes, lanes, sites_of
 from flows.pipeline import SourceSpec, pipeline
 from warehouse.db import WarehouseBusy, connect, warehouse_path
 
@@ -30,7 +30,7 @@ def spec(*urls: str) -> SimpleNamespace:
 
 
 def by_host(specs: list[SimpleNamespace]) -> list[list[SimpleNamespace]]:
-    return lanes(specs, lambda s: hosts_of(s.urls))
+    return lanes(specs, lambda s: sites_of(s.urls))
 
 
 def test_sources_on_different_hosts_get_a_lane_each_in_the_order_given() -> None:
@@ -46,6 +46,19 @@ def test_sources_sharing_a_host_crawl_in_one_lane_in_turn_whatever_the_port_or_c
 def test_www_and_the_bare_domain_are_one_site_and_one_lane() -> None:
     a, b = spec("https://www.example.org/sitemap.xml"), spec("https://example.org/feed.xml")
     assert by_host([a, b]) == [[a, b]]
+
+
+def test_subdomains_of_one_registrable_domain_are_one_site_and_one_lane() -> None:
+    feed, pages, other = spec("https://feeds.example.co.uk/rss"), spec("https://reviews.example.co.uk/"), \
+        spec("https://example.com/")
+    assert by_host([feed, other, pages]) == [[feed, pages], [other]]
+
+
+def test_sites_under_a_hosting_suffix_are_separate_lanes_and_ip_hosts_are_sites() -> None:
+    one, two = spec("https://one.blogspot.com/"), spec("https://two.blogspot.com/")
+    local, other_ip = spec("http://127.0.0.2:8080/"), spec("http://127.0.0.3:8080/")
+    assert by_host([one, two, local, other_ip]) == [[one], [two], [local], [other_ip]]
+    assert sites_of(["http://LOCALHOST:81/", "http://[::1]/"]) == {"localhost", "::1"}
 
 
 def test_a_source_naming_two_hosts_joins_their_lanes() -> None:
