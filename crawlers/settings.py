@@ -101,6 +101,8 @@ EXTENSIONS = {
     "crawlers.extensions.RunStats": 500,
     # After RunStats: the run's lock is let go once its stats are written.
     "crawlers.extensions.BatchLock": 600,
+    # A second SIGTERM for the same stop (systemd's control-group kill plus the parent's) stays graceful.
+    "crawlers.shutdown.RepeatedSigtermGuard": 700,
     "scrapy.extensions.telnet.TelnetConsole": None,
     # A 304 from revalidation (crawlers/httpcache.py) speeds the crawl up like a 200.
     "scrapy.extensions.throttle.AutoThrottle": None,

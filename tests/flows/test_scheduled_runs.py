@@ -173,3 +173,25 @@ def test_a_redesigned_site_makes_an_unhealthy_run_and_exit_code_3(uninterrupted,
     status = CliRunner().invoke(app, ["status", "--json", "--data-dir", str(root)])
     last = {run["source"]: run for run in json.loads(status.stdout)["last_runs"]}["demo"]
     assert last["healthy"] is False and "no reviews on" in last["health_notes"]
+
+
+def test_sigterm_to_the_parent_and_the_crawl_child_at_once_still_stops_cleanly_and_resumes(uninterrupted, site,
+                                                                                          tmp_path):
+    # systemd's default KillMode=control-group signals every process of the service; the parent then forwards
+    # one more SIGTERM to its child, which Scrapy alone would take as "force an unclean stop".
+    crawl = start_crawl(site, tmp_path)
+    wait_for_items(tmp_path, 25)
+    parent, child = (int(pid) for pid in (tmp_path / "jobs" / "demo" / "RUNNING").read_text().split())
+    for pid in (child, parent):
+        os.kill(pid, signal.SIGTERM)
+    assert crawl.wait(timeout=60) == 130
+    stats = json.loads(next((tmp_path / "raw" / "demo").glob("*.stats.json")).read_text())
+    assert stats["finish_reason"] == "shutdown"
+    job = tmp_path / "jobs" / "demo"
+    assert (job / "requests.seen").exists() and not (job / "RUNNING").exists()
+    log = next((tmp_path / "logs" / "demo").glob("*.log")).read_text()
+    assert "unclean" not in log
+    start = len(site.server.requested_paths)
+    rerun(site, tmp_path)
+    assert len(site.server.requested_paths) - start < uninterrupted[1]
+    assert review_set(tmp_path) == review_set(uninterrupted[0])
