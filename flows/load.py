@@ -172,20 +172,21 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
 
 
 def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float]) -> None:
-    """Config values for the marts (reviews.toml [marts]) override the stored defaults.
+    """The marts' parameters as the config gives them (reviews.toml [marts]); a key it leaves out takes its
+    default (mart_params.default_value), so taking a line out of the config undoes it.
 
     Apply them before normalizing: the normalizer reads positive_threshold for the verdicts it stores.
     """
-    known = {row[0] for row in conn.execute("select name from mart_params").fetchall()}
-    unknown = set(params) - known
+    stored = dict(conn.execute("select name, default_value from mart_params").fetchall())
+    unknown = set(params) - set(stored)
     if unknown:
         raise WarehouseError(f"unknown mart parameters: {', '.join(sorted(unknown))} "
-                             f"(known: {', '.join(sorted(known))})")
-    for name, value in params.items():
+                             f"(known: {', '.join(sorted(stored))})")
+    for name, default in stored.items():
+        value = params.get(name, default)
         conn.execute("update mart_params set value = ? where name = ? and value <> ?", [value, name, value])
-    if "positive_threshold" in params:
-        # The reviews table keeps a scored review's verdict too; it must be the one the marts use
-        # (stg_reviews), or a query of `reviews` disagrees with film_scores after a threshold change.
-        threshold = params["positive_threshold"]
-        conn.execute("update reviews set is_positive = score >= ? where score_source = 'explicit' "
-                     "and score is not null and is_positive is distinct from (score >= ?)", [threshold, threshold])
+    # The reviews table keeps a scored review's verdict too; it must be the one the marts use
+    # (stg_reviews), or a query of `reviews` disagrees with film_scores after a threshold change.
+    threshold = positive_threshold(conn)
+    conn.execute("update reviews set is_positive = score >= ? where score_source = 'explicit' "
+                 "and score is not null and is_positive is distinct from (score >= ?)", [threshold, threshold])

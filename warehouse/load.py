@@ -126,6 +126,7 @@ def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> None:
     for view in ("batch_kept", "batch_rows"):
         conn.execute(f"drop view if exists {view}")
     conn.execute("drop table if exists batch_classified")
+    conn.execute("drop table if exists batch_rating_fills")
     if isinstance(rows, pa.Table):
         conn.unregister("incoming_batch")
 
@@ -159,14 +160,19 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))
         outcomes = dict(conn.execute("select outcome, count(*) from batch_classified group by outcome").fetchall())
+        # A copy that gave a review its missing rating changed it (03_reviews.sql): updated, not a duplicate,
+        # unless this batch also wrote the review otherwise (new or changed): one write per review.
+        filled = conn.execute("select count(*) from batch_rating_fills where review_id not in "
+                              "(select review_id from batch_classified where outcome in ('new', 'changed'))"
+                              ).fetchall()[0][0]
         repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_classified)"
                                ).fetchall()[0][0]
         _insert_rejects(conn, run, rejects, now)
         result = LoadResult(
             run_id=run.run_id, source=run.source, scraped=scraped,
-            loaded=outcomes.get("new", 0) + outcomes.get("changed", 0),
-            updated=outcomes.get("changed", 0),
-            duplicates=repeats + outcomes.get("unchanged", 0) + outcomes.get("syndicated", 0),
+            loaded=outcomes.get("new", 0) + outcomes.get("changed", 0) + filled,
+            updated=outcomes.get("changed", 0) + filled,
+            duplicates=repeats + outcomes.get("unchanged", 0) + outcomes.get("syndicated", 0) - filled,
             rejected=len(rejects),
         )
         if result.scraped != result.loaded + result.duplicates + result.rejected:

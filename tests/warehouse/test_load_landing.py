@@ -143,14 +143,27 @@ def test_a_copy_without_rating_never_erases_the_reviews_explicit_score(tmp_path:
 def test_a_copy_with_a_rating_fills_a_review_first_met_without_one(tmp_path: Path) -> None:
     mirror = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), source="mirror", source_review_id="m1",
                                                    url="https://mirror/1/", rating_raw=None))
-    site = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(20), rating_raw="8/10"))
+    site = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(20), rating_raw="8/10", run_id="run-2"))
     with open_writer(tmp_path / "w.duckdb") as conn:
         _load(conn, mirror, "run-1")
         assert _review(conn)["score_source"] == "inferred"
-        assert _load(conn, site, "run-2").duplicates == 1
+        # The copy changed the review: an update of run-2's, not a duplicate.
+        result = _load(conn, site, "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (1, 1, 0)
         review = _review(conn)
         assert (review["rating_raw"], review["score"], review["score_source"]) == ("8/10", 80.0, "explicit")
         assert sorted(review["urls"]) == ["https://mirror/1/", "https://x/review/1/"]
+        assert review["run_id"] == "run-2"
+
+
+def test_a_rated_copy_in_the_batch_that_creates_the_review_is_a_duplicate_not_a_second_write(tmp_path: Path) -> None:
+    both = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), source="mirror", source_review_id="m1",
+                                                url="https://mirror/1/", rating_raw=None),
+                 item(fetched_at=_at(21), rating_raw="8/10"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        result = _load(conn, both, "run-1")
+        assert (result.scraped, result.loaded, result.updated, result.duplicates) == (2, 1, 0, 1)
+        assert _review(conn)["score"] == 80.0
 
 
 def test_a_review_repeated_in_one_batch_was_first_seen_at_its_first_fetch(tmp_path: Path) -> None:

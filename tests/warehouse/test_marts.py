@@ -66,6 +66,18 @@ def test_a_new_positive_threshold_also_changes_the_verdicts_stored_in_reviews(wh
     assert stored == staged == [{"score": 65.0, "is_positive": False}, {"score": 90.0, "is_positive": True}]
 
 
+def test_a_mart_parameter_taken_out_of_the_config_returns_to_its_default(wh):
+    from flows.load import apply_mart_params
+
+    wh.review("her", "a", 65)
+    wh.flush()
+    apply_mart_params(wh.conn, {"positive_threshold": 70, "bayes_m": 20})
+    apply_mart_params(wh.conn, {"bayes_m": 20})
+    params = dict(wh.conn.execute("select name, value from mart_params").fetchall())
+    assert params == {"bayes_m": 20, "positive_threshold": 60, "harshness_k": 5, "min_reviews_top": 3}
+    assert wh.rows("select is_positive from reviews") == [{"is_positive": True}]
+
+
 def test_bayes_score_pulls_toward_mean_of_all_explicit_scores(wh):
     # C = (90 + 90 + 60 * 4) / 6 = 70, m = 10
     wh.review("short", "a", 90)
@@ -260,6 +272,6 @@ def test_missing_mart_param_fails_clearly_and_keeps_old_marts(wh):
 
 
 def test_repeated_mart_param_fails_clearly(wh):
-    wh.conn.execute("insert into mart_params values ('bayes_m', 3, 'a second value')")
+    wh.conn.execute("insert into mart_params values ('bayes_m', 3, 'a second value', 10)")
     with pytest.raises(WarehouseError, match="repeated \\['bayes_m'\\]"):
         wh.build()

@@ -72,19 +72,24 @@ where reviews.review_id = seen.review_id
 
 -- A copy fills a rating the review lacks: a review first met without one (a mirror or feed loaded
 -- before the original) takes the explicit rating a copy of it carries; the latest such copy decides.
+-- That copy changed the review: the load counts it as updated, not as a duplicate, and the review's
+-- run_id names its run.
+create or replace temp table batch_rating_fills as
+select
+    k.review_id,
+    arg_max({'rating_raw': b.rating_raw, 'score': b.score, 'is_positive': b.is_positive, 'run_id': b.run_id},
+            (b.fetched_at, b.row_no)) as rated
+from batch_classified as k
+inner join batch_rows as b using (row_no)
+inner join reviews as r on r.review_id = k.review_id
+where k.outcome in ('unchanged', 'syndicated') and not k.is_stale and b.score_source = 'explicit'
+    and r.score_source is distinct from 'explicit'
+group by k.review_id;
+
 update reviews
 set
     rating_raw = c.rated.rating_raw, score = c.rated.score, is_positive = c.rated.is_positive,
-    score_source = 'explicit', rating_problem = null,
+    score_source = 'explicit', rating_problem = null, run_id = c.rated.run_id,
     content_hash = content_hash_of(reviews.title, reviews.text_hash, c.rated.rating_raw, c.rated.score, 'explicit')
-from (
-    select
-        k.review_id,
-        arg_max({'rating_raw': b.rating_raw, 'score': b.score, 'is_positive': b.is_positive},
-                (b.fetched_at, b.row_no)) as rated
-    from batch_classified as k
-    inner join batch_rows as b using (row_no)
-    where k.outcome in ('unchanged', 'syndicated') and not k.is_stale and b.score_source = 'explicit'
-    group by k.review_id
-) as c
-where reviews.review_id = c.review_id and reviews.score_source is distinct from 'explicit';
+from batch_rating_fills as c
+where reviews.review_id = c.review_id;
