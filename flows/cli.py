@@ -30,7 +30,8 @@ from flows.cli_base import (
 from flows.errors import ReviewsError, RunIncomplete
 
 if TYPE_CHECKING:
-    from flows.pipeline import PipelineResult
+    from flows.config import Config
+    from flows.pipeline import PipelineResult, SourceSpec
 
 @app.command("demo-site")
 def demo_site(
@@ -140,9 +141,7 @@ def run(
     cfg, root = project(config, data_dir)
     configure(root)
     from flows.config import check_source_name, check_url, contact_settings
-    from flows.crawl import sigterm_as_interrupt
-    from flows.pipeline import SourceSpec, pipeline
-    from flows.prefect_server import start_temporary_server
+    from flows.pipeline import SourceSpec
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
     quiet_user_errors()
@@ -163,21 +162,98 @@ def run(
                 err_console.print("no sources configured (reviews.toml); loading pending batches only")
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
                                   full=full) for s in chosen]
+    except (ReviewsError, WarehouseError) as exc:
+        raise failed(exc) from None
+    _run_pipeline(cfg, root, sources, quiet, parallel or cfg.parallel,
+                  "stopped: the next run resumes the crawl where it stopped and loads what it landed")
+
+
+def _run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool, parallel: int,
+                  stopped: str) -> None:
+    """The pipeline flow as a command runs it: its temporary Prefect server, one line for an error or a stop,
+    the run's summary, exit code 3 for an unhealthy run."""
+    from flows.crawl import sigterm_as_interrupt
+    from flows.pipeline import pipeline
+    from flows.prefect_server import start_temporary_server
+    from warehouse.db import WarehouseError
+
+    try:
         with sigterm_as_interrupt():  # from here a SIGTERM stops the run as Ctrl-C does, server start included
             start_temporary_server()
             result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts,
-                              health=cfg.health, parallel=parallel or cfg.parallel)
+                              health=cfg.health, parallel=parallel)
     except RunIncomplete as exc:
         _report_run(exc.result, quiet)
         raise failed(exc) from None
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     except KeyboardInterrupt:  # stopped while crawling: the crawl kept its state
-        err_console.print("stopped: the next run resumes the crawl where it stopped and loads what it landed",
-                          soft_wrap=True)
+        err_console.print(stopped, soft_wrap=True)
         raise typer.Exit(130) from None
     if _report_run(result, quiet):
         raise typer.Exit(3)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A CSV (with a header row) or JSON-lines dump of reviews.")],
+    source: Annotated[str, typer.Option(help="Landing name of this dump's source, e.g. rt-dump.")],
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="FIELD=COLUMN[,COLUMN...]: which column holds a field (the first non-blank wins).")] = None,
+    audience: Annotated[str, typer.Option(help="critic or user, for rows without an audience column.")]
+    = "critic",
+    encoding: Annotated[str | None, typer.Option(help="The file's text encoding (default: detected).")] = None,
+    file_format: Annotated[str | None, typer.Option(
+        "--format", help="csv or jsonl (default: from the file name).")] = None,
+    again: Annotated[bool, typer.Option("--again", help="Import a file already imported.")] = False,
+    no_load: Annotated[bool, typer.Option("--no-load", help="Only land it; the next run loads it.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Land a dataset dump of reviews as one run of SOURCE, then load it as `reviews run` does."""
+    from flows.settings import configure
+
+    cfg, root = project(config, data_dir)
+    configure(root)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from flows.config import check_source_name
+    from flows.importer import import_file, parse_mappings
+    from warehouse.db import WarehouseError, check_writable, warehouse_path
+
+    quiet_user_errors()
+    try:
+        check_source_name(source, "--source")
+        if any(s.name == source for s in cfg.sources):
+            raise ReviewsError(f"--source {source!r} is a crawled source in the config; import under another name")
+        if not no_load:
+            check_writable(warehouse_path(root))
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
+                      transient=True, disable=quiet) as progress:
+            reading = progress.add_task(f"importing {file.name}: 0 rows")
+
+            def read(rows: int) -> None:
+                progress.update(reading, description=f"importing {file.name}: {rows:,} rows")
+
+            result = import_file(file, source, root, parse_mappings(map_ or []), audience, encoding, file_format,
+                                 again, read)
+    except (ReviewsError, WarehouseError, OSError) as exc:
+        raise failed(exc if not isinstance(exc, OSError) else ReviewsError(f"{file}: {exc.strerror}")) from None
+    except KeyboardInterrupt:
+        err_console.print("stopped: nothing of this import landed")
+        raise typer.Exit(130) from None
+    if result.already:
+        console.print(f"{file} was imported before, as run {result.already} of {source} (same content); "
+                      "--again imports it again", highlight=False, soft_wrap=True)
+        return
+    if not quiet:
+        fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())
+        err_console.print(f"columns: {fields} (encoding {result.encoding})", highlight=False, soft_wrap=True)
+    console.print(f"run {result.run_id}: {result.rows} rows, {result.landed} landed, {result.rejected} rejected "
+                  f"as unreadable", highlight=False)
+    if not no_load:
+        _run_pipeline(cfg, root, [], quiet, cfg.parallel, "stopped: the next run loads what this import landed")
 
 
 def _report_run(result: PipelineResult, quiet: bool) -> bool:

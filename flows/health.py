@@ -45,6 +45,8 @@ def not_judged(run: RunInfo, rules: Health) -> str | None:
     site, and an incremental run with nothing new saw almost nothing: neither says anything about the
     site's markup."""
     pages = run.pages or 0
+    if run.spider == "import":
+        return "not judged: an import of a file (flows/importer.py), not a crawl"
     if run.finish_reason != "finished":
         ended = f"ended as {run.finish_reason!r}" if run.finish_reason else "left no finish reason"
         return f"not judged: the crawl {ended}, not 'finished', so it saw only part of the site"

@@ -1,0 +1,166 @@
+"""`reviews import`: dataset dumps land as a run of their own source and load through the same path."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from crawlers.items import ReviewItem
+from flows.cli import app
+from flows.errors import ReviewsError
+from flows.importer import column_map, detect_encoding, import_file, parse_mappings
+from warehouse.db import connect, warehouse_path
+
+runner = CliRunner()
+RT_HEADER = ["rotten_tomatoes_link", "critic_name", "top_critic", "publisher_name", "review_type", "review_score",
+             "review_date", "review_content", "movie_title", "year"]
+
+
+def rt_dump(path: Path, rows: list[list[str]], encoding: str = "utf-8", tail: str = "") -> Path:
+    """A CSV shaped like the public Rotten Tomatoes critic-review dumps, plus a film title column."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(RT_HEADER)
+    writer.writerows(rows)
+    path.write_text(buffer.getvalue() + tail, encoding=encoding, newline="")
+    return path
+
+
+def row(critic: str, score: str, verdict: str, body: str, outlet: str = "Paper", film: str = "Her") -> list[str]:
+    return ["m/her", critic, "False", outlet, verdict, score, "2013-12-18", body, film, "2013"]
+
+
+def landed(result) -> list[dict]:
+    return [json.loads(line) for line in result.items.read_text(encoding="utf-8").splitlines()]
+
+
+def warehouse_rows(root: Path, sql: str) -> list[tuple]:
+    conn = connect(warehouse_path(root), read_only=True)
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_usual_column_names_are_found_without_mappings() -> None:
+    mapping = column_map(RT_HEADER, {}, "dump.csv")
+    assert mapping["critic_name"] == ["critic_name"] and mapping["outlet"] == ["publisher_name"]
+    assert mapping["rating_raw"] == ["review_score", "review_type"]  # a score, else the Fresh/Rotten verdict
+    assert mapping["body"] == ["review_content"] and mapping["film_title"] == ["movie_title"]
+    assert mapping["published_raw"] == ["review_date"] and mapping["film_year"] == ["year"]
+
+
+def test_a_dump_without_a_film_column_is_one_line_naming_the_columns_and_the_fix() -> None:
+    with pytest.raises(ReviewsError, match=r"no film column .* --map film_title=COLUMN; columns: a, critic"):
+        column_map(["a", "critic", "review"], {}, "dump.csv")
+
+
+def test_mappings_are_checked_against_fields_and_columns() -> None:
+    assert parse_mappings(["rating_raw=score, verdict"]) == {"rating_raw": ["score", "verdict"]}
+    with pytest.raises(ReviewsError, match="unknown field 'film'"):
+        parse_mappings(["film=title"])
+    with pytest.raises(ReviewsError, match="expected FIELD=COLUMN"):
+        parse_mappings(["film_title"])
+    with pytest.raises(ReviewsError, match="no column 'nope' \\(for film_title\\)"):
+        column_map(RT_HEADER, {"film_title": ["nope"]}, "dump.csv")
+
+
+@pytest.mark.parametrize(("text", "encoding", "expected"), [
+    ("critic,film,review\nJosé,Amélie,Très belle comédie, à voir.\n", "utf-8", "utf-8"),
+    ("critic,film,review\nJosé,Amélie,Très belle comédie, à voir.\n", "utf-8-sig", "utf-8-sig"),
+    ("critic,film,review\nJosé,Amélie,Très belle comédie, à voir. Crème brûlée.\n", "cp1252", "cp1252"),
+    ("critic,film,review\nJosé,Amélie,Très belle\n", "utf-16", "utf-16"),
+])
+def test_the_encoding_is_utf8_when_it_decodes_else_detected_preferring_windows_1252(
+        tmp_path: Path, text: str, encoding: str, expected: str) -> None:
+    path = tmp_path / "dump.csv"
+    path.write_text(text, encoding=encoding)
+    assert detect_encoding(path) == expected
+
+
+def test_a_shift_jis_dump_is_read_as_japanese(tmp_path: Path) -> None:
+    path = tmp_path / "dump.csv"
+    path.write_text("critic,film,review\n山田太郎,千と千尋の神隠し,素晴らしい映画でした。もう一度見たいです。\n",
+                    encoding="shift_jis")
+    result = import_file(path, "jp", tmp_path / "data")
+    assert landed(result)[0]["critic_name"] == "山田太郎"
+
+
+def test_rows_land_as_raw_items_with_quoted_newlines_kept_and_hostile_text_verbatim(tmp_path: Path) -> None:
+    hostile = "<script>alert(1)</script>'; DROP TABLE reviews; --"
+    dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Two\nlines, \"quoted\"; café"),
+                                         row("Rex", "", "Rotten", hostile)], encoding="cp1252")
+    result = import_file(dump, "rt", tmp_path / "data")
+    items = landed(result)
+    assert (result.rows, result.landed, result.rejected, result.encoding) == (2, 2, 0, "cp1252")
+    assert set(items[0]) == set(ReviewItem(source="x", url="y").to_dict())
+    assert items[0]["body"] == "Two\nlines, \"quoted\"; café" and items[0]["rating_raw"] == "3/5"
+    assert items[1]["body"] == hostile and items[1]["rating_raw"] == "Rotten"
+    assert items[0]["url"].startswith(dump.resolve().as_uri() + "#sha1:") and items[0]["syntax"] == "import"
+    stats = json.loads(result.items.with_name(f"{result.run_id}.stats.json").read_text())
+    assert (stats["spider"], stats["scraped"], stats["landed"], stats["finish_reason"]) == ("import", 2, 2, "finished")
+
+
+def test_rows_with_the_wrong_cell_count_and_an_unclosed_quote_become_rejects_naming_their_lines(tmp_path) -> None:
+    dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Fine.")],
+                   tail='m/her,Short,False\nm/her,Bob,False,Paper,Fresh,4/5,2013-12-18,"unclosed,Her,2013\n'
+                        'm/her,Cy,False,Paper,Fresh,4/5,2013-12-18,Lost?,Her,2013\n')
+    result = import_file(dump, "rt", tmp_path / "data")
+    assert (result.rows, result.landed, result.rejected) == (3, 1, 2)
+    rejects = [json.loads(line) for line in result.items.with_name(f"{result.run_id}.rejects.jsonl").read_text()
+               .splitlines()]
+    assert rejects[0]["reason"] == "rt.csv: unreadable CSV row at line 3: 3 cells where the header has 10"
+    assert rejects[1]["reason"].startswith("rt.csv: unreadable CSV row at lines 4-5: ")
+    assert "unclosed quote" in rejects[1]["reason"] and "Lost?" in json.dumps(rejects[1]["item"])
+
+
+def test_a_row_without_an_id_column_keeps_its_key_across_imports_and_ids_are_read_from_urls(tmp_path) -> None:
+    dump = tmp_path / "reviews.jsonl"
+    dump.write_text(json.dumps({"critic": "Ann", "movie": "Her", "review": "Tender.", "rating": 8, "out_of": 10,
+                                "imdb": "https://www.imdb.com/title/tt1798709/", "tags": ["a", "b"]}) + "\n"
+                    + "[1, 2]\n{broken\n", encoding="utf-8")
+    first = import_file(dump, "ds", tmp_path / "data")
+    again = import_file(dump, "ds", tmp_path / "data", again=True)
+    one, other = landed(first)[0], landed(again)[0]
+    assert one["source_review_id"] == other["source_review_id"] and one["source_review_id"].startswith("sha1:")
+    assert (one["rating_raw"], one["rating_best"], one["external_ids"]) == ("8", "10", {"imdb": "tt1798709"})
+    assert (first.landed, first.rejected) == (1, 2)
+
+
+def test_import_loads_once_and_a_second_import_of_the_same_file_is_refused(tmp_path: Path) -> None:
+    dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Moving."), row("Bob", "11/10", "Fresh", "Odd."),
+                                         row("", "2/5", "Rotten", "Nobody wrote this."),
+                                         row("Cy", "", "Rotten", "Dull.", outlet="Daily")])
+    data = tmp_path / "data"
+    result = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    run = warehouse_rows(data, "select scraped, loaded, duplicates, rejected, health_notes from crawl_runs")
+    assert run == [(4, 3, 0, 1, "not judged: an import of a file (flows/importer.py), not a crawl")]
+    assert warehouse_rows(data, "select reason from rejects") == [("no author",)]
+    reviews = warehouse_rows(data, "select c.name, r.score, r.is_positive, r.rating_problem is not null "
+                                   "from reviews as r join critics as c using (critic_id) order by c.name")
+    assert reviews == [("Ann", 60.0, True, False), ("Bob", None, None, True), ("Cy", None, False, False)]
+
+    again = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert again.exit_code == 0 and "was imported before" in again.output
+    forced = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet",
+                                 "--again"])
+    assert forced.exit_code == 0, forced.output
+    assert warehouse_rows(data, "select loaded, duplicates, rejected from crawl_runs order by run_id")[-1] == (0, 3, 1)
+
+
+def test_import_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
+    data = ["--data-dir", str(tmp_path / "data")]
+    missing = runner.invoke(app, ["import", str(tmp_path / "none.csv"), "--source", "rt", *data])
+    assert missing.exit_code == 2 and "none.csv: no such file" in missing.output
+    (tmp_path / "a.csv").write_text("x,y\n1,2\n", encoding="utf-8")
+    nothing = runner.invoke(app, ["import", str(tmp_path / "a.csv"), "--source", "rt", *data])
+    assert nothing.exit_code == 2 and "no critic column" in nothing.output
+    bad_name = runner.invoke(app, ["import", str(tmp_path / "a.csv"), "--source", "a b/c", *data])
+    assert bad_name.exit_code == 2 and "--source" in bad_name.output
+    assert "Traceback" not in missing.output + nothing.output + bad_name.output
