@@ -14,6 +14,7 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 - The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped), else what
   charset-normalizer reads in its first 4 MB (Windows-1252 where it reads the same) (`encoding=` overrides);
   the whole file is decoded with it, never guessed per row.
+- JSON is one object per line, or one array of objects (read whole, so keep those small).
 - A CSV row with the wrong number of cells (an unclosed quote swallows the lines after it, and its row
   then names the lines it spans) and a JSON line that is not an object become rejects with their text.
 """
@@ -220,14 +221,30 @@ def _json_lines(path: Path, encoding: str) -> Iterator[tuple[int, dict | None, s
             yield number, value, "", line
 
 
+def _json_array(path: Path, encoding: str) -> Iterator[tuple[int, dict | None, str, str]]:
+    try:
+        values = json.loads(path.read_text(encoding=encoding, errors="replace"))
+    except ValueError as exc:
+        raise ReviewsError(f"{path}: not a JSON array of reviews nor JSON lines ({exc})") from None
+    for number, value in enumerate(values, 1):
+        if isinstance(value, dict):
+            yield number, value, "", ""
+        else:
+            yield number, None, f"entry {number} of the array is not an object", json.dumps(value)
+
+
 def _json_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int, dict | None, str]]]:
-    # Two passes, so a million-line dump is never held in memory: the columns first, then the rows.
+    # Two passes, so a million-line dump is never held in memory: the columns first, then the rows. A file
+    # holding one JSON array is read whole.
+    with path.open(encoding=encoding, errors="replace") as handle:
+        start = handle.read(4096).lstrip()
+    entries = _json_array if start.startswith("[") else _json_lines
     columns: dict[str, None] = {}
-    for _, value, _, _ in _json_lines(path, encoding):
+    for _, value, _, _ in entries(path, encoding):
         if value is not None:
             columns.update(dict.fromkeys(value))
     rows = ((number, value if value is not None else {"line": line.rstrip("\n")}, reason)
-            for number, value, reason, line in _json_lines(path, encoding))
+            for number, value, reason, line in entries(path, encoding))
     return list(columns), rows
 
 

@@ -164,3 +164,12 @@ def test_import_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     bad_name = runner.invoke(app, ["import", str(tmp_path / "a.csv"), "--source", "a b/c", *data])
     assert bad_name.exit_code == 2 and "--source" in bad_name.output
     assert "Traceback" not in missing.output + nothing.output + bad_name.output
+
+
+def test_a_json_array_of_reviews_is_read_and_its_non_objects_rejected(tmp_path: Path) -> None:
+    dump = tmp_path / "export.json"
+    dump.write_text(json.dumps([{"author": "Ann", "film": "Her", "text": "Tender."}, "stray", None]),
+                    encoding="utf-8")
+    result = import_file(dump, "export", tmp_path / "data")
+    assert (result.rows, result.landed, result.rejected) == (3, 1, 2)
+    assert landed(result)[0]["critic_name"] == "Ann"
