@@ -164,11 +164,11 @@ def run(
                                   full=full) for s in chosen]
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
-    _run_pipeline(cfg, root, sources, quiet, parallel or cfg.parallel,
+    run_pipeline(cfg, root, sources, quiet, parallel or cfg.parallel,
                   "stopped: the next run resumes the crawl where it stopped and loads what it landed")
 
 
-def _run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool, parallel: int,
+def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool, parallel: int,
                   stopped: str) -> None:
     """The pipeline flow as a command runs it: its temporary Prefect server, one line for an error or a stop,
     the run's summary, exit code 3 for an unhealthy run."""
@@ -192,68 +192,6 @@ def _run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: boo
         raise typer.Exit(130) from None
     if _report_run(result, quiet):
         raise typer.Exit(3)
-
-
-@app.command("import")
-def import_(
-    file: Annotated[Path, typer.Argument(help="A CSV (with a header row) or JSON-lines dump of reviews.")],
-    source: Annotated[str, typer.Option(help="Landing name of this dump's source, e.g. rt-dump.")],
-    map_: Annotated[list[str] | None, typer.Option(
-        "--map", help="FIELD=COLUMN[,COLUMN...]: which column holds a field (the first non-blank wins).")] = None,
-    audience: Annotated[str, typer.Option(help="critic or user, for rows without an audience column.")]
-    = "critic",
-    encoding: Annotated[str | None, typer.Option(help="The file's text encoding (default: detected).")] = None,
-    file_format: Annotated[str | None, typer.Option(
-        "--format", help="csv or jsonl (default: from the file name).")] = None,
-    again: Annotated[bool, typer.Option("--again", help="Import a file already imported.")] = False,
-    no_load: Annotated[bool, typer.Option("--no-load", help="Only land it; the next run loads it.")] = False,
-    config: ConfigOption = None,
-    data_dir: DataDir = None,
-    quiet: Quiet = False,
-) -> None:
-    """Land a dataset dump of reviews as one run of SOURCE, then load it as `reviews run` does."""
-    from flows.settings import configure
-
-    cfg, root = project(config, data_dir)
-    configure(root)
-    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-    from flows.config import check_source_name
-    from flows.importer import import_file, parse_mappings
-    from warehouse.db import WarehouseError, check_writable, warehouse_path
-
-    quiet_user_errors()
-    try:
-        check_source_name(source, "--source")
-        if any(s.name == source for s in cfg.sources):
-            raise ReviewsError(f"--source {source!r} is a crawled source in the config; import under another name")
-        if not no_load:
-            check_writable(warehouse_path(root))
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=err_console,
-                      transient=True, disable=quiet) as progress:
-            reading = progress.add_task(f"importing {file.name}: 0 rows")
-
-            def read(rows: int) -> None:
-                progress.update(reading, description=f"importing {file.name}: {rows:,} rows")
-
-            result = import_file(file, source, root, parse_mappings(map_ or []), audience, encoding, file_format,
-                                 again, read)
-    except (ReviewsError, WarehouseError, OSError) as exc:
-        raise failed(exc if not isinstance(exc, OSError) else ReviewsError(f"{file}: {exc.strerror}")) from None
-    except KeyboardInterrupt:
-        err_console.print("stopped: nothing of this import landed")
-        raise typer.Exit(130) from None
-    if result.already:
-        console.print(f"{file} was imported before, as run {result.already} of {source} (same content); "
-                      "--again imports it again", highlight=False, soft_wrap=True)
-        return
-    if not quiet:
-        fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())
-        err_console.print(f"columns: {fields} (encoding {result.encoding})", highlight=False, soft_wrap=True)
-    console.print(f"run {result.run_id}: {result.rows} rows, {result.landed} landed, {result.rejected} rejected "
-                  f"as unreadable", highlight=False)
-    if not no_load:
-        _run_pipeline(cfg, root, [], quiet, cfg.parallel, "stopped: the next run loads what this import landed")
 
 
 def _report_run(result: PipelineResult, quiet: bool) -> bool:
@@ -312,7 +250,7 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
         raise typer.Exit(1)
 
 
-from flows import cli_admin  # noqa: E402, F401  (registers its commands after these, for the help's order)
+from flows import cli_admin, cli_import  # noqa: E402, F401  (register their commands after these, for the help's order)
 
 if __name__ == "__main__":
     app()

@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 
 from flows.config import Health
+from flows.importer import IMPORT_SPIDER
 from warehouse.load import RunInfo
 
 WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_raw")
@@ -45,7 +46,7 @@ def not_judged(run: RunInfo, rules: Health) -> str | None:
     site, and an incremental run with nothing new saw almost nothing: neither says anything about the
     site's markup."""
     pages = run.pages or 0
-    if run.spider == "import":
+    if run.spider == IMPORT_SPIDER:
         return "not judged: an import of a file (flows/importer.py), not a crawl"
     if run.finish_reason != "finished":
         ended = f"ended as {run.finish_reason!r}" if run.finish_reason else "left no finish reason"

@@ -11,18 +11,13 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 - A row without an id column is known by a hash of what it says (critic, film, year, outlet, date,
   rating, title, body): importing the same dump again finds the same reviews, and a row whose text changed
   is a new review, not an edit. A row without a url gets the dump's file URI and that key.
-- The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped), else what
-  charset-normalizer reads in its first 4 MB (Windows-1252 where it reads the same) (`encoding=` overrides);
-  the whole file is decoded with it, never guessed per row.
-- JSON is one object per line, or one array of objects (read whole, so keep those small).
-- A CSV row with the wrong number of cells (an unclosed quote swallows the lines after it, and its row
-  then names the lines it spans) and a JSON line that is not an object become rejects with their text.
+- Reading (encodings, CSV dialects, unreadable rows) is flows/dumps.py's.
+- A source another spider crawls is refused: an import would become its last complete crawl.
 """
 
 from __future__ import annotations
 
 import codecs
-import csv
 import hashlib
 import json
 import re
@@ -33,7 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.items import AUDIENCES, ReviewItem
-from crawlers.landing import json_line, new_run_id, run_paths, write_json_atomic
+from crawlers.landing import json_line, new_run_id, run_paths, safe_name, write_json_atomic
+from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
 
 FIELDS = ("url", "source_review_id", "film_title", "film_year", "imdb_id", "tmdb_id", "critic_name", "critic_url",
@@ -41,7 +37,8 @@ FIELDS = ("url", "source_review_id", "film_title", "film_year", "imdb_id", "tmdb
           "published_raw", "language_declared")
 DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "url": ("url", "review_url", "review_link", "link", "permalink"),
-    "source_review_id": ("review_id", "id"),
+    # Not a bare "id": in many dumps it numbers the rows of one export, or is the film's.
+    "source_review_id": ("review_id",),
     "film_title": ("film_title", "film", "movie_title", "movie", "film_name", "movie_name"),
     "film_year": ("film_year", "movie_year", "release_year", "year"),
     "imdb_id": ("imdb_id", "imdb", "tconst", "imdb_url"),
@@ -60,7 +57,7 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "language_declared": ("language", "lang"),
 }
 FORMATS = ("csv", "jsonl")
-MAX_CELL = 16 * 1024 * 1024  # a longer CSV cell is a runaway quote, rejected, not a review
+IMPORT_SPIDER = "import"  # crawl_runs.spider of an import run
 _IMDB = re.compile(r"\btt\d{7,}\b")
 _TMDB = re.compile(r"\d+")
 
@@ -126,128 +123,6 @@ def column_map(columns: list[str], given: dict[str, list[str]], where: str) -> d
     return chosen
 
 
-def detect_encoding(path: Path) -> str:
-    """'utf-8' (or 'utf-8-sig' with a BOM) when the whole file decodes as UTF-8, else charset-normalizer's
-    reading of its first megabytes."""
-    with path.open("rb") as handle:
-        head = handle.read(4)
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16"
-        handle.seek(0)
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        try:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                decoder.decode(chunk)
-            decoder.decode(b"", final=True)
-            return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
-        except UnicodeDecodeError:
-            pass
-        handle.seek(0)
-        sample = handle.read(4 << 20)
-    from charset_normalizer import from_bytes
-
-    matches = from_bytes(sample)
-    best = matches.best()
-    if best is None:
-        raise ReviewsError(f"{path}: cannot tell its text encoding (not UTF-8); give it with --encoding")
-    # Short Western text often reads as well in several code pages (é is 0xE9 in cp1250 and cp1252 alike, è
-    # is "č" in cp1250); among readings as likely as the best, Windows-1252's, by far the most common, wins.
-    tied = [m for m in matches if (m.percent_chaos, m.percent_coherence) == (best.percent_chaos,
-                                                                            best.percent_coherence)]
-    return "cp1252" if any("cp1252" in m.could_be_from_charset for m in tied) else best.encoding
-
-
-def _cells(path: Path, encoding: str) -> Iterator[tuple[int, int, list[str] | None, str | None]]:
-    """CSV records as (first line, last line, cells or None, error)."""
-    csv.field_size_limit(MAX_CELL)
-    with path.open(encoding=encoding, errors="replace", newline="") as handle:
-        sample = handle.read(64 * 1024)
-        handle.seek(0)
-        try:
-            dialect: Any = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(handle, dialect)
-        last = 0
-        while True:
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
-                yield last + 1, reader.line_num, None, str(exc)
-            else:
-                yield last + 1, reader.line_num, cells, None
-            last = reader.line_num
-
-
-def read_rows(path: Path, fmt: str, encoding: str) -> tuple[list[str], Iterator[tuple[int, dict | None, str]]]:
-    """The dump's columns, and its rows as (line, values or None, reason when None)."""
-    if fmt == "jsonl":
-        return _json_rows(path, encoding)
-    records = _cells(path, encoding)
-    header = next((cells for _, _, cells, _ in records if cells), None)
-    if header is None:
-        raise ReviewsError(f"{path}: no header row; the first row must name the columns")
-
-    def rows() -> Iterator[tuple[int, dict | None, str]]:
-        for first, last, cells, error in records:
-            if cells is not None and not any(c.strip() for c in cells):
-                continue  # a blank line
-            if cells is None or len(cells) != len(header):
-                span = f"lines {first}-{last}" if last > first else f"line {first}"
-                found = f"{len(cells)} cells where the header has {len(header)}" if cells is not None else error
-                reason = f"unreadable CSV row at {span}: {found}" + (
-                    " (an unclosed quote runs over the lines after it)" if last > first else "")
-                yield first, {"cells": cells} if cells is not None else None, reason
-                continue
-            yield first, dict(zip(header, cells, strict=True)), ""
-    return header, rows()
-
-
-def _json_lines(path: Path, encoding: str) -> Iterator[tuple[int, dict | None, str, str]]:
-    with path.open(encoding=encoding, errors="replace") as handle:
-        for number, line in enumerate(handle, 1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except ValueError as exc:
-                yield number, None, f"unreadable JSON line {number}: {exc.msg}", line
-                continue
-            if not isinstance(value, dict):
-                yield number, None, f"line {number} is JSON but not an object", line
-                continue
-            yield number, value, "", line
-
-
-def _json_array(path: Path, encoding: str) -> Iterator[tuple[int, dict | None, str, str]]:
-    try:
-        values = json.loads(path.read_text(encoding=encoding, errors="replace"))
-    except ValueError as exc:
-        raise ReviewsError(f"{path}: not a JSON array of reviews nor JSON lines ({exc})") from None
-    for number, value in enumerate(values, 1):
-        if isinstance(value, dict):
-            yield number, value, "", ""
-        else:
-            yield number, None, f"entry {number} of the array is not an object", json.dumps(value)
-
-
-def _json_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[tuple[int, dict | None, str]]]:
-    # Two passes, so a million-line dump is never held in memory: the columns first, then the rows. A file
-    # holding one JSON array is read whole.
-    with path.open(encoding=encoding, errors="replace") as handle:
-        start = handle.read(4096).lstrip()
-    entries = _json_array if start.startswith("[") else _json_lines
-    columns: dict[str, None] = {}
-    for _, value, _, _ in entries(path, encoding):
-        if value is not None:
-            columns.update(dict.fromkeys(value))
-    rows = ((number, value if value is not None else {"line": line.rstrip("\n")}, reason)
-            for number, value, reason, line in entries(path, encoding))
-    return list(columns), rows
-
-
 def _text(value: Any) -> str | None:
     """A cell as landed text: blank is missing; numbers and nested values as their JSON."""
     if value is None or isinstance(value, bool):
@@ -281,31 +156,39 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     return vars(item)  # the item is new and goes no further: no deep copy (asdict was half the import's time)
 
 
-def _file_sha1(path: Path) -> str:
-    digest = hashlib.sha1()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _imported_before(folder: Path, sha1: str) -> str | None:
+def _landed_runs(folder: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for stats in sorted(folder.glob("*.stats.json")):
         try:
-            if json.loads(stats.read_text(encoding="utf-8")).get("file_sha1") == sha1:
-                return stats.name.removesuffix(".stats.json")
-        except (OSError, ValueError, AttributeError):
+            data = json.loads(stats.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError):
             continue
-    return None
+        if isinstance(data, dict):
+            yield stats.name.removesuffix(".stats.json"), data
+
+
+def _check_source(root: Path, source: str) -> None:
+    """Refuse a source a spider crawls: the import would become its last complete crawl, and its next
+    incremental crawl would skip what changed before the import."""
+    from flows.incremental import job_dir
+
+    name = safe_name(source)
+    crawled = any(data.get("spider") not in (None, IMPORT_SPIDER) for _, data in _landed_runs(root / "raw" / name))
+    if crawled or (root / "state" / f"{name}.json").exists() or job_dir(root, source).exists():
+        raise ReviewsError(f"--source {source!r} is crawled by a spider; import under a name of its own")
 
 
 def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[str]] | None = None,
                 audience: str = "critic", encoding: str | None = None, fmt: str | None = None,
-                again: bool = False, on_rows: Callable[[int], None] | None = None) -> ImportResult:
+                again: bool = False, on_rows: Callable[[int], None] | None = None,
+                delimiter: str | None = None) -> ImportResult:
     """Land a dump as one run of `source`; a file already imported (same bytes) is not landed again
     unless `again`. `on_rows(n)` hears how many rows are read, every 10,000."""
-    from filelock import FileLock
+    from filelock import FileLock, Timeout
 
+    from flows.load import file_sha1
+
+    if path.is_dir():
+        raise ReviewsError(f"{path}: is a folder; give the dump file")
     if not path.is_file():
         raise ReviewsError(f"{path}: no such file")
     if audience not in AUDIENCES:
@@ -313,60 +196,104 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
     fmt = fmt or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")
     if fmt not in FORMATS:
         raise ReviewsError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
-    sha1 = _file_sha1(path)
-    run_id = new_run_id()
-    paths = run_paths(root, source, run_id)
-    paths["items"].parent.mkdir(parents=True, exist_ok=True)
-    previous = None if again else _imported_before(paths["items"].parent, sha1)
-    if previous:
-        return ImportResult(source, previous, paths["items"].parent / f"{previous}.jsonl", 0, 0, 0, "", {}, previous)
-    if encoding is None:
-        encoding = detect_encoding(path)
-    else:
-        try:
-            codecs.lookup(encoding)
-        except LookupError:
-            raise ReviewsError(f"--encoding {encoding!r} is no encoding Python knows") from None
-    columns, rows = read_rows(path, fmt, encoding)
-    mapping = column_map(columns, mappings or {}, str(path))
-    started = datetime.now(UTC)
-    fetched_at, file_uri = started.isoformat(), path.resolve().as_uri()
-    landed = rejected = 0
-    coverage: dict[str, int] = {}
-    lock = FileLock(paths["lock"])
-    lock.acquire(timeout=0)  # a load must not take the batch until its stats are written
+    _check_source(root, source)
+    folder = root / "raw" / safe_name(source)
     try:
-        part = paths["items"].with_name(paths["items"].name + ".part")
-        with part.open("w", encoding="utf-8") as items, paths["rejects"].open("w", encoding="utf-8") as rejects:
-            for line, row, reason in rows:
-                if reason:
-                    rejects.write(json_line({"reason": f"{path.name}: {reason}", "item": row or {"line": line}}))
-                    rejected += 1
-                    continue
-                item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience)
-                for name, value in item.items():
-                    if value not in (None, [], {}):
-                        coverage[name] = coverage.get(name, 0) + 1
-                items.write(json_line(item))
-                landed += 1
-                if on_rows is not None and (landed + rejected) % 10_000 == 0:
-                    on_rows(landed + rejected)
-        part.replace(paths["items"])
-        if not rejected:
-            paths["rejects"].unlink()
-        write_json_atomic(paths["stats"], {
-            "source": source, "run_id": run_id, "spider": "import", "pages": 0, "items": landed,
-            "scraped": landed + rejected, "landed": landed, "rejected": rejected, "repeated_in_run": 0,
-            "errors": 0, "field_coverage": coverage, "started": started.isoformat(),
-            "finished": datetime.now(UTC).isoformat(), "finish_reason": "finished", "file": str(path.resolve()),
-            "file_sha1": sha1, "encoding": encoding, "columns": mapping})
-    except BaseException:
-        for leftover in (paths["items"].with_name(paths["items"].name + ".part"), paths["items"],
-                         paths["rejects"], paths["stats"]):
-            leftover.unlink(missing_ok=True)
-        raise
+        folder.mkdir(parents=True, exist_ok=True)
+        one_at_a_time = FileLock(folder / ".import.lock")
+        one_at_a_time.acquire(timeout=0)
+    except Timeout:
+        raise ReviewsError(f"another import into {source!r} is running; try again when it ends") from None
+    except OSError as exc:
+        raise ReviewsError(f"{folder}: cannot write the landing zone ({exc.strerror})") from None
+    try:
+        return _import(path, source, root, folder, mappings or {}, audience, encoding, fmt, again, on_rows,
+                       delimiter, file_sha1(path))
+    except OSError as exc:
+        where = path if exc.filename in (None, str(path)) else exc.filename
+        raise ReviewsError(f"{where}: {exc.strerror or exc}") from None
     finally:
-        lock.release()
-        paths["lock"].unlink(missing_ok=True)
-    return ImportResult(source, run_id, paths["items"], landed + rejected, landed, rejected, encoding, mapping)
+        one_at_a_time.release()
 
+
+def _read(path: Path, fmt: str, encoding: str, delimiter: str | None) -> tuple[list[str], Iterator[Row]]:
+    try:
+        codecs.decode(b"", encoding)
+    except (LookupError, TypeError):
+        raise ReviewsError(f"--encoding {encoding!r} is no text encoding Python knows") from None
+    return json_rows(path, encoding) if fmt == "jsonl" else csv_rows(path, encoding, delimiter)
+
+
+def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[str, list[str]], audience: str,
+            encoding: str | None, fmt: str, again: bool, on_rows: Callable[[int], None] | None,
+            delimiter: str | None, sha1: str | None) -> ImportResult:
+    from filelock import FileLock
+
+    previous = None if again else next((run for run, data in _landed_runs(folder)
+                                        if data.get("file_sha1") == sha1), None)
+    if previous:
+        return ImportResult(source, previous, folder / f"{previous}.jsonl", 0, 0, 0, "", {}, previous)
+    encoding = encoding or detect_encoding(path)
+    line = 0
+    try:
+        columns, rows = _read(path, fmt, encoding, delimiter)
+        mapping = column_map(columns, mappings, str(path))
+        # The run id is taken when the batch's lock is: loads take batches in run-id order and stop at
+        # one still being written, so none is loaded before this one that started after it.
+        run_id = new_run_id()
+        paths = run_paths(root, source, run_id)
+        lock = FileLock(paths["lock"])
+        lock.acquire(timeout=0)
+        started = datetime.now(UTC)
+        fetched_at, file_uri = started.isoformat(), path.resolve().as_uri()
+        landed = rejected = 0
+        coverage: dict[str, int] = {}
+        parts = {name: paths[name].with_name(paths[name].name + ".part") for name in ("items", "rejects")}
+        try:
+            with parts["items"].open("w", encoding="utf-8") as items, \
+                    parts["rejects"].open("w", encoding="utf-8") as rejects:
+                for line, row, reason, raw in rows:
+                    if not reason:
+                        try:
+                            item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience)
+                            text = json_line(item)
+                            text.encode("utf-8")
+                        except UnicodeEncodeError:
+                            reason = f"line {line} holds text that is not valid Unicode (a lone surrogate)"
+                            raw = row  # written below with its surrogate escaped (\ud800)
+                    if reason:
+                        rejects.write(json.dumps({"reason": f"{path.name}: {reason}", "item": raw}) + "\n")
+                        rejected += 1
+                    else:
+                        for name, value in item.items():
+                            if value not in (None, [], {}):
+                                coverage[name] = coverage.get(name, 0) + 1
+                        items.write(text)
+                        landed += 1
+                    if on_rows is not None and (landed + rejected) % 10_000 == 0:
+                        on_rows(landed + rejected)
+            parts["items"].replace(paths["items"])
+            if rejected:
+                parts["rejects"].replace(paths["rejects"])
+            else:
+                parts["rejects"].unlink()
+            write_json_atomic(paths["stats"], {
+                "source": source, "run_id": run_id, "spider": IMPORT_SPIDER, "pages": 0, "items": landed,
+                "scraped": landed + rejected, "landed": landed, "rejected": rejected, "repeated_in_run": 0,
+                "errors": 0, "field_coverage": coverage, "started": started.isoformat(),
+                "finished": datetime.now(UTC).isoformat(), "finish_reason": "finished",
+                "file": str(path.resolve()), "file_sha1": sha1, "encoding": encoding, "columns": mapping})
+        except BaseException:
+            for leftover in (*parts.values(), paths["items"], paths["rejects"], paths["stats"]):
+                leftover.unlink(missing_ok=True)
+            raise
+        finally:
+            lock.release()
+            paths["lock"].unlink(missing_ok=True)
+    except UnicodeDecodeError as exc:
+        raise ReviewsError(f"{path}: not {encoding} text (near row {line + 1}: {exc.reason}); give its encoding "
+                           "with --encoding") from None
+    except UnicodeError as exc:  # utf-16 without a byte-order mark, and the like
+        raise ReviewsError(f"{path}: cannot be read as {encoding} ({exc}); give its encoding with --encoding") \
+            from None
+    return ImportResult(source, run_id, paths["items"], landed + rejected, landed, rejected, encoding, mapping)

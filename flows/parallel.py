@@ -38,9 +38,11 @@ def _site_splitter() -> Any:
 
 def site_of(url: str) -> str:
     """The site a URL belongs to: its registrable domain (`feeds.example.com` -> `example.com`), lower-case;
-    the bare host where there is none (an IP address, `localhost`, a suffix alone)."""
+    where there is none (an IP address, `localhost`, a name off the Public Suffix List) the host without
+    `www.`."""
     host = (urlsplit(url).hostname or url).lower()
-    return _site_splitter()(host).top_domain_under_public_suffix or host
+    # Off the list (an intranet's `reviews.internal`, `.test`, `.local`): `www.` still names the bare domain.
+    return _site_splitter()(host).top_domain_under_public_suffix or host.removeprefix("www.")
 
 
 def sites_of(urls: list[str]) -> set[str]:

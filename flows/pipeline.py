@@ -23,14 +23,14 @@ from rich.progress import Progress
 from crawlers.landing import data_dir, safe_name
 from flows.config import DEFAULT_PARALLEL, Health
 from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
-from flows.errors import CrawlFailed, RunIncomplete, RunStopped, SourceBusy
+from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, SourceBusy
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
 from flows.upgrades import repair_outlet_bylines
-from warehouse.db import WarehouseBusy, first_line, interrupted, open_writer, warehouse_path
+from warehouse.db import WarehouseBusy, WarehouseError, first_line, interrupted, open_writer, warehouse_path
 from warehouse.marts import build_marts
 
 
@@ -207,7 +207,13 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
                 result.loads.append(loaded)
                 if loaded["healthy"] is False:
                     result.unhealthy.append(loaded)
-        result.marts = build_marts_task(database, mart_params or {})
+        try:
+            result.marts = build_marts_task(database, mart_params or {})
+        except (ReviewsError, WarehouseError) as exc:
+            if not failures:
+                raise
+            # The marts failed for the reason the loads did (a full disk): say all of it, not only the last.
+            failures.append(str(exc))
     if failures:
         raise RunIncomplete(failures, result)
     return result

@@ -69,6 +69,8 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
             raise WarehouseBusy(f"the warehouse {path} is being written by another process; "
                                 "try again when that run finishes") from None
         raise WarehouseError(f"cannot open {path}: {exc}") from None
+    except duckdb.Error as exc:  # a damaged file (cut short, overwritten) fails as it is read
+        raise WarehouseError(unusable(path, exc)) from None
     # Not in the connect config: the setting needs the ICU extension, loaded only once connected.
     conn.execute("set TimeZone = 'UTC'")
     return conn
@@ -110,11 +112,27 @@ def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator
     """The warehouse opened for writing (waiting for readers, see connect_writer) with every migration
     applied and its hashes this DuckDB's, closed afterwards."""
     conn = connect_writer(path, wait_seconds)
+    failed = True
     try:
         migrate(conn)
         yield conn
+        failed = False
+    except duckdb.IOException as exc:
+        # A full disk or a damaged file: the user's to fix, and the same on every retry. The write's
+        # transaction is rolled back; the message says where and why, instead of a traceback.
+        raise WarehouseError(unusable(path, exc)) from None
     finally:
-        conn.close()
+        try:
+            conn.close()
+        except duckdb.IOException as exc:
+            if not failed:  # else the step's own error is the one to report
+                raise WarehouseError(unusable(path, exc)) from None
+
+
+def unusable(path: str | Path, exc: BaseException) -> str:
+    """One line for a warehouse file that cannot be read or written."""
+    return (f"the warehouse {path} cannot be read or written ({first_line(exc)}); is the disk full, or the file "
+            "damaged? Nothing of the step that failed was written")
 
 
 def migrations() -> list[tuple[int, str, str]]:

@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import io
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -12,8 +16,9 @@ from typer.testing import CliRunner
 
 from crawlers.items import ReviewItem
 from flows.cli import app
+from flows.dumps import detect_encoding
 from flows.errors import ReviewsError
-from flows.importer import column_map, detect_encoding, import_file, parse_mappings
+from flows.importer import column_map, import_file, parse_mappings
 from warehouse.db import connect, warehouse_path
 
 runner = CliRunner()
@@ -173,3 +178,86 @@ def test_a_json_array_of_reviews_is_read_and_its_non_objects_rejected(tmp_path: 
     result = import_file(dump, "export", tmp_path / "data")
     assert (result.rows, result.landed, result.rejected) == (3, 1, 2)
     assert landed(result)[0]["critic_name"] == "Ann"
+
+
+def test_a_bare_id_column_is_not_taken_as_the_review_key(tmp_path: Path) -> None:
+    # Two exports whose rows are numbered 1..N: as keys they would overwrite each other's reviews.
+    for name, films in (("jan.csv", ("Heat", "Alien")), ("feb.csv", ("Up", "Ran"))):
+        (tmp_path / name).write_text("id,critic,film,review\n" + "".join(
+            f"{i},Ann,{film},About {film}.\n" for i, film in enumerate(films, 1)), encoding="utf-8")
+        import_file(tmp_path / name, "exports", tmp_path / "data")
+    keys = {json.loads(line)["source_review_id"] for path in (tmp_path / "data" / "raw" / "exports").glob("*.jsonl")
+            for line in path.read_text().splitlines()}
+    assert len(keys) == 4 and all(key.startswith("sha1:") for key in keys)
+
+
+def test_an_excel_export_with_semicolons_bom_crlf_and_doubled_quotes_is_read(tmp_path: Path) -> None:
+    rows = "".join(f'Critic {i};Film {i};"Line one\r\nline two; ""quoted"" {i}"\r\n' for i in range(300))
+    rows += 'Late;Film;"She said ""wow, just wow"" at the end"\r\n'
+    dump = tmp_path / "export.csv"
+    dump.write_bytes(("Kritiker;Film;Text\r\n" + rows).encode("utf-8-sig"))
+    result = import_file(dump, "excel", tmp_path / "data", {"critic_name": ["Kritiker"], "film_title": ["Film"],
+                                                          "body": ["Text"]})
+    items = landed(result)
+    assert (result.landed, result.rejected) == (301, 0)
+    assert items[0]["critic_name"] == "Critic 0" and items[0]["body"] == 'Line one\r\nline two; "quoted" 0'
+    assert items[-1]["body"] == 'She said "wow, just wow" at the end'
+
+
+def test_a_windows_1252_dump_that_is_ascii_for_megabytes_is_still_read_as_1252(tmp_path: Path) -> None:
+    dump = tmp_path / "long.csv"
+    filler = "".join(f"Critic {i},Film {i},Plain text {i}\n" for i in range(120_000))
+    dump.write_bytes(("critic,film,review\n" + filler + "Zoë,Amélie,Très café\n").encode("cp1252"))
+    assert detect_encoding(dump) == "cp1252"
+
+
+def test_a_russian_windows_1251_dump_is_read_as_1251(tmp_path: Path) -> None:
+    dump = tmp_path / "ru.csv"
+    dump.write_bytes(("critic,movie,review\n" + "Иван Петров,Сталкер,Отличный фильм, очень глубокий\n" * 3)
+                     .encode("cp1251"))
+    assert detect_encoding(dump) == "cp1251"
+
+
+def test_a_wrong_or_unknown_encoding_is_one_error_not_replacement_characters(tmp_path: Path) -> None:
+    dump = tmp_path / "fr.csv"
+    dump.write_bytes("critic,film,review\nZoë,Amélie,Très café\n".encode("cp1252"))
+    with pytest.raises(ReviewsError, match="not utf-8 text .* give its encoding with --encoding"):
+        import_file(dump, "fr", tmp_path / "data", encoding="utf-8")
+    with pytest.raises(ReviewsError, match="no text encoding"):
+        import_file(dump, "fr", tmp_path / "data", encoding="rot13")
+    with pytest.raises(ReviewsError, match="cannot be read as utf-16"):
+        import_file(dump, "fr", tmp_path / "data", encoding="utf-16")
+    assert not list((tmp_path / "data" / "raw" / "fr").glob("*.jsonl"))
+
+
+def test_a_line_with_a_lone_surrogate_is_rejected_and_the_others_land(tmp_path: Path) -> None:
+    dump = tmp_path / "s.jsonl"
+    dump.write_text('{"critic": "Ann", "film": "Her", "review": "bad \\ud800 text"}\n'
+                    '{"critic": "Bob", "film": "Her", "review": "fine"}\n', encoding="utf-8")
+    result = import_file(dump, "s", tmp_path / "data")
+    assert (result.landed, result.rejected) == (1, 1)
+
+
+def test_a_source_a_spider_crawls_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "state").mkdir(parents=True)
+    (data / "state" / "demo.json").write_text("{}", encoding="utf-8")
+    dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Fine.")])
+    with pytest.raises(ReviewsError, match="'demo' is crawled by a spider"):
+        import_file(dump, "demo", data)
+
+
+def test_sigterm_during_an_import_lands_nothing_and_exits_130(tmp_path: Path) -> None:
+    dump = rt_dump(tmp_path / "big.csv", [row(f"Critic {i}", "3/5", "Fresh", "Fine. " * 40) for i in range(300_000)])
+    data = tmp_path / "data"
+    command = [sys.executable, "-m", "flows.cli", "import", str(dump), "--source", "big", "--data-dir", str(data),
+               "--no-load", "--quiet"]
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while not list((data / "raw" / "big").glob("*.jsonl.part")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    child.send_signal(signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 130, err
+    assert b"stopped: nothing of this import landed" in err
+    assert [p.name for p in (data / "raw" / "big").iterdir()] == [".import.lock"]

@@ -61,6 +61,11 @@ def test_sites_under_a_hosting_suffix_are_separate_lanes_and_ip_hosts_are_sites(
     assert sites_of(["http://LOCALHOST:81/", "http://[::1]/"]) == {"localhost", "::1"}
 
 
+def test_hosts_off_the_suffix_list_still_take_www_as_the_bare_domain() -> None:
+    a, b = spec("https://www.reviews.internal/"), spec("http://reviews.internal/feed")
+    assert by_host([a, b]) == [[a, b]]
+
+
 def test_a_source_naming_two_hosts_joins_their_lanes() -> None:
     a, b, both, d = spec("https://a.example/"), spec("https://b.example/"), \
         spec("https://b.example/", "https://a.example/"), spec("https://d.example/")

@@ -147,3 +147,34 @@ def test_a_stop_reaching_duckdb_while_it_reads_a_registered_arrow_table_is_a_sto
 def test_a_run_stopped_while_rebuilding_the_marts_says_so_in_one_line(tmp_path: Path, monkeypatch) -> None:
     assert _stopped_run(tmp_path, monkeypatch, "build_marts").startswith("error: stopped while rebuilding the marts")
     assert _count(tmp_path, "select count(*) from reviews") == 1  # the load is kept
+
+
+def test_a_full_disk_names_the_batch_left_pending_and_the_marts_in_one_error(tmp_path: Path, monkeypatch) -> None:
+    _land(tmp_path, "demo", "run-1", item(source_review_id="r1", url="https://x/r/1/"))
+    pipeline([], str(tmp_path))  # a warehouse with marts
+    _land(tmp_path, "demo", "run-2", item(source_review_id="r2", url="https://x/r/2/", critic_name="Bo Diaz"))
+    full = duckdb.IOException('IO Error: Failed to commit "reviews.duckdb.wal": No space left on device')
+
+    def no_space(*args, **kwargs):
+        raise full
+
+    monkeypatch.setattr(flows.pipeline, "normalize", no_space)
+    monkeypatch.setattr(flows.pipeline, "build_marts", no_space)
+    with pytest.raises(RunIncomplete) as failure:
+        pipeline([], str(tmp_path))
+    message = str(failure.value)
+    assert "run run-2 of demo was not loaded and stays pending" in message
+    assert message.count("No space left on device") == 2 and "is the disk full, or the file damaged?" in message
+
+
+def test_a_damaged_warehouse_file_is_one_user_error_before_anything_runs(tmp_path: Path) -> None:
+    from warehouse.db import WarehouseError, open_writer
+
+    _land(tmp_path, "demo", "run-1", item(source_review_id="r1", url="https://x/r/1/"))
+    pipeline([], str(tmp_path))
+    database = warehouse_path(tmp_path)
+    with database.open("r+b") as handle:
+        handle.truncate(database.stat().st_size // 4)
+    with pytest.raises(WarehouseError, match="cannot (open|be read or written)"), open_writer(database) as conn:
+        for (table,) in conn.execute("select table_name from duckdb_tables() where not temporary").fetchall():
+            conn.execute(f'select * from "{table}"').fetchall()

@@ -1,0 +1,80 @@
+"""`reviews import`: a dataset dump into the landing zone, then loaded as `reviews run` loads (flows/importer.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.cli_base import ConfigOption, DataDir, Quiet, app, console, err_console, failed, project, quiet_user_errors
+from flows.errors import ReviewsError
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="A CSV (with a header row) or JSON-lines dump of reviews.")],
+    source: Annotated[str, typer.Option(help="Landing name of this dump's source, e.g. rt-dump.")],
+    map_: Annotated[list[str] | None, typer.Option(
+        "--map", help="FIELD=COLUMN[,COLUMN...]: which column holds a field (the first non-blank wins).")] = None,
+    audience: Annotated[str, typer.Option(help="critic or user, for rows without an audience column.")]
+    = "critic",
+    encoding: Annotated[str | None, typer.Option(help="The file's text encoding (default: detected).")] = None,
+    file_format: Annotated[str | None, typer.Option(
+        "--format", help="csv or jsonl (default: from the file name).")] = None,
+    delimiter: Annotated[str | None, typer.Option(
+        help="The CSV's delimiter (default: the one of , ; tab | its header uses most).")] = None,
+    again: Annotated[bool, typer.Option("--again", help="Import a file already imported.")] = False,
+    no_load: Annotated[bool, typer.Option("--no-load", help="Only land it; the next run loads it.")] = False,
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+    quiet: Quiet = False,
+) -> None:
+    """Land a dataset dump of reviews as one run of SOURCE, then load it as `reviews run` does."""
+    from flows.settings import configure
+
+    cfg, root = project(config, data_dir)
+    configure(root)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from flows.cli import run_pipeline
+    from flows.config import check_source_name
+    from flows.crawl import sigterm_as_interrupt
+    from flows.importer import import_file, parse_mappings
+    from warehouse.db import WarehouseError, check_writable, warehouse_path
+
+    quiet_user_errors()
+    try:
+        check_source_name(source, "--source")
+        if any(s.name == source for s in cfg.sources):
+            raise ReviewsError(f"--source {source!r} is a crawled source in the config; import under another name")
+        delimiter = delimiter.replace("\\t", "\t") if delimiter else None
+        if delimiter is not None and len(delimiter) != 1:
+            raise ReviewsError(f"--delimiter must be one character (or \\t for a tab), not {delimiter!r}")
+        if not no_load:
+            check_writable(warehouse_path(root))
+        columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
+        with sigterm_as_interrupt(), Progress(*columns, console=err_console, transient=True, disable=quiet) as progress:
+            reading = progress.add_task(f"importing {file.name}: 0 rows")
+
+            def read(rows: int) -> None:
+                progress.update(reading, description=f"importing {file.name}: {rows:,} rows")
+
+            result = import_file(file, source, root, parse_mappings(map_ or []), audience, encoding, file_format,
+                                 again, read, delimiter)
+    except (ReviewsError, WarehouseError) as exc:
+        raise failed(exc) from None
+    except KeyboardInterrupt:
+        err_console.print("stopped: nothing of this import landed")
+        raise typer.Exit(130) from None
+    if result.already:
+        console.print(f"{file} was imported before, as run {result.already} of {source} (same content); "
+                      "--again imports it again", highlight=False, soft_wrap=True)
+        return
+    if not quiet:
+        fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())
+        err_console.print(f"columns: {fields} (encoding {result.encoding})", highlight=False, soft_wrap=True)
+    console.print(f"run {result.run_id}: {result.rows} rows, {result.landed} landed, {result.rejected} rejected "
+                  f"as unreadable", highlight=False)
+    if not no_load:
+        run_pipeline(cfg, root, [], quiet, cfg.parallel, "stopped: the next run loads what this import landed")

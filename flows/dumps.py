@@ -1,0 +1,167 @@
+"""Reading a dataset dump's rows: its text encoding, CSV or JSON, and the rows that cannot be read.
+
+Each reader gives the dump's columns and its rows as (line, values, reason, raw): values is a dict of the
+row's cells when it can be read, else None with the reason and what there is of its text (`raw`), kept
+verbatim for the rejects.
+
+- The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped), else what charset-normalizer
+  reads in the file's first megabytes together with the stretch where UTF-8 first failed (a file may be
+  ASCII for megabytes before its first accent); among readings nearly as clean as its best, the most
+  coherent, and among those the Windows code pages first (dumps are mostly Excel and database exports).
+  Short text in one code page can read alike in several (Czech in cp1250 reads as clean and as coherent
+  in cp1252): the encoding used is printed, and --encoding sets it. The file is then decoded strictly: a byte
+  the encoding cannot read stops the import with one line asking for --encoding, never a silent U+FFFD.
+- CSV: the delimiter is the one of , ; tab | the header line uses most (or --delimiter); quoting is Excel's
+  (a quote inside a cell doubled). A row whose cell count differs from the header's is rejected naming its
+  lines. An unclosed quote swallows the lines after it up to the next quote: the row is rejected when its
+  cell count comes out wrong, but CSV cannot tell it from a cell with line breaks when the count comes out
+  right (the swallowed lines then land in that cell).
+- JSON: one object per line, or one array of objects (read whole: keep those small).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from flows.errors import ReviewsError
+
+MAX_CELL = 16 * 1024 * 1024  # a longer CSV cell is a runaway quote, rejected, not a review
+DELIMITERS = (",", ";", "\t", "|")
+# Tie-breaks among equally likely readings: the code pages of Windows, which most exports come from.
+PREFERRED_ENCODINGS = ("cp1252", "cp1251", "cp1250", "cp1253", "cp1254", "cp1257", "cp1255", "cp1256", "cp1258")
+CHAOS_MARGIN = 2.0  # percent points of charset-normalizer's "chaos" within which readings count as clean
+Row = tuple[int, dict[str, Any] | None, str, Any]
+
+
+def detect_encoding(path: Path) -> str:
+    """'utf-8' (or 'utf-8-sig', 'utf-16' by their BOM) when the file decodes so, else charset-normalizer's
+    reading of it (see the module docstring)."""
+    with path.open("rb") as handle:
+        head = handle.read(4)
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        handle.seek(0)
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        offset = 0
+        try:
+            for chunk in iter(lambda: handle.read(1 << 20), b""):
+                decoder.decode(chunk)
+                offset += len(chunk)
+            decoder.decode(b"", final=True)
+            return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+        except UnicodeDecodeError as exc:
+            failed_at = offset + exc.start
+        handle.seek(0)
+        sample = handle.read(2 << 20)
+        if failed_at > len(sample):
+            handle.seek(max(0, failed_at - 4096))
+            sample += b"\n" + handle.read(2 << 20)
+    from charset_normalizer import from_bytes
+
+    matches = from_bytes(sample)
+    best = matches.best()
+    if best is None:
+        raise ReviewsError(f"{path}: cannot tell its text encoding (not UTF-8); give it with --encoding")
+    # charset-normalizer's best is the least "chaotic" reading; on short text a wrong code page can be as
+    # clean as the right one (Cyrillic read as mac_cyrillic), so among readings nearly as clean the most
+    # coherent wins, and among those a Windows code page.
+    clean = [m for m in matches if m.percent_chaos <= best.percent_chaos + CHAOS_MARGIN]
+    top = max(m.percent_coherence for m in clean)
+    tied = [m for m in clean if m.percent_coherence == top]
+    names = {name for m in tied for name in (m.encoding, *m.could_be_from_charset)}
+    return next((name for name in PREFERRED_ENCODINGS if name in names), tied[0].encoding)
+
+
+def _text_handle(path: Path, encoding: str, newline: str | None = None) -> Any:
+    return path.open(encoding=encoding, errors="strict", newline=newline)
+
+
+def _delimiter(path: Path, encoding: str) -> str:
+    with _text_handle(path, encoding, newline="") as handle:
+        header = handle.readline()
+    counts = {d: header.count(d) for d in DELIMITERS}
+    return max(DELIMITERS, key=lambda d: (counts[d], -DELIMITERS.index(d))) if any(counts.values()) else ","
+
+
+def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[list[str], Iterator[Row]]:
+    csv.field_size_limit(MAX_CELL)
+    handle = _text_handle(path, encoding, newline="")
+    reader = csv.reader(handle, csv.excel, delimiter=delimiter or _delimiter(path, encoding))
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        handle.close()
+        raise ReviewsError(f"{path}: its header row cannot be read ({exc})") from None
+    if not header or not any(cell.strip() for cell in header):
+        handle.close()
+        raise ReviewsError(f"{path}: no header row; the first row must name the columns")
+
+    def rows() -> Iterator[Row]:
+        with handle:
+            last = reader.line_num
+            while True:
+                try:
+                    cells: list[str] | None = next(reader)
+                    error = ""
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    cells, error = None, str(exc)
+                first, last = last + 1, reader.line_num
+                span = f"lines {first}-{last}" if last > first else f"line {first}"
+                if cells is not None and len(cells) == len(header):
+                    yield first, dict(zip(header, cells, strict=True)), "", None
+                elif cells is not None and not any(c.strip() for c in cells):
+                    continue  # a blank line
+                else:
+                    found = f"{len(cells)} cells where the header has {len(header)}" if cells is not None else error
+                    swallowed = " (an unclosed quote runs over the lines after it)" if last > first else ""
+                    yield first, None, f"unreadable CSV row at {span}: {found}{swallowed}", {
+                        "lines": span, "cells": cells}
+    return header, rows()
+
+
+def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
+    with _text_handle(path, encoding) as handle:
+        for number, line in enumerate(handle, 1):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except ValueError as exc:
+                yield number, None, f"unreadable JSON line {number}: {exc}", {"line": number, "text": line.rstrip("\n")}
+                continue
+            if not isinstance(value, dict):
+                yield number, None, f"line {number} is JSON but not an object", {"line": number, "text": line.rstrip()}
+                continue
+            yield number, value, "", None
+
+
+def _json_array(path: Path, encoding: str) -> Iterator[Row]:
+    with _text_handle(path, encoding) as handle:
+        try:
+            values = json.load(handle)
+        except ValueError as exc:
+            raise ReviewsError(f"{path}: neither one JSON array of reviews nor JSON lines ({exc})") from None
+    for number, value in enumerate(values if isinstance(values, list) else [values], 1):
+        if isinstance(value, dict):
+            yield number, value, "", None
+        else:
+            yield number, None, f"entry {number} of the array is not an object", {"entry": number, "value": value}
+
+
+def json_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[Row]]:
+    # Two passes, so a million-line dump is never held in memory: the columns first, then the rows.
+    with _text_handle(path, encoding) as handle:
+        start = handle.read(4096).lstrip()
+    entries = _json_array if start.startswith("[") else _json_lines
+    columns: dict[str, None] = {}
+    for _, value, _, _ in entries(path, encoding):
+        if value is not None:
+            columns.update(dict.fromkeys(value))
+    return list(columns), entries(path, encoding)
