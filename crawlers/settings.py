@@ -56,6 +56,9 @@ REVIEWS_RATE_LIMIT_RETRY_TIMES = 10
 # The demo site needs 2. CLOSESPIDER_PAGECOUNT (Scrapy's, off) caps the responses of a run; set it per
 # source in reviews.toml when a site needs a hard stop (the run ends as 'closespider_pagecount').
 REVIEWS_MAX_BARREN_DEPTH = 20
+# Free space (MB) on the data folder's disk below which a crawl does not start, and a running one closes as
+# `disk_full` (crawlers/shutdown.py); its job state, cache and stats still need room to be written.
+REVIEWS_MIN_FREE_MB = 64
 
 # A review page is tens of KB; anything past a few MB is not a review page.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
@@ -103,6 +106,8 @@ EXTENSIONS = {
     "crawlers.extensions.BatchLock": 600,
     # A second SIGTERM for the same stop (systemd's control-group kill plus the parent's) stays graceful.
     "crawlers.shutdown.RepeatedSigtermGuard": 700,
+    # A crawl on a disk running full closes as `disk_full` while it can still save its state (it used to hang).
+    "crawlers.shutdown.LowDiskStop": 700,
     "scrapy.extensions.telnet.TelnetConsole": None,
     # A 304 from revalidation (crawlers/httpcache.py) speeds the crawl up like a 200.
     "scrapy.extensions.throttle.AutoThrottle": None,

@@ -1,16 +1,26 @@
-"""A repeated SIGTERM does not turn a crawl's graceful stop into an unclean one.
+"""How a crawl stops: a repeated SIGTERM stays a graceful stop, and a disk running full stops it in time.
+
+RepeatedSigtermGuard:
 
 Scrapy stops gracefully on the first SIGTERM or SIGINT and uncleanly on the second (its JOBDIR and stats are
 then lost, and the next run crawls afresh instead of resuming). A crawl child often gets SIGTERM twice for one
 stop: systemd's default `KillMode=control-group` signals every process of the service at once, and the
 `reviews` parent, stopped by the same signal, forwards one more to its child. So after the first SIGTERM,
-further SIGTERMs are ignored while the crawl closes. A second Ctrl-C (SIGINT) still forces the stop, and so
-does SIGKILL (systemd sends it after `TimeoutStopSec`).
+further SIGTERMs are ignored while the crawl closes; SIGKILL forces a stop (systemd sends it after
+`TimeoutStopSec`; the next run then crawls afresh). A SIGINT straight to the crawl process (Scrapy run by
+hand) still forces it as Scrapy does.
+
+LowDiskStop: with the data folder's disk full, the crawl cannot write its items, job state or cache, and
+Scrapy's request loop died on the failed write and the crawl hung for ever (a weekly run that never ends).
+Every 10 seconds the free space is checked; under REVIEWS_MIN_FREE_MB the crawl closes gracefully as
+`disk_full` while there is still room to save its job state and stats, and the next run resumes it.
 """
 
 from __future__ import annotations
 
+import shutil
 import signal
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -50,3 +60,48 @@ class RepeatedSigtermGuard:
             raise SystemExit(128 + signum)
         # Scrapy's first-signal handler installs its kill handler for SIGTERM too: keep ours for SIGTERM.
         signal.signal(signal.SIGTERM, self.on_sigterm)
+
+
+class LowDiskStop:
+    INTERVAL = 10.0
+
+    def __init__(self, crawler: Crawler) -> None:
+        from crawlers.landing import data_dir
+
+        self.crawler = crawler
+        self.root = data_dir(crawler.settings.get("REVIEWS_DATA_DIR"))
+        self.floor = crawler.settings.getfloat("REVIEWS_MIN_FREE_MB") * 2**20
+        self.loop: Any = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> LowDiskStop:
+        stop = cls(crawler)
+        crawler.signals.connect(stop.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(stop.spider_closed, signal=signals.spider_closed)
+        return stop
+
+    def engine_started(self) -> None:
+        from twisted.internet import task
+
+        self.loop = task.LoopingCall(self.check)
+        self.loop.start(self.INTERVAL, now=True)
+
+    def check(self) -> None:
+        if free_bytes(self.root) < self.floor and self.crawler.engine is not None:
+            self.crawler.stats.set_value("disk/free_mb", round(free_bytes(self.root) / 2**20, 1))
+            self.loop.stop()
+            self.loop = None
+            from scrapy.utils.defer import deferred_from_coro
+
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
+
+    def spider_closed(self) -> None:
+        if self.loop is not None and self.loop.running:
+            self.loop.stop()
+
+
+def free_bytes(path: Path) -> int:
+    """Free bytes on the disk holding `path` (its nearest existing parent)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free

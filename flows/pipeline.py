@@ -170,9 +170,13 @@ def _crawl_sources(sources: list[SourceSpec], root: Path, show_progress: bool, p
 
     def collect(spec: SourceSpec, future: Any) -> None:
         try:
-            done[id(spec)] = future.result()
+            done[id(spec)] = summary = future.result()
         except (CrawlFailed, SourceBusy) as exc:
             failures.append(str(exc))
+            return
+        if summary.get("finish_reason") == "disk_full":  # crawlers/shutdown.py: what it landed still loads
+            failures.append(f"the crawl of {spec.source} stopped early: the disk of {root} is nearly full "
+                            "(REVIEWS_MIN_FREE_MB); free some room and the next run resumes it")
 
     with CrawlBoard(root) if show_progress else nullcontext() as board:
         crawl_in_lanes(sources, lambda spec: crawl_source.submit(spec, root), max(1, parallel), collect, board)

@@ -1,0 +1,42 @@
+"""A disk without room: a crawl does not start, and a running one closes as `disk_full` (it used to hang)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import flows.crawl
+from flows.crawl import run_crawl
+from flows.errors import ReviewsError, RunIncomplete
+from flows.pipeline import SourceSpec, pipeline
+
+NO_ROOM = {"REVIEWS_MIN_FREE_MB": 10**12}  # more than any disk has: reads as a full one
+
+
+def test_a_crawl_does_not_start_on_a_disk_without_room(small_demo, tmp_path: Path) -> None:
+    with pytest.raises(ReviewsError, match=r"MB free on the disk of .* under the 1e\+12 MB a crawl needs"):
+        run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path, settings=NO_ROOM,
+                  show_progress=False)
+    assert not (tmp_path / "raw").exists()
+
+
+def test_a_crawl_whose_disk_fills_closes_as_disk_full_keeping_its_job_to_resume(small_demo, tmp_path: Path,
+                                                                                monkeypatch) -> None:
+    monkeypatch.setattr(flows.crawl, "_check_room", lambda root, settings: None)  # room at the start only
+    result = run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path,
+                       settings=NO_ROOM, show_progress=False, resumable=True)
+    assert result.stats["finish_reason"] == "disk_full"
+    assert (tmp_path / "jobs" / "demo" / "requests.seen").exists()
+    assert not (tmp_path / "jobs" / "demo" / "RUNNING").exists()  # closed cleanly: the next run resumes
+
+
+def test_a_run_whose_crawl_ran_out_of_room_says_so_and_loads_what_landed(small_demo, tmp_path: Path,
+                                                                         monkeypatch) -> None:
+    monkeypatch.setattr(flows.crawl, "_check_room", lambda root, settings: None)
+    with pytest.raises(RunIncomplete, match="the crawl of demo stopped early: the disk of .* is nearly full"):
+        pipeline([SourceSpec("schema_org", [small_demo.url + "sitemap.xml"], "demo", settings=dict(NO_ROOM),
+                             incremental=True)], str(tmp_path))
+    stats = json.loads(next((tmp_path / "raw" / "demo").glob("*.stats.json")).read_text())
+    assert stats["finish_reason"] == "disk_full"
