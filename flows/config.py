@@ -370,7 +370,7 @@ def load_config(path: str | Path | None = None) -> Config:
         path = DEFAULT_CONFIG
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # utf-8-sig: Notepad writes a BOM
     except FileNotFoundError:
         raise ReviewsError(f"no config file at {path}") from None
     except IsADirectoryError:

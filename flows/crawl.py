@@ -104,7 +104,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     run_id = run_id or new_run_id()
     paths = run_paths(root, source, run_id)
     log_path = root / "logs" / source / f"{run_id}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    _check_writable(paths["items"].parent, log_path.parent)
     env = {**os.environ, DATA_DIR_ENV: str(root), "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     settings = dict(settings or {})
     jobs = job_dir(root, source) if resumable else None
@@ -153,8 +153,23 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
                              child.returncode, time.monotonic() - started, stats)
         if child.returncode != 0 or not stats:
-            raise CrawlFailed(f"crawl {spider} for {source} failed (exit {child.returncode}); see {log_path}")
+            how = f"exit {child.returncode}" if child.returncode else "it ended without writing its stats"
+            raise CrawlFailed(f"crawl {spider} for {source} failed ({how}); see {log_path}")
         return result
+
+
+def _check_writable(*folders: Path) -> None:
+    """The crawl's landing and log folders exist and take files: a folder it cannot write made the crawl
+    child fail on its first item, retried three times, with the cause only in its log."""
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe = folder / f".write-check-{os.getpid()}"
+            probe.touch()
+            probe.unlink()
+        except OSError as exc:
+            raise ReviewsError(f"{folder}: cannot write there ({exc.strerror or exc}); a crawl writes its landing "
+                               "files and log in it") from None
 
 
 def _check_room(root: Path, settings: dict[str, Any] | None) -> None:

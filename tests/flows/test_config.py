@@ -220,3 +220,9 @@ def test_a_per_site_concurrency_of_0_on_the_command_line_is_an_error() -> None:
 
     with pytest.raises(ReviewsError, match="CONCURRENT_REQUESTS_PER_DOMAIN must be a whole number >= 1"):
         command_line_setting("CONCURRENT_REQUESTS_PER_DOMAIN=0")
+
+
+def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.toml"
+    path.write_text("\ufeff" + SOURCE, encoding="utf-8")
+    assert [s.name for s in load_config(path).sources] == ["s"]

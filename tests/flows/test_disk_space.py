@@ -1,4 +1,5 @@
-"""A disk without room: a crawl does not start, and a running one closes as `disk_full` (it used to hang)."""
+"""Where a crawl writes: a disk without room or a folder it cannot write stops it before it starts, and a disk
+filling up closes it as `disk_full` (it used to hang)."""
 
 from __future__ import annotations
 
@@ -40,3 +41,10 @@ def test_a_run_whose_crawl_ran_out_of_room_says_so_and_loads_what_landed(small_d
                              incremental=True)], str(tmp_path))
     stats = json.loads(next((tmp_path / "raw" / "demo").glob("*.stats.json")).read_text())
     assert stats["finish_reason"] == "disk_full"
+
+
+def test_a_landing_folder_that_cannot_be_written_is_one_line_before_the_crawl(small_demo, tmp_path: Path) -> None:
+    (tmp_path / "raw").mkdir()
+    (tmp_path / "raw" / "demo").write_text("a file where the source's folder goes", encoding="utf-8")
+    with pytest.raises(ReviewsError, match=r"raw/demo: cannot write there \(File exists\)"):
+        run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path, show_progress=False)
