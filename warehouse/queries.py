@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -189,9 +190,16 @@ def _duckdb_errors() -> Iterator[None]:
 def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _T:
     """work() run in a thread while this one waits, so Ctrl-C always stops the query: DuckDB looks for Ctrl-C
     only between the tasks the calling thread runs itself, and while its worker threads hold the query it can
-    miss it for as long as the query takes."""
+    miss it for as long as the query takes.
+
+    While it waits, SIGINT only raises a flag: a KeyboardInterrupt thrown into the wait itself (two Ctrl-Cs
+    at once, as `timeout -s INT` sends to a process and its group) can land inside threading's own lock
+    handling and end in a RuntimeError traceback. The query is interrupted until it ends, then
+    KeyboardInterrupt is raised here, once.
+    """
     outcome: dict[str, Any] = {}
     done = threading.Event()  # not Thread.join: a join that Ctrl-C breaks can leave is_alive() False too soon
+    stop = threading.Event()
 
     def run() -> None:
         try:
@@ -201,16 +209,21 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
         finally:
             done.set()
 
-    threading.Thread(target=run, name="reviews-sql", daemon=True).start()
     try:
-        while not done.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        # Again until it ends: an interrupt that comes before DuckDB started the query is not kept.
-        while not done.is_set():
-            conn.interrupt()
-            done.wait(0.05)
-        raise
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+    except ValueError:  # not the main thread: signals are not ours to take
+        previous = None
+    try:
+        threading.Thread(target=run, name="reviews-sql", daemon=True).start()
+        while not done.wait(0.05):
+            if stop.is_set():
+                # Again until it ends: an interrupt that comes before DuckDB started the query is not kept.
+                conn.interrupt()
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+    if stop.is_set():
+        raise KeyboardInterrupt
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]

@@ -289,3 +289,17 @@ def test_sigint_during_a_long_query_exits_130_without_a_traceback(data_dir):
     out, err = child.communicate(timeout=30)
     assert child.returncode == 130, (out, err)
     assert "Traceback" not in err and time.monotonic() - started < 10
+
+
+def test_two_sigints_at_once_during_a_long_query_still_exit_130_without_a_traceback(data_dir):
+    # `timeout -s INT` signals the process and its group, so it gets two at once; so can a quick double Ctrl-C.
+    for _ in range(2):
+        child = subprocess.Popen([sys.executable, "-m", "flows.cli", "sql", LONG_QUERY, "--data-dir",
+                                  str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(6)
+        assert child.poll() is None, child.communicate()
+        child.send_signal(signal.SIGINT)
+        child.send_signal(signal.SIGINT)
+        out, err = child.communicate(timeout=30)
+        assert child.returncode == 130, (out, err)
+        assert "Traceback" not in err
