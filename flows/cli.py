@@ -172,12 +172,13 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
                   stopped: str) -> None:
     """The pipeline flow as a command runs it: its temporary Prefect server, one line for an error or a stop,
     the run's summary, exit code 3 for an unhealthy run."""
-    from flows.crawl import sigterm_as_interrupt
+    from flows.crawl import check_room, sigterm_as_interrupt
     from flows.pipeline import pipeline
     from flows.prefect_server import start_temporary_server
     from warehouse.db import WarehouseError
 
     try:
+        check_room(root)  # before Prefect's server, whose database a full disk leaves half-migrated
         with sigterm_as_interrupt():  # from here a SIGTERM stops the run as Ctrl-C does, server start included
             start_temporary_server()
             result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts,

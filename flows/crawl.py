@@ -100,7 +100,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         raise ReviewsError(f"spider {spider!r} needs at least one --url")
     root = data_dir(data).resolve()
     source = source or spider
-    _check_room(root, settings)
+    check_room(root, settings)
     run_id = run_id or new_run_id()
     paths = run_paths(root, source, run_id)
     log_path = root / "logs" / source / f"{run_id}.log"
@@ -172,9 +172,9 @@ def _check_writable(*folders: Path) -> None:
                                "files and log in it") from None
 
 
-def _check_room(root: Path, settings: dict[str, Any] | None) -> None:
-    """Refuse to start a crawl on a disk without room for its landing file, job state and cache (a crawl that
-    runs out of room mid-way closes as `disk_full`: crawlers/shutdown.py)."""
+def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:
+    """Refuse to start a crawl or a run on a disk without room for landing files, job state, cache and the
+    warehouse's writes (a crawl that runs out of room mid-way closes as `disk_full`: crawlers/shutdown.py)."""
     from crawlers.settings import REVIEWS_MIN_FREE_MB
     from crawlers.shutdown import free_bytes
 
@@ -182,7 +182,8 @@ def _check_room(root: Path, settings: dict[str, Any] | None) -> None:
     free = free_bytes(root)
     if free < floor * 2**20:
         raise ReviewsError(f"only {free / 2**20:.0f} MB free on the disk of {root}, under the {floor:g} MB a crawl "
-                           "needs (REVIEWS_MIN_FREE_MB); free some room (`reviews prune` deletes old landing files)")
+                           "or load needs (REVIEWS_MIN_FREE_MB); free some room (`reviews prune` deletes old "
+                           "landing files)")
 
 
 def _finish_reason(stats_path: Path) -> str | None:

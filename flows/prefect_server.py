@@ -6,7 +6,8 @@ group, stopped the server together with the run: the run's own clean stop then f
 printed a page of connection tracebacks after a minute of retries and exited 1. Started here instead, the server
 lives in its own session (signals for the run reach the run only, which stops the server when it exits, as
 Prefect's atexit hook does) and, on Linux, receives SIGTERM when the run dies, so a killed run does not leave it
-running.
+running. Its output goes to `<PREFECT_HOME>/server.log`, not the terminal: a server that cannot start (a full
+disk) printed thousands of lines; now the run says so in one line.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ import sys
 import threading
 import warnings
 from functools import partial
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
+
+from flows.errors import ReviewsError
 
 PR_SET_PDEATHSIG = 1
 _spawning = threading.Lock()
@@ -33,12 +37,20 @@ def start_temporary_server() -> None:
     thread that started it ends, and the main thread ends only with the process. Prefect then uses this server,
     as it would have used the one it starts on its own.
     """
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_ENABLED
 
     # As Prefect decides (environment, profile, prefect.toml): a server named anywhere is used, not started.
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return
     from prefect.server.api import server as prefect_server
+
+    home = Path(PREFECT_HOME.value())
+    log_path = home / "server.log"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+        log = log_path.open("ab")
+    except OSError as exc:
+        raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
 
     class OwnSessionServer(prefect_server.SubprocessASGIServer):
         def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
@@ -47,7 +59,8 @@ def start_temporary_server() -> None:
                 shared = prefect_server.subprocess
                 # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
                 prefect_server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": partial(
-                    subprocess.Popen, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid()))})
+                    subprocess.Popen, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid()),
+                    stdout=log, stderr=subprocess.STDOUT)})
                 try:
                     return super()._run_uvicorn_command()
                 finally:
@@ -55,7 +68,15 @@ def start_temporary_server() -> None:
 
     # Prefect keeps one server per port and asks for the one without a port: this instance becomes it.
     server = OwnSessionServer()
-    server.start()
+    try:
+        server.start()
+    except RuntimeError as exc:  # "Timed out while attempting to connect to ephemeral Prefect API server"
+        server.stop()
+        raise ReviewsError(f"Prefect's temporary server did not start ({exc}); its log is {log_path}. After a "
+                           f"full disk its database can be left half-migrated: delete {home}, which holds only "
+                           "Prefect's run history") from None
+    finally:
+        log.close()  # the server holds its own copy of the file
     process = server.server_process
     # Checked only on a server started here (one Prefect started earlier in this process is left as it is), so a
     # Prefect release that starts it otherwise does not go unnoticed.

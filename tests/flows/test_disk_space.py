@@ -17,7 +17,7 @@ NO_ROOM = {"REVIEWS_MIN_FREE_MB": 10**12}  # more than any disk has: reads as a 
 
 
 def test_a_crawl_does_not_start_on_a_disk_without_room(small_demo, tmp_path: Path) -> None:
-    with pytest.raises(ReviewsError, match=r"MB free on the disk of .* under the 1e\+12 MB a crawl needs"):
+    with pytest.raises(ReviewsError, match=r"MB free on the disk of .* under the 1e\+12 MB a crawl or load needs"):
         run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path, settings=NO_ROOM,
                   show_progress=False)
     assert not (tmp_path / "raw").exists()
@@ -25,7 +25,7 @@ def test_a_crawl_does_not_start_on_a_disk_without_room(small_demo, tmp_path: Pat
 
 def test_a_crawl_whose_disk_fills_closes_as_disk_full_keeping_its_job_to_resume(small_demo, tmp_path: Path,
                                                                                 monkeypatch) -> None:
-    monkeypatch.setattr(flows.crawl, "_check_room", lambda root, settings: None)  # room at the start only
+    monkeypatch.setattr(flows.crawl, "check_room", lambda root, settings: None)  # room at the start only
     result = run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path,
                        settings=NO_ROOM, show_progress=False, resumable=True)
     assert result.stats["finish_reason"] == "disk_full"
@@ -35,7 +35,7 @@ def test_a_crawl_whose_disk_fills_closes_as_disk_full_keeping_its_job_to_resume(
 
 def test_a_run_whose_crawl_ran_out_of_room_says_so_and_loads_what_landed(small_demo, tmp_path: Path,
                                                                          monkeypatch) -> None:
-    monkeypatch.setattr(flows.crawl, "_check_room", lambda root, settings: None)
+    monkeypatch.setattr(flows.crawl, "check_room", lambda root, settings: None)
     with pytest.raises(RunIncomplete, match="the crawl of demo stopped early: the disk of .* is nearly full"):
         pipeline([SourceSpec("schema_org", [small_demo.url + "sitemap.xml"], "demo", settings=dict(NO_ROOM),
                              incremental=True)], str(tmp_path))

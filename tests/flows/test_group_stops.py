@@ -109,3 +109,16 @@ def test_a_run_killed_with_its_group_leaves_no_prefect_server_running(tmp_path: 
     servers = signal_group_while_loading(tmp_path, run, signal.SIGKILL)
     run.communicate(timeout=60)
     assert gone(servers), f"Prefect servers {servers} outlived the killed run"
+
+
+def test_a_prefect_server_that_cannot_start_is_one_line_with_its_log_named(tmp_path: Path) -> None:
+    # Its database in a folder that does not exist stands for a full disk: the server exits at start-up.
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"),
+           "PREFECT_API_DATABASE_CONNECTION_URL": f"sqlite+aiosqlite:///{tmp_path}/missing/dir/prefect.db",
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "8"}
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--data-dir", str(tmp_path / "data"), "--quiet"],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: Prefect's temporary server did not start") and "Traceback" not in done.stderr
+    assert len(done.stderr.splitlines()) <= 3, done.stderr
+    assert (tmp_path / "prefect-home" / "server.log").stat().st_size > 0
