@@ -39,7 +39,7 @@ def import_(
 
     from flows.cli import run_pipeline
     from flows.config import check_source_name
-    from flows.crawl import sigterm_as_interrupt
+    from flows.crawl import check_room, sigterm_as_interrupt
     from flows.importer import import_file, parse_mappings
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
@@ -51,6 +51,7 @@ def import_(
         delimiter = delimiter.replace("\\t", "\t") if delimiter else None
         if delimiter is not None and len(delimiter) != 1:
             raise ReviewsError(f"--delimiter must be one character (or \\t for a tab), not {delimiter!r}")
+        check_room(root)
         if not no_load:
             check_writable(warehouse_path(root))
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
