@@ -159,7 +159,7 @@ def run(
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
             if spiders is None and not chosen and not quiet:
-                err_console.print("no sources configured (reviews.toml); loading pending batches only")
+                err_console.print(f"no sources configured ({config or 'reviews.toml'}); loading pending batches only")
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
                                   full=full) for s in chosen]
     except (ReviewsError, WarehouseError) as exc:
