@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+# This folder holds incremental.py, named like Twisted's `incremental` dependency: keep it off the import path.
+sys.path[:] = [str(ROOT)] + [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from flows.crawl import run_crawl  # noqa: E402
 from flows.errors import ReviewsError  # noqa: E402

@@ -11,6 +11,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -98,3 +99,10 @@ def being_written(lock_path: Path) -> bool:
         return True
     lock.release()
     return False
+
+
+def free_bytes(path: Path) -> int:
+    """Free bytes on the disk holding `path` (its nearest existing parent)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return shutil.disk_usage(path).free

@@ -18,14 +18,14 @@ Every 10 seconds the free space is checked; under REVIEWS_MIN_FREE_MB the crawl 
 
 from __future__ import annotations
 
-import shutil
 import signal
-from pathlib import Path
 from types import FrameType
 from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+
+from crawlers.landing import data_dir, free_bytes
 
 
 class RepeatedSigtermGuard:
@@ -66,8 +66,6 @@ class LowDiskStop:
     INTERVAL = 10.0
 
     def __init__(self, crawler: Crawler) -> None:
-        from crawlers.landing import data_dir
-
         self.crawler = crawler
         self.root = data_dir(crawler.settings.get("REVIEWS_DATA_DIR"))
         self.floor = crawler.settings.getfloat("REVIEWS_MIN_FREE_MB") * 2**20
@@ -99,9 +97,3 @@ class LowDiskStop:
         if self.loop is not None and self.loop.running:
             self.loop.stop()
 
-
-def free_bytes(path: Path) -> int:
-    """Free bytes on the disk holding `path` (its nearest existing parent)."""
-    while not path.exists() and path != path.parent:
-        path = path.parent
-    return shutil.disk_usage(path).free

@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawlers.landing import DATA_DIR_ENV, data_dir, new_run_id, run_paths
+from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths
 from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
 from flows.incremental import RUNNING_MARKER, close_job, crawl_lock, job_dir, open_job
@@ -176,7 +176,6 @@ def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:
     """Refuse to start a crawl or a run on a disk without room for landing files, job state, cache and the
     warehouse's writes (a crawl that runs out of room mid-way closes as `disk_full`: crawlers/shutdown.py)."""
     from crawlers.settings import REVIEWS_MIN_FREE_MB
-    from crawlers.shutdown import free_bytes
 
     floor = float((settings or {}).get("REVIEWS_MIN_FREE_MB", REVIEWS_MIN_FREE_MB))
     free = free_bytes(root)
