@@ -207,6 +207,9 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
     except OSError as exc:
         raise ReviewsError(f"{folder}: cannot write the landing zone ({exc.strerror})") from None
     try:
+        # Under the source's import lock no other import writes here: a `.part` left now is a killed import's.
+        for leftover in folder.glob("*.jsonl.part"):
+            leftover.unlink(missing_ok=True)
         return _import(path, source, root, folder, mappings or {}, audience, encoding, fmt, again, on_rows,
                        delimiter, file_sha1(path))
     except OSError as exc:

@@ -261,3 +261,11 @@ def test_sigterm_during_an_import_lands_nothing_and_exits_130(tmp_path: Path) ->
     assert child.returncode == 130, err
     assert b"stopped: nothing of this import landed" in err
     assert [p.name for p in (data / "raw" / "big").iterdir()] == [".import.lock"]
+
+
+def test_a_killed_imports_part_file_is_deleted_by_the_next_import_into_that_source(tmp_path: Path) -> None:
+    folder = tmp_path / "data" / "raw" / "rt"
+    folder.mkdir(parents=True)
+    (folder / "20261101T000000000000Z.jsonl.part").write_text('{"half": ', encoding="utf-8")
+    import_file(rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Fine.")]), "rt", tmp_path / "data")
+    assert not list(folder.glob("*.part"))
