@@ -45,7 +45,29 @@ def run_paths(root: Path, source: str, run_id: str) -> dict[str, Path]:
 
 
 def json_line(record: dict[str, Any]) -> str:
-    return json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    """`record` as one JSON line; a lone surrogate in it is spelled out (see `storable`)."""
+    text = json.dumps(record, ensure_ascii=False, sort_keys=True) + "\n"
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = json.dumps(storable(record), ensure_ascii=False, sort_keys=True) + "\n"
+    return text
+
+
+def storable(value: Any) -> Any:
+    """`value` with each lone surrogate spelled out as the six characters of its escape (`\\ud800`).
+
+    A page's JSON-LD or a dump's JSON line can hold the escape of half a surrogate pair, which json.loads
+    turns into a character that UTF-8, Arrow and DuckDB's JSON all refuse: an item holding one was lost when
+    its landing line could not be written, and a reject holding one kept its batch from ever loading.
+    """
+    if isinstance(value, str):
+        return value if value.isascii() else value.encode("utf-8", "backslashreplace").decode("utf-8")
+    if isinstance(value, dict):
+        return {storable(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [storable(v) for v in value]
+    return value
 
 
 def write_atomic(path: Path, text: str) -> None:

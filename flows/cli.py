@@ -7,7 +7,6 @@ exit, never a traceback.
 
 from __future__ import annotations
 
-import json
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -103,6 +102,7 @@ def extract(
 ) -> None:
     """Print the reviews (and any Movie aggregate rating) found on one page, as JSON lines."""
     from crawlers.extraction import extract_page
+    from crawlers.landing import json_line
     from flows.extract_page import load_page
 
     try:
@@ -111,9 +111,9 @@ def extract(
         raise fail(str(exc)) from None
     page = extract_page(html, url, source="extract")
     for film in page.films:
-        print(json.dumps({"type": "film", **asdict(film)}, ensure_ascii=False))
+        print(json_line({"type": "film", **asdict(film)}), end="")
     for review in page.reviews:
-        print(json.dumps({"type": "review", **review.to_dict()}, ensure_ascii=False))
+        print(json_line({"type": "review", **review.to_dict()}), end="")
     for error in page.errors:
         err_console.print(f"[yellow]warning:[/yellow] {error}", highlight=False)
     err_console.print(f"{len(page.reviews)} reviews, {len(page.films)} films", highlight=False)

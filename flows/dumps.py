@@ -1,8 +1,8 @@
 """Reading a dataset dump's rows: its text encoding, CSV or JSON, and the rows that cannot be read.
 
 Each reader gives the dump's columns and its rows as (line, values, reason, raw): values is a dict of the
-row's cells when it can be read, else None with the reason and what there is of its text (`raw`), kept
-verbatim for the rejects.
+row's cells when it can be read, else None with the reason; `raw` is what there is of the row's text, kept
+verbatim for the rejects (a JSON line's text also when it parses, in case a later check rejects it).
 
 - The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped), else what charset-normalizer
   reads in the file's first megabytes together with the stretch where UTF-8 first failed (a file may be
@@ -139,7 +139,7 @@ def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
             if not isinstance(value, dict):
                 yield number, None, f"line {number} is JSON but not an object", {"line": number, "text": line.rstrip()}
                 continue
-            yield number, value, "", None
+            yield number, value, "", {"line": number, "text": line.rstrip("\n")}
 
 
 def _json_array(path: Path, encoding: str) -> Iterator[Row]:

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.items import AUDIENCES, ReviewItem
-from crawlers.landing import json_line, new_run_id, run_paths, safe_name, write_json_atomic
+from crawlers.landing import json_line, new_run_id, run_paths, safe_name, storable, write_json_atomic
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
 
@@ -255,15 +255,10 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
         try:
             with parts["items"].open("w", encoding="utf-8") as items, \
                     parts["rejects"].open("w", encoding="utf-8") as rejects:
-                for line, row, reason, raw in rows:
+                for line, row, reason, raw in rows:  # noqa: B007 (line names where a decode error stops)
                     if not reason:
-                        try:
-                            item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience)
-                            text = json_line(item)
-                            text.encode("utf-8")
-                        except UnicodeEncodeError:
-                            reason = f"line {line} holds text that is not valid Unicode (a lone surrogate)"
-                            raw = row  # written below with its surrogate escaped (\ud800)
+                        item = to_item(storable(row), mapping, source, run_id, fetched_at, file_uri, audience)
+                        text = json_line(item)
                     if reason:
                         rejects.write(json.dumps({"reason": f"{path.name}: {reason}", "item": raw}) + "\n")
                         rejected += 1

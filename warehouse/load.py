@@ -17,6 +17,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from crawlers.landing import storable
 from warehouse.db import WarehouseError, first_line, rollback
 from warehouse.hashing import define_hash_macros
 
@@ -137,7 +138,7 @@ def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list
     table = pa.table({
         "run_id": [run.run_id] * len(rejects), "source": [run.source] * len(rejects),
         "stage": [r.stage for r in rejects], "reason": [r.reason for r in rejects],
-        "raw": [json.dumps(r.raw, ensure_ascii=False, sort_keys=True) for r in rejects],
+        "raw": [json.dumps(storable(r.raw), ensure_ascii=False, sort_keys=True) for r in rejects],
         "rejected_at": [now] * len(rejects),
     })
     conn.register("incoming_rejects", table)

@@ -75,3 +75,12 @@ def test_landing_appends_json_lines_and_counts_field_coverage(spider, tmp_path):
     assert [json.loads(x)["body"] for x in lines] == ["<b>x</b> '); DROP TABLE reviews; --", None]
     assert spider.crawler.stats.get_value("reviews/field/body") == 1
     assert spider.crawler.stats.get_value("reviews/field/rating_raw") == 1
+
+
+def test_a_review_holding_half_a_surrogate_pair_lands_with_it_spelled_out(spider, tmp_path):
+    # JSON-LD's "\ud800" escape: json.loads makes a character no UTF-8 file can hold, and the item was lost.
+    pipeline = LandingPipeline.from_crawler(spider.crawler)
+    pipeline.process_item(item(body="bad \ud800 text"))
+    pipeline.close_spider()
+    lines = (tmp_path / "raw" / "test" / "run-1.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["body"] for x in lines] == ["bad \\ud800 text"]

@@ -230,12 +230,15 @@ def test_a_wrong_or_unknown_encoding_is_one_error_not_replacement_characters(tmp
     assert not list((tmp_path / "data" / "raw" / "fr").glob("*.jsonl"))
 
 
-def test_a_line_with_a_lone_surrogate_is_rejected_and_the_others_land(tmp_path: Path) -> None:
+def test_a_lone_surrogate_escape_lands_spelled_out_and_the_batch_loads(tmp_path: Path) -> None:
     dump = tmp_path / "s.jsonl"
     dump.write_text('{"critic": "Ann", "film": "Her", "review": "bad \\ud800 text"}\n'
                     '{"critic": "Bob", "film": "Her", "review": "fine"}\n', encoding="utf-8")
-    result = import_file(dump, "s", tmp_path / "data")
-    assert (result.landed, result.rejected) == (1, 1)
+    result = runner.invoke(app, ["import", str(dump), "--source", "s", "--data-dir", str(tmp_path / "data"), "-q"])
+    assert result.exit_code == 0, result.output  # it used to leave the batch pending for good
+    assert warehouse_rows(tmp_path / "data", "select scraped, loaded, rejected from crawl_runs") == [(2, 2, 0)]
+    bodies = warehouse_rows(tmp_path / "data", "select body from reviews order by body")
+    assert bodies == [("bad \\ud800 text",), ("fine",)]
 
 
 def test_a_source_a_spider_crawls_is_refused(tmp_path: Path) -> None:

@@ -329,3 +329,16 @@ def test_reviews_that_shared_one_id_are_told_apart_after_upgrading_without_a_sec
         result = _load(conn, again, "run-2")
         assert (result.loaded, result.duplicates) == (2, 1)
         assert conn.execute("select count(*) from reviews").fetchone()[0] == 3
+
+
+def test_a_reject_holding_a_lone_surrogate_is_stored_spelled_out(tmp_path: Path) -> None:
+    from warehouse.load import Reject
+
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        batch = normalize_landing(_land(tmp_path / "run-1.jsonl", item()), [], duck=conn)
+        try:
+            load_batch(conn, batch.rows, [Reject("bad", {"body": "x\ud800y"}, "crawl")], RunInfo("run-1", "demo"),
+                       batch.scraped + 1)
+        finally:
+            drop_normalized(conn)
+        assert conn.execute("select raw->>'body' from rejects").fetchone()[0] == "x\\ud800y"
