@@ -58,7 +58,7 @@ REVIEWS_RATE_LIMIT_RETRY_TIMES = 10
 REVIEWS_MAX_BARREN_DEPTH = 20
 # Free space (MB) on the data folder's disk below which a crawl does not start, and a running one closes as
 # `disk_full` (crawlers/shutdown.py); its job state, cache and stats still need room to be written.
-REVIEWS_MIN_FREE_MB = 64
+REVIEWS_MIN_FREE_MB = float(os.environ.get("REVIEWS_MIN_FREE_MB", "64"))
 
 # A review page is tens of KB; anything past a few MB is not a review page.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024

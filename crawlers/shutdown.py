@@ -86,7 +86,6 @@ class LowDiskStop:
 
     def check(self) -> None:
         if free_bytes(self.root) < self.floor and self.crawler.engine is not None:
-            self.crawler.stats.set_value("disk/free_mb", round(free_bytes(self.root) / 2**20, 1))
             self.loop.stop()
             self.loop = None
             from scrapy.utils.defer import deferred_from_coro

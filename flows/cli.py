@@ -94,6 +94,9 @@ def crawl(
                   f"{stats['landed']} landed, {stats['repeated_in_run']} repeats, {stats['rejected']} rejected, "
                   f"{stats['errors']} errors in {result.seconds:.1f}s", highlight=False)
     console.print(f"landing: {result.items_path}", highlight=False)
+    if stats.get("finish_reason") == "disk_full":
+        raise fail("the crawl stopped early: the data folder's disk is nearly full (REVIEWS_MIN_FREE_MB); free "
+                   "some room and the next crawl of this source resumes", code=1)
 
 
 @app.command()

@@ -137,7 +137,12 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
                 _wait_with_progress(child, paths["items"], f"{spider} → {source}", show_progress, console)
             except KeyboardInterrupt:
                 child.terminate()  # Scrapy closes gracefully, saving its JOBDIR and stats
-                child.wait()
+                while True:
+                    try:
+                        child.wait()
+                        break
+                    except KeyboardInterrupt:  # another Ctrl-C: the close is under way, and leaving now
+                        continue  # would orphan the crawl and lose its job state
                 if jobs is not None:
                     close_job(jobs, _finish_reason(paths["stats"]))
                 raise

@@ -17,7 +17,6 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import json
 import re
@@ -221,8 +220,8 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
 
 def _read(path: Path, fmt: str, encoding: str, delimiter: str | None) -> tuple[list[str], Iterator[Row]]:
     try:
-        codecs.decode(b"", encoding)
-    except (LookupError, TypeError):
+        "x".encode(encoding).decode(encoding)  # str.encode takes text encodings only: not hex, base64, zlib
+    except (LookupError, ValueError, TypeError):
         raise ReviewsError(f"--encoding {encoding!r} is no text encoding Python knows") from None
     return json_rows(path, encoding) if fmt == "jsonl" else csv_rows(path, encoding, delimiter)
 

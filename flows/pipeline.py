@@ -214,7 +214,7 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
         try:
             result.marts = build_marts_task(database, mart_params or {})
         except (ReviewsError, WarehouseError) as exc:
-            if not failures:
+            if not failures or isinstance(exc, RunStopped | WarehouseBusy):  # a stop or a busy file: not a part
                 raise
             # The marts failed for the reason the loads did (a full disk): say all of it, not only the last.
             failures.append(str(exc))

@@ -48,7 +48,7 @@ def start_temporary_server() -> None:
     log_path = home / "server.log"
     try:
         home.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("ab")
+        log = log_path.open("wb")  # the last start's output only: a failing daily job must not grow it
     except OSError as exc:
         raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
 

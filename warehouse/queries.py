@@ -210,7 +210,9 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
             done.set()
 
     try:
-        previous = signal.signal(signal.SIGINT, lambda signum, frame: stop.set())
+        # An ignored SIGINT (`reviews sql … &` in a script, `trap '' INT`) stays ignored.
+        previous = (None if signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+                    else signal.signal(signal.SIGINT, lambda signum, frame: stop.set()))
     except ValueError:  # not the main thread: signals are not ours to take
         previous = None
     try:

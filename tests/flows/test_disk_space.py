@@ -4,6 +4,9 @@ filling up closes it as `disk_full` (it used to hang)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +51,24 @@ def test_a_landing_folder_that_cannot_be_written_is_one_line_before_the_crawl(sm
     (tmp_path / "raw" / "demo").write_text("a file where the source's folder goes", encoding="utf-8")
     with pytest.raises(ReviewsError, match=r"raw/demo: cannot write there \(File exists\)"):
         run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path, show_progress=False)
+
+
+def test_reviews_crawl_says_when_its_disk_filled_and_exits_1(small_demo, tmp_path: Path, monkeypatch) -> None:
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    monkeypatch.setattr(flows.crawl, "check_room", lambda root, settings: None)
+    result = CliRunner().invoke(app, ["crawl", "schema_org", "--url", small_demo.url + "sitemap.xml", "--source",
+                                      "demo", "--data-dir", str(tmp_path), "--quiet", "-s",
+                                      "REVIEWS_MIN_FREE_MB=1000000000000"])
+    assert result.exit_code == 1 and "the crawl stopped early: the data folder's disk is nearly full" in result.output
+
+
+def test_the_floor_for_runs_and_imports_comes_from_the_environment(tmp_path: Path) -> None:
+    code = "from pathlib import Path; from flows.crawl import check_room; check_room(Path('.'))"
+    low = subprocess.run([sys.executable, "-c", code], env={**os.environ, "REVIEWS_MIN_FREE_MB": "0"},
+                         capture_output=True, text=True)
+    high = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env={**os.environ, "REVIEWS_MIN_FREE_MB": "1e12"})
+    assert low.returncode == 0 and "MB a crawl or load needs" in high.stderr

@@ -223,8 +223,9 @@ def test_a_wrong_or_unknown_encoding_is_one_error_not_replacement_characters(tmp
     dump.write_bytes("critic,film,review\nZoë,Amélie,Très café\n".encode("cp1252"))
     with pytest.raises(ReviewsError, match="not utf-8 text .* give its encoding with --encoding"):
         import_file(dump, "fr", tmp_path / "data", encoding="utf-8")
-    with pytest.raises(ReviewsError, match="no text encoding"):
-        import_file(dump, "fr", tmp_path / "data", encoding="rot13")
+    for codec in ("rot13", "hex", "base64", "zlib"):  # codecs, but not of text
+        with pytest.raises(ReviewsError, match="no text encoding"):
+            import_file(dump, "fr", tmp_path / "data", encoding=codec)
     with pytest.raises(ReviewsError, match="cannot be read as utf-16"):
         import_file(dump, "fr", tmp_path / "data", encoding="utf-16")
     assert not list((tmp_path / "data" / "raw" / "fr").glob("*.jsonl"))

@@ -178,3 +178,23 @@ def test_a_damaged_warehouse_file_is_one_user_error_before_anything_runs(tmp_pat
     with pytest.raises(WarehouseError, match="cannot (open|be read or written)"), open_writer(database) as conn:
         for (table,) in conn.execute("select table_name from duckdb_tables() where not temporary").fetchall():
             conn.execute(f'select * from "{table}"').fetchall()
+
+
+def test_a_stop_while_rebuilding_the_marts_stays_a_stop_when_another_part_failed(tmp_path: Path, monkeypatch) -> None:
+    from flows.errors import RunStopped
+
+    _land(tmp_path, "demo", "run-1", item(source_review_id="r1", url="https://x/r/1/"))
+    real_normalize = flows.pipeline.normalize
+
+    def normalize(conn, batch):
+        if batch.run_id == "run-1":
+            raise duckdb.ConstraintException("Constraint Error: stands for a batch the load cannot take")
+        return real_normalize(conn, batch)
+
+    def stopped(*args, **kwargs):
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(flows.pipeline, "normalize", normalize)
+    monkeypatch.setattr(flows.pipeline, "build_marts", stopped)
+    with pytest.raises(RunStopped, match="stopped while rebuilding the marts"):
+        pipeline([], str(tmp_path))

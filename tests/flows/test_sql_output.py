@@ -303,3 +303,18 @@ def test_two_sigints_at_once_during_a_long_query_still_exit_130_without_a_traceb
         out, err = child.communicate(timeout=30)
         assert child.returncode == 130, (out, err)
         assert "Traceback" not in err
+
+
+def test_an_ignored_sigint_stays_ignored_while_a_query_runs(data_dir):
+    # `reviews sql … &` in a script, or under `trap '' INT`: the query must run to its end (~10 s here).
+    query = "select sum(i * i) % 7 as r from range(2500000000) as t(i)"
+    code = ("import signal, sys; signal.signal(signal.SIGINT, signal.SIG_IGN); from flows.cli import app; "
+            "sys.argv = ['reviews', 'sql', sys.argv[2], '--data-dir', sys.argv[1], '-f', 'csv']; app()")
+    child = subprocess.Popen([sys.executable, "-c", code, str(data_dir), query], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    time.sleep(5)
+    assert child.poll() is None, child.communicate()  # still querying: the signal below reaches the query
+    child.send_signal(signal.SIGINT)
+    out, err = child.communicate(timeout=120)
+    assert child.returncode == 0, (out, err)
+    assert out.splitlines()[0] == "r" and out.splitlines()[1].isdigit()
