@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from crawlers.items import AUDIENCES, ReviewItem
-from crawlers.landing import json_line, new_run_id, run_paths, safe_name, storable, write_json_atomic
+from crawlers.landing import json_line, new_run_id, run_paths, safe_name, write_json_atomic
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
 
@@ -140,9 +140,11 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     imdb = _IMDB.search(value.get("imdb_id") or "")
     tmdb = _TMDB.fullmatch((value.get("tmdb_id") or "").strip())
     external = {k: v for k, v in (("imdb", imdb and imdb.group()), ("tmdb", tmdb and tmdb.group())) if v}
-    key = value.get("source_review_id") or "sha1:" + hashlib.sha1("\x1f".join(
-        value.get(f) or "" for f in ("critic_name", "film_title", "film_year", "outlet", "published_raw",
-                                     "rating_raw", "rating_value", "review_title", "body")).encode()).hexdigest()
+    said = "\x1f".join(value.get(f) or "" for f in ("critic_name", "film_title", "film_year", "outlet",
+                                                   "published_raw", "rating_raw", "rating_value", "review_title",
+                                                   "body"))
+    # backslashreplace: a lone surrogate hashes as it lands, spelled out (crawlers.landing.storable)
+    key = value.get("source_review_id") or "sha1:" + hashlib.sha1(said.encode("utf-8", "backslashreplace")).hexdigest()
     item = ReviewItem(
         source=source, url=value.get("url") or f"{file_uri}#{key}", source_review_id=key,
         film_title=value.get("film_title"), film_year=value.get("film_year"), external_ids=external,
@@ -256,7 +258,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                     parts["rejects"].open("w", encoding="utf-8") as rejects:
                 for line, row, reason, raw in rows:  # noqa: B007 (line names where a decode error stops)
                     if not reason:
-                        item = to_item(storable(row), mapping, source, run_id, fetched_at, file_uri, audience)
+                        item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience)
                         text = json_line(item)
                     if reason:
                         rejects.write(json.dumps({"reason": f"{path.name}: {reason}", "item": raw}) + "\n")

@@ -27,6 +27,7 @@ import duckdb
 
 from crawlers.landing import safe_name
 from flows.errors import SourceBusy
+from flows.importer import IMPORT_SPIDER
 
 RUNNING_MARKER = "RUNNING"
 
@@ -41,8 +42,8 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
     # The last complete crawl from the start: a resumed run began after the crawl it completes did.
     # An import into the source's name (flows/importer.py refuses one, but older data may hold it) is no crawl.
     since = conn.execute("select max(started) from crawl_runs where source = ? and finish_reason = 'finished' "
-                         "and not coalesce(resumed, false) and spider is distinct from 'import'",
-                         [source]).fetchall()[0][0]
+                         "and not coalesce(resumed, false) and spider is distinct from ?",
+                         [source, IMPORT_SPIDER]).fetchall()[0][0]
     state = folder / f"{name}.json"
     state.write_text(json.dumps({"since": since.isoformat() if since else None,
                                  "known_ids_path": str(ids_path), "known_ids": len(ids)}), encoding="utf-8")
