@@ -8,7 +8,7 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 - Columns are found by their usual names (`DEFAULT_COLUMNS`, compared without case, spaces or
   punctuation), or named with `field=column` mappings; `field=a,b` takes the first non-blank of a and b
   (a score column, else a Fresh/Rotten one).
-- A row without an id column is known by a hash of what it says (critic, film, year, outlet, date,
+- A row without a review_id column is known by a hash of what it says (critic, film, year, outlet, date,
   rating, title, body): importing the same dump again finds the same reviews, and a row whose text changed
   is a new review, not an edit. A row without a url gets the dump's file URI and that key.
 - Reading (encodings, CSV dialects, unreadable rows) is flows/dumps.py's.
