@@ -24,7 +24,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths
+from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths, write_atomic
 from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
 from flows.incremental import RUNNING_MARKER, close_job, crawl_lock, job_dir, open_job
@@ -130,7 +130,8 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                      pass_fds=() if lock is None else (lock,))
             if jobs is not None:
-                (jobs / RUNNING_MARKER).write_text(f"{os.getpid()} {child.pid}", encoding="utf-8")
+                # Atomic: whoever reads the pids (a supervisor, the tests) never sees the file half-written.
+                write_atomic(jobs / RUNNING_MARKER, f"{os.getpid()} {child.pid}")
             with _live_lock:
                 _live.add(child)
             try:
