@@ -22,11 +22,21 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawlers.landing import safe_name
+from flows.config_values import (
+    check_known_keys,
+    failure,
+    int_value,
+    is_int,
+    is_number,
+    number_value,
+    string_value,
+    table_value,
+)
 from flows.errors import ReviewsError
 from flows.setting_types import AT_LEAST_ONE, BOOL_SETTINGS, FLOAT_SETTINGS, INT_SETTINGS, known_setting_names
 
 DEFAULT_CONFIG = Path("reviews.toml")
-SPIDERS = ("schema_org", "feed")
+SPIDERS = ("schema_org", "feed", "profile")
 DEFAULT_PARALLEL = 4  # sites `reviews run` crawls at once without [crawl] parallel or --parallel
 # The rows of mart_params (warehouse/migrations/001_core.sql; warehouse.marts.REQUIRED_PARAMS).
 MART_PARAMS = ("bayes_m", "positive_threshold", "harshness_k", "min_reviews_top")
@@ -101,71 +111,6 @@ class Config:
                            "to crawl with a spider directly, give --url")
 
 
-# --- reading values: every check raises ReviewsError("<file>: <key> must be <what>, not <value>") ---
-
-def _shown(value: Any) -> str:
-    """A TOML value as the user wrote it, short."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a table"
-    if isinstance(value, list):
-        return "an array"
-    if isinstance(value, str | int | float):
-        return repr(value)
-    return f"{type(value).__name__} {value}"  # TOML dates and times
-
-
-def _fail(where: str, expected: str, value: Any) -> ReviewsError:
-    if value is None:  # TOML has no null: the key is not there
-        return ReviewsError(f"{where} is missing; expected {expected}")
-    return ReviewsError(f"{where} must be {expected}, not {_shown(value)}")
-
-
-def _is_int(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _string(value: Any, where: str, what: str = "a string") -> str:
-    if not isinstance(value, str):
-        raise _fail(where, what, value)
-    if not value.strip():
-        raise ReviewsError(f"{where} is empty; expected {what}")
-    return value
-
-
-def _int(value: Any, where: str, minimum: int, unit: str = "") -> int:
-    if not _is_int(value) or value < minimum:
-        raise _fail(where, f"a whole number{unit} >= {minimum}", value)
-    return value
-
-
-def _number(value: Any, where: str, minimum: float = 0, maximum: float | None = None, unit: str = "") -> float:
-    if not _is_number(value) or value < minimum or (maximum is not None and value > maximum):
-        bounds = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
-        raise _fail(where, f"a number{unit} {bounds}", value)
-    return float(value)
-
-
-def _table(value: Any, where: str, what: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _fail(where, f"a table ({what})", value)
-    return value
-
-
-def _known_keys(raw: dict[str, Any], known: tuple[str, ...], path: str, table: str) -> None:
-    """Unknown keys are errors: a typo (`min_page`) would otherwise silently keep the default."""
-    for key in raw:
-        if key not in known:
-            close = difflib.get_close_matches(key, known, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ReviewsError(f"{path}: unknown key {key!r} in {table} (known: {', '.join(known)}){hint}")
-
-
 # --- cron ---
 
 @functools.cache
@@ -197,7 +142,7 @@ def _schedule(value: Any, where: str) -> str:
     """A cron expression, or "" for no schedule."""
     expected = "a cron expression such as '0 6 * * *' (minute hour day-of-month month day-of-week), or '' for none"
     if not isinstance(value, str):
-        raise _fail(where, expected, value)
+        raise failure(where, expected, value)
     if value.strip() and not valid_cron(value):
         raise ReviewsError(f"{where} {value!r} is not a valid cron expression; expected {expected}")
     return value
@@ -226,32 +171,32 @@ def _scrapy_setting(name: Any, value: Any, where: str, label: str | None = None)
         raise ReviewsError(f"{where}: unknown Scrapy setting {name!r}, which the crawl would ignore{hint}")
     where = label or f"{where}.{name}"
     if not isinstance(value, str | int | float):  # bool is an int
-        raise _fail(where, "a string, number or boolean (Scrapy settings are given as NAME=VALUE)", value)
+        raise failure(where, "a string, number or boolean (Scrapy settings are given as NAME=VALUE)", value)
     text = value.strip() if isinstance(value, str) else None
     if name in BOOL_SETTINGS:
         ok = isinstance(value, bool) or value in (0, 1) or (text is not None and text.lower() in
                                                               ("true", "false", "0", "1"))
         if not ok:
-            raise _fail(where, "true or false", value)
+            raise failure(where, "true or false", value)
     elif name in AT_LEAST_ONE:
         number = _parsed(value, int)
         if number is None or int(number) < 1:
-            raise _fail(where, "a whole number >= 1 (no request would ever be sent to a site with 0)", value)
+            raise failure(where, "a whole number >= 1 (no request would ever be sent to a site with 0)", value)
     elif name in INT_SETTINGS:
         number = _parsed(value, int)
         if number is None or number < 0:
-            raise _fail(where, "a whole number >= 0", value)
+            raise failure(where, "a whole number >= 0", value)
     elif name in FLOAT_SETTINGS:
         number = _parsed(value, float)
         if number is None or number < 0:
-            raise _fail(where, "a number >= 0", value)
+            raise failure(where, "a number >= 0", value)
     return value
 
 
 def _parsed(value: Any, kind: Callable[[str], Any]) -> Any:
     if isinstance(value, bool):
         return None
-    if kind is int and _is_int(value) or kind is float and _is_number(value):
+    if kind is int and is_int(value) or kind is float and is_number(value):
         return value
     if isinstance(value, str):
         try:
@@ -266,14 +211,14 @@ def _urls(raw: dict[str, Any], where: str) -> list[str]:
     if "urls" in raw and "url" in raw:
         raise ReviewsError(f"{where}: give urls (a list) or url (one), not both")
     if "url" in raw:
-        urls = [_string(raw["url"], f"{where}: url", "a URL (a string)")]
+        urls = [string_value(raw["url"], f"{where}: url", "a URL (a string)")]
     else:
         value = raw.get("urls")
         expected = 'a list of URLs, e.g. urls = ["https://example.org/sitemap.xml"] (brackets even for one)'
         if value == []:
             raise ReviewsError(f"{where}: urls is empty; expected {expected}")
         if not isinstance(value, list):
-            raise _fail(f"{where}: urls", expected, value)
+            raise failure(f"{where}: urls", expected, value)
         urls = value
     return [check_url(url, f"{where}: urls[{i}]" if "urls" in raw else f"{where}: url") for i, url in enumerate(urls)]
 
@@ -282,10 +227,10 @@ def check_url(url: Any, where: str) -> str:
     """A start URL as the crawler can take it (stripped); ReviewsError naming `where` otherwise. Scrapy would
     only log "Missing scheme in request url" and end a crawl of 0 pages with exit 0."""
     if not isinstance(url, str):
-        raise _fail(where, "a URL (a string)", url)
+        raise failure(where, "a URL (a string)", url)
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
-        raise _fail(where, "an http://, https:// or file:// URL", url)
+        raise failure(where, "an http://, https:// or file:// URL", url)
     if "," in url:
         raise ReviewsError(f"{where} {url!r} holds a comma, which the crawler reads as a separator between "
                            "URLs; write it as %2C")
@@ -293,33 +238,33 @@ def check_url(url: Any, where: str) -> str:
 
 
 def _source(raw: Any, path: str, label: str) -> Source:
-    raw = _table(raw, f"{path}: {label}", "name, spider, urls, ...")
+    raw = table_value(raw, f"{path}: {label}", "name, spider, urls, ...")
     name = raw.get("name")
     if isinstance(name, str) and name:
         label = f"{label} ({name!r})"
-    _known_keys(raw, SOURCE_KEYS, path, label)
+    check_known_keys(raw, SOURCE_KEYS, path, label)
     where = f"{path}: {label}"
-    name = check_source_name(_string(name, f"{where}: name", f"a source name made of {NAME_CHARACTERS}"),
+    name = check_source_name(string_value(name, f"{where}: name", f"a source name made of {NAME_CHARACTERS}"),
                              f"{where}: name")
     spider = raw.get("spider")
     if spider not in SPIDERS:
-        raise _fail(f"{where}: spider", f"one of {', '.join(SPIDERS)}", spider)
+        raise failure(f"{where}: spider", f"one of {', '.join(SPIDERS)}", spider)
     urls = _urls(raw, where)
     schedule = _schedule(raw["schedule"], f"{where}: schedule") if "schedule" in raw else None
-    delay = (_number(raw["download_delay"], f"{where}: download_delay", unit=" of seconds")
+    delay = (number_value(raw["download_delay"], f"{where}: download_delay", unit=" of seconds")
              if "download_delay" in raw else None)
-    concurrency = (_int(raw["concurrency"], f"{where}: concurrency", 1, " of parallel requests")
+    concurrency = (int_value(raw["concurrency"], f"{where}: concurrency", 1, " of parallel requests")
                    if "concurrency" in raw else None)
-    user_agent = (_string(raw["user_agent"], f"{where}: user_agent", "a user agent (a string)")
+    user_agent = (string_value(raw["user_agent"], f"{where}: user_agent", "a user agent (a string)")
                   if "user_agent" in raw else None)
-    settings = _table(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
+    settings = table_value(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
     settings = {key: _scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
     return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings)
 
 
 def _sources(raw: Any, where: str) -> list[Source]:
     if not isinstance(raw, list):
-        raise _fail(f"{where}: sources", "an array of tables, written [[sources]] with name, spider, urls", raw)
+        raise failure(f"{where}: sources", "an array of tables, written [[sources]] with name, spider, urls", raw)
     sources = [_source(s, where, f"[[sources]] #{i + 1}") for i, s in enumerate(raw)]
     names = [s.name for s in sources]
     repeated = sorted({n for n in names if names.count(n) > 1})
@@ -329,21 +274,21 @@ def _sources(raw: Any, where: str) -> list[Source]:
 
 
 def _marts(raw: Any, where: str) -> dict[str, float]:
-    raw = _table(raw, f"{where}: marts", f"[marts] with {', '.join(MART_PARAMS)}")
-    _known_keys(raw, MART_PARAMS, where, "[marts]")
-    return {key: _number(value, f"{where}: [marts] {key}", 0, 100 if key == "positive_threshold" else None)
+    raw = table_value(raw, f"{where}: marts", f"[marts] with {', '.join(MART_PARAMS)}")
+    check_known_keys(raw, MART_PARAMS, where, "[marts]")
+    return {key: number_value(value, f"{where}: [marts] {key}", 0, 100 if key == "positive_threshold" else None)
             for key, value in raw.items()}
 
 
 def _health(raw: Any, where: str) -> Health:
     known = tuple(Health.__dataclass_fields__)
-    raw = _table(raw, f"{where}: health", f"[health] with {', '.join(known)}")
-    _known_keys(raw, known, where, "[health]")
+    raw = table_value(raw, f"{where}: health", f"[health] with {', '.join(known)}")
+    check_known_keys(raw, known, where, "[health]")
     checks: dict[str, Callable[[Any, str], Any]] = {
-        "history": lambda v, w: _int(v, w, 1, " of runs"),
-        "min_pages": lambda v, w: _int(v, w, 0, " of pages"),
-        "min_yield_ratio": lambda v, w: _number(v, w, 0),
-        "max_coverage_drop": lambda v, w: _number(v, w, 0, 1),
+        "history": lambda v, w: int_value(v, w, 1, " of runs"),
+        "min_pages": lambda v, w: int_value(v, w, 0, " of pages"),
+        "min_yield_ratio": lambda v, w: number_value(v, w, 0),
+        "max_coverage_drop": lambda v, w: number_value(v, w, 0, 1),
     }
     return Health(**{key: checks[key](value, f"{where}: [health] {key}") for key, value in raw.items()})
 
@@ -381,18 +326,18 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ReviewsError(f"{path} is not valid TOML: {exc}") from None
     where = str(path)
     _top_level(raw, where)
-    data_dir = (_string(raw["data_dir"], f"{where}: data_dir", "a folder path (a string)")
+    data_dir = (string_value(raw["data_dir"], f"{where}: data_dir", "a folder path (a string)")
                 if "data_dir" in raw else None)
-    crawl = _table(raw.get("crawl", {}), f"{where}: crawl", "[crawl] with contact_url, parallel")
-    _known_keys(crawl, ("contact_url", "parallel"), where, "[crawl]")
-    contact_url = _string(crawl["contact_url"], f"{where}: [crawl] contact_url", "a URL (a string)") \
+    crawl = table_value(raw.get("crawl", {}), f"{where}: crawl", "[crawl] with contact_url, parallel")
+    check_known_keys(crawl, ("contact_url", "parallel"), where, "[crawl]")
+    contact_url = string_value(crawl["contact_url"], f"{where}: [crawl] contact_url", "a URL (a string)") \
         if "contact_url" in crawl else None
-    parallel = _int(crawl["parallel"], f"{where}: [crawl] parallel", 1, " of sites crawled at once") \
+    parallel = int_value(crawl["parallel"], f"{where}: [crawl] parallel", 1, " of sites crawled at once") \
         if "parallel" in crawl else DEFAULT_PARALLEL
-    report = _table(raw.get("report", {}), f"{where}: report", "[report] with schedule, out")
-    _known_keys(report, ("schedule", "out"), where, "[report]")
+    report = table_value(raw.get("report", {}), f"{where}: report", "[report] with schedule, out")
+    check_known_keys(report, ("schedule", "out"), where, "[report]")
     schedule = _schedule(report["schedule"], f"{where}: [report] schedule") if "schedule" in report else "0 7 * * 1"
-    out = _string(report["out"], f"{where}: [report] out", "a folder path (a string)") if "out" in report \
+    out = string_value(report["out"], f"{where}: [report] out", "a folder path (a string)") if "out" in report \
         else "reports"
     return Config(path=path, data_dir=data_dir, contact_url=contact_url, parallel=parallel,
                   sources=_sources(raw.get("sources", []), where), marts=_marts(raw.get("marts", {}), where),

@@ -1,0 +1,73 @@
+"""Reading values out of a parsed TOML config: each check raises ReviewsError naming the file and key,
+"<file>: <key> must be <what>, not <value>", or for a key nobody reads, the closest known one."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from typing import Any
+
+from flows.errors import ReviewsError
+
+
+def shown(value: Any) -> str:
+    """A TOML value as the user wrote it, short."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a table"
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str | int | float):
+        return repr(value)
+    return f"{type(value).__name__} {value}"  # TOML dates and times
+
+
+def failure(where: str, expected: str, value: Any) -> ReviewsError:
+    if value is None:  # TOML has no null: the key is not there
+        return ReviewsError(f"{where} is missing; expected {expected}")
+    return ReviewsError(f"{where} must be {expected}, not {shown(value)}")
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def string_value(value: Any, where: str, what: str = "a string") -> str:
+    if not isinstance(value, str):
+        raise failure(where, what, value)
+    if not value.strip():
+        raise ReviewsError(f"{where} is empty; expected {what}")
+    return value
+
+
+def int_value(value: Any, where: str, minimum: int, unit: str = "") -> int:
+    if not is_int(value) or value < minimum:
+        raise failure(where, f"a whole number{unit} >= {minimum}", value)
+    return value
+
+
+def number_value(value: Any, where: str, minimum: float = 0, maximum: float | None = None, unit: str = "") -> float:
+    if not is_number(value) or value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum:g} and {maximum:g}" if maximum is not None else f">= {minimum:g}"
+        raise failure(where, f"a number{unit} {bounds}", value)
+    return float(value)
+
+
+def table_value(value: Any, where: str, what: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise failure(where, f"a table ({what})", value)
+    return value
+
+
+def check_known_keys(raw: dict[str, Any], known: tuple[str, ...], path: str, table: str) -> None:
+    """Unknown keys are errors: a typo (`min_page`) would otherwise silently keep the default."""
+    for key in raw:
+        if key not in known:
+            close = difflib.get_close_matches(key, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise ReviewsError(f"{path}: unknown key {key!r} in {table} (known: {', '.join(known)}){hint}")
