@@ -17,12 +17,14 @@ import typer
 from flows.cli_base import (
     ConfigOption,
     DataDir,
+    ProfileOption,
     Quiet,
     app,
     console,
     err_console,
     fail,
     failed,
+    profile_args,
     project,
     quiet_user_errors,
 )
@@ -64,8 +66,10 @@ def demo_site(
 
 @app.command()
 def crawl(
-    spider: Annotated[str, typer.Argument(help="schema_org or feed.")],
-    url: Annotated[list[str], typer.Option("--url", help="Start URL (page, sitemap, robots.txt or feed).")],
+    spider: Annotated[str, typer.Argument(help="schema_org, feed or profile.")],
+    url: Annotated[list[str] | None, typer.Option(
+        "--url", help="Start URL (page, sitemap, robots.txt or feed); a profile's start_urls without it.")] = None,
+    profile: ProfileOption = None,
     source: Annotated[str | None, typer.Option(help="Landing name for this source (default: spider name).")] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", help="Scrapy setting NAME=VALUE.")] = None,
     config: ConfigOption = None,
@@ -78,11 +82,11 @@ def crawl(
 
     cfg, root = project(config, data_dir)
     try:
-        url = [check_url(u, "--url") for u in url]
+        url, spider_args = profile_args(spider, profile, [check_url(u, "--url") for u in url or []])
         settings = contact_settings(cfg.contact_url) | dict(command_line_setting(s) for s in setting or [])
         if source is not None:
             check_source_name(source, "--source")
-        result = run_crawl(spider, url, source=source, data=root, settings=settings,
+        result = run_crawl(spider, url, source=source, data=root, settings=settings, spider_args=spider_args,
                            show_progress=not quiet, console=err_console, resumable=True)
     except ReviewsError as exc:
         raise failed(exc) from None
@@ -102,17 +106,19 @@ def crawl(
 @app.command()
 def extract(
     target: Annotated[str, typer.Argument(help="A saved HTML file or a URL.")],
+    profile: Annotated[Path | None, typer.Option(
+        "--profile", help="Read the page with this site profile instead of its schema.org markup.")] = None,
 ) -> None:
     """Print the reviews (and any Movie aggregate rating) found on one page, as JSON lines."""
     from crawlers.extraction import extract_page
     from crawlers.landing import json_line
-    from flows.extract_page import load_page
+    from flows.extract_page import load_page, with_profile
 
     try:
         html, url = load_page(target)
+        page = extract_page(html, url, source="extract") if profile is None else with_profile(html, url, profile)
     except ReviewsError as exc:
         raise fail(str(exc)) from None
-    page = extract_page(html, url, source="extract")
     for film in page.films:
         print(json_line({"type": "film", **asdict(film)}), end="")
     for review in page.reviews:
@@ -127,6 +133,7 @@ def run(
     spiders: Annotated[list[str] | None, typer.Argument(
         help="Spiders to crawl with --url, or source names from the config; none: every configured source.")] = None,
     url: Annotated[list[str] | None, typer.Option("--url", help="Start URL for the spiders.")] = None,
+    profile: ProfileOption = None,
     source: Annotated[str | None, typer.Option(help="Landing name with --url (default: spider name).")] = None,
     full: Annotated[bool, typer.Option("--full", help="Crawl everything again, ignoring what is loaded.")] = False,
     parallel: Annotated[int | None, typer.Option(
@@ -151,20 +158,23 @@ def run(
 
     try:
         check_writable(warehouse_path(root))
-        if url:
+        if url or profile:
             if not spiders:
                 raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`")
             if source is not None:
                 check_source_name(source, "--source")
-            url = [check_url(u, "--url") for u in url]
-            sources = [SourceSpec(spider, list(url), source or spider, contact_settings(cfg.contact_url),
-                                  incremental=True, full=full) for spider in spiders]
+            checked = [check_url(u, "--url") for u in url or []]
+            sources = []
+            for spider in spiders:
+                urls, spider_args = profile_args(spider, profile, checked)
+                sources.append(SourceSpec(spider, urls, source or spider, contact_settings(cfg.contact_url),
+                                          spider_args, incremental=True, full=full))
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
             if spiders is None and not chosen and not quiet:
                 err_console.print(f"no sources configured ({config or 'reviews.toml'}); loading pending batches only")
-            sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), incremental=True,
-                                  full=full) for s in chosen]
+            sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), s.spider_args(),
+                                  incremental=True, full=full) for s in chosen]
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     run_pipeline(cfg, root, sources, quiet, parallel or cfg.parallel,

@@ -25,6 +25,8 @@ DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data folder (default $REVIEWS_DATA_DIR, else the config's data_dir, else ./data).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./reviews.toml if present).")]
+ProfileOption = Annotated[Path | None, typer.Option(
+    "--profile", help="The site profile (a TOML file of selectors) for the profile spider.")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -59,3 +61,18 @@ def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
     except ReviewsError as exc:
         raise fail(str(exc)) from None
     return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").resolve()
+
+
+def profile_args(spider: str, profile: Path | None, urls: list[str]) -> tuple[list[str], dict[str, str]]:
+    """(start URLs, spider arguments) of a crawl given on the command line: the profile spider needs --profile,
+    read and checked here, and starts from its start_urls when no --url is given."""
+    from flows.config import read_profile
+
+    if spider != "profile":
+        if profile is not None:
+            raise ReviewsError(f"--profile is for the profile spider, not {spider!r}")
+        return urls, {}
+    if profile is None:
+        raise ReviewsError("the profile spider needs --profile FILE: the site profile to crawl with")
+    checked = read_profile(profile)
+    return urls or list(checked.start_urls), {"profile": str(checked.path)}

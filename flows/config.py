@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from crawlers.landing import safe_name
@@ -35,13 +35,16 @@ from flows.config_values import (
 from flows.errors import ReviewsError
 from flows.setting_types import AT_LEAST_ONE, BOOL_SETTINGS, FLOAT_SETTINGS, INT_SETTINGS, known_setting_names
 
+if TYPE_CHECKING:  # parsel and lxml are imported only for a config that names a profile
+    from crawlers.profiles import Profile
+
 DEFAULT_CONFIG = Path("reviews.toml")
 SPIDERS = ("schema_org", "feed", "profile")
 DEFAULT_PARALLEL = 4  # sites `reviews run` crawls at once without [crawl] parallel or --parallel
 # The rows of mart_params (warehouse/migrations/001_core.sql; warehouse.marts.REQUIRED_PARAMS).
 MART_PARAMS = ("bayes_m", "positive_threshold", "harshness_k", "min_reviews_top")
-SOURCE_KEYS = ("name", "spider", "urls", "url", "schedule", "download_delay", "concurrency", "user_agent",
-               "settings")
+SOURCE_KEYS = ("name", "spider", "urls", "url", "profile", "schedule", "download_delay", "concurrency",
+               "user_agent", "settings")
 NAME_CHARACTERS = "letters A-Z and a-z, digits, '_', '.' and '-'"
 
 
@@ -55,6 +58,10 @@ class Source:
     concurrency: int | None = None
     user_agent: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+    profile: str | None = None  # the site profile file of a `profile` source, an absolute path
+
+    def spider_args(self) -> dict[str, str]:
+        return {"profile": self.profile} if self.profile else {}
 
     def scrapy_settings(self, contact_url: str | None) -> dict[str, Any]:
         settings = dict(self.settings)
@@ -249,7 +256,10 @@ def _source(raw: Any, path: str, label: str) -> Source:
     spider = raw.get("spider")
     if spider not in SPIDERS:
         raise failure(f"{where}: spider", f"one of {', '.join(SPIDERS)}", spider)
-    urls = _urls(raw, where)
+    profile = _profile(raw, where, spider, path)
+    urls = _urls(raw, where) if "url" in raw or "urls" in raw or profile is None else list(profile.start_urls)
+    if not urls:
+        raise failure(f"{where}: urls", "the start URLs, or start_urls in its profile", None)
     schedule = _schedule(raw["schedule"], f"{where}: schedule") if "schedule" in raw else None
     delay = (number_value(raw["download_delay"], f"{where}: download_delay", unit=" of seconds")
              if "download_delay" in raw else None)
@@ -259,7 +269,28 @@ def _source(raw: Any, path: str, label: str) -> Source:
                   if "user_agent" in raw else None)
     settings = table_value(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
     settings = {key: _scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
-    return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings)
+    return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings,
+                  str(profile.path) if profile else None)
+
+
+def _profile(raw: dict[str, Any], where: str, spider: str, config_path: str) -> Profile | None:
+    """The site profile of a `profile` source, read and checked now: its path is relative to the config file."""
+    if spider != "profile":
+        if "profile" in raw:
+            raise ReviewsError(f"{where}: profile is for spider = \"profile\" only, not {spider!r}")
+        return None
+    value = string_value(raw.get("profile"), f"{where}: profile", "the path of the site's profile file (a string)")
+    return read_profile(Path(config_path).parent / Path(value).expanduser())
+
+
+def read_profile(path: str | Path) -> Profile:
+    """A site profile, checked; its mistakes as one ReviewsError line naming the file and key."""
+    from crawlers.profiles import ProfileError, load_profile
+
+    try:
+        return load_profile(Path(path).resolve())
+    except ProfileError as exc:
+        raise ReviewsError(str(exc)) from None
 
 
 def _sources(raw: Any, where: str) -> list[Source]:

@@ -98,6 +98,11 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         raise ReviewsError(f"unknown spider {spider!r}; choose one of: {', '.join(SPIDERS)}")
     if not urls:
         raise ReviewsError(f"spider {spider!r} needs at least one --url")
+    if spider == "profile":
+        # Checked here, not only in the child, whose constructor error would be "crawl failed, see the log".
+        from flows.config import read_profile
+
+        read_profile((spider_args or {}).get("profile") or "")
     root = data_dir(data).resolve()
     source = source or spider
     check_room(root, settings)

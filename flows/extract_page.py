@@ -5,12 +5,16 @@ from __future__ import annotations
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from w3lib.encoding import html_to_unicode
 
 from crawlers.encoding import browser_encoding
 from crawlers.settings import USER_AGENT
 from flows.errors import ReviewsError
+
+if TYPE_CHECKING:
+    from crawlers.extraction import PageExtract
 
 
 def load_page(target: str, timeout: float = 30.0) -> tuple[str, str]:
@@ -28,3 +32,14 @@ def load_page(target: str, timeout: float = 30.0) -> tuple[str, str]:
     if not path.is_file():
         raise ReviewsError(f"no such file: {target}")
     return html_to_unicode(None, path.read_bytes(), auto_detect_fun=browser_encoding)[1], path.resolve().as_uri()
+
+
+def with_profile(html: str, url: str, profile: str | Path) -> PageExtract:
+    """What the profile spider would take from this page, shaped as extract_page's result (no films: a profile
+    reads reviews); the links it would follow are not shown."""
+    from crawlers.extraction import PageExtract
+    from crawlers.profiles import extract_with_profile
+    from flows.config import read_profile
+
+    found = extract_with_profile(html, url, "extract", read_profile(profile))
+    return PageExtract(reviews=found.reviews, films=[], errors=found.errors)

@@ -275,7 +275,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
         if not source.schedule:
             continue
         spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url),
-                          incremental=True)
+                          source.spider_args(), incremental=True)
         deployments.append(pipeline.to_deployment(
             name=f"crawl-{source.name}",
             schedule=_cron(source.schedule, f"{where}: source {source.name!r} schedule", timezone),

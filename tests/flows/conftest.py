@@ -11,8 +11,8 @@ from flows.demosite import DemoSite, serve_in_thread, write_truth
 class SmallDemo:
     """A small demo site on loopback with its ground truth, for end-to-end tests."""
 
-    def __init__(self, root: Path, films: int = 8, reviews_per_film: int = 20):
-        self.site = DemoSite(films=films, reviews_per_film=reviews_per_film, seed=7)
+    def __init__(self, root: Path, films: int = 8, reviews_per_film: int = 20, variant: str = "standard"):
+        self.site = DemoSite(films=films, reviews_per_film=reviews_per_film, seed=7, variant=variant)
         self.truth_path = root / "truth.jsonl"
         write_truth(self.site, self.truth_path)
         self.truth = [json.loads(line) for line in self.truth_path.read_text(encoding="utf-8").splitlines()]

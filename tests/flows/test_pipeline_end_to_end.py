@@ -5,14 +5,13 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from pathlib import Path
-from statistics import mean
 
 import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.pipeline import SourceSpec, pipeline
-from warehouse.db import connect, warehouse_path
+from tests.flows.truth import expected_by_film, query
 
 SEED_START = "In all my times of being a film writer"
 
@@ -24,26 +23,6 @@ def warehouse(small_demo, tmp_path_factory):
                SourceSpec("feed", [small_demo.url + "feed.xml"], "demo-feed")]
     result = pipeline(sources, str(root))
     return root, result
-
-
-def query(root, sql, params=None):
-    conn = connect(warehouse_path(root), read_only=True)
-    try:
-        return conn.execute(sql, params or []).fetchall()
-    finally:
-        conn.close()
-
-
-def expected_by_film(truth):
-    """Per true film: (unique reviews, mean explicit score), syndicated copies counted once."""
-    unique = {}
-    for row in truth:
-        unique.setdefault(row["syndication_group"] or row["identifier"], row)
-    films = defaultdict(list)
-    for row in unique.values():
-        films[row["film_key"]].append(row)
-    return {key: (len(rows), mean([r["score"] for r in rows if r["score"] is not None] or [0]))
-            for key, rows in films.items()}
 
 
 def test_every_run_accounts_for_every_scraped_item(warehouse):

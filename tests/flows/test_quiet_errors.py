@@ -151,5 +151,5 @@ def test_run_meeting_a_locked_warehouse_inside_the_flow_prints_one_error_line(ru
 def test_run_with_a_reviews_error_raised_in_a_task_prints_one_error_line(runs):
     code, out, err = runs["unknown"]
     assert code == 2, err
-    assert err.splitlines() == ["error: unknown spider 'nope'; choose one of: schema_org, feed"]
+    assert err.splitlines() == ["error: unknown spider 'nope'; choose one of: schema_org, feed, profile"]
     assert out == ""

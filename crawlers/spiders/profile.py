@@ -1,0 +1,62 @@
+"""Site profile spider: crawls a site whose reviews a profile file describes (crawlers.profiles).
+
+For sites that publish no schema.org markup or feed. Selectors on a site's visual HTML break when it is
+redesigned, and then they usually match nothing rather than fail: every page where the `reviews`
+selector matched nothing is counted as `reviews/profile_empty_pages`, and the run's falling yield is
+what the health check flags.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import scrapy
+from scrapy.http import Response, TextResponse
+
+from crawlers.profiles import extract_with_profile, load_profile
+from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin
+
+EMPTY_PAGES = "reviews/profile_empty_pages"
+
+
+class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
+    """Arguments: `profile` (path to the site's TOML file, required), `url` (start URLs; else the profile's
+    `start_urls`), `source` (else the profile file's name), `run_id`, `state` and `full` (incremental runs)."""
+
+    name = "profile"
+
+    def __init__(self, url: str | None = None, source: str | None = None, run_id: str | None = None,
+                 profile: str | None = None, state: str | None = None, full: str = "false", **kwargs: Any):
+        super().__init__(**kwargs)
+        if not profile:
+            raise ValueError("spider 'profile' needs a site profile: -a profile=path/to/site.toml")
+        self.profile = load_profile(profile)
+        self.start_urls = list(self.profile.start_urls)
+        self.init_run(url, source or Path(profile).stem, run_id)
+        self.init_incremental(state, full)
+
+    def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
+        if not isinstance(response, TextResponse):
+            return
+        page = extract_with_profile(response.text, response.url, self.source, self.profile)
+        for error in page.errors:
+            self.crawler.stats.inc_value("reviews/extract_errors")
+            self.logger.warning("%s: %s", response.url, error)
+        if not page.reviews:
+            self.crawler.stats.inc_value(EMPTY_PAGES)
+        for item in page.reviews:
+            yield self.stamp(item)
+        if self.all_known([item.source_review_id for item in page.reviews]):
+            return
+        # A page without reviews still gives its links (an index of films leads to their review pages),
+        # but only so many such pages in a row: follow_depth stops a trap.
+        depth = self.follow_depth(response, bool(page.reviews))
+        if depth is None:
+            return
+        for link in page.next_pages + page.follow:
+            # Checked here, not left to Scrapy's offsite filter, so what parse yields already stays on the site.
+            if urlparse(link).hostname in self.allowed_domains:
+                yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
