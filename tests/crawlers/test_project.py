@@ -9,10 +9,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_scrapy_list_from_repository_root_names_both_spiders():
+def test_scrapy_list_from_repository_root_names_every_spider():
     result = subprocess.run([sys.executable, "-m", "scrapy", "list"], cwd=ROOT, capture_output=True, text=True,
                             check=True)
-    assert result.stdout.split() == ["feed", "schema_org"]
+    assert result.stdout.split() == ["feed", "profile", "schema_org"]
 
 
 def test_settings_obey_robots_and_identify_the_project():

@@ -19,7 +19,9 @@ from flows.errors import SourceBusy
 from flows.incremental import RUNNING_MARKER, crawl_lock, open_job
 from flows.load import landing_batches
 
-SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
+# Slow enough to be seen crawling, short enough not to crawl the whole site.
+SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
+        "CLOSESPIDER_PAGECOUNT": 40}
 
 
 def test_a_batch_whose_crawl_holds_its_lock_is_not_pending_until_the_crawl_lets_go(tmp_path: Path) -> None:
