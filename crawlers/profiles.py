@@ -1,8 +1,9 @@
 r"""Declarative site profiles: one small TOML file per site says where its reviews are, so a user adds a
 site without writing Python (the `profile` spider, crawlers/spiders/profile.py, crawls with one).
 
-Kept free of Scrapy (parsel only, which Scrapy ships) so the flows and the command line can check a
-profile before a crawl starts, and try one on a saved page, through the same code the spider runs.
+This module reads and checks profile files; crawlers/profile_pages.py reads pages with them. Both are
+free of Scrapy (parsel only, which Scrapy ships) so the flows and the command line can check a profile
+before a crawl starts, and try one on a saved page, through the same code the spider runs.
 
 ```toml
 start_urls = ["https://reviews.example/critics/ann/"]  # optional: used when the crawl is given no URL
@@ -21,7 +22,7 @@ imdb_id = { css = "a.imdb::attr(href)", pattern = "tt\\d+" }
 critic_name = ".byline"
 rating = ".stars::text"              # rating_raw, verbatim: "★★★½", "3.5/4", "B+"
 rating_value = { css = ".stars::attr(class)", pattern = "rated-(\\d+)" }  # a number on rating_scale
-body = { css = ".text", html = true }
+body = { css = ".text", html = true, exclude = ["a.more"] }
 
 [page_fields]                        # optional: the same fields, read once from the whole page, for
 film_title = "h1::text"              # reviews that lack them (a film page whose reviews do not name it)
@@ -33,17 +34,21 @@ worst = 0
 
 Fields: source_review_id, url, film_title, film_year, imdb_id, tmdb_id, critic_name, critic_url, outlet,
 rating (-> rating_raw), rating_value, title (-> review_title), body, published (-> published_raw),
-language (-> language_declared). A review without a `url` gets the page's; without `source_review_id`
-it gets none (the flows key it). With `[rating_scale]`, items carry it as rating_best/rating_worst, and
-rating_value is the `rating_value` field, else the `rating` field's value.
+language (-> language_declared). A review without a `url` gets the page's, and without
+`source_review_id` its url is its id (reviews of one page sharing it are told apart as the schema.org
+reader does: crawlers.extraction.distinct_keys). With `[rating_scale]`, items carry it as
+rating_best/rating_worst, and rating_value is the `rating_value` field, else the `rating` field's value.
 
-Selectors: CSS by default (with parsel's `::text` and `::attr(name)`), XPath after an `xpath:` prefix;
-review fields take relative XPath (`.//a`, not `//a`). A field is a selector string or a table
-`{css = "..."}` / `{xpath = "..."}` with `pattern` (a regex: its first group, or else its whole match,
-is the value) and `html` (true: an element's inner markup, not its text). A field reads the first node
-its selector matches: an attribute or text node as it is, an element as all its text joined. Values are
-kept as published, only stripped of surrounding whitespace: the flows clean, score and parse dates.
-Links to follow are every match, an element giving its href.
+Selectors: CSS by default (with parsel's `::text` and `::attr(name)`; alone, they read the review
+element's own text or attribute), XPath after an `xpath:` prefix; review fields take relative XPath
+(`.//a`, not `//a` or `(//a)[1]`). A field is a selector string or a table `{css = "..."}` /
+`{xpath = "..."}` with `pattern` (a regex: its first group, or else its whole match, is the value),
+`html` (true: an element's inner markup as published, not its text) and `exclude` (selectors of elements
+inside the matched one to leave out: a "Read more" link, a share widget). A field reads the first node
+its selector matches: an attribute or text node as it is, an element as the text a reader sees (scripts
+and styles left out, a line break between blocks). A review element nested in another (a reply) is not
+part of the outer review's fields. Values lose only their surrounding whitespace: the flows clean, score
+and parse dates. Links to follow are every match, an element giving its href.
 
 `load_profile` checks the whole file before anything is crawled: unknown keys, types, selectors and
 regexes that do not compile, and profiles whose every item the landing pipeline would refuse (no film
@@ -53,17 +58,18 @@ field; no body or rating) or misread (a rating_value without a scale).
 from __future__ import annotations
 
 import difflib
+import math
 import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from cssselect import SelectorError
 from parsel import Selector
 
-from crawlers.items import AUDIENCES, ReviewItem
+from crawlers.items import AUDIENCES
 
 # A profile field -> the ReviewItem attribute it fills (imdb_id and tmdb_id fill external_ids).
 FIELDS = {
@@ -76,9 +82,17 @@ EXTERNAL_IDS = ("imdb_id", "tmdb_id")
 LINK_FIELDS = ("url", "critic_url")
 TOP_KEYS = ("start_urls", "reviews", "next_pages", "follow", "audience", "outlet", "fields", "page_fields",
             "rating_scale")
-QUERY_KEYS = ("css", "xpath", "pattern", "html")
+QUERY_KEYS = ("css", "xpath", "pattern", "html", "exclude")
 SCALE_KEYS = ("best", "worst")
 XPATH_PREFIX = "xpath:"
+# `::attr(name)` or `::text` alone means the review element's own: parsel would read them as
+# `descendant-or-self::*/@name`, which finds a child's id when the element has none.
+_OWN_ATTRIBUTE = re.compile(r"^\s*::attr\(\s*([^\s()]+)\s*\)\s*$")
+_OWN_TEXT = re.compile(r"^\s*::text\s*$")
+_XPATH_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
+# A location path that starts at the root: "/" or "//" at the start of an expression, or after "(", "|", ",",
+# "[", an operator or a space (`(//h1)[1]`, `.//a | //h1`, `concat(., //b)`), string literals aside.
+_ABSOLUTE_PATH = re.compile(r"(?:^|[(|,\[=<>+*\s-])\s*/")
 # Selectors are compiled against an empty page when a profile is loaded: parsel raises on a bad one only
 # when it is first used, which would be mid-crawl, on every page.
 _EMPTY_PAGE = Selector(text="<html/>")
@@ -97,6 +111,7 @@ class Query:
     xpath: bool = False
     pattern: re.Pattern[str] | None = None
     html: bool = False
+    exclude: tuple[Query, ...] = ()  # elements taken out of the matched one before its value is read
 
 
 @dataclass(frozen=True)
@@ -114,23 +129,13 @@ class Profile:
     rating_worst: str | None = None
 
 
-@dataclass
-class ProfilePage:
-    """What a profile finds on one page. `errors` are selectors that failed on this page's markup."""
-
-    reviews: list[ReviewItem]
-    next_pages: list[str]
-    follow: list[str]
-    errors: list[str] = field(default_factory=list)
-
-
 def _kind(value: Any) -> str:
     kinds = ((bool, "a boolean"), (int, "an integer"), (float, "a number"), (str, "a string"),
              (list, "an array"), (dict, "a table"))
     return next((name for cls, name in kinds if isinstance(value, cls)), "a date")
 
 
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
     return " ".join(str(error).split())
 
 
@@ -152,7 +157,7 @@ class _Reader:
 
     def query(self, key: str, value: Any, options: bool = False, relative: bool = False) -> Query:
         """A selector string (or, with `options`, a table of one); compiled, or a ProfileError."""
-        pattern, html = None, False
+        pattern, html, exclude = None, False, ()
         if isinstance(value, dict) and options:
             self.known_keys(value, QUERY_KEYS, f"{key}.")
             if ("css" in value) == ("xpath" in value):
@@ -166,6 +171,8 @@ class _Reader:
             html = value.get("html", False)
             if "pattern" in value:
                 pattern = self.pattern(f"{key}.pattern", value["pattern"])
+            if "exclude" in value:
+                exclude = self.queries(f"{key}.exclude", value["exclude"], relative=True)
         elif isinstance(value, str):
             xpath = value.startswith(XPATH_PREFIX)
             selector = value.removeprefix(XPATH_PREFIX)
@@ -174,15 +181,17 @@ class _Reader:
             raise self.fail(key, f"expected {wanted}, got {_kind(value)}")
         if not selector.strip():
             raise self.fail(key, "empty selector")
-        if xpath and relative and selector.lstrip().startswith("/"):
+        if not xpath and (own := _OWN_ATTRIBUTE.match(selector) or _OWN_TEXT.match(selector)):
+            selector, xpath = (f"@{own.group(1)}" if own.re is _OWN_ATTRIBUTE else "text()"), True
+        if xpath and relative and _ABSOLUTE_PATH.search(_XPATH_STRING.sub('""', selector)):
             raise self.fail(key, f"XPath {selector!r} searches the whole page, not the review: start it with '.' "
                                  "(.//a), or read it in [page_fields]")
         try:
             _EMPTY_PAGE.xpath(selector) if xpath else _EMPTY_PAGE.css(selector)
         except (SelectorError, ValueError) as error:
             language = "XPath" if xpath else "CSS"
-            raise self.fail(key, f"bad {language} selector {selector!r}: {_one_line(error)}") from None
-        return Query(key, selector, xpath, pattern, html)
+            raise self.fail(key, f"bad {language} selector {selector!r}: {one_line(error)}") from None
+        return Query(key, selector, xpath, pattern, html, exclude)
 
     def pattern(self, key: str, value: Any) -> re.Pattern[str]:
         if not isinstance(value, str):
@@ -192,11 +201,11 @@ class _Reader:
         except re.error as error:
             raise self.fail(key, f"bad regex {value!r}: {error}") from None
 
-    def queries(self, key: str, value: Any) -> tuple[Query, ...]:
+    def queries(self, key: str, value: Any, relative: bool = False) -> tuple[Query, ...]:
         values = [value] if isinstance(value, str) else value
         if not isinstance(values, list):
             raise self.fail(key, f"expected a selector string or an array of them, got {_kind(value)}")
-        return tuple(self.query(f"{key}[{i}]", v) for i, v in enumerate(values))
+        return tuple(self.query(f"{key}[{i}]", v, relative=relative) for i, v in enumerate(values))
 
     def fields(self, key: str, value: Any, relative: bool) -> dict[str, Query]:
         if not isinstance(value, dict):
@@ -231,6 +240,8 @@ class _Reader:
                 raise self.fail(f"rating_scale.{name}", "missing; a scale needs both best and worst")
             if isinstance(number, bool) or not isinstance(number, int | float):
                 raise self.fail(f"rating_scale.{name}", f"expected a number, got {_kind(number)}")
+            if not math.isfinite(number):
+                raise self.fail(f"rating_scale.{name}", f"expected a finite number, got {number}")
             numbers.append(number)
         if numbers[0] <= numbers[1]:
             raise self.fail("rating_scale", f"best ({numbers[0]}) must be above worst ({numbers[1]})")
@@ -270,7 +281,7 @@ def load_profile(path: str | Path) -> Profile:
     """Read and check a profile file; any mistake is a ProfileError naming the file and key."""
     path = Path(path)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # utf-8-sig: Notepad writes a BOM
     except FileNotFoundError:
         raise ProfileError(f"{path}: no such profile file") from None
     except OSError as error:
@@ -278,105 +289,5 @@ def load_profile(path: str | Path) -> Profile:
     except UnicodeDecodeError:
         raise ProfileError(f"{path}: not TOML: not UTF-8 text") from None
     except tomllib.TOMLDecodeError as error:
-        raise ProfileError(f"{path}: not TOML: {_one_line(error)}") from None
+        raise ProfileError(f"{path}: not TOML: {one_line(error)}") from None
     return _Reader(path).profile(data)
-
-
-def _select(node: Selector, query: Query) -> list[Selector]:
-    return list(node.xpath(query.selector) if query.xpath else node.css(query.selector))
-
-
-def _is_element(node: Selector) -> bool:
-    # Text nodes, attributes and XPath strings or numbers come back as plain Python values.
-    return not isinstance(node.root, str | int | float | bool)
-
-
-def _value(node: Selector, query: Query) -> str | None:
-    """The query's value in `node`, as published (outer whitespace aside); None when nothing matches."""
-    found = _select(node, query)
-    if not found:
-        return None
-    first = found[0]
-    if not _is_element(first):
-        text = first.get()
-    elif query.html:
-        text = "".join(first.xpath("node()").getall())
-    else:
-        text = "".join(first.xpath(".//text()").getall())
-    if query.pattern is not None:
-        match = query.pattern.search(text)
-        if match is None:
-            return None
-        text = match.group(1) if query.pattern.groups else match.group(0)
-        if text is None:  # the group did not take part in the match
-            return None
-    return text.strip() or None
-
-
-def _links(page: Selector, queries: tuple[Query, ...], base: str, errors: list[str]) -> list[str]:
-    links: list[str] = []
-    for query in queries:
-        try:
-            found = _select(page, query)
-        except ValueError as error:
-            errors.append(f"{query.key}: {_one_line(error)}")
-            continue
-        for node in found:
-            href = node.xpath("@href").get() if _is_element(node) else node.get()
-            url = urljoin(base, href.strip()) if href and href.strip() else None
-            # A fragment or script link leads nowhere new; only web pages are crawled.
-            if url and urlsplit(url).scheme in ("http", "https") and url not in links:
-                links.append(url)
-    return links
-
-
-def _values(node: Selector, queries: dict[str, Query], base: str, errors: list[str]) -> dict[str, str | None]:
-    values: dict[str, str | None] = {}
-    for name, query in queries.items():
-        try:
-            value = _value(node, query)
-        except ValueError as error:  # an XPath that compiles may still fail on some markup
-            errors.append(f"{query.key}: {_one_line(error)}")
-            value = None
-        values[name] = urljoin(base, value) if value and name in LINK_FIELDS else value
-    return values
-
-
-def _review(values: dict[str, str | None], url: str, source: str, profile: Profile) -> ReviewItem:
-    item = ReviewItem(source=source, url=url, outlet=profile.outlet, audience=profile.audience, page_url=url,
-                      syntax="profile",
-                      external_ids={FIELDS[name]: value for name in EXTERNAL_IDS if (value := values.get(name))})
-    for name, value in values.items():
-        if value is not None and name not in EXTERNAL_IDS:
-            setattr(item, FIELDS[name], value)
-    if profile.rating_best is not None and (item.rating_raw or item.rating_value):
-        if "rating_value" not in profile.fields.keys() | profile.page_fields.keys():
-            item.rating_value = item.rating_raw  # the rating itself is the number on the profile's scale
-        item.rating_best, item.rating_worst = profile.rating_best, profile.rating_worst
-    return item
-
-
-def extract_with_profile(html: str, url: str, source: str, profile: Profile) -> ProfilePage:
-    """The reviews of one page as `profile` reads them, and the links it says to follow from it."""
-    errors: list[str] = []
-    try:
-        page = Selector(text=html or "<html/>")
-    except (ValueError, TypeError) as error:  # markup lxml refuses outright
-        return ProfilePage([], [], [], [f"page unreadable: {_one_line(error)}"])
-    base = urljoin(url, (page.xpath("//base/@href").get() or "").strip())
-    page_values = _values(page, profile.page_fields, base, errors)
-    reviews = []
-    try:
-        found = _select(page, profile.reviews)
-    except ValueError as error:
-        found = []
-        errors.append(f"reviews: {_one_line(error)}")
-    for node in found:
-        if not _is_element(node):
-            errors.append(f"reviews: matched {node.get()!r}, not an element")
-            continue
-        values = _values(node, profile.fields, base, errors)
-        merged = {name: values.get(name) or page_values.get(name) for name in values.keys() | page_values.keys()}
-        reviews.append(_review(merged, url, source, profile))
-    return ProfilePage(reviews, _links(page, profile.next_pages, base, errors),
-                       _links(page, profile.follow, base, errors), errors)

@@ -27,6 +27,7 @@ from flows.cli_base import (
     profile_args,
     project,
     quiet_user_errors,
+    source_name,
 )
 from flows.errors import ReviewsError, RunIncomplete
 
@@ -77,15 +78,14 @@ def crawl(
     quiet: Quiet = False,
 ) -> None:
     """Crawl one source into the landing zone and print the run's counts."""
-    from flows.config import check_source_name, check_url, command_line_setting, contact_settings
+    from flows.config import check_url, command_line_setting, contact_settings
     from flows.crawl import run_crawl
 
     cfg, root = project(config, data_dir)
     try:
         url, spider_args = profile_args(spider, profile, [check_url(u, "--url") for u in url or []])
         settings = contact_settings(cfg.contact_url) | dict(command_line_setting(s) for s in setting or [])
-        if source is not None:
-            check_source_name(source, "--source")
+        source = source_name(spider, profile, source)
         result = run_crawl(spider, url, source=source, data=root, settings=settings, spider_args=spider_args,
                            show_progress=not quiet, console=err_console, resumable=True)
     except ReviewsError as exc:
@@ -150,7 +150,7 @@ def run(
 
     cfg, root = project(config, data_dir)
     configure(root)
-    from flows.config import check_source_name, check_url, contact_settings
+    from flows.config import check_url, contact_settings
     from flows.pipeline import SourceSpec
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
@@ -160,14 +160,14 @@ def run(
         check_writable(warehouse_path(root))
         if url or profile:
             if not spiders:
-                raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`")
-            if source is not None:
-                check_source_name(source, "--source")
+                raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`"
+                                   if url else "give the spider: `reviews run profile --profile FILE`")
             checked = [check_url(u, "--url") for u in url or []]
             sources = []
             for spider in spiders:
                 urls, spider_args = profile_args(spider, profile, checked)
-                sources.append(SourceSpec(spider, urls, source or spider, contact_settings(cfg.contact_url),
+                sources.append(SourceSpec(spider, urls, source_name(spider, profile, source),
+                                          contact_settings(cfg.contact_url),
                                           spider_args, incremental=True, full=full))
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources

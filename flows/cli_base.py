@@ -75,4 +75,18 @@ def profile_args(spider: str, profile: Path | None, urls: list[str]) -> tuple[li
     if profile is None:
         raise ReviewsError("the profile spider needs --profile FILE: the site profile to crawl with")
     checked = read_profile(profile)
+    if not urls and not checked.start_urls:
+        raise ReviewsError(f"give --url, or start_urls in the profile {profile}")
     return urls or list(checked.start_urls), {"profile": str(checked.path)}
+
+
+def source_name(spider: str, profile: Path | None, source: str | None) -> str:
+    """The landing name of a crawl given on the command line: --source, else the profile file's name for the
+    profile spider (two sites' profiles must not share one source's history), else the spider's name."""
+    from flows.config import check_source_name
+
+    if source is not None:
+        return check_source_name(source, "--source")
+    if spider == "profile" and profile is not None:
+        return check_source_name(profile.stem, f"the profile's file name (the default --source), {profile.stem!r},")
+    return spider

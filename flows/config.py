@@ -115,7 +115,7 @@ class Config:
                 return source
         known = ", ".join(s.name for s in self.sources) or "none configured"
         raise ReviewsError(f"no source named {name!r} in {self.path or 'the config'} (sources: {known}); "
-                           "to crawl with a spider directly, give --url")
+                           "to crawl with a spider directly, give --url (the profile spider: --profile)")
 
 
 # --- cron ---

@@ -38,7 +38,7 @@ def with_profile(html: str, url: str, profile: str | Path) -> PageExtract:
     """What the profile spider would take from this page, shaped as extract_page's result (no films: a profile
     reads reviews); the links it would follow are not shown."""
     from crawlers.extraction import PageExtract
-    from crawlers.profiles import extract_with_profile
+    from crawlers.profile_pages import extract_with_profile
     from flows.config import read_profile
 
     found = extract_with_profile(html, url, "extract", read_profile(profile))

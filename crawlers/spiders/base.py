@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from scrapy.http import Response
+from scrapy.http import HtmlResponse, Response, XmlResponse
 
 from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
@@ -29,6 +29,18 @@ def split_urls(url: str | Iterable[str] | None) -> list[str]:
     if isinstance(url, str):
         return [u.strip() for u in url.split(",") if u.strip()]
     return [u for u in url if u]
+
+
+def is_html(response: Response) -> bool:
+    """An HTML page, or XHTML served as XML: the answers that can hold links to follow."""
+    if isinstance(response, HtmlResponse):
+        return True
+    if isinstance(response, XmlResponse):
+        try:
+            return response.xpath("local-name(/*)").get() == "html"
+        except ValueError:
+            return False
+    return False
 
 
 class ReviewSpiderMixin:
@@ -59,6 +71,17 @@ class ReviewSpiderMixin:
             ids_path = data.get("known_ids_path")
             if ids_path and Path(ids_path).exists():
                 self.known_ids = frozenset(Path(ids_path).read_text(encoding="utf-8").split("\n")) - {""}
+
+    def allow_redirected_start(self, response: Response) -> None:
+        """A start URL that redirected to another host (http://site.example/ to https://www.site.example/)
+        makes that host the site's too, or the crawl would stop at the first page: links are followed only
+        on allowed hosts (Scrapy's offsite filter reads allowed_domains again when it changes)."""
+        redirected = response.meta.get("redirect_urls") or []
+        host = urlparse(response.url).hostname
+        if redirected and redirected[0] in self.start_urls and host and host not in self.allowed_domains:
+            self.allowed_domains = sorted({*self.allowed_domains, host})
+            self.logger.info("start URL %s redirected to %s: following links on %s too", redirected[0],
+                             response.url, host)
 
     def all_known(self, review_ids: list[str | None]) -> bool:
         """True when a page's reviews are all in the warehouse already (incremental runs only)."""

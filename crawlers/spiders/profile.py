@@ -14,10 +14,11 @@ from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
-from scrapy.http import Response, TextResponse
+from scrapy.http import Response
 
-from crawlers.profiles import extract_with_profile, load_profile
-from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin
+from crawlers.profile_pages import extract_with_profile
+from crawlers.profiles import load_profile
+from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
 
 EMPTY_PAGES = "reviews/profile_empty_pages"
 
@@ -39,8 +40,10 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         self.init_incremental(state, full)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
-        if not isinstance(response, TextResponse):
+        # A followed link may answer JSON, plain text or an image: a profile reads HTML pages only.
+        if not is_html(response):
             return
+        self.allow_redirected_start(response)
         page = extract_with_profile(response.text, response.url, self.source, self.profile)
         for error in page.errors:
             self.crawler.stats.inc_value("reviews/extract_errors")

@@ -14,27 +14,15 @@ from typing import Any
 from urllib.parse import urlparse
 
 import scrapy
-from scrapy.http import HtmlResponse, Response, TextResponse, XmlResponse
+from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
 
 from crawlers.extraction import extract_page
 from crawlers.items import UnreadableMarkup
-from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin
+from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
-
-
-def is_html(response: Response) -> bool:
-    """An HTML page, or XHTML served as XML: the answers that can hold links to follow."""
-    if isinstance(response, HtmlResponse):
-        return True
-    if isinstance(response, XmlResponse):
-        try:
-            return response.xpath("local-name(/*)").get() == "html"
-        except ValueError:
-            return False
-    return False
 
 
 class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
@@ -73,6 +61,7 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
         if not isinstance(response, TextResponse):
             return
+        self.allow_redirected_start(response)
         page = extract_page(response.text, response.url, self.source)
         for error in page.errors:
             self.crawler.stats.inc_value("reviews/extract_errors")

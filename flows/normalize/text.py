@@ -46,7 +46,9 @@ _TAG = re.compile(rf"<(/?)([A-Za-z][A-Za-z0-9]*){_ATTRIBUTES}\s*/?>")
 _EVENT_HANDLER = re.compile(r"[\s/\"']on[a-z]+\s*=", re.IGNORECASE)
 # How text carries markup: an HTML fragment, text that may hold HTML tags, or plain text.
 _HTML, _TAGS, _PLAIN = "html", "tags", "plain"
-_MARKUP_OF_SYNTAX = {"feed": _HTML, "json-ld": _TAGS, "microdata": _PLAIN, "rdfa": _PLAIN}
+# A site profile's values: an element's visible text, or its inner markup with `html = true` (profile_pages).
+_MARKUP_OF_SYNTAX = {"feed": _HTML, "json-ld": _TAGS, "microdata": _PLAIN, "rdfa": _PLAIN, "profile": _PLAIN,
+                     "profile-html": _HTML}
 # C0 controls (bar tab and newlines) break lxml and mean nothing in prose; zero-width spaces, word
 # joiners and soft hyphens would make identical texts hash differently.  C1 controls are only removed
 # after ftfy, which needs them to undo latin-1 mojibake such as "â\x80\x99".  Kept on purpose: ZWJ and

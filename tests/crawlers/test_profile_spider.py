@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from crawlers.profiles import extract_with_profile, load_profile
+from crawlers.profile_pages import extract_with_profile
+from crawlers.profiles import load_profile
 from crawlers.spiders.profile import EMPTY_PAGES, ProfileSpider
 from flows.crawl import run_crawl
 from tests.crawlers.conftest import FIXTURES, html_response, make_spider, split_output
@@ -69,7 +70,7 @@ def test_letterboxd_member_page_gives_its_twelve_reviews_with_films_and_ids(lett
         "viewing:841454062", "Where Is the Friend’s House?", "1987")
     assert items[0].url == "https://letterboxd.com/hyumiguel/film/weapons-2025/"
     assert {(i.critic_name, i.outlet, i.audience, i.syntax, i.source, i.run_id) for i in items} == {
-        ("hyumiguel", "Letterboxd", "user", "profile", "test", "run-1")}
+        ("hyumiguel", "Letterboxd", "user", "profile-html", "test", "run-1")}  # its body is read with html = true
 
 
 def test_letterboxd_stars_stay_verbatim_and_the_half_star_class_is_the_value(letterboxd):
@@ -106,10 +107,10 @@ def test_element_text_joins_its_text_nodes_and_links_resolve_against_the_page(tm
         "Film 1", "https://reviews.example/r/1", "Ann")
 
 
-def test_review_without_url_gets_the_page_url_and_without_id_none(tmp_path):
+def test_review_without_url_gets_the_page_url_and_without_id_its_url(tmp_path):
     profile = write_profile(tmp_path, PROFILE.replace('"::attr(id)"', '"::attr(data-id)"'))
     _, items, _ = parse(profile, f"<ul>{review(1)}</ul>")
-    assert (items[0].url, items[0].page_url, items[0].source_review_id) == (URL, URL, None)
+    assert (items[0].url, items[0].page_url, items[0].source_review_id) == (URL, URL, URL)
 
 
 def test_next_and_follow_links_are_followed_and_offsite_ones_are_not(tmp_path):
@@ -197,6 +198,6 @@ def test_a_real_crawl_lands_every_review_and_stops_at_the_last_page(tmp_path):
         paths = site.paths()
     landed = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
     assert sorted(r["source_review_id"] for r in landed) == ["r1a", "r1b", "r2a", "r2b", "r3a", "r3b"]
-    assert {(r["syntax"], r["source"], r["audience"]) for r in landed} == {("profile", "site", "critic")}
+    assert {(r["syntax"], r["source"], r["audience"]) for r in landed} == {("profile-html", "site", "critic")}
     assert [p for p in paths if p.startswith("/reviews/")] == [f"/reviews/page/{n}/" for n in (1, 2, 3)]
     assert (result.stats["landed"], result.stats["rejected"], result.stats["errors"]) == (6, 0, 0)

@@ -220,3 +220,27 @@ def test_rdfa_name_inside_a_link_still_names_the_item():
     items, _ = parse(page(body=RDFA_LINK_WRAPPED), url="https://reviews.example/user/fan/")
     (item,) = items
     assert (item.film_title, item.critic_name, item.critic_url) == ("Her", "fan", "https://reviews.example/user/fan/")
+
+
+def test_links_follow_a_start_url_that_redirected_to_another_host():
+    from scrapy.http import HtmlResponse, Request
+
+    start = "http://site.example/"
+    spider = make_spider(SchemaOrgSpider, url=start)
+    landed = HtmlResponse("https://www.site.example/", body=b'<html><body><a href="/films/">Films</a></body></html>',
+                          encoding="utf-8",
+                          request=Request("https://www.site.example/", meta={"redirect_urls": [start]}))
+    _, requests = split_output(list(spider.parse(landed)))
+    assert [r.url for r in requests] == ["https://www.site.example/films/"]
+
+
+def test_links_to_a_host_no_start_url_redirected_to_are_not_followed():
+    from scrapy.http import HtmlResponse, Request
+
+    spider = make_spider(SchemaOrgSpider, url="http://site.example/")
+    # Reached by following a link, not a start URL: another host stays another site.
+    landed = HtmlResponse("https://elsewhere.example/", body=b'<html><body><a href="/films/">Films</a></body></html>',
+                          encoding="utf-8", request=Request("https://elsewhere.example/",
+                                                            meta={"redirect_urls": ["http://site.example/x/"]}))
+    _, requests = split_output(list(spider.parse(landed)))
+    assert requests == []

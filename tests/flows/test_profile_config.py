@@ -92,7 +92,7 @@ def test_extract_with_a_profile_prints_what_the_profile_spider_would_land() -> N
     assert result.exit_code == 0, result.output
     reviews = [line for line in result.output.splitlines() if line.startswith('{"audience"')]
     assert len(reviews) == 12
-    assert '"syntax": "profile"' in reviews[0]
+    assert '"syntax": "profile-html"' in reviews[0]  # the fixture reads bodies with html = true
     assert "12 reviews, 0 films" in result.output
 
 
@@ -122,3 +122,26 @@ def test_the_example_configs_commented_profile_source_loads(tmp_path: Path) -> N
     config.write_text(text.replace("flows/demosite/redesigned.toml",
                                    str(Path(__file__).parents[2] / "flows/demosite/redesigned.toml")), encoding="utf-8")
     assert load_config(config).source("demo-relaunched").urls == ["http://127.0.0.1:8765/films/"]
+
+
+def test_a_crawl_given_a_profile_lands_under_the_profiles_name_by_default() -> None:
+    from flows.cli_base import source_name
+
+    assert source_name("profile", Path("profiles/daily-reel.toml"), None) == "daily-reel"
+    assert source_name("profile", Path("profiles/daily-reel.toml"), "reel") == "reel"
+    assert source_name("schema_org", None, None) == "schema_org"
+
+
+def test_run_with_a_profile_and_no_spider_says_to_name_the_profile_spider(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["run", "--profile", "x.toml", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "error: give the spider: `reviews run profile --profile FILE`" in result.output
+
+
+def test_a_profile_without_start_urls_and_no_url_says_both_ways_to_give_one(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text(PROFILE.replace('start_urls = ["http://127.0.0.1:9/films/"]\n', ""),
+                                        encoding="utf-8")
+    result = CliRunner().invoke(app, ["crawl", "profile", "--profile", str(tmp_path / "site.toml"),
+                                      "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert f"give --url, or start_urls in the profile {tmp_path / 'site.toml'}" in result.output.replace("\n", "")

@@ -1,0 +1,157 @@
+"""Reading pages with a site profile: one small page per edge case a real site has (found by QA on the first
+version: reviews merged or misread, page code in bodies, pages of other kinds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from scrapy.http import HtmlResponse, Request, TextResponse
+
+from crawlers.profile_pages import extract_with_profile
+from crawlers.profiles import ProfileError, load_profile
+from crawlers.spiders.profile import ProfileSpider
+from tests.crawlers.conftest import make_spider, split_output
+
+URL = "https://reviews.example/film/1/"
+PROFILE = """
+reviews = "div.review"
+next_pages = ["a.next"]
+[fields]
+source_review_id = "::attr(id)"
+url = "a.permalink::attr(href)"
+critic_name = ".by"
+rating = ".score"
+body = ".text"
+[page_fields]
+film_title = "h1"
+"""
+
+
+def profile(tmp_path: Path, text: str = PROFILE):
+    path = tmp_path / "site.toml"
+    path.write_text(text, encoding="utf-8")
+    return load_profile(path)
+
+
+def read(tmp_path: Path, body: str, text: str = PROFILE, url: str = URL):
+    return extract_with_profile(f"<html><body><h1>Her</h1>{body}</body></html>", url, "site",
+                                profile(tmp_path, text)).reviews
+
+
+def test_two_reviews_without_ids_by_one_critic_of_one_film_stay_two(tmp_path):
+    body = ('<div class="review"><span class="by">Anonymous</span><p class="text">Loved it.</p></div>'
+            '<div class="review"><span class="by">Anonymous</span><p class="text">Terrible film.</p></div>')
+    reviews = read(tmp_path, body)
+    assert [r.body for r in reviews] == ["Loved it.", "Terrible film."]
+    assert len({r.source_review_id for r in reviews}) == 2
+    assert all(r.source_review_id.startswith(URL) for r in reviews)
+
+
+def test_one_review_without_an_id_is_known_by_its_url(tmp_path):
+    body = '<div class="review"><span class="by">Ann</span><p class="text">Fine.</p></div>'
+    assert read(tmp_path, body)[0].source_review_id == URL
+
+
+def test_attr_alone_reads_the_review_elements_own_attribute_not_a_childs(tmp_path):
+    body = ('<div class="review"><div id="share-widget"></div><span class="by">Ann</span><p class="text">A.</p>'
+            '</div><div class="review" id="r2"><span class="by">Bob</span><p class="text">B.</p></div>')
+    reviews = read(tmp_path, body)
+    assert [r.source_review_id for r in reviews] == [URL, "r2"]
+
+
+def test_a_reply_nested_in_a_review_is_not_part_of_the_outer_reviews_fields(tmp_path):
+    body = ('<div class="review" id="a"><span class="by">Alice</span><span class="score">5/5</span>'
+            '<p class="text">Wonderful.</p>'
+            '<div class="review" id="c"><span class="by">Carl</span><span class="score">1/5</span>'
+            '<p class="text">Disagree.</p></div></div>')
+    reviews = read(tmp_path, body, PROFILE.replace('body = ".text"', 'body = "xpath:."'))
+    alice, carl = reviews
+    assert (alice.critic_name, alice.rating_raw) == ("Alice", "5/5")
+    assert "Disagree" not in alice.body and "Wonderful." in alice.body
+    assert (carl.critic_name, carl.rating_raw, carl.body) == ("Carl", "1/5", "Carl 1/5\n\nDisagree.")
+
+
+def test_text_leaves_out_scripts_and_styles_and_breaks_between_blocks(tmp_path):
+    body = ('<div class="review"><span class="by">Ann</span><div class="text"><p>A fine film.<script>'
+            'window.dataLayer.push({});</script></p><style>.t p{color:red}</style><noscript>Enable JS</noscript>'
+            '<p>Second paragraph.</p><ul><li>Pros</li><li>Cons</li></ul></div></div>')
+    assert read(tmp_path, body)[0].body == "A fine film.\n\nSecond paragraph.\n\nPros\nCons"
+
+
+def test_escaped_markup_a_user_typed_stays_in_the_text(tmp_path):
+    body = ('<div class="review"><span class="by">Ann</span><p class="text">&lt;script&gt;alert(1)&lt;/script&gt;'
+            " '); DROP TABLE reviews; --</p></div>")
+    assert read(tmp_path, body)[0].body == "<script>alert(1)</script> '); DROP TABLE reviews; --"
+
+
+def test_html_true_keeps_the_markup_and_marks_the_item_as_html(tmp_path):
+    body = '<div class="review"><span class="by">Ann</span><div class="text"><p>One</p><p>Two</p></div></div>'
+    review = read(tmp_path, body, PROFILE.replace('body = ".text"', 'body = { css = ".text", html = true }'))[0]
+    assert (review.body, review.syntax) == ("<p>One</p><p>Two</p>", "profile-html")
+    assert read(tmp_path, body)[0].syntax == "profile"
+
+
+def test_exclude_leaves_a_read_more_link_out_of_a_field(tmp_path):
+    body = ('<div class="review"><span class="by">Ann</span><p class="text">Cut short… '
+            '<a class="more" href="#">more</a></p></div>')
+    text = PROFILE.replace('body = ".text"', 'body = { css = ".text", exclude = ["a.more"] }')
+    assert read(tmp_path, body, text)[0].body == "Cut short…"
+
+
+def test_an_xhtml_page_is_read_as_html(tmp_path):
+    page = ('<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml"><body><h1>Her</h1>'
+            '<div class="review" id="x1"><span class="by">Ann</span><p class="text">Good.</p></div></body></html>')
+    reviews = extract_with_profile(page, URL, "site", profile(tmp_path)).reviews
+    assert [(r.source_review_id, r.film_title, r.body) for r in reviews] == [("x1", "Her", "Good.")]
+
+
+def test_a_json_answer_gives_no_reviews_and_no_error(tmp_path):
+    page = extract_with_profile('{"reviews": [1, 2]}', URL, "site", profile(tmp_path))
+    assert page.reviews == [] and page.errors == []
+    spider = make_spider(ProfileSpider, url=URL, profile=str(tmp_path / "site.toml"))
+    answer = TextResponse(URL + "data.json", body=b'{"a": 1}', encoding="utf-8", request=Request(URL))
+    assert list(spider.parse(answer)) == []
+
+
+def test_a_javascript_or_mailto_link_is_no_review_url(tmp_path):
+    body = ('<div class="review" id="r1"><a class="permalink" href="javascript:void(0)">#</a>'
+            '<span class="by">Ann</span><p class="text">Good.</p></div>')
+    assert read(tmp_path, body)[0].url == URL
+
+
+def test_links_follow_a_start_url_that_redirected_to_another_host(tmp_path):
+    profile(tmp_path)
+    start = "http://site.example/films/"
+    spider = make_spider(ProfileSpider, url=start, profile=str(tmp_path / "site.toml"))
+    page = ('<html><body><h1>Her</h1><div class="review" id="r1"><span class="by">Ann</span><p class="text">A.</p>'
+            '</div><a class="next" href="/films/?page=2">next</a></body></html>')
+    landed = HtmlResponse("https://www.site.example/films/", body=page.encode(), encoding="utf-8",
+                          request=Request("https://www.site.example/films/", meta={"redirect_urls": [start]}))
+    _, requests = split_output(list(spider.parse(landed)))
+    assert [r.url for r in requests] == ["https://www.site.example/films/?page=2"]
+    assert "www.site.example" in spider.allowed_domains
+
+
+@pytest.mark.parametrize("xpath", ["(//h1)[1]", ".//a | //h1", "concat(., //h1)", " //h1"])
+def test_every_form_of_an_absolute_xpath_in_a_review_field_is_refused(tmp_path, xpath):
+    with pytest.raises(ProfileError, match="searches the whole page"):
+        profile(tmp_path, PROFILE.replace('critic_name = ".by"', f'critic_name = "xpath:{xpath}"'))
+
+
+def test_a_relative_xpath_holding_a_slash_in_a_string_is_accepted(tmp_path):
+    text = PROFILE.replace('critic_name = ".by"', "critic_name = \"xpath:.//a[contains(@href, '/critic/')]\"")
+    assert profile(tmp_path, text).fields["critic_name"].xpath
+
+
+def test_a_profile_saved_with_a_bom_loads(tmp_path):
+    path = tmp_path / "site.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + PROFILE.encode())
+    assert load_profile(path).reviews.selector == "div.review"
+
+
+@pytest.mark.parametrize("value", ["inf", "nan", "1e400", "-inf"])
+def test_a_rating_scale_that_is_not_a_finite_number_is_refused(tmp_path, value):
+    with pytest.raises(ProfileError, match="expected a finite number"):
+        profile(tmp_path, PROFILE + f"[rating_scale]\nbest = {value if value != '-inf' else 10}\n"
+                                    f"worst = {value if value == '-inf' else 0}\n")
