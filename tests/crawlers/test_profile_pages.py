@@ -155,3 +155,21 @@ def test_a_rating_scale_that_is_not_a_finite_number_is_refused(tmp_path, value):
     with pytest.raises(ProfileError, match="expected a finite number"):
         profile(tmp_path, PROFILE + f"[rating_scale]\nbest = {value if value != '-inf' else 10}\n"
                                     f"worst = {value if value == '-inf' else 0}\n")
+
+
+def test_a_real_film_page_gives_its_reviews_with_the_film_read_once_from_the_page():
+    from tests.crawlers.conftest import FIXTURES
+
+    page = (FIXTURES / "pages" / "letterboxd-film-breathless.html").read_text(encoding="utf-8")
+    found = extract_with_profile(page, "https://letterboxd.com/film/breathless/", "lb",
+                                 load_profile(FIXTURES / "profiles" / "letterboxd-film.toml"))
+    reviews = found.reviews
+    read = [(r.source_review_id, r.critic_name, r.rating_raw, r.rating_value, r.language_declared) for r in reviews]
+    assert read == [
+        ("99611455", "maria", "★★★★", "8", "en"), ("29377356", "Wes", "★★★★★", "10", "en"),
+        ("31170806", "Leticia Fernandes", "★★★★", "8", "en"), ("1027972758", "DoctorChaz", "★★★★½", "9", "en"),
+        ("1030767896", "A9eel", "★★★★½", "9", "ar"), ("1030754420", "Diane Delacruz", "★★★½", "7", "fr")]
+    assert {(r.film_title, r.film_year, r.external_ids["imdb"]) for r in reviews} == {
+        ("Breathless", "1960", "tt0053472")}
+    assert reviews[0].url == "https://letterboxd.com/usercillian/film/breathless/"
+    assert reviews[0].body.endswith("Good shit") and found.errors == []
