@@ -6,6 +6,7 @@ import csv
 import json
 import re
 import sys
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -89,7 +90,9 @@ def print_sources(listed: list[dict[str, Any]], console: Console) -> None:
     for source in listed:
         last = source["last_run"] or {}
         health = {True: "ok", False: "UNHEALTHY", None: "not judged"}[last.get("healthy")] if last else "-"
-        table.add_row(source["name"], source["spider"], source["schedule"] or "-", "\n".join(source["urls"]),
+        # The profile's file name: its whole path is in --json, and would crowd the table out.
+        spider = f"{source['spider']}: {Path(source['profile']).name}" if source.get("profile") else source["spider"]
+        table.add_row(source["name"], spider, source["schedule"] or "-", "\n".join(source["urls"]),
                       str(last.get("finished") or last.get("finish_reason") or "never"), health)
     console.print(table, markup=False)
     if not listed:

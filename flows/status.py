@@ -51,5 +51,5 @@ def sources(config: Config, root: Path) -> list[dict[str, Any]]:
     if warehouse_path(root).exists():
         with connect(warehouse_path(root), read_only=True) as conn:
             last = {run["source"]: run for run in _rows(conn, LAST_RUNS)}
-    return [{"name": s.name, "spider": s.spider, "urls": s.urls, "schedule": s.schedule,
+    return [{"name": s.name, "spider": s.spider, "profile": s.profile, "urls": s.urls, "schedule": s.schedule,
              "last_run": last.get(s.name)} for s in config.sources]

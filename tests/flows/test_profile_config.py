@@ -145,3 +145,15 @@ def test_a_profile_without_start_urls_and_no_url_says_both_ways_to_give_one(tmp_
                                       "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert f"give --url, or start_urls in the profile {tmp_path / 'site.toml'}" in result.output.replace("\n", "")
+
+
+def test_sources_names_a_profile_sources_profile_file(tmp_path: Path) -> None:
+    import json
+
+    (tmp_path / "site.toml").write_text(PROFILE, encoding="utf-8")
+    config = write_config(tmp_path, 'spider = "profile"\nprofile = "site.toml"\n')
+    args = ["sources", "--config", str(config), "--data-dir", str(tmp_path / "data"), "--json"]
+    listed = json.loads(CliRunner().invoke(app, args).stdout)
+    assert [(s["spider"], s["profile"]) for s in listed] == [("profile", str((tmp_path / "site.toml").resolve()))]
+    table = CliRunner().invoke(app, args[:-1]).stdout
+    assert "site.toml" in table.replace("\n", "").replace(" ", "").replace("│", "")
