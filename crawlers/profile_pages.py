@@ -6,8 +6,8 @@ saved page is what a crawl lands.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections import defaultdict
+from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -16,7 +16,6 @@ from lxml import etree
 from lxml_html_clean import Cleaner
 from parsel import Selector
 
-from crawlers.extraction import distinct_keys
 from crawlers.items import ReviewItem
 from crawlers.profiles import EXTERNAL_IDS, FIELDS, LINK_FIELDS, Profile, Query, one_line
 
@@ -26,8 +25,10 @@ _INVISIBLE = Cleaner(scripts=True, javascript=False, comments=True, style=True, 
                      page_structure=False, processing_instructions=True, embedded=False, frames=False,
                      forms=False, annoying_tags=False, remove_unknown_tags=False, safe_attrs_only=False,
                      kill_tags=["noscript", "template"])
-# Items whose title or body is markup (html = true) say so, so the flows read them as HTML.
+# Items whose body is markup (html = true, allowed on body only) say so, so the flows read it as HTML.
 HTML_SYNTAX, TEXT_SYNTAX = "profile-html", "profile"
+# Marks the elements a copy leaves out (exclude, nested reviews) while the copy is made.
+_LEAVE_OUT = "data-reviews-profile-leave-out"
 
 
 @dataclass
@@ -38,6 +39,9 @@ class ProfilePage:
     next_pages: list[str]
     follow: list[str]
     errors: list[str] = field(default_factory=list)
+    # The ids the site gave its reviews (None where a review's key was made from its url): only these say
+    # that a page's reviews are all known already (ReviewSpiderMixin.all_known).
+    site_ids: list[str | None] = field(default_factory=list)
 
 
 def _select(node: Selector, query: Query) -> list[Selector]:
@@ -49,22 +53,22 @@ def _is_element(node: Selector) -> bool:
     return not isinstance(node.root, str | int | float | bool)
 
 
-@contextmanager
-def _detached(elements: list[etree._Element]) -> Iterator[None]:
-    """The elements taken out of the page for a while (each keeps its tail text, which lxml moves with it),
-    then put back where they were."""
-    places = []
-    for element in elements:
-        parent = element.getparent()
-        if parent is not None:
-            places.append((parent, parent.index(element), element))
-    for parent, _, element in places:
-        parent.remove(element)
+def _without(element: etree._Element, left_out: list[etree._Element]) -> etree._Element:
+    """A copy of `element` without the elements in `left_out` (found inside it); the text after each stays,
+    which lxml would take away with it on a plain remove. The page itself is left as it was."""
+    if not left_out:
+        return element
+    for other in left_out:
+        other.set(_LEAVE_OUT, "")
     try:
-        yield
+        copy = deepcopy(element)
     finally:
-        for parent, index, element in reversed(places):
-            parent.insert(index, element)
+        for other in left_out:
+            del other.attrib[_LEAVE_OUT]
+    copy.tail = None
+    for other in copy.xpath(f".//*[@{_LEAVE_OUT}]"):
+        other.drop_tree()  # lxml.html: keeps the tail text, unlike remove()
+    return copy
 
 
 def _text(element: etree._Element) -> str:
@@ -82,8 +86,8 @@ def _value(node: Selector, query: Query) -> str | None:
         text = first.get()
     else:
         excluded = [n.root for q in query.exclude for n in _select(first, q) if _is_element(n)]
-        with _detached(excluded):
-            text = "".join(first.xpath("node()").getall()) if query.html else _text(first.root)
+        element = Selector(root=_without(first.root, excluded), type="html")
+        text = "".join(element.xpath("node()").getall()) if query.html else _text(element.root)
     if query.pattern is not None:
         match = query.pattern.search(text)
         if match is None:
@@ -129,17 +133,13 @@ def _values(node: Selector, queries: dict[str, Query], base: str, errors: list[s
 
 
 def _review(values: dict[str, str | None], url: str, source: str, profile: Profile) -> ReviewItem:
-    markup = any(q.html for name, q in (*profile.fields.items(), *profile.page_fields.items())
-                 if name in ("title", "body"))
+    markup = any(q.html for q in (profile.fields.get("body"), profile.page_fields.get("body")) if q)
     item = ReviewItem(source=source, url=url, outlet=profile.outlet, audience=profile.audience, page_url=url,
                       syntax=HTML_SYNTAX if markup else TEXT_SYNTAX,
                       external_ids={FIELDS[name]: value for name in EXTERNAL_IDS if (value := values.get(name))})
     for name, value in values.items():
         if value is not None and name not in EXTERNAL_IDS:
             setattr(item, FIELDS[name], value)
-    # Without an id of its own a review is known by its url, as a schema.org review is (distinct_keys then
-    # tells apart several reviews that share one).
-    item.source_review_id = item.source_review_id or item.url
     if profile.rating_best is not None and (item.rating_raw or item.rating_value):
         if "rating_value" not in profile.fields.keys() | profile.page_fields.keys():
             item.rating_value = item.rating_raw  # the rating itself is the number on the profile's scale
@@ -173,13 +173,29 @@ def extract_with_profile(html: str, url: str, source: str, profile: Profile) -> 
     if not found and _select_texts(page, profile):
         errors.append("reviews: matched text or attributes, not elements")
     for node in found:
-        with _detached(_nested(node, found)):
-            values = _values(node, profile.fields, base, errors)
+        values = _values(Selector(root=_without(node.root, _nested(node, found)), type="html"), profile.fields,
+                         base, errors)
         merged = {name: values.get(name) or page_values.get(name) for name in values.keys() | page_values.keys()}
         reviews.append(_review(merged, url, source, profile))
-    distinct_keys(reviews)
+    site_ids = [review.source_review_id for review in reviews]
+    _key_reviews_without_ids(reviews)
     return ProfilePage(reviews, _links(page, profile.next_pages, base, errors),
-                       _links(page, profile.follow, base, errors), errors)
+                       _links(page, profile.follow, base, errors), errors, site_ids)
+
+
+def _key_reviews_without_ids(reviews: list[ReviewItem]) -> None:
+    """A review the site gave no id is keyed `<url>#<critic>|<film>`, as the flows key one (url: its own, else
+    its page's); several on one page with one critic and film (anonymous users, a rewatch) are numbered
+    `#2`, `#3` in page order. A profile reads one markup, so each element it matched is a review of its own,
+    whatever its text: unlike the schema.org reader's distinct_keys, which folds a review's copies in two
+    markups, nothing here is compared."""
+    seen: dict[str, int] = defaultdict(int)
+    for review in reviews:
+        if review.source_review_id:
+            continue
+        key = f"{review.url}#{review.critic_name or ''}|{review.film_title or ''}"
+        seen[key] += 1
+        review.source_review_id = key if seen[key] == 1 else f"{key}#{seen[key]}"
 
 
 def _select_texts(page: Selector, profile: Profile) -> bool:

@@ -211,7 +211,12 @@ class _Reader:
         if not isinstance(value, dict):
             raise self.fail(key, f"expected a table of fields, got {_kind(value)}")
         self.known_keys(value, FIELDS, f"{key}.")
-        return {name: self.query(f"{key}.{name}", v, options=True, relative=relative) for name, v in value.items()}
+        fields = {name: self.query(f"{key}.{name}", v, options=True, relative=relative) for name, v in value.items()}
+        for name, query in fields.items():
+            # The flows read a review's body as HTML when it is markup; any other field is plain text.
+            if query.html and name != "body":
+                raise self.fail(f"{key}.{name}.html", "html = true is for the body only")
+        return fields
 
     def text(self, key: str, value: Any) -> str:
         if not isinstance(value, str):
@@ -227,6 +232,9 @@ class _Reader:
             parts = urlsplit(url) if isinstance(url, str) else None
             if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
                 raise self.fail(f"start_urls[{i}]", f"expected an http(s) URL, got {url!r}")
+            if "," in url:  # the crawl is handed its start URLs joined by commas
+                raise self.fail(f"start_urls[{i}]", f"{url!r} holds a comma, which the crawler reads as a separator "
+                                                    "between URLs; write it as %2C")
         return tuple(value)
 
     def scale(self, value: Any) -> tuple[str, str]:

@@ -163,9 +163,11 @@ def run(
                 raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`"
                                    if url else "give the spider: `reviews run profile --profile FILE`")
             checked = [check_url(u, "--url") for u in url or []]
+            if profile is not None and "profile" not in spiders:
+                raise ReviewsError(f"--profile is for the profile spider, not {' or '.join(map(repr, spiders))}")
             sources = []
             for spider in spiders:
-                urls, spider_args = profile_args(spider, profile, checked)
+                urls, spider_args = profile_args(spider, profile if spider == "profile" else None, checked)
                 sources.append(SourceSpec(spider, urls, source_name(spider, profile, source),
                                           contact_settings(cfg.contact_url),
                                           spider_args, incremental=True, full=full))

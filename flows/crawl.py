@@ -102,7 +102,10 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         # Checked here, not only in the child, whose constructor error would be "crawl failed, see the log".
         from flows.config import read_profile
 
-        read_profile((spider_args or {}).get("profile") or "")
+        profile = (spider_args or {}).get("profile")
+        if not profile:
+            raise ReviewsError("the profile spider needs a site profile: --profile FILE, or profile = in the source")
+        read_profile(profile)
     root = data_dir(data).resolve()
     source = source or spider
     check_room(root, settings)

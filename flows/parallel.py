@@ -15,34 +15,15 @@ from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from crawlers.landing import safe_name
+from crawlers.sites import site_of
 from flows.crawl import count_lines, stop_all_crawls, stopping
-
-
-@cache
-def _site_splitter() -> Any:
-    from tldextract import TLDExtract
-
-    # The bundled snapshot only: no download (runs may be offline) and no cache file written. Private
-    # suffixes count, as in Scrapy's cookie handling, so two blogs on blogspot.com are two sites.
-    return TLDExtract(suffix_list_urls=(), cache_dir=None, include_psl_private_domains=True)
-
-
-def site_of(url: str) -> str:
-    """The site a URL belongs to: its registrable domain (`feeds.example.com` -> `example.com`), lower-case;
-    where there is none (an IP address, `localhost`, a name off the Public Suffix List) the host without
-    `www.`."""
-    host = (urlsplit(url).hostname or url).lower()
-    # Off the list (an intranet's `reviews.internal`, `.test`, `.local`): `www.` still names the bare domain.
-    return _site_splitter()(host).top_domain_under_public_suffix or host.removeprefix("www.")
 
 
 def sites_of(urls: list[str]) -> set[str]:

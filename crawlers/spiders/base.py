@@ -16,6 +16,7 @@ from scrapy.http import HtmlResponse, Response, XmlResponse
 
 from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
+from crawlers.sites import site_of
 
 Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
 
@@ -72,16 +73,24 @@ class ReviewSpiderMixin:
             if ids_path and Path(ids_path).exists():
                 self.known_ids = frozenset(Path(ids_path).read_text(encoding="utf-8").split("\n")) - {""}
 
-    def allow_redirected_start(self, response: Response) -> None:
-        """A start URL that redirected to another host (http://site.example/ to https://www.site.example/)
-        makes that host the site's too, or the crawl would stop at the first page: links are followed only
-        on allowed hosts (Scrapy's offsite filter reads allowed_domains again when it changes)."""
+    def follows_redirected_start(self, response: Response) -> bool:
+        """Whether to read a page a start URL redirected to. Within its site (http://site.example/ to
+        https://www.site.example/) the new host becomes the site's too, or the crawl would stop at the first
+        page (links are followed only on allowed hosts; Scrapy's offsite filter reads allowed_domains again
+        when it changes). To another site (a parked domain, a sold one, a login host) the page is not read,
+        and the run's log and stats say so: a redirect must not widen a crawl beyond what the user named."""
         redirected = response.meta.get("redirect_urls") or []
         host = urlparse(response.url).hostname
-        if redirected and redirected[0] in self.start_urls and host and host not in self.allowed_domains:
-            self.allowed_domains = sorted({*self.allowed_domains, host})
-            self.logger.info("start URL %s redirected to %s: following links on %s too", redirected[0],
-                             response.url, host)
+        if not redirected or redirected[0] not in self.start_urls or not host or host in self.allowed_domains:
+            return True
+        if site_of(response.url) != site_of(redirected[0]):
+            self.logger.warning("start URL %s redirected to %s, another site: not read", redirected[0], response.url)
+            self.crawler.stats.inc_value("reviews/start_redirected_offsite")  # type: ignore[attr-defined]
+            return False
+        self.allowed_domains = sorted({*self.allowed_domains, host})
+        self.logger.info("start URL %s redirected to %s: following links on %s too", redirected[0], response.url,
+                         host)
+        return True
 
     def all_known(self, review_ids: list[str | None]) -> bool:
         """True when a page's reviews are all in the warehouse already (incremental runs only)."""

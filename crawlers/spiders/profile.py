@@ -43,7 +43,8 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         # A followed link may answer JSON, plain text or an image: a profile reads HTML pages only.
         if not is_html(response):
             return
-        self.allow_redirected_start(response)
+        if not self.follows_redirected_start(response):
+            return
         page = extract_with_profile(response.text, response.url, self.source, self.profile)
         for error in page.errors:
             self.crawler.stats.inc_value("reviews/extract_errors")
@@ -52,7 +53,7 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
             self.crawler.stats.inc_value(EMPTY_PAGES)
         for item in page.reviews:
             yield self.stamp(item)
-        if self.all_known([item.source_review_id for item in page.reviews]):
+        if self.all_known(page.site_ids):  # a key made from a url says nothing of whether a review is known
             return
         # A page without reviews still gives its links (an index of films leads to their review pages),
         # but only so many such pages in a row: follow_depth stops a trap.

@@ -40,10 +40,20 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         self.links = LinkExtractor()
 
     async def start(self) -> AsyncIterator[Any]:
+        # allow_offsite: Scrapy's offsite filter would drop a start URL's redirect to a host not yet allowed
+        # (https://www.site.example/ to https://site.example/) before follows_redirected_start could judge it.
         async for request in super().start():  # the sitemap requests
+            request.meta["allow_offsite"] = True
             yield request
         for url in self.page_urls:
-            yield scrapy.Request(url, callback=self.parse)
+            yield scrapy.Request(url, callback=self.parse, meta={"allow_offsite": True})
+
+    def _parse_sitemap(self, response: Response) -> Iterable[Any]:
+        # SitemapSpider reads sitemaps and robots.txt in this callback of its own, which never reaches parse:
+        # a start sitemap that redirected is judged here (Scrapy's private name, stable since 1.0).
+        if not self.follows_redirected_start(response):
+            return
+        yield from super()._parse_sitemap(response)
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
         """On incremental runs, skip sitemap entries whose lastmod is before the last complete crawl."""
@@ -61,7 +71,8 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
         if not isinstance(response, TextResponse):
             return
-        self.allow_redirected_start(response)
+        if not self.follows_redirected_start(response):
+            return
         page = extract_page(response.text, response.url, self.source)
         for error in page.errors:
             self.crawler.stats.inc_value("reviews/extract_errors")

@@ -81,7 +81,7 @@ def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ..
     cleaned = {
         "row_no": [r[0] for r in flagged], "body_py": [r[2] for r in flagged], "title_py": [r[3] for r in flagged],
         "body": [clean_review_text(r[4], r[1]) if r[2] else None for r in flagged],
-        "title": [clean_review_text(r[5], r[1]) if r[3] else None for r in flagged]}
+        "title": [clean_review_text(r[5], r[1], "title") if r[3] else None for r in flagged]}
     clean_bodies = {row_no: body for row_no, is_flagged, body
                     in zip(cleaned["row_no"], cleaned["body_py"], cleaned["body"], strict=True) if is_flagged}
     texts = [clean_bodies.get(row_no, text) for row_no, text in undeclared]

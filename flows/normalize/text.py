@@ -225,14 +225,16 @@ def clean_text(raw: str | None, html_markup: bool = True) -> str | None:
     return _clean(raw, _HTML if html_markup else _TAGS)
 
 
-def clean_review_text(raw: str | None, syntax: str | None) -> str | None:
+def clean_review_text(raw: str | None, syntax: str | None, field: str = "body") -> str | None:
     """``clean_text`` of a landed review's title or body, read the way its syntax carries text.
 
     A feed description is HTML and a JSON-LD value may hold HTML tags (see ``clean_text``); a microdata
     or RDFa value is an element's text content, its markup gone already, so a tag in it was escaped
     on the page and shown to the reader: it stays, and the review reads as its feed copy does.
     """
-    return _clean(raw, _MARKUP_OF_SYNTAX.get(syntax or "", _TAGS))
+    markup = _MARKUP_OF_SYNTAX.get(syntax or "", _TAGS)
+    # `field`: "body" or "title". A site profile's body may be markup (html = true), its title never is.
+    return _clean(raw, _PLAIN if field == "title" and syntax == "profile-html" else markup)
 
 
 def _clean(raw: str | None, markup: str) -> str | None:

@@ -43,21 +43,50 @@ def test_two_reviews_without_ids_by_one_critic_of_one_film_stay_two(tmp_path):
     body = ('<div class="review"><span class="by">Anonymous</span><p class="text">Loved it.</p></div>'
             '<div class="review"><span class="by">Anonymous</span><p class="text">Terrible film.</p></div>')
     reviews = read(tmp_path, body)
-    assert [r.body for r in reviews] == ["Loved it.", "Terrible film."]
-    assert len({r.source_review_id for r in reviews}) == 2
-    assert all(r.source_review_id.startswith(URL) for r in reviews)
+    assert [(r.body, r.source_review_id) for r in reviews] == [
+        ("Loved it.", f"{URL}#Anonymous|Her"), ("Terrible film.", f"{URL}#Anonymous|Her#2")]
 
 
-def test_one_review_without_an_id_is_known_by_its_url(tmp_path):
+@pytest.mark.parametrize("second", ['<span class="score">1/5</span>', '<p class="text">Loved it. Though the end…</p>'])
+def test_reviews_without_ids_stay_apart_without_a_body_or_with_one_opening_alike(tmp_path, second):
+    body = ('<div class="review"><span class="by">Anonymous</span><span class="score">5/5</span>'
+            '<p class="text">Loved it.</p></div>'
+            f'<div class="review"><span class="by">Anonymous</span>{second}</div>')
+    assert len({r.source_review_id for r in read(tmp_path, body)}) == 2
+
+
+def test_one_review_without_an_id_is_keyed_as_the_flows_key_it_never_by_the_bare_page_url(tmp_path):
     body = '<div class="review"><span class="by">Ann</span><p class="text">Fine.</p></div>'
-    assert read(tmp_path, body)[0].source_review_id == URL
+    page = extract_with_profile(f"<html><body><h1>Her</h1>{body}</body></html>", URL, "site", profile(tmp_path))
+    assert page.reviews[0].source_review_id == f"{URL}#Ann|Her"
+    assert page.site_ids == [None]  # so an incremental run never reads the page as all known
+
+
+def test_text_after_an_excluded_element_or_a_nested_reply_stays(tmp_path):
+    body = ('<div class="review" id="a"><span class="by">Ann</span><div class="text">A tender film '
+            '<a class="more">Read more</a> about loneliness.<div class="review" id="b"><span class="by">Bo</span>'
+            '<div class="text">Agreed.</div></div> And the end.</div></div>')
+    text = PROFILE.replace('body = ".text"', 'body = { css = ".text", exclude = ["a.more"] }')
+    ann, bo = read(tmp_path, body, text)
+    assert ann.body == "A tender film about loneliness. And the end."
+    assert bo.body == "Agreed."
+
+
+def test_html_true_on_a_field_other_than_the_body_is_refused(tmp_path):
+    with pytest.raises(ProfileError, match=r"fields.critic_name.html: html = true is for the body only"):
+        profile(tmp_path, PROFILE.replace('critic_name = ".by"', 'critic_name = { css = ".by", html = true }'))
+
+
+def test_a_start_url_with_a_comma_is_refused(tmp_path):
+    with pytest.raises(ProfileError, match=r"start_urls\[0\]: .* holds a comma"):
+        profile(tmp_path, 'start_urls = ["https://site.example/r?genre=drama,comedy"]\n' + PROFILE)
 
 
 def test_attr_alone_reads_the_review_elements_own_attribute_not_a_childs(tmp_path):
     body = ('<div class="review"><div id="share-widget"></div><span class="by">Ann</span><p class="text">A.</p>'
             '</div><div class="review" id="r2"><span class="by">Bob</span><p class="text">B.</p></div>')
     reviews = read(tmp_path, body)
-    assert [r.source_review_id for r in reviews] == [URL, "r2"]
+    assert [r.source_review_id for r in reviews] == [f"{URL}#Ann|Her", "r2"]
 
 
 def test_a_reply_nested_in_a_review_is_not_part_of_the_outer_reviews_fields(tmp_path):
@@ -120,7 +149,7 @@ def test_a_javascript_or_mailto_link_is_no_review_url(tmp_path):
     assert read(tmp_path, body)[0].url == URL
 
 
-def test_links_follow_a_start_url_that_redirected_to_another_host(tmp_path):
+def test_links_follow_a_start_url_that_redirected_within_its_site(tmp_path):
     profile(tmp_path)
     start = "http://site.example/films/"
     spider = make_spider(ProfileSpider, url=start, profile=str(tmp_path / "site.toml"))
@@ -173,3 +202,23 @@ def test_a_real_film_page_gives_its_reviews_with_the_film_read_once_from_the_pag
         ("Breathless", "1960", "tt0053472")}
     assert reviews[0].url == "https://letterboxd.com/usercillian/film/breathless/"
     assert reviews[0].body.endswith("Good shit") and found.errors == []
+
+
+def test_a_start_url_redirected_to_another_site_is_not_read(tmp_path):
+    profile(tmp_path)
+    start = "http://site.example/films/"
+    spider = make_spider(ProfileSpider, url=start, profile=str(tmp_path / "site.toml"))
+    page = ('<html><body><h1>Her</h1><div class="review" id="r1"><span class="by">Ann</span><p class="text">A.</p>'
+            '</div><a class="next" href="/films/?page=2">next</a></body></html>')
+    landed = HtmlResponse("https://parked.example/films/", body=page.encode(), encoding="utf-8",
+                          request=Request("https://parked.example/films/", meta={"redirect_urls": [start]}))
+    assert list(spider.parse(landed)) == []
+    assert spider.allowed_domains == ["site.example"]
+    assert spider.crawler.stats.get_value("reviews/start_redirected_offsite") == 1
+
+
+def test_a_profile_items_title_is_text_when_its_body_is_markup():
+    from flows.normalize.text import clean_review_text
+
+    assert clean_review_text("The <Untitled> Project", "profile-html", "title") == "The <Untitled> Project"
+    assert clean_review_text("<p>The <b>film</b></p>", "profile-html", "body") == "The film"

@@ -107,10 +107,10 @@ def test_element_text_joins_its_text_nodes_and_links_resolve_against_the_page(tm
         "Film 1", "https://reviews.example/r/1", "Ann")
 
 
-def test_review_without_url_gets_the_page_url_and_without_id_its_url(tmp_path):
+def test_review_without_url_gets_the_page_url_and_without_id_a_key_of_url_critic_and_film(tmp_path):
     profile = write_profile(tmp_path, PROFILE.replace('"::attr(id)"', '"::attr(data-id)"'))
     _, items, _ = parse(profile, f"<ul>{review(1)}</ul>")
-    assert (items[0].url, items[0].page_url, items[0].source_review_id) == (URL, URL, URL)
+    assert (items[0].url, items[0].page_url, items[0].source_review_id) == (URL, URL, f"{URL}#Ann|Film 1")
 
 
 def test_next_and_follow_links_are_followed_and_offsite_ones_are_not(tmp_path):
@@ -201,3 +201,21 @@ def test_a_real_crawl_lands_every_review_and_stops_at_the_last_page(tmp_path):
     assert {(r["syntax"], r["source"], r["audience"]) for r in landed} == {("profile-html", "site", "critic")}
     assert [p for p in paths if p.startswith("/reviews/")] == [f"/reviews/page/{n}/" for n in (1, 2, 3)]
     assert (result.stats["landed"], result.stats["rejected"], result.stats["errors"]) == (6, 0, 0)
+
+
+def test_a_real_crawl_whose_start_url_redirects_to_another_site_lands_nothing_from_it(tmp_path):
+    profile = write_profile(tmp_path, PROFILE)
+
+    def elsewhere(site, path):
+        return Answer(200, f"<html><body><ul>{review(1)}</ul><a rel=next href='/page/2/'>next</a></body></html>")
+
+    with LocalSite(elsewhere, host="127.0.0.2") as other:
+        def start(site, path):
+            return Answer(302, "", headers={"Location": f"{other.url}/reviews/"}) if path == "/reviews/" else NOT_FOUND
+
+        with LocalSite(start) as site:
+            result = run_crawl("profile", [f"{site.url}/reviews/"], source="site", data=tmp_path,
+                               spider_args={"profile": str(profile)}, show_progress=False,
+                               settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
+        assert other.paths() == ["/reviews/"]  # fetched once, as the redirect's target, and not read
+    assert result.stats["landed"] == 0

@@ -244,3 +244,42 @@ def test_links_to_a_host_no_start_url_redirected_to_are_not_followed():
                                                             meta={"redirect_urls": ["http://site.example/x/"]}))
     _, requests = split_output(list(spider.parse(landed)))
     assert requests == []
+
+
+def test_a_start_sitemap_that_redirected_within_its_site_allows_the_new_host():
+    from scrapy.http import Request, XmlResponse
+
+    start = "http://site.example/sitemap.xml"
+    spider = make_spider(SchemaOrgSpider, url=start)
+    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"<url><loc>https://www.site.example/film/1/</loc></url></urlset>")
+    landed = XmlResponse("https://www.site.example/sitemap.xml", body=body, encoding="utf-8",
+                         request=Request("https://www.site.example/sitemap.xml", meta={"redirect_urls": [start]}))
+    requests = list(spider._parse_sitemap(landed))
+    assert [r.url for r in requests] == ["https://www.site.example/film/1/"]
+    assert "www.site.example" in spider.allowed_domains
+
+
+def test_a_start_sitemap_redirected_to_another_site_is_not_read():
+    from scrapy.http import Request, XmlResponse
+
+    start = "http://site.example/sitemap.xml"
+    spider = make_spider(SchemaOrgSpider, url=start)
+    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"<url><loc>https://parked.example/ads/</loc></url></urlset>")
+    landed = XmlResponse("https://parked.example/sitemap.xml", body=body, encoding="utf-8",
+                         request=Request("https://parked.example/sitemap.xml", meta={"redirect_urls": [start]}))
+    assert list(spider._parse_sitemap(landed)) == []
+    assert spider.allowed_domains == ["site.example"]
+
+
+async def _start_requests(spider):
+    return [request async for request in spider.start()]
+
+
+def test_start_requests_may_be_redirected_past_the_offsite_filter_to_be_judged_by_their_site():
+    import asyncio
+
+    spider = make_spider(SchemaOrgSpider, url="https://www.site.example/,https://www.site.example/sitemap.xml")
+    requests = asyncio.run(_start_requests(spider))
+    assert len(requests) == 2 and all(r.meta.get("allow_offsite") for r in requests)
