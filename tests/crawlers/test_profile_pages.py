@@ -149,17 +149,30 @@ def test_a_javascript_or_mailto_link_is_no_review_url(tmp_path):
     assert read(tmp_path, body)[0].url == URL
 
 
-def test_links_follow_a_start_url_that_redirected_within_its_site(tmp_path):
+def parse_redirected(tmp_path, landed_url: str):
+    """The profile spider reading a page that its start URL http://site.example/films/ redirected to."""
     profile(tmp_path)
     start = "http://site.example/films/"
     spider = make_spider(ProfileSpider, url=start, profile=str(tmp_path / "site.toml"))
     page = ('<html><body><h1>Her</h1><div class="review" id="r1"><span class="by">Ann</span><p class="text">A.</p>'
             '</div><a class="next" href="/films/?page=2">next</a></body></html>')
-    landed = HtmlResponse("https://www.site.example/films/", body=page.encode(), encoding="utf-8",
-                          request=Request("https://www.site.example/films/", meta={"redirect_urls": [start]}))
-    _, requests = split_output(list(spider.parse(landed)))
+    landed = HtmlResponse(landed_url, body=page.encode(), encoding="utf-8",
+                          request=Request(landed_url, meta={"redirect_urls": [start]}))
+    return spider, list(spider.parse(landed))
+
+
+def test_links_follow_a_start_url_that_redirected_within_its_site(tmp_path):
+    spider, output = parse_redirected(tmp_path, "https://www.site.example/films/")
+    _, requests = split_output(output)
     assert [r.url for r in requests] == ["https://www.site.example/films/?page=2"]
     assert "www.site.example" in spider.allowed_domains
+
+
+def test_a_start_url_redirected_to_another_site_is_not_read(tmp_path):
+    spider, output = parse_redirected(tmp_path, "https://parked.example/films/")
+    assert output == []
+    assert spider.allowed_domains == ["site.example"]
+    assert spider.crawler.stats.get_value("reviews/start_redirected_offsite") == 1
 
 
 @pytest.mark.parametrize("xpath", ["(//h1)[1]", ".//a | //h1", "concat(., //h1)", " //h1"])
@@ -202,19 +215,6 @@ def test_a_real_film_page_gives_its_reviews_with_the_film_read_once_from_the_pag
         ("Breathless", "1960", "tt0053472")}
     assert reviews[0].url == "https://letterboxd.com/usercillian/film/breathless/"
     assert reviews[0].body.endswith("Good shit") and found.errors == []
-
-
-def test_a_start_url_redirected_to_another_site_is_not_read(tmp_path):
-    profile(tmp_path)
-    start = "http://site.example/films/"
-    spider = make_spider(ProfileSpider, url=start, profile=str(tmp_path / "site.toml"))
-    page = ('<html><body><h1>Her</h1><div class="review" id="r1"><span class="by">Ann</span><p class="text">A.</p>'
-            '</div><a class="next" href="/films/?page=2">next</a></body></html>')
-    landed = HtmlResponse("https://parked.example/films/", body=page.encode(), encoding="utf-8",
-                          request=Request("https://parked.example/films/", meta={"redirect_urls": [start]}))
-    assert list(spider.parse(landed)) == []
-    assert spider.allowed_domains == ["site.example"]
-    assert spider.crawler.stats.get_value("reviews/start_redirected_offsite") == 1
 
 
 def test_a_profile_items_title_is_text_when_its_body_is_markup():

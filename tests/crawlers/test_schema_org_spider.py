@@ -246,30 +246,29 @@ def test_links_to_a_host_no_start_url_redirected_to_are_not_followed():
     assert requests == []
 
 
-def test_a_start_sitemap_that_redirected_within_its_site_allows_the_new_host():
+def parse_redirected_sitemap(landed_url: str, loc: str):
+    """The spider reading a sitemap that its start URL http://site.example/sitemap.xml redirected to."""
     from scrapy.http import Request, XmlResponse
 
     start = "http://site.example/sitemap.xml"
     spider = make_spider(SchemaOrgSpider, url=start)
     body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            b"<url><loc>https://www.site.example/film/1/</loc></url></urlset>")
-    landed = XmlResponse("https://www.site.example/sitemap.xml", body=body, encoding="utf-8",
-                         request=Request("https://www.site.example/sitemap.xml", meta={"redirect_urls": [start]}))
-    requests = list(spider._parse_sitemap(landed))
+            b"<url><loc>" + loc.encode() + b"</loc></url></urlset>")
+    landed = XmlResponse(landed_url, body=body, encoding="utf-8",
+                         request=Request(landed_url, meta={"redirect_urls": [start]}))
+    return spider, list(spider._parse_sitemap(landed))
+
+
+def test_a_start_sitemap_that_redirected_within_its_site_allows_the_new_host():
+    spider, requests = parse_redirected_sitemap("https://www.site.example/sitemap.xml",
+                                                "https://www.site.example/film/1/")
     assert [r.url for r in requests] == ["https://www.site.example/film/1/"]
     assert "www.site.example" in spider.allowed_domains
 
 
 def test_a_start_sitemap_redirected_to_another_site_is_not_read():
-    from scrapy.http import Request, XmlResponse
-
-    start = "http://site.example/sitemap.xml"
-    spider = make_spider(SchemaOrgSpider, url=start)
-    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
-            b"<url><loc>https://parked.example/ads/</loc></url></urlset>")
-    landed = XmlResponse("https://parked.example/sitemap.xml", body=body, encoding="utf-8",
-                         request=Request("https://parked.example/sitemap.xml", meta={"redirect_urls": [start]}))
-    assert list(spider._parse_sitemap(landed)) == []
+    spider, requests = parse_redirected_sitemap("https://parked.example/sitemap.xml", "https://parked.example/ads/")
+    assert requests == []
     assert spider.allowed_domains == ["site.example"]
 
 
