@@ -57,3 +57,13 @@ class UnreadableMarkup:
     text: str | None = None
     fetched_at: str | None = None
     run_id: str | None = None
+
+
+@dataclass
+class RefusedReview:
+    """A review the spider read but must not land, and why: its site id already named another review in this
+    crawl (crawlers/spiders/profile.py). The pipeline writes it to the run's rejects with that reason, as it
+    would a review the loader could not use, so the run's counts still hold every item."""
+
+    review: ReviewItem
+    reason: str

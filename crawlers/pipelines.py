@@ -15,7 +15,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawlers.items import AUDIENCES, UnreadableMarkup
+from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 
 
@@ -69,13 +69,13 @@ class ValidationPipeline:
         return cls(crawler)
 
     def process_item(self, item: Any) -> Any:
-        record = ItemAdapter(item).asdict()
-        if isinstance(item, UnreadableMarkup):
-            reason = f"unreadable markup: {item.reason}"
-            self.rejects.write(self.crawler.spider, "rejects", {"reason": reason, "item": record})
-            self.crawler.stats.inc_value("reviews/rejected")
-            raise DropItem(reason)
-        problems = validation_problems(record)
+        if isinstance(item, RefusedReview):
+            record, problems = item.review.to_dict(), [item.reason]
+        elif isinstance(item, UnreadableMarkup):
+            record, problems = ItemAdapter(item).asdict(), [f"unreadable markup: {item.reason}"]
+        else:
+            record = ItemAdapter(item).asdict()
+            problems = validation_problems(record)
         if problems:
             reason = "; ".join(problems)
             self.rejects.write(self.crawler.spider, "rejects", {"reason": reason, "item": record})

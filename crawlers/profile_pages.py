@@ -6,7 +6,8 @@ saved page is what a crawl lands.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import hashlib
+from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -147,10 +148,10 @@ def _review(values: dict[str, str | None], url: str, source: str, profile: Profi
     return item
 
 
-def _nested(node: Selector, found: list[Selector]) -> list[etree._Element]:
-    """The review elements inside `node` (replies in a thread): not part of its fields."""
-    return [other.root for other in found
-            if other.root is not node.root and any(a is node.root for a in other.root.iterancestors())]
+def _nested(node: Selector, reviews: set[etree._Element]) -> list[etree._Element]:
+    """The review elements inside `node` (replies in a thread): not part of its fields. One walk of its
+    subtree, so a page of thousands of reviews stays linear."""
+    return [element for element in node.root.iterdescendants() if element in reviews]
 
 
 def extract_with_profile(html: str, url: str, source: str, profile: Profile) -> ProfilePage:
@@ -172,30 +173,36 @@ def extract_with_profile(html: str, url: str, source: str, profile: Profile) -> 
         errors.append(f"reviews: {one_line(error)}")
     if not found and _select_texts(page, profile):
         errors.append("reviews: matched text or attributes, not elements")
+    review_elements = {node.root for node in found}
     for node in found:
-        values = _values(Selector(root=_without(node.root, _nested(node, found)), type="html"), profile.fields,
-                         base, errors)
+        values = _values(Selector(root=_without(node.root, _nested(node, review_elements)), type="html"),
+                         profile.fields, base, errors)
         merged = {name: values.get(name) or page_values.get(name) for name in values.keys() | page_values.keys()}
         reviews.append(_review(merged, url, source, profile))
     site_ids = [review.source_review_id for review in reviews]
-    _key_reviews_without_ids(reviews)
+    _key_reviews_without_ids(reviews, url)
     return ProfilePage(reviews, _links(page, profile.next_pages, base, errors),
                        _links(page, profile.follow, base, errors), errors, site_ids)
 
 
-def _key_reviews_without_ids(reviews: list[ReviewItem]) -> None:
-    """A review the site gave no id is keyed `<url>#<critic>|<film>`, as the flows key one (url: its own, else
-    its page's); several on one page with one critic and film (anonymous users, a rewatch) are numbered
-    `#2`, `#3` in page order. A profile reads one markup, so each element it matched is a review of its own,
-    whatever its text: unlike the schema.org reader's distinct_keys, which folds a review's copies in two
-    markups, nothing here is compared."""
-    seen: dict[str, int] = defaultdict(int)
+def _key_reviews_without_ids(reviews: list[ReviewItem], page_url: str) -> None:
+    """Keys for the reviews a site gave no id. One with a permalink of its own is keyed
+    `<url>#<critic>|<film>`, as the flows key any review without an id. One without (only the page it is on,
+    or a link it shares with others) is known by what it says: `<critic>|<film>|<year>#` and a digest of its
+    rating and text, a key that stays the same when a new review pushes it to page 2, where a key from the
+    page's url and its place there would name another review each week. So an edit of such a review reads as
+    a new review; two reviews alike in every word are one."""
+    permalinks = Counter(review.url for review in reviews if review.url != page_url)
     for review in reviews:
         if review.source_review_id:
             continue
-        key = f"{review.url}#{review.critic_name or ''}|{review.film_title or ''}"
-        seen[key] += 1
-        review.source_review_id = key if seen[key] == 1 else f"{key}#{seen[key]}"
+        who_what = f"{review.critic_name or ''}|{review.film_title or ''}"
+        if review.url != page_url and permalinks[review.url] == 1:
+            review.source_review_id = f"{review.url}#{who_what}"
+            continue
+        said = "\n".join(value or "" for value in (review.rating_raw, review.rating_value, review.body))
+        digest = hashlib.sha1(said.encode("utf-8", "backslashreplace")).hexdigest()[:16]
+        review.source_review_id = f"{who_what}|{review.film_year or ''}#{digest}"
 
 
 def _select_texts(page: Selector, profile: Profile) -> bool:

@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import scrapy
 from scrapy.http import Response
 
+from crawlers.items import RefusedReview, ReviewItem
 from crawlers.profile_pages import extract_with_profile
 from crawlers.profiles import load_profile
 from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
@@ -38,6 +39,24 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         self.start_urls = list(self.profile.start_urls)
         self.init_run(url, source or Path(profile).stem, run_id)
         self.init_incremental(state, full)
+        # Whose review of which film each id the site gave has named so far in this crawl (see _clashes).
+        self.ids_seen: dict[str, tuple[str | None, str | None]] = {}
+
+    def _clashes(self, item: ReviewItem) -> str | None:
+        """Why an item cannot land under its id: the id named another critic's review or another film earlier
+        in this crawl. HTML ids need only be unique in their page (`id="c1"` on every film page), and a review
+        landing under another's id would be dropped as a repeat of it, or read as its edit: such items go to
+        the run's rejects with this reason, so a profile keyed by page-local ids is seen, not silently thinned."""
+        if not item.source_review_id or item.source_review_id not in self.ids_seen:
+            if item.source_review_id:
+                self.ids_seen[item.source_review_id] = (item.critic_name, item.film_title)
+            return None
+        critic, film = self.ids_seen[item.source_review_id]
+        if (critic, film) == (item.critic_name, item.film_title):
+            return None  # the same review again (on a listing and on its own page)
+        return (f"review id {item.source_review_id!r} already named {critic!r}'s review of {film!r} in this crawl, "
+                f"here {item.critic_name!r}'s of {item.film_title!r}: this site's ids look unique per page only; "
+                "select a site-wide id as source_review_id in the profile, or none")
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
         # A followed link may answer JSON, plain text or an image: a profile reads HTML pages only.
@@ -52,7 +71,8 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         if not page.reviews:
             self.crawler.stats.inc_value(EMPTY_PAGES)
         for item in page.reviews:
-            yield self.stamp(item)
+            clash = self._clashes(item)
+            yield self.stamp(item) if clash is None else RefusedReview(self.stamp(item), clash)
         if self.all_known(page.site_ids):  # a key made from a url says nothing of whether a review is known
             return
         # A page without reviews still gives its links (an index of films leads to their review pages),

@@ -35,6 +35,7 @@ _RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
 _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
+_AGO = re.compile(r"\bago\b")
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
 
 
@@ -60,16 +61,36 @@ def _fetched_utc(fetched_at: dt.datetime | dt.date | str) -> dt.datetime:
     return _to_utc(fetched_at)
 
 
-def _settings(base: dt.datetime, text: str = "") -> dict[str, object]:
+def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first") -> dict[str, object]:
     return {
         **({"DATE_ORDER": "DMY"} if _DOTTED.match(text) else {}),
         "RELATIVE_BASE": base,
         "TIMEZONE": "UTC",
         "TO_TIMEZONE": "UTC",
         "RETURN_AS_TIMEZONE_AWARE": True,
-        "PREFER_DAY_OF_MONTH": "first",
+        "PREFER_DAY_OF_MONTH": day_of_month,
         "PREFER_DATES_FROM": "past",
     }
+
+
+def _is_time_ago(text: str) -> bool:
+    """Whether a date is an offset back from now ("a month ago", "il y a 1 mois", "vor einem Monat", "last
+    month"), read through dateparser's own translation into English, which turns them all into "… ago".
+    dateparser applies PREFER_DAY_OF_MONTH to these too, which made "a month ago" the 1st of last month;
+    a month named without a day ("November") keeps the 1st. (dateparser's locale loader and translate are
+    not its documented API: should they change, every date keeps the day-of-month rule, as before.)"""
+    try:
+        from dateparser.conf import settings as default_settings
+        from dateparser.date import DateDataParser
+        from dateparser.languages.loader import LocaleDataLoader
+
+        locale_code = DateDataParser().get_date_data(text).locale
+        if not locale_code:
+            return False
+        translated = LocaleDataLoader().get_locale(locale_code).translate(text, settings=default_settings)
+    except (AttributeError, TypeError, ValueError, ImportError):
+        return False
+    return bool(_AGO.search(translated or ""))
 
 
 def _fast_path(text: str) -> dt.date | str | None:
@@ -116,7 +137,8 @@ def _classify(text: str) -> tuple[str, dt.date | str | None]:
 @lru_cache(maxsize=65536)
 def _resolve_relative(text: str, base_hour: dt.datetime) -> dt.datetime | None:
     # dateparser wants a naive base in its TIMEZONE (UTC).
-    parsed = dateparser.parse(text, settings=_settings(base_hour.replace(tzinfo=None), text))
+    day_of_month = "current" if _is_time_ago(text) else "first"
+    parsed = dateparser.parse(text, settings=_settings(base_hour.replace(tzinfo=None), text, day_of_month))
     return _to_utc(parsed) if parsed else None
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from crawlers.items import ReviewItem
 from crawlers.profile_pages import extract_with_profile
 from crawlers.profiles import load_profile
 from crawlers.spiders.profile import EMPTY_PAGES, ProfileSpider
@@ -107,10 +108,11 @@ def test_element_text_joins_its_text_nodes_and_links_resolve_against_the_page(tm
         "Film 1", "https://reviews.example/r/1", "Ann")
 
 
-def test_review_without_url_gets_the_page_url_and_without_id_a_key_of_url_critic_and_film(tmp_path):
+def test_review_without_url_gets_the_page_url_and_without_id_a_key_of_critic_film_and_content(tmp_path):
     profile = write_profile(tmp_path, PROFILE.replace('"::attr(id)"', '"::attr(data-id)"'))
     _, items, _ = parse(profile, f"<ul>{review(1)}</ul>")
-    assert (items[0].url, items[0].page_url, items[0].source_review_id) == (URL, URL, f"{URL}#Ann|Film 1")
+    assert (items[0].url, items[0].page_url) == (URL, URL)
+    assert re.fullmatch(r"Ann\|Film 1\|#[0-9a-f]{16}", items[0].source_review_id)
 
 
 def test_next_and_follow_links_are_followed_and_offsite_ones_are_not(tmp_path):
@@ -219,3 +221,38 @@ def test_a_real_crawl_whose_start_url_redirects_to_another_site_lands_nothing_fr
                                settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
         assert other.paths() == ["/reviews/"]  # fetched once, as the redirect's target, and not read
     assert result.stats["landed"] == 0
+
+
+def test_an_id_met_again_naming_another_film_is_refused_with_its_reason_not_dropped_as_a_repeat(tmp_path):
+    from crawlers.items import RefusedReview
+
+    spider = make_spider(ProfileSpider, url=URL, profile=str(write_profile(tmp_path)))
+    first = list(spider.parse(html_response(URL, f"<ul>{review(1)}</ul>")))
+    # The same page-local id (r1) on another film's page, and the first review again on its own page.
+    clash = list(spider.parse(html_response(URL + "2/", f"<ul>{review(1).replace('Film <i>1</i>', 'Film 2')}</ul>")))
+    again = list(spider.parse(html_response(URL + "r1/", f"<ul>{review(1)}</ul>")))
+    assert isinstance(first[0], ReviewItem) and isinstance(again[0], ReviewItem)
+    refused = clash[0]
+    assert isinstance(refused, RefusedReview) and refused.review.film_title == "Film 2"
+    assert "ids look unique per page only" in refused.reason and refused.review.run_id == "run-1"
+
+
+def test_a_refused_review_goes_to_the_runs_rejects_with_its_reason(tmp_path):
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.items import RefusedReview
+    from crawlers.pipelines import ValidationPipeline
+
+    crawler = get_crawler(ProfileSpider, {"REVIEWS_DATA_DIR": str(tmp_path)})
+    crawler.spider = make_spider(ProfileSpider, url=URL, profile=str(write_profile(tmp_path)))
+    pipeline = ValidationPipeline(crawler)
+    item = ReviewItem(source="test", url=URL, source_review_id="r1", film_title="Film 2", critic_name="Ann",
+                      body="x", run_id="run-1")
+    with pytest.raises(DropItem, match="unique per page"):
+        pipeline.process_item(RefusedReview(item, "review id 'r1' … ids look unique per page only"))
+    assert crawler.stats.get_value("reviews/rejected") == 1
+    pipeline.close_spider()
+    (written,) = [json.loads(line) for path in tmp_path.rglob("*.rejects.jsonl")
+                  for line in path.read_text(encoding="utf-8").splitlines()]
+    assert "unique per page" in written["reason"] and written["item"]["film_title"] == "Film 2"

@@ -112,3 +112,19 @@ def test_a_two_digit_year_is_the_latest_one_not_after_the_fetch(raw, expected):
 def test_a_two_digit_year_just_after_the_fetch_is_this_century_and_flagged_as_future():
     parsed = parse_published("12/01/26", dt.datetime(2026, 3, 15, tzinfo=dt.UTC))
     assert parsed.date == dt.date(2026, 12, 1) and parsed.is_future  # not 1926
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("a month ago", dt.date(2026, 10, 22)),
+    ("2 months ago", dt.date(2026, 9, 22)),
+    ("a year ago", dt.date(2025, 11, 22)),
+    ("il y a 1 mois", dt.date(2026, 10, 22)),
+    ("vor einem Monat", dt.date(2026, 10, 22)),
+    ("hace 2 meses", dt.date(2026, 9, 22)),
+])
+def test_months_or_years_ago_keep_the_fetch_day_not_the_first_of_the_month(raw, expected):
+    assert parse_published(raw, FETCHED).date == expected
+
+
+def test_a_month_named_without_a_day_is_still_its_first():
+    assert parse_published("November", FETCHED).date == dt.date(2026, 11, 1)
