@@ -3,8 +3,9 @@
 The most common failure of review scrapers is silent: a site changes its markup and the scraper
 returns zero reviews for weeks. A run is unhealthy when it fetched enough pages to judge and
 either found no reviews, had every review it found rejected, found far fewer accepted reviews per
-page (found minus rejected) than the source's recent median, or a field it used to fill (critic,
-film, body, rating, date) went missing. Thresholds come from the [health] table of reviews.toml.
+page (found minus rejected) than the source's recent median, fetched far fewer pages than its recent runs
+without saying it found the site unchanged (lost pagination), or a field it used to fill (critic, film, body,
+rating, date) went missing. Thresholds come from the [health] table of reviews.toml.
 
 A site that is down, or whose start page moved, is no small site. A complete run is unhealthy too when
 every request failed (errors, no page fetched), when it fetched fewer than min_pages pages with more errors
@@ -93,6 +94,21 @@ def found_site_unchanged(stats: Mapping[str, Any] | None) -> bool | None:
     return any(isinstance(signs.get(name), int) and signs[name] > 0 for name in UNCHANGED_SIGNS)
 
 
+def fewer_pages(run: RunInfo, history: list[tuple], rules: Health, stats: Mapping[str, Any] | None) -> str | None:
+    """Why a run that fetched enough pages to judge is unhealthy all the same: far fewer pages than the source's
+    healthy runs, and nothing in its stats says it found the site unchanged. A redesign that renames the
+    "next page" link or the links to the films leaves the reviews per page as they were and quietly loses the
+    rest of the site. (An incremental run fetches few pages too, but says so: found_site_unchanged.)"""
+    if not history or found_site_unchanged(stats) is not False:
+        return None
+    usual = median(row[0] for row in history)
+    pages = run.pages or 0
+    if pages >= rules.min_yield_ratio * usual:
+        return None
+    return (f"only {pages} pages fetched against a recent median of {usual:.0f}, and no sign the site was "
+            "unchanged: did its pagination or links change?")
+
+
 def stopped_producing(run: RunInfo, history: list[tuple], stats: Mapping[str, Any] | None) -> str | None:
     """Why a complete run with fewer than min_pages pages is unhealthy even without more errors than pages:
     the source's healthy runs fetched at least min_pages. A sitemap that turned into an HTML page or a 404,
@@ -130,6 +146,9 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if not history:
         return True, None
     problems = []
+    shrunk = fewer_pages(run, history, rules, stats)
+    if shrunk:
+        problems.append(shrunk)
     recent_yield = median((s - r) / p for p, s, r, _ in history)
     run_yield = accepted / pages
     if run_yield < rules.min_yield_ratio * recent_yield:

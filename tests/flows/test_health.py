@@ -217,3 +217,24 @@ def test_reviews_per_page_are_counted_on_the_reviews_accepted(conn: duckdb.DuckD
     healthy, notes = assess(conn, run(pages=10), 100, RULES, rejected=60)
     assert healthy is False
     assert notes == "4.00 reviews per page against a recent median of 10.00 (60 of 100 found were rejected)"
+
+
+NOTHING_UNCHANGED = {"incremental": {"sitemap_entries_skipped": 0, "pages_not_followed": 0, "pages_unchanged": 0}}
+
+
+def test_a_run_that_lost_most_of_its_pages_without_finding_the_site_unchanged_is_unhealthy(conn) -> None:
+    for run_id in ("a", "bb", "ccc"):
+        add_run(conn, run_id, pages=13, scraped=39, healthy=True)  # 3 reviews a page
+    # Pagination renamed: the same 3 reviews a page, on 5 pages.
+    healthy, notes = assess(conn, run(pages=5), 15, RULES, stats=NOTHING_UNCHANGED)
+    assert healthy is False
+    assert notes == ("only 5 pages fetched against a recent median of 13, and no sign the site was unchanged: "
+                     "did its pagination or links change?")
+
+
+def test_an_incremental_run_with_few_pages_that_found_the_site_unchanged_stays_healthy(conn) -> None:
+    for run_id in ("a", "bb", "ccc"):
+        add_run(conn, run_id, pages=13, scraped=39, healthy=True)
+    unchanged = {"incremental": {**NOTHING_UNCHANGED["incremental"], "pages_unchanged": 8}}
+    assert assess(conn, run(pages=5), 15, RULES, stats=unchanged) == (True, None)
+    assert assess(conn, run(pages=5), 15, RULES, stats=None) == (True, None)  # stats that do not say
