@@ -156,6 +156,7 @@ def run(
 
     quiet_user_errors()
 
+    not_crawled: list[str] = []
     try:
         check_writable(warehouse_path(root))
         if url or profile:
@@ -173,6 +174,12 @@ def run(
                                           spider_args, incremental=True, full=full))
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
+            broken = [s for s in chosen if s.profile_error]
+            if broken and spiders:  # named: the user wants that one crawled
+                raise ReviewsError(str(broken[0].profile_error))
+            # Every source: the others are crawled and loaded, and the run then fails naming these (exit 1).
+            not_crawled = [f"source {s.name!r} not crawled: {s.profile_error}" for s in broken]
+            chosen = [s for s in chosen if not s.profile_error]
             if spiders is None and not chosen and not quiet:
                 err_console.print(f"no sources configured ({config or 'reviews.toml'}); loading pending batches only")
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), s.spider_args(),
@@ -180,13 +187,14 @@ def run(
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     run_pipeline(cfg, root, sources, quiet, parallel or cfg.parallel,
-                  "stopped: the next run resumes the crawl where it stopped and loads what it landed")
+                 "stopped: the next run resumes the crawl where it stopped and loads what it landed", not_crawled)
 
 
 def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool, parallel: int,
-                  stopped: str) -> None:
+                  stopped: str, not_crawled: list[str] | None = None) -> None:
     """The pipeline flow as a command runs it: its temporary Prefect server, one line for an error or a stop,
-    the run's summary, exit code 3 for an unhealthy run."""
+    the run's summary, exit code 3 for an unhealthy run; `not_crawled` (sources left out, and why) makes the
+    run end as one with a failed part, an `error:` line each and exit code 1."""
     from flows.crawl import check_room, sigterm_as_interrupt
     from flows.pipeline import pipeline
     from flows.prefect_server import start_temporary_server
@@ -200,13 +208,20 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
                               health=cfg.health, parallel=parallel)
     except RunIncomplete as exc:
         _report_run(exc.result, quiet)
+        for line in not_crawled or []:
+            fail(line)
         raise failed(exc) from None
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     except KeyboardInterrupt:  # stopped while crawling: the crawl kept its state
         err_console.print(stopped, soft_wrap=True)
         raise typer.Exit(130) from None
-    if _report_run(result, quiet):
+    unhealthy = _report_run(result, quiet)
+    if not_crawled:
+        for line in not_crawled:
+            fail(line)
+        raise typer.Exit(1)
+    if unhealthy:
         raise typer.Exit(3)
 
 

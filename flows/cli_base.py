@@ -60,6 +60,10 @@ def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
         cfg = load_config(config)
     except ReviewsError as exc:
         raise fail(str(exc)) from None
+    for source in cfg.sources:
+        if source.profile_error:
+            err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "
+                              f"{escape(source.profile_error)}", highlight=False, soft_wrap=True)
     return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").resolve()
 
 

@@ -59,6 +59,9 @@ class Source:
     user_agent: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
     profile: str | None = None  # the site profile file of a `profile` source, an absolute path
+    # Why its profile cannot be used (a mistake in the file): the source is not crawled, every other command
+    # works, so a typo made while mending selectors after a redesign does not hide `reviews status`.
+    profile_error: str | None = None
 
     def spider_args(self) -> dict[str, str]:
         return {"profile": self.profile} if self.profile else {}
@@ -256,9 +259,18 @@ def _source(raw: Any, path: str, label: str) -> Source:
     spider = raw.get("spider")
     if spider not in SPIDERS:
         raise failure(f"{where}: spider", f"one of {', '.join(SPIDERS)}", spider)
-    profile = _profile(raw, where, spider, path)
-    urls = _urls(raw, where) if "url" in raw or "urls" in raw or profile is None else list(profile.start_urls)
-    if not urls:
+    profile_path = _profile_path(raw, where, spider, path)
+    profile, profile_error = None, None
+    if profile_path is not None:
+        try:
+            profile = read_profile(profile_path)
+        except ReviewsError as exc:
+            profile_error = str(exc)
+    if "url" in raw or "urls" in raw or profile_path is None:
+        urls = _urls(raw, where)
+    else:  # a profile source without urls starts from its profile's (none known while the profile is broken)
+        urls = list(profile.start_urls) if profile else []
+    if not urls and profile_error is None:
         raise failure(f"{where}: urls", "the start URLs, or start_urls in its profile", None)
     schedule = _schedule(raw["schedule"], f"{where}: schedule") if "schedule" in raw else None
     delay = (number_value(raw["download_delay"], f"{where}: download_delay", unit=" of seconds")
@@ -270,17 +282,17 @@ def _source(raw: Any, path: str, label: str) -> Source:
     settings = table_value(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
     settings = {key: _scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
     return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings,
-                  str(profile.path) if profile else None)
+                  str(profile_path) if profile_path else None, profile_error)
 
 
-def _profile(raw: dict[str, Any], where: str, spider: str, config_path: str) -> Profile | None:
-    """The site profile of a `profile` source, read and checked now: its path is relative to the config file."""
+def _profile_path(raw: dict[str, Any], where: str, spider: str, config_path: str) -> Path | None:
+    """Where the site profile of a `profile` source is: relative to the config file."""
     if spider != "profile":
         if "profile" in raw:
             raise ReviewsError(f"{where}: profile is for spider = \"profile\" only, not {spider!r}")
         return None
     value = string_value(raw.get("profile"), f"{where}: profile", "the path of the site's profile file (a string)")
-    return read_profile(Path(config_path).parent / Path(value).expanduser())
+    return (Path(config_path).parent / Path(value).expanduser()).resolve()
 
 
 def read_profile(path: str | Path) -> Profile:

@@ -60,16 +60,32 @@ def test_a_profile_given_to_another_spider_is_an_error(tmp_path: Path) -> None:
         load_config(write_config(tmp_path, 'spider = "schema_org"\nprofile = "x.toml"\nurls = ["http://a.example/"]\n'))
 
 
-def test_a_mistake_in_the_profile_fails_the_config_naming_the_profile_file_and_key(tmp_path: Path) -> None:
+def test_a_mistake_in_the_profile_marks_its_source_naming_the_profile_file_and_key(tmp_path: Path) -> None:
     (tmp_path / "site.toml").write_text(PROFILE.replace('"h2"', '"h2["'), encoding="utf-8")
-    with pytest.raises(ReviewsError) as caught:
-        load_config(write_config(tmp_path, 'spider = "profile"\nprofile = "site.toml"\n'))
-    assert str(caught.value).startswith(f"{(tmp_path / 'site.toml').resolve()}: fields.film_title: bad CSS selector")
+    source = load_config(write_config(tmp_path, 'spider = "profile"\nprofile = "site.toml"\n')).source("site")
+    assert source.profile_error.startswith(f"{(tmp_path / 'site.toml').resolve()}: fields.film_title: bad CSS selector")
 
 
-def test_a_missing_profile_file_fails_the_config(tmp_path: Path) -> None:
-    with pytest.raises(ReviewsError, match="no such profile file"):
-        load_config(write_config(tmp_path, 'spider = "profile"\nprofile = "gone.toml"\n'))
+def test_a_missing_profile_file_marks_its_source(tmp_path: Path) -> None:
+    source = load_config(write_config(tmp_path, 'spider = "profile"\nprofile = "gone.toml"\n')).source("site")
+    assert "no such profile file" in source.profile_error
+
+
+def test_a_broken_profile_leaves_reading_commands_working_with_a_warning(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text("reviews = 3\n", encoding="utf-8")
+    config = write_config(tmp_path, 'spider = "profile"\nprofile = "site.toml"\nurls = ["http://127.0.0.1:9/"]\n')
+    result = CliRunner().invoke(app, ["sources", "--config", str(config), "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 0, result.output
+    assert "warning: source 'site' cannot be crawled:" in result.output
+    assert "site.toml: reviews: expected a selector string, got an integer" in result.output.replace("\n", "")
+
+
+def test_run_naming_a_source_whose_profile_is_broken_is_one_error_line(tmp_path: Path) -> None:
+    (tmp_path / "site.toml").write_text("reviews = 3\n", encoding="utf-8")
+    config = write_config(tmp_path, 'spider = "profile"\nprofile = "site.toml"\n')
+    result = CliRunner().invoke(app, ["run", "site", "--config", str(config), "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 2
+    assert "error: " in result.output and "reviews: expected a selector string" in result.output
 
 
 def test_crawl_with_the_profile_spider_and_no_profile_is_one_error_line(tmp_path: Path) -> None:
@@ -157,3 +173,17 @@ def test_sources_names_a_profile_sources_profile_file(tmp_path: Path) -> None:
     assert [(s["spider"], s["profile"]) for s in listed] == [("profile", str((tmp_path / "site.toml").resolve()))]
     table = CliRunner().invoke(app, args[:-1]).stdout
     assert "site.toml" in table.replace("\n", "").replace(" ", "").replace("│", "")
+
+
+def test_run_of_every_source_crawls_the_others_and_fails_naming_the_one_with_a_broken_profile(tmp_path, small_demo):
+    (tmp_path / "site.toml").write_text("reviews = 3\n", encoding="utf-8")
+    config = tmp_path / "reviews.toml"
+    config.write_text('[[sources]]\nname = "site"\nspider = "profile"\nprofile = "site.toml"\n\n'
+                      f'[[sources]]\nname = "feed"\nspider = "feed"\nurls = ["{small_demo.url}feed.xml"]\n',
+                      encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", "--config", str(config), "--data-dir", str(tmp_path / "data"), "--quiet"])
+    assert result.exit_code == 1, result.output
+    assert "error: source 'site' not crawled:" in result.output
+    from tests.flows.truth import query
+
+    assert query(tmp_path / "data", "select source, loaded from crawl_runs") == [("feed", 50)]
