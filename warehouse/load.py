@@ -166,14 +166,16 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         filled = conn.execute("select count(*) from batch_rating_fills where review_id not in "
                               "(select review_id from batch_classified where outcome in ('new', 'changed'))"
                               ).fetchall()[0][0]
+        # Read as changed, but only a rating the review keeps differed: nothing was written (03_reviews.sql).
+        kept = conn.execute("select count(*) from batch_kept_edits").fetchall()[0][0]
         repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_classified)"
                                ).fetchall()[0][0]
         _insert_rejects(conn, run, rejects, now)
         result = LoadResult(
             run_id=run.run_id, source=run.source, scraped=scraped,
-            loaded=outcomes.get("new", 0) + outcomes.get("changed", 0) + filled,
-            updated=outcomes.get("changed", 0) + filled,
-            duplicates=repeats + outcomes.get("unchanged", 0) + outcomes.get("syndicated", 0) - filled,
+            loaded=outcomes.get("new", 0) + outcomes.get("changed", 0) - kept + filled,
+            updated=outcomes.get("changed", 0) - kept + filled,
+            duplicates=repeats + outcomes.get("unchanged", 0) + outcomes.get("syndicated", 0) + kept - filled,
             rejected=len(rejects),
         )
         if result.scraped != result.loaded + result.duplicates + result.rejected:

@@ -342,3 +342,28 @@ def test_a_reject_holding_a_lone_surrogate_is_stored_spelled_out(tmp_path: Path)
         finally:
             drop_normalized(conn)
         assert conn.execute("select raw->>'body' from rejects").fetchone()[0] == "x\\ud800y"
+
+
+def test_a_page_that_lost_its_rating_and_got_it_back_counts_as_duplicates_not_updates(tmp_path: Path) -> None:
+    rated = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), rating_raw="8/10", run_id="run-1"))
+    unrated = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21), rating_raw=None, run_id="run-2"))
+    restored = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(22), rating_raw="8/10", run_id="run-3"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, rated, "run-1")
+        for landing, run_id in ((unrated, "run-2"), (restored, "run-3")):
+            result = _load(conn, landing, run_id)
+            assert (result.loaded, result.updated, result.duplicates) == (0, 0, 1), run_id
+            review = _review(conn)
+            assert (review["rating_raw"], review["score"], review["run_id"]) == ("8/10", 80.0, "run-1")
+        assert review["last_seen"].day == 22
+
+
+def test_an_edit_of_the_text_on_a_page_that_lost_its_rating_is_an_update_keeping_the_score(tmp_path: Path) -> None:
+    rated = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(20), rating_raw="8/10"))
+    edited = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(21), rating_raw=None, body="A new text, edited."))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, rated, "run-1")
+        result = _load(conn, edited, "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (1, 1, 0)
+        review = _review(conn)
+        assert (review["body"], review["score"]) == ("A new text, edited.", 80.0)

@@ -10,6 +10,22 @@ inner join (
     select row_no, review_id, first_fetch from batch_classified where outcome = 'new'
 ) as new_reviews using (row_no);
 
+-- A re-crawl read as changed whose only difference is a rating the review keeps (its page lost the rating
+-- markup, or got it back): nothing to write, so it counts as a duplicate, not an update (warehouse/load.py),
+-- and only extends last_seen below. Its key still records what it held (04_review_keys.sql).
+create or replace temp table batch_kept_edits as
+select k.row_no
+from batch_classified as k
+inner join batch_rows as b using (row_no)
+inner join reviews as r on r.review_id = k.review_id
+where k.outcome = 'changed'
+    and r.score_source = 'explicit'
+    and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null)
+         or (b.rating_raw is not distinct from r.rating_raw and b.score is not distinct from r.score))
+    and content_hash_of(b.title, b.text_hash, r.rating_raw, r.score, r.score_source) = r.content_hash
+    and b.published_on is not distinct from r.published_on and b.language is not distinct from r.language
+    and (not k.is_own_key or (b.film_id = r.film_id and b.critic_id = r.critic_id));
+
 -- Re-crawled reviews whose content changed take the new content (one edit per review, see
 -- 01_classify.sql), except that an explicit rating is never replaced by a weaker one: a copy without
 -- a rating (a feed, a mirror), one with only a verdict ("Fresh") where the review has a score, or a
@@ -45,7 +61,7 @@ from (
     from batch_rows as b
     inner join batch_classified as k using (row_no)
     inner join reviews as r on r.review_id = k.review_id
-    where k.outcome = 'changed'
+    where k.outcome = 'changed' and k.row_no not in (select row_no from batch_kept_edits)
 ) as c
 where reviews.review_id = c.review_id;
 
@@ -63,7 +79,7 @@ from (
         max(fetched_at) as last_fetch,
         list(url order by url) filter (where outcome = 'syndicated') as new_urls
     from batch_classified
-    where outcome in ('unchanged', 'syndicated')
+    where outcome in ('unchanged', 'syndicated') or row_no in (select row_no from batch_kept_edits)
     group by review_id
 ) as seen
 where reviews.review_id = seen.review_id
