@@ -86,6 +86,13 @@ def test_a_source_another_live_run_is_crawling_is_refused_and_its_job_state_kept
 
 
 
+def _marker(job: Path) -> list[int]:
+    try:
+        return [int(pid) for pid in (job / RUNNING_MARKER).read_text().split()]
+    except FileNotFoundError:
+        return []
+
+
 def test_the_crawl_child_keeps_its_source_locked_when_its_parent_is_killed(small_demo, tmp_path: Path) -> None:
     import os
     import signal
@@ -96,9 +103,10 @@ def test_the_crawl_child_keeps_its_source_locked_when_its_parent_is_killed(small
     parent = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     job = tmp_path / "jobs" / "demo"
     deadline = time.monotonic() + 60
-    while not (job / RUNNING_MARKER).exists() and time.monotonic() < deadline:
+    # open_job writes the parent's pid alone; the crawl's start rewrites it with the child's.
+    while len(pids := _marker(job)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    _, child = (int(pid) for pid in (job / RUNNING_MARKER).read_text().split())
+    _, child = pids
     os.kill(parent.pid, signal.SIGKILL)
     parent.wait(timeout=30)
     try:
