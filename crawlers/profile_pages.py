@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -57,6 +59,7 @@ def _is_element(node: Selector) -> bool:
 def _without(element: etree._Element, left_out: list[etree._Element]) -> etree._Element:
     """A copy of `element` without the elements in `left_out` (found inside it); the text after each stays,
     which lxml would take away with it on a plain remove. The page itself is left as it was."""
+    left_out = list(dict.fromkeys(left_out))  # two exclude selectors may match one element
     if not left_out:
         return element
     for other in left_out:
@@ -65,11 +68,42 @@ def _without(element: etree._Element, left_out: list[etree._Element]) -> etree._
         copy = deepcopy(element)
     finally:
         for other in left_out:
-            del other.attrib[_LEAVE_OUT]
+            other.attrib.pop(_LEAVE_OUT, None)
     copy.tail = None
     for other in copy.xpath(f".//*[@{_LEAVE_OUT}]"):
         other.drop_tree()  # lxml.html: keeps the tail text, unlike remove()
     return copy
+
+
+@contextmanager
+def _set_aside(elements: list[etree._Element]) -> Iterator[None]:
+    """The elements taken out of the page while a review's fields are read, then put back as they were. The
+    review itself stays in the page, so a field may still look outside it (`ancestor::section/h2`). The text
+    after each element is handed to what precedes it meanwhile (lxml's remove() would take it away)."""
+    undo = []
+    for element in elements:
+        parent = element.getparent()
+        if parent is None:
+            continue
+        index, tail, previous = parent.index(element), element.tail, element.getprevious()
+        before = previous.tail if previous is not None else parent.text
+        if tail:
+            if previous is not None:
+                previous.tail = (before or "") + tail
+            else:
+                parent.text = (before or "") + tail
+        parent.remove(element)
+        element.tail = tail
+        undo.append((parent, index, element, previous, before))
+    try:
+        yield
+    finally:
+        for parent, index, element, previous, before in reversed(undo):
+            parent.insert(index, element)
+            if previous is not None:
+                previous.tail = before
+            else:
+                parent.text = before
 
 
 def _text(element: etree._Element) -> str:
@@ -175,8 +209,8 @@ def extract_with_profile(html: str, url: str, source: str, profile: Profile) -> 
         errors.append("reviews: matched text or attributes, not elements")
     review_elements = {node.root for node in found}
     for node in found:
-        values = _values(Selector(root=_without(node.root, _nested(node, review_elements)), type="html"),
-                         profile.fields, base, errors)
+        with _set_aside(_nested(node, review_elements)):
+            values = _values(node, profile.fields, base, errors)
         merged = {name: values.get(name) or page_values.get(name) for name in values.keys() | page_values.keys()}
         reviews.append(_review(merged, url, source, profile))
     site_ids = [review.source_review_id for review in reviews]
@@ -191,8 +225,9 @@ def _key_reviews_without_ids(reviews: list[ReviewItem], page_url: str) -> None:
     or a link it shares with others) is known by what it says: `<critic>|<film>|<year>#` and a digest of its
     rating and text, a key that stays the same when a new review pushes it to page 2, where a key from the
     page's url and its place there would name another review each week. So an edit of such a review reads as
-    a new review; two reviews alike in every word are one."""
+    a new review; reviews alike in every word on one page are numbered `#2`, `#3` in page order."""
     permalinks = Counter(review.url for review in reviews if review.url != page_url)
+    alike: Counter[str] = Counter()
     for review in reviews:
         if review.source_review_id:
             continue
@@ -202,7 +237,10 @@ def _key_reviews_without_ids(reviews: list[ReviewItem], page_url: str) -> None:
             continue
         said = "\n".join(value or "" for value in (review.rating_raw, review.rating_value, review.body))
         digest = hashlib.sha1(said.encode("utf-8", "backslashreplace")).hexdigest()[:16]
-        review.source_review_id = f"{who_what}|{review.film_year or ''}#{digest}"
+        key = f"{who_what}|{review.film_year or ''}#{digest}"
+        # Reviews alike in every word on one page (two anonymous 5/5s) are still two: numbered in page order.
+        alike[key] += 1
+        review.source_review_id = key if alike[key] == 1 else f"{key}#{alike[key]}"
 
 
 def _select_texts(page: Selector, profile: Profile) -> bool:

@@ -35,8 +35,8 @@ worst = 0
 Fields: source_review_id, url, film_title, film_year, imdb_id, tmdb_id, critic_name, critic_url, outlet,
 rating (-> rating_raw), rating_value, title (-> review_title), body, published (-> published_raw),
 language (-> language_declared). A review without a `url` gets the page's, and without
-`source_review_id` its url is its id (reviews of one page sharing it are told apart as the schema.org
-reader does: crawlers.extraction.distinct_keys). With `[rating_scale]`, items carry it as
+`source_review_id` a key of its permalink or of what it says (crawlers.profile_pages, _key_reviews_without_ids).
+With `[rating_scale]`, items carry it as
 rating_best/rating_worst, and rating_value is the `rating_value` field, else the `rating` field's value.
 
 Selectors: CSS by default (with parsel's `::text` and `::attr(name)`; alone, they read the review

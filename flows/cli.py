@@ -180,7 +180,7 @@ def run(
             # Every source: the others are crawled and loaded, and the run then fails naming these (exit 1).
             not_crawled = [f"source {s.name!r} not crawled: {s.profile_error}" for s in broken]
             chosen = [s for s in chosen if not s.profile_error]
-            if spiders is None and not chosen and not quiet:
+            if spiders is None and not chosen and not broken and not quiet:
                 err_console.print(f"no sources configured ({config or 'reviews.toml'}); loading pending batches only")
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), s.spider_args(),
                                   incremental=True, full=full) for s in chosen]
@@ -212,6 +212,8 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
             fail(line)
         raise failed(exc) from None
     except (ReviewsError, WarehouseError) as exc:
+        for line in not_crawled or []:
+            fail(line)
         raise failed(exc) from None
     except KeyboardInterrupt:  # stopped while crawling: the crawl kept its state
         err_console.print(stopped, soft_wrap=True)

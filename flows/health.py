@@ -42,6 +42,14 @@ order by loaded_at desc limit ?
 """
 
 
+# The pages of the source's recent judged runs, healthy or not (fewer_pages).
+RECENT_PAGES = """
+select pages from crawl_runs
+where source = ? and healthy is not null and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
+order by loaded_at desc limit ?
+"""
+
+
 def not_judged(run: RunInfo, rules: Health) -> str | None:
     """Why a run is not judged, or None when it is. A stopped, killed or resumed crawl saw part of the
     site, and an incremental run with nothing new saw almost nothing: neither says anything about the
@@ -94,14 +102,16 @@ def found_site_unchanged(stats: Mapping[str, Any] | None) -> bool | None:
     return any(isinstance(signs.get(name), int) and signs[name] > 0 for name in UNCHANGED_SIGNS)
 
 
-def fewer_pages(run: RunInfo, history: list[tuple], rules: Health, stats: Mapping[str, Any] | None) -> str | None:
+def fewer_pages(run: RunInfo, recent_pages: list[int], rules: Health, stats: Mapping[str, Any] | None) -> str | None:
     """Why a run that fetched enough pages to judge is unhealthy all the same: far fewer pages than the source's
-    healthy runs, and nothing in its stats says it found the site unchanged. A redesign that renames the
+    recent judged runs, and nothing in its stats says it found the site unchanged. A redesign that renames the
     "next page" link or the links to the films leaves the reviews per page as they were and quietly loses the
-    rest of the site. (An incremental run fetches few pages too, but says so: found_site_unchanged.)"""
-    if not history or found_site_unchanged(stats) is not False:
+    rest of the site. (An incremental run fetches few pages too, but says so: found_site_unchanged.) The
+    recent runs include those flagged by this rule, so a source made smaller on purpose (fewer start URLs, an
+    archive the site dropped) is flagged until most of its recent runs are that size, not for ever."""
+    if not recent_pages or found_site_unchanged(stats) is not False:
         return None
-    usual = median(row[0] for row in history)
+    usual = median(recent_pages)
     pages = run.pages or 0
     if pages >= rules.min_yield_ratio * usual:
         return None
@@ -146,7 +156,9 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if not history:
         return True, None
     problems = []
-    shrunk = fewer_pages(run, history, rules, stats)
+    recent = conn.execute(RECENT_PAGES, [run.source, rules.min_pages, rules.history]).fetchall()
+    recent_pages = [row[0] for row in recent]
+    shrunk = fewer_pages(run, recent_pages, rules, stats)
     if shrunk:
         problems.append(shrunk)
     recent_yield = median((s - r) / p for p, s, r, _ in history)

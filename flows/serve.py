@@ -272,7 +272,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
     timezone = _local_timezone()
     deployments: list[RunnerDeployment] = []
     for source in config.sources:
-        if not source.schedule:
+        if not source.schedule or source.profile_error:  # a broken profile: `project` warned, nothing to run
             continue
         spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url),
                           source.spider_args(), incremental=True)

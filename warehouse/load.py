@@ -128,6 +128,7 @@ def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> None:
         conn.execute(f"drop view if exists {view}")
     conn.execute("drop table if exists batch_classified")
     conn.execute("drop table if exists batch_rating_fills")
+    conn.execute("drop table if exists batch_kept_edits")
     if isinstance(rows, pa.Table):
         conn.unregister("incoming_batch")
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlparse
 
-from scrapy.http import HtmlResponse, Response, XmlResponse
+from scrapy.http import HtmlResponse, Request, Response, XmlResponse
 
 from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
@@ -81,7 +81,10 @@ class ReviewSpiderMixin:
         and the run's log and stats say so: a redirect must not widen a crawl beyond what the user named."""
         redirected = response.meta.get("redirect_urls") or []
         host = urlparse(response.url).hostname
-        if not redirected or redirected[0] not in self.start_urls or not host or host in self.allowed_domains:
+        if not redirected or not host or host in self.allowed_domains:
+            return True
+        # As Scrapy requested them: it lower-cases hosts and percent-encodes spaces and non-ASCII letters.
+        if redirected[0] not in {Request(url).url for url in self.start_urls}:
             return True
         if site_of(response.url) != site_of(redirected[0]):
             self.logger.warning("start URL %s redirected to %s, another site: not read", redirected[0], response.url)

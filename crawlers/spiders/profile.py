@@ -8,6 +8,7 @@ what the health check flags.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -47,13 +48,17 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         in this crawl. HTML ids need only be unique in their page (`id="c1"` on every film page), and a review
         landing under another's id would be dropped as a repeat of it, or read as its edit: such items go to
         the run's rejects with this reason, so a profile keyed by page-local ids is seen, not silently thinned."""
-        if not item.source_review_id or item.source_review_id not in self.ids_seen:
-            if item.source_review_id:
+        if not item.source_review_id:
+            return None
+        if item.source_review_id not in self.ids_seen:
+            if item.critic_name and item.film_title:  # an item validation will refuse names nothing yet
                 self.ids_seen[item.source_review_id] = (item.critic_name, item.film_title)
             return None
         critic, film = self.ids_seen[item.source_review_id]
-        if (critic, film) == (item.critic_name, item.film_title):
-            return None  # the same review again (on a listing and on its own page)
+        # The same review again (on its film's page and its critic's) may name its film another way
+        # ("Her (2013)") or leave out what that page shows elsewhere: only two names that differ clash.
+        if _alike(critic, item.critic_name) and _alike(film, item.film_title):
+            return None
         return (f"review id {item.source_review_id!r} already named {critic!r}'s review of {film!r} in this crawl, "
                 f"here {item.critic_name!r}'s of {item.film_title!r}: this site's ids look unique per page only; "
                 "select a site-wide id as source_review_id in the profile, or none")
@@ -84,3 +89,17 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
             # Checked here, not left to Scrapy's offsite filter, so what parse yields already stays on the site.
             if urlparse(link).hostname in self.allowed_domains:
                 yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
+
+
+_YEAR_AFTER = re.compile(r"\s*\(\s*\d{4}\s*\)\s*$")
+
+
+def _alike(known: str | None, found: str | None) -> bool:
+    """Whether two names may be one: either missing, or equal but for case, spacing and a trailing "(2013)"."""
+    if not known or not found:
+        return True
+    return _folded(known) == _folded(found)
+
+
+def _folded(name: str) -> str:
+    return " ".join(_YEAR_AFTER.sub("", name).split()).casefold()

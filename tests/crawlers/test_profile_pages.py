@@ -238,3 +238,39 @@ def test_a_profile_items_title_is_text_when_its_body_is_markup():
 
     assert clean_review_text("The <Untitled> Project", "profile-html", "title") == "The <Untitled> Project"
     assert clean_review_text("<p>The <b>film</b></p>", "profile-html", "body") == "The film"
+
+
+def test_a_review_with_a_reply_can_still_read_its_film_from_around_it(tmp_path):
+    body = ('<section><h2>Her</h2><div class="review" id="a"><span class="by">Ann</span><p class="text">Fine.</p>'
+            '<div class="review" id="b"><span class="by">Bo</span><p class="text">No.</p></div> after</div></section>')
+    text = PROFILE.replace('[page_fields]\nfilm_title = "h1"', "").replace(
+        '[fields]', '[fields]\nfilm_title = "xpath:ancestor::section[1]/h2/text()"')
+    ann, bo = read(tmp_path, body, text)
+    assert (ann.film_title, bo.film_title) == ("Her", "Her")
+    assert ann.body == "Fine." and bo.body == "No."
+
+
+def test_the_page_is_left_as_it_was_after_a_reply_was_set_aside(tmp_path):
+    from parsel import Selector
+
+    from crawlers.profile_pages import _set_aside
+
+    html = '<div id="a">one <i>x</i> two <b id="n">reply</b> three <u>y</u></div>'
+    page = Selector(text=html, type="html")
+    before = page.css("#a").get()
+    with _set_aside([page.css("#n")[0].root]):
+        assert page.css("#a").xpath("string()").get() == "one x two  three y"
+    assert page.css("#a").get() == before
+
+
+def test_two_exclude_selectors_matching_one_element_leave_it_out_once(tmp_path):
+    body = ('<div class="review"><span class="by">Ann</span><p class="text">Cut short… '
+            '<a class="more share" href="#">more</a> and on.</p></div>')
+    text = PROFILE.replace('body = ".text"', 'body = { css = ".text", exclude = ["a.more", "a.share"] }')
+    assert read(tmp_path, body, text)[0].body == "Cut short… and on."
+
+
+def test_reviews_alike_in_every_word_on_one_page_are_numbered_not_merged(tmp_path):
+    one = '<div class="review"><span class="by">Anonymous</span><span class="score">5/5</span></div>'
+    reviews = read(tmp_path, one + one)
+    assert reviews[1].source_review_id == reviews[0].source_review_id + "#2"

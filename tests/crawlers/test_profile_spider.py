@@ -256,3 +256,11 @@ def test_a_refused_review_goes_to_the_runs_rejects_with_its_reason(tmp_path):
     (written,) = [json.loads(line) for path in tmp_path.rglob("*.rejects.jsonl")
                   for line in path.read_text(encoding="utf-8").splitlines()]
     assert "unique per page" in written["reason"] and written["item"]["film_title"] == "Film 2"
+
+
+def test_the_same_review_on_its_critics_page_naming_its_film_another_way_is_no_clash(tmp_path):
+    spider = make_spider(ProfileSpider, url=URL, profile=str(write_profile(tmp_path)))
+    list(spider.parse(html_response(URL, f"<ul>{review(1)}</ul>")))
+    other_way = review(1).replace("Film <i>1</i>", "film 1 (2013)").replace('<span class="by">Ann</span>', "")
+    again = list(spider.parse(html_response(URL + "critic/", f"<ul>{other_way}</ul>")))
+    assert isinstance(again[0], ReviewItem)

@@ -282,3 +282,14 @@ def test_start_requests_may_be_redirected_past_the_offsite_filter_to_be_judged_b
     spider = make_spider(SchemaOrgSpider, url="https://www.site.example/,https://www.site.example/sitemap.xml")
     requests = asyncio.run(_start_requests(spider))
     assert len(requests) == 2 and all(r.meta.get("allow_offsite") for r in requests)
+
+
+def test_a_start_url_scrapy_rewrote_that_redirected_to_another_site_is_not_read():
+    from scrapy.http import HtmlResponse, Request
+
+    spider = make_spider(SchemaOrgSpider, url="https://Site.Example/critiques/été")
+    requested = Request("https://Site.Example/critiques/été").url  # host lower-cased, é percent-encoded
+    landed = HtmlResponse("https://parked.example/", body=b'<html><body><a href="/x/">x</a></body></html>',
+                          encoding="utf-8", request=Request("https://parked.example/",
+                                                            meta={"redirect_urls": [requested]}))
+    assert list(spider.parse(landed)) == []

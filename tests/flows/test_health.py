@@ -238,3 +238,13 @@ def test_an_incremental_run_with_few_pages_that_found_the_site_unchanged_stays_h
     unchanged = {"incremental": {**NOTHING_UNCHANGED["incremental"], "pages_unchanged": 8}}
     assert assess(conn, run(pages=5), 15, RULES, stats=unchanged) == (True, None)
     assert assess(conn, run(pages=5), 15, RULES, stats=None) == (True, None)  # stats that do not say
+
+
+def test_a_source_made_smaller_on_purpose_is_flagged_until_most_recent_runs_are_that_size(conn) -> None:
+    for run_id in ("a", "bb", "ccc"):
+        add_run(conn, run_id, pages=13, scraped=39, healthy=True)
+    add_run(conn, "dddd", pages=5, scraped=15, healthy=False)  # flagged by the page rule
+    assert assess(conn, run(pages=5), 15, RULES, stats=NOTHING_UNCHANGED)[0] is False
+    add_run(conn, "eeeee", pages=5, scraped=15, healthy=False)
+    add_run(conn, "ffffff", pages=5, scraped=15, healthy=False)
+    assert assess(conn, run(pages=5), 15, RULES, stats=NOTHING_UNCHANGED) == (True, None)

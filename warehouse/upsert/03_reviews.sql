@@ -12,7 +12,8 @@ inner join (
 
 -- A re-crawl read as changed whose only difference is a rating the review keeps (its page lost the rating
 -- markup, or got it back): nothing to write, so it counts as a duplicate, not an update (warehouse/load.py),
--- and only extends last_seen below. Its key still records what it held (04_review_keys.sql).
+-- and only extends last_seen below. Its key still records what it held (04_review_keys.sql). Its date is
+-- not compared: "a month ago" read a week later is another day, and the first reading is kept.
 create or replace temp table batch_kept_edits as
 select k.row_no
 from batch_classified as k
@@ -23,7 +24,7 @@ where k.outcome = 'changed'
     and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null)
          or (b.rating_raw is not distinct from r.rating_raw and b.score is not distinct from r.score))
     and content_hash_of(b.title, b.text_hash, r.rating_raw, r.score, r.score_source) = r.content_hash
-    and b.published_on is not distinct from r.published_on and b.language is not distinct from r.language
+    and b.language is not distinct from r.language
     and (not k.is_own_key or (b.film_id = r.film_id and b.critic_id = r.critic_id));
 
 -- Re-crawled reviews whose content changed take the new content (one edit per review, see
