@@ -42,10 +42,12 @@ order by loaded_at desc limit ?
 """
 
 
-# The pages of the source's recent judged runs, healthy or not (fewer_pages).
+# The pages of the source's recent judged runs, healthy or not, that did not find the site unchanged: an
+# incremental run with nothing new fetches few pages by design and says so (fewer_pages).
 RECENT_PAGES = """
 select pages from crawl_runs
 where source = ? and healthy is not null and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
+    and site_unchanged is not true
 order by loaded_at desc limit ?
 """
 

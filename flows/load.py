@@ -19,7 +19,7 @@ import duckdb
 
 from crawlers.landing import being_written, run_paths
 from flows.config import Health
-from flows.health import assess
+from flows.health import assess, found_site_unchanged
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
 from flows.normalize.films import Film
 from warehouse.db import WarehouseError
@@ -162,6 +162,7 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
     try:
         stats = read_stats(batch)
         run = run_info(batch, stats)
+        run.site_unchanged = found_site_unchanged(stats)
         run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health(),
                                                rejected=len(normalized.rejects), stats=stats)
         result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)

@@ -58,6 +58,7 @@ class RunInfo:
     finish_reason: str | None = None
     duration_seconds: float | None = None
     resumed: bool = False  # continued a stopped crawl, so it covers only part of the site
+    site_unchanged: bool | None = None  # its stats showed it found the site unchanged (flows/health.py)
 
 
 @dataclass
@@ -186,11 +187,11 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
             "insert into crawl_runs by name select ? as run_id, ? as source, ? as spider, ? as started, "
             "? as finished, ? as pages, ? as scraped, ? as loaded, ? as updated, ? as duplicates, ? as rejected, "
             "? as errors, ? as field_coverage, ? as healthy, ? as health_notes, ? as batch_path, ? as batch_sha1, "
-            "? as loaded_at, ? as finish_reason, ? as duration_seconds, ? as resumed",
+            "? as loaded_at, ? as finish_reason, ? as duration_seconds, ? as resumed, ? as site_unchanged",
             [run.run_id, run.source, run.spider, run.started, run.finished, run.pages, result.scraped,
              result.loaded, result.updated, result.duplicates, result.rejected, run.errors,
              json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now,
-             run.finish_reason, run.duration_seconds, run.resumed])
+             run.finish_reason, run.duration_seconds, run.resumed, run.site_unchanged])
         conn.execute("commit")
     except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
         # The machine's limits (a full disk, the memory limit), not a mistake in the rows: one line.

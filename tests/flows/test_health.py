@@ -26,11 +26,11 @@ RULES = Health(history=5, min_pages=5, min_yield_ratio=0.5, max_coverage_drop=0.
 
 
 def add_run(conn: duckdb.DuckDBPyConnection, run_id: str, pages: int, scraped: int, healthy: bool | None,
-            finish_reason: str | None = "finished") -> None:
+            finish_reason: str | None = "finished", site_unchanged: bool | None = None) -> None:
     conn.execute("insert into crawl_runs by name select ? as run_id, 'demo' as source, ? as pages, ? as scraped, "
                  "? as loaded, 0 as updated, 0 as duplicates, 0 as rejected, '{}' as field_coverage, "
-                 "? as healthy, ? as finish_reason, now() + to_seconds(?) as loaded_at",
-                 [run_id, pages, scraped, scraped, healthy, finish_reason, len(run_id)])
+                 "? as healthy, ? as finish_reason, now() + to_seconds(?) as loaded_at, ? as site_unchanged",
+                 [run_id, pages, scraped, scraped, healthy, finish_reason, len(run_id), site_unchanged])
 
 
 def run(pages: int = 10, finish_reason: str = "finished", resumed: bool = False) -> RunInfo:
@@ -248,3 +248,12 @@ def test_a_source_made_smaller_on_purpose_is_flagged_until_most_recent_runs_are_
     add_run(conn, "eeeee", pages=5, scraped=15, healthy=False)
     add_run(conn, "ffffff", pages=5, scraped=15, healthy=False)
     assert assess(conn, run(pages=5), 15, RULES, stats=NOTHING_UNCHANGED) == (True, None)
+
+
+def test_incremental_runs_that_found_the_site_unchanged_do_not_lower_the_usual_page_count(conn) -> None:
+    add_run(conn, "a", pages=13, scraped=39, healthy=True, site_unchanged=False)  # a full run
+    for run_id in ("bb", "ccc", "dddd"):  # weekly incremental runs with nothing new: few pages, by design
+        add_run(conn, run_id, pages=5, scraped=5, healthy=True, site_unchanged=True)
+    # A full run after the next-page link was renamed.
+    healthy, notes = assess(conn, run(pages=5), 15, RULES, stats=NOTHING_UNCHANGED)
+    assert healthy is False and "against a recent median of 13" in notes
