@@ -269,3 +269,13 @@ def test_reviews_alike_in_every_word_on_one_page_are_numbered_not_merged(tmp_pat
     one = '<div class="review"><span class="by">Anonymous</span><span class="score">5/5</span></div>'
     reviews = read(tmp_path, one + one)
     assert reviews[1].source_review_id == reviews[0].source_review_id + "#2"
+
+
+def test_a_site_profiles_markup_body_is_read_as_html_and_its_text_body_as_text():
+    from flows.normalize.text import clean_review_text
+
+    markup = "<p>A fine film.</p><script>track()</script><p>Tom &amp; Jerry &lt;3</p>"
+    assert clean_review_text(markup, "profile-html") == "A fine film.\n\nTom & Jerry <3"
+    typed = "<script>alert(1)</script> Tom &amp; Jerry"  # an element's text: escaped on the page, shown as typed
+    assert clean_review_text(typed, "profile") == clean_review_text(typed, "microdata")
+    assert clean_review_text(typed, "profile").startswith("<script>alert(1)</script>")

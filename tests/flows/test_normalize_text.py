@@ -389,13 +389,3 @@ def test_a_critic_with_the_outlet_in_the_byline_is_the_same_critic_as_without():
                               ("Roger Ebert", "Chicago Sun-Times", "critic", None)])
     assert columns["clean_name"] == ["Roger Ebert", "Roger Ebert"]
     assert columns["critic_id"][0] == columns["critic_id"][1]
-
-
-def test_a_site_profiles_markup_body_is_read_as_html_and_its_text_body_as_text():
-    from flows.normalize.text import clean_review_text
-
-    markup = "<p>A fine film.</p><script>track()</script><p>Tom &amp; Jerry &lt;3</p>"
-    assert clean_review_text(markup, "profile-html") == "A fine film.\n\nTom & Jerry <3"
-    typed = "<script>alert(1)</script> Tom &amp; Jerry"  # an element's text: escaped on the page, shown as typed
-    assert clean_review_text(typed, "profile") == clean_review_text(typed, "microdata")
-    assert clean_review_text(typed, "profile").startswith("<script>alert(1)</script>")
