@@ -10,7 +10,6 @@ import hashlib
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from copy import deepcopy
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -30,8 +29,6 @@ _INVISIBLE = Cleaner(scripts=True, javascript=False, comments=True, style=True, 
                      kill_tags=["noscript", "template"])
 # Items whose body is markup (html = true, allowed on body only) say so, so the flows read it as HTML.
 HTML_SYNTAX, TEXT_SYNTAX = "profile-html", "profile"
-# Marks the elements a copy leaves out (exclude, nested reviews) while the copy is made.
-_LEAVE_OUT = "data-reviews-profile-leave-out"
 
 
 @dataclass
@@ -56,30 +53,13 @@ def _is_element(node: Selector) -> bool:
     return not isinstance(node.root, str | int | float | bool)
 
 
-def _without(element: etree._Element, left_out: list[etree._Element]) -> etree._Element:
-    """A copy of `element` without the elements in `left_out` (found inside it); the text after each stays,
-    which lxml would take away with it on a plain remove. The page itself is left as it was."""
-    left_out = list(dict.fromkeys(left_out))  # two exclude selectors may match one element
-    if not left_out:
-        return element
-    for other in left_out:
-        other.set(_LEAVE_OUT, "")
-    try:
-        copy = deepcopy(element)
-    finally:
-        for other in left_out:
-            other.attrib.pop(_LEAVE_OUT, None)
-    copy.tail = None
-    for other in copy.xpath(f".//*[@{_LEAVE_OUT}]"):
-        other.drop_tree()  # lxml.html: keeps the tail text, unlike remove()
-    return copy
-
-
 @contextmanager
 def _set_aside(elements: list[etree._Element]) -> Iterator[None]:
-    """The elements taken out of the page while a review's fields are read, then put back as they were. The
-    review itself stays in the page, so a field may still look outside it (`ancestor::section/h2`). The text
-    after each element is handed to what precedes it meanwhile (lxml's remove() would take it away)."""
+    """The elements taken out of the page while something is read (a review's fields without its nested
+    replies, a field without what it excludes), then put back as they were. What is read stays in the page, so
+    a field may still look outside its review (`ancestor::section/h2`). The text after each element is handed
+    to what precedes it meanwhile (lxml's remove() would take it away). An element listed twice, or inside
+    one already taken out, is taken out with it."""
     undo = []
     for element in elements:
         parent = element.getparent()
@@ -121,8 +101,8 @@ def _value(node: Selector, query: Query) -> str | None:
         text = first.get()
     else:
         excluded = [n.root for q in query.exclude for n in _select(first, q) if _is_element(n)]
-        element = Selector(root=_without(first.root, excluded), type="html")
-        text = "".join(element.xpath("node()").getall()) if query.html else _text(element.root)
+        with _set_aside(excluded):
+            text = "".join(first.xpath("node()").getall()) if query.html else _text(first.root)
     if query.pattern is not None:
         match = query.pattern.search(text)
         if match is None:
@@ -201,11 +181,12 @@ def extract_with_profile(html: str, url: str, source: str, profile: Profile) -> 
     page_values = _values(page, profile.page_fields, base, errors)
     reviews = []
     try:
-        found = [node for node in _select(page, profile.reviews) if _is_element(node)]
+        matched = _select(page, profile.reviews)
     except ValueError as error:
-        found = []
+        matched = []
         errors.append(f"reviews: {one_line(error)}")
-    if not found and _select_texts(page, profile):
+    found = [node for node in matched if _is_element(node)]
+    if matched and not found:
         errors.append("reviews: matched text or attributes, not elements")
     review_elements = {node.root for node in found}
     for node in found:
@@ -241,10 +222,3 @@ def _key_reviews_without_ids(reviews: list[ReviewItem], page_url: str) -> None:
         # Reviews alike in every word on one page (two anonymous 5/5s) are still two: numbered in page order.
         alike[key] += 1
         review.source_review_id = key if alike[key] == 1 else f"{key}#{alike[key]}"
-
-
-def _select_texts(page: Selector, profile: Profile) -> bool:
-    try:
-        return bool(_select(page, profile.reviews))
-    except ValueError:
-        return False
