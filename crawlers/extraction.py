@@ -5,7 +5,7 @@ The one exception is links: a URL as published is relative to its page, so revie
 film URLs (and `@id`s) are resolved against the page's base URL, as a browser would.
 Two values are put together from published parts, because no single part identifies what they name:
 a TV episode's title with its series' ("The Leftovers: Pilot"), and the key of reviews of one page that
-share one id (`<id>#<critic>|<film>`, see distinct_keys).
+share one id (`<id>#<critic>|<film>`, see _distinct_keys).
 Reviews are found anywhere in the object tree: top level, inside `Movie.review`, inside
 `@graph`, `about` or `subjectOf`, or referencing their film through `itemReviewed`. JSON-LD nodes that
 name each other by `@id` (crawlers.references) are read as the nodes they name, across all JSON-LD blocks
@@ -107,7 +107,7 @@ def _same_body(one: str, other: str) -> bool:
         len(one) >= _SAME_OPENING and one[:_SAME_OPENING] == other[:_SAME_OPENING])
 
 
-def distinct_keys(reviews: list[ReviewItem]) -> None:
+def _distinct_keys(reviews: list[ReviewItem]) -> None:
     """Reviews of one page that share one id (a template giving each the page's url, one @id or one
     identifier) are several reviews when, in one markup, they name several critics or films, or one critic
     and film with several bodies: each is then keyed `<id>#<critic>|<film>`, as the flows key a review
@@ -331,7 +331,7 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
     for syntax, obj in page.objects:
         walk(obj, syntax, None, None, 0)
     reviews = [readers[syntax].review_item(obj, film, lang) for obj, syntax, film, lang in found.values()]
-    distinct_keys(reviews)
+    _distinct_keys(reviews)
     return PageExtract(reviews=reviews, films=films, errors=list(page.errors), unreadable=list(page.unreadable))
 
 
