@@ -46,9 +46,10 @@ _TAG = re.compile(rf"<(/?)([A-Za-z][A-Za-z0-9]*){_ATTRIBUTES}\s*/?>")
 _EVENT_HANDLER = re.compile(r"[\s/\"']on[a-z]+\s*=", re.IGNORECASE)
 # How text carries markup: an HTML fragment, text that may hold HTML tags, or plain text.
 _HTML, _TAGS, _PLAIN = "html", "tags", "plain"
-# A site profile's values: an element's visible text, or its inner markup with `html = true` (profile_pages).
-_MARKUP_OF_SYNTAX = {"feed": _HTML, "json-ld": _TAGS, "microdata": _PLAIN, "rdfa": _PLAIN, "profile": _PLAIN,
-                     "profile-html": _HTML}
+# (body, title) of each syntax. A site profile's values are an element's visible text, or with `html = true`
+# (the body only, crawlers/profile_pages.py) its inner markup.
+_MARKUP_OF_SYNTAX = {"feed": (_HTML, _HTML), "json-ld": (_TAGS, _TAGS), "microdata": (_PLAIN, _PLAIN),
+                     "rdfa": (_PLAIN, _PLAIN), "profile": (_PLAIN, _PLAIN), "profile-html": (_HTML, _PLAIN)}
 # C0 controls (bar tab and newlines) break lxml and mean nothing in prose; zero-width spaces, word
 # joiners and soft hyphens would make identical texts hash differently.  C1 controls are only removed
 # after ftfy, which needs them to undo latin-1 mojibake such as "â\x80\x99".  Kept on purpose: ZWJ and
@@ -232,9 +233,8 @@ def clean_review_text(raw: str | None, syntax: str | None, field: str = "body") 
     or RDFa value is an element's text content, its markup gone already, so a tag in it was escaped
     on the page and shown to the reader: it stays, and the review reads as its feed copy does.
     """
-    markup = _MARKUP_OF_SYNTAX.get(syntax or "", _TAGS)
-    # `field`: "body" or "title". A site profile's body may be markup (html = true), its title never is.
-    return _clean(raw, _PLAIN if field == "title" and syntax == "profile-html" else markup)
+    body, title = _MARKUP_OF_SYNTAX.get(syntax or "", (_TAGS, _TAGS))
+    return _clean(raw, title if field == "title" else body)  # `field`: "body" or "title"
 
 
 def _clean(raw: str | None, markup: str) -> str | None:
