@@ -73,6 +73,7 @@ def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first") ->
     }
 
 
+@lru_cache(maxsize=65536)
 def _is_time_ago(text: str) -> bool:
     """Whether a date is an offset back from now ("a month ago", "il y a 1 mois", "vor einem Monat", "last
     month"), read through dateparser's own translation into English, which turns them all into "… ago".
