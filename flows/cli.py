@@ -208,23 +208,26 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
                               health=cfg.health, parallel=parallel)
     except RunIncomplete as exc:
         _report_run(exc.result, quiet)
-        for line in not_crawled or []:
-            fail(line)
+        _name_not_crawled(not_crawled)
         raise failed(exc) from None
     except (ReviewsError, WarehouseError) as exc:
-        for line in not_crawled or []:
-            fail(line)
+        _name_not_crawled(not_crawled)
         raise failed(exc) from None
     except KeyboardInterrupt:  # stopped while crawling: the crawl kept its state
         err_console.print(stopped, soft_wrap=True)
         raise typer.Exit(130) from None
     unhealthy = _report_run(result, quiet)
     if not_crawled:
-        for line in not_crawled:
-            fail(line)
+        _name_not_crawled(not_crawled)
         raise typer.Exit(1)
     if unhealthy:
         raise typer.Exit(3)
+
+
+def _name_not_crawled(not_crawled: list[str] | None) -> None:
+    """One `error:` line for each source the run left out (fail prints it; the exit is the caller's)."""
+    for line in not_crawled or []:
+        fail(line)
 
 
 def _report_run(result: PipelineResult, quiet: bool) -> bool:
