@@ -95,6 +95,12 @@ class ReviewSpiderMixin:
                          host)
         return True
 
+    def on_site(self, url: str) -> bool:
+        """Whether a link stays on the site: its host, port aside, is an allowed one. Checked by the spiders
+        themselves: LinkExtractor's allow_domains compares host:port, and Scrapy's offsite filter lets
+        subdomains through."""
+        return urlparse(url).hostname in self.allowed_domains
+
     def all_known(self, review_ids: list[str | None]) -> bool:
         """True when a page's reviews are all in the warehouse already (incremental runs only)."""
         if not self.known_ids or not review_ids or not all(review_ids):

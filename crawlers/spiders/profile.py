@@ -12,7 +12,6 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import scrapy
 from scrapy.http import Response
@@ -86,8 +85,7 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         if depth is None:
             return
         for link in page.next_pages + page.follow:
-            # Checked here, not left to Scrapy's offsite filter, so what parse yields already stays on the site.
-            if urlparse(link).hostname in self.allowed_domains:
+            if self.on_site(link):
                 yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterable
 from datetime import date
 from typing import Any
-from urllib.parse import urlparse
 
 import scrapy
 from scrapy.http import Response, TextResponse
@@ -90,5 +89,5 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         if depth is None:
             return
         for link in self.links.extract_links(response):
-            if urlparse(link.url).hostname in self.allowed_domains:
+            if self.on_site(link.url):
                 yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
