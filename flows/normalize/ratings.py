@@ -39,6 +39,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flows.normalize.rating_words import STAR_WORD, spelled_out
+
 Number = str | float | int | None
 RatingKey = tuple[str | None, Number, Number, Number]
 
@@ -76,7 +78,7 @@ _SCALE_RE = re.compile(
     re.IGNORECASE,
 )
 _STARS_WORD_RE = re.compile(
-    rf"(?<![\d.])({_NUM})\s*[- ]?\s*(?:stars?|étoiles?|sterne?|estrellas?)\b", re.IGNORECASE
+    rf"(?<![\d.])({_NUM})\s*[- ]?\s*{STAR_WORD}\b", re.IGNORECASE
 )
 _PERCENT_RE = re.compile(rf"(?<![\d.])({_NUM})\s*%")
 _ASTERISK_RE = re.compile(r"^(\*{1,10})\s*(0?\.5|1/2)?(?:\s*stars?)?$", re.IGNORECASE)
@@ -99,7 +101,7 @@ _MAX_RAW_CHARS = 200  # a longer "rating" is a mis-extracted body; a 4/5 found i
 _HALF_RE = re.compile(r"(?:^|[^\d])(?:0?\.5|1/2)(?!\d)")
 _BARE_NUMBER_RE = re.compile(rf"^({_NUM})$")
 _LABEL_RE = re.compile(r"^(?:rating|score|grade|note|verdict|our\s+rating|bewertung|nota)\s*[:=\-]?\s*", re.I)
-_GRADE_RE = re.compile(r"^([a-df])\s*([+\-−–]?)$", re.IGNORECASE)
+_GRADE_RE = re.compile(r"^([a-df])\s*(?:([+\-−–]?)|[\s-]*(plus|minus))$", re.IGNORECASE)
 _GRADE_BASE = {"a": 12, "b": 9, "c": 6, "d": 3}
 _MINUS_TABLE = str.maketrans({"−": "-", "–": "-"})
 
@@ -264,7 +266,8 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
 
     grade = _GRADE_RE.match(unlabeled)
     if grade:
-        letter, modifier = grade.group(1).lower(), grade.group(2)
+        letter = grade.group(1).lower()
+        modifier = {"plus": "+", "minus": "-"}.get((grade.group(3) or "").lower(), grade.group(2))
         if letter == "f":
             steps = 1 if modifier == "+" else 0
         else:
@@ -283,6 +286,14 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
             return _structured(value, best, worst, threshold)
         return Rating(None, None, f"ambiguous scale: bare number {_quoted(raw)} (pass best=...)")
 
+    words = spelled_out(unlabeled)
+    if words is not None:
+        # "Four stars", "seven out of ten": read as their digits; an impossible one says why ("11/10").
+        in_digits = _parse_text(words, best, worst, threshold)
+        if in_digits.problem is None:
+            return in_digits
+        if not in_digits.problem.startswith("unparseable"):
+            return Rating(None, None, f"{in_digits.problem} (read from {_quoted(raw)})")
     return Rating(None, None, f"unparseable: {_quoted(raw)}")
 
 
