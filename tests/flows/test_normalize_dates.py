@@ -128,3 +128,31 @@ def test_months_or_years_ago_keep_the_fetch_day_not_the_first_of_the_month(raw, 
 
 def test_a_month_named_without_a_day_is_still_its_first():
     assert parse_published("November", FETCHED).date == dt.date(2026, 11, 1)
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Posted 4 days ago", dt.date(2026, 11, 18)),
+    ("Posted: yesterday", dt.date(2026, 11, 21)),
+    ("Updated 2 hours ago", dt.date(2026, 11, 22)),
+    ("Published: March 3, 2024", dt.date(2024, 3, 3)),
+    ("Reviewed on March 3, 2024", dt.date(2024, 3, 3)),
+    ("Reviewed by Jane Doe on March 3, 2024", dt.date(2024, 3, 3)),
+    ("Watched on 12 Jan 2024", dt.date(2024, 1, 12)),
+    ("Date: 2024-03-03", dt.date(2024, 3, 3)),
+    ("Publié le 3 mars 2024", dt.date(2024, 3, 3)),
+    ("Veröffentlicht am 3. März 2024", dt.date(2024, 3, 3)),
+    ("Publicado el 3 de marzo de 2024", dt.date(2024, 3, 3)),
+    ("Gepubliceerd op 3 maart 2024", dt.date(2024, 3, 3)),
+])
+def test_a_label_before_the_date_is_read_past(raw, expected):
+    assert parse_published(raw, FETCHED) == (expected, None, False)
+
+
+def test_a_labelled_future_date_is_still_flagged():
+    parsed = parse_published("Posted 2031-01-01", FETCHED)
+    assert parsed.is_future and parsed.date == dt.date(2031, 1, 1)
+
+
+@pytest.mark.parametrize("raw", ["Posted by admin", "Posted", "Reviewed: great"])
+def test_a_label_without_a_date_keeps_the_whole_text_in_its_problem(raw):
+    assert parse_published(raw, FETCHED) == (None, f"unparseable date: {raw!r}", False)
