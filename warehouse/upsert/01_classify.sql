@@ -7,12 +7,26 @@
 -- are found in two steps: rows whose hash repeats, then those grouped on the real columns (equal
 -- hashes of different keys only widen the candidates). These grouping hashes are never stored;
 -- the stored text and content hashes are kept comparable by warehouse/hashing.py.
+--
+-- Who wrote a review, for finding copies: a critic is a name wherever published (a review syndicated to
+-- another outlet is a copy); a user is an account on one site, so only that user's own texts. A name
+-- that names nobody ("Anonymous", "Guest", "[deleted]", as name_key spells them) has no author key:
+-- two anonymous "Loved it!" for one film are two people, never one review shown twice.
+create or replace temp macro author_key_of(audience, critic_id, name_key) as
+    case
+        when name_key in ('anonymous', 'anon', 'anonymous user', 'anonymous reviewer', 'anonyme', 'anonym',
+                          'anonimo', 'anonima', 'anoniem', 'guest', 'guest user', 'gast', 'invite', 'invitado',
+                          'ospite', 'convidado', 'unknown', 'unknown user', 'inconnu', 'unbekannt',
+                          'desconocido', 'sconosciuto', 'deleted', 'deleted user', 'user', 'a user', 'reader',
+                          'a reader', 'visitor', 'nobody', 'someone', 'none', 'null', 'na', 'n a') then null
+        when audience = 'user' then critic_id
+        else name_key
+    end;
+
 create or replace temp table batch_classified as
 with batch_key_columns as (
     select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash,
-        -- Who wrote it, for finding copies: a critic is a name wherever published (a review syndicated to
-        -- another outlet is a copy); a user is an account on one site, so only that user's own texts.
-        case when audience = 'user' then critic_id else name_key end as author_key, film_id,
+        author_key_of(audience, critic_id, name_key) as author_key, film_id,
         score_source = 'explicit' and score is not null as has_score
     from batch_rows
 ),
@@ -64,7 +78,7 @@ new_keys as (
 
 -- Only the warehouse's reviews whose text this batch repeats: the warehouse is far larger than a batch.
 warehouse_texts as (
-    select case when c.audience = 'user' then c.critic_id else c.name_key end as author_key, r.film_id, r.text_hash,
+    select author_key_of(c.audience, c.critic_id, c.name_key) as author_key, r.film_id, r.text_hash,
         min(r.review_id) as review_id
     from reviews as r
     inner join critics as c using (critic_id)
@@ -85,7 +99,8 @@ repeated_texts as (
 batch_texts as (
     select author_key, film_id, text_hash, arg_min(own_review_id, (source, source_review_id)) as first_copy_id
     from new_keys
-    where text_hash is not null and hash(author_key, film_id, text_hash) in (select text_key from repeated_texts)
+    where author_key is not null and text_hash is not null
+      and hash(author_key, film_id, text_hash) in (select text_key from repeated_texts)
     group by all
     having count(*) > 1
 ),

@@ -1,0 +1,48 @@
+"""Reviews signed with a name that names nobody ("Anonymous", "Guest"): each is its own review."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.flows.test_normalize_batch import item
+from tests.warehouse.test_load_landing import _land, _load
+from warehouse.db import open_writer
+
+
+def _signed(name: str, key: str, url: str = "https://site-a.test/film/her/", audience: str = "user") -> dict:
+    return item(source_review_id=key, url=url, critic_name=name, outlet=None, audience=audience, body="Loved it!")
+
+
+def test_two_anonymous_users_with_one_text_for_one_film_are_two_reviews(tmp_path: Path) -> None:
+    landing = _land(tmp_path / "run-1.jsonl", _signed("Anonymous", "a1"), _signed("anonymous", "a2"),
+                    _signed("[deleted]", "a3"), _signed("[Deleted]", "a4"), _signed("Guest", "a5"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        result = _load(conn, landing, "run-1")
+        assert (result.loaded, result.duplicates) == (5, 0)
+        assert conn.execute("select count(*) from reviews").fetchone()[0] == 5
+
+
+def test_an_anonymous_text_met_again_in_a_later_run_is_a_new_review(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", _signed("Anonymous", "a1"))
+    later = _land(tmp_path / "run-2.jsonl", _signed("Anonymous", "a2"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        result = _load(conn, later, "run-2")
+        assert (result.loaded, result.duplicates) == (1, 0)
+        assert conn.execute("select count(*) from reviews").fetchone()[0] == 2
+
+
+def test_a_named_user_posting_one_text_twice_is_still_one_review(tmp_path: Path) -> None:
+    landing = _land(tmp_path / "run-1.jsonl", _signed("john", "j1"), _signed("John", "j2"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        result = _load(conn, landing, "run-1")
+        assert (result.loaded, result.duplicates) == (1, 1)
+
+
+def test_an_anonymous_recrawl_is_still_a_duplicate_of_itself(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", _signed("Anonymous", "a1"))
+    again = _land(tmp_path / "run-2.jsonl", _signed("Anonymous", "a1"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        result = _load(conn, again, "run-2")
+        assert (result.loaded, result.duplicates) == (0, 1)
