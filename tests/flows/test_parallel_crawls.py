@@ -188,7 +188,12 @@ def test_an_error_that_ends_the_run_stops_the_other_running_crawls_at_once(
 
     def busy_for_second(spec: SourceSpec, root: Path, database: Path):
         if spec.source == "second":
-            time.sleep(2)
+            # Once the first crawl is running (its spider holds its run's lock); a fixed wait was too short for
+            # a busy machine to start a Scrapy child, which then had nothing to stop and wrote no stats.
+            deadline = time.monotonic() + 60
+            while not list((tmp_path / "raw" / "first").glob("*.lock")) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            time.sleep(0.5)
             raise WarehouseBusy("the warehouse is open in another process")
         return original(spec, root, database)
 
