@@ -49,7 +49,9 @@ def set_reviews(wh: Warehouse, assignments: str, review_ids: list[str], *params)
 @pytest.fixture
 def bidi_week(wh):
     """W47: a critic named "\u202eMallory", a Hebrew critic and outlet, a film title and a quote with
-    bidi controls. Scores make Mallory (+5.2) and the Hebrew critic (+1.0) the kindest, the film the top."""
+    bidi controls. Scores make Mallory (+7.9) and the Hebrew critic (+1.4) the kindest, the film the top:
+    against the others' mean, Mallory is 90 - 65 = +25 and 90 - 60 = +30, Dana 80 - 70 = +10 and 70 - 70 = 0,
+    each over 2 + harshness_k 5."""
     wh.critic("mal", "\u202eMallory", "Gazette")
     wh.critic("ann", "Ann", "The Daily")
     wh.critic("dana", "דנה", "הארץ")
@@ -74,7 +76,7 @@ def test_bidi_overrides_in_scraped_text_are_dropped_from_the_markdown(bidi_week)
             depth += {FSI: 1, PDI: -1}.get(char, 0)
             assert depth >= 0, line
         assert depth == 0, line
-    assert "**Kindest:** Mallory, Gazette (+5.2), " in markdown
+    assert "**Kindest:** Mallory, Gazette (+7.9), " in markdown
     assert "| 1 | Evil Film x (2026) |" in markdown
     assert "Superb 9.8 out of 10 and more" in markdown
 
@@ -82,7 +84,7 @@ def test_bidi_overrides_in_scraped_text_are_dropped_from_the_markdown(bidi_week)
 def test_right_to_left_names_are_isolated_from_the_figures_in_the_markdown(bidi_week):
     _, markdown, _ = bidi_week
     # Name and outlet are isolated apart, so the score after them keeps its place and its sign.
-    assert f"{FSI}דנה{PDI}, {FSI}הארץ{PDI} (+1.0)" in markdown
+    assert f"{FSI}דנה{PDI}, {FSI}הארץ{PDI} (+1.4)" in markdown
     assert f"> “{FSI}סרט טוב מאוד{PDI}” — {FSI}דנה{PDI}, {FSI}הארץ{PDI}" in markdown
     assert "## Harshest and kindest critics\n" in markdown  # left-to-right text gets no isolates
 
@@ -93,7 +95,7 @@ def test_bidi_overrides_are_dropped_and_scraped_text_is_in_bdi_in_the_html(bidi_
     page = lxml.html.fromstring(html)
     kindest = page.xpath("//section[@id='harsh-kind']//ol")[1]
     assert [bdi.text for bdi in kindest.xpath(".//bdi")] == ["Mallory", "Gazette", "דנה", "הארץ"]
-    assert [b.text for b in kindest.xpath(".//b")] == ["+5.2", "+1.0"]
+    assert [b.text for b in kindest.xpath(".//b")] == ["+7.9", "+1.4"]
     assert page.xpath("//section[@id='top-films']//td/bdi")[0].text == "Evil Film x"
     quotes = [bdi.text for bdi in page.xpath("//section[@id='quotes']//blockquote/p/bdi")]
     assert "Superb 9.8 out of 10 and more" in quotes and "סרט טוב מאוד" in quotes
@@ -260,9 +262,13 @@ def test_a_past_weeks_harshest_and_kindest_do_not_change_when_later_reviews_arri
         for critic, score in zip(("kind", "harsh", "users"), scores, strict=True):
             wh.review(film, critic, score, published_on="2026-11-18")
     wh.review("f1", "early", 70, published_on="2026-11-02")  # before the week: part of the consensus
-    # Consensus as of the week: f1 (90 + 50 + 70 + 70) / 4 = 70, f2 (80 + 40 + 60) / 3 = 60; harshness_k = 5.
-    expected = [("harshest", "harsh", round((-20 - 20) / (2 + 5), 6)),
-                ("kindest", "kind", round((20 + 20) / (2 + 5), 6))]
+    # Each score against the mean of the film's OTHER scores published by the end of W47; harshness_k = 5.
+    # kind: f1 90 - (50 + 70 + 70) / 3, f2 80 - (40 + 60) / 2; harsh: f1 50 - (90 + 70 + 70) / 3, f2 40 - (80 + 60) / 2;
+    # users: f1 70 - (90 + 50 + 70) / 3 = 0, f2 60 - (80 + 40) / 2 = 0, on neither list.
+    kind = (90 - 190 / 3) + (80 - 50)
+    harsh = (50 - 230 / 3) + (40 - 70)
+    expected = [("harshest", "harsh", round(harsh / (2 + 5), 6)),
+                ("kindest", "kind", round(kind / (2 + 5), 6))]
     assert extremes(wh) == expected
     # Later, undated and future-dated scores do not move the week's consensus.
     wh.review("f1", "late", 0, published_on="2026-12-02")
@@ -279,9 +285,27 @@ def test_critic_stats_harshness_keeps_the_all_time_consensus(wh):
             wh.review(film, critic, score, published_on="2026-11-18")
     wh.review("f1", "late", 10, published_on="2026-12-02")
     wh.build()
-    # f1's consensus is (90 + 50 + 10) / 3 = 50 in the mart, against 70 in W47's report.
-    assert wh.one("critic_stats", critic_id="kind")["harshness"] == pytest.approx((40 + 20) / (2 + 5))
-    assert extremes(wh)[1] == ("kindest", "kind", round((20 + 20) / (2 + 5), 6))
+    # kind's f1 is 90 against the others' (50 + 10) / 2 = 30 in the mart, against 50 alone in W47's report.
+    assert wh.one("critic_stats", critic_id="kind")["harshness"] == pytest.approx(((90 - 30) + (80 - 40)) / (2 + 5))
+    assert extremes(wh)[1] == ("kindest", "kind", round(((90 - 50) + (80 - 40)) / (2 + 5), 6))
+
+
+def test_the_weeks_harshest_and_kindest_leave_each_score_out_of_its_own_consensus(wh):
+    # As in critic_stats: high and low are 80 - 40 = +40 and 40 - 80 = -40 from each other on both films
+    # (not +-20 from a mean that holds their own score), and high's film nobody else scored gives no offset.
+    for film in ("f1", "f2"):
+        wh.review(film, "high", 80, published_on="2026-11-17")
+        wh.review(film, "low", 40, published_on="2026-11-19")
+    wh.review("alone", "high", 10, published_on="2026-11-18")
+    assert extremes(wh) == [("harshest", "low", round((-40 - 40) / (2 + 5), 6)),
+                            ("kindest", "high", round((40 + 40) / (2 + 5), 6))]
+    # every review is dated in W47, so the all-time figure of critic_stats is the same
+    assert wh.one("critic_stats", critic_id="high")["harshness"] == pytest.approx((40 + 40) / (2 + 5))
+    # with an offset on one film only, a critic is not ranked (at least 2 this week)
+    wh.review("f3", "once", 30, published_on="2026-11-18")
+    wh.review("f3", "other", 90, published_on="2026-11-18")
+    wh.review("alone2", "once", 0, published_on="2026-11-18")
+    assert [critic for _, critic, _ in extremes(wh)] == ["low", "high"]
 
 
 # -- movers need a score of their own this week ----------------------------------------------------

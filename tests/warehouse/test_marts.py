@@ -156,9 +156,12 @@ def test_first_and_last_review_dates_and_top_eligibility(wh):
 
 
 # harshness and debiasing ---------------------------------------------------------------------------
+# A review is compared with the OTHER reviews of its film (leave-one-out): its consensus score is the
+# mean of the film's other explicit scores, (sum - own) / (n - 1), and a film nobody else scored gives
+# no offset. harshness = sum(offsets) / (reviews with an offset + harshness_k).
 
 def _harsh_and_kind(wh):
-    # film1: harsh 40, kind 80 -> consensus 60; film2: harsh 50, kind 90 -> 70; film3: harsh alone, 30.
+    # film1: harsh 40, kind 80; film2: harsh 50, kind 90; film3: harsh alone, 30.
     wh.review("film1", "harsh", 40)
     wh.review("film1", "kind", 80)
     wh.review("film2", "harsh", 50)
@@ -166,43 +169,121 @@ def _harsh_and_kind(wh):
     wh.review("film3", "harsh", 30)
 
 
-def test_harshness_is_mean_offset_shrunk_by_k(wh):
+def test_harshness_is_mean_offset_from_the_other_scores_shrunk_by_k(wh):
     _harsh_and_kind(wh)
     wh.build()
-    # offsets harsh: -20, -20, 0 over 3 + k(5) reviews; kind: +20, +20 over 2 + 5
-    assert wh.one("critic_stats", critic_id="harsh")["harshness"] == approx(-40 / 8)
-    assert wh.one("critic_stats", critic_id="kind")["harshness"] == approx(40 / 7)
+    # harsh: film1 40 - 80 = -40, film2 50 - 90 = -40, film3 no other score: no offset -> n = 2
+    # kind: film1 80 - 40 = +40, film2 90 - 50 = +40 -> n = 2; harshness_k = 5
+    assert wh.one("critic_stats", critic_id="harsh")["harshness"] == approx((-40 - 40) / (2 + 5))
+    assert wh.one("critic_stats", critic_id="kind")["harshness"] == approx((40 + 40) / (2 + 5))
     wh.set_param("harshness_k", 0)
     wh.build()
-    assert wh.one("critic_stats", critic_id="harsh")["harshness"] == approx(-40 / 3)
+    assert wh.one("critic_stats", critic_id="harsh")["harshness"] == approx((-40 - 40) / 2)
+
+
+def test_a_critic_who_alone_scored_a_film_gets_no_offset_from_it(wh):
+    wh.review("crowded", "solo", 70)
+    wh.review("crowded", "other", 50)
+    wh.review("alone", "solo", 10)  # nobody else scored this film: no consensus to be 60 below
+    wh.build()
+    offsets = wh.rows("select film_id, score_offset from int_review_offsets where critic_id = 'solo'")
+    assert offsets == [{"film_id": "crowded", "score_offset": approx(70 - 50)}]
+    alone = wh.one("int_review_consensus", critic_id="solo", film_id="alone")
+    assert (alone["other_scored_reviews"], alone["consensus_score"], alone["score_offset"]) == (0, None, None)
+    # one offset, +20, over 1 + k: the lone 10 neither pulls it toward 0 nor adds -60
+    assert wh.one("critic_stats", critic_id="solo")["harshness"] == approx(20 / (1 + 5))
+
+
+def test_two_critics_80_and_40_on_one_film_are_40_above_and_below_each_other(wh):
+    wh.review("her", "high", 80)
+    wh.review("her", "low", 40)
+    wh.build()
+    offsets = {row["critic_id"]: row["score_offset"]
+               for row in wh.rows("select critic_id, score_offset from int_review_offsets")}
+    assert offsets == {"high": approx(80 - 40), "low": approx(40 - 80)}  # not +-20 from the mean 60
+    assert wh.one("critic_stats", critic_id="high")["harshness"] == approx(40 / (1 + 5))
+    assert wh.one("critic_stats", critic_id="low")["harshness"] == approx(-40 / (1 + 5))
+
+
+def test_score_consensus_takes_users_and_leaves_out_verdicts_without_scores_and_inferred_scores(wh):
+    wh.critic("fan", audience="user", outlet=None)
+    wh.review("her", "critic", 50)
+    wh.review("her", "fan", 90)  # a user's explicit score is part of a critic's consensus
+    wh.review("her", "thumbs", is_positive=False)  # a binary verdict has no score to average
+    wh.review("her", "guess", 0, score_source="inferred")  # an inferred score is never mixed in
+    wh.build()
+    assert wh.one("int_review_consensus", critic_id="critic")["consensus_score"] == approx(90)
+    assert wh.one("int_review_consensus", critic_id="fan")["consensus_score"] == approx(50)
+    thumbs = wh.one("int_review_consensus", critic_id="thumbs")
+    assert (thumbs["consensus_score"], thumbs["score_offset"]) == (approx((50 + 90) / 2), None)
+    assert wh.one("critic_stats", critic_id="thumbs")["harshness"] is None
+    assert wh.one("critic_stats", critic_id="guess")["harshness"] is None
 
 
 def test_debiased_score_removes_each_critics_harshness(wh):
     _harsh_and_kind(wh)
     wh.build()
-    assert wh.one("film_scores", film_id="film3")["debiased_score"] == approx(30 + 5)
-    assert wh.one("film_scores", film_id="film1")["debiased_score"] == approx(((40 + 5) + (80 - 40 / 7)) / 2)
+    harsh, kind = (-40 - 40) / (2 + 5), (40 + 40) / (2 + 5)
+    # film3's only score still counts, with its critic's harshness (made on the other films) removed
+    assert wh.one("film_scores", film_id="film3")["debiased_score"] == approx(30 - harsh)
+    assert wh.one("film_scores", film_id="film1")["debiased_score"] == approx(((40 - harsh) + (80 - kind)) / 2)
+
+
+def test_debiased_score_takes_a_critic_without_harshness_as_neutral(wh):
+    wh.review("her", "a", 80)
+    wh.review("her", "b", 40)
+    wh.review("lonely", "c", 70)  # c has no offset anywhere, so no harshness
+    wh.build()
+    assert wh.one("critic_stats", critic_id="c")["harshness"] is None
+    assert wh.one("film_scores", film_id="lonely")["debiased_score"] == approx(70)
+    assert wh.one("film_scores", film_id="her")["debiased_score"] == approx(((80 - 40 / 6) + (40 + 40 / 6)) / 2)
 
 
 # critic_stats --------------------------------------------------------------------------------------
 
-def test_agreement_rate_compares_verdicts_with_film_majority(wh):
+def test_agreement_rate_compares_each_verdict_with_the_majority_of_the_other_verdicts(wh):
     verdicts = {
-        "f1": {"a": True, "b": True, "c": True},    # majority positive
-        "f2": {"a": True, "b": False, "c": False},  # majority negative
-        "f3": {"a": False, "b": False},             # majority negative
-        "f4": {"a": True},                          # one verdict: no majority
-        "f5": {"a": True, "b": False},              # tie: no majority
+        "f1": {"a": True, "b": True, "c": True},    # each: the 2 others positive -> agrees
+        "f2": {"a": True, "b": False, "c": False},  # a: others 0-2 -> disagrees; b, c: others tie 1-1 -> skipped
+        "f3": {"a": False, "b": False},             # each: the other negative -> agrees
+        "f4": {"a": True},                          # no other verdict -> skipped
+        "f5": {"a": True, "b": False},              # each: the other differs -> disagrees
     }
     for film, by_critic in verdicts.items():
         for critic, verdict in by_critic.items():
             wh.review(film, critic, is_positive=verdict)
     wh.build()
     a = wh.one("critic_stats", critic_id="a")
-    assert (a["agreement_rate"], a["agreement_verdicts"]) == (approx(200 / 3), 3)
+    assert (a["agreement_rate"], a["agreement_verdicts"]) == (approx(100 * 2 / 4), 4)  # f1, f3 of f1 f2 f3 f5
     b = wh.one("critic_stats", critic_id="b")
-    assert (b["agreement_rate"], b["agreement_verdicts"]) == (approx(100), 3)
-    assert wh.one("critic_stats", critic_id="c")["agreement_rate"] == approx(100)
+    assert (b["agreement_rate"], b["agreement_verdicts"]) == (approx(100 * 2 / 3), 3)  # f1, f3 of f1 f3 f5
+    c = wh.one("critic_stats", critic_id="c")
+    assert (c["agreement_rate"], c["agreement_verdicts"]) == (approx(100), 1)  # f1
+
+
+def test_two_verdicts_that_differ_each_disagree_with_the_other(wh):
+    wh.review("her", "fresh", 85)
+    wh.review("her", "rotten", is_positive=False)  # a binary verdict counts like a scored one
+    wh.build()
+    for critic in ("fresh", "rotten"):
+        row = wh.one("critic_stats", critic_id=critic)
+        assert (row["agreement_rate"], row["agreement_verdicts"]) == (approx(0), 1)
+
+
+def test_on_a_film_split_2_to_1_only_the_odd_verdict_is_compared_and_it_disagrees(wh):
+    wh.review("her", "a", is_positive=True)
+    wh.review("her", "b", 70)  # positive at the threshold 60
+    wh.review("her", "c", is_positive=False)
+    wh.build()
+    # a: others b+, c- tie -> skipped; b: others a+, c- tie -> skipped; c: others a+, b+ -> disagrees
+    assert [(row["critic_id"], row["agreement_rate"], row["agreement_verdicts"])
+            for row in wh.rows("select * from critic_stats order by critic_id")] == [
+        ("a", None, 0), ("b", None, 0), ("c", approx(0), 1)]
+    wh.review("her", "d", is_positive=True)  # 3-1: each of the three positives has the other two against c
+    wh.build()
+    rates = {row["critic_id"]: (row["agreement_rate"], row["agreement_verdicts"])
+             for row in wh.rows("select * from critic_stats")}
+    assert rates == {"a": (approx(100), 1), "b": (approx(100), 1), "c": (approx(0), 1), "d": (approx(100), 1)}
 
 
 def test_critic_stats_counts_reviews_scores_and_active_period(wh):
@@ -257,8 +338,8 @@ def test_mart_tables_match_the_marts_folder_and_build_in_dependency_order():
     names = [name for name, _, _ in plan]
     assert sorted(name for name, kind, _ in plan if kind == "table") == sorted(MART_TABLES)
     assert all(kind == "view" for name, kind, _ in plan if name.startswith(("stg_", "int_")))
-    assert names.index("int_film_consensus") < names.index("int_review_offsets") < names.index(
-        "int_critic_harshness")
+    assert names.index("int_film_consensus") < names.index("int_review_consensus") < names.index(
+        "int_review_offsets") < names.index("int_critic_harshness")
     assert max(names.index(n) for n in names if n.startswith("stg_")) < names.index("int_film_consensus")
 
 

@@ -1,8 +1,12 @@
--- Per critic, how far their explicit scores sit from the films' consensus, shrunk toward 0.
+-- Per critic, how far their explicit scores sit from the other reviewers' consensus, shrunk toward 0.
 --
--- harshness = sum(score - consensus) / (n + harshness_k), n = the critic's scored reviews: a critic
--- with few reviews is pulled toward 0 (neutral) because a couple of reviews say little. Negative
--- means harsher than consensus. Critics without explicit scores do not appear here.
+-- harshness = sum(score - consensus) / (n + harshness_k), where consensus is the mean of the film's
+-- other explicit scores (int_review_offsets, leave-one-out) and n counts only the critic's reviews
+-- that have such an offset: a score on a film nobody else scored is no evidence either way, so it
+-- neither adds an offset nor dilutes the mean. A critic with few offsets is
+-- pulled toward 0 (neutral) because a couple of reviews say little. Negative means harsher than
+-- the others. Critics without any offset (no explicit scores, or only on films nobody else scored)
+-- do not appear here.
 with
 
 offsets as (

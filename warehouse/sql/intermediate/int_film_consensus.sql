@@ -1,9 +1,12 @@
--- Per film, what reviewers agree on: the mean explicit score and the majority verdict.
+-- Per film, the totals every review's consensus is taken from: its explicit scores (how many, their
+-- sum) and its explicit verdicts (positive, negative), over every review of the film, critics and
+-- users, dated or not.
 --
--- The consensus excludes nothing: it is taken over every review of the film, critics and users,
--- including the review it is later compared with (a critic's own review is part of the consensus
--- that critic's harshness and agreement are measured against; shrinkage and the 2-verdict minimum
--- keep that self-influence small). The majority is null on a tie or with fewer than 2 verdicts.
+-- Deliberately no mean or majority here: a review is compared with the OTHER reviews of its film
+-- (int_review_consensus subtracts the review's own score and verdict from these totals), because a
+-- consensus that holds the review itself pulls every offset toward 0 and every verdict toward
+-- agreement. Sums rather than means, so one review is taken out by a subtraction: no window, no
+-- self-join.
 with
 
 reviews as (
@@ -13,9 +16,8 @@ reviews as (
 per_film as (
     select
         film_id,
-        count(score) as consensus_scored_reviews,
-        avg(score) as consensus_score,
-        count(is_positive) as verdicts,
+        count(score) as scored_reviews,
+        coalesce(sum(score), 0) as score_sum,
         count(*) filter (where is_positive) as positive_verdicts,
         count(*) filter (where not is_positive) as negative_verdicts
     from reviews
@@ -26,18 +28,12 @@ final as (
     select
         -- ids
         film_id,
-        -- score consensus
-        consensus_scored_reviews,
-        consensus_score,
-        -- verdict consensus
-        verdicts,
+        -- explicit scores
+        scored_reviews,
+        score_sum,
+        -- explicit verdicts
         positive_verdicts,
-        negative_verdicts,
-        case
-            when verdicts < 2 then null
-            when positive_verdicts > negative_verdicts then true
-            when negative_verdicts > positive_verdicts then false
-        end as majority_positive
+        negative_verdicts
     from per_film
 )
 

@@ -1,29 +1,26 @@
--- Each explicitly scored review with its distance from the film's consensus score.
--- A negative offset means the reviewer scored the film below everyone's mean for it.
+-- Each explicitly scored review whose film has at least one other explicit score, with its distance
+-- from the mean of those other scores (int_review_consensus, leave-one-out). A negative offset means
+-- the reviewer scored the film below the other reviewers' mean for it. A review that is its film's
+-- only explicit score has nothing to be compared with and is not here.
 with
 
-reviews as (
-    select * from stg_reviews
-    where score is not null
-),
-
 consensus as (
-    select * from int_film_consensus
+    select * from int_review_consensus
 ),
 
 final as (
     select
         -- ids
-        reviews.review_id,
-        reviews.film_id,
-        reviews.critic_id,
-        reviews.audience,
+        review_id,
+        film_id,
+        critic_id,
+        audience,
         -- scores
-        reviews.score,
-        consensus.consensus_score,
-        reviews.score - consensus.consensus_score as score_offset
-    from reviews
-    join consensus using (film_id)
+        score,
+        consensus_score,
+        score_offset
+    from consensus
+    where score_offset is not null
 )
 
 select * from final

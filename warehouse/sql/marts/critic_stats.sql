@@ -1,11 +1,15 @@
 -- One row per critic (and per user): volume, mean score, harshness, agreement with consensus.
 --
--- harshness: mean offset of the critic's explicit scores from each film's consensus score, shrunk
---   toward 0 as sum(offset) / (n + harshness_k); negative = harsher than consensus. The consensus
---   is every review of the film, this critic's own included (see int_film_consensus).
--- agreement_rate: percent (0-100) of the critic's positive/negative verdicts that match the film's
---   majority verdict, over films with at least 2 verdicts and no tie; agreement_verdicts is the
---   number of verdicts compared. Null when there is nothing to compare.
+-- Both compare a review with the OTHER reviews of its film (int_review_consensus, leave-one-out),
+-- so a critic is never part of the consensus they are measured against.
+-- harshness: mean offset of the critic's explicit scores from the mean of each film's other
+--   explicit scores, shrunk toward 0 as sum(offset) / (n + harshness_k), n = the critic's reviews
+--   with an offset (a film nobody else scored gives none); negative = harsher than the others.
+--   Null when the critic has no offset at all (see int_critic_harshness).
+-- agreement_rate: percent (0-100) of the critic's positive/negative verdicts that match the
+--   majority of the film's other verdicts, over verdicts with at least one other verdict and no tie
+--   among the others; agreement_verdicts is the number of verdicts compared. Null when there is
+--   nothing to compare.
 -- outlets: every outlet of critics sharing this critic's name_key and audience (the same person
 --   writing for several outlets), or just the critic's own outlet.
 -- Only critics with at least one review: a critic whose reviews all moved to another critic (an
@@ -21,8 +25,8 @@ reviews as (
     select * from stg_reviews
 ),
 
-consensus as (
-    select * from int_film_consensus
+review_consensus as (
+    select * from int_review_consensus
 ),
 
 harshness as (
@@ -43,14 +47,13 @@ per_critic as (
 
 agreement as (
     select
-        reviews.critic_id,
+        critic_id,
         count(*) as agreement_verdicts,
-        pct_true(reviews.is_positive = consensus.majority_positive) as agreement_rate
-    from reviews
-    join consensus using (film_id)
-    where reviews.is_positive is not null
-      and consensus.majority_positive is not null
-    group by reviews.critic_id
+        pct_true(is_positive = consensus_positive) as agreement_rate
+    from review_consensus
+    where is_positive is not null
+      and consensus_positive is not null
+    group by critic_id
 ),
 
 outlets_by_person as (

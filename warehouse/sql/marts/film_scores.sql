@@ -6,9 +6,13 @@
 --   m = the bayes_m parameter (mart_params), the weight of the prior in reviews,
 --   C = the mean explicit score over all reviews of all films (critics and users; each review
 --       counts once, so films with many reviews weigh more than in a mean of film means).
--- A film with no explicit scores gets C. debiased_score removes each critic's harshness
--- (int_critic_harshness) from their score before averaging. Only films with at least one review: a
--- film whose reviews all moved to another film has no numbers of its own.
+-- A film with no explicit scores gets C. debiased_score is the mean of the film's explicit scores
+-- after removing each reviewer's harshness (int_critic_harshness: their shrunk offset from the
+-- other reviewers, so a harsh critic's score is raised, a kind one's lowered). A reviewer with no
+-- harshness (none of their scores has another score on its film to be compared with) is taken as
+-- neutral, 0, the value shrinkage pulls little evidence toward: every explicit score counts, as in
+-- mean_score, and a film has a debiased_score whenever it has a mean_score. Only films with at
+-- least one review: a film whose reviews all moved to another film has no numbers of its own.
 with
 
 films as (
@@ -28,11 +32,12 @@ prior as (
 
 debiased as (
     select
-        offsets.film_id,
-        avg(offsets.score - harshness.harshness) as debiased_score
-    from int_review_offsets as offsets
-    join int_critic_harshness as harshness using (critic_id)
-    group by offsets.film_id
+        reviews.film_id,
+        avg(reviews.score - coalesce(harshness.harshness, 0)) as debiased_score
+    from reviews
+    left join int_critic_harshness as harshness using (critic_id)
+    where reviews.score is not null
+    group by reviews.film_id
 ),
 
 per_film as (

@@ -1,4 +1,5 @@
--- The most active reviewers, with how far they sit from the consensus.
+-- The most active reviewers, with how far they sit from the other reviewers of the same films
+-- (critic_stats: harshness and agreement_rate against a leave-one-out consensus).
 select
     name,
     coalesce(outlet, '') as outlet,

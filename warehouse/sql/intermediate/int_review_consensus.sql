@@ -1,0 +1,118 @@
+-- Each review with the consensus of the OTHER reviews of its film (leave-one-out), the one
+-- definition critic_stats (harshness, agreement) and the weekly report's harshest and kindest
+-- critics measure a reviewer against.
+--
+-- Score consensus = (film's score sum - own score) / (film's explicit scores - 1): the mean of the
+-- film's other explicit scores, critics' and users'. A review is left out of its own consensus so
+-- that a film only this reviewer scored says nothing (no consensus, no offset) instead of an offset
+-- of 0, and so that two reviewers 80 and 40 sit +40 and -40 from each other, not +20 and -20.
+-- Null when the film has no other explicit score; score_offset is null then, and for a review
+-- without an explicit score (a binary fresh/rotten verdict, or an inferred rating).
+--
+-- Verdict consensus = the majority of the film's other explicit verdicts (own verdict subtracted
+-- from the film's positive and negative counts); null when there is no other verdict or the others
+-- tie, so such a verdict is not compared.
+--
+-- week_*: the same score consensus as of the end of the review's own ISO publication week, over
+-- the film's reviews published by then (trusted dates, stg_reviews.published_on: undated reviews
+-- and reviews dated after their fetch are left out, and have no week_* values). The weekly report
+-- reads it for the reviews of its week, so a past week's numbers do not move when later reviews
+-- arrive.
+--
+-- Cost: the all-time consensus subtracts the review from per-film sums joined back to the reviews
+-- (linear, no self-join). The week-end sums are a running window over each film's reviews instead
+-- of a second join, because DuckDB drops a window nobody selects but not a join: the marts, which
+-- read only the all-time columns, do not pay for them; the report, which does, sorts once.
+--
+-- The leave-one-out is per review: a syndicated copy is already one review (one stg_reviews row),
+-- and a reviewer's second review of the same film, if there is one, counts among the others.
+with
+
+reviews as (
+    select * from stg_reviews
+),
+
+film_totals as (
+    select * from int_film_consensus
+),
+
+-- each review with its film's dated explicit scores up to the end of the review's week (own
+-- included, the week's other reviews too: a range frame takes the whole week); none when undated
+reviews_with_week_totals as (
+    select
+        *,
+        case when published_week_start is not null
+            then count(score) over film_history end as week_scored_reviews,
+        case when published_week_start is not null
+            then coalesce(sum(score) over film_history, 0) end as week_score_sum
+    from reviews
+    window film_history as (
+        partition by film_id
+        order by published_week_start asc nulls last
+        range between unbounded preceding and current row
+    )
+),
+
+-- what the other reviews add up to: the film's totals minus this review's own score and verdict
+others as (
+    select
+        reviews.review_id,
+        reviews.film_id,
+        reviews.critic_id,
+        reviews.audience,
+        reviews.score,
+        reviews.is_positive,
+        reviews.published_week_start,
+        -- all time
+        film_totals.scored_reviews - (reviews.score is not null)::integer as other_scored_reviews,
+        film_totals.score_sum - coalesce(reviews.score, 0) as other_score_sum,
+        film_totals.positive_verdicts - coalesce(reviews.is_positive, false)::integer as other_positive_verdicts,
+        film_totals.negative_verdicts - coalesce(not reviews.is_positive, false)::integer as other_negative_verdicts,
+        -- as of the end of the review's publication week (null for an undated review)
+        reviews.week_scored_reviews - (reviews.score is not null)::integer as week_other_scored_reviews,
+        reviews.week_score_sum - coalesce(reviews.score, 0) as week_other_score_sum
+    from reviews_with_week_totals as reviews
+    join film_totals using (film_id)
+),
+
+consensus as (
+    select
+        *,
+        case when other_scored_reviews > 0
+            then other_score_sum / other_scored_reviews end as consensus_score,
+        case
+            when other_positive_verdicts > other_negative_verdicts then true
+            when other_negative_verdicts > other_positive_verdicts then false
+        end as consensus_positive,
+        case when week_other_scored_reviews > 0
+            then week_other_score_sum / week_other_scored_reviews end as week_consensus_score
+    from others
+),
+
+final as (
+    select
+        -- ids
+        review_id,
+        film_id,
+        critic_id,
+        audience,
+        published_week_start,
+        -- the review's own rating
+        score,
+        is_positive,
+        -- score consensus of the other reviews, all time
+        other_scored_reviews::bigint as other_scored_reviews,
+        consensus_score,
+        score - consensus_score as score_offset,
+        -- verdict consensus of the other reviews, all time
+        other_positive_verdicts::bigint as other_positive_verdicts,
+        other_negative_verdicts::bigint as other_negative_verdicts,
+        consensus_positive,
+        -- score consensus of the other reviews as of the end of the review's publication week
+        week_other_scored_reviews::bigint as week_other_scored_reviews,
+        week_consensus_score,
+        score - week_consensus_score as week_score_offset
+    from consensus
+)
+
+select * from final
