@@ -2,7 +2,7 @@
 
 Order of attempts, cheapest first: ISO 8601 via ``datetime.fromisoformat``, Unix epoch seconds or
 milliseconds, RFC 822 via ``email.utils``, then ``dateparser`` (slow, multilingual, relative dates); a text none of them
-reads is tried once more without a leading label ("Posted", "Reviewed by Jane on", "Publié le").
+reads is tried without a leading label ("Posted", "Reviewed by Jane on", "Publié le"; see date_labels.py).
 
 Relative expressions ("3 days ago", "yesterday", "20 November" without a year) depend on when the
 page was fetched.  To keep the expensive work cacheable, each distinct string is first parsed
@@ -28,6 +28,8 @@ from typing import NamedTuple
 
 import dateparser
 
+from flows.normalize.date_labels import in_english, unlabeled
+
 UTC = dt.UTC
 _FUTURE_SLACK = dt.timedelta(days=1)  # timezones and clock skew put honest dates a day ahead
 _SENTINEL_A = dt.datetime(2001, 3, 15, 12, 0)
@@ -37,19 +39,9 @@ _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
 _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 _AGO = re.compile(r"\bago\b")
+# What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
+_PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
-# A label sites put before the date ("Posted 4 days ago", "Reviewed by Jane on March 3, 2024", "Publié le 3
-# mars"). dateparser reads none of these whole; its search_dates would, at ~55 ms a string, which a site
-# with a distinct label per review turns into minutes.
-_DATE_LABEL_RE = re.compile(
-    r"^(?:posted|published|reviewed|updated|written|added|watched|seen|dated?|logged|"
-    r"publié|mis\s+à\s+jour|écrit|vu|veröffentlicht|aktualisiert|geschrieben|gesehen|"
-    r"publicado|actualizado|escrito|visto|pubblicato|aggiornato|scritto|gepubliceerd|bijgewerkt|geschreven)\b"
-    r"[\s:–—-]*(?:by\b[^\d]{1,60}?\s(?=(?:on|le|am|el|il|op|em)\s))?(?:(?:on|le|am|el|il|op|em)\s+)?",
-    re.IGNORECASE,
-)
-
-
 class ParsedDate(NamedTuple):
     date: dt.date | None
     problem: str | None
@@ -84,31 +76,20 @@ def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first") ->
     }
 
 
-@lru_cache(maxsize=65536)
 def _is_time_ago(text: str) -> bool:
     """Whether a date is an offset back from now ("a month ago", "il y a 1 mois", "vor einem Monat", "last
     month"), read through dateparser's own translation into English, which turns them all into "… ago".
     dateparser applies PREFER_DAY_OF_MONTH to these too, which made "a month ago" the 1st of last month;
-    a month named without a day ("November") keeps the 1st. (dateparser's locale loader and translate are
-    not its documented API: should they change, every date keeps the day-of-month rule, as before.)"""
-    try:
-        from dateparser.conf import settings as default_settings
-        from dateparser.date import DateDataParser
-        from dateparser.languages.loader import LocaleDataLoader
-
-        locale_code = DateDataParser().get_date_data(text).locale
-        if not locale_code:
-            return False
-        translated = LocaleDataLoader().get_locale(locale_code).translate(text, settings=default_settings)
-    except (AttributeError, TypeError, ValueError, ImportError):
-        return False
-    return bool(_AGO.search(translated or ""))
+    a month named without a day ("November") keeps the 1st."""
+    return bool(_AGO.search(in_english(text)))
 
 
 def _fast_path(text: str) -> dt.date | str | None:
     """A date, a problem text, or None when dateparser must decide."""
     if _SHORT_NUMBER.match(text):
         return f"not a date (bare number): {text!r}"
+    if _PLACEHOLDER.match(text):
+        return f"not a date: {text!r}"
     if _EPOCH.match(text):
         seconds = int(text) / (1000 if len(text) == 13 else 1)
         return dt.datetime.fromtimestamp(seconds, UTC).date()
@@ -167,11 +148,19 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str) -> ParsedDat
     fetched = _fetched_utc(fetched_at)
     kind, found = _classify(text)
     if kind == "problem":
-        label = _DATE_LABEL_RE.match(text)
-        if label and label.end() < len(text):
-            unlabeled = parse_published(text[label.end():], fetched)
-            if unlabeled.date is not None:
-                return unlabeled
+        problem = str(found)
+        for candidate in unlabeled(text) if problem.startswith("unparseable") else []:
+            behind_label = _parse(candidate, fetched, *_classify(candidate))
+            if behind_label.date is not None:
+                return behind_label
+            if behind_label.problem and not behind_label.problem.startswith("unparseable"):
+                problem = behind_label.problem  # "implausible date: 1850-01-01 from '1 Jan 1850'" says more
+        return ParsedDate(None, problem, False)
+    return _parse(text, fetched, kind, found)
+
+
+def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | None) -> ParsedDate:
+    if kind == "problem":
         return ParsedDate(None, str(found), False)
     if kind == "relative":
         base_hour = fetched.replace(minute=0, second=0, microsecond=0)

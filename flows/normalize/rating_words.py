@@ -1,12 +1,10 @@
 """Ratings written in words ("Four stars", "three and a half out of five", "trois étoiles et demie").
 
 text2num turns the number words into digits; this module adds what it leaves alone (halves, hyphens,
-German "dreieinhalb") and decides whether the result is a rating at all. Only a text that reads as a
-rating once its numbers are digits is accepted ("Four stars", "seven out of ten"): a stray sentence
-("one of the best") must stay unparseable, not become 1 of N.
-
-The ratings parser calls this only for a text it could not read otherwise, so nothing it already reads
-changes.
+German "dreieinhalb", "(out of four)") and decides whether the result is a rating at all. Only a text
+that reads as a rating once its numbers are digits is accepted: a number of stars, or a number out of
+another ("Four stars", "seven out of ten"). A stray sentence ("one of the best") or a lone word that is
+also a number somewhere ("null" is German for 0, "un" French for 1) must stay unparseable.
 """
 
 from __future__ import annotations
@@ -20,36 +18,59 @@ from text_to_num import alpha2digit
 _LANGUAGES = ("en", "fr", "es", "de", "it", "pt", "nl")
 _LETTER = r"[^\W\d_]"
 _WORD_HYPHEN_RE = re.compile(rf"(?<={_LETTER})-(?={_LETTER})")
-_GERMAN_HALVES = {
+# "star" in the languages above, singular and plural.
+STAR_WORD = r"(?:stars?|étoiles?|estrellas?|sterne?n?|stelle|stella|estrelas?|sterren|ster)"
+# "x of N": "4 out of 5", "4 sur 5", "4 von 5", "4 de 5", "4 su 5", "4 sobre 5", "4 van 5", "4 uit 5", "4 em 5".
+OF_WORD = r"(?:out\s+of|of|sur|von|van|de|su|sobre|uit|op|em)"
+_GERMAN_UNITS = {
     "ein": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10,
 }
-_GERMAN_HALF_RE = re.compile(rf"\b({'|'.join(_GERMAN_HALVES)})einhalb\b", re.IGNORECASE)
-# "star" in the languages above, singular and plural.
-STAR_WORD = r"(?:stars?|étoiles?|estrellas?|sterne?n?|stelle|stella|estrelas?|sterren)"
-# "3 and a half", "3 stars and a half", "3 étoiles et demie", "3 estrellas y media", "3 e mezza".
-_TRAILING_HALF_RE = re.compile(
-    rf"(\d+)(\s+{STAR_WORD})?\s+(?:and\s+a\s+half|et\s+demie?|y\s+medi[ao]|e\s+mezz[ao]|e\s+meia|en\s+een\s+halve)\b",
-    re.IGNORECASE,
-)
+_GERMAN_HALF_RE = re.compile(rf"\b(\d+|{'|'.join(_GERMAN_UNITS)})\s?einhalb\b", re.IGNORECASE)
+_AND_A_HALF = (r"(?:and\s+(?:(?:a|one|1)\s+)?half|and\s+(?:½|1/2)|et\s+demie?|y\s+medi[ao]|e\s+mezz[ao]|e\s+meia|"
+               r"en\s+een\s+halve|und\s+ein(?:en)?\s+halbe[rn]?)")
+# "3 and a half", "3 stars and a half", "3 étoiles et demie", "3 ½ stars".
+_TRAILING_HALF_RE = re.compile(rf"(\d+)(\s+{STAR_WORD})?\s+{_AND_A_HALF}(?!\w)", re.IGNORECASE)
+_SPACED_HALF_RE = re.compile(r"(?<![\d.])(\d+)\s+(?:½|1/2)(?![\d/])")
+_STAR_AND_A_HALF_RE = re.compile(rf"^an?\s+{STAR_WORD}\s+{_AND_A_HALF}", re.IGNORECASE)
 _LONE_HALF_RE = re.compile(
-    rf"^(?:a\s+)?(?:half\s+(?:a\s+)?|une?\s+demie?[\s-]|media\s+|ein(?:e|en)?\s+halbe[rn]?\s+){STAR_WORD}$",
+    rf"^(?:a\s+)?(?:half\s+(?:an?\s+)?|une?\s+demie?\s+|media\s+|ein(?:e|en)?\s+halbe[rn]?\s+){STAR_WORD}",
     re.IGNORECASE,
 )
+_PERCENT_WORD_RE = re.compile(
+    r"(\d)\s*(?:percent|per\s+cent|pour\s+cent|prozent|por\s+ciento|per\s+cento|procent)\b", re.IGNORECASE)
+_BRACKETED_SCALE_RE = re.compile(rf"\(\s*({OF_WORD}\s+[^()]{{1,20}})\)", re.IGNORECASE)
+_POSSIBLE_RE = re.compile(r"\b(out\s+of)\s+(?:a\s+)?(?:(?:possible|maximum(?:\s+of)?)\s+)?(?=\d)", re.IGNORECASE)
+_POINT_RE = re.compile(r"(\d)\s+point\s+(\d)", re.IGNORECASE)
 _ARTICLE = r"(?:an?|une?|ein(?:e|en)?|una?|uno)"
 _NUM = r"\d+(?:\.\d+)?"
-_OF = r"(?:out\s+of|of|sur|von|de|su|em|uit|op)"
 _FILM = r"(?:film|movie|review|rating|films?|pelicula|película)"
-# What a rating in words reads as once its numbers are digits; anything else is prose.
+_OF_N = rf"(?:\s*/\s*|\s+{OF_WORD}\s+(?:an?\s+)?){_NUM}"
+# What a rating in words reads as once its numbers are digits: a number of stars, a number out of
+# another, or both ("3 stars out of 4"); anything else is prose or a lone number word.
 _RATING_SHAPE_RE = re.compile(
-    rf"^(?:{_ARTICLE}\s+)?{_NUM}\s*{STAR_WORD}?(?:\s+{_FILM})?(?:\s+{_OF}\s+{_NUM}(?:\s+{STAR_WORD})?)?[.!]?$",
+    rf"^(?:{_ARTICLE}\s+)?{_NUM}(?:\s*{STAR_WORD}(?:\s+{_FILM})?(?:{_OF_N}(?:\s+{STAR_WORD})?)?|{_OF_N}(?:\s+{STAR_WORD})?"
+    rf"|\s*%)[.!]*$",
     re.IGNORECASE,
 )
+
+
+def tidy(text: str) -> str:
+    """The ways of writing halves, percentages and scales that digits share with words, folded:
+    "3 stars and a half" -> "3.5 stars", "90 percent" -> "90%", "3 stars (out of four)" -> "3 stars out of
+    four", "out of a possible 4" -> "out of 4"."""
+    text = _GERMAN_HALF_RE.sub(lambda m: f"{_GERMAN_UNITS.get(m.group(1).lower(), m.group(1))}.5", text)
+    text = _TRAILING_HALF_RE.sub(lambda m: f"{m.group(1)}.5{m.group(2) or ''}", text)
+    text = _SPACED_HALF_RE.sub(r"\1.5", text)
+    text = _PERCENT_WORD_RE.sub(r"\1%", text)
+    text = _BRACKETED_SCALE_RE.sub(r"\1", text)
+    text = _POINT_RE.sub(r"\1.\2", text)
+    return _POSSIBLE_RE.sub(r"\1 ", text)
 
 
 def _halves(text: str) -> str:
-    text = _GERMAN_HALF_RE.sub(lambda m: f"{_GERMAN_HALVES[m.group(1).lower()]}.5", text)
-    text = _TRAILING_HALF_RE.sub(lambda m: f"{m.group(1)}.5{m.group(2) or ''}", text)
-    return "0.5 stars" if _LONE_HALF_RE.match(text) else text
+    text = re.sub(r"\banderthalb\b", "1.5", text, flags=re.IGNORECASE)
+    text = _STAR_AND_A_HALF_RE.sub("1.5 stars", text)
+    return _LONE_HALF_RE.sub("0.5 stars", tidy(text))
 
 
 @lru_cache(maxsize=4096)
@@ -57,7 +78,7 @@ def spelled_out(text: str) -> str | None:
     """``text`` with its number words as digits when that makes it read as a rating, else None.
 
     "Four stars" -> "4 stars", "Two-and-a-half out of four" -> "2.5 out of 4", "half a star" ->
-    "0.5 stars"; "one of the best" -> None.
+    "0.5 stars"; "one of the best", "null" -> None.
     """
     if not re.search(_LETTER, text):
         return None

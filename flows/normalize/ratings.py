@@ -39,7 +39,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from flows.normalize.rating_words import STAR_WORD, spelled_out
+from flows.normalize.rating_words import OF_WORD, STAR_WORD, spelled_out, tidy
 
 Number = str | float | int | None
 RatingKey = tuple[str | None, Number, Number, Number]
@@ -73,7 +73,7 @@ _NUM = r"[-−–]?\d+(?:\.\d+)?"
 # "(?<![\d/.])" and "(?!\s*/\s*\d)" keep dates such as 12/05/2020 from passing as 12 out of 5;
 # "(?<!\d[-−–])" keeps a range such as "3-4/10" from passing as 4/10.
 _SCALE_RE = re.compile(
-    rf"(?<![\d/.])(?<!\d[-−–])({_NUM})\s*(?:stars?|points?|pts)?\s*(?:/|\bout\s+of\b|\bof\b|\bsur\b|\bvon\b|\bde\b|\bsu\b)"
+    rf"(?<![\d/.])(?<!\d[-−–])({_NUM})\s*(?:{STAR_WORD}|points?|pts)?\s*(?:/|\b{OF_WORD}\b)"
     rf"\s*({_NUM})(?!\s*/\s*\d)(?![\d.])",
     re.IGNORECASE,
 )
@@ -92,6 +92,7 @@ _ODD_NUMBER_RE = re.compile(r"\de[-+−–]?\d|\b0x[0-9a-f]", re.IGNORECASE)
 _HALF_STAR_WORD_RE = re.compile(rf"(?<![\d/.])1/2(?=\s*(?:stars?\b|[{_GLYPHS}]))", re.IGNORECASE)
 # A half written after the glyphs it belongs to: "★★★0.5" (from "★★★½"), "★★★1/2".
 _GLYPH_HALF_RE = re.compile(rf"(?<=[{_GLYPHS}])\s*(?:0?\.5|1/2)(?![\d/.])")
+_HALF_FRACTION_RE = re.compile(r"(?<![\d/.])1/2(?![\d/])")
 _GLYPH_RUN_RE = re.compile(rf"[{_GLYPHS}]+")
 # A glyph right after a number is its unit: "4★" is "4 stars", "3/4 ★" is "3/4 stars".
 _GLYPH_UNIT_RE = re.compile(rf"(\d)\s*[{_GLYPHS}]+")
@@ -138,7 +139,7 @@ def _as_float(value: Number) -> float | None:
 
 def _prepare(raw: str) -> str:
     """Fold the spellings of numbers we accept into plain ASCII decimals."""
-    text = " ".join(raw.split())
+    text = tidy(" ".join(raw.split()))
     # "3 1/2" and "3½" are the same half point; handle the spaced form before glyphs become decimals.
     text = re.sub(r"(\d)\s+1/2(?!\d)", r"\1.5", text)
     text = _HALF_STAR_WORD_RE.sub("0.5", text)
@@ -220,6 +221,11 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
     if not text:
         return ABSENT
     unlabeled = _LABEL_RE.sub("", text).strip()
+    if not _DIGIT_RE.search(_HALF_FRACTION_RE.sub("", raw)):
+        # All in words: read before "½" becomes a lone "0.5" ("Three ½ stars" is 3.5 stars, not half a star).
+        words = spelled_out(_LABEL_RE.sub("", " ".join(raw.split())).strip())
+        if words is not None:
+            return _from_words(words, raw, best, worst, threshold)
 
     if _ODD_NUMBER_RE.search(text):
         return Rating(None, None, f"unparseable: not a plain number: {_quoted(raw)}")
@@ -286,15 +292,20 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
             return _structured(value, best, worst, threshold)
         return Rating(None, None, f"ambiguous scale: bare number {_quoted(raw)} (pass best=...)")
 
-    words = spelled_out(unlabeled)
+    words = spelled_out(unlabeled)  # digits and words: "4 out of five"
     if words is not None:
-        # "Four stars", "seven out of ten": read as their digits; an impossible one says why ("11/10").
-        in_digits = _parse_text(words, best, worst, threshold)
-        if in_digits.problem is None:
-            return in_digits
-        if not in_digits.problem.startswith("unparseable"):
-            return Rating(None, None, f"{in_digits.problem} (read from {_quoted(raw)})")
+        return _from_words(words, raw, best, worst, threshold)
     return Rating(None, None, f"unparseable: {_quoted(raw)}")
+
+
+def _from_words(words: str, raw: str, best: float | None, worst: float | None, threshold: float) -> Rating:
+    """A rating in words read as its digits; an impossible one says why ("11/10") and what it was read from."""
+    in_digits = _parse_text(words, best, worst, threshold)
+    if in_digits.problem is None:
+        return in_digits
+    if in_digits.problem.startswith("unparseable"):
+        return Rating(None, None, f"unparseable: {_quoted(raw)}")
+    return Rating(None, None, f"{in_digits.problem} (read from {_quoted(raw)})")
 
 
 def _is_grade(bound: Number) -> bool:

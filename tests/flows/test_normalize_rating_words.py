@@ -34,6 +34,28 @@ WORDED = [
     ("A-minus", 91.67, True),
     ("C plus", 58.33, False),
     ("D minus", 16.67, False),
+    # the scale in another language, halves after the stars, fractions beside words, brackets, percent
+    ("deux étoiles sur quatre", 50.0, False),
+    ("tre stelle su quattro", 75.0, True),
+    ("3 sterren van 4", 75.0, True),
+    ("3 Sterne von 4", 75.0, True),
+    ("3 stars and a half", 70.0, True),
+    ("3 étoiles et demie", 70.0, True),
+    ("Three ½ stars", 70.0, True),
+    ("Three 1/2 stars", 70.0, True),
+    ("three and one-half stars", 70.0, True),
+    ("a star and a half", 30.0, False),
+    ("half a star out of four", 12.5, False),
+    ("Three stars (out of four)", 75.0, True),
+    ("3 stars (of 4)", 75.0, True),
+    ("Three stars out of a possible four", 75.0, True),
+    ("eighty out of a hundred", 80.0, True),
+    ("four/five", 80.0, True),
+    ("Ninety percent", 90.0, True),
+    ("90 percent", 90.0, True),
+    ("een ster", 20.0, False),
+    ("vier-einhalb Sterne", 90.0, True),
+    ("3 point 5 stars", 70.0, True),
 ]
 
 
@@ -60,9 +82,11 @@ def test_impossible_rating_in_words_says_why_and_quotes_the_words():
     assert rating.problem == "out of range: 11/10 (read from 'Eleven out of ten')"
 
 
-def test_bare_number_word_is_as_ambiguous_as_the_digit():
-    assert parse_rating("Eight").problem.startswith("ambiguous scale")
-    assert parse_rating("Eight", best=10).score == pytest.approx(80.0)
+@pytest.mark.parametrize("raw", ["Eight", "null", "NULL", "zero", "un", "een", "ein", "uno", "second", "Otto"])
+def test_a_lone_number_word_is_no_rating_even_on_a_known_scale(raw):
+    # "null" is German for 0 and "un" French for 1: a CSV's NULL cell beside bestRating must not score 0.
+    assert parse_rating(raw).score is None
+    assert parse_rating(None, value=raw, best=5).score is None
 
 
 def test_a_rating_read_without_words_is_not_changed_by_them():
