@@ -194,6 +194,23 @@ def test_a_critic_who_alone_scored_a_film_gets_no_offset_from_it(wh):
     assert wh.one("critic_stats", critic_id="solo")["harshness"] == approx(20 / (1 + 5))
 
 
+def test_a_critics_second_review_of_a_film_is_not_another_reviewer(wh):
+    # An edited import or a re-published review gives one critic two reviews of a film. Each used to be
+    # the other's consensus: offsets of 0 that diluted the critic's harshness and agreed with themselves.
+    wh.review("p1", "zed", 80)
+    wh.review("p1", "olga", 40)
+    wh.review("echo", "zed", 70, is_positive=True)
+    wh.review("echo", "zed", 72, is_positive=False)
+    wh.build()
+    echo = wh.rows("select other_scored_reviews, consensus_score, consensus_positive, week_consensus_score "
+                   "from int_review_consensus where film_id = 'echo'")
+    assert echo == [{"other_scored_reviews": 0, "consensus_score": None, "consensus_positive": None,
+                     "week_consensus_score": None}] * 2  # the weekly report's harshest/kindest too
+    zed = wh.one("critic_stats", critic_id="zed")
+    assert (zed["harshness"], zed["offset_reviews"]) == (approx(40 / (1 + 5)), 1)
+    assert (zed["agreement_rate"], zed["agreement_verdicts"]) == (approx(0), 1)  # p1 only: 80 vs Olga's 40
+
+
 def test_two_critics_80_and_40_on_one_film_are_40_above_and_below_each_other(wh):
     wh.review("her", "high", 80)
     wh.review("her", "low", 40)

@@ -2,10 +2,10 @@
 -- sum) and its explicit verdicts (positive, negative), over every review of the film, critics and
 -- users, dated or not.
 --
--- Deliberately no mean or majority here: a review is compared with the OTHER reviews of its film
--- (int_review_consensus subtracts the review's own score and verdict from these totals), because a
+-- Deliberately no mean or majority here: a review is compared with the OTHER reviewers of its film
+-- (int_review_consensus subtracts the critic's own scores and verdicts from these totals), because a
 -- consensus that holds the review itself pulls every offset toward 0 and every verdict toward
--- agreement. Sums rather than means, so one review is taken out by a subtraction: no window, no
+-- agreement. Sums rather than means, so a reviewer is taken out by a subtraction: no window, no
 -- self-join.
 with
 

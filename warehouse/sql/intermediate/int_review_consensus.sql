@@ -1,17 +1,20 @@
--- Each review with the consensus of the OTHER reviews of its film (leave-one-out), the one
+-- Each review with the consensus of the OTHER reviewers of its film (leave-one-out), the one
 -- definition critic_stats (harshness, agreement) and the weekly report's harshest and kindest
 -- critics measure a reviewer against.
 --
--- Score consensus = (film's score sum - own score) / (film's explicit scores - 1): the mean of the
--- film's other explicit scores, critics' and users'. A review is left out of its own consensus so
--- that a film only this reviewer scored says nothing (no consensus, no offset) instead of an offset
--- of 0, and so that two reviewers 80 and 40 sit +40 and -40 from each other, not +20 and -20.
--- Null when the film has no other explicit score; score_offset is null then, and for a review
+-- Score consensus = (film's score sum - this critic's scores of it) / (film's explicit scores - this
+-- critic's): the mean of the explicit scores other critics and users gave the film. The reviewer is
+-- left out of their own consensus so that a film only they scored says nothing (no consensus, no
+-- offset) instead of an offset of 0, and so that two reviewers 80 and 40 sit +40 and -40 from each
+-- other, not +20 and -20. All of the reviewer's reviews of the film are left out, not just this one:
+-- a critic's second review of a film (an edited import, a review re-published under a new key) is
+-- not "another reviewer" and must not make a film only they scored count with an offset of 0.
+-- Null when no one else gave the film an explicit score; score_offset is null then, and for a review
 -- without an explicit score (a binary fresh/rotten verdict, or an inferred rating).
 --
--- Verdict consensus = the majority of the film's other explicit verdicts (own verdict subtracted
--- from the film's positive and negative counts); null when there is no other verdict or the others
--- tie, so such a verdict is not compared.
+-- Verdict consensus = the majority of the other reviewers' explicit verdicts (the critic's own
+-- verdicts on the film subtracted from its positive and negative counts); null when there is no
+-- other verdict or the others tie, so such a verdict is not compared.
 --
 -- week_*: the same score consensus as of the end of the review's own ISO publication week, over
 -- the film's reviews published by then (trusted dates, stg_reviews.published_on: undated reviews
@@ -19,13 +22,13 @@
 -- reads it for the reviews of its week, so a past week's numbers do not move when later reviews
 -- arrive.
 --
--- Cost: the all-time consensus subtracts the review from per-film sums joined back to the reviews
--- (linear, no self-join). The week-end sums are a running window over each film's reviews instead
--- of a second join, because DuckDB drops a window nobody selects but not a join: the marts, which
--- read only the all-time columns, do not pay for them; the report, which does, sorts once.
+-- Cost: the all-time consensus subtracts per-critic-and-film sums from per-film sums, both joined
+-- back to the reviews (linear, no self-join). The week-end sums are running windows over each
+-- film's (and each critic-and-film's) reviews instead of more joins, because DuckDB drops a window
+-- nobody selects but not a join: the marts, which read only the all-time columns, do not pay for
+-- them; the report, which does, sorts once.
 --
--- The leave-one-out is per review: a syndicated copy is already one review (one stg_reviews row),
--- and a reviewer's second review of the same film, if there is one, counts among the others.
+-- A syndicated copy is already one review (one stg_reviews row).
 with
 
 reviews as (
@@ -36,6 +39,19 @@ film_totals as (
     select * from int_film_consensus
 ),
 
+-- what the reviewer themself gave the film, to take out of its totals
+critic_film_totals as (
+    select
+        film_id,
+        critic_id,
+        count(score) as own_scored_reviews,
+        coalesce(sum(score), 0) as own_score_sum,
+        count(*) filter (where is_positive) as own_positive_verdicts,
+        count(*) filter (where not is_positive) as own_negative_verdicts
+    from reviews
+    group by film_id, critic_id
+),
+
 -- each review with its film's dated explicit scores up to the end of the review's week (own
 -- included, the week's other reviews too: a range frame takes the whole week); none when undated
 reviews_with_week_totals as (
@@ -44,16 +60,26 @@ reviews_with_week_totals as (
         case when published_week_start is not null
             then count(score) over film_history end as week_scored_reviews,
         case when published_week_start is not null
-            then coalesce(sum(score) over film_history, 0) end as week_score_sum
+            then coalesce(sum(score) over film_history, 0) end as week_score_sum,
+        case when published_week_start is not null
+            then count(score) over critic_film_history end as week_own_scored_reviews,
+        case when published_week_start is not null
+            then coalesce(sum(score) over critic_film_history, 0) end as week_own_score_sum
     from reviews
-    window film_history as (
-        partition by film_id
-        order by published_week_start asc nulls last
-        range between unbounded preceding and current row
-    )
+    window
+        film_history as (
+            partition by film_id
+            order by published_week_start asc nulls last
+            range between unbounded preceding and current row
+        ),
+        critic_film_history as (
+            partition by film_id, critic_id
+            order by published_week_start asc nulls last
+            range between unbounded preceding and current row
+        )
 ),
 
--- what the other reviews add up to: the film's totals minus this review's own score and verdict
+-- what the other reviewers add up to: the film's totals minus this critic's own scores and verdicts
 others as (
     select
         reviews.review_id,
@@ -64,15 +90,16 @@ others as (
         reviews.is_positive,
         reviews.published_week_start,
         -- all time
-        film_totals.scored_reviews - (reviews.score is not null)::integer as other_scored_reviews,
-        film_totals.score_sum - coalesce(reviews.score, 0) as other_score_sum,
-        film_totals.positive_verdicts - coalesce(reviews.is_positive, false)::integer as other_positive_verdicts,
-        film_totals.negative_verdicts - coalesce(not reviews.is_positive, false)::integer as other_negative_verdicts,
+        film_totals.scored_reviews - own.own_scored_reviews as other_scored_reviews,
+        film_totals.score_sum - own.own_score_sum as other_score_sum,
+        film_totals.positive_verdicts - own.own_positive_verdicts as other_positive_verdicts,
+        film_totals.negative_verdicts - own.own_negative_verdicts as other_negative_verdicts,
         -- as of the end of the review's publication week (null for an undated review)
-        reviews.week_scored_reviews - (reviews.score is not null)::integer as week_other_scored_reviews,
-        reviews.week_score_sum - coalesce(reviews.score, 0) as week_other_score_sum
+        reviews.week_scored_reviews - reviews.week_own_scored_reviews as week_other_scored_reviews,
+        reviews.week_score_sum - reviews.week_own_score_sum as week_other_score_sum
     from reviews_with_week_totals as reviews
     join film_totals using (film_id)
+    join critic_film_totals as own using (film_id, critic_id)
 ),
 
 consensus as (

@@ -1,11 +1,12 @@
 -- One row per critic (and per user): volume, mean score, harshness, agreement with consensus.
 --
--- Both compare a review with the OTHER reviews of its film (int_review_consensus, leave-one-out),
+-- Both compare a review with the OTHER reviewers of its film (int_review_consensus, leave-one-out),
 -- so a critic is never part of the consensus they are measured against.
 -- harshness: mean offset of the critic's explicit scores from the mean of each film's other
 --   explicit scores, shrunk toward 0 as sum(offset) / (n + harshness_k), n = the critic's reviews
 --   with an offset (a film nobody else scored gives none); negative = harsher than the others.
---   Null when the critic has no offset at all (see int_critic_harshness).
+--   Null when the critic has no offset at all (see int_critic_harshness). offset_reviews is that n:
+--   filter on it, not on scored_reviews, to rank critics by harshness.
 -- agreement_rate: percent (0-100) of the critic's positive/negative verdicts that match the
 --   majority of the film's other verdicts, over verdicts with at least one other verdict and no tie
 --   among the others; agreement_verdicts is the number of verdicts compared. Null when there is
@@ -79,6 +80,7 @@ final as (
         -- scores
         per_critic.mean_score,
         harshness.harshness,
+        coalesce(harshness.offset_reviews, 0) as offset_reviews,
         -- agreement with consensus
         agreement.agreement_rate,
         coalesce(agreement.agreement_verdicts, 0) as agreement_verdicts,
