@@ -355,8 +355,9 @@ def test_mart_tables_match_the_marts_folder_and_build_in_dependency_order():
     names = [name for name, _, _ in plan]
     assert sorted(name for name, kind, _ in plan if kind == "table") == sorted(MART_TABLES)
     assert all(kind == "view" for name, kind, _ in plan if name.startswith(("stg_", "int_")))
-    assert names.index("int_film_consensus") < names.index("int_review_consensus") < names.index(
-        "int_review_offsets") < names.index("int_critic_harshness")
+    assert names.index("int_film_consensus") < names.index("int_critic_film_consensus") < names.index(
+        "int_review_consensus") < names.index("int_review_offsets")
+    assert names.index("int_critic_film_consensus") < names.index("int_critic_against_consensus")
     assert max(names.index(n) for n in names if n.startswith("stg_")) < names.index("int_film_consensus")
 
 

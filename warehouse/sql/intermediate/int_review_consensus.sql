@@ -22,11 +22,10 @@
 -- reads it for the reviews of its week, so a past week's numbers do not move when later reviews
 -- arrive.
 --
--- Cost: the all-time consensus subtracts per-critic-and-film sums from per-film sums, both joined
--- back to the reviews (linear, no self-join). The week-end sums are running windows over each
--- film's (and each critic-and-film's) reviews instead of more joins, because DuckDB drops a window
--- nobody selects but not a join: the marts, which read only the all-time columns, do not pay for
--- them; the report, which does, sorts once.
+-- The all-time consensus is the critic-and-film pair's (int_critic_film_consensus), which the marts
+-- read directly; this per-review view is for the weekly report and for queries. The week-end sums
+-- are running windows over each film's (and each critic-and-film's) reviews instead of more joins,
+-- because DuckDB drops a window nobody selects but not a join.
 --
 -- A syndicated copy is already one review (one stg_reviews row).
 with
@@ -35,21 +34,9 @@ reviews as (
     select * from stg_reviews
 ),
 
-film_totals as (
-    select * from int_film_consensus
-),
-
--- what the reviewer themself gave the film, to take out of its totals
-critic_film_totals as (
-    select
-        film_id,
-        critic_id,
-        count(score) as own_scored_reviews,
-        coalesce(sum(score), 0) as own_score_sum,
-        count(*) filter (where is_positive) as own_positive_verdicts,
-        count(*) filter (where not is_positive) as own_negative_verdicts
-    from reviews
-    group by film_id, critic_id
+-- the consensus of the other reviewers, one row per critic and film
+critic_film as (
+    select * from int_critic_film_consensus
 ),
 
 -- each review with its film's dated explicit scores up to the end of the review's week (own
@@ -80,7 +67,7 @@ reviews_with_week_totals as (
 ),
 
 -- what the other reviewers add up to: the film's totals minus this critic's own scores and verdicts
-others as (
+consensus as (
     select
         reviews.review_id,
         reviews.film_id,
@@ -89,31 +76,19 @@ others as (
         reviews.score,
         reviews.is_positive,
         reviews.published_week_start,
-        -- all time
-        film_totals.scored_reviews - own.own_scored_reviews as other_scored_reviews,
-        film_totals.score_sum - own.own_score_sum as other_score_sum,
-        film_totals.positive_verdicts - own.own_positive_verdicts as other_positive_verdicts,
-        film_totals.negative_verdicts - own.own_negative_verdicts as other_negative_verdicts,
+        -- all time: the pair's
+        critic_film.other_scored_reviews,
+        critic_film.consensus_score,
+        critic_film.other_positive_verdicts,
+        critic_film.other_negative_verdicts,
+        critic_film.consensus_positive,
         -- as of the end of the review's publication week (null for an undated review)
         reviews.week_scored_reviews - reviews.week_own_scored_reviews as week_other_scored_reviews,
-        reviews.week_score_sum - reviews.week_own_score_sum as week_other_score_sum
+        case when reviews.week_scored_reviews > reviews.week_own_scored_reviews
+            then (reviews.week_score_sum - reviews.week_own_score_sum)
+                / (reviews.week_scored_reviews - reviews.week_own_scored_reviews) end as week_consensus_score
     from reviews_with_week_totals as reviews
-    join film_totals using (film_id)
-    join critic_film_totals as own using (film_id, critic_id)
-),
-
-consensus as (
-    select
-        *,
-        case when other_scored_reviews > 0
-            then other_score_sum / other_scored_reviews end as consensus_score,
-        case
-            when other_positive_verdicts > other_negative_verdicts then true
-            when other_negative_verdicts > other_positive_verdicts then false
-        end as consensus_positive,
-        case when week_other_scored_reviews > 0
-            then week_other_score_sum / week_other_scored_reviews end as week_consensus_score
-    from others
+    left join critic_film using (film_id, critic_id)  -- none for an unrated review
 ),
 
 final as (

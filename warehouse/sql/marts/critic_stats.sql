@@ -1,16 +1,9 @@
 -- One row per critic (and per user): volume, mean score, harshness, agreement with consensus.
 --
--- Both compare a review with the OTHER reviewers of its film (int_review_consensus, leave-one-out),
--- so a critic is never part of the consensus they are measured against.
--- harshness: mean offset of the critic's explicit scores from the mean of each film's other
---   explicit scores, shrunk toward 0 as sum(offset) / (n + harshness_k), n = the critic's reviews
---   with an offset (a film nobody else scored gives none); negative = harsher than the others.
---   Null when the critic has no offset at all (see int_critic_harshness). offset_reviews is that n:
---   filter on it, not on scored_reviews, to rank critics by harshness.
--- agreement_rate: percent (0-100) of the critic's positive/negative verdicts that match the
---   majority of the film's other verdicts, over verdicts with at least one other verdict and no tie
---   among the others; agreement_verdicts is the number of verdicts compared. Null when there is
---   nothing to compare.
+-- harshness, offset_reviews, agreement_rate and agreement_verdicts compare the critic with the OTHER
+-- reviewers of each film (leave-one-out, so a critic is never part of the consensus they are
+-- measured against); the rules are in int_critic_against_consensus. offset_reviews is the n behind
+-- harshness: filter on it, not on scored_reviews, to rank critics by harshness.
 -- outlets: every outlet of critics sharing this critic's name_key and audience (the same person
 --   writing for several outlets), or just the critic's own outlet.
 -- Only critics with at least one review: a critic whose reviews all moved to another critic (an
@@ -26,12 +19,8 @@ reviews as (
     select * from stg_reviews
 ),
 
-review_consensus as (
-    select * from int_review_consensus
-),
-
-harshness as (
-    select * from int_critic_harshness
+against_consensus as (
+    select * from int_critic_against_consensus
 ),
 
 per_critic as (
@@ -43,17 +32,6 @@ per_critic as (
         min(published_on) as first_review,
         max(published_on) as last_review
     from reviews
-    group by critic_id
-),
-
-agreement as (
-    select
-        critic_id,
-        count(*) as agreement_verdicts,
-        pct_true(is_positive = consensus_positive) as agreement_rate
-    from review_consensus
-    where is_positive is not null
-      and consensus_positive is not null
     group by critic_id
 ),
 
@@ -79,11 +57,11 @@ final as (
         coalesce(per_critic.scored_reviews, 0) as scored_reviews,
         -- scores
         per_critic.mean_score,
-        harshness.harshness,
-        coalesce(harshness.offset_reviews, 0) as offset_reviews,
+        against_consensus.harshness,
+        coalesce(against_consensus.offset_reviews, 0) as offset_reviews,
         -- agreement with consensus
-        agreement.agreement_rate,
-        coalesce(agreement.agreement_verdicts, 0) as agreement_verdicts,
+        against_consensus.agreement_rate,
+        coalesce(against_consensus.agreement_verdicts, 0) as agreement_verdicts,
         -- active period
         per_critic.first_review,
         per_critic.last_review,
@@ -91,8 +69,7 @@ final as (
         coalesce(outlets_by_person.outlets, []::varchar[]) as outlets
     from critics
     inner join per_critic using (critic_id)
-    left join harshness using (critic_id)
-    left join agreement using (critic_id)
+    left join against_consensus using (critic_id)
     left join outlets_by_person using (name_key, audience)
 )
 

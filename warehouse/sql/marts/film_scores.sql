@@ -7,11 +7,11 @@
 --   C = the mean explicit score over all reviews of all films (critics and users; each review
 --       counts once, so films with many reviews weigh more than in a mean of film means).
 -- A film with no explicit scores gets C. debiased_score is the mean of the film's explicit scores
--- after removing each reviewer's harshness (int_critic_harshness: their shrunk offset from the
--- other reviewers, so a harsh critic's score is raised, a kind one's lowered). A reviewer with no
--- harshness (none of their scores has another score on its film to be compared with) is taken as
--- neutral, 0, the value shrinkage pulls little evidence toward: every explicit score counts, as in
--- mean_score, and a film has a debiased_score whenever it has a mean_score. Only films with at
+-- after removing each reviewer's harshness (critic_stats.harshness: their shrunk offset from
+-- the other reviewers, so a harsh critic's score is raised, a kind one's lowered). A reviewer with
+-- no harshness (none of their scores has another score on its film to be compared with) is taken
+-- as neutral, 0, the value shrinkage pulls little evidence toward: every explicit score counts, as
+-- in mean_score, and a film has a debiased_score whenever it has a mean_score. Only films with at
 -- least one review: a film whose reviews all moved to another film has no numbers of its own.
 with
 
@@ -35,7 +35,9 @@ debiased as (
         reviews.film_id,
         avg(reviews.score - coalesce(harshness.harshness, 0)) as debiased_score
     from reviews
-    left join int_critic_harshness as harshness using (critic_id)
+    -- critic_stats, built just before, holds each critic's harshness: read from it, the
+    -- leave-one-out consensus is computed once per build, not once per mart
+    left join critic_stats as harshness using (critic_id)
     where reviews.score is not null
     group by reviews.film_id
 ),
