@@ -106,6 +106,18 @@ def check_params(conn: duckdb.DuckDBPyConnection) -> dict[str, float]:
     return {name: value for name, value in rows}
 
 
+def _drop_retired_views(conn: duckdb.DuckDBPyConnection, models: set[str]) -> None:
+    """Staging and intermediate views an earlier version built under a name no model has now (a renamed
+    model): left in place they would answer queries with the old rules."""
+    retired = conn.execute(
+        "select view_name from duckdb_views() where schema_name = 'main' and database_name = current_database() "
+        "and not internal and (view_name like 'stg\\_%' escape '\\' or view_name like 'int\\_%' escape '\\')"
+    ).fetchall()
+    for (name,) in retired:
+        if name not in models:
+            conn.execute(f'drop view "{name}"')
+
+
 def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Create or replace every model; returns the row count of each mart table.
 
@@ -122,6 +134,7 @@ def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
                 conn.execute(f"create or replace {kind} {name} as\n{sql}")
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot build {kind} {name}: {exc}") from exc
+        _drop_retired_views(conn, {name for name, _, _ in plan})
         counts = {
             name: conn.execute(f"select count(*) from {name}").fetchone()[0]
             for name, kind, _ in plan

@@ -374,3 +374,15 @@ def test_repeated_mart_param_fails_clearly(wh):
     wh.conn.execute("insert into mart_params values ('bayes_m', 3, 'a second value', 10)")
     with pytest.raises(WarehouseError, match="repeated \\['bayes_m'\\]"):
         wh.build()
+
+
+def test_a_view_an_earlier_version_built_under_a_retired_name_is_dropped(wh):
+    # int_critic_harshness was renamed; left in place it would answer queries with the old rule.
+    wh.review("her", "zoe", 80)
+    wh.flush()
+    wh.conn.execute("create view int_critic_harshness as select 1 as harshness")
+    wh.conn.execute("create view my_own_view as select 1 as x")
+    wh.build()
+    views = {r[0] for r in wh.conn.execute("select view_name from duckdb_views() where not internal").fetchall()}
+    assert "int_critic_harshness" not in views
+    assert {"my_own_view", "int_critic_against_consensus", "stg_reviews"} <= views
