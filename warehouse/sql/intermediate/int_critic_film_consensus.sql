@@ -1,6 +1,10 @@
 -- One row per critic and film they reviewed: what they gave it, what the OTHER reviewers gave it
 -- (leave-one-out: the film's totals minus this critic's), and how far apart the two are.
 --
+-- Sums rather than means, so the critic is taken out by a subtraction (no self-join), and no mean or
+-- majority over every reviewer at all: a consensus that holds the critic pulls every offset toward 0
+-- and every verdict toward agreement.
+--
 -- Every review of one critic for one film has the same consensus (all of the critic's reviews of
 -- the film are left out: a second review is not "another reviewer"), so the marts measure critics
 -- here, one row per pair, and never join the consensus back to a million reviews:
@@ -20,10 +24,6 @@ rated_reviews as (
     where score is not null or is_positive is not null
 ),
 
-film_totals as (
-    select * from int_film_consensus
-),
-
 own_totals as (
     select
         film_id,
@@ -34,6 +34,18 @@ own_totals as (
         count(*) filter (where not is_positive) as own_negative_verdicts
     from rated_reviews
     group by film_id, critic_id
+),
+
+-- the film's totals over every reviewer, summed from the pairs (no second pass over the reviews)
+film_totals as (
+    select
+        film_id,
+        sum(own_scored_reviews) as scored_reviews,
+        sum(own_score_sum) as score_sum,
+        sum(own_positive_verdicts) as positive_verdicts,
+        sum(own_negative_verdicts) as negative_verdicts
+    from own_totals
+    group by film_id
 ),
 
 others as (
