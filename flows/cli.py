@@ -30,6 +30,9 @@ from flows.cli_base import (
     source_name,
 )
 from flows.errors import ReviewsError, RunIncomplete
+from flows.output import counted
+
+SOURCE_DEFAULT = "(default: the spider's name; for a profile, its file's name)."
 
 if TYPE_CHECKING:
     from flows.config import Config
@@ -71,7 +74,7 @@ def crawl(
     url: Annotated[list[str] | None, typer.Option(
         "--url", help="Start URL (page, sitemap, robots.txt or feed); a profile's start_urls without it.")] = None,
     profile: ProfileOption = None,
-    source: Annotated[str | None, typer.Option(help="Landing name for this source (default: spider name).")] = None,
+    source: Annotated[str | None, typer.Option(help="Landing name for this source " + SOURCE_DEFAULT)] = None,
     setting: Annotated[list[str] | None, typer.Option("--set", "-s", help="Scrapy setting NAME=VALUE.")] = None,
     config: ConfigOption = None,
     data_dir: DataDir = None,
@@ -125,7 +128,7 @@ def extract(
         print(json_line({"type": "review", **review.to_dict()}), end="")
     for error in page.errors:
         err_console.print(f"[yellow]warning:[/yellow] {error}", highlight=False)
-    err_console.print(f"{len(page.reviews)} reviews, {len(page.films)} films", highlight=False)
+    err_console.print(f"{counted(len(page.reviews), 'review')}, {counted(len(page.films), 'film')}", highlight=False)
 
 
 @app.command()
@@ -134,7 +137,7 @@ def run(
         help="Spiders to crawl with --url, or source names from the config; none: every configured source.")] = None,
     url: Annotated[list[str] | None, typer.Option("--url", help="Start URL for the spiders.")] = None,
     profile: ProfileOption = None,
-    source: Annotated[str | None, typer.Option(help="Landing name with --url (default: spider name).")] = None,
+    source: Annotated[str | None, typer.Option(help="Landing name with --url " + SOURCE_DEFAULT)] = None,
     full: Annotated[bool, typer.Option("--full", help="Crawl everything again, ignoring what is loaded.")] = False,
     parallel: Annotated[int | None, typer.Option(
         help="Sites crawled at once (default: the config's [crawl] parallel, else 4).", min=1)] = None,

@@ -27,6 +27,7 @@ import duckdb
 
 from flows.config import Health
 from flows.importer import IMPORT_SPIDER
+from flows.output import counted
 from warehouse.load import RunInfo
 
 WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_raw")
@@ -65,7 +66,7 @@ def not_judged(run: RunInfo, rules: Health) -> str | None:
     if run.resumed:
         return "not judged: the crawl resumed a stopped one, so it saw only part of the site"
     if pages < rules.min_pages:
-        return f"not judged: {pages} pages fetched, fewer than min_pages ({rules.min_pages})"
+        return f"not judged: {counted(pages, 'page')} fetched, fewer than min_pages ({rules.min_pages})"
     return None
 
 
@@ -85,8 +86,8 @@ def failed_downloads(run: RunInfo, history: list[tuple]) -> str | None:
         return f"no page fetched: every request failed ({errors} errors); is the site down?"
     if history and errors > pages:
         usual = median(row[0] for row in history)
-        return (f"only {pages} pages fetched, with {errors} errors, where recent healthy runs fetched "
-                f"{usual:.0f}; is the site down?")
+        return (f"only {counted(pages, 'page')} fetched, with {counted(errors, 'error')}, where recent healthy "
+                f"runs fetched {usual:.0f}; is the site down?")
     return None
 
 
@@ -117,7 +118,7 @@ def fewer_pages(run: RunInfo, recent_pages: list[int], rules: Health, stats: Map
     pages = run.pages or 0
     if pages >= rules.min_yield_ratio * usual:
         return None
-    return (f"only {pages} pages fetched against a recent median of {usual:.0f}, and no sign the site was "
+    return (f"only {counted(pages, 'page')} fetched against a recent median of {usual:.0f}, and no sign the site was "
             "unchanged: did its pagination or links change?")
 
 
@@ -130,7 +131,7 @@ def stopped_producing(run: RunInfo, history: list[tuple], stats: Mapping[str, An
     if not history or found_site_unchanged(stats) is not False:
         return None
     usual = median(row[0] for row in history)
-    return (f"only {run.pages or 0} pages fetched where recent healthy runs fetched {usual:.0f}; "
+    return (f"only {counted(run.pages or 0, 'page')} fetched where recent healthy runs fetched {usual:.0f}; "
             f"is the site down or its start page moved?")
 
 

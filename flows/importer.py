@@ -135,7 +135,10 @@ def _first(row: dict, columns: list[str]) -> str | None:
 
 
 def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, fetched_at: str,
-            file_uri: str, audience: str) -> dict[str, Any]:
+            file_uri: str, audience: str, seen: dict[int, int] | None = None) -> dict[str, Any]:
+    """One row as a landed item. ``seen`` counts the row keys met so far in the file: rows alike in every
+    field (two anonymous "Loved it!" for one film) are numbered, #2, #3, in file order, so they stay two
+    reviews, and importing the file again numbers them the same way."""
     value = {name: _first(row, columns) for name, columns in mapping.items()}
     imdb = _IMDB.search(value.get("imdb_id") or "")
     tmdb = _TMDB.fullmatch((value.get("tmdb_id") or "").strip())
@@ -144,7 +147,15 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
                                                    "published_raw", "rating_raw", "rating_value", "review_title",
                                                    "body"))
     # backslashreplace: a lone surrogate hashes as it lands, spelled out (crawlers.landing.storable)
-    key = value.get("source_review_id") or "sha1:" + hashlib.sha1(said.encode("utf-8", "backslashreplace")).hexdigest()
+    key = value.get("source_review_id")
+    if not key:
+        digest = hashlib.sha1(said.encode("utf-8", "backslashreplace")).digest()
+        key = "sha1:" + digest.hex()
+        if seen is not None:
+            short = int.from_bytes(digest[:8])
+            seen[short] = occurrence = seen.get(short, 0) + 1
+            if occurrence > 1:
+                key += f"#{occurrence}"
     item = ReviewItem(
         source=source, url=value.get("url") or f"{file_uri}#{key}", source_review_id=key,
         film_title=value.get("film_title"), film_year=value.get("film_year"), external_ids=external,
@@ -239,6 +250,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
         return ImportResult(source, previous, folder / f"{previous}.jsonl", 0, 0, 0, "", {}, previous)
     encoding = encoding or detect_encoding(path)
     line = 0
+    seen: dict[int, int] = {}
     try:
         columns, rows = _read(path, fmt, encoding, delimiter)
         mapping = column_map(columns, mappings, str(path))
@@ -258,7 +270,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                     parts["rejects"].open("w", encoding="utf-8") as rejects:
                 for line, row, reason, raw in rows:  # noqa: B007 (line names where a decode error stops)
                     if not reason:
-                        item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience)
+                        item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience, seen)
                         text = json_line(item)
                     if reason:
                         rejects.write(json.dumps({"reason": f"{path.name}: {reason}", "item": raw}) + "\n")

@@ -1,4 +1,4 @@
-"""Printing query results as a table, CSV or JSON lines."""
+"""Printing query results as a table, CSV or JSON lines, and counts in words."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ from rich.text import Text
 # and screen clears; U+009B is a one-character CSI), DEL, and the bidi overrides that reorder what is shown.
 # Newline and tab stay: a cell can have several lines, and Rich expands tabs itself.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def counted(count: int, word: str) -> str:
+    """A count and its noun: "1 page", "2 pages", "0 pages"."""
+    return f"{count} {word if count == 1 else word + 's'}"
 
 
 def visible(text: str) -> str:

@@ -182,9 +182,10 @@ def migrate(conn: duckdb.DuckDBPyConnection) -> list[int]:
 
 
 def first_line(exc: BaseException) -> str:
-    """The first line of an error's message (DuckDB's carry context lines after it), or its type."""
+    """An error's message on one line, or its type: DuckDB's first paragraph (the error, and a hint such as
+    'Did you mean "film_scores"?'), without the query excerpt it prints after a blank line."""
     text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+    return " ".join(text.split("\n\n", 1)[0].split()) if text else type(exc).__name__
 
 
 def interrupted(exc: BaseException) -> bool:

@@ -159,6 +159,11 @@ def day(value: Any) -> Any:
     return value
 
 
+def plural(count: Any, word: str) -> Any:
+    """`word` as it reads after `count`: "1 review", "2 reviews" (and "0 reviews", an unknown count)."""
+    return Markup(word if count == 1 else word + "s")
+
+
 def _environment(markdown: bool) -> Environment:
     env = Environment(
         loader=FileSystemLoader(str(TEMPLATES)),
@@ -169,7 +174,7 @@ def _environment(markdown: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(number=number, signed=signed, day=day)
+    env.filters.update(number=number, signed=signed, day=day, plural=plural)
     if markdown:
         env.filters.update(film=_md_film, person=_md_person, text=_md_text)
     else:

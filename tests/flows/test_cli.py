@@ -63,6 +63,13 @@ def test_sql_error_is_one_line_and_exit_2(warehouse_dir):
     assert result.stderr.startswith("error: SQL error:")
 
 
+def test_sql_error_keeps_duckdbs_hint_on_its_one_line(warehouse_dir):
+    result = runner.invoke(app, ["sql", "select * from film", "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert 'Did you mean "films"?' in result.stderr and "LINE 1" not in result.stderr
+
+
 @pytest.mark.parametrize("sql", ["", " ", ";", "/* only a comment */"])
 def test_sql_without_a_statement_is_one_line_and_exit_2(warehouse_dir, sql):
     result = runner.invoke(app, ["sql", sql, "--data-dir", str(warehouse_dir)])

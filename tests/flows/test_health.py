@@ -131,8 +131,8 @@ def test_a_complete_run_with_few_pages_and_no_errors_after_healthy_runs_is_unhea
     # 0 pages: the sitemap is a soft-404 page or a 404, the start page redirects off the site; 1: it answers 404.
     add_run(conn, "a", pages=8, scraped=80, healthy=True)
     assert assess(conn, failed(pages=pages, errors=0), 0, RULES, stats=NOTHING_UNCHANGED) == (
-        False, f"only {pages} pages fetched where recent healthy runs fetched 8; is the site down or its start page "
-               "moved?")
+        False, f"only {pages} page{'' if pages == 1 else 's'} fetched where recent healthy runs fetched 8; "
+               "is the site down or its start page moved?")
 
 
 @pytest.mark.parametrize("sign", ["sitemap_entries_skipped", "pages_not_followed", "pages_unchanged"])
@@ -141,7 +141,7 @@ def test_an_incremental_run_that_found_the_site_unchanged_stays_not_judged(
     add_run(conn, "a", pages=8, scraped=80, healthy=True)
     stats = {"incremental": NOTHING_UNCHANGED["incremental"] | {sign: 3}}
     assert assess(conn, failed(pages=1, errors=0), 10, RULES, stats=stats) == (
-        None, "not judged: 1 pages fetched, fewer than min_pages (5)")
+        None, "not judged: 1 page fetched, fewer than min_pages (5)")
 
 
 def test_a_small_run_without_a_healthy_past_or_with_older_stats_is_not_flagged_as_stopped(

@@ -16,7 +16,8 @@ from PIL import Image
 
 from flows.pipeline import SourceSpec, pipeline
 from flows.report import SECTIONS, build_report_data, default_week, latest_week_with_reviews, parse_week, write_report
-from flows.report.render import md_escape
+from flows.report.data import ReportData
+from flows.report.render import md_escape, render_html, render_markdown
 from flows.report.weeks import check_started
 from warehouse.db import connect, warehouse_path
 from warehouse.marts import build_marts
@@ -118,7 +119,8 @@ def test_week_numbers_equal_the_ground_truth(warehouse, small_demo, report):
     markdown = report.markdown.read_text(encoding="utf-8")
     assert f"**{len(expected)}** new reviews" in markdown
     assert f"**{numbers['films']}** films reviewed" in markdown
-    assert f"**{len(critics)}** critics and **{len(users)}** user reviewers" in markdown
+    assert (f"**{len(critics)}** critic{'' if len(critics) == 1 else 's'} and **{len(users)}** user "
+            f"reviewer{'' if len(users) == 1 else 's'}") in markdown
     cards = [" ".join(card.xpath("string()").split()) for card in
              lxml.html.fromstring(report.html.read_bytes()).xpath("//section[@id='numbers']//div[@class='card']")]
     assert any(card.startswith(f"{len(expected)} new reviews") for card in cards), cards
@@ -312,3 +314,29 @@ def test_chart_labels_from_data_are_escaped_and_never_mathtext():
                   {"title": "Plain", "year": 2001, "movement": -0.5}])
     assert svg.startswith("<svg") and "<b>" not in svg and "&lt;b&gt;" in svg
     assert lxml.html.fromstring(svg).xpath("//text")  # the labels are SVG text, not paths
+
+
+def _one_review_week() -> ReportData:
+    numbers = {"reviews": 1, "previous_reviews": 264, "films": 1, "new_films": 1, "critics": 1, "users": 0,
+               "sources": 1, "mean_score": 80.0, "scored_reviews": 1, "rejected": 0, "crawl_runs": 1}
+    start = parse_week(WEEK).start
+    return ReportData(week=WEEK, week_start=start, week_end=start + timedelta(days=6), numbers=numbers,
+                      crawl_runs=[{"source": "demo", "started": None, "scraped": 2, "loaded": 1, "duplicates": 1,
+                                   "rejected": 0, "healthy": True, "health_notes": None}])
+
+
+def test_a_report_of_the_week_so_far_says_so_instead_of_a_drop_against_last_week():
+    data = _one_review_week()
+    during = datetime.combine(data.week_start + timedelta(days=4), datetime.min.time())
+    charts = {"days": "", "movers": "", "scores": ""}
+    for text in (render_markdown(data, during), render_html(data, charts, during)):
+        assert "the week so far" in text and "264 in all of last week" in text and "vs last week" not in text
+    after = datetime.combine(data.week_end + timedelta(days=1), datetime.min.time())
+    for text in (render_markdown(data, after), render_html(data, charts, after)):
+        assert "so far" not in text and "−263 vs last week" in text
+
+
+def test_counts_of_one_read_in_the_singular():
+    markdown = render_markdown(_one_review_week(), datetime(2030, 1, 1))
+    assert "**1** new review " in markdown and "**1** film reviewed" in markdown
+    assert "1 loaded, 1 duplicate," in markdown and "crawl run" in markdown
