@@ -7,6 +7,7 @@ must run before any module imports prefect: the CLI calls it first thing.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 from crawlers.landing import DATA_DIR_ENV, data_dir
@@ -23,4 +24,7 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if quiet else "true")
     # The temporary API server migrates its SQLite database on first start; slow disks need time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # A data folder that cannot be written fails the command with its own one-line error; Prefect's warning
+    # about its home there, printed on import with a source line, would only come first.
+    warnings.filterwarnings("ignore", message="Failed to create the Prefect home directory", category=UserWarning)
     return root

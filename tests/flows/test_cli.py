@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -238,3 +239,13 @@ def test_demo_site_on_a_port_in_use_is_one_error_line(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.strip().splitlines() == [
         f"error: cannot serve on 127.0.0.1:{port}: Address already in use; choose another --port, or 0 for a free one"]
+
+
+def test_a_prefect_home_that_cannot_be_made_adds_no_warning_before_the_one_error_line(tmp_path):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    env = {**os.environ, "PREFECT_HOME": str(blocker / ".prefect")}
+    result = subprocess.run([sys.executable, "-m", "flows.cli", "run", "nosuch", "--data-dir", str(tmp_path / "d")],
+                            capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith("error:")
