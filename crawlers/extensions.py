@@ -158,7 +158,10 @@ class RunStats:
             # What tells an incremental run that found nothing new from a broken one (flows/health.py).
             "incremental": {"sitemap_entries_skipped": count("incremental/sitemap_entries_skipped"),
                             "pages_not_followed": count("incremental/pages_not_followed"),
-                            "pages_unchanged": count(PAGES_UNCHANGED)},
+                            "pages_unchanged": count(PAGES_UNCHANGED),
+                            # known review pages read again to check the site (crawlers/canaries.py)
+                            "canary_pages": count("incremental/canary_pages"),
+                            "canary_reviews": count("incremental/canary_reviews")},
             "http_status": {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                             if k.startswith("downloader/response_status_count/")},
             "field_coverage": {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("reviews/field/")},

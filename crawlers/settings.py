@@ -116,3 +116,7 @@ EXTENSIONS = {
 
 LOG_LEVEL = os.environ.get("REVIEWS_LOG_LEVEL", "INFO")
 FEED_EXPORT_ENCODING = "utf-8"
+
+# Incremental crawls read this many known review pages again, skipped sitemap entries that gave reviews
+# before, to notice a redesign that left the sitemap's dates alone (crawlers/canaries.py); 0: none.
+REVIEWS_CANARY_PAGES = 3

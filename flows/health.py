@@ -12,6 +12,8 @@ every request failed (errors, no page fetched), when it fetched fewer than min_p
 than pages where the source's healthy runs fetched enough, or when it fetched fewer than min_pages pages
 where the source's healthy runs fetched enough and nothing in its stats says it found the site unchanged
 (an incremental run that skipped sitemap entries, left known pages unfollowed or had pages answer 304).
+An incremental run whose canary pages (known review pages read again, crawlers/canaries.py) all gave no
+review is unhealthy whatever else it saw: the site changed its markup and left its sitemap's dates alone.
 A run it cannot judge (stopped, killed, resumed, or too few pages otherwise) is recorded as unknown,
 healthy NULL, with a note saying why, and never enters a later run's baseline.
 """
@@ -122,6 +124,19 @@ def fewer_pages(run: RunInfo, recent_pages: list[int], rules: Health, stats: Map
             "unchanged: did its pagination or links change?")
 
 
+def canaries_silent(stats: Mapping[str, Any] | None) -> str | None:
+    """Why a run whose canary pages (known review pages an incremental run reads again, crawlers/canaries.py)
+    all gave no review is unhealthy: the site changed its markup without changing its sitemap's dates."""
+    signs = (stats or {}).get("incremental")
+    if not isinstance(signs, Mapping):
+        return None
+    pages, reviews = signs.get("canary_pages"), signs.get("canary_reviews")
+    if not isinstance(pages, int) or pages <= 0 or not isinstance(reviews, int) or reviews > 0:
+        return None
+    return (f"{counted(pages, 'page')} that gave reviews before, read again to check the site, gave none now: "
+            "did its markup change? (`reviews run --full` reads it all again)")
+
+
 def stopped_producing(run: RunInfo, history: list[tuple], stats: Mapping[str, Any] | None) -> str | None:
     """Why a complete run with fewer than min_pages pages is unhealthy even without more errors than pages:
     the source's healthy runs fetched at least min_pages. A sitemap that turned into an HTML page or a 404,
@@ -146,6 +161,10 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     reason = not_judged(run, rules)
     pages = run.pages or 0
     history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.history]).fetchall()
+    silent = canaries_silent(stats)
+    if silent and run.spider != IMPORT_SPIDER:
+        # Judged whatever else the run saw: an incremental run that found nothing new fetches few pages.
+        return False, silent
     if reason:
         # A complete run is not judged only for having too few pages: a site down or moved looks so too.
         complete = run.finish_reason == "finished" and not run.resumed

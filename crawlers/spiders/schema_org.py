@@ -52,20 +52,35 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         # a start sitemap that redirected is judged here (Scrapy's private name, stable since 1.0).
         if not self.follows_redirected_start(response):
             return
-        yield from super()._parse_sitemap(response)
+        for request in super()._parse_sitemap(response):
+            if isinstance(request, scrapy.Request) and request.url in self.canary_urls:
+                # What the site serves now, not the stored copy a 304 would stand for: a relaunch can keep
+                # a page's Last-Modified.
+                request.meta["dont_cache"] = True
+            yield request
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
-        """On incremental runs, skip sitemap entries whose lastmod is before the last complete crawl."""
+        """On incremental runs, skip sitemap entries whose lastmod is before the last complete crawl, but for a
+        few that gave reviews before, read again as canaries (crawlers/canaries.py)."""
+        skipped: list[dict[str, Any]] = []
         for entry in entries:
             lastmod = (entry.get("lastmod") or "")[:10]
             if self.since and lastmod:
                 try:
                     if date.fromisoformat(lastmod) < self.since:
                         self.crawler.stats.inc_value("incremental/sitemap_entries_skipped")
+                        skipped.append(entry)
                         continue
                 except ValueError:
                     pass  # an unreadable lastmod says nothing; crawl the page
             yield entry
+        locs = [entry.get("loc") or "" for entry in skipped]
+        if getattr(entries, "type", None) == "sitemapindex":
+            # Child sitemaps not modified since: one of them is read anyway, for the canaries to be picked from.
+            chosen = set(self.canary_sitemaps(locs))
+        else:
+            chosen = set(self.canaries(locs))
+        yield from (entry for entry in skipped if entry.get("loc") in chosen)
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
         if not isinstance(response, TextResponse):
@@ -80,6 +95,8 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
             yield self.stamp(UnreadableMarkup(self.source, response.url, reason, text))
         for item in page.reviews:
             yield self.stamp(item)
+        if self.read_canary(response, len(page.reviews)):
+            return
         # Links only from HTML: LinkExtractor fails on a JSON or plain-text answer, which has none anyway.
         if not self.follow_links or not is_html(response):
             return

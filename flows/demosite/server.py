@@ -18,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import IO
 
 from .routes import Response, respond
-from .site import LAST_MODIFIED, DemoSite
+from .site import LAST_MODIFIED, VARIANTS, DemoSite
 from .truth import write_truth
 
 LAST_MODIFIED_HTTP = formatdate(LAST_MODIFIED.timestamp(), usegmt=True)
@@ -124,6 +124,14 @@ class DemoServer:
     @property
     def site(self) -> DemoSite:
         return self.httpd.site
+
+    def relaunch(self, variant: str) -> None:
+        """Serve the same reviews as `variant` from now on, as a site relaunched under the crawler does (the
+        rendered pages cached so far are dropped)."""
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown variant {variant!r}; choose {' or '.join(VARIANTS)}")
+        self.httpd.site.variant = variant
+        self.httpd.render.cache_clear()
 
     @property
     def requested_paths(self) -> list[str]:

@@ -240,4 +240,5 @@ def test_a_page_answered_from_the_cache_after_a_304_counts_as_unchanged():
     download(spider, page, 200, flags=["cached"])  # HttpCacheMiddleware flags the stored copy it answers a 304 with
     spider.crawler.stats.set_value("incremental/pages_not_followed", 1)
     assert extension.summary("finished")["incremental"] == {
-        "sitemap_entries_skipped": 0, "pages_not_followed": 1, "pages_unchanged": 1}
+        "sitemap_entries_skipped": 0, "pages_not_followed": 1, "pages_unchanged": 1, "canary_pages": 0,
+        "canary_reviews": 0}

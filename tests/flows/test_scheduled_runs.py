@@ -93,7 +93,11 @@ def test_second_run_revalidates_no_cache_pages_and_gets_304s(site, tmp_path):
     (again,) = pipeline([spec], str(tmp_path)).crawls
     requests = len(site.server.requested_paths) - start
     assert requests >= 2
-    assert scrapy_stat(tmp_path, again, "httpcache/revalidate") == requests
+    # The canary pages are asked for afresh, not revalidated (crawlers/canaries.py).
+    canaries = json.loads(next((tmp_path / "raw" / "demo").glob(f"{again['run_id']}.stats.json")).read_text(
+        encoding="utf-8"))["incremental"]["canary_pages"]
+    assert canaries == 3
+    assert scrapy_stat(tmp_path, again, "httpcache/revalidate") == requests - canaries
     assert scrapy_stat(tmp_path, again, "httpcache/invalidate") == 0
 
 

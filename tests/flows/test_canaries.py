@@ -1,0 +1,80 @@
+"""Canary pages: an incremental run reads a few known review pages again and health judges what they give."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crawlers.canaries import known_pages, pages_file, pick, remember_pages
+from flows.pipeline import SourceSpec, pipeline
+from tests.flows.conftest import SmallDemo
+from warehouse.db import connect, warehouse_path
+
+FAST = {"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0}
+
+
+def test_the_sample_is_the_same_all_week_and_another_the_next():
+    urls = [f"https://site.test/film/{n}/" for n in range(50)]
+    monday, sunday, next_week = date(2026, 11, 23), date(2026, 11, 29), date(2026, 11, 30)
+    assert pick(urls, 3, monday) == pick(reversed(urls), 3, sunday)
+    assert len(pick(urls, 3, monday)) == 3 and pick(urls, 3, monday) != pick(urls, 3, next_week)
+    assert pick(urls, 0, monday) == [] and sorted(pick(urls[:2], 3, monday)) == urls[:2]
+
+
+def test_pages_that_gave_reviews_are_remembered_across_runs(tmp_path: Path):
+    path = pages_file(tmp_path, "demo")
+    remember_pages(path, {"https://a/1", "https://a/2"})
+    remember_pages(path, {"https://a/2", "https://a/3"})
+    remember_pages(path, set())
+    assert known_pages(path) == {"https://a/1", "https://a/2", "https://a/3"}
+
+
+def _runs(root: Path) -> list[tuple]:
+    conn = connect(warehouse_path(root), read_only=True)
+    try:
+        return conn.execute("select healthy, health_notes, pages from crawl_runs order by run_id").fetchall()
+    finally:
+        conn.close()
+
+
+def _stats(root: Path) -> dict:
+    newest = sorted((root / "raw" / "demo").glob("*.stats.json"))[-1]
+    return json.loads(newest.read_text(encoding="utf-8"))
+
+
+@pytest.fixture
+def demo(tmp_path: Path):
+    (tmp_path / "site").mkdir()
+    site = SmallDemo(tmp_path / "site", films=6, reviews_per_film=12)
+    yield site
+    site.server.shutdown()
+
+
+def test_a_redesign_that_kept_the_sitemap_dates_makes_the_incremental_run_unhealthy(demo, tmp_path: Path):
+    root = tmp_path / "data"
+    spec = SourceSpec("schema_org", [demo.url + "sitemap.xml"], "demo", settings=FAST, incremental=True)
+    pipeline([spec], str(root))
+    assert known_pages(pages_file(root, "demo"))  # the first crawl listed the pages that gave reviews
+
+    pipeline([spec], str(root))  # nothing new: the canaries give their reviews again
+    healthy_run = _stats(root)["incremental"]
+    assert healthy_run["canary_pages"] == 3 and healthy_run["canary_reviews"] > 0
+    assert _runs(root)[-1][0] is not False
+
+    demo.server.relaunch("redesigned")  # same pages and sitemap, no schema.org markup any more
+    pipeline([spec], str(root))
+    healthy, notes, _ = _runs(root)[-1]
+    assert healthy is False
+    assert notes.startswith("3 pages that gave reviews before, read again to check the site, gave none now")
+
+
+def test_a_full_run_reads_no_canaries(demo, tmp_path: Path):
+    root = tmp_path / "data"
+    spec = SourceSpec("schema_org", [demo.url + "sitemap.xml"], "demo", settings=FAST, incremental=True)
+    pipeline([spec], str(root))
+    pipeline([SourceSpec("schema_org", [demo.url + "sitemap.xml"], "demo", settings=FAST, incremental=True,
+                         full=True)], str(root))
+    assert _stats(root)["incremental"]["canary_pages"] == 0
