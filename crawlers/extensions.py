@@ -161,7 +161,8 @@ class RunStats:
                             "pages_unchanged": count(PAGES_UNCHANGED),
                             # known review pages read again to check the site (crawlers/canaries.py)
                             "canary_pages": count("incremental/canary_pages"),
-                            "canary_reviews": count("incremental/canary_reviews")},
+                            "canary_reviews": count("incremental/canary_reviews"),
+                            "canary_missing": count("incremental/canary_missing")},
             "http_status": {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                             if k.startswith("downloader/response_status_count/")},
             "field_coverage": {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("reviews/field/")},

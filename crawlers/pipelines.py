@@ -127,6 +127,8 @@ class LandingPipeline:
         self.items.write(self.crawler.spider, "items", record)
         stats = self.crawler.stats
         stats.inc_value("reviews/landed")
+        if record.get("page_url") in getattr(self.crawler.spider, "canary_responses", ()):
+            stats.inc_value("incremental/canary_reviews")  # accepted, so a relaunch with broken markup shows
         # Field coverage lets a health check notice a site whose markup changed under us.
         for name, value in record.items():
             if value not in (None, "", {}, []):

@@ -12,8 +12,9 @@ every request failed (errors, no page fetched), when it fetched fewer than min_p
 than pages where the source's healthy runs fetched enough, or when it fetched fewer than min_pages pages
 where the source's healthy runs fetched enough and nothing in its stats says it found the site unchanged
 (an incremental run that skipped sitemap entries, left known pages unfollowed or had pages answer 304).
-An incremental run whose canary pages (known review pages read again, crawlers/canaries.py) all gave no
-review is unhealthy whatever else it saw: the site changed its markup and left its sitemap's dates alone.
+An incremental run whose canary pages (known review pages read again, crawlers/canaries.py), two or more,
+gave no accepted review, nor did any other page, is unhealthy whatever else it saw: the site changed its
+markup or moved its pages and left its sitemap's dates alone.
 A run it cannot judge (stopped, killed, resumed, or too few pages otherwise) is recorded as unknown,
 healthy NULL, with a note saying why, and never enters a later run's baseline.
 """
@@ -124,17 +125,21 @@ def fewer_pages(run: RunInfo, recent_pages: list[int], rules: Health, stats: Map
             "unchanged: did its pagination or links change?")
 
 
-def canaries_silent(stats: Mapping[str, Any] | None) -> str | None:
-    """Why a run whose canary pages (known review pages an incremental run reads again, crawlers/canaries.py)
-    all gave no review is unhealthy: the site changed its markup without changing its sitemap's dates."""
+def canaries_silent(stats: Mapping[str, Any] | None, accepted: int) -> str | None:
+    """Why a run is unhealthy whose canary pages (known review pages an incremental run reads again,
+    crawlers/canaries.py), two or more, gave no accepted review, nor did any other page of the run: the site
+    changed its markup, or moved its pages, without changing its sitemap's dates. One silent canary, or silent
+    canaries beside pages that still give reviews, are pages whose reviews were taken down, not a relaunch."""
     signs = (stats or {}).get("incremental")
-    if not isinstance(signs, Mapping):
+    if not isinstance(signs, Mapping) or accepted > 0:
         return None
     pages, reviews = signs.get("canary_pages"), signs.get("canary_reviews")
-    if not isinstance(pages, int) or pages <= 0 or not isinstance(reviews, int) or reviews > 0:
+    if not isinstance(pages, int) or pages < 2 or not isinstance(reviews, int) or reviews > 0:
         return None
-    return (f"{counted(pages, 'page')} that gave reviews before, read again to check the site, gave none now: "
-            "did its markup change? (`reviews run --full` reads it all again)")
+    missing = signs.get("canary_missing")
+    gone = f" ({missing} answered 404 or 410)" if isinstance(missing, int) and missing else ""
+    return (f"{counted(pages, 'page')} that gave reviews before, read again to check the site, gave none now{gone}: "
+            "did its markup change, or its pages move? (`reviews run --full` reads it all again)")
 
 
 def stopped_producing(run: RunInfo, history: list[tuple], stats: Mapping[str, Any] | None) -> str | None:
@@ -161,7 +166,7 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     reason = not_judged(run, rules)
     pages = run.pages or 0
     history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.history]).fetchall()
-    silent = canaries_silent(stats)
+    silent = canaries_silent(stats, scraped - rejected)
     if silent and run.spider != IMPORT_SPIDER:
         # Judged whatever else the run saw: an incremental run that found nothing new fetches few pages.
         return False, silent

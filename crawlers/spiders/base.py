@@ -14,9 +14,8 @@ from urllib.parse import urlparse
 
 from scrapy.http import HtmlResponse, Request, Response, XmlResponse
 
-from crawlers.canaries import known_pages, pages_file, pick, remember_pages
 from crawlers.items import ReviewItem, UnreadableMarkup
-from crawlers.landing import data_dir, new_run_id
+from crawlers.landing import new_run_id
 from crawlers.sites import site_of
 
 Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
@@ -67,9 +66,6 @@ class ReviewSpiderMixin:
         """
         self.since: date | None = None
         self.known_ids: frozenset[str] = frozenset()
-        self.canary_urls: set[str] = set()
-        self.canaries_sitemap = False
-        self.pages_with_reviews: set[str] = set()
         if state and str(full).lower() not in ("1", "true", "yes"):
             data = json.loads(Path(state).read_text(encoding="utf-8"))
             self.since = date.fromisoformat(data["since"][:10]) if data.get("since") else None
@@ -98,46 +94,6 @@ class ReviewSpiderMixin:
         self.logger.info("start URL %s redirected to %s: following links on %s too", redirected[0], response.url,
                          host)
         return True
-
-    def _pages_path(self) -> Path:
-        return pages_file(data_dir(self.crawler.settings.get("REVIEWS_DATA_DIR")), self.source)  # type: ignore[attr-defined]
-
-    def canaries(self, skipped: list[str]) -> list[str]:
-        """Of the sitemap entries an incremental run skipped, the few to read again (crawlers/canaries.py)."""
-        budget = self.crawler.settings.getint("REVIEWS_CANARY_PAGES") - len(self.canary_urls)  # type: ignore[attr-defined]
-        if budget <= 0 or not skipped:
-            return []
-        known = known_pages(self._pages_path())
-        chosen = pick((url for url in skipped if url in known), budget, datetime.now(UTC).date())
-        self.canary_urls.update(chosen + [Request(url).url for url in chosen])  # as written, and as requested
-        return chosen
-
-    def canary_sitemaps(self, skipped: list[str]) -> list[str]:
-        """Of the child sitemaps a sitemap index lists as unmodified, the one to read for canaries (one a run,
-        another each week): without it a site whose sitemaps all kept their dates offers no page to check."""
-        if self.canaries_sitemap or self.crawler.settings.getint("REVIEWS_CANARY_PAGES") <= 0:  # type: ignore[attr-defined]
-            return []
-        chosen = pick(skipped, 1, datetime.now(UTC).date())
-        self.canaries_sitemap = bool(chosen)
-        return chosen
-
-    def read_canary(self, response: Response, reviews: int) -> bool:
-        """Count a canary page and what it gave; True when the response is one (its links are not followed:
-        it is read to check the site, not to crawl it)."""
-        if not self.canary_urls or (response.meta.get("redirect_urls") or [response.url])[0] not in self.canary_urls:
-            return False
-        stats = self.crawler.stats  # type: ignore[attr-defined]
-        stats.inc_value("incremental/canary_pages")
-        stats.inc_value("incremental/canary_reviews", reviews)
-        return True
-
-    def closed(self, reason: str) -> None:
-        """Scrapy calls this when the crawl ends, however it ends: the pages that gave reviews are remembered
-        for the canaries of later incremental runs."""
-        try:
-            remember_pages(self._pages_path(), self.pages_with_reviews)
-        except OSError as exc:  # a full disk: the crawl's items are what matters, and they are written
-            self.logger.warning("could not remember the pages that gave reviews: %s", exc)  # type: ignore[attr-defined]
 
     def on_site(self, url: str) -> bool:
         """Whether a link stays on the site: its host, port aside, is an allowed one. Checked by the spiders
@@ -182,8 +138,6 @@ class ReviewSpiderMixin:
         item.source = self.source
         item.run_id = self.run_id
         item.fetched_at = datetime.now(UTC).isoformat(timespec="seconds")
-        if isinstance(item, ReviewItem) and item.page_url:
-            self.pages_with_reviews.add(item.page_url)
         for key, value in extra.items():
             setattr(item, key, value)
         return item

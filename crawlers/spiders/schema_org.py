@@ -17,6 +17,7 @@ from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
 
+from crawlers.canaries import CanaryMixin
 from crawlers.extraction import extract_page
 from crawlers.items import UnreadableMarkup
 from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
@@ -24,7 +25,7 @@ from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
 
 
-class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
+class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
     name = "schema_org"
 
     def __init__(self, url: str | None = None, source: str | None = None, run_id: str | None = None,
@@ -32,6 +33,7 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         super().__init__(**kwargs)
         self.init_run(url, source, run_id)
         self.init_incremental(state, full)
+        self.init_canaries()
         self.follow_links = str(follow).lower() not in ("0", "false", "no")
         self.sitemap_urls = [u for u in self.start_urls if any(h in u.lower() for h in _SITEMAP_HINTS)]
         self.page_urls = [u for u in self.start_urls if u not in self.sitemap_urls]
@@ -53,10 +55,8 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         if not self.follows_redirected_start(response):
             return
         for request in super()._parse_sitemap(response):
-            if isinstance(request, scrapy.Request) and request.url in self.canary_urls:
-                # What the site serves now, not the stored copy a 304 would stand for: a relaunch can keep
-                # a page's Last-Modified.
-                request.meta["dont_cache"] = True
+            if isinstance(request, scrapy.Request):
+                request.meta.update(self.canary_meta(request.url))
             yield request
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -88,6 +88,9 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
         if not self.follows_redirected_start(response):
             return
         page = extract_page(response.text, response.url, self.source)
+        self.note_page(response, len(page.reviews))  # before the reviews are yielded: the pipeline counts them
+        if response.status >= 400:
+            return  # a canary page that is gone: its 404 or 410 reached the spider only to be counted
         for error in page.errors:
             self.crawler.stats.inc_value("reviews/extract_errors")
             self.logger.warning("%s: %s", response.url, error)
@@ -95,8 +98,6 @@ class SchemaOrgSpider(ReviewSpiderMixin, SitemapSpider):
             yield self.stamp(UnreadableMarkup(self.source, response.url, reason, text))
         for item in page.reviews:
             yield self.stamp(item)
-        if self.read_canary(response, len(page.reviews)):
-            return
         # Links only from HTML: LinkExtractor fails on a JSON or plain-text answer, which has none anyway.
         if not self.follow_links or not is_html(response):
             return
