@@ -5,7 +5,8 @@ relaunch dropped its review markup without touching its sitemap's dates would be
 after week: the silent breakage the health check exists for, never seen by it. So each incremental run
 also fetches up to REVIEWS_CANARY_PAGES (3) of the skipped entries that gave reviews before (a file per
 source under `<data>/state/`, kept by the crawls themselves), a different few each ISO week. Health judges
-them (flows/health.py): if none gives a review any more, the run is unhealthy.
+them (flows/health.py): if two or more give no review any more, and no other page of the run did either, the
+run is unhealthy.
 """
 
 from __future__ import annotations
