@@ -340,3 +340,10 @@ def test_counts_of_one_read_in_the_singular():
     markdown = render_markdown(_one_review_week(), datetime(2030, 1, 1))
     assert "**1** new review " in markdown and "**1** film reviewed" in markdown
     assert "1 loaded, 1 duplicate," in markdown and "crawl run" in markdown
+
+
+def test_the_dates_line_stays_a_paragraph_of_its_own_before_the_first_heading():
+    for generated in (datetime(2026, 11, 20), datetime(2030, 1, 1)):
+        markdown = render_markdown(_one_review_week(), generated)
+        dates_line = next(line for line in markdown.splitlines() if line.startswith("Mon "))
+        assert dates_line + "\n\n## " in markdown
