@@ -102,10 +102,16 @@ def found_site_unchanged(stats: Mapping[str, Any] | None) -> bool | None:
     """Whether the run's stats show it saw the site and found it unchanged: sitemap entries skipped as not
     modified since the last complete crawl, pages whose reviews were all known (their links not followed),
     or pages the server answered 304. None when the stats do not say (written before they counted this)."""
-    signs = (stats or {}).get("incremental")
-    if not isinstance(signs, Mapping):
+    signs = _incremental(stats)
+    if signs is None:
         return None
     return any(isinstance(signs.get(name), int) and signs[name] > 0 for name in UNCHANGED_SIGNS)
+
+
+def _incremental(stats: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+    """The incremental counts of a run's stats (crawlers/extensions.py); None in stats written before them."""
+    signs = (stats or {}).get("incremental")
+    return signs if isinstance(signs, Mapping) else None
 
 
 def fewer_pages(run: RunInfo, recent_pages: list[int], rules: Health, stats: Mapping[str, Any] | None) -> str | None:
@@ -130,8 +136,8 @@ def canaries_silent(stats: Mapping[str, Any] | None, accepted: int) -> str | Non
     crawlers/canaries.py), two or more, gave no accepted review, nor did any other page of the run: the site
     changed its markup, or moved its pages, without changing its sitemap's dates. One silent canary, or silent
     canaries beside pages that still give reviews, are pages whose reviews were taken down, not a relaunch."""
-    signs = (stats or {}).get("incremental")
-    if not isinstance(signs, Mapping) or accepted > 0:
+    signs = _incremental(stats)
+    if signs is None or accepted > 0:
         return None
     pages, reviews = signs.get("canary_pages"), signs.get("canary_reviews")
     if not isinstance(pages, int) or pages < 2 or not isinstance(reviews, int) or reviews > 0:

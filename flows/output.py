@@ -19,9 +19,14 @@ from rich.text import Text
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
+def noun(count: object, word: str) -> str:
+    """`word` as it reads after `count`: "page" after 1, "pages" after 2, 0 or an unknown count."""
+    return word if count == 1 else word + "s"
+
+
 def counted(count: int, word: str) -> str:
     """A count and its noun: "1 page", "2 pages", "0 pages"."""
-    return f"{count} {word if count == 1 else word + 's'}"
+    return f"{count} {noun(count, word)}"
 
 
 def visible(text: str) -> str:

@@ -4,8 +4,8 @@ The models are laid out like a dbt project so each one stays small and readable:
 
 * ``sql/macros.sql`` - rules used by several models (positive threshold, ISO week, Wilson bound, Bayes);
 * ``sql/staging/`` - one view per core table, renamed and cast, explicit and inferred scores apart;
-* ``sql/intermediate/`` - views that hold one idea each (film totals, each review's leave-one-out
-  consensus, review offsets, harshness);
+* ``sql/intermediate/`` - views that hold one idea each (each critic against the other reviewers of a
+  film, per film and per critic, and each review's leave-one-out consensus);
 * ``sql/marts/`` - the tables users query and reports read (``MART_TABLES``).
 
 Staging and intermediate models are views, so they never go stale; marts are tables, so reports and

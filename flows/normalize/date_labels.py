@@ -22,8 +22,9 @@ _LABELS_RE = re.compile(rf"^(?:{_LABEL})+", re.IGNORECASE)
 # Who, or where, between the label and the date: "by Jane", "par Jean", "in Reviews".
 _AUTHOR_RE = re.compile(r"^(?:by|par|von|por|da|door|in|dans)\s", re.IGNORECASE)
 # Where a date may start after such a name: " on ", " le ", ", ", " - ", or a digit.
-_DATE_START_RE = re.compile(r"\s+(?:on|le|am|el|il|op|em)\s+|\s*[,|·–—-]\s*|\s+(?=\d)", re.IGNORECASE)
-_PREPOSITION_RE = re.compile(r"^(?:on|le|am|el|il|op|em)\s+", re.IGNORECASE)
+_PREPOSITION = r"(?:on|le|am|el|il|op|em)"  # "on" before a date, in the labels' languages
+_DATE_START_RE = re.compile(rf"\s+{_PREPOSITION}\s+|\s*[,|·–—-]\s*|\s+(?=\d)", re.IGNORECASE)
+_PREPOSITION_RE = re.compile(rf"^{_PREPOSITION}\s+", re.IGNORECASE)
 _BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 _MAX_LABELLED_CHARS = 200  # a longer text is no date field; trying its suffixes costs a parse each
 _MAX_CANDIDATES = 4
@@ -51,6 +52,12 @@ def in_english(text: str) -> str:
         return LocaleDataLoader().get_locale(locale_code).translate(text, settings=default_settings) or ""
     except (AttributeError, TypeError, ValueError, ImportError):
         return ""
+
+
+def is_time_ago(text: str) -> bool:
+    """Whether a date is an offset back from now ("a month ago", "il y a 1 mois", "vor einem Monat", "last
+    month"): dateparser's translation turns them all into "… ago"."""
+    return bool(_AGO_RE.search(in_english(text)))
 
 
 def _looks_dated(text: str) -> bool:

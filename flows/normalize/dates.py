@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import dateparser
 
-from flows.normalize.date_labels import in_english, unlabeled
+from flows.normalize.date_labels import is_time_ago, unlabeled
 
 UTC = dt.UTC
 _FUTURE_SLACK = dt.timedelta(days=1)  # timezones and clock skew put honest dates a day ahead
@@ -38,10 +38,11 @@ _RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
 _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
-_AGO = re.compile(r"\bago\b")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 _PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
+
+
 class ParsedDate(NamedTuple):
     date: dt.date | None
     problem: str | None
@@ -74,14 +75,6 @@ def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first") ->
         "PREFER_DAY_OF_MONTH": day_of_month,
         "PREFER_DATES_FROM": "past",
     }
-
-
-def _is_time_ago(text: str) -> bool:
-    """Whether a date is an offset back from now ("a month ago", "il y a 1 mois", "vor einem Monat", "last
-    month"), read through dateparser's own translation into English, which turns them all into "… ago".
-    dateparser applies PREFER_DAY_OF_MONTH to these too, which made "a month ago" the 1st of last month;
-    a month named without a day ("November") keeps the 1st."""
-    return bool(_AGO.search(in_english(text)))
 
 
 def _fast_path(text: str) -> dt.date | str | None:
@@ -130,7 +123,9 @@ def _classify(text: str) -> tuple[str, dt.date | str | None]:
 @lru_cache(maxsize=65536)
 def _resolve_relative(text: str, base_hour: dt.datetime) -> dt.datetime | None:
     # dateparser wants a naive base in its TIMEZONE (UTC).
-    day_of_month = "current" if _is_time_ago(text) else "first"
+    # dateparser applies PREFER_DAY_OF_MONTH to offsets too, which made "a month ago" the 1st of last month;
+    # a month named without a day ("November") keeps the 1st.
+    day_of_month = "current" if is_time_ago(text) else "first"
     parsed = dateparser.parse(text, settings=_settings(base_hour.replace(tzinfo=None), text, day_of_month))
     return _to_utc(parsed) if parsed else None
 

@@ -21,6 +21,7 @@ from typing import Any
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from flows.output import noun
 from flows.report.data import ReportData, film_parts, person_parts
 from flows.report.text import isolate, strip_bidi
 
@@ -160,8 +161,8 @@ def day(value: Any) -> Any:
 
 
 def plural(count: Any, word: str) -> Any:
-    """`word` as it reads after `count`: "1 review", "2 reviews" (and "0 reviews", an unknown count)."""
-    return Markup(word if count == 1 else word + "s")
+    """`word` as it reads after `count` (flows.output.noun), as Markup so the Markdown finalize leaves it."""
+    return Markup(noun(count, word))
 
 
 def _environment(markdown: bool) -> Environment:

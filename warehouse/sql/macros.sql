@@ -35,3 +35,8 @@ create or replace macro pct_true(flag) as 100.0 * avg(flag::integer);
 -- prior C with the weight of m reviews. With v = 0 it is C; null when v + m = 0 or nothing is known.
 create or replace macro bayes_score(v, r, m, c) as
     case when v + m > 0 then (v * coalesce(r, 0) + m * c) / (v + m) end;
+
+-- A critic's harshness: the mean offset of n scores from the other reviewers' consensus, shrunk toward 0 by
+-- the harshness_k parameter, sum / (n + harshness_k), so a few scores say little (critic_stats, weekly report).
+create or replace macro shrunk_offset(offset_sum, offsets) as
+    offset_sum / (offsets + mart_param('harshness_k'));

@@ -39,7 +39,7 @@ final as (
         offset_sum,
         case
             when offset_reviews > 0
-                then offset_sum / (offset_reviews + mart_param('harshness_k'))
+                then shrunk_offset(offset_sum, offset_reviews)
         end as harshness,
         -- verdicts against the others
         agreement_verdicts::bigint as agreement_verdicts,

@@ -32,7 +32,7 @@ per_critic as (
         count(*) as scored_reviews,
         count(week_score_offset) as offset_reviews,
         avg(score) as mean_score,
-        sum(week_score_offset) / (count(week_score_offset) + mart_param('harshness_k')) as week_harshness
+        shrunk_offset(sum(week_score_offset), count(week_score_offset)) as week_harshness
     from week_scores
     group by critic_id
     having count(week_score_offset) >= 2
