@@ -29,6 +29,15 @@ _BIDI_MARKS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e
 _MAX_LABELLED_CHARS = 200  # a longer text is no date field; trying its suffixes costs a parse each
 _MAX_CANDIDATES = 4
 
+# The languages dates are read in: the web's most used, by dateparser's own ranking. Its other 150 read
+# stray words as months ("3 mal" is 3 March in Hawaiian, "EST" a Saturday in Gusii), and a made-up date
+# is worse than none: a date in a language left out stays unparsed, with its text kept.
+DATE_LANGUAGES = [
+    "en", "ru", "es", "fr", "de", "ja", "tr", "pt", "fa", "it", "zh", "zh-Hans", "zh-Hant", "nl", "vi", "pl",
+    "ar", "ko", "cs", "id", "uk", "el", "he", "th", "sv", "ro", "hu", "da", "fi", "sk", "bg", "sr", "sr-Latn",
+    "nb", "nn", "hr", "lt", "sl", "ca", "et", "lv", "hi", "bn", "ur", "ms", "fil", "is", "ta", "te", "mr",
+]
+
 _NUMERIC_DATE_RE = re.compile(r"\d{1,4}\s?[-/.]\s?\d{1,2}(?:\s?[-/.]\s?\d{1,4})?")
 _MONTH_RE = re.compile(
     r"\b(?:january|february|march|april|may|june|july|august|september|october|november|december)\b")
@@ -46,7 +55,7 @@ def in_english(text: str) -> str:
         from dateparser.date import DateDataParser
         from dateparser.languages.loader import LocaleDataLoader
 
-        locale_code = DateDataParser().get_date_data(text).locale
+        locale_code = DateDataParser(languages=DATE_LANGUAGES).get_date_data(text).locale
         if not locale_code:
             return ""
         return LocaleDataLoader().get_locale(locale_code).translate(text, settings=default_settings) or ""

@@ -28,7 +28,7 @@ from typing import NamedTuple
 
 import dateparser
 
-from flows.normalize.date_labels import is_time_ago, unlabeled
+from flows.normalize.date_labels import DATE_LANGUAGES, is_time_ago, unlabeled
 
 UTC = dt.UTC
 _FUTURE_SLACK = dt.timedelta(days=1)  # timezones and clock skew put honest dates a day ahead
@@ -77,6 +77,10 @@ def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first") ->
     }
 
 
+def _dateparse(text: str, settings: dict[str, object]) -> dt.datetime | None:
+    return dateparser.parse(text, languages=DATE_LANGUAGES, settings=settings)
+
+
 def _fast_path(text: str) -> dt.date | str | None:
     """A date, a problem text, or None when dateparser must decide."""
     if _SHORT_NUMBER.match(text):
@@ -109,10 +113,10 @@ def _classify(text: str) -> tuple[str, dt.date | str | None]:
         return "absolute", fast
     if isinstance(fast, str):
         return "problem", fast
-    first = dateparser.parse(text, settings=_settings(_SENTINEL_A, text))
+    first = _dateparse(text, _settings(_SENTINEL_A, text))
     if first is None:
         return "problem", f"unparseable date: {text!r}"
-    second = dateparser.parse(text, settings=_settings(_SENTINEL_B, text))
+    second = _dateparse(text, _settings(_SENTINEL_B, text))
     if second is None or first != second or str(first.year) not in text:
         # A year not written out in full ("10/01/14") takes its century from the base date, and the fixed
         # bases would make it 1914: it is read against the fetch time like a relative date.
@@ -126,7 +130,7 @@ def _resolve_relative(text: str, base_hour: dt.datetime) -> dt.datetime | None:
     # dateparser applies PREFER_DAY_OF_MONTH to offsets too, which made "a month ago" the 1st of last month;
     # a month named without a day ("November") keeps the 1st.
     day_of_month = "current" if is_time_ago(text) else "first"
-    parsed = dateparser.parse(text, settings=_settings(base_hour.replace(tzinfo=None), text, day_of_month))
+    parsed = _dateparse(text, _settings(base_hour.replace(tzinfo=None), text, day_of_month))
     return _to_utc(parsed) if parsed else None
 
 

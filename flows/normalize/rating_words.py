@@ -41,6 +41,12 @@ _PERCENT_WORD_RE = re.compile(
 _BRACKETED_SCALE_RE = re.compile(rf"\(\s*({OF_WORD}\s+[^()]{{1,20}})\)", re.IGNORECASE)
 _POSSIBLE_RE = re.compile(r"\b(out\s+of)\s+(?:a\s+)?(?:(?:possible|maximum(?:\s+of)?)\s+)?(?=\d)", re.IGNORECASE)
 _POINT_RE = re.compile(r"(\d)\s+point\s+(\d)", re.IGNORECASE)
+# A scale in words after digits or glyphs: "3 stars out of four", "★★★ sur quatre" (the whole-words
+# path never sees them: they hold digits or glyphs).
+_WORD_SCALE_RE = re.compile(
+    rf"\b({OF_WORD})\s+(?:(?:an?|une?|ein(?:e|em)?|un[ao]?)\s+)?({_LETTER}+(?:[\s-]+{_LETTER}+)*)\s*([.!]*)$",
+    re.IGNORECASE,
+)
 _ARTICLE = r"(?:an?|une?|ein(?:e|en)?|una?|uno)"
 _NUM = r"\d+(?:\.\d+)?"
 _FILM = r"(?:film|movie|review|rating|films?|pelicula|película)"
@@ -64,7 +70,20 @@ def tidy(text: str) -> str:
     text = _PERCENT_WORD_RE.sub(r"\1%", text)
     text = _BRACKETED_SCALE_RE.sub(r"\1", text)
     text = _POINT_RE.sub(r"\1.\2", text)
+    text = _WORD_SCALE_RE.sub(_scale_in_digits, text)
     return _POSSIBLE_RE.sub(r"\1 ", text)
+
+
+def _scale_in_digits(match: re.Match[str]) -> str:
+    words = " ".join(_WORD_HYPHEN_RE.sub(" ", match.group(2)).split())
+    for language in _LANGUAGES:
+        try:
+            digits = alpha2digit(words, language, threshold=0)
+        except (ValueError, RuntimeError):
+            continue
+        if digits.isdigit():
+            return f"{match.group(1)} {digits}{match.group(3)}"
+    return match.group(0)
 
 
 def _halves(text: str) -> str:

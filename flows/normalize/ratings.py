@@ -74,7 +74,7 @@ _NUM = r"[-−–]?\d+(?:\.\d+)?"
 # "(?<!\d[-−–])" keeps a range such as "3-4/10" from passing as 4/10.
 _SCALE_RE = re.compile(
     rf"(?<![\d/.])(?<!\d[-−–])({_NUM})\s*(?:{STAR_WORD}|points?|pts)?\s*(?:/|\b{OF_WORD}\b)"
-    rf"\s*({_NUM})(?!\s*/\s*\d)(?![\d.])",
+    rf"\s*({_NUM})(?!\s*/\s*\d)(?!\d|\.\d)",
     re.IGNORECASE,
 )
 _STARS_WORD_RE = re.compile(
@@ -96,7 +96,7 @@ _HALF_FRACTION_RE = re.compile(r"(?<![\d/.])1/2(?![\d/])")
 _GLYPH_RUN_RE = re.compile(rf"[{_GLYPHS}]+")
 # A glyph right after a number is its unit: "4★" is "4 stars", "3/4 ★" is "3/4 stars".
 _GLYPH_UNIT_RE = re.compile(rf"(\d)\s*[{_GLYPHS}]+")
-_GLYPH_OF_N_RE = re.compile(r"^(?:/|out\s+of|of)\s*(\d+)$", re.IGNORECASE)
+_GLYPH_OF_N_RE = re.compile(rf"^(?:/|{OF_WORD})\s*(\d+)$", re.IGNORECASE)
 _DIGIT_RE = re.compile(r"\d")
 _MAX_RAW_CHARS = 200  # a longer "rating" is a mis-extracted body; a 4/5 found inside it is not a rating
 _HALF_RE = re.compile(r"(?:^|[^\d])(?:0?\.5|1/2)(?!\d)")

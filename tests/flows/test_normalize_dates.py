@@ -188,3 +188,26 @@ def test_a_run_of_labels_is_read_once_not_once_per_label():
     assert parsed.date == dt.date(2024, 3, 3)
     long = parse_published("Posted " * 1000 + "March 3, 2024", FETCHED)
     assert long.date is None and long.problem.startswith("unparseable")
+
+
+@pytest.mark.parametrize("raw", ["3 mal", "Gesehen 3 mal", "EST", "Seen 3 mal"])
+def test_a_word_that_is_a_month_only_in_a_rare_language_gives_no_date(raw):
+    # "mal" is March in Hawaiian and "EST" a weekday in Gusii: both made up a date for a German count
+    # ("seen 3 times") or a timezone.
+    parsed = parse_published(raw, FETCHED)
+    assert parsed.date is None
+    assert parsed.problem.startswith("unparseable date")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("3 дня назад", dt.date(2026, 11, 19)),
+        ("2024年3月5日", dt.date(2024, 3, 5)),
+        ("20 listopada 2024", dt.date(2024, 11, 20)),
+        ("20 Kasım 2024", dt.date(2024, 11, 20)),
+        ("5 maart 2024", dt.date(2024, 3, 5)),
+    ],
+)
+def test_dates_in_widely_used_languages_are_still_read(raw, expected):
+    assert parse_published(raw, FETCHED).date == expected

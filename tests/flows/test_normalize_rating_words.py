@@ -93,3 +93,29 @@ def test_a_rating_read_without_words_is_not_changed_by_them():
     # Words are a fallback: "4/5 - four stars" keeps its explicit x/N.
     assert parse_rating("4/5 - four stars").score == pytest.approx(80.0)
     assert spelled_out("4/5") is None
+
+
+@pytest.mark.parametrize(
+    ("raw", "score"),
+    [
+        ("★★★ out of four", 75.0),
+        ("★★★ (out of four)", 75.0),
+        ("★★★½ out of four", 87.5),
+        ("★★★ sur quatre", 75.0),
+        ("3 stars out of four", 75.0),
+        ("3 étoiles sur quatre", 75.0),
+        ("7 out of twenty-five", 28.0),
+        ("3 out of ten.", 30.0),
+    ],
+)
+def test_a_scale_in_words_after_digits_or_glyphs_is_the_scale(raw, score):
+    # Read on the default five stars these were 60: the words after "out of" were ignored.
+    rating = parse_rating(raw)
+    assert rating.problem is None
+    assert rating.score == pytest.approx(score, abs=0.01)
+
+
+def test_more_glyphs_than_a_worded_scale_allows_is_out_of_range():
+    rating = parse_rating("★★★★★ out of four")
+    assert rating.score is None
+    assert rating.problem.startswith("out of range")

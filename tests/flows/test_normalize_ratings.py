@@ -247,3 +247,9 @@ def test_structured_scores_without_a_worst_rise_with_the_rating(best):
 
 def test_an_unhashable_bound_is_parsed_uncached_without_raising():
     assert parse_rating("B+", best=["A"]).score is None  # a list is no bound; never raises
+
+
+@pytest.mark.parametrize(("raw", "score"), [("3/4.", 75.0), ("Rating: 7/10.", 70.0), ("3/10. A mess.", 30.0)])
+def test_a_full_stop_after_the_scale_ends_the_sentence(raw, score):
+    # It was read as the start of a decimal ("10.") and the rating was lost.
+    assert parse_rating(raw).score == pytest.approx(score)
