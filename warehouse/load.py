@@ -20,6 +20,7 @@ import pyarrow as pa
 from crawlers.landing import storable
 from warehouse.db import WarehouseError, first_line, rollback
 from warehouse.hashing import define_hash_macros
+from warehouse.marts import define_macros
 
 UPSERT_STEPS = ("01_classify.sql", "02_films_critics.sql", "03_reviews.sql", "04_review_keys.sql")
 
@@ -159,6 +160,7 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
     conn.execute("begin transaction")
     try:
         define_hash_macros(conn)  # the upsert recomputes a review's hash when it keeps its old rating
+        define_macros(conn)
         _stage(conn, rows)
         for step in UPSERT_STEPS:
             conn.execute(_upsert_sql(step))

@@ -118,6 +118,11 @@ def _drop_retired_views(conn: duckdb.DuckDBPyConnection, models: set[str]) -> No
             conn.execute(f'drop view "{name}"')
 
 
+def define_macros(conn: duckdb.DuckDBPyConnection) -> None:
+    """The shared rules of sql/macros.sql, which the load's upsert uses too (names_nobody)."""
+    conn.execute(sql_file(MACROS_FILE))
+
+
 def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Create or replace every model; returns the row count of each mart table.
 
@@ -128,7 +133,7 @@ def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     plan = build_plan()
     conn.execute("begin transaction")
     try:
-        conn.execute(sql_file(MACROS_FILE))
+        define_macros(conn)
         for name, kind, sql in plan:
             try:
                 conn.execute(f"create or replace {kind} {name} as\n{sql}")

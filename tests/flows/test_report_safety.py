@@ -317,3 +317,13 @@ def test_a_film_with_only_unscored_reviews_this_week_is_not_a_mover(wh):
     wh.review("heat", "bob", is_positive=True, published_on="2026-11-18")  # heat only through the prior
     data, _, _ = render(wh)
     assert [row["film_id"] for row in data.movers] == ["her"]
+
+
+def test_an_anonymous_row_of_many_people_is_neither_harshest_nor_most_active(wh):
+    wh.critic("anon", name="Anonymous", name_key="anonymous", outlet="The Daily")
+    for film, scores in {"f1": (10, 70, 80), "f2": (20, 60, 70), "f3": (30, 60, 70)}.items():
+        for critic, score in zip(("anon", "mild", "fair"), scores, strict=True):
+            wh.review(film, critic, score, published_on="2026-11-18")
+    assert "anon" not in [critic for _, critic, _ in extremes(wh)]
+    active = report_rows(wh.conn, "active_critics", {"week_start": W47.start})
+    assert [row["critic_id"] for row in active] == ["fair", "mild"]

@@ -1,4 +1,5 @@
-"""Reviews signed with a name that names nobody ("Anonymous", "Guest"): each is its own review."""
+"""Reviews signed with a name that names nobody ("Anonymous", "Guest"): each is its own review, and the
+critic row that holds them is marked as many people in the marts."""
 
 from __future__ import annotations
 
@@ -43,3 +44,18 @@ def test_a_named_user_posting_one_text_twice_is_still_one_review(tmp_path: Path)
     with open_writer(tmp_path / "w.duckdb") as conn:
         result = _load(conn, landing, "run-1")
         assert (result.loaded, result.duplicates) == (1, 1)
+
+
+def test_critic_stats_marks_a_name_that_names_nobody_and_keeps_its_outlets_apart(wh):
+    wh.critic("anon-daily", name="Anonymous", name_key="anonymous", outlet="The Daily")
+    wh.critic("anon-post", name="Anonymous", name_key="anonymous", outlet="The Post")
+    wh.critic("ann-daily", name="Ann", outlet="The Daily")
+    wh.critic("ann-post", name="Ann", outlet="The Post")
+    for critic in ("anon-daily", "anon-post", "ann-daily", "ann-post"):
+        wh.review("her", critic, 70)
+    wh.build()
+    anon = wh.one("critic_stats", critic_id="anon-daily")
+    # Many people: not one person writing for two outlets, as Ann is.
+    assert (anon["anonymous"], anon["outlets"]) == (True, ["The Daily"])
+    ann = wh.one("critic_stats", critic_id="ann-daily")
+    assert (ann["anonymous"], ann["outlets"]) == (False, ["The Daily", "The Post"])

@@ -87,7 +87,8 @@ def test_weekly_critic_activity_counts_each_critics_week(wh):
     wh.build()
     assert wh.one("weekly_critic_activity", week="2026-W47", critic_id="a") == {
         "week": "2026-W47", "week_start": date(2026, 11, 16), "critic_id": "a", "name": "Ann",
-        "outlet": "The Daily", "audience": "critic", "reviews": 2, "scored_reviews": 2, "mean_score": approx(80)}
+        "outlet": "The Daily", "audience": "critic", "anonymous": False, "reviews": 2, "scored_reviews": 2,
+        "mean_score": approx(80)}
     w48 = wh.one("weekly_critic_activity", week="2026-W48", critic_id="a")
     assert (w48["reviews"], w48["scored_reviews"], w48["mean_score"]) == (1, 0, None)
     assert wh.one("weekly_critic_activity", week="2026-W47", critic_id="b")["mean_score"] == approx(50)

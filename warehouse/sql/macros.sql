@@ -8,6 +8,17 @@ create or replace macro mart_param(param_name) as (
     select value from mart_params where name = param_name
 );
 
+-- people --------------------------------------------------------------------------------------
+-- Whether a critic's name_key names nobody ("Anonymous", "Guest", "[deleted]", in the languages the
+-- sites use): such a row holds many people's reviews. The load never merges their identical texts as one
+-- review's copies (upsert/01_classify.sql), and critic_stats marks them `anonymous`.
+create or replace macro names_nobody(name_key) as
+    name_key in ('anonymous', 'anon', 'anonymous user', 'anonymous reviewer', 'anonyme', 'anonym',
+                 'anonimo', 'anonima', 'anoniem', 'guest', 'guest user', 'gast', 'invite', 'invitado',
+                 'ospite', 'convidado', 'unknown', 'unknown user', 'inconnu', 'unbekannt',
+                 'desconocido', 'sconosciuto', 'deleted', 'deleted user', 'user', 'a user', 'reader',
+                 'a reader', 'visitor', 'nobody', 'someone', 'none', 'null', 'na', 'n a');
+
 -- positivity ------------------------------------------------------------------------------------
 -- A 0-100 score is positive at or above the positive_threshold parameter (null stays null).
 create or replace macro is_positive_score(score_0_100) as

@@ -10,15 +10,11 @@
 --
 -- Who wrote a review, for finding copies: a critic is a name wherever published (a review syndicated to
 -- another outlet is a copy); a user is an account on one site, so only that user's own texts. A name
--- that names nobody ("Anonymous", "Guest", "[deleted]", as name_key spells them) has no author key:
+-- that names nobody ("Anonymous", "Guest", "[deleted]": names_nobody in sql/macros.sql) has no author key:
 -- two anonymous "Loved it!" for one film are two people, never one review shown twice.
 create or replace temp macro author_key_of(audience, critic_id, name_key) as
     case
-        when name_key in ('anonymous', 'anon', 'anonymous user', 'anonymous reviewer', 'anonyme', 'anonym',
-                          'anonimo', 'anonima', 'anoniem', 'guest', 'guest user', 'gast', 'invite', 'invitado',
-                          'ospite', 'convidado', 'unknown', 'unknown user', 'inconnu', 'unbekannt',
-                          'desconocido', 'sconosciuto', 'deleted', 'deleted user', 'user', 'a user', 'reader',
-                          'a reader', 'visitor', 'nobody', 'someone', 'none', 'null', 'na', 'n a') then null
+        when names_nobody(name_key) then null
         when audience = 'user' then critic_id
         else name_key
     end;

@@ -4,8 +4,11 @@
 -- reviewers of each film (leave-one-out, so a critic is never part of the consensus they are
 -- measured against); the rules are in int_critic_against_consensus. offset_reviews is the n behind
 -- harshness: filter on it, not on scored_reviews, to rank critics by harshness.
+-- anonymous: the name names nobody ("Anonymous", "Guest", "[deleted]": names_nobody in macros.sql), so
+--   the row holds many people's reviews (one row per site for users, per outlet for critics): its
+--   figures are not one person's, and rankings of critics leave it out.
 -- outlets: every outlet of critics sharing this critic's name_key and audience (the same person
---   writing for several outlets), or just the critic's own outlet.
+--   writing for several outlets), or just the critic's own outlet (always, for an anonymous row).
 -- Only critics with at least one review: a critic whose reviews all moved to another critic (an
 -- edited byline) or that an earlier version stored for a syndicated copy has nothing to measure.
 with
@@ -41,6 +44,7 @@ outlets_by_person as (
         audience,
         list_sort(list_distinct(list(outlet))) as outlets
     from critics
+    where not names_nobody(name_key)
     group by name_key, audience
 ),
 
@@ -52,6 +56,7 @@ final as (
         critics.name,
         critics.outlet,
         critics.audience,
+        names_nobody(critics.name_key) as anonymous,
         -- volume
         coalesce(per_critic.reviews, 0) as reviews,
         coalesce(per_critic.scored_reviews, 0) as scored_reviews,
@@ -66,7 +71,10 @@ final as (
         per_critic.first_review,
         per_critic.last_review,
         -- outlets
-        coalesce(outlets_by_person.outlets, []::varchar[]) as outlets
+        coalesce(
+            outlets_by_person.outlets,
+            case when critics.outlet is null then []::varchar[] else [critics.outlet] end
+        ) as outlets
     from critics
     inner join per_critic using (critic_id)
     left join against_consensus using (critic_id)

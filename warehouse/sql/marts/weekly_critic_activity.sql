@@ -1,4 +1,5 @@
 -- One row per ISO week and critic who published in it: how much they reviewed and how they scored.
+-- anonymous: as in critic_stats, a row of many people ("Anonymous", "Guest").
 with
 
 reviews as (
@@ -32,6 +33,7 @@ final as (
         critics.name,
         critics.outlet,
         critics.audience,
+        names_nobody(critics.name_key) as anonymous,
         -- activity
         activity.reviews,
         activity.scored_reviews,

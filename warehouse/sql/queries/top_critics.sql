@@ -1,4 +1,4 @@
--- The most active reviewers, with how far they sit from the other reviewers of the same films
+-- The most active reviewers (not the rows of many people named "Anonymous" or "Guest"), with how far they sit from the other reviewers of the same films
 -- (critic_stats: harshness and agreement_rate against a leave-one-out consensus).
 select
     name,
@@ -9,5 +9,6 @@ select
     round(harshness, 1) as harshness,
     round(agreement_rate, 1) as agreement_rate
 from critic_stats
+where not anonymous
 order by reviews desc, name
 limit 10

@@ -1,4 +1,5 @@
--- Most active critics of the week (audience 'critic'; users are counted in the week's numbers).
+-- Most active critics of the week (audience 'critic'; users are counted in the week's numbers;
+-- an "Anonymous" or "Guest" row of many people is no critic to name).
 with
 
 final as (
@@ -12,6 +13,7 @@ final as (
     from weekly_critic_activity
     where week_start = $week_start::date
       and audience = 'critic'
+      and not anonymous
 )
 
 select * from final

@@ -2,7 +2,7 @@
 -- the other reviewers' consensus, shrunk toward 0 like critic_stats.harshness: sum(offset) / (n +
 -- harshness_k), n = the critic's scores this week that have an offset, so one stray score does not
 -- top the list. Critics need at least 2 such scores this week. side is 'harshest' (most negative)
--- or 'kindest' (most positive).
+-- or 'kindest' (most positive). A row of many people ("Anonymous": names_nobody) is not ranked.
 --
 -- The consensus is the same leave-one-out rule as critic_stats (int_review_consensus): a review's
 -- consensus is the mean of its film's OTHER explicit scores (critics' and users'), so a film only
@@ -47,6 +47,7 @@ ranked as (
         row_number() over (order by week_harshness desc, name) as kind_rank
     from per_critic
     left join stg_critics as critics using (critic_id)
+    where not coalesce(names_nobody(critics.name_key), false)
 ),
 
 final as (
