@@ -20,6 +20,7 @@ from flows.cli_base import (
     ProfileOption,
     Quiet,
     app,
+    configured,
     console,
     err_console,
     fail,
@@ -149,10 +150,8 @@ def run(
 
     Exit code 3 when a run was unhealthy (far fewer reviews or fields than the source's recent runs).
     """
-    from flows.settings import configure
-
     cfg, root = project(config, data_dir)
-    configure(root)
+    configured(root)
     from flows.config import check_url, contact_settings
     from flows.pipeline import SourceSpec
     from warehouse.db import WarehouseError, check_writable, warehouse_path
@@ -253,10 +252,8 @@ def serve(
     data_dir: DataDir = None,
 ) -> None:
     """Run the config's schedules (a crawl per source, the weekly report) as Prefect deployments until Ctrl-C."""
-    from flows.settings import configure
-
     cfg, root = project(config, data_dir)
-    configure(root, quiet=False)
+    configured(root, quiet=False)
     from flows.serve import serve_forever  # after configure: Prefect must read the settings it set
 
     try:
@@ -272,14 +269,13 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
     """Serve the demo site on loopback, crawl it completely, compare with its ground truth."""
     from flows.demo import run_demo
     from flows.demosite import DemoSite
-    from flows.settings import configure
     from warehouse.db import WarehouseError
 
     try:
         DemoSite(films=films, reviews_per_film=reviews_per_film)  # cheap: checks the sizes before anything runs
     except ValueError as exc:
         raise fail(str(exc)) from None
-    configure(data_dir, quiet=True)  # as run_demo does: before Prefect is imported
+    configured(data_dir, quiet=True)  # as run_demo does: before Prefect is imported
     quiet_user_errors()
     try:
         ok = run_demo(data_dir, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)

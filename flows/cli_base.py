@@ -42,6 +42,16 @@ def failed(exc: Exception) -> typer.Exit:
     return fail(str(exc), code)
 
 
+def configured(root: Path, quiet: bool = True) -> None:
+    """flows.settings.configure for a command: a Prefect setting it cannot read is an `error:` line."""
+    from flows.settings import configure
+
+    try:
+        configure(root, quiet=quiet)
+    except ReviewsError as exc:
+        raise failed(exc) from None
+
+
 def quiet_user_errors() -> None:
     """Keep Prefect from logging a traceback for an error this command prints as one `error:` line
     (flows.quiet_errors); call after flows.settings.configure."""

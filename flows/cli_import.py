@@ -7,7 +7,18 @@ from typing import Annotated
 
 import typer
 
-from flows.cli_base import ConfigOption, DataDir, Quiet, app, console, err_console, failed, project, quiet_user_errors
+from flows.cli_base import (
+    ConfigOption,
+    DataDir,
+    Quiet,
+    app,
+    configured,
+    console,
+    err_console,
+    failed,
+    project,
+    quiet_user_errors,
+)
 from flows.errors import ReviewsError
 
 
@@ -31,10 +42,8 @@ def import_(
     quiet: Quiet = False,
 ) -> None:
     """Land a dataset dump of reviews as one run of SOURCE, then load it as `reviews run` does."""
-    from flows.settings import configure
-
     cfg, root = project(config, data_dir)
-    configure(root)
+    configured(root)
     from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from flows.cli import run_pipeline

@@ -37,7 +37,12 @@ def start_temporary_server() -> None:
     thread that started it ends, and the main thread ends only with the process. Prefect then uses this server,
     as it would have used the one it starts on its own.
     """
-    from prefect.settings import PREFECT_API_URL, PREFECT_HOME, PREFECT_SERVER_EPHEMERAL_ENABLED
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_HOME,
+        PREFECT_SERVER_EPHEMERAL_ENABLED,
+        PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
+    )
 
     # As Prefect decides (environment, profile, prefect.toml): a server named anywhere is used, not started.
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
@@ -71,7 +76,14 @@ def start_temporary_server() -> None:
     try:
         server.start()
     except RuntimeError as exc:  # "Timed out while attempting to connect to ephemeral Prefect API server"
+        starting = server.server_process is not None and server.server_process.poll() is None
         server.stop()
+        if starting:  # not crashed, only slow: its log may still be empty, so it says why it was stopped
+            waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+            log.write(f"{chr(10) if log.tell() else ''}reviews: stopped, still starting after {waited:g} s\n".encode())
+            raise ReviewsError(f"Prefect's temporary server did not start: still starting after {waited:g} s (on a "
+                               "busy machine, set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher); its log is "
+                               f"{log_path}") from None
         raise ReviewsError(f"Prefect's temporary server did not start ({exc}); its log is {log_path}. After a "
                            f"full disk its database can be left half-migrated: delete {home}, which holds only "
                            "Prefect's run history") from None

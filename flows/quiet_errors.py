@@ -78,6 +78,10 @@ def install() -> None:
     Prefect, which sets up its logging: call it after flows.settings.configure. Idempotent."""
     import prefect.main  # noqa: F401  (sets up Prefect's logging and so the handlers; `import prefect` is lazy)
 
+    # Prefect's event and log senders drain their queues at exit and, on a busy machine, say so ("Still
+    # processing items: 2 items remaining...") under a command's one error line: progress, not a problem.
+    for worker in ("EventsWorker", "APILogWorker"):
+        logging.getLogger(worker).setLevel(logging.ERROR)
     for logger in (logging.getLogger(), logging.getLogger("prefect")):
         for handler in logger.handlers:
             if not any(isinstance(existing, UserErrorFilter) for existing in handler.filters):

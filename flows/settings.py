@@ -6,11 +6,15 @@ must run before any module imports prefect: the CLI calls it first thing.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
+import sys
 import warnings
 from pathlib import Path
 
 from crawlers.landing import DATA_DIR_ENV, data_dir
+from flows.errors import ReviewsError
 
 
 def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
@@ -27,4 +31,27 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     # A data folder that cannot be written fails the command with its own one-line error; Prefect's warning
     # about its home there, printed on import with a source line, would only come first.
     warnings.filterwarnings("ignore", message="Failed to create the Prefect home directory", category=UserWarning)
+    _check_prefect_settings()
     return root
+
+
+def _check_prefect_settings() -> None:
+    """A PREFECT_* value Prefect cannot read is the user's to fix: one line naming it, not the traceback Prefect
+    raises on its first import (after a "Failed to initialize plugins" note, held back here)."""
+    from pydantic import ValidationError
+
+    held = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(held):
+            from prefect.settings.context import get_current_settings
+
+            get_current_settings()
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        field = str(problem["loc"][-1]) if problem["loc"] else ""
+        suffix = f"_{field.upper()}"
+        named = sorted(name for name in os.environ if name.startswith("PREFECT_") and name.endswith(suffix))
+        where = named[0] if named else f"{exc.title}.{field}"
+        raise ReviewsError(f"Prefect cannot read its setting {where} = {problem.get('input')!r}: {problem['msg']}; "
+                           "fix it in the environment or in Prefect's profiles.toml") from None
+    sys.stderr.write(held.getvalue())

@@ -122,3 +122,28 @@ def test_a_prefect_server_that_cannot_start_is_one_line_with_its_log_named(tmp_p
     assert done.stderr.startswith("error: Prefect's temporary server did not start") and "Traceback" not in done.stderr
     assert len(done.stderr.splitlines()) <= 3, done.stderr
     assert (tmp_path / "prefect-home" / "server.log").stat().st_size > 0
+
+
+def run_with_env(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "flows.cli", "run", "--data-dir", str(tmp_path / "data"), "--quiet"],
+                          env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), **env},
+                          capture_output=True, text=True, timeout=120)
+
+
+def test_a_prefect_server_still_starting_when_its_time_is_up_says_so_in_its_log_and_error(tmp_path: Path) -> None:
+    # On a busy machine the server can still be importing when the wait ends: its log was empty, and the error
+    # advised deleting Prefect's folder as after a full disk.
+    done = run_with_env(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="0")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: Prefect's temporary server did not start: still starting after 0 s")
+    assert "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher" in done.stderr and "delete" not in done.stderr
+    assert "reviews: stopped, still starting after 0 s" in (tmp_path / "prefect-home" / "server.log").read_text()
+
+
+def test_a_prefect_setting_that_cannot_be_read_is_one_line_naming_it(tmp_path: Path) -> None:
+    done = run_with_env(tmp_path, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="0.5")
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines() == [
+        "error: Prefect cannot read its setting PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS = '0.5': Input "
+        "should be a valid integer, unable to parse string as an integer; fix it in the environment or in Prefect's "
+        "profiles.toml"]

@@ -87,6 +87,21 @@ def test_installed_filter_silences_a_user_error_and_keeps_a_bugs_traceback():
     assert "Traceback" in out and "ValueError: a real bug" in out
 
 
+
+def test_prefects_queue_draining_note_at_exit_is_not_shown_but_its_errors_are():
+    # On a busy machine it came after a command's one error line: "Still processing items: 2 items remaining..."
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        install()
+        logging.getLogger("EventsWorker").warning("Still processing items: 2 items remaining...")
+        logging.getLogger("APILogWorker").error("could not send logs")
+    finally:
+        root.removeHandler(handler)
+    assert stream.getvalue() == "could not send logs\n"
+
 def test_crawl_is_not_retried_after_a_user_facing_error_but_is_after_its_child_failed():
     assert crawl_source.retry_condition_fn is worth_retrying
     assert not worth_retrying(crawl_source, None, Failed(data=WarehouseBusy(BUSY)))
