@@ -28,6 +28,20 @@ def record(message: str, exc: BaseException | None = None, name: str = "prefect.
     return logging.LogRecord(name, logging.ERROR, __file__, 1, message, None, exc_info)
 
 
+@pytest.fixture
+def root_output() -> Iterator[io.StringIO]:
+    """What the root logger's handlers print, with the filter installed."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        install()
+        yield stream
+    finally:
+        root.removeHandler(handler)
+
+
 def raised(exc: BaseException) -> BaseException:
     try:
         raise exc
@@ -65,42 +79,27 @@ def test_filter_keeps_a_bugs_records_and_unrelated_lines():
                               name="scrapy.core"))
 
 
-def test_installed_filter_silences_a_user_error_and_keeps_a_bugs_traceback():
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        install()
-        install()  # idempotent: one filter per handler
-        assert sum(isinstance(f, UserErrorFilter) for f in handler.filters) == 1
-        logger = logging.getLogger("prefect.quiet_errors_test")
-        for exc in (WarehouseBusy(BUSY), ValueError("a real bug")):
-            try:
-                raise exc
-            except Exception as caught:
-                logger.exception("Encountered exception during execution: %r", caught)
-    finally:
-        root.removeHandler(handler)
-    out = stream.getvalue()
+def test_installed_filter_silences_a_user_error_and_keeps_a_bugs_traceback(root_output):
+    install()  # idempotent: one filter per handler
+    handler = logging.getLogger().handlers[-1]
+    assert sum(isinstance(f, UserErrorFilter) for f in handler.filters) == 1
+    logger = logging.getLogger("prefect.quiet_errors_test")
+    for exc in (WarehouseBusy(BUSY), ValueError("a real bug")):
+        try:
+            raise exc
+        except Exception as caught:
+            logger.exception("Encountered exception during execution: %r", caught)
+    out = root_output.getvalue()
     assert "WarehouseBusy" not in out
     assert "Traceback" in out and "ValueError: a real bug" in out
 
 
 
-def test_prefects_queue_draining_note_at_exit_is_not_shown_but_its_errors_are():
+def test_prefects_queue_draining_note_at_exit_is_not_shown_but_its_errors_are(root_output):
     # On a busy machine it came after a command's one error line: "Still processing items: 2 items remaining..."
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    root = logging.getLogger()
-    root.addHandler(handler)
-    try:
-        install()
-        logging.getLogger("EventsWorker").warning("Still processing items: 2 items remaining...")
-        logging.getLogger("APILogWorker").error("could not send logs")
-    finally:
-        root.removeHandler(handler)
-    assert stream.getvalue() == "could not send logs\n"
+    logging.getLogger("EventsWorker").warning("Still processing items: 2 items remaining...")
+    logging.getLogger("APILogWorker").error("could not send logs")
+    assert root_output.getvalue() == "could not send logs\n"
 
 def test_crawl_is_not_retried_after_a_user_facing_error_but_is_after_its_child_failed():
     assert crawl_source.retry_condition_fn is worth_retrying
