@@ -17,9 +17,11 @@ names each file mentions, so adding a model needs no change here.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from graphlib import CycleError, TopologicalSorter
 from importlib import resources
+from pathlib import Path
 
 import duckdb
 
@@ -123,6 +125,40 @@ def define_macros(conn: duckdb.DuckDBPyConnection) -> None:
     conn.execute(sql_file(MACROS_FILE))
 
 
+def fingerprint(plan: list[tuple[str, str, str]] | None = None) -> str:
+    """What the marts are built from: the shared macros and every model's name, kind and SQL."""
+    digest = hashlib.sha256(sql_file(MACROS_FILE).encode())
+    for name, kind, sql in plan if plan is not None else build_plan():
+        digest.update(f"\0{name}\0{kind}\0{sql}".encode())
+    return digest.hexdigest()[:16]
+
+
+def marts_current(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the marts were built by this version's SQL (False before any build, or from an older one)."""
+    try:
+        built = conn.execute("select fingerprint from mart_builds").fetchall()
+    except duckdb.CatalogException:  # a warehouse not yet migrated to 013
+        return False
+    return built == [(fingerprint(),)]
+
+
+def refresh_stale_marts(database: Path) -> bool:
+    """Rebuild the marts of the warehouse at `database` when this version's SQL did not build them (after an
+    upgrade); True when it did. A busy warehouse raises WarehouseBusy, as any writer meeting it does."""
+    from warehouse.db import connect, open_writer
+
+    reader = connect(database, read_only=True)
+    try:
+        if marts_current(reader):
+            return False
+    finally:
+        reader.close()
+    with open_writer(database) as conn:
+        if not marts_current(conn):  # another process may have rebuilt them meanwhile
+            build_marts(conn)
+    return True
+
+
 def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
     """Create or replace every model; returns the row count of each mart table.
 
@@ -140,6 +176,8 @@ def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot build {kind} {name}: {exc}") from exc
         _drop_retired_views(conn, {name for name, _, _ in plan})
+        conn.execute("delete from mart_builds")
+        conn.execute("insert into mart_builds values (?, now()::timestamp)", [fingerprint(plan)])
         counts = {
             name: conn.execute(f"select count(*) from {name}").fetchone()[0]
             for name, kind, _ in plan

@@ -116,7 +116,7 @@ def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[
     """(column names, rows) of one reading statement; a SQL mistake becomes a WarehouseError with DuckDB's
     one-line reason, and Ctrl-C a KeyboardInterrupt."""
     reading_statement(conn, sql)
-    with _duckdb_errors():
+    with _duckdb_errors(conn):
         cursor = conn.execute(sql, params) if params is not None else conn.execute(sql)
         columns = [d[0] for d in cursor.description]
         return columns, cursor.fetchall()
@@ -136,7 +136,7 @@ def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Renderin
     body = _without_terminator(statement)
     # The newline ends a trailing "-- comment" before the closing parenthesis.
     source = f"(\n{body}\n) as user_result"
-    with _duckdb_errors():
+    with _duckdb_errors(conn):
         columns = conn.sql(f"select * from {source}").columns
         rendered = ", ".join(_RENDER[rendering].format(_quoted(column)) for column in columns)
         query = f"select {rendered} from {source}"
@@ -168,7 +168,9 @@ def run_query(conn: duckdb.DuckDBPyConnection, name: str, params: list[Any] | di
 
 
 @contextmanager
-def _duckdb_errors() -> Iterator[None]:
+def _duckdb_errors(conn: duckdb.DuckDBPyConnection | None = None) -> Iterator[None]:
+    """DuckDB's errors as one-line WarehouseErrors; with `conn`, a query that names what the marts do not have
+    says when they were built by another version's SQL."""
     try:
         yield
     except duckdb.InterruptException:
@@ -179,6 +181,10 @@ def _duckdb_errors() -> Iterator[None]:
         hint = "; only the warehouse can be read here" if isinstance(exc, duckdb.PermissionException) else ""
         if isinstance(exc, duckdb.CatalogException) and _missing_mart(message):
             hint = "; the marts are built at the end of `reviews run`, and no run has built them yet"
+        elif isinstance(exc, duckdb.BinderException | duckdb.CatalogException) and conn is not None \
+                and _marts_from_another_version(conn):
+            hint = ("; the marts were built by another version of reviews: the next `reviews run` or `reviews "
+                    "report` rebuilds them")
         raise WarehouseError(f"SQL error: {message}{hint}") from None
     except RuntimeError as exc:
         # Ctrl-C during a query reaches Python as RuntimeError("Query interrupted"), not as KeyboardInterrupt.
@@ -229,6 +235,16 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
     if "error" in outcome:
         raise outcome["error"]
     return outcome["value"]
+
+
+def _marts_from_another_version(conn: duckdb.DuckDBPyConnection) -> bool:
+    from warehouse.marts import marts_current
+
+    try:
+        built = conn.execute("select count(*) from duckdb_tables() where table_name = 'film_scores'").fetchone()
+        return bool(built and built[0]) and not marts_current(conn)
+    except duckdb.Error:
+        return False
 
 
 def _missing_mart(message: str) -> bool:

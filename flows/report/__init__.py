@@ -20,6 +20,7 @@ from flows.report.data import ReportData, load_report_data
 from flows.report.render import SECTIONS, render_html, render_markdown
 from flows.report.weeks import Week, default_week, latest_week_with_reviews, parse_week
 from warehouse.db import connect
+from warehouse.marts import refresh_stale_marts
 
 __all__ = [
     "SECTIONS",
@@ -44,6 +45,7 @@ class ReportPaths:
 def build_report_data(database: Path, week: str | None = None, today: date | None = None) -> ReportData:
     """The numbers of one week's report, read from the warehouse opened read-only."""
     chosen = parse_week(week if week is not None else default_week(today or date.today()))
+    refresh_stale_marts(database)  # after an upgrade, the report reads marts built by this version's SQL
     conn = connect(database, read_only=True)
     try:
         return load_report_data(conn, chosen)
