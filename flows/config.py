@@ -319,7 +319,9 @@ def _sources(raw: Any, where: str) -> list[Source]:
 def _marts(raw: Any, where: str) -> dict[str, float]:
     raw = table_value(raw, f"{where}: marts", f"[marts] with {', '.join(MART_PARAMS)}")
     check_known_keys(raw, MART_PARAMS, where, "[marts]")
-    return {key: number_value(value, f"{where}: [marts] {key}", 0, 100 if key == "positive_threshold" else None)
+    # min_reviews_top counts reviews: 2.5 filtered on ">= 2.5" while the report said "2 scored reviews".
+    return {key: float(int_value(value, f"{where}: [marts] {key}", 1)) if key == "min_reviews_top"
+            else number_value(value, f"{where}: [marts] {key}", 0, 100 if key == "positive_threshold" else None)
             for key, value in raw.items()}
 
 

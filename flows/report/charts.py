@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import re
+import warnings
 from datetime import date
 
 import matplotlib
@@ -45,7 +46,10 @@ def label(text: str, limit: int = LABEL_CHARS) -> str:
 def _svg(fig: Figure, salt: str, title: str) -> str:
     buffer = io.StringIO()
     rc = {"svg.fonttype": "none", "svg.hashsalt": salt, "font.family": "DejaVu Sans", "font.size": 10}
-    with matplotlib.rc_context(rc):
+    with matplotlib.rc_context(rc), warnings.catch_warnings():
+        # The SVG keeps labels as text for the browser's fonts; DejaVu lacking a CJK or emoji glyph only
+        # affects matplotlib's measuring, and its warning printed source lines on the report's stderr.
+        warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
         fig.savefig(buffer, format="svg", metadata={"Date": None, "Title": title})
     match = _SVG_ELEMENT.search(buffer.getvalue())
     if match is None:  # pragma: no cover - matplotlib always writes an <svg> element

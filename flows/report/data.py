@@ -151,9 +151,9 @@ def load_report_data(conn: duckdb.DuckDBPyConnection, week: Week) -> ReportData:
                       numbers=numbers, min_reviews_top=int(min_top))
     data.score_distribution = report_rows(conn, "score_distribution", params)
     data.reviews_per_day = report_rows(conn, "reviews_per_day", params)
+    data.crawl_runs = report_rows(conn, "crawl_runs", params)  # an empty week may still have a run that failed
     if data.empty:
         return data
-    data.crawl_runs = report_rows(conn, "crawl_runs", params)
     data.top_films = report_rows(conn, "top_films", params)
     data.movers = report_rows(conn, "movers", params)
     data.new_films = report_rows(conn, "new_films", params)

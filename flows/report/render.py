@@ -13,8 +13,10 @@ right-to-left text between FSI and PDI in the Markdown. A value that is unknown 
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +138,7 @@ def number(value: Any, digits: int = 1) -> Any:
         return value
     if isinstance(value, int):
         return Markup(f"{value:,}")
-    return Markup(f"{value:,.{digits}f}")
+    return Markup(f"{_half_up(value, digits):,.{digits}f}")
 
 
 def signed(value: Any, digits: int = 1) -> Any:
@@ -144,10 +146,19 @@ def signed(value: Any, digits: int = 1) -> Any:
         return Markup(UNKNOWN)
     if not isinstance(value, int | float):
         return value
-    text = f"{abs(value):.{digits}f}"
-    if round(value, digits) == 0:
+    rounded = _half_up(value, digits)
+    text = f"{abs(rounded):.{digits}f}"
+    if rounded == 0:
         return Markup(text)
     return Markup(("+" if value > 0 else "−") + text)
+
+
+def _half_up(value: float, digits: int) -> Decimal | float:
+    """`value` rounded as people round, halves away from zero: Python's halves to even printed 62.5 % as 62
+    and 37.5 % as 38. (str(): 0.15 is 0.1499… in binary, and reads 0.2 as written.)"""
+    if not math.isfinite(value):
+        return value
+    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
 def day(value: Any) -> Any:

@@ -197,6 +197,13 @@ def test_an_unknown_mart_parameter_is_an_error_when_the_config_is_read(tmp_path:
                             "min_reviews_top); did you mean 'bayes_m'?")
 
 
+
+@pytest.mark.parametrize("value", ["2.5", "0", "-1"])
+def test_min_reviews_top_must_be_a_whole_number_of_reviews(tmp_path: Path, value: str) -> None:
+    # 2.5 was accepted: the report filtered on >= 2.5 and said "No film had 2 scored reviews".
+    message = config_error(tmp_path, f"[marts]\nmin_reviews_top = {value}\n")
+    assert "[marts] min_reviews_top" in message and "a whole number >= 1" in message
+
 def test_the_mart_parameters_the_config_knows_are_the_warehouse_ones(tmp_path: Path) -> None:
     conn = connect(tmp_path / "w.duckdb")
     try:

@@ -316,6 +316,13 @@ def test_chart_labels_from_data_are_escaped_and_never_mathtext():
     assert lxml.html.fromstring(svg).xpath("//text")  # the labels are SVG text, not paths
 
 
+def test_a_title_in_a_script_the_chart_font_lacks_gives_no_warning(recwarn):
+    from flows.report.charts import movers
+
+    svg = movers([{"title": "千と千尋の神隠し 🎬", "year": 2001, "movement": 2.0}])
+    assert "千と千尋の神隠し" in svg  # kept as text, for the browser's fonts
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]
+
 def _one_review_week() -> ReportData:
     numbers = {"reviews": 1, "previous_reviews": 264, "films": 1, "new_films": 1, "critics": 1, "users": 0,
                "sources": 1, "mean_score": 80.0, "scored_reviews": 1, "rejected": 0, "crawl_runs": 1}
@@ -347,3 +354,18 @@ def test_the_dates_line_stays_a_paragraph_of_its_own_before_the_first_heading():
         markdown = render_markdown(_one_review_week(), generated)
         dates_line = next(line for line in markdown.splitlines() if line.startswith("Mon "))
         assert dates_line + "\n\n## " in markdown
+
+
+@pytest.mark.parametrize(("value", "digits", "shown"), [(62.5, 0, "63"), (37.5, 0, "38"), (0.15, 1, "0.2"),
+                                                        (1234567.85, 1, "1,234,567.9")])
+def test_figures_round_halves_up_as_people_do(value, digits, shown):
+    # Python's round-half-to-even printed 62.5 % as "62%" beside 37.5 % as "38%".
+    from flows.report.render import number
+
+    assert number(value, digits) == shown
+
+
+def test_a_signed_change_that_rounds_to_zero_has_no_sign():
+    from flows.report.render import signed
+
+    assert (signed(-0.04), signed(-0.05), signed(2.5, 0)) == ("0.0", "−0.1", "+3")

@@ -233,6 +233,19 @@ def test_a_killed_runs_unknown_start_shows_a_dash_not_none(killed_run_week):
     assert sorted(row.xpath("string(td[2])") for row in rows) == ["2026-11-17 10:00", "2026-11-18 08:00", "—"]
 
 
+def test_a_run_started_this_week_that_loaded_nothing_is_in_its_crawl_health_even_on_an_empty_week(wh):
+    # Every item of a broken site rejected: no review brought its run into any week's report.
+    wh.review("her", "ann", 70, published_on="2026-11-10")
+    add_run(wh, "run-broken", datetime(2026, 11, 18, 9, 0), source="broken")
+    wh.conn.execute("update crawl_runs set scraped = 5, loaded = 0, duplicates = 0, rejected = 5, healthy = false "
+                    "where run_id = 'run-broken'")
+    data, markdown, html = render(wh)
+    assert data.empty
+    assert [(row["source"], row["rejected"], row["week_reviews"]) for row in data.crawl_runs] == [("broken", 5, 0)]
+    assert "- broken: 5 scraped, 0 loaded, 0 duplicates, 5 rejected, unhealthy" in markdown
+    assert lxml.html.fromstring(html).xpath("string(//section[@id='crawls']//tbody/tr/td[1])") == "broken"
+
+
 # -- 5. future-dated reviews ---------------------------------------------------------------------
 
 def test_a_future_dated_review_brings_no_crawl_run_into_the_week(wh):
@@ -240,9 +253,9 @@ def test_a_future_dated_review_brings_no_crawl_run_into_the_week(wh):
     typo = wh.review("her", "bob", 90, published_on="2026-11-20")
     set_reviews(wh, "run_id = ?", [good], "run-good")
     set_reviews(wh, "run_id = ?, date_problem = ?", [typo], "run-typo",
-                "future date: 2026-11-20 is after fetch date 2026-11-19")
+                "future date: 2026-11-20 is after fetch date 2026-11-12")
     add_run(wh, "run-good", datetime(2026, 11, 18, 9, 0))
-    add_run(wh, "run-typo", datetime(2026, 11, 19, 9, 0))
+    add_run(wh, "run-typo", datetime(2026, 11, 12, 9, 0))  # W46: only its review could bring it into W47
     data, _, _ = render(wh)
     assert data.numbers["reviews"] == 1
     assert data.numbers["crawl_runs"] == 1
@@ -327,3 +340,22 @@ def test_an_anonymous_row_of_many_people_is_neither_harshest_nor_most_active(wh)
     assert "anon" not in [critic for _, critic, _ in extremes(wh)]
     active = report_rows(wh.conn, "active_critics", {"week_start": W47.start})
     assert [row["critic_id"] for row in active] == ["fair", "mild"]
+
+
+def test_a_week_after_a_week_without_reviews_compares_with_zero(wh):
+    wh.review("her", "ann", 70, published_on="2026-11-04")  # W45; W46 has none
+    wh.review("her", "bob", 60, published_on="2026-11-18")
+    data, markdown, _ = render(wh)
+    assert data.numbers["previous_reviews"] == 0
+    assert "(+1 vs last week)" in markdown
+    first, _, _ = render(wh, parse_week("2026-W45"))
+    assert first.numbers["previous_reviews"] is None  # nothing before it to compare with
+
+
+def test_a_week_of_only_anonymous_critics_says_so_instead_of_only_users(wh):
+    wh.critic("anon", name="Anonymous", name_key="anonymous")
+    wh.review("her", "anon", 70, published_on="2026-11-18")
+    data, markdown, html = render(wh)
+    assert data.numbers["critics"] == 1 and data.active_critics == []
+    assert "_Only anonymous critic reviews this week._" in markdown
+    assert "Only anonymous critic reviews this week." in html and "only users" not in html

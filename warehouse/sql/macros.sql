@@ -31,6 +31,11 @@ create or replace macro iso_week_label(day) as strftime(day, '%G-W%V');
 -- Monday that starts the ISO week holding a date.
 create or replace macro iso_week_start(day) as date_trunc('week', day)::date;
 
+-- When a crawl run started: a run killed before it wrote its stats has no start time, and the time its run_id
+-- begins with (new_run_id: 20261118T093000123456Z, UTC like started) stands in.
+create or replace macro run_started(started, run_id) as
+    coalesce(started, try_strptime(left(run_id, 15), '%Y%m%dT%H%M%S'));
+
 -- intervals and weighted scores ---------------------------------------------------------------
 -- Wilson score interval, 95% (z = 1.96), lower bound as a 0-100 percentage; null when n = 0.
 create or replace macro wilson_low_pct(positives, n) as

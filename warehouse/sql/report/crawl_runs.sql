@@ -1,15 +1,18 @@
--- The crawl runs that loaded this week's reviews (see week_numbers.sql), with their health.
+-- The crawl runs of this week (int_run_weeks: those that loaded this week's reviews, by trusted
+-- publication date, and those started this week), with their health and how many of this week's reviews
+-- each loaded (0 for a run only started this week).
 --
--- A review counts in the week of its trusted publication date (stg_reviews.published_week_start), as
--- in the weekly marts: a date after the fetch (reviews.date_problem) makes it undated, so its run is
--- not one of this week's.
---
--- A run killed before it wrote its stats has no start time (started, finished, pages and errors are
--- null); it is ordered by the time its run_id begins with (new_run_id: 20261118T093000123456Z, UTC
--- like started), then by run_id, so it takes its place among its source's runs instead of coming last.
+-- Ordered by start time (run_started: a run killed before it wrote its stats has only its run_id's time)
+-- within each source, then by run_id, so such a run takes its place among its source's runs.
 with
 
 week_runs as (
+    select distinct run_id
+    from int_run_weeks
+    where week_start = $week_start::date
+),
+
+week_reviews as (
     select reviews.run_id, count(*) as week_reviews
     from reviews
     join stg_reviews as staged using (review_id)
@@ -23,16 +26,17 @@ final as (
         runs.spider,
         runs.run_id,
         runs.started,
-        week_runs.week_reviews,
+        coalesce(week_reviews.week_reviews, 0) as week_reviews,
         runs.scraped,
         runs.loaded,
         runs.duplicates,
         runs.rejected,
         runs.healthy,
         runs.health_notes,
-        coalesce(runs.started, try_strptime(left(runs.run_id, 15), '%Y%m%dT%H%M%S')) as run_started
+        run_started(runs.started, runs.run_id) as run_started
     from crawl_runs as runs
     join week_runs using (run_id)
+    left join week_reviews using (run_id)
 )
 
 select * exclude (run_started) from final

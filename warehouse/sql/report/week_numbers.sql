@@ -1,11 +1,8 @@
 -- The week in numbers: exactly one row, also for a week without reviews (then the counts are 0).
 --
--- Reviews, films and reviewers come from the weekly marts. Crawl health covers the crawl runs that
--- loaded this week's reviews (reviews.run_id, the last run that changed each review): reviews are
--- crawled after they are published, often in a later week, so runs dated inside the week would say
--- little about how this week's reviews were collected. A review belongs to the week of its trusted
--- publication date (stg_reviews.published_week_start, as in the weekly marts), so a review dated
--- after its fetch (reviews.date_problem) brings no run into any week.
+-- Reviews, films and reviewers come from the weekly marts. Crawl health covers the crawl runs of the
+-- week as int_run_weeks has them: those that loaded this week's reviews and those started this week. The
+-- counts are the runs' whole counts (a run that loaded reviews of several weeks counts in each).
 with
 
 week as (
@@ -17,9 +14,12 @@ arrivals as (
     where week_start = $week_start::date
 ),
 
+-- 0 after a week without reviews; null only when no week before this one has any (nothing to compare).
 previous_arrivals as (
-    select reviews as previous_reviews from weekly_reviews
-    where week_start = $week_start::date - 7
+    select coalesce(max(reviews) filter (where week_start = $week_start::date - 7), 0) as previous_reviews
+    from weekly_reviews
+    where week_start < $week_start::date
+    having count(*) > 0
 ),
 
 films as (
@@ -37,10 +37,9 @@ reviewers as (
 ),
 
 week_runs as (
-    select distinct reviews.run_id
-    from reviews
-    join stg_reviews as staged using (review_id)
-    where staged.published_week_start = $week_start::date
+    select distinct run_id
+    from int_run_weeks
+    where week_start = $week_start::date
 ),
 
 runs as (
