@@ -126,6 +126,11 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
     return header, rows()
 
 
+def _json_problem(exc: ValueError | RecursionError) -> str:
+    # Python's parser recurses once per nesting level: a hostile or corrupt value of 100,000 brackets overflows it.
+    return "values nested too deeply to read" if isinstance(exc, RecursionError) else str(exc)
+
+
 def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
     with _text_handle(path, encoding) as handle:
         for number, line in enumerate(handle, 1):
@@ -133,8 +138,9 @@ def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
                 continue
             try:
                 value = json.loads(line)
-            except ValueError as exc:
-                yield number, None, f"unreadable JSON line {number}: {exc}", {"line": number, "text": line.rstrip("\n")}
+            except (ValueError, RecursionError) as exc:
+                yield number, None, f"unreadable JSON line {number}: {_json_problem(exc)}", {
+                    "line": number, "text": line.rstrip("\n")}
                 continue
             if not isinstance(value, dict):
                 yield number, None, f"line {number} is JSON but not an object", {"line": number, "text": line.rstrip()}
@@ -146,8 +152,9 @@ def _json_array(path: Path, encoding: str) -> Iterator[Row]:
     with _text_handle(path, encoding) as handle:
         try:
             values = json.load(handle)
-        except ValueError as exc:
-            raise ReviewsError(f"{path}: neither one JSON array of reviews nor JSON lines ({exc})") from None
+        except (ValueError, RecursionError) as exc:
+            raise ReviewsError(f"{path}: neither one JSON array of reviews nor JSON lines ({_json_problem(exc)})"
+                               ) from None
     for number, value in enumerate(values if isinstance(values, list) else [values], 1):
         if isinstance(value, dict):
             yield number, value, "", None

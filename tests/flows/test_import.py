@@ -180,6 +180,19 @@ def test_a_json_array_of_reviews_is_read_and_its_non_objects_rejected(tmp_path: 
     assert landed(result)[0]["critic_name"] == "Ann"
 
 
+def test_a_json_value_nested_too_deeply_is_a_reject_in_lines_and_one_error_in_an_array(tmp_path: Path) -> None:
+    # 100,000 brackets overflowed Python's parser: a RecursionError traceback, exit 1.
+    deep = "[" * 100_000 + "]" * 100_000
+    lines = tmp_path / "deep.jsonl"
+    lines.write_text('{"author": "Ann", "film": "Her", "text": "Tender."}\n{"film": "Her", "rating": ' + deep + "}\n",
+                     encoding="utf-8")
+    result = import_file(lines, "deep", tmp_path / "data")
+    assert (result.rows, result.landed, result.rejected) == (2, 1, 1)
+    array = tmp_path / "deep.json"
+    array.write_text('[{"author": "Ann", "film": "Her", "text": "Tender."}, ' + deep + "]", encoding="utf-8")
+    with pytest.raises(ReviewsError, match="nested too deeply"):
+        import_file(array, "deep2", tmp_path / "data")
+
 def test_a_bare_id_column_is_not_taken_as_the_review_key(tmp_path: Path) -> None:
     # Two exports whose rows are numbered 1..N: as keys they would overwrite each other's reviews.
     for name, films in (("jan.csv", ("Heat", "Alien")), ("feb.csv", ("Up", "Ran"))):
