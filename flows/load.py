@@ -24,6 +24,7 @@ from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_la
 from flows.normalize.films import Film
 from warehouse.db import WarehouseError
 from warehouse.load import LoadResult, RunInfo, load_batch
+from warehouse.marts import mark_marts_stale
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +184,9 @@ def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float])
     if unknown:
         raise WarehouseError(f"unknown mart parameters: {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(sorted(stored))})")
+    current = dict(conn.execute("select name, value from mart_params").fetchall())
+    if any(current.get(name) != params.get(name, default) for name, default in stored.items()):
+        mark_marts_stale(conn)
     for name, default in stored.items():
         value = params.get(name, default)
         conn.execute("update mart_params set value = ? where name = ? and value <> ?", [value, name, value])

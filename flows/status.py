@@ -8,6 +8,7 @@ from typing import Any
 from flows.config import Config
 from flows.load import landing_batches
 from warehouse.db import WarehouseError, connect, warehouse_path
+from warehouse.marts import marts_current
 from warehouse.queries import run_sql
 
 CORE_TABLES = ("films", "critics", "reviews", "review_keys", "crawl_runs", "rejects")
@@ -40,6 +41,7 @@ def status(root: Path) -> dict[str, Any]:
         report["tables"] = {t: conn.execute(f"select count(*) from {t}").fetchall()[0][0] for t in CORE_TABLES}
         report["last_runs"] = _rows(conn, LAST_RUNS)
         loaded = set(conn.execute("select source, run_id from crawl_runs").fetchall())
+        report["marts_current"] = marts_current(conn)
     report["pending_batches"] = [{"source": b.source, "run_id": b.run_id, "path": str(b.items)}
                                  for b in landing_batches(root) if (b.source, b.run_id) not in loaded]
     return report

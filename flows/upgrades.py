@@ -10,6 +10,7 @@ import duckdb
 from flows.normalize.lookups import _critic_id
 from flows.normalize.text import normalize_person, without_outlet
 from warehouse.db import rollback
+from warehouse.marts import mark_marts_stale
 
 OUTLET_BYLINES = "outlet_bylines"
 
@@ -41,6 +42,7 @@ def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
             conn.execute("update reviews set critic_id = ? where critic_id = ?", [new_id, old_id])
             conn.execute("delete from critics where critic_id = ?", [old_id])
         conn.execute("insert into data_fixes values (?, now())", [OUTLET_BYLINES])
+        mark_marts_stale(conn)
         conn.execute("commit")
     except BaseException:
         rollback(conn)

@@ -20,7 +20,7 @@ import pyarrow as pa
 from crawlers.landing import storable
 from warehouse.db import WarehouseError, first_line, rollback
 from warehouse.hashing import define_hash_macros
-from warehouse.marts import define_macros
+from warehouse.marts import define_macros, mark_marts_stale
 
 UPSERT_STEPS = ("01_classify.sql", "02_films_critics.sql", "03_reviews.sql", "04_review_keys.sql")
 
@@ -194,6 +194,7 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
              result.loaded, result.updated, result.duplicates, result.rejected, run.errors,
              json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now,
              run.finish_reason, run.duration_seconds, run.resumed, run.site_unchanged])
+        mark_marts_stale(conn)  # until build_marts runs: a run killed before it leaves them known to be stale
         conn.execute("commit")
     except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
         # The machine's limits (a full disk, the memory limit), not a mistake in the rows: one line.

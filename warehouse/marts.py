@@ -133,8 +133,14 @@ def fingerprint(plan: list[tuple[str, str, str]] | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+def mark_marts_stale(conn: duckdb.DuckDBPyConnection) -> None:
+    """The data the marts are built from changed: they are stale until build_marts runs again."""
+    conn.execute("delete from mart_builds")
+
+
 def marts_current(conn: duckdb.DuckDBPyConnection) -> bool:
-    """Whether the marts were built by this version's SQL (False before any build, or from an older one)."""
+    """Whether the marts were built by this version's SQL since the data last changed (False before any build,
+    after a load or a parameter change whose rebuild did not happen, or when an older version built them)."""
     try:
         built = conn.execute("select fingerprint from mart_builds").fetchall()
     except duckdb.CatalogException:  # a warehouse not yet migrated to 013

@@ -56,3 +56,26 @@ def test_a_plain_mistake_on_current_marts_gets_no_version_hint(wh: Warehouse, tm
     done = CliRunner().invoke(app, ["sql", query, "--data-dir", str(tmp_path)])
     assert done.exit_code == 2
     assert done.stderr.startswith("error: SQL error:") and "another version" not in done.stderr
+
+
+def test_a_load_whose_marts_were_never_rebuilt_leaves_them_stale_until_a_report(tmp_path: Path) -> None:
+    # A run killed while it rebuilt the marts (OOM, reboot) left marts that silently disagreed with the reviews.
+    from tests.flows.test_normalize_batch import item
+    from tests.warehouse.test_load_landing import _land, _load
+    from warehouse.db import open_writer
+    from warehouse.marts import build_marts
+
+    database = tmp_path / "reviews.duckdb"
+    with open_writer(database) as conn:
+        build_marts(conn)
+        assert marts_current(conn)
+        _load(conn, _land(tmp_path / "run-1.jsonl", item(published_raw="2026-11-18")), "run-1")
+        assert not marts_current(conn)
+        assert conn.execute("select count(*) from film_scores").fetchone() == (0,)
+    status = CliRunner().invoke(app, ["status", "--data-dir", str(tmp_path)])
+    assert "marts: out of date" in status.stdout
+    write_report(database, "2026-W47", tmp_path / "reports")
+    with open_writer(database) as conn:
+        assert marts_current(conn)
+        assert conn.execute("select sum(reviews) from film_scores").fetchone() == (1,)
+    assert "marts: out of date" not in CliRunner().invoke(app, ["status", "--data-dir", str(tmp_path)]).stdout
