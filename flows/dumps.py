@@ -6,8 +6,8 @@ verbatim for the rejects (a JSON line's text also when it parses, in case a late
 
 - The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped), else what charset-normalizer
   reads in the file's first megabytes together with the stretch where UTF-8 first failed (a file may be
-  ASCII for megabytes before its first accent); among readings nearly as clean as its best, the most
-  coherent, and among those the Windows code pages first (dumps are mostly Excel and database exports).
+  ASCII for megabytes before its first accent); among readings nearly as clean as its best, the Windows code
+  pages first (dumps are mostly Excel and database exports), then the most coherent.
   Short text in one code page can read alike in several (Czech in cp1250 reads as clean and as coherent
   in cp1252): the encoding used is printed, and --encoding sets it. The file is then decoded strictly: a byte
   the encoding cannot read stops the import with one line asking for --encoding, never a silent U+FFFD.
@@ -68,13 +68,20 @@ def detect_encoding(path: Path) -> str:
     if best is None:
         raise ReviewsError(f"{path}: cannot tell its text encoding (not UTF-8); give it with --encoding")
     # charset-normalizer's best is the least "chaotic" reading; on short text a wrong code page can be as
-    # clean as the right one (Cyrillic read as mac_cyrillic), so among readings nearly as clean the most
-    # coherent wins, and among those a Windows code page.
+    # clean as the right one (Cyrillic read as mac_cyrillic, French latin-1 as Baltic cp775, Greek cp1253 as
+    # mac_greek), so among readings nearly as clean the Windows code pages come first, dumps being mostly
+    # Excel and database exports; then the most coherent, then PREFERRED_ENCODINGS' order.
     clean = [m for m in matches if m.percent_chaos <= best.percent_chaos + CHAOS_MARGIN]
-    top = max(m.percent_coherence for m in clean)
-    tied = [m for m in clean if m.percent_coherence == top]
+    windows = [m for m in clean if _windows_pages(m)]
+    candidates = windows or clean
+    top = max(m.percent_coherence for m in candidates)
+    tied = [m for m in candidates if m.percent_coherence == top]
     names = {name for m in tied for name in (m.encoding, *m.could_be_from_charset)}
     return next((name for name in PREFERRED_ENCODINGS if name in names), tied[0].encoding)
+
+
+def _windows_pages(match: Any) -> list[str]:
+    return [name for name in (match.encoding, *match.could_be_from_charset) if name in PREFERRED_ENCODINGS]
 
 
 def _text_handle(path: Path, encoding: str, newline: str | None = None) -> Any:

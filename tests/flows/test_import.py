@@ -88,6 +88,20 @@ def test_the_encoding_is_utf8_when_it_decodes_else_detected_preferring_windows_1
     assert detect_encoding(path) == expected
 
 
+@pytest.mark.parametrize(("text", "encoding"), [
+    ("critic,movie_title,publication,review_score,review_content\n"
+     "Ann Bee,Amélie,Le Monde,4/5,Une comédie très réussie - café crème.\n"
+     "Carl Dee,Amélie,Libération,B,Joli et sucré.\n", "latin-1"),
+    ("critic,movie_title,publication,review_score,review_content\n"
+     "Γιώργος Παπάς,Ζορμπάς,Καθημερινή,5/5,Μια υπέροχη ταινία.\n", "cp1253"),
+])
+def test_a_short_windows_dump_is_not_read_in_a_dos_or_mac_code_page_as_clean(tmp_path: Path, text: str,
+                                                                            encoding: str) -> None:
+    # French latin-1 was read as Baltic cp775 ("Amķlie", a second film), Greek cp1253 as mac_greek.
+    path = tmp_path / "dump.csv"
+    path.write_bytes(text.encode(encoding))
+    assert path.read_bytes().decode(detect_encoding(path)) == text
+
 def test_a_shift_jis_dump_is_read_as_japanese(tmp_path: Path) -> None:
     path = tmp_path / "dump.csv"
     path.write_text("critic,film,review\n山田太郎,千と千尋の神隠し,素晴らしい映画でした。もう一度見たいです。\n",
