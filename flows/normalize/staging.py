@@ -58,8 +58,12 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     order and skips blank lines). Rejects name the line's number in the file.
     """
     columns = {name: "VARCHAR" for name in RAW_COLUMNS} | {"external_ids": "JSON"}
-    read = ("create or replace temp table nz_raw as "
-            "select * from read_json(?, format='newline_delimited', columns=?{})")
+    # An audience written "User", "CRITIC" or " users " (Excel exports, padded CSV) is the one it names.
+    read = ("create or replace temp table nz_raw as select * replace ("
+            "case when audience in ('critic', 'user') then audience "
+            "when lower(trim(audience)) in ('critic', 'critics') then 'critic' "
+            "when lower(trim(audience)) in ('user', 'users') then 'user' else audience end as audience) "
+            "from read_json(?, format='newline_delimited', columns=?{})")
     # Strict first: ignore_errors makes DuckDB's reader ~20% slower, and a broken line is rare (a
     # crawl killed mid-write). A broken line means reading again, keeping what can be read; a line
     # over DuckDB's 16 MB object limit means reading again with a limit that fits it.
@@ -137,7 +141,7 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]
                 case when {blank("body")} and {blank("rating_raw")} and {blank("rating_value")}
                      then 'no content: neither body nor rating' end,
                 case when audience is not null and audience not in ('critic', 'user')
-                     then 'unknown audience ' || audience end,
+                     then 'unknown audience ''' || audience || ''' (critic or user)' end,
                 case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end
             ) as reason
             from nz_raw

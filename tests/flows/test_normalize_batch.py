@@ -205,3 +205,13 @@ def test_a_review_whose_author_is_only_an_address_is_rejected_saying_so(landing)
     batch = normalize_landing(path, [])
     assert [r.reason for r in batch.rejects] == [
         "no author name (the page gives only the address https://x/critics/jane-doe)"]
+
+
+def test_an_audience_in_other_case_or_padded_or_plural_is_the_one_it_names(landing):
+    # "User" and " CRITIC " (Excel exports, padded CSV) rejected whole dumps as "unknown audience User".
+    spellings = {"u1": "User", "c1": " CRITIC ", "u2": "users", "x1": "Top critic"}
+    batch = normalize_landing(landing(*(item(source_review_id=key, url=f"https://x/review/{key}/", audience=value)
+                                        for key, value in spellings.items())), [])
+    assert {key: row["audience"] for key, row in rows_by_id(batch).items()} == {"u1": "user", "c1": "critic",
+                                                                               "u2": "user"}
+    assert [reject.reason for reject in batch.rejects] == ["unknown audience 'Top critic' (critic or user)"]
