@@ -160,9 +160,16 @@ def _schedule(value: Any, where: str) -> str:
 
 # --- tables ---
 
+MAX_SOURCE_CHARS = 100
+
+
 def check_source_name(name: str, where: str) -> str:
     """`name`, if it can name the source everywhere: the landing folders use safe_name(name), the
     warehouse rows the name itself, so the two must be the same or the source's runs go missing."""
+    if len(name) > MAX_SOURCE_CHARS:
+        # Its folders' and files' names hold it with a run id: past ~200 characters the file system refuses them.
+        raise ReviewsError(f"{where} is {len(name)} characters long; a source name may have at most "
+                           f"{MAX_SOURCE_CHARS}")
     if safe_name(name) != name:
         raise ReviewsError(f"{where} {name!r} may use only {NAME_CHARACTERS}, and may not start or end with "
                            f"'.' or '-' (it names the source's folders and its rows in the warehouse); "

@@ -41,6 +41,8 @@ _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 _PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
+# A longer "date" is a mis-mapped column or a runaway cell; dateparser took ~25 s on one of 100 KB.
+MAX_DATE_CHARS = 200
 
 
 class ParsedDate(NamedTuple):
@@ -83,6 +85,8 @@ def _dateparse(text: str, settings: dict[str, object]) -> dt.datetime | None:
 
 def _fast_path(text: str) -> dt.date | str | None:
     """A date, a problem text, or None when dateparser must decide."""
+    if len(text) > MAX_DATE_CHARS:
+        return f"not a date: too long ({len(text)} chars): {text[:40]!r}..."
     if _SHORT_NUMBER.match(text):
         return f"not a date (bare number): {text!r}"
     if _PLACEHOLDER.match(text):

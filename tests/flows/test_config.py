@@ -221,6 +221,18 @@ def test_a_source_name_outside_the_folder_safe_characters_is_an_error_saying_whi
     assert message.endswith("for example 'lb-feed'")
 
 
+def test_a_source_name_too_long_for_file_names_is_one_error_line(tmp_path: Path) -> None:
+    # `reviews import --source <300 characters>` died with "OSError: File name too long" once raw/ existed.
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    dump = tmp_path / "d.csv"
+    dump.write_text("critic,film,text\nAnn,Her,Tender.\n", encoding="utf-8")
+    done = CliRunner().invoke(app, ["import", str(dump), "--source", "a" * 300, "--data-dir", str(tmp_path / "d")])
+    assert done.exit_code == 2
+    assert done.stderr.strip() == "error: --source is 300 characters long; a source name may have at most 100"
+
 def test_a_per_site_concurrency_of_0_on_the_command_line_is_an_error() -> None:
     # Scrapy would send that site nothing, and the crawl would wait for ever, even after a SIGTERM.
     from flows.config import command_line_setting
