@@ -34,6 +34,12 @@ MAX_CELL = 16 * 1024 * 1024  # a longer CSV cell is a runaway quote, rejected, n
 DELIMITERS = (",", ";", "\t", "|")
 # Tie-breaks among equally likely readings: the code pages of Windows, which most exports come from.
 PREFERRED_ENCODINGS = ("cp1252", "cp1251", "cp1250", "cp1253", "cp1254", "cp1257", "cp1255", "cp1256", "cp1258")
+# What a file that is no text dump starts with, and what to call it.
+BINARY_MAGIC = ((b"\x1f\x8b", "gzip-compressed file"), (b"PK\x03\x04", "zip file (or an Excel .xlsx)"),
+                (b"\x89PNG", "PNG image"), (b"\xff\xd8\xff", "JPEG image"), (b"%PDF", "PDF"),
+                (b"BZh", "bzip2-compressed file"), (b"\xfd7zXZ", "xz-compressed file"),
+                (b"\x28\xb5\x2f\xfd", "zstd-compressed file"), (b"SQLite format 3", "SQLite database"),
+                (b"\xd0\xcf\x11\xe0", "legacy Office file (an Excel .xls)"))
 CHAOS_MARGIN = 2.0  # percent points of charset-normalizer's "chaos" within which readings count as clean
 Row = tuple[int, dict[str, Any] | None, str, Any]
 
@@ -43,6 +49,8 @@ def detect_encoding(path: Path) -> str:
     reading of it (see the module docstring)."""
     with path.open("rb") as handle:
         head = handle.read(4)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):  # before UTF-16: FF FE 00 00 starts with FF FE
+            return "utf-32"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16"
         handle.seek(0)
@@ -61,6 +69,9 @@ def detect_encoding(path: Path) -> str:
         if failed_at > len(sample):
             handle.seek(max(0, failed_at - 4096))
             sample += b"\n" + handle.read(2 << 20)
+    kind = next((name for magic, name in BINARY_MAGIC if sample.startswith(magic)), None)
+    if kind:
+        raise ReviewsError(f"{path}: a {kind}, not a text dump; give a CSV or JSON-lines file (decompress it first)")
     from charset_normalizer import from_bytes
 
     matches = from_bytes(sample)
@@ -107,6 +118,12 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
     if not header or not any(cell.strip() for cell in header):
         handle.close()
         raise ReviewsError(f"{path}: no header row; the first row must name the columns")
+    repeated = sorted({name for name in header if name.strip() and header.count(name) > 1})
+    if repeated:
+        # dict(zip()) would keep the last of them and drop the other cells without a word.
+        handle.close()
+        raise ReviewsError(f"{path}: the header names {', '.join(map(repr, repeated))} more than once; rename "
+                           "one of each so every column can be mapped")
 
     def rows() -> Iterator[Row]:
         with handle:
@@ -121,7 +138,10 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
                     cells, error = None, str(exc)
                 first, last = last + 1, reader.line_num
                 span = f"lines {first}-{last}" if last > first else f"line {first}"
-                if cells is not None and len(cells) == len(header):
+                if cells == header:
+                    # Two exports joined with `cat`: their second header is no review.
+                    yield first, None, f"the header row again at {span}", {"lines": span, "cells": cells}
+                elif cells is not None and len(cells) == len(header):
                     yield first, dict(zip(header, cells, strict=True)), "", None
                 elif cells is not None and not any(c.strip() for c in cells):
                     continue  # a blank line
@@ -131,6 +151,10 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
                     yield first, None, f"unreadable CSV row at {span}: {found}{swallowed}", {
                         "lines": span, "cells": cells}
     return header, rows()
+
+
+# Numbers as the dump wrote them ("7.50", "1e309", not 7.5 and Infinity): a rating lands verbatim.
+_VERBATIM_NUMBERS: dict[str, Any] = {"parse_float": str, "parse_int": str, "parse_constant": str}
 
 
 def _json_problem(exc: ValueError | RecursionError) -> str:
@@ -144,7 +168,7 @@ def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
             if not line.strip():
                 continue
             try:
-                value = json.loads(line)
+                value = json.loads(line, **_VERBATIM_NUMBERS)
             except (ValueError, RecursionError) as exc:
                 yield number, None, f"unreadable JSON line {number}: {_json_problem(exc)}", {
                     "line": number, "text": line.rstrip("\n")}
@@ -158,7 +182,7 @@ def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
 def _json_array(path: Path, encoding: str) -> Iterator[Row]:
     with _text_handle(path, encoding) as handle:
         try:
-            values = json.load(handle)
+            values = json.load(handle, **_VERBATIM_NUMBERS)
         except (ValueError, RecursionError) as exc:
             raise ReviewsError(f"{path}: neither one JSON array of reviews nor JSON lines ({_json_problem(exc)})"
                                ) from None

@@ -1,0 +1,66 @@
+"""Dumps that are odd files: joined exports, repeated column names, UTF-32, compressed or binary files, and
+JSON numbers that must land as the dump wrote them."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.dumps import detect_encoding
+from flows.errors import ReviewsError
+from flows.importer import import_file
+
+HEADER = "critic,movie_title,review_score,review_content\n"
+
+
+def landed(result) -> list[dict]:
+    return [json.loads(line) for line in result.items.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_header_row_met_again_in_joined_exports_is_a_reject_not_a_review(tmp_path: Path) -> None:
+    # `cat a.csv b.csv`: the second header loaded as critic "critic" reviewing a film "movie_title".
+    dump = tmp_path / "all.csv"
+    dump.write_text(HEADER + "Ann,Her,3/4,First.\n" + HEADER + "Carl,Her,2/4,Second.\n", encoding="utf-8")
+    result = import_file(dump, "joined", tmp_path / "data")
+    assert (result.rows, result.landed, result.rejected) == (3, 2, 1)
+    assert [item["critic_name"] for item in landed(result)] == ["Ann", "Carl"]
+
+
+def test_a_header_naming_a_column_twice_is_one_error_naming_it(tmp_path: Path) -> None:
+    # Each row kept the last cell of the name: the first critic and text were dropped without a word.
+    dump = tmp_path / "dup.csv"
+    dump.write_text("critic,movie_title,review_content,review_content,critic\nA,Her,x,y,B\n", encoding="utf-8")
+    with pytest.raises(ReviewsError, match="the header names 'critic', 'review_content' more than once"):
+        import_file(dump, "dup", tmp_path / "data")
+
+
+def test_a_utf32_dump_is_read_as_utf32_not_as_utf16(tmp_path: Path) -> None:
+    # Its BOM FF FE 00 00 starts with UTF-16's FF FE: every value held NULs and "3/4" got no score.
+    dump = tmp_path / "d.csv"
+    dump.write_bytes((HEADER + "Ann Bee,Her,3/4,Tender.\n").encode("utf-32"))
+    assert detect_encoding(dump) == "utf-32"
+    result = import_file(dump, "wide", tmp_path / "data")
+    assert (result.rows, result.landed, result.rejected) == (1, 1, 0)
+    assert landed(result)[0]["rating_raw"] == "3/4"
+
+
+@pytest.mark.parametrize(("data", "kind"), [(gzip.compress(HEADER.encode() * 50), "a gzip-compressed file"),
+                                            (b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "a PNG image")])
+def test_a_compressed_or_binary_file_is_named_for_what_it_is(tmp_path: Path, data: bytes, kind: str) -> None:
+    # It was told to give an --encoding, which only moved the error to "columns: \x89PNG".
+    dump = tmp_path / "dump.csv"
+    dump.write_bytes(data)
+    with pytest.raises(ReviewsError, match=f"{kind}, not a text dump; give a CSV or JSON-lines file"):
+        import_file(dump, "binary", tmp_path / "data")
+
+
+def test_json_numbers_land_as_the_dump_wrote_them(tmp_path: Path) -> None:
+    # Python's parser made 1e309 "Infinity", 1E1 "10.0" and 7.50 "7.5" in rating_raw.
+    dump = tmp_path / "d.jsonl"
+    dump.write_text("".join(f'{{"critic": "N{i}", "film": "Her", "text": "Fine.", "rating": {number}}}\n'
+                            for i, number in enumerate(("1e309", "1E1", "7.50", "8"))), encoding="utf-8")
+    result = import_file(dump, "numbers", tmp_path / "data")
+    assert [item["rating_raw"] for item in landed(result)] == ["1e309", "1E1", "7.50", "8"]
