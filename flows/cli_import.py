@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from flows.cli_base import (
     ConfigOption,
@@ -84,6 +85,8 @@ def import_(
     if not quiet:
         fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())
         err_console.print(f"columns: {fields} (encoding {result.encoding})", highlight=False, soft_wrap=True)
+    for note in result.unused:  # also when quiet: ratings in a misspelt column would be lost without it
+        err_console.print(f"[yellow]warning:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     console.print(f"run {result.run_id}: {result.rows} rows, {result.landed} landed, {result.rejected} rejected "
                   f"as unreadable", highlight=False)
     if not no_load:

@@ -17,6 +17,7 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import re
@@ -72,6 +73,7 @@ class ImportResult:
     encoding: str
     columns: dict[str, list[str]] = field(default_factory=dict)
     already: str | None = None  # the run that imported a file with the same content before
+    unused: list[str] = field(default_factory=list)  # "column 'reveiw_score' is not used: ..." notes
 
 
 def _key(name: str) -> str:
@@ -120,6 +122,21 @@ def column_map(columns: list[str], given: dict[str, list[str]], where: str) -> d
         raise ReviewsError(f"{where}: neither a review text nor a rating column; name one with --map body=COLUMN "
                            f"or --map rating_raw=COLUMN; columns: {', '.join(columns)}")
     return chosen
+
+
+def unused_columns(columns: list[str], chosen: dict[str, list[str]]) -> list[str]:
+    """Notes on the dump's columns no field uses that look like a misspelt usual name ("reveiw_score"): the
+    ratings in them would be lost and the reviews given inferred scores, without a word."""
+    used = {c for wanted in chosen.values() for c in wanted}
+    aliases = {_key(alias): name for name, names in DEFAULT_COLUMNS.items() if name not in chosen
+               for alias in (name, *names)}
+    notes = []
+    for column in columns:
+        close = difflib.get_close_matches(_key(column), list(aliases), n=1, cutoff=0.8) if column not in used else []
+        if close:
+            field_name = aliases[close[0]]
+            notes.append(f"column {column!r} is not used; if it holds {field_name}, add --map {field_name}={column}")
+    return notes
 
 
 def _text(value: Any) -> str | None:
@@ -307,4 +324,5 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
     except UnicodeError as exc:  # utf-16 without a byte-order mark, and the like
         raise ReviewsError(f"{path}: cannot be read as {encoding} ({exc}); give its encoding with --encoding") \
             from None
-    return ImportResult(source, run_id, paths["items"], landed + rejected, landed, rejected, encoding, mapping)
+    return ImportResult(source, run_id, paths["items"], landed + rejected, landed, rejected, encoding, mapping,
+                        unused=unused_columns(columns, mapping))

@@ -64,3 +64,19 @@ def test_json_numbers_land_as_the_dump_wrote_them(tmp_path: Path) -> None:
                             for i, number in enumerate(("1e309", "1E1", "7.50", "8"))), encoding="utf-8")
     result = import_file(dump, "numbers", tmp_path / "data")
     assert [item["rating_raw"] for item in landed(result)] == ["1e309", "1E1", "7.50", "8"]
+
+
+def test_a_misspelt_column_is_named_with_the_mapping_that_would_use_it(tmp_path: Path) -> None:
+    # Its ratings were lost without a word and the reviews got inferred scores (1/5 read as 95.4).
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    dump = tmp_path / "d.csv"
+    dump.write_text("critic,movie_title,reveiw_score,review_content,top_critic\nAnn,Her,1/5,Dull.,true\n",
+                    encoding="utf-8")
+    done = CliRunner().invoke(app, ["import", str(dump), "--source", "typo", "--data-dir", str(tmp_path / "d"),
+                                    "--no-load", "--quiet"])
+    assert done.exit_code == 0, done.output
+    assert done.stderr.splitlines() == [
+        "warning: column 'reveiw_score' is not used; if it holds rating_raw, add --map rating_raw=reveiw_score"]
