@@ -157,8 +157,10 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     field (two anonymous "Loved it!" for one film) are numbered, #2, #3, in file order, so they stay two
     reviews, and importing the file again numbers them the same way."""
     value = {name: _first(row, columns) for name, columns in mapping.items()}
-    imdb = _IMDB.search(value.get("imdb_id") or "")
-    tmdb = _TMDB.fullmatch((value.get("tmdb_id") or "").strip())
+    # This project's own landing items carry their ids in an external_ids object, which no column maps.
+    landed_ids = row.get("external_ids") if isinstance(row.get("external_ids"), dict) else {}
+    imdb = _IMDB.search(value.get("imdb_id") or _text(landed_ids.get("imdb")) or "")
+    tmdb = _TMDB.fullmatch((value.get("tmdb_id") or _text(landed_ids.get("tmdb")) or "").strip())
     external = {k: v for k, v in (("imdb", imdb and imdb.group()), ("tmdb", tmdb and tmdb.group())) if v}
     said = "\x1f".join(value.get(f) or "" for f in ("critic_name", "film_title", "film_year", "outlet",
                                                    "published_raw", "rating_raw", "rating_value", "review_title",

@@ -80,3 +80,13 @@ def test_a_misspelt_column_is_named_with_the_mapping_that_would_use_it(tmp_path:
     assert done.exit_code == 0, done.output
     assert done.stderr.splitlines() == [
         "warning: column 'reveiw_score' is not used; if it holds rating_raw, add --map rating_raw=reveiw_score"]
+
+
+def test_this_projects_landing_items_imported_keep_their_external_ids(tmp_path: Path) -> None:
+    # "A dump of this project's landing items maps itself", but the external_ids object was dropped.
+    dump = tmp_path / "items.jsonl"
+    dump.write_text(json.dumps({"url": "https://x/r/1", "source_review_id": "r1", "film_title": "Her",
+                                "critic_name": "Ann", "body": "Tender.",
+                                "external_ids": {"imdb": "tt1798709", "tmdb": 152601}}) + "\n", encoding="utf-8")
+    result = import_file(dump, "again", tmp_path / "data")
+    assert landed(result)[0]["external_ids"] == {"imdb": "tt1798709", "tmdb": "152601"}
