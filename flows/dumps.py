@@ -14,8 +14,9 @@ verbatim for the rejects (a JSON line's text also when it parses, in case a late
 - CSV: the delimiter is the one of , ; tab | the header line uses most (or --delimiter); quoting is Excel's
   (a quote inside a cell doubled). A row whose cell count differs from the header's is rejected naming its
   lines. An unclosed quote swallows the lines after it up to the next quote: the row is rejected when its
-  cell count comes out wrong, but CSV cannot tell it from a cell with line breaks when the count comes out
-  right (the swallowed lines then land in that cell).
+  cell count comes out wrong or the quote is open at the end of the file, but CSV cannot tell it from a cell
+  with line breaks when the count comes out right and a later quote closes it (the swallowed lines then land
+  in that cell).
 - JSON: one object per line, or one array of objects (read whole: keep those small).
 """
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import itertools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -126,6 +128,7 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
                            "one of each so every column can be mapped")
 
     def rows() -> Iterator[Row]:
+        line_count: list[int] = []
         with handle:
             last = reader.line_num
             while True:
@@ -141,6 +144,10 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
                 if cells == header:
                     # Two exports joined with `cat`: their second header is no review.
                     yield first, None, f"the header row again at {span}", {"lines": span, "cells": cells}
+                elif cells is not None and len(cells) == len(header) and last > first \
+                        and _open_quote_at_end(path, encoding, first, last, line_count):
+                    yield first, None, f"an unclosed quote runs from line {first} to the end of the file", {
+                        "lines": span, "cells": cells}
                 elif cells is not None and len(cells) == len(header):
                     yield first, dict(zip(header, cells, strict=True)), "", None
                 elif cells is not None and not any(c.strip() for c in cells):
@@ -191,6 +198,21 @@ def _json_array(path: Path, encoding: str) -> Iterator[Row]:
             yield number, value, "", None
         else:
             yield number, None, f"entry {number} of the array is not an object", {"entry": number, "value": value}
+
+
+def _open_quote_at_end(path: Path, encoding: str, first: int, last: int, total: list[int]) -> bool:
+    """Whether the row on lines first..last is the file's last and leaves a quote open: Python's csv reads
+    such a row whole, the rows after the quote inside its cell. A well-quoted row has an even number of quote
+    characters (each quoted cell opens, closes and doubles its own). `total` caches the file's line count,
+    counted the first time a row spans lines, so only the last row is read again."""
+    if not total:
+        with _text_handle(path, encoding, newline="") as handle:
+            total.append(sum(1 for _ in handle))
+    if last != total[0]:
+        return False
+    with _text_handle(path, encoding, newline="") as handle:
+        lines = list(itertools.islice(handle, first - 1, None))
+    return "".join(lines).count('"') % 2 == 1
 
 
 def json_rows(path: Path, encoding: str) -> tuple[list[str], Iterator[Row]]:

@@ -90,3 +90,24 @@ def test_this_projects_landing_items_imported_keep_their_external_ids(tmp_path: 
                                 "external_ids": {"imdb": "tt1798709", "tmdb": 152601}}) + "\n", encoding="utf-8")
     result = import_file(dump, "again", tmp_path / "data")
     assert landed(result)[0]["external_ids"] == {"imdb": "tt1798709", "tmdb": "152601"}
+
+
+def test_a_quote_left_open_at_the_end_of_the_file_rejects_its_row_instead_of_swallowing_the_rest(
+        tmp_path: Path) -> None:
+    # R3 and R4 landed inside R2's body: 4 rows in the dump, 2 scraped, none rejected.
+    dump = tmp_path / "eof.csv"
+    dump.write_text('critic,movie_title,review_content\nR1,Her,ok one\nR2,Her,"he said ""wow"" and then\n'
+                    'R3,Her,a whole other review\nR4,Her,and another one\n', encoding="utf-8")
+    result = import_file(dump, "eof", tmp_path / "data")
+    assert (result.landed, result.rejected) == (1, 1)
+    rejects = result.items.with_name(result.items.name.removesuffix(".jsonl") + ".rejects.jsonl")
+    assert "an unclosed quote runs from line 3 to the end of the file" in rejects.read_text(encoding="utf-8")
+
+
+def test_a_well_quoted_cell_with_line_breaks_in_the_last_row_still_loads(tmp_path: Path) -> None:
+    dump = tmp_path / "ok.csv"
+    dump.write_text('critic,movie_title,review_content\nR1,Her,ok one\nR2,Her,"two\nlines, ""quoted"""\n',
+                    encoding="utf-8")
+    result = import_file(dump, "multi", tmp_path / "data")
+    assert (result.landed, result.rejected) == (2, 0)
+    assert landed(result)[1]["body"] == 'two\nlines, "quoted"'
