@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from rich.markup import escape
 
 from flows.cli_base import (
     ConfigOption,
@@ -241,6 +242,8 @@ def _report_run(result: PipelineResult, quiet: bool) -> bool:
     for bad in result.unhealthy:
         err_console.print(f"[yellow]unhealthy:[/yellow] {bad['source']} run {bad['run_id']}: {bad['health_notes']}",
                           highlight=False)
+    for note in result.held:
+        err_console.print(f"[yellow]waiting:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     return bool(result.unhealthy)
 
 

@@ -46,6 +46,25 @@ class Batch:
 
 def landing_batches(root: Path) -> list[Batch]:
     """Every run in the landing zone, including runs whose items were all rejected or that found none."""
+    batches, writing = _landing_runs(root)
+    return batches[:writing]
+
+
+def held_batches(root: Path) -> tuple[Batch | None, list[Batch]]:
+    """The run another process is still crawling, and the complete runs after it that wait for it to load."""
+    batches, writing = _landing_runs(root)
+    return (None, []) if writing is None else (batches[writing], batches[writing + 1:])
+
+
+def held_notes(root: Path) -> list[str]:
+    """One line per complete run that waits behind a run still being crawled (it would otherwise say nothing)."""
+    writer, held = held_batches(root)
+    return [f"run {batch.run_id} of {batch.source} is not loaded yet: it waits for run {writer.run_id} of "
+            f"{writer.source}, still being crawled by another process, and loads with the first run after that "
+            "one" for batch in held if writer is not None]
+
+
+def _landing_runs(root: Path) -> tuple[list[Batch], int | None]:
     runs = set()
     for path in (root / "raw").glob("*/*.jsonl"):
         runs.add((path.parent.name, path.name.removesuffix(".jsonl").removesuffix(".rejects")))
@@ -58,8 +77,7 @@ def landing_batches(root: Path) -> list[Batch]:
     # any later one: they load once it is complete, by whichever run comes next.
     ordered = sorted(runs, key=lambda run: (run[1], run[0]))
     writing = next((i for i, run in enumerate(ordered) if being_written(run_paths(root, *run)["lock"])), None)
-    return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl")
-            for source, run_id in ordered[:writing]]
+    return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl") for source, run_id in ordered], writing
 
 
 def pending_batches(conn: duckdb.DuckDBPyConnection, root: Path) -> list[Batch]:

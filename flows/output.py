@@ -94,6 +94,8 @@ def print_status(report: dict[str, Any], console: Console) -> None:
     console.print(f"landing batches not yet loaded: {len(pending)}", highlight=False)
     for batch in pending:
         console.print(f"  {batch['source']} {batch['run_id']}  {batch['path']}", highlight=False, markup=False)
+    for note in report.get("waiting_batches", []):
+        console.print(f"  waiting: {note}", highlight=False, markup=False)
 
 
 def print_sources(listed: list[dict[str, Any]], console: Console) -> None:

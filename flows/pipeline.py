@@ -25,7 +25,7 @@ from flows.config import DEFAULT_PARALLEL, Health
 from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, SourceBusy
 from flows.incremental import write_state
-from flows.load import Batch, apply_mart_params, load, normalize, pending_batches
+from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
@@ -58,6 +58,7 @@ class PipelineResult:
     unhealthy: list[dict[str, Any]] = field(default_factory=list)
     marts: dict[str, int] = field(default_factory=dict)
     warehouse: str = ""
+    held: list[str] = field(default_factory=list)  # batches waiting behind another process's crawl (load.held_notes)
 
 
 def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dict[str, Any], dict[str, str]]:
@@ -191,6 +192,7 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
     result.crawls = _crawl_sources(sources, root, show_progress, parallel, failures)
     with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
         batches = find_pending(database, root, mart_params or {})
+        result.held = held_notes(root)
         with Progress(transient=True, disable=not show_progress) as progress:
             loading = progress.add_task("normalize + load", total=len(batches))
             for batch in batches:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.config import Config
-from flows.load import landing_batches
+from flows.load import held_notes, landing_batches
 from warehouse.db import WarehouseError, connect, warehouse_path
 from warehouse.marts import marts_current
 from warehouse.queries import run_sql
@@ -44,6 +44,7 @@ def status(root: Path) -> dict[str, Any]:
         report["marts_current"] = marts_current(conn)
     report["pending_batches"] = [{"source": b.source, "run_id": b.run_id, "path": str(b.items)}
                                  for b in landing_batches(root) if (b.source, b.run_id) not in loaded]
+    report["waiting_batches"] = held_notes(root)
     return report
 
 

@@ -12,12 +12,14 @@ from pathlib import Path
 
 import pytest
 from filelock import FileLock
+from rich.console import Console
 
 from crawlers.landing import being_written, run_paths
 from flows.crawl import run_crawl
 from flows.errors import SourceBusy
 from flows.incremental import RUNNING_MARKER, crawl_lock, open_job
 from flows.load import landing_batches
+from warehouse.db import connect, migrate
 
 # Slow enough to be seen crawling, short enough not to crawl the whole site.
 SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1,
@@ -37,6 +39,33 @@ def test_a_batch_whose_crawl_holds_its_lock_is_not_pending_until_the_crawl_lets_
         lock.release()
     assert [batch.run_id for batch in landing_batches(tmp_path)] == ["20261126T100000Z"]  # a crawl that died
 
+
+def test_a_complete_batch_waiting_behind_a_crawl_in_progress_is_named_not_silent(tmp_path: Path) -> None:
+    # Its run exited 0 saying nothing, and `reviews status` counted 0 batches pending.
+    from flows.load import held_notes
+    from flows.output import print_status
+    from flows.status import status
+
+    crawling = run_paths(tmp_path, "demo", "20261126T100000Z")
+    done = run_paths(tmp_path, "demo-feed", "20261126T100500Z")
+    for paths in (crawling, done):
+        paths["items"].parent.mkdir(parents=True, exist_ok=True)
+        paths["items"].write_text(json.dumps({"source": "x"}) + "\n", encoding="utf-8")
+    warehouse = connect(tmp_path / "reviews.duckdb")
+    migrate(warehouse)
+    warehouse.close()
+    lock = FileLock(crawling["lock"])
+    lock.acquire()
+    try:
+        expected = ("run 20261126T100500Z of demo-feed is not loaded yet: it waits for run 20261126T100000Z of demo, "
+                    "still being crawled by another process, and loads with the first run after that one")
+        assert held_notes(tmp_path) == [expected]
+        console = Console(record=True, width=400)
+        print_status(status(tmp_path), console)
+        assert f"waiting: {expected}" in console.export_text()
+    finally:
+        lock.release()
+    assert held_notes(tmp_path) == []
 
 def test_a_crawl_holds_its_batch_lock_while_it_runs_and_removes_it_when_done(small_demo, tmp_path: Path) -> None:
     seen: list[bool] = []
