@@ -105,7 +105,7 @@ def sql(
     """Run one reading SQL statement against the warehouse."""
     from flows.output import print_rows
     from warehouse.db import WarehouseError, connect, warehouse_path
-    from warehouse.queries import lock_down, run_read_only
+    from warehouse.queries import lock_down, run_read_only, stale_marts_note
 
     if format not in ("table", "csv", "json"):
         raise fail(f"unknown format {format!r}; choose table, csv or json")
@@ -114,7 +114,10 @@ def sql(
         with connect(warehouse_path(root), read_only=True) as conn:
             lock_down(conn, show_progress=console.is_terminal)
             columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
+            note = stale_marts_note(conn, query)
         print_rows(columns, rows, format, console)
+        if note:
+            err_console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:

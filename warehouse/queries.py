@@ -237,6 +237,18 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
     return outcome["value"]
 
 
+def stale_marts_note(conn: duckdb.DuckDBPyConnection, sql: str) -> str | None:
+    """A note for a query that reads marts which are out of date (a run stopped before rebuilding them, or
+    another version built them): its numbers would silently disagree with the reviews."""
+    from warehouse.marts import MART_TABLES
+
+    words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
+    if not words & set(MART_TABLES) or not _marts_from_another_version(conn):
+        return None
+    return ("the marts are out of date (a run stopped before rebuilding them, or another version built them): "
+            "the next `reviews run` or `reviews report` rebuilds them")
+
+
 def _marts_from_another_version(conn: duckdb.DuckDBPyConnection) -> bool:
     from warehouse.marts import marts_current
 

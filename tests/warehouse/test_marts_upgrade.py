@@ -74,6 +74,10 @@ def test_a_load_whose_marts_were_never_rebuilt_leaves_them_stale_until_a_report(
         assert conn.execute("select count(*) from film_scores").fetchone() == (0,)
     status = CliRunner().invoke(app, ["status", "--data-dir", str(tmp_path)])
     assert "marts: out of date" in status.stdout
+    query = CliRunner().invoke(app, ["sql", "select count(*) from film_scores", "--data-dir", str(tmp_path)])
+    assert query.exit_code == 0 and query.stderr.startswith("note: the marts are out of date")
+    plain = CliRunner().invoke(app, ["sql", "select count(*) from reviews", "--data-dir", str(tmp_path)])
+    assert plain.exit_code == 0 and plain.stderr == ""
     write_report(database, "2026-W47", tmp_path / "reports")
     with open_writer(database) as conn:
         assert marts_current(conn)
