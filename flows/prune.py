@@ -93,6 +93,8 @@ class PruneResult:
         before = f"started before {self.cutoff:%Y-%m-%d %H:%M} UTC"
         if not self.has_warehouse:
             return [f"nothing to prune: no warehouse at {self.warehouse}, so no run is loaded yet"]
+        if not self.runs and self.unremoved:
+            return []  # the failure line says what could not be removed; "nothing to prune" would contradict it
         if not self.runs:
             return [f"nothing to prune: no loaded run {before} has files left"]
         total = sum(self.runs.values())

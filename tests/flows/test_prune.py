@@ -224,3 +224,13 @@ def test_ctrl_c_during_a_prune_is_one_line_and_exit_130(tmp_path: Path, monkeypa
     result = runner.invoke(app, ["prune", "--older-than", "8w", "--data-dir", str(tmp_path)])
     assert result.exit_code == 130
     assert result.stderr.strip() == "stopped: runs not yet pruned stay; run it again to finish"
+
+
+def test_files_that_could_not_be_removed_are_not_called_nothing_to_prune() -> None:
+    # A read-only folder printed "nothing to prune: …" and then "error: could not remove 2 files".
+    from flows.prune import PruneResult
+
+    result = PruneResult(cutoff=datetime(2026, 11, 1), dry_run=False, warehouse=Path("reviews.duckdb"),
+                         unremoved=["raw/demo/r1.jsonl: Read-only file system", "raw/demo/r1.stats.json: Read-only"])
+    assert result.summary() == []
+    assert result.failure().startswith("could not remove 2 files: raw/demo/r1.jsonl")
