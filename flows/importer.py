@@ -272,6 +272,9 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
     seen: dict[int, int] = {}
     try:
         columns, rows = _read(path, fmt, encoding, delimiter)
+        if not columns:  # only a CSV header names columns when there are no rows; JSON has none to show
+            raise ReviewsError(f"{path}: no review in it: neither one JSON object per line nor one JSON array of "
+                               "objects (an empty file, or one object spread over several lines)")
         mapping = column_map(columns, mappings, str(path))
         # The run id is taken when the batch's lock is: loads take batches in run-id order and stop at
         # one still being written, so none is loaded before this one that started after it.

@@ -112,3 +112,16 @@ def test_a_well_quoted_cell_with_line_breaks_in_the_last_row_still_loads(tmp_pat
     result = import_file(dump, "multi", tmp_path / "data")
     assert (result.landed, result.rejected) == (2, 0)
     assert landed(result)[1]["body"] == 'two\nlines, "quoted"'
+
+
+PRETTY_OBJECT = '{\n  "critic": "Ann",\n  "film": "Her",\n  "text": "Tender."\n}\n'
+
+
+@pytest.mark.parametrize("text", ["", "\n\n", PRETTY_OBJECT, "42\n"], ids=["empty", "blank", "pretty-object", "number"])
+def test_a_json_file_with_no_object_to_read_says_so_instead_of_blaming_a_critic_column(tmp_path: Path,
+                                                                                      text: str) -> None:
+    # It said "no critic column …; columns: " with nothing listed, even for an object that has a critic.
+    dump = tmp_path / "d.jsonl"
+    dump.write_text(text, encoding="utf-8")
+    with pytest.raises(ReviewsError, match="no review in it: neither one JSON object per line nor one JSON array"):
+        import_file(dump, "empty", tmp_path / "data")
