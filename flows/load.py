@@ -197,12 +197,13 @@ def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float])
 
     Apply them before normalizing: the normalizer reads positive_threshold for the verdicts it stores.
     """
-    stored = dict(conn.execute("select name, default_value from mart_params").fetchall())
+    rows = conn.execute("select name, default_value, value from mart_params").fetchall()
+    stored = {name: default for name, default, _ in rows}
+    current = {name: value for name, _, value in rows}
     unknown = set(params) - set(stored)
     if unknown:
         raise WarehouseError(f"unknown mart parameters: {', '.join(sorted(unknown))} "
                              f"(known: {', '.join(sorted(stored))})")
-    current = dict(conn.execute("select name, value from mart_params").fetchall())
     if any(current.get(name) != params.get(name, default) for name, default in stored.items()):
         mark_marts_stale(conn)
     for name, default in stored.items():

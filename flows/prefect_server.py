@@ -80,7 +80,8 @@ def start_temporary_server() -> None:
         server.stop()
         if starting:  # not crashed, only slow: its log may still be empty, so it says why it was stopped
             waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
-            log.write(f"{chr(10) if log.tell() else ''}reviews: stopped, still starting after {waited:g} s\n".encode())
+            separator = b"\n" if log.tell() else b""
+            log.write(separator + f"reviews: stopped, still starting after {waited:g} s\n".encode())
             raise ReviewsError(f"Prefect's temporary server did not start: still starting after {waited:g} s (on a "
                                "busy machine, set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher); its log is "
                                f"{log_path}") from None

@@ -60,7 +60,7 @@ def _layer_models(layer: str) -> dict[str, str]:
     return models
 
 
-def _references(sql: str, names: set[str]) -> set[str]:
+def references(sql: str, names: set[str]) -> set[str]:
     """The model names a query mentions outside ``--`` comments (its dependencies)."""
     words = set(re.findall(r"[a-z_][a-z0-9_]*", _LINE_COMMENT.sub("", sql).lower()))
     return words & names
@@ -78,10 +78,10 @@ def build_plan() -> list[tuple[str, str, str]]:
         later = {name for _, _, other in layers[index + 1:] for name in other}
         graph: dict[str, set[str]] = {}
         for name, sql in sorted(models.items()):
-            too_late = _references(sql, later)
+            too_late = references(sql, later)
             if too_late:
                 raise WarehouseError(f"{layer} model {name} uses later-layer models {sorted(too_late)}")
-            graph[name] = _references(sql, set(models)) - {name}
+            graph[name] = references(sql, set(models)) - {name}
         try:
             order = list(TopologicalSorter(graph).static_order())
         except CycleError as exc:
@@ -182,7 +182,7 @@ def build_marts(conn: duckdb.DuckDBPyConnection) -> dict[str, int]:
             except duckdb.Error as exc:
                 raise WarehouseError(f"cannot build {kind} {name}: {exc}") from exc
         _drop_retired_views(conn, {name for name, _, _ in plan})
-        conn.execute("delete from mart_builds")
+        mark_marts_stale(conn)
         conn.execute("insert into mart_builds values (?, now()::timestamp)", [fingerprint(plan)])
         counts = {
             name: conn.execute(f"select count(*) from {name}").fetchone()[0]

@@ -182,7 +182,7 @@ def _duckdb_errors(conn: duckdb.DuckDBPyConnection | None = None) -> Iterator[No
         if isinstance(exc, duckdb.CatalogException) and _missing_mart(message):
             hint = "; the marts are built at the end of `reviews run`, and no run has built them yet"
         elif isinstance(exc, duckdb.BinderException | duckdb.CatalogException) and conn is not None \
-                and _marts_from_another_version(conn):
+                and _marts_stale(conn):
             hint = ("; the marts were built by another version of reviews: the next `reviews run` or `reviews "
                     "report` rebuilds them")
         raise WarehouseError(f"SQL error: {message}{hint}") from None
@@ -240,16 +240,16 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
 def stale_marts_note(conn: duckdb.DuckDBPyConnection, sql: str) -> str | None:
     """A note for a query that reads marts which are out of date (a run stopped before rebuilding them, or
     another version built them): its numbers would silently disagree with the reviews."""
-    from warehouse.marts import MART_TABLES
+    from warehouse.marts import MART_TABLES, references
 
-    words = set(re.findall(r"[a-z_][a-z0-9_]*", sql.lower()))
-    if not words & set(MART_TABLES) or not _marts_from_another_version(conn):
+    if not references(sql, set(MART_TABLES)) or not _marts_stale(conn):
         return None
     return ("the marts are out of date (a run stopped before rebuilding them, or another version built them): "
             "the next `reviews run` or `reviews report` rebuilds them")
 
 
-def _marts_from_another_version(conn: duckdb.DuckDBPyConnection) -> bool:
+def _marts_stale(conn: duckdb.DuckDBPyConnection) -> bool:
+    """Marts exist but are not current (warehouse.marts.marts_current)."""
     from warehouse.marts import marts_current
 
     try:

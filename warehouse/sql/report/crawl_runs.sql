@@ -7,17 +7,9 @@
 with
 
 week_runs as (
-    select distinct run_id
+    select run_id, week_reviews
     from int_run_weeks
     where week_start = $week_start::date
-),
-
-week_reviews as (
-    select reviews.run_id, count(*) as week_reviews
-    from reviews
-    join stg_reviews as staged using (review_id)
-    where staged.published_week_start = $week_start::date
-    group by reviews.run_id
 ),
 
 final as (
@@ -26,7 +18,7 @@ final as (
         runs.spider,
         runs.run_id,
         runs.started,
-        coalesce(week_reviews.week_reviews, 0) as week_reviews,
+        week_runs.week_reviews,
         runs.scraped,
         runs.loaded,
         runs.duplicates,
@@ -36,7 +28,6 @@ final as (
         run_started(runs.started, runs.run_id) as run_started
     from crawl_runs as runs
     join week_runs using (run_id)
-    left join week_reviews using (run_id)
 )
 
 select * exclude (run_started) from final

@@ -37,7 +37,7 @@ reviewers as (
 ),
 
 week_runs as (
-    select distinct run_id
+    select run_id
     from int_run_weeks
     where week_start = $week_start::date
 ),
