@@ -24,10 +24,10 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths, write_atomic
+from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths
 from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
-from flows.incremental import RUNNING_MARKER, close_job, crawl_lock, job_dir, open_job
+from flows.incremental import close_job, crawl_lock, finish_reason, job_dir, open_job, write_marker
 
 
 @dataclass
@@ -138,8 +138,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
                                      pass_fds=() if lock is None else (lock,))
             if jobs is not None:
-                # Atomic: whoever reads the pids (a supervisor, the tests) never sees the file half-written.
-                write_atomic(jobs / RUNNING_MARKER, f"{os.getpid()} {child.pid}")
+                write_marker(jobs, (os.getpid(), child.pid), paths["stats"])
             with _live_lock:
                 _live.add(child)
             try:
@@ -153,7 +152,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
                     except KeyboardInterrupt:  # another Ctrl-C: the close is under way, and leaving now
                         continue  # would orphan the crawl and lose its job state
                 if jobs is not None:
-                    close_job(jobs, _finish_reason(paths["stats"]))
+                    close_job(jobs, finish_reason(paths["stats"]))
                 raise
             finally:
                 with _live_lock:
@@ -163,7 +162,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         if jobs is not None:
             # No stats: the child died without closing (SIGKILL, the OOM killer), and close_job keeps the
             # RUNNING marker so the next run discards the torn job state instead of resuming it.
-            close_job(jobs, _finish_reason(stats_path))
+            close_job(jobs, finish_reason(stats_path))
         result = CrawlResult(spider, source, run_id, paths["items"], paths["rejects"], log_path,
                              child.returncode, time.monotonic() - started, stats)
         if child.returncode != 0 or not stats:
@@ -197,15 +196,6 @@ def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:
         raise ReviewsError(f"only {free / 2**20:.0f} MB free on the disk of {root}, under the {floor:g} MB a crawl "
                            "or load needs (REVIEWS_MIN_FREE_MB); free some room (`reviews prune` deletes old "
                            "landing files)")
-
-
-def _finish_reason(stats_path: Path) -> str | None:
-    """How Scrapy says the crawl ended, from its stats file; None when it wrote none (it was killed)."""
-    try:
-        reason = json.loads(stats_path.read_text(encoding="utf-8")).get("finish_reason")
-    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
-        return None
-    return reason if isinstance(reason, str) else None
 
 
 @contextmanager

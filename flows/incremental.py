@@ -8,7 +8,9 @@ A crawl keeps Scrapy's JOBDIR in `<data>/jobs/<source>/`: stopped by SIGTERM or 
 queue there and the next run resumes. A RUNNING marker tells a crash (SIGKILL of the crawl or of the
 process running it, power loss) from a clean stop: it is removed only when the crawl wrote its stats
 with a finish reason, so after a crash the job state, which may be torn, is discarded and the next run
-crawls afresh. A job whose saved queue holds no request is discarded too: resuming it would fetch
+crawls afresh. The marker names the crawl's stats file too: a crawl child that outlived its killed run and
+then closed by itself (its stats written, nobody left to remove the marker) is no crash.
+A job whose saved queue holds no request is discarded too: resuming it would fetch
 nothing, since its dupefilter already holds the start pages. The idempotent load makes the warehouse
 end the same either way.
 """
@@ -21,13 +23,15 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
-from crawlers.landing import safe_name
+from crawlers.landing import safe_name, write_atomic
 from flows.errors import SourceBusy
 from flows.importer import IMPORT_SPIDER
+from flows.load import pending_batches, run_info
 
 RUNNING_MARKER = "RUNNING"
 
@@ -44,10 +48,20 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
     since = conn.execute("select max(started) from crawl_runs where source = ? and finish_reason = 'finished' "
                          "and not coalesce(resumed, false) and spider is distinct from ?",
                          [source, IMPORT_SPIDER]).fetchall()[0][0]
+    since = max([since, *_pending_complete_crawls(conn, root, source)], key=lambda when: when or datetime.min)
     state = folder / f"{name}.json"
     state.write_text(json.dumps({"since": since.isoformat() if since else None,
                                  "known_ids_path": str(ids_path), "known_ids": len(ids)}), encoding="utf-8")
     return state
+
+
+def _pending_complete_crawls(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> list[datetime]:
+    """Starts of the source's complete crawls that landed but are not loaded yet: a crawl that outlived its
+    killed run, loaded only after this run's crawls. Without them the next crawl would read again everything
+    that crawl already covered (every page, after a first crawl)."""
+    infos = [run_info(batch) for batch in pending_batches(conn, root) if batch.source == source]
+    return [info.started for info in infos if info.finish_reason == "finished" and not info.resumed
+            and info.spider != IMPORT_SPIDER and info.started is not None]
 
 
 def job_dir(root: Path, source: str) -> Path:
@@ -63,11 +77,43 @@ def _queue_state(folder: Path) -> object:
         return None
 
 
+def write_marker(folder: Path, pids: tuple[int, ...], stats_path: Path | None = None) -> None:
+    """The RUNNING marker: the run's pid and its crawl child's on the first line, the crawl's stats file on
+    the second. Written whole at once: a supervisor or a waiting run never reads it half-written."""
+    text = " ".join(str(pid) for pid in pids) + ("" if stats_path is None else f"\n{stats_path}")
+    write_atomic(folder / RUNNING_MARKER, text)
+
+
+def read_marker(folder: Path) -> tuple[list[int], Path | None]:
+    """(pids, stats file) from a RUNNING marker; ([], None) when there is none or it cannot be read."""
+    try:
+        lines = (folder / RUNNING_MARKER).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        return [], None
+    pids = [int(word) for word in lines[0].split() if word.isdigit()] if lines else []
+    return pids, (Path(lines[1]) if len(lines) > 1 and lines[1].strip() else None)
+
+
+def finish_reason(stats_path: Path | None) -> str | None:
+    """How Scrapy says a crawl ended, from its stats file; None when it wrote none (it was killed)."""
+    if stats_path is None:
+        return None
+    try:
+        reason = json.loads(stats_path.read_text(encoding="utf-8")).get("finish_reason")
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError):
+        return None
+    return reason if isinstance(reason, str) else None
+
+
 def open_job(folder: Path) -> str:
     """Prepare the JOBDIR for a crawl, holding the source's crawl_lock; returns 'resumed', 'fresh',
     'discarded after a crash' or 'discarded: nothing left to resume'. (Under the lock a RUNNING marker can
     only be a dead crawl's.)"""
     marker = folder / RUNNING_MARKER
+    if marker.exists() and (ended := finish_reason(read_marker(folder)[1])) is not None:
+        # The crawl outlived its run (killed with -9) and then closed by itself: its stats say how it
+        # ended, as its run would have read them, so its job state is kept or dropped as after any close.
+        close_job(folder, ended)
     outcome = "resumed" if folder.exists() and any(folder.iterdir()) else "fresh"
     if marker.exists():
         shutil.rmtree(folder)
@@ -78,7 +124,7 @@ def open_job(folder: Path) -> str:
         shutil.rmtree(folder)
         outcome = "discarded: nothing left to resume"
     folder.mkdir(parents=True, exist_ok=True)
-    marker.write_text(str(os.getpid()), encoding="utf-8")
+    write_marker(folder, (os.getpid(),))
     return outcome
 
 
@@ -101,11 +147,32 @@ def crawl_lock(folder: Path) -> Iterator[int]:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             # Another run's crawl, not a crash: its job state must stay for its resume.
-            raise SourceBusy(f"{folder.name} is being crawled by another run; wait for it to end, or stop it, "
-                             "before crawling this source again") from None
+            raise SourceBusy(f"{folder.name} is being crawled by another run{_crawl_processes(folder)}; wait for it "
+                             "to end, or stop it, before crawling this source again") from None
         yield descriptor
     finally:
         os.close(descriptor)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _crawl_processes(folder: Path) -> str:
+    """' (crawl process N …)' from the source's RUNNING marker, so the user knows what to wait for or stop."""
+    pids, _ = read_marker(folder)
+    if len(pids) < 2:
+        return f" (process {pids[0]})" if pids and _alive(pids[0]) else ""
+    run, crawl = pids[:2]
+    if _alive(run):
+        return f" (run process {run}, its crawl process {crawl})"
+    return f" (crawl process {crawl}, going on alone: the run that started it, process {run}, was killed)"
 
 
 def close_job(folder: Path, finish_reason: str | None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 
 from crawlers.politeness import retry_after_seconds
 from flows.crawl import CrawlResult, run_crawl
-from flows.incremental import RUNNING_MARKER, open_job
+from flows.incremental import open_job, read_marker
 from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, gaps, logged_stat, plain_page, review_page
 
 
@@ -112,7 +112,7 @@ def test_a_stop_during_a_long_retry_after_is_prompt_and_the_retry_is_kept_for_th
             time.sleep(0.05)
         time.sleep(1)  # the retry now waits for its Retry-After
         job = tmp_path / "jobs" / "site"
-        _, child = (int(pid) for pid in (job / RUNNING_MARKER).read_text().split())
+        _, child = read_marker(job)[0]
         stopped = time.monotonic()
         os.kill(child, signal.SIGTERM)
         crawling.join(timeout=60)

@@ -4,6 +4,7 @@ run is crawling is not crawled twice (its job state is not taken for a crash's).
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -17,7 +18,7 @@ from rich.console import Console
 from crawlers.landing import being_written, run_paths
 from flows.crawl import run_crawl
 from flows.errors import SourceBusy
-from flows.incremental import RUNNING_MARKER, crawl_lock, open_job
+from flows.incremental import RUNNING_MARKER, crawl_lock, open_job, read_marker
 from flows.load import landing_batches
 from warehouse.db import connect, migrate
 
@@ -112,14 +113,30 @@ def test_a_source_another_live_run_is_crawling_is_refused_and_its_job_state_kept
         assert open_job(job) == "discarded after a crash"
 
 
+def test_a_busy_source_names_the_orphaned_crawl_to_wait_for(tmp_path: Path) -> None:
+    job = tmp_path / "jobs" / "site"
+    job.mkdir(parents=True)
+    holder = hold_crawl_lock(job)
+    try:
+        # The run that started the crawl was killed (no such process); its crawl (here the holder) goes on.
+        (job / RUNNING_MARKER).write_text(f"999999999 {holder.pid}", encoding="utf-8")
+        with pytest.raises(SourceBusy, match=rf"crawl process {holder.pid}, going on alone: the run that started "
+                           r"it, process 999999999, was killed"), crawl_lock(job):
+            pass
+        (job / RUNNING_MARKER).write_text(f"{os.getpid()} {holder.pid}", encoding="utf-8")
+        with pytest.raises(SourceBusy, match=rf"\(run process {os.getpid()}, its crawl process {holder.pid}\)"), \
+                crawl_lock(job):
+            pass
+    finally:
+        holder.kill()
+        holder.wait()
+
+
 
 
 
 def _marker(job: Path) -> list[int]:
-    try:
-        return [int(pid) for pid in (job / RUNNING_MARKER).read_text().split()]
-    except FileNotFoundError:
-        return []
+    return read_marker(job)[0]
 
 
 def test_the_crawl_child_keeps_its_source_locked_when_its_parent_is_killed(small_demo, tmp_path: Path) -> None:
@@ -152,3 +169,31 @@ def test_the_crawl_child_keeps_its_source_locked_when_its_parent_is_killed(small
             time.sleep(0.1)
     else:
         raise AssertionError("the lock stayed taken after the crawl child died")
+
+
+def test_an_orphaned_crawl_that_finishes_leaves_no_crash_for_the_next_run(small_demo, tmp_path: Path) -> None:
+    import os
+    import signal
+
+    command = [sys.executable, "-m", "flows.cli", "crawl", "schema_org", "--url", small_demo.url, "--source", "demo",
+               "--data-dir", str(tmp_path), "--quiet", "-s", "AUTOTHROTTLE_ENABLED=False"]
+    parent = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    job = tmp_path / "jobs" / "demo"
+    deadline = time.monotonic() + 60
+    while len(_marker(job)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.kill(parent.pid, signal.SIGKILL)  # the run dies; its crawl child goes on and finishes alone
+    parent.wait(timeout=30)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            with crawl_lock(job):
+                outcome = open_job(job)
+            break
+        except SourceBusy:
+            time.sleep(0.1)
+    else:
+        raise AssertionError("the orphaned crawl did not end")
+    stats = json.loads(next((tmp_path / "raw" / "demo").glob("*.stats.json")).read_text(encoding="utf-8"))
+    assert stats["finish_reason"] == "finished"
+    assert outcome == "fresh"  # it used to read as "discarded after a crash", and an incremental run then crawled all

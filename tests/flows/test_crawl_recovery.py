@@ -17,7 +17,7 @@ import pytest
 
 from flows.crawl import run_crawl
 from flows.errors import ReviewsError
-from flows.incremental import RUNNING_MARKER, close_job, open_job
+from flows.incremental import RUNNING_MARKER, close_job, open_job, read_marker, write_marker
 
 SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
 FAST = {"DOWNLOAD_DELAY": 0, "AUTOTHROTTLE_ENABLED": False}
@@ -48,6 +48,40 @@ def test_a_gracefully_stopped_crawl_with_requests_queued_resumes(tmp_path: Path)
     close_job(job, "shutdown")
     assert open_job(job) == "resumed"
     assert (job / "requests.seen").exists()
+
+
+def orphan_that_closed_itself(tmp_path: Path, finish_reason: str, active: object) -> Path:
+    """A job whose run was killed with -9 while its crawl child went on, and then closed by itself:
+    its stats written, its RUNNING marker left behind (nobody was there to remove it)."""
+    job = tmp_path / "jobs" / "demo"
+    open_job(job)
+    stats = tmp_path / "raw" / "demo" / "run-1.stats.json"
+    stats.parent.mkdir(parents=True)
+    write_marker(job, (999_999_998, 999_999_999), stats)
+    scrapy_job(job, active=active)
+    stats.write_text(json.dumps({"finish_reason": finish_reason}), encoding="utf-8")
+    return job
+
+
+def test_an_orphaned_crawl_that_finished_by_itself_is_no_crash(tmp_path: Path) -> None:
+    job = orphan_that_closed_itself(tmp_path, "finished", active={})
+    assert open_job(job) == "fresh"  # not "discarded after a crash": nothing was torn, nothing is left
+    assert not (job / "requests.seen").exists()
+    assert read_marker(job)[0] != [999_999_998, 999_999_999]
+
+
+def test_an_orphaned_crawl_stopped_by_a_signal_resumes(tmp_path: Path) -> None:
+    job = orphan_that_closed_itself(tmp_path, "shutdown", active={"127.0.0.1-0123": [0]})
+    assert open_job(job) == "resumed"
+    assert (job / "requests.seen").exists()
+
+
+def test_a_marker_naming_stats_that_were_never_written_is_a_crash(tmp_path: Path) -> None:
+    job = tmp_path / "jobs" / "demo"
+    open_job(job)
+    write_marker(job, (999_999_998, 999_999_999), tmp_path / "raw" / "demo" / "run-1.stats.json")
+    scrapy_job(job, active=None)
+    assert open_job(job) == "discarded after a crash"
 
 
 @pytest.mark.parametrize("active", [{}, None], ids=["empty queue", "no queue saved"])
@@ -82,7 +116,7 @@ def test_killing_the_crawl_child_makes_the_next_run_crawl_afresh(small_demo, tmp
     while landed(tmp_path) < 20 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert landed(tmp_path) >= 20, "the first crawl landed too little to interrupt"
-    _, child = (int(pid) for pid in (tmp_path / "jobs" / "demo" / RUNNING_MARKER).read_text().split())
+    _, child = read_marker(tmp_path / "jobs" / "demo")[0]
     os.kill(child, signal.SIGKILL)  # the crawl child only, as the OOM killer would
     crawling.join(timeout=60)
     assert failures and "failed (exit -9)" in str(failures[0])
@@ -113,6 +147,31 @@ def test_a_resumed_run_does_not_move_where_the_next_incremental_crawl_starts(tmp
     _run_row(conn, "c", "2026-11-21 12:00:00", "finished", True)
     state = json.loads(write_state(conn, tmp_path, "site").read_text())
     assert state["since"] == "2026-11-20T10:00:00"
+
+
+def _landed_run(root: Path, run_id: str, stats: dict) -> None:
+    folder = root / "raw" / "site"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{run_id}.jsonl").write_text("", encoding="utf-8")
+    (folder / f"{run_id}.stats.json").write_text(json.dumps(stats), encoding="utf-8")
+
+
+def test_a_complete_crawl_not_loaded_yet_moves_where_the_next_incremental_crawl_starts(tmp_path):
+    # An orphaned crawl finished after its run was killed: its batch waits for this run's loads, after the crawls.
+    from flows.incremental import write_state
+    from warehouse.db import connect, migrate
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    _run_row(conn, "a", "2026-11-20 10:00:00", "finished", False)
+    _landed_run(tmp_path, "20261122T090000-orphan", {"spider": "schema_org", "started": "2026-11-22T09:00:00",
+                                                     "finish_reason": "finished"})
+    _landed_run(tmp_path, "20261123T090000-stopped", {"spider": "schema_org", "started": "2026-11-23T09:00:00",
+                                                      "finish_reason": "shutdown"})
+    _landed_run(tmp_path, "20261124T090000-resumed", {"spider": "schema_org", "started": "2026-11-24T09:00:00",
+                                                      "finish_reason": "finished", "job_state": "resumed"})
+    state = json.loads(write_state(conn, tmp_path, "site").read_text())
+    assert state["since"] == "2026-11-22T09:00:00"
 
 
 def test_migration_009_marks_runs_stored_as_resumed_by_their_health_note(tmp_path):
