@@ -29,7 +29,7 @@ from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pe
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
 from flows.serve import writer_slot
-from flows.upgrades import repair_outlet_bylines
+from flows.upgrades import apply_data_fixes
 from warehouse.db import WarehouseBusy, WarehouseError, first_line, interrupted, open_writer, warehouse_path
 from warehouse.marts import build_marts
 
@@ -129,7 +129,7 @@ def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[B
     with stops_as("stopped before loading: the next run loads what this one crawled"), \
             open_writer(database) as conn:
         apply_mart_params(conn, params)
-        repair_outlet_bylines(conn)
+        apply_data_fixes(conn)
         return pending_batches(conn, root)
 
 

@@ -10,9 +10,16 @@ import duckdb
 from flows.normalize.lookups import _critic_id
 from flows.normalize.text import normalize_person, without_outlet
 from warehouse.db import rollback
-from warehouse.marts import mark_marts_stale
+from warehouse.marts import define_macros, mark_marts_stale
 
 OUTLET_BYLINES = "outlet_bylines"
+ANONYMOUS_COPIES = "anonymous_copies"
+
+
+def apply_data_fixes(conn: duckdb.DuckDBPyConnection) -> None:
+    """Every data fix this warehouse has not had yet."""
+    repair_outlet_bylines(conn)
+    forget_anonymous_copies(conn)
 
 
 def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
@@ -48,3 +55,53 @@ def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
         rollback(conn)
         raise
     return len(moves)
+
+
+# Source keys that earlier versions took for syndicated copies of an anonymous review: two people's
+# reviews, kept as one. Forgotten, the next crawl that reads their pages loads them as the reviews they are.
+_ANONYMOUS_COPY_KEYS = """
+    create or replace temp table fix_anonymous_copy_keys as
+    select k.source, k.source_review_id, k.review_id, k.url
+    from review_keys as k
+    inner join reviews as r using (review_id)
+    inner join critics as c using (critic_id)
+    where names_nobody(c.name_key) and (k.source, k.source_review_id) <> (r.source, r.source_review_id)
+"""
+_FORGET_KEYS = """
+    delete from review_keys as k
+    using fix_anonymous_copy_keys as f
+    where k.source = f.source and k.source_review_id = f.source_review_id
+"""
+# A url stays while a remaining key of the review names it (its own page can also hold a forgotten copy).
+_DROP_URLS = """
+    update reviews as r
+    set urls = list_filter(r.urls, lambda u: not list_contains(f.gone, u) or list_contains(coalesce(kept.urls, []), u))
+    from (select review_id, list(url) as gone from fix_anonymous_copy_keys group by review_id) as f
+    left join (select review_id, list(url) as urls from review_keys group by review_id) as kept using (review_id)
+    where r.review_id = f.review_id
+"""
+
+
+def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
+    """Reviews by a name that names nobody (Anonymous, Guest…) that versions before 20c8e94 merged as one
+    review's syndicated copies: their source keys and urls are forgotten, so the next crawl of their pages
+    (`--full` for pages an incremental run skips) loads each as a review of its own. Returns how many keys
+    were forgotten; 0 once applied."""
+    if conn.execute("select 1 from data_fixes where name = ?", [ANONYMOUS_COPIES]).fetchone():
+        return 0
+    define_macros(conn)
+    conn.execute("begin transaction")
+    try:
+        conn.execute(_ANONYMOUS_COPY_KEYS)
+        forgotten = conn.execute("select count(*) from fix_anonymous_copy_keys").fetchone()[0]
+        if forgotten:
+            conn.execute(_FORGET_KEYS)
+            conn.execute(_DROP_URLS)
+            mark_marts_stale(conn)
+        conn.execute("drop table fix_anonymous_copy_keys")
+        conn.execute("insert into data_fixes values (?, now())", [ANONYMOUS_COPIES])
+        conn.execute("commit")
+    except BaseException:
+        rollback(conn)
+        raise
+    return forgotten

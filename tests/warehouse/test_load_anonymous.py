@@ -59,3 +59,31 @@ def test_critic_stats_marks_a_name_that_names_nobody_and_keeps_its_outlets_apart
     assert (anon["anonymous"], anon["outlets"]) == (True, ["The Daily"])
     ann = wh.one("critic_stats", critic_id="ann-daily")
     assert (ann["anonymous"], ann["outlets"]) == (False, ["The Daily", "The Post"])
+
+
+def test_anonymous_reviews_an_earlier_version_merged_are_two_again_after_the_data_fix(tmp_path: Path) -> None:
+    from flows.upgrades import forget_anonymous_copies
+
+    items = [_signed("Anonymous", "a1", url="https://site-a.test/r/1"),
+             _signed("Anonymous", "a2", url="https://site-a.test/r/2"),
+             _signed("john", "j1", url="https://site-a.test/r/3"), _signed("John", "j2", url="https://site-a.test/r/4")]
+    first = _land(tmp_path / "run-1.jsonl", *items)
+    again = _land(tmp_path / "run-2.jsonl", *items)
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        # As versions before 20c8e94 stored them: a2 a syndicated copy of a1 (one review, both urls).
+        a1, a2 = (conn.execute("select review_id from reviews where source_review_id = ?", [key]).fetchone()[0]
+                  for key in ("a1", "a2"))
+        conn.execute("delete from reviews where review_id = ?", [a2])
+        conn.execute("update review_keys set review_id = ? where review_id = ?", [a1, a2])
+        conn.execute("update reviews set urls = ['https://site-a.test/r/1', 'https://site-a.test/r/2'] "
+                     "where review_id = ?", [a1])
+        assert _load(conn, again, "run-2").loaded == 0  # the merge survived re-crawls, --full included
+
+        assert forget_anonymous_copies(conn) == 1
+        assert conn.execute("select urls from reviews where review_id = ?", [a1]).fetchone()[0] == [
+            "https://site-a.test/r/1"]
+        assert _load(conn, _land(tmp_path / "run-3.jsonl", *items), "run-3").loaded == 1
+        assert conn.execute("select count(*) from reviews").fetchone()[0] == 3  # a1, a2 and john's one review
+        assert conn.execute("select count(*) from review_keys where source_review_id like 'j%'").fetchone()[0] == 2
+        assert forget_anonymous_copies(conn) == 0  # once per warehouse
