@@ -32,6 +32,9 @@ class ReviewItem:
     rating_value: str | None = None
     rating_best: str | None = None
     rating_worst: str | None = None
+    # A dump's other rating cells, where it has several (a score and a Fresh/Rotten verdict) and rating_raw
+    # holds one of them (flows/importer.py). Only in the landing zone, as co_authors.
+    other_ratings: list[str] = field(default_factory=list)
     review_title: str | None = None
     body: str | None = None
     published_raw: str | None = None

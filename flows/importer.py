@@ -7,7 +7,9 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 
 - Columns are found by their usual names (`DEFAULT_COLUMNS`, compared without case, spaces or
   punctuation), or named with `field=column` mappings; `field=a,b` takes the first non-blank of a and b
-  (a score column, else a Fresh/Rotten one).
+  (a score column, else a Fresh/Rotten one); for the rating, the first the rating rules can read (a bare
+  "7" of no known scale gives way to the row's "Fresh"; an impossible 11/10 does not), the other cells kept
+  in the item's `other_ratings`.
 - A row without a review_id column is known by a hash of what it says (critic, film, year, outlet, date,
   rating, title, body): importing the same dump again finds the same reviews, and a row whose text changed
   is a new review, not an edit. A row without a url gets the dump's file URI and that key.
@@ -18,6 +20,7 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import re
@@ -31,6 +34,7 @@ from crawlers.items import AUDIENCES, ReviewItem
 from crawlers.landing import json_line, new_run_id, run_paths, safe_name, write_json_atomic
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
+from flows.normalize.ratings import parse_rating
 
 FIELDS = ("url", "source_review_id", "film_title", "film_year", "imdb_id", "tmdb_id", "critic_name", "critic_url",
           "outlet", "audience", "rating_raw", "rating_value", "rating_best", "rating_worst", "review_title", "body",
@@ -151,6 +155,25 @@ def _first(row: dict, columns: list[str]) -> str | None:
     return next((t for c in columns if (t := _text(row.get(c))) is not None), None)
 
 
+@functools.lru_cache(maxsize=65536)
+def _gives_way(rating: str) -> bool:
+    """A cell the rating rules cannot read, or whose scale they cannot tell (a bare "7"), yields to the row's
+    next rating cell. An impossible one (11/10) does not: its problem is what the warehouse must record."""
+    read = parse_rating(rating)
+    if read.problem is not None:
+        return read.problem.startswith(("unparseable", "ambiguous"))
+    return read.score is None and read.is_positive is None
+
+
+def _rating(row: dict, columns: list[str]) -> tuple[str | None, list[str]]:
+    """The rating cell to land (the first that does not give way, else the first non-blank) and the others."""
+    cells = [t for c in columns if (t := _text(row.get(c))) is not None]
+    if len(cells) < 2:
+        return next(iter(cells), None), []
+    chosen = next((i for i, cell in enumerate(cells) if not _gives_way(cell)), 0)
+    return cells[chosen], cells[:chosen] + cells[chosen + 1:]
+
+
 def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, fetched_at: str,
             file_uri: str, audience: str, seen: dict[int, int] | None = None) -> dict[str, Any]:
     """One row as a landed item. ``seen`` counts the row keys met so far in the file: rows alike in every
@@ -175,13 +198,19 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
             seen[short] = occurrence = seen.get(short, 0) + 1
             if occurrence > 1:
                 key += f"#{occurrence}"
+    # Chosen after the key, which keeps the first non-blank cell: a dump imported by an earlier version
+    # finds its rows again.
+    others: list[str] = []
+    if "rating_raw" in mapping:
+        value["rating_raw"], others = _rating(row, mapping["rating_raw"])
     item = ReviewItem(
         source=source, url=value.get("url") or f"{file_uri}#{key}", source_review_id=key,
         film_title=value.get("film_title"), film_year=value.get("film_year"), external_ids=external,
         critic_name=value.get("critic_name"), critic_url=value.get("critic_url"), outlet=value.get("outlet"),
         audience=value.get("audience") or audience, rating_raw=value.get("rating_raw"),
         rating_value=value.get("rating_value"), rating_best=value.get("rating_best"),
-        rating_worst=value.get("rating_worst"), review_title=value.get("review_title"), body=value.get("body"),
+        rating_worst=value.get("rating_worst"), other_ratings=others, review_title=value.get("review_title"),
+        body=value.get("body"),
         published_raw=value.get("published_raw"), language_declared=value.get("language_declared"),
         fetched_at=fetched_at, run_id=run_id, page_url=file_uri, syntax="import")
     return vars(item)  # the item is new and goes no further: no deep copy (asdict was half the import's time)

@@ -151,6 +151,21 @@ def test_a_row_without_an_id_column_keeps_its_key_across_imports_and_ids_are_rea
     assert (first.landed, first.rejected) == (1, 2)
 
 
+def test_a_score_of_no_known_scale_gives_way_to_the_fresh_or_rotten_verdict(tmp_path: Path) -> None:
+    dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "7", "Fresh", "Good."), row("Bob", "n/a", "Rotten", "Bad."),
+                                         row("Cy", "11/10", "Fresh", "Odd."), row("Di", "3/5", "Rotten", "Meh.")])
+    data = tmp_path / "data"
+    result = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    reviews = warehouse_rows(data, "select c.name, r.rating_raw, r.score, r.is_positive, r.rating_problem "
+                                   "from reviews as r join critics as c using (critic_id) order by c.name")
+    assert reviews == [("Ann", "Fresh", None, True, None), ("Bob", "Rotten", None, False, None),
+                       ("Cy", "11/10", None, None, "out of range: 11/10"),  # impossible: its problem is kept
+                       ("Di", "3/5", 60.0, True, None)]  # a readable score wins over the verdict
+    items = {item["critic_name"]: item for item in map(json.loads, next(data.glob("raw/rt/*.jsonl")).open())}
+    assert (items["Ann"]["other_ratings"], items["Cy"]["other_ratings"]) == (["7"], ["Fresh"])
+
+
 def test_import_loads_once_and_a_second_import_of_the_same_file_is_refused(tmp_path: Path) -> None:
     dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Moving."), row("Bob", "11/10", "Fresh", "Odd."),
                                          row("", "2/5", "Rotten", "Nobody wrote this."),
