@@ -91,3 +91,27 @@ def import_(
                   f"as unreadable", highlight=False)
     if not no_load:
         run_pipeline(cfg, root, [], quiet, cfg.parallel, "stopped: the next run loads what this import landed")
+        _note_possible_edits(root, source, result.run_id)
+
+
+def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
+    """Say so when rows of a dump without review ids may be edits loaded as second reviews (also when quiet)."""
+    from flows.importer import possible_edits
+    from flows.output import counted
+    from warehouse.db import WarehouseError, connect, warehouse_path
+
+    try:
+        conn = connect(warehouse_path(root), read_only=True)
+    except WarehouseError:  # a note only: taken by a writer again since the load, say nothing
+        return
+    try:
+        count = possible_edits(conn, source, run_id)
+    finally:
+        conn.close()
+    if count:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {counted(count, 'review')} of this import "
+            f"{'is' if count == 1 else 'are'} by a critic who already had a review of that film from {escape(source)}: "
+            "without a review id column a changed row is a new review, so an edited row is now a second review "
+            "(map the dump's id column with --map source_review_id=COLUMN if it has one)",
+            highlight=False, soft_wrap=True)

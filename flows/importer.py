@@ -30,6 +30,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import duckdb
+
 from crawlers.items import AUDIENCES, ReviewItem
 from crawlers.landing import json_line, new_run_id, run_paths, safe_name, write_json_atomic
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
@@ -360,3 +362,15 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
             from None
     return ImportResult(source, run_id, paths["items"], landed + rejected, landed, rejected, encoding, mapping,
                         unused=unused_columns(columns, mapping))
+
+
+def possible_edits(conn: duckdb.DuckDBPyConnection, source: str, run_id: str) -> int:
+    """How many reviews this import added, known by their content hash (no review id), whose critic already
+    had a review of the same film from the source: each may be an edit of that one, which such a key cannot
+    tell from a new review (see the module's docstring), so it is a second review."""
+    return conn.execute("""
+        select count(*) from reviews as r
+        where r.source = ? and r.run_id = ? and starts_with(r.source_review_id, 'sha1:')
+          and exists (select 1 from reviews as o
+                      where o.source = r.source and o.critic_id = r.critic_id and o.film_id = r.film_id
+                        and o.first_seen < r.first_seen)""", [source, run_id]).fetchone()[0]

@@ -166,6 +166,21 @@ def test_a_score_of_no_known_scale_gives_way_to_the_fresh_or_rotten_verdict(tmp_
     assert (items["Ann"]["other_ratings"], items["Cy"]["other_ratings"]) == (["7"], ["Fresh"])
 
 
+def test_an_edited_row_of_a_dump_without_ids_is_a_second_review_and_the_import_says_so(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    first = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Moving."), row("Bob", "2/5", "Rotten", "Dull.")])
+    once = runner.invoke(app, ["import", str(first), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert once.exit_code == 0 and "warning" not in once.output
+    edited = rt_dump(tmp_path / "rt-2.csv", [row("Ann", "4/5", "Fresh", "Moving, and more so."),
+                                             row("Bob", "2/5", "Rotten", "Dull."), row("Cy", "3/5", "Fresh", "Fine.")])
+    result = runner.invoke(app, ["import", str(edited), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert warehouse_rows(data, "select count(*) from reviews") == [(4,)]  # the documented rule: Ann twice
+    assert "warning: 1 review of this import is by a critic who already had a review of that film from rt" \
+        in " ".join(result.output.split())
+    assert "--map source_review_id=COLUMN" in result.output
+
+
 def test_import_loads_once_and_a_second_import_of_the_same_file_is_refused(tmp_path: Path) -> None:
     dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Moving."), row("Bob", "11/10", "Fresh", "Odd."),
                                          row("", "2/5", "Rotten", "Nobody wrote this."),
