@@ -164,9 +164,14 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
 _VERBATIM_NUMBERS: dict[str, Any] = {"parse_float": str, "parse_int": str, "parse_constant": str}
 
 
-def _json_problem(exc: ValueError | RecursionError) -> str:
+def _json_problem(exc: ValueError | RecursionError, one_line: bool = False) -> str:
     # Python's parser recurses once per nesting level: a hostile or corrupt value of 100,000 brackets overflows it.
-    return "values nested too deeply to read" if isinstance(exc, RecursionError) else str(exc)
+    if isinstance(exc, RecursionError):
+        return "values nested too deeply to read"
+    if one_line and isinstance(exc, json.JSONDecodeError):
+        # Each line is parsed alone, so the parser's "line 1 column 5" would name the wrong line.
+        return f"{exc.msg.removesuffix(' at')} at column {exc.colno}"
+    return str(exc)
 
 
 def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
@@ -177,7 +182,7 @@ def _json_lines(path: Path, encoding: str) -> Iterator[Row]:
             try:
                 value = json.loads(line, **_VERBATIM_NUMBERS)
             except (ValueError, RecursionError) as exc:
-                yield number, None, f"unreadable JSON line {number}: {_json_problem(exc)}", {
+                yield number, None, f"unreadable JSON line {number}: {_json_problem(exc, one_line=True)}", {
                     "line": number, "text": line.rstrip("\n")}
                 continue
             if not isinstance(value, dict):

@@ -125,3 +125,16 @@ def test_a_json_file_with_no_object_to_read_says_so_instead_of_blaming_a_critic_
     dump.write_text(text, encoding="utf-8")
     with pytest.raises(ReviewsError, match="no review in it: neither one JSON object per line nor one JSON array"):
         import_file(dump, "empty", tmp_path / "data")
+
+
+def test_a_broken_json_line_is_named_by_its_own_line_and_column(tmp_path: Path) -> None:
+    # The reason said "… line 1 column 40" for line 3: each line is parsed alone.
+    dump = tmp_path / "d.jsonl"
+    good = '{"critic": "Ann", "film": "Her", "text": "Fine."}\n'
+    dump.write_text(good + good.replace("Ann", "Bob") + '{"critic": "Cy" "film": "Her"}\n' + good.replace("Ann", "Di")
+                    + '{"critic": "Ed", "text": "Fine\u0007"\n', encoding="utf-8")
+    result = import_file(dump, "broken", tmp_path / "data")
+    rejects = result.items.with_name(result.items.name.removesuffix(".jsonl") + ".rejects.jsonl")
+    reasons = [json.loads(line)["reason"] for line in rejects.read_text(encoding="utf-8").splitlines()]
+    assert reasons == ["d.jsonl: unreadable JSON line 3: Expecting ',' delimiter at column 17",
+                       "d.jsonl: unreadable JSON line 5: Invalid control character at column 31"]
