@@ -347,6 +347,11 @@ def test_counts_of_one_read_in_the_singular():
     markdown = render_markdown(_one_review_week(), datetime(2030, 1, 1))
     assert "**1** new review " in markdown and "**1** film reviewed" in markdown
     assert "1 loaded, 1 duplicate," in markdown and "crawl run" in markdown
+    data = _one_review_week()
+    data.numbers["rejected"] = 1
+    html = render_html(data, {"days": "", "movers": "", "scores": ""}, datetime(2030, 1, 1))
+    assert "<span>reject in 1 crawl run</span>" in html  # it said "1 rejects"
+    assert "**1** reject in 1 crawl run" in render_markdown(data, datetime(2030, 1, 1))
 
 
 def test_the_dates_line_stays_a_paragraph_of_its_own_before_the_first_heading():
