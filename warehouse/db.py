@@ -66,8 +66,8 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
         conn = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})
     except duckdb.IOException as exc:
         if "lock" in str(exc).lower():
-            raise WarehouseBusy(f"the warehouse {path} is being written by another process; "
-                                "try again when that run finishes") from None
+            raise WarehouseBusy(f"the warehouse {path} is being written by another process (a run loading it, "
+                                "or a report rebuilding its marts); try again when it finishes") from None
         raise WarehouseError(f"cannot open {path}: {exc}") from None
     except duckdb.Error as exc:  # a damaged file (cut short, overwritten) fails as it is read
         raise WarehouseError(unusable(path, exc)) from None

@@ -20,7 +20,8 @@ from flows.quiet_errors import UserErrorFilter, install
 from warehouse.db import WarehouseBusy, WarehouseError, connect, migrate
 
 ROOT = Path(__file__).resolve().parents[2]
-BUSY = "the warehouse /x/reviews.duckdb is being written by another process; try again when that run finishes"
+BUSY = ("the warehouse /x/reviews.duckdb is being written by another process (a run loading it, or a report "
+        "rebuilding its marts); try again when it finishes")
 
 
 def record(message: str, exc: BaseException | None = None, name: str = "prefect.task_runs") -> logging.LogRecord:
