@@ -170,7 +170,7 @@ def run_query(conn: duckdb.DuckDBPyConnection, name: str, params: list[Any] | di
 @contextmanager
 def _duckdb_errors(conn: duckdb.DuckDBPyConnection | None = None) -> Iterator[None]:
     """DuckDB's errors as one-line WarehouseErrors; with `conn`, a query that names what the marts do not have
-    says when they were built by another version's SQL."""
+    says when the marts are out of date (another version's SQL, or a stopped run's)."""
     try:
         yield
     except duckdb.InterruptException:
@@ -183,8 +183,10 @@ def _duckdb_errors(conn: duckdb.DuckDBPyConnection | None = None) -> Iterator[No
             hint = "; the marts are built at the end of `reviews run`, and no run has built them yet"
         elif isinstance(exc, duckdb.BinderException | duckdb.CatalogException) and conn is not None \
                 and _marts_stale(conn):
-            hint = ("; the marts were built by another version of reviews: the next `reviews run` or `reviews "
-                    "report` rebuilds them")
+            # Stale marts cannot tell an upgrade from a stopped run: both are named, neither is claimed.
+            hint = ("; the marts are out of date (built by another version of reviews, or a run stopped before "
+                    "rebuilding them) and may lack what the query names: the next `reviews run` or `reviews report` "
+                    "rebuilds them")
         raise WarehouseError(f"SQL error: {message}{hint}") from None
     except RuntimeError as exc:
         # Ctrl-C during a query reaches Python as RuntimeError("Query interrupted"), not as KeyboardInterrupt.
