@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 
 from flows.cli import app
 from flows.demosite import DemoSite, serve_in_thread
+from flows.incremental import read_marker
 from flows.pipeline import SourceSpec, pipeline
 from tests.flows.conftest import SmallDemo
 from warehouse.db import connect, warehouse_path
@@ -153,7 +154,7 @@ def test_sigterm_stops_cleanly_and_the_next_run_resumes(uninterrupted, site, tmp
 def test_after_sigkill_a_rerun_ends_with_the_same_warehouse(uninterrupted, site, tmp_path):
     crawl = start_crawl(site, tmp_path)
     wait_for_items(tmp_path, 25)
-    parent, child = (int(pid) for pid in (tmp_path / "jobs" / "demo" / "RUNNING").read_text().split())
+    parent, child = read_marker(tmp_path / "jobs" / "demo")[0]
     for pid in (child, parent):
         os.kill(pid, signal.SIGKILL)
     crawl.wait(timeout=30)
@@ -192,7 +193,7 @@ def test_sigterm_to_the_parent_and_the_crawl_child_at_once_still_stops_cleanly_a
     # one more SIGTERM to its child, which Scrapy alone would take as "force an unclean stop".
     crawl = start_crawl(site, tmp_path)
     wait_for_items(tmp_path, 25)
-    parent, child = (int(pid) for pid in (tmp_path / "jobs" / "demo" / "RUNNING").read_text().split())
+    parent, child = read_marker(tmp_path / "jobs" / "demo")[0]
     for pid in (child, parent):
         os.kill(pid, signal.SIGTERM)
     assert crawl.wait(timeout=60) == 130
