@@ -131,6 +131,7 @@ def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> None:
     conn.execute("drop table if exists batch_classified")
     conn.execute("drop table if exists batch_rating_fills")
     conn.execute("drop table if exists batch_kept_edits")
+    conn.execute("drop table if exists batch_date_fills")
     if isinstance(rows, pa.Table):
         conn.unregister("incoming_batch")
 
@@ -170,6 +171,11 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         filled = conn.execute("select count(*) from batch_rating_fills where review_id not in "
                               "(select review_id from batch_classified where outcome in ('new', 'changed'))"
                               ).fetchall()[0][0]
+        # Likewise a date a re-crawl gave the review (03_reviews.sql), unless it was written otherwise too.
+        filled += conn.execute("select count(*) from batch_date_fills where review_id not in "
+                               "(select review_id from batch_rating_fills) and review_id not in "
+                               "(select review_id from batch_classified where outcome in ('new', 'changed') "
+                               "and row_no not in (select row_no from batch_kept_edits))").fetchall()[0][0]
         # Read as changed, but only a rating the review keeps differed: nothing was written (03_reviews.sql).
         kept = conn.execute("select count(*) from batch_kept_edits").fetchall()[0][0]
         repeats = conn.execute("select (select count(*) from batch_rows) - (select count(*) from batch_classified)"

@@ -98,8 +98,11 @@ def test_a_changed_rating_scale_rescores_the_review(tmp_path: Path) -> None:
 
 def test_an_older_crawl_loaded_late_does_not_overwrite_newer_content_and_moves_first_seen_back(
         tmp_path: Path) -> None:
-    newer = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(17), rating_raw="9/10", review_title="New"))
-    older = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(10), rating_raw="5/10", review_title="Old"))
+    # Published before every fetch: a date flagged as future would be cleared by a later fetch, an update.
+    newer = _land(tmp_path / "run-2.jsonl", item(fetched_at=_at(17), rating_raw="9/10", review_title="New",
+                                                 published_raw="2026-11-01"))
+    older = _land(tmp_path / "run-1.jsonl", item(fetched_at=_at(10), rating_raw="5/10", review_title="Old",
+                                                 published_raw="2026-11-01"))
     with open_writer(tmp_path / "w.duckdb") as conn:
         _load(conn, newer, "run-2")
         result = _load(conn, older, "run-1")
@@ -108,7 +111,8 @@ def test_an_older_crawl_loaded_late_does_not_overwrite_newer_content_and_moves_f
         assert (review["title"], review["rating_raw"]) == ("New", "9/10")
         assert review["first_seen"].day == 10 and review["last_seen"].day == 17
         # The newer content's hash stays on record: the next crawl of unchanged content is no edit.
-        again = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(24), rating_raw="9/10", review_title="New"))
+        again = _land(tmp_path / "run-3.jsonl", item(fetched_at=_at(24), rating_raw="9/10", review_title="New",
+                                                     published_raw="2026-11-01"))
         assert _load(conn, again, "run-3").duplicates == 1
 
 

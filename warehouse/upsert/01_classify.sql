@@ -111,13 +111,24 @@ unknown_keys as (
     left join batch_texts as bt using (author_key, film_id, text_hash)
 ),
 
+-- Reviews whose own page this batch fetched unchanged: it confirms what the review holds, so a copy that
+-- differs from it (a partner page still showing the rating the critic changed) is stale, not an edit.
+-- (When the own page changed too, the edits below choose between them.)
+own_keys_unchanged as (
+    select distinct known_review_id as review_id
+    from keyed
+    where known_review_id is not null and is_own_key and not is_stale and content_hash = known_hash
+),
+
 known_keys as (
     select
         *,
-        -- A key with no hash (a syndicated copy's, from before migration 003) records one now.
+        -- A key with no hash (a syndicated copy's, from before migration 003) records one now, as does a
+        -- copy overruled by its review's own page: its hash is recorded, so it is not applied next time.
         case
             when is_stale then 'unchanged'
             when known_hash is null or content_hash = known_hash then 'unchanged'
+            when not is_own_key and known_review_id in (select review_id from own_keys_unchanged) then 'unchanged'
             else 'changed'
         end as seen_as,
         known_review_id as review_id

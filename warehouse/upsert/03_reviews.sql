@@ -110,3 +110,24 @@ set
     content_hash = content_hash_of(reviews.title, reviews.text_hash, c.rated.rating_raw, c.rated.score, 'explicit')
 from batch_rating_fills as c
 where reviews.review_id = c.review_id;
+
+-- A re-crawl gives a review the date it lacks, or a clean date where it holds a flagged one (a year in
+-- the future the site has since fixed); a clean date stays as first read, since "3 days ago" read a
+-- week later is another day. The latest fetch decides. The load counts it as updated, as a rating fill.
+create or replace temp table batch_date_fills as
+select
+    k.review_id,
+    arg_max(b.published_on, (b.fetched_at, b.row_no)) as published_on,
+    arg_max(b.run_id, (b.fetched_at, b.row_no)) as run_id
+from batch_classified as k
+inner join batch_rows as b using (row_no)
+inner join reviews as r on r.review_id = k.review_id
+where (k.outcome in ('unchanged', 'syndicated') or k.row_no in (select row_no from batch_kept_edits))
+    and not k.is_stale and b.published_on is not null and b.date_problem is null
+    and (r.published_on is null or r.date_problem is not null)
+group by k.review_id;
+
+update reviews
+set published_on = d.published_on, date_problem = null, run_id = d.run_id
+from batch_date_fills as d
+where reviews.review_id = d.review_id;

@@ -1,0 +1,79 @@
+"""Week-over-week re-crawls of a changing site (from a QA run of nine simulated weeks): what a later crawl may
+change in a stored review, and what it may not."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.flows.test_normalize_batch import item
+from tests.warehouse.test_load_landing import _land, _load
+from warehouse.db import open_writer
+
+
+def _at(day: int) -> str:
+    return f"2026-11-{day:02d}T10:00:00+00:00"
+
+
+def _alice(key: str, url: str, rating: str, day: int, title: str | None = None, outlet: str = "Alice's Blog"):
+    return item(source_review_id=key, url=url, critic_name="Alice", outlet=outlet, rating_raw=rating,
+                body="A slow, luminous film.", review_title=title, fetched_at=_at(day))
+
+
+def _scores(conn) -> list[tuple]:
+    return conn.execute("select rating_raw, score, title from reviews").fetchall()
+
+
+def test_a_stale_copy_never_overwrites_what_the_reviews_own_page_still_says(tmp_path: Path) -> None:
+    own, partner = "https://alice.test/dune", "https://partner.test/alice-dune"
+    weeks = [[_alice("a", own, "5/5", 2), _alice("p", partner, "5/5", 2, outlet="Partner")],
+             [_alice("a", own, "4/5", 9), _alice("p", partner, "5/5", 9, outlet="Partner")],
+             # The partner retitles its copy, which still shows the old 5/5; Alice's page still says 4/5.
+             [_alice("a", own, "4/5", 16), _alice("p", partner, "5/5", 16, "Dune", outlet="Partner")],
+             [_alice("a", own, "4/5", 23), _alice("p", partner, "5/5", 23, "Dune", outlet="Partner")]]
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        for week, items in enumerate(weeks, 1):
+            result = _load(conn, _land(tmp_path / f"run-{week}.jsonl", *items), f"run-{week}")
+            assert result.scraped == result.loaded + result.duplicates + result.rejected
+        # It became 100 with the partner's title, for good: the own page, unchanged, was never an edit again.
+        assert _scores(conn) == [("4/5", 80.0, None)]
+
+
+def test_an_edit_of_the_own_page_and_a_copy_in_one_batch_still_apply_one_edit(tmp_path: Path) -> None:
+    own, partner = "https://alice.test/dune", "https://partner.test/alice-dune"
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _alice("a", own, "5/5", 2), _alice("p", partner, "5/5", 2)),
+              "run-1")
+        result = _load(conn, _land(tmp_path / "run-2.jsonl", _alice("a", own, "4/5", 9),
+                                   _alice("p", partner, "3/5", 9, outlet="Partner")), "run-2")
+        assert result.updated == 1
+        assert _scores(conn)[0][1] in (80.0, 60.0)  # one of them, chosen by the documented order
+
+
+def _dated(published: str | None, day: int) -> dict:
+    return item(published_raw=published, fetched_at=_at(day))
+
+
+def _undated(published: str | None, day: int) -> dict:
+    return item(source_review_id="r2", url="https://x/review/2/", body="Another text.", published_raw=published,
+                fetched_at=_at(day))
+
+
+def test_a_date_the_site_fixed_or_added_later_reaches_the_review(tmp_path: Path) -> None:
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _dated("2062-11-18", 19), _undated(None, 19)), "run-1")
+        assert conn.execute("select published_on::varchar, date_problem is not null from reviews "
+                            "order by source_review_id").fetchall() == [("2062-11-18", True), (None, False)]
+        result = _load(conn, _land(tmp_path / "run-2.jsonl", _dated("2026-11-18", 26), _undated("2026-11-17", 26)),
+                       "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (2, 2, 0)
+        assert conn.execute("select published_on::varchar, date_problem from reviews "
+                            "order by source_review_id").fetchall() == [("2026-11-18", None), ("2026-11-17", None)]
+
+
+def test_a_clean_date_stays_as_first_read(tmp_path: Path) -> None:
+    # "3 days ago" read a week later is another day: a re-crawl keeps the first reading.
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _dated("3 days ago", 20)), "run-1")
+        result = _load(conn, _land(tmp_path / "run-2.jsonl", _dated("3 days ago", 27)), "run-2")
+        assert (result.loaded, result.duplicates) == (0, 1)
+        assert conn.execute("select published_on::varchar from reviews").fetchone()[0] == "2026-11-17"
