@@ -45,6 +45,7 @@ from scrapy.crawler import Crawler
 from scrapy.http.request import NO_CALLBACK
 
 from crawlers.landing import data_dir, run_paths, write_json_atomic
+from crawlers.retries import PAGE, SITEMAP, retry_file, update_retries
 
 PAGES = "reviews/pages"
 # A page answered from the HTTP cache after a 304 (crawlers/httpcache.py): the server says it is unchanged.
@@ -80,8 +81,11 @@ class RunStats:
         # Statuses RetryMiddleware retries: one that reaches the engine anyway is one it gave up on.
         self.retried_statuses = (frozenset(int(code) for code in settings.getlist("RETRY_HTTP_CODES"))
                                  if settings.getbool("RETRY_ENABLED") else frozenset())
-        self.open: dict[int, str] = {}  # open download number -> the failure it is if never settled
+        # open download number -> the failure it is if never settled, its url, and page or sitemap
+        self.open: dict[int, tuple[str, str, str]] = {}
         self.opened = 0
+        self.failed_answers: dict[str, str] = {}  # url -> page or sitemap: still an error status after retries
+        self.answered: set[str] = set()  # urls whose answer the spider read
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStats:
@@ -100,8 +104,11 @@ class RunStats:
 
     def open_download(self, request: Request, failure: str) -> None:
         self.opened += 1
-        self.open[self.opened] = failure
+        self.open[self.opened] = (failure, request.url, self._kind(request))
         request.meta[OPEN] = self.opened
+
+    def _kind(self, request: Request) -> str:
+        return PAGE if is_page(request, self.crawler.spider) else SITEMAP
 
     def settle(self, request: Request, spider: Any = None) -> None:
         number = request.meta.pop(OPEN, None) if made_by_spider(request) else None
@@ -123,6 +130,9 @@ class RunStats:
         stats = self.crawler.stats
         if response.status in self.retried_statuses and not request.meta.get("dont_retry", False):
             stats.inc_value(ERROR_STATUS)
+            self.failed_answers[request.url] = self._kind(request)
+        else:
+            self.answered.add(request.url)
         if is_page(request, spider):
             stats.inc_value(PAGES)
             if "cached" in response.flags and 200 <= response.status < 300:
@@ -135,7 +145,7 @@ class RunStats:
         def count(key: str) -> int:
             return int(stats.get(key, 0))
 
-        unsettled = list(self.open.values())
+        unsettled = [failure for failure, _, _ in self.open.values()]
         failed = {"no_answer": unsettled.count(NO_ANSWER), "error_status_after_retries": count(ERROR_STATUS),
                   "dropped": unsettled.count(DROPPED), "spider_exceptions": count(SPIDER_EXCEPTIONS),
                   "robots_unreachable": count(ROBOTS_UNREACHABLE)}
@@ -182,6 +192,9 @@ class RunStats:
         path = run_paths(self.root, spider.source, spider.run_id)["stats"]
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, summary, default=str)
+        if getattr(spider, "retries_failed_pages", False):
+            failed = {url: kind for _, url, kind in self.open.values()} | self.failed_answers
+            update_retries(retry_file(self.root, spider.source), failed, self.answered - set(failed))
 
 
 class BatchLock:

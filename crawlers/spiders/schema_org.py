@@ -20,6 +20,8 @@ from scrapy.spiders import SitemapSpider
 from crawlers.canaries import CanaryMixin
 from crawlers.extraction import extract_page
 from crawlers.items import UnreadableMarkup
+from crawlers.landing import data_dir
+from crawlers.retries import SITEMAP, read_retries, retry_file
 from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
@@ -27,6 +29,7 @@ _SITEMAP_HINTS = ("sitemap", "robots.txt")
 
 class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
     name = "schema_org"
+    retries_failed_pages = True  # its incremental runs skip unmodified sitemap entries (crawlers/retries.py)
 
     def __init__(self, url: str | None = None, source: str | None = None, run_id: str | None = None,
                  follow: str = "true", state: str | None = None, full: str = "false", **kwargs: Any):
@@ -48,6 +51,12 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
             yield request
         for url in self.page_urls:
             yield scrapy.Request(url, callback=self.parse, meta={"allow_offsite": True})
+        # What the source's last runs could not fetch, whatever the sitemap says of it now.
+        retries = read_retries(retry_file(data_dir(self.crawler.settings.get("REVIEWS_DATA_DIR")), self.source))
+        for url, kind in retries.items():
+            if self.on_site(url):
+                self.crawler.stats.inc_value("reviews/retried_from_last_run")
+                yield scrapy.Request(url, callback=self._parse_sitemap if kind == SITEMAP else self.parse)
 
     def _parse_sitemap(self, response: Response) -> Iterable[Any]:
         # SitemapSpider reads sitemaps and robots.txt in this callback of its own, which never reaches parse:
