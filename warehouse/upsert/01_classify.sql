@@ -113,8 +113,7 @@ moved_texts as (
         on r.source = n.source and r.film_id = n.film_id and r.critic_id = n.critic_id and r.text_hash = n.text_hash
     where n.author_key is null and contains(n.source_review_id, '|')
         and regexp_extract(n.source_review_id, '#[^#]*$') = regexp_extract(r.source_review_id, '#[^#]*$')
-        and not exists (select 1 from batch_keys as b
-                        where b.source = r.source and b.source_review_id = r.source_review_id)
+        and not exists (select 1 from keyed as k where k.known_review_id = r.review_id and k.is_own_key)
     group by all
 ),
 
