@@ -45,9 +45,11 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
     ids_path.write_text("\n".join(row[0] for row in ids), encoding="utf-8")
     # The last complete crawl from the start: a resumed run began after the crawl it completes did.
     # An import into the source's name (flows/importer.py refuses one, but older data may hold it) is no crawl.
+    # Nor is a run judged unhealthy: a site that was down (every request failed) or broken finished without
+    # reading it, and pages modified before such a run would otherwise be skipped for good.
     since = conn.execute("select max(started) from crawl_runs where source = ? and finish_reason = 'finished' "
-                         "and not coalesce(resumed, false) and spider is distinct from ?",
-                         [source, IMPORT_SPIDER]).fetchall()[0][0]
+                         "and not coalesce(resumed, false) and spider is distinct from ? "
+                         "and healthy is distinct from false", [source, IMPORT_SPIDER]).fetchall()[0][0]
     since = max([since, *_pending_complete_crawls(conn, root, source)], key=lambda when: when or datetime.min)
     state = folder / f"{name}.json"
     state.write_text(json.dumps({"since": since.isoformat() if since else None,
@@ -60,8 +62,9 @@ def _pending_complete_crawls(conn: duckdb.DuckDBPyConnection, root: Path, source
     killed run, loaded only after this run's crawls. Without them the next crawl would read again everything
     that crawl already covered (every page, after a first crawl)."""
     infos = [run_info(batch) for batch in pending_batches(conn, root) if batch.source == source]
+    # Not judged yet, so only a crawl whose every request succeeded (a site that was down also "finishes").
     return [info.started for info in infos if info.finish_reason == "finished" and not info.resumed
-            and info.spider != IMPORT_SPIDER and info.started is not None]
+            and info.spider != IMPORT_SPIDER and info.started is not None and info.errors == 0]
 
 
 def job_dir(root: Path, source: str) -> Path:

@@ -149,6 +149,21 @@ def test_a_resumed_run_does_not_move_where_the_next_incremental_crawl_starts(tmp
     assert state["since"] == "2026-11-20T10:00:00"
 
 
+def test_a_run_judged_unhealthy_does_not_move_where_the_next_incremental_crawl_starts(tmp_path):
+    # The site was down on the 21st: every request failed, yet the crawl "finished". A page modified on the
+    # 20th was then skipped by every later run (from the scheduled-runs QA).
+    from flows.incremental import write_state
+    from warehouse.db import connect, migrate
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    _run_row(conn, "a", "2026-11-18 06:00:00", "finished", False)
+    _run_row(conn, "b", "2026-11-21 06:00:00", "finished", False)
+    conn.execute("update crawl_runs set healthy = false where run_id = 'b'")
+    state = json.loads(write_state(conn, tmp_path, "site").read_text())
+    assert state["since"] == "2026-11-18T06:00:00"
+
+
 def _landed_run(root: Path, run_id: str, stats: dict) -> None:
     folder = root / "raw" / "site"
     folder.mkdir(parents=True, exist_ok=True)
@@ -165,7 +180,9 @@ def test_a_complete_crawl_not_loaded_yet_moves_where_the_next_incremental_crawl_
     migrate(conn)
     _run_row(conn, "a", "2026-11-20 10:00:00", "finished", False)
     _landed_run(tmp_path, "20261122T090000-orphan", {"spider": "schema_org", "started": "2026-11-22T09:00:00",
-                                                     "finish_reason": "finished"})
+                                                     "finish_reason": "finished", "errors": 0})
+    _landed_run(tmp_path, "20261122T100000-down", {"spider": "schema_org", "started": "2026-11-22T10:00:00",
+                                                   "finish_reason": "finished", "errors": 3})
     _landed_run(tmp_path, "20261123T090000-stopped", {"spider": "schema_org", "started": "2026-11-23T09:00:00",
                                                       "finish_reason": "shutdown"})
     _landed_run(tmp_path, "20261124T090000-resumed", {"spider": "schema_org", "started": "2026-11-24T09:00:00",
