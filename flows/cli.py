@@ -250,7 +250,8 @@ def _report_run(result: PipelineResult, quiet: bool) -> bool:
 @app.command()
 def serve(
     config: ConfigOption = None,
-    port: Annotated[int, typer.Option(help="Port for the local Prefect server when PREFECT_API_URL is unset.")]
+    port: Annotated[int, typer.Option(min=1, max=65535,
+                                      help="Port for the local Prefect server when PREFECT_API_URL is unset.")]
     = 4200,
     data_dir: DataDir = None,
 ) -> None:
@@ -260,9 +261,12 @@ def serve(
     from flows.serve import serve_forever  # after configure: Prefect must read the settings it set
 
     try:
-        serve_forever(cfg, root, port=port, echo=lambda line: console.print(line, highlight=False, soft_wrap=True))
+        code = serve_forever(cfg, root, port=port, echo=lambda line: console.print(line, highlight=False,
+                                                                                  soft_wrap=True))
     except ReviewsError as exc:
         raise fail(str(exc)) from None
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()

@@ -144,8 +144,12 @@ def _croniter() -> Any:
 
 def valid_cron(expression: str) -> bool:
     """Whether `reviews serve` can schedule `expression` (prefect.schedules.Cron's check: croniter's, minus
-    croniter's random and hashed fields 'R' and 'H', which Prefect refuses)."""
-    return bool(_croniter().is_valid(expression)) and not any(f.casefold() in ("r", "h") for f in expression.split())
+    croniter's random and hashed fields 'R' and 'H', which Prefect refuses), in crontab's five fields or one
+    `@` nickname: croniter also takes a sixth field, of seconds, so "0 0 7 * * 1" (meant weekly) fired monthly."""
+    fields = expression.split()
+    if not (len(fields) == 5 or (len(fields) == 1 and fields[0].startswith("@"))):
+        return False
+    return bool(_croniter().is_valid(expression)) and not any(f.casefold() in ("r", "h") for f in fields)
 
 
 def _schedule(value: Any, where: str) -> str:

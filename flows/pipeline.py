@@ -28,8 +28,8 @@ from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
-from flows.serve import writer_slot
 from flows.upgrades import apply_data_fixes
+from flows.writer import writer_slot
 from warehouse.db import WarehouseBusy, WarehouseError, first_line, interrupted, open_writer, warehouse_path
 from warehouse.marts import build_marts
 

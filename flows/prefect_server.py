@@ -64,7 +64,7 @@ def start_temporary_server() -> None:
                 shared = prefect_server.subprocess
                 # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
                 prefect_server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": partial(
-                    subprocess.Popen, start_new_session=True, preexec_fn=_stop_with_parent(os.getpid()),
+                    subprocess.Popen, start_new_session=True, preexec_fn=stop_with_parent(os.getpid()),
                     stdout=log, stderr=subprocess.STDOUT)})
                 try:
                     return super()._run_uvicorn_command()
@@ -98,7 +98,9 @@ def start_temporary_server() -> None:
                       "group stops it too, and the run's stop then ends in connection errors", stacklevel=2)
 
 
-def _stop_with_parent(parent: int) -> Any:
+def stop_with_parent(parent: int) -> Any:
+    """A Popen preexec_fn: on Linux the child gets SIGTERM when the thread that started it ends (its process
+    killed with -9 included), so a server outlives no run; None elsewhere."""
     if not sys.platform.startswith("linux"):
         return None
     prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up before the fork: the child only calls it

@@ -6,8 +6,11 @@ child process, with its SQLite database under the project's PREFECT_HOME, so the
 runs outlive the command and show in the UI, and `prefect deployment run` can start one.
 
 The warehouse is one DuckDB file with one writer at a time, so every pipeline run holds the data folder's
-writer lock (`writer_slot`) while it loads and rebuilds marts: scheduled crawls that fire together queue
-instead of failing on DuckDB's file lock.
+writer lock (flows/writer.py) while it loads and rebuilds marts: scheduled crawls that fire together queue
+instead of failing on DuckDB's file lock. One `reviews serve` serves a data folder at a time (an OS lock): a
+second one's server would share the first's SQLite database, and stopping either paused both's schedules.
+The server it starts stops when it ends, however it ends (killed with -9 too), and it ends when that server
+does (a server that died left it waiting for ever).
 
 Prefect is imported lazily, inside the functions: its settings are read once, at first import, and
 `ensure_server` must be able to set PREFECT_API_URL before that happens.
@@ -20,6 +23,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +34,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from flows.errors import ReviewsError
+from flows.prefect_server import stop_with_parent
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -138,8 +143,11 @@ def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 12
     log_file = log_path.open("ab")
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port),
                "--analytics-off"]
+    # Its own session, so a terminal's Ctrl-C reaches only us (we pause the schedules, then stop it), and told
+    # to stop when we end however we end: a serve killed with -9 left it answering on the port.
     process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=log_file,
-                               stderr=subprocess.STDOUT, start_new_session=True)
+                               stderr=subprocess.STDOUT, start_new_session=True,
+                               preexec_fn=stop_with_parent(os.getpid()))
     server = LocalServer(process, port, home, log_path, log_file)
     deadline = time.monotonic() + timeout
     try:
@@ -192,50 +200,6 @@ def _api_settings() -> Iterator[None]:
         yield
 
 
-WRITER_LOCK = ".writer.lock"
-
-
-@contextmanager
-def writer_slot(root: Path, timeout_seconds: float | None = None,
-                waiting: Callable[[str], object] | None = None,
-                cancelled: Callable[[], bool] | None = None) -> Iterator[None]:
-    """Hold the data folder's one warehouse-writer slot while writing; other runs wait for it.
-
-    An OS file lock on `<data>/.writer.lock`, so the operating system releases it when its process ends,
-    however it ends. (It was a Prefect global concurrency slot: a run killed while holding one left it
-    taken, since its lease was kept by the temporary server that died with the run, and every later run
-    waited for it for ever.) `waiting` hears once that the slot is taken, before the wait; TimeoutError
-    after `timeout_seconds` (None: no limit, as queued scheduled runs want). `cancelled`, asked every second
-    while waiting, ends the wait with InterruptedError: a worker thread gets no KeyboardInterrupt, so a stopped
-    run's crawl would otherwise wait for another run's load to end.
-    """
-    from filelock import FileLock, Timeout
-
-    root.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(root / WRITER_LOCK)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout:
-        if waiting is not None:
-            waiting(f"another run is writing the warehouse in {root}; waiting for it to finish")
-        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
-        while True:
-            if cancelled is not None and cancelled():
-                raise InterruptedError(f"stopped while waiting for the warehouse writer lock in {root}") from None
-            step = 1.0 if deadline is None else min(1.0, max(0.0, deadline - time.monotonic()))
-            try:
-                lock.acquire(timeout=step)
-                break
-            except Timeout:
-                if deadline is not None and time.monotonic() >= deadline:
-                    raise TimeoutError(f"another run still writes the warehouse in {root} after "
-                                       f"{timeout_seconds:g} s") from None
-    try:
-        yield
-    finally:
-        lock.release()
-
-
 def _local_timezone() -> str | None:
     """The machine's IANA timezone, so cron expressions mean local time as in crontab; None is UTC."""
     try:
@@ -249,6 +213,11 @@ def _local_timezone() -> str | None:
 def _cron(expression: str, where: str, timezone: str | None) -> Schedule:
     from prefect.schedules import Cron
 
+    from flows.config import valid_cron
+
+    if not valid_cron(expression):  # five fields: Prefect would read a sixth as seconds
+        raise ReviewsError(f"{where}: {expression!r} is not a valid cron expression (five fields: minute hour "
+                           "day-of-month month day-of-week)")
     try:
         return Cron(expression, timezone=timezone)
     except ValueError as exc:
@@ -316,34 +285,97 @@ def _apply(deployments: list[RunnerDeployment]) -> list[str]:
     return [deployment.full_name for deployment in deployments]
 
 
-def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> None:
+SERVE_LOCK = "serve.lock"
+SERVER_GONE_GRACE_SECONDS = 15.0  # for in-flight runs to wind down once the server is gone, before we exit
+
+
+@contextmanager
+def _serving(root: Path) -> Iterator[None]:
+    """Hold the data folder's serve lock (`<data>/locks/serve.lock`), or say which process serves it."""
+    import fcntl
+
+    path = root / "locks" / SERVE_LOCK
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip()
+            raise ReviewsError(f"another `reviews serve` serves {root}{f' (process {holder})' if holder else ''}; "
+                               "stop it first (two would share one Prefect database, and stopping either paused "
+                               "the other's schedules)") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+
+
+def _watch(server: LocalServer, echo: Callable[[str], object], done: threading.Event, ended: list[int]) -> None:
+    """End this process once its server has ended without being asked to: nothing can be scheduled or
+    recorded any more, and Prefect's runner would wait for the dead API for ever, a stop included. A server
+    that was stopped (systemd's default stop signals every process of the service) ends it with code 0, one
+    that failed with 1; `ended` hears which."""
+    while not done.wait(1.0):
+        if server.running():
+            continue
+        code = server.process.returncode
+        stopped = code in (0, -signal.SIGTERM, -signal.SIGINT)
+        ended.append(0 if stopped else 1)
+        echo(f"stopping: the Prefect server was stopped (log: {server.log_path})" if stopped else
+             f"error: the Prefect server exited with code {code} (log: {server.log_path}); reviews serve stops")
+        os.kill(os.getpid(), signal.SIGINT)  # the runner's own stop, while it can still end by itself
+        if not done.wait(SERVER_GONE_GRACE_SECONDS):
+            os._exit(ended[0])
+        return
+
+
+def _check_api(api_url: str) -> None:
+    if not _healthy(api_url, timeout=10.0):
+        raise ReviewsError(f"PREFECT_API_URL={api_url} does not answer (no {api_url}/health): start that Prefect "
+                           "server, or unset PREFECT_API_URL and reviews serve starts one")
+
+
+def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> int:
     """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
 
     On Ctrl-C Prefect's runner pauses the schedules (no runs pile up while nobody serves), then the
-    server we started, if any, stops.
+    server we started, if any, stops. Returns the exit code: 1 when that server failed on its own.
     """
-    if not any(source.schedule for source in config.sources) and not config.report_schedule:
-        raise ReviewsError(f"nothing to serve: no source in {config.path or 'the config'} has a schedule "
-                           "and [report] schedule is empty")
-    server = ensure_server(root, port)  # before anything imports Prefect, so it reads the URL at import
-    try:
-        from prefect import serve
+    if not config.report_schedule and not any(source.schedule and not source.profile_error
+                                              for source in config.sources):
+        why = ("every scheduled source has an unusable site profile (see the warnings above)"
+               if any(source.schedule for source in config.sources) else "no source has a schedule")
+        raise ReviewsError(f"nothing to serve: {why} in {config.path or 'the config'}, and [report] schedule "
+                           "is empty")
+    with _serving(Path(root)):
+        if os.environ.get("PREFECT_API_URL"):
+            _check_api(os.environ["PREFECT_API_URL"])
+        server = ensure_server(root, port)  # before anything imports Prefect, so it reads the URL at import
+        done, ended = threading.Event(), []
+        try:
+            from prefect import serve
 
-        api_url = os.environ["PREFECT_API_URL"]
-        if server is not None:
-            echo(f"Prefect UI: {server.ui_url}  (API {server.api_url}, log {server.log_path})")
-        else:
-            echo(f"Prefect API: {api_url}")
-        with _api_settings():
-            deployments = build_deployments(config, root)
-            names = _apply(deployments)
-            echo("deployments: " + ", ".join(names))
-            echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
-            serve(*deployments, print_starting_message=False)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        if server is not None:
-            server.stop()
-            if os.environ.get("PREFECT_API_URL") == server.api_url:
-                del os.environ["PREFECT_API_URL"]
+            api_url = os.environ["PREFECT_API_URL"]
+            if server is not None:
+                echo(f"Prefect UI: {server.ui_url}  (API {server.api_url}, log {server.log_path})")
+                threading.Thread(target=_watch, args=(server, echo, done, ended), daemon=True,
+                                 name="server-watch").start()
+            else:
+                echo(f"Prefect API: {api_url}")
+            with _api_settings():
+                deployments = build_deployments(config, root)
+                names = _apply(deployments)
+                echo("deployments: " + ", ".join(names))
+                echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
+                serve(*deployments, print_starting_message=False)
+        except KeyboardInterrupt:
+            pass
+        finally:
+            done.set()
+            if server is not None:
+                server.stop()
+                if os.environ.get("PREFECT_API_URL") == server.api_url:
+                    del os.environ["PREFECT_API_URL"]
+    return ended[0] if ended else 0

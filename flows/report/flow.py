@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,8 +10,8 @@ from prefect import flow, get_run_logger, task
 
 from crawlers.landing import data_dir
 from flows.report import write_report
-from flows.report.weeks import asked_week
-from flows.serve import writer_slot
+from flows.report.weeks import asked_week, default_week
+from flows.writer import writer_slot
 from warehouse.db import warehouse_path
 
 
@@ -23,6 +23,18 @@ def render_report(database: Path, week: str | None, out_dir: Path) -> dict[str, 
     return {"week": paths.week, "html": str(paths.html), "markdown": str(paths.markdown)}
 
 
+def _scheduled_day() -> date:
+    """The local day this run was scheduled for, or today if later: Prefect starts a scheduled run up to a
+    second early, and a report scheduled for Monday 00:00 that started on Sunday at 23:59:59 wrote the week
+    before last (and the last week never got one)."""
+    from prefect.runtime import flow_run
+
+    now = datetime.now(UTC)
+    scheduled = flow_run.scheduled_start_time
+    when = max(now, scheduled) if isinstance(scheduled, datetime) else now
+    return when.astimezone().date()
+
+
 @flow(name="weekly_report", log_prints=False)
 def weekly_report(data: str | None = None, week: str | None = None, out: str = "reports") -> dict[str, Any]:
     """Write <out>/<week>.html and .md from the warehouse in the data folder (read-only).
@@ -32,6 +44,8 @@ def weekly_report(data: str | None = None, week: str | None = None, out: str = "
     if week is not None:
         # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
         asked_week(week, date.today())
+    else:
+        week = default_week(_scheduled_day())
     database = warehouse_path(data_dir(data).resolve())
     result = render_report(database, week, Path(out))
     get_run_logger().info("weekly report %s: %s, %s", result["week"], result["html"], result["markdown"])

@@ -179,7 +179,7 @@ def test_an_empty_schedule_means_no_schedule(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("expression", ["0 6 * * *", "*/5 * * * *", "0 7 * * mon", "@daily", "0 0 * * * *",
                                         "61 * * * *", "0 24 * * *", "H * * * *", "R * * * *", "0 7 * * 1 2020",
-                                        "every monday", "* * *"])
+                                        "every monday", "* * *", "0 0 7 * * 1"])
 def test_the_config_accepts_exactly_the_crons_reviews_serve_can_schedule(expression: str) -> None:
     from flows.serve import _cron
 
@@ -189,6 +189,8 @@ def test_the_config_accepts_exactly_the_crons_reviews_serve_can_schedule(express
     except ReviewsError:
         served = False
     assert valid_cron(expression) == served
+    # Six fields read the sixth as seconds: "0 0 7 * * 1", meant weekly, fired monthly (from the serve QA).
+    assert not valid_cron("0 0 7 * * 1") and not valid_cron("0 0 * * * *")
 
 
 def test_an_unknown_mart_parameter_is_an_error_when_the_config_is_read(tmp_path: Path) -> None:

@@ -25,8 +25,8 @@ from flows.serve import (
     ensure_server,
     register,
     start_local_server,
-    writer_slot,
 )
+from flows.writer import writer_slot
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -151,7 +151,7 @@ def test_a_writer_killed_while_holding_the_slot_does_not_block_the_next_run(tmp_
     import sys
 
     holder = subprocess.Popen([sys.executable, "-c", (
-        "import sys, time; from pathlib import Path; from flows.serve import writer_slot\n"
+        "import sys, time; from pathlib import Path; from flows.writer import writer_slot\n"
         f"with writer_slot(Path({str(tmp_path)!r})):\n    print('held', flush=True); time.sleep(600)")],
         stdout=subprocess.PIPE, text=True)
     try:

@@ -1,0 +1,133 @@
+"""`reviews serve` as a long-running process (from a QA of unattended weekly use): one per data folder, its
+Prefect server ends with it however it ends, it ends when its server does, and its weekly report writes the
+week it was scheduled for."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from flows.config import Config, Source
+from flows.errors import ReviewsError
+from flows.serve import _serving, serve_forever
+from tests.flows.test_serve import free_port
+
+pytestmark = pytest.mark.timeout(300)
+
+
+def test_a_second_serve_on_one_data_folder_is_refused_and_names_the_first(tmp_path: Path) -> None:
+    with _serving(tmp_path), pytest.raises(ReviewsError, match=rf"another `reviews serve` serves .*\(process "
+                                                                rf"{os.getpid()}\); stop it first"):
+        with _serving(tmp_path):
+            pass
+    with _serving(tmp_path):  # free again
+        pass
+
+
+def test_nothing_to_serve_when_every_scheduled_source_has_a_broken_profile(tmp_path: Path) -> None:
+    # It went on to start a server, then failed with an IndexError traceback.
+    config = Config(sources=[Source("site", "profile", ["http://x/"], schedule="* * * * *",
+                                    profile_error="selectors: missing 'reviews'")], report_schedule="")
+    with pytest.raises(ReviewsError, match="nothing to serve: every scheduled source has an unusable site profile"):
+        serve_forever(config, tmp_path)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:1/api", "notaurl"])
+def test_a_prefect_api_url_that_does_not_answer_is_one_clear_error(monkeypatch: pytest.MonkeyPatch,
+                                                                   tmp_path: Path, url: str) -> None:
+    monkeypatch.setenv("PREFECT_API_URL", url)
+    config = Config(sources=[Source("site", "feed", ["http://x/feed.xml"], schedule="0 6 * * *")])
+    with pytest.raises(ReviewsError, match=f"PREFECT_API_URL={url} does not answer"):
+        serve_forever(config, tmp_path)
+
+
+def test_the_scheduled_report_writes_the_week_its_run_was_scheduled_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Prefect starts a run up to a second early: Monday 00:00 started on Sunday 23:59:59 wrote the week before last.
+    from prefect.runtime import flow_run
+
+    from flows.report.flow import _scheduled_day
+
+    monday = datetime(2031, 1, 6, 0, 0).astimezone()  # local midnight, as a crontab schedule means it
+    monkeypatch.setitem(flow_run.FIELDS, "scheduled_start_time", lambda: monday.astimezone(UTC))
+    assert _scheduled_day().isoformat() == "2031-01-06"
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen, int]:
+    """`reviews serve` of a config whose one schedule never fires during the test, once its server answers;
+    returns it and its Prefect server's pid."""
+    config = tmp_path / "reviews.toml"
+    config.write_text('[report]\nschedule = ""\n\n[[sources]]\nname = "site"\nspider = "feed"\n'
+                      'urls = ["http://127.0.0.1:9/feed.xml"]\nschedule = "0 3 1 1 *"\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", str(config), "--data-dir",
+                              str(tmp_path / "data"), "--port", str(free_port())], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert serve.stdout is not None
+    for line in serve.stdout:
+        if line.startswith("deployments:"):
+            break
+    else:
+        raise AssertionError(f"serve ended before serving (exit {serve.wait()})")
+    servers = [pid for pid in _children(serve.pid) if "prefect" in Path(f"/proc/{pid}/cmdline").read_text()]
+    assert len(servers) == 1
+    return serve, servers[0]
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return not _alive(pid)
+
+
+def test_serve_killed_with_sigkill_takes_its_prefect_server_with_it(tmp_path: Path) -> None:
+    serve, server = _start_serve(tmp_path)
+    try:
+        os.kill(serve.pid, signal.SIGKILL)
+        serve.wait(timeout=30)
+        # It kept answering on the port, and a restart was refused.
+        assert _gone_within(server, 30)
+    finally:
+        for pid in (serve.pid, server):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+
+
+def test_serve_ends_when_its_prefect_server_is_stopped(tmp_path: Path) -> None:
+    serve, server = _start_serve(tmp_path)
+    try:
+        os.kill(server, signal.SIGTERM)  # as systemd's default stop signals every process of the service
+        rest = serve.communicate(timeout=60)[0]  # it waited for ever
+        assert serve.returncode == 0
+        assert "stopping: the Prefect server was stopped" in rest
+    finally:
+        for pid in (serve.pid, server):
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
