@@ -23,7 +23,7 @@ from rich.progress import Progress
 from crawlers.landing import data_dir, safe_name
 from flows.config import DEFAULT_PARALLEL, Health
 from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
-from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, SourceBusy
+from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, RunUnhealthy, SourceBusy
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
@@ -156,11 +156,15 @@ def stops_as(message: str) -> Iterator[None]:
 @flow(name="pipeline", log_prints=False)
 def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: bool = False,
              mart_params: dict[str, float] | None = None, health: Health | None = None,
-             parallel: int = DEFAULT_PARALLEL) -> PipelineResult:
+             parallel: int = DEFAULT_PARALLEL, fail_unhealthy: bool = False) -> PipelineResult:
     """Crawl every source (up to `parallel` sites at a time, see flows.parallel), then load every pending
-    landing batch, then rebuild the marts."""
+    landing batch, then rebuild the marts. `fail_unhealthy` (scheduled runs) ends a run with an unhealthy
+    crawl in RunUnhealthy, once all of that is done, so it shows as Failed, not Completed."""
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
-        return _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel)
+        result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel)
+    if fail_unhealthy and result.unhealthy:
+        raise RunUnhealthy(result.unhealthy)
+    return result
 
 
 def _crawl_sources(sources: list[SourceSpec], root: Path, show_progress: bool, parallel: int,

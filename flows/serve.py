@@ -249,7 +249,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
             name=f"crawl-{source.name}",
             schedule=_cron(source.schedule, f"{where}: source {source.name!r} schedule", timezone),
             parameters={"sources": [asdict(spec)], "data": str(root), "show_progress": False,
-                        "mart_params": config.marts, "health": asdict(config.health)},
+                        "mart_params": config.marts, "health": asdict(config.health), "fail_unhealthy": True},
             description=(f"Crawl source {source.name!r} ({source.spider}: {', '.join(source.urls)}), then load "
                          f"pending landing batches and rebuild the marts in {root}. Schedule from {where}."),
             tags=[*CRAWL_TAGS, f"source:{source.name}"],

@@ -131,3 +131,25 @@ def test_serve_ends_when_its_prefect_server_is_stopped(tmp_path: Path) -> None:
         for pid in (serve.pid, server):
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_a_scheduled_run_with_an_unhealthy_crawl_ends_failed_after_loading(tmp_path: Path) -> None:
+    # It showed as Completed in Prefect's UI, the warning only in its log (from the serve QA).
+    import socket
+
+    from flows.errors import RunUnhealthy
+    from flows.pipeline import SourceSpec, pipeline
+    from warehouse.db import connect, warehouse_path
+
+    with socket.socket() as probe:  # a port nothing listens on: the site is down
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = SourceSpec("schema_org", [f"http://127.0.0.1:{port}/"], "site", settings={"RETRY_TIMES": 0},
+                      incremental=True)
+    with pytest.raises(RunUnhealthy, match=r"unhealthy: run \S+ of site: no page fetched: every request failed"):
+        pipeline([spec], str(tmp_path), fail_unhealthy=True)
+    conn = connect(warehouse_path(tmp_path), read_only=True)
+    try:  # loaded and judged first, as any run
+        assert conn.execute("select source, healthy from crawl_runs").fetchall() == [("site", False)]
+    finally:
+        conn.close()
