@@ -71,6 +71,13 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_text()
+    except OSError:  # ended meanwhile (a short-lived helper process)
+        return ""
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -95,7 +102,7 @@ def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen, int]:
             break
     else:
         raise AssertionError(f"serve ended before serving (exit {serve.wait()})")
-    servers = [pid for pid in _children(serve.pid) if "prefect" in Path(f"/proc/{pid}/cmdline").read_text()]
+    servers = [pid for pid in _children(serve.pid) if "prefect" in _cmdline(pid)]
     assert len(servers) == 1
     return serve, servers[0]
 
