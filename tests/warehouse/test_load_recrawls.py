@@ -38,6 +38,20 @@ def test_a_stale_copy_never_overwrites_what_the_reviews_own_page_still_says(tmp_
         assert _scores(conn) == [("4/5", 80.0, None)]
 
 
+def test_an_own_page_that_does_not_hold_what_the_review_holds_confirms_nothing(tmp_path: Path) -> None:
+    # Week 2 a copy edited the review (its own page was not fetched); later the own page still says 5/5 and the
+    # copy 3/5: the review stayed at the 4/5 no page showed any more (from a review of the stale-copy rule).
+    own, partner = "https://alice.test/dune", "https://partner.test/alice-dune"
+    weeks = [[_alice("a", own, "5/5", 2), _alice("p", partner, "5/5", 2, outlet="Partner")],
+             [_alice("p", partner, "4/5", 9, outlet="Partner")],
+             [_alice("a", own, "5/5", 16), _alice("p", partner, "3/5", 16, outlet="Partner")],
+             [_alice("a", own, "5/5", 23), _alice("p", partner, "3/5", 23, outlet="Partner")]]
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        for week, items in enumerate(weeks, 1):
+            _load(conn, _land(tmp_path / f"run-{week}.jsonl", *items), f"run-{week}")
+        assert _scores(conn)[0][0] in ("5/5", "3/5")
+
+
 def test_an_edit_of_the_own_page_and_a_copy_in_one_batch_still_apply_one_edit(tmp_path: Path) -> None:
     own, partner = "https://alice.test/dune", "https://partner.test/alice-dune"
     with open_writer(tmp_path / "w.duckdb") as conn:

@@ -55,6 +55,7 @@ keyed as (
         b.*,
         k.review_id as known_review_id,
         k.content_hash as known_hash,
+        r.content_hash as review_hash,
         -- A batch crawled before the key, or any key of its review, was last seen (loaded late, out
         -- of order) is older than what the warehouse holds: never an edit, and its hash is not
         -- recorded (04_review_keys.sql), so a later crawl judges it afresh.
@@ -128,13 +129,15 @@ unknown_keys as (
     left join moved_texts as mv using (source, source_review_id)
 ),
 
--- Reviews whose own page this batch fetched unchanged: it confirms what the review holds, so a copy that
--- differs from it (a partner page still showing the rating the critic changed) is stale, not an edit.
--- (When the own page changed too, the edits below choose between them.)
+-- Reviews whose own page this batch fetched unchanged and holding what the review holds: it confirms the
+-- review, so a copy that differs from it (a partner page still showing the rating the critic changed) is stale,
+-- not an edit. (When the own page changed too, the edits below choose between them; when the review holds a
+-- copy's earlier edit instead, the own page confirms nothing and a copy's edit applies as any edit.)
 own_keys_unchanged as (
     select distinct known_review_id as review_id
     from keyed
     where known_review_id is not null and is_own_key and not is_stale and content_hash = known_hash
+        and content_hash = review_hash
 ),
 
 known_keys as (
@@ -175,10 +178,11 @@ known_outcomes as (
 ),
 
 final as (
-    select * exclude (known_review_id, known_hash, own_review_id) from known_outcomes
+    select * exclude (known_review_id, known_hash, review_hash, own_review_id) from known_outcomes
     union all by name
     select
-        * exclude (known_review_id, known_hash, own_review_id, syndicated_to, first_copy_id, is_own_key),
+        * exclude (known_review_id, known_hash, review_hash, own_review_id, syndicated_to, first_copy_id,
+                   is_own_key),
         false as is_superseded,
         case
             when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
