@@ -45,7 +45,7 @@ from scrapy.crawler import Crawler
 from scrapy.http.request import NO_CALLBACK
 
 from crawlers.landing import data_dir, run_paths, write_json_atomic
-from crawlers.retries import PAGE, SITEMAP, retry_file, update_retries
+from crawlers.retries import PAGE, RETRIED, SITEMAP, retry_file, update_retries
 
 PAGES = "reviews/pages"
 # A page answered from the HTTP cache after a 304 (crawlers/httpcache.py): the server says it is unchanged.
@@ -81,11 +81,13 @@ class RunStats:
         # Statuses RetryMiddleware retries: one that reaches the engine anyway is one it gave up on.
         self.retried_statuses = (frozenset(int(code) for code in settings.getlist("RETRY_HTTP_CODES"))
                                  if settings.getbool("RETRY_ENABLED") else frozenset())
-        # open download number -> the failure it is if never settled, its url, and page or sitemap
-        self.open: dict[int, tuple[str, str, str]] = {}
+        # open download number -> the failure it is if never settled, its url, page or sitemap, and whether it
+        # was a request for a URL on the retry list (crawlers/retries.py)
+        self.open: dict[int, tuple[str, str, str, bool]] = {}
         self.opened = 0
         self.failed_answers: dict[str, str] = {}  # url -> page or sitemap: still an error status after retries
-        self.answered: set[str] = set()  # urls whose answer the spider read
+        self.retries_failed_again = 0  # of those, answers to a retry-list request
+        self.answered: set[str] = set()  # urls whose answer the spider read, and those they were redirected from
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStats:
@@ -104,7 +106,7 @@ class RunStats:
 
     def open_download(self, request: Request, failure: str) -> None:
         self.opened += 1
-        self.open[self.opened] = (failure, request.url, self._kind(request))
+        self.open[self.opened] = (failure, request.url, self._kind(request), bool(request.meta.get(RETRIED)))
         request.meta[OPEN] = self.opened
 
     def _kind(self, request: Request) -> str:
@@ -129,10 +131,13 @@ class RunStats:
             return
         stats = self.crawler.stats
         if response.status in self.retried_statuses and not request.meta.get("dont_retry", False):
-            stats.inc_value(ERROR_STATUS)
+            if request.meta.get(RETRIED):
+                self.retries_failed_again += 1
+            else:
+                stats.inc_value(ERROR_STATUS)
             self.failed_answers[request.url] = self._kind(request)
         else:
-            self.answered.add(request.url)
+            self.answered.update([request.url, *request.meta.get("redirect_urls", ())])
         if is_page(request, spider):
             stats.inc_value(PAGES)
             if "cached" in response.flags and 200 <= response.status < 300:
@@ -145,7 +150,7 @@ class RunStats:
         def count(key: str) -> int:
             return int(stats.get(key, 0))
 
-        unsettled = [failure for failure, _, _ in self.open.values()]
+        unsettled = [failure for failure, _, _, retried in self.open.values() if not retried]
         failed = {"no_answer": unsettled.count(NO_ANSWER), "error_status_after_retries": count(ERROR_STATUS),
                   "dropped": unsettled.count(DROPPED), "spider_exceptions": count(SPIDER_EXCEPTIONS),
                   "robots_unreachable": count(ROBOTS_UNREACHABLE)}
@@ -163,6 +168,8 @@ class RunStats:
             "extract_errors": count("reviews/extract_errors"),
             "errors": sum(failed.values()),
             "failed_requests": failed,
+            # Requests for the retry list's URLs that failed again: no new failure (crawlers/retries.py).
+            "retries_failed_again": self.retries_failed_again + sum(retried for *_, retried in self.open.values()),
             "log_errors": count("log_count/ERROR"),
             "robots_forbidden": count("robotstxt/forbidden"),
             # What tells an incremental run that found nothing new from a broken one (flows/health.py).
@@ -193,7 +200,7 @@ class RunStats:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_json_atomic(path, summary, default=str)
         if getattr(spider, "retries_failed_pages", False):
-            failed = {url: kind for _, url, kind in self.open.values()} | self.failed_answers
+            failed = {url: kind for _, url, kind, _ in self.open.values()} | self.failed_answers
             update_retries(retry_file(self.root, spider.source), failed, self.answered - set(failed))
 
 

@@ -21,7 +21,7 @@ from crawlers.canaries import CanaryMixin
 from crawlers.extraction import extract_page
 from crawlers.items import UnreadableMarkup
 from crawlers.landing import data_dir
-from crawlers.retries import SITEMAP, read_retries, retry_file
+from crawlers.retries import RETRIED, SITEMAP, read_retries, retry_file
 from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
@@ -38,6 +38,7 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         self.init_incremental(state, full)
         self.init_canaries()
         self.follow_links = str(follow).lower() not in ("0", "false", "no")
+        self.unfiltered_sitemap = False  # set while a retried sitemap is read (_parse_sitemap)
         self.sitemap_urls = [u for u in self.start_urls if any(h in u.lower() for h in _SITEMAP_HINTS)]
         self.page_urls = [u for u in self.start_urls if u not in self.sitemap_urls]
         # LinkExtractor's allow_domains compares host:port, so the port-less host check is done here.
@@ -53,19 +54,30 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
             yield scrapy.Request(url, callback=self.parse, meta={"allow_offsite": True})
         # What the source's last runs could not fetch, whatever the sitemap says of it now.
         retries = read_retries(retry_file(data_dir(self.crawler.settings.get("REVIEWS_DATA_DIR")), self.source))
-        for url, kind in retries.items():
+        for url, retry in retries.items():
             if self.on_site(url):
                 self.crawler.stats.inc_value("reviews/retried_from_last_run")
-                yield scrapy.Request(url, callback=self._parse_sitemap if kind == SITEMAP else self.parse)
+                yield scrapy.Request(url, callback=self._parse_sitemap if retry.kind == SITEMAP else self.parse,
+                                     meta={RETRIED: True})
 
     def _parse_sitemap(self, response: Response) -> Iterable[Any]:
         # SitemapSpider reads sitemaps and robots.txt in this callback of its own, which never reaches parse:
         # a start sitemap that redirected is judged here (Scrapy's private name, stable since 1.0).
         if not self.follows_redirected_start(response):
             return
-        for request in super()._parse_sitemap(response):
+        # A sitemap a run could not read has entries no later run read either: all of them, lastmod aside, and
+        # so for the child sitemaps of such an index. (Scrapy reads a sitemap whole, in this one call.)
+        retried = bool(response.meta.get(RETRIED))
+        self.unfiltered_sitemap = retried
+        try:
+            requests = list(super()._parse_sitemap(response))
+        finally:
+            self.unfiltered_sitemap = False
+        for request in requests:
             if isinstance(request, scrapy.Request):
                 request.meta.update(self.canary_meta(request.url))
+                if retried and request.callback == self._parse_sitemap:
+                    request.meta[RETRIED] = True
             yield request
 
     def sitemap_filter(self, entries: Iterable[dict[str, Any]]) -> Iterable[dict[str, Any]]:
@@ -74,7 +86,7 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         skipped: list[dict[str, Any]] = []
         for entry in entries:
             lastmod = (entry.get("lastmod") or "")[:10]
-            if self.since and lastmod:
+            if self.since and lastmod and not self.unfiltered_sitemap:
                 try:
                     if date.fromisoformat(lastmod) < self.since:
                         self.crawler.stats.inc_value("incremental/sitemap_entries_skipped")

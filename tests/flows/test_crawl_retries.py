@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from crawlers.retries import read_retries, retry_file
+from crawlers.retries import MAX_ATTEMPTS, Retry, read_retries, retry_file, update_retries
 from flows.pipeline import SourceSpec, pipeline
 from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, review_page
 from warehouse.db import connect, warehouse_path
@@ -50,7 +50,7 @@ def test_a_page_that_failed_is_fetched_by_the_next_incremental_run_though_its_si
         first = pipeline([spec], str(root))
         assert first.crawls[0]["errors"] == 1 and first.crawls[0]["finish_reason"] == "finished"
         assert _films(root) == ["Film a"]
-        assert read_retries(retry_file(root, "films")) == {f"{site.url}/film/b/": "page"}
+        assert read_retries(retry_file(root, "films")) == {f"{site.url}/film/b/": Retry("page", 1)}
 
         site.state["b_down"] = False
         asked = len(site.hits)
@@ -60,3 +60,79 @@ def test_a_page_that_failed_is_fetched_by_the_next_incremental_run_though_its_si
         assert "/film/b/" in second  # it was skipped too, and its reviews stayed missing
         assert _films(root) == ["Film a", "Film b"]
         assert not retry_file(root, "films").exists()  # fetched: off the list
+
+
+def _index_route(site: LocalSite, path: str) -> Answer:
+    """A sitemap index of two child sitemaps; the second answers 500 while the site's `down` is set."""
+    base, modified = site.state["base"], (datetime.now(UTC) - timedelta(days=2)).date().isoformat()
+
+    def urlset(names: str) -> Answer:
+        entries = "".join(f"<url><loc>{base}/film/{n}/</loc><lastmod>{modified}</lastmod></url>" for n in names)
+        return Answer(200, f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                           f"{entries}</urlset>", content_type="application/xml")
+
+    if path == "/sitemap.xml":
+        kids = "".join(f"<sitemap><loc>{base}/sitemap-{k}.xml</loc><lastmod>{modified}</lastmod></sitemap>"
+                       for k in "12")
+        return Answer(200, f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                           f"{kids}</sitemapindex>", content_type="application/xml")
+    if path == "/sitemap-1.xml":
+        return urlset("a")
+    if path == "/sitemap-2.xml":
+        return Answer(500, "down") if site.state.get("down") else urlset("xy")
+    if path.startswith("/film/"):
+        return review_page(f"{base}{path}", path.split("/")[2])
+    return NOT_FOUND
+
+
+def test_a_retried_sitemap_has_all_its_entries_read_whatever_their_lastmod(tmp_path):
+    # Fetched again, its entries were skipped as modified before the failed run: lost as before (a review).
+    root = tmp_path / "data"
+    with LocalSite(_index_route) as site:
+        site.state.update(base=site.url, down=True)
+        spec = SourceSpec("schema_org", [f"{site.url}/sitemap.xml"], "films", settings=FAST, incremental=True)
+        pipeline([spec], str(root))
+        site.state["down"] = False
+        pipeline([spec], str(root))
+    assert _films(root) == ["Film a", "Film x", "Film y"]
+    assert not retry_file(root, "films").exists()
+
+
+def _moving_route(site: LocalSite, path: str) -> Answer:
+    base = site.state["base"]
+    if path == "/sitemap.xml":
+        return _sitemap(base)
+    if path == "/film/a/":
+        return review_page(f"{base}/film/a/", "a")
+    if path == "/film/b/":  # down, then moved
+        return Answer(500, "down") if site.state.get("b_down") else Answer(301, "", {"Location": f"{base}/b-new/"})
+    if path == "/b-new/":
+        return review_page(f"{base}/b-new/", "b")
+    return None if path == "/film/dead/" else NOT_FOUND  # a dead page: the connection closes without an answer
+
+
+def test_a_retried_page_that_moved_leaves_the_list_and_one_failing_again_is_no_error_of_the_run(tmp_path):
+    root = tmp_path / "data"
+    with LocalSite(_moving_route) as site:
+        site.state.update(base=site.url, b_down=True)
+        spec = SourceSpec("schema_org", [f"{site.url}/sitemap.xml"], "films", settings=FAST, incremental=True)
+        pipeline([spec], str(root))
+        path = retry_file(root, "films")
+        path.write_text(path.read_text() + f"page\t1\t{site.url}/film/dead/\n", encoding="utf-8")
+        site.state["b_down"] = False
+        second = pipeline([spec], str(root))
+    # Answered after a redirect, under its new address: it stayed on the list for ever.
+    assert read_retries(path) == {f"{site.url}/film/dead/": Retry("page", 2)}
+    # A dead page tried again is no failure of this run: it made every later run "a site that is down".
+    assert (second.crawls[0]["errors"], second.crawls[0]["retries_failed_again"]) == (0, 1)
+    assert second.unhealthy == [] and _films(root) == ["Film a", "Film b"]
+
+
+def test_an_entry_no_run_could_fetch_leaves_the_list_after_its_last_attempt(tmp_path):
+    path = tmp_path / "site.retry.txt"
+    update_retries(path, {"https://x/gone": "page"}, set())
+    for attempt in range(2, MAX_ATTEMPTS + 1):
+        update_retries(path, {}, set())  # not reached (robots.txt forbids it now, or it is off the site)
+        assert read_retries(path) == {"https://x/gone": Retry("page", attempt)}
+    update_retries(path, {"https://x/gone": "page"}, set())  # tried once more, and failed again
+    assert not path.exists()
