@@ -91,32 +91,3 @@ def test_a_clean_date_stays_as_first_read(tmp_path: Path) -> None:
         result = _load(conn, _land(tmp_path / "run-2.jsonl", _dated("3 days ago", 27)), "run-2")
         assert (result.loaded, result.duplicates) == (0, 1)
         assert conn.execute("select published_on::varchar from reviews").fetchone()[0] == "2026-11-17"
-
-
-def _on_page(page: str, critic: str, body: str, day: int) -> dict:
-    # No id, no url of its own: keyed by its page (`<page url>#<critic>|<film>`).
-    return item(source_review_id=None, url=f"https://x/film/days/{page}", critic_name=critic, outlet=None,
-                audience="user", body=body, fetched_at=_at(day), film_title="Perfect Days", film_year="2023",
-                published_raw="2026-11-01")
-
-
-def test_an_anonymous_review_moved_to_page_two_by_a_new_one_is_not_counted_twice(tmp_path: Path) -> None:
-    week_1 = [_on_page("", "Guest", "Quiet and kind.", 16), _on_page("", "Anonymous", "Too slow.", 16)]
-    # A new review on top pushes both to page 2; they keep their text and their (nobody's) names.
-    week_2 = [_on_page("", "Mia", "Lovely.", 23), _on_page("page/2/", "Guest", "Quiet and kind.", 23),
-              _on_page("page/2/", "Anonymous", "Too slow.", 23)]
-    with open_writer(tmp_path / "w.duckdb") as conn:
-        _load(conn, _land(tmp_path / "run-1.jsonl", *week_1), "run-1")
-        result = _load(conn, _land(tmp_path / "run-2.jsonl", *week_2), "run-2")
-        assert (result.loaded, result.duplicates) == (1, 2)  # it was 3 new reviews: Guest and Anonymous twice
-        assert conn.execute("select count(*) from reviews").fetchone()[0] == 3
-        assert sorted(conn.execute("select len(urls) from reviews").fetchall()) == [(1,), (2,), (2,)]  # both pages
-
-
-def test_two_anonymous_reviews_of_one_text_fetched_together_stay_two(tmp_path: Path) -> None:
-    week_1 = [_on_page("", "Guest", "Loved it!", 16)]
-    week_2 = [_on_page("", "Guest", "Loved it!", 23), _on_page("page/2/", "Guest", "Loved it!", 23)]
-    with open_writer(tmp_path / "w.duckdb") as conn:
-        _load(conn, _land(tmp_path / "run-1.jsonl", *week_1), "run-1")
-        assert _load(conn, _land(tmp_path / "run-2.jsonl", *week_2), "run-2").loaded == 1
-        assert conn.execute("select count(*) from reviews").fetchone()[0] == 2

@@ -22,7 +22,7 @@ create or replace temp macro author_key_of(audience, critic_id, name_key) as
 create or replace temp table batch_classified as
 with batch_key_columns as (
     select row_no, source, source_review_id, url, fetched_at, content_hash, text_hash,
-        author_key_of(audience, critic_id, name_key) as author_key, critic_id, film_id,
+        author_key_of(audience, critic_id, name_key) as author_key, film_id,
         score_source = 'explicit' and score is not null as has_score
     from batch_rows
 ),
@@ -102,31 +102,14 @@ batch_texts as (
     having count(*) > 1
 ),
 
--- A review without an id is keyed by its page (`<page url>#<critic>|<film>`, flows/normalize/assemble.py), so
--- pagination that moves it to another page gives it a new key. A named critic's moved review is found as a
--- copy above; one by a name that names nobody has no author key, so it is found here: the same critic row,
--- film and text under a page key of the same critic and film that this batch did not fetch (it moved; a key
--- still fetched is another review, two anonymous "Loved it!" being two people).
-moved_texts as (
-    select n.source, n.source_review_id, min(r.review_id) as moved_from
-    from new_keys as n
-    inner join reviews as r
-        on r.source = n.source and r.film_id = n.film_id and r.critic_id = n.critic_id and r.text_hash = n.text_hash
-    where n.author_key is null and contains(n.source_review_id, '|')
-        and regexp_extract(n.source_review_id, '#[^#]*$') = regexp_extract(r.source_review_id, '#[^#]*$')
-        and not exists (select 1 from keyed as k where k.known_review_id = r.review_id and k.is_own_key)
-    group by all
-),
-
 unknown_keys as (
     select
         kd.*,
-        coalesce(wt.review_id, mv.moved_from) as syndicated_to,
+        wt.review_id as syndicated_to,
         bt.first_copy_id
     from new_keys as kd
     left join warehouse_texts as wt using (author_key, film_id, text_hash)
     left join batch_texts as bt using (author_key, film_id, text_hash)
-    left join moved_texts as mv using (source, source_review_id)
 ),
 
 -- Reviews whose own page this batch fetched unchanged and holding what the review holds: it confirms the
