@@ -96,6 +96,8 @@ def import_(
 
 def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
     """Say so when rows of a dump without review ids may be edits loaded as second reviews (also when quiet)."""
+    import duckdb
+
     from flows.importer import possible_edits
     from flows.output import counted
     from warehouse.db import WarehouseError, connect, warehouse_path
@@ -106,6 +108,8 @@ def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
         return
     try:
         count = possible_edits(conn, source, run_id)
+    except duckdb.Error:  # a note only (a warehouse whose marts, and so its macros, were never built)
+        return
     finally:
         conn.close()
     if count:

@@ -368,9 +368,12 @@ def possible_edits(conn: duckdb.DuckDBPyConnection, source: str, run_id: str) ->
     """How many reviews this import added, known by their content hash (no review id), whose critic already
     had a review of the same film from the source: each may be an edit of that one, which such a key cannot
     tell from a new review (see the module's docstring), so it is a second review."""
+    # Not for a name that names nobody: two "Anonymous" reviews of a film are two people.
     return conn.execute("""
         select count(*) from reviews as r
+        inner join critics as c using (critic_id)
         where r.source = ? and r.run_id = ? and starts_with(r.source_review_id, 'sha1:')
+          and not names_nobody(c.name_key)
           and exists (select 1 from reviews as o
                       where o.source = r.source and o.critic_id = r.critic_id and o.film_id = r.film_id
                         and o.first_seen < r.first_seen)""", [source, run_id]).fetchone()[0]

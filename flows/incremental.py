@@ -31,7 +31,7 @@ import duckdb
 from crawlers.landing import safe_name, write_atomic
 from flows.errors import SourceBusy
 from flows.importer import IMPORT_SPIDER
-from flows.load import pending_batches, run_info
+from flows.load import pending_batches, read_stats, run_started
 
 RUNNING_MARKER = "RUNNING"
 
@@ -61,10 +61,16 @@ def _pending_complete_crawls(conn: duckdb.DuckDBPyConnection, root: Path, source
     """Starts of the source's complete crawls that landed but are not loaded yet: a crawl that outlived its
     killed run, loaded only after this run's crawls. Without them the next crawl would read again everything
     that crawl already covered (every page, after a first crawl)."""
-    infos = [run_info(batch) for batch in pending_batches(conn, root) if batch.source == source]
-    # Not judged yet, so only a crawl whose every request succeeded (a site that was down also "finishes").
-    return [info.started for info in infos if info.finish_reason == "finished" and not info.resumed
-            and info.spider != IMPORT_SPIDER and info.started is not None and info.errors == 0]
+    starts = []
+    for batch in pending_batches(conn, root):
+        stats = read_stats(batch) if batch.source == source else {}
+        # Not judged yet, so only a crawl whose every request succeeded (a site that was down also "finishes").
+        if stats.get("finish_reason") == "finished" and stats.get("job_state") != "resumed" \
+                and stats.get("spider") != IMPORT_SPIDER and stats.get("errors") == 0:
+            started = run_started(batch, stats)
+            if started is not None:
+                starts.append(started)
+    return starts
 
 
 def job_dir(root: Path, source: str) -> Path:

@@ -140,6 +140,11 @@ def read_stats(batch: Batch) -> dict[str, Any]:
     return stats
 
 
+def run_started(batch: Batch, stats: dict[str, Any]) -> datetime | None:
+    """When the run started: from its stats, else from its run id (a killed crawl wrote no stats)."""
+    return _timestamp(stats.get("started")) or started_from_run_id(batch.run_id)
+
+
 def run_info(batch: Batch, stats: dict[str, Any] | None = None) -> RunInfo:
     """The run's own record, from its stats file (`stats`, when already read with read_stats); a crawl
     killed before it could write its stats is 'killed'.
@@ -148,9 +153,7 @@ def run_info(batch: Batch, stats: dict[str, Any] | None = None) -> RunInfo:
     stays NULL, unknown, rather than 0.
     """
     stats = read_stats(batch) if stats is None else stats
-    started, finished = _timestamp(stats.get("started")), _timestamp(stats.get("finished"))
-    if started is None:
-        started = started_from_run_id(batch.run_id)
+    started, finished = run_started(batch, stats), _timestamp(stats.get("finished"))
     coverage = stats.get("field_coverage")
     spider, reason = stats.get("spider"), stats.get("finish_reason", "killed" if not stats else None)
     return RunInfo(

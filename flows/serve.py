@@ -318,7 +318,7 @@ def _watch(server: LocalServer, echo: Callable[[str], object], done: threading.E
     that was stopped (systemd's default stop signals every process of the service) ends it with code 0, one
     that failed with 1; `ended` hears which."""
     while not done.wait(1.0):
-        if server.running():
+        if server.running() or done.is_set():  # done: serve itself is stopping it
             continue
         code = server.process.returncode
         stopped = code in (0, -signal.SIGTERM, -signal.SIGINT)
