@@ -22,15 +22,28 @@ def _sitemap(base: str) -> Answer:
                        f"{entries}</urlset>", content_type="application/xml")
 
 
-def _route(site: LocalSite, path: str) -> Answer:
+def _route(site: LocalSite, path: str) -> Answer | None:
+    """Films a and b in the sitemap; b answers 500 while `b_down`, else its page, or a redirect to /b-new/ once
+    `b_moved`; /film/dead/ never answers (its connection closes)."""
     base = site.state["base"]
     if path == "/sitemap.xml":
         return _sitemap(base)
     if path == "/film/a/":
         return review_page(f"{base}/film/a/", "a")
     if path == "/film/b/":
-        return Answer(500, "down") if site.state.get("b_down") else review_page(f"{base}/film/b/", "b")
-    return NOT_FOUND
+        if site.state.get("b_down"):
+            return Answer(500, "down")
+        return Answer(301, "", {"Location": f"{base}/b-new/"}) if site.state.get("b_moved") else \
+            review_page(f"{base}/film/b/", "b")
+    if path == "/b-new/":
+        return review_page(f"{base}/b-new/", "b")
+    return None if path == "/film/dead/" else NOT_FOUND
+
+
+def _sitemap_source(site: LocalSite, **state: object) -> SourceSpec:
+    """The site's state set (its base url and what is down), and a source crawling it from its sitemap."""
+    site.state.update(base=site.url, **state)
+    return SourceSpec("schema_org", [f"{site.url}/sitemap.xml"], "films", settings=FAST, incremental=True)
 
 
 def _films(root: Path) -> list[str]:
@@ -44,9 +57,7 @@ def _films(root: Path) -> list[str]:
 def test_a_page_that_failed_is_fetched_by_the_next_incremental_run_though_its_sitemap_entry_is_old(tmp_path):
     root = tmp_path / "data"
     with LocalSite(_route) as site:
-        site.state["base"] = site.url
-        site.state["b_down"] = True
-        spec = SourceSpec("schema_org", [f"{site.url}/sitemap.xml"], "films", settings=FAST, incremental=True)
+        spec = _sitemap_source(site, b_down=True)
         first = pipeline([spec], str(root))
         assert first.crawls[0]["errors"] == 1 and first.crawls[0]["finish_reason"] == "finished"
         assert _films(root) == ["Film a"]
@@ -89,8 +100,7 @@ def test_a_retried_sitemap_has_all_its_entries_read_whatever_their_lastmod(tmp_p
     # Fetched again, its entries were skipped as modified before the failed run: lost as before (a review).
     root = tmp_path / "data"
     with LocalSite(_index_route) as site:
-        site.state.update(base=site.url, down=True)
-        spec = SourceSpec("schema_org", [f"{site.url}/sitemap.xml"], "films", settings=FAST, incremental=True)
+        spec = _sitemap_source(site, down=True)
         pipeline([spec], str(root))
         site.state["down"] = False
         pipeline([spec], str(root))
@@ -98,24 +108,10 @@ def test_a_retried_sitemap_has_all_its_entries_read_whatever_their_lastmod(tmp_p
     assert not retry_file(root, "films").exists()
 
 
-def _moving_route(site: LocalSite, path: str) -> Answer:
-    base = site.state["base"]
-    if path == "/sitemap.xml":
-        return _sitemap(base)
-    if path == "/film/a/":
-        return review_page(f"{base}/film/a/", "a")
-    if path == "/film/b/":  # down, then moved
-        return Answer(500, "down") if site.state.get("b_down") else Answer(301, "", {"Location": f"{base}/b-new/"})
-    if path == "/b-new/":
-        return review_page(f"{base}/b-new/", "b")
-    return None if path == "/film/dead/" else NOT_FOUND  # a dead page: the connection closes without an answer
-
-
 def test_a_retried_page_that_moved_leaves_the_list_and_one_failing_again_is_no_error_of_the_run(tmp_path):
     root = tmp_path / "data"
-    with LocalSite(_moving_route) as site:
-        site.state.update(base=site.url, b_down=True)
-        spec = SourceSpec("schema_org", [f"{site.url}/sitemap.xml"], "films", settings=FAST, incremental=True)
+    with LocalSite(_route) as site:
+        spec = _sitemap_source(site, b_down=True, b_moved=True)
         pipeline([spec], str(root))
         path = retry_file(root, "films")
         path.write_text(path.read_text() + f"page\t1\t{site.url}/film/dead/\n", encoding="utf-8")
