@@ -91,3 +91,14 @@ def test_a_clean_date_stays_as_first_read(tmp_path: Path) -> None:
         result = _load(conn, _land(tmp_path / "run-2.jsonl", _dated("3 days ago", 27)), "run-2")
         assert (result.loaded, result.duplicates) == (0, 1)
         assert conn.execute("select published_on::varchar from reviews").fetchone()[0] == "2026-11-17"
+
+
+def test_a_copy_gives_no_date_its_republication_may_be(tmp_path: Path) -> None:
+    own, partner = "https://alice.test/dune", "https://partner.test/alice-dune"
+    undated = item(source_review_id="a", url=own, critic_name="Alice", published_raw=None, fetched_at=_at(19))
+    copy = item(source_review_id="p", url=partner, critic_name="Alice", outlet="Partner", published_raw="2026-11-21",
+                fetched_at=_at(26))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", undated), "run-1")
+        assert _load(conn, _land(tmp_path / "run-2.jsonl", copy), "run-2").duplicates == 1
+        assert conn.execute("select published_on from reviews").fetchone()[0] is None

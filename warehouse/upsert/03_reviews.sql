@@ -111,9 +111,10 @@ set
 from batch_rating_fills as c
 where reviews.review_id = c.review_id;
 
--- A re-crawl gives a review the date it lacks, or a clean date where it holds a flagged one (a year in
--- the future the site has since fixed); a clean date stays as first read, since "3 days ago" read a
--- week later is another day. The latest fetch decides. The load counts it as updated, as a rating fill.
+-- A re-crawl of its own page gives a review the date it lacks, or a clean date where it holds a flagged one
+-- (a year in the future the site has since fixed); a clean date stays as first read, since "3 days ago" read
+-- a week later is another day. Not a copy: its date is when another outlet republished it. The latest fetch
+-- decides. The load counts it as updated, as a rating fill.
 create or replace temp table batch_date_fills as
 select
     k.review_id,
@@ -122,8 +123,8 @@ select
 from batch_classified as k
 inner join batch_rows as b using (row_no)
 inner join reviews as r on r.review_id = k.review_id
-where (k.outcome in ('unchanged', 'syndicated') or k.row_no in (select row_no from batch_kept_edits))
-    and not k.is_stale and b.published_on is not null and b.date_problem is null
+where (k.outcome = 'unchanged' or k.row_no in (select row_no from batch_kept_edits))
+    and k.is_own_key and not k.is_stale and b.published_on is not null and b.date_problem is null
     and (r.published_on is null or r.date_problem is not null)
 group by k.review_id;
 
