@@ -31,7 +31,6 @@ import duckdb
 from crawlers.landing import safe_name, write_atomic
 from flows.errors import SourceBusy
 from flows.importer import IMPORT_SPIDER
-from flows.load import pending_batches, read_stats, run_started
 
 RUNNING_MARKER = "RUNNING"
 
@@ -61,6 +60,9 @@ def _pending_complete_crawls(conn: duckdb.DuckDBPyConnection, root: Path, source
     """Starts of the source's complete crawls that landed but are not loaded yet: a crawl that outlived its
     killed run, loaded only after this run's crawls. Without them the next crawl would read again everything
     that crawl already covered (every page, after a first crawl)."""
+    # Imported here: flows.load brings pyarrow and the normalizer, ~0.3 s a crawl's start has no other use for.
+    from flows.load import pending_batches, read_stats, run_started
+
     starts = []
     for batch in pending_batches(conn, root):
         stats = read_stats(batch) if batch.source == source else {}
