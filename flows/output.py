@@ -76,8 +76,9 @@ def print_status(report: dict[str, Any], console: Console) -> None:
         console.print("rows: " + ", ".join(f"{name} {count:,}" for name, count in report["tables"].items()),
                       highlight=False)
     if not report.get("marts_current", True):
-        console.print("marts: out of date (a run stopped before rebuilding them, or another version built them); "
-                      "the next `reviews run` or `reviews report` rebuilds them", highlight=False, markup=False)
+        from warehouse.marts import STALE_MARTS
+
+        console.print(f"marts: {STALE_MARTS}", highlight=False, markup=False)
     table = Table(title="Last run per source")
     for column in ("source", "finished", "pages", "scraped", "loaded", "dupl.", "rej.", "seconds", "health"):
         table.add_column(column)

@@ -133,6 +133,11 @@ def fingerprint(plan: list[tuple[str, str, str]] | None = None) -> str:
     return digest.hexdigest()[:16]
 
 
+# What `reviews status` and a `reviews sql` note say of marts that are not current.
+STALE_MARTS = ("out of date (a run stopped before rebuilding them, or another version built them); the next "
+               "`reviews run` or `reviews report` rebuilds them")
+
+
 def mark_marts_stale(conn: duckdb.DuckDBPyConnection) -> None:
     """The data the marts are built from changed: they are stale until build_marts runs again."""
     conn.execute("delete from mart_builds")

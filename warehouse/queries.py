@@ -242,12 +242,11 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
 def stale_marts_note(conn: duckdb.DuckDBPyConnection, sql: str) -> str | None:
     """A note for a query that reads marts which are out of date (a run stopped before rebuilding them, or
     another version built them): its numbers would silently disagree with the reviews."""
-    from warehouse.marts import MART_TABLES, references
+    from warehouse.marts import MART_TABLES, STALE_MARTS, references
 
     if not references(sql, set(MART_TABLES)) or not _marts_stale(conn):
         return None
-    return ("the marts are out of date (a run stopped before rebuilding them, or another version built them): "
-            "the next `reviews run` or `reviews report` rebuilds them")
+    return f"the marts are {STALE_MARTS}"
 
 
 def _marts_stale(conn: duckdb.DuckDBPyConnection) -> bool:
