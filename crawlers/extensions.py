@@ -45,7 +45,7 @@ from scrapy.crawler import Crawler
 from scrapy.http.request import NO_CALLBACK
 
 from crawlers.landing import data_dir, run_paths, write_json_atomic
-from crawlers.retries import PAGE, RETRIED, SITEMAP, retry_file, update_retries
+from crawlers.retries import PAGE, RETRIED, SITEMAP, read_retries, retry_file, update_retries
 
 PAGES = "reviews/pages"
 # A page answered from the HTTP cache after a 304 (crawlers/httpcache.py): the server says it is unchanged.
@@ -87,7 +87,10 @@ class RunStats:
         self.opened = 0
         self.failed_answers: dict[str, str] = {}  # url -> page or sitemap: still an error status after retries
         self.retries_failed_again = 0  # of those, answers to a retry-list request
-        self.answered: set[str] = set()  # urls whose answer the spider read, and those they were redirected from
+        # Of the retry list's urls (read at the first answer), those answered, also after a redirect: all the
+        # update needs, where a set of every answered url would hold a big crawl's million urls.
+        self.retrying: frozenset[str] | None = None
+        self.answered: set[str] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunStats:
@@ -136,8 +139,11 @@ class RunStats:
             else:
                 stats.inc_value(ERROR_STATUS)
             self.failed_answers[request.url] = self._kind(request)
-        else:
-            self.answered.update([request.url, *request.meta.get("redirect_urls", ())])
+        elif getattr(spider, "retries_failed_pages", False):
+            if self.retrying is None:
+                self.retrying = frozenset(read_retries(retry_file(self.root, spider.source)))
+            self.answered.update(url for url in (request.url, *request.meta.get("redirect_urls", ()))
+                                 if url in self.retrying)
         if is_page(request, spider):
             stats.inc_value(PAGES)
             if "cached" in response.flags and 200 <= response.status < 300:
