@@ -100,6 +100,11 @@ def _comparable_body(body: str | None) -> str:
     return _EXCERPT_TAIL.sub("", text)
 
 
+def body_opening(body: str | None) -> str:
+    """What two copies of one review's body agree on: its comparable start (_comparable_body, _SAME_OPENING)."""
+    return _comparable_body(body)[:_SAME_OPENING]
+
+
 def _same_body(one: str, other: str) -> bool:
     """Whether two bodies (as _comparable_body gives them) can be one review's: one a start of the other (a
     template's excerpt beside the full text; one missing: a rating shown twice), or opening alike."""

@@ -15,8 +15,10 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
+from crawlers.extraction import body_opening
 from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
+from crawlers.nobody import names_nobody
 
 
 def validation_problems(item: dict[str, Any]) -> list[str]:
@@ -102,13 +104,24 @@ class InRunDuplicatesPipeline:
         adapter = ItemAdapter(item)
         # A page may show one review under a variant film title, so the review's own id decides.
         review_id = adapter.get("source_review_id")
-        key = (adapter["source"], review_id) if review_id else (
-            adapter["source"], adapter["url"], adapter.get("critic_name") or "", adapter.get("film_title") or "")
+        key = (adapter["source"], review_id) if review_id else self.page_key(adapter)
         if key in self.seen:
             self.crawler.stats.inc_value("reviews/repeated_in_run")
             raise DropItem(f"repeat of {key[1]} within this run")
         self.seen.add(key)
         return item
+
+    @staticmethod
+    def page_key(adapter: ItemAdapter) -> tuple[str, ...]:
+        """A review without an id: its page, critic and film; with no author to tell reviews apart (none,
+        or "Anonymous"), its text too, as far as two copies of one review agree (body_opening), or its
+        rating when it has no text. So each anonymous review of a film on one page lands."""
+        critic = adapter.get("critic_name") or ""
+        key = (adapter["source"], adapter["url"], critic, adapter.get("film_title") or "")
+        if not names_nobody(critic):
+            return key
+        opening = body_opening(adapter.get("body"))
+        return (*key, opening) if opening else (*key, "", adapter.get("rating_raw") or "")
 
 
 class LandingPipeline:

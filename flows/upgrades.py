@@ -10,16 +10,19 @@ import duckdb
 from flows.normalize.lookups import _critic_id
 from flows.normalize.text import normalize_person, without_outlet
 from warehouse.db import rollback
+from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
 OUTLET_BYLINES = "outlet_bylines"
 ANONYMOUS_COPIES = "anonymous_copies"
+ANONYMOUS_KEYS = "anonymous_keys"
 
 
 def apply_data_fixes(conn: duckdb.DuckDBPyConnection) -> None:
     """Every data fix this warehouse has not had yet."""
     repair_outlet_bylines(conn)
     forget_anonymous_copies(conn)
+    rekey_anonymous_reviews(conn)
 
 
 def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
@@ -105,3 +108,95 @@ def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
         rollback(conn)
         raise
     return forgotten
+
+
+# Anonymous reviews without an id that earlier versions keyed by page (`<url>#<critic>|<film>`), as the
+# normalizer now keys them: by site, critic, film and text (flows/normalize/assemble.py SOURCE_KEY), or
+# for a review without text by page and rating. A review that pagination had moved was stored again under
+# each page: those with one new key are one review again, the first seen, with every url.
+_ANONYMOUS_PAGE_KEYS = r"""
+    create or replace temp table fix_anonymous_keys as
+    with own_page_keys as (
+        select r.review_id, r.source, r.source_review_id as old_key, r.first_seen, r.last_seen,
+            substr(r.source_review_id, length(k.url) + 1) as key_tail, k.url, r.body, r.rating_raw
+        from reviews as r
+        inner join critics as c using (critic_id)
+        inner join review_keys as k using (review_id, source, source_review_id)
+        where (coalesce(c.name_key, '') = '' or names_nobody(c.name_key))
+            and starts_with(r.source_review_id, k.url || '#')
+            and regexp_matches(substr(r.source_review_id, length(k.url) + 2), '^[^#]*\|[^#]*$')
+    ),
+    rekeyed as (
+        select *, nameless_key_of(url, key_tail, body, rating_raw) as new_key
+        from own_page_keys
+    )
+    select *, first_value(review_id) over (partition by source, new_key order by first_seen, review_id)
+        as kept_id
+    from rekeyed
+"""
+_MERGE_REVIEWS = """
+    update reviews as r
+    set urls = m.urls, first_seen = m.first_seen, last_seen = m.last_seen
+    from (
+        with merged as (
+            select f.kept_id, r2.review_id, r2.urls, r2.first_seen, r2.last_seen
+            from fix_anonymous_keys as f
+            inner join reviews as r2 using (review_id)
+            where f.kept_id in (select kept_id from fix_anonymous_keys where review_id <> kept_id)
+        ),
+        -- The kept review's urls first, then each merged one's, in the order they were seen.
+        merged_urls as (
+            select kept_id, url, min((review_id <> kept_id, first_seen, i)) as seen
+            from (select *, unnest(urls) as url, generate_subscripts(urls, 1) as i from merged)
+            group by all
+        )
+        select kept_id, (select list(url order by seen) from merged_urls as u where u.kept_id = m2.kept_id) as urls,
+            min(first_seen) as first_seen, max(last_seen) as last_seen
+        from merged as m2
+        group by kept_id
+    ) as m
+    where r.review_id = m.kept_id
+"""
+_REKEY = """
+    update review_keys as k set review_id = f.kept_id
+    from fix_anonymous_keys as f
+    where k.review_id = f.review_id and f.review_id <> f.kept_id;
+    delete from reviews where review_id in (select review_id from fix_anonymous_keys where review_id <> kept_id);
+    insert into review_keys
+    select f.source, f.new_key, f.kept_id, any_value(k.url order by f.review_id <> f.kept_id),
+        any_value(k.content_hash order by f.review_id <> f.kept_id), min(k.first_seen), max(k.last_seen)
+    from fix_anonymous_keys as f
+    inner join review_keys as k on k.source = f.source and k.source_review_id = f.old_key
+    where (f.source, f.new_key) not in (select (source, source_review_id) from review_keys)
+    group by f.source, f.new_key, f.kept_id;
+    update reviews as r set source_review_id = f.new_key
+    from fix_anonymous_keys as f
+    where r.review_id = f.review_id and f.review_id = f.kept_id;
+"""
+
+
+def rekey_anonymous_reviews(conn: duckdb.DuckDBPyConnection) -> int:
+    """Anonymous reviews without an id, keyed by page before: keyed by site, critic, film and text, as the
+    normalizer now keys them, their page keys kept too (a site that gives several reviews the page's url as
+    their id still sends them). Reviews stored again after pagination moved them are merged. Returns how
+    many reviews were merged away; 0 once applied."""
+    if conn.execute("select 1 from data_fixes where name = ?", [ANONYMOUS_KEYS]).fetchone():
+        return 0
+    define_macros(conn)
+    define_hash_macros(conn)
+    conn.execute("begin transaction")
+    try:
+        conn.execute(_ANONYMOUS_PAGE_KEYS)
+        rekeyed, merged = conn.execute("select count(*), count(*) filter (where review_id <> kept_id) "
+                                       "from fix_anonymous_keys").fetchone()
+        if rekeyed:
+            conn.execute(_MERGE_REVIEWS)
+            conn.execute(_REKEY)
+            mark_marts_stale(conn)
+        conn.execute("drop table fix_anonymous_keys")
+        conn.execute("insert into data_fixes values (?, now())", [ANONYMOUS_KEYS])
+        conn.execute("commit")
+    except BaseException:
+        rollback(conn)
+        raise
+    return merged

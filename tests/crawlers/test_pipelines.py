@@ -66,6 +66,59 @@ def test_same_review_twice_in_a_run_is_dropped_and_counted(spider):
     assert spider.crawler.stats.get_value("reviews/repeated_in_run") == 1
 
 
+def _kept(spider, *items: ReviewItem) -> list[str | None]:
+    pipeline, kept = InRunDuplicatesPipeline.from_crawler(spider.crawler), []
+    for one in items:
+        try:
+            kept.append(pipeline.process_item(one).body)
+        except DropItem:
+            pass
+    return kept
+
+
+def _on_page(critic: str | None, body: str | None, rating: str | None = None) -> ReviewItem:
+    # A film page listing reviews without an id or url of their own.
+    return item(source_review_id=None, url="https://reviews.example/film/her?page=2", critic_name=critic,
+                body=body, rating_raw=rating)
+
+
+@pytest.mark.parametrize("signed", ["Anonymous", "[Deleted]", "Invité", None])
+def test_anonymous_reviews_without_ids_on_one_page_are_all_kept(spider, signed):
+    bodies = ["Loved every minute of it, and so did my kids.", "Far too long and nothing happens for an hour."]
+    assert _kept(spider, *(_on_page(signed, body) for body in bodies)) == bodies
+
+
+def test_an_anonymous_review_published_twice_on_its_page_is_kept_once(spider):
+    full = "A tender film about loneliness in a near-future Los Angeles, with a wonderful voice performance " * 2
+    # The same review as an excerpt in microdata beside the full text in JSON-LD: they open alike.
+    assert _kept(spider, _on_page("Anonymous", full), _on_page("Anonymous", f"<p>{full[:120]}…</p> Read more"),
+                 _on_page("Anonymous", full)) == [full]
+
+
+def test_anonymous_ratings_without_text_are_told_apart_by_their_rating(spider):
+    assert len(_kept(spider, _on_page("Guest", None, "4/5"), _on_page("Guest", None, "2/5"),
+                     _on_page("Guest", None, "4/5"))) == 2
+
+
+def test_a_named_critic_without_a_review_id_is_one_review_per_film_on_a_page(spider):
+    # Two markups of one review may differ in text (an excerpt beside the full review): the byline decides.
+    assert _kept(spider, _on_page("Ann Lee", "Tender."), _on_page("Ann Lee", "Tender and wise, a film to keep.")) \
+        == ["Tender."]
+
+
+def test_the_crawler_and_the_warehouse_name_the_same_nobodies():
+    import re
+
+    from crawlers.nobody import NOBODY_NAMES, names_nobody
+    from warehouse.db import sql_file
+    from warehouse.marts import MACROS_FILE
+
+    macro = re.search(r"macro names_nobody\(name_key\) as\s+name_key in \(([^)]*)\)", sql_file(MACROS_FILE))
+    assert macro and set(re.findall(r"'([^']*)'", macro.group(1))) == NOBODY_NAMES
+    assert all(names_nobody(name) for name in ("Anonymous", "ANONYMOUS USER", "[deleted]", "Invité", "N/A", " "))
+    assert not any(names_nobody(name) for name in ("Anon Kim", "Guesty", "Ann Lee"))
+
+
 def test_landing_appends_json_lines_and_counts_field_coverage(spider, tmp_path):
     pipeline = LandingPipeline.from_crawler(spider.crawler)
     pipeline.process_item(item(body="<b>x</b> '); DROP TABLE reviews; --"))

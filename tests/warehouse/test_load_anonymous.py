@@ -3,6 +3,7 @@ critic row that holds them is marked as many people in the marts."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,74 @@ def test_anonymous_reviews_an_earlier_version_merged_are_two_again_after_the_dat
         assert conn.execute("select count(*) from reviews").fetchone()[0] == 3  # a1, a2 and john's one review
         assert conn.execute("select count(*) from review_keys where source_review_id like 'j%'").fetchone()[0] == 2
         assert forget_anonymous_copies(conn) == 0  # once per warehouse
+
+
+def _unsigned_id(name: str, body: str, page: int = 1, rating: str | None = "8/10", **more: object) -> dict:
+    # A film's review pages listing reviews without an id or url of their own: each item's url is its page's.
+    return item(source_review_id=None, url=f"https://site-a.test/film/her/reviews?page={page}", critic_name=name,
+                outlet=None, audience="user", body=body, rating_raw=rating, published_raw="2026-11-01", **more)
+
+
+LOVED, BORED = "Loved every minute of it, and so did my kids.", "Far too long; nothing happens for an hour."
+
+
+def test_anonymous_reviews_without_ids_on_one_page_are_each_a_review(tmp_path: Path) -> None:
+    landing = _land(tmp_path / "run-1.jsonl", _unsigned_id("Anonymous", LOVED), _unsigned_id("Anonymous", BORED),
+                    _unsigned_id("Guest", None, rating="4/5"), _unsigned_id("Guest", None, rating="2/5"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        result = _load(conn, landing, "run-1")
+        assert (result.loaded, result.duplicates) == (4, 0)
+
+
+def test_an_anonymous_review_moved_to_the_next_page_is_the_same_review(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", _unsigned_id("Anonymous", LOVED, fetched_at="2026-11-20T10:00:00Z"))
+    moved = _land(tmp_path / "run-2.jsonl", _unsigned_id("Anonymous", BORED, fetched_at="2026-11-27T10:00:00Z"),
+                  _unsigned_id("Anonymous", f"<p>{LOVED}</p>", page=2, fetched_at="2026-11-27T10:00:00Z"))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        result = _load(conn, moved, "run-2")
+        assert (result.loaded, result.duplicates) == (1, 1)
+        assert conn.execute("select list(last_seen order by body) from reviews").fetchone()[0] == [
+            datetime(2026, 11, 27, 10, 0)] * 2
+
+
+def test_an_anonymous_review_whose_rating_changed_is_updated_not_counted_again(tmp_path: Path) -> None:
+    first = _land(tmp_path / "run-1.jsonl", _unsigned_id("Anonymous", LOVED, rating="8/10"))
+    again = _land(tmp_path / "run-2.jsonl", _unsigned_id("Anonymous", LOVED, rating="9/10", page=3))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, first, "run-1")
+        result = _load(conn, again, "run-2")
+        assert (result.loaded, result.updated) == (1, 1)
+        assert conn.execute("select list(score) from reviews").fetchone()[0] == [90.0]
+
+
+def _page_keyed(body: str, page: int, fetched_at: str) -> dict:
+    # As versions before the anonymous_keys data fix keyed a review without an id: by its page.
+    url = f"https://site-a.test/film/her/reviews?page={page}"
+    return item(source_review_id=f"{url}#Anonymous|Her", url=url, critic_name="Anonymous", outlet=None,
+                audience="user", body=body, fetched_at=fetched_at, published_raw="2026-11-01")
+
+
+def test_the_data_fix_rekeys_page_keyed_anonymous_reviews_and_merges_those_counted_twice(tmp_path: Path) -> None:
+    from flows.upgrades import rekey_anonymous_reviews
+
+    week_1 = _land(tmp_path / "run-1.jsonl", _page_keyed(LOVED, 1, "2026-11-13T10:00:00Z"),
+                   _signed("Ann", "n1", url="https://site-a.test/r/n1"))
+    # Pushed to page 2 (its old place not refilled by another anonymous review): earlier versions stored it again.
+    week_2 = _land(tmp_path / "run-2.jsonl", _page_keyed(LOVED, 2, "2026-11-20T10:00:00Z"))
+    week_3 = _land(tmp_path / "run-3.jsonl", *(_unsigned_id("Anonymous", body, page, fetched_at="2026-11-27T10:00Z")
+                                               for body, page in ((BORED, 1), (LOVED, 3))))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, week_1, "run-1")
+        assert _load(conn, week_2, "run-2").loaded == 1
+        assert conn.execute("select count(*) from reviews where body = ?", [LOVED]).fetchone()[0] == 2
+
+        assert rekey_anonymous_reviews(conn) == 1
+        merged = conn.execute("select urls, first_seen, last_seen from reviews where body = ?", [LOVED]).fetchall()
+        assert merged == [([f"https://site-a.test/film/her/reviews?page={n}" for n in (1, 2)],
+                           datetime(2026, 11, 13, 10, 0), datetime(2026, 11, 20, 10, 0))]
+        result = _load(conn, week_3, "run-3")  # moved on again: known by its new key; a new review on page 1
+        assert (result.loaded, result.duplicates) == (1, 1)
+        assert conn.execute("select count(*) from reviews").fetchone()[0] == 3  # LOVED, BORED and Ann's
+        assert conn.execute("select count(*) from reviews where source_review_id = 'n1'").fetchone()[0] == 1
+        assert rekey_anonymous_reviews(conn) == 0  # once per warehouse

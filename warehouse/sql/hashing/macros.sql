@@ -24,3 +24,19 @@ create or replace temp macro content_hash_of(title, body_hash, rating_raw, score
     md5_number_lower(to_json([
         coalesce(title, ''), coalesce(cast(body_hash as varchar), ''), coalesce(rating_raw, ''),
         coalesce(cast(case when score_source = 'explicit' then score end as varchar), '')]));
+
+-- A text as a key tells it: letters and digits only, lower-cased, as 16 hex digits of md5. An anonymous
+-- review without an id is known by it (flows/normalize/assemble.py SOURCE_KEY), so markup, punctuation
+-- and spacing, or a change of the cleaning rules, keep the key. Null when the text has no letter or digit.
+create or replace temp macro text_fingerprint_of(body) as
+    printf('%016x', md5_number_lower(nullif(lower(regexp_replace(body, '[^\p{L}\p{N}]+', '', 'g')), '')));
+
+-- The key of a review without an id or author (flows/normalize/assemble.py SOURCE_KEY, and the data fix
+-- that rekeys stored ones, flows/upgrades.py): its site (the url's scheme and host), the `#<critic>|<film>`
+-- tail and its text's fingerprint; with no text, its page and rating.
+create or replace temp macro nameless_key_of(url, key_tail, body, rating_raw) as
+    case when text_fingerprint_of(body) is not null
+        then coalesce(nullif(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*'), ''), url)
+            || key_tail || '#t' || text_fingerprint_of(body)
+        else url || key_tail || '#r' || coalesce(rating_raw, '')
+    end;

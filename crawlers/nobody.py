@@ -1,0 +1,32 @@
+"""Bylines that name nobody ("Anonymous", "Guest", "[deleted]"): many people's reviews under one label.
+
+Such a review has no author to tell it apart from another, so where it also has no id of its own it is
+known by its text (crawlers/pipelines.py InRunDuplicatesPipeline, flows/normalize/assemble.py SOURCE_KEY).
+The warehouse's SQL macro `names_nobody` (warehouse/sql/macros.sql) holds the same names, as name keys
+(flows.normalize.text.normalize_person); a test keeps the two lists equal.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+NOBODY_NAMES = frozenset({
+    "anonymous", "anon", "anonymous user", "anonymous reviewer", "anonyme", "anonym", "anonimo", "anonima",
+    "anoniem", "guest", "guest user", "gast", "invite", "invitado", "ospite", "convidado", "unknown",
+    "unknown user", "inconnu", "unbekannt", "desconocido", "sconosciuto", "deleted", "deleted user", "user",
+    "a user", "reader", "a reader", "visitor", "nobody", "someone", "none", "null", "na", "n a",
+})
+
+_NON_WORD = re.compile(r"[\W_]+")
+_APOSTROPHES = re.compile(r"['’`´]")
+
+
+def names_nobody(name: str | None) -> bool:
+    """Whether a byline is missing or names nobody; compared as a name key (accents, case and punctuation
+    folded: "[Deleted]", "Invité", "N/A")."""
+    if not name or not name.strip():
+        return True
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", _APOSTROPHES.sub("", folded)).strip() in NOBODY_NAMES
