@@ -200,14 +200,26 @@ def _api_settings() -> Iterator[None]:
         yield
 
 
-def _local_timezone() -> str | None:
-    """The machine's IANA timezone, so cron expressions mean local time as in crontab; None is UTC."""
+def schedule_timezone() -> tuple[str | None, str | None]:
+    """The IANA zone cron expressions mean (the machine's local time, as in crontab; None is UTC), and a
+    warning when TZ is set to something that is no zone name (a POSIX rule such as `CET-1CEST,M3.5.0,...`)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
     try:
         from tzlocal import get_localzone_name
 
-        return get_localzone_name()
+        zone = get_localzone_name()
     except Exception:  # no determinable zone: Prefect's default, UTC
-        return None
+        zone = None
+    asked = os.environ.get("TZ", "").removeprefix(":")
+    if not asked or asked == zone:
+        return zone, None
+    try:  # tzlocal falls back to the system's zone for a TZ it does not take, such as EST5EDT
+        ZoneInfo(asked)
+        return asked, None
+    except (ZoneInfoNotFoundError, ValueError):
+        return zone, (f"warning: TZ={asked!r} is no time zone name (such as America/New_York); the schedules "
+                      f"are in {zone or 'UTC'}")
 
 
 def _cron(expression: str, where: str, timezone: str | None) -> Schedule:
@@ -238,7 +250,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
 
     root = Path(root).resolve()
     where = str(config.path or "the config")
-    timezone = _local_timezone()
+    timezone = schedule_timezone()[0]
     deployments: list[RunnerDeployment] = []
     for source in config.sources:
         if not source.schedule or source.profile_error:  # a broken profile: `project` warned, nothing to run
@@ -366,6 +378,8 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 echo(f"Prefect API: {api_url}")
             with _api_settings():
                 deployments = build_deployments(config, root)
+                zone, warning = schedule_timezone()
+                echo(warning or f"schedules in time zone {zone or 'UTC'}")
                 names = _apply(deployments)
                 echo("deployments: " + ", ".join(names))
                 echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")

@@ -175,3 +175,19 @@ def test_busy_port_is_one_clear_error(server: LocalServer, tmp_path: Path) -> No
 def test_configured_server_is_used_as_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     assert ensure_server(tmp_path) is None
+
+
+def test_schedules_follow_a_tz_the_tz_database_names_and_a_posix_rule_is_a_warning(
+        config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tzlocal import get_localzone_name
+
+    from flows.serve import schedule_timezone
+
+    monkeypatch.setenv("TZ", "EST5EDT")  # tzlocal answers the system's zone for it
+    assert [d.schedules[0].schedule.timezone for d in build_deployments(config, tmp_path)] == ["EST5EDT"] * 3
+    assert schedule_timezone() == ("EST5EDT", None)
+    monkeypatch.setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3")
+    zone, warning = schedule_timezone()
+    assert zone == get_localzone_name()
+    assert warning == (f"warning: TZ='CET-1CEST,M3.5.0,M10.5.0/3' is no time zone name (such as America/New_York); "
+                       f"the schedules are in {zone}")
