@@ -16,6 +16,11 @@ NOBODY_NAMES = frozenset({
     "anoniem", "guest", "guest user", "gast", "invite", "invitado", "ospite", "convidado", "unknown",
     "unknown user", "inconnu", "unbekannt", "desconocido", "sconosciuto", "deleted", "deleted user", "user",
     "a user", "reader", "a reader", "visitor", "nobody", "someone", "none", "null", "na", "n a",
+    "utilisateur anonyme", "utilisateur supprime", "utilisateur inconnu", "usuario anonimo", "usuario eliminado",
+    "usuario desconocido", "anonymer nutzer", "anonymer benutzer", "geloschter nutzer", "geloschter benutzer",
+    "unbekannter nutzer", "unbekannter benutzer", "utente anonimo", "utente eliminato", "utente sconosciuto",
+    "anonieme gebruiker", "verwijderde gebruiker", "onbekende gebruiker", "utilizador anonimo", "removed",
+    "deleted account",
 })
 
 _NON_WORD = re.compile(r"[\W_]+")

@@ -14,7 +14,9 @@ from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
 OUTLET_BYLINES = "outlet_bylines"
-ANONYMOUS_COPIES = "anonymous_copies"
+# Each name stands for the list of names that name nobody it was applied with (crawlers/nobody.py): a longer
+# list applies the fix again, for the names it added.
+ANONYMOUS_COPIES = ("anonymous_copies", "anonymous_copies_2")
 ANONYMOUS_KEYS = "anonymous_keys"
 
 
@@ -90,7 +92,9 @@ def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
     review's syndicated copies: their source keys and urls are forgotten, so the next crawl of their pages
     (`--full` for pages an incremental run skips) loads each as a review of its own. Returns how many keys
     were forgotten; 0 once applied."""
-    if conn.execute("select 1 from data_fixes where name = ?", [ANONYMOUS_COPIES]).fetchone():
+    applied = {row[0] for row in conn.execute("select name from data_fixes where list_contains(?, name)",
+                                              [list(ANONYMOUS_COPIES)]).fetchall()}
+    if applied == set(ANONYMOUS_COPIES):
         return 0
     define_macros(conn)
     conn.execute("begin transaction")
@@ -102,7 +106,8 @@ def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
             conn.execute(_DROP_URLS)
             mark_marts_stale(conn)
         conn.execute("drop table fix_anonymous_copy_keys")
-        conn.execute("insert into data_fixes values (?, now())", [ANONYMOUS_COPIES])
+        for name in set(ANONYMOUS_COPIES) - applied:
+            conn.execute("insert into data_fixes values (?, now())", [name])
         conn.execute("commit")
     except BaseException:
         rollback(conn)
@@ -138,22 +143,12 @@ _MERGE_REVIEWS = """
     update reviews as r
     set urls = m.urls, first_seen = m.first_seen, last_seen = m.last_seen
     from (
-        with merged as (
-            select f.kept_id, r2.review_id, r2.urls, r2.first_seen, r2.last_seen
-            from fix_anonymous_keys as f
-            inner join reviews as r2 using (review_id)
-            where f.kept_id in (select kept_id from fix_anonymous_keys where review_id <> kept_id)
-        ),
-        -- The kept review's urls first, then each merged one's, in the order they were seen.
-        merged_urls as (
-            select kept_id, url, min((review_id <> kept_id, first_seen, i)) as seen
-            from (select *, unnest(urls) as url, generate_subscripts(urls, 1) as i from merged)
-            group by all
-        )
-        select kept_id, (select list(url order by seen) from merged_urls as u where u.kept_id = m2.kept_id) as urls,
-            min(first_seen) as first_seen, max(last_seen) as last_seen
-        from merged as m2
-        group by kept_id
+        select f.kept_id, list_sort(list_distinct(flatten(list(r2.urls)))) as urls, min(r2.first_seen) as first_seen,
+            max(r2.last_seen) as last_seen
+        from fix_anonymous_keys as f
+        inner join reviews as r2 using (review_id)
+        where f.kept_id in (select kept_id from fix_anonymous_keys where review_id <> kept_id)
+        group by f.kept_id
     ) as m
     where r.review_id = m.kept_id
 """

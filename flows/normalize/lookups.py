@@ -96,10 +96,11 @@ def audience_sql(alias: str = "") -> str:
 
 
 def site_sql(alias: str = "") -> str:
-    """SQL: the site a review was published on, the host of its url without "www." (lower case).
-    Migration 006 writes the same expression."""
+    """SQL: the site a review was published on, the host of its url without "www." (lower case); for a url
+    without a host (an imported dump's rows without urls, `file:///…#key`), `source:<its source>`, so "john"
+    in dumps imported as two sources is two users. Migrations 006 and 014 write the same expressions."""
     host = f"lower(regexp_extract({alias}url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1))"
-    return f"nullif(regexp_replace({host}, '^www\\.', ''), '')"
+    return f"coalesce(nullif(regexp_replace({host}, '^www\\.', ''), ''), 'source:' || {alias}source)"
 
 
 def user_site_sql(alias: str = "") -> str:

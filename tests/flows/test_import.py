@@ -348,3 +348,17 @@ def test_rows_alike_in_every_field_are_numbered_so_anonymous_twins_stay_two_revi
                                  "--again"])
     assert forced.exit_code == 0, forced.output
     assert warehouse_rows(data, "select loaded, duplicates from crawl_runs order by run_id")[-1] == (0, 4)
+
+
+def test_a_user_of_dumps_without_urls_imported_as_two_sources_is_two_users(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for source in ("site-a", "site-b"):
+        dump = tmp_path / f"{source}.csv"
+        dump.write_text("critic,audience,film,year,rating,text,date\n"
+                        "Uma,user,Her,2013,9/10,A tender film that stayed with me for days.,2026-10-01\n",
+                        encoding="utf-8")
+        result = runner.invoke(app, ["import", str(dump), "--source", source, "--data-dir", str(data), "--quiet"])
+        assert result.exit_code == 0, result.output
+    # One handle on two sites is two people: two users, and her identical text on each is two reviews.
+    assert warehouse_rows(data, "select count(distinct critic_id), count(*) from reviews") == [(2, 2)]
+    assert warehouse_rows(data, "select reviews from critic_stats order by critic_id") == [(1,), (1,)]

@@ -77,6 +77,15 @@ def test_syndicated_copy_counts_once_and_keeps_both_urls(conn):
     assert conn.execute("select count(*) from review_keys").fetchone()[0] == 3
 
 
+def test_a_copy_met_in_the_same_batch_is_credited_to_the_outlet_landed_first(conn):
+    # Import keys are hashes: "zz" sorts after "aa" but came first in the dump, so Reel's is the review.
+    first = row(source_review_id="zz", url="https://x/reel/her/")
+    copy = row(source_review_id="aa", url="https://x/other/her/", critic_id="c-zoe-b", outlet="Other")
+    load_batch(conn, batch(first, copy), [], RunInfo("run-1", "demo"), 2)
+    assert conn.execute("select source_review_id, critic_id, urls from reviews").fetchall() == [
+        ("zz", "c-zoe", ["https://x/other/her/", "https://x/reel/her/"])]
+
+
 def test_repeat_inside_a_batch_is_a_duplicate(conn):
     result = load_batch(conn, batch(row(), row()), [], RunInfo("run-1", "demo"), 2)
     assert (result.loaded, result.duplicates) == (1, 1)

@@ -19,11 +19,13 @@ def _signed(name: str, key: str, url: str = "https://site-a.test/film/her/", aud
 
 def test_two_anonymous_users_with_one_text_for_one_film_are_two_reviews(tmp_path: Path) -> None:
     landing = _land(tmp_path / "run-1.jsonl", _signed("Anonymous", "a1"), _signed("anonymous", "a2"),
-                    _signed("[deleted]", "a3"), _signed("[Deleted]", "a4"), _signed("Guest", "a5"))
+                    _signed("[deleted]", "a3"), _signed("[Deleted]", "a4"), _signed("Guest", "a5"),
+                    _signed("Utilisateur anonyme", "a6"), _signed("Utilisateur anonyme", "a7"),
+                    _signed("Gelöschter Benutzer", "a8"), _signed("Gelöschter Benutzer", "a9"))
     with open_writer(tmp_path / "w.duckdb") as conn:
         result = _load(conn, landing, "run-1")
-        assert (result.loaded, result.duplicates) == (5, 0)
-        assert conn.execute("select count(*) from reviews").fetchone()[0] == 5
+        assert (result.loaded, result.duplicates) == (9, 0)
+        assert conn.execute("select count(*) from reviews").fetchone()[0] == 9
 
 
 @pytest.mark.parametrize(("later_key", "loaded_and_duplicates"), [
@@ -88,6 +90,23 @@ def test_anonymous_reviews_an_earlier_version_merged_are_two_again_after_the_dat
         assert conn.execute("select count(*) from reviews").fetchone()[0] == 3  # a1, a2 and john's one review
         assert conn.execute("select count(*) from review_keys where source_review_id like 'j%'").fetchone()[0] == 2
         assert forget_anonymous_copies(conn) == 0  # once per warehouse
+
+
+def test_a_name_added_to_those_that_name_nobody_has_its_merged_copies_forgotten_too(tmp_path: Path) -> None:
+    from flows.upgrades import forget_anonymous_copies
+
+    items = [_signed("Utilisateur anonyme", key, url=f"https://site-a.test/r/{key}") for key in ("u1", "u2")]
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", *items), "run-1")
+        u1, u2 = (conn.execute("select review_id from reviews where source_review_id = ?", [key]).fetchone()[0]
+                  for key in ("u1", "u2"))
+        # As versions whose list lacked the name stored them (the first version of the fix already applied).
+        conn.execute("delete from reviews where review_id = ?", [u2])
+        conn.execute("update review_keys set review_id = ? where review_id = ?", [u1, u2])
+        conn.execute("delete from data_fixes")
+        conn.execute("insert into data_fixes values ('anonymous_copies', now())")
+        assert forget_anonymous_copies(conn) == 1
+        assert forget_anonymous_copies(conn) == 0
 
 
 def _unsigned_id(name: str, body: str, page: int = 1, rating: str | None = "8/10", **more: object) -> dict:

@@ -312,3 +312,27 @@ def test_a_write_gives_up_with_one_clear_line_when_the_reader_stays(tmp_path: Pa
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_migration_014_splits_a_user_of_dumps_without_urls_into_one_user_per_source(tmp_path: Path) -> None:
+    from flows.normalize.lookups import _critic_id
+
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 13)
+    old_user, on_site = _critic_id("uma", None, "user"), _critic_id("uma", None, "user", "site-a.test")
+    conn.execute(f"""
+        insert into critics (critic_id, name, name_key, outlet, audience, first_seen) values
+            ('{old_user}', 'Uma', 'uma', null, 'user', '2026-11-01'),
+            ('{on_site}', 'Uma', 'uma', null, 'user', '2026-11-01')""")
+    _insert_review(conn, "r1", "f1", old_user, "dump-a", "sha1:1", ["file:///dumps/a.csv#sha1:1"], audience="user")
+    _insert_review(conn, "r2", "f2", old_user, "dump-a", "sha1:2", ["file:///dumps/a2.csv#sha1:2"], audience="user")
+    _insert_review(conn, "r3", "f1", old_user, "dump-b", "sha1:3", ["file:///dumps/b.csv#sha1:3"], audience="user",
+                   first_seen="2026-11-05")
+    _insert_review(conn, "r4", "f1", on_site, "crawl", "k4", ["https://site-a.test/r/4"], audience="user")
+    migrate(conn)
+    source_a = _critic_id("uma", None, "user", "source:dump-a")
+    source_b = _critic_id("uma", None, "user", "source:dump-b")
+    assert conn.execute("select review_id, critic_id from reviews order by review_id").fetchall() == [
+        ("r1", source_a), ("r2", source_a), ("r3", source_b), ("r4", on_site)]
+    assert sorted(conn.execute("select critic_id, first_seen::date::varchar from critics").fetchall()) == sorted([
+        (source_a, "2026-11-01"), (source_b, "2026-11-05"), (on_site, "2026-11-01")])

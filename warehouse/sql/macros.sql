@@ -17,7 +17,13 @@ create or replace macro names_nobody(name_key) as
                  'anonimo', 'anonima', 'anoniem', 'guest', 'guest user', 'gast', 'invite', 'invitado',
                  'ospite', 'convidado', 'unknown', 'unknown user', 'inconnu', 'unbekannt',
                  'desconocido', 'sconosciuto', 'deleted', 'deleted user', 'user', 'a user', 'reader',
-                 'a reader', 'visitor', 'nobody', 'someone', 'none', 'null', 'na', 'n a');
+                 'a reader', 'visitor', 'nobody', 'someone', 'none', 'null', 'na', 'n a',
+                 'utilisateur anonyme', 'utilisateur supprime', 'utilisateur inconnu', 'usuario anonimo',
+                 'usuario eliminado', 'usuario desconocido', 'anonymer nutzer', 'anonymer benutzer',
+                 'geloschter nutzer', 'geloschter benutzer', 'unbekannter nutzer', 'unbekannter benutzer',
+                 'utente anonimo', 'utente eliminato', 'utente sconosciuto', 'anonieme gebruiker',
+                 'verwijderde gebruiker', 'onbekende gebruiker', 'utilizador anonimo', 'removed',
+                 'deleted account');
 
 -- positivity ------------------------------------------------------------------------------------
 -- A 0-100 score is positive at or above the positive_threshold parameter (null stays null).
@@ -37,15 +43,17 @@ create or replace macro run_started(started, run_id) as
     coalesce(started, try_strptime(left(run_id, 15), '%Y%m%dT%H%M%S'));
 
 -- intervals and weighted scores ---------------------------------------------------------------
--- Wilson score interval, 95% (z = 1.96), lower bound as a 0-100 percentage; null when n = 0.
+-- Wilson score interval, 95% (z = 1.96), lower bound as a 0-100 percentage; null when n = 0. With no
+-- positive it is 0 exactly (the formula's two terms cancel, and in floating point left ~5e-15).
 create or replace macro wilson_low_pct(positives, n) as
-    case when n > 0 then 100 * (
+    case when n > 0 and positives = 0 then 0.0 when n > 0 then 100 * (
         (positives / n + 1.96 * 1.96 / (2 * n))
         - 1.96 * sqrt((positives / n) * (1 - positives / n) / n + 1.96 * 1.96 / (4 * n * n))
     ) / (1 + 1.96 * 1.96 / n) end;
 
 -- Share of true values among non-null booleans as a 0-100 percentage; null when there are none.
-create or replace macro pct_true(flag) as 100.0 * avg(flag::integer);
+-- Counted, then divided once: 100 * avg() gave 57.49999999999999 for 23 of 40, which rounds to 57, not 58.
+create or replace macro pct_true(flag) as 100.0 * count_if(flag) / nullif(count(flag), 0);
 
 -- IMDb-style weighted score v/(v+m)*R + m/(v+m)*C: v scored reviews with mean R, pulled toward the
 -- prior C with the weight of m reviews. With v = 0 it is C; null when v + m = 0 or nothing is known.

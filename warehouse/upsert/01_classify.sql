@@ -92,9 +92,10 @@ repeated_texts as (
     having count(*) > 1
 ),
 
--- Among new keys of this batch with one text, the first (by source key) is the review.
+-- Among new keys of this batch with one text, the first fetched (then the first landed: a dump's file order) is
+-- the review, credited to its outlet.
 batch_texts as (
-    select author_key, film_id, text_hash, arg_min(own_review_id, (source, source_review_id)) as first_copy_id
+    select author_key, film_id, text_hash, arg_min(own_review_id, (first_fetch, row_no)) as first_copy_id
     from new_keys
     where author_key is not null and text_hash is not null
       and hash(author_key, film_id, text_hash) in (select text_key from repeated_texts)

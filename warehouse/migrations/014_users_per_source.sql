@@ -1,0 +1,49 @@
+-- Migration 006 split users by the host of their reviews' urls, and left those whose url has no host
+-- (rows of an imported dump without urls, `file:///…#key`) under the id their name alone gave: "john"
+-- in dumps imported as two sources was one user, mixing two people's reviews, and their identical
+-- texts were taken for one review's copies. The site of such a review is now `source:<source>`
+-- (flows/normalize/lookups.py: site_sql), and its user gets the id the normalizer now gives:
+-- 'c' + the first 12 hex digits of sha1(old id || '@' || site), as in 006. A review's site is that of
+-- the url of its own source key.
+create temp table migration_user_sources as
+with user_reviews as (
+    select
+        r.review_id,
+        r.critic_id,
+        r.first_seen,
+        r.source,
+        coalesce(k.url, r.urls[1]) as url
+    from reviews as r
+    inner join critics as c using (critic_id)
+    left join review_keys as k on k.source = r.source and k.source_review_id = r.source_review_id
+    where c.audience = 'user'
+),
+
+hostless as (
+    select *, 'source:' || source as site
+    from user_reviews
+    where nullif(regexp_replace(lower(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^/:?#]+)', 1)),
+                                '^www\.', ''), '') is null
+)
+
+select review_id, critic_id, first_seen, 'c' || substr(sha1(critic_id || '@' || site), 1, 12) as new_id
+from hostless;
+
+insert into critics
+select m.new_id, c.name, c.name_key, c.outlet, c.audience, c.profile_url, min(m.first_seen) as first_seen
+from migration_user_sources as m
+inner join critics as c using (critic_id)
+where m.new_id not in (select critic_id from critics)
+group by all;
+
+update reviews
+set critic_id = m.new_id
+from migration_user_sources as m
+where reviews.review_id = m.review_id;
+
+-- The old ids that no review uses any more.
+delete from critics
+where critic_id in (select critic_id from migration_user_sources)
+    and critic_id not in (select critic_id from reviews);
+
+drop table migration_user_sources;
