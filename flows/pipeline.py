@@ -197,6 +197,8 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
     with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
         batches = find_pending(database, root, mart_params or {})
         result.held = held_notes(root)
+        for note in result.held:  # `reviews run` prints them itself; under `reviews serve` this log is all there is
+            get_run_logger().info("waiting: %s", note)
         with Progress(transient=True, disable=not show_progress) as progress:
             loading = progress.add_task("normalize + load", total=len(batches))
             for batch in batches:

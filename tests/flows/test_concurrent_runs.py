@@ -68,6 +68,45 @@ def test_a_complete_batch_waiting_behind_a_crawl_in_progress_is_named_not_silent
         lock.release()
     assert held_notes(tmp_path) == []
 
+
+def test_a_scheduled_run_logs_the_batch_it_leaves_waiting_behind_a_crawl(tmp_path: Path) -> None:
+    # Under `reviews serve` the run's log (Prefect's, on the console and in the UI) is all anyone sees of it,
+    # and it said nothing of the held batch.
+    import logging
+
+    import prefect.main  # noqa: F401  (sets up Prefect's logging, which would drop a handler added before)
+
+    from flows.pipeline import pipeline
+
+    class Recorder(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__(logging.INFO)
+            self.messages: list[str] = []
+
+        def emit(self, record: logging.LogRecord) -> None:
+            self.messages.append(record.getMessage())
+
+    crawling = run_paths(tmp_path, "demo", "20261126T100000Z")
+    crawling["items"].parent.mkdir(parents=True, exist_ok=True)
+    crawling["items"].write_text(json.dumps({"source": "x"}) + "\n", encoding="utf-8")
+    held = run_paths(tmp_path, "demo", "20261126T100500Z")
+    held["items"].write_text(json.dumps({"source": "x"}) + "\n", encoding="utf-8")
+    lock = FileLock(crawling["lock"])
+    lock.acquire()
+    try:
+        recorder, flow_runs = Recorder(), logging.getLogger("prefect.flow_runs")  # where a run's logger writes
+        flow_runs.addHandler(recorder)
+        flow_runs.setLevel(logging.INFO)  # as `reviews serve` logs (the tests log warnings only)
+        try:
+            result = pipeline([], str(tmp_path))
+        finally:
+            flow_runs.removeHandler(recorder)
+            flow_runs.setLevel(logging.NOTSET)
+    finally:
+        lock.release()
+    assert len(result.held) == 1
+    assert f"waiting: {result.held[0]}" in recorder.messages
+
 def test_a_crawl_holds_its_batch_lock_while_it_runs_and_removes_it_when_done(small_demo, tmp_path: Path) -> None:
     seen: list[bool] = []
     crawl = threading.Thread(target=lambda: run_crawl("schema_org", [small_demo.url], source="demo", data=tmp_path,
