@@ -27,7 +27,7 @@ from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, R
 from flows.incremental import write_state
 from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
-from flows.quiet_errors import is_user_error
+from flows.quiet_errors import is_user_error, quiet_served_run
 from flows.upgrades import apply_data_fixes
 from flows.writer import writer_slot
 from warehouse.db import WarehouseBusy, WarehouseError, first_line, interrupted, open_writer, warehouse_path
@@ -160,6 +160,7 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     """Crawl every source (up to `parallel` sites at a time, see flows.parallel), then load every pending
     landing batch, then rebuild the marts. `fail_unhealthy` (scheduled runs) ends a run with an unhealthy
     crawl in RunUnhealthy, once all of that is done, so it shows as Failed, not Completed."""
+    quiet_served_run()
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel)
     if fail_unhealthy and result.unhealthy:

@@ -86,3 +86,38 @@ def install() -> None:
         for handler in logger.handlers:
             if not any(isinstance(existing, UserErrorFilter) for existing in handler.filters):
                 handler.addFilter(UserErrorFilter())
+
+
+# Set by `reviews serve` for the flow runs it starts (in processes of their own, which inherit it).
+SERVED_ENV = "REVIEWS_SERVED_RUN"
+
+
+class OneLineFilter(logging.Filter):
+    """For runs under `reviews serve`, whose log is all anyone reads: a record about a user-facing error or a
+    stop keeps its line (why the run failed or was stopped) but not the traceback; the engine's record that
+    repeats it ("Engine execution exited with unexpected exception", "... interrupted by base exception") is
+    dropped. Any other exception keeps its traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if not (is_user_error(error) or isinstance(error, KeyboardInterrupt)):
+            return True
+        if record.getMessage().startswith("Engine execution"):
+            return False
+        record.exc_info, record.exc_text = None, None
+        return True
+
+
+def quiet_served_run() -> None:
+    """In a flow run that `reviews serve` started (SERVED_ENV set), put OneLineFilter on the console handlers,
+    so serve's output has one line per failure, not Prefect's tracebacks. Idempotent; nothing elsewhere."""
+    import os
+
+    if not os.environ.get(SERVED_ENV):
+        return
+    for logger in (logging.getLogger(), logging.getLogger("prefect")):
+        for handler in logger.handlers:
+            # The console (Prefect's console handler is a StreamHandler); its API handler keeps the traceback.
+            if isinstance(handler, logging.StreamHandler) and not any(
+                    isinstance(existing, OneLineFilter) for existing in handler.filters):
+                handler.addFilter(OneLineFilter())

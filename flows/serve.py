@@ -35,10 +35,11 @@ from typing import IO, TYPE_CHECKING
 
 from flows.errors import ReviewsError
 from flows.prefect_server import stop_with_parent
+from flows.quiet_errors import SERVED_ENV
+from flows.schedules import cron_schedule, schedule_timezone
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
-    from prefect.schedules import Schedule
 
     from flows.config import Config
 
@@ -200,42 +201,6 @@ def _api_settings() -> Iterator[None]:
         yield
 
 
-def schedule_timezone() -> tuple[str | None, str | None]:
-    """The IANA zone cron expressions mean (the machine's local time, as in crontab; None is UTC), and a
-    warning when TZ is set to something that is no zone name (a POSIX rule such as `CET-1CEST,M3.5.0,...`)."""
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    try:
-        from tzlocal import get_localzone_name
-
-        zone = get_localzone_name()
-    except Exception:  # no determinable zone: Prefect's default, UTC
-        zone = None
-    asked = os.environ.get("TZ", "").removeprefix(":")
-    if not asked or asked == zone:
-        return zone, None
-    try:  # tzlocal falls back to the system's zone for a TZ it does not take, such as EST5EDT
-        ZoneInfo(asked)
-        return asked, None
-    except (ZoneInfoNotFoundError, ValueError):
-        return zone, (f"warning: TZ={asked!r} is no time zone name (such as America/New_York); the schedules "
-                      f"are in {zone or 'UTC'}")
-
-
-def _cron(expression: str, where: str, timezone: str | None) -> Schedule:
-    from prefect.schedules import Cron
-
-    from flows.config import valid_cron
-
-    if not valid_cron(expression):  # five fields: Prefect would read a sixth as seconds
-        raise ReviewsError(f"{where}: {expression!r} is not a valid cron expression (five fields: minute hour "
-                           "day-of-month month day-of-week)")
-    try:
-        return Cron(expression, timezone=timezone)
-    except ValueError as exc:
-        raise ReviewsError(f"{where}: {expression!r} is not a valid cron expression ({exc})") from None
-
-
 def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
     """One `crawl-<source>` deployment of `pipeline` per scheduled source, plus `weekly-report`.
 
@@ -243,6 +208,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
     absolute path) so a run started from the UI or `prefect deployment run` needs no arguments. Module
     entrypoints (`flows.pipeline.pipeline`) work from any working directory since the package is installed.
     """
+    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.types.entrypoint import EntrypointType
 
     from flows.pipeline import SourceSpec, pipeline
@@ -259,19 +225,21 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
                           source.spider_args(), incremental=True)
         deployments.append(pipeline.to_deployment(
             name=f"crawl-{source.name}",
-            schedule=_cron(source.schedule, f"{where}: source {source.name!r} schedule", timezone),
+            schedule=cron_schedule(source.schedule, f"{where}: source {source.name!r} schedule", timezone),
             parameters={"sources": [asdict(spec)], "data": str(root), "show_progress": False,
                         "mart_params": config.marts, "health": asdict(config.health), "fail_unhealthy": True},
             description=(f"Crawl source {source.name!r} ({source.spider}: {', '.join(source.urls)}), then load "
                          f"pending landing batches and rebuild the marts in {root}. Schedule from {where}."),
             tags=[*CRAWL_TAGS, f"source:{source.name}"],
+            # A run due while the last one still crawls the source is cancelled, not failed on the busy source.
+            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
             entrypoint_type=EntrypointType.MODULE_PATH,
         ))
     if config.report_schedule:
         out = Path(config.report_out).resolve()
         deployments.append(weekly_report.to_deployment(
             name="weekly-report",
-            schedule=_cron(config.report_schedule, f"{where}: [report] schedule", timezone),
+            schedule=cron_schedule(config.report_schedule, f"{where}: [report] schedule", timezone),
             parameters={"data": str(root), "week": None, "out": str(out)},
             description=(f"Write the report for the last complete ISO week of the warehouse in {root} "
                          f"to {out}. Schedule from {where}."),
@@ -383,6 +351,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 names = _apply(deployments)
                 echo("deployments: " + ", ".join(names))
                 echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
+                os.environ[SERVED_ENV] = "1"  # the runs, in processes of their own, log failures in one line
                 serve(*deployments, print_starting_message=False)
         except KeyboardInterrupt:
             pass

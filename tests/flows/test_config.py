@@ -181,10 +181,10 @@ def test_an_empty_schedule_means_no_schedule(tmp_path: Path) -> None:
                                         "61 * * * *", "0 24 * * *", "H * * * *", "R * * * *", "0 7 * * 1 2020",
                                         "every monday", "* * *", "0 0 7 * * 1"])
 def test_the_config_accepts_exactly_the_crons_reviews_serve_can_schedule(expression: str) -> None:
-    from flows.serve import _cron
+    from flows.schedules import cron_schedule
 
     try:
-        _cron(expression, "x", None)
+        cron_schedule(expression, "x", None)
         served = True
     except ReviewsError:
         served = False

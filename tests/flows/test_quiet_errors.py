@@ -168,3 +168,36 @@ def test_run_with_a_reviews_error_raised_in_a_task_prints_one_error_line(runs):
     assert code == 2, err
     assert err.splitlines() == ["error: unknown spider 'nope'; choose one of: schema_org, feed, profile"]
     assert out == ""
+
+
+def _record(message: str, error: BaseException | None) -> logging.LogRecord:
+    return logging.LogRecord("prefect.flow_runs", logging.ERROR, __file__, 1, message, None,
+                             (type(error), error, None) if error else None)
+
+
+def test_a_served_run_logs_a_user_error_or_a_stop_in_one_line_and_a_bug_with_its_traceback() -> None:
+    from flows.quiet_errors import OneLineFilter
+
+    one_line = OneLineFilter()
+    busy = _record("Encountered exception during execution: RunIncomplete('demo is being crawled')",
+                   ReviewsError("demo is being crawled"))
+    assert one_line.filter(busy) and busy.exc_info is None
+    stopped = _record("Crash detected! Execution was aborted by an interrupt signal.", KeyboardInterrupt())
+    assert one_line.filter(stopped) and stopped.exc_info is None
+    assert not one_line.filter(_record("Engine execution exited with unexpected exception", ReviewsError("x")))
+    bug = _record("Encountered exception during execution: ValueError('x')", ValueError("x"))
+    assert one_line.filter(bug) and bug.exc_info is not None
+
+
+def test_only_runs_that_reviews_serve_started_get_the_one_line_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.quiet_errors import SERVED_ENV, OneLineFilter, quiet_served_run
+
+    handler = logging.StreamHandler()
+    monkeypatch.setattr(logging.getLogger(), "handlers", [handler])
+    monkeypatch.delenv(SERVED_ENV, raising=False)
+    quiet_served_run()
+    assert handler.filters == []
+    monkeypatch.setenv(SERVED_ENV, "1")
+    quiet_served_run()
+    quiet_served_run()
+    assert [type(f) for f in handler.filters] == [OneLineFilter]

@@ -74,6 +74,9 @@ def test_deployments_are_built_from_the_config(config: Config, tmp_path: Path) -
     assert all(d.description for d in deployments)
     assert deployments[0].entrypoint == "flows.pipeline.pipeline"
     assert deployments[2].entrypoint == "flows.report.flow.weekly_report"
+    # A crawl due while the last one still runs is cancelled: it failed on the busy source, with two tracebacks.
+    assert [(d.concurrency_limit, d.concurrency_options and d.concurrency_options.collision_strategy.value)
+            for d in deployments] == [(1, "CANCEL_NEW"), (1, "CANCEL_NEW"), (None, None)]
 
 
 def test_bad_cron_is_one_clear_error(tmp_path: Path) -> None:
@@ -181,7 +184,7 @@ def test_schedules_follow_a_tz_the_tz_database_names_and_a_posix_rule_is_a_warni
         config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from tzlocal import get_localzone_name
 
-    from flows.serve import schedule_timezone
+    from flows.schedules import schedule_timezone
 
     monkeypatch.setenv("TZ", "EST5EDT")  # tzlocal answers the system's zone for it
     assert [d.schedules[0].schedule.timezone for d in build_deployments(config, tmp_path)] == ["EST5EDT"] * 3
