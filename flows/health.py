@@ -42,6 +42,7 @@ WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_
 BASELINE = """
 select pages, scraped, coalesce(rejected, 0), field_coverage from crawl_runs
 where source = ? and healthy and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
+    and coalesce(errors, 0) <= pages  -- judged healthy by versions that let mostly failed first runs pass
 order by loaded_at desc limit ?
 """
 
@@ -181,6 +182,11 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
         complete = run.finish_reason == "finished" and not run.resumed
         failed = complete and (failed_downloads(run, history) or stopped_producing(run, history, stats))
         return (False, failed) if failed else (None, reason)
+    if (run.errors or 0) > pages:
+        # Most of its requests failed: a site that went down mid-crawl, or a crawl that outlived its run and
+        # then its site. Judged so even as a source's first run, or it would be the yardstick of the next ones.
+        return False, (f"{counted(run.errors or 0, 'request')} failed against {counted(pages, 'page')} fetched; "
+                       "was the site down?")
     if scraped == 0:
         return False, f"no reviews on {pages} pages"
     accepted = scraped - rejected

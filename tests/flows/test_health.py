@@ -97,6 +97,19 @@ def test_a_run_with_few_pages_and_errors_after_healthy_runs_is_unhealthy(conn: d
     assert notes.startswith("only 2 pages fetched, with 6 errors, where recent healthy runs fetched 12;")
 
 
+def test_a_judged_run_whose_requests_mostly_failed_is_unhealthy_even_as_the_first(conn: duckdb.DuckDBPyConnection
+                                                                                    ) -> None:
+    # A crawl that outlived its killed run, then its site: judged healthy, it made the next full crawl's yield
+    # look like a collapse (QA of upgrades).
+    assert assess(conn, failed(pages=44, errors=277), 120, RULES) == (
+        False, "277 requests failed against 44 pages fetched; was the site down?")
+    assert assess(conn, failed(pages=44, errors=3), 120, RULES) == (True, None)
+    # Such a run stored as healthy by an earlier version is no yardstick: the next full crawl is healthy.
+    add_run(conn, "leftover", pages=44, scraped=150, healthy=True)
+    conn.execute("update crawl_runs set errors = 277 where run_id = 'leftover'")
+    assert assess(conn, failed(pages=476, errors=0), 300, RULES) == (True, None)
+
+
 def test_a_small_site_without_errors_or_a_past_stays_not_judged(conn: duckdb.DuckDBPyConnection) -> None:
     assert assess(conn, failed(pages=2, errors=0), 10, RULES)[0] is None  # a small site
     assert assess(conn, failed(pages=2, errors=3), 10, RULES)[0] is None  # no healthy runs to say it is bigger
