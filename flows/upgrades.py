@@ -1,6 +1,10 @@
 """Repairs of stored rows that need the normalizer's own Python rules, which SQL migrations cannot
 repeat. Each runs once per warehouse, in one transaction, recorded in `data_fixes` (migration 010);
 `reviews run` applies the pending ones before it loads anything (flows/pipeline.py, find_pending).
+
+A new data fix ships with a new migration (an empty one if nothing else changes the schema): versions older
+than the fix know no such migration and so refuse the warehouse (warehouse/db.py migrate) instead of writing
+rows the fix's rules would read otherwise. Migration 014 marks `anonymous_keys` and `anonymous_copies_2`.
 """
 
 from __future__ import annotations

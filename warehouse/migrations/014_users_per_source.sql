@@ -4,7 +4,8 @@
 -- texts were taken for one review's copies. The site of such a review is now `source:<source>`
 -- (flows/normalize/lookups.py: site_sql), and its user gets the id the normalizer now gives:
 -- 'c' + the first 12 hex digits of sha1(old id || '@' || site), as in 006. A review's site is that of
--- the url of its own source key.
+-- the url of its own source key. (It also marks the data fixes anonymous_keys and anonymous_copies_2,
+-- flows/upgrades.py: a version without them refuses a warehouse with this migration.)
 create temp table migration_user_sources as
 with user_reviews as (
     select
