@@ -92,7 +92,7 @@ _NOT_WORD = re.compile(r"[\W_]+")
 _SAME_OPENING = 80
 
 
-def _comparable_body(body: str | None) -> str:
+def comparable_body(body: str | None) -> str:
     """A body as copies of one review are compared: its letters and digits only, lower-cased, without markup,
     entities or what a template adds to an excerpt (so `<p>Tender &amp; moving</p>` and `Tender & moving…
     Read more` compare equal as far as both go)."""
@@ -100,13 +100,8 @@ def _comparable_body(body: str | None) -> str:
     return _EXCERPT_TAIL.sub("", text)
 
 
-def body_opening(body: str | None) -> str:
-    """What two copies of one review's body agree on: its comparable start (_comparable_body, _SAME_OPENING)."""
-    return _comparable_body(body)[:_SAME_OPENING]
-
-
-def _same_body(one: str, other: str) -> bool:
-    """Whether two bodies (as _comparable_body gives them) can be one review's: one a start of the other (a
+def same_body(one: str, other: str) -> bool:
+    """Whether two bodies (as comparable_body gives them) can be one review's: one a start of the other (a
     template's excerpt beside the full text; one missing: a rating shown twice), or opening alike."""
     return one.startswith(other) or other.startswith(one) or (
         len(one) >= _SAME_OPENING and one[:_SAME_OPENING] == other[:_SAME_OPENING])
@@ -119,7 +114,7 @@ def _distinct_keys(reviews: list[ReviewItem]) -> None:
     published without any id (`<url>#<critic>|<film>`), and the second, third … body of one critic and
     film in that markup adds `#2`, `#3` in page order. So the in-run duplicate check keeps them all, and a
     re-crawl finds each again. A review alone with its id keeps it, and so does one review published twice:
-    in two blocks of one markup whose bodies are one review's (_same_body: an excerpt beside the full text,
+    in two blocks of one markup whose bodies are one review's (same_body: an excerpt beside the full text,
     other markup), or in JSON-LD and microdata, whose bodies or bylines may differ. Across markups only
     critic, film and place in the page tell copies apart, so the n-th body of a critic and film in microdata
     is the n-th in JSON-LD."""
@@ -133,8 +128,8 @@ def _distinct_keys(reviews: list[ReviewItem]) -> None:
         numbers = []
         for review in group:
             known = bodies[(review.syntax, review.critic_name, review.film_title)]
-            body = _comparable_body(review.body)
-            number = next((n for n, seen in enumerate(known, 1) if _same_body(seen, body)), None)
+            body = comparable_body(review.body)
+            number = next((n for n, seen in enumerate(known, 1) if same_body(seen, body)), None)
             if number is None:
                 known.append(body)
                 number = len(known)

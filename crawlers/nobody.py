@@ -25,13 +25,23 @@ NOBODY_NAMES = frozenset({
 
 _NON_WORD = re.compile(r"[\W_]+")
 _APOSTROPHES = re.compile(r"['’`´]")
+_BYLINE = re.compile(r"^\s*by\s+", re.IGNORECASE)
+# Where a byline may add an outlet: "Anonymous, Letterboxd", "Guest - The Daily", "Anonymous (Variety)".
+_OUTLET_AFTER = re.compile(r"\s*(?:,|\s[-–—|/•·]\s|\s(?:of|for|at)\s|\()")
+
+
+def _name_key(name: str) -> str:
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    return _NON_WORD.sub(" ", _APOSTROPHES.sub("", folded)).strip()
 
 
 def names_nobody(name: str | None) -> bool:
-    """Whether a byline is missing or names nobody; compared as a name key (accents, case and punctuation
-    folded: "[Deleted]", "Invité", "N/A")."""
+    """Whether a byline is missing or names nobody, compared as a name key (accents, case and punctuation
+    folded: "[Deleted]", "Invité", "N/A"), with or without a leading "By " and an outlet after it ("By
+    Anonymous", "Anonymous, Letterboxd"). It may say so of more bylines than the warehouse, which removes
+    only the review's own outlet; never of fewer."""
     if not name or not name.strip():
         return True
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
-    return _NON_WORD.sub(" ", _APOSTROPHES.sub("", folded)).strip() in NOBODY_NAMES
+    alone = _BYLINE.sub("", name)
+    return any(_name_key(candidate) in NOBODY_NAMES for candidate in (name, alone, _OUTLET_AFTER.split(alone, 1)[0]))

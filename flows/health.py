@@ -52,7 +52,7 @@ order by loaded_at desc limit ?
 RECENT_PAGES = """
 select pages from crawl_runs
 where source = ? and healthy is not null and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
-    and site_unchanged is not true
+    and site_unchanged is not true and coalesce(errors, 0) <= pages
 order by loaded_at desc limit ?
 """
 

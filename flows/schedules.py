@@ -23,7 +23,7 @@ def schedule_timezone() -> tuple[str | None, str | None]:
     except Exception:  # no determinable zone: Prefect's default, UTC
         zone = None
     asked = os.environ.get("TZ", "").removeprefix(":")
-    if not asked or asked == zone:
+    if not asked or asked == zone or (asked.startswith("/") and zone):  # a zone file's path: tzlocal reads it
         return zone, None
     try:  # tzlocal falls back to the system's zone for a TZ it does not take, such as EST5EDT
         ZoneInfo(asked)

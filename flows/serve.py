@@ -208,7 +208,6 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
     absolute path) so a run started from the UI or `prefect deployment run` needs no arguments. Module
     entrypoints (`flows.pipeline.pipeline`) work from any working directory since the package is installed.
     """
-    from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
     from prefect.types.entrypoint import EntrypointType
 
     from flows.pipeline import SourceSpec, pipeline
@@ -231,8 +230,6 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
             description=(f"Crawl source {source.name!r} ({source.spider}: {', '.join(source.urls)}), then load "
                          f"pending landing batches and rebuild the marts in {root}. Schedule from {where}."),
             tags=[*CRAWL_TAGS, f"source:{source.name}"],
-            # A run due while the last one still crawls the source is cancelled, not failed on the busy source.
-            concurrency_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
             entrypoint_type=EntrypointType.MODULE_PATH,
         ))
     if config.report_schedule:

@@ -120,23 +120,29 @@ def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
 
 
 # Anonymous reviews without an id that earlier versions keyed by page (`<url>#<critic>|<film>`), as the
-# normalizer now keys them: by site, critic, film and text (flows/normalize/assemble.py SOURCE_KEY), or
+# normalizer now keys them: by site, critic, film, year and text (flows/normalize/assemble.py SOURCE_KEY), or
 # for a review without text by page and rating. A review that pagination had moved was stored again under
-# each page: those with one new key are one review again, the first seen, with every url.
+# each page: those with one new key are one review again, the first seen, with every url. The year is the
+# stored film's; a page that gives none keys its reviews with an empty year, so that key is added too where
+# no other review would share it. (A numbered key, `…#2`, is a shared id's, given by the crawler: kept.)
 _ANONYMOUS_PAGE_KEYS = r"""
     create or replace temp table fix_anonymous_keys as
     with own_page_keys as (
         select r.review_id, r.source, r.source_review_id as old_key, r.first_seen, r.last_seen,
-            substr(r.source_review_id, length(k.url) + 1) as key_tail, k.url, r.body, r.rating_raw
+            substr(r.source_review_id, length(k.url) + 1) as key_tail, k.url, f.year, r.body, r.rating_raw
         from reviews as r
         inner join critics as c using (critic_id)
+        inner join films as f using (film_id)
         inner join review_keys as k using (review_id, source, source_review_id)
         where (coalesce(c.name_key, '') = '' or names_nobody(c.name_key))
             and starts_with(r.source_review_id, k.url || '#')
-            and regexp_matches(substr(r.source_review_id, length(k.url) + 2), '^[^#]*\|[^#]*$')
+            and contains(substr(r.source_review_id, length(k.url) + 2), '|')
+            and not regexp_matches(r.source_review_id, '#[0-9]+$')
     ),
     rekeyed as (
-        select *, nameless_key_of(url, key_tail, body, rating_raw) as new_key
+        select *, nameless_key_of(url, key_tail, year, body, rating_raw) as new_key,
+            case when year is not null and text_fingerprint_of(body) is not null
+                then nameless_key_of(url, key_tail, null, body, rating_raw) end as yearless_key
         from own_page_keys
     )
     select *, first_value(review_id) over (partition by source, new_key order by first_seen, review_id)
@@ -171,6 +177,13 @@ _REKEY = """
     update reviews as r set source_review_id = f.new_key
     from fix_anonymous_keys as f
     where r.review_id = f.review_id and f.review_id = f.kept_id;
+    insert into review_keys
+    select k.source, f.yearless_key, f.kept_id, k.url, k.content_hash, k.first_seen, k.last_seen
+    from (select source, yearless_key, any_value(kept_id) as kept_id, any_value(new_key) as new_key
+          from fix_anonymous_keys where yearless_key is not null
+          group by all having count(distinct kept_id) = 1) as f
+    inner join review_keys as k on k.source = f.source and k.source_review_id = f.new_key
+    where (f.source, f.yearless_key) not in (select (source, source_review_id) from review_keys);
 """
 
 

@@ -30,18 +30,19 @@ TITLE = f"case when cl.title_py then cl.title else {fold_spaces('c.review_title'
 # A review published without an id or url of its own is known by its page, critic and film, as the
 # crawler's in-run repeat filter knows it: the page url alone would make every such review on a page
 # one review, and keep only the last. With no author to tell reviews apart (none, or "Anonymous":
-# crawlers/nobody.py), by its site, critic, film and text instead: each anonymous review of a film on a
-# page is then one of its own, and one that pagination moves to another page keeps its key (a named
-# critic's moved review is found as a copy, upsert/01_classify.sql). Text is compared as letters and
-# digits only (text_fingerprint_of), so a change of markup or of this project's cleaning rules keeps
-# the key. A review with no text is known by its page and rating.
+# crawlers/nobody.py), by its site, critic, film (title and year as published) and text instead: each
+# anonymous review of a film on a page is then one of its own, and one that pagination moves to another
+# page keeps its key (a named critic's moved review is found as a copy, upsert/01_classify.sql). Text is
+# compared as letters and digits only (text_fingerprint_of), so a change of markup or of this project's
+# cleaning rules keeps the key. A review with no text is known by its page and rating.
 _NOBODY = ", ".join(f"'{name}'" for name in sorted(NOBODY_NAMES))
 _NAMELESS = f"(k.name_key is null or k.name_key in ('', {_NOBODY}))"
 _KEY_TAIL = "'#' || coalesce(c.critic_name, '') || '|' || coalesce(c.film_title, '')"
 SOURCE_KEY = f"""case
     when c.source_review_id is not null then c.source_review_id
     when not {_NAMELESS} then c.url || {_KEY_TAIL}
-    else nameless_key_of(c.url, {_KEY_TAIL}, {BODY}, coalesce(c.rating_raw, c.rating_value))
+    else nameless_key_of(c.url, {_KEY_TAIL}, nullif(trim(cast(c.film_year as varchar)), ''), {BODY},
+                         coalesce(c.rating_raw, c.rating_value))
 end"""
 
 

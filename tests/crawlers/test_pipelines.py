@@ -82,7 +82,7 @@ def _on_page(critic: str | None, body: str | None, rating: str | None = None) ->
                 body=body, rating_raw=rating)
 
 
-@pytest.mark.parametrize("signed", ["Anonymous", "[Deleted]", "Invité", None])
+@pytest.mark.parametrize("signed", ["Anonymous", "[Deleted]", "Invité", "By Anonymous", None])
 def test_anonymous_reviews_without_ids_on_one_page_are_all_kept(spider, signed):
     bodies = ["Loved every minute of it, and so did my kids.", "Far too long and nothing happens for an hour."]
     assert _kept(spider, *(_on_page(signed, body) for body in bodies)) == bodies
@@ -93,6 +93,12 @@ def test_an_anonymous_review_published_twice_on_its_page_is_kept_once(spider):
     # The same review as an excerpt in microdata beside the full text in JSON-LD: they open alike.
     assert _kept(spider, _on_page("Anonymous", full), _on_page("Anonymous", f"<p>{full[:120]}…</p> Read more"),
                  _on_page("Anonymous", full)) == [full]
+
+
+def test_a_short_excerpt_and_a_copy_without_text_of_an_anonymous_review_are_repeats(spider):
+    full = "Tender, funny and sad, with a voice performance that carries the whole film."
+    assert _kept(spider, _on_page("Anonymous", full, "5/5"), _on_page("Anonymous", "Tender, funny and sad… Read more"),
+                 _on_page("Anonymous", None, "5/5")) == [full]
 
 
 def test_anonymous_ratings_without_text_are_told_apart_by_their_rating(spider):
@@ -115,7 +121,9 @@ def test_the_crawler_and_the_warehouse_name_the_same_nobodies():
 
     macro = re.search(r"macro names_nobody\(name_key\) as\s+name_key in \(([^)]*)\)", sql_file(MACROS_FILE))
     assert macro and set(re.findall(r"'([^']*)'", macro.group(1))) == NOBODY_NAMES
-    assert all(names_nobody(name) for name in ("Anonymous", "ANONYMOUS USER", "[deleted]", "Invité", "N/A", " "))
+    assert all(names_nobody(name) for name in ("Anonymous", "ANONYMOUS USER", "[deleted]", "Invité", "N/A", " ",
+                                               "By Anonymous", "by Guest", "Anonymous (Letterboxd)",
+                                               "Anonymous, The Daily"))
     assert not any(names_nobody(name) for name in ("Anon Kim", "Guesty", "Ann Lee"))
 
 

@@ -178,3 +178,37 @@ def test_the_data_fix_rekeys_page_keyed_anonymous_reviews_and_merges_those_count
         assert conn.execute("select count(*) from reviews").fetchone()[0] == 3  # LOVED, BORED and Ann's
         assert conn.execute("select count(*) from reviews where source_review_id = 'n1'").fetchone()[0] == 1
         assert rekey_anonymous_reviews(conn) == 0  # once per warehouse
+
+
+def _dune(year: str | None, page: int, key: str | None = None) -> dict:
+    url = f"https://site-a.test/films/dune-{year}/reviews?page={page}"
+    return item(source_review_id=key and f"{url}#Anonymous|{key}", url=url, critic_name="Anonymous", outlet=None,
+                audience="user", body="Great movie!", film_title="Dune", film_year=year, published_raw="2026-11-01",
+                fetched_at="2026-11-20T10:00:00Z")
+
+
+def test_one_anonymous_text_for_two_films_of_one_title_is_two_reviews(tmp_path: Path) -> None:
+    landing = _land(tmp_path / "run-1.jsonl", _dune("1984", 1), _dune("2021", 1))
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        assert _load(conn, landing, "run-1").loaded == 2
+        assert conn.execute("select list(f.year order by f.year) from reviews join films as f using (film_id)"
+                            ).fetchone()[0] == [1984, 2021]
+
+
+def test_the_data_fix_keeps_two_films_apart_and_titles_with_a_hash(tmp_path: Path) -> None:
+    from flows.upgrades import rekey_anonymous_reviews
+
+    alive = item(source_review_id="https://site-a.test/f/alive#Anonymous|#Alive", url="https://site-a.test/f/alive",
+                 critic_name="Anonymous", outlet=None, audience="user", body="Tense.", film_title="#Alive",
+                 film_year="2020", published_raw="2026-11-01", fetched_at="2026-11-20T10:00:00Z")
+    page_keyed = _land(tmp_path / "run-1.jsonl", _dune("1984", 1, "Dune"), _dune("2021", 1, "Dune"), alive)
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        assert _load(conn, page_keyed, "run-1").loaded == 3
+        assert rekey_anonymous_reviews(conn) == 0  # nothing merged: two films, and #Alive alone
+        again = [_dune("1984", 2), _dune("2021", 3), {**alive, "source_review_id": None}]
+        result = _load(conn, _land(tmp_path / "run-2.jsonl", *again), "run-2")
+        assert (result.loaded, result.duplicates) == (0, 3)
+        # A page that gives no year keys the review with an empty year: the fix added that key too.
+        yearless = _land(tmp_path / "run-3.jsonl", {**alive, "source_review_id": None, "film_year": None})
+        assert (_load(conn, yearless, "run-3").duplicates, conn.execute("select count(*) from reviews").fetchone()[0]) \
+            == (1, 3)

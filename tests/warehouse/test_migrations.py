@@ -324,7 +324,13 @@ def test_migration_014_splits_a_user_of_dumps_without_urls_into_one_user_per_sou
         insert into critics (critic_id, name, name_key, outlet, audience, first_seen) values
             ('{old_user}', 'Uma', 'uma', null, 'user', '2026-11-01'),
             ('{on_site}', 'Uma', 'uma', null, 'user', '2026-11-01')""")
-    _insert_review(conn, "r1", "f1", old_user, "dump-a", "sha1:1", ["file:///dumps/a.csv#sha1:1"], audience="user")
+    # r1 holds dump-b's identical text as its copy, as earlier versions merged one name's texts across dumps.
+    _insert_review(conn, "r1", "f1", old_user, "dump-a", "sha1:1",
+                   ["file:///dumps/a.csv#sha1:1", "file:///dumps/b.csv#sha1:9"], audience="user")
+    conn.execute("""insert into review_keys values
+        ('dump-a', 'sha1:1', 'r1', 'file:///dumps/a.csv#sha1:1', 1, now(), now()),
+        ('dump-b', 'sha1:9', 'r1', 'file:///dumps/b.csv#sha1:9', 1, now(), now()),
+        ('crawl', 'k5', 'r4', 'https://site-a.test/r/5', 1, now(), now())""")
     _insert_review(conn, "r2", "f2", old_user, "dump-a", "sha1:2", ["file:///dumps/a2.csv#sha1:2"], audience="user")
     _insert_review(conn, "r3", "f1", old_user, "dump-b", "sha1:3", ["file:///dumps/b.csv#sha1:3"], audience="user",
                    first_seen="2026-11-05")
@@ -336,3 +342,8 @@ def test_migration_014_splits_a_user_of_dumps_without_urls_into_one_user_per_sou
         ("r1", source_a), ("r2", source_a), ("r3", source_b), ("r4", on_site)]
     assert sorted(conn.execute("select critic_id, first_seen::date::varchar from critics").fetchall()) == sorted([
         (source_a, "2026-11-01"), (source_b, "2026-11-05"), (on_site, "2026-11-01")])
+    # dump-b's copy is forgotten, so importing that dump again loads it as the other user's review; a crawled
+    # review's copy on its own site stays.
+    assert conn.execute("select urls from reviews where review_id = 'r1'").fetchone()[0] == [
+        "file:///dumps/a.csv#sha1:1"]
+    assert conn.execute("select source_review_id from review_keys order by all").fetchall() == [("k5",), ("sha1:1",)]

@@ -33,10 +33,11 @@ create or replace temp macro text_fingerprint_of(body) as
 
 -- The key of a review without an id or author (flows/normalize/assemble.py SOURCE_KEY, and the data fix
 -- that rekeys stored ones, flows/upgrades.py): its site (the url's scheme and host), the `#<critic>|<film>`
--- tail and its text's fingerprint; with no text, its page and rating.
-create or replace temp macro nameless_key_of(url, key_tail, body, rating_raw) as
+-- tail, the film's year as the page gives it (two films of one title are two films) and its text's
+-- fingerprint; with no text, its page and rating.
+create or replace temp macro nameless_key_of(url, key_tail, film_year, body, rating_raw) as
     case when text_fingerprint_of(body) is not null
         then coalesce(nullif(regexp_extract(url, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*'), ''), url)
-            || key_tail || '#t' || text_fingerprint_of(body)
+            || key_tail || '|' || coalesce(cast(film_year as varchar), '') || '#t' || text_fingerprint_of(body)
         else url || key_tail || '#r' || coalesce(rating_raw, '')
     end;
