@@ -1,4 +1,5 @@
-"""The encoding of an HTML page that declares none, read as a browser would.
+"""The encoding of an HTML page that declares none, read as a browser would (and of one labelled "utf-16"
+without a byte-order mark: little-endian, as browsers read it).
 
 A page with a BOM, a charset in its Content-Type or a `<meta charset>` is decoded as it says (Scrapy
 does that). One that declares nothing is UTF-8 when it decodes as UTF-8; otherwise Scrapy asks
@@ -12,6 +13,7 @@ going to windows-1252: a French page reads "crème", a Czech windows-1250 page "
 
 from __future__ import annotations
 
+import codecs
 import re
 from typing import Any
 
@@ -66,6 +68,20 @@ class UndeclaredEncodingMiddleware:
     `browser_encoding` instead of Scrapy's guess."""
 
     def process_response(self, request: Any, response: Response, spider: Any = None) -> Response:
-        if isinstance(response, HtmlResponse) and response.body and declared_encoding(response) is None:
+        if not isinstance(response, HtmlResponse) or not response.body:
+            return response
+        declared = declared_encoding(response)
+        if declared is None:
             return response.replace(encoding=browser_encoding(response.body))
+        if _codec(declared) == "utf-16" and not read_bom(response.body)[0]:
+            # The label "utf-16" without a byte-order mark means little-endian to browsers (WHATWG); read as
+            # big-endian, every character was a CJK one and the page's reviews were lost without a word.
+            return response.replace(encoding="utf-16-le")
         return response
+
+
+def _codec(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        return None

@@ -282,13 +282,17 @@ def read_page(html: str | bytes, url: str) -> PageData:
         block = script.text_content() or ""
         try:
             data = parse_jsonld_block(block)
+            if f'"{_CURIE}' in block:
+                data = _without_curies(data)
+            objects = list(_flatten_jsonld(data))
         except ValueError as exc:
             _unreadable(page, f"JSON-LD block {number} unreadable: {exc}", block)
             continue
-        if f'"{_CURIE}' in block:
-            data = _without_curies(data)
+        except RecursionError:  # thousands of nested arrays or objects: this block is lost, not the page
+            _unreadable(page, f"JSON-LD block {number} unreadable: nested too deeply", block)
+            continue
         lang = _element_lang(script)
-        for obj in _flatten_jsonld(data):
+        for obj in objects:
             page.objects.append(("json-ld", obj))
             if lang:
                 page.languages[id(obj)] = lang

@@ -21,6 +21,7 @@ from flows.cli_base import (
     quiet_user_errors,
 )
 from flows.errors import ReviewsError
+from flows.output import visible
 
 
 @app.command("import")
@@ -79,12 +80,15 @@ def import_(
         err_console.print("stopped: nothing of this import landed")
         raise typer.Exit(130) from None
     if result.already:
-        console.print(f"{file} was imported before, as run {result.already} of {source} (same content); "
+        console.print(f"{escape(visible(str(file)))} was imported before, as run {result.already} of {source} "
+                      "(same content); "
                       "--again imports it again", highlight=False, soft_wrap=True)
         return
     if not quiet:
         fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())
-        err_console.print(f"columns: {fields} (encoding {result.encoding})", highlight=False, soft_wrap=True)
+        # A dump's headers are its own text: shown, never read as markup ("[/film]" raised a MarkupError).
+        err_console.print(f"columns: {escape(visible(fields))} (encoding {result.encoding})", highlight=False,
+                          soft_wrap=True)
     for note in result.unused:  # also when quiet: ratings in a misspelt column would be lost without it
         err_console.print(f"[yellow]warning:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     console.print(f"run {result.run_id}: {result.rows} rows, {result.landed} landed, {result.rejected} rejected "

@@ -7,7 +7,9 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from flows.output import visible
 from warehouse.db import connect
 from warehouse.queries import run_query
 
@@ -17,7 +19,10 @@ def _table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Table
     for column in columns:
         table.add_column(column)
     for row in rows:
-        table.add_row(*["" if v is None else f"{v:.1f}" if isinstance(v, float) else str(v) for v in row])
+        # Text, not markup: a title "[/bold] film" raised a MarkupError, "[link=…]" printed a hidden link; and
+        # controls shown as escapes, as `reviews sql` shows them.
+        table.add_row(*[Text("" if v is None else f"{v:.1f}" if isinstance(v, float) else visible(str(v)))
+                        for v in row])
     return table
 
 

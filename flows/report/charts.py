@@ -18,7 +18,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from flows.report.data import ReportData, Row, film
-from flows.report.text import strip_bidi
+from flows.report.text import strip_controls
 
 CRITIC_COLOUR = "#3b6ea8"
 USER_COLOUR = "#e0a458"
@@ -37,7 +37,7 @@ _SVG_ELEMENT = re.compile(r"<svg\b.*</svg>", re.DOTALL)
 
 def label(text: str, limit: int = LABEL_CHARS) -> str:
     """A scraped string made safe and short for a chart label."""
-    text = " ".join(strip_bidi(str(text)).split())
+    text = " ".join(strip_controls(str(text)).split())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     return text.replace("$", r"\$")

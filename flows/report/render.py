@@ -25,7 +25,7 @@ from markupsafe import Markup
 
 from flows.output import noun
 from flows.report.data import ReportData, film_parts, person_parts
-from flows.report.text import isolate, strip_bidi
+from flows.report.text import isolate, strip_controls
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -64,7 +64,7 @@ _EMAIL_AT = re.compile(r"(?<=[a-z0-9._+-])@", re.IGNORECASE)
 def md_escape(value: Any) -> str:
     """Scraped text as inert Markdown: one line, no markup, no links, no HTML, no table breaks, no mass
     pings, no bidi controls; right-to-left text is isolated so it cannot reorder what follows it."""
-    text = " ".join(strip_bidi(str(value)).split())  # a newline could start a heading, list or table row
+    text = " ".join(strip_controls(str(value)).split())  # a newline could start a heading, list or table row
     text = _ENTITY.sub("&amp;", text)  # keep "&lt;" in the data as those four characters
     text = text.replace("<", "&lt;").replace(">", "&gt;")
     text = _MD_INLINE.sub(r"\\\1", text)
@@ -90,7 +90,7 @@ def _html_finalize(value: Any) -> Any:
     if value is None:
         return UNKNOWN
     if isinstance(value, str) and not isinstance(value, Markup):
-        return strip_bidi(value)
+        return strip_controls(value)
     return value
 
 
@@ -115,18 +115,18 @@ _BDI = Markup("<bdi>{}</bdi>")
 
 def _html_film(row: dict[str, Any]) -> Markup:
     title, year = film_parts(row)
-    html = _BDI.format(strip_bidi(title))
+    html = _BDI.format(strip_controls(title))
     return html + Markup(" ({})").format(year) if year else html
 
 
 def _html_person(row: dict[str, Any]) -> Markup:
     name, outlet = person_parts(row)
-    html = _BDI.format(strip_bidi(name))
-    return html + Markup(", ") + _BDI.format(strip_bidi(outlet)) if outlet else html
+    html = _BDI.format(strip_controls(name))
+    return html + Markup(", ") + _BDI.format(strip_controls(outlet)) if outlet else html
 
 
 def _html_text(value: Any) -> Any:
-    return value if value is None else _BDI.format(strip_bidi(str(value)))
+    return value if value is None else _BDI.format(strip_controls(str(value)))
 
 
 # Number filters return Markup so the Markdown finalize leaves them alone; they only ever contain

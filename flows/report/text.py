@@ -9,6 +9,8 @@ U+2066-U+2069; legitimate text needs none of them), and what is left is isolated
 holds right-to-left characters. An isolate is a neutral to the text around it and reorders only
 inside itself, so a Hebrew name reads right to left and the score after it stays where it is. The
 marks U+200E, U+200F and U+061C are kept: they open nothing, and inside an isolate they stay there.
+Control characters (C0 and C1 but tab and newlines, and DEL) go too: invalid in HTML, and an ESC in a
+rating recoloured the terminal of whoever printed the report.
 """
 
 from __future__ import annotations
@@ -16,16 +18,16 @@ from __future__ import annotations
 import re
 import unicodedata
 
-BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
+CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 FSI, PDI = "\u2068", "\u2069"
 # Bidi classes that make a run right to left or join one: Hebrew and the like (R), Arabic letters
 # (AL), Arabic-Indic digits (AN). RLM (U+200F) is R and ALM (U+061C) is AL, so text with them is isolated.
 _RIGHT_TO_LEFT = frozenset({"R", "AL", "AN"})
 
 
-def strip_bidi(text: str) -> str:
-    """text without embedding, override and isolate controls."""
-    return BIDI_CONTROLS.sub("", text)
+def strip_controls(text: str) -> str:
+    """text without embedding, override and isolate controls, nor control characters."""
+    return CONTROLS.sub("", text)
 
 
 def has_right_to_left(text: str) -> bool:

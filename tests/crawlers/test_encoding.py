@@ -48,6 +48,12 @@ def test_a_declared_charset_is_obeyed_as_before():
     assert "crème" not in decoded(WESTERN, "cp1252", "text/html; charset=iso-8859-2")
 
 
+@pytest.mark.parametrize("body_encoding", ["utf-16-le", "utf-16"])  # without a byte-order mark, then with one
+def test_a_page_labelled_utf16_without_a_bom_reads_as_little_endian_as_browsers_do(body_encoding):
+    assert WESTERN in decoded(WESTERN, body_encoding, "text/html; charset=utf-16")
+    assert WESTERN in decoded(WESTERN, "utf-16-be", "text/html; charset=utf-16be")  # an explicit order is kept
+
+
 def test_browser_encoding_prefers_utf8_then_the_web_default():
     assert browser_encoding("crème".encode()) == "utf-8"
     assert browser_encoding(WESTERN.encode("cp1252")) == "cp1252"

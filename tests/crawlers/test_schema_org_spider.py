@@ -93,6 +93,18 @@ def test_malformed_block_keeps_other_reviews():
     assert not [o for o in output if isinstance(o, UnreadableMarkup)]
 
 
+def test_a_block_nested_too_deeply_to_read_keeps_the_pages_other_reviews():
+    # A RecursionError in the JSON parser or the walk over its objects was a spider exception: the page lost.
+    spider = make_spider(SchemaOrgSpider, url=URL)
+    arrays = "[" * 100_000 + "]" * 100_000
+    objects = '{"@type": "Review", "reviewBody": "Deep", "about": ' * 5_000 + "{}" + "}" * 5_000
+    output = list(spider.parse(html_response(URL, page(arrays, objects, json.dumps(MOVIE)))))
+    assert [i.source_review_id for i in split_output(output)[0]] == ["r1", "r2"]
+    reasons = [o.reason for o in output if isinstance(o, UnreadableMarkup)]
+    assert reasons == ["JSON-LD block 2 unreadable: nested too deeply"]  # the one naming a review is a reject
+    assert spider.crawler.stats.get_value("reviews/extract_errors") == 2
+
+
 def test_xhtml_page_with_an_xml_declaration_is_read():
     body = '<?xml version="1.0" encoding="iso-8859-1"?>\n' + page(json.dumps(MOVIE))
     spider = make_spider(SchemaOrgSpider, url=URL)

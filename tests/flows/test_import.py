@@ -362,3 +362,20 @@ def test_a_user_of_dumps_without_urls_imported_as_two_sources_is_two_users(tmp_p
     # One handle on two sites is two people: two users, and her identical text on each is two reviews.
     assert warehouse_rows(data, "select count(distinct critic_id), count(*) from reviews") == [(2, 2)]
     assert warehouse_rows(data, "select reviews from critic_stats order by critic_id") == [(1,), (1,)]
+
+
+def test_markup_in_a_dumps_headers_and_titles_is_printed_as_text_not_read(tmp_path: Path) -> None:
+    # "[/film]" as a header, and "[/bold]" in a title shown by the summary's top films, raised Rich's
+    # MarkupError (a traceback, the batch landed but not loaded); "[link=…]" printed a hidden link.
+    data = tmp_path / "data"
+    dump = tmp_path / "markup.csv"
+    title = "[/bold] Night [link=https://evil.example]Film[/link]"
+    dump.write_text("critic,audience,[/film],year,rating,text\n"
+                    + "".join(f'Critic {n},critic,"{title}",2013,{n}/5,Text number {n} about the film.\n'
+                              for n in range(1, 5)), encoding="utf-8")
+    result = runner.invoke(app, ["import", str(dump), "--source", "mk", "--data-dir", str(data)])
+    assert result.exit_code == 0, result.output
+    assert "film_title=[/film]" in result.output and "│ [/bold]" in result.output  # shown as written
+    assert "[link=ht" in result.output
+    assert "\x1b]8;" not in result.output  # no hidden hyperlink
+    assert warehouse_rows(data, "select count(*) from reviews") == [(4,)]

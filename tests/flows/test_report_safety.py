@@ -81,6 +81,22 @@ def test_bidi_overrides_in_scraped_text_are_dropped_from_the_markdown(bidi_week)
     assert "Superb 9.8 out of 10 and more" in markdown
 
 
+def test_control_characters_in_scraped_text_are_dropped_from_both_reports(wh):
+    # An ESC in a rating reached the HTML report's quotes: invalid HTML, and it recoloured a terminal.
+    wh.critic("eve", "Eve\x1b[2J", "Gazette\x07")
+    wh.critic("ann", "Ann", "The Daily")
+    wh.critic("cy", "Cy", "The Post")
+    quoted = [wh.review("evil", "eve", 90), wh.review("evil", "ann", 50), wh.review("evil", "cy", 80)]
+    wh.review("quiet", "eve", 90)
+    wh.review("quiet", "ann", 50)
+    set_reviews(wh, "body = ?, rating_raw = ?", quoted, "Superb\x1b[31m, truly\x9b", "\x1b[31m5/5\x1b[0m")
+    data, markdown, html = render(wh)
+    assert data.quotes  # the quotes, with their ratings, are printed
+    for text in (markdown, html):
+        assert not re.search("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]", text)
+    assert "[31m5/5[0m" in html and "Eve[2J" in html  # the characters around them are kept, verbatim
+
+
 def test_right_to_left_names_are_isolated_from_the_figures_in_the_markdown(bidi_week):
     _, markdown, _ = bidi_week
     # Name and outlet are isolated apart, so the score after them keeps its place and its sign.
