@@ -157,7 +157,7 @@ def _scaled(value: float, worst: float, best: float, shown: str) -> Rating | flo
         return Rating(None, None, f"invalid scale: best {best:g} <= worst {worst:g}")
     if value < worst or value > best:
         return Rating(None, None, f"out of range: {shown}")
-    return round((value - worst) / (best - worst) * 100.0, 2)
+    return round((value - worst) / (best - worst) * 100.0, 2) + 0.0  # + 0.0: "-0" of 0-5 is 0, not -0.0
 
 
 def _finish(result: Rating | float, threshold: float) -> Rating:

@@ -253,3 +253,8 @@ def test_an_unhashable_bound_is_parsed_uncached_without_raising():
 def test_a_full_stop_after_the_scale_ends_the_sentence(raw, score):
     # It was read as the start of a decimal ("10.") and the rating was lost.
     assert parse_rating(raw).score == pytest.approx(score)
+
+
+def test_a_rating_of_minus_zero_scores_zero_not_minus_zero():
+    # -0.0 equals 0.0, but prints as "-0.0" in SQL output and reports.
+    assert [str(parse_rating(*args).score) for args in (("-0/5",), (None, "-0", "5", "0"))] == ["0.0", "0.0"]
