@@ -23,6 +23,7 @@ from typing import Any
 from w3lib.html import get_base_url
 
 from crawlers.items import ReviewItem
+from crawlers.nobody import names_nobody
 from crawlers.references import FOLLOWED, REVIEW_TYPES, NodeIndex, is_reference, is_web_address, node_id
 from crawlers.structured import PageData, read_page, short_type
 from crawlers.values import (
@@ -141,6 +142,32 @@ def _distinct_keys(reviews: list[ReviewItem]) -> None:
             for review, number in zip(group, numbers, strict=True):
                 ordinal = f"#{number}" if number > 1 else ""
                 review.source_review_id = f"{key}#{review.critic_name or ''}|{review.film_title or ''}{ordinal}"
+
+
+def _without_anonymous_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
+    """The page's reviews without the second copies of an anonymous one (an id-less review signed by nobody,
+    crawlers/nobody.py). Such a review has no author to tell it apart, so the flows key it by its text
+    (flows/normalize/assemble.py SOURCE_KEY), and each copy would land as a review: one review shown as an
+    excerpt beside its full text, in other markup, or without its text. Copies share critic, film and year and
+    the rating (or one has none), and have bodies that are one review's (same_body) or one has none; the fullest
+    copy stays, the reviews in page order."""
+    copies: set[int] = set()
+    groups: dict[tuple[str | None, ...], list[tuple[ReviewItem, str]]] = defaultdict(list)
+    fullest_first = sorted(range(len(reviews)), key=lambda i: -len(comparable_body(reviews[i].body)))
+    for index in fullest_first:
+        review = reviews[index]
+        if review.source_review_id or not names_nobody(review.critic_name, review.outlet):
+            continue
+        body = comparable_body(review.body)
+        kept = groups[(review.critic_name, review.film_title, review.film_year)]
+        rating = review.rating_raw
+        if any((same_body(seen, body) and (not rating or not other.rating_raw or other.rating_raw == rating))
+               if body and seen else (not body and bool(rating) and other.rating_raw == rating)
+               for other, seen in kept):
+            copies.add(index)
+        else:
+            kept.append((review, body))
+    return [review for index, review in enumerate(reviews) if index not in copies]
 
 
 @dataclass
@@ -332,6 +359,7 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
         walk(obj, syntax, None, None, 0)
     reviews = [readers[syntax].review_item(obj, film, lang) for obj, syntax, film, lang in found.values()]
     _distinct_keys(reviews)
+    reviews = _without_anonymous_copies(reviews)
     return PageExtract(reviews=reviews, films=films, errors=list(page.errors), unreadable=list(page.unreadable))
 
 

@@ -36,12 +36,16 @@ def _name_key(name: str) -> str:
     return _NON_WORD.sub(" ", _APOSTROPHES.sub("", folded)).strip()
 
 
-def names_nobody(name: str | None) -> bool:
+def names_nobody(name: str | None, outlet: str | None = None) -> bool:
     """Whether a byline is missing or names nobody, compared as a name key (accents, case and punctuation
-    folded: "[Deleted]", "Invité", "N/A"), with or without a leading "By " and an outlet after it ("By
-    Anonymous", "Anonymous, Letterboxd"). It may say so of more bylines than the warehouse, which removes
-    only the review's own outlet; never of fewer."""
+    folded: "[Deleted]", "Invité", "N/A"), with or without a leading "By ", and without the review's own
+    outlet after it ("Anonymous, Letterboxd" for a review from Letterboxd), as the warehouse reads bylines
+    ("Guest, Christopher" is Christopher Guest)."""
     if not name or not name.strip():
         return True
     alone = _BYLINE.sub("", name)
-    return any(_name_key(candidate) in NOBODY_NAMES for candidate in (name, alone, _OUTLET_AFTER.split(alone, 1)[0]))
+    candidates = [name, alone]
+    found = _OUTLET_AFTER.search(alone)
+    if found and outlet and _name_key(alone[found.end():].removesuffix(")")) == _name_key(outlet):
+        candidates.append(alone[:found.start()])
+    return any(_name_key(candidate) in NOBODY_NAMES for candidate in candidates)

@@ -7,7 +7,6 @@ on its critic page) is counted in the run's stats.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from pathlib import Path
 from typing import IO, Any
 
@@ -16,7 +15,7 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawlers.extraction import comparable_body, same_body
+from crawlers.extraction import comparable_body
 from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 from crawlers.nobody import names_nobody
@@ -96,8 +95,6 @@ class InRunDuplicatesPipeline:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.seen: set[tuple[str, ...]] = set()
-        # Reviews without an id or author, per page, critic and film: (comparable body, rating) of each kept.
-        self.nameless: dict[tuple[str, ...], list[tuple[str, str]]] = defaultdict(list)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> InRunDuplicatesPipeline:
@@ -107,28 +104,24 @@ class InRunDuplicatesPipeline:
         adapter = ItemAdapter(item)
         # A page may show one review under a variant film title, so the review's own id decides.
         review_id = adapter.get("source_review_id")
-        critic = adapter.get("critic_name") or ""
-        key = (adapter["source"], review_id) if review_id else (
-            adapter["source"], adapter["url"], critic, adapter.get("film_title") or "")
-        repeated = self._nameless_repeat(key, adapter) if not review_id and names_nobody(critic) else key in self.seen
-        if repeated:
+        key = (adapter["source"], review_id) if review_id else self.page_key(adapter)
+        if key in self.seen:
             self.crawler.stats.inc_value("reviews/repeated_in_run")
             raise DropItem(f"repeat of {key[1]} within this run")
         self.seen.add(key)
         return item
 
-    def _nameless_repeat(self, key: tuple[str, ...], adapter: ItemAdapter) -> bool:
-        """A review without an id or author to tell it apart (none, or "Anonymous") is known by its text: a
-        repeat is a copy of one already kept for the page, critic and film, as extraction tells copies apart
-        (same_body: an excerpt beside the full text, other markup), or a copy without text of one with the same
-        rating. So each anonymous review of a film on a page lands, and each once."""
-        body, rating = comparable_body(adapter.get("body")), adapter.get("rating_raw") or ""
-        kept = self.nameless[key]
-        if any(same_body(seen, body) if body and seen else not body and seen_rating == rating
-               for seen, seen_rating in kept):
-            return True
-        kept.append((body, rating))
-        return False
+    @staticmethod
+    def page_key(adapter: ItemAdapter) -> tuple[str, ...]:
+        """A review without an id: its page, critic and film. With no author to tell reviews apart (none, or
+        "Anonymous"), its film's year, text and rating too, so each anonymous review of a film on a page lands
+        (extraction already kept one copy of a review the page shows twice: crawlers/extraction.py)."""
+        critic = adapter.get("critic_name") or ""
+        key = (adapter["source"], adapter["url"], critic, adapter.get("film_title") or "")
+        if not names_nobody(critic, adapter.get("outlet")):
+            return key
+        return (*key, adapter.get("film_year") or "", comparable_body(adapter.get("body")),
+                adapter.get("rating_raw") or "")
 
 
 class LandingPipeline:

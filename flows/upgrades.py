@@ -123,8 +123,9 @@ def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
 # normalizer now keys them: by site, critic, film, year and text (flows/normalize/assemble.py SOURCE_KEY), or
 # for a review without text by page and rating. A review that pagination had moved was stored again under
 # each page: those with one new key are one review again, the first seen, with every url. The year is the
-# stored film's; a page that gives none keys its reviews with an empty year, so that key is added too where
-# no other review would share it. (A numbered key, `…#2`, is a shared id's, given by the crawler: kept.)
+# stored film's; a page may give none (an empty year), or one a year off (films match within one year), so
+# those keys are added too where no other review would share them. (A numbered key, `…#2`, is a shared id's,
+# given by the crawler: kept.)
 _ANONYMOUS_PAGE_KEYS = r"""
     create or replace temp table fix_anonymous_keys as
     with own_page_keys as (
@@ -142,7 +143,9 @@ _ANONYMOUS_PAGE_KEYS = r"""
     rekeyed as (
         select *, nameless_key_of(url, key_tail, year, body, rating_raw) as new_key,
             case when year is not null and text_fingerprint_of(body) is not null
-                then nameless_key_of(url, key_tail, null, body, rating_raw) end as yearless_key
+                then [nameless_key_of(url, key_tail, null, body, rating_raw),
+                      nameless_key_of(url, key_tail, year - 1, body, rating_raw),
+                      nameless_key_of(url, key_tail, year + 1, body, rating_raw)] end as other_year_keys
         from own_page_keys
     )
     select *, first_value(review_id) over (partition by source, new_key order by first_seen, review_id)
@@ -178,12 +181,12 @@ _REKEY = """
     from fix_anonymous_keys as f
     where r.review_id = f.review_id and f.review_id = f.kept_id;
     insert into review_keys
-    select k.source, f.yearless_key, f.kept_id, k.url, k.content_hash, k.first_seen, k.last_seen
-    from (select source, yearless_key, any_value(kept_id) as kept_id, any_value(new_key) as new_key
-          from fix_anonymous_keys where yearless_key is not null
-          group by all having count(distinct kept_id) = 1) as f
+    select k.source, f.other_key, f.kept_id, k.url, k.content_hash, k.first_seen, k.last_seen
+    from (select source, other_key, any_value(kept_id) as kept_id, any_value(new_key) as new_key
+          from (select source, kept_id, new_key, unnest(other_year_keys) as other_key from fix_anonymous_keys)
+          group by source, other_key having count(distinct kept_id) = 1) as f
     inner join review_keys as k on k.source = f.source and k.source_review_id = f.new_key
-    where (f.source, f.yearless_key) not in (select (source, source_review_id) from review_keys);
+    where (f.source, f.other_key) not in (select (source, source_review_id) from review_keys);
 """
 
 

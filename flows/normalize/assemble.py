@@ -38,11 +38,12 @@ TITLE = f"case when cl.title_py then cl.title else {fold_spaces('c.review_title'
 _NOBODY = ", ".join(f"'{name}'" for name in sorted(NOBODY_NAMES))
 _NAMELESS = f"(k.name_key is null or k.name_key in ('', {_NOBODY}))"
 _KEY_TAIL = "'#' || coalesce(c.critic_name, '') || '|' || coalesce(c.film_title, '')"
+# The year the page gives the film, as a year: "2021", 2021 and "2021-10-22" (a datePublished) are one key.
+_YEAR = r"nullif(regexp_extract(cast(c.film_year as varchar), '(1[89]\d\d|20\d\d)'), '')"
 SOURCE_KEY = f"""case
     when c.source_review_id is not null then c.source_review_id
     when not {_NAMELESS} then c.url || {_KEY_TAIL}
-    else nameless_key_of(c.url, {_KEY_TAIL}, nullif(trim(cast(c.film_year as varchar)), ''), {BODY},
-                         coalesce(c.rating_raw, c.rating_value))
+    else nameless_key_of(c.url, {_KEY_TAIL}, {_YEAR}, {BODY}, coalesce(c.rating_raw, c.rating_value))
 end"""
 
 

@@ -179,3 +179,35 @@ def test_rdfa_reviews_of_one_critic_and_film_sharing_one_identifier_are_numbered
     assert [(i.body, i.source_review_id) for i in items] == [
         ("Viewing 1.", "r1#ann|Her"), ("Viewing 2.", "r1#ann|Her#2"), ("Viewing 3.", "r1#ann|Her#3"),
         ("Viewing 4.", "r1#ann|Her#4"), ("Viewing 5.", "r1#ann|Her#5")]
+
+
+def _anonymous_page(*reviews: tuple[str | None, str | None, str, str]) -> list:
+    """A Dune page (by year) listing reviews without ids signed Anonymous: (body, rating, film year, markup)."""
+    from crawlers.extraction import extract_page
+
+    blocks = []
+    for body, rating, year, _ in reviews:
+        review = {"@type": "Review", "author": {"@type": "Person", "name": "Anonymous"},
+                  "itemReviewed": {"@type": "Movie", "name": "Dune", "datePublished": year}}
+        if body:
+            review["reviewBody"] = body
+        if rating:
+            review["reviewRating"] = {"@type": "Rating", "ratingValue": rating, "bestRating": "5"}
+        blocks.append(f'<script type="application/ld+json">{json.dumps(review)}</script>')
+    page = f"<html><head>{''.join(blocks)}</head><body></body></html>"
+    return extract_page(page, "https://site.test/film/dune/reviews").reviews
+
+
+def test_an_anonymous_review_shown_twice_on_its_page_is_one_item_the_fullest():
+    full = "Tender, funny and sad, with a voice performance that carries the whole film."
+    reviews = _anonymous_page(("Tender, funny and sad… Read more", "5", "2021", ""), (None, "5", "2021", ""),
+                              (full, "5", "2021", ""))
+    assert [(r.body, r.rating_raw) for r in reviews] == [(full, "5")]
+
+
+def test_anonymous_reviews_alike_in_their_opening_but_not_their_rating_or_film_are_all_kept():
+    reviews = _anonymous_page(("Boring.", "1", "2021", ""), ("Boring at first, then wonderful.", "4", "2021", ""),
+                              ("Boring.", "1", "1984", ""), (None, "3", "2021", ""))
+    assert [(r.body, r.rating_raw, r.film_year) for r in reviews] == [
+        ("Boring.", "1", "2021"), ("Boring at first, then wonderful.", "4", "2021"), ("Boring.", "1", "1984"),
+        (None, "3", "2021")]

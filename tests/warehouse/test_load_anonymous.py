@@ -208,7 +208,8 @@ def test_the_data_fix_keeps_two_films_apart_and_titles_with_a_hash(tmp_path: Pat
         again = [_dune("1984", 2), _dune("2021", 3), {**alive, "source_review_id": None}]
         result = _load(conn, _land(tmp_path / "run-2.jsonl", *again), "run-2")
         assert (result.loaded, result.duplicates) == (0, 3)
-        # A page that gives no year keys the review with an empty year: the fix added that key too.
-        yearless = _land(tmp_path / "run-3.jsonl", {**alive, "source_review_id": None, "film_year": None})
-        assert (_load(conn, yearless, "run-3").duplicates, conn.execute("select count(*) from reviews").fetchone()[0]) \
-            == (1, 3)
+        # A page that gives no year, a full date, or a year one off (films match within a year): the same review.
+        for n, year in enumerate((None, "2020-06-24", " 2020\n", "2021"), 3):
+            again = _land(tmp_path / f"run-{n}.jsonl", {**alive, "source_review_id": None, "film_year": year})
+            assert _load(conn, again, f"run-{n}").duplicates == 1, year
+        assert conn.execute("select count(*) from reviews").fetchone()[0] == 3

@@ -334,16 +334,24 @@ def test_migration_014_splits_a_user_of_dumps_without_urls_into_one_user_per_sou
     _insert_review(conn, "r2", "f2", old_user, "dump-a", "sha1:2", ["file:///dumps/a2.csv#sha1:2"], audience="user")
     _insert_review(conn, "r3", "f1", old_user, "dump-b", "sha1:3", ["file:///dumps/b.csv#sha1:3"], audience="user",
                    first_seen="2026-11-05")
+    # One file imported as two sources: both keys of r6 name one url, which stays with its own key.
+    _insert_review(conn, "r6", "f3", old_user, "dump-a", "sha1:6", ["file:///dumps/x.csv#sha1:6"], audience="user")
+    conn.execute("""insert into review_keys values
+        ('dump-a', 'sha1:6', 'r6', 'file:///dumps/x.csv#sha1:6', 1, now(), now()),
+        ('dump-b', 'sha1:6', 'r6', 'file:///dumps/x.csv#sha1:6', 1, now(), now())""")
     _insert_review(conn, "r4", "f1", on_site, "crawl", "k4", ["https://site-a.test/r/4"], audience="user")
     migrate(conn)
     source_a = _critic_id("uma", None, "user", "source:dump-a")
     source_b = _critic_id("uma", None, "user", "source:dump-b")
     assert conn.execute("select review_id, critic_id from reviews order by review_id").fetchall() == [
-        ("r1", source_a), ("r2", source_a), ("r3", source_b), ("r4", on_site)]
+        ("r1", source_a), ("r2", source_a), ("r3", source_b), ("r4", on_site), ("r6", source_a)]
+    assert conn.execute("select urls from reviews where review_id = 'r6'").fetchone()[0] == [
+        "file:///dumps/x.csv#sha1:6"]
     assert sorted(conn.execute("select critic_id, first_seen::date::varchar from critics").fetchall()) == sorted([
         (source_a, "2026-11-01"), (source_b, "2026-11-05"), (on_site, "2026-11-01")])
     # dump-b's copy is forgotten, so importing that dump again loads it as the other user's review; a crawled
     # review's copy on its own site stays.
     assert conn.execute("select urls from reviews where review_id = 'r1'").fetchone()[0] == [
         "file:///dumps/a.csv#sha1:1"]
-    assert conn.execute("select source_review_id from review_keys order by all").fetchall() == [("k5",), ("sha1:1",)]
+    assert conn.execute("select source, source_review_id from review_keys order by all").fetchall() == [
+        ("crawl", "k5"), ("dump-a", "sha1:1"), ("dump-a", "sha1:6")]

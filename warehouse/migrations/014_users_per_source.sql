@@ -90,9 +90,17 @@ select source, source_review_id, review_id, url
 from sited
 where not is_own and site <> own_site and (starts_with(site, 'source:') or starts_with(own_site, 'source:'));
 
+-- A url stays while a remaining key of the review names it (one file imported as two sources gives both the
+-- same urls).
 update reviews
-set urls = list_filter(reviews.urls, lambda u: not list_contains(gone.urls, u))
+set urls = list_filter(reviews.urls, lambda u: not list_contains(gone.urls, u) or list_contains(coalesce(kept.urls, []), u))
 from (select review_id, list(url) as urls from migration_cross_source_keys group by review_id) as gone
+left join (
+    select k.review_id, list(k.url) as urls
+    from review_keys as k
+    anti join migration_cross_source_keys as m using (source, source_review_id)
+    group by k.review_id
+) as kept using (review_id)
 where reviews.review_id = gone.review_id;
 
 delete from review_keys
