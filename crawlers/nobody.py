@@ -1,7 +1,8 @@
 """Bylines that name nobody ("Anonymous", "Guest", "[deleted]"): many people's reviews under one label.
 
 Such a review has no author to tell it apart from another, so where it also has no id of its own it is
-known by its text (crawlers/pipelines.py InRunDuplicatesPipeline, flows/normalize/assemble.py SOURCE_KEY).
+known by its text (crawlers/extraction.py keeps one copy per page, crawlers/pipelines.py InRunDuplicatesPipeline
+one per run, flows/normalize/assemble.py SOURCE_KEY keys it).
 The warehouse's SQL macro `names_nobody` (warehouse/sql/macros.sql) holds the same names, as name keys
 (flows.normalize.text.normalize_person); a test keeps the two lists equal.
 """
