@@ -151,14 +151,15 @@ def _without_anonymous_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
     excerpt beside its full text, in other markup, or without its text. Copies share critic, film and year and
     the rating (or one has none), and have bodies that are one review's (same_body) or one has none; the fullest
     copy stays, the reviews in page order."""
+    # Only those reviews, each body made comparable once: most pages have none, and this runs on every page.
+    bodies = {index: comparable_body(review.body) for index, review in enumerate(reviews)
+              if not review.source_review_id and names_nobody(review.critic_name, review.outlet)}
+    if len(bodies) < 2:
+        return reviews
     copies: set[int] = set()
     groups: dict[tuple[str | None, ...], list[tuple[ReviewItem, str]]] = defaultdict(list)
-    fullest_first = sorted(range(len(reviews)), key=lambda i: -len(comparable_body(reviews[i].body)))
-    for index in fullest_first:
-        review = reviews[index]
-        if review.source_review_id or not names_nobody(review.critic_name, review.outlet):
-            continue
-        body = comparable_body(review.body)
+    for index in sorted(bodies, key=lambda i: -len(bodies[i])):  # the fullest first
+        review, body = reviews[index], bodies[index]
         kept = groups[(review.critic_name, review.film_title, review.film_year)]
         rating = review.rating_raw
         if any((same_body(seen, body) and (not rating or not other.rating_raw or other.rating_raw == rating))

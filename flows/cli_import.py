@@ -81,8 +81,7 @@ def import_(
         raise typer.Exit(130) from None
     if result.already:
         console.print(f"{escape(visible(str(file)))} was imported before, as run {result.already} of {source} "
-                      "(same content); "
-                      "--again imports it again", highlight=False, soft_wrap=True)
+                      "(same content); --again imports it again", highlight=False, soft_wrap=True)
         return
     if not quiet:
         fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())

@@ -9,6 +9,8 @@ rows the fix's rules would read otherwise. Migration 014 marks `anonymous_keys` 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import duckdb
 
 from flows.normalize.lookups import _critic_id
@@ -31,12 +33,34 @@ def apply_data_fixes(conn: duckdb.DuckDBPyConnection) -> None:
     rekey_anonymous_reviews(conn)
 
 
+def _pending(conn: duckdb.DuckDBPyConnection, *names: str) -> list[str]:
+    """Those of a fix's names `data_fixes` does not record yet."""
+    applied = {row[0] for row in conn.execute("select name from data_fixes where list_contains(?, name)",
+                                              [list(names)]).fetchall()}
+    return [name for name in names if name not in applied]
+
+
+def _apply(conn: duckdb.DuckDBPyConnection, names: list[str], work: Callable[[], int]) -> int:
+    """`work` and the record of the fix under `names`, in one transaction: an error leaves neither."""
+    conn.execute("begin transaction")
+    try:
+        done = work()
+        for name in names:
+            conn.execute("insert into data_fixes values (?, now())", [name])
+        conn.execute("commit")
+    except BaseException:
+        rollback(conn)
+        raise
+    return done
+
+
 def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
     """Critics stored under a byline that repeats their outlet ("Jane Doe, Variety" writing for Variety)
     become the critic alone, as the normalizer now keys them: otherwise their stored reviews (an
     unchanged re-crawl never moves a review) and their new ones would be two critics. Returns how many
     critics moved; 0 once applied."""
-    if conn.execute("select 1 from data_fixes where name = ?", [OUTLET_BYLINES]).fetchone():
+    pending = _pending(conn, OUTLET_BYLINES)
+    if not pending:
         return 0
     stored = conn.execute("select critic_id, name, outlet, audience, profile_url, first_seen from critics "
                           "where outlet is not null and audience = 'critic'").fetchall()
@@ -47,8 +71,8 @@ def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
             key = normalize_person(alone)
             moves.append((critic_id, _critic_id(key, outlet, audience), alone, key, outlet, audience, profile_url,
                           first_seen))
-    conn.execute("begin transaction")
-    try:
+
+    def move() -> int:
         for old_id, new_id, name, key, outlet, audience, profile_url, first_seen in moves:
             conn.execute("insert into critics select ?, ?, ?, ?, ?, ?, ? "
                          "where ? not in (select critic_id from critics)",
@@ -57,13 +81,10 @@ def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
                          [first_seen, new_id])
             conn.execute("update reviews set critic_id = ? where critic_id = ?", [new_id, old_id])
             conn.execute("delete from critics where critic_id = ?", [old_id])
-        conn.execute("insert into data_fixes values (?, now())", [OUTLET_BYLINES])
         mark_marts_stale(conn)
-        conn.execute("commit")
-    except BaseException:
-        rollback(conn)
-        raise
-    return len(moves)
+        return len(moves)
+
+    return _apply(conn, pending, move)
 
 
 # Source keys that earlier versions took for syndicated copies of an anonymous review: two people's
@@ -96,13 +117,12 @@ def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
     review's syndicated copies: their source keys and urls are forgotten, so the next crawl of their pages
     (`--full` for pages an incremental run skips) loads each as a review of its own. Returns how many keys
     were forgotten; 0 once applied."""
-    applied = {row[0] for row in conn.execute("select name from data_fixes where list_contains(?, name)",
-                                              [list(ANONYMOUS_COPIES)]).fetchall()}
-    if applied == set(ANONYMOUS_COPIES):
+    pending = _pending(conn, *ANONYMOUS_COPIES)
+    if not pending:
         return 0
     define_macros(conn)
-    conn.execute("begin transaction")
-    try:
+
+    def forget() -> int:
         conn.execute(_ANONYMOUS_COPY_KEYS)
         forgotten = conn.execute("select count(*) from fix_anonymous_copy_keys").fetchone()[0]
         if forgotten:
@@ -110,13 +130,9 @@ def forget_anonymous_copies(conn: duckdb.DuckDBPyConnection) -> int:
             conn.execute(_DROP_URLS)
             mark_marts_stale(conn)
         conn.execute("drop table fix_anonymous_copy_keys")
-        for name in set(ANONYMOUS_COPIES) - applied:
-            conn.execute("insert into data_fixes values (?, now())", [name])
-        conn.execute("commit")
-    except BaseException:
-        rollback(conn)
-        raise
-    return forgotten
+        return forgotten
+
+    return _apply(conn, pending, forget)
 
 
 # Anonymous reviews without an id that earlier versions keyed by page (`<url>#<critic>|<film>`), as the
@@ -191,16 +207,17 @@ _REKEY = """
 
 
 def rekey_anonymous_reviews(conn: duckdb.DuckDBPyConnection) -> int:
-    """Anonymous reviews without an id, keyed by page before: keyed by site, critic, film and text, as the
-    normalizer now keys them, their page keys kept too (a site that gives several reviews the page's url as
-    their id still sends them). Reviews stored again after pagination moved them are merged. Returns how
+    """Anonymous reviews without an id, keyed by page before: keyed by site, critic, film, year and text, as
+    the normalizer now keys them, their page keys kept too (a site that gives several reviews the page's url
+    as their id still sends them). Reviews stored again after pagination moved them are merged. Returns how
     many reviews were merged away; 0 once applied."""
-    if conn.execute("select 1 from data_fixes where name = ?", [ANONYMOUS_KEYS]).fetchone():
+    pending = _pending(conn, ANONYMOUS_KEYS)
+    if not pending:
         return 0
     define_macros(conn)
     define_hash_macros(conn)
-    conn.execute("begin transaction")
-    try:
+
+    def rekey() -> int:
         conn.execute(_ANONYMOUS_PAGE_KEYS)
         rekeyed, merged = conn.execute("select count(*), count(*) filter (where review_id <> kept_id) "
                                        "from fix_anonymous_keys").fetchone()
@@ -209,9 +226,6 @@ def rekey_anonymous_reviews(conn: duckdb.DuckDBPyConnection) -> int:
             conn.execute(_REKEY)
             mark_marts_stale(conn)
         conn.execute("drop table fix_anonymous_keys")
-        conn.execute("insert into data_fixes values (?, now())", [ANONYMOUS_KEYS])
-        conn.execute("commit")
-    except BaseException:
-        rollback(conn)
-        raise
-    return merged
+        return merged
+
+    return _apply(conn, pending, rekey)
