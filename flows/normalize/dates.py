@@ -38,6 +38,9 @@ _RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
 _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
+# Year first is year, month, day everywhere; dateparser would read an impossible month as a day
+# ("2026-13-01" as 13 January), so such a date is refused here with its reason.
+_YEAR_FIRST = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?!\d)")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 _PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
@@ -101,11 +104,28 @@ def _fast_path(text: str) -> dt.date | str | None:
     else:
         # Naive ISO datetimes keep their written date: the site's local day is the best we know.
         return parsed.astimezone(UTC).date() if parsed.tzinfo else parsed.date()
+    impossible = _impossible_year_first(text)
+    if impossible:
+        return impossible
     if _RFC822_HINT.match(text):
         try:
             return _to_utc(email.utils.parsedate_to_datetime(text)).date()
         except (TypeError, ValueError, IndexError):
             pass
+    return None
+
+
+def _impossible_year_first(text: str) -> str | None:
+    """The problem of a year-first numeric date that names no day of the calendar, else None."""
+    found = _YEAR_FIRST.match(text)
+    if not found:
+        return None
+    year, month, day = int(found.group(1)), int(found.group(3)), int(found.group(4))
+    try:
+        dt.date(year, month, day)
+    except ValueError:
+        return (f"impossible date: {text!r} has no month {month}" if not 1 <= month <= 12
+                else f"impossible date: {text!r} has no day {day} in month {month} of {year}")
     return None
 
 

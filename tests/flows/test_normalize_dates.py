@@ -218,3 +218,22 @@ def test_a_date_cell_of_runaway_text_is_no_date_and_is_not_parsed_for_long():
     parsed = parse_published("Posted 3 March 2024 " + "and so on " * 10_000, FETCHED)
     assert parsed.date is None
     assert parsed.problem.startswith("not a date: too long (100019 chars): 'Posted 3 March 2024 and so on and so on")
+
+
+@pytest.mark.parametrize(("raw", "reason"), [
+    ("2026-13-01", "has no month 13"), ("2026/13/01", "has no month 13"), ("2026-00-10", "has no month 0"),
+    ("2026-02-30", "has no day 30 in month 2 of 2026"), ("2026-11-31T10:00:00Z", "has no day 31 in month 11"),
+])
+def test_an_impossible_year_first_date_is_no_date_with_the_reason_not_a_swapped_day_and_month(raw, reason):
+    parsed = parse_published(raw, FETCHED)
+    assert parsed.date is None
+    assert parsed.problem.startswith("impossible date") and reason in parsed.problem
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("2024-02-29", dt.date(2024, 2, 29)), ("2026-1-5", dt.date(2026, 1, 5))])
+def test_a_possible_year_first_date_is_still_read(raw, expected):
+    assert parse_published(raw, FETCHED).date == expected
+
+
+def test_an_impossible_date_behind_a_label_gives_its_reason():
+    assert "has no month 13" in parse_published("Posted 2026-13-01", FETCHED).problem

@@ -372,6 +372,22 @@ def test_a_week_of_only_anonymous_critics_says_so_instead_of_only_users(wh):
     wh.critic("anon", name="Anonymous", name_key="anonymous")
     wh.review("her", "anon", 70, published_on="2026-11-18")
     data, markdown, html = render(wh)
-    assert data.numbers["critics"] == 1 and data.active_critics == []
+    assert data.numbers["critics"] == 0 and data.active_critics == []
+    assert (data.numbers["anonymous_reviews"], data.numbers["anonymous_critic_rows"]) == (1, 1)
     assert "_Only anonymous critic reviews this week._" in markdown
     assert "Only anonymous critic reviews this week." in html and "only users" not in html
+
+
+def test_an_anonymous_row_is_no_reviewer_in_the_weeks_numbers_but_its_reviews_are_counted(wh):
+    # "Anonymous" on one site is many people: counting it as one critic or user made the week's
+    # reviewer counts a guess; its reviews are told apart instead.
+    wh.critic("anon", name="Anonymous", name_key="anonymous")
+    wh.critic("guest", name="Guest", name_key="guest", audience="user")
+    wh.review("her", "anon", 70, published_on="2026-11-18")
+    wh.review("old", "anon", 60, published_on="2026-11-19")
+    wh.review("her", "guest", 40, published_on="2026-11-18")
+    wh.review("her", "ann", 80, published_on="2026-11-18")
+    data, markdown, html = render(wh)
+    assert (data.numbers["critics"], data.numbers["users"], data.numbers["anonymous_reviews"]) == (1, 0, 3)
+    assert "plus **3** anonymous reviews" in markdown
+    assert "<b>3</b> <span>anonymous reviews</span>" in html

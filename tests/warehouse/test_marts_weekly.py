@@ -34,10 +34,21 @@ def test_weekly_reviews_counts_arrivals_critics_sources_and_scores(wh):
     wh.build()
     w47 = wh.one("weekly_reviews", week="2026-W47")
     assert w47 == {"week": "2026-W47", "week_start": date(2026, 11, 16), "reviews": 3, "new_films": 1,
-                   "active_critics": 2, "sources": 2, "scored_reviews": 2, "mean_score": approx(80)}
+                   "active_critics": 2, "anonymous_reviews": 0, "sources": 2, "scored_reviews": 2,
+                   "mean_score": approx(80)}
     assert wh.one("weekly_reviews", week="2026-W46")["new_films"] == 1
     assert wh.one("weekly_reviews", week="2026-W48")["new_films"] == 1
     assert sum(row["reviews"] for row in wh.rows("select reviews from weekly_reviews")) == 5  # undated left out
+
+
+def test_an_anonymous_row_is_no_active_critic_and_its_reviews_are_counted_apart(wh):
+    wh.critic("anon", name="Anonymous", name_key="anonymous")
+    wh.review("her", "anon", 70, published_on="2026-11-16")
+    wh.review("old", "anon", 50, published_on="2026-11-17")
+    wh.review("her", "a", 90, published_on="2026-11-18")
+    wh.build()
+    w47 = wh.one("weekly_reviews", week="2026-W47")
+    assert (w47["reviews"], w47["active_critics"], w47["anonymous_reviews"]) == (3, 1, 2)
 
 
 def test_weekly_film_scores_move_against_the_previous_week(wh):

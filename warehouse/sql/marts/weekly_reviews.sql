@@ -1,10 +1,18 @@
 -- One row per ISO week that has reviews: what arrived that week.
 -- Weeks run Monday to Sunday and are labelled like '2026-W53' (ISO year, so 2027-01-01 belongs to
 -- 2026-W53). Reviews without a publication date have no week and are left out of the weekly marts.
+-- A critic row that names nobody ("Anonymous", "Guest": names_nobody in macros.sql) is many people, so
+-- it is no active critic; its reviews are counted apart, as anonymous_reviews.
 with
 
+critics as (
+    select critic_id, names_nobody(name_key) as anonymous from stg_critics
+),
+
 reviews as (
-    select * from stg_reviews
+    select stg_reviews.*, coalesce(critics.anonymous, false) as anonymous
+    from stg_reviews
+    left join critics using (critic_id)
     where published_on is not null
 ),
 
@@ -29,7 +37,8 @@ per_week as (
         published_week,
         published_week_start,
         count(*) as reviews,
-        count(distinct critic_id) as active_critics,
+        count(distinct critic_id) filter (where not anonymous) as active_critics,
+        count(*) filter (where anonymous) as anonymous_reviews,
         count(distinct source) as sources,
         count(score) as scored_reviews,
         avg(score) as mean_score
@@ -47,6 +56,7 @@ final as (
         coalesce(new_films.new_films, 0) as new_films,
         -- who and where
         per_week.active_critics,
+        per_week.anonymous_reviews,
         per_week.sources,
         -- scores
         per_week.scored_reviews,
