@@ -4,7 +4,8 @@ Each reader gives the dump's columns and its rows as (line, values, reason, raw)
 row's cells when it can be read, else None with the reason; `raw` is what there is of the row's text, kept
 verbatim for the rejects (a JSON line's text also when it parses, in case a later check rejects it).
 
-- The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped), else what charset-normalizer
+- The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped); `utf-8-or-<code page>` when
+  more of its non-ASCII lines are UTF-8 than not (flows/mixed_encoding.py); else what charset-normalizer
   reads in the file's first megabytes together with the stretch where UTF-8 first failed (a file may be
   ASCII for megabytes before its first accent); among readings nearly as clean as its best, the Windows code
   pages first (dumps are mostly Excel and database exports), then the most coherent.
@@ -31,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from flows.errors import ReviewsError
+from flows.mixed_encoding import is_single_byte, mixed_name, utf8_census
 
 MAX_CELL = 16 * 1024 * 1024  # a longer CSV cell is a runaway quote, rejected, not a review
 DELIMITERS = (",", ";", "\t", "|")
@@ -74,12 +76,28 @@ def detect_encoding(path: Path) -> str:
     kind = next((name for magic, name in BINARY_MAGIC if sample.startswith(magic)), None)
     if kind:
         raise ReviewsError(f"{path}: a {kind}, not a text dump; give a CSV or JSON-lines file (decompress it first)")
+    with path.open("rb") as handle:
+        utf8_lines, other_lines, other = utf8_census(handle)
+    if utf8_lines > other_lines:
+        # Mostly UTF-8 with some lines in a code page (flows/mixed_encoding.py): the code page is the one those
+        # lines read in.
+        code_page = _code_page(other)
+        if code_page and is_single_byte(code_page):
+            return mixed_name(code_page)
+    code_page = _code_page(sample)
+    if code_page is None:
+        raise ReviewsError(f"{path}: cannot tell its text encoding (not UTF-8); give it with --encoding")
+    return code_page
+
+
+def _code_page(sample: bytes) -> str | None:
+    """charset-normalizer's reading of `sample`, Windows code pages first among the nearly as clean."""
     from charset_normalizer import from_bytes
 
     matches = from_bytes(sample)
     best = matches.best()
     if best is None:
-        raise ReviewsError(f"{path}: cannot tell its text encoding (not UTF-8); give it with --encoding")
+        return None
     # charset-normalizer's best is the least "chaotic" reading; on short text a wrong code page can be as
     # clean as the right one (Cyrillic read as mac_cyrillic, French latin-1 as Baltic cp775, Greek cp1253 as
     # mac_greek), so among readings nearly as clean the Windows code pages come first, dumps being mostly

@@ -138,3 +138,45 @@ def test_a_broken_json_line_is_named_by_its_own_line_and_column(tmp_path: Path) 
     reasons = [json.loads(line)["reason"] for line in rejects.read_text(encoding="utf-8").splitlines()]
     assert reasons == ["d.jsonl: unreadable JSON line 3: Expecting ',' delimiter at column 17",
                        "d.jsonl: unreadable JSON line 5: Invalid control character at column 31"]
+
+
+def test_a_utf8_dump_with_a_windows_1252_line_keeps_both_readings_right(tmp_path: Path) -> None:
+    # Read whole as a code page (iso8859-10), every UTF-8 accent became mojibake in titles and names.
+    dump = tmp_path / "mixed.csv"
+    dump.write_bytes((HEADER + "Zoë Müller,Amélie,4/5,Très belle.\nJürgen,Her,3/5,Schön.\n").encode("utf-8")
+                     + "Renée Café,Léon,2/5,Un café crème.\n".encode("cp1252"))
+    assert detect_encoding(dump) == "utf-8-or-cp1252"
+    result = import_file(dump, "mixed", tmp_path / "data")
+    assert (result.landed, result.rejected, result.encoding) == (3, 0, "utf-8-or-cp1252")
+    assert [(item["critic_name"], item["film_title"]) for item in landed(result)] == [
+        ("Zoë Müller", "Amélie"), ("Jürgen", "Her"), ("Renée Café", "Léon")]
+
+
+def test_a_utf8_dump_with_a_windows_1251_line_reads_that_line_in_1251(tmp_path: Path) -> None:
+    dump = tmp_path / "mixed-ru.csv"
+    dump.write_bytes((HEADER + "Zoë,Amélie,4/5,Très belle.\n" * 3).encode("utf-8")
+                     + "Иван Петров,Сталкер,5/5,Отличный фильм: очень глубокий и красивый\n".encode("cp1251"))
+    assert detect_encoding(dump) == "utf-8-or-cp1251"
+    assert landed(import_file(dump, "mixed", tmp_path / "data"))[-1]["critic_name"] == "Иван Петров"
+
+
+def test_a_code_page_dump_with_one_utf8_line_is_still_read_in_its_code_page(tmp_path: Path) -> None:
+    dump = tmp_path / "mostly-1252.csv"
+    dump.write_bytes((HEADER + "Zoë,Amélie,4/5,Très belle.\n" * 3).encode("cp1252")
+                     + "Jürgen,Her,3/5,Schön.\n".encode())
+    assert not detect_encoding(dump).startswith("utf-8")  # a Windows code page (which one is charset-normalizer's)
+
+
+def test_the_mixed_codec_drops_a_bom_and_keeps_bytes_the_code_page_leaves_undefined() -> None:
+    assert b"\xef\xbb\xbfcaf\xc3\xa9 caf\xe9".decode("utf-8-or-cp1252") == "café café"
+    assert b"\x81\x9d".decode("utf-8-or-cp1252") == "\x81\x9d"  # undefined in cp1252: kept, not U+FFFD
+    assert "Zoë".encode("utf-8-or-cp1252") == "Zoë".encode()
+
+
+def test_the_mixed_encoding_can_be_given_and_a_multibyte_fallback_is_no_encoding(tmp_path: Path) -> None:
+    dump = tmp_path / "given.csv"
+    dump.write_bytes((HEADER + "Ann,Her,3/4,Fine.\n").encode("utf-8") + "Zoë,Léon,2/4,Bof.\n".encode("cp1252"))
+    given = import_file(dump, "given", tmp_path / "data", encoding="utf-8-or-cp1252")
+    assert landed(given)[-1]["critic_name"] == "Zoë"
+    with pytest.raises(ReviewsError, match="no text encoding"):
+        import_file(dump, "other", tmp_path / "data", encoding="utf-8-or-shift_jis")
