@@ -17,6 +17,7 @@ from typing import Any
 
 import duckdb
 from prefect import flow, get_run_logger, task
+from prefect.states import Cancelled, State
 from prefect.tasks import exponential_backoff
 from rich.progress import Progress
 
@@ -59,6 +60,7 @@ class PipelineResult:
     marts: dict[str, int] = field(default_factory=dict)
     warehouse: str = ""
     held: list[str] = field(default_factory=list)  # batches waiting behind another process's crawl (load.held_notes)
+    busy: list[str] = field(default_factory=list)  # sources a scheduled run left to the run still crawling them
 
 
 def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dict[str, Any], dict[str, str]]:
@@ -156,29 +158,42 @@ def stops_as(message: str) -> Iterator[None]:
 @flow(name="pipeline", log_prints=False)
 def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: bool = False,
              mart_params: dict[str, float] | None = None, health: Health | None = None,
-             parallel: int = DEFAULT_PARALLEL, fail_unhealthy: bool = False) -> PipelineResult:
+             parallel: int = DEFAULT_PARALLEL, fail_unhealthy: bool = False) -> PipelineResult | State:
     """Crawl every source (up to `parallel` sites at a time, see flows.parallel), then load every pending
     landing batch, then rebuild the marts. `fail_unhealthy` (scheduled runs) ends a run with an unhealthy
-    crawl in RunUnhealthy, once all of that is done, so it shows as Failed, not Completed."""
+    crawl in RunUnhealthy, once all of that is done, so it shows as Failed, not Completed; such a run skips a
+    source another run is still crawling, and ends Cancelled when it crawled none."""
     quiet_served_run()
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
-        result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel)
+        result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
+                           busy_is_failure=not fail_unhealthy)
     if fail_unhealthy and result.unhealthy:
         raise RunUnhealthy(result.unhealthy)
+    if result.busy:
+        # A scheduled crawl that fires while the last one still crawls its site is skipped, as Prefect's own
+        # overlap rule cancels a new run: not a failure. It still loaded what was pending and rebuilt the marts.
+        message = "skipped: " + "; ".join(result.busy)
+        get_run_logger().warning(message)
+        if not result.crawls:
+            return Cancelled(message=message, data=result)
     return result
 
 
 def _crawl_sources(sources: list[SourceSpec], root: Path, show_progress: bool, parallel: int,
-                   failures: list[str]) -> list[dict[str, Any]]:
-    """Each source's crawl summary, in the sources' order; a crawl that failed (retries spent) or whose source
-    another run is crawling goes to `failures`: one site must not cost the other sources their week."""
+                   failures: list[str], busy: list[str]) -> list[dict[str, Any]]:
+    """Each source's crawl summary, in the sources' order; a crawl that failed (retries spent) goes to
+    `failures`, one whose source another run is crawling to `busy`: one site must not cost the other
+    sources their week."""
     done: dict[int, dict[str, Any]] = {}  # by id(spec): specs are not hashable
 
     def collect(spec: SourceSpec, future: Any) -> None:
         try:
             done[id(spec)] = summary = future.result()
-        except (CrawlFailed, SourceBusy) as exc:
+        except CrawlFailed as exc:
             failures.append(str(exc))
+            return
+        except SourceBusy as exc:
+            busy.append(str(exc))
             return
         if summary.get("finish_reason") == "disk_full":  # crawlers/shutdown.py: what it landed still loads
             failures.append(f"the crawl of {spec.source} stopped early: the disk of {root} is nearly full "
@@ -190,11 +205,13 @@ def _crawl_sources(sources: list[SourceSpec], root: Path, show_progress: bool, p
 
 
 def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_params: dict[str, float] | None,
-              health: Health | None, parallel: int) -> PipelineResult:
+              health: Health | None, parallel: int, busy_is_failure: bool = True) -> PipelineResult:
     database = warehouse_path(root)
     result = PipelineResult(warehouse=str(database))
     failures: list[str] = []
-    result.crawls = _crawl_sources(sources, root, show_progress, parallel, failures)
+    result.crawls = _crawl_sources(sources, root, show_progress, parallel, failures, result.busy)
+    if busy_is_failure:  # `reviews run` was asked to crawl it: exit code 1, as before
+        failures += result.busy
     with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
         batches = find_pending(database, root, mart_params or {})
         result.held = held_notes(root)

@@ -160,3 +160,22 @@ def test_a_scheduled_run_with_an_unhealthy_crawl_ends_failed_after_loading(tmp_p
         assert conn.execute("select source, healthy from crawl_runs").fetchall() == [("site", False)]
     finally:
         conn.close()
+
+
+def test_a_scheduled_run_whose_site_is_still_being_crawled_is_skipped_as_cancelled_not_failed(tmp_path: Path) -> None:
+    # A crawl slower than its schedule: the next scheduled run ended Failed, as if something broke.
+    from flows.pipeline import SourceSpec, pipeline
+    from tests.flows.test_concurrent_runs import hold_crawl_lock
+
+    job = tmp_path / "jobs" / "site"
+    job.mkdir(parents=True)
+    holder = hold_crawl_lock(job)
+    try:
+        spec = SourceSpec("schema_org", ["http://127.0.0.1:9/"], "site", incremental=True)
+        state = pipeline([spec], str(tmp_path), fail_unhealthy=True, return_state=True)
+        assert state.is_cancelled()
+        assert state.message.startswith("skipped: site is being crawled by another run")
+        assert state.result(raise_on_failure=False).marts  # what was pending still loaded, and the marts were rebuilt
+    finally:
+        holder.kill()
+        holder.wait()
