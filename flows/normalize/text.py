@@ -62,6 +62,7 @@ _PARAGRAPH_SEPARATOR = "\u2029"  # ftfy would make it one "\n", which folds to a
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r\f\v\xa0]*\n")
 _TAG_HINT = re.compile(r"<[A-Za-z!/?]")
 _MAX_UNESCAPE_ROUNDS = 4
+_STRICT_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ASCII_SPACES = " \t\n\r\f\v"  # words split on these only: U+00A0 may be half a broken character
 _ASCII_SPACE = re.compile(f"[{_ASCII_SPACES}]")
@@ -90,12 +91,24 @@ def _html_to_text(fragment: str) -> str | None:
     return root.text_content()
 
 
-def _unescape(text: str) -> str:
-    # Feeds double-escape ("&amp;amp;"); stop after a few rounds so a text *about* entities keeps some.
-    for _ in range(_MAX_UNESCAPE_ROUNDS):
+def _strict_unescape(text: str) -> str:
+    return _STRICT_ENTITY.sub(lambda entity: html.unescape(entity.group(0)), text)
+
+
+def _unescape(text: str, as_browser: bool) -> str:
+    """Entities decoded as the reader saw them, then the rounds a double escape ("&amp;amp;") left.
+
+    Only HTML no parser has read yet (`as_browser`) is decoded as a browser decodes it, legacy entities
+    without a semicolon included ("&copy 2013"). Every other round, and every round of text a parser
+    decoded already (an element's text, HTML lxml read) or that is no HTML (a JSON-LD value), decodes
+    only entities closed by a semicolon: that is what an escape writes, while "&region=US" in a pasted link or "&not bad" is
+    text, which html.unescape would turn into "®ion=US" and "¬ bad". A few rounds at most, so a
+    text *about* entities keeps some.
+    """
+    for round_no in range(_MAX_UNESCAPE_ROUNDS):
         if "&" not in text:
             break
-        decoded = html.unescape(text)
+        decoded = html.unescape(text) if round_no == 0 and as_browser else _strict_unescape(text)
         if decoded == text:
             break
         text = decoded
@@ -241,12 +254,13 @@ def _clean(raw: str | None, markup: str) -> str | None:
     if raw is None:
         return None
     text = _STRIP_C0.sub("", raw)
+    as_browser = markup == _HTML  # HTML whose entities no parser has decoded yet
     if markup == _TAGS and "<" in text:
         text = _structured_text_to_text(text)
     elif markup == _HTML and _TAG_HINT.search(text):
         parsed = _html_to_text(text)
-        text = text if parsed is None else parsed
-    text = _fix_encoding(_unescape(text).replace(_PARAGRAPH_SEPARATOR, "\n\n"))
+        text, as_browser = (text, True) if parsed is None else (parsed, False)
+    text = _fix_encoding(_unescape(text, as_browser).replace(_PARAGRAPH_SEPARATOR, "\n\n"))
     text = _fold_whitespace(_STRIP_AFTER.sub("", text))
     return text or None
 
