@@ -39,6 +39,7 @@ CASES = [
     ("★★★★★★★☆☆☆", None, None, None, 70.0, True, False),
     ("★★★1/2", None, None, None, 70.0, True, False),
     ("½", None, None, None, 10.0, False, False),
+    (None, "½", None, None, 10.0, False, False),  # a glyph in ratingValue, as "★½" there is 30 (from the report QA)
     ("****", None, None, None, 80.0, True, False),
     ("***1/2", None, None, None, 70.0, True, False),
     ("***½", None, None, None, 70.0, True, False),
