@@ -101,9 +101,9 @@ def _unescape(text: str, as_browser: bool) -> str:
     Only HTML no parser has read yet (`as_browser`) is decoded as a browser decodes it, legacy entities
     without a semicolon included ("&copy 2013"). Every other round, and every round of text a parser
     decoded already (an element's text, HTML lxml read) or that is no HTML (a JSON-LD value), decodes
-    only entities closed by a semicolon: that is what an escape writes, while "&region=US" in a pasted link or "&not bad" is
-    text, which html.unescape would turn into "®ion=US" and "¬ bad". A few rounds at most, so a
-    text *about* entities keeps some.
+    only entities closed by a semicolon: that is what an escape writes, while "&region=US" in a pasted
+    link or "&not bad" is text, which html.unescape would turn into "®ion=US" and "¬ bad". A few rounds
+    at most, so a text *about* entities keeps some.
     """
     for round_no in range(_MAX_UNESCAPE_ROUNDS):
         if "&" not in text:

@@ -80,7 +80,8 @@ def test_after_the_hash_formulas_change_a_recrawl_still_reads_as_duplicates(tmp_
     database = tmp_path / "w.duckdb"
     with open_writer(database) as conn:
         assert _load(conn, landing, "run-1").loaded == 3
-        before = conn.execute("select * exclude (text_hash, content_hash) from reviews order by review_id").fetchall()
+        before = conn.execute("select * exclude (text_hash, content_hash, last_seen) from reviews "
+                              "order by review_id").fetchall()
         # What rows hashed with other formulas look like to this code: every hash different.
         conn.execute("update reviews set text_hash = text_hash + 1, content_hash = content_hash + 1")
         conn.execute("update review_keys set content_hash = content_hash + 1")
@@ -89,7 +90,7 @@ def test_after_the_hash_formulas_change_a_recrawl_still_reads_as_duplicates(tmp_
         result = _load(conn, landing, "run-2")
         assert (result.loaded, result.updated, result.duplicates) == (0, 0, 3)
         assert conn.execute("select * exclude (text_hash, content_hash, last_seen) from reviews "
-                            "order by review_id").fetchall() == [r[:-2] + r[-1:] for r in before]
+                            "order by review_id").fetchall() == before
 
 
 def test_migrate_alone_rehashes_so_no_load_mixes_old_and_new_hashes(tmp_path: Path) -> None:

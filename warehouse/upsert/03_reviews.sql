@@ -4,7 +4,7 @@ select
     review_id, film_id, critic_id, source, source_review_id, [url] as urls, audience,
     rating_raw, score, is_positive, score_source, rating_problem,
     title, body, language, content_hash, text_hash,
-    published_on, date_problem, first_fetch as first_seen, fetched_at as last_seen, run_id
+    published_on, date_problem, first_fetch as first_seen, fetched_at as last_seen, run_id, run_id as first_run_id
 from batch_rows
 inner join (
     select row_no, review_id, first_fetch from batch_classified where outcome = 'new'

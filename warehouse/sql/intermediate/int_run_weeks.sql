@@ -3,15 +3,22 @@
 -- weekly marts: reviews are crawled after they are published, often in a later week, so a run's own dates say
 -- little about them) and the week it started, with 0 reviews if it loaded none of that week's (a run that
 -- loaded nothing, a site that broke or whose every item was rejected, has no review to bring it into any
--- week). reviews.run_id is the last run that changed each review.
+-- week). A review counts for the run that first loaded it (reviews.first_run_id) and for the last run that
+-- changed it (reviews.run_id), so a later edit adds that run to the week without taking out the first.
 with
 
+review_runs as (
+    select review_id, run_id from reviews
+    union
+    select review_id, first_run_id as run_id from reviews where first_run_id is not null
+),
+
 review_weeks as (
-    select reviews.run_id, staged.published_week_start as week_start, count(*) as week_reviews
-    from reviews
+    select review_runs.run_id, staged.published_week_start as week_start, count(*) as week_reviews
+    from review_runs
     join stg_reviews as staged using (review_id)
     where staged.published_week_start is not null
-    group by reviews.run_id, staged.published_week_start
+    group by review_runs.run_id, staged.published_week_start
 ),
 
 start_weeks as (

@@ -1,0 +1,37 @@
+"""The crawl runs a weekly report shows for a week, through real imports and loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+from flows.report import write_report
+from warehouse.db import warehouse_path
+
+runner = CliRunner()
+
+
+def _dump(path: Path, body: str) -> Path:
+    rows = [{"source_review_id": f"r{day}", "film_title": "Her", "film_year": "2013", "critic_name": f"Critic {day}",
+             "rating_raw": "4/5", "body": f"{body} {day}", "published_raw": f"2024-05-0{day}"} for day in (6, 7)]
+    rows.append({"source_review_id": "r14", "film_title": "Her", "film_year": "2013", "critic_name": "Critic 14",
+                 "rating_raw": "3/5", "body": "Another week.", "published_raw": "2024-05-14"})
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_a_week_keeps_the_run_that_loaded_its_reviews_after_a_later_run_edits_them(tmp_path: Path) -> None:
+    # The later run took the first one's place in the week's crawl health: the report changed after the fact.
+    data = tmp_path / "data"
+    for name, body in (("v1.jsonl", "Tender and sad."), ("v2.jsonl", "Tender and sad, edited.")):
+        result = runner.invoke(app, ["import", str(_dump(tmp_path / name, body)), "--source", "dump",
+                                     "--data-dir", str(data), "--quiet"])
+        assert result.exit_code == 0, result.output
+    paths = write_report(warehouse_path(data), "2024-W19", tmp_path / "out")
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    health = markdown[markdown.index("dump: "):]
+    assert health.count("dump: 3 scraped") == 2, health  # the first run (3 loaded) and the edit (2 updated)
+    assert "dump: 3 scraped, 3 loaded" in health
