@@ -110,7 +110,7 @@ def movers(rows: list[Row]) -> str:
     fig = Figure(figsize=(WIDE, 1.0 + 0.3 * max(len(ordered), 1)), layout="constrained")
     ax = _axes(fig, "Bayesian score change since last week")
     if not ordered:
-        ax.text(0.5, 0.5, "no film had reviews in both weeks", ha="center", va="center", transform=ax.transAxes)
+        ax.text(0.5, 0.5, "no film's score moved this week", ha="center", va="center", transform=ax.transAxes)
         ax.set_axis_off()
         return _svg(fig, "movers", "Biggest movers")
     names = [label(film(row)) for row in ordered]

@@ -153,6 +153,16 @@ def signed(value: Any, digits: int = 1) -> Any:
     return Markup(("+" if value > 0 else "−") + text)
 
 
+def change(now: Any, before: Any, digits: int = 1) -> Any:
+    """`now - before` as the two printed figures give it, so a row adds up: 75.24 → 76.16 prints 75.2, 76.2
+    and +1.0, not the +0.9 of the unrounded values."""
+    if not isinstance(now, int | float) or not isinstance(before, int | float):
+        return Markup(UNKNOWN)
+    if not (math.isfinite(now) and math.isfinite(before)):
+        return signed(now - before, digits)
+    return signed(float(_half_up(now, digits) - _half_up(before, digits)), digits)
+
+
 def _half_up(value: float, digits: int) -> Decimal | float:
     """`value` rounded as people round, halves away from zero: Python's halves to even printed 62.5 % as 62
     and 37.5 % as 38. (str(): 0.15 is 0.1499… in binary, and reads 0.2 as written.)"""
@@ -186,7 +196,7 @@ def _environment(markdown: bool) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters.update(number=number, signed=signed, day=day, plural=plural)
+    env.filters.update(number=number, signed=signed, change=change, day=day, plural=plural)
     if markdown:
         env.filters.update(film=_md_film, person=_md_person, text=_md_text)
     else:

@@ -18,7 +18,8 @@ per_film as (
         avg(score) as mean_score
     from week_reviews
     group by film_id
-    having count(*) >= mart_param('min_reviews_top')
+    -- A spread needs two scores, whatever min_reviews_top says.
+    having count(*) >= greatest(mart_param('min_reviews_top'), 2)
 ),
 
 final as (
@@ -33,6 +34,7 @@ final as (
         per_film.mean_score
     from per_film
     left join stg_films as films using (film_id)
+    where per_film.score_spread > 0  -- unanimous scores divide no one
 )
 
 select * from final

@@ -17,6 +17,8 @@ final as (
     where weekly.week_start = $week_start::date
       and weekly.movement is not null
       and weekly.scored_reviews > 0
+      -- A film whose score reads the same, rounded as the report prints it, did not move.
+      and round(weekly.cumulative_bayes_score, 1) <> round(weekly.previous_bayes_score, 1)
 )
 
 select * from final

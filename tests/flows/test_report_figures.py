@@ -1,0 +1,76 @@
+"""The weekly report's figures read as printed: rows that add up, lists that hold only what their heading says,
+counts formatted alike in Markdown and HTML, and cut lists that say so (from the report QA)."""
+
+from __future__ import annotations
+
+import lxml.html
+import pytest
+
+from flows.report.render import change
+from tests.flows.test_report_safety import render
+from tests.warehouse.conftest import Warehouse
+
+
+@pytest.fixture
+def wh(conn) -> Warehouse:
+    return Warehouse(conn)
+
+
+def test_a_change_is_the_difference_of_the_printed_figures():
+    # 75.24 and 76.16 print as 75.2 and 76.2: the row said +0.9 beside them.
+    assert str(change(76.16, 75.24)) == "+1.0"
+    assert str(change(64.04, 65.15)) == "−1.2"
+    assert str(change(70.0, 70.04)) == "0.0"
+    assert str(change(None, 70.0)) == "—"
+
+
+def test_the_critics_users_gap_adds_up_as_printed(wh):
+    # Critics 91 and 90.12 (mean 90.56, printed 90.6), users 60.04 and 60.0 (60.02, printed 60.0): the
+    # row said +30.5, the unrounded gap.
+    wh.review("her", "c", 91)
+    wh.review("her", "d", 90.12)
+    wh.review("her", "u1", 60.04, audience="user")
+    wh.review("her", "u2", 60.0, audience="user")
+    _, markdown, html = render(wh)
+    assert "| 90.6 | 60.0 | +30.6 |" in markdown
+    assert "+30.6" in html and "+30.5" not in html
+
+
+def test_a_film_whose_score_did_not_move_is_no_mover_and_the_empty_list_says_why(wh):
+    wh.review("solo", "a", 70, published_on="2026-11-10")
+    wh.review("solo", "b", 70, published_on="2026-11-18")  # the same mean: the Bayesian score stays 70
+    data, markdown, html = render(wh)
+    assert data.movers == []
+    assert "_No film's score moved this week (films with explicit scores this week and before it)._" in markdown
+    assert "No film had reviews both this week and before" not in html
+
+
+def test_divisive_films_need_two_differing_scores_whatever_min_reviews_top_says(wh):
+    wh.set_param("min_reviews_top", 1)
+    wh.review("alone", "a", 100)
+    wh.review("unanimous", "a", 70)
+    wh.review("unanimous", "b", 70)
+    wh.review("split", "a", 20)
+    wh.review("split", "b", 90)
+    data, markdown, _ = render(wh)
+    assert [row["film_id"] for row in data.divisive_films] == ["split"]
+    assert "_At least 1 scored review this week" in markdown
+
+
+def test_counts_read_alike_in_html_and_markdown(wh):
+    for number in range(1005):
+        wh.review("big", f"u{number}", 70, audience="user")
+    data, markdown, html = render(wh)
+    page = lxml.html.fromstring(html)
+    assert "1,005/1,005" in markdown and "1,005/1,005" in page.text_content()
+    assert page.xpath("string(//section[@id='new-films']//tbody/tr/td[2])") == "1,005"
+    assert "<span>film reviewed</span>" in html  # one film: no "1 films"
+
+
+def test_a_cut_new_films_list_says_how_many_more(wh):
+    for number in range(12):
+        wh.review(f"film{number:02d}", "a", 70)
+    data, markdown, html = render(wh)
+    assert len(data.new_films) == 10
+    assert "- …and 2 more" in markdown
+    assert "…and 2 more." in html
