@@ -66,7 +66,9 @@ def import_(
         if not no_load:
             check_writable(warehouse_path(root))
         columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
-        with sigterm_as_interrupt(), Progress(*columns, console=err_console, transient=True, disable=quiet) as progress:
+        # Not on a pipe or a log file: rich prints a blank line there when the display stops.
+        with sigterm_as_interrupt(), Progress(*columns, console=err_console, transient=True,
+                                              disable=quiet or not err_console.is_terminal) as progress:
             reading = progress.add_task(f"importing {file.name}: 0 rows")
 
             def read(rows: int) -> None:

@@ -10,7 +10,7 @@ INT_SETTINGS = frozenset({
     "DEPTH_LIMIT", "DOWNLOAD_MAXSIZE", "DOWNLOAD_WARNSIZE", "HTTPCACHE_EXPIRATION_SECS", "MEMUSAGE_LIMIT_MB",
     "MEMUSAGE_WARNING_MB", "METAREFRESH_MAXDELAY", "REDIRECT_MAX_TIMES", "RETRY_TIMES", "URLLENGTH_LIMIT",
     # ours (crawlers/settings.py)
-    "REVIEWS_MAX_BARREN_DEPTH", "REVIEWS_RATE_LIMIT_RETRY_TIMES",
+    "REVIEWS_MAX_BARREN_DEPTH", "REVIEWS_RATE_LIMIT_RETRY_TIMES", "REVIEWS_CANARY_PAGES",
 })
 # 0 reads as "no limit" for CONCURRENT_REQUESTS, but a site given 0 parallel requests is never asked anything,
 # and its crawl waits for ever, even after a SIGTERM.

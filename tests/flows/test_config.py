@@ -116,11 +116,22 @@ def test_a_concurrency_that_is_not_a_whole_number_is_an_error(tmp_path: Path) ->
                                                    ('ROBOTSTXT_OBEY = "yes"', "true or false"),
                                                    ("HTTPCACHE_ENABLED = [true]", "a string, number or boolean"),
                                                    ('REVIEWS_MAX_BARREN_DEPTH = "deep"', "a whole number >= 0"),
+                                                   ('REVIEWS_CANARY_PAGES = "x"', "a whole number >= 0"),
                                                    ("REVIEWS_RETRY_AFTER_MAX = -1", "a number >= 0"),
                                                    ("CONCURRENT_REQUESTS_PER_DOMAIN = 0", "a whole number >= 1")])
 def test_a_scrapy_setting_scrapy_cannot_read_is_an_error(tmp_path: Path, setting: str, expected: str) -> None:
     message = config_error(tmp_path, SOURCE + f"[sources.settings]\n{setting}\n")
     assert f"settings.{setting.split()[0]} must be {expected}" in message
+
+
+def test_every_number_or_switch_setting_of_ours_has_its_type_checked() -> None:
+    # REVIEWS_CANARY_PAGES = "x" passed the check, and every run then read as "site down" (README QA).
+    import crawlers.settings as ours
+    from flows.setting_types import BOOL_SETTINGS, FLOAT_SETTINGS, INT_SETTINGS
+
+    typed = {name for name in dir(ours) if name.startswith("REVIEWS_")
+             and isinstance(getattr(ours, name), int | float | bool)}
+    assert typed - INT_SETTINGS - FLOAT_SETTINGS - BOOL_SETTINGS == set()
 
 
 @pytest.mark.parametrize(("setting", "hint"), [("DOWNLOAD_DELAYY = 1", "did you mean DOWNLOAD_DELAY?"),

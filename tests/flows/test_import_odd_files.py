@@ -180,3 +180,17 @@ def test_the_mixed_encoding_can_be_given_and_a_multibyte_fallback_is_no_encoding
     assert landed(given)[-1]["critic_name"] == "Zoë"
     with pytest.raises(ReviewsError, match="no text encoding"):
         import_file(dump, "other", tmp_path / "data", encoding="utf-8-or-shift_jis")
+
+
+def test_an_import_error_on_a_pipe_is_its_one_line_without_a_blank_line_before_it(tmp_path: Path) -> None:
+    # The progress display, stopped on a stream that is no terminal, printed an empty line first (README QA).
+    from typer.testing import CliRunner
+
+    from flows.cli import app
+
+    dump = tmp_path / "h.csv"
+    dump.write_text(HEADER + "Ann,Her,3/4,Fine.\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["import", str(dump), "--source", "x", "--audience", "robots",
+                                      "--data-dir", str(tmp_path / "data")])
+    assert result.exit_code == 2
+    assert result.output.startswith("error: --audience must be one of critic, user")
