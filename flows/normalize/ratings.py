@@ -329,9 +329,11 @@ def _parse_cached(raw: str | None, value: Number, best: Number, worst: Number, t
         return Rating(None, None, f"unparseable worst: {_quoted(str(worst))}")
 
     if value is not None and str(value).strip():
-        # A lone "½" is half a star, as in free text (10), not the number 0.5 clamped to the bottom of
-        # schema.org's 1-5 (0): "★½" in the same field is 30, and "★" 20.
-        value_f = None if str(value).strip() == "½" else _as_float(value)
+        # A lone "½" with no scale given is half a star, as in free text (10), not the number 0.5 clamped to
+        # the bottom of schema.org's 1-5 (0): "★½" in the same field is 30, and "★" 20. With a scale, it is
+        # 0.5 on that scale.
+        half_star = str(value).strip() == "½" and best_f is None and worst_f is None
+        value_f = None if half_star else _as_float(value)
         if value_f is not None:
             return _structured(value_f, best_f, worst_f, threshold)
         # Some sites put the whole "4/5" or "B+" into ratingValue; read it like free text.

@@ -40,6 +40,7 @@ CASES = [
     ("★★★1/2", None, None, None, 70.0, True, False),
     ("½", None, None, None, 10.0, False, False),
     (None, "½", None, None, 10.0, False, False),  # a glyph in ratingValue, as "★½" there is 30 (from the report QA)
+    (None, "½", "10", None, 5.0, False, False),  # with a scale, 0.5 on it
     ("****", None, None, None, 80.0, True, False),
     ("***1/2", None, None, None, 70.0, True, False),
     ("***½", None, None, None, 70.0, True, False),
