@@ -36,6 +36,22 @@ def test_the_critics_users_gap_adds_up_as_printed(wh):
     assert "+30.6" in html and "+30.5" not in html
 
 
+def test_movers_are_ordered_by_the_change_they_print_and_one_printed_as_zero_is_left_out(wh):
+    from flows.report.data import report_rows
+
+    wh.review("her", "a", 70)
+    wh.build()
+    wh.conn.execute("delete from weekly_film_scores")
+    for film, before, now in (("a", 75.24, 76.16), ("b", 64.04, 65.10), ("c", 70.04, 70.0), ("d", 50.0, 48.86)):
+        wh.conn.execute("insert into weekly_film_scores (week, week_start, film_id, title, reviews, scored_reviews, "
+                        "previous_bayes_score, cumulative_bayes_score, movement) "
+                        "values ('2026-W47', '2026-11-16', ?, ?, 2, 2, ?, ?, ?)",
+                        [film, film, before, now, now - before])
+    rows = report_rows(wh.conn, "movers", {"week_start": "2026-11-16"})
+    # printed +1.0, +1.1, 0.0 and -1.1: d and b tie on the printed change, d moved more
+    assert [row["film_id"] for row in rows] == ["d", "b", "a"]
+
+
 def test_a_film_whose_score_did_not_move_is_no_mover_and_the_empty_list_says_why(wh):
     wh.review("solo", "a", 70, published_on="2026-11-10")
     wh.review("solo", "b", 70, published_on="2026-11-18")  # the same mean: the Bayesian score stays 70

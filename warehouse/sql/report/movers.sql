@@ -12,15 +12,19 @@ final as (
         weekly.reviews,
         weekly.previous_bayes_score,
         weekly.cumulative_bayes_score,
-        weekly.movement
+        weekly.movement,
+        -- As printed: to one decimal, halves away from zero on the decimal digits (flows/report/render.py).
+        round(cast(weekly.cumulative_bayes_score as decimal(18, 6)), 1)
+            - round(cast(weekly.previous_bayes_score as decimal(18, 6)), 1) as shown_change
     from weekly_film_scores as weekly
     where weekly.week_start = $week_start::date
       and weekly.movement is not null
       and weekly.scored_reviews > 0
       -- A film whose score reads the same, rounded as the report prints it, did not move.
-      and round(weekly.cumulative_bayes_score, 1) <> round(weekly.previous_bayes_score, 1)
+      and shown_change <> 0
 )
 
-select * from final
-order by abs(movement) desc, title
+-- By the change the report prints (the difference of the two printed scores), then the exact one.
+select * exclude (shown_change) from final
+order by abs(shown_change) desc, abs(movement) desc, title
 limit 8
