@@ -36,6 +36,20 @@ def test_the_critics_users_gap_adds_up_as_printed(wh):
     assert "+30.6" in html and "+30.5" not in html
 
 
+def test_the_critics_users_gaps_are_ordered_as_printed(wh):
+    # Printed gaps +30.6 (exact 30.54), +30.6 (30.56) and +30.5 (30.58): ordered by the exact gap, the
+    # +30.5 came first.
+    scores = {"x": ((91, 90.12), (60.04, 60.0)), "y": ((90.6, 90.6), (60.04, 60.04)),
+              "z": ((90.64, 90.64), (60.06, 60.06))}
+    for film, (critics, users) in scores.items():
+        for number, score in enumerate(critics):
+            wh.review(film, f"critic{number}", score)
+        for number, score in enumerate(users):
+            wh.review(film, f"{film}user{number}", score, audience="user")
+    data, _, _ = render(wh)
+    assert [row["film_id"] for row in data.critics_vs_users] == ["y", "x", "z"]
+
+
 def test_movers_are_ordered_by_the_change_they_print_and_one_printed_as_zero_is_left_out(wh):
     from flows.report.data import report_rows
 

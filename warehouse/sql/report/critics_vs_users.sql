@@ -37,13 +37,15 @@ final as (
         per_film.critic_mean_score,
         per_film.user_scores,
         per_film.user_mean_score,
-        per_film.critic_mean_score - per_film.user_mean_score as gap
+        per_film.critic_mean_score - per_film.user_mean_score as gap,
+        printed(per_film.critic_mean_score) - printed(per_film.user_mean_score) as shown_gap
     from per_film
     left join stg_films as films using (film_id)
     where per_film.critic_scores >= 2
       and per_film.user_scores >= 2
 )
 
-select * from final
-order by abs(gap) desc, title
+-- By the gap the report prints (the difference of the two printed means), then the exact one.
+select * exclude (shown_gap) from final
+order by abs(shown_gap) desc, abs(gap) desc, title
 limit 5

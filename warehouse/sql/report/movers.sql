@@ -13,9 +13,7 @@ final as (
         weekly.previous_bayes_score,
         weekly.cumulative_bayes_score,
         weekly.movement,
-        -- As printed: to one decimal, halves away from zero on the decimal digits (flows/report/render.py).
-        round(cast(weekly.cumulative_bayes_score as decimal(18, 6)), 1)
-            - round(cast(weekly.previous_bayes_score as decimal(18, 6)), 1) as shown_change
+        printed(weekly.cumulative_bayes_score) - printed(weekly.previous_bayes_score) as shown_change
     from weekly_film_scores as weekly
     where weekly.week_start = $week_start::date
       and weekly.movement is not null
