@@ -17,7 +17,7 @@ from typing import Any
 
 import duckdb
 from prefect import flow, get_run_logger, task
-from prefect.states import Cancelled, State
+from prefect.states import Completed, State
 from prefect.tasks import exponential_backoff
 from rich.progress import Progress
 
@@ -162,20 +162,18 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     """Crawl every source (up to `parallel` sites at a time, see flows.parallel), then load every pending
     landing batch, then rebuild the marts. `fail_unhealthy` (scheduled runs) ends a run with an unhealthy
     crawl in RunUnhealthy, once all of that is done, so it shows as Failed, not Completed; such a run skips a
-    source another run is still crawling, and ends Cancelled when it crawled none."""
+    source another run is still crawling, and ends in the state Skipped (a Completed) when it crawled none."""
     quiet_served_run()
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                            busy_is_failure=not fail_unhealthy)
     if fail_unhealthy and result.unhealthy:
         raise RunUnhealthy(result.unhealthy)
-    if result.busy:
-        # A scheduled crawl that fires while the last one still crawls its site is skipped, as Prefect's own
-        # overlap rule cancels a new run: not a failure. It still loaded what was pending and rebuilt the marts.
-        message = "skipped: " + "; ".join(result.busy)
-        get_run_logger().warning(message)
-        if not result.crawls:
-            return Cancelled(message=message, data=result)
+    if result.busy and not result.crawls:
+        # A scheduled crawl that fires while the last one still crawls its site is skipped: not a failure, and
+        # it still loaded what was pending and rebuilt the marts. A Completed state named Skipped, not Prefect's
+        # Cancelled: the engine raises a cancelled run's state as an exception and logs its traceback.
+        return Completed(name="Skipped", message="skipped: " + "; ".join(result.busy), data=result)
     return result
 
 
@@ -212,6 +210,9 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
     result.crawls = _crawl_sources(sources, root, show_progress, parallel, failures, result.busy)
     if busy_is_failure:  # `reviews run` was asked to crawl it: exit code 1, as before
         failures += result.busy
+    else:
+        for note in result.busy:  # logged now: a later failure of the run must not hide it
+            get_run_logger().warning("skipped: %s", note)
     with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
         batches = find_pending(database, root, mart_params or {})
         result.held = held_notes(root)
