@@ -11,7 +11,8 @@ verbatim for the rejects (a JSON line's text also when it parses, in case a late
   pages first (dumps are mostly Excel and database exports), then the most coherent.
   Short text in one code page can read alike in several (Czech in cp1250 reads as clean and as coherent
   in cp1252): the encoding used is printed, and --encoding sets it. The file is then decoded strictly: a byte
-  the encoding cannot read stops the import with one line asking for --encoding, never a silent U+FFFD.
+  the encoding cannot read stops the import with one line asking for --encoding, never a silent U+FFFD
+  (`utf-8-or-*` reads every byte).
 - CSV: the delimiter is the one of , ; tab | the header line uses most (or --delimiter); quoting is Excel's
   (a quote inside a cell doubled). A row whose cell count differs from the header's is rejected naming its
   lines. An unclosed quote swallows the lines after it up to the next quote: the row is rejected when its

@@ -2,13 +2,15 @@
 
 A dump edited in more than one program (a UTF-8 export with rows pasted from an old Excel sheet) is UTF-8
 with a few lines in cp1252. Read whole in a code page, every accent of its UTF-8 lines became mojibake in
-film titles and critic names; read as strict UTF-8, the import stopped. The codec reads what is valid UTF-8
-as UTF-8 and each byte that is not as the code page, as a browser would read the code page (a byte the code
-page leaves undefined is the C1 control of that number), so no byte is lost or replaced by U+FFFD.
+film titles and critic names; read as strict UTF-8, the import stopped. The codec reads each line that is
+valid UTF-8 as UTF-8 and every other line wholly in the code page: byte by byte, a code-page line would read
+some of its pairs as UTF-8 ("ß“", DF 93, is a valid two-byte sequence). A byte the code page leaves undefined
+is read as the character of that number (U+0080-U+00FF), as browsers read cp1252's five, so no byte is lost or
+replaced by U+FFFD. A UTF-8 BOM at the start is dropped.
 
 `utf-8-or-cp1252` is an ordinary encoding name once this module is imported: `open()`, `bytes.decode` and
-`--encoding` take it. A byte pair that is valid UTF-8 is read as UTF-8 even inside a code-page line; in a
-line of accented words such a pair is rare (é followed by a byte from 0x80 to 0xBF).
+`--encoding` take it. Lines end at LF (a CR before it stays with its line), as in UTF-8 and every ASCII-based
+code page alike.
 """
 
 from __future__ import annotations
@@ -38,47 +40,49 @@ def is_single_byte(encoding: str) -> bool:
         return False
 
 
-def _byte_reader(code_page: str):
-    def read(byte: int) -> str:
-        try:
-            return bytes([byte]).decode(code_page)
-        except UnicodeDecodeError:
-            return chr(byte)  # undefined in the code page: its C1 control, as browsers read cp1252
-    return read
-
-
 @cache
 def _codec(code_page: str) -> codecs.CodecInfo:
-    read = _byte_reader(code_page)
-    handler = f"reviews-{code_page}-bytes"
+    handler = f"reviews-{code_page}-undefined"
 
-    def as_code_page(error: UnicodeError) -> tuple[str, int]:
+    def undefined_bytes(error: UnicodeError) -> tuple[str, int]:
         if not isinstance(error, UnicodeDecodeError):
             raise error
-        return "".join(read(byte) for byte in error.object[error.start:error.end]), error.end
+        return "".join(map(chr, error.object[error.start:error.end])), error.end
 
-    codecs.register_error(handler, as_code_page)
-    utf8 = codecs.lookup("utf-8")
+    codecs.register_error(handler, undefined_bytes)
+
+    def lines(data: bytes) -> str:
+        parts = []
+        for line in data.split(b"\n"):
+            try:
+                parts.append(line.decode("utf-8"))
+            except UnicodeDecodeError:
+                parts.append(line.decode(code_page, handler))
+        return "\n".join(parts)
 
     def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
-        text, used = codecs.utf_8_decode(data, handler, True)
-        return text.removeprefix("\ufeff"), used  # a UTF-8 BOM is dropped, as utf-8-sig drops it
+        return lines(bytes(data).removeprefix(codecs.BOM_UTF8)), len(data)
 
     class IncrementalDecoder(codecs.BufferedIncrementalDecoder):
+        # Whole lines only: the rest waits in the buffer for its line's end (or the end of the input).
         def __init__(self, errors: str = "strict") -> None:
             super().__init__(errors)
             self.first = True
 
         def _buffer_decode(self, data: bytes, errors: str, final: bool) -> tuple[str, int]:
-            text, used = codecs.utf_8_decode(data, handler, final)
-            if self.first and (text or final):
-                self.first, text = False, text.removeprefix("\ufeff")
-            return text, used
+            end = len(data) if final else data.rfind(b"\n") + 1
+            if end == 0:
+                return "", 0
+            chunk = bytes(data[:end])
+            if self.first:  # the first whole line: the BOM is no text of it
+                self.first, chunk = False, chunk.removeprefix(codecs.BOM_UTF8)
+            return lines(chunk), end
 
         def reset(self) -> None:
             super().reset()
             self.first = True
 
+    utf8 = codecs.lookup("utf-8")
     return codecs.CodecInfo(name=PREFIX + code_page, encode=utf8.encode, decode=decode,
                             incrementalencoder=utf8.incrementalencoder, incrementaldecoder=IncrementalDecoder,
                             streamreader=utf8.streamreader, streamwriter=utf8.streamwriter)

@@ -168,9 +168,23 @@ def test_a_code_page_dump_with_one_utf8_line_is_still_read_in_its_code_page(tmp_
 
 
 def test_the_mixed_codec_drops_a_bom_and_keeps_bytes_the_code_page_leaves_undefined() -> None:
-    assert b"\xef\xbb\xbfcaf\xc3\xa9 caf\xe9".decode("utf-8-or-cp1252") == "café café"
+    assert b"\xef\xbb\xbfcaf\xc3\xa9\ncaf\xe9".decode("utf-8-or-cp1252") == "café\ncafé"
+    assert b"\xef\xbb\xbfcaf\xe9".decode("utf-8-or-cp1252") == "café"
     assert b"\x81\x9d".decode("utf-8-or-cp1252") == "\x81\x9d"  # undefined in cp1252: kept, not U+FFFD
     assert "Zoë".encode("utf-8-or-cp1252") == "Zoë".encode()
+
+
+def test_a_code_page_line_is_read_whole_in_the_code_page_even_where_a_pair_of_its_bytes_is_utf8() -> None:
+    # "ß“" is DF 93 in cp1252, a valid two-byte UTF-8 sequence (U+07D3) when read byte by byte (review).
+    line = "„Viele Grüße“ und ein „Gruß“"
+    assert ("Zoë\n".encode() + line.encode("cp1252") + b"\n").decode("utf-8-or-cp1252") == f"Zoë\n{line}\n"
+
+
+def test_the_mixed_codec_reads_lines_cut_across_the_reading_buffer(tmp_path: Path) -> None:
+    path = tmp_path / "long.txt"
+    for pad in range(8185, 8200):  # around io's 8 KB chunks
+        path.write_bytes(b"a" * pad + "café crème\n".encode() + "Renée\n".encode("cp1252") + b"\xef\xbb\xbf\n")
+        assert path.read_text(encoding="utf-8-or-cp1252").endswith("café crème\nRenée\n\ufeff\n")
 
 
 def test_the_mixed_encoding_can_be_given_and_a_multibyte_fallback_is_no_encoding(tmp_path: Path) -> None:
