@@ -38,9 +38,10 @@ _RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}
 _EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
 _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
-# Year first is year, month, day everywhere; dateparser would read an impossible month as a day
-# ("2026-13-01" as 13 January), so such a date is refused here with its reason.
-_YEAR_FIRST = re.compile(r"^(\d{4})([-/])(\d{1,2})\2(\d{1,2})(?!\d)")
+# Year first is year, month (, day) everywhere, with dashes (also Unicode ones), slashes or dots, spaced or
+# not ("2026. 11. 20." in Korean and Hungarian); dateparser would read an impossible month as a day
+# ("2026-13-01" as 13 January, "2025-13" as 13 November), so such a date is refused here with its reason.
+_YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s*(\d{1,2}))?\.?(?![\d.:/-])")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 _PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
@@ -120,7 +121,7 @@ def _impossible_year_first(text: str) -> str | None:
     found = _YEAR_FIRST.match(text)
     if not found:
         return None
-    year, month, day = int(found.group(1)), int(found.group(3)), int(found.group(4))
+    year, month, day = int(found.group(1)), int(found.group(3)), int(found.group(4) or 1)
     try:
         dt.date(year, month, day)
     except ValueError:

@@ -223,6 +223,8 @@ def test_a_date_cell_of_runaway_text_is_no_date_and_is_not_parsed_for_long():
 @pytest.mark.parametrize(("raw", "reason"), [
     ("2026-13-01", "has no month 13"), ("2026/13/01", "has no month 13"), ("2026-00-10", "has no month 0"),
     ("2026-02-30", "has no day 30 in month 2 of 2026"), ("2026-11-31T10:00:00Z", "has no day 31 in month 11"),
+    ("2026.13.01", "has no month 13"), ("2026. 13. 01.", "has no month 13"), ("2026\u201013\u201001", "no month 13"),
+    ("2026 - 13 - 01", "has no month 13"), ("2025-13", "has no month 13"), ("2025/13", "has no month 13"),
 ])
 def test_an_impossible_year_first_date_is_no_date_with_the_reason_not_a_swapped_day_and_month(raw, reason):
     parsed = parse_published(raw, FETCHED)
@@ -230,7 +232,9 @@ def test_an_impossible_year_first_date_is_no_date_with_the_reason_not_a_swapped_
     assert parsed.problem.startswith("impossible date") and reason in parsed.problem
 
 
-@pytest.mark.parametrize(("raw", "expected"), [("2024-02-29", dt.date(2024, 2, 29)), ("2026-1-5", dt.date(2026, 1, 5))])
+@pytest.mark.parametrize(("raw", "expected"), [("2024-02-29", dt.date(2024, 2, 29)), ("2026-1-5", dt.date(2026, 1, 5)),
+                                               ("2026. 11. 20.", dt.date(2026, 11, 20)),
+                                               ("2025-11", dt.date(2025, 11, 1))])
 def test_a_possible_year_first_date_is_still_read(raw, expected):
     assert parse_published(raw, FETCHED).date == expected
 
