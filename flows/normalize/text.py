@@ -62,7 +62,9 @@ _PARAGRAPH_SEPARATOR = "\u2029"  # ftfy would make it one "\n", which folds to a
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r\f\v\xa0]*\n")
 _TAG_HINT = re.compile(r"<[A-Za-z!/?]")
 _MAX_UNESCAPE_ROUNDS = 4
-_STRICT_ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+# Named escapes closed by ";"; numeric ones also without it ("it&#39s": some templates drop the ";", and
+# "&#" followed by digits is no text anyone writes).
+_STRICT_ENTITY = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};)")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ASCII_SPACES = " \t\n\r\f\v"  # words split on these only: U+00A0 may be half a broken character
 _ASCII_SPACE = re.compile(f"[{_ASCII_SPACES}]")
@@ -101,9 +103,9 @@ def _unescape(text: str, as_browser: bool) -> str:
     Only HTML no parser has read yet (`as_browser`) is decoded as a browser decodes it, legacy entities
     without a semicolon included ("&copy 2013"). Every other round, and every round of text a parser
     decoded already (an element's text, HTML lxml read) or that is no HTML (a JSON-LD value), decodes
-    only entities closed by a semicolon: that is what an escape writes, while "&region=US" in a pasted
-    link or "&not bad" is text, which html.unescape would turn into "®ion=US" and "¬ bad". A few rounds
-    at most, so a text *about* entities keeps some.
+    only named entities closed by a semicolon, and numeric ones: that is what an escape writes, while
+    "&region=US" in a pasted link or "&not bad" is text, which html.unescape would turn into "®ion=US"
+    and "¬ bad". A few rounds at most, so a text *about* entities keeps some.
     """
     for round_no in range(_MAX_UNESCAPE_ROUNDS):
         if "&" not in text:

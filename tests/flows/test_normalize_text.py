@@ -394,9 +394,9 @@ def test_a_critic_with_the_outlet_in_the_byline_is_the_same_critic_as_without():
 @pytest.mark.parametrize("syntax", ["profile", "microdata", "rdfa", "json-ld"])
 def test_text_a_parser_read_already_keeps_ampersand_words_that_are_not_escapes(syntax):
     # The reader saw "&region=US" and "&copy 1960"; decoding again made them "®ion=US" and "© 1960".
-    raw = "Trailer: https://x.example/?v=1&region=US&times=3, Q&A &copy 1960, &not bad, Tom &amp; Jerry"
+    raw = "Trailer: https://x.example/?v=1&region=US&times=3, Q&A &copy 1960, &not bad, Tom &amp; Jerry, it&#39s"
     assert clean_review_text(raw, syntax) == (
-        "Trailer: https://x.example/?v=1&region=US&times=3, Q&A &copy 1960, &not bad, Tom & Jerry")
+        "Trailer: https://x.example/?v=1&region=US&times=3, Q&A &copy 1960, &not bad, Tom & Jerry, it's")
 
 
 def test_html_is_decoded_as_a_browser_once_then_only_closed_escapes():
