@@ -1,6 +1,6 @@
--- The crawl runs of this week (int_run_weeks: those that loaded this week's reviews, by trusted
--- publication date, and those started this week), with their health and how many of this week's reviews
--- each loaded (0 for a run only started this week).
+-- The crawl runs of this week (int_run_weeks: those that first loaded or last changed this week's reviews,
+-- by trusted publication date, and those started this week), with their health and how many of this week's
+-- reviews each loaded or changed (0 for a run only started this week).
 --
 -- Ordered by start time (run_started: a run killed before it wrote its stats has only its run_id's time)
 -- within each source, then by run_id, so such a run takes its place among its source's runs.
