@@ -63,24 +63,36 @@ def _codec(code_page: str) -> codecs.CodecInfo:
     def decode(data: bytes, errors: str = "strict") -> tuple[str, int]:
         return lines(bytes(data).removeprefix(codecs.BOM_UTF8)), len(data)
 
-    class IncrementalDecoder(codecs.BufferedIncrementalDecoder):
-        # Whole lines only: the rest waits in the buffer for its line's end (or the end of the input).
+    class IncrementalDecoder(codecs.IncrementalDecoder):
+        # Whole lines only: the rest of a chunk waits for its line's end (or the end of the input). The waiting
+        # chunks are kept apart and joined once, so a long line costs its length, not its length squared.
         def __init__(self, errors: str = "strict") -> None:
             super().__init__(errors)
+            self.waiting: list[bytes] = []
             self.first = True
 
-        def _buffer_decode(self, data: bytes, errors: str, final: bool) -> tuple[str, int]:
-            end = len(data) if final else data.rfind(b"\n") + 1
-            if end == 0:
-                return "", 0
-            chunk = bytes(data[:end])
-            if self.first:  # the first whole line: the BOM is no text of it
+        def decode(self, input: bytes, final: bool = False) -> str:  # noqa: A002 (codecs' own name)
+            data = bytes(input)
+            cut = len(data) if final else data.rfind(b"\n") + 1
+            if cut == 0:
+                if data:
+                    self.waiting.append(data)
+                return ""
+            chunk = b"".join([*self.waiting, data[:cut]])
+            self.waiting = [data[cut:]] if cut < len(data) else []
+            if self.first and chunk:  # the first whole line: the BOM is no text of it
                 self.first, chunk = False, chunk.removeprefix(codecs.BOM_UTF8)
-            return lines(chunk), end
+            return lines(chunk)
 
         def reset(self) -> None:
-            super().reset()
-            self.first = True
+            self.waiting, self.first = [], True
+
+        def getstate(self) -> tuple[bytes, int]:
+            return b"".join(self.waiting), int(not self.first)
+
+        def setstate(self, state: tuple[bytes, int]) -> None:
+            waiting, started = state
+            self.waiting, self.first = ([waiting] if waiting else []), not started
 
     utf8 = codecs.lookup("utf-8")
     return codecs.CodecInfo(name=PREFIX + code_page, encode=utf8.encode, decode=decode,

@@ -41,7 +41,7 @@ _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 # Year first is year, month (, day) everywhere, with dashes (also Unicode ones), slashes or dots, spaced or
 # not ("2026. 11. 20." in Korean and Hungarian); dateparser would read an impossible month as a day
 # ("2026-13-01" as 13 January, "2025-13" as 13 November), so such a date is refused here with its reason.
-_YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s*(\d{1,2}))?\.?(?![\d.:/-])")
+_YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s*(\d{1,2}))?(?!\d)")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 _PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse

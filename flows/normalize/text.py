@@ -62,9 +62,17 @@ _PARAGRAPH_SEPARATOR = "\u2029"  # ftfy would make it one "\n", which folds to a
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r\f\v\xa0]*\n")
 _TAG_HINT = re.compile(r"<[A-Za-z!/?]")
 _MAX_UNESCAPE_ROUNDS = 4
-# Named escapes closed by ";"; numeric ones also without it ("it&#39s": some templates drop the ";", and
-# "&#" followed by digits is no text anyone writes).
-_STRICT_ENTITY = re.compile(r"&(?:#[0-9]{1,7};?|#[xX][0-9a-fA-F]{1,6};?|[A-Za-z][A-Za-z0-9]{1,31};)")
+# Escapes closed by ";", and a decimal one of a Latin-1 character without it ("it&#39s": some templates drop
+# the ";"); a longer run of digits is left alone ("the &#3990s", "Room &#12345678" are no escapes).
+_STRICT_ENTITY = re.compile(r"&(?:#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{1,31};"
+                            r"|#[0-9]{2,3}(?![0-9;]))")
+
+
+def _strict_entity(found: re.Match[str]) -> str:
+    text = found.group(0)
+    if not text.endswith(";") and not 32 <= int(text[2:]) <= 255:
+        return text
+    return html.unescape(text)
 _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _ASCII_SPACES = " \t\n\r\f\v"  # words split on these only: U+00A0 may be half a broken character
 _ASCII_SPACE = re.compile(f"[{_ASCII_SPACES}]")
@@ -94,7 +102,7 @@ def _html_to_text(fragment: str) -> str | None:
 
 
 def _strict_unescape(text: str) -> str:
-    return _STRICT_ENTITY.sub(lambda entity: html.unescape(entity.group(0)), text)
+    return _STRICT_ENTITY.sub(_strict_entity, text)
 
 
 def _unescape(text: str, as_browser: bool) -> str:
@@ -103,7 +111,7 @@ def _unescape(text: str, as_browser: bool) -> str:
     Only HTML no parser has read yet (`as_browser`) is decoded as a browser decodes it, legacy entities
     without a semicolon included ("&copy 2013"). Every other round, and every round of text a parser
     decoded already (an element's text, HTML lxml read) or that is no HTML (a JSON-LD value), decodes
-    only named entities closed by a semicolon, and numeric ones: that is what an escape writes, while
+    only entities closed by a semicolon (and "&#39" without one): that is what an escape writes, while
     "&region=US" in a pasted link or "&not bad" is text, which html.unescape would turn into "®ion=US"
     and "¬ bad". A few rounds at most, so a text *about* entities keeps some.
     """

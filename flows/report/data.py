@@ -13,6 +13,7 @@ from typing import Any
 
 import duckdb
 
+from flows.report.figures import by_printed_difference
 from flows.report.weeks import Week
 from warehouse.db import WarehouseError
 from warehouse.queries import run_sql
@@ -21,6 +22,8 @@ _PARAM = re.compile(r"\$([a-z_][a-z0-9_]*)")
 _LINE_COMMENT = re.compile(r"--[^\n]*")
 QUOTES = 3
 QUOTE_CHARS = 180
+MOVERS = 8
+CRITICS_VS_USERS = 5
 
 Row = dict[str, Any]
 
@@ -155,14 +158,17 @@ def load_report_data(conn: duckdb.DuckDBPyConnection, week: Week) -> ReportData:
     if data.empty:
         return data
     data.top_films = report_rows(conn, "top_films", params)
-    data.movers = report_rows(conn, "movers", params)
+    # Ordered, and cut, by what the report prints (flows/report/figures.py).
+    data.movers = by_printed_difference(report_rows(conn, "movers", params), "cumulative_bayes_score",
+                                        "previous_bayes_score", MOVERS, keep_zero=False)
     data.new_films = report_rows(conn, "new_films", params)
     data.divisive_films = report_rows(conn, "divisive_films", params)
     data.active_critics = report_rows(conn, "active_critics", params)
     extremes = report_rows(conn, "critic_extremes", params)
     data.harshest_critics = [row for row in extremes if row["side"] == "harshest"]
     data.kindest_critics = [row for row in extremes if row["side"] == "kindest"]
-    data.critics_vs_users = report_rows(conn, "critics_vs_users", params)
+    data.critics_vs_users = by_printed_difference(report_rows(conn, "critics_vs_users", params),
+                                                  "critic_mean_score", "user_mean_score", CRITICS_VS_USERS)
     if data.top_film:
         candidates = report_rows(conn, "pull_quotes", {**params, "film_id": data.top_film["film_id"]})
         data.quotes = pick_quotes(candidates)

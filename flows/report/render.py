@@ -13,10 +13,8 @@ right-to-left text between FSI and PDI in the Markdown. A value that is unknown 
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from markupsafe import Markup
 
 from flows.output import noun
 from flows.report.data import ReportData, film_parts, person_parts
+from flows.report.figures import half_up, printed_difference
 from flows.report.text import isolate, strip_controls
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -138,7 +137,7 @@ def number(value: Any, digits: int = 1) -> Any:
         return value
     if isinstance(value, int):
         return Markup(f"{value:,}")
-    return Markup(f"{_half_up(value, digits):,.{digits}f}")
+    return Markup(f"{half_up(value, digits):,.{digits}f}")
 
 
 def signed(value: Any, digits: int = 1) -> Any:
@@ -146,7 +145,7 @@ def signed(value: Any, digits: int = 1) -> Any:
         return Markup(UNKNOWN)
     if not isinstance(value, int | float):
         return value
-    rounded = _half_up(value, digits)
+    rounded = half_up(value, digits)
     text = f"{abs(rounded):.{digits}f}"
     if rounded == 0:
         return Markup(text)
@@ -158,17 +157,7 @@ def change(now: Any, before: Any, digits: int = 1) -> Any:
     and +1.0, not the +0.9 of the unrounded values."""
     if not isinstance(now, int | float) or not isinstance(before, int | float):
         return Markup(UNKNOWN)
-    if not (math.isfinite(now) and math.isfinite(before)):
-        return signed(now - before, digits)
-    return signed(float(_half_up(now, digits) - _half_up(before, digits)), digits)
-
-
-def _half_up(value: float, digits: int) -> Decimal | float:
-    """`value` rounded as people round, halves away from zero: Python's halves to even printed 62.5 % as 62
-    and 37.5 % as 38. (str(): 0.15 is 0.1499… in binary, and reads 0.2 as written.)"""
-    if not math.isfinite(value):
-        return value
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return signed(float(printed_difference(now, before, digits)), digits)
 
 
 def day(value: Any) -> Any:

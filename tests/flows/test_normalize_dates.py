@@ -225,6 +225,9 @@ def test_a_date_cell_of_runaway_text_is_no_date_and_is_not_parsed_for_long():
     ("2026-02-30", "has no day 30 in month 2 of 2026"), ("2026-11-31T10:00:00Z", "has no day 31 in month 11"),
     ("2026.13.01", "has no month 13"), ("2026. 13. 01.", "has no month 13"), ("2026\u201013\u201001", "no month 13"),
     ("2026 - 13 - 01", "has no month 13"), ("2025-13", "has no month 13"), ("2025/13", "has no month 13"),
+    # what may follow a day (review): a zone offset, a slash, a time
+    ("2026-13-01-05:00", "has no month 13"), ("2026/13/10/", "has no month 13"), ("2026-13-10:15", "no month 13"),
+    ("2026-02-30-05:00", "has no day 30 in month 2"),
 ])
 def test_an_impossible_year_first_date_is_no_date_with_the_reason_not_a_swapped_day_and_month(raw, reason):
     parsed = parse_published(raw, FETCHED)

@@ -50,20 +50,38 @@ def test_the_critics_users_gaps_are_ordered_as_printed(wh):
     assert [row["film_id"] for row in data.critics_vs_users] == ["y", "x", "z"]
 
 
+def test_a_gap_whose_mean_sql_would_round_up_is_ordered_as_printed(wh):
+    # Critics 4.6, 83.6, 58.7, 64.9: a mean of 52.949999999999996, printed 52.9 (SQL rounding read 53.0).
+    for number, score in enumerate((4.6, 83.6, 58.7, 64.9)):
+        wh.review("x", f"critic{number}", score)
+    for number, score in enumerate((0, 0)):
+        wh.review("x", f"xuser{number}", score, audience="user")
+    for number, score in enumerate((59.96, 59.96)):
+        wh.review("y", f"critic{number}", score)
+    for number, score in enumerate((7.04, 7.04)):
+        wh.review("y", f"yuser{number}", score, audience="user")
+    data, markdown, _ = render(wh)
+    assert [row["film_id"] for row in data.critics_vs_users] == ["y", "x"]
+    assert markdown.index("| +53.0 |") < markdown.index("| +52.9 |")
+
+
 def test_movers_are_ordered_by_the_change_they_print_and_one_printed_as_zero_is_left_out(wh):
-    from flows.report.data import report_rows
+    from flows.report.data import load_report_data
+    from flows.report.weeks import parse_week
 
     wh.review("her", "a", 70)
     wh.build()
     wh.conn.execute("delete from weekly_film_scores")
-    for film, before, now in (("a", 75.24, 76.16), ("b", 64.04, 65.10), ("c", 70.04, 70.0), ("d", 50.0, 48.86)):
+    # printed +1.0, +1.1, 0.0, -1.1, 0.0 and +0.1: d and b tie on the printed change, d moved more. The last
+    # two are means SQL rounds the other way (52.949999999999996 is 53.0 there, 52.9 printed: review).
+    for film, before, now in (("a", 75.24, 76.16), ("b", 64.04, 65.10), ("c", 70.04, 70.0), ("d", 50.0, 48.86),
+                              ("e", 52.9, 52.949999999999996), ("f", 52.949999999999996, 53.0)):
         wh.conn.execute("insert into weekly_film_scores (week, week_start, film_id, title, reviews, scored_reviews, "
                         "previous_bayes_score, cumulative_bayes_score, movement) "
                         "values ('2026-W47', '2026-11-16', ?, ?, 2, 2, ?, ?, ?)",
                         [film, film, before, now, now - before])
-    rows = report_rows(wh.conn, "movers", {"week_start": "2026-11-16"})
-    # printed +1.0, +1.1, 0.0 and -1.1: d and b tie on the printed change, d moved more
-    assert [row["film_id"] for row in rows] == ["d", "b", "a"]
+    movers = load_report_data(wh.conn, parse_week("2026-W47")).movers
+    assert [row["film_id"] for row in movers] == ["d", "b", "a", "f"]
 
 
 def test_a_film_whose_score_did_not_move_is_no_mover_and_the_empty_list_says_why(wh):

@@ -30,11 +30,6 @@ create or replace macro names_nobody(name_key) as
 create or replace macro is_positive_score(score_0_100) as
     score_0_100 >= mart_param('positive_threshold');
 
--- the report's figures --------------------------------------------------------------------------
--- A figure as the report prints it (flows/report/render.py number): one decimal, halves away from zero on
--- its decimal digits (a DOUBLE 0.35 is 0.3499…: rounded as a double it would read 0.3, printed it reads 0.4).
-create or replace macro printed(value) as round(cast(value as decimal(18, 6)), 1);
-
 -- ISO weeks -------------------------------------------------------------------------------------
 -- Label of the ISO week holding a date, e.g. 2026-12-31 and 2027-01-01 -> '2026-W53'.
 create or replace macro iso_week_label(day) as strftime(day, '%G-W%V');

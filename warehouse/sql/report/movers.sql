@@ -12,17 +12,14 @@ final as (
         weekly.reviews,
         weekly.previous_bayes_score,
         weekly.cumulative_bayes_score,
-        weekly.movement,
-        printed(weekly.cumulative_bayes_score) - printed(weekly.previous_bayes_score) as shown_change
+        weekly.movement
     from weekly_film_scores as weekly
     where weekly.week_start = $week_start::date
       and weekly.movement is not null
       and weekly.scored_reviews > 0
-      -- A film whose score reads the same, rounded as the report prints it, did not move.
-      and shown_change <> 0
 )
 
--- By the change the report prints (the difference of the two printed scores), then the exact one.
-select * exclude (shown_change) from final
-order by abs(shown_change) desc, abs(movement) desc, title
-limit 8
+-- Every candidate: the report orders them by the change it prints, leaves out those printed as no change,
+-- and keeps the first 8 (flows/report/figures.py), rounding as it prints.
+select * from final
+order by abs(movement) desc, title
