@@ -18,6 +18,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from flows.report.data import ReportData, Row, film
+from flows.report.figures import printed_difference
 from flows.report.text import strip_controls
 
 CRITIC_COLOUR = "#3b6ea8"
@@ -105,8 +106,16 @@ def reviews_per_day(rows: list[Row]) -> str:
     return _svg(fig, "days", "Reviews per day")
 
 
+def _shown_movement(row: Row) -> float:
+    """The change the table prints beside the bar (the difference of the printed scores), or the exact one."""
+    now, before = row.get("cumulative_bayes_score"), row.get("previous_bayes_score")
+    if isinstance(now, int | float) and isinstance(before, int | float):
+        return float(printed_difference(now, before))
+    return row["movement"]
+
+
 def movers(rows: list[Row]) -> str:
-    ordered = sorted(rows, key=lambda row: row["movement"])
+    ordered = sorted(rows, key=_shown_movement)
     fig = Figure(figsize=(WIDE, 1.0 + 0.3 * max(len(ordered), 1)), layout="constrained")
     ax = _axes(fig, "Bayesian score change since last week")
     if not ordered:
@@ -114,7 +123,7 @@ def movers(rows: list[Row]) -> str:
         ax.set_axis_off()
         return _svg(fig, "movers", "Biggest movers")
     names = [label(film(row)) for row in ordered]
-    values = [row["movement"] for row in ordered]
+    values = [_shown_movement(row) for row in ordered]
     colours = [UP_COLOUR if value >= 0 else DOWN_COLOUR for value in values]
     positions = list(range(len(ordered)))
     ax.barh(positions, values, color=colours)

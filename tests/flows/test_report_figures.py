@@ -122,3 +122,10 @@ def test_a_cut_new_films_list_says_how_many_more(wh):
     assert len(data.new_films) == 10
     assert "- …and 2 more" in markdown
     assert "…and 2 more." in html
+
+
+def test_the_movers_chart_draws_the_change_the_table_prints():
+    from flows.report.charts import _shown_movement
+
+    assert _shown_movement({"cumulative_bayes_score": 76.16, "previous_bayes_score": 75.24, "movement": 0.92}) == 1.0
+    assert _shown_movement({"movement": 1.5}) == 1.5  # a row without its scores: the exact change
