@@ -37,6 +37,9 @@ def import_(
         "--format", help="csv or jsonl (default: from the file name).")] = None,
     delimiter: Annotated[str | None, typer.Option(
         help="The CSV's delimiter (default: the one of , ; tab | its header uses most).")] = None,
+    scale: Annotated[str | None, typer.Option(
+        help="BEST or WORST-BEST: the rating scale of rows that give none, e.g. 5 (out of 5, as Letterboxd's "
+             "0.5-5 stars), 10 (IMDb), 1-5.")] = None,
     again: Annotated[bool, typer.Option("--again", help="Import a file already imported.")] = False,
     no_load: Annotated[bool, typer.Option("--no-load", help="Only land it; the next run loads it.")] = False,
     config: ConfigOption = None,
@@ -51,7 +54,7 @@ def import_(
     from flows.cli import run_pipeline
     from flows.config import check_source_name
     from flows.crawl import check_room, sigterm_as_interrupt
-    from flows.importer import import_file, parse_mappings
+    from flows.importer import import_file, parse_mappings, parse_scale
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
     quiet_user_errors()
@@ -75,7 +78,7 @@ def import_(
                 progress.update(reading, description=f"importing {file.name}: {rows:,} rows")
 
             result = import_file(file, source, root, parse_mappings(map_ or []), audience, encoding, file_format,
-                                 again, read, delimiter)
+                                 again, read, delimiter, parse_scale(scale))
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     except KeyboardInterrupt:

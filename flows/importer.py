@@ -19,7 +19,6 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 import json
@@ -34,33 +33,14 @@ import duckdb
 
 from crawlers.items import AUDIENCES, ReviewItem
 from crawlers.landing import json_line, new_run_id, run_paths, safe_name, write_json_atomic
+from crawlers.nobody import names_nobody
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
+from flows.import_columns import FIELDS, column_map, parse_mappings, parse_scale, unused_columns
 
-FIELDS = ("url", "source_review_id", "film_title", "film_year", "imdb_id", "tmdb_id", "critic_name", "critic_url",
-          "outlet", "audience", "rating_raw", "rating_value", "rating_best", "rating_worst", "review_title", "body",
-          "published_raw", "language_declared")
-DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "url": ("url", "review_url", "review_link", "link", "permalink"),
-    # Not a bare "id": in many dumps it numbers the rows of one export, or is the film's.
-    "source_review_id": ("review_id",),
-    "film_title": ("film_title", "film", "movie_title", "movie", "film_name", "movie_name"),
-    "film_year": ("film_year", "movie_year", "release_year", "year"),
-    "imdb_id": ("imdb_id", "imdb", "tconst", "imdb_url"),
-    "tmdb_id": ("tmdb_id", "tmdb"),
-    "critic_name": ("critic_name", "critic", "author", "reviewer", "user_name", "username", "user"),
-    "critic_url": ("critic_url", "author_url", "reviewer_url"),
-    "outlet": ("outlet", "publication", "publication_name", "publisher", "publisher_name"),
-    "audience": ("audience",),
-    "rating_raw": ("rating", "review_score", "score", "grade", "stars", "review_type", "verdict"),
-    "rating_value": ("rating_value",),
-    "rating_best": ("rating_best", "best_rating", "out_of", "scale"),
-    "rating_worst": ("rating_worst", "worst_rating"),
-    "review_title": ("review_title", "headline"),
-    "body": ("body", "review_text", "review_content", "review", "text", "content", "quote"),
-    "published_raw": ("published", "review_date", "date_published", "published_at", "date", "created_at"),
-    "language_declared": ("language", "lang"),
-}
+__all__ = ["FIELDS", "column_map", "import_file", "parse_mappings", "parse_scale", "possible_edits", "to_item",
+           "unused_columns"]
+
 FORMATS = ("csv", "jsonl")
 IMPORT_SPIDER = "import"  # crawl_runs.spider of an import run
 _IMDB = re.compile(r"\btt\d{7,}\b")
@@ -79,69 +59,6 @@ class ImportResult:
     columns: dict[str, list[str]] = field(default_factory=dict)
     already: str | None = None  # the run that imported a file with the same content before
     unused: list[str] = field(default_factory=list)  # "column 'reveiw_score' is not used: ..." notes
-
-
-def _key(name: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", name.lower())
-
-
-def parse_mappings(pairs: list[str]) -> dict[str, list[str]]:
-    """`field=column[,column...]` pairs, checked against FIELDS."""
-    mapping: dict[str, list[str]] = {}
-    for pair in pairs:
-        name, sep, columns = pair.partition("=")
-        name = name.strip()
-        if not sep or not columns.strip():
-            raise ReviewsError(f"--map {pair!r}: expected FIELD=COLUMN, e.g. --map film_title=movie")
-        if name not in FIELDS:
-            raise ReviewsError(f"--map {pair!r}: unknown field {name!r}; fields: {', '.join(FIELDS)}")
-        mapping[name] = [c.strip() for c in columns.split(",") if c.strip()]
-    return mapping
-
-
-def column_map(columns: list[str], given: dict[str, list[str]], where: str) -> dict[str, list[str]]:
-    """Which dump columns feed each item field: the given mappings, else the usual names found."""
-    by_key = {}
-    for column in columns:
-        by_key.setdefault(_key(column), column)
-    chosen: dict[str, list[str]] = {}
-    for name, wanted in given.items():
-        missing = [c for c in wanted if c not in columns]
-        if missing:
-            raise ReviewsError(f"{where}: no column {missing[0]!r} (for {name}); columns: {', '.join(columns)}")
-        chosen[name] = wanted
-    used = {c for wanted in chosen.values() for c in wanted}
-    for name, aliases in DEFAULT_COLUMNS.items():
-        if name not in chosen:
-            # The field's own name first: a dump of this project's landing items maps itself.
-            names = dict.fromkeys((name, *aliases))
-            found = [by_key[_key(a)] for a in names if _key(a) in by_key and by_key[_key(a)] not in used]
-            if found:
-                chosen[name] = found
-                used.update(found)
-    for needed, hint in (("critic_name", "critic"), ("film_title", "film")):
-        if needed not in chosen and not (needed == "film_title" and "imdb_id" in chosen):
-            raise ReviewsError(f"{where}: no {hint} column (looked for {', '.join(DEFAULT_COLUMNS[needed])}); "
-                               f"name it with --map {needed}=COLUMN; columns: {', '.join(columns)}")
-    if "body" not in chosen and "rating_raw" not in chosen and "rating_value" not in chosen:
-        raise ReviewsError(f"{where}: neither a review text nor a rating column; name one with --map body=COLUMN "
-                           f"or --map rating_raw=COLUMN; columns: {', '.join(columns)}")
-    return chosen
-
-
-def unused_columns(columns: list[str], chosen: dict[str, list[str]]) -> list[str]:
-    """Notes on the dump's columns no field uses that look like a misspelt usual name ("reveiw_score"): the
-    ratings in them would be lost and the reviews given inferred scores, without a word."""
-    used = {c for wanted in chosen.values() for c in wanted}
-    aliases = {_key(alias): name for name, names in DEFAULT_COLUMNS.items() if name not in chosen
-               for alias in (name, *names)}
-    notes = []
-    for column in columns:
-        close = difflib.get_close_matches(_key(column), list(aliases), n=1, cutoff=0.8) if column not in used else []
-        if close:
-            field_name = aliases[close[0]]
-            notes.append(f"column {column!r} is not used; if it holds {field_name}, add --map {field_name}={column}")
-    return notes
 
 
 def _text(value: Any) -> str | None:
@@ -180,10 +97,13 @@ def _rating(row: dict, columns: list[str]) -> tuple[str | None, list[str]]:
 
 
 def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, fetched_at: str,
-            file_uri: str, audience: str, seen: dict[int, int] | None = None) -> dict[str, Any]:
+            file_uri: str, audience: str, seen: dict[int, int] | None = None,
+            scale: tuple[str, str] | None = None) -> dict[str, Any]:
     """One row as a landed item. ``seen`` counts the row keys met so far in the file: rows alike in every
-    field (two anonymous "Loved it!" for one film) are numbered, #2, #3, in file order, so they stay two
-    reviews, and importing the file again numbers them the same way."""
+    field by a name that names nobody (two anonymous "Loved it!" for one film) are numbered, #2, #3, in file
+    order, so they stay two reviews, and importing the file again numbers them the same way. By a named critic
+    or user, such a row is the same review listed twice: one key, so the load counts it as a duplicate
+    (numbered, a ratings-only export's repeated row was a second rating, its text being none to match)."""
     value = {name: _first(row, columns) for name, columns in mapping.items()}
     # This project's own landing items carry their ids in an external_ids object, which no column maps.
     landed_ids = row.get("external_ids") if isinstance(row.get("external_ids"), dict) else {}
@@ -198,7 +118,7 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     if not key:
         digest = hashlib.sha1(said.encode("utf-8", "backslashreplace")).digest()
         key = "sha1:" + digest.hex()
-        if seen is not None:
+        if seen is not None and names_nobody(value.get("critic_name"), value.get("outlet")):
             short = int.from_bytes(digest[:8])
             seen[short] = occurrence = seen.get(short, 0) + 1
             if occurrence > 1:
@@ -213,8 +133,11 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
         film_title=value.get("film_title"), film_year=value.get("film_year"), external_ids=external,
         critic_name=value.get("critic_name"), critic_url=value.get("critic_url"), outlet=value.get("outlet"),
         audience=value.get("audience") or audience, rating_raw=value.get("rating_raw"),
-        rating_value=value.get("rating_value"), rating_best=value.get("rating_best"),
-        rating_worst=value.get("rating_worst"), other_ratings=others, review_title=value.get("review_title"),
+        rating_value=value.get("rating_value"),
+        # A row's own scale wins over the one --scale gives the dump.
+        rating_best=value.get("rating_best") or (scale and scale[0]),
+        rating_worst=value.get("rating_worst") or (scale and scale[1]), other_ratings=others,
+        review_title=value.get("review_title"),
         body=value.get("body"),
         published_raw=value.get("published_raw"), language_declared=value.get("language_declared"),
         fetched_at=fetched_at, run_id=run_id, page_url=file_uri, syntax="import")
@@ -245,9 +168,10 @@ def _check_source(root: Path, source: str) -> None:
 def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[str]] | None = None,
                 audience: str = "critic", encoding: str | None = None, fmt: str | None = None,
                 again: bool = False, on_rows: Callable[[int], None] | None = None,
-                delimiter: str | None = None) -> ImportResult:
+                delimiter: str | None = None, scale: tuple[str, str] | None = None) -> ImportResult:
     """Land a dump as one run of `source`; a file already imported (same bytes) is not landed again
-    unless `again`. `on_rows(n)` hears how many rows are read, every 10,000."""
+    unless `again`. `on_rows(n)` hears how many rows are read, every 10,000. `scale` (best, worst) is the
+    rating scale of rows that give none (import_columns.parse_scale)."""
     from filelock import FileLock, Timeout
 
     from flows.load import file_sha1
@@ -276,7 +200,7 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
         for leftover in folder.glob("*.jsonl.part"):
             leftover.unlink(missing_ok=True)
         return _import(path, source, root, folder, mappings or {}, audience, encoding, fmt, again, on_rows,
-                       delimiter, file_sha1(path))
+                       delimiter, file_sha1(path), scale)
     except OSError as exc:
         where = path if exc.filename in (None, str(path)) else exc.filename
         raise ReviewsError(f"{where}: {exc.strerror or exc}") from None
@@ -294,7 +218,7 @@ def _read(path: Path, fmt: str, encoding: str, delimiter: str | None) -> tuple[l
 
 def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[str, list[str]], audience: str,
             encoding: str | None, fmt: str, again: bool, on_rows: Callable[[int], None] | None,
-            delimiter: str | None, sha1: str | None) -> ImportResult:
+            delimiter: str | None, sha1: str | None, scale: tuple[str, str] | None = None) -> ImportResult:
     from filelock import FileLock
 
     previous = None if again else next((run for run, data in _landed_runs(folder)
@@ -326,7 +250,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                     parts["rejects"].open("w", encoding="utf-8") as rejects:
                 for line, row, reason, raw in rows:  # noqa: B007 (line names where a decode error stops)
                     if not reason:
-                        item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience, seen)
+                        item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience, seen, scale)
                         text = json_line(item)
                     if reason:
                         rejects.write(json.dumps({"reason": f"{path.name}: {reason}", "item": raw}) + "\n")
@@ -349,7 +273,8 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                 "scraped": landed + rejected, "landed": landed, "rejected": rejected, "repeated_in_run": 0,
                 "errors": 0, "field_coverage": coverage, "started": started.isoformat(),
                 "finished": datetime.now(UTC).isoformat(), "finish_reason": "finished",
-                "file": str(path.resolve()), "file_sha1": sha1, "encoding": encoding, "columns": mapping})
+                "file": str(path.resolve()), "file_sha1": sha1, "encoding": encoding, "columns": mapping,
+                **({"scale": {"best": scale[0], "worst": scale[1]}} if scale else {})})
         except BaseException:
             for leftover in (*parts.values(), paths["items"], paths["rejects"], paths["stats"]):
                 leftover.unlink(missing_ok=True)

@@ -335,19 +335,23 @@ def test_a_killed_imports_part_file_is_deleted_by_the_next_import_into_that_sour
 def test_rows_alike_in_every_field_are_numbered_so_anonymous_twins_stay_two_reviews(tmp_path: Path) -> None:
     dump = rt_dump(tmp_path / "rt.csv", [row("Anonymous", "", "Fresh", "Loved it!"),
                                          row("Anonymous", "", "Fresh", "Loved it!"),
-                                         row("Ann", "", "Fresh", "Loved it!"), row("Ann", "", "Fresh", "Loved it!")])
+                                         row("Ann", "", "Fresh", "Loved it!"), row("Ann", "", "Fresh", "Loved it!"),
+                                         row("Bo", "3/5", "", ""), row("Bo", "3/5", "", "")])
     data = tmp_path / "data"
     result = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet"])
     assert result.exit_code == 0, result.output
     keys = [item["source_review_id"] for item in json.loads("[" + ",".join(
         next((data / "raw" / "rt").glob("*.jsonl")).read_text(encoding="utf-8").splitlines()) + "]")]
-    assert keys[1] == keys[0] + "#2" and keys[3] == keys[2] + "#2"
-    # Anonymous twins are two people; a named critic's twin rows are one review shown twice (a copy).
-    assert warehouse_rows(data, "select loaded, duplicates from crawl_runs") == [(3, 1)]
+    assert keys[1] == keys[0] + "#2"
+    # A named critic's twin rows are one review listed twice, with or without text: a rating-only row listed
+    # twice (a ratings export) was two ratings, its no text matching no copy (dumps QA).
+    assert keys[3] == keys[2] and keys[5] == keys[4]
+    # Anonymous twins are two people.
+    assert warehouse_rows(data, "select loaded, duplicates from crawl_runs") == [(4, 2)]
     forced = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet",
                                  "--again"])
     assert forced.exit_code == 0, forced.output
-    assert warehouse_rows(data, "select loaded, duplicates from crawl_runs order by run_id")[-1] == (0, 4)
+    assert warehouse_rows(data, "select loaded, duplicates from crawl_runs order by run_id")[-1] == (0, 6)
 
 
 def test_a_user_of_dumps_without_urls_imported_as_two_sources_is_two_users(tmp_path: Path) -> None:

@@ -223,3 +223,50 @@ def test_an_import_error_on_a_pipe_is_its_one_line_without_a_blank_line_before_i
                                       "--data-dir", str(tmp_path / "data")])
     assert result.exit_code == 2
     assert result.output.startswith("error: --audience must be one of critic, user")
+
+
+def test_a_scale_given_for_a_dump_without_one_scores_its_bare_ratings(tmp_path: Path) -> None:
+    # Letterboxd's export: 0.5-5 stars as bare numbers, unscored ("ambiguous scale") with no way to say so,
+    # or read on schema.org's 1-5 through rating_value (3 stars scored 50, a negative verdict: dumps QA).
+    from flows.importer import parse_scale
+    from flows.load import load, normalize, pending_batches
+    from warehouse.db import open_writer, warehouse_path
+
+    dump = tmp_path / "reviews.csv"
+    dump.write_text("Date,Name,Year,Letterboxd URI,Rating,Review,Username,Out Of\n"
+                    "2024-01-02,Past Lives,2023,https://boxd.it/a,4.5,Tender.,maria,\n"
+                    "2024-01-03,Cats,2019,https://boxd.it/b,0.5,No.,maria,\n"
+                    "2024-01-04,Dune,2021,https://boxd.it/c,3,Fine.,maria,\n"
+                    "2024-01-05,Heat,1995,https://boxd.it/d,8,Its own scale.,maria,10\n", encoding="utf-8")
+    root = tmp_path / "data"
+    result = import_file(dump, "lb", root, {"film_title": ["Name"], "rating_best": ["Out Of"]}, "user",
+                         scale=parse_scale("5"))
+    assert result.landed == 4
+    with open_writer(warehouse_path(root)) as conn:
+        for batch in pending_batches(conn, root):
+            load(conn, batch, normalize(conn, batch))
+        scores = dict(conn.execute("select f.title, r.score from reviews r join films f using (film_id)").fetchall())
+    assert scores == {"Past Lives": 90.0, "Cats": 10.0, "Dune": 60.0, "Heat": 80.0}
+
+
+@pytest.mark.parametrize(("given", "expected"), [("5", ("5", "0")), ("1-10", ("10", "1")), ("0.5 to 5", ("5", "0.5")),
+                                                 (None, None)])
+def test_a_scale_reads_as_best_or_worst_to_best(given, expected) -> None:
+    from flows.importer import parse_scale
+
+    assert parse_scale(given) == expected
+
+
+@pytest.mark.parametrize("given", ["five", "5-1", "3-3", "-"])
+def test_a_scale_that_is_no_scale_is_one_error(given) -> None:
+    from flows.importer import parse_scale
+
+    with pytest.raises(ReviewsError, match="--scale"):
+        parse_scale(given)
+
+
+def test_two_usual_names_finding_one_column_map_it_once() -> None:
+    # The printed mapping said critic_name=Username|Username (dumps QA).
+    from flows.importer import column_map
+
+    assert column_map(["Username", "Name", "Review"], {"film_title": ["Name"]}, "d.csv")["critic_name"] == ["Username"]
