@@ -160,8 +160,8 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
                     cells, error = None, str(exc)
                 first, last = last + 1, reader.line_num
                 span = f"lines {first}-{last}" if last > first else f"line {first}"
-                if cells == header:
-                    # Two exports joined with `cat`: their second header is no review.
+                if cells is not None and cells[:1] and [cells[0].removeprefix("\ufeff"), *cells[1:]] == header:
+                    # Two exports joined with `cat`: their second header is no review (it keeps its BOM there).
                     yield first, None, f"the header row again at {span}", {"lines": span, "cells": cells}
                 elif cells is not None and len(cells) == len(header) and last > first \
                         and _open_quote_at_end(path, encoding, first, last, line_count):

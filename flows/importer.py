@@ -107,7 +107,11 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     value = {name: _first(row, columns) for name, columns in mapping.items()}
     # This project's own landing items carry their ids in an external_ids object, which no column maps.
     landed_ids = row.get("external_ids") if isinstance(row.get("external_ids"), dict) else {}
-    imdb = _IMDB.search(value.get("imdb_id") or _text(landed_ids.get("imdb")) or "")
+    given_imdb = value.get("imdb_id") or ""
+    # A column given as the IMDb id may hold its digits alone (MovieLens' imdbId "0114709"): tt0114709.
+    if given_imdb.strip().isdigit() and len(given_imdb.strip()) <= 8:
+        given_imdb = "tt" + given_imdb.strip().zfill(7)
+    imdb = _IMDB.search(given_imdb or _text(landed_ids.get("imdb")) or "")
     tmdb = _TMDB.fullmatch((value.get("tmdb_id") or _text(landed_ids.get("tmdb")) or "").strip())
     external = {k: v for k, v in (("imdb", imdb and imdb.group()), ("tmdb", tmdb and tmdb.group())) if v}
     said = "\x1f".join(value.get(f) or "" for f in ("critic_name", "film_title", "film_year", "outlet",

@@ -35,7 +35,8 @@ _FUTURE_SLACK = dt.timedelta(days=1)  # timezones and clock skew put honest date
 _SENTINEL_A = dt.datetime(2001, 3, 15, 12, 0)
 _SENTINEL_B = dt.datetime(2011, 8, 7, 5, 0)
 _RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s")
-_EPOCH = re.compile(r"^\d{10}(?:\d{3})?$")
+# Unix time in seconds or milliseconds: nine digits too (before 2001-09-09, as in MovieLens' older ratings).
+_EPOCH = re.compile(r"^\d{9,10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
 _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 # Year first is year, month (, day) everywhere, with dashes (also Unicode ones), slashes or dots, spaced or
@@ -96,7 +97,7 @@ def _fast_path(text: str) -> dt.date | str | None:
     if _PLACEHOLDER.match(text):
         return f"not a date: {text!r}"
     if _EPOCH.match(text):
-        seconds = int(text) / (1000 if len(text) == 13 else 1)
+        seconds = int(text) / (1000 if len(text) >= 12 else 1)
         return dt.datetime.fromtimestamp(seconds, UTC).date()
     try:
         parsed = dt.datetime.fromisoformat(text)

@@ -270,3 +270,20 @@ def test_two_usual_names_finding_one_column_map_it_once() -> None:
     from flows.importer import column_map
 
     assert column_map(["Username", "Name", "Review"], {"film_title": ["Name"]}, "d.csv")["critic_name"] == ["Username"]
+
+
+def test_the_header_row_met_again_with_its_bom_in_joined_exports_is_a_reject(tmp_path: Path) -> None:
+    # `cat a.csv b.csv` of two exports that each start with a BOM: the second header loaded as a review (dumps QA).
+    dump = tmp_path / "all.csv"
+    dump.write_bytes((HEADER + "Ann,Her,3/4,First.\n").encode("utf-8-sig") * 2)
+    result = import_file(dump, "joined", tmp_path / "data")
+    assert (result.rows, result.landed, result.rejected) == (3, 2, 1)
+
+
+def test_an_imdb_id_column_of_bare_digits_lands_as_a_tt_id(tmp_path: Path) -> None:
+    # MovieLens' imdbId is "0114709": it was dropped without a word, even mapped (dumps QA).
+    dump = tmp_path / "links.csv"
+    dump.write_text("userId,title,imdbId,rating\n7,Toy Story (1995),0114709,4/5\n", encoding="utf-8")
+    result = import_file(dump, "ml", tmp_path / "data", {"critic_name": ["userId"], "film_title": ["title"],
+                                                          "imdb_id": ["imdbId"]}, "user")
+    assert landed(result)[0]["external_ids"] == {"imdb": "tt0114709"}

@@ -244,3 +244,11 @@ def test_a_possible_year_first_date_is_still_read(raw, expected):
 
 def test_an_impossible_date_behind_a_label_gives_its_reason():
     assert "has no month 13" in parse_published("Posted 2026-13-01", FETCHED).problem
+
+
+@pytest.mark.parametrize(("raw", "expected"), [("964982703", dt.date(2000, 7, 30)),
+                                               ("1306463578", dt.date(2011, 5, 27)),
+                                               ("964982703000", dt.date(2000, 7, 30))])
+def test_unix_times_before_2001_with_nine_digits_are_dates_too(raw, expected):
+    # MovieLens' older ratings: "964982703" was an unparseable date (dumps QA).
+    assert parse_published(raw, FETCHED).date == expected
