@@ -33,6 +33,7 @@ DEFAULT_COLUMNS: dict[str, tuple[str, ...]] = {
     "language_declared": ("language", "lang"),
 }
 
+
 def _key(name: str) -> str:
     return re.sub(r"[^a-z0-9]", "", name.lower())
 

@@ -5,9 +5,9 @@ files, so the same normalize and load path takes it, with the same accounting (s
 duplicates + rejected) and the same idempotency. Like a spider, the importer only extracts: each row's
 values land as the dump wrote them (blank cells as missing), and every cleaning rule runs later.
 
-- Columns are found by their usual names (`DEFAULT_COLUMNS`, compared without case, spaces or
-  punctuation), or named with `field=column` mappings; `field=a,b` takes the first non-blank of a and b
-  (a score column, else a Fresh/Rotten one); for the rating, the first the rating rules can read (a bare
+- Columns are found by their usual names (`DEFAULT_COLUMNS` in flows/import_columns.py, compared without
+  case, spaces or punctuation), or named with `field=column` mappings; `field=a,b` takes the first non-blank
+  of a and b (a score column, else a Fresh/Rotten one); for the rating, the first the rating rules can read (a bare
   "7" of no known scale gives way to the row's "Fresh"; an impossible 11/10 does not), the other cells kept
   in the item's `other_ratings`.
 - A row without a review_id column is known by a hash of what it says (critic, film, year, outlet, date,
@@ -102,8 +102,9 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     """One row as a landed item. ``seen`` counts the row keys met so far in the file: rows alike in every
     field by a name that names nobody (two anonymous "Loved it!" for one film) are numbered, #2, #3, in file
     order, so they stay two reviews, and importing the file again numbers them the same way. By a named critic
-    or user, such a row is the same review listed twice: one key, so the load counts it as a duplicate
-    (numbered, a ratings-only export's repeated row was a second rating, its text being none to match)."""
+    or user, such a row is the same review listed twice: one key, so the load counts it as a duplicate. (When
+    these were numbered too, a ratings export's repeated row, with no text to find it as a copy by, loaded as a
+    second rating.)"""
     value = {name: _first(row, columns) for name, columns in mapping.items()}
     # This project's own landing items carry their ids in an external_ids object, which no column maps.
     landed_ids = row.get("external_ids") if isinstance(row.get("external_ids"), dict) else {}
