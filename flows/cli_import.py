@@ -106,7 +106,7 @@ def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
     """Say so when rows of a dump without review ids may be edits loaded as second reviews (also when quiet)."""
     import duckdb
 
-    from flows.importer import possible_edits
+    from flows.importer import kept_edits, possible_edits
     from flows.output import counted
     from warehouse.db import WarehouseError, connect, warehouse_path
 
@@ -116,10 +116,17 @@ def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
         return
     try:
         count = possible_edits(conn, source, run_id)
+        kept = kept_edits(conn, source, run_id)
     except duckdb.Error:  # a note only (a warehouse whose marts, and so its macros, were never built)
         return
     finally:
         conn.close()
+    if kept:
+        err_console.print(
+            f"[yellow]warning:[/yellow] {counted(kept, 'row')} of this import repeat{'s' if kept == 1 else ''} the "
+            f"text of a review an earlier import of {escape(source)} loaded, with another rating or title: without a "
+            "review id column such a row is read as a copy of that review, which keeps its stored rating (map the "
+            "dump's id column with --map source_review_id=COLUMN if it has one)", highlight=False, soft_wrap=True)
     if count:
         err_console.print(
             f"[yellow]warning:[/yellow] {counted(count, 'review')} of this import "

@@ -38,8 +38,8 @@ from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
 from flows.import_columns import FIELDS, column_map, parse_mappings, parse_scale, unused_columns
 
-__all__ = ["FIELDS", "column_map", "import_file", "parse_mappings", "parse_scale", "possible_edits", "to_item",
-           "unused_columns"]
+__all__ = ["FIELDS", "column_map", "import_file", "kept_edits", "parse_mappings", "parse_scale", "possible_edits",
+           "to_item", "unused_columns"]
 
 FORMATS = ("csv", "jsonl")
 IMPORT_SPIDER = "import"  # crawl_runs.spider of an import run
@@ -310,3 +310,19 @@ def possible_edits(conn: duckdb.DuckDBPyConnection, source: str, run_id: str) ->
           and exists (select 1 from reviews as o
                       where o.source = r.source and o.critic_id = r.critic_id and o.film_id = r.film_id
                         and o.first_seen < r.first_seen)""", [source, run_id]).fetchone()[0]
+
+
+def kept_edits(conn: duckdb.DuckDBPyConnection, source: str, run_id: str) -> int:
+    """How many rows of this import, known by their content hash (no review id), repeat the text of a review an
+    earlier import of the source loaded, with another rating or title: such a row is taken for a copy of that
+    review, and a copy never replaces what the review holds, so the stored rating stays (the import's stats
+    count the row as a duplicate)."""
+    return conn.execute("""
+        select count(*) from review_keys as k
+        inner join reviews as r using (review_id)
+        inner join crawl_runs as run on run.run_id = ? and run.source = k.source
+        where k.source = ? and starts_with(k.source_review_id, 'sha1:')
+          and k.first_seen = cast(run.started as timestamp)
+          and r.source = k.source and r.source_review_id <> k.source_review_id
+          and r.run_id <> ?
+          and k.content_hash is distinct from r.content_hash""", [run_id, source, run_id]).fetchone()[0]

@@ -287,3 +287,24 @@ def test_an_imdb_id_column_of_bare_digits_lands_as_a_tt_id(tmp_path: Path) -> No
     result = import_file(dump, "ml", tmp_path / "data", {"critic_name": ["userId"], "film_title": ["title"],
                                                           "imdb_id": ["imdbId"]}, "user")
     assert landed(result)[0]["external_ids"] == {"imdb": "tt0114709"}
+
+
+def test_a_later_export_without_ids_that_changes_ratings_says_the_stored_ones_were_kept(tmp_path: Path) -> None:
+    # Ann's 3/5 became 4/5 and Bob's Fresh Rotten, the texts unchanged: each row was read as a copy of the
+    # stored review, counted as a duplicate, and the old ratings stayed without a word (dumps QA).
+    from flows.cli import app
+    from tests.flows.test_import import row, rt_dump, runner, warehouse_rows
+
+    data = tmp_path / "data"
+    first = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "", "Moving."), row("Bob", "", "Fresh", "Dull.")])
+    once = runner.invoke(app, ["import", str(first), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert once.exit_code == 0 and "warning" not in once.output
+    again = runner.invoke(app, ["import", str(first), "--source", "rt", "--data-dir", str(data), "--quiet",
+                                "--again"])
+    assert again.exit_code == 0 and "warning" not in again.output  # the same rows: copies that change nothing
+    later = rt_dump(tmp_path / "rt-2.csv", [row("Ann", "4/5", "", "Moving."), row("Bob", "", "Rotten", "Dull.")])
+    result = runner.invoke(app, ["import", str(later), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "warning: 2 rows of this import repeat the text of a review an earlier import of rt loaded, with " \
+        "another rating or title" in " ".join(result.output.split())
+    assert warehouse_rows(data, "select rating_raw from reviews order by rating_raw") == [("3/5",), ("Fresh",)]
