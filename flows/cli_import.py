@@ -37,6 +37,8 @@ def import_(
         "--format", help="csv or jsonl (default: from the file name).")] = None,
     delimiter: Annotated[str | None, typer.Option(
         help="The CSV's delimiter (default: the one of , ; tab | its header uses most).")] = None,
+    critic: Annotated[str | None, typer.Option(
+        help="The author of rows without a critic (a single account's export: Letterboxd, IMDb).")] = None,
     scale: Annotated[str | None, typer.Option(
         help="BEST or WORST-BEST: the rating scale of rows that give none, e.g. 5 (out of 5, as Letterboxd's "
              "0.5-5 stars), 10 (IMDb), 1-5.")] = None,
@@ -78,7 +80,7 @@ def import_(
                 progress.update(reading, description=f"importing {file.name}: {rows:,} rows")
 
             result = import_file(file, source, root, parse_mappings(map_ or []), audience, encoding, file_format,
-                                 again, read, delimiter, parse_scale(scale))
+                                 again, read, delimiter, parse_scale(scale), critic)
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     except KeyboardInterrupt:

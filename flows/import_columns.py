@@ -52,8 +52,10 @@ def parse_mappings(pairs: list[str]) -> dict[str, list[str]]:
     return mapping
 
 
-def column_map(columns: list[str], given: dict[str, list[str]], where: str) -> dict[str, list[str]]:
-    """Which dump columns feed each item field: the given mappings, else the usual names found."""
+def column_map(columns: list[str], given: dict[str, list[str]], where: str,
+               critic_given: bool = False) -> dict[str, list[str]]:
+    """Which dump columns feed each item field: the given mappings, else the usual names found. A dump needs
+    a critic column unless `critic_given` (--critic names the one author of a single account's export)."""
     by_key = {}
     for column in columns:
         by_key.setdefault(_key(column), column)
@@ -75,9 +77,12 @@ def column_map(columns: list[str], given: dict[str, list[str]], where: str) -> d
                 chosen[name] = found
                 used.update(found)
     for needed, hint in (("critic_name", "critic"), ("film_title", "film")):
-        if needed not in chosen and not (needed == "film_title" and "imdb_id" in chosen):
+        if needed not in chosen and not (needed == "film_title" and "imdb_id" in chosen) \
+                and not (needed == "critic_name" and critic_given):
             raise ReviewsError(f"{where}: no {hint} column (looked for {', '.join(DEFAULT_COLUMNS[needed])}); "
-                               f"name it with --map {needed}=COLUMN; columns: {', '.join(columns)}")
+                               f"name it with --map {needed}=COLUMN"
+                               f"{' (or give its one author with --critic NAME)' if needed == 'critic_name' else ''}"
+                               f"; columns: {', '.join(columns)}")
     if "body" not in chosen and "rating_raw" not in chosen and "rating_value" not in chosen:
         raise ReviewsError(f"{where}: neither a review text nor a rating column; name one with --map body=COLUMN "
                            f"or --map rating_raw=COLUMN; columns: {', '.join(columns)}")

@@ -98,7 +98,7 @@ def _rating(row: dict, columns: list[str]) -> tuple[str | None, list[str]]:
 
 def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, fetched_at: str,
             file_uri: str, audience: str, seen: dict[int, int] | None = None,
-            scale: tuple[str, str] | None = None) -> dict[str, Any]:
+            scale: tuple[str, str] | None = None, critic: str | None = None) -> dict[str, Any]:
     """One row as a landed item. ``seen`` counts the row keys met so far in the file: rows alike in every
     field by a name that names nobody (two anonymous "Loved it!" for one film) are numbered, #2, #3, in file
     order, so they stay two reviews, and importing the file again numbers them the same way. By a named critic
@@ -106,6 +106,8 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     these were numbered too, a ratings export's repeated row, with no text to find it as a copy by, loaded as a
     second rating.)"""
     value = {name: _first(row, columns) for name, columns in mapping.items()}
+    if critic and not value.get("critic_name"):  # --critic: the author of rows that name none
+        value["critic_name"] = critic
     # This project's own landing items carry their ids in an external_ids object, which no column maps.
     landed_ids = row.get("external_ids") if isinstance(row.get("external_ids"), dict) else {}
     given_imdb = value.get("imdb_id") or ""
@@ -173,10 +175,12 @@ def _check_source(root: Path, source: str) -> None:
 def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[str]] | None = None,
                 audience: str = "critic", encoding: str | None = None, fmt: str | None = None,
                 again: bool = False, on_rows: Callable[[int], None] | None = None,
-                delimiter: str | None = None, scale: tuple[str, str] | None = None) -> ImportResult:
+                delimiter: str | None = None, scale: tuple[str, str] | None = None,
+                critic: str | None = None) -> ImportResult:
     """Land a dump as one run of `source`; a file already imported (same bytes) is not landed again
     unless `again`. `on_rows(n)` hears how many rows are read, every 10,000. `scale` (best, worst) is the
-    rating scale of rows that give none (import_columns.parse_scale)."""
+    rating scale of rows that give none (import_columns.parse_scale); `critic` the author of rows that name
+    none (a single account's export has no critic column)."""
     from filelock import FileLock, Timeout
 
     from flows.load import file_sha1
@@ -185,6 +189,8 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
         raise ReviewsError(f"{path}: is a folder; give the dump file")
     if not path.is_file():
         raise ReviewsError(f"{path}: no such file")
+    if critic is not None and not critic.strip():
+        raise ReviewsError("--critic must name the export's author, not be blank")
     if audience not in AUDIENCES:
         raise ReviewsError(f"--audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     fmt = fmt or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")
@@ -205,7 +211,7 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
         for leftover in folder.glob("*.jsonl.part"):
             leftover.unlink(missing_ok=True)
         return _import(path, source, root, folder, mappings or {}, audience, encoding, fmt, again, on_rows,
-                       delimiter, file_sha1(path), scale)
+                       delimiter, file_sha1(path), scale, critic)
     except OSError as exc:
         where = path if exc.filename in (None, str(path)) else exc.filename
         raise ReviewsError(f"{where}: {exc.strerror or exc}") from None
@@ -223,7 +229,8 @@ def _read(path: Path, fmt: str, encoding: str, delimiter: str | None) -> tuple[l
 
 def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[str, list[str]], audience: str,
             encoding: str | None, fmt: str, again: bool, on_rows: Callable[[int], None] | None,
-            delimiter: str | None, sha1: str | None, scale: tuple[str, str] | None = None) -> ImportResult:
+            delimiter: str | None, sha1: str | None, scale: tuple[str, str] | None = None,
+            critic: str | None = None) -> ImportResult:
     from filelock import FileLock
 
     previous = None if again else next((run for run, data in _landed_runs(folder)
@@ -238,7 +245,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
         if not columns:  # only a CSV header names columns when there are no rows; JSON has none to show
             raise ReviewsError(f"{path}: no review in it: neither one JSON object per line nor one JSON array of "
                                "objects (an empty file, or one object spread over several lines)")
-        mapping = column_map(columns, mappings, str(path))
+        mapping = column_map(columns, mappings, str(path), critic_given=bool(critic))
         # The run id is taken when the batch's lock is: loads take batches in run-id order and stop at
         # one still being written, so none is loaded before this one that started after it.
         run_id = new_run_id()
@@ -255,7 +262,8 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                     parts["rejects"].open("w", encoding="utf-8") as rejects:
                 for line, row, reason, raw in rows:  # noqa: B007 (line names where a decode error stops)
                     if not reason:
-                        item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience, seen, scale)
+                        item = to_item(row, mapping, source, run_id, fetched_at, file_uri, audience, seen, scale,
+                                       critic)
                         text = json_line(item)
                     if reason:
                         rejects.write(json.dumps({"reason": f"{path.name}: {reason}", "item": raw}) + "\n")

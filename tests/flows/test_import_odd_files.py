@@ -308,3 +308,16 @@ def test_a_later_export_without_ids_that_changes_ratings_says_the_stored_ones_we
     assert "warning: 2 rows of this import repeat the text of a review an earlier import of rt loaded, with " \
         "another rating or title" in " ".join(result.output.split())
     assert warehouse_rows(data, "select rating_raw from reviews order by rating_raw") == [("3/5",), ("Fresh",)]
+
+
+def test_a_single_accounts_export_without_a_critic_column_lands_under_the_critic_given(tmp_path: Path) -> None:
+    # Letterboxd's and IMDb's exports name no author: they were refused, and the file had to be edited (dumps QA).
+    dump = tmp_path / "reviews.csv"
+    dump.write_text("Date,Name,Year,Letterboxd URI,Rating,Review\n2024-01-02,Past Lives,2023,https://boxd.it/a,4.5,"
+                    "Tender.\n", encoding="utf-8")
+    with pytest.raises(ReviewsError, match=r"no critic column .* \(or give its one author with --critic NAME\)"):
+        import_file(dump, "lb", tmp_path / "data", {"film_title": ["Name"]}, "user")
+    result = import_file(dump, "lb", tmp_path / "data", {"film_title": ["Name"]}, "user", critic="maria")
+    assert [(item["critic_name"], item["audience"]) for item in landed(result)] == [("maria", "user")]
+    with pytest.raises(ReviewsError, match="--critic must name"):
+        import_file(dump, "lb2", tmp_path / "data", {"film_title": ["Name"]}, "user", critic=" ")
