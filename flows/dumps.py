@@ -28,6 +28,7 @@ import codecs
 import csv
 import itertools
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,9 @@ def _text_handle(path: Path, encoding: str, newline: str | None = None) -> Any:
     return path.open(encoding=encoding, errors="strict", newline=newline)
 
 
+_EXCEL_SEP = re.compile(r'^\ufeff?"?sep=(.)"?\r?\n?$')
+
+
 def _delimiter(path: Path, encoding: str) -> str:
     with _text_handle(path, encoding, newline="") as handle:
         header = handle.readline()
@@ -130,6 +134,13 @@ def _delimiter(path: Path, encoding: str) -> str:
 def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[list[str], Iterator[Row]]:
     csv.field_size_limit(MAX_CELL)
     handle = _text_handle(path, encoding, newline="")
+    # Excel's own first line naming the delimiter ("sep=;"): no header, and it says what the delimiter is.
+    excel_sep = _EXCEL_SEP.match(handle.readline())
+    offset = 1 if excel_sep else 0  # file lines before the reader's first
+    if excel_sep:
+        delimiter = delimiter or excel_sep.group(1)
+    else:
+        handle.seek(0)
     reader = csv.reader(handle, csv.excel, delimiter=delimiter or _delimiter(path, encoding))
     try:
         header = next(reader, None)
@@ -149,7 +160,7 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
     def rows() -> Iterator[Row]:
         line_count: list[int] = []
         with handle:
-            last = reader.line_num
+            last = reader.line_num + offset
             while True:
                 try:
                     cells: list[str] | None = next(reader)
@@ -158,7 +169,7 @@ def csv_rows(path: Path, encoding: str, delimiter: str | None = None) -> tuple[l
                     return
                 except csv.Error as exc:
                     cells, error = None, str(exc)
-                first, last = last + 1, reader.line_num
+                first, last = last + 1, reader.line_num + offset
                 span = f"lines {first}-{last}" if last > first else f"line {first}"
                 if cells is not None and cells[:1] and [cells[0].removeprefix("\ufeff"), *cells[1:]] == header:
                     # Two exports joined with `cat`: their second header is no review (it keeps its BOM there).

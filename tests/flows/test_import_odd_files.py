@@ -321,3 +321,15 @@ def test_a_single_accounts_export_without_a_critic_column_lands_under_the_critic
     assert [(item["critic_name"], item["audience"]) for item in landed(result)] == [("maria", "user")]
     with pytest.raises(ReviewsError, match="--critic must name"):
         import_file(dump, "lb2", tmp_path / "data", {"film_title": ["Name"]}, "user", critic=" ")
+
+
+def test_an_excel_sep_line_names_the_delimiter_and_is_no_header(tmp_path: Path) -> None:
+    # "sep=;" first: the import failed with "no column 'Name'; columns: sep=" (dumps QA).
+    dump = tmp_path / "excel.csv"
+    dump.write_bytes("sep=;\r\ncritic;movie_title;review_score;review_content\r\nAnn;Her;3/4;Fine.\r\nBo;Dune\r\n"
+                     .encode("utf-8-sig"))
+    result = import_file(dump, "excel", tmp_path / "data")
+    assert (result.landed, result.rejected) == (1, 1)
+    assert landed(result)[0]["critic_name"] == "Ann"
+    reject = json.loads(result.items.with_name(result.items.name.replace(".jsonl", ".rejects.jsonl")).read_text())
+    assert "line 4" in reject["reason"]  # lines of the file, the sep line counted
