@@ -14,8 +14,7 @@ Determinism: ``dateparser`` gets a fixed settings dict - UTC in and out, timezon
 ``PREFER_DAY_OF_MONTH="first"`` ("November 2026" -> 1 Nov), ``PREFER_DATES_FROM="past"`` (a
 yearless "20 November" is the most recent one, as a published date must be).  Numeric day/month
 order follows the detected locale (English "03/04/2026" is 4 March), except that dotted numeric dates
-("10.01.2014", German, Russian, Polish …) are day first: no locale writes the month first with dots;
-and slashed ones are day first in a batch whose other slashed dates show it (parse_distinct).
+("10.01.2014", German, Russian, Polish …) are day first: no locale writes the month first with dots.
 """
 
 from __future__ import annotations
@@ -40,8 +39,6 @@ _RFC822_HINT = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}
 _EPOCH = re.compile(r"^\d{9,10}(?:\d{3})?$")
 _SHORT_NUMBER = re.compile(r"^\d{1,4}$")
 _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
-# A numeric date with slashes, day or month first: which one, a batch's other dates may tell (parse_distinct).
-_SLASHED = re.compile(r"(?<![\d/])(\d{1,2})/(\d{1,2})/(\d{2,4})(?![\d/])")
 # Year first is year, month (, day) everywhere, with dashes (also Unicode ones), slashes or dots, spaced or
 # not ("2026. 11. 20." in Korean and Hungarian); dateparser would read an impossible month as a day
 # ("2026-13-01" as 13 January, "2025-13" as 13 November), so such a date is refused here with its reason.
@@ -75,10 +72,9 @@ def _fetched_utc(fetched_at: dt.datetime | dt.date | str) -> dt.datetime:
     return _to_utc(fetched_at)
 
 
-def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first",
-              day_first: bool = False) -> dict[str, object]:
+def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first") -> dict[str, object]:
     return {
-        **({"DATE_ORDER": "DMY"} if _DOTTED.match(text) or (day_first and _SLASHED.search(text)) else {}),
+        **({"DATE_ORDER": "DMY"} if _DOTTED.match(text) else {}),
         "RELATIVE_BASE": base,
         "TIMEZONE": "UTC",
         "TO_TIMEZONE": "UTC",
@@ -136,17 +132,17 @@ def _impossible_year_first(text: str) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _classify(text: str, day_first: bool = False) -> tuple[str, dt.date | str | None]:
+def _classify(text: str) -> tuple[str, dt.date | str | None]:
     """("absolute", date) | ("relative", None) | ("problem", reason) for one distinct string."""
     fast = _fast_path(text)
     if isinstance(fast, dt.date):
         return "absolute", fast
     if isinstance(fast, str):
         return "problem", fast
-    first = _dateparse(text, _settings(_SENTINEL_A, text, day_first=day_first))
+    first = _dateparse(text, _settings(_SENTINEL_A, text))
     if first is None:
         return "problem", f"unparseable date: {text!r}"
-    second = _dateparse(text, _settings(_SENTINEL_B, text, day_first=day_first))
+    second = _dateparse(text, _settings(_SENTINEL_B, text))
     if second is None or first != second or str(first.year) not in text:
         # A year not written out in full ("10/01/14") takes its century from the base date, and the fixed
         # bases would make it 1914: it is read against the fetch time like a relative date.
@@ -155,16 +151,16 @@ def _classify(text: str, day_first: bool = False) -> tuple[str, dt.date | str | 
 
 
 @lru_cache(maxsize=65536)
-def _resolve_relative(text: str, base_hour: dt.datetime, day_first: bool = False) -> dt.datetime | None:
+def _resolve_relative(text: str, base_hour: dt.datetime) -> dt.datetime | None:
     # dateparser wants a naive base in its TIMEZONE (UTC).
     # dateparser applies PREFER_DAY_OF_MONTH to offsets too, which made "a month ago" the 1st of last month;
     # a month named without a day ("November") keeps the 1st.
     day_of_month = "current" if is_time_ago(text) else "first"
-    parsed = _dateparse(text, _settings(base_hour.replace(tzinfo=None), text, day_of_month, day_first))
+    parsed = _dateparse(text, _settings(base_hour.replace(tzinfo=None), text, day_of_month))
     return _to_utc(parsed) if parsed else None
 
 
-def parse_published(raw: str | None, fetched_at: dt.datetime | str, day_first: bool = False) -> ParsedDate:
+def parse_published(raw: str | None, fetched_at: dt.datetime | str) -> ParsedDate:
     """Publication date of a review as a UTC calendar date.
 
     ``fetched_at`` (naive means UTC; ISO strings accepted) anchors relative dates and the future
@@ -175,26 +171,25 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str, day_first: b
         return _ABSENT
     text = " ".join(raw.split())
     fetched = _fetched_utc(fetched_at)
-    kind, found = _classify(text, day_first)
+    kind, found = _classify(text)
     if kind == "problem":
         problem = str(found)
         for candidate in unlabeled(text) if problem.startswith("unparseable") else []:
-            behind_label = _parse(candidate, fetched, *_classify(candidate, day_first), day_first)
+            behind_label = _parse(candidate, fetched, *_classify(candidate))
             if behind_label.date is not None:
                 return behind_label
             if behind_label.problem and not behind_label.problem.startswith("unparseable"):
                 problem = behind_label.problem  # "implausible date: 1850-01-01 from '1 Jan 1850'" says more
         return ParsedDate(None, problem, False)
-    return _parse(text, fetched, kind, found, day_first)
+    return _parse(text, fetched, kind, found)
 
 
-def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | None,
-           day_first: bool = False) -> ParsedDate:
+def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | None) -> ParsedDate:
     if kind == "problem":
         return ParsedDate(None, str(found), False)
     if kind == "relative":
         base_hour = fetched.replace(minute=0, second=0, microsecond=0)
-        resolved = _resolve_relative(text, base_hour, day_first)
+        resolved = _resolve_relative(text, base_hour)
         if resolved is None:
             return ParsedDate(None, f"unparseable date: {text!r}", False)
         found = (resolved + (fetched - base_hour)).date()
@@ -232,26 +227,10 @@ def parse_distinct(rows: Iterable[DateKey]) -> dict[DateKey, ParsedDate]:
     Feed it ``SELECT DISTINCT published_raw, date_trunc('minute', fetched_at)`` (or the exact
     ``fetched_at`` - the costly work is cached per string and per hour either way) and join back
     in DuckDB. (Truncated to the hour, "10 minutes ago" fetched at 00:50 would land on the day before.)
-
-    One batch (a crawl run, an import) writes numeric dates with slashes one way: when one of them can only be
-    day first (25/01/2024) and none can only be month first (01/25/2024), all of them are read day first, so
-    03/01/2024 beside it is 3 January, not 1 March. Otherwise month first, as dateparser reads English.
     """
-    rows = list(rows)
     result: dict[DateKey, ParsedDate] = {}
-    day_first = slashed_day_first(raw for raw, _ in rows)
     for raw, fetched_at in rows:
         key = (raw, fetched_at)
         if key not in result:
-            result[key] = parse_published(raw, fetched_at, day_first)
+            result[key] = parse_published(raw, fetched_at)
     return result
-
-
-def slashed_day_first(raws: Iterable[str | None]) -> bool:
-    """Whether the numeric slashed dates among `raws` show day first and nothing shows month first."""
-    day_first = month_first = False
-    for raw in raws:
-        for found in _SLASHED.finditer(raw or ""):
-            day_first |= int(found.group(1)) > 12
-            month_first |= int(found.group(2)) > 12
-    return day_first and not month_first

@@ -252,19 +252,3 @@ def test_an_impossible_date_behind_a_label_gives_its_reason():
 def test_unix_times_before_2001_with_nine_digits_are_dates_too(raw, expected):
     # MovieLens' older ratings: "964982703" was an unparseable date (dumps QA).
     assert parse_published(raw, FETCHED).date == expected
-
-
-def test_a_batch_whose_slashed_dates_show_day_first_reads_them_all_day_first():
-    # A French Excel export: 25/01/2024 can only be 25 January, so 03/01/2024 beside it is 3 January; read
-    # alone it was 1 March, and 12/02/2024 was 2 December (dumps QA).
-    rows = [("03/01/2024", FETCHED), ("25/01/2024", FETCHED), ("12/02/2024", FETCHED), ("Posted 04/05/2024", FETCHED)]
-    dates = {raw: parsed.date for (raw, _), parsed in parse_distinct(rows).items()}
-    assert dates == {"03/01/2024": dt.date(2024, 1, 3), "25/01/2024": dt.date(2024, 1, 25),
-                     "12/02/2024": dt.date(2024, 2, 12), "Posted 04/05/2024": dt.date(2024, 5, 4)}
-
-
-def test_a_batch_with_month_first_evidence_or_none_reads_slashed_dates_month_first():
-    mixed = parse_distinct([("03/01/2024", FETCHED), ("01/25/2024", FETCHED)])
-    assert mixed[("03/01/2024", FETCHED)].date == dt.date(2024, 3, 1)
-    alone = parse_distinct([("03/01/2024", FETCHED)])
-    assert alone[("03/01/2024", FETCHED)].date == dt.date(2024, 3, 1)
