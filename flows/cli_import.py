@@ -126,9 +126,10 @@ def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
     if kept:
         err_console.print(
             f"[yellow]warning:[/yellow] {counted(kept, 'row')} of this import repeat{'s' if kept == 1 else ''} the "
-            f"text of a review an earlier import of {escape(source)} loaded, with another rating or title: without a "
-            "review id column such a row is read as a copy of that review, which keeps its stored rating (map the "
-            "dump's id column with --map source_review_id=COLUMN if it has one)", highlight=False, soft_wrap=True)
+            f"text of a review an earlier import of {escape(source)} loaded, with another rating (or none) or "
+            "title: without a review id column such a row is read as a copy of that review, which keeps what it "
+            "stored (map the dump's id column with --map source_review_id=COLUMN if it has one)",
+            highlight=False, soft_wrap=True)
     if count:
         err_console.print(
             f"[yellow]warning:[/yellow] {counted(count, 'review')} of this import "

@@ -121,7 +121,7 @@ def _text_handle(path: Path, encoding: str, newline: str | None = None) -> Any:
     return path.open(encoding=encoding, errors="strict", newline=newline)
 
 
-_EXCEL_SEP = re.compile(r'^\ufeff?"?sep=(.)"?\r?\n?$')
+_EXCEL_SEP = re.compile(r'^\ufeff?"?sep=([^\r\n])"?\r?\n?$')
 
 
 def _delimiter(path: Path, encoding: str) -> str:

@@ -189,8 +189,11 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
         raise ReviewsError(f"{path}: is a folder; give the dump file")
     if not path.is_file():
         raise ReviewsError(f"{path}: no such file")
-    if critic is not None and not critic.strip():
-        raise ReviewsError("--critic must name the export's author, not be blank")
+    if critic is not None:
+        # Typed at each import: spaced alike, so the rows' keys (a hash of what they say) match across imports.
+        critic = " ".join(critic.split())
+        if not critic:
+            raise ReviewsError("--critic must name the export's author, not be blank")
     if audience not in AUDIENCES:
         raise ReviewsError(f"--audience must be one of {', '.join(AUDIENCES)}, not {audience!r}")
     fmt = fmt or ("jsonl" if path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv")
@@ -287,7 +290,8 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                 "errors": 0, "field_coverage": coverage, "started": started.isoformat(),
                 "finished": datetime.now(UTC).isoformat(), "finish_reason": "finished",
                 "file": str(path.resolve()), "file_sha1": sha1, "encoding": encoding, "columns": mapping,
-                **({"scale": {"best": scale[0], "worst": scale[1]}} if scale else {})})
+                **({"scale": {"best": scale[0], "worst": scale[1]}} if scale else {}),
+                **({"critic": critic} if critic else {})})
         except BaseException:
             for leftover in (*parts.values(), paths["items"], paths["rejects"], paths["stats"]):
                 leftover.unlink(missing_ok=True)
