@@ -56,7 +56,8 @@ def import_(
     from flows.cli import run_pipeline
     from flows.config import check_source_name
     from flows.crawl import check_room, sigterm_as_interrupt
-    from flows.importer import import_file, parse_mappings, parse_scale
+    from flows.import_columns import parse_mappings, parse_scale
+    from flows.importer import import_file
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
     quiet_user_errors()
@@ -105,7 +106,8 @@ def import_(
 
 
 def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
-    """Say so when rows of a dump without review ids may be edits loaded as second reviews (also when quiet)."""
+    """Say so when rows of a dump without review ids may be edits loaded as second reviews, or edits read as
+    copies that kept the stored rating (also when quiet)."""
     import duckdb
 
     from flows.importer import kept_edits, possible_edits

@@ -36,10 +36,7 @@ from crawlers.landing import json_line, new_run_id, run_paths, safe_name, write_
 from crawlers.nobody import names_nobody
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
-from flows.import_columns import FIELDS, column_map, parse_mappings, parse_scale, unused_columns
-
-__all__ = ["FIELDS", "column_map", "import_file", "kept_edits", "parse_mappings", "parse_scale", "possible_edits",
-           "to_item", "unused_columns"]
+from flows.import_columns import column_map, unused_columns
 
 FORMATS = ("csv", "jsonl")
 IMPORT_SPIDER = "import"  # crawl_runs.spider of an import run

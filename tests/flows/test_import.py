@@ -18,7 +18,8 @@ from crawlers.items import ReviewItem
 from flows.cli import app
 from flows.dumps import detect_encoding
 from flows.errors import ReviewsError
-from flows.importer import column_map, import_file, parse_mappings
+from flows.import_columns import column_map, parse_mappings
+from flows.importer import import_file
 from warehouse.db import connect, warehouse_path
 
 runner = CliRunner()

@@ -11,6 +11,7 @@ import pytest
 
 from flows.dumps import detect_encoding
 from flows.errors import ReviewsError
+from flows.import_columns import column_map, parse_scale
 from flows.importer import import_file
 
 HEADER = "critic,movie_title,review_score,review_content\n"
@@ -228,7 +229,6 @@ def test_an_import_error_on_a_pipe_is_its_one_line_without_a_blank_line_before_i
 def test_a_scale_given_for_a_dump_without_one_scores_its_bare_ratings(tmp_path: Path) -> None:
     # Letterboxd's export: 0.5-5 stars as bare numbers, unscored ("ambiguous scale") with no way to say so,
     # or read on schema.org's 1-5 through rating_value (3 stars scored 50, a negative verdict: dumps QA).
-    from flows.importer import parse_scale
     from flows.load import load, normalize, pending_batches
     from warehouse.db import open_writer, warehouse_path
 
@@ -252,23 +252,17 @@ def test_a_scale_given_for_a_dump_without_one_scores_its_bare_ratings(tmp_path: 
 @pytest.mark.parametrize(("given", "expected"), [("5", ("5", "0")), ("1-10", ("10", "1")), ("0.5 to 5", ("5", "0.5")),
                                                  (None, None)])
 def test_a_scale_reads_as_best_or_worst_to_best(given, expected) -> None:
-    from flows.importer import parse_scale
-
     assert parse_scale(given) == expected
 
 
 @pytest.mark.parametrize("given", ["five", "5-1", "3-3", "-"])
 def test_a_scale_that_is_no_scale_is_one_error(given) -> None:
-    from flows.importer import parse_scale
-
     with pytest.raises(ReviewsError, match="--scale"):
         parse_scale(given)
 
 
 def test_two_usual_names_finding_one_column_map_it_once() -> None:
     # The printed mapping said critic_name=Username|Username (dumps QA).
-    from flows.importer import column_map
-
     assert column_map(["Username", "Name", "Review"], {"film_title": ["Name"]}, "d.csv")["critic_name"] == ["Username"]
 
 

@@ -30,10 +30,9 @@ films as (
 
 reviewers as (
     select
-        -- A row that names nobody is many people: its reviews are anonymous_reviews, not one reviewer.
+        -- A row that names nobody is many people: no reviewer (its reviews are weekly_reviews.anonymous_reviews).
         count(*) filter (where audience = 'critic' and not anonymous) as critics,
         count(*) filter (where audience = 'user' and not anonymous) as users,
-        coalesce(sum(reviews) filter (where anonymous), 0) as anonymous_reviews,
         count(*) filter (where audience = 'critic' and anonymous) as anonymous_critic_rows
     from weekly_critic_activity
     where week_start = $week_start::date
@@ -72,7 +71,7 @@ final as (
         -- who and where
         reviewers.critics,
         reviewers.users,
-        reviewers.anonymous_reviews,
+        coalesce(arrivals.anonymous_reviews, 0) as anonymous_reviews,
         reviewers.anonymous_critic_rows,
         coalesce(arrivals.sources, 0) as sources,
         -- crawl health
