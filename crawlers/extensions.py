@@ -195,6 +195,9 @@ class RunStats:
             # How the run's JOBDIR was opened (flows.incremental.open_job): written here, before the run's
             # lock is let go (BatchLock), so a load never reads the stats without it.
             **({"job_state": job} if (job := self.crawler.settings.get("REVIEWS_JOB_STATE")) else {}),
+            # A site profile's order of day and month in numeric dates (crawlers/profiles.py): the load reads
+            # the batch's dates in it.
+            **({"date_order": order} if (order := getattr(spider, "date_order", None)) else {}),
         }
 
     def spider_closed(self, spider: Any, reason: str) -> None:

@@ -31,6 +31,9 @@ film_title = "h1::text"              # reviews that lack them (a film page whose
 best = 10
 worst = 0
 ```
+A top-level `date_order = "DMY"` (or `"MDY"`) tells in which order the site writes day and month in dates
+with slashes or dashes (`03/01/2024`); without it they are read month first, unless only the other way
+makes a date.
 
 Fields: source_review_id, url, film_title, film_year, imdb_id, tmdb_id, critic_name, critic_url, outlet,
 rating (-> rating_raw), rating_value, title (-> review_title), body, published (-> published_raw),
@@ -81,7 +84,8 @@ FIELDS = {
 EXTERNAL_IDS = ("imdb_id", "tmdb_id")
 LINK_FIELDS = ("url", "critic_url")
 TOP_KEYS = ("start_urls", "reviews", "next_pages", "follow", "audience", "outlet", "fields", "page_fields",
-            "rating_scale")
+            "rating_scale", "date_order")
+DATE_ORDERS = ("DMY", "MDY")  # as flows/normalize/dates.py reads them
 QUERY_KEYS = ("css", "xpath", "pattern", "html", "exclude")
 SCALE_KEYS = ("best", "worst")
 XPATH_PREFIX = "xpath:"
@@ -127,6 +131,7 @@ class Profile:
     outlet: str | None = None
     rating_best: str | None = None
     rating_worst: str | None = None
+    date_order: str | None = None  # the site's order of day and month in dates with slashes or dashes
 
 
 def _kind(value: Any) -> str:
@@ -266,6 +271,10 @@ class _Reader:
         if audience is not None and audience not in AUDIENCES:
             raise self.fail("audience", f"expected one of {', '.join(AUDIENCES)}, got {audience!r}")
         best, worst = self.scale(data["rating_scale"]) if "rating_scale" in data else (None, None)
+        date_order = data.get("date_order")
+        if date_order is not None and date_order not in DATE_ORDERS:
+            raise self.fail("date_order", f"expected DMY (day first, 25/01/2024) or MDY (month first, 01/25/2024), "
+                                          f"got {date_order!r}")
         named = fields.keys() | page_fields.keys()
         # What the landing pipeline would refuse every item for: better said once, now, than per review.
         if not named & {"film_title", *EXTERNAL_IDS}:
@@ -281,7 +290,7 @@ class _Reader:
             start_urls=self.start_urls(data.get("start_urls", [])),
             audience=audience,
             outlet=self.text("outlet", data["outlet"]) if "outlet" in data else None,
-            rating_best=best, rating_worst=worst,
+            rating_best=best, rating_worst=worst, date_order=date_order,
         )
 
 

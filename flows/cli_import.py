@@ -42,6 +42,9 @@ def import_(
     scale: Annotated[str | None, typer.Option(
         help="BEST or WORST-BEST: the rating scale of rows that give none, e.g. 5 (out of 5, as Letterboxd's "
              "0.5-5 stars), 10 (IMDb), 1-5.")] = None,
+    date_order: Annotated[str | None, typer.Option(
+        help="DMY or MDY: the order of day and month in its dates with slashes or dashes (default: what its "
+             "dates show, else the source's earlier imports', else month first).")] = None,
     again: Annotated[bool, typer.Option("--again", help="Import a file already imported.")] = False,
     no_load: Annotated[bool, typer.Option("--no-load", help="Only land it; the next run loads it.")] = False,
     config: ConfigOption = None,
@@ -57,6 +60,7 @@ def import_(
     from flows.config import check_source_name
     from flows.crawl import check_room, sigterm_as_interrupt
     from flows.import_columns import parse_mappings, parse_scale
+    from flows.import_dates import parse_date_order
     from flows.importer import import_file
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
@@ -68,6 +72,7 @@ def import_(
         delimiter = delimiter.replace("\\t", "\t") if delimiter else None
         if delimiter is not None and len(delimiter) != 1:
             raise ReviewsError(f"--delimiter must be one character (or \\t for a tab), not {delimiter!r}")
+        order = parse_date_order(date_order)
         check_room(root)
         if not no_load:
             check_writable(warehouse_path(root))
@@ -81,7 +86,7 @@ def import_(
                 progress.update(reading, description=f"importing {file.name}: {rows:,} rows")
 
             result = import_file(file, source, root, parse_mappings(map_ or []), audience, encoding, file_format,
-                                 again, read, delimiter, parse_scale(scale), critic)
+                                 again, read, delimiter, parse_scale(scale), critic, order)
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     except KeyboardInterrupt:
@@ -98,6 +103,9 @@ def import_(
                           soft_wrap=True)
     for note in result.unused:  # also when quiet: ratings in a misspelt column would be lost without it
         err_console.print(f"[yellow]warning:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
+    if result.dates and result.dates.note and (result.dates.warning or not quiet):  # a wrong date is a warning
+        prefix = "[yellow]warning:[/yellow] " if result.dates.warning else ""
+        err_console.print(f"{prefix}{escape(visible(result.dates.note))}", highlight=False, soft_wrap=True)
     console.print(f"run {result.run_id}: {result.rows} rows, {result.landed} landed, {result.rejected} rejected "
                   f"as unreadable", highlight=False)
     if not no_load:

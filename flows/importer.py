@@ -37,6 +37,7 @@ from crawlers.nobody import names_nobody
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
 from flows.import_columns import column_map, unused_columns
+from flows.import_dates import ORDERS, DateOrder, DateTally, decide
 
 FORMATS = ("csv", "jsonl")
 IMPORT_SPIDER = "import"  # crawl_runs.spider of an import run
@@ -56,6 +57,7 @@ class ImportResult:
     columns: dict[str, list[str]] = field(default_factory=dict)
     already: str | None = None  # the run that imported a file with the same content before
     unused: list[str] = field(default_factory=list)  # "column 'reveiw_score' is not used: ..." notes
+    dates: DateOrder | None = None  # the order its slashed dates are read in, and what to tell of it
 
 
 def _text(value: Any) -> str | None:
@@ -173,11 +175,12 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
                 audience: str = "critic", encoding: str | None = None, fmt: str | None = None,
                 again: bool = False, on_rows: Callable[[int], None] | None = None,
                 delimiter: str | None = None, scale: tuple[str, str] | None = None,
-                critic: str | None = None) -> ImportResult:
+                critic: str | None = None, date_order: str | None = None) -> ImportResult:
     """Land a dump as one run of `source`; a file already imported (same bytes) is not landed again
     unless `again`. `on_rows(n)` hears how many rows are read, every 10,000. `scale` (best, worst) is the
     rating scale of rows that give none (import_columns.parse_scale); `critic` the author of rows that name
-    none (a single account's export has no critic column)."""
+    none (a single account's export has no critic column); `date_order` (import_dates.parse_date_order) the
+    order of day and month in its numeric dates, else decided from them (import_dates.decide)."""
     from filelock import FileLock, Timeout
 
     from flows.load import file_sha1
@@ -211,7 +214,7 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
         for leftover in folder.glob("*.jsonl.part"):
             leftover.unlink(missing_ok=True)
         return _import(path, source, root, folder, mappings or {}, audience, encoding, fmt, again, on_rows,
-                       delimiter, file_sha1(path), scale, critic)
+                       delimiter, file_sha1(path), scale, critic, date_order)
     except OSError as exc:
         where = path if exc.filename in (None, str(path)) else exc.filename
         raise ReviewsError(f"{where}: {exc.strerror or exc}") from None
@@ -230,7 +233,7 @@ def _read(path: Path, fmt: str, encoding: str, delimiter: str | None) -> tuple[l
 def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[str, list[str]], audience: str,
             encoding: str | None, fmt: str, again: bool, on_rows: Callable[[int], None] | None,
             delimiter: str | None, sha1: str | None, scale: tuple[str, str] | None = None,
-            critic: str | None = None) -> ImportResult:
+            critic: str | None = None, date_order: str | None = None) -> ImportResult:
     from filelock import FileLock
 
     previous = None if again else next((run for run, data in _landed_runs(folder)
@@ -240,6 +243,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
     encoding = encoding or detect_encoding(path)
     line = 0
     seen: dict[int, int] = {}
+    dates = DateTally()
     try:
         columns, rows = _read(path, fmt, encoding, delimiter)
         if not columns:  # only a CSV header names columns when there are no rows; JSON has none to show
@@ -272,6 +276,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                         for name, value in item.items():
                             if value not in (None, [], {}):
                                 coverage[name] = coverage.get(name, 0) + 1
+                        dates.add(item["published_raw"])
                         items.write(text)
                         landed += 1
                     if on_rows is not None and (landed + rejected) % 10_000 == 0:
@@ -281,6 +286,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                 parts["rejects"].replace(paths["rejects"])
             else:
                 parts["rejects"].unlink()
+            order = decide(dates, date_order, _earlier_date_order(folder), source)
             write_json_atomic(paths["stats"], {
                 "source": source, "run_id": run_id, "spider": IMPORT_SPIDER, "pages": 0, "items": landed,
                 "scraped": landed + rejected, "landed": landed, "rejected": rejected, "repeated_in_run": 0,
@@ -288,7 +294,8 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                 "finished": datetime.now(UTC).isoformat(), "finish_reason": "finished",
                 "file": str(path.resolve()), "file_sha1": sha1, "encoding": encoding, "columns": mapping,
                 **({"scale": {"best": scale[0], "worst": scale[1]}} if scale else {}),
-                **({"critic": critic} if critic else {})})
+                **({"critic": critic} if critic else {}),
+                **({"date_order": order.order} if order.order else {})})
         except BaseException:
             for leftover in (*parts.values(), paths["items"], paths["rejects"], paths["stats"]):
                 leftover.unlink(missing_ok=True)
@@ -303,7 +310,13 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
         raise ReviewsError(f"{path}: cannot be read as {encoding} ({exc}); give its encoding with --encoding") \
             from None
     return ImportResult(source, run_id, paths["items"], landed + rejected, landed, rejected, encoding, mapping,
-                        unused=unused_columns(columns, mapping))
+                        unused=unused_columns(columns, mapping), dates=order)
+
+
+def _earlier_date_order(folder: Path) -> str | None:
+    """The date order the source's latest import that recorded one was read in."""
+    orders = [data["date_order"] for _, data in _landed_runs(folder) if data.get("date_order") in ORDERS]
+    return orders[-1] if orders else None
 
 
 def possible_edits(conn: duckdb.DuckDBPyConnection, source: str, run_id: str) -> int:

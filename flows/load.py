@@ -21,6 +21,7 @@ from crawlers.landing import being_written, run_paths
 from flows.config import Health
 from flows.health import assess, found_site_unchanged
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
+from flows.normalize.dates import DATE_ORDERS
 from flows.normalize.films import Film
 from warehouse.db import WarehouseError
 from warehouse.load import LoadResult, RunInfo, load_batch
@@ -175,7 +176,19 @@ def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
     """Normalize a landing batch into temp view `normalized_batch` of the warehouse connection."""
     if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
         batch.items.touch()
-    return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn), duck=conn)
+    return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn), duck=conn,
+                             date_order=date_order(batch))
+
+
+def date_order(batch: Batch) -> str | None:
+    """The order of day and month in the batch's slashed dates, as its import recorded it
+    (flows/import_dates.py), or None: not known."""
+    order = read_stats(batch).get("date_order")
+    if order is not None and order not in DATE_ORDERS:
+        log.warning("%s: date_order %r is none of %s; its dates are read as if none were given",
+                    batch.stats, order, ", ".join(o for o in DATE_ORDERS if o))
+        return None
+    return order
 
 
 def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch,

@@ -37,6 +37,7 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
             raise ValueError("spider 'profile' needs a site profile: -a profile=path/to/site.toml")
         self.profile = load_profile(profile)
         self.start_urls = list(self.profile.start_urls)
+        self.date_order = self.profile.date_order  # into the run's stats, for the load (flows/load.py date_order)
         self.init_run(url, source or Path(profile).stem, run_id)
         self.init_incremental(state, full)
         # Whose review of which film each id the site gave has named so far in this crawl (see _clashes).

@@ -63,9 +63,10 @@ PYTHON_TABLES: dict[str, dict[str, pa.DataType]] = {
 }
 
 
-def _lookup_columns(keys: dict[str, list[tuple[Any, ...]]], known: list[Film]) -> dict[str, dict[str, list[Any]]]:
+def _lookup_columns(keys: dict[str, list[tuple[Any, ...]]], known: list[Film],
+                   date_order: str | None = None) -> dict[str, dict[str, list[Any]]]:
     """Dates, film mentions and critic names parsed once per distinct value (pure Python)."""
-    return {"nz_date_map": date_columns(keys["dates"]), "nz_film_map": film_columns(keys["films"], known),
+    return {"nz_date_map": date_columns(keys["dates"], date_order), "nz_film_map": film_columns(keys["films"], known),
             "nz_critic_map": critic_columns(keys["critics"])}
 
 
@@ -100,13 +101,15 @@ def drop_normalized(duck: duckdb.DuckDBPyConnection) -> None:
 
 def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: Path | None = None,
                       positive_threshold: float = 60.0,
-                      duck: duckdb.DuckDBPyConnection | None = None) -> NormalizedBatch:
+                      duck: duckdb.DuckDBPyConnection | None = None,
+                      date_order: str | None = None) -> NormalizedBatch:
     """Normalize a landing file into rows for `warehouse.load.load_batch`.
 
     Given a connection (the warehouse's), the rows are its temp view `normalized_batch` and `rows`
     is that name: a million-review batch then stays inside DuckDB, within its memory limit, never
     copied through Python. Call `drop_normalized` after the load, before normalizing the next
-    batch in that connection. Without a connection, the rows come back as an Arrow table.
+    batch in that connection. Without a connection, the rows come back as an Arrow table. `date_order`
+    (dates.DATE_ORDERS) is the batch's order of day and month in slashed dates, when its source's is known.
     """
     own = duck is None
     work = duckdb.connect() if own else duck
@@ -122,7 +125,7 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         # Python's share runs in one thread, in order, while DuckDB (which releases the GIL) goes on:
         # the lookups while SQL flags the texts, the text fixes while SQL scores the unrated reviews.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
-            lookups = pool.submit(_lookup_columns, keys, known_films)
+            lookups = pool.submit(_lookup_columns, keys, known_films, date_order)
             fixes = pool.submit(_row_fixes, flagged_texts(work), undeclared_texts(work))
             rating_map(work, positive_threshold)
             infer_plain(work)

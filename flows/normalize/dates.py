@@ -14,7 +14,8 @@ Determinism: ``dateparser`` gets a fixed settings dict - UTC in and out, timezon
 ``PREFER_DAY_OF_MONTH="first"`` ("November 2026" -> 1 Nov), ``PREFER_DATES_FROM="past"`` (a
 yearless "20 November" is the most recent one, as a published date must be).  Numeric day/month
 order follows the detected locale (English "03/04/2026" is 4 March), except that dotted numeric dates
-("10.01.2014", German, Russian, Polish …) are day first: no locale writes the month first with dots.
+("10.01.2014", German, Russian, Polish …) are day first: no locale writes the month first with dots, and
+that a source whose order is known (an import's, flows/import_dates.py) has its slashed dates read in it.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s*(\d{1,2}))?(?!\d)")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 _PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
+# The orders of day and month in numeric dates a source may be known to write (None: not known).
+DATE_ORDERS = (None, "DMY", "MDY")
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
 # A longer "date" is a mis-mapped column or a runaway cell; dateparser took ~25 s on one of 100 KB.
 MAX_DATE_CHARS = 200
@@ -72,9 +75,11 @@ def _fetched_utc(fetched_at: dt.datetime | dt.date | str) -> dt.datetime:
     return _to_utc(fetched_at)
 
 
-def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first") -> dict[str, object]:
+def _settings(base: dt.datetime, text: str = "", day_of_month: str = "first",
+              order: str | None = None) -> dict[str, object]:
+    order = "DMY" if _DOTTED.match(text) else order
     return {
-        **({"DATE_ORDER": "DMY"} if _DOTTED.match(text) else {}),
+        **({"DATE_ORDER": order} if order else {}),
         "RELATIVE_BASE": base,
         "TIMEZONE": "UTC",
         "TO_TIMEZONE": "UTC",
@@ -132,17 +137,18 @@ def _impossible_year_first(text: str) -> str | None:
 
 
 @lru_cache(maxsize=65536)
-def _classify(text: str) -> tuple[str, dt.date | str | None]:
-    """("absolute", date) | ("relative", None) | ("problem", reason) for one distinct string."""
+def _classify(text: str, order: str | None = None) -> tuple[str, dt.date | str | None]:
+    """("absolute", date) | ("relative", None) | ("problem", reason) for one distinct string, its numbers read
+    in `order` (DATE_ORDERS) when given."""
     fast = _fast_path(text)
     if isinstance(fast, dt.date):
         return "absolute", fast
     if isinstance(fast, str):
         return "problem", fast
-    first = _dateparse(text, _settings(_SENTINEL_A, text))
+    first = _dateparse(text, _settings(_SENTINEL_A, text, order=order))
     if first is None:
         return "problem", f"unparseable date: {text!r}"
-    second = _dateparse(text, _settings(_SENTINEL_B, text))
+    second = _dateparse(text, _settings(_SENTINEL_B, text, order=order))
     if second is None or first != second or str(first.year) not in text:
         # A year not written out in full ("10/01/14") takes its century from the base date, and the fixed
         # bases would make it 1914: it is read against the fetch time like a relative date.
@@ -151,17 +157,21 @@ def _classify(text: str) -> tuple[str, dt.date | str | None]:
 
 
 @lru_cache(maxsize=65536)
-def _resolve_relative(text: str, base_hour: dt.datetime) -> dt.datetime | None:
+def _resolve_relative(text: str, base_hour: dt.datetime, order: str | None = None) -> dt.datetime | None:
     # dateparser wants a naive base in its TIMEZONE (UTC).
     # dateparser applies PREFER_DAY_OF_MONTH to offsets too, which made "a month ago" the 1st of last month;
     # a month named without a day ("November") keeps the 1st.
     day_of_month = "current" if is_time_ago(text) else "first"
-    parsed = _dateparse(text, _settings(base_hour.replace(tzinfo=None), text, day_of_month))
+    parsed = _dateparse(text, _settings(base_hour.replace(tzinfo=None), text, day_of_month, order))
     return _to_utc(parsed) if parsed else None
 
 
-def parse_published(raw: str | None, fetched_at: dt.datetime | str) -> ParsedDate:
+def parse_published(raw: str | None, fetched_at: dt.datetime | str, order: str | None = None) -> ParsedDate:
     """Publication date of a review as a UTC calendar date.
+
+    ``order`` ("DMY" or "MDY", DATE_ORDERS) is the day and month order of numeric dates with slashes or
+    dashes, when their source's is known (an import's, flows/import_dates.py); without it, dateparser's
+    reading (month first, unless the first number cannot be a month).
 
     ``fetched_at`` (naive means UTC; ISO strings accepted) anchors relative dates and the future
     check.  A date later than the fetch day + 1 is kept but flagged ``is_future`` with a problem;
@@ -171,25 +181,28 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str) -> ParsedDat
         return _ABSENT
     text = " ".join(raw.split())
     fetched = _fetched_utc(fetched_at)
-    kind, found = _classify(text)
+    if order not in DATE_ORDERS:
+        raise ValueError(f"date order must be one of {', '.join(map(str, DATE_ORDERS))}, not {order!r}")
+    kind, found = _classify(text, order)
     if kind == "problem":
         problem = str(found)
         for candidate in unlabeled(text) if problem.startswith("unparseable") else []:
-            behind_label = _parse(candidate, fetched, *_classify(candidate))
+            behind_label = _parse(candidate, fetched, *_classify(candidate, order), order)
             if behind_label.date is not None:
                 return behind_label
             if behind_label.problem and not behind_label.problem.startswith("unparseable"):
                 problem = behind_label.problem  # "implausible date: 1850-01-01 from '1 Jan 1850'" says more
         return ParsedDate(None, problem, False)
-    return _parse(text, fetched, kind, found)
+    return _parse(text, fetched, kind, found, order)
 
 
-def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | None) -> ParsedDate:
+def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | None,
+           order: str | None = None) -> ParsedDate:
     if kind == "problem":
         return ParsedDate(None, str(found), False)
     if kind == "relative":
         base_hour = fetched.replace(minute=0, second=0, microsecond=0)
-        resolved = _resolve_relative(text, base_hour)
+        resolved = _resolve_relative(text, base_hour, order)
         if resolved is None:
             return ParsedDate(None, f"unparseable date: {text!r}", False)
         found = (resolved + (fetched - base_hour)).date()
@@ -221,7 +234,7 @@ def _nearest_century(day: dt.date, fetched: dt.date) -> dt.date:
 DateKey = tuple[str | None, dt.datetime | str]
 
 
-def parse_distinct(rows: Iterable[DateKey]) -> dict[DateKey, ParsedDate]:
+def parse_distinct(rows: Iterable[DateKey], order: str | None = None) -> dict[DateKey, ParsedDate]:
     """Parse each distinct ``(raw, fetched_at)`` pair once, keyed by the pair as given.
 
     Feed it ``SELECT DISTINCT published_raw, date_trunc('minute', fetched_at)`` (or the exact
@@ -232,5 +245,5 @@ def parse_distinct(rows: Iterable[DateKey]) -> dict[DateKey, ParsedDate]:
     for raw, fetched_at in rows:
         key = (raw, fetched_at)
         if key not in result:
-            result[key] = parse_published(raw, fetched_at)
+            result[key] = parse_published(raw, fetched_at, order)
     return result

@@ -45,8 +45,8 @@ def date_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     return duck.execute(f"select distinct published_raw, {fetched_minute()} from nz_checked").fetchall()
 
 
-def date_columns(keys: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
-    parsed = parse_distinct(keys)
+def date_columns(keys: list[tuple[Any, ...]], order: str | None = None) -> dict[str, list[Any]]:
+    parsed = parse_distinct(keys, order)
     return {"published_raw": [k[0] for k in keys], "fetched_minute": [k[1] for k in keys],
             "published_on": [parsed[k].date for k in keys], "date_problem": [parsed[k].problem for k in keys]}
 

@@ -242,3 +242,16 @@ def test_a_page_answered_from_the_cache_after_a_304_counts_as_unchanged():
     assert extension.summary("finished")["incremental"] == {
         "sitemap_entries_skipped": 0, "pages_not_followed": 1, "pages_unchanged": 1, "canary_pages": 0,
         "canary_reviews": 0, "canary_missing": 0}
+
+
+def test_a_profile_spiders_date_order_goes_into_the_stats_for_the_load(tmp_path):
+    from crawlers.spiders.profile import ProfileSpider
+
+    profile = tmp_path / "site.toml"
+    profile.write_text('date_order = "DMY"\nreviews = "article"\n[fields]\nfilm_title = "h2::text"\nbody = "p"\n')
+    spider = make_spider(ProfileSpider, profile=str(profile))
+    spider.crawler.spider = spider
+    assert RunStats.from_crawler(spider.crawler).summary("finished")["date_order"] == "DMY"
+    schema_org = make_spider(SchemaOrgSpider)
+    schema_org.crawler.spider = schema_org
+    assert "date_order" not in RunStats.from_crawler(schema_org.crawler).summary("finished")

@@ -124,3 +124,13 @@ def test_the_example_in_the_module_docstring_loads(tmp_path):
     example = crawlers.profiles.__doc__.split("```toml\n")[1].split("```")[0]
     profile = load_profile(write(tmp_path, example))
     assert set(profile.fields) >= {"imdb_id", "rating_value", "body"} and profile.page_fields["film_title"]
+
+
+def test_a_date_order_tells_how_the_site_writes_numeric_dates(tmp_path):
+    assert load_profile(write(tmp_path, 'date_order = "DMY"\n' + GOOD)).date_order == "DMY"
+    assert load_profile(write(tmp_path, GOOD)).date_order is None
+
+
+def test_a_date_order_that_is_no_order_is_refused(tmp_path):
+    assert "date_order: expected DMY (day first, 25/01/2024) or MDY" in error_of(tmp_path, 'date_order = "dd/mm"\n'
+                                                                                            + GOOD)
