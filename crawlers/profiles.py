@@ -272,6 +272,7 @@ class _Reader:
             raise self.fail("audience", f"expected one of {', '.join(AUDIENCES)}, got {audience!r}")
         best, worst = self.scale(data["rating_scale"]) if "rating_scale" in data else (None, None)
         date_order = data.get("date_order")
+        date_order = date_order.strip().upper() if isinstance(date_order, str) else date_order
         if date_order is not None and date_order not in DATE_ORDERS:
             raise self.fail("date_order", f"expected DMY (day first, 25/01/2024) or MDY (month first, 01/25/2024), "
                                           f"got {date_order!r}")

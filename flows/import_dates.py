@@ -13,16 +13,22 @@ imports, so a review re-imported next week keeps its date. `--date-order` states
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
+from crawlers.landing import write_json_atomic
 from flows.errors import ReviewsError
 
 ORDERS = ("DMY", "MDY")
 _NAMES = {"DMY": "day first", "MDY": "month first"}
-# Day and month of 1-2 digits and a year of 2 or 4, with one separator, slash or dash, used twice.
-# Dotted dates are day first everywhere (flows/normalize/dates.py) and year-first ones are unambiguous.
-_NUMERIC = re.compile(r"^\s*(\d{1,2})\s*([/-])\s*(\d{1,2})\s*\2\s*(?:\d{4}|\d{2})(?!\d)")
+# Day and month of 1-2 digits, with a slash or a dash (also a Unicode one) and a year of 2 or 4 digits or
+# none, anywhere in the text ("Publié le 03/01/2024", "Tue 03/01/2024 14:00"), as the load reads it. Dotted
+# dates are day first everywhere (flows/normalize/dates.py) and year-first ones are unambiguous.
+_NUMERIC = re.compile(r"(?<![\d/.\-\u2010-\u2013])(\d{1,2})\s*([/\-\u2010-\u2013])\s*(\d{1,2})"
+                      r"(?:\s*\2\s*(?:\d{4}|\d{2}))?(?![\d/.\-\u2010-\u2013])")
+MEMORY = "date_order.json"  # in the source's landing folder, beside its runs: what `reviews prune` leaves
 
 
 def parse_date_order(value: str | None) -> str | None:
@@ -48,18 +54,21 @@ class DateTally:
     seen: set[str] = field(default_factory=set)  # distinct strings already counted: a file repeats its dates
 
     def add(self, raw: str | None) -> None:
-        found = _NUMERIC.match(raw) if raw else None
-        if not found or raw in self.seen:
+        found = _NUMERIC.search(raw) if raw else None
+        if not found:
             return
-        self.seen.add(raw)
+        date = "".join(found.group(0).split())  # a date with times of day is one date, "03 / 01" is "03/01"
         first, second = int(found.group(1)), int(found.group(3))
-        if first > 12 >= second:
-            self.day_first = self.day_first or raw.strip()
-        elif second > 12 >= first:
-            self.month_first = self.month_first or raw.strip()
-        elif first <= 12 and second <= 12:
+        if date in self.seen or not (1 <= first <= 31 and 1 <= second <= 31):  # 00/00/0000 is no date
+            return
+        self.seen.add(date)
+        if first > 12:
+            self.day_first = self.day_first or date
+        elif second > 12:
+            self.month_first = self.month_first or date
+        else:
             self.ambiguous += 1
-            self.example = self.example or raw.strip()
+            self.example = self.example or date
 
 
 @dataclass(frozen=True)
@@ -71,25 +80,29 @@ class DateOrder:
 
 def decide(tally: DateTally, given: str | None, earlier: str | None, source: str) -> DateOrder:
     """One order for the file: the one given, else the one its dates show, else the source's earlier one."""
-    both = tally.day_first and tally.month_first
     if given:
         against = tally.month_first if given == "DMY" else tally.day_first
         if against:
             return DateOrder(given, f"--date-order {given} reads dates {_NAMES[given]}, but {against!r} cannot be "
                              f"{_NAMES[given]}: it is read the only way it can be", warning=True)
         return DateOrder(given, None)
-    if both:
-        order = earlier
+    if tally.day_first and tally.month_first:
         reading = (f"read {_NAMES[earlier]}, as earlier imports of {source}" if earlier
                    else "those that could be either read month first")
-        return DateOrder(order, f"dates in both orders: {tally.day_first!r} can only be day first and "
+        return DateOrder(earlier, f"dates in both orders: {tally.day_first!r} can only be day first and "
                          f"{tally.month_first!r} only month first; each is read the only way it can be, {reading} "
                          "(give --date-order DMY or MDY)", warning=True)
-    if tally.day_first:
-        return DateOrder("DMY", f"dates read day first: {tally.day_first!r} can only be (--date-order MDY says "
-                         "otherwise)" if tally.ambiguous else None)
-    if tally.month_first:
-        return DateOrder("MDY", None)
+    telling = tally.day_first or tally.month_first
+    if telling:
+        order = "DMY" if tally.day_first else "MDY"
+        if earlier and earlier != order:
+            # Next week's export may re-date an edited review: the user must know the source changed its order.
+            return DateOrder(order, f"dates read {_NAMES[order]}, as {telling!r} can only be, but earlier imports "
+                             f"of {source} were read {_NAMES[earlier]}; an edited review's date may change (give "
+                             f"--date-order {earlier} if this file's {telling!r} is the odd one)", warning=True)
+        if tally.ambiguous:
+            return DateOrder(order, f"dates read {_NAMES[order]}: {telling!r} can only be")
+        return DateOrder(order, None)
     if tally.ambiguous and earlier:
         return DateOrder(earlier, f"dates read {_NAMES[earlier]}, as earlier imports of {source}")
     if tally.ambiguous:
@@ -97,3 +110,18 @@ def decide(tally: DateTally, given: str | None, earlier: str | None, source: str
                          f"{tally.example!r} could be day or month first and none tells: read month first "
                          "(give --date-order DMY if the dump writes the day first)", warning=True)
     return DateOrder(earlier, None)  # no numeric date to read: the source's order carries on
+
+
+def remembered(folder: Path) -> str | None:
+    """The source's order as its last import that knew one recorded it (MEMORY), or None."""
+    try:
+        order = json.loads((folder / MEMORY).read_text(encoding="utf-8")).get("date_order")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return order if order in ORDERS else None
+
+
+def remember(folder: Path, order: DateOrder, run_id: str) -> None:
+    """Keep the order for the source's next imports: a run's stats go with `reviews prune`, this file stays."""
+    if order.order:
+        write_json_atomic(folder / MEMORY, {"date_order": order.order, "run_id": run_id})

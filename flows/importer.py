@@ -37,7 +37,7 @@ from crawlers.nobody import names_nobody
 from flows.dumps import Row, csv_rows, detect_encoding, json_rows
 from flows.errors import ReviewsError
 from flows.import_columns import column_map, unused_columns
-from flows.import_dates import ORDERS, DateOrder, DateTally, decide
+from flows.import_dates import DateOrder, DateTally, decide, remember, remembered
 
 FORMATS = ("csv", "jsonl")
 IMPORT_SPIDER = "import"  # crawl_runs.spider of an import run
@@ -73,25 +73,28 @@ def _first(row: dict, columns: list[str]) -> str | None:
 
 
 @functools.lru_cache(maxsize=65536)
-def _gives_way(rating: str) -> bool:
-    """A cell the rating rules cannot read, or whose scale they cannot tell (a bare "7"), yields to the row's
-    next rating cell. An impossible one (11/10) does not: its problem is what the warehouse must record."""
+def _gives_way(rating: str, best: str | None = None, worst: str | None = None) -> bool:
+    """A cell the rating rules cannot read, or whose scale they cannot tell (a bare "7" when the row and
+    `--scale` give none), yields to the row's next rating cell. An impossible one (11/10) does not: its
+    problem is what the warehouse must record."""
     # Imported here: a crawl's start imports this module (flows.incremental, for IMPORT_SPIDER), and the
     # rating rules cost it ~0.17 s of imports it never uses.
     from flows.normalize.ratings import parse_rating
 
-    read = parse_rating(rating)
+    read = parse_rating(rating, best=best, worst=worst)
     if read.problem is not None:
         return read.problem.startswith(("unparseable", "ambiguous"))
     return read.score is None and read.is_positive is None
 
 
-def _rating(row: dict, columns: list[str]) -> tuple[str | None, list[str]]:
-    """The rating cell to land (the first that does not give way, else the first non-blank) and the others."""
+def _rating(row: dict, columns: list[str], best: str | None = None,
+            worst: str | None = None) -> tuple[str | None, list[str]]:
+    """The rating cell to land (the first that does not give way on the row's scale, else the first non-blank)
+    and the others."""
     cells = [t for c in columns if (t := _text(row.get(c))) is not None]
     if len(cells) < 2:
         return next(iter(cells), None), []
-    chosen = next((i for i, cell in enumerate(cells) if not _gives_way(cell)), 0)
+    chosen = next((i for i, cell in enumerate(cells) if not _gives_way(cell, best, worst)), 0)
     return cells[chosen], cells[:chosen] + cells[chosen + 1:]
 
 
@@ -132,17 +135,17 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
     # Chosen after the key, which keeps the first non-blank cell: a dump imported by an earlier version
     # finds its rows again.
     others: list[str] = []
+    # A row's own scale wins over the one --scale gives the dump.
+    best, worst = value.get("rating_best") or (scale and scale[0]), value.get("rating_worst") or (scale and scale[1])
     if "rating_raw" in mapping:
-        value["rating_raw"], others = _rating(row, mapping["rating_raw"])
+        value["rating_raw"], others = _rating(row, mapping["rating_raw"], best or None, worst or None)
     item = ReviewItem(
         source=source, url=value.get("url") or f"{file_uri}#{key}", source_review_id=key,
         film_title=value.get("film_title"), film_year=value.get("film_year"), external_ids=external,
         critic_name=value.get("critic_name"), critic_url=value.get("critic_url"), outlet=value.get("outlet"),
         audience=value.get("audience") or audience, rating_raw=value.get("rating_raw"),
         rating_value=value.get("rating_value"),
-        # A row's own scale wins over the one --scale gives the dump.
-        rating_best=value.get("rating_best") or (scale and scale[0]),
-        rating_worst=value.get("rating_worst") or (scale and scale[1]), other_ratings=others,
+        rating_best=best or None, rating_worst=worst or None, other_ratings=others,
         review_title=value.get("review_title"),
         body=value.get("body"),
         published_raw=value.get("published_raw"), language_declared=value.get("language_declared"),
@@ -286,7 +289,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                 parts["rejects"].replace(paths["rejects"])
             else:
                 parts["rejects"].unlink()
-            order = decide(dates, date_order, _earlier_date_order(folder), source)
+            order = decide(dates, date_order, remembered(folder), source)
             write_json_atomic(paths["stats"], {
                 "source": source, "run_id": run_id, "spider": IMPORT_SPIDER, "pages": 0, "items": landed,
                 "scraped": landed + rejected, "landed": landed, "rejected": rejected, "repeated_in_run": 0,
@@ -296,6 +299,7 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                 **({"scale": {"best": scale[0], "worst": scale[1]}} if scale else {}),
                 **({"critic": critic} if critic else {}),
                 **({"date_order": order.order} if order.order else {})})
+            remember(folder, order, run_id)
         except BaseException:
             for leftover in (*parts.values(), paths["items"], paths["rejects"], paths["stats"]):
                 leftover.unlink(missing_ok=True)
@@ -312,11 +316,6 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
     return ImportResult(source, run_id, paths["items"], landed + rejected, landed, rejected, encoding, mapping,
                         unused=unused_columns(columns, mapping), dates=order)
 
-
-def _earlier_date_order(folder: Path) -> str | None:
-    """The date order the source's latest import that recorded one was read in."""
-    orders = [data["date_order"] for _, data in _landed_runs(folder) if data.get("date_order") in ORDERS]
-    return orders[-1] if orders else None
 
 
 def possible_edits(conn: duckdb.DuckDBPyConnection, source: str, run_id: str) -> int:

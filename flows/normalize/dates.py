@@ -45,7 +45,17 @@ _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 # ("2026-13-01" as 13 January, "2025-13" as 13 November), so such a date is refused here with its reason.
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s*(\d{1,2}))?(?!\d)")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
-_PLACEHOLDER = re.compile(r"^(?:n/?a|tba|tbd|tbc|none|null|nil|unknown|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
+# Excel's #N/A, "n.d." and "s.d." (no date, sine die), German "k.A." (keine Angabe) and "o.J." (ohne Jahr) too.
+_PLACEHOLDER = re.compile(r"^(?:#?n/?a|n\.\s?a|n\.?\s?d|s\.\s?d|s/d|k\.\s?a|o\.\s?j|tba|tbd|tbc|none|null|nil|unknown"
+                          r"|undated|no date|-+|\?+)\.?$", re.IGNORECASE)
+# What dateparser would still make a date of: a signed number ("-1" as 1 January), a year as '26, a number in
+# scientific notation, a decimal over a scale (a rating in the date column: "7.5/10" as 5 July 2010).
+_NOT_A_DATE = re.compile(r"^(?:[-+−]\d+|'\d{2}|\d+(?:[.,]\d+)?e[-+]?\d+|\d+[.,]\d+\s*/\s*\d+)$", re.IGNORECASE)
+# A float's spelling of Unix seconds, as pandas writes a column with a gap in it: 964982703.0, 1.7957376e+09.
+_FLOAT_EPOCH = re.compile(r"^(?:\d{9,10}\.\d+|\d\.\d+e\+?0?9)$", re.IGNORECASE)
+# Days that stand for no date: Unix time 0, and the zero days of Excel and of OLE/.NET.
+_WORD = re.compile(r"[^\W\d_]{3,}")  # a month's name, not the T and Z of an ISO time
+_ZERO_DAYS = {dt.date(1970, 1, 1), dt.date(1900, 1, 1), dt.date(1899, 12, 30), dt.date(1899, 12, 31)}
 # The orders of day and month in numeric dates a source may be known to write (None: not known).
 DATE_ORDERS = (None, "DMY", "MDY")
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
@@ -99,11 +109,11 @@ def _fast_path(text: str) -> dt.date | str | None:
         return f"not a date: too long ({len(text)} chars): {text[:40]!r}..."
     if _SHORT_NUMBER.match(text):
         return f"not a date (bare number): {text!r}"
-    if _PLACEHOLDER.match(text):
-        return f"not a date: {text!r}"
-    if _EPOCH.match(text):
-        seconds = int(text) / (1000 if len(text) >= 12 else 1)
+    if _EPOCH.match(text) or _FLOAT_EPOCH.match(text):
+        seconds = float(text) / (1000 if len(text) >= 12 and text.isdigit() else 1)
         return dt.datetime.fromtimestamp(seconds, UTC).date()
+    if _PLACEHOLDER.match(text) or _NOT_A_DATE.match(text):
+        return f"not a date: {text!r}"
     try:
         parsed = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -212,6 +222,8 @@ def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | No
         return ParsedDate(None, f"unparseable date: {text!r}", False)
     if found.year < _MIN_YEAR:
         return ParsedDate(None, f"implausible date: {found.isoformat()} from {text!r}", False)
+    if found in _ZERO_DAYS and not _WORD.search(text):  # "January 1, 1970" in words may be meant
+        return ParsedDate(None, f"placeholder date: {found.isoformat()} (a zero day) from {text!r}", False)
     if found > fetched.date() + _FUTURE_SLACK:
         problem = f"future date: {found.isoformat()} is after fetch date {fetched.date().isoformat()}"
         return ParsedDate(found, problem, True)

@@ -39,6 +39,9 @@ _LONE_HALF_RE = re.compile(
 _PERCENT_WORD_RE = re.compile(
     r"(\d)\s*(?:percent|per\s+cent|pour\s+cent|prozent|por\s+ciento|per\s+cento|procent)\b", re.IGNORECASE)
 _BRACKETED_SCALE_RE = re.compile(rf"\(\s*({OF_WORD}\s+[^()]{{1,20}})\)", re.IGNORECASE)
+# "2 out of the 5 stars", "2 de las 5 estrellas", "4 van de 5 sterren", "1 of my 5": the article goes.
+_OF_ARTICLE_RE = re.compile(
+    rf"\b({OF_WORD})\s+(?:the|my|les|las|los|la|el|den|der|die|dem|de|het|i|le)\s+(?=\d)", re.IGNORECASE)
 _POSSIBLE_RE = re.compile(r"\b(out\s+of)\s+(?:a\s+)?(?:(?:possible|maximum(?:\s+of)?)\s+)?(?=\d)", re.IGNORECASE)
 _POINT_RE = re.compile(r"(\d)\s+point\s+(\d)", re.IGNORECASE)
 # A scale in words after digits or glyphs: "3 stars out of four", "★★★ sur quatre" (the whole-words
@@ -71,6 +74,7 @@ def tidy(text: str) -> str:
     text = _BRACKETED_SCALE_RE.sub(r"\1", text)
     text = _POINT_RE.sub(r"\1.\2", text)
     text = _WORD_SCALE_RE.sub(_scale_in_digits, text)
+    text = _OF_ARTICLE_RE.sub(r"\1 ", text)
     return _POSSIBLE_RE.sub(r"\1 ", text)
 
 

@@ -2,14 +2,13 @@
 
 Decisions (the project's rules, not a library's):
 
-* Every explicit scale maps linearly onto 0-100: ``x/N``, ``x out of N``, ``x stars`` (of 5), star
-  glyphs, asterisks, ``86%``.  Scores are rounded to 2 decimals so equal inputs give equal floats
-  in the warehouse.
+* Every explicit scale maps linearly onto 0-100: ``x/N``, ``x out of N``, ``x stars`` (of 5, or of the
+  scale the caller gives when it can be one of stars: 1 to 10), star glyphs, asterisks, ``86%``. A range
+  ("3-4 stars") or two different ratings in one text ("was 3/5, now 4/5") is a problem, not a guess.
+  Scores are rounded to 2 decimals so equal inputs give equal floats in the warehouse.
 * Letter grades use 12 equal steps from F (0) to A (100): A+ and A are 100, A- 91.67, ... D- 16.67,
   F+ 8.33, F and F- 0.
-* Binary verdicts (Fresh/Rotten, thumbs, "recommended") set ``is_positive`` only; inventing a number
-  for them would bias averages.  A negated positive ("Not fresh", "not recommended") is negative; a
-  negated negative ("not rotten") is no verdict we can trust, so it is a problem, not a guess.
+* Binary verdicts (Fresh/Rotten, thumbs, "recommended") set ``is_positive`` only (rating_verdicts.py).
 * Star glyphs count only when nothing else carries the number: in "3/4 ★" or IMDb's "★ 8/10" the
   glyph is an icon or a unit and the explicit x/N wins; "★★★ out of 4" counts glyphs against 4.
 * Structured (schema.org ``Rating``) values use their own ``bestRating``/``worstRating``:
@@ -39,6 +38,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
+from flows.normalize.rating_verdicts import verdict
 from flows.normalize.rating_words import OF_WORD, STAR_WORD, spelled_out, tidy
 
 Number = str | float | int | None
@@ -101,25 +101,18 @@ _DIGIT_RE = re.compile(r"\d")
 _MAX_RAW_CHARS = 200  # a longer "rating" is a mis-extracted body; a 4/5 found inside it is not a rating
 _HALF_RE = re.compile(r"(?:^|[^\d])(?:0?\.5|1/2)(?!\d)")
 _BARE_NUMBER_RE = re.compile(rf"^({_NUM})$")
+_DECIMAL_MARK_RE = re.compile(r"(\d)[,'’·٫．](\d)")
+# A scale's number right after "of", with or without an article between ("2 of the 5 stars"): a star count
+# found there is the scale, not the rating.
+_AFTER_OF_RE = re.compile(rf"\b{OF_WORD}\s+(?:\w+\s+)?$", re.IGNORECASE)
+# Two numbers joined as a range before a scale or stars: "3-4/10", "3 to 4 out of 5", "3 or 4 stars".
+_RANGE_RE = re.compile(
+    rf"(?<![\d./])\d+(?:\.\d+)?\s*(?:[-−–—]|\b(?:to|or|à|a|bis|tot|ou|o)\b)\s*\d+(?:\.\d+)?\s*"
+    rf"(?:/|\b{OF_WORD}\b|{STAR_WORD}\b)", re.IGNORECASE)
 _LABEL_RE = re.compile(r"^(?:rating|score|grade|note|verdict|our\s+rating|bewertung|nota)\s*[:=\-]?\s*", re.I)
 _GRADE_RE = re.compile(r"^([a-df])\s*(?:([+\-−–]?)|[\s-]*(plus|minus))$", re.IGNORECASE)
 _GRADE_BASE = {"a": 12, "b": 9, "c": 6, "d": 3}
 _MINUS_TABLE = str.maketrans({"−": "-", "–": "-"})
-
-# Negations first: "not fresh" contains "fresh".  Up to two words may sit between the negation and
-# the verdict ("not so fresh", "not highly recommended", "not a thumbs up").
-_NEGATED_RE = re.compile(
-    r"(?:\b(?:not|no|non|never)|n['’]t)(?:\s+\w+){0,2}?[\s-]+"
-    r"(certified\s+fresh|fresh|rotten|thumbs?[\s-]*(?:up|down)|recommended)\b",
-    re.I,
-)
-_NEGATIVE_RE = re.compile(
-    r"\b(?:rotten|thumbs?[\s-]*down|(?:do\s+not|don['’]t|doesn['’]t)\s+recommend"
-    r"|(?:recommended|fresh)\s*[:?]\s*no)\b|👎",
-    re.I,
-)
-_POSITIVE_RE = re.compile(r"\b(?:certified\s+fresh|fresh|thumbs?[\s-]*up|recommended)\b|👍", re.I)
-
 
 def _as_float(value: Number) -> float | None:
     """Numeric value of a structured field; None when absent or not a plain number."""
@@ -146,9 +139,9 @@ def _prepare(raw: str) -> str:
     for glyph, decimal in _FRACTIONS.items():
         text = re.sub(rf"(\d)\s*{glyph}", rf"\g<1>{decimal}", text)
         text = text.replace(glyph, "0" + decimal)
-    # European decimal comma; only between digits so "4/5, great" is untouched.
-    text = re.sub(r"(\d),(\d)", r"\1.\2", text)
-    return text
+    # European decimal comma, and the other marks written for a decimal point (Spanish 7'5, full-width ．,
+    # Arabic ٫, Catalan ·); only between digits, so "4/5, great" is untouched.
+    return _DECIMAL_MARK_RE.sub(r"\1.\2", text)
 
 
 def _scaled(value: float, worst: float, best: float, shown: str) -> Rating | float:
@@ -180,30 +173,30 @@ def _structured(value: float, best: float | None, worst: float | None, threshold
     return _finish(_scaled(value, worst, best, shown), threshold)
 
 
-def _binary(text: str) -> Rating | None:
-    negated = _NEGATED_RE.search(text)
-    if negated:
-        if _NEGATIVE_RE.search(negated.group(1)):
-            return Rating(None, None, f"ambiguous verdict: {_quoted(text)}")
-        return Rating(None, False, None)
-    if _NEGATIVE_RE.search(text):
-        return Rating(None, False, None)
-    if _POSITIVE_RE.search(text):
-        return Rating(None, True, None)
-    return None
+def _star_scale(best: float | None) -> float:
+    """How many stars a count of stars is out of: the scale the caller gives (a site of four stars, `--scale 4`)
+    when it can be one of stars, else five. A scale of 100 is a number's, not a row of stars'."""
+    return best if best is not None and 1.0 <= best <= _MAX_GLYPH_SCALE else 5.0
 
 
-def _glyph_stars(text: str) -> tuple[float, float] | None:
-    """(stars, scale) for '★★★½', '★★★☆☆', '★★1/2'; None when the text has no star glyphs."""
+def _fraction(match: re.Match[str]) -> float | None:
+    """An x/N match as a share of its scale, to tell two ratings apart (4/5 and 8/10 are one)."""
+    scale = float(match.group(2).translate(_MINUS_TABLE))
+    return round(float(match.group(1).translate(_MINUS_TABLE)) / scale, 6) if scale else None
+
+
+def _glyph_stars(text: str) -> tuple[float, float | None] | None:
+    """(stars, scale) for '★★★½', '★★★☆☆', '★★1/2', the scale None when no empty star draws it; None when the
+    text has no star glyphs."""
     full = sum(text.count(g) for g in _FULL_STARS)
     empty = sum(text.count(g) for g in _EMPTY_STARS)
     if not full and not empty:
         return None
     # After _prepare a half glued to a star reads "0.5"; some sites write "1/2".
     half = 0.5 if _HALF_RE.search(text) else 0.0
-    # Empty stars draw the whole scale (the half star's slot counts once); without them it is of 5.
-    scale = float(full + empty + (1 if half else 0)) if empty else 5.0
-    return full + half, min(scale, _MAX_GLYPH_SCALE)
+    # Empty stars draw the whole scale (the half star's slot counts once); without them the caller's, or 5.
+    scale = float(full + empty + (1 if half else 0)) if empty else None
+    return full + half, None if scale is None else min(scale, _MAX_GLYPH_SCALE)
 
 
 def _quoted(raw: str) -> str:
@@ -232,7 +225,8 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
 
     stars = _glyph_stars(text)
     if stars is not None:
-        value, scale = stars
+        value, drawn = stars
+        scale = drawn or _star_scale(best)
         unhalved = _GLYPH_HALF_RE.sub("", text)
         rest = _LABEL_RE.sub("", _GLYPH_RUN_RE.sub(" ", unhalved)).strip()
         of_n = _GLYPH_OF_N_RE.match(rest)
@@ -247,23 +241,30 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
     # Before x/N: the "1/2" in "***1/2" is a half star, not a scale.
     match = _ASTERISK_RE.match(unlabeled)
     if match:
-        value = len(match.group(1)) + (0.5 if match.group(2) else 0.0)
-        return _finish(_scaled(value, 0.0, 5.0, f"{value:g} asterisks (of 5)"), threshold)
+        value, scale = len(match.group(1)) + (0.5 if match.group(2) else 0.0), _star_scale(best)
+        return _finish(_scaled(value, 0.0, scale, f"{value:g} asterisks (of {scale:g})"), threshold)
+
+    if _RANGE_RE.search(text):  # its upper end, or its lower, would be a number the critic did not give
+        return Rating(None, None, f"a range, not one rating: {_quoted(raw)}")
 
     # Explicit scales before binary words, so "4/5 - recommended" keeps its number.
-    match = _SCALE_RE.search(text)
-    if match:
-        value = float(match.group(1).translate(_MINUS_TABLE))
-        scale = float(match.group(2).translate(_MINUS_TABLE))
-        shown = f"{match.group(1)}/{match.group(2)}"
+    found = list(_SCALE_RE.finditer(text))
+    if len({_fraction(m) for m in found}) > 1:  # "was 3/5, now 4/5", "Story: 8/10, Acting: 6/10"
+        return Rating(None, None, f"several ratings: {_quoted(raw)}")
+    if found:
+        value = float(found[0].group(1).translate(_MINUS_TABLE))
+        scale = float(found[0].group(2).translate(_MINUS_TABLE))
+        shown = f"{found[0].group(1)}/{found[0].group(2)}"
         if scale <= 0 or scale > _MAX_TEXT_SCALE:
             return Rating(None, None, f"invalid scale: {shown}")
         return _finish(_scaled(value, 0.0, scale, shown), threshold)
 
     match = _STARS_WORD_RE.search(text)
+    if match and _AFTER_OF_RE.search(text[:match.start()]):  # "2 of the 5 stars" that tidy did not fold
+        return Rating(None, None, f"unparseable: {_quoted(raw)}")
     if match:
-        value = float(match.group(1).translate(_MINUS_TABLE))
-        return _finish(_scaled(value, 0.0, 5.0, f"{match.group(1)} stars (of 5)"), threshold)
+        value, scale = float(match.group(1).translate(_MINUS_TABLE)), _star_scale(best)
+        return _finish(_scaled(value, 0.0, scale, f"{match.group(1)} stars (of {scale:g})"), threshold)
 
     match = _PERCENT_RE.search(text)
     if match:
@@ -281,9 +282,9 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
         score = round(min(steps, 12) / 12 * 100.0, 2)
         return Rating(score, score >= threshold, None)
 
-    verdict = _binary(text)
-    if verdict is not None:
-        return verdict
+    said = verdict(text, _quoted(text))
+    if said is not None:
+        return Rating(None, *said)
 
     bare = _BARE_NUMBER_RE.match(unlabeled)
     if bare:
@@ -312,7 +313,7 @@ def _is_grade(bound: Number) -> bool:
     return isinstance(bound, str) and _GRADE_RE.match(bound.strip()) is not None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=65536, typed=True)  # typed: a value True (no rating) is not the number 1
 def _parse_cached(raw: str | None, value: Number, best: Number, worst: Number, threshold: float) -> Rating:
     if (_is_grade(best) or _is_grade(worst)) and all(b is None or not str(b).strip() or _is_grade(b)
                                                      for b in (best, worst)):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import json
 from pathlib import Path
@@ -27,8 +28,10 @@ def tally(*dates: str) -> DateTally:
 
 
 def dump(path: Path, rows: list[tuple[str, str, str, str]]) -> Path:
-    lines = ["review_id,film_title,critic_name,published,body"] + [f"{i},Her,{c},{d},{b}" for i, c, d, b in rows]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerow(["review_id", "film_title", "critic_name", "published", "body"])
+        writer.writerows((i, "Her", c, d, b) for i, c, d, b in rows)
     return path
 
 
@@ -41,6 +44,7 @@ def imported(path: Path, data: Path, *options: str):
 def published(data: Path) -> dict[str, dt.date]:
     conn = connect(warehouse_path(data), read_only=True)
     try:
+        assert conn.execute("select count(*) from rejects").fetchone() == (0,)
         return dict(conn.execute("select c.name, r.published_on from reviews r join critics c using (critic_id)")
                     .fetchall())
     finally:
@@ -68,7 +72,9 @@ def test_an_unknown_order_is_an_error_not_a_guess() -> None:
 
 @pytest.mark.parametrize(("dates", "given", "earlier", "order", "warning"), [
     (("25/01/2024", "03/01/2024"), None, None, "DMY", False),  # one date can only be day first
-    (("01/25/2024", "03/01/2024"), None, "DMY", "MDY", False),  # the file's own dates outweigh earlier imports
+    (("01/25/2024", "03/01/2024"), None, "DMY", "MDY", True),  # the file's own dates win, with a warning
+    (("25/01/2024",), None, "MDY", "DMY", True),
+    (("25/01/2024",), None, "DMY", "DMY", False),
     (("03/01/2024",), None, "DMY", "DMY", False),  # nothing tells: the source's earlier order
     (("03/01/2024",), None, None, None, True),  # nothing tells, nothing earlier: month first, and a warning
     (("25/01/2024", "01/25/2024"), None, None, None, True),  # both orders in one file
@@ -83,8 +89,21 @@ def test_the_file_decides_its_order_from_the_dates_that_tell(dates, given, earli
     assert (decided.note is not None) >= warning  # a warning always says what it is about
 
 
-def test_a_repeated_date_counts_once() -> None:
-    assert tally("03/01/2024", "03/01/2024", " 04/01/2024").ambiguous == 2
+def test_a_repeated_date_counts_once_with_or_without_its_time() -> None:
+    assert tally("03/01/2024", "03/01/2024", " 04/01/2024", "03/01/2024 14:00", "03 / 01 / 2024").ambiguous == 2
+
+
+@pytest.mark.parametrize(("raw", "kind"), [
+    ("Publié le 25/01/2024", "day_first"), ("Tue 01/25/2024 14:00", "month_first"), ("(03/01/2024)", "ambiguous"),
+    ("25–01–2024", "day_first"), ("25/01", "day_first"), ("03-01-24", "ambiguous"),
+    ("2024/01/25", None), ("2024-01-25T10:00:00", None), ("00/00/0000", None), ("10.01.2014", None),
+    ("7/45/2024", None),
+])
+def test_the_tally_counts_the_numeric_dates_the_load_reads_in_the_order(raw: str, kind: str | None) -> None:
+    counted = tally(raw)
+    found = {"day_first": counted.day_first is not None, "month_first": counted.month_first is not None,
+             "ambiguous": counted.ambiguous > 0}
+    assert found == {name: name == kind for name in found}
 
 
 @pytest.mark.parametrize(("given", "expected"), [("dmy", "DMY"), (" MDY ", "MDY"), (None, None)])
@@ -110,6 +129,12 @@ def test_a_french_export_is_read_day_first_and_its_next_small_export_keeps_the_d
     assert "dates read day first, as earlier imports of fr" in " ".join(second.output.split())
     assert published(data) == {"Jean": dt.date(2024, 1, 3), "Marie": dt.date(2024, 1, 25),
                                "Paul": dt.date(2024, 2, 4)}
+    conn = connect(warehouse_path(data), read_only=True)
+    try:  # the edit was loaded, date and all: the date kept is the edit's, read day first
+        assert conn.execute("select body from reviews where source_review_id = '1'").fetchall() == \
+            [("Bien, vraiment.",)]
+    finally:
+        conn.close()
     orders = [json.loads(p.read_text())["date_order"] for p in sorted((data / "raw" / "fr").glob("*.stats.json"))]
     assert orders == ["DMY", "DMY"]
 
@@ -138,3 +163,29 @@ def test_a_batch_whose_stats_name_no_known_order_reads_dates_as_if_none_were_giv
     batch.stats.write_text(json.dumps(stats | {"date_order": "dd/mm"}))
     assert date_order(batch) is None
     assert "date_order 'dd/mm' is none of DMY, MDY" in caplog.text
+
+
+def test_the_sources_order_outlives_a_prune_of_its_runs(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from flows.prune import prune_landing
+
+    data = tmp_path / "data"
+    imported(dump(tmp_path / "week1.csv", [("1", "Jean", "03/01/2024", "Bien."), ("2", "Marie", "25/01/2024", "Oui.")]),
+             data)
+    assert prune_landing(data, timedelta(seconds=-60)).runs["fr"] == 1
+    assert not list((data / "raw" / "fr").glob("*.stats.json"))
+    second = imported(dump(tmp_path / "week2.csv", [("1", "Jean", "03/01/2024", "Bien, vraiment.")]), data)
+    assert "as earlier imports of fr" in " ".join(second.output.split())
+    assert published(data)["Jean"] == dt.date(2024, 1, 3)
+
+
+def test_a_file_whose_dates_contradict_the_sources_order_warns_even_when_quiet(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    imported(dump(tmp_path / "week1.csv", [("1", "Jean", "25/01/2024", "Bien.")]), data)
+    second = imported(dump(tmp_path / "week2.csv", [("2", "Paul", "02/13/2024", "Bof."),
+                                                    ("3", "Marie", "03/01/2024", "Oui.")]), data, "--quiet")
+    said = " ".join(second.output.split())
+    assert "warning: dates read month first, as '02/13/2024' can only be, but earlier imports of fr were read " \
+           "day first" in said
+    assert published(data)["Marie"] == dt.date(2024, 3, 1)

@@ -339,3 +339,21 @@ def test_an_excel_sep_line_names_the_delimiter_and_is_no_header(tmp_path: Path) 
     assert landed(result)[0]["critic_name"] == "Ann"
     reject = json.loads(result.items.with_name(result.items.name.replace(".jsonl", ".rejects.jsonl")).read_text())
     assert "line 4" in reject["reason"]  # lines of the file, the sep line counted
+
+
+def test_a_bare_score_on_the_dumps_scale_does_not_give_way_to_its_fresh_or_rotten(tmp_path: Path) -> None:
+    # With --scale 10, "7" is 70; it gave way to "Fresh" as if no scale were known, and the 7 was lost.
+    from flows.load import load, normalize, pending_batches
+    from warehouse.db import open_writer, warehouse_path
+
+    dump = tmp_path / "rt.csv"
+    dump.write_text("film_title,critic_name,review_score,review_type,body\n"
+                    "Her,Ann,7,Fresh,Moving.\nHer,Bob,,Rotten,Dull.\n", encoding="utf-8")
+    root = tmp_path / "data"
+    import_file(dump, "rt", root, {"rating_raw": ["review_score", "review_type"]}, scale=parse_scale("10"))
+    with open_writer(warehouse_path(root)) as conn:
+        for batch in pending_batches(conn, root):
+            load(conn, batch, normalize(conn, batch))
+        rows = conn.execute("select c.name, r.rating_raw, r.score, r.is_positive from reviews r "
+                            "join critics c using (critic_id) order by c.name").fetchall()
+    assert rows == [("Ann", "7", 70.0, True), ("Bob", "Rotten", None, False)]

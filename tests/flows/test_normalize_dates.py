@@ -252,3 +252,31 @@ def test_an_impossible_date_behind_a_label_gives_its_reason():
 def test_unix_times_before_2001_with_nine_digits_are_dates_too(raw, expected):
     # MovieLens' older ratings: "964982703" was an unparseable date (dumps QA).
     assert parse_published(raw, FETCHED).date == expected
+
+
+@pytest.mark.parametrize("raw", ["#N/A", "N.A.", "n.d.", "k.A.", "s.d.", "o.J.", "-1", "-5", "+1", "-2026", "'26",
+                                 "7.5/10", "1e9"])
+def test_a_placeholder_or_a_number_in_the_date_column_is_no_date(raw: str) -> None:
+    # dateparser made each of these a date: -1 was 1 January, 7.5/10 5 July 2010, #N/A the day before the fetch.
+    parsed = parse_published(raw, FETCHED)
+    assert parsed.date is None and parsed.problem.startswith("not a date")
+
+
+@pytest.mark.parametrize("raw", ["1970-01-01", "1970-01-01T00:00:00Z", "0000000000", "1900-01-01", "1899-12-30",
+                                 "01/01/1970"])
+def test_a_zero_day_is_a_placeholder_not_a_date(raw: str) -> None:
+    parsed = parse_published(raw, FETCHED)
+    assert parsed.date is None and parsed.problem.startswith("placeholder date")
+
+
+def test_a_zero_day_written_in_words_is_a_date() -> None:
+    assert parse_published("January 1, 1970", FETCHED).date == dt.date(1970, 1, 1)
+
+
+@pytest.mark.parametrize("raw", ["964982703.0", "964982703"])
+def test_unix_seconds_written_as_a_float_are_a_date(raw: str) -> None:
+    assert parse_published(raw, FETCHED).date == dt.date(2000, 7, 30)
+
+
+def test_unix_seconds_in_scientific_notation_are_a_date() -> None:
+    assert parse_published("1.7957376e+09", FETCHED).date == dt.date(2026, 11, 27)
