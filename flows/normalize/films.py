@@ -113,6 +113,9 @@ def _read_numbers(key: str) -> tuple[str, tuple[int, ...]]:
     words = key.split()
     if _NUMBER_CANDIDATES.isdisjoint(words) and not _DIGIT.search(key):
         return key, ()
+    if len(words) == 1 and words[0] in _NUMBER_WORDS:
+        # A title that is a number word alone is its own title: "Nine" (2009) is not "9" (2009).
+        return key, (_NUMBER_WORDS[words[0]],)
     numbers = [_number_at(words, i) for i in range(len(words))]
     return (" ".join(word if n is None else str(n) for word, n in zip(words, numbers, strict=True)),
             tuple(n for n in numbers if n is not None))
@@ -128,9 +131,11 @@ def numbered_key(key: str) -> str:
     return _read_numbers(key)[0]
 
 
-def new_film_id(title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> str:
+def new_film_id(title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None, attempt: int = 1) -> str:
+    """A new film's id, from what the mention that made it says; `attempt` 2, 3… when that id is taken (a film
+    made from a yearless mention keeps its id after it takes a year)."""
     basis = f"imdb:{imdb_id}" if imdb_id else f"tmdb:{tmdb_id}" if tmdb_id else f"title:{title_key}|{year}"
-    return "f" + hashlib.sha1(basis.encode()).hexdigest()[:12]
+    return "f" + hashlib.sha1((basis if attempt == 1 else f"{basis}#{attempt}").encode()).hexdigest()[:12]
 
 
 def _ids_conflict(film: Film, imdb_id: str | None, tmdb_id: str | None) -> bool:
@@ -151,6 +156,7 @@ class FilmResolver:
     threshold: float = FUZZY_THRESHOLD
 
     def __post_init__(self) -> None:
+        self.by_id: dict[str, Film] = {}
         self.by_imdb: dict[str, Film] = {}
         self.by_tmdb: dict[str, Film] = {}
         # Films by title key with numbers in digits (see numbered_key), and those keys by their numbers:
@@ -164,6 +170,7 @@ class FilmResolver:
             self._index(film)
 
     def _index(self, film: Film) -> None:
+        self.by_id[film.film_id] = film
         if film.imdb_id:
             self.by_imdb.setdefault(film.imdb_id, film)
         if film.tmdb_id:
@@ -185,7 +192,9 @@ class FilmResolver:
             if len({f.year for f in candidates}) == 1 and not any(
                     _ids_conflict(f, g.imdb_id, g.tmdb_id) for f in candidates for g in candidates):
                 return min(candidates, key=_preference)
-            return None
+            # Ambiguous: the film of the title's earlier ambiguous mentions, if it has one, else a new one.
+            yearless = [f for f in candidates if f.year is None]
+            return yearless[0] if len(yearless) == 1 else None
         dated = [f for f in candidates if f.year is not None and abs(f.year - year) <= 1]
         if dated:
             return min(dated, key=lambda f: (abs(f.year - year), *_preference(f)))
@@ -227,11 +236,16 @@ class FilmResolver:
             if mention.imdb_id and not film.imdb_id:
                 film.imdb_id = mention.imdb_id
                 self.by_imdb[mention.imdb_id] = film
+            if mention.tmdb_id and not film.tmdb_id and mention.tmdb_id not in self.by_tmdb:
+                film.tmdb_id = mention.tmdb_id  # as an IMDb id: a later mention by this id alone finds it
+                self.by_tmdb[mention.tmdb_id] = film
             if film.year is None and year is not None:
                 film.year = year  # a yearless film takes the first year met, so no other year joins it
             return film, key
-        film = Film(new_film_id(key, year, mention.imdb_id, mention.tmdb_id), key, year, mention.imdb_id,
-                    mention.tmdb_id)
+        attempt = 1
+        while (film_id := new_film_id(key, year, mention.imdb_id, mention.tmdb_id, attempt)) in self.by_id:
+            attempt += 1  # taken by another film, which would silently gain this mention's reviews
+        film = Film(film_id, key, year, mention.imdb_id, mention.tmdb_id)
         self._index(film)
         return film, key
 

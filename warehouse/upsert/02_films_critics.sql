@@ -43,18 +43,18 @@ group by film_id;
 
 -- A known film met again, in any row of the batch (an unchanged re-crawl too, so that a film stored
 -- by an earlier version with a worse title is repaired by the next crawl of its reviews):
--- * without an external id, it gains the one another source publishes;
+-- * without an IMDb or a TMDB id, it gains the one another source publishes;
 -- * without a year, it takes the year its mentions now carry (the resolver lets a yearless film
 --   take one year, never a second);
 -- * stored with a lower-cased title, it takes this batch's best-cased variant if there is one;
 -- * stored as "Tide of Marseille (1980)", it loses the "(1980)" that repeats its year (within one),
 --   as the normalizer drops it from new titles.
 update films
-set imdb_id = fixed.imdb_id, year = fixed.year, title = fixed.title
+set imdb_id = fixed.imdb_id, tmdb_id = fixed.tmdb_id, year = fixed.year, title = fixed.title
 from (
     with variants as (
         select film_id, film_title, count(*) as mentions, min(row_no) as first_row,
-            any_value(imdb_id) as imdb_id, min(film_year) as film_year
+            any_value(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year
         from batch_rows
         where film_id is not null
         group by film_id, film_title
@@ -64,6 +64,7 @@ from (
         select
             film_id,
             any_value(imdb_id) as imdb_id,
+            min(tmdb_id) as tmdb_id,
             min(film_year) as film_year,
             arg_min(film_title, (-mentions, first_row)) filter (where film_title <> lower(film_title)) as cased_title
         from variants
@@ -74,6 +75,9 @@ from (
         select
             f.film_id,
             coalesce(f.imdb_id, found.imdb_id) as imdb_id,
+            -- not a TMDB id another film has (a page whose IMDb and TMDB ids name two films)
+            coalesce(f.tmdb_id, case when found.tmdb_id not in (
+                select tmdb_id from films where tmdb_id is not null) then found.tmdb_id end) as tmdb_id,
             coalesce(f.year, found.film_year) as year,
             case when f.title = lower(f.title) and found.cased_title is not null
                 then found.cased_title else f.title end as title
@@ -92,12 +96,14 @@ from (
     select
         film_id,
         imdb_id,
+        tmdb_id,
         year,
         case when abs(title_year - year) <= 1 and undated <> '' then undated else title end as title
     from years
 ) as fixed
 where films.film_id = fixed.film_id
-    and (films.imdb_id, films.year, films.title) is distinct from (fixed.imdb_id, fixed.year, fixed.title);
+    and (films.imdb_id, films.tmdb_id, films.year, films.title)
+        is distinct from (fixed.imdb_id, fixed.tmdb_id, fixed.year, fixed.title);
 
 insert into critics
 select

@@ -1,0 +1,46 @@
+"""Film identity through real imports and loads: what the identity QA found merged or split."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from flows.cli import app
+from warehouse.db import connect, warehouse_path
+
+runner = CliRunner()
+COLUMNS = ["review_id", "film_title", "year", "imdb_id", "tmdb_id", "critic_name", "rating", "body"]
+
+
+def week(tmp_path: Path, data: Path, name: str, rows: list[tuple[str, ...]]) -> None:
+    path = tmp_path / f"{name}.csv"
+    with path.open("w", encoding="utf-8", newline="") as file:
+        csv.writer(file).writerows([COLUMNS, *rows])
+    result = runner.invoke(app, ["import", str(path), "--source", name, "--data-dir", str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+
+
+def films(data: Path) -> list[tuple]:
+    conn = connect(warehouse_path(data), read_only=True)
+    try:
+        return conn.execute("select f.title, f.year, f.imdb_id, f.tmdb_id, s.reviews from films as f "
+                            "join film_scores as s using (film_id) order by f.title, f.year").fetchall()
+    finally:
+        conn.close()
+
+
+def test_nine_and_9_of_the_same_year_stay_two_films_with_their_own_titles(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    week(tmp_path, data, "n1", [("1", "9", "2009", "tt0472033", "", "Critic One", "7/10", "Stitchpunks.")])
+    week(tmp_path, data, "n2", [("2", "Nine", "2009", "", "", "Critic Two", "4/10", "Daniel Day-Lewis sings.")])
+    assert films(data) == [("9", 2009, "tt0472033", None, 1), ("Nine", 2009, None, None, 1)]
+
+
+def test_a_film_gains_its_tmdb_id_and_a_review_by_that_id_alone_joins_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    week(tmp_path, data, "t1", [("1", "The Thing", "1982", "tt0084787", "", "Ann", "8/10", "Cold.")])
+    week(tmp_path, data, "t2", [("2", "The Thing", "1982", "tt0084787", "1091", "Bob", "9/10", "Colder.")])
+    week(tmp_path, data, "t3", [("3", "La Cosa", "1982", "", "1091", "Cy", "7/10", "Frío.")])
+    assert films(data) == [("The Thing", 1982, "tt0084787", "1091", 3)]
