@@ -41,8 +41,10 @@ from flows.import_dates import DateOrder, DateTally, decide, remember, remembere
 
 FORMATS = ("csv", "jsonl")
 IMPORT_SPIDER = "import"  # crawl_runs.spider of an import run
-_IMDB = re.compile(r"\btt\d{7,}\b")
-_TMDB = re.compile(r"\d+")
+_IMDB = re.compile(r"\btt\d{7,}\b", re.IGNORECASE)  # "TT0084787" in a shouting export is the same id
+# A TMDB id alone, or in its page's url (https://www.themoviedb.org/movie/1091-the-thing).
+_TMDB = re.compile(r"(\d+)|(?:https?://)?(?:www\.)?themoviedb\.org/movie/(\d+)(?:-[^/?#]*)?/?(?:[?#].*)?",
+                   re.IGNORECASE)
 
 
 @dataclass
@@ -118,7 +120,8 @@ def to_item(row: dict, mapping: dict[str, list[str]], source: str, run_id: str, 
         given_imdb = "tt" + given_imdb.strip().zfill(7)
     imdb = _IMDB.search(given_imdb or _text(landed_ids.get("imdb")) or "")
     tmdb = _TMDB.fullmatch((value.get("tmdb_id") or _text(landed_ids.get("tmdb")) or "").strip())
-    external = {k: v for k, v in (("imdb", imdb and imdb.group()), ("tmdb", tmdb and tmdb.group())) if v}
+    external = {k: v for k, v in (("imdb", imdb and imdb.group().lower()),
+                                  ("tmdb", tmdb and (tmdb.group(1) or tmdb.group(2)))) if v}
     said = "\x1f".join(value.get(f) or "" for f in ("critic_name", "film_title", "film_year", "outlet",
                                                    "published_raw", "rating_raw", "rating_value", "review_title",
                                                    "body"))

@@ -44,3 +44,16 @@ def test_a_film_gains_its_tmdb_id_and_a_review_by_that_id_alone_joins_it(tmp_pat
     week(tmp_path, data, "t2", [("2", "The Thing", "1982", "tt0084787", "1091", "Bob", "9/10", "Colder.")])
     week(tmp_path, data, "t3", [("3", "La Cosa", "1982", "", "1091", "Cy", "7/10", "Frío.")])
     assert films(data) == [("The Thing", 1982, "tt0084787", "1091", 3)]
+
+
+def test_an_upper_case_imdb_id_and_a_tmdb_page_url_are_ids(tmp_path: Path) -> None:
+    import json
+
+    data = tmp_path / "data"
+    week(tmp_path, data, "ids", [("1", "The Thing", "1982", "TT0084787", "", "Ann", "8/10", "Cold."),
+                                 ("2", "The Thing", "1982", "", "https://www.themoviedb.org/movie/1091-the-thing",
+                                  "Bob", "9/10", "Colder."),
+                                 ("3", "Her", "2013", "", "not an id", "Cy", "7/10", "Warm.")])
+    items = [json.loads(line) for line in next((data / "raw" / "ids").glob("*.jsonl")).open()]
+    assert [item["external_ids"] for item in items] == [{"imdb": "tt0084787"}, {"tmdb": "1091"}, {}]
+    assert films(data) == [("Her", 2013, None, None, 1), ("The Thing", 1982, "tt0084787", "1091", 2)]
