@@ -4,7 +4,8 @@ repeat. Each runs once per warehouse, in one transaction, recorded in `data_fixe
 
 A new data fix ships with a new migration (an empty one if nothing else changes the schema): versions older
 than the fix know no such migration and so refuse the warehouse (warehouse/db.py migrate) instead of writing
-rows the fix's rules would read otherwise. Migration 014 marks `anonymous_keys` and `anonymous_copies_2`.
+rows the fix's rules would read otherwise. Migration 014 marks `anonymous_keys` and `anonymous_copies_2`,
+migration 016 `outlet_keys`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
 OUTLET_BYLINES = "outlet_bylines"
+OUTLET_KEYS = "outlet_keys"
 # Each name stands for the list of names that name nobody it was applied with (crawlers/nobody.py): a longer
 # list applies the fix again, for the names it added.
 ANONYMOUS_COPIES = ("anonymous_copies", "anonymous_copies_2")
@@ -29,6 +31,7 @@ ANONYMOUS_KEYS = "anonymous_keys"
 def apply_data_fixes(conn: duckdb.DuckDBPyConnection) -> None:
     """Every data fix this warehouse has not had yet."""
     repair_outlet_bylines(conn)
+    merge_outlet_spellings(conn)
     forget_anonymous_copies(conn)
     rekey_anonymous_reviews(conn)
 
@@ -71,20 +74,38 @@ def repair_outlet_bylines(conn: duckdb.DuckDBPyConnection) -> int:
             key = normalize_person(alone)
             moves.append((critic_id, _critic_id(key, outlet, audience), alone, key, outlet, audience, profile_url,
                           first_seen))
+    return _apply(conn, pending, lambda: _move_critics(conn, moves))
 
-    def move() -> int:
-        for old_id, new_id, name, key, outlet, audience, profile_url, first_seen in moves:
-            conn.execute("insert into critics select ?, ?, ?, ?, ?, ?, ? "
-                         "where ? not in (select critic_id from critics)",
-                         [new_id, name, key, outlet, audience, profile_url, first_seen, new_id])
-            conn.execute("update critics set first_seen = least(first_seen, ?) where critic_id = ?",
-                         [first_seen, new_id])
-            conn.execute("update reviews set critic_id = ? where critic_id = ?", [new_id, old_id])
-            conn.execute("delete from critics where critic_id = ?", [old_id])
-        mark_marts_stale(conn)
-        return len(moves)
 
-    return _apply(conn, pending, move)
+def merge_outlet_spellings(conn: duckdb.DuckDBPyConnection) -> int:
+    """Critics stored under an outlet with a leading "The" move to the id the normalizer now gives them
+    (lookups.outlet_key), where the same critic under the outlet without it already is, or will be: "Jane Doe,
+    The Guardian" and "Jane Doe, Guardian" were two critics. Returns how many critics moved; 0 once applied."""
+    pending = _pending(conn, OUTLET_KEYS)
+    if not pending:
+        return 0
+    stored = conn.execute("select critic_id, name, name_key, outlet, audience, profile_url, first_seen from critics "
+                          "where outlet is not null and audience = 'critic'").fetchall()
+    moves = [(critic_id, new_id, name, key, outlet, audience, profile_url, first_seen)
+             for critic_id, name, key, outlet, audience, profile_url, first_seen in stored
+             if (new_id := _critic_id(key or "", outlet, audience)) != critic_id
+             and normalize_person(outlet).startswith("the ")]
+    return _apply(conn, pending, lambda: _move_critics(conn, moves))
+
+
+def _move_critics(conn: duckdb.DuckDBPyConnection, moves: list[tuple]) -> int:
+    """Each (old id, new id, name, name key, outlet, audience, profile url, first seen): the critic's reviews
+    to the new id, made if it is new (else it keeps its own row, first seen at the earlier), the old row gone."""
+    for old_id, new_id, name, key, outlet, audience, profile_url, first_seen in moves:
+        conn.execute("insert into critics select ?, ?, ?, ?, ?, ?, ? "
+                     "where ? not in (select critic_id from critics)",
+                     [new_id, name, key, outlet, audience, profile_url, first_seen, new_id])
+        conn.execute("update critics set first_seen = least(first_seen, ?) where critic_id = ?",
+                     [first_seen, new_id])
+        conn.execute("update reviews set critic_id = ? where critic_id = ?", [new_id, old_id])
+        conn.execute("delete from critics where critic_id = ?", [old_id])
+    mark_marts_stale(conn)
+    return len(moves)
 
 
 # Source keys that earlier versions took for syndicated copies of an anonymous review: two people's

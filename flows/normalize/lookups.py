@@ -20,8 +20,16 @@ from flows.normalize.staging import external_id, fetched_minute, register
 from flows.normalize.text import clean_text, normalize_person, without_byline, without_outlet
 
 
+def outlet_key(outlet: str | None, audience: str = "critic") -> str:
+    """A critic's outlet as part of who the critic is: keyed as a name is, less a leading "The" ("The Guardian",
+    "Guardian" and "Guardian, The" are one outlet). A user's outlet is keyed as it was: users' ids were never
+    split by it (flows/upgrades.py moves stored critics only)."""
+    key = normalize_person(outlet)
+    return key.removeprefix("the ") if audience == "critic" else key
+
+
 def _critic_id(name_key: str, outlet: str | None, audience: str, site: str | None = None) -> str:
-    basis = f"{name_key}|{normalize_person(outlet)}|{audience}"
+    basis = f"{name_key}|{outlet_key(outlet, audience)}|{audience}"
     critic_id = "c" + hashlib.sha1(basis.encode()).hexdigest()[:12]
     if audience != "user" or not site:
         return critic_id

@@ -57,3 +57,21 @@ def test_an_upper_case_imdb_id_and_a_tmdb_page_url_are_ids(tmp_path: Path) -> No
     items = [json.loads(line) for line in next((data / "raw" / "ids").glob("*.jsonl")).open()]
     assert [item["external_ids"] for item in items] == [{"imdb": "tt0084787"}, {"tmdb": "1091"}, {}]
     assert films(data) == [("Her", 2013, None, None, 1), ("The Thing", 1982, "tt0084787", "1091", 2)]
+
+
+def test_one_critic_at_the_guardian_and_at_guardian_is_one_critic(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    for name, outlet, film in (("g1", "The Guardian", "Tár"), ("g2", "Guardian", "Aftersun"),
+                               ("g3", "Guardian, The", "Her")):
+        path = tmp_path / f"{name}.csv"
+        with path.open("w", encoding="utf-8", newline="") as file:
+            csv.writer(file).writerows([["review_id", "film_title", "critic_name", "outlet", "rating", "body"],
+                                        ["1", film, "Peter Bradshaw", outlet, "4/5", f"On {film}."]])
+        result = runner.invoke(app, ["import", str(path), "--source", name, "--data-dir", str(data), "--quiet"])
+        assert result.exit_code == 0, result.output
+    conn = connect(warehouse_path(data), read_only=True)
+    try:
+        assert conn.execute("select name, outlet, reviews from critic_stats").fetchall() == [
+            ("Peter Bradshaw", "The Guardian", 3)]
+    finally:
+        conn.close()

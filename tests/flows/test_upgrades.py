@@ -31,3 +31,37 @@ def test_a_critic_stored_under_a_byline_repeating_the_outlet_joins_the_critic_al
     assert conn.execute("select review_id, critic_id from reviews order by review_id").fetchall() == [
         ("r1", new_id), ("r2", new_id), ("r3", other)]
     assert repair_outlet_bylines(conn) == 0  # once per warehouse
+
+
+def test_a_critic_stored_under_an_outlet_with_the_joins_the_critic_under_the_outlet_without_it(tmp_path):
+    import hashlib
+
+    from flows.upgrades import merge_outlet_spellings
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    # As earlier versions keyed "The Guardian": "the guardian" in the id, apart from "Guardian".
+    old_id = "c" + hashlib.sha1(b"peter bradshaw|the guardian|critic").hexdigest()[:12]
+    new_id = _critic_id("peter bradshaw", "Guardian", "critic")
+    assert new_id == _critic_id("peter bradshaw", "The Guardian", "critic") != old_id
+    times = _critic_id("a o scott", "The New York Times", "critic")
+    user = _critic_id("jo", "The Letterboxd Club", "user")  # users keep their ids
+    assert user == "c" + hashlib.sha1(b"jo|the letterboxd club|user").hexdigest()[:12]
+    conn.execute(f"""
+        insert into critics (critic_id, name, name_key, outlet, audience, first_seen) values
+            ('{old_id}', 'Peter Bradshaw', 'peter bradshaw', 'The Guardian', 'critic', '2026-10-01'),
+            ('{new_id}', 'Peter Bradshaw', 'peter bradshaw', 'Guardian', 'critic', '2026-11-20'),
+            ('{user}', 'jo', 'jo', 'The Letterboxd Club', 'user', '2026-10-01');
+        insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience, content_hash,
+                             first_seen, last_seen, run_id) values
+            ('r1', 'f1', '{old_id}', 's', 'k1', [], 'critic', 1, now(), now(), 'x'),
+            ('r2', 'f2', '{new_id}', 't', 'k2', [], 'critic', 1, now(), now(), 'x'),
+            ('r3', 'f1', '{user}', 's', 'k3', [], 'user', 1, now(), now(), 'x')""")
+    assert merge_outlet_spellings(conn) == 1
+    critics = "select critic_id, outlet, first_seen::date::varchar from critics order by audience"
+    assert conn.execute(critics).fetchall() == [(new_id, "Guardian", "2026-10-01"),
+                                                (user, "The Letterboxd Club", "2026-10-01")]
+    assert conn.execute("select review_id, critic_id from reviews order by review_id").fetchall() == [
+        ("r1", new_id), ("r2", new_id), ("r3", user)]
+    assert merge_outlet_spellings(conn) == 0  # once per warehouse
+    assert times != "c" + hashlib.sha1(b"a o scott|the new york times|critic").hexdigest()[:12]
