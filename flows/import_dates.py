@@ -113,11 +113,19 @@ def decide(tally: DateTally, given: str | None, earlier: str | None, source: str
 
 
 def remembered(folder: Path) -> str | None:
-    """The source's order as its last import that knew one recorded it (MEMORY), or None."""
+    """The source's order as its last import that knew one recorded it (MEMORY), or None. A folder that
+    imports wrote before MEMORY was kept has the order in its runs' stats only: the latest of those."""
     try:
         order = json.loads((folder / MEMORY).read_text(encoding="utf-8")).get("date_order")
     except (OSError, ValueError, AttributeError):
-        return None
+        order = None
+        for stats in sorted(folder.glob("*.stats.json"), reverse=True):
+            try:
+                order = json.loads(stats.read_text(encoding="utf-8")).get("date_order")
+            except (OSError, ValueError, AttributeError):
+                continue
+            if order in ORDERS:
+                break
     return order if order in ORDERS else None
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import urlparse
+from urllib.parse import urldefrag, urlparse
 
 from scrapy.http import HtmlResponse, Request, Response, XmlResponse
 
@@ -57,6 +57,8 @@ class ReviewSpiderMixin:
         self.run_id = run_id or new_run_id()
         self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.start_urls} - {""})
 
+    met_urls: set[str] = frozenset()  # type: ignore[assignment]  # replaced by a set of its own at meet()
+
     def init_incremental(self, state: str | None, full: str | bool = False) -> None:
         """Load what earlier runs of this source saw (written by flows.incremental before the crawl).
 
@@ -101,14 +103,24 @@ class ReviewSpiderMixin:
         subdomains through."""
         return urlparse(url).hostname in self.allowed_domains
 
-    def all_known(self, review_ids: list[str | None]) -> bool:
-        """True when a page's reviews are all in the warehouse already (incremental runs only)."""
+    def all_known(self, review_ids: list[str | None], links: Iterable[str] = ()) -> bool:
+        """True when a page's reviews are all in the warehouse already (incremental runs only): its `links` are
+        then not followed. Such a page counts as a sign the site is unchanged (flows/health.py) only when one of
+        its links is new to this run: a review page whose links all lead where the run has been held nothing
+        back, and counting it hid a site whose pagination had gone (QA: 6 pages against 48, judged healthy)."""
         if not self.known_ids or not review_ids or not all(review_ids):
             return False
         if all(rid in self.known_ids for rid in review_ids):
-            self.crawler.stats.inc_value("incremental/pages_not_followed")  # type: ignore[attr-defined]
+            if any(urldefrag(link)[0] not in self.met_urls for link in links):
+                self.crawler.stats.inc_value("incremental/pages_not_followed")  # type: ignore[attr-defined]
             return True
         return False
+
+    def meet(self, *urls: str) -> None:
+        """Note pages this run has fetched or asked for (see all_known)."""
+        if not isinstance(self.met_urls, set):
+            self.met_urls = set()
+        self.met_urls.update(urldefrag(url)[0] for url in urls)
 
     def follow_depth(self, response: Response, found_reviews: bool) -> int | None:
         """The barren depth to give the links of this page, or None when they are not to be followed.

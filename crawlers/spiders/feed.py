@@ -95,11 +95,14 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
                 items.append(item)
         for item in items:
             yield self.stamp(item)
-        if self.all_known([item.source_review_id for item in items]):
-            return  # feeds list newest first: an older page holds nothing new
         next_link = next((link.get("href") for link in feed.feed.get("links", []) if link.get("rel") == "next"),
                          None)
+        older = [response.urljoin(next_link)] if next_link else []
+        self.meet(response.url)
+        if self.all_known([item.source_review_id for item in items], older):
+            return  # feeds list newest first: an older page holds nothing new
         if next_link and (depth := self.follow_depth(response, bool(items))) is not None:
+            self.meet(response.urljoin(next_link))
             yield response.follow(next_link, callback=self.parse, meta={BARREN_DEPTH: depth})
 
     def entry_item(self, entry: dict[str, Any], page_url: str) -> ReviewItem | None:

@@ -78,16 +78,18 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         for item in page.reviews:
             clash = self._clashes(item)
             yield self.stamp(item) if clash is None else RefusedReview(self.stamp(item), clash)
-        if self.all_known(page.site_ids):  # a key made from a url says nothing of whether a review is known
+        links = [link for link in page.next_pages + page.follow if self.on_site(link)]
+        self.meet(response.url)
+        if self.all_known(page.site_ids, links):  # a key made from a url says nothing of whether a review is known
             return
         # A page without reviews still gives its links (an index of films leads to their review pages),
         # but only so many such pages in a row: follow_depth stops a trap.
         depth = self.follow_depth(response, bool(page.reviews))
         if depth is None:
             return
-        for link in page.next_pages + page.follow:
-            if self.on_site(link):
-                yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
+        self.meet(*links)
+        for link in links:
+            yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
 
 
 _YEAR_AFTER = re.compile(r"\s*\(\s*\d{4}\s*\)\s*$")

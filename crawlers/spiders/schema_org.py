@@ -122,11 +122,13 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         # Links only from HTML: LinkExtractor fails on a JSON or plain-text answer, which has none anyway.
         if not self.follow_links or not is_html(response):
             return
-        if self.all_known([r.source_review_id for r in page.reviews]):
+        links = [link for link in self.links.extract_links(response) if self.on_site(link.url)]
+        self.meet(response.url)
+        if self.all_known([r.source_review_id for r in page.reviews], [link.url for link in links]):
             return
         depth = self.follow_depth(response, bool(page.reviews or page.unreadable))
         if depth is None:
             return
-        for link in self.links.extract_links(response):
-            if self.on_site(link.url):
-                yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
+        self.meet(*(link.url for link in links))
+        for link in links:
+            yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})

@@ -52,9 +52,11 @@ _PLACEHOLDER = re.compile(r"^(?:#?n/?a|n\.\s?a|n\.?\s?d|s\.\s?d|s/d|k\.\s?a|o\.\
 # scientific notation, a decimal over a scale (a rating in the date column: "7.5/10" as 5 July 2010).
 _NOT_A_DATE = re.compile(r"^(?:[-+−]\d+|'\d{2}|\d+(?:[.,]\d+)?e[-+]?\d+|\d+[.,]\d+\s*/\s*\d+)$", re.IGNORECASE)
 # A float's spelling of Unix seconds, as pandas writes a column with a gap in it: 964982703.0, 1.7957376e+09.
-_FLOAT_EPOCH = re.compile(r"^(?:\d{9,10}\.\d+|\d\.\d+e\+?0?9)$", re.IGNORECASE)
+_FLOAT_EPOCH = re.compile(r"^(?:\d{9,10}\.\d+|\d\.\d+e\+?0?[89])$", re.IGNORECASE)
 # Days that stand for no date: Unix time 0, and the zero days of Excel and of OLE/.NET.
-_WORD = re.compile(r"[^\W\d_]{3,}")  # a month's name, not the T and Z of an ISO time
+# A month's name written out, not the T and Z of an ISO time, nor RSS's "Thu, 01 Jan 1970 00:00:00 GMT" (the
+# spelling of an unset pubDate).
+_WORD = re.compile(r"[^\W\d_]{4,}")
 _ZERO_DAYS = {dt.date(1970, 1, 1), dt.date(1900, 1, 1), dt.date(1899, 12, 30), dt.date(1899, 12, 31)}
 # The orders of day and month in numeric dates a source may be known to write (None: not known).
 DATE_ORDERS = (None, "DMY", "MDY")

@@ -104,10 +104,11 @@ _BARE_NUMBER_RE = re.compile(rf"^({_NUM})$")
 _DECIMAL_MARK_RE = re.compile(r"(\d)[,'’·٫．](\d)")
 # A scale's number right after "of", with or without an article between ("2 of the 5 stars"): a star count
 # found there is the scale, not the rating.
-_AFTER_OF_RE = re.compile(rf"\b{OF_WORD}\s+(?:\w+\s+)?$", re.IGNORECASE)
-# Two numbers joined as a range before a scale or stars: "3-4/10", "3 to 4 out of 5", "3 or 4 stars".
+_AFTER_OF_RE = re.compile(rf"\d\s*{OF_WORD}\s+(?:\w+\s+)?$", re.IGNORECASE)
+# Two numbers joined as a range before a scale or stars, as the whole rating: "3-4/10", "3 to 4 out of 5", "3 or
+# 4 stars" ("Day 3 - 4/5" and "4 / 5 - 8 / 10" are no range).
 _RANGE_RE = re.compile(
-    rf"(?<![\d./])\d+(?:\.\d+)?\s*(?:[-−–—]|\b(?:to|or|à|a|bis|tot|ou|o)\b)\s*\d+(?:\.\d+)?\s*"
+    rf"^(\d+(?:\.\d+)?)\s*(?:[-−–—]|\b(?:to|or|à|a|bis|tot|ou|o)\b)\s*(\d+(?:\.\d+)?)\s*"
     rf"(?:/|\b{OF_WORD}\b|{STAR_WORD}\b)", re.IGNORECASE)
 _LABEL_RE = re.compile(r"^(?:rating|score|grade|note|verdict|our\s+rating|bewertung|nota)\s*[:=\-]?\s*", re.I)
 _GRADE_RE = re.compile(r"^([a-df])\s*(?:([+\-−–]?)|[\s-]*(plus|minus))$", re.IGNORECASE)
@@ -182,7 +183,7 @@ def _star_scale(best: float | None) -> float:
 def _fraction(match: re.Match[str]) -> float | None:
     """An x/N match as a share of its scale, to tell two ratings apart (4/5 and 8/10 are one)."""
     scale = float(match.group(2).translate(_MINUS_TABLE))
-    return round(float(match.group(1).translate(_MINUS_TABLE)) / scale, 6) if scale else None
+    return round(float(match.group(1).translate(_MINUS_TABLE)) / scale, 6) if 0 < scale <= _MAX_TEXT_SCALE else None
 
 
 def _glyph_stars(text: str) -> tuple[float, float | None] | None:
@@ -244,12 +245,14 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
         value, scale = len(match.group(1)) + (0.5 if match.group(2) else 0.0), _star_scale(best)
         return _finish(_scaled(value, 0.0, scale, f"{value:g} asterisks (of {scale:g})"), threshold)
 
-    if _RANGE_RE.search(text):  # its upper end, or its lower, would be a number the critic did not give
+    ranged = _RANGE_RE.search(unlabeled)  # its upper end, or its lower, would be a number the critic did not give
+    if ranged and float(ranged.group(1)) < float(ranged.group(2)):  # a range goes up: "2024 - 4/5" is none
         return Rating(None, None, f"a range, not one rating: {_quoted(raw)}")
 
     # Explicit scales before binary words, so "4/5 - recommended" keeps its number.
     found = list(_SCALE_RE.finditer(text))
-    if len({_fraction(m) for m in found}) > 1:  # "was 3/5, now 4/5", "Story: 8/10, Acting: 6/10"
+    # "was 3/5, now 4/5", "Story: 8/10, Acting: 6/10"; a count ("Top 10 of 2024") is no rating
+    if len({_fraction(m) for m in found} - {None}) > 1:
         return Rating(None, None, f"several ratings: {_quoted(raw)}")
     if found:
         value = float(found[0].group(1).translate(_MINUS_TABLE))

@@ -155,6 +155,20 @@ def test_known_reviews_stop_the_pagination_of_an_incremental_run(tmp_path):
     assert spider.crawler.stats.get_value("incremental/pages_not_followed") == 1
 
 
+def test_a_known_page_whose_links_the_run_has_met_is_no_sign_the_site_is_unchanged(tmp_path):
+    # A review page linking back to its listing held nothing back: counting it hid a site whose pagination had
+    # gone, as an incremental run "unchanged" (crawler QA: 6 pages against 48, judged healthy).
+    (tmp_path / "ids.txt").write_text("r1\nr2\n", encoding="utf-8")
+    (tmp_path / "state.json").write_text(json.dumps({"known_ids_path": str(tmp_path / "ids.txt")}), encoding="utf-8")
+    spider = make_spider(ProfileSpider, url=URL, profile=str(write_profile(tmp_path)),
+                         state=str(tmp_path / "state.json"))
+    spider.meet(URL + "?page=2", "https://reviews.example/film/1/", "https://reviews.example/film/2/")
+    body = f'<ul>{review(1)}{review(2)}</ul><a rel="next" href="?page=2#top">next</a>'
+    items, requests = split_output(list(spider.parse(html_response(URL, body))))
+    assert len(items) == 2 and requests == []
+    assert spider.crawler.stats.get_value("incremental/pages_not_followed") is None
+
+
 def test_spider_without_a_profile_says_how_to_give_one():
     with pytest.raises(ValueError, match="needs a site profile: -a profile=path/to/site.toml"):
         make_spider(ProfileSpider, url=URL)

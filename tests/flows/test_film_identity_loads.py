@@ -75,3 +75,20 @@ def test_one_critic_at_the_guardian_and_at_guardian_is_one_critic(tmp_path: Path
             ("Peter Bradshaw", "The Guardian", 3)]
     finally:
         conn.close()
+
+
+def test_a_film_found_by_its_id_under_another_title_keeps_its_own(tmp_path: Path) -> None:
+    # "9" was renamed "Nine" by a mention of its IMDb id: a title without letters read as lower-cased.
+    data = tmp_path / "data"
+    week(tmp_path, data, "a", [("1", "9", "2009", "tt0472033", "", "Ann", "7/10", "Stitchpunks.")])
+    week(tmp_path, data, "b", [("2", "Nine", "2009", "tt0472033", "", "Bob", "6/10", "Same film, other name.")])
+    assert films(data) == [("9", 2009, "tt0472033", None, 2)]
+
+
+def test_a_tmdb_id_a_batch_gives_to_two_films_goes_to_neither(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    week(tmp_path, data, "t1", [("1", "Arrival", "2016", "", "", "Ann", "8/10", "Aliens."),
+                                ("2", "Story of Your Life", "2016", "tt2543164", "", "Bob", "7/10", "Words.")])
+    week(tmp_path, data, "t2", [("3", "Arrival", "2016", "", "329865", "Cy", "9/10", "Heptapods."),
+                                ("4", "Story of Your Life", "2016", "tt2543164", "329865", "Di", "6/10", "Time.")])
+    assert [film[3] for film in films(data)].count("329865") <= 1

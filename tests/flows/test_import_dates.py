@@ -189,3 +189,17 @@ def test_a_file_whose_dates_contradict_the_sources_order_warns_even_when_quiet(t
     assert "warning: dates read month first, as '02/13/2024' can only be, but earlier imports of fr were read " \
            "day first" in said
     assert published(data)["Marie"] == dt.date(2024, 3, 1)
+
+
+def test_a_folder_from_before_the_memory_file_takes_the_order_from_its_latest_stats(tmp_path: Path) -> None:
+    from flows.import_dates import remembered
+
+    folder = tmp_path / "raw" / "fr"
+    folder.mkdir(parents=True)
+    assert remembered(folder) is None
+    (folder / "20260101T000000000000Z.stats.json").write_text(json.dumps({"date_order": "MDY"}))
+    (folder / "20260201T000000000000Z.stats.json").write_text(json.dumps({"date_order": "DMY"}))
+    (folder / "20260301T000000000000Z.stats.json").write_text(json.dumps({"spider": "import"}))
+    assert remembered(folder) == "DMY"
+    (folder / "date_order.json").write_text(json.dumps({"date_order": "MDY"}))
+    assert remembered(folder) == "MDY"

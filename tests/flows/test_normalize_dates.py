@@ -263,7 +263,7 @@ def test_a_placeholder_or_a_number_in_the_date_column_is_no_date(raw: str) -> No
 
 
 @pytest.mark.parametrize("raw", ["1970-01-01", "1970-01-01T00:00:00Z", "0000000000", "1900-01-01", "1899-12-30",
-                                 "01/01/1970"])
+                                 "01/01/1970", "Thu, 01 Jan 1970 00:00:00 GMT"])
 def test_a_zero_day_is_a_placeholder_not_a_date(raw: str) -> None:
     parsed = parse_published(raw, FETCHED)
     assert parsed.date is None and parsed.problem.startswith("placeholder date")
@@ -273,7 +273,7 @@ def test_a_zero_day_written_in_words_is_a_date() -> None:
     assert parse_published("January 1, 1970", FETCHED).date == dt.date(1970, 1, 1)
 
 
-@pytest.mark.parametrize("raw", ["964982703.0", "964982703"])
+@pytest.mark.parametrize("raw", ["964982703.0", "964982703", "9.64982703e+08"])
 def test_unix_seconds_written_as_a_float_are_a_date(raw: str) -> None:
     assert parse_published(raw, FETCHED).date == dt.date(2000, 7, 30)
 

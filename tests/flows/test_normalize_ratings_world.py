@@ -16,7 +16,11 @@ from flows.normalize.ratings import parse_rating
     ("7'5/10", 75.0), ("6’5/10", 65.0), ("0'5/5", 10.0), ("７．５/１０", 75.0), ("3．5/5", 70.0),
     ("٧٫٥/١٠", 75.0), ("7·5/10", 75.0),
     # One rating given two ways is still one.
-    ("8/10 (4/5)", 80.0), ("8/10 - 4 stars", 80.0), ("★ 8/10", 80.0),
+    ("8/10 (4/5)", 80.0), ("8/10 - 4 stars", 80.0), ("★ 8/10", 80.0), ("4 / 5 - 8 / 10", 80.0),
+    ("4 out of 5 - 8 out of 10", 80.0), ("4/5 (Top 10 of 2024)", 80.0),
+    # Review: no scale before "of", no range: a number and a rating.
+    ("a rating of 4 stars", 80.0), ("Nota de 4 estrellas", 80.0), ("Wertung von 4 Sternen", 80.0),
+    ("Day 3 - 4/5", 80.0), ("2024 - 4/5", 80.0),
 ])
 def test_world_ratings_score_as_written(raw: str, score: float) -> None:
     assert parse_rating(raw) == parse_rating(raw)  # cached alike

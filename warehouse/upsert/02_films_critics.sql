@@ -53,7 +53,7 @@ update films
 set imdb_id = fixed.imdb_id, tmdb_id = fixed.tmdb_id, year = fixed.year, title = fixed.title
 from (
     with variants as (
-        select film_id, film_title, count(*) as mentions, min(row_no) as first_row,
+        select film_id, film_title, count(*) as mentions, min(row_no) as first_row, any_value(title_key) as title_key,
             any_value(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year
         from batch_rows
         where film_id is not null
@@ -65,8 +65,11 @@ from (
             film_id,
             any_value(imdb_id) as imdb_id,
             min(tmdb_id) as tmdb_id,
+            -- a TMDB id the batch gives to two films goes to neither (the pages disagree on which it is)
+            count(*) over (partition by min(tmdb_id)) as films_given_tmdb,
             min(film_year) as film_year,
-            arg_min(film_title, (-mentions, first_row)) filter (where film_title <> lower(film_title)) as cased_title
+            arg_min(film_title, (-mentions, first_row)) filter (where film_title <> lower(film_title)) as cased_title,
+            arg_min(title_key, (-mentions, first_row)) filter (where film_title <> lower(film_title)) as cased_key
         from variants
         group by film_id
     ),
@@ -76,10 +79,11 @@ from (
             f.film_id,
             coalesce(f.imdb_id, found.imdb_id) as imdb_id,
             -- not a TMDB id another film has (a page whose IMDb and TMDB ids name two films)
-            coalesce(f.tmdb_id, case when found.tmdb_id not in (
+            coalesce(f.tmdb_id, case when found.films_given_tmdb = 1 and found.tmdb_id not in (
                 select tmdb_id from films where tmdb_id is not null) then found.tmdb_id end) as tmdb_id,
             coalesce(f.year, found.film_year) as year,
-            case when f.title = lower(f.title) and found.cased_title is not null
+            -- the same title better cased: "9" is no lower-cased "Nine" (a variant of another key, found by id)
+            case when f.title = lower(f.title) and found.cased_title is not null and found.cased_key = f.title_key
                 then found.cased_title else f.title end as title
         from films as f
         inner join found using (film_id)
