@@ -14,12 +14,18 @@ going to windows-1252: a French page reads "crème", a Czech windows-1250 page "
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 from typing import Any
 
 from charset_normalizer import from_bytes
 from scrapy.http import HtmlResponse, Response
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
+
+from flows.mixed_encoding import is_single_byte, mixed_name  # registers the utf-8-or-<code page> codecs
+
+logger = logging.getLogger(__name__)
+NOT_UTF8 = "encoding/labelled_utf8_is_not"
 
 WEB_DEFAULT = "cp1252"
 MAX_CANDIDATES = 6  # charset_normalizer's best readings considered
@@ -77,7 +83,33 @@ class UndeclaredEncodingMiddleware:
             # The label "utf-16" without a byte-order mark means little-endian to browsers (WHATWG); read as
             # big-endian, every character was a CJK one and the page's reviews were lost without a word.
             return response.replace(encoding="utf-16-le")
+        if _codec(declared) == "utf-8" and not _is_utf8(response.body):
+            return self._not_utf8(response, spider)
         return response
+
+    def _not_utf8(self, response: Response, spider: Any) -> Response:
+        """A page labelled UTF-8 whose bytes are not (a template in UTF-8 around reviews in cp1252, or a whole
+        page in latin-1): its lines that are UTF-8 read as UTF-8 and the others in the code page its <meta>
+        names, else windows-1252. Read as UTF-8, each such letter became U+FFFD, beyond any repair, and a
+        critic's name with it ("Fran�oise": crawler QA); read in a code page, UTF-8 letters on a mixed line
+        come out as mojibake, which the flows repair (ftfy)."""
+        meta = html_body_declared_encoding(response.body)
+        page = meta if meta and _codec(meta) != "utf-8" and is_single_byte(meta) else WEB_DEFAULT
+        stats = getattr(getattr(spider, "crawler", None), "stats", None)
+        if stats is not None:
+            if not stats.get_value(NOT_UTF8):
+                logger.warning("%s is labelled UTF-8 but is not: read as UTF-8 where it is, else as %s (every such "
+                               "page is counted as %s)", response.url, page, NOT_UTF8)
+            stats.inc_value(NOT_UTF8)
+        return response.replace(encoding=mixed_name(page))
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _codec(name: str) -> str | None:

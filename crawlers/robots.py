@@ -70,7 +70,9 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             robotsreq = Request(
                 f"{url.scheme}://{url.netloc}/robots.txt",
                 priority=self.DOWNLOAD_PRIORITY,
-                meta={"dont_obey_robotstxt": True, ROBOTSTXT: True},
+                # allow_offsite: a robots.txt that redirects to another host (www. to the bare domain) is
+                # followed, as RFC 9309 asks; filtered as offsite, it was read as allow-all (crawler QA).
+                meta={"dont_obey_robotstxt": True, ROBOTSTXT: True, "allow_offsite": True},
                 headers={"Accept-Encoding": "identity"},
                 callback=NO_CALLBACK,
             )

@@ -82,3 +82,26 @@ def test_the_crawl_decodes_an_unlabelled_windows_1252_page_as_a_browser_does(tmp
                            settings={"AUTOTHROTTLE_START_DELAY": 0.02}, show_progress=False)
     (item,) = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
     assert item["body"] == text
+
+
+def test_a_page_labelled_utf8_in_latin1_reads_its_letters_not_replacement_characters():
+    # Crawler QA: "Fran�oise Cr�me-Br�l�e" in critics, films and reviews, beyond repair.
+    assert decoded("Françoise Crème-Brûlée", "latin-1", "text/html; charset=utf-8") == \
+        "<html><body><p>Françoise Crème-Brûlée</p></body></html>"
+
+
+def test_a_utf8_page_with_a_line_in_the_code_page_its_meta_names_reads_both(caplog):
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.encoding import NOT_UTF8
+    from crawlers.spiders.schema_org import SchemaOrgSpider
+
+    head = b'<html><head><meta charset="windows-1250"></head><body>\n'
+    body = head + "<p>Dvořák překonal</p>\n".encode("cp1250") + "<p>déjà vu ✓</p></body></html>".encode()
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(URL))
+    spider = SchemaOrgSpider.from_crawler(get_crawler(SchemaOrgSpider), url=URL, source="t", run_id="r")
+    for _ in range(2):
+        text = UndeclaredEncodingMiddleware().process_response(Request(URL), response, spider).text
+    assert "Dvořák překonal" in text and "déjà vu ✓" in text
+    assert spider.crawler.stats.get_value(NOT_UTF8) == 2
+    assert caplog.text.count("is labelled UTF-8 but is not") == 1

@@ -98,3 +98,17 @@ def test_a_robots_txt_over_500_kib_keeps_its_rules_past_500_kib(tmp_path):
         result = crawl(site, tmp_path, AUTOTHROTTLE_START_DELAY=0.05)
         asked = site.paths()
     assert "/private/secret" not in asked and result.stats["landed"] == 3
+
+
+def test_a_robots_txt_redirected_to_another_host_is_followed_and_obeyed(tmp_path):
+    # www. redirecting to the bare domain: the offsite filter dropped the redirect and the site was read as
+    # allow-all (crawler QA), so /private/secret was fetched.
+    rules = Answer(200, "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    with LocalSite(lambda site, path: rules if path == "/robots.txt" else NOT_FOUND, host="127.0.0.2") as other:
+        moved = Answer(301, "", headers={"Location": other.url + "/robots.txt"})
+        with site_with_robots(moved) as site:
+            result = crawl(site, tmp_path)
+            asked = site.paths()
+        assert other.paths() == ["/robots.txt"]
+    assert "/private/secret" not in asked
+    assert result.stats["landed"] == 3 and result.stats["robots_forbidden"] == 1
