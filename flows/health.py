@@ -158,6 +158,10 @@ def stopped_producing(run: RunInfo, history: list[tuple], stats: Mapping[str, An
     if not history or found_site_unchanged(stats) is not False:
         return None
     usual = median(row[0] for row in history)
+    forbidden = (stats or {}).get("robots_forbidden")
+    if isinstance(forbidden, int) and forbidden > 0:  # the site's robots.txt now shuts this crawler out
+        return (f"only {counted(run.pages or 0, 'page')} fetched where recent healthy runs fetched {usual:.0f}: "
+                f"robots.txt forbade {counted(forbidden, 'request')}; has the site disallowed this crawler?")
     return (f"only {counted(run.pages or 0, 'page')} fetched where recent healthy runs fetched {usual:.0f}; "
             f"is the site down or its start page moved?")
 

@@ -235,7 +235,8 @@ def test_a_real_crawl_whose_start_url_redirects_to_another_site_lands_nothing_fr
             result = run_crawl("profile", [f"{site.url}/reviews/"], source="site", data=tmp_path,
                                spider_args={"profile": str(profile)}, show_progress=False,
                                settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
-        assert other.paths() == ["/reviews/"]  # fetched once, as the redirect's target, and not read
+        # fetched once, as the redirect's target, and not read; its robots.txt asked first, as for any host
+        assert other.paths() == ["/robots.txt", "/reviews/"]
     assert result.stats["landed"] == 0
 
 

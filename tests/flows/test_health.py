@@ -148,6 +148,13 @@ def test_a_complete_run_with_few_pages_and_no_errors_after_healthy_runs_is_unhea
                "is the site down or its start page moved?")
 
 
+def test_a_run_that_robots_txt_shut_out_says_so_not_that_the_site_is_down(conn: duckdb.DuckDBPyConnection) -> None:
+    add_run(conn, "a", pages=8, scraped=80, healthy=True)
+    assert assess(conn, failed(pages=0, errors=0), 0, RULES, stats=NOTHING_UNCHANGED | {"robots_forbidden": 1}) == (
+        False, "only 0 pages fetched where recent healthy runs fetched 8: robots.txt forbade 1 request; has the "
+               "site disallowed this crawler?")
+
+
 @pytest.mark.parametrize("sign", ["sitemap_entries_skipped", "pages_not_followed", "pages_unchanged"])
 def test_an_incremental_run_that_found_the_site_unchanged_stays_not_judged(
         conn: duckdb.DuckDBPyConnection, sign: str) -> None:
