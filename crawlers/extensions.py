@@ -198,6 +198,8 @@ class RunStats:
             # A site profile's order of day and month in numeric dates (crawlers/profiles.py): the load reads
             # the batch's dates in it.
             **({"date_order": order} if (order := getattr(spider, "date_order", None)) else {}),
+            # A crawl that skipped nothing (--full, or no state): the source's next full crawl is due from it.
+            **({"full_crawl": full} if isinstance(full := getattr(spider, "full_crawl", None), bool) else {}),
         }
 
     def spider_closed(self, spider: Any, reason: str) -> None:

@@ -153,7 +153,7 @@ def run(
     """
     cfg, root = project(config, data_dir)
     configured(root)
-    from flows.config import check_url, contact_settings
+    from flows.config import FULL_EVERY_DAYS, check_url, contact_settings
     from flows.pipeline import SourceSpec
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
@@ -174,7 +174,7 @@ def run(
                 urls, spider_args = profile_args(spider, profile if spider == "profile" else None, checked)
                 sources.append(SourceSpec(spider, urls, source_name(spider, profile, source),
                                           contact_settings(cfg.contact_url),
-                                          spider_args, incremental=True, full=full))
+                                          spider_args, incremental=True, full=full, full_every_days=FULL_EVERY_DAYS))
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
             broken = [s for s in chosen if s.profile_error]
@@ -186,7 +186,7 @@ def run(
             if spiders is None and not chosen and not broken and not quiet:
                 err_console.print(f"no sources configured ({config or 'reviews.toml'}); loading pending batches only")
             sources = [SourceSpec(s.spider, s.urls, s.name, s.scrapy_settings(cfg.contact_url), s.spider_args(),
-                                  incremental=True, full=full) for s in chosen]
+                                  incremental=True, full=full, full_every_days=s.full_every_days) for s in chosen]
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     run_pipeline(cfg, root, sources, quiet, parallel or cfg.parallel,

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from crawlers.landing import safe_name
 from flows.config_values import (
     check_known_keys,
+    check_url,
     failure,
     int_value,
     is_int,
@@ -44,7 +44,8 @@ DEFAULT_PARALLEL = 4  # sites `reviews run` crawls at once without [crawl] paral
 # The rows of mart_params (warehouse/migrations/001_core.sql; warehouse.marts.REQUIRED_PARAMS).
 MART_PARAMS = ("bayes_m", "positive_threshold", "harshness_k", "min_reviews_top")
 SOURCE_KEYS = ("name", "spider", "urls", "url", "profile", "schedule", "download_delay", "concurrency",
-               "user_agent", "settings")
+               "user_agent", "settings", "full_every_days")
+FULL_EVERY_DAYS = 28  # an incremental source is crawled in full when its last full crawl is older
 NAME_CHARACTERS = "letters A-Z and a-z, digits, '_', '.' and '-'"
 
 
@@ -62,6 +63,7 @@ class Source:
     # Why its profile cannot be used (a mistake in the file): the source is not crawled, every other command
     # works, so a typo made while mending selectors after a redesign does not hide `reviews status`.
     profile_error: str | None = None
+    full_every_days: int = FULL_EVERY_DAYS  # 0: only with --full
 
     def spider_args(self) -> dict[str, str]:
         return {"profile": self.profile} if self.profile else {}
@@ -244,20 +246,6 @@ def _urls(raw: dict[str, Any], where: str) -> list[str]:
     return [check_url(url, f"{where}: urls[{i}]" if "urls" in raw else f"{where}: url") for i, url in enumerate(urls)]
 
 
-def check_url(url: Any, where: str) -> str:
-    """A start URL as the crawler can take it (stripped); ReviewsError naming `where` otherwise. Scrapy would
-    only log "Missing scheme in request url" and end a crawl of 0 pages with exit 0."""
-    if not isinstance(url, str):
-        raise failure(where, "a URL (a string)", url)
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
-        raise failure(where, "an http://, https:// or file:// URL", url)
-    if "," in url:
-        raise ReviewsError(f"{where} {url!r} holds a comma, which the crawler reads as a separator between "
-                           "URLs; write it as %2C")
-    return url.strip()
-
-
 def _source(raw: Any, path: str, label: str) -> Source:
     raw = table_value(raw, f"{path}: {label}", "name, spider, urls, ...")
     name = raw.get("name")
@@ -292,8 +280,10 @@ def _source(raw: Any, path: str, label: str) -> Source:
                   if "user_agent" in raw else None)
     settings = table_value(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
     settings = {key: _scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
+    full_every = (int_value(raw["full_every_days"], f"{where}: full_every_days", 0, " of days")
+                  if "full_every_days" in raw else FULL_EVERY_DAYS)
     return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings,
-                  str(profile_path) if profile_path else None, profile_error)
+                  str(profile_path) if profile_path else None, profile_error, full_every)
 
 
 def _profile_path(raw: dict[str, Any], where: str, spider: str, config_path: str) -> Path | None:

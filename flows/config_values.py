@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import math
 from typing import Any
+from urllib.parse import urlsplit
 
 from flows.errors import ReviewsError
 
@@ -71,3 +72,17 @@ def check_known_keys(raw: dict[str, Any], known: tuple[str, ...], path: str, tab
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ReviewsError(f"{path}: unknown key {key!r} in {table} (known: {', '.join(known)}){hint}")
+
+
+def check_url(url: Any, where: str) -> str:
+    """A start URL as the crawler can take it (stripped); ReviewsError naming `where` otherwise. Scrapy would
+    only log "Missing scheme in request url" and end a crawl of 0 pages with exit 0."""
+    if not isinstance(url, str):
+        raise failure(where, "a URL (a string)", url)
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
+        raise failure(where, "an http://, https:// or file:// URL", url)
+    if "," in url:
+        raise ReviewsError(f"{where} {url!r} holds a comma, which the crawler reads as a separator between "
+                           "URLs; write it as %2C")
+    return url.strip()

@@ -23,7 +23,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import duckdb
@@ -54,6 +54,23 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
     state.write_text(json.dumps({"since": since.isoformat() if since else None,
                                  "known_ids_path": str(ids_path), "known_ids": len(ids)}), encoding="utf-8")
     return state
+
+
+def full_crawl_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int) -> bool:
+    """Whether the source's next crawl should be a full one: its last complete, healthy full crawl started
+    `every_days` days ago or more. An incremental crawl never revisits pages of known reviews: an edit there,
+    a reading the normalizer has since improved, and a site whose pagination broke stay unseen until one.
+    A run recorded before crawl_runs.full_crawl (NULL) counts as full; a source never crawled is crawled in
+    full anyway (there is no state to skip by)."""
+    if every_days <= 0:
+        return False
+    crawled, last_full = conn.execute(
+        "select count(*), max(started) filter (where full_crawl is not false and finish_reason = 'finished' "
+        "and not coalesce(resumed, false) and healthy is distinct from false) "
+        "from crawl_runs where source = ? and spider is distinct from ?", [source, IMPORT_SPIDER]).fetchone()
+    if not crawled:
+        return False
+    return last_full is None or datetime.now(UTC).replace(tzinfo=None) - last_full >= timedelta(days=every_days)
 
 
 def _pending_complete_crawls(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> list[datetime]:

@@ -164,7 +164,8 @@ def run_info(batch: Batch, stats: dict[str, Any] | None = None) -> RunInfo:
         batch_path=str(batch.items), batch_sha1=file_sha1(batch.items),
         finish_reason=reason if isinstance(reason, str) or reason is None else str(reason),
         duration_seconds=(finished - started).total_seconds() if started and finished else None,
-        resumed=stats.get("job_state") == "resumed")
+        resumed=stats.get("job_state") == "resumed",
+        full_crawl=full if isinstance(full := stats.get("full_crawl"), bool) else None)
 
 
 def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from crawlers.landing import data_dir, safe_name
 from flows.config import DEFAULT_PARALLEL, Health
 from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, RunUnhealthy, SourceBusy
-from flows.incremental import write_state
+from flows.incremental import full_crawl_due, write_state
 from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error, quiet_served_run
@@ -50,6 +50,7 @@ class SourceSpec:
     spider_args: dict[str, str] = field(default_factory=dict)
     incremental: bool = False
     full: bool = False
+    full_every_days: int = 0  # an incremental source whose last full crawl is older is crawled in full (0: never)
 
 
 @dataclass
@@ -81,8 +82,13 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
             with writer_slot(root, waiting=get_run_logger().info, cancelled=stopping.is_set), \
                     open_writer(database) as conn:
                 args["state"] = str(write_state(conn, root, spec.source))
+                due = not spec.full and full_crawl_due(conn, spec.source, spec.full_every_days)
         except InterruptedError as exc:  # the run was stopped while this crawl waited: it never began
             raise RunStopped(f"crawl of {spec.source} not started: {exc}") from None
+        if due:
+            get_run_logger().info("crawling %s in full: its last full crawl is over %d days old (full_every_days)",
+                                  spec.source, spec.full_every_days)
+            spec = replace(spec, full=True)
     args["full"] = str(spec.full).lower()
     return settings, args
 

@@ -221,7 +221,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
         if not source.schedule or source.profile_error:  # a broken profile: `project` warned, nothing to run
             continue
         spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url),
-                          source.spider_args(), incremental=True)
+                          source.spider_args(), incremental=True, full_every_days=source.full_every_days)
         deployments.append(pipeline.to_deployment(
             name=f"crawl-{source.name}",
             schedule=cron_schedule(source.schedule, f"{where}: source {source.name!r} schedule", timezone),

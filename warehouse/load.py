@@ -60,6 +60,7 @@ class RunInfo:
     duration_seconds: float | None = None
     resumed: bool = False  # continued a stopped crawl, so it covers only part of the site
     site_unchanged: bool | None = None  # its stats showed it found the site unchanged (flows/health.py)
+    full_crawl: bool | None = None  # it skipped nothing (flows/incremental.py full_crawl_due); None: not known
 
 
 @dataclass
@@ -195,11 +196,12 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
             "insert into crawl_runs by name select ? as run_id, ? as source, ? as spider, ? as started, "
             "? as finished, ? as pages, ? as scraped, ? as loaded, ? as updated, ? as duplicates, ? as rejected, "
             "? as errors, ? as field_coverage, ? as healthy, ? as health_notes, ? as batch_path, ? as batch_sha1, "
-            "? as loaded_at, ? as finish_reason, ? as duration_seconds, ? as resumed, ? as site_unchanged",
+            "? as loaded_at, ? as finish_reason, ? as duration_seconds, ? as resumed, ? as site_unchanged, "
+            "? as full_crawl",
             [run.run_id, run.source, run.spider, run.started, run.finished, run.pages, result.scraped,
              result.loaded, result.updated, result.duplicates, result.rejected, run.errors,
              json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now,
-             run.finish_reason, run.duration_seconds, run.resumed, run.site_unchanged])
+             run.finish_reason, run.duration_seconds, run.resumed, run.site_unchanged, run.full_crawl])
         mark_marts_stale(conn)  # until build_marts runs: a run killed before it leaves them known to be stale
         conn.execute("commit")
     except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:

@@ -74,6 +74,8 @@ class ReviewSpiderMixin:
             ids_path = data.get("known_ids_path")
             if ids_path and Path(ids_path).exists():
                 self.known_ids = frozenset(Path(ids_path).read_text(encoding="utf-8").split("\n")) - {""}
+        # Nothing to skip by: every page is read (the stats say so: flows/incremental.py full_crawl_due).
+        self.full_crawl = self.since is None and not self.known_ids
 
     def follows_redirected_start(self, response: Response) -> bool:
         """Whether to read a page a start URL redirected to. Within its site (http://site.example/ to

@@ -106,6 +106,14 @@ def test_a_download_delay_that_is_not_a_number_is_an_error(tmp_path: Path) -> No
     assert message.endswith("download_delay must be a number of seconds >= 0, not 'fast'")
 
 
+def test_full_every_days_defaults_to_four_weeks_and_takes_a_whole_number_of_days(tmp_path: Path) -> None:
+    path = tmp_path / "reviews.toml"
+    path.write_text(SOURCE + "full_every_days = 0\n" + SOURCE.replace('"s"', '"t"'), encoding="utf-8")
+    assert [s.full_every_days for s in load_config(path).sources] == [0, 28]
+    assert "full_every_days must be a whole number of days >= 0, not -1" in config_error(
+        tmp_path, SOURCE + "full_every_days = -1\n")
+
+
 def test_a_concurrency_that_is_not_a_whole_number_is_an_error(tmp_path: Path) -> None:
     assert "concurrency must be a whole number of parallel requests >= 1, not '4'" in config_error(
         tmp_path, SOURCE + 'concurrency = "4"\n')

@@ -1,0 +1,78 @@
+"""An incremental source is crawled in full again when its last full crawl is `full_every_days` old: pages of
+known reviews are never revisited otherwise, so an edit there went unseen for good."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flows.incremental import full_crawl_due
+from flows.pipeline import SourceSpec, pipeline
+from tests.flows.test_revalidation import StaticSite, review_page, site  # noqa: F401 (the fixture)
+from warehouse.db import connect, open_writer, warehouse_path
+
+
+def run(static: StaticSite, root: Path, every: int) -> list[tuple[str, int]]:
+    start = len(static.log)
+    pipeline([SourceSpec("schema_org", [static.url], "static", incremental=True, full_every_days=every)], str(root))
+    return static.log[start:]
+
+
+def runs(root: Path) -> list[tuple[bool | None, str]]:
+    conn = connect(warehouse_path(root), read_only=True)
+    try:
+        return conn.execute("select full_crawl, finish_reason from crawl_runs order by started").fetchall()
+    finally:
+        conn.close()
+
+
+def body_of(root: Path, review: str) -> str:
+    conn = connect(warehouse_path(root), read_only=True)
+    try:
+        return conn.execute("select body from reviews where source_review_id like ?", [f"%/{review}"]).fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_an_edit_on_a_page_of_known_reviews_is_read_by_the_next_full_crawl(site, tmp_path):  # noqa: F811
+    root = tmp_path / "data"
+    run(site, root, 28)
+    edited = review_page("Film A", ["a4", "a5", "a6"]).replace("Review a4 of Film A", "Review a4, rewritten,")
+    site.write("film-a/page2.html", edited, 1)
+    second = run(site, root, 28)  # page 1's reviews are all known: page 2 is not asked for
+    assert not any(path == "/film-a/page2.html" for path, _ in second)
+    assert body_of(root, "a4").startswith("Review a4 of Film A")
+    with open_writer(warehouse_path(root)) as conn:
+        conn.execute("update crawl_runs set started = started - interval 29 days, finished = finished - interval "
+                     "29 days where full_crawl")
+    third = run(site, root, 28)
+    assert ("/film-a/page2.html", 200) in third
+    assert body_of(root, "a4").startswith("Review a4, rewritten,")
+    assert [full for full, _ in runs(root)] == [True, False, True]
+
+
+def test_full_every_days_0_never_crawls_in_full_by_itself(site, tmp_path):  # noqa: F811
+    root = tmp_path / "data"
+    run(site, root, 0)
+    with open_writer(warehouse_path(root)) as conn:
+        conn.execute("update crawl_runs set started = started - interval 400 days")
+    second = run(site, root, 0)
+    assert not any(path == "/film-a/page2.html" for path, _ in second)
+    assert [full for full, _ in runs(root)] == [True, False]
+
+
+def test_a_full_crawl_is_due_after_the_days_since_the_last_healthy_complete_one(tmp_path):
+    from warehouse.db import migrate
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    assert not full_crawl_due(conn, "s", 28)  # never crawled: its first crawl is full anyway
+    conn.execute("""insert into crawl_runs by name
+        select run_id, 's' as source, 'schema_org' as spider, now()::timestamp - to_days(days) as started,
+            reason as finish_reason, healthy, full_crawl, 0 as scraped, 0 as loaded, 0 as updated, 0 as duplicates,
+            0 as rejected, now()::timestamp as loaded_at
+        from (values ('1', 40, 'finished', true, null), ('2', 1, 'finished', true, false),
+                     ('3', 2, 'finished', false, true), ('4', 3, 'shutdown', true, true))
+            as runs(run_id, days, reason, healthy, full_crawl)""")
+    assert full_crawl_due(conn, "s", 28)  # 40 days since the last that counts (NULL: stored before, counts)
+    assert not full_crawl_due(conn, "s", 45)
+    assert not full_crawl_due(conn, "s", 0)
