@@ -101,7 +101,8 @@ class UndeclaredEncodingMiddleware:
                 logger.warning("%s is labelled UTF-8 but is not: read as UTF-8 where it is, else as %s (every such "
                                "page is counted as %s)", response.url, page, NOT_UTF8)
             stats.inc_value(NOT_UTF8)
-        return response.replace(encoding=mixed_name(page))
+        # Without its BOM: Scrapy lets a BOM decide the encoding over the one set here.
+        return response.replace(body=response.body.removeprefix(codecs.BOM_UTF8), encoding=mixed_name(page))
 
 
 def _is_utf8(body: bytes) -> bool:

@@ -39,20 +39,25 @@ WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_
 # The baseline: the source's recent runs judged healthy. `healthy` is NULL for runs that were not
 # judged, and `where healthy` drops NULL as well as false. Runs stored before unjudged runs were NULL
 # (they were stored as healthy) are kept out by their finish_reason where they have one.
-BASELINE = """
+# A full crawl (flows/incremental.py full_crawl_due) is judged against the source's full crawls: it reads the
+# pages without reviews that incremental runs skip (film and critic pages linked from known reviews), so its
+# reviews per page are lower, and against incremental runs it looked broken (review).
+_LIKE_RUNS = "and (not ? or full_crawl is not false)"
+BASELINE = f"""
 select pages, scraped, coalesce(rejected, 0), field_coverage from crawl_runs
 where source = ? and healthy and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
     and coalesce(errors, 0) <= pages  -- judged healthy by versions that let mostly failed first runs pass
+    {_LIKE_RUNS}
 order by loaded_at desc limit ?
 """
 
 
 # The pages of the source's recent judged runs, healthy or not, that did not find the site unchanged: an
 # incremental run with nothing new fetches few pages by design and says so (fewer_pages).
-RECENT_PAGES = """
+RECENT_PAGES = f"""
 select pages from crawl_runs
 where source = ? and healthy is not null and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
-    and site_unchanged is not true and coalesce(errors, 0) <= pages
+    and site_unchanged is not true and coalesce(errors, 0) <= pages {_LIKE_RUNS}
 order by loaded_at desc limit ?
 """
 
@@ -106,6 +111,8 @@ def found_site_unchanged(stats: Mapping[str, Any] | None) -> bool | None:
     signs = _incremental(stats)
     if signs is None:
         return None
+    if (stats or {}).get("full_crawl") is True:  # it skipped nothing: its 304s were read from the cache in full
+        return False
     return any(isinstance(signs.get(name), int) and signs[name] > 0 for name in UNCHANGED_SIGNS)
 
 
@@ -176,7 +183,7 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     """
     reason = not_judged(run, rules)
     pages = run.pages or 0
-    history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.history]).fetchall()
+    history = conn.execute(BASELINE, [run.source, rules.min_pages, run.full_crawl is True, rules.history]).fetchall()
     silent = canaries_silent(stats, scraped - rejected)
     if silent and run.spider != IMPORT_SPIDER:
         # Judged whatever else the run saw: an incremental run that found nothing new fetches few pages.
@@ -199,7 +206,7 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if not history:
         return True, None
     problems = []
-    recent = conn.execute(RECENT_PAGES, [run.source, rules.min_pages, rules.history]).fetchall()
+    recent = conn.execute(RECENT_PAGES, [run.source, rules.min_pages, run.full_crawl is True, rules.history]).fetchall()
     recent_pages = [row[0] for row in recent]
     shrunk = fewer_pages(run, recent_pages, rules, stats)
     if shrunk:

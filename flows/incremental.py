@@ -57,16 +57,17 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
 
 
 def full_crawl_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int) -> bool:
-    """Whether the source's next crawl should be a full one: its last complete, healthy full crawl started
-    `every_days` days ago or more. An incremental crawl never revisits pages of known reviews: an edit there,
-    a reading the normalizer has since improved, and a site whose pagination broke stay unseen until one.
-    A run recorded before crawl_runs.full_crawl (NULL) counts as full; a source never crawled is crawled in
-    full anyway (there is no state to skip by)."""
+    """Whether the source's next crawl should be a full one: its last complete full crawl that fetched pages
+    started `every_days` days ago or more. An incremental crawl never revisits pages of known reviews: an edit
+    there, a reading the normalizer has since improved, and a site whose pagination broke stay unseen until
+    one. A full crawl judged unhealthy counts too: it says what broke, and every later run would otherwise be
+    a full crawl flagged again. A run recorded before crawl_runs.full_crawl (NULL) counts as full; a source
+    never crawled is crawled in full anyway (there is no state to skip by)."""
     if every_days <= 0:
         return False
     crawled, last_full = conn.execute(
         "select count(*), max(started) filter (where full_crawl is not false and finish_reason = 'finished' "
-        "and not coalesce(resumed, false) and healthy is distinct from false) "
+        "and not coalesce(resumed, false) and coalesce(pages, 0) > 0) "
         "from crawl_runs where source = ? and spider is distinct from ?", [source, IMPORT_SPIDER]).fetchone()
     if not crawled:
         return False

@@ -22,7 +22,7 @@ from prefect.tasks import exponential_backoff
 from rich.progress import Progress
 
 from crawlers.landing import data_dir, safe_name
-from flows.config import DEFAULT_PARALLEL, Health
+from flows.config import DEFAULT_PARALLEL, FULL_EVERY_DAYS, Health
 from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, RunUnhealthy, SourceBusy
 from flows.incremental import full_crawl_due, write_state
@@ -50,7 +50,7 @@ class SourceSpec:
     spider_args: dict[str, str] = field(default_factory=dict)
     incremental: bool = False
     full: bool = False
-    full_every_days: int = 0  # an incremental source whose last full crawl is older is crawled in full (0: never)
+    full_every_days: int = FULL_EVERY_DAYS  # an incremental source whose last full crawl is older is crawled in full
 
 
 @dataclass
@@ -86,7 +86,7 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
         except InterruptedError as exc:  # the run was stopped while this crawl waited: it never began
             raise RunStopped(f"crawl of {spec.source} not started: {exc}") from None
         if due:
-            get_run_logger().info("crawling %s in full: its last full crawl is over %d days old (full_every_days)",
+            get_run_logger().info("crawling %s in full: no complete full crawl in the last %d days (full_every_days)",
                                   spec.source, spec.full_every_days)
             spec = replace(spec, full=True)
     args["full"] = str(spec.full).lower()

@@ -90,6 +90,13 @@ def test_a_page_labelled_utf8_in_latin1_reads_its_letters_not_replacement_charac
         "<html><body><p>Françoise Crème-Brûlée</p></body></html>"
 
 
+def test_a_page_labelled_utf8_with_a_bom_and_cp1252_bytes_reads_its_letters_too():
+    # Review: Scrapy lets a BOM decide the encoding over the one the middleware set.
+    body = b"\xef\xbb\xbf<html><body><p>" + "Françoise".encode("cp1252") + b"</p></body></html>"
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(URL))
+    assert "Françoise" in UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
+
+
 def test_a_utf8_page_with_a_line_in_the_code_page_its_meta_names_reads_both(caplog):
     from scrapy.utils.test import get_crawler
 

@@ -66,13 +66,18 @@ def test_a_full_crawl_is_due_after_the_days_since_the_last_healthy_complete_one(
     conn = connect(tmp_path / "reviews.duckdb")
     migrate(conn)
     assert not full_crawl_due(conn, "s", 28)  # never crawled: its first crawl is full anyway
-    conn.execute("""insert into crawl_runs by name
+    runs = """insert into crawl_runs by name
         select run_id, 's' as source, 'schema_org' as spider, now()::timestamp - to_days(days) as started,
-            reason as finish_reason, healthy, full_crawl, 0 as scraped, 0 as loaded, 0 as updated, 0 as duplicates,
-            0 as rejected, now()::timestamp as loaded_at
-        from (values ('1', 40, 'finished', true, null), ('2', 1, 'finished', true, false),
-                     ('3', 2, 'finished', false, true), ('4', 3, 'shutdown', true, true))
-            as runs(run_id, days, reason, healthy, full_crawl)""")
-    assert full_crawl_due(conn, "s", 28)  # 40 days since the last that counts (NULL: stored before, counts)
+            reason as finish_reason, healthy, full_crawl, pages, 0 as scraped, 0 as loaded, 0 as updated,
+            0 as duplicates, 0 as rejected, now()::timestamp as loaded_at
+        from (values {}) as runs(run_id, days, reason, healthy, full_crawl, pages)"""
+    # 1: stored before full_crawl was (NULL: counts); 2: incremental; 3: full but fetched nothing (a site
+    # down); 4: full but stopped.
+    conn.execute(runs.format("('1', 40, 'finished', true, null, 9), ('2', 1, 'finished', true, false, 9), "
+                             "('3', 2, 'finished', false, true, 0), ('4', 3, 'shutdown', true, true, 9)"))
+    assert full_crawl_due(conn, "s", 28)  # 40 days since the last that counts
     assert not full_crawl_due(conn, "s", 45)
     assert not full_crawl_due(conn, "s", 0)
+    # A full crawl judged unhealthy counts: it said what broke, and the next runs are not all full ones.
+    conn.execute(runs.format("('5', 10, 'finished', false, true, 9)"))
+    assert not full_crawl_due(conn, "s", 28)

@@ -26,11 +26,13 @@ RULES = Health(history=5, min_pages=5, min_yield_ratio=0.5, max_coverage_drop=0.
 
 
 def add_run(conn: duckdb.DuckDBPyConnection, run_id: str, pages: int, scraped: int, healthy: bool | None,
-            finish_reason: str | None = "finished", site_unchanged: bool | None = None) -> None:
+            finish_reason: str | None = "finished", site_unchanged: bool | None = None,
+            full_crawl: bool | None = None) -> None:
     conn.execute("insert into crawl_runs by name select ? as run_id, 'demo' as source, ? as pages, ? as scraped, "
                  "? as loaded, 0 as updated, 0 as duplicates, 0 as rejected, '{}' as field_coverage, "
-                 "? as healthy, ? as finish_reason, now() + to_seconds(?) as loaded_at, ? as site_unchanged",
-                 [run_id, pages, scraped, scraped, healthy, finish_reason, len(run_id), site_unchanged])
+                 "? as healthy, ? as finish_reason, now() + to_seconds(?) as loaded_at, ? as site_unchanged, "
+                 "? as full_crawl",
+                 [run_id, pages, scraped, scraped, healthy, finish_reason, len(run_id), site_unchanged, full_crawl])
 
 
 def run(pages: int = 10, finish_reason: str = "finished", resumed: bool = False) -> RunInfo:
@@ -230,6 +232,29 @@ def test_a_run_whose_every_review_was_rejected_at_load_is_unhealthy(tmp_path: Pa
         result, run = load(conn, batch, normalize(conn, batch))
     assert (result.scraped, result.rejected, result.loaded) == (4, 4, 0)
     assert (run.healthy, run.health_notes) == (False, "no review accepted on 10 pages: all 4 found were rejected")
+
+
+def test_a_full_crawl_is_judged_against_full_crawls_not_the_incremental_runs_between(
+        conn: duckdb.DuckDBPyConnection) -> None:
+    # Review: a full crawl reads the film and critic pages incremental runs skip, so it has fewer reviews per
+    # page; judged against them it was unhealthy, and every later run was a full crawl judged so again.
+    add_run(conn, "a", pages=36, scraped=20, healthy=True, full_crawl=True)
+    for run_id in ("bb", "ccc", "dddd"):
+        add_run(conn, run_id, pages=17, scraped=20, healthy=True, full_crawl=False)
+    full = RunInfo("new", "demo", pages=36, finish_reason="finished", full_crawl=True)
+    assert assess(conn, full, 20, RULES, stats=NOTHING_UNCHANGED | {"full_crawl": True}) == (True, None)
+    incremental = RunInfo("new", "demo", pages=17, finish_reason="finished", full_crawl=False)
+    assert assess(conn, incremental, 8, RULES, stats=NOTHING_UNCHANGED)[0] is False  # 0.47 against 1.18
+
+
+def test_a_full_crawl_whose_pages_answered_304_is_no_sign_the_site_is_unchanged(
+        conn: duckdb.DuckDBPyConnection) -> None:
+    # Review: its 304s made a full crawl "unchanged", which switched off the check for lost pagination.
+    add_run(conn, "a", pages=18, scraped=48, healthy=True, full_crawl=True)
+    stats = {"incremental": NOTHING_UNCHANGED["incremental"] | {"pages_unchanged": 2}, "full_crawl": True}
+    full = RunInfo("new", "demo", pages=6, finish_reason="finished", full_crawl=True)
+    healthy, notes = assess(conn, full, 12, RULES, stats=stats)
+    assert healthy is False and notes.startswith("only 6 pages fetched against a recent median of 18")
 
 
 def test_reviews_per_page_are_counted_on_the_reviews_accepted(conn: duckdb.DuckDBPyConnection) -> None:
