@@ -320,7 +320,6 @@ def _import(path: Path, source: str, root: Path, folder: Path, mappings: dict[st
                         unused=unused_columns(columns, mapping), dates=order)
 
 
-
 def possible_edits(conn: duckdb.DuckDBPyConnection, source: str, run_id: str) -> int:
     """How many reviews this import added, known by their content hash (no review id), whose critic already
     had a review of the same film from the source: each may be an edit of that one, which such a key cannot

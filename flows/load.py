@@ -182,8 +182,8 @@ def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
 
 
 def date_order(batch: Batch) -> str | None:
-    """The order of day and month in the batch's slashed dates, as its import recorded it
-    (flows/import_dates.py), or None: not known."""
+    """The order of day and month in the batch's slashed dates, as its import (flows/import_dates.py) or its
+    site profile (crawlers/profiles.py) recorded it in the run's stats, or None: not known."""
     order = read_stats(batch).get("date_order")
     if order is not None and order not in DATE_ORDERS:
         log.warning("%s: date_order %r is none of %s; its dates are read as if none were given",

@@ -22,13 +22,17 @@ def week(tmp_path: Path, data: Path, name: str, rows: list[tuple[str, ...]]) -> 
     assert result.exit_code == 0, result.output
 
 
-def films(data: Path) -> list[tuple]:
+def query(data: Path, sql: str) -> list[tuple]:
     conn = connect(warehouse_path(data), read_only=True)
     try:
-        return conn.execute("select f.title, f.year, f.imdb_id, f.tmdb_id, s.reviews from films as f "
-                            "join film_scores as s using (film_id) order by f.title, f.year").fetchall()
+        return conn.execute(sql).fetchall()
     finally:
         conn.close()
+
+
+def films(data: Path) -> list[tuple]:
+    return query(data, "select f.title, f.year, f.imdb_id, f.tmdb_id, s.reviews from films as f "
+                       "join film_scores as s using (film_id) order by f.title, f.year")
 
 
 def test_nine_and_9_of_the_same_year_stay_two_films_with_their_own_titles(tmp_path: Path) -> None:
@@ -69,12 +73,7 @@ def test_one_critic_at_the_guardian_and_at_guardian_is_one_critic(tmp_path: Path
                                         ["1", film, "Peter Bradshaw", outlet, "4/5", f"On {film}."]])
         result = runner.invoke(app, ["import", str(path), "--source", name, "--data-dir", str(data), "--quiet"])
         assert result.exit_code == 0, result.output
-    conn = connect(warehouse_path(data), read_only=True)
-    try:
-        assert conn.execute("select name, outlet, reviews from critic_stats").fetchall() == [
-            ("Peter Bradshaw", "The Guardian", 3)]
-    finally:
-        conn.close()
+    assert query(data, "select name, outlet, reviews from critic_stats") == [("Peter Bradshaw", "The Guardian", 3)]
 
 
 def test_a_film_found_by_its_id_under_another_title_keeps_its_own(tmp_path: Path) -> None:
