@@ -127,7 +127,8 @@ def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str,
         result, run = load(conn, batch, normalize(conn, batch), rules)
     if run.healthy is False:
         get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
-    return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes}
+    return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes, "pages": run.pages,
+            "errors": run.errors}
 
 
 @task

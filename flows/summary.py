@@ -26,11 +26,19 @@ def _table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Table
     return table
 
 
+def _health(load: dict[str, Any]) -> str:
+    """How the run was judged (flows/health.py), in a word: its notes are printed apart."""
+    return {True: "ok", False: "UNHEALTHY"}.get(load.get("healthy"), "not judged")  # type: ignore[arg-type]
+
+
 def print_summary(database: Path, console: Console, loads: list[dict[str, Any]] | None = None) -> None:
     if loads:
-        console.print(_table("Loads", ["source", "run", "scraped", "loaded", "duplicates", "rejected"],
-                             [(x["source"], x["run_id"], x["scraped"], x["loaded"], x["duplicates"], x["rejected"])
-                              for x in loads]))
+        # Pages, failed requests and the verdict too: a crawl whose requests mostly failed was "not judged" and
+        # looked like any other (crawler QA).
+        console.print(_table("Loads", ["source", "run", "pages", "errors", "scraped", "loaded", "duplicates",
+                                       "rejected", "health"],
+                             [(x["source"], x["run_id"], x.get("pages"), x.get("errors"), x["scraped"], x["loaded"],
+                               x["duplicates"], x["rejected"], _health(x)) for x in loads]))
     with connect(database, read_only=True) as conn:
         for name, title in (("top_films", "Top films (Bayesian score)"), ("top_critics", "Most active critics")):
             columns, rows = run_query(conn, name)

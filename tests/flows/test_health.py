@@ -302,3 +302,24 @@ def test_incremental_runs_that_found_the_site_unchanged_do_not_lower_the_usual_p
     # A full run after the next-page link was renamed.
     healthy, notes = assess(conn, run(pages=5), 15, RULES, stats=NOTHING_UNCHANGED)
     assert healthy is False and "against a recent median of 13" in notes
+
+
+def test_the_loads_table_shows_each_runs_pages_errors_and_verdict(tmp_path: Path) -> None:
+    # Crawler QA: a run whose requests mostly failed was "not judged" and looked like any other.
+    from rich.console import Console
+
+    from flows.summary import print_summary
+    from warehouse.db import connect, migrate
+    from warehouse.marts import build_marts
+
+    database = tmp_path / "reviews.duckdb"
+    with connect(database) as conn:
+        migrate(conn)
+        build_marts(conn)
+    loads = [{"source": "a", "run_id": "r1", "pages": 1, "errors": 5, "scraped": 2, "loaded": 2, "duplicates": 0,
+              "rejected": 0, "healthy": None}, {"source": "b", "run_id": "r2", "pages": 0, "errors": 4, "scraped": 0,
+                                                "loaded": 0, "duplicates": 0, "rejected": 0, "healthy": False}]
+    console = Console(record=True, width=120)
+    print_summary(database, console, loads)
+    lines = [" ".join(line.replace("│", " ").split()) for line in console.export_text().splitlines()]
+    assert "a r1 1 5 2 2 0 0 not judged" in lines and "b r2 0 4 0 0 0 0 UNHEALTHY" in lines
