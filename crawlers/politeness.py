@@ -8,8 +8,9 @@ within a second, and most of its pages were lost.
 Here:
 
 - `BackoffRetryMiddleware` (in RetryMiddleware's place) gives every retry of a status in
-  RETRY_HTTP_CODES a time before which it is not sent (request meta `reviews_not_before`): the
-  answer's `Retry-After` (seconds or an HTTP date), or else an exponential backoff
+  RETRY_HTTP_CODES, and of a download that failed (a reset connection, a timeout), a time before which it
+  is not sent (request meta `reviews_not_before`): the answer's `Retry-After` (seconds or an HTTP date), or
+  else an exponential backoff
   (REVIEWS_RETRY_BACKOFF × 2^n seconds for the n-th earlier retry, at most REVIEWS_RETRY_BACKOFF_MAX).
   A `Retry-After` longer than REVIEWS_RETRY_AFTER_MAX is not waited for: that request is given up
   (stat `retry/retry_after_over_max`, one warning). A 429 may be retried REVIEWS_RATE_LIMIT_RETRY_TIMES
@@ -220,6 +221,16 @@ class BackoffRetryMiddleware(RetryMiddleware):
         if retry is None:
             return response
         retry.meta[NOT_BEFORE] = time.time() + wait
+        return retry
+
+    def process_exception(self, request: Request, exception: Exception,
+                          spider: Spider | None = None) -> Request | Response | None:
+        """A download that failed (a reset connection, a cut body, a timeout) is retried after the backoff a 5xx
+        gets, not at once: a server dropping connections under load was asked four times in two seconds."""
+        retry = super().process_exception(request, exception)
+        if isinstance(retry, Request):
+            earlier = request.meta.get("retry_times", 0)
+            retry.meta[NOT_BEFORE] = time.time() + min(self.backoff * 2 ** earlier, self.backoff_max)
         return retry
 
     def _slow_down(self, key: str, seconds: float, status: int) -> None:

@@ -121,3 +121,19 @@ def test_a_stop_during_a_long_retry_after_is_prompt_and_the_retry_is_kept_for_th
     assert result.stats["finish_reason"] == "shutdown"
     assert len(site.times("/busy")) == 1
     assert open_job(job) == "resumed"  # the retry is in the saved queue
+
+
+def test_a_download_that_failed_is_retried_after_a_backoff_not_at_once(tmp_path):
+    # Crawler QA: a server dropping connections was asked four times in about two seconds.
+    def route(site: LocalSite, path: str) -> Answer | None:
+        if path == "/":
+            return plain_page("home", ["/dropped"])
+        return None if path == "/dropped" else NOT_FOUND  # None: the connection closes without an answer
+
+    with LocalSite(route) as site:
+        crawl(site, tmp_path, "/", RETRY_TIMES=2, REVIEWS_RETRY_BACKOFF=0.5, AUTOTHROTTLE_ENABLED=False,
+              DOWNLOAD_DELAY=0)
+        tries = site.times("/dropped")
+    # Twisted may ask again at once on a kept-alive connection that closed: 3 or 4 tries, then Scrapy's two retries.
+    waits = gaps(tries)
+    assert len(tries) in (3, 4) and waits[-2] >= 0.45 and waits[-1] >= 0.95, waits  # 0.5 s, then 1 s
