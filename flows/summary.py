@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows.output import visible
+from flows.output import counted, visible
 from warehouse.db import connect
 from warehouse.queries import run_query
 
@@ -26,19 +26,25 @@ def _table(title: str, columns: list[str], rows: list[tuple[Any, ...]]) -> Table
     return table
 
 
-def _health(load: dict[str, Any]) -> str:
-    """How the run was judged (flows/health.py), in a word: its notes are printed apart."""
-    return {True: "ok", False: "UNHEALTHY"}.get(load.get("healthy"), "not judged")  # type: ignore[arg-type]
+def _failed_requests(load: dict[str, Any]) -> str | None:
+    """A line for a run some of whose requests failed, with how it was judged, or None: a crawl whose requests
+    mostly failed was "not judged" and looked like any other in the table (crawler QA)."""
+    errors = load.get("errors")
+    if not isinstance(errors, int) or errors <= 0:
+        return None
+    judged = {True: "judged healthy", False: "judged UNHEALTHY"}.get(load.get("healthy"))  # type: ignore[arg-type]
+    return (f"{load['source']} run {load['run_id']}: {counted(errors, 'failed request')} "
+            f"({counted(load.get('pages') or 0, 'page')} fetched); "
+            f"{judged or load.get('health_notes') or 'not judged'}")
 
 
 def print_summary(database: Path, console: Console, loads: list[dict[str, Any]] | None = None) -> None:
     if loads:
-        # Pages, failed requests and the verdict too: a crawl whose requests mostly failed was "not judged" and
-        # looked like any other (crawler QA).
-        console.print(_table("Loads", ["source", "run", "pages", "errors", "scraped", "loaded", "duplicates",
-                                       "rejected", "health"],
-                             [(x["source"], x["run_id"], x.get("pages"), x.get("errors"), x["scraped"], x["loaded"],
-                               x["duplicates"], x["rejected"], _health(x)) for x in loads]))
+        console.print(_table("Loads", ["source", "run", "scraped", "loaded", "duplicates", "rejected"],
+                             [(x["source"], x["run_id"], x["scraped"], x["loaded"], x["duplicates"], x["rejected"])
+                              for x in loads]))
+        for line in filter(None, map(_failed_requests, loads)):
+            console.print(Text(f"failed requests: {visible(line)}"), soft_wrap=True)
     with connect(database, read_only=True) as conn:
         for name, title in (("top_films", "Top films (Bayesian score)"), ("top_critics", "Most active critics")):
             columns, rows = run_query(conn, name)

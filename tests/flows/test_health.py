@@ -304,7 +304,7 @@ def test_incremental_runs_that_found_the_site_unchanged_do_not_lower_the_usual_p
     assert healthy is False and "against a recent median of 13" in notes
 
 
-def test_the_loads_table_shows_each_runs_pages_errors_and_verdict(tmp_path: Path) -> None:
+def test_a_run_with_failed_requests_gets_a_line_under_the_loads_table(tmp_path: Path) -> None:
     # Crawler QA: a run whose requests mostly failed was "not judged" and looked like any other.
     from rich.console import Console
 
@@ -317,9 +317,11 @@ def test_the_loads_table_shows_each_runs_pages_errors_and_verdict(tmp_path: Path
         migrate(conn)
         build_marts(conn)
     loads = [{"source": "a", "run_id": "r1", "pages": 1, "errors": 5, "scraped": 2, "loaded": 2, "duplicates": 0,
-              "rejected": 0, "healthy": None}, {"source": "b", "run_id": "r2", "pages": 0, "errors": 4, "scraped": 0,
-                                                "loaded": 0, "duplicates": 0, "rejected": 0, "healthy": False}]
-    console = Console(record=True, width=120)
+              "rejected": 0, "healthy": None, "health_notes": "not judged: 1 page fetched, fewer than min_pages (5)"},
+             {"source": "b", "run_id": "r2", "pages": 9, "errors": 0, "scraped": 9, "loaded": 9, "duplicates": 0,
+              "rejected": 0, "healthy": True, "health_notes": None}]
+    console = Console(record=True, width=80)
     print_summary(database, console, loads)
-    lines = [" ".join(line.replace("│", " ").split()) for line in console.export_text().splitlines()]
-    assert "a r1 1 5 2 2 0 0 not judged" in lines and "b r2 0 4 0 0 0 0 UNHEALTHY" in lines
+    text = " ".join(console.export_text().split())
+    assert "failed requests: a run r1: 5 failed requests (1 page fetched); not judged: 1 page fetched" in text
+    assert "b run r2" not in text
