@@ -58,6 +58,11 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+class CrawlStopping(IgnoreRequest):
+    """A component's download (a robots.txt) given up because the crawl stopped while it waited for a retry: not
+    dropped on purpose, so robots.txt must not read it as allow-all (crawlers/robots.py)."""
+
+
 NOT_BEFORE = "reviews_not_before"  # request meta: wall-clock time (epoch seconds) before which it is not sent
 RATE_LIMIT_STATUSES = (429, 503)
 RELAX = 0.9  # each answer that is not a 429/5xx multiplies a site's rate-limit spacing by this
@@ -270,7 +275,7 @@ class PacingMiddleware:
             while (wait := max(self.pacer.wait(key), request.meta.get(NOT_BEFORE, 0.0) - time.time())) > 0:
                 if self._stopping():
                     if request.callback is NO_CALLBACK:  # robots.txt and other downloads made by components
-                        raise IgnoreRequest("the crawl is stopping")
+                        raise CrawlStopping("the crawl is stopping")
                     # Back to the scheduler (a resumable crawl saves it in its JOBDIR); dont_filter, since the
                     # duplicate filter has seen it already.
                     return request.replace(dont_filter=True)

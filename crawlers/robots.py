@@ -8,7 +8,8 @@ not use it). Here:
 - 5xx or 429 (after RetryMiddleware's retries), or no answer at all (a network error): "unreachable",
   which RFC 9309 section 2.3.1.4 says means complete disallow. Nothing on that host is crawled in this
   run (stat `robotstxt/unreachable`, one warning); the next run asks again. A 4xx stays allow-all
-  (section 2.3.1.3), as does a download dropped on purpose (IgnoreRequest).
+  (section 2.3.1.3), as does a download dropped on purpose (IgnoreRequest); one a stop cut short while it
+  waited for its retry (politeness.CrawlStopping) disallows all.
 - Longer than DOWNLOAD_MAXSIZE (at least 500 KiB, the least section 2.5 says a crawler must read): the
   download stops there and the file is read up to its last full line before that point (stat
   `robotstxt/truncated`, one warning), instead of failing and allowing everything.
@@ -32,7 +33,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
-from crawlers.politeness import DomainPacer, slot_key
+from crawlers.politeness import CrawlStopping, DomainPacer, slot_key
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -137,6 +138,10 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         waiting.callback(parser)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
+        if isinstance(exc, CrawlStopping):
+            # Not read before the crawl stopped: the pages waiting for it must not go out unchecked (review).
+            self._disallow_all(netloc)
+            return
         if isinstance(exc, IgnoreRequest):
             super()._robots_error(exc, netloc)  # dropped on purpose: allow-all, as Scrapy does
             return
@@ -145,6 +150,9 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         logger.warning("robots.txt of %(netloc)s unreachable (%(exc)s), so everything on it is disallowed in "
                        "this run (RFC 9309 2.3.1.4)", {"netloc": netloc, "exc": exc},
                        extra={"spider": self.crawler.spider})
+        self._disallow_all(netloc)
+
+    def _disallow_all(self, netloc: str) -> None:
         parser = build_from_crawler(self._parserimpl, self.crawler, DISALLOW_ALL)
         waiting = self._parsers[netloc]
         assert isinstance(waiting, Deferred)

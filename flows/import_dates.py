@@ -101,7 +101,7 @@ def decide(tally: DateTally, given: str | None, earlier: str | None, source: str
                              f"of {source} were read {_NAMES[earlier]}; an edited review's date may change (give "
                              f"--date-order {earlier} if this file's {telling!r} is the odd one)", warning=True)
         if tally.ambiguous:
-            return DateOrder(order, f"dates read {_NAMES[order]}: {telling!r} can only be")
+            return DateOrder(order, f"dates read {_NAMES[order]}: {telling!r} can only be {_NAMES[order]}")
         return DateOrder(order, None)
     if tally.ambiguous and earlier:
         return DateOrder(earlier, f"dates read {_NAMES[earlier]}, as earlier imports of {source}")
