@@ -11,6 +11,9 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 AUDIENCES = ("critic", "user")
+# The orders of day and month a source may be known to write numeric dates in (a run's stats `date_order`:
+# an import's or a site profile's), as flows/normalize/dates.py reads them.
+DATE_ORDERS = ("DMY", "MDY")
 
 
 @dataclass

@@ -72,7 +72,7 @@ from urllib.parse import urlsplit
 from cssselect import SelectorError
 from parsel import Selector
 
-from crawlers.items import AUDIENCES
+from crawlers.items import AUDIENCES, DATE_ORDERS
 
 # A profile field -> the ReviewItem attribute it fills (imdb_id and tmdb_id fill external_ids).
 FIELDS = {
@@ -85,7 +85,6 @@ EXTERNAL_IDS = ("imdb_id", "tmdb_id")
 LINK_FIELDS = ("url", "critic_url")
 TOP_KEYS = ("start_urls", "reviews", "next_pages", "follow", "audience", "outlet", "fields", "page_fields",
             "rating_scale", "date_order")
-DATE_ORDERS = ("DMY", "MDY")  # as flows/normalize/dates.py reads them
 QUERY_KEYS = ("css", "xpath", "pattern", "html", "exclude")
 SCALE_KEYS = ("best", "worst")
 XPATH_PREFIX = "xpath:"

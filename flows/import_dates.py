@@ -18,10 +18,10 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from crawlers.items import DATE_ORDERS
 from crawlers.landing import write_json_atomic
 from flows.errors import ReviewsError
 
-ORDERS = ("DMY", "MDY")
 _NAMES = {"DMY": "day first", "MDY": "month first"}
 # Day and month of 1-2 digits, with a slash or a dash (also a Unicode one) and a year of 2 or 4 digits or
 # none, anywhere in the text ("Publié le 03/01/2024", "Tue 03/01/2024 14:00"), as the load reads it. Dotted
@@ -36,7 +36,7 @@ def parse_date_order(value: str | None) -> str | None:
     if value is None:
         return None
     order = value.strip().upper()
-    if order not in ORDERS:
+    if order not in DATE_ORDERS:
         raise ReviewsError(f"--date-order must be DMY (day first, 25/01/2024) or MDY (month first, 01/25/2024), "
                            f"not {value!r}")
     return order
@@ -124,9 +124,9 @@ def remembered(folder: Path) -> str | None:
                 order = json.loads(stats.read_text(encoding="utf-8")).get("date_order")
             except (OSError, ValueError, AttributeError):
                 continue
-            if order in ORDERS:
+            if order in DATE_ORDERS:
                 break
-    return order if order in ORDERS else None
+    return order if order in DATE_ORDERS else None
 
 
 def remember(folder: Path, order: DateOrder, run_id: str) -> None:

@@ -17,11 +17,11 @@ from typing import Any
 
 import duckdb
 
+from crawlers.items import DATE_ORDERS
 from crawlers.landing import being_written, run_paths
 from flows.config import Health
 from flows.health import assess, found_site_unchanged
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
-from flows.normalize.dates import DATE_ORDERS
 from flows.normalize.films import Film
 from warehouse.db import WarehouseError
 from warehouse.load import LoadResult, RunInfo, load_batch
@@ -187,7 +187,7 @@ def date_order(batch: Batch) -> str | None:
     order = read_stats(batch).get("date_order")
     if order is not None and order not in DATE_ORDERS:
         log.warning("%s: date_order %r is none of %s; its dates are read as if none were given",
-                    batch.stats, order, ", ".join(o for o in DATE_ORDERS if o))
+                    batch.stats, order, ", ".join(DATE_ORDERS))
         return None
     return order
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 import duckdb
 
-from flows.normalize.lookups import _critic_id
+from flows.normalize.lookups import _critic_id, outlet_key
 from flows.normalize.text import normalize_person, without_outlet
 from warehouse.db import rollback
 from warehouse.hashing import define_hash_macros
@@ -89,7 +89,7 @@ def merge_outlet_spellings(conn: duckdb.DuckDBPyConnection) -> int:
     moves = [(critic_id, new_id, name, key, outlet, audience, profile_url, first_seen)
              for critic_id, name, key, outlet, audience, profile_url, first_seen in stored
              if (new_id := _critic_id(key or "", outlet, audience)) != critic_id
-             and normalize_person(outlet).startswith("the ")]
+             and outlet_key(outlet) != normalize_person(outlet)]
     return _apply(conn, pending, lambda: _move_critics(conn, moves))
 
 

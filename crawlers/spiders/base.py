@@ -56,8 +56,7 @@ class ReviewSpiderMixin:
         self.source = source or self.name
         self.run_id = run_id or new_run_id()
         self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.start_urls} - {""})
-
-    met_urls: set[str] = frozenset()  # type: ignore[assignment]  # replaced by a set of its own at meet()
+        self.met_urls: set[str] = set()  # pages this run has fetched or asked for (see all_known)
 
     def init_incremental(self, state: str | None, full: str | bool = False) -> None:
         """Load what earlier runs of this source saw (written by flows.incremental before the crawl).
@@ -120,8 +119,6 @@ class ReviewSpiderMixin:
 
     def meet(self, *urls: str) -> None:
         """Note pages this run has fetched or asked for (see all_known)."""
-        if not isinstance(self.met_urls, set):
-            self.met_urls = set()
         self.met_urls.update(urldefrag(url)[0] for url in urls)
 
     def follow_depth(self, response: Response, found_reviews: bool) -> int | None:

@@ -102,7 +102,7 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         if self.all_known([item.source_review_id for item in items], older):
             return  # feeds list newest first: an older page holds nothing new
         if next_link and (depth := self.follow_depth(response, bool(items))) is not None:
-            self.meet(response.urljoin(next_link))
+            self.meet(*older)
             yield response.follow(next_link, callback=self.parse, meta={BARREN_DEPTH: depth})
 
     def entry_item(self, entry: dict[str, Any], page_url: str) -> ReviewItem | None:

@@ -109,7 +109,7 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
     is that name: a million-review batch then stays inside DuckDB, within its memory limit, never
     copied through Python. Call `drop_normalized` after the load, before normalizing the next
     batch in that connection. Without a connection, the rows come back as an Arrow table. `date_order`
-    (dates.DATE_ORDERS) is the batch's order of day and month in slashed dates, when its source's is known.
+    (crawlers.items.DATE_ORDERS) is the batch's order of day and month in slashed dates, when its source's is known.
     """
     own = duck is None
     work = duckdb.connect() if own else duck

@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import dateparser
 
+from crawlers.items import DATE_ORDERS
 from flows.normalize.date_labels import DATE_LANGUAGES, is_time_ago, unlabeled
 
 UTC = dt.UTC
@@ -53,13 +54,11 @@ _PLACEHOLDER = re.compile(r"^(?:#?n/?a|n\.\s?a|n\.?\s?d|s\.\s?d|s/d|k\.\s?a|o\.\
 _NOT_A_DATE = re.compile(r"^(?:[-+−]\d+|'\d{2}|\d+(?:[.,]\d+)?e[-+]?\d+|\d+[.,]\d+\s*/\s*\d+)$", re.IGNORECASE)
 # A float's spelling of Unix seconds, as pandas writes a column with a gap in it: 964982703.0, 1.7957376e+09.
 _FLOAT_EPOCH = re.compile(r"^(?:\d{9,10}\.\d+|\d\.\d+e\+?0?[89])$", re.IGNORECASE)
-# Days that stand for no date: Unix time 0, and the zero days of Excel and of OLE/.NET.
 # A month's name written out, not the T and Z of an ISO time, nor RSS's "Thu, 01 Jan 1970 00:00:00 GMT" (the
 # spelling of an unset pubDate).
 _WORD = re.compile(r"[^\W\d_]{4,}")
+# Days that stand for no date: Unix time 0, and the zero days of Excel and of OLE/.NET.
 _ZERO_DAYS = {dt.date(1970, 1, 1), dt.date(1900, 1, 1), dt.date(1899, 12, 30), dt.date(1899, 12, 31)}
-# The orders of day and month in numeric dates a source may be known to write (None: not known).
-DATE_ORDERS = (None, "DMY", "MDY")
 _MIN_YEAR = 1870  # before cinema; anything earlier is a misparse
 # A longer "date" is a mis-mapped column or a runaway cell; dateparser took ~25 s on one of 100 KB.
 MAX_DATE_CHARS = 200
@@ -151,7 +150,7 @@ def _impossible_year_first(text: str) -> str | None:
 @lru_cache(maxsize=65536)
 def _classify(text: str, order: str | None = None) -> tuple[str, dt.date | str | None]:
     """("absolute", date) | ("relative", None) | ("problem", reason) for one distinct string, its numbers read
-    in `order` (DATE_ORDERS) when given."""
+    in `order` (crawlers.items.DATE_ORDERS) when given."""
     fast = _fast_path(text)
     if isinstance(fast, dt.date):
         return "absolute", fast
@@ -181,7 +180,7 @@ def _resolve_relative(text: str, base_hour: dt.datetime, order: str | None = Non
 def parse_published(raw: str | None, fetched_at: dt.datetime | str, order: str | None = None) -> ParsedDate:
     """Publication date of a review as a UTC calendar date.
 
-    ``order`` ("DMY" or "MDY", DATE_ORDERS) is the day and month order of numeric dates with slashes or
+    ``order`` ("DMY" or "MDY", crawlers.items.DATE_ORDERS) is the day and month order of numeric dates with slashes or
     dashes, when their source's is known (an import's, flows/import_dates.py); without it, dateparser's
     reading (month first, unless the first number cannot be a month).
 
@@ -193,8 +192,8 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str, order: str |
         return _ABSENT
     text = " ".join(raw.split())
     fetched = _fetched_utc(fetched_at)
-    if order not in DATE_ORDERS:
-        raise ValueError(f"date order must be one of {', '.join(map(str, DATE_ORDERS))}, not {order!r}")
+    if order is not None and order not in DATE_ORDERS:
+        raise ValueError(f"date order must be one of None, {', '.join(DATE_ORDERS)}, not {order!r}")
     kind, found = _classify(text, order)
     if kind == "problem":
         problem = str(found)
