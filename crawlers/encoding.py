@@ -83,31 +83,38 @@ class UndeclaredEncodingMiddleware:
             # The label "utf-16" without a byte-order mark means little-endian to browsers (WHATWG); read as
             # big-endian, every character was a CJK one and the page's reviews were lost without a word.
             return response.replace(encoding="utf-16-le")
-        if _codec(declared) == "utf-8" and not _is_utf8(response.body):
+        if _codec(declared) == "utf-8" and not _decodes(response.body, "utf-8"):
             return self._not_utf8(response, spider)
         return response
 
     def _not_utf8(self, response: Response, spider: Any) -> Response:
         """A page labelled UTF-8 whose bytes are not (a template in UTF-8 around reviews in cp1252, or a whole
         page in latin-1): its lines that are UTF-8 read as UTF-8 and the others in the code page its <meta>
-        names, else windows-1252. Read as UTF-8, each such letter became U+FFFD, beyond any repair, and a
-        critic's name with it ("Fran�oise": crawler QA); read in a code page, UTF-8 letters on a mixed line
-        come out as mojibake, which the flows repair (ftfy)."""
+        names, else windows-1252; a whole page in the multi-byte code page its <meta> names, in that. Read as
+        UTF-8, each such letter became U+FFFD, beyond any repair, and a critic's name with it ("Fran�oise":
+        crawler QA); read in a code page, UTF-8 letters on a mixed line come out as mojibake,
+        which the flows repair (ftfy)."""
         meta = html_body_declared_encoding(response.body)
-        page = meta if meta and _codec(meta) != "utf-8" and is_single_byte(meta) else WEB_DEFAULT
+        if meta and _codec(meta) not in (None, "utf-8") and not is_single_byte(meta) and _decodes(response.body, meta):
+            # A whole page in the multi-byte code page its <meta> names (Shift_JIS, GBK, EUC-KR) behind a server's
+            # default UTF-8 label: read in cp1252, every Japanese letter was mojibake no repair undoes.
+            encoding, reading = meta, f"as {meta}"
+        else:
+            page = meta if meta and _codec(meta) != "utf-8" and is_single_byte(meta) else WEB_DEFAULT
+            encoding, reading = mixed_name(page), f"as UTF-8 where it is, else as {page}"
         stats = getattr(getattr(spider, "crawler", None), "stats", None)
         if stats is not None:
             if not stats.get_value(NOT_UTF8):
-                logger.warning("%s is labelled UTF-8 but is not: read as UTF-8 where it is, else as %s (every such "
-                               "page is counted as %s)", response.url, page, NOT_UTF8)
+                logger.warning("%s is labelled UTF-8 but is not: read %s (every such page is counted as %s)",
+                               response.url, reading, NOT_UTF8)
             stats.inc_value(NOT_UTF8)
         # Without its BOM: Scrapy lets a BOM decide the encoding over the one set here.
-        return response.replace(body=response.body.removeprefix(codecs.BOM_UTF8), encoding=mixed_name(page))
+        return response.replace(body=response.body.removeprefix(codecs.BOM_UTF8), encoding=encoding)
 
 
-def _is_utf8(body: bytes) -> bool:
+def _decodes(body: bytes, encoding: str) -> bool:
     try:
-        body.decode("utf-8")
+        body.decode(encoding)
     except UnicodeDecodeError:
         return False
     return True

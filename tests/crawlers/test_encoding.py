@@ -112,3 +112,20 @@ def test_a_utf8_page_with_a_line_in_the_code_page_its_meta_names_reads_both(capl
     assert "Dvořák překonal" in text and "déjà vu ✓" in text
     assert spider.crawler.stats.get_value(NOT_UTF8) == 2
     assert caplog.text.count("is labelled UTF-8 but is not") == 1
+
+
+@pytest.mark.parametrize("encoding", ["shift_jis", "gbk", "euc-kr"])
+def test_a_page_labelled_utf8_in_the_multi_byte_code_page_its_meta_names_reads_in_that_code_page(encoding):
+    # It was read as cp1252: every letter mojibake that no repair undoes.
+    texts = {"shift_jis": "素晴らしい映画でした", "gbk": "这部电影非常精彩", "euc-kr": "정말 훌륭한 영화였습니다"}
+    text = texts[encoding]
+    body = f'<html><head><meta charset="{encoding}"></head><body><p>{text}</p></body></html>'.encode(encoding)
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(URL))
+    assert text in UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
+
+
+def test_a_page_labelled_utf8_whose_bytes_fit_neither_utf8_nor_its_multi_byte_meta_still_reads_its_utf8_lines():
+    head = b'<html><head><meta charset="shift_jis"></head><body>\n'
+    body = head + "<p>déjà vu ✓</p>\n".encode() + b"<p>\xff\xfe broken</p></body></html>"
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(URL))
+    assert "déjà vu ✓" in UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
