@@ -49,6 +49,9 @@ REVIEWS_RETRY_BACKOFF = 1.0
 REVIEWS_RETRY_BACKOFF_MAX = 60.0
 REVIEWS_RETRY_AFTER_MAX = 120.0
 REVIEWS_RATE_LIMIT_RETRY_TIMES = 10
+# A host that has answered nothing for REVIEWS_HOST_DOWN_AFTER seconds while its downloads kept failing has its
+# other requests of the run failed unasked and kept for the next run (crawlers/unreachable.py); 0 = never.
+REVIEWS_HOST_DOWN_AFTER = 30.0
 
 # Crawler traps (endless calendars, feeds whose rel=next never ends) have no reviews: the links of a page
 # without reviews are followed only while it is at most the REVIEWS_MAX_BARREN_DEPTH-th such page in a row
@@ -87,6 +90,7 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.robots.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawlers.politeness.BackoffRetryMiddleware": 550,
+    "crawlers.unreachable.UnreachableHostMiddleware": 560,
     # After decompression (590): an HTML page that declares no encoding is read as a browser reads it.
     "crawlers.encoding.UndeclaredEncodingMiddleware": 580,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,

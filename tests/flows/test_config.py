@@ -126,6 +126,7 @@ def test_a_concurrency_that_is_not_a_whole_number_is_an_error(tmp_path: Path) ->
                                                    ('REVIEWS_MAX_BARREN_DEPTH = "deep"', "a whole number >= 0"),
                                                    ('REVIEWS_CANARY_PAGES = "x"', "a whole number >= 0"),
                                                    ("REVIEWS_RETRY_AFTER_MAX = -1", "a number >= 0"),
+                                                   ('REVIEWS_HOST_DOWN_AFTER = "soon"', "a number >= 0"),
                                                    ("CONCURRENT_REQUESTS_PER_DOMAIN = 0", "a whole number >= 1")])
 def test_a_scrapy_setting_scrapy_cannot_read_is_an_error(tmp_path: Path, setting: str, expected: str) -> None:
     message = config_error(tmp_path, SOURCE + f"[sources.settings]\n{setting}\n")
