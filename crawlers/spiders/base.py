@@ -56,7 +56,8 @@ class ReviewSpiderMixin:
         self.source = source or self.name
         self.run_id = run_id or new_run_id()
         self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.start_urls} - {""})
-        self.met_urls: set[str] = set()  # pages this run has fetched or asked for (see all_known)
+        # Pages this run has fetched or asked for (see all_known), its start pages from the first.
+        self.met_urls: set[str] = {urldefrag(url)[0] for url in self.start_urls}
 
     def init_incremental(self, state: str | None, full: str | bool = False) -> None:
         """Load what earlier runs of this source saw (written by flows.incremental before the crawl).
@@ -120,6 +121,12 @@ class ReviewSpiderMixin:
     def meet(self, *urls: str) -> None:
         """Note pages this run has fetched or asked for (see all_known)."""
         self.met_urls.update(urldefrag(url)[0] for url in urls)
+
+    def meet_page(self, response: Response) -> None:
+        """Note a fetched page under its address and each address that redirected to it: a link to the
+        address it was asked by leads where the run has been."""
+        request = getattr(response, "request", None)
+        self.meet(response.url, *(request.meta.get("redirect_urls", ()) if request is not None else ()))
 
     def follow_depth(self, response: Response, found_reviews: bool) -> int | None:
         """The barren depth to give the links of this page, or None when they are not to be followed.

@@ -98,7 +98,7 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         next_link = next((link.get("href") for link in feed.feed.get("links", []) if link.get("rel") == "next"),
                          None)
         older = [response.urljoin(next_link)] if next_link else []
-        self.meet(response.url)
+        self.meet_page(response)
         if self.all_known([item.source_review_id for item in items], older):
             return  # feeds list newest first: an older page holds nothing new
         if next_link and (depth := self.follow_depth(response, bool(items))) is not None:

@@ -79,7 +79,7 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
             clash = self._clashes(item)
             yield self.stamp(item) if clash is None else RefusedReview(self.stamp(item), clash)
         links = [link for link in page.next_pages + page.follow if self.on_site(link)]
-        self.meet(response.url)
+        self.meet_page(response)
         if self.all_known(page.site_ids, links):  # a key made from a url says nothing of whether a review is known
             return
         # A page without reviews still gives its links (an index of films leads to their review pages),

@@ -123,7 +123,7 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         if not self.follow_links or not is_html(response):
             return
         links = [link for link in self.links.extract_links(response) if self.on_site(link.url)]
-        self.meet(response.url)
+        self.meet_page(response)
         if self.all_known([r.source_review_id for r in page.reviews], [link.url for link in links]):
             return
         depth = self.follow_depth(response, bool(page.reviews or page.unreadable))

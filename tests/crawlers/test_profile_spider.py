@@ -155,17 +155,42 @@ def test_known_reviews_stop_the_pagination_of_an_incremental_run(tmp_path):
     assert spider.crawler.stats.get_value("incremental/pages_not_followed") == 1
 
 
-def test_a_known_page_whose_links_the_run_has_met_is_no_sign_the_site_is_unchanged(tmp_path):
-    # A review page linking back to its listing held nothing back: counting it hid a site whose pagination had
-    # gone, as an incremental run "unchanged" (crawler QA: 6 pages against 48, judged healthy).
+def known_page_spider(tmp_path: Path) -> ProfileSpider:
+    """A profile spider on an incremental run that knows reviews r1 and r2, having met their films' pages."""
     (tmp_path / "ids.txt").write_text("r1\nr2\n", encoding="utf-8")
     (tmp_path / "state.json").write_text(json.dumps({"known_ids_path": str(tmp_path / "ids.txt")}), encoding="utf-8")
     spider = make_spider(ProfileSpider, url=URL, profile=str(write_profile(tmp_path)),
                          state=str(tmp_path / "state.json"))
-    spider.meet(URL + "?page=2", "https://reviews.example/film/1/", "https://reviews.example/film/2/")
+    spider.meet("https://reviews.example/film/1/", "https://reviews.example/film/2/")
+    return spider
+
+
+def test_a_known_page_whose_links_the_run_has_met_is_no_sign_the_site_is_unchanged(tmp_path):
+    # A review page linking back to its listing held nothing back: counting it hid a site whose pagination had
+    # gone, as an incremental run "unchanged" (crawler QA: 6 pages against 48, judged healthy).
+    spider = known_page_spider(tmp_path)
+    spider.meet(URL + "?page=2")
     body = f'<ul>{review(1)}{review(2)}</ul><a rel="next" href="?page=2#top">next</a>'
     items, requests = split_output(list(spider.parse(html_response(URL, body))))
     assert len(items) == 2 and requests == []
+    assert spider.crawler.stats.get_value("incremental/pages_not_followed") is None
+
+
+def test_a_known_page_linking_back_to_a_start_page_is_no_sign_the_site_is_unchanged(tmp_path):
+    # A start page not yet answered was not noted as met, so a page of known reviews linking to it was counted
+    # as not followed, and an incremental run "unchanged" could hide pagination that had gone.
+    spider = known_page_spider(tmp_path)
+    body = f'<ul>{review(1)}{review(2)}</ul><a rel="next" href="{URL}">first page</a>'
+    split_output(list(spider.parse(html_response(URL + "?page=2", body))))
+    assert spider.crawler.stats.get_value("incremental/pages_not_followed") is None
+
+
+def test_a_known_page_linking_to_the_address_that_redirected_to_it_is_no_sign_the_site_is_unchanged(tmp_path):
+    spider = known_page_spider(tmp_path)
+    old = "https://reviews.example/old-listing/"
+    response = html_response(URL + "?page=2", f'<ul>{review(1)}{review(2)}</ul><a rel="next" href="{old}">listing</a>')
+    response.request.meta["redirect_urls"] = [old]
+    split_output(list(spider.parse(response)))
     assert spider.crawler.stats.get_value("incremental/pages_not_followed") is None
 
 
