@@ -172,9 +172,11 @@ def run(
             sources = []
             for spider in spiders:
                 urls, spider_args = profile_args(spider, profile if spider == "profile" else None, checked)
-                sources.append(SourceSpec(spider, urls, source_name(spider, profile, source),
-                                          contact_settings(cfg.contact_url),
-                                          spider_args, incremental=True, full=full, full_every_days=FULL_EVERY_DAYS))
+                name = source_name(spider, profile, source)
+                # A source of the config crawled from --url keeps its period of full crawls.
+                every = next((s.full_every_days for s in cfg.sources if s.name == name), FULL_EVERY_DAYS)
+                sources.append(SourceSpec(spider, urls, name, contact_settings(cfg.contact_url),
+                                          spider_args, incremental=True, full=full, full_every_days=every))
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
             broken = [s for s in chosen if s.profile_error]

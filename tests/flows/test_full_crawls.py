@@ -81,3 +81,21 @@ def test_a_full_crawl_is_due_after_the_days_since_the_last_healthy_complete_one(
     # A full crawl judged unhealthy counts: it said what broke, and the next runs are not all full ones.
     conn.execute(runs.format("('5', 10, 'finished', false, true, 9)"))
     assert not full_crawl_due(conn, "s", 28)
+
+
+def test_a_configured_source_crawled_from_url_keeps_its_period_of_full_crawls(tmp_path, monkeypatch):
+    # A `--url` run used 28 days whatever the source's config said.
+    from typer.testing import CliRunner
+
+    import flows.cli
+
+    config = tmp_path / "reviews.toml"
+    config.write_text('[[sources]]\nname = "blog"\nspider = "schema_org"\nurls = ["http://127.0.0.1:9/"]\n'
+                      "full_every_days = 7\n", encoding="utf-8")
+    specs: list[SourceSpec] = []
+    monkeypatch.setattr(flows.cli, "run_pipeline", lambda cfg, root, sources, *args, **kwargs: specs.extend(sources))
+    for source in ("blog", "other"):
+        result = CliRunner().invoke(flows.cli.app, ["run", "schema_org", "--url", "http://127.0.0.1:9/", "--source",
+                                                    source, "--config", str(config), "--data-dir", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    assert [(spec.source, spec.full_every_days) for spec in specs] == [("blog", 7), ("other", 28)]
