@@ -54,6 +54,10 @@ _PLACEHOLDER = re.compile(r"^(?:#?n/?a|n\.\s?a|n\.?\s?d|s\.\s?d|s/d|k\.\s?a|o\.\
 _NOT_A_DATE = re.compile(r"^(?:[-+−]\d+|'\d{2}|\d+(?:[.,]\d+)?e[-+]?\d+|\d+[.,]\d+\s*/\s*\d+)$", re.IGNORECASE)
 # A float's spelling of Unix seconds, as pandas writes a column with a gap in it: 964982703.0, 1.7957376e+09.
 _FLOAT_EPOCH = re.compile(r"^(?:\d{9,10}\.\d+|\d\.\d+e\+?0?[89])$", re.IGNORECASE)
+# A time of day: "23:45", "11:59 PM", "23h45", "8pm".
+_CLOCK = re.compile(r"\d\s*(?:[:h]\s*\d{2}|[ap]\.?\s?m\b)", re.IGNORECASE)
+# An RFC 822 zone email.utils does not know (CEST, BST, JST, AEST): it reads the time as zoneless.
+_ALPHA_ZONE = re.compile(r"\s[A-Za-z]{2,5}$")
 # A month's name written out, not the T and Z of an ISO time, nor RSS's "Thu, 01 Jan 1970 00:00:00 GMT" (the
 # spelling of an unset pubDate).
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -127,9 +131,13 @@ def _fast_path(text: str) -> dt.date | str | None:
         return impossible
     if _RFC822_HINT.match(text):
         try:
-            return _to_utc(email.utils.parsedate_to_datetime(text)).date()
+            parsed = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
-            pass
+            return None
+        if parsed.tzinfo is None and _ALPHA_ZONE.search(text):
+            # A zone email.utils does not know, which dateparser may; one neither knows keeps the written day.
+            parsed = _dateparse(text, _settings(_SENTINEL_A)) or parsed
+        return _to_utc(parsed).date()
     return None
 
 
@@ -216,7 +224,9 @@ def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | No
         resolved = _resolve_relative(text, base_hour, order)
         if resolved is None:
             return ParsedDate(None, f"unparseable date: {text!r}", False)
-        found = (resolved + (fetched - base_hour)).date()
+        # The minutes past the base hour belong to an offset ("3 hours ago"), not to a clock time the text gives
+        # ("yesterday at 11:59 PM" went to the next day).
+        found = (resolved + (fetched - base_hour if not _CLOCK.search(text) else dt.timedelta())).date()
         if str(found.year) not in text:
             found = _nearest_century(found, fetched.date())
     if not isinstance(found, dt.date):  # unreachable; keeps the type narrow without assert

@@ -62,6 +62,29 @@ def test_hours_ago_stays_exact_across_midnight():
     assert parse_published("3 hours ago", dt.datetime(2026, 11, 22, 3, 30)).date == dt.date(2026, 11, 22)
 
 
+@pytest.mark.parametrize(("raw", "fetched", "expected"), [
+    ("yesterday at 11:59 PM", dt.datetime(2026, 11, 27, 17, 9), dt.date(2026, 11, 26)),
+    ("November 25 at 11:59 PM", dt.datetime(2026, 11, 27, 17, 9), dt.date(2026, 11, 25)),
+    ("March 31 at 11:45 PM", dt.datetime(2024, 4, 1, 10, 50), dt.date(2024, 3, 31)),
+    ("03/31/24 23:45", dt.datetime(2024, 4, 2, 10, 50), dt.date(2024, 3, 31)),
+    ("hier à 23h45", dt.datetime(2024, 4, 2, 10, 50), dt.date(2024, 4, 1)),
+])
+def test_a_relative_date_with_a_late_time_of_day_keeps_its_day(raw, fetched, expected):
+    # The minutes of the fetch past its hour were added to the time the text gives, which then ran into the next
+    # day (time-zone QA): a Sunday night's review moved into the next week.
+    assert parse_published(raw, fetched).date == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Mon, 01 Apr 2024 00:30:00 CEST", dt.date(2024, 3, 31)), ("Mon, 01 Apr 2024 00:30:00 BST", dt.date(2024, 3, 31)),
+    ("Mon, 01 Apr 2024 08:30:00 JST", dt.date(2024, 3, 31)), ("Mon, 01 Apr 2024 00:30:00 EST", dt.date(2024, 4, 1)),
+    ("Mon, 01 Apr 2024 00:30:00 XYZ", dt.date(2024, 4, 1)),  # a zone no one knows keeps its written day
+])
+def test_an_rfc_822_date_in_a_zone_email_utils_does_not_know_is_still_read_in_its_zone(raw, expected):
+    # Time-zone QA: CEST, BST, JST and AEST were read as UTC, a day late against the same instant in +0200.
+    assert parse_published(raw, dt.datetime(2024, 4, 2)).date == expected
+
+
 def test_fetched_at_may_be_an_iso_string():
     assert parse_published("yesterday", "2026-11-22T10:00:00+00:00").date == dt.date(2026, 11, 21)
 
