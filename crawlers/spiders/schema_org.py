@@ -9,7 +9,7 @@ engines, which changes far less often than their visual HTML.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import scrapy
@@ -25,6 +25,22 @@ from crawlers.retries import RETRIED, SITEMAP, read_retries, retry_file
 from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
+
+
+def latest_utc_day(lastmod: str | None) -> date | None:
+    """The latest UTC day a sitemap `lastmod` can fall on, or None when it is unreadable (the page is crawled).
+
+    A time with a zone is one instant: its UTC day (`2026-11-26T23:50:00-08:00` is 27 November). A date alone, or
+    a time without a zone, is the site's local day, which is up to a day behind UTC: read as the day after, or a
+    page a US site changed on its evening would be skipped as older than a crawl that started that UTC morning.
+    """
+    try:
+        written = datetime.fromisoformat((lastmod or "").strip())
+    except ValueError:
+        return None
+    if written.tzinfo is not None:
+        return written.astimezone(UTC).date()
+    return written.date() + timedelta(days=1)
 
 
 class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
@@ -85,15 +101,11 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         few that gave reviews before, read again as canaries (crawlers/canaries.py)."""
         skipped: list[dict[str, Any]] = []
         for entry in entries:
-            lastmod = (entry.get("lastmod") or "")[:10]
-            if self.since and lastmod and not self.unfiltered_sitemap:
-                try:
-                    if date.fromisoformat(lastmod) < self.since:
-                        self.crawler.stats.inc_value("incremental/sitemap_entries_skipped")
-                        skipped.append(entry)
-                        continue
-                except ValueError:
-                    pass  # an unreadable lastmod says nothing; crawl the page
+            modified = latest_utc_day(entry.get("lastmod"))
+            if self.since and modified and not self.unfiltered_sitemap and modified < self.since:
+                self.crawler.stats.inc_value("incremental/sitemap_entries_skipped")
+                skipped.append(entry)
+                continue
             yield entry
         locs = [entry.get("loc") or "" for entry in skipped]
         if getattr(entries, "type", None) == "sitemapindex":

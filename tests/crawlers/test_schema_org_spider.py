@@ -305,3 +305,24 @@ def test_a_start_url_scrapy_rewrote_that_redirected_to_another_site_is_not_read(
                           encoding="utf-8", request=Request("https://parked.example/",
                                                             meta={"redirect_urls": [requested]}))
     assert list(spider.parse(landed)) == []
+
+
+def incremental_spider(tmp_path, since: str) -> SchemaOrgSpider:
+    state = tmp_path / "state.json"
+    state.write_text(json.dumps({"since": since}), encoding="utf-8")
+    return make_spider(SchemaOrgSpider, url="https://site.test/sitemap.xml", state=str(state))
+
+
+def test_a_sitemap_entry_modified_after_the_last_crawl_began_is_read_whatever_the_zone_of_its_lastmod(tmp_path):
+    # Time-zone QA: 23:50 in Los Angeles on the 26th is 07:50 UTC on the 27th, after a crawl that began at 07:00
+    # UTC; its first ten characters, "2026-11-26", had it skipped until the next full crawl.
+    spider = incremental_spider(tmp_path, "2026-11-27T07:00:00")
+    entries = [{"loc": "https://site.test/la", "lastmod": "2026-11-26T23:50:00-08:00"},
+               {"loc": "https://site.test/utc", "lastmod": "2026-11-27T07:50:00Z"},
+               {"loc": "https://site.test/local-day", "lastmod": "2026-11-26"},  # the site's day: UTC may be a day on
+               {"loc": "https://site.test/tokyo", "lastmod": "2026-11-27T01:00:00+09:00"},  # 26 November in UTC
+               {"loc": "https://site.test/old", "lastmod": "2026-11-25"},
+               {"loc": "https://site.test/month", "lastmod": "2026-11"}]  # unreadable here: read
+    kept = [entry["loc"].rsplit("/", 1)[1] for entry in spider.sitemap_filter(entries)]
+    assert kept == ["la", "utc", "local-day", "month"]
+    assert spider.crawler.stats.get_value("incremental/sitemap_entries_skipped") == 2
