@@ -56,13 +56,19 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
     return state
 
 
+# A run is due its full crawl up to this much before the exact age: a crawl's recorded start is its child's, a few
+# seconds after the run began, so a weekly cron found the last full crawl 27 days 23:59:46 old and put it off a
+# whole week; a change to summer time shortens a local cron's day by an hour (time-zone QA).
+FULL_CRAWL_SLACK = timedelta(hours=2)
+
+
 def full_crawl_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int) -> bool:
     """Whether the source's next crawl should be a full one: its last complete full crawl that fetched pages
     started `every_days` days ago or more. An incremental crawl never revisits pages of known reviews: an edit
     there, a reading the normalizer has since improved, and a site whose pagination broke stay unseen until
-    one. A full crawl judged unhealthy counts too: it says what broke, and every later run would otherwise be
-    a full crawl flagged again. A run recorded before crawl_runs.full_crawl (NULL) counts as full; a source
-    never crawled is crawled in full anyway (there is no state to skip by)."""
+    one (FULL_CRAWL_SLACK early). A full crawl judged unhealthy counts too: it says what broke, and every later
+    run would otherwise be a full crawl flagged again. A run recorded before crawl_runs.full_crawl (NULL) counts
+    as full; a source never crawled is crawled in full anyway (there is no state to skip by)."""
     if every_days <= 0:
         return False
     crawled, last_full = conn.execute(
@@ -71,7 +77,8 @@ def full_crawl_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int
         "from crawl_runs where source = ? and spider is distinct from ?", [source, IMPORT_SPIDER]).fetchone()
     if not crawled:
         return False
-    return last_full is None or datetime.now(UTC).replace(tzinfo=None) - last_full >= timedelta(days=every_days)
+    age = datetime.now(UTC).replace(tzinfo=None) - last_full if last_full is not None else None
+    return age is None or age >= timedelta(days=every_days) - FULL_CRAWL_SLACK
 
 
 def _pending_complete_crawls(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> list[datetime]:

@@ -99,3 +99,22 @@ def test_a_configured_source_crawled_from_url_keeps_its_period_of_full_crawls(tm
                                                     source, "--config", str(config), "--data-dir", str(tmp_path)])
         assert result.exit_code == 0, result.output
     assert [(spec.source, spec.full_every_days) for spec in specs] == [("blog", 7), ("other", 28)]
+
+
+def test_a_full_crawl_is_due_on_the_day_though_the_last_one_started_seconds_after_its_run(tmp_path):
+    # Time-zone QA: a weekly cron found the last full crawl 27 days 23:59:46 old (its recorded start is the crawl
+    # child's, seconds after the run began) and put the full crawl off a whole week.
+    from datetime import UTC, datetime, timedelta
+
+    from warehouse.db import migrate
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    for run_id, age in (("weekly", timedelta(days=28, seconds=-14)), ("early", timedelta(days=28, hours=-3))):
+        conn.execute("delete from crawl_runs")
+        conn.execute("insert into crawl_runs by name select ? as run_id, 's' as source, 'schema_org' as spider, "
+                     "?::timestamp as started, 'finished' as finish_reason, true as healthy, true as full_crawl, "
+                     "9 as pages, 0 as scraped, 0 as loaded, 0 as updated, 0 as duplicates, 0 as rejected, "
+                     "now()::timestamp as loaded_at", [run_id, now - age])
+        assert full_crawl_due(conn, "s", 28) == (run_id == "weekly")
