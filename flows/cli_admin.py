@@ -69,17 +69,16 @@ def report(
     data_dir: DataDir = None,
 ) -> None:
     """Write the weekly summary report as self-contained HTML and Markdown."""
-    from datetime import date
 
     from flows.report import write_report
-    from flows.report.weeks import asked_week
+    from flows.report.weeks import asked_week, latest_day
     from warehouse.db import WarehouseError, warehouse_path
 
     cfg, root = project(config, data_dir)
     out_dir = out or Path(cfg.report_out)
     try:
         if week is not None:
-            asked_week(week, date.today())
+            asked_week(week, latest_day())
     except ValueError as exc:
         raise fail(str(exc)) from None
     # Checked before the report is built, which takes a while; whatever else stops the writing (no such

@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 from crawlers.landing import data_dir
 from flows.quiet_errors import quiet_served_run
 from flows.report import write_report
-from flows.report.weeks import asked_week, default_week
+from flows.report.weeks import asked_week, default_week, latest_day
 from flows.writer import writer_slot
 from warehouse.db import warehouse_path
 
@@ -45,7 +45,7 @@ def weekly_report(data: str | None = None, week: str | None = None, out: str = "
     quiet_served_run()
     if week is not None:
         # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
-        asked_week(week, date.today())
+        asked_week(week, latest_day())
     else:
         week = default_week(_scheduled_day())
     database = warehouse_path(data_dir(data).resolve())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import duckdb
 
@@ -64,6 +64,13 @@ def check_started(week: Week, today: date) -> None:
     if week.start > today:
         raise ValueError(f"week {week.label} has not started yet (it starts on {week.start.isoformat()}); "
                          f"this week is {week_of(today).label}")
+
+
+def latest_day(now: datetime | None = None) -> date:
+    """The later of the machine's day and the UTC day, for check_started: reviews are dated by their UTC day, so
+    on a Sunday evening in Los Angeles the warehouse already holds Monday's, and the new week may be asked for."""
+    now = now or datetime.now(UTC)
+    return max(now.astimezone().date(), now.astimezone(UTC).date())
 
 
 def asked_week(text: str, today: date) -> Week:

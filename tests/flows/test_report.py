@@ -7,7 +7,8 @@ import os
 import re
 import shutil
 import subprocess
-from datetime import date, datetime, timedelta
+import time
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import lxml.html
@@ -18,7 +19,7 @@ from flows.pipeline import SourceSpec, pipeline
 from flows.report import SECTIONS, build_report_data, default_week, latest_week_with_reviews, parse_week, write_report
 from flows.report.data import ReportData
 from flows.report.render import md_escape, render_html, render_markdown
-from flows.report.weeks import check_started
+from flows.report.weeks import check_started, latest_day
 from warehouse.db import connect, warehouse_path
 from warehouse.marts import build_marts
 
@@ -99,6 +100,44 @@ def test_the_current_unfinished_week_is_allowed():
 
 
 # -- numbers and sections ------------------------------------------------------------------------
+
+@pytest.fixture
+def machine_zone(monkeypatch):
+    """Sets the machine's time zone (TZ) for the test."""
+    def set_zone(zone: str) -> None:
+        monkeypatch.setenv("TZ", zone)
+        time.tzset()
+    yield set_zone
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_a_week_begun_in_utc_may_be_asked_for_on_a_sunday_evening_in_los_angeles(machine_zone):
+    # Time-zone QA: --week 2026-W48 was refused as not started, while the warehouse held reviews of its Monday.
+    machine_zone("America/Los_Angeles")
+    sunday_evening = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
+    assert latest_day(sunday_evening) == date(2026, 11, 23)
+    check_started(parse_week("2026-W48"), latest_day(sunday_evening))
+    machine_zone("Pacific/Kiritimati")  # +14: the machine's day is the later one
+    assert latest_day(datetime(2026, 11, 22, 12, 0, tzinfo=UTC)) == date(2026, 11, 23)
+
+
+def test_a_report_written_before_its_weeks_utc_sunday_ends_says_the_week_so_far(warehouse, tmp_path, machine_zone,
+                                                                               monkeypatch):
+    # Time-zone QA: on Monday morning in Sydney, with 9.5 hours of the UTC Sunday to go, last week read as complete.
+    import flows.report
+
+    class Frozen(datetime):
+        @classmethod
+        def now(cls, tz=None):
+            instant = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
+            return instant.astimezone(tz) if tz else instant.astimezone().replace(tzinfo=None)
+
+    machine_zone("Australia/Sydney")
+    monkeypatch.setattr(flows.report, "datetime", Frozen)
+    markdown = write_report(warehouse, WEEK, tmp_path).markdown.read_text(encoding="utf-8")
+    assert "(the week so far, to " in markdown
+
 
 def test_week_numbers_equal_the_ground_truth(warehouse, small_demo, report):
     expected = truth_week(small_demo.truth, WEEK)
