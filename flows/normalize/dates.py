@@ -54,6 +54,10 @@ _PLACEHOLDER = re.compile(r"^(?:#?n/?a|n\.\s?a|n\.?\s?d|s\.\s?d|s/d|k\.\s?a|o\.\
 _NOT_A_DATE = re.compile(r"^(?:[-+−]\d+|'\d{2}|\d+(?:[.,]\d+)?e[-+]?\d+|\d+[.,]\d+\s*/\s*\d+)$", re.IGNORECASE)
 # A float's spelling of Unix seconds, as pandas writes a column with a gap in it: 964982703.0, 1.7957376e+09.
 _FLOAT_EPOCH = re.compile(r"^(?:\d{9,10}\.\d+|\d\.\d+e\+?0?[89])$", re.IGNORECASE)
+# One or two Latin letters and no digit, a mark in a date column: dateparser reads "x" as October (a Roman month) and
+# "a" as 1 January.
+_TOO_FEW_LETTERS = re.compile(r"^[^\w]*[A-Za-z]{1,2}[^\w]*$")
+_ZONE_SUFFIX = re.compile(r"(?<=\d)\[[^\[\]]{1,64}\]$")
 # A time of day: "23:45", "11:59 PM", "23h45", "8pm".
 _CLOCK = re.compile(r"\d\s*(?:[:h]\s*\d{2}|[ap]\.?\s?m\b)", re.IGNORECASE)
 # An RFC 822 zone email.utils does not know (CEST, BST, JST, AEST): it reads the time as zoneless.
@@ -117,10 +121,11 @@ def _fast_path(text: str) -> dt.date | str | None:
     if _EPOCH.match(text) or _FLOAT_EPOCH.match(text):
         seconds = float(text) / (1000 if len(text) >= 12 and text.isdigit() else 1)
         return dt.datetime.fromtimestamp(seconds, UTC).date()
-    if _PLACEHOLDER.match(text) or _NOT_A_DATE.match(text):
+    if _PLACEHOLDER.match(text) or _NOT_A_DATE.match(text) or _TOO_FEW_LETTERS.match(text):
         return f"not a date: {text!r}"
     try:
-        parsed = dt.datetime.fromisoformat(text)
+        # RFC 9557 names the zone after the offset, "2024-04-01T00:30:00+02:00[Europe/Paris]": the offset decides.
+        parsed = dt.datetime.fromisoformat(_ZONE_SUFFIX.sub("", text))
     except ValueError:
         pass
     else:

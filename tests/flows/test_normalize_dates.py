@@ -85,6 +85,17 @@ def test_an_rfc_822_date_in_a_zone_email_utils_does_not_know_is_still_read_in_it
     assert parse_published(raw, dt.datetime(2024, 4, 2)).date == expected
 
 
+@pytest.mark.parametrize("raw", ["x", "X", "[x]", "a", "?x", "ab"])
+def test_a_letter_or_two_in_a_date_column_is_no_date(raw):
+    # dateparser read "x" as October (a Roman month) and "a" as 1 January.
+    assert parse_published(raw, FETCHED) == ParsedDate(None, f"not a date: {raw!r}", False)
+
+
+def test_an_rfc_9557_timestamp_is_read_by_its_offset():
+    # Time-zone QA: the zone's name in brackets after the offset made it unparseable.
+    assert parse_published("2024-04-01T00:30:00+02:00[Europe/Paris]", FETCHED).date == dt.date(2024, 3, 31)
+
+
 def test_fetched_at_may_be_an_iso_string():
     assert parse_published("yesterday", "2026-11-22T10:00:00+00:00").date == dt.date(2026, 11, 21)
 
