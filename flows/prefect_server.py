@@ -18,6 +18,8 @@ import signal
 import subprocess
 import sys
 import threading
+import urllib.error
+import urllib.request
 import warnings
 from functools import partial
 from pathlib import Path
@@ -28,6 +30,22 @@ from flows.errors import ReviewsError
 
 PR_SET_PDEATHSIG = 1
 _spawning = threading.Lock()
+
+
+def healthy(api_url: str, timeout: float = 2.0) -> bool:
+    """Whether a Prefect API answers at `api_url` (its /health)."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError, ValueError):
+        return False
+
+
+def check_api(api_url: str) -> None:
+    """ReviewsError, one line, when the Prefect server PREFECT_API_URL names does not answer."""
+    if not healthy(api_url, timeout=10.0):
+        raise ReviewsError(f"PREFECT_API_URL={api_url} does not answer (no {api_url}/health): start that Prefect "
+                           "server, or unset PREFECT_API_URL for a server started for the command")
 
 
 def start_temporary_server() -> None:
@@ -45,7 +63,10 @@ def start_temporary_server() -> None:
     )
 
     # As Prefect decides (environment, profile, prefect.toml): a server named anywhere is used, not started.
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+    if api_url := PREFECT_API_URL.value():
+        check_api(api_url)  # else the run's first task ended in a page of "Failed to reach API" tracebacks
+        return
+    if not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return
     from prefect.server.api import server as prefect_server
 

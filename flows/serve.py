@@ -25,8 +25,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -34,7 +32,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from flows.errors import ReviewsError
-from flows.prefect_server import stop_with_parent
+from flows.prefect_server import check_api, healthy, stop_with_parent
 from flows.quiet_errors import SERVED_ENV
 from flows.schedules import cron_schedule, schedule_timezone
 
@@ -105,14 +103,6 @@ def _port_free(port: int) -> bool:
     return True
 
 
-def _healthy(api_url: str, timeout: float = 2.0) -> bool:
-    try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError, ValueError):
-        return False
-
-
 def _log_tail(path: Path, lines: int = 15) -> str:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
@@ -133,7 +123,7 @@ def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 12
     api_url = f"http://{HOST}:{port}/api"
     if not _port_free(port):
         hint = (f"a Prefect server already answers there: use it with PREFECT_API_URL={api_url}"
-                if _healthy(api_url) else "stop whatever listens there")
+                if healthy(api_url) else "stop whatever listens there")
         raise ReviewsError(f"cannot start the Prefect server: port {port} on {HOST} is in use ({hint}, "
                            "or choose another port)")
     env = dict(os.environ)
@@ -156,7 +146,7 @@ def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 12
             if not server.running():
                 raise ReviewsError(f"the Prefect server exited with code {process.returncode} before it "
                                    f"answered (log: {log_path}):\n{_log_tail(log_path)}")
-            if _healthy(api_url):
+            if healthy(api_url):
                 return server
             time.sleep(0.5)
     except BaseException:  # includes Ctrl-C while waiting: never leave the child behind
@@ -308,12 +298,6 @@ def _watch(server: LocalServer, echo: Callable[[str], object], done: threading.E
         return
 
 
-def _check_api(api_url: str) -> None:
-    if not _healthy(api_url, timeout=10.0):
-        raise ReviewsError(f"PREFECT_API_URL={api_url} does not answer (no {api_url}/health): start that Prefect "
-                           "server, or unset PREFECT_API_URL and reviews serve starts one")
-
-
 def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> int:
     """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
 
@@ -328,7 +312,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                            "is empty")
     with _serving(Path(root)):
         if os.environ.get("PREFECT_API_URL"):
-            _check_api(os.environ["PREFECT_API_URL"])
+            check_api(os.environ["PREFECT_API_URL"])
         server = ensure_server(root, port)  # before anything imports Prefect, so it reads the URL at import
         done, ended = threading.Event(), []
         try:

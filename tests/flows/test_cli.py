@@ -249,3 +249,14 @@ def test_a_prefect_home_that_cannot_be_made_adds_no_warning_before_the_one_error
                             capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 2
     assert result.stderr.strip().splitlines() == [result.stderr.strip()] and result.stderr.startswith("error:")
+
+
+def test_run_with_a_prefect_api_url_that_does_not_answer_is_one_error_line(tmp_path):
+    # Config QA: a 135-line traceback ending in "Failed to reach API", exit 1 (reviews serve already said so).
+    env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:1/api"}
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--data-dir", str(tmp_path / "d"), "--quiet"],
+                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip() == ("error: PREFECT_API_URL=http://127.0.0.1:1/api does not answer (no "
+                                   "http://127.0.0.1:1/api/health): start that Prefect server, or unset "
+                                   "PREFECT_API_URL for a server started for the command")
