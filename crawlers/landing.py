@@ -21,7 +21,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    return Path(explicit or os.environ.get(DATA_DIR_ENV) or "data")
+    return Path(explicit or os.environ.get(DATA_DIR_ENV) or "data").expanduser()
 
 
 def safe_name(name: str) -> str:

@@ -75,7 +75,7 @@ def report(
     from warehouse.db import WarehouseError, warehouse_path
 
     cfg, root = project(config, data_dir)
-    out_dir = out or Path(cfg.report_out)
+    out_dir = (out or Path(cfg.report_out)).expanduser()
     try:
         if week is not None:
             asked_week(week, latest_day())

@@ -74,7 +74,7 @@ def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
         if source.profile_error:
             err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "
                               f"{escape(source.profile_error)}", highlight=False, soft_wrap=True)
-    return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").resolve()
+    return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").expanduser().resolve()
 
 
 def profile_args(spider: str, profile: Path | None, urls: list[str]) -> tuple[list[str], dict[str, str]]:

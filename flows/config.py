@@ -14,6 +14,7 @@ import difflib
 import functools
 import importlib.util
 import math
+import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -372,7 +373,8 @@ def load_config(path: str | Path | None = None) -> Config:
         raise ReviewsError(f"{path} is not valid TOML: {exc}") from None
     where = str(path)
     _top_level(raw, where)
-    data_dir = (string_value(raw["data_dir"], f"{where}: data_dir", "a folder path (a string)")
+    # "~/reviews" is the user's home, as in a shell: it made a folder named "~" (config QA).
+    data_dir = (os.path.expanduser(string_value(raw["data_dir"], f"{where}: data_dir", "a folder path (a string)"))
                 if "data_dir" in raw else None)
     crawl = table_value(raw.get("crawl", {}), f"{where}: crawl", "[crawl] with contact_url, parallel")
     check_known_keys(crawl, ("contact_url", "parallel"), where, "[crawl]")
@@ -383,8 +385,8 @@ def load_config(path: str | Path | None = None) -> Config:
     report = table_value(raw.get("report", {}), f"{where}: report", "[report] with schedule, out")
     check_known_keys(report, ("schedule", "out"), where, "[report]")
     schedule = _schedule(report["schedule"], f"{where}: [report] schedule") if "schedule" in report else "0 7 * * 1"
-    out = string_value(report["out"], f"{where}: [report] out", "a folder path (a string)") if "out" in report \
-        else "reports"
+    out = os.path.expanduser(string_value(report["out"], f"{where}: [report] out", "a folder path (a string)")) \
+        if "out" in report else "reports"
     return Config(path=path, data_dir=data_dir, contact_url=contact_url, parallel=parallel,
                   sources=_sources(raw.get("sources", []), where), marts=_marts(raw.get("marts", {}), where),
                   report_schedule=schedule, report_out=out, health=_health(raw.get("health", {}), where))

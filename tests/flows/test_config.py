@@ -267,3 +267,18 @@ def test_a_config_saved_with_a_byte_order_mark_loads(tmp_path: Path) -> None:
     path = tmp_path / "reviews.toml"
     path.write_text("\ufeff" + SOURCE, encoding="utf-8")
     assert [s.name for s in load_config(path).sources] == ["s"]
+
+
+def test_a_tilde_in_data_dir_or_the_report_folder_is_the_users_home(tmp_path: Path, monkeypatch) -> None:
+    # Config QA: data_dir = "~/x" made a folder named "~" in the current one, and the report printed a path into
+    # the home folder where its files were not.
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    path = tmp_path / "reviews.toml"
+    path.write_text('data_dir = "~/reviews-data"\n[report]\nout = "~/reports"\n', encoding="utf-8")
+    config = load_config(path)
+    assert (config.data_dir, config.report_out) == (str(tmp_path / "home" / "reviews-data"),
+                                                    str(tmp_path / "home" / "reports"))
+    from flows.cli_base import project
+
+    monkeypatch.delenv("REVIEWS_DATA_DIR", raising=False)
+    assert project(None, Path("~/given"))[1] == tmp_path / "home" / "given"
