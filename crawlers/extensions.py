@@ -53,6 +53,10 @@ PAGES_UNCHANGED = "reviews/pages_unchanged"
 NO_ANSWER = "reviews/failed/no_answer"
 ERROR_STATUS = "reviews/failed/error_status_after_retries"
 DROPPED = "reviews/failed/dropped"
+# The spider's requests (pages and sitemaps) answered at all, and with a status under 400: a run whose every
+# answer was an error (a mistyped start URL's 404) is unhealthy even as a source's first (flows/health.py).
+ANSWERS = "reviews/answers"
+ANSWERS_OK = "reviews/answers_ok"
 SPIDER_EXCEPTIONS = "spider_exceptions/count"  # Scrapy's key (scrapy/core/scraper.py)
 ROBOTS_UNREACHABLE = "robotstxt/unreachable"  # crawlers/robots.py
 # The request meta key marking a download not yet settled (see the module docstring).
@@ -133,6 +137,9 @@ class RunStats:
         if not made_by_spider(request):
             return
         stats = self.crawler.stats
+        stats.inc_value(ANSWERS)
+        if response.status < 400:
+            stats.inc_value(ANSWERS_OK)
         if response.status in self.retried_statuses and not request.meta.get("dont_retry", False):
             if request.meta.get(RETRIED):
                 self.retries_failed_again += 1
@@ -166,6 +173,8 @@ class RunStats:
             "run_id": spider.run_id,
             "spider": spider.name,
             "pages": count(PAGES),
+            "answers": count(ANSWERS),
+            "answers_ok": count(ANSWERS_OK),
             "items": count("item_scraped_count"),
             "scraped": count("reviews/extracted"),
             "landed": count("reviews/landed"),

@@ -82,6 +82,8 @@ def check_url(url: Any, where: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https", "file") or (parts.scheme != "file" and not parts.netloc):
         raise failure(where, "an http://, https:// or file:// URL", url)
+    if any(char.isspace() for char in url.strip()):
+        raise ReviewsError(f"{where} {url!r} holds a space, which no address does: write it as %20 if it is meant")
     if "," in url:
         raise ReviewsError(f"{where} {url!r} holds a comma, which the crawler reads as a separator between "
                            "URLs; write it as %2C")

@@ -173,6 +173,17 @@ def stopped_producing(run: RunInfo, history: list[tuple], stats: Mapping[str, An
             f"is the site down or its start page moved?")
 
 
+def only_error_statuses(stats: Mapping[str, Any] | None) -> str | None:
+    """Why a complete run whose every answer had an error status is unhealthy, even as a source's first: a
+    mistyped start URL or sitemap answers 404, and such a run ended with exit 0 and "not judged: 0 pages"
+    (config QA). Stats written before they counted answers say nothing."""
+    answers, ok = (stats or {}).get("answers"), (stats or {}).get("answers_ok")
+    if not isinstance(answers, int) or not answers or ok != 0:
+        return None
+    return (f"every answer was an error status ({counted(answers, 'answer')}, none under 400); is the start URL "
+            "right?")
+
+
 def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: Health, rejected: int = 0,
            stats: Mapping[str, Any] | None = None) -> tuple[bool | None, str | None]:
     """(healthy, notes) for one run about to be loaded; healthy is None (unknown) for a run that is not
@@ -191,7 +202,8 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if reason:
         # A complete run is not judged only for having too few pages: a site down or moved looks so too.
         complete = run.finish_reason == "finished" and not run.resumed
-        failed = complete and (failed_downloads(run, history) or stopped_producing(run, history, stats))
+        failed = complete and (failed_downloads(run, history) or only_error_statuses(stats)
+                               or stopped_producing(run, history, stats))
         return (False, failed) if failed else (None, reason)
     if (run.errors or 0) > pages:
         # Most of its requests failed: a site that went down mid-crawl, or a crawl that outlived its run and

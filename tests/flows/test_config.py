@@ -172,6 +172,15 @@ def test_a_start_url_that_is_not_a_url_is_one_error_line_not_an_empty_crawl(tmp_
     assert not (tmp_path / "raw").exists()
 
 
+def test_a_start_url_with_a_space_in_it_is_one_error_line(tmp_path: Path) -> None:
+    # Config QA: "http://host/ sitemap.xml" asked for /%20sitemap.xml, got a 404, and the run said 0 errors.
+    result = CliRunner().invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/ sitemap.xml",
+                                      "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == ("error: --url 'http://127.0.0.1:9/ sitemap.xml' holds a space, which no address "
+                                     "does: write it as %20 if it is meant")
+
+
 def test_scrapy_settings_scrapy_can_read_are_kept_as_written(tmp_path: Path) -> None:
     path = tmp_path / "reviews.toml"
     path.write_text(SOURCE + '[sources.settings]\nDOWNLOAD_DELAY = "0.5"\nRETRY_TIMES = 2\nROBOTSTXT_OBEY = false\n'

@@ -325,3 +325,25 @@ def test_a_run_with_failed_requests_gets_a_line_under_the_loads_table(tmp_path: 
     text = " ".join(console.export_text().split())
     assert "failed requests: a run r1: 5 failed requests (1 page fetched); not judged: 1 page fetched" in text
     assert "b run r2" not in text
+
+
+@pytest.mark.parametrize("path", ["sitemap.xlm", "no-such-page.html"])
+def test_a_first_run_whose_every_answer_is_an_error_status_is_unhealthy(sitemap_site, tmp_path, path) -> None:
+    # Config QA: a mistyped start URL answered 404 and the source's first run ended "not judged: 0 pages", exit 0.
+    run_crawl("schema_org", [sitemap_site.url + path], source="demo", data=tmp_path, show_progress=False,
+              settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
+    (batch,) = landing_batches(tmp_path)
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        run = load(conn, batch, normalize(conn, batch))[1]
+    assert run.healthy is False
+    assert run.health_notes == ("every answer was an error status (1 answer, none under 400); is the start URL "
+                                "right?")
+
+
+def test_a_first_run_with_an_answer_but_too_few_pages_is_still_not_judged(sitemap_site, tmp_path) -> None:
+    run_crawl("schema_org", [sitemap_site.url + "moved/sitemap.xml"], source="demo", data=tmp_path,
+              show_progress=False, settings={"AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0})
+    (batch,) = landing_batches(tmp_path)
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        run = load(conn, batch, normalize(conn, batch))[1]
+    assert run.healthy is None and run.health_notes.startswith("not judged")
