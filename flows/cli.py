@@ -284,10 +284,12 @@ def demo(data_dir: DataDir = None, quiet: Quiet = False,
         DemoSite(films=films, reviews_per_film=reviews_per_film)  # cheap: checks the sizes before anything runs
     except ValueError as exc:
         raise fail(str(exc)) from None
-    configured(data_dir, quiet=True)  # as run_demo does: before Prefect is imported
+    # The config's data_dir too, as every other command: `reviews sql` after the demo looked for it there.
+    _, root = project(None, data_dir)
+    configured(root, quiet=True)  # as run_demo does: before Prefect is imported
     quiet_user_errors()
     try:
-        ok = run_demo(data_dir, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)
+        ok = run_demo(root, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
     if not ok:

@@ -291,3 +291,18 @@ def test_a_tilde_in_data_dir_or_the_report_folder_is_the_users_home(tmp_path: Pa
 
     monkeypatch.delenv("REVIEWS_DATA_DIR", raising=False)
     assert project(None, Path("~/given"))[1] == tmp_path / "home" / "given"
+
+
+def test_the_demo_writes_to_the_configs_data_dir_as_every_other_command_reads_it(tmp_path: Path, monkeypatch) -> None:
+    # Config QA: the demo wrote ./data, and `reviews sql` then found no warehouse in the config's data_dir.
+    import flows.demo
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("REVIEWS_DATA_DIR", raising=False)
+    (tmp_path / "reviews.toml").write_text('data_dir = "wd"\n', encoding="utf-8")
+    roots: list[Path] = []
+    monkeypatch.setattr(flows.demo, "run_demo", lambda root, **kwargs: roots.append(Path(root)) or True)
+    monkeypatch.setattr("flows.cli.configured", lambda *args, **kwargs: None)  # no Prefect settings for this process
+    result = CliRunner().invoke(app, ["demo", "--films", "4", "--reviews-per-film", "10", "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert roots == [tmp_path / "wd"]
