@@ -13,7 +13,6 @@ from __future__ import annotations
 import difflib
 import functools
 import importlib.util
-import math
 import os
 import tomllib
 from collections.abc import Callable
@@ -27,14 +26,12 @@ from flows.config_values import (
     check_url,
     failure,
     int_value,
-    is_int,
-    is_number,
     number_value,
     string_value,
     table_value,
 )
 from flows.errors import ReviewsError
-from flows.setting_types import AT_LEAST_ONE, BOOL_SETTINGS, FLOAT_SETTINGS, INT_SETTINGS, known_setting_names
+from flows.setting_types import scrapy_setting
 
 if TYPE_CHECKING:  # parsel and lxml are imported only for a config that names a profile
     from crawlers.profiles import Profile
@@ -92,7 +89,7 @@ def command_line_setting(text: str) -> tuple[str, Any]:
     if "=" not in text:
         raise ReviewsError(f"-s {text!r}: give a Scrapy setting as NAME=VALUE")
     name, value = text.split("=", 1)
-    return name, _scrapy_setting(name.strip(), value, "-s", label=f"-s {name.strip()}")
+    return name, scrapy_setting(name.strip(), value, "-s", label=f"-s {name.strip()}")
 
 
 @dataclass
@@ -184,53 +181,6 @@ def check_source_name(name: str, where: str) -> str:
     return name
 
 
-def _scrapy_setting(name: Any, value: Any, where: str, label: str | None = None) -> Any:
-    """A Scrapy setting; values go to the crawl as `-s NAME=VALUE`, so text Scrapy reads as the setting's
-    type (DOWNLOAD_DELAY = "0.5") is accepted as well as the TOML type."""
-    if not isinstance(name, str) or not name or "=" in name:
-        raise ReviewsError(f"{where}: {name!r} is not a Scrapy setting name")
-    if name not in known_setting_names():
-        close = difflib.get_close_matches(name.upper(), sorted(known_setting_names()), n=1)
-        hint = f"; did you mean {close[0]}?" if close else " (see Scrapy's settings documentation)"
-        raise ReviewsError(f"{where}: unknown Scrapy setting {name!r}, which the crawl would ignore{hint}")
-    where = label or f"{where}.{name}"
-    if not isinstance(value, str | int | float):  # bool is an int
-        raise failure(where, "a string, number or boolean (Scrapy settings are given as NAME=VALUE)", value)
-    text = value.strip() if isinstance(value, str) else None
-    if name in BOOL_SETTINGS:
-        ok = isinstance(value, bool) or value in (0, 1) or (text is not None and text.lower() in
-                                                              ("true", "false", "0", "1"))
-        if not ok:
-            raise failure(where, "true or false", value)
-    elif name in AT_LEAST_ONE:
-        number = _parsed(value, int)
-        if number is None or int(number) < 1:
-            raise failure(where, "a whole number >= 1 (no request would ever be sent to a site with 0)", value)
-    elif name in INT_SETTINGS:
-        number = _parsed(value, int)
-        if number is None or number < 0:
-            raise failure(where, "a whole number >= 0", value)
-    elif name in FLOAT_SETTINGS:
-        number = _parsed(value, float)
-        if number is None or number < 0:
-            raise failure(where, "a number >= 0", value)
-    return value
-
-
-def _parsed(value: Any, kind: Callable[[str], Any]) -> Any:
-    if isinstance(value, bool):
-        return None
-    if kind is int and is_int(value) or kind is float and is_number(value):
-        return value
-    if isinstance(value, str):
-        try:
-            number = kind(value.strip())
-        except ValueError:
-            return None
-        return number if math.isfinite(number) else None
-    return None
-
-
 def _urls(raw: dict[str, Any], where: str) -> list[str]:
     if "urls" in raw and "url" in raw:
         raise ReviewsError(f"{where}: give urls (a list) or url (one), not both")
@@ -280,7 +230,7 @@ def _source(raw: Any, path: str, label: str) -> Source:
     user_agent = (string_value(raw["user_agent"], f"{where}: user_agent", "a user agent (a string)")
                   if "user_agent" in raw else None)
     settings = table_value(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
-    settings = {key: _scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
+    settings = {key: scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
     full_every = (int_value(raw["full_every_days"], f"{where}: full_every_days", 0, " of days")
                   if "full_every_days" in raw else FULL_EVERY_DAYS)
     return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings,

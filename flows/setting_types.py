@@ -1,6 +1,13 @@
 """The Scrapy settings the config knows: their names, and the types it checks when it is read (flows.config)."""
 
+import difflib
+import math
+from collections.abc import Callable
 from functools import cache
+from typing import Any
+
+from flows.config_values import failure, is_int, is_number
+from flows.errors import ReviewsError
 
 # Scrapy settings whose type we know: a value Scrapy cannot read as that type makes the crawl child
 # fail (three times, with retries) long after the file was read. Names as in Scrapy's documentation.
@@ -21,6 +28,11 @@ FLOAT_SETTINGS = frozenset({
     "REVIEWS_CRAWL_DELAY_MAX", "REVIEWS_RETRY_AFTER_MAX", "REVIEWS_RETRY_BACKOFF", "REVIEWS_RETRY_BACKOFF_MAX",
     "REVIEWS_MIN_FREE_MB", "REVIEWS_HOST_DOWN_AFTER",
 })
+# Python's logging takes these names, in capitals; another made the crawl fail three times with a traceback.
+CHOICES = {"LOG_LEVEL": ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")}
+# Set by the run for each crawl: given in the config or with -s, they moved the crawl's landing files, job state
+# or log away from where the run reads them, and the run failed ("ended without writing its stats").
+RUN_SETTINGS = frozenset({"REVIEWS_DATA_DIR", "REVIEWS_JOB_STATE", "JOBDIR", "LOG_FILE"})
 BOOL_SETTINGS = frozenset({
     "AUTOTHROTTLE_DEBUG", "AUTOTHROTTLE_ENABLED", "COMPRESSION_ENABLED", "COOKIES_ENABLED", "HTTPCACHE_ENABLED",
     "RANDOMIZE_DOWNLOAD_DELAY", "REDIRECT_ENABLED", "RETRY_ENABLED", "ROBOTSTXT_OBEY",
@@ -38,3 +50,54 @@ def known_setting_names() -> frozenset[str]:
 
     names = {name for module in (default_settings, ours) for name in dir(module) if name.isupper()}
     return frozenset(names | INT_SETTINGS | FLOAT_SETTINGS | BOOL_SETTINGS)
+
+
+def scrapy_setting(name: Any, value: Any, where: str, label: str | None = None) -> Any:
+    """A Scrapy setting; values go to the crawl as `-s NAME=VALUE`, so text Scrapy reads as the setting's
+    type (DOWNLOAD_DELAY = "0.5") is accepted as well as the TOML type."""
+    if not isinstance(name, str) or not name or "=" in name:
+        raise ReviewsError(f"{where}: {name!r} is not a Scrapy setting name")
+    if name in RUN_SETTINGS:
+        raise ReviewsError(f"{where}: {name} is set by the run for each crawl (from the data folder), not here")
+    if name not in known_setting_names():
+        close = difflib.get_close_matches(name.upper(), sorted(known_setting_names()), n=1)
+        hint = f"; did you mean {close[0]}?" if close else " (see Scrapy's settings documentation)"
+        raise ReviewsError(f"{where}: unknown Scrapy setting {name!r}, which the crawl would ignore{hint}")
+    where = label or f"{where}.{name}"
+    if not isinstance(value, str | int | float):  # bool is an int
+        raise failure(where, "a string, number or boolean (Scrapy settings are given as NAME=VALUE)", value)
+    text = value.strip() if isinstance(value, str) else None
+    if name in BOOL_SETTINGS:
+        ok = isinstance(value, bool) or value in (0, 1) or (text is not None and text.lower() in
+                                                              ("true", "false", "0", "1"))
+        if not ok:
+            raise failure(where, "true or false", value)
+    elif name in AT_LEAST_ONE:
+        number = parsed_number(value, int)
+        if number is None or int(number) < 1:
+            raise failure(where, "a whole number >= 1 (no request would ever be sent to a site with 0)", value)
+    elif name in INT_SETTINGS:
+        number = parsed_number(value, int)
+        if number is None or number < 0:
+            raise failure(where, "a whole number >= 0", value)
+    elif name in CHOICES and text not in CHOICES[name]:
+        raise failure(where, " or ".join(CHOICES[name]), value)
+    elif name in FLOAT_SETTINGS:
+        number = parsed_number(value, float)
+        if number is None or number < 0:
+            raise failure(where, "a number >= 0", value)
+    return value
+
+
+def parsed_number(value: Any, kind: Callable[[str], Any]) -> Any:
+    if isinstance(value, bool):
+        return None
+    if kind is int and is_int(value) or kind is float and is_number(value):
+        return value
+    if isinstance(value, str):
+        try:
+            number = kind(value.strip())
+        except ValueError:
+            return None
+        return number if math.isfinite(number) else None
+    return None

@@ -127,6 +127,8 @@ def test_a_concurrency_that_is_not_a_whole_number_is_an_error(tmp_path: Path) ->
                                                    ('REVIEWS_CANARY_PAGES = "x"', "a whole number >= 0"),
                                                    ("REVIEWS_RETRY_AFTER_MAX = -1", "a number >= 0"),
                                                    ('REVIEWS_HOST_DOWN_AFTER = "soon"', "a number >= 0"),
+                                                   ('LOG_LEVEL = "verbose"', "CRITICAL or ERROR or WARNING or INFO "
+                                                                               "or DEBUG"),
                                                    ("CONCURRENT_REQUESTS_PER_DOMAIN = 0", "a whole number >= 1")])
 def test_a_scrapy_setting_scrapy_cannot_read_is_an_error(tmp_path: Path, setting: str, expected: str) -> None:
     message = config_error(tmp_path, SOURCE + f"[sources.settings]\n{setting}\n")
@@ -179,6 +181,13 @@ def test_a_start_url_with_a_space_in_it_is_one_error_line(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert result.stderr.strip() == ("error: --url 'http://127.0.0.1:9/ sitemap.xml' holds a space, which no address "
                                      "does: write it as %20 if it is meant")
+
+
+@pytest.mark.parametrize("name", ["REVIEWS_DATA_DIR", "JOBDIR", "LOG_FILE", "REVIEWS_JOB_STATE"])
+def test_a_setting_the_run_sets_for_each_crawl_is_refused(tmp_path: Path, name: str) -> None:
+    # Config QA: -s REVIEWS_DATA_DIR=/elsewhere put the landing files out of the run's sight, and it failed.
+    message = config_error(tmp_path, SOURCE + f'[sources.settings]\n{name} = "/elsewhere"\n')
+    assert f"{name} is set by the run for each crawl (from the data folder), not here" in message
 
 
 def test_scrapy_settings_scrapy_can_read_are_kept_as_written(tmp_path: Path) -> None:
