@@ -26,9 +26,10 @@ _NAMES = {"DMY": "day first", "MDY": "month first"}
 # Day and month of 1-2 digits, with a slash or a dash (also a Unicode one) and a year of 2 or 4 digits or
 # none, anywhere in the text ("Publié le 03/01/2024", "Tue 03/01/2024 14:00"), as the load reads it. Dotted
 # dates are day first everywhere (flows/normalize/dates.py) and year-first ones are unambiguous.
-# Not beside a colon: in an ISO time "18:20:17-05:00" the seconds and the zone's hour are no day and month.
-_NUMERIC = re.compile(r"(?<![\d/.:\-\u2010-\u2013])(\d{1,2})\s*([/\-\u2010-\u2013])\s*(\d{1,2})"
-                      r"(?:\s*\2\s*(?:\d{4}|\d{2}))?(?![\d/.:\-\u2010-\u2013])")
+# Not after "digit:" nor before ":digit": in an ISO time "18:20:17-05:00" the seconds and the zone's hour are no
+# day and month; "Date:25/01/2024" and "25/01/2024: …" are dates.
+_NUMERIC = re.compile(r"(?<![\d/.\-\u2010-\u2013])(?<!\d:)(\d{1,2})\s*([/\-\u2010-\u2013])\s*(\d{1,2})"
+                      r"(?:\s*\2\s*(?:\d{4}|\d{2}))?(?![\d/.\-\u2010-\u2013])(?!:\d)")
 MEMORY = "date_order.json"  # in the source's landing folder, beside its runs: what `reviews prune` leaves
 
 

@@ -98,7 +98,7 @@ def test_a_repeated_date_counts_once_with_or_without_its_time() -> None:
     ("25–01–2024", "day_first"), ("25/01", "day_first"), ("03-01-24", "ambiguous"),
     ("2024/01/25", None), ("2024-01-25T10:00:00", None), ("00/00/0000", None), ("10.01.2014", None),
     ("7/45/2024", None), ("2024-03-31T18:20:17-05:00", None), ("2024-03-31T18:20-05:00", None),
-    ("2024-03-31 18:20:05-05:00", None),
+    ("2024-03-31 18:20:05-05:00", None), ("Date:25/01/2024", "day_first"), ("25/01/2024: seen", "day_first"),
 ])
 def test_the_tally_counts_the_numeric_dates_the_load_reads_in_the_order(raw: str, kind: str | None) -> None:
     counted = tally(raw)

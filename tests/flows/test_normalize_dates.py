@@ -68,6 +68,9 @@ def test_hours_ago_stays_exact_across_midnight():
     ("March 31 at 11:45 PM", dt.datetime(2024, 4, 1, 10, 50), dt.date(2024, 3, 31)),
     ("03/31/24 23:45", dt.datetime(2024, 4, 2, 10, 50), dt.date(2024, 3, 31)),
     ("hier à 23h45", dt.datetime(2024, 4, 2, 10, 50), dt.date(2024, 4, 1)),
+    # offsets in hours and minutes are no clock time: the fetch's minutes still count (review)
+    ("2h 30m ago", dt.datetime(2026, 11, 27, 2, 45), dt.date(2026, 11, 27)),
+    ("il y a 2h 30min", dt.datetime(2026, 11, 27, 2, 45), dt.date(2026, 11, 27)),
 ])
 def test_a_relative_date_with_a_late_time_of_day_keeps_its_day(raw, fetched, expected):
     # The minutes of the fetch past its hour were added to the time the text gives, which then ran into the next
@@ -94,6 +97,8 @@ def test_a_letter_or_two_in_a_date_column_is_no_date(raw):
 def test_an_rfc_9557_timestamp_is_read_by_its_offset():
     # Time-zone QA: the zone's name in brackets after the offset made it unparseable.
     assert parse_published("2024-04-01T00:30:00+02:00[Europe/Paris]", FETCHED).date == dt.date(2024, 3, 31)
+    # Without an offset, the bracket is not passed over: read as UTC, it would be a day late (review).
+    assert parse_published("2024-04-01T00:30:00[Europe/Paris]", FETCHED).date is None
 
 
 def test_fetched_at_may_be_an_iso_string():
