@@ -12,7 +12,7 @@ import contextlib
 import errno
 import os
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from flows.report.charts import render_charts
@@ -62,9 +62,10 @@ def write_report(database: Path, week: str | None, out_dir: Path) -> ReportPaths
     if week is not None:
         parse_week(week)  # fail on a bad week before touching the warehouse
     data = build_report_data(Path(database), week)
-    # In UTC, as the reviews' days are: a report written on Monday morning in Sydney, while the UTC Sunday still
-    # had hours to go, showed last week as complete.
-    generated = datetime.now(UTC)
+    # The machine's time, as the default week and the schedules are: a week whose Sunday has ended here is complete,
+    # though east of UTC its UTC Sunday may have hours to go (in UTC a Monday-morning report in Shanghai was always
+    # "the week so far", and no complete one was written: review).
+    generated = datetime.now().astimezone()
     html = render_html(data, render_charts(data), generated)
     markdown = render_markdown(data, generated)
     out_dir = Path(out_dir)

@@ -122,21 +122,23 @@ def test_a_week_begun_in_utc_may_be_asked_for_on_a_sunday_evening_in_los_angeles
     assert latest_day(datetime(2026, 11, 22, 12, 0, tzinfo=UTC)) == date(2026, 11, 23)
 
 
-def test_a_report_written_before_its_weeks_utc_sunday_ends_says_the_week_so_far(warehouse, tmp_path, machine_zone,
-                                                                               monkeypatch):
-    # Time-zone QA: on Monday morning in Sydney, with 9.5 hours of the UTC Sunday to go, last week read as complete.
+def test_a_report_written_after_the_machines_sunday_is_of_a_complete_week(warehouse, tmp_path, machine_zone,
+                                                                         monkeypatch):
+    # Review: with the report's clock in UTC, a Monday-morning report in Shanghai (Sunday 23:00 UTC) was always
+    # "the week so far", and no complete report of a week was ever written there.
     import flows.report
 
     class Frozen(datetime):
         @classmethod
         def now(cls, tz=None):
-            instant = datetime(2026, 11, 22, 14, 30, tzinfo=UTC)
+            instant = datetime(2026, 11, 22, 23, 0, tzinfo=UTC)
             return instant.astimezone(tz) if tz else instant.astimezone().replace(tzinfo=None)
 
-    machine_zone("Australia/Sydney")
     monkeypatch.setattr(flows.report, "datetime", Frozen)
-    markdown = write_report(warehouse, WEEK, tmp_path).markdown.read_text(encoding="utf-8")
-    assert "(the week so far, to " in markdown
+    machine_zone("Asia/Shanghai")
+    assert "the week so far" not in write_report(warehouse, WEEK, tmp_path).markdown.read_text(encoding="utf-8")
+    machine_zone("UTC")
+    assert "the week so far" in write_report(warehouse, WEEK, tmp_path).markdown.read_text(encoding="utf-8")
 
 
 def test_week_numbers_equal_the_ground_truth(warehouse, small_demo, report):
