@@ -28,6 +28,9 @@ logger = logging.getLogger(__name__)
 NOT_UTF8 = "encoding/labelled_utf8_is_not"
 
 WEB_DEFAULT = "cp1252"
+# The ASCII-compatible multi-byte code pages of Japanese, Chinese and Korean pages (Python's codec names).
+CJK_CODE_PAGES = frozenset({"shift_jis", "cp932", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004",
+                            "euc_jisx0213", "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "euc_kr", "cp949"})
 MAX_CANDIDATES = 6  # charset_normalizer's best readings considered
 CHAOS_MARGIN = 0.15  # how much more garbled than the best a reading may look and still be considered
 _WORD = re.compile(r"\w+")
@@ -95,9 +98,11 @@ class UndeclaredEncodingMiddleware:
         crawler QA); read in a code page, UTF-8 letters on a mixed line come out as mojibake,
         which the flows repair (ftfy)."""
         meta = html_body_declared_encoding(response.body)
-        if meta and _codec(meta) not in (None, "utf-8") and not is_single_byte(meta) and _decodes(response.body, meta):
-            # A whole page in the multi-byte code page its <meta> names (Shift_JIS, GBK, EUC-KR) behind a server's
-            # default UTF-8 label: read in cp1252, every Japanese letter was mojibake no repair undoes.
+        if meta and _codec(meta) in CJK_CODE_PAGES and _decodes(response.body, meta) \
+                and not _has_utf8_line(response.body):
+            # A whole page in the CJK code page its <meta> names (Shift_JIS, GBK, EUC-KR) behind a server's default
+            # UTF-8 label: read in cp1252, every letter was mojibake no repair undoes. Not when a line is UTF-8 (a
+            # stale <meta> on a UTF-8 page), nor for a <meta> of UTF-16, which the page's ASCII markup belies.
             encoding, reading = meta, f"as {meta}"
         else:
             page = meta if meta and _codec(meta) != "utf-8" and is_single_byte(meta) else WEB_DEFAULT
@@ -110,6 +115,11 @@ class UndeclaredEncodingMiddleware:
             stats.inc_value(NOT_UTF8)
         # Without its BOM: Scrapy lets a BOM decide the encoding over the one set here.
         return response.replace(body=response.body.removeprefix(codecs.BOM_UTF8), encoding=encoding)
+
+
+def _has_utf8_line(body: bytes) -> bool:
+    """Whether a line of the body holds non-ASCII bytes that are UTF-8."""
+    return any(not line.isascii() and _decodes(line, "utf-8") for line in body.split(b"\n"))
 
 
 def _decodes(body: bytes, encoding: str) -> bool:

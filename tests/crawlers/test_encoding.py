@@ -129,3 +129,19 @@ def test_a_page_labelled_utf8_whose_bytes_fit_neither_utf8_nor_its_multi_byte_me
     body = head + "<p>déjà vu ✓</p>\n".encode() + b"<p>\xff\xfe broken</p></body></html>"
     response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(URL))
     assert "déjà vu ✓" in UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
+
+
+def test_a_page_labelled_utf8_with_a_stale_cjk_meta_and_a_utf8_line_reads_its_lines_as_before():
+    # Review: the whole body decoded as GBK, and "réussi" became "r茅ussi".
+    head = b'<html><head><meta charset="gbk"></head><body>\n'
+    body = head + "<p>réussi</p>\n".encode() + "<p>Françoise</p></body></html>".encode("cp1252")
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(URL))
+    text = UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
+    assert "réussi" in text and "Françoise" in text
+
+
+def test_a_page_labelled_utf8_whose_meta_says_utf16_is_not_read_as_utf16():
+    # Review: a cp1252 body decoded as UTF-16 (random bytes often do) and the page became CJK garbage.
+    body = b'<html><head><meta charset="utf-16"></head><body><p>' + "Françoise".encode("cp1252") + b"</p></body></html>"
+    response = HtmlResponse(URL, body=body, headers={"Content-Type": "text/html; charset=utf-8"}, request=Request(URL))
+    assert "Françoise" in UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
