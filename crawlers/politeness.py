@@ -104,6 +104,7 @@ class DomainPacer:
         self.rate_limit: dict[str, float] = {}
         self.next_ok: dict[str, float] = {}  # time.monotonic()
         self.waiting: dict[str, set[Request]] = {}  # by slot key, held by PacingMiddleware: see PacedDownloader
+        self.down: set[str] = set()  # hosts given up for the run (crawlers/unreachable.py)
 
     @classmethod
     def of(cls, crawler: Crawler) -> DomainPacer:
@@ -287,6 +288,10 @@ class PacingMiddleware:
                 slot.active.discard(request)
                 self.pacer.waiting.get(key, set()).discard(request)
         self._released(key)
+        if self.pacer.down:
+            from crawlers.unreachable import give_up_if_down  # it imports this module
+
+            give_up_if_down(self.crawler, request, key)
         return None
 
     def _wait_in_slot(self, request: Request) -> Slot:

@@ -9,7 +9,8 @@ not use it). Here:
   which RFC 9309 section 2.3.1.4 says means complete disallow. Nothing on that host is crawled in this
   run (stat `robotstxt/unreachable`, one warning); the next run asks again. A 4xx stays allow-all
   (section 2.3.1.3), as does a download dropped on purpose (IgnoreRequest); one a stop cut short while it
-  waited for its retry (politeness.CrawlStopping) disallows all.
+  waited for its retry (politeness.CrawlStopping) disallows all, and one failed unasked because its host had
+  stopped answering (unreachable.HostDown) is unreachable.
 - Longer than DOWNLOAD_MAXSIZE (at least 500 KiB, the least section 2.5 says a crawler must read): the
   download stops there and the file is read up to its last full line before that point (stat
   `robotstxt/truncated`, one warning), instead of failing and allowing everything.
@@ -34,6 +35,7 @@ from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
 from crawlers.politeness import CrawlStopping, DomainPacer, slot_key
+from crawlers.unreachable import HostDown
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -142,7 +144,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
             # Not read before the crawl stopped: the pages waiting for it must not go out unchecked (review).
             self._disallow_all(netloc)
             return
-        if isinstance(exc, IgnoreRequest):
+        if isinstance(exc, IgnoreRequest) and not isinstance(exc, HostDown):  # a host given up is unreachable
             super()._robots_error(exc, netloc)  # dropped on purpose: allow-all, as Scrapy does
             return
         self._stats.inc_value(f"robotstxt/exception_count/{type(exc)}")

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
 
 from scrapy import Request, Spider
 from scrapy.crawler import Crawler
@@ -25,7 +24,7 @@ from scrapy.http import Response
 from scrapy.utils.misc import load_object
 
 from crawlers.extensions import NO_ANSWER, RunStats, made_by_spider
-from crawlers.politeness import slot_key
+from crawlers.politeness import DomainPacer, slot_key
 
 logger = logging.getLogger(__name__)
 HOST_DOWN = "reviews/host_down"
@@ -35,6 +34,21 @@ MIN_FAILURES = 4  # one request's tries: a host is not judged down on one slow a
 
 class HostDown(IgnoreRequest):
     """A request to a host that has stopped answering, failed without asking it."""
+
+
+def give_up_if_down(crawler: Crawler, request: Request, key: str) -> None:
+    """Raise HostDown for a request to a host given up in this run, counted as failed for good (and so kept on the
+    retry list); PacingMiddleware asks again after a request's wait, since a retry waiting there when its host was
+    given up would otherwise still go out (review)."""
+    if key not in DomainPacer.of(crawler).down:
+        return
+    assert crawler.stats is not None
+    crawler.stats.inc_value(GIVEN_UP)
+    if made_by_spider(request):
+        run_stats = next((ext for ext in crawler.extensions.middlewares if isinstance(ext, RunStats)), None)
+        if run_stats is not None:
+            run_stats.open_download(request, NO_ANSWER)
+    raise HostDown(f"{key} has stopped answering")
 
 
 class UnreachableHostMiddleware:
@@ -48,23 +62,20 @@ class UnreachableHostMiddleware:
         self.connection_errors = tuple(load_object(name) if isinstance(name, str) else name
                                        for name in settings.getlist("RETRY_EXCEPTIONS"))
         self.silent: dict[str, tuple[float, int]] = {}  # host -> first failure since its last answer, failures
-        self.down: set[str] = set()
+        self.down = DomainPacer.of(crawler).down  # shared with PacingMiddleware
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> UnreachableHostMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if not self.down or (key := slot_key(self.crawler, request)) not in self.down:
-            return
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value(GIVEN_UP)
-        if made_by_spider(request) and (run_stats := self._run_stats()) is not None:
-            run_stats.open_download(request, NO_ANSWER)  # failed for good: counted, and on the retry list
-        raise HostDown(f"{key} has stopped answering")
+        if self.down:
+            give_up_if_down(self.crawler, request, slot_key(self.crawler, request))
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:
-        self.silent.pop(slot_key(self.crawler, request), None)
+        key = slot_key(self.crawler, request)
+        self.silent.pop(key, None)
+        self.down.discard(key)  # a late answer: the host is back
         return response
 
     def process_exception(self, request: Request, exception: Exception, spider: Spider | None = None) -> None:
@@ -81,7 +92,3 @@ class UnreachableHostMiddleware:
             logger.warning("%s has answered nothing for %.0f s (%d downloads failed, the last with %s): its other "
                            "requests of this run are failed without asking it, and kept for the next run to try",
                            key, now - since, failures + 1, type(exception).__name__)
-
-    def _run_stats(self) -> Any:
-        return next((extension for extension in self.crawler.extensions.middlewares
-                     if isinstance(extension, RunStats)), None)

@@ -5,11 +5,18 @@ a child process, of sites served on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+from scrapy import Request
+from scrapy.http import Response
+from scrapy.statscollectors import StatsCollector
+from scrapy.utils.test import get_crawler
 
 from crawlers.retries import read_retries, retry_file
+from crawlers.unreachable import HostDown, UnreachableHostMiddleware
 from flows.crawl import CrawlResult, run_crawl
 from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, logged_stat, plain_page, review_page
 
@@ -44,21 +51,76 @@ def test_a_host_that_stopped_answering_is_given_up_and_its_pages_kept_for_the_ne
     assert "has answered nothing for" in log and logged_stat(log, "reviews/host_down") == 1
 
 
-def test_a_host_that_answers_again_within_the_limit_loses_no_page(tmp_path):
-    started: list[float] = []
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
 
-    def restarting(site: LocalSite, path: str) -> Answer | None:
-        if path == "/":
-            return plain_page("home", [f"/p/{n}" for n in range(8)])
-        if path == "/robots.txt":
-            return NOT_FOUND
-        started.append(started[0] if started else time.monotonic())
-        return None if time.monotonic() - started[0] < 1.5 else review_page(site.url + path, path)
+    def monotonic(self) -> float:
+        return self.now
 
-    with LocalSite(restarting) as site:
-        result, items = crawl([site.url + "/"], tmp_path, REVIEWS_HOST_DOWN_AFTER=30)
-    assert len(items) == 8 and result.stats["errors"] == 0
-    assert "has answered nothing for" not in result.log_path.read_text(encoding="utf-8")
+
+def watcher(monkeypatch, after: float) -> tuple[UnreachableHostMiddleware, Clock]:
+    """The middleware on a crawler whose hosts are the URLs' host names, on a clock the test sets."""
+    import crawlers.unreachable as unreachable
+
+    clock = Clock()
+    monkeypatch.setattr(unreachable, "time", clock)
+    monkeypatch.setattr(unreachable, "slot_key", lambda crawler, request: urlparse(request.url).hostname)
+    crawler = get_crawler(settings_dict={"REVIEWS_HOST_DOWN_AFTER": after})
+    crawler.stats = StatsCollector(crawler)
+    return UnreachableHostMiddleware(crawler), clock
+
+
+def fail(middleware: UnreachableHostMiddleware, clock: Clock, at: float, url: str = "http://down.test/p") -> None:
+    clock.now = at
+    middleware.process_exception(Request(url), ConnectionRefusedError())
+
+
+def test_a_host_is_given_up_only_after_failing_without_an_answer_for_the_whole_limit(monkeypatch):
+    middleware, clock = watcher(monkeypatch, after=10)
+    for at in (0, 1, 2, 9):
+        fail(middleware, clock, at)
+    assert not middleware.down  # failures for 9 s: a server restarting is given time
+    fail(middleware, clock, 10)
+    assert middleware.down == {"down.test"}
+    with pytest.raises(HostDown):
+        middleware.process_request(Request("http://down.test/q"))
+    middleware.process_request(Request("http://up.test/q"))  # another host goes on
+
+
+def test_an_answer_between_failures_starts_the_limit_again(monkeypatch):
+    middleware, clock = watcher(monkeypatch, after=10)
+    for at in (0, 1, 2, 3):
+        fail(middleware, clock, at)
+    middleware.process_response(Request("http://down.test/ok"), Response("http://down.test/ok"))
+    for at in (4, 8, 12, 13):
+        fail(middleware, clock, at)
+    assert not middleware.down  # 9 s since the answer
+    fail(middleware, clock, 14)
+    assert middleware.down == {"down.test"}
+
+
+def test_a_late_answer_from_a_host_given_up_takes_it_back(monkeypatch):
+    middleware, clock = watcher(monkeypatch, after=1)
+    for at in (0, 1, 2, 3):
+        fail(middleware, clock, at)
+    assert middleware.down == {"down.test"}
+    middleware.process_response(Request("http://down.test/slow"), Response("http://down.test/slow"))
+    assert not middleware.down
+    middleware.process_request(Request("http://down.test/q"))
+
+
+def test_retries_waiting_for_their_backoff_when_the_host_is_given_up_do_not_go_out(tmp_path):
+    # Review: retries that had passed the middleware waited in the pacing for their backoff, and went out to the
+    # host after it was given up (each costing up to DOWNLOAD_TIMEOUT on a host that times out). Here the first
+    # pages fail at once and their retries all wait until about 3 s, when the first of them to fail gives the host
+    # up: at most the 4 a host has in flight may still reach it (without the check after the wait: 8 or 9).
+    with LocalSite(gone_down(40)) as site:
+        result, _ = crawl([site.url + "/"], tmp_path, REVIEWS_HOST_DOWN_AFTER=3, REVIEWS_RETRY_BACKOFF=2)
+        hits = site.times("/p/")
+    late = [hit for hit in hits if hit.at - hits[0].at > 2.5]
+    assert 1 <= len(late) <= 4, [round(hit.at - hits[0].at, 2) for hit in hits]
+    assert result.stats["failed_requests"]["no_answer"] == 40
 
 
 def test_only_the_silent_host_is_given_up(tmp_path):
