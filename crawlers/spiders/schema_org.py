@@ -34,10 +34,14 @@ def latest_utc_day(lastmod: str | None) -> date | None:
     a time without a zone, is the site's local day, which is up to a day behind UTC: read as the day after, or a
     page a US site changed on its evening would be skipped as older than a crawl that started that UTC morning.
     """
+    text = (lastmod or "").strip()
     try:
-        written = datetime.fromisoformat((lastmod or "").strip())
+        written = datetime.fromisoformat(text)
     except ValueError:
-        return None
+        try:  # "2026-10-01 10:00:00 UTC", "…T24:00:00Z": its date, as the site's day
+            written = datetime.fromisoformat(text[:10])
+        except ValueError:
+            return None
     if written.tzinfo is not None:
         return written.astimezone(UTC).date()
     return written.date() + timedelta(days=1)

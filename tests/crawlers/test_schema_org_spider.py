@@ -322,7 +322,8 @@ def test_a_sitemap_entry_modified_after_the_last_crawl_began_is_read_whatever_th
                {"loc": "https://site.test/local-day", "lastmod": "2026-11-26"},  # the site's day: UTC may be a day on
                {"loc": "https://site.test/tokyo", "lastmod": "2026-11-27T01:00:00+09:00"},  # 26 November in UTC
                {"loc": "https://site.test/old", "lastmod": "2026-11-25"},
+               {"loc": "https://site.test/old-odd", "lastmod": "2026-11-25 10:00:00 UTC"},  # its date: skipped
                {"loc": "https://site.test/month", "lastmod": "2026-11"}]  # unreadable here: read
     kept = [entry["loc"].rsplit("/", 1)[1] for entry in spider.sitemap_filter(entries)]
     assert kept == ["la", "utc", "local-day", "month"]
-    assert spider.crawler.stats.get_value("incremental/sitemap_entries_skipped") == 2
+    assert spider.crawler.stats.get_value("incremental/sitemap_entries_skipped") == 3
