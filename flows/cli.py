@@ -142,7 +142,7 @@ def run(
     source: Annotated[str | None, typer.Option(help="Landing name with --url " + SOURCE_DEFAULT)] = None,
     full: Annotated[bool, typer.Option("--full", help="Crawl everything again, ignoring what is loaded.")] = False,
     parallel: Annotated[int | None, typer.Option(
-        help="Sites crawled at once (default: the config's [crawl] parallel, else 4).", min=1)] = None,
+        help="Sites crawled at once (default: the config's \\[crawl] parallel, else 4).", min=1)] = None,
     config: ConfigOption = None,
     data_dir: DataDir = None,
     quiet: Quiet = False,

@@ -159,7 +159,7 @@ def _schedule(value: Any, where: str) -> str:
         raise failure(where, expected, value)
     if value.strip() and not valid_cron(value):
         raise ReviewsError(f"{where} {value!r} is not a valid cron expression; expected {expected}")
-    return value
+    return value.strip()  # " " is no schedule, as "" is: serve refused it after the check had passed it
 
 
 # --- tables ---
@@ -223,7 +223,9 @@ def _source(raw: Any, path: str, label: str) -> Source:
     if not urls and profile_error is None:
         raise failure(f"{where}: urls", "the start URLs, or start_urls in its profile", None)
     schedule = _schedule(raw["schedule"], f"{where}: schedule") if "schedule" in raw else None
-    delay = (number_value(raw["download_delay"], f"{where}: download_delay", unit=" of seconds")
+    # At most AutoThrottle's own ceiling: a stop waits for the delay of a request already in the downloader (a
+    # 300 s delay kept a SIGTERM waiting almost 5 minutes: config QA).
+    delay = (number_value(raw["download_delay"], f"{where}: download_delay", maximum=60, unit=" of seconds")
              if "download_delay" in raw else None)
     concurrency = (int_value(raw["concurrency"], f"{where}: concurrency", 1, " of parallel requests")
                    if "concurrency" in raw else None)
@@ -231,7 +233,8 @@ def _source(raw: Any, path: str, label: str) -> Source:
                   if "user_agent" in raw else None)
     settings = table_value(raw.get("settings", {}), f"{where}: settings", "Scrapy settings, NAME = value")
     settings = {key: scrapy_setting(key, value, f"{where}: settings") for key, value in settings.items()}
-    full_every = (int_value(raw["full_every_days"], f"{where}: full_every_days", 0, " of days")
+    # Ten years: a larger number of days overflowed the date arithmetic of the second run (config QA).
+    full_every = (int_value(raw["full_every_days"], f"{where}: full_every_days", 0, " of days", maximum=3650)
                   if "full_every_days" in raw else FULL_EVERY_DAYS)
     return Source(name, spider, urls, schedule, delay, concurrency, user_agent, settings,
                   str(profile_path) if profile_path else None, profile_error, full_every)

@@ -46,9 +46,10 @@ def string_value(value: Any, where: str, what: str = "a string") -> str:
     return value
 
 
-def int_value(value: Any, where: str, minimum: int, unit: str = "") -> int:
-    if not is_int(value) or value < minimum:
-        raise failure(where, f"a whole number{unit} >= {minimum}", value)
+def int_value(value: Any, where: str, minimum: int, unit: str = "", maximum: int | None = None) -> int:
+    if not is_int(value) or value < minimum or (maximum is not None and value > maximum):
+        bounds = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise failure(where, f"a whole number{unit} {bounds}", value)
     return value
 
 

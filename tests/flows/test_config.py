@@ -103,14 +103,14 @@ def test_an_unknown_key_in_a_source_is_an_error(tmp_path: Path) -> None:
 
 def test_a_download_delay_that_is_not_a_number_is_an_error(tmp_path: Path) -> None:
     message = config_error(tmp_path, SOURCE + 'download_delay = "fast"\n')
-    assert message.endswith("download_delay must be a number of seconds >= 0, not 'fast'")
+    assert message.endswith("download_delay must be a number of seconds between 0 and 60, not 'fast'")
 
 
 def test_full_every_days_defaults_to_four_weeks_and_takes_a_whole_number_of_days(tmp_path: Path) -> None:
     path = tmp_path / "reviews.toml"
     path.write_text(SOURCE + "full_every_days = 0\n" + SOURCE.replace('"s"', '"t"'), encoding="utf-8")
     assert [s.full_every_days for s in load_config(path).sources] == [0, 28]
-    assert "full_every_days must be a whole number of days >= 0, not -1" in config_error(
+    assert "full_every_days must be a whole number of days between 0 and 3650, not -1" in config_error(
         tmp_path, SOURCE + "full_every_days = -1\n")
 
 
@@ -315,3 +315,21 @@ def test_the_demo_writes_to_the_configs_data_dir_as_every_other_command_reads_it
     result = CliRunner().invoke(app, ["demo", "--films", "4", "--reviews-per-film", "10", "--quiet"])
     assert result.exit_code == 0, result.output
     assert roots == [tmp_path / "wd"]
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("full_every_days = 10000000000", "full_every_days must be a whole number of days between 0 and 3650"),
+    ("download_delay = 300", "download_delay must be a number of seconds between 0 and 60"),
+])
+def test_a_number_past_its_ceiling_is_an_error_when_the_config_is_read(tmp_path: Path, line: str, expected: str):
+    # Config QA: a huge full_every_days overflowed the second run's date arithmetic (a traceback); a 300 s delay
+    # kept a stop waiting almost five minutes.
+    assert expected in config_error(tmp_path, SOURCE + line + "\n")
+
+
+def test_a_blank_schedule_is_no_schedule(tmp_path: Path) -> None:
+    # Config QA: " " passed the check, then reviews serve refused it as no cron expression.
+    path = tmp_path / "reviews.toml"
+    path.write_text(SOURCE + 'schedule = " "\n[report]\nschedule = " "\n', encoding="utf-8")
+    config = load_config(path)
+    assert (config.sources[0].schedule, config.report_schedule) == ("", "")
