@@ -57,7 +57,10 @@ def demo_site(
     except ValueError as exc:
         raise fail(str(exc)) from None
     if truth:
-        write_truth(site, truth)
+        try:
+            write_truth(site, truth)
+        except OSError as exc:
+            raise fail(f"--truth {truth}: cannot write the ground truth there ({exc.strerror or exc})") from None
     try:
         server = serve_in_thread(site, host="127.0.0.1", port=port)
     except OSError as exc:

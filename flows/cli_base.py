@@ -65,6 +65,7 @@ def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
     the config's data_dir, then ./data."""
     from crawlers.landing import DATA_DIR_ENV
     from flows.config import load_config
+    from flows.settings import check_folder
 
     try:
         cfg = load_config(config)
@@ -74,7 +75,12 @@ def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
         if source.profile_error:
             err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "
                               f"{escape(source.profile_error)}", highlight=False, soft_wrap=True)
-    return cfg, Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").expanduser().resolve()
+    root = Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").expanduser().resolve()
+    try:
+        check_folder(root)
+    except ReviewsError as exc:
+        raise fail(str(exc)) from None
+    return cfg, root
 
 
 def profile_args(spider: str, profile: Path | None, urls: list[str]) -> tuple[list[str], dict[str, str]]:

@@ -20,6 +20,7 @@ from flows.errors import ReviewsError
 def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     """Point Prefect at a project-local home under the data folder; return the data folder."""
     root = data_dir(data).resolve()
+    check_folder(root)
     root.mkdir(parents=True, exist_ok=True)
     os.environ[DATA_DIR_ENV] = str(root)
     os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
@@ -33,6 +34,13 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     warnings.filterwarnings("ignore", message="Failed to create the Prefect home directory", category=UserWarning)
     _check_prefect_settings()
     return root
+
+
+def check_folder(root: Path) -> None:
+    """ReviewsError for a data folder that is a file: run and demo failed with a traceback, and the read commands
+    said there was no warehouse in it (config QA)."""
+    if root.exists() and not root.is_dir():
+        raise ReviewsError(f"the data folder {root} is a file, not a folder")
 
 
 def _check_prefect_settings() -> None:

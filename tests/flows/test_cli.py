@@ -260,3 +260,28 @@ def test_run_with_a_prefect_api_url_that_does_not_answer_is_one_error_line(tmp_p
     assert done.stderr.strip() == ("error: PREFECT_API_URL=http://127.0.0.1:1/api does not answer (no "
                                    "http://127.0.0.1:1/api/health): start that Prefect server, or unset "
                                    "PREFECT_API_URL for a server started for the command")
+
+
+@pytest.mark.parametrize("command", [["run", "--quiet"], ["status"], ["sql", "select 1"],
+                                     ["crawl", "schema_org", "--url", "http://127.0.0.1:9/"]])
+def test_a_data_folder_that_is_a_file_is_one_error_line(tmp_path, command):
+    # Config QA: run and demo failed with a FileExistsError traceback; status and sql said "no warehouse at f/...".
+    (tmp_path / "f").touch()
+    result = runner.invoke(app, [*command, "--data-dir", str(tmp_path / "f")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: the data folder {tmp_path / 'f'} is a file, not a folder"
+
+
+@pytest.mark.parametrize("value", ["abc", "-5"])
+def test_a_min_free_mb_that_is_no_number_of_mb_is_one_error_line(tmp_path, monkeypatch, value):
+    # Config QA: "abc" was a ValueError traceback, "-5" was taken.
+    monkeypatch.setenv("REVIEWS_MIN_FREE_MB", value)
+    result = runner.invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: REVIEWS_MIN_FREE_MB must be a number of MB >= 0, not {value!r}"
+
+
+def test_a_truth_file_that_cannot_be_written_is_one_error_line(tmp_path):
+    result = runner.invoke(app, ["demo-site", "--truth", str(tmp_path / "no" / "such" / "x.jsonl")])
+    assert result.exit_code == 2
+    assert result.stderr.strip().startswith(f"error: --truth {tmp_path / 'no' / 'such' / 'x.jsonl'}: cannot write")
