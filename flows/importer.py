@@ -19,6 +19,7 @@ values land as the dump wrote them (blank cells as missing), and every cleaning 
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
@@ -222,6 +223,12 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
         return _import(path, source, root, folder, mappings or {}, audience, encoding, fmt, again, on_rows,
                        delimiter, file_sha1(path), scale, critic, date_order)
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+            # A write that failed for room: the landing zone's, not the dump's, whose name it was given (crash QA).
+            for part in folder.glob("*.jsonl.part"):
+                part.unlink(missing_ok=True)
+            raise ReviewsError(f"{folder}: cannot write the landing zone ({exc.strerror}); nothing was landed") \
+                from None
         where = path if exc.filename in (None, str(path)) else exc.filename
         raise ReviewsError(f"{where}: {exc.strerror or exc}") from None
     finally:

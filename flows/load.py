@@ -7,6 +7,7 @@ next run, and loading twice is harmless.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -204,7 +205,8 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
         result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
     finally:
         if isinstance(normalized.rows, str):
-            drop_normalized(conn)
+            with contextlib.suppress(duckdb.FatalException):  # an invalidated database: its error is the one to say
+                drop_normalized(conn)
     return result, run
 
 

@@ -107,6 +107,12 @@ def connect_writer(path: str | Path, wait_seconds: float | None = None) -> duckd
             pause = min(pause * 2, 2.0)
 
 
+# How DuckDB says a write did not reach the disk: an IOException; when the commit's WAL write fails (a disk that
+# fills during a load), a TransactionException "Failed to commit: Could not write file"; when the checkpoint
+# after it fails, a FatalException that invalidates the database (crash QA: each was a traceback).
+WRITE_FAILURES = (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)
+
+
 @contextmanager
 def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     """The warehouse opened for writing (waiting for readers, see connect_writer) with every migration
@@ -117,14 +123,14 @@ def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator
         migrate(conn)
         yield conn
         failed = False
-    except duckdb.IOException as exc:
+    except WRITE_FAILURES as exc:
         # A full disk or a damaged file: the user's to fix, and the same on every retry. The write's
         # transaction is rolled back; the message says where and why, instead of a traceback.
         raise WarehouseError(unusable(path, exc)) from None
     finally:
         try:
             conn.close()
-        except duckdb.IOException as exc:
+        except WRITE_FAILURES as exc:
             if not failed:  # else the step's own error is the one to report
                 raise WarehouseError(unusable(path, exc)) from None
 

@@ -8,6 +8,7 @@ scraped = loaded + duplicates + rejected, or the load is rolled back.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -18,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from crawlers.landing import storable
-from warehouse.db import WarehouseError, first_line, rollback
+from warehouse.db import WRITE_FAILURES, WarehouseError, first_line, rollback
 from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
@@ -204,7 +205,12 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
              run.finish_reason, run.duration_seconds, run.resumed, run.site_unchanged, run.full_crawl])
         mark_marts_stale(conn)  # until build_marts runs: a run killed before it leaves them known to be stale
         conn.execute("commit")
-    except (duckdb.IOException, duckdb.OutOfMemoryException) as exc:
+    except duckdb.FatalException as exc:
+        # DuckDB invalidated the database (a checkpoint after the commit could not write: a full disk), so the
+        # commit may be in its WAL; the next run's load is idempotent either way (crash QA: it was a traceback).
+        raise WarehouseError(f"cannot load run {run.run_id} of {run.source}: {first_line(exc)}; the next run "
+                             "loads it, unless it went in") from exc
+    except (*WRITE_FAILURES, duckdb.OutOfMemoryException) as exc:
         # The machine's limits (a full disk, the memory limit), not a mistake in the rows: one line.
         rollback(conn)
         raise WarehouseError(f"cannot load run {run.run_id} of {run.source}, the warehouse is as it was: "
@@ -213,5 +219,6 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         rollback(conn)
         raise
     finally:
-        _unstage(conn, rows)
+        with contextlib.suppress(duckdb.FatalException):  # an invalidated connection drops nothing, and would
+            _unstage(conn, rows)                           # hide the error above
     return result

@@ -357,3 +357,28 @@ def test_a_bare_score_on_the_dumps_scale_does_not_give_way_to_its_fresh_or_rotte
         rows = conn.execute("select c.name, r.rating_raw, r.score, r.is_positive from reviews r "
                             "join critics c using (critic_id) order by c.name").fetchall()
     assert rows == [("Ann", "7", 70.0, True), ("Bob", "Rotten", None, False)]
+
+
+def test_a_full_disk_while_landing_names_the_landing_zone_and_leaves_no_part_file(tmp_path: Path, monkeypatch) -> None:
+    # Crash QA: "error: dump.csv: No space left on device" named the file read, not the one that could not be written.
+    import errno
+
+    import flows.importer
+
+    dump = tmp_path / "dump.csv"
+    dump.write_text("id,film,critic,text\n1,Her,Ann,Good.\n", encoding="utf-8")
+    real = flows.importer._import
+
+    def fills_the_disk(path, source, root, folder, *args):
+        (folder / "run.jsonl.part").write_text("{}\n", encoding="utf-8")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(flows.importer, "_import", fills_the_disk)
+    with pytest.raises(ReviewsError) as failure:
+        import_file(dump, "s", tmp_path)
+    folder = tmp_path / "raw" / "s"
+    assert str(failure.value) == (f"{folder}: cannot write the landing zone (No space left on device); nothing was "
+                                  "landed")
+    assert not list(folder.glob("*.part"))
+    monkeypatch.setattr(flows.importer, "_import", real)
+    assert import_file(dump, "s", tmp_path).landed == 1
