@@ -62,8 +62,8 @@ def held_notes(root: Path) -> list[str]:
     """One line per complete run that waits behind a run still being crawled (it would otherwise say nothing)."""
     writer, held = held_batches(root)
     return [f"run {batch.run_id} of {batch.source} is not loaded yet: it waits for run {writer.run_id} of "
-            f"{writer.source}, still being crawled by another process, and loads with the first run after that "
-            "one" for batch in held if writer is not None]
+            f"{writer.source}, still being written by another process (a crawl or an import), and loads with the "
+            "first run after that one" for batch in held if writer is not None]
 
 
 def _landing_runs(root: Path) -> tuple[list[Batch], int | None]:
@@ -73,6 +73,12 @@ def _landing_runs(root: Path) -> tuple[list[Batch], int | None]:
     # A run that found nothing leaves only its stats: it must still be recorded, to be judged unhealthy.
     for path in (root / "raw").glob("*/*.stats.json"):
         runs.add((path.parent.name, path.name.removesuffix(".stats.json")))
+    # An import writes `<run>.jsonl.part` under its run lock: while it writes, it holds later batches back as a
+    # crawl does (crash QA: a feed crawled after it loaded first). A killed import's part file is no batch.
+    for path in (root / "raw").glob("*/*.jsonl.part"):
+        run = (path.parent.name, path.name.removesuffix(".jsonl.part"))
+        if being_written(run_paths(root, *run)["lock"]):
+            runs.add(run)
     # In crawl order (run ids begin with their start time), whatever the source: a batch loaded after a
     # later one of another source would otherwise make the later one's reviews look like its copies. So a
     # run another process is still crawling (crawlers.extensions.BatchLock) is no batch yet, and neither is

@@ -59,7 +59,8 @@ def test_a_complete_batch_waiting_behind_a_crawl_in_progress_is_named_not_silent
     lock.acquire()
     try:
         expected = ("run 20261126T100500Z of demo-feed is not loaded yet: it waits for run 20261126T100000Z of demo, "
-                    "still being crawled by another process, and loads with the first run after that one")
+                    "still being written by another process (a crawl or an import), and loads with the first run "
+                    "after that one")
         assert held_notes(tmp_path) == [expected]
         console = Console(record=True, width=400)
         print_status(status(tmp_path), console)
@@ -236,3 +237,23 @@ def test_an_orphaned_crawl_that_finishes_leaves_no_crash_for_the_next_run(small_
     stats = json.loads(next((tmp_path / "raw" / "demo").glob("*.stats.json")).read_text(encoding="utf-8"))
     assert stats["finish_reason"] == "finished"
     assert outcome == "fresh"  # it used to read as "discarded after a crash", and an incremental run then crawled all
+
+
+def test_an_import_still_writing_holds_back_the_batches_crawled_after_it(tmp_path: Path) -> None:
+    # Crash QA: a feed crawled while a big import was landing loaded first, so the reviews the two shared were
+    # credited to the later batch; the import writes a part file, which the crawl-order guard did not look at.
+    importing = run_paths(tmp_path, "dump", "20261126T100000Z")
+    later = run_paths(tmp_path, "feed", "20261126T100500Z")
+    importing["items"].parent.mkdir(parents=True)
+    part = importing["items"].with_name(importing["items"].name + ".part")
+    part.write_text(json.dumps({"source": "dump"}) + "\n", encoding="utf-8")
+    later["items"].parent.mkdir(parents=True)
+    later["items"].write_text(json.dumps({"source": "feed"}) + "\n", encoding="utf-8")
+    lock = FileLock(importing["lock"])
+    lock.acquire()
+    try:
+        assert landing_batches(tmp_path) == []
+    finally:
+        lock.release()
+    # A part file no one writes (a killed import) is no batch and holds nothing back.
+    assert [batch.source for batch in landing_batches(tmp_path)] == ["feed"]
