@@ -79,7 +79,7 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
     if database.exists():
         # In turn with other runs' loads, as they are (waiting for one would end in WarehouseBusy after 60 s).
         try:
-            with writer_slot(root, waiting=get_run_logger().info, cancelled=stopping.is_set), \
+            with writer_slot(root, waiting=get_run_logger().warning, cancelled=stopping.is_set), \
                     open_writer(database) as conn:
                 args["state"] = str(write_state(conn, root, spec.source))
                 due = not spec.full and full_crawl_due(conn, spec.source, spec.full_every_days)
@@ -220,7 +220,7 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
     else:
         for note in result.busy:  # logged now: a later failure of the run must not hide it
             get_run_logger().warning("skipped: %s", note)
-    with writer_slot(root, waiting=get_run_logger().info):  # one warehouse writer at a time
+    with writer_slot(root, waiting=get_run_logger().warning):  # one writer at a time; said even with --quiet
         batches = find_pending(database, root, mart_params or {})
         result.held = held_notes(root)
         for note in result.held:  # `reviews run` prints them itself; under `reviews serve` this log is all there is

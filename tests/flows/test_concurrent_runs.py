@@ -257,3 +257,25 @@ def test_an_import_still_writing_holds_back_the_batches_crawled_after_it(tmp_pat
         lock.release()
     # A part file no one writes (a killed import) is no batch and holds nothing back.
     assert [batch.source for batch in landing_batches(tmp_path)] == ["feed"]
+
+
+def test_a_run_waiting_for_another_runs_load_says_so_even_quiet(tmp_path: Path) -> None:
+    # Crash QA: a second cron run waited 45 s for the writer lock without a word.
+    import subprocess
+    import sys
+    import time
+
+    lock = FileLock(tmp_path / ".writer.lock")
+    lock.acquire()
+    errors = tmp_path / "stderr.txt"
+    with errors.open("w") as stderr:
+        run = subprocess.Popen([sys.executable, "-m", "flows.cli", "run", "--data-dir", str(tmp_path), "--quiet"],
+                               stderr=stderr, cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 60
+        while "waiting for it to finish" not in errors.read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert f"another run is writing the warehouse in {tmp_path}; waiting for it to finish" in errors.read_text()
+    finally:
+        lock.release()
+    assert run.wait(timeout=120) == 0
