@@ -207,3 +207,23 @@ def test_migration_009_marks_runs_stored_as_resumed_by_their_health_note(tmp_pat
     migrate(conn)
     assert conn.execute("select run_id, resumed from crawl_runs order by run_id").fetchall() == [
         ("h", False), ("r", True), ("s", False)]
+
+
+def test_the_reviews_of_a_batch_not_loaded_yet_are_known_to_the_next_incremental_crawl(tmp_path):
+    # Crash QA: after an orphaned crawl finished alone, the next run's crawl read the whole site again (2,056 pages
+    # where 3 do): its known ids came from the warehouse only, before the loads.
+    from flows.incremental import write_state
+    from warehouse.db import connect, migrate
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    _landed_run(tmp_path, "20261122T090000-orphan", {"spider": "schema_org", "started": "2026-11-22T09:00:00",
+                                                     "finish_reason": "finished", "errors": 0})
+    items = tmp_path / "raw" / "site" / "20261122T090000-orphan.jsonl"
+    items.write_text('{"source_review_id": "r1"}\nnot json\n{"source_review_id": "r2", "body": "x"}\n{}\n',
+                     encoding="utf-8")
+    (tmp_path / "raw" / "other").mkdir()
+    (tmp_path / "raw" / "other" / "20261122T080000-x.jsonl").write_text('{"source_review_id": "o1"}\n')
+    state = json.loads(write_state(conn, tmp_path, "site").read_text())
+    assert Path(state["known_ids_path"]).read_text(encoding="utf-8").split("\n") == ["r1", "r2"]
+    assert state["known_ids"] == 2
