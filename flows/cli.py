@@ -205,7 +205,7 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
     run end as one with a failed part, an `error:` line each and exit code 1."""
     from flows.crawl import check_room, sigterm_as_interrupt
     from flows.pipeline import pipeline
-    from flows.prefect_server import start_temporary_server
+    from flows.prefect_server import api_gone, server_log, start_temporary_server
     from warehouse.db import WarehouseError
 
     try:
@@ -224,6 +224,14 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
     except KeyboardInterrupt:  # stopped while crawling: the crawl kept its state
         err_console.print(stopped, soft_wrap=True)
         raise typer.Exit(130) from None
+    except Exception as exc:
+        if not api_gone(exc):
+            raise
+        _name_not_crawled(not_crawled)
+        raise failed(ReviewsError(
+            f"Prefect's API server stopped answering during the run (its log: {server_log()}); what the run "
+            "crawled and loaded before is kept (`reviews status` shows it), and the next run loads any batch "
+            "left pending")) from None
     unhealthy = _report_run(result, quiet)
     if not_crawled:
         _name_not_crawled(not_crawled)

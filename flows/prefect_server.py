@@ -48,6 +48,31 @@ def check_api(api_url: str) -> None:
                            "server, or unset PREFECT_API_URL for a server started for the command")
 
 
+def api_gone(exc: BaseException) -> bool:
+    """Whether an exception a run ended with, or one behind it, is Prefect's client failing to reach its API
+    server: a server that died mid-run (killed, out of memory, its disk full) ended a finished run in pages of
+    connection tracebacks (crash QA)."""
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, httpx.TransportError | PrefectHTTPStatusError) or \
+                (isinstance(current, RuntimeError) and "Failed to reach API" in str(current)):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def server_log() -> Path:
+    """Where the temporary server's output goes."""
+    from prefect.settings import PREFECT_HOME
+
+    return Path(PREFECT_HOME.value()) / "server.log"
+
+
 def start_temporary_server() -> None:
     """Start Prefect's temporary server now, in its own session, unless PREFECT_API_URL names a server.
 
@@ -71,7 +96,7 @@ def start_temporary_server() -> None:
     from prefect.server.api import server as prefect_server
 
     home = Path(PREFECT_HOME.value())
-    log_path = home / "server.log"
+    log_path = server_log()
     try:
         home.mkdir(parents=True, exist_ok=True)
         log = log_path.open("wb")  # the last start's output only: a failing daily job must not grow it

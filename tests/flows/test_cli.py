@@ -285,3 +285,28 @@ def test_a_truth_file_that_cannot_be_written_is_one_error_line(tmp_path):
     result = runner.invoke(app, ["demo-site", "--truth", str(tmp_path / "no" / "such" / "x.jsonl")])
     assert result.exit_code == 2
     assert result.stderr.strip().startswith(f"error: --truth {tmp_path / 'no' / 'such' / 'x.jsonl'}: cannot write")
+
+
+def test_a_prefect_server_that_dies_during_the_run_is_one_error_line(tmp_path, monkeypatch):
+    # Crash QA: a run whose crawl, load and marts had finished ended in 218 lines of connection tracebacks, exit 1,
+    # and no word of what was kept, after the temporary server was killed (the OOM killer's likeliest pick).
+    import httpx
+
+    import flows.pipeline
+    import flows.prefect_server
+
+    def server_gone(*args, **kwargs):
+        try:
+            raise httpx.ConnectError("All connection attempts failed")
+        except httpx.ConnectError as exc:
+            raise RuntimeError("Failed to set the flow run state") from exc
+
+    monkeypatch.setattr("flows.cli.configured", lambda *args, **kwargs: None)
+    monkeypatch.setattr(flows.prefect_server, "start_temporary_server", lambda: None)
+    monkeypatch.setattr(flows.pipeline, "pipeline", server_gone)
+    result = runner.invoke(app, ["run", "--data-dir", str(tmp_path), "--quiet"])
+    assert result.exit_code == 2
+    line = result.stderr.strip()
+    assert line.startswith("error: Prefect's API server stopped answering during the run (its log: ") and \
+        line.endswith("/server.log); what the run crawled and loaded before is kept (`reviews status` shows it), and "
+                      "the next run loads any batch left pending") and "\n" not in line
