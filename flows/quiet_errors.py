@@ -14,6 +14,7 @@ import logging
 import re
 
 from flows.errors import ReviewsError
+from flows.prefect_server import api_gone
 from warehouse.db import WarehouseError
 
 USER_ERRORS: tuple[type[Exception], ...] = (ReviewsError, WarehouseError)
@@ -55,6 +56,8 @@ class UserErrorFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if record.exc_info and is_user_error(record.exc_info[1]):
             return False
+        if record.exc_info and record.exc_info[1] is not None and api_gone(record.exc_info[1]):
+            return False  # the server died: `reviews run` says so in one line (flows/cli.py)
         if record.exc_info and isinstance(record.exc_info[1], KeyboardInterrupt) and record.name.startswith("prefect"):
             return False
         if record.exc_info or not record.name.startswith("prefect"):

@@ -68,6 +68,14 @@ def test_filter_drops_prefects_follow_up_lines_about_a_user_facing_error(message
     assert not UserErrorFilter().filter(record(message))
 
 
+def test_filter_drops_the_traceback_of_a_prefect_server_gone_which_the_command_says_in_one_line():
+    # Crash QA: a run whose server was killed ended in four connection tracebacks before any word of its own.
+    import httpx
+
+    assert not UserErrorFilter().filter(record("Encountered exception during execution: %r",
+                                               raised(httpx.ConnectError("[Errno 111] Connection refused"))))
+
+
 def test_filter_keeps_a_bugs_records_and_unrelated_lines():
     keep = UserErrorFilter()
     assert keep.filter(record("Encountered exception during execution: %r", raised(ValueError("bug"))))
