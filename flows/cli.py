@@ -228,10 +228,13 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
         if not api_gone(exc):
             raise
         _name_not_crawled(not_crawled)
+        from prefect.settings import PREFECT_API_URL
+
+        # The server this command started logs to server_log(); one PREFECT_API_URL names is someone else's.
+        where = f"PREFECT_API_URL={url}" if (url := PREFECT_API_URL.value()) else f"its log: {server_log()}"
         raise failed(ReviewsError(
-            f"Prefect's API server stopped answering during the run (its log: {server_log()}); what the run "
-            "crawled and loaded before is kept (`reviews status` shows it), and the next run loads any batch "
-            "left pending")) from None
+            f"Prefect's API server stopped answering during the run ({where}); what the run crawled and loaded "
+            "before is kept (`reviews status` shows it), and the next run loads any batch left pending")) from None
     unhealthy = _report_run(result, quiet)
     if not_crawled:
         _name_not_crawled(not_crawled)

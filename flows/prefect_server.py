@@ -49,9 +49,10 @@ def check_api(api_url: str) -> None:
 
 
 def api_gone(exc: BaseException) -> bool:
-    """Whether an exception a run ended with, or one behind it, is Prefect's client failing to reach its API
-    server: a server that died mid-run (killed, out of memory, its disk full) ended a finished run in pages of
-    connection tracebacks (crash QA)."""
+    """Whether an exception a run ended with is Prefect's client failing to reach its API server, or raised from
+    such a failure: a server that died mid-run (killed, out of memory, its disk full) ended a finished run in pages
+    of connection tracebacks (crash QA). Not an error status from a server that answers, nor a bug met while
+    handling a network error (review)."""
     import httpx
     from prefect.exceptions import PrefectHTTPStatusError
 
@@ -59,10 +60,12 @@ def api_gone(exc: BaseException) -> bool:
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if isinstance(current, httpx.TransportError | PrefectHTTPStatusError) or \
+        if isinstance(current, httpx.TransportError) or \
                 (isinstance(current, RuntimeError) and "Failed to reach API" in str(current)):
             return True
-        current = current.__cause__ or current.__context__
+        if isinstance(current, PrefectHTTPStatusError) and current.response.status_code in (502, 503, 504):
+            return True
+        current = current.__cause__
     return False
 
 

@@ -109,8 +109,17 @@ def connect_writer(path: str | Path, wait_seconds: float | None = None) -> duckd
 
 # How DuckDB says a write did not reach the disk: an IOException; when the commit's WAL write fails (a disk that
 # fills during a load), a TransactionException "Failed to commit: Could not write file"; when the checkpoint
-# after it fails, a FatalException that invalidates the database (crash QA: each was a traceback).
-WRITE_FAILURES = (duckdb.IOException, duckdb.TransactionException, duckdb.FatalException)
+# after it fails, a FatalException that invalidates the database (crash QA: each was a traceback). Other
+# transaction or fatal errors are bugs, told as such (review).
+_WRITE_FAILED = re.compile(r"could not write|no space left|failed to commit|failed to create checkpoint|disk quota",
+                           re.IGNORECASE)
+
+
+def is_write_failure(exc: BaseException) -> bool:
+    """Whether a DuckDB error says a write did not reach the disk (see _WRITE_FAILED)."""
+    if isinstance(exc, duckdb.IOException):
+        return True
+    return isinstance(exc, duckdb.TransactionException | duckdb.FatalException) and bool(_WRITE_FAILED.search(str(exc)))
 
 
 @contextmanager
@@ -123,16 +132,20 @@ def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator
         migrate(conn)
         yield conn
         failed = False
-    except WRITE_FAILURES as exc:
+    except duckdb.Error as exc:
+        if not is_write_failure(exc):
+            raise
         # A full disk or a damaged file: the user's to fix, and the same on every retry. The write's
         # transaction is rolled back; the message says where and why, instead of a traceback.
         raise WarehouseError(unusable(path, exc)) from None
     finally:
         try:
             conn.close()
-        except WRITE_FAILURES as exc:
-            if not failed:  # else the step's own error is the one to report
+        except duckdb.Error as exc:
+            if not failed and is_write_failure(exc):  # else the step's own error is the one to report
                 raise WarehouseError(unusable(path, exc)) from None
+            if not failed:
+                raise
 
 
 def unusable(path: str | Path, exc: BaseException) -> str:

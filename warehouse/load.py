@@ -19,7 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from crawlers.landing import storable
-from warehouse.db import WRITE_FAILURES, WarehouseError, first_line, rollback
+from warehouse.db import WarehouseError, first_line, is_write_failure, rollback
 from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
@@ -206,13 +206,17 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         mark_marts_stale(conn)  # until build_marts runs: a run killed before it leaves them known to be stale
         conn.execute("commit")
     except duckdb.FatalException as exc:
+        if not is_write_failure(exc):
+            raise
         # DuckDB invalidated the database (a checkpoint after the commit could not write: a full disk), so the
         # commit may be in its WAL; the next run's load is idempotent either way (crash QA: it was a traceback).
         raise WarehouseError(f"cannot load run {run.run_id} of {run.source}: {first_line(exc)}; the next run "
                              "loads it, unless it went in") from exc
-    except (*WRITE_FAILURES, duckdb.OutOfMemoryException) as exc:
-        # The machine's limits (a full disk, the memory limit), not a mistake in the rows: one line.
+    except duckdb.Error as exc:
         rollback(conn)
+        if not (is_write_failure(exc) or isinstance(exc, duckdb.OutOfMemoryException)):
+            raise
+        # The machine's limits (a full disk, the memory limit), not a mistake in the rows: one line.
         raise WarehouseError(f"cannot load run {run.run_id} of {run.source}, the warehouse is as it was: "
                              f"{first_line(exc)}") from exc
     except BaseException:

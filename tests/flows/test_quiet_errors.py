@@ -209,3 +209,31 @@ def test_only_runs_that_reviews_serve_started_get_the_one_line_filter(monkeypatc
     quiet_served_run()
     quiet_served_run()
     assert [type(f) for f in handler.filters] == [OneLineFilter]
+
+
+def test_a_server_that_answers_an_error_or_a_bug_met_handling_a_network_error_is_no_server_gone():
+    # Review: a 422 from a live server, and a KeyError raised inside `except httpx.ReadTimeout`, were told as
+    # "Prefect's API server stopped answering", their tracebacks dropped.
+    import httpx
+    from prefect.exceptions import PrefectHTTPStatusError
+
+    from flows.prefect_server import api_gone
+
+    request = httpx.Request("POST", "http://127.0.0.1:4200/api/flow_runs/")
+
+    def status(code: int) -> PrefectHTTPStatusError:
+        return PrefectHTTPStatusError("status", request=request, response=httpx.Response(code, request=request))
+
+    assert not api_gone(status(422)) and not api_gone(status(500)) and api_gone(status(503))
+    try:
+        try:
+            raise httpx.ReadTimeout("timed out")
+        except httpx.ReadTimeout:
+            {}["missing"]
+    except KeyError as bug:
+        assert not api_gone(bug)
+        assert UserErrorFilter().filter(record("Encountered exception during execution: %r", raised(bug)))
+    try:
+        raise RuntimeError("Failed to set the flow run state") from httpx.ConnectError("refused")
+    except RuntimeError as gone:
+        assert api_gone(gone)
