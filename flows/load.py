@@ -68,17 +68,17 @@ def held_notes(root: Path) -> list[str]:
 
 def _landing_runs(root: Path) -> tuple[list[Batch], int | None]:
     runs = set()
+    # A run whose lock is held is being written, whatever it has written yet: an import writes `<run>.jsonl.part`
+    # (crash QA: a feed crawled during one loaded first), a crawl may have landed nothing yet. Looked for first: a
+    # file renamed between the looks is then seen twice, not missed (review). A dead run's lock holds nothing.
+    for path in (root / "raw").glob("*/*.lock"):
+        if not path.name.startswith(".") and being_written(path):  # not `.import.lock`, a source's own
+            runs.add((path.parent.name, path.name.removesuffix(".lock")))
     for path in (root / "raw").glob("*/*.jsonl"):
         runs.add((path.parent.name, path.name.removesuffix(".jsonl").removesuffix(".rejects")))
     # A run that found nothing leaves only its stats: it must still be recorded, to be judged unhealthy.
     for path in (root / "raw").glob("*/*.stats.json"):
         runs.add((path.parent.name, path.name.removesuffix(".stats.json")))
-    # An import writes `<run>.jsonl.part` under its run lock: while it writes, it holds later batches back as a
-    # crawl does (crash QA: a feed crawled after it loaded first). A killed import's part file is no batch.
-    for path in (root / "raw").glob("*/*.jsonl.part"):
-        run = (path.parent.name, path.name.removesuffix(".jsonl.part"))
-        if being_written(run_paths(root, *run)["lock"]):
-            runs.add(run)
     # In crawl order (run ids begin with their start time), whatever the source: a batch loaded after a
     # later one of another source would otherwise make the later one's reviews look like its copies. So a
     # run another process is still crawling (crawlers.extensions.BatchLock) is no batch yet, and neither is

@@ -279,3 +279,21 @@ def test_a_run_waiting_for_another_runs_load_says_so_even_quiet(tmp_path: Path) 
     finally:
         lock.release()
     assert run.wait(timeout=120) == 0
+
+
+def test_a_run_holding_its_lock_before_it_has_landed_anything_holds_back_later_batches(tmp_path: Path) -> None:
+    # Review: a crawl that had taken its lock but written no line yet, or an import whose part file was renamed
+    # between two looks, was in none of them, and a later batch loaded first.
+    starting = run_paths(tmp_path, "site", "20261126T100000Z")
+    later = run_paths(tmp_path, "feed", "20261126T100500Z")
+    starting["lock"].parent.mkdir(parents=True)
+    later["items"].parent.mkdir(parents=True)
+    later["items"].write_text(json.dumps({"source": "feed"}) + "\n", encoding="utf-8")
+    (tmp_path / "raw" / "site" / ".import.lock").touch()  # a source's import lock is no run
+    lock = FileLock(starting["lock"])
+    lock.acquire()
+    try:
+        assert landing_batches(tmp_path) == []
+    finally:
+        lock.release()
+    assert [batch.source for batch in landing_batches(tmp_path)] == ["feed"]
