@@ -191,11 +191,11 @@ def _check_min_free() -> None:
     if value is None:
         return
     try:
-        ok = float(value) >= 0
+        ok = 0 <= float(value) < float("inf")  # "inf" refused every run, "nan" none
     except ValueError:
         ok = False
     if not ok:
-        raise ReviewsError(f"REVIEWS_MIN_FREE_MB must be a number of MB >= 0, not {value!r}")
+        raise ReviewsError(f"REVIEWS_MIN_FREE_MB must be a finite number of MB >= 0, not {value!r}")
 
 
 def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:

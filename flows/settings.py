@@ -21,7 +21,10 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     """Point Prefect at a project-local home under the data folder; return the data folder."""
     root = data_dir(data).resolve()
     check_folder(root)
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a folder on its way is a file, no permission, a read-only disk (review)
+        raise ReviewsError(f"cannot make the data folder {root} ({exc.strerror or exc})") from None
     os.environ[DATA_DIR_ENV] = str(root)
     os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -41,6 +44,8 @@ def check_folder(root: Path) -> None:
     said there was no warehouse in it (config QA)."""
     if root.exists() and not root.is_dir():
         raise ReviewsError(f"the data folder {root} is a file, not a folder")
+    if (file := next((folder for folder in root.parents if folder.exists() and not folder.is_dir()), None)):
+        raise ReviewsError(f"the data folder {root} cannot be made: {file} is a file, not a folder")
 
 
 def _check_prefect_settings() -> None:

@@ -270,15 +270,29 @@ def test_a_data_folder_that_is_a_file_is_one_error_line(tmp_path, command):
     result = runner.invoke(app, [*command, "--data-dir", str(tmp_path / "f")])
     assert result.exit_code == 2
     assert result.stderr.strip() == f"error: the data folder {tmp_path / 'f'} is a file, not a folder"
+    # Review: one inside a file was a NotADirectoryError traceback.
+    result = runner.invoke(app, [*command, "--data-dir", str(tmp_path / "f" / "sub")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: the data folder {tmp_path / 'f' / 'sub'} cannot be made: "
+                                     f"{tmp_path / 'f'} is a file, not a folder")
 
 
-@pytest.mark.parametrize("value", ["abc", "-5"])
+@pytest.mark.parametrize("value", ["abc", "-5", "inf"])
 def test_a_min_free_mb_that_is_no_number_of_mb_is_one_error_line(tmp_path, monkeypatch, value):
-    # Config QA: "abc" was a ValueError traceback, "-5" was taken.
+    # Config QA: "abc" was a ValueError traceback, "-5" was taken; review: "inf" refused every run.
     monkeypatch.setenv("REVIEWS_MIN_FREE_MB", value)
     result = runner.invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/", "--data-dir", str(tmp_path)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"error: REVIEWS_MIN_FREE_MB must be a number of MB >= 0, not {value!r}"
+    assert result.stderr.strip() == f"error: REVIEWS_MIN_FREE_MB must be a finite number of MB >= 0, not {value!r}"
+
+
+def test_extract_with_a_min_free_mb_that_is_no_number_is_no_traceback(tmp_path):
+    # Review: `reviews extract` imports the crawl settings without a crawl's check of the value.
+    page = tmp_path / "page.html"
+    page.write_text("<html><body><p>nothing</p></body></html>", encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "extract", str(page)], capture_output=True, text=True,
+                          env={**os.environ, "REVIEWS_MIN_FREE_MB": "abc"}, timeout=120)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
 
 
 def test_a_truth_file_that_cannot_be_written_is_one_error_line(tmp_path):
