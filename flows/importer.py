@@ -225,8 +225,7 @@ def import_file(path: Path, source: str, root: Path, mappings: dict[str, list[st
     except OSError as exc:
         if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
             # A write that failed for room: the landing zone's, not the dump's, whose name it was given (crash QA).
-            for part in folder.glob("*.jsonl.part"):
-                part.unlink(missing_ok=True)
+            # _import has removed what it wrote.
             raise ReviewsError(f"{folder}: cannot write the landing zone ({exc.strerror}); nothing was landed") \
                 from None
         where = path if exc.filename in (None, str(path)) else exc.filename
