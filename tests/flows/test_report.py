@@ -7,7 +7,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,16 +15,15 @@ import pytest
 from PIL import Image
 
 from flows.pipeline import SourceSpec, pipeline
-from flows.report import SECTIONS, build_report_data, default_week, latest_week_with_reviews, parse_week, write_report
+from flows.report import SECTIONS, build_report_data, latest_week_with_reviews, parse_week, write_report
 from flows.report.data import ReportData
 from flows.report.render import md_escape, render_html, render_markdown
-from flows.report.weeks import check_started, latest_day
+from tests.flows.test_report_weeks import machine_zone  # noqa: F401 (the fixture)
 from warehouse.db import connect, warehouse_path
 from warehouse.marts import build_marts
 
 WEEK = "2026-W47"  # the demo's last week
 EMPTY_WEEK = "2026-W30"  # before the demo's first review
-TODAY = date(2026, 11, 26)  # a Thursday of 2026-W48
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # On a developer machine without Chromium these tests skip; CI installs it (.ci/run) and there a
 # missing browser must fail, never pass silently.
@@ -62,68 +60,10 @@ def truth_week(truth, week: str) -> list[dict]:
             if start <= date.fromisoformat(row["published_on"]) < start + timedelta(days=7)]
 
 
-# -- weeks ---------------------------------------------------------------------------------------
-
-def test_default_week_is_the_last_complete_iso_week():
-    assert default_week(date(2026, 11, 25)) == "2026-W47"
-    assert default_week(date(2026, 11, 23)) == "2026-W47"  # Monday: last week just ended
-    assert default_week(date(2026, 11, 22)) == "2026-W46"  # Sunday: this week is not over
-    assert default_week(date(2027, 1, 4)) == "2026-W53"  # ISO year 2026 has 53 weeks
-
-
-@pytest.mark.parametrize("bad", ["2026-47", "W47", "2026-W7", "2026-W60", "2025-W53", ""])
-def test_a_bad_week_is_a_clear_value_error(bad, tmp_path):
-    with pytest.raises(ValueError, match="week must look like 2026-W47"):
-        write_report(tmp_path / "missing.duckdb", bad, tmp_path)
-
-
-@pytest.mark.parametrize("bad", ["１２３４-W01", "2026-W٤٨", "２０２６-W47"])
-def test_a_week_with_non_ascii_digits_is_refused(bad):
-    with pytest.raises(ValueError, match="week must look like 2026-W47"):
-        parse_week(bad)
-
-
-@pytest.mark.parametrize("bad", ["0001-W01", "1899-W52", "9999-W52"])
-def test_a_week_outside_1900_to_9998_is_refused(bad):
-    with pytest.raises(ValueError, match="between 1900 and 9998"):
-        parse_week(bad)
-
-
-def test_a_week_that_has_not_started_is_refused():
-    with pytest.raises(ValueError, match="2026-W49 has not started yet"):
-        check_started(parse_week("2026-W49"), TODAY)
-
-
-def test_the_current_unfinished_week_is_allowed():
-    check_started(parse_week("2026-W48"), TODAY)
-    check_started(parse_week("2026-W47"), TODAY)
-
-
 # -- numbers and sections ------------------------------------------------------------------------
 
-@pytest.fixture
-def machine_zone(monkeypatch):
-    """Sets the machine's time zone (TZ) for the test."""
-    def set_zone(zone: str) -> None:
-        monkeypatch.setenv("TZ", zone)
-        time.tzset()
-    yield set_zone
-    monkeypatch.undo()
-    time.tzset()
-
-
-def test_a_week_begun_in_utc_may_be_asked_for_on_a_sunday_evening_in_los_angeles(machine_zone):
-    # Time-zone QA: --week 2026-W48 was refused as not started, while the warehouse held reviews of its Monday.
-    machine_zone("America/Los_Angeles")
-    sunday_evening = datetime(2026, 11, 23, 4, 0, tzinfo=UTC)
-    assert latest_day(sunday_evening) == date(2026, 11, 23)
-    check_started(parse_week("2026-W48"), latest_day(sunday_evening))
-    machine_zone("Pacific/Kiritimati")  # +14: the machine's day is the later one
-    assert latest_day(datetime(2026, 11, 22, 12, 0, tzinfo=UTC)) == date(2026, 11, 23)
-
-
-def test_a_report_written_after_the_machines_sunday_is_of_a_complete_week(warehouse, tmp_path, machine_zone,
-                                                                         monkeypatch):
+def test_a_report_written_after_the_machines_sunday_is_of_a_complete_week(warehouse, tmp_path,
+                                                                         machine_zone, monkeypatch):  # noqa: F811
     # Review: with the report's clock in UTC, a Monday-morning report in Shanghai (Sunday 23:00 UTC) was always
     # "the week so far", and no complete report of a week was ever written there.
     import flows.report
