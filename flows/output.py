@@ -91,12 +91,18 @@ def print_status(report: dict[str, Any], console: Console) -> None:
                       str(run["loaded"]), str(run["duplicates"]), str(run["rejected"]), seconds,
                       health)
     console.print(table, markup=False)
-    pending = report["pending_batches"]
-    console.print(f"landing batches not yet loaded: {len(pending)}", highlight=False)
+    pending, waiting = report["pending_batches"], report.get("waiting_batches", [])
+    # Those waiting behind a run still being written are counted apart: "0" above a waiting line read as if the
+    # batch were lost (crash QA).
+    behind = f" (and {len(waiting)} waiting, below)" if waiting else ""
+    console.print(f"landing batches not yet loaded: {len(pending)}{behind}", highlight=False)
     for batch in pending:
         console.print(f"  {batch['source']} {batch['run_id']}  {batch['path']}", highlight=False, markup=False)
-    for note in report.get("waiting_batches", []):
+    for note in waiting:
         console.print(f"  waiting: {note}", highlight=False, markup=False)
+    for path in report.get("killed_imports", []):
+        console.print(f"  left by a killed import, never loaded (the next import into its source removes it): {path}",
+                      highlight=False, markup=False)
 
 
 def print_sources(listed: list[dict[str, Any]], console: Console) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from crawlers.landing import being_written
 from flows.config import Config
 from flows.load import held_notes, landing_batches
 from warehouse.db import WarehouseError, connect, warehouse_path
@@ -45,6 +46,10 @@ def status(root: Path) -> dict[str, Any]:
     report["pending_batches"] = [{"source": b.source, "run_id": b.run_id, "path": str(b.items)}
                                  for b in landing_batches(root) if (b.source, b.run_id) not in loaded]
     report["waiting_batches"] = held_notes(root)
+    # A killed import's part file: nothing loads it, and only the next import into its source removes it (crash QA:
+    # it was mentioned nowhere).
+    report["killed_imports"] = [str(path) for path in sorted((root / "raw").glob("*/*.jsonl.part"))
+                                if not being_written(path.with_name(path.name.removesuffix(".jsonl.part") + ".lock"))]
     return report
 
 

@@ -64,7 +64,9 @@ def test_a_complete_batch_waiting_behind_a_crawl_in_progress_is_named_not_silent
         assert held_notes(tmp_path) == [expected]
         console = Console(record=True, width=400)
         print_status(status(tmp_path), console)
-        assert f"waiting: {expected}" in console.export_text()
+        shown = console.export_text()
+        assert f"waiting: {expected}" in shown
+        assert "landing batches not yet loaded: 0 (and 1 waiting, below)" in shown  # "0" alone read as lost
     finally:
         lock.release()
     assert held_notes(tmp_path) == []
@@ -284,3 +286,29 @@ def test_a_run_waiting_for_another_runs_load_says_so_even_quiet(tmp_path: Path) 
     finally:
         lock.release()
     assert run.wait(timeout=120) == 0
+
+
+def test_status_names_the_part_file_a_killed_import_left(tmp_path: Path) -> None:
+    # Crash QA: a kill -9'd import left a .jsonl.part that neither status nor prune mentioned.
+    from flows.output import print_status
+    from flows.status import status
+
+    killed = run_paths(tmp_path, "dump", "20261126T100000Z")
+    killed["items"].parent.mkdir(parents=True)
+    part = killed["items"].with_name(killed["items"].name + ".part")
+    part.write_text(json.dumps({"source": "dump"}) + "\n", encoding="utf-8")
+    warehouse = connect(tmp_path / "reviews.duckdb")
+    migrate(warehouse)
+    warehouse.close()
+    lock = FileLock(killed["lock"])
+    lock.acquire()  # still being written: no leftover
+    try:
+        assert status(tmp_path)["killed_imports"] == []
+    finally:
+        lock.release()
+    report = status(tmp_path)
+    assert report["killed_imports"] == [str(part)]
+    console = Console(record=True, width=400)
+    print_status(report, console)
+    assert f"left by a killed import, never loaded (the next import into its source removes it): {part}" in \
+        console.export_text()
