@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from crawlers.landing import safe_name
 from flows.config_values import (
+    check_contact,
     check_known_keys,
     check_url,
     failure,
@@ -331,8 +332,8 @@ def load_config(path: str | Path | None = None) -> Config:
                 if "data_dir" in raw else None)
     crawl = table_value(raw.get("crawl", {}), f"{where}: crawl", "[crawl] with contact_url, parallel")
     check_known_keys(crawl, ("contact_url", "parallel"), where, "[crawl]")
-    contact_url = string_value(crawl["contact_url"], f"{where}: [crawl] contact_url", "a URL (a string)") \
-        if "contact_url" in crawl else None
+    contact_url = check_contact(string_value(crawl["contact_url"], f"{where}: [crawl] contact_url", "a URL (a string)"),
+                                f"{where}: [crawl] contact_url") if "contact_url" in crawl else None
     parallel = int_value(crawl["parallel"], f"{where}: [crawl] parallel", 1, " of sites crawled at once") \
         if "parallel" in crawl else DEFAULT_PARALLEL
     report = table_value(raw.get("report", {}), f"{where}: report", "[report] with schedule, out")

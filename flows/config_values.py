@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,6 +74,19 @@ def check_known_keys(raw: dict[str, Any], known: tuple[str, ...], path: str, tab
             close = difflib.get_close_matches(key, known, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             raise ReviewsError(f"{path}: unknown key {key!r} in {table} (known: {', '.join(known)}){hint}")
+
+
+_EMAIL = re.compile(r"^(?:mailto:)?[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def check_contact(value: str, where: str) -> str:
+    """A contact for the user agent: an http(s) URL or an email address (config QA: "bob" was taken, and sent to
+    every site as the way to reach the operator)."""
+    parts = urlsplit(value.strip())
+    if (parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value.strip())) or \
+            _EMAIL.match(value.strip()):
+        return value.strip()
+    raise failure(where, "an http:// or https:// URL, or an email address, where site operators can reach you", value)
 
 
 def check_url(url: Any, where: str) -> str:

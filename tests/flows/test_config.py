@@ -333,3 +333,17 @@ def test_a_blank_schedule_is_no_schedule(tmp_path: Path) -> None:
     path.write_text(SOURCE + 'schedule = " "\n[report]\nschedule = " "\n', encoding="utf-8")
     config = load_config(path)
     assert (config.sources[0].schedule, config.report_schedule) == ("", "")
+
+
+@pytest.mark.parametrize(("contact", "ok"), [("https://example.org/about", True), ("ops@example.org", True),
+                                             ("mailto:ops@example.org", True), ("bob", False),
+                                             ("example.org", False), ("https://", False)])
+def test_contact_url_is_a_url_or_an_email_address(tmp_path: Path, contact: str, ok: bool) -> None:
+    # Config QA: "bob" was taken, and sent to every site as the way to reach the operator.
+    path = tmp_path / "reviews.toml"
+    path.write_text(f'[crawl]\ncontact_url = "{contact}"\n', encoding="utf-8")
+    if ok:
+        assert load_config(path).contact_url == contact
+    else:
+        with pytest.raises(ReviewsError, match="contact_url must be an http:// or https:// URL, or an email address"):
+            load_config(path)
