@@ -33,6 +33,9 @@ CHOICES = {"LOG_LEVEL": ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")}
 # Set by the run for each crawl: given in the config or with -s, they moved the crawl's landing files, job state
 # or log away from where the run reads them, and the run failed ("ended without writing its stats").
 RUN_SETTINGS = frozenset({"REVIEWS_DATA_DIR", "REVIEWS_JOB_STATE", "JOBDIR", "LOG_FILE"})
+# The project's own components (crawlers/settings.py): a value replaces them all, and `ITEM_PIPELINES={}` crawled
+# 40 reviews and landed none, exit 0 (config QA).
+WIRING = frozenset({"ITEM_PIPELINES", "EXTENSIONS", "DOWNLOADER_MIDDLEWARES", "SPIDER_MIDDLEWARES", "DOWNLOADER"})
 BOOL_SETTINGS = frozenset({
     "AUTOTHROTTLE_DEBUG", "AUTOTHROTTLE_ENABLED", "COMPRESSION_ENABLED", "COOKIES_ENABLED", "HTTPCACHE_ENABLED",
     "RANDOMIZE_DOWNLOAD_DELAY", "REDIRECT_ENABLED", "RETRY_ENABLED", "ROBOTSTXT_OBEY",
@@ -59,6 +62,9 @@ def scrapy_setting(name: Any, value: Any, where: str, label: str | None = None) 
         raise ReviewsError(f"{where}: {name!r} is not a Scrapy setting name")
     if name in RUN_SETTINGS:
         raise ReviewsError(f"{where}: {name} is set by the run for each crawl (from the data folder), not here")
+    if name in WIRING:
+        raise ReviewsError(f"{where}: {name} would replace the crawler's own components (crawlers/settings.py), "
+                           "without which nothing lands")
     if name not in known_setting_names():
         close = difflib.get_close_matches(name.upper(), sorted(known_setting_names()), n=1)
         hint = f"; did you mean {close[0]}?" if close else " (see Scrapy's settings documentation)"

@@ -347,3 +347,13 @@ def test_contact_url_is_a_url_or_an_email_address(tmp_path: Path, contact: str, 
     else:
         with pytest.raises(ReviewsError, match="contact_url must be an http:// or https:// URL, or an email address"):
             load_config(path)
+
+
+@pytest.mark.parametrize("name", ["ITEM_PIPELINES", "DOWNLOADER_MIDDLEWARES", "EXTENSIONS"])
+def test_a_setting_that_would_replace_the_crawlers_components_is_refused(tmp_path: Path, name: str) -> None:
+    # Config QA: -s ITEM_PIPELINES={} crawled 40 reviews, landed none, and exited 0.
+    result = CliRunner().invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/", "-s", f"{name}={{}}",
+                                      "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (f"error: -s: {name} would replace the crawler's own components "
+                                     "(crawlers/settings.py), without which nothing lands")
