@@ -59,19 +59,23 @@ REVIEWS_HOST_DOWN_AFTER = 30.0
 # The demo site needs 2. CLOSESPIDER_PAGECOUNT (Scrapy's, off) caps the responses of a run; set it per
 # source in reviews.toml when a site needs a hard stop (the run ends as 'closespider_pagecount').
 REVIEWS_MAX_BARREN_DEPTH = 20
-def _min_free_mb() -> float:
-    """REVIEWS_MIN_FREE_MB from the environment; 64 when it is no number >= 0 (the commands that crawl or load
-    refuse such a value in one line, flows/crawl.py check_room; `reviews extract` only imports this module)."""
+
+
+def min_free_mb(text: str) -> float | None:
+    """REVIEWS_MIN_FREE_MB as written in the environment, or None when it is no finite number >= 0 ("inf" refused
+    every run, "nan" none); the commands that crawl or load refuse such a value in one line (flows/crawl.py)."""
     try:
-        value = float(os.environ.get("REVIEWS_MIN_FREE_MB", "64"))
+        value = float(text)
     except ValueError:
-        return 64.0
-    return value if 0 <= value < float("inf") else 64.0
+        return None
+    return value if 0 <= value < float("inf") else None
 
 
 # Free space (MB) on the data folder's disk below which a crawl does not start, and a running one closes as
-# `disk_full` (crawlers/shutdown.py); its job state, cache and stats still need room to be written.
-REVIEWS_MIN_FREE_MB = _min_free_mb()
+# `disk_full` (crawlers/shutdown.py); its job state, cache and stats still need room to be written. A bad value
+# reads as 64 here: `reviews extract` imports this module without a crawl's check of it.
+_min_free = min_free_mb(os.environ.get("REVIEWS_MIN_FREE_MB", "64"))
+REVIEWS_MIN_FREE_MB = 64.0 if _min_free is None else _min_free
 
 # A review page is tens of KB; anything past a few MB is not a review page.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024

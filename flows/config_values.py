@@ -82,10 +82,11 @@ _EMAIL = re.compile(r"^(?:mailto:)?[^@\s]+@[^@\s]+\.[^@\s]+$")
 def check_contact(value: str, where: str) -> str:
     """A contact for the user agent: an http(s) URL or an email address (config QA: "bob" was taken, and sent to
     every site as the way to reach the operator)."""
-    parts = urlsplit(value.strip())
-    if (parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in value.strip())) or \
-            _EMAIL.match(value.strip()):
-        return value.strip()
+    text = value.strip()
+    parts = urlsplit(text)
+    if (parts.scheme in ("http", "https") and parts.netloc and not any(c.isspace() for c in text)) or \
+            _EMAIL.match(text):
+        return text
     raise failure(where, "an http:// or https:// URL, or an email address, where site operators can reach you", value)
 
 

@@ -185,24 +185,14 @@ def _check_writable(*folders: Path) -> None:
                                "files and log in it") from None
 
 
-def _check_min_free() -> None:
-    """REVIEWS_MIN_FREE_MB as the crawl settings read it (float): "abc" was a traceback, "-5" taken silently."""
-    value = os.environ.get("REVIEWS_MIN_FREE_MB")
-    if value is None:
-        return
-    try:
-        ok = 0 <= float(value) < float("inf")  # "inf" refused every run, "nan" none
-    except ValueError:
-        ok = False
-    if not ok:
-        raise ReviewsError(f"REVIEWS_MIN_FREE_MB must be a finite number of MB >= 0, not {value!r}")
-
-
 def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:
     """Refuse to start a crawl or a run on a disk without room for landing files, job state, cache and the
     warehouse's writes (a crawl that runs out of room mid-way closes as `disk_full`: crawlers/shutdown.py)."""
-    _check_min_free()  # before crawlers.settings reads it
-    from crawlers.settings import REVIEWS_MIN_FREE_MB
+    from crawlers.settings import REVIEWS_MIN_FREE_MB, min_free_mb
+
+    # "abc" was a traceback, "-5" taken silently (config QA).
+    if (value := os.environ.get("REVIEWS_MIN_FREE_MB")) is not None and min_free_mb(value) is None:
+        raise ReviewsError(f"REVIEWS_MIN_FREE_MB must be a finite number of MB >= 0, not {value!r}")
 
     floor = float((settings or {}).get("REVIEWS_MIN_FREE_MB", REVIEWS_MIN_FREE_MB))
     free = free_bytes(root)

@@ -79,8 +79,8 @@ def full_crawl_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int
         "from crawl_runs where source = ? and spider is distinct from ?", [source, IMPORT_SPIDER]).fetchone()
     if not crawled:
         return False
-    age = datetime.now(UTC).replace(tzinfo=None) - last_full if last_full is not None else None
-    return age is None or age >= timedelta(days=every_days) - FULL_CRAWL_SLACK
+    return last_full is None or \
+        datetime.now(UTC).replace(tzinfo=None) - last_full >= timedelta(days=every_days) - FULL_CRAWL_SLACK
 
 
 def _pending_ids(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> set[str]:

@@ -19,7 +19,7 @@ from typing import Any
 import duckdb
 
 from crawlers.items import DATE_ORDERS
-from crawlers.landing import being_written, run_paths
+from crawlers.landing import being_written
 from flows.config import Health
 from flows.health import assess, found_site_unchanged
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
@@ -67,13 +67,12 @@ def held_notes(root: Path) -> list[str]:
 
 
 def _landing_runs(root: Path) -> tuple[list[Batch], int | None]:
-    runs = set()
     # A run whose lock is held is being written, whatever it has written yet: an import writes `<run>.jsonl.part`
     # (crash QA: a feed crawled during one loaded first), a crawl may have landed nothing yet. Looked for first: a
     # file renamed between the looks is then seen twice, not missed (review). A dead run's lock holds nothing.
-    for path in (root / "raw").glob("*/*.lock"):
-        if not path.name.startswith(".") and being_written(path):  # not `.import.lock`, a source's own
-            runs.add((path.parent.name, path.name.removesuffix(".lock")))
+    held = {(path.parent.name, path.name.removesuffix(".lock")) for path in (root / "raw").glob("*/*.lock")
+            if not path.name.startswith(".") and being_written(path)}  # not `.import.lock`, a source's own
+    runs = set(held)
     for path in (root / "raw").glob("*/*.jsonl"):
         runs.add((path.parent.name, path.name.removesuffix(".jsonl").removesuffix(".rejects")))
     # A run that found nothing leaves only its stats: it must still be recorded, to be judged unhealthy.
@@ -84,7 +83,7 @@ def _landing_runs(root: Path) -> tuple[list[Batch], int | None]:
     # run another process is still crawling (crawlers.extensions.BatchLock) is no batch yet, and neither is
     # any later one: they load once it is complete, by whichever run comes next.
     ordered = sorted(runs, key=lambda run: (run[1], run[0]))
-    writing = next((i for i, run in enumerate(ordered) if being_written(run_paths(root, *run)["lock"])), None)
+    writing = next((i for i, run in enumerate(ordered) if run in held), None)
     return [Batch(source, run_id, root / "raw" / source / f"{run_id}.jsonl") for source, run_id in ordered], writing
 
 

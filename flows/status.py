@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from crawlers.landing import being_written
+from crawlers.landing import being_written, run_paths
 from flows.config import Config
 from flows.load import held_notes, landing_batches
 from warehouse.db import WarehouseError, connect, warehouse_path
@@ -48,8 +48,9 @@ def status(root: Path) -> dict[str, Any]:
     report["waiting_batches"] = held_notes(root)
     # A killed import's part file: nothing loads it, and only the next import into its source removes it (crash QA:
     # it was mentioned nowhere).
-    report["killed_imports"] = [str(path) for path in sorted((root / "raw").glob("*/*.jsonl.part"))
-                                if not being_written(path.with_name(path.name.removesuffix(".jsonl.part") + ".lock"))]
+    report["killed_imports"] = [
+        str(path) for path in sorted((root / "raw").glob("*/*.jsonl.part"))
+        if not being_written(run_paths(root, path.parent.name, path.name.removesuffix(".jsonl.part"))["lock"])]
     return report
 
 

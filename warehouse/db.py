@@ -142,9 +142,9 @@ def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator
         try:
             conn.close()
         except duckdb.Error as exc:
-            if not failed and is_write_failure(exc):  # else the step's own error is the one to report
-                raise WarehouseError(unusable(path, exc)) from None
-            if not failed:
+            if not failed:  # else the step's own error is the one to report
+                if is_write_failure(exc):
+                    raise WarehouseError(unusable(path, exc)) from None
                 raise
 
 
