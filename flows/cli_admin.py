@@ -23,7 +23,7 @@ def status(
     from flows.status import status as read_status
     from warehouse.db import WarehouseError
 
-    _, root = project(config, data_dir)
+    _, root = project(config, data_dir, reading=True)
     try:
         report = read_status(root)
     except WarehouseError as exc:
@@ -74,7 +74,7 @@ def report(
     from flows.report.weeks import asked_week, latest_day
     from warehouse.db import WarehouseError, warehouse_path
 
-    cfg, root = project(config, data_dir)
+    cfg, root = project(config, data_dir, reading=True)
     out_dir = (out or Path(cfg.report_out)).expanduser()
     try:
         if week is not None:
@@ -108,7 +108,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise fail(f"unknown format {format!r}; choose table, csv or json")
-    _, root = project(config, data_dir)
+    _, root = project(config, data_dir, reading=True)
     try:
         with connect(warehouse_path(root), read_only=True) as conn:
             lock_down(conn, show_progress=console.is_terminal)

@@ -60,17 +60,31 @@ def quiet_user_errors() -> None:
     install()
 
 
-def project(config: Path | None, data_dir: Path | None) -> tuple[Config, Path]:
+def project(config: Path | None, data_dir: Path | None, reading: bool = False) -> tuple[Config, Path]:
     """The config (./reviews.toml or --config) and the data folder: --data-dir, then REVIEWS_DATA_DIR, then
-    the config's data_dir, then ./data."""
+    the config's data_dir, then ./data. With `reading` (a command that only reads the warehouse), a mistake
+    in the config is a warning, and the command goes on with the file's data_dir and [report] out."""
     from crawlers.landing import DATA_DIR_ENV
-    from flows.config import load_config
+    from flows.config import Config, ConfigMissing, config_path, folders_only, load_config
     from flows.settings import check_folder
 
     try:
         cfg = load_config(config)
-    except ReviewsError as exc:
+    except ConfigMissing as exc:
         raise fail(str(exc)) from None
+    except ReviewsError as exc:
+        if not reading:
+            raise fail(str(exc)) from None
+        path = config_path(config)
+        assert path is not None  # no file gives the defaults, which cannot be wrong
+        try:
+            cfg = folders_only(path)
+        except ReviewsError:
+            if not (data_dir or os.environ.get(DATA_DIR_ENV)):
+                raise fail(f"{exc} (give --data-dir to read the warehouse all the same)") from None
+            cfg = Config(path=path)
+        err_console.print(f"[yellow]warning:[/yellow] {escape(str(exc))}; read anyway, but no run can start "
+                          "until it is mended", highlight=False, soft_wrap=True)
     for source in cfg.sources:
         if source.profile_error:
             err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "

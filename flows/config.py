@@ -308,23 +308,49 @@ def _top_level(raw: dict[str, Any], where: str) -> None:
         raise ReviewsError(f"{where}: unknown top-level {shown} (known: {', '.join(TOP_LEVEL.values())}){hint}")
 
 
-def load_config(path: str | Path | None = None) -> Config:
-    """The config at `path`, or ./reviews.toml when present, or defaults."""
+class ConfigMissing(ReviewsError):
+    """The config file named is not there, or is a folder: a mistake on the command line, not in the file."""
+
+
+def config_path(path: str | Path | None) -> Path | None:
+    """The config file a command reads: `path`, else ./reviews.toml when present, else none (defaults)."""
     if path is None:
-        if not DEFAULT_CONFIG.exists():
-            return Config()
-        path = DEFAULT_CONFIG
-    path = Path(path)
+        return DEFAULT_CONFIG if DEFAULT_CONFIG.exists() else None
+    return Path(path)
+
+
+def _read_table(path: Path) -> dict[str, Any]:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # utf-8-sig: Notepad writes a BOM
+        return tomllib.loads(path.read_text(encoding="utf-8-sig"))  # utf-8-sig: Notepad writes a BOM
     except FileNotFoundError:
-        raise ReviewsError(f"no config file at {path}") from None
+        raise ConfigMissing(f"no config file at {path}") from None
     except IsADirectoryError:
-        raise ReviewsError(f"{path} is a folder, not a config file") from None
+        raise ConfigMissing(f"{path} is a folder, not a config file") from None
     except UnicodeDecodeError as exc:
         raise ReviewsError(f"{path} is not UTF-8 text: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ReviewsError(f"{path} is not valid TOML: {exc}") from None
+
+
+def folders_only(path: Path) -> Config:
+    """What a command that only reads needs of a config with a mistake elsewhere in it: its `data_dir` and
+    `[report] out`, each used when it is a string (ReviewsError when the file cannot be read as TOML at all).
+    A typo made while editing a source must not lock the user out of `reviews sql`, `status` or `report`."""
+    raw = _read_table(path)
+    data_dir, report = raw.get("data_dir"), raw.get("report")
+    if data_dir is not None and not isinstance(data_dir, str):
+        raise ReviewsError(f"{path}: data_dir is not a folder path")  # guessing ./data could read another warehouse
+    out = report.get("out") if isinstance(report, dict) else None
+    return Config(path=path, data_dir=os.path.expanduser(data_dir) if isinstance(data_dir, str) else None,
+                  report_out=os.path.expanduser(out) if isinstance(out, str) else "reports")
+
+
+def load_config(path: str | Path | None = None) -> Config:
+    """The config at `path`, or ./reviews.toml when present, or defaults."""
+    path = config_path(path)
+    if path is None:
+        return Config()
+    raw = _read_table(path)
     where = str(path)
     _top_level(raw, where)
     # "~/reviews" is the user's home, as in a shell: it made a folder named "~" (config QA).
