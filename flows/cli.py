@@ -22,6 +22,7 @@ from flows.cli_base import (
     Quiet,
     app,
     configured,
+    configured_source,
     console,
     err_console,
     fail,
@@ -92,8 +93,11 @@ def crawl(
     cfg, root = project(config, data_dir)
     try:
         url, spider_args = profile_args(spider, profile, [check_url(u, "--url") for u in url or []])
-        settings = contact_settings(cfg.contact_url) | dict(command_line_setting(s) for s in setting or [])
         source = source_name(spider, profile, source)
+        # A configured source keeps its delay and the rest: a crawl of it by hand was as fast as Scrapy goes.
+        known = configured_source(cfg, source, spider)
+        settings = (known.scrapy_settings(cfg.contact_url) if known else contact_settings(cfg.contact_url)) \
+            | dict(command_line_setting(s) for s in setting or [])
         result = run_crawl(spider, url, source=source, data=root, settings=settings, spider_args=spider_args,
                            show_progress=not quiet, console=err_console, resumable=True)
     except ReviewsError as exc:
@@ -172,14 +176,18 @@ def run(
             checked = [check_url(u, "--url") for u in url or []]
             if profile is not None and "profile" not in spiders:
                 raise ReviewsError(f"--profile is for the profile spider, not {' or '.join(map(repr, spiders))}")
+            if source is not None and len(spiders) > 1:
+                raise ReviewsError("--source names one source, and two spiders under one name would mix their "
+                                   "runs in its history: run each spider with a --source of its own")
             sources = []
             for spider in spiders:
                 urls, spider_args = profile_args(spider, profile if spider == "profile" else None, checked)
                 name = source_name(spider, profile, source)
-                # A source of the config crawled from --url keeps its period of full crawls.
-                every = next((s.full_every_days for s in cfg.sources if s.name == name), FULL_EVERY_DAYS)
-                sources.append(SourceSpec(spider, urls, name, contact_settings(cfg.contact_url),
-                                          spider_args, incremental=True, full=full, full_every_days=every))
+                # A source of the config crawled from --url keeps its settings and its period of full crawls.
+                known = configured_source(cfg, name, spider)
+                settings = known.scrapy_settings(cfg.contact_url) if known else contact_settings(cfg.contact_url)
+                sources.append(SourceSpec(spider, urls, name, settings, spider_args, incremental=True, full=full,
+                                          full_every_days=known.full_every_days if known else FULL_EVERY_DAYS))
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources
             broken = [s for s in chosen if s.profile_error]

@@ -14,7 +14,7 @@ from rich.markup import escape
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped
 
 if TYPE_CHECKING:
-    from flows.config import Config
+    from flows.config import Config, Source
 
 app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
@@ -124,3 +124,14 @@ def source_name(spider: str, profile: Path | None, source: str | None) -> str:
     if spider == "profile" and profile is not None:
         return check_source_name(profile.stem, f"the profile's file name (the default --source), {profile.stem!r},")
     return spider
+
+
+def configured_source(cfg: Config, name: str, spider: str) -> Source | None:
+    """The config's source a command-line crawl lands as, if any: its politeness settings (download_delay,
+    concurrency, user_agent, settings) and full_every_days apply to it too. One source's history (incremental
+    state, health baselines) is one spider's, so another spider under its name is a ReviewsError."""
+    known = next((s for s in cfg.sources if s.name == name), None)
+    if known is not None and known.spider != spider:
+        raise ReviewsError(f"source {name!r} is crawled with the {known.spider} spider in {cfg.path}; a {spider} "
+                           "crawl under its name would mix two spiders' runs in its history: give another --source")
+    return known
