@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -96,7 +97,10 @@ def report(
 
 @app.command()
 def sql(
-    query: Annotated[str, typer.Argument(help="SQL to run read-only against the warehouse.")],
+    query: Annotated[str | None, typer.Argument(
+        help="SQL to run read-only against the warehouse; - reads it from standard input.")] = None,
+    file: Annotated[Path | None, typer.Option(
+        "--file", help="Read the SQL from this file (a saved query) instead.")] = None,
     format: Annotated[str, typer.Option("--format", "-f", help="table, csv or json.")] = "table",
     config: ConfigOption = None,
     data_dir: DataDir = None,
@@ -108,6 +112,7 @@ def sql(
 
     if format not in ("table", "csv", "json"):
         raise fail(f"unknown format {format!r}; choose table, csv or json")
+    query = _query_text(query, file)
     _, root = project(config, data_dir, reading=True)
     try:
         with connect(warehouse_path(root), read_only=True) as conn:
@@ -121,6 +126,19 @@ def sql(
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None  # Ctrl-C: the shell's code for SIGINT, and no traceback
+
+
+def _query_text(query: str | None, file: Path | None) -> str:
+    """The SQL of `reviews sql`: the argument, standard input for "-", or --file's text."""
+    if (query is None) == (file is None):
+        raise fail("give the SQL as an argument, - to read it from standard input, or --file FILE, one of them")
+    if file is not None:
+        try:
+            return file.expanduser().read_text(encoding="utf-8-sig")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            raise fail(f"cannot read --file {file}: {reason}") from None
+    return sys.stdin.read() if query == "-" else str(query)
 
 
 @app.command()

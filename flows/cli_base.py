@@ -16,6 +16,15 @@ from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped
 if TYPE_CHECKING:
     from flows.config import Config, Source
 
+def _flags_without_a_type() -> None:
+    """Typer (0.29) shows a flag as `--quiet <bool>` in help, as if it took a value; a flag shows no type."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)  # type: ignore[method-assign]
+
+
+_flags_without_a_type()
 app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 console = Console()

@@ -78,6 +78,42 @@ def test_sql_without_a_statement_is_one_line_and_exit_2(warehouse_dir, sql):
     assert result.stderr.strip() == "error: no SQL statement given"
 
 
+def test_sql_reads_a_saved_query_starting_with_a_comment_from_a_file(warehouse_dir, tmp_path):
+    # As an argument, text starting with "--" is taken for an option.
+    saved = tmp_path / "films.sql"
+    saved.write_text("-- every film\nselect title, year from films;\n", encoding="utf-8")
+    result = runner.invoke(app, ["sql", "--file", str(saved), "-f", "csv", "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["title,year", "Her,2013"]
+
+
+def test_sql_reads_standard_input_for_a_dash(warehouse_dir):
+    result = runner.invoke(app, ["sql", "-", "-f", "csv", "--data-dir", str(warehouse_dir)],
+                           input="-- piped\nselect title from films\n")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["title", "Her"]
+
+
+@pytest.mark.parametrize("args", [[], ["select 1", "--file", "q.sql"]])
+def test_sql_needs_exactly_one_query(warehouse_dir, args):
+    result = runner.invoke(app, ["sql", *args, "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: give the SQL as an argument, - to read it from standard input")
+
+
+def test_sql_file_that_cannot_be_read_is_one_line(warehouse_dir, tmp_path):
+    result = runner.invoke(app, ["sql", "--file", str(tmp_path / "none.sql"), "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: cannot read --file {tmp_path / 'none.sql'}: No such file or directory"
+
+
+def test_help_shows_no_value_type_for_a_flag():
+    # Typer 0.29 printed "--quiet <bool>", as if the flag took a value.
+    result = runner.invoke(app, ["run", "--help"], terminal_width=100)
+    assert result.exit_code == 0 and "--quiet" in result.stdout and "--full" in result.stdout
+    assert "<bool>" not in result.stdout
+
+
 def test_sql_is_read_only(warehouse_dir):
     result = runner.invoke(app, ["sql", "drop table films", "--data-dir", str(warehouse_dir)])
     assert result.exit_code == 2
