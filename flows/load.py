@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -199,15 +200,16 @@ def date_order(batch: Batch) -> str | None:
 
 
 def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch,
-         rules: Health | None = None) -> tuple[LoadResult, RunInfo]:
-    """Load a normalized batch, judging the run's health against the source's recent runs first."""
+         rules: Health | None = None, cancelled: Callable[[], bool] | None = None) -> tuple[LoadResult, RunInfo]:
+    """Load a normalized batch, judging the run's health against the source's recent runs first;
+    `cancelled` as for load_batch."""
     try:
         stats = read_stats(batch)
         run = run_info(batch, stats)
         run.site_unchanged = found_site_unchanged(stats)
         run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health(),
                                                rejected=len(normalized.rejects), stats=stats)
-        result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped)
+        result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped, cancelled)
     finally:
         if isinstance(normalized.rows, str):
             with contextlib.suppress(duckdb.FatalException):  # an invalidated database: its error is the one to say

@@ -23,7 +23,7 @@ from rich.progress import Progress
 
 from crawlers.landing import data_dir, safe_name
 from flows.config import DEFAULT_PARALLEL, FULL_EVERY_DAYS, Health
-from flows.crawl import run_crawl, sigterm_as_interrupt, stopping
+from flows.crawl import run_crawl, signalled, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, RunUnhealthy, SourceBusy
 from flows.incremental import full_crawl_due, write_state
 from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
@@ -124,7 +124,8 @@ def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str,
     stopped = (f"stopped while loading run {batch.run_id} of {batch.source}: that load was rolled back and the "
                "next run loads the batch (batches loaded before it are kept; the next run rebuilds the marts)")
     with stops_as(stopped), open_writer(database) as conn:
-        result, run = load(conn, batch, normalize(conn, batch), rules)
+        unless_signalled()
+        result, run = load(conn, batch, normalize(conn, batch), rules, cancelled=signalled.is_set)
     if run.healthy is False:
         get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
     return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes, "pages": run.pages,
@@ -146,8 +147,15 @@ def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[B
 def build_marts_task(database: Path, params: dict[str, float]) -> dict[str, int]:
     with stops_as("stopped while rebuilding the marts: this run's loads are kept, and the next run rebuilds "
                   "the marts"), open_writer(database) as conn:
+        unless_signalled()
         apply_mart_params(conn, params)
         return build_marts(conn)
+
+
+def unless_signalled() -> None:
+    """A stop whose KeyboardInterrupt Python dropped (raised inside a finalizer) still stops the run."""
+    if signalled.is_set():
+        raise KeyboardInterrupt
 
 
 @contextmanager
@@ -171,6 +179,7 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     crawl in RunUnhealthy, once all of that is done, so it shows as Failed, not Completed; such a run skips a
     source another run is still crawling, and ends in the state Skipped (a Completed) when it crawled none."""
     quiet_served_run()
+    signalled.clear()  # a stop of an earlier run in this process (tests, `reviews serve`) is not this one's
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                            busy_is_failure=not fail_unhealthy)

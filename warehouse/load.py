@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import resources
@@ -154,8 +155,9 @@ def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list
 
 
 def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: list[Reject], run: RunInfo,
-               scraped: int) -> LoadResult:
-    """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again."""
+               scraped: int, cancelled: Callable[[], bool] | None = None) -> LoadResult:
+    """Merge one normalized batch; a batch already recorded for (run_id, source) is not loaded again.
+    `cancelled`, asked just before the commit, rolls the batch back with KeyboardInterrupt when true."""
     previous = already_loaded(conn, run.run_id, run.source)
     if previous is not None:
         return previous
@@ -204,6 +206,8 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
              json.dumps(run.field_coverage), run.healthy, run.health_notes, run.batch_path, run.batch_sha1, now,
              run.finish_reason, run.duration_seconds, run.resumed, run.site_unchanged, run.full_crawl])
         mark_marts_stale(conn)  # until build_marts runs: a run killed before it leaves them known to be stale
+        if cancelled is not None and cancelled():
+            raise KeyboardInterrupt
         conn.execute("commit")
     except duckdb.FatalException as exc:
         if not is_write_failure(exc):

@@ -8,12 +8,19 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from crawlers.landing import DATA_DIR_ENV
 from flows.cli import app
 from warehouse.db import connect, migrate
 
 runner = CliRunner()
 # A source with a typo in a key, as made while editing a weekly config.
 BROKEN_SOURCE = '[[sources]]\nname = "s"\nspider = "feed"\nurl = "http://127.0.0.1:8931/feed.xml"\ndelay = 2\n'
+
+
+@pytest.fixture(autouse=True)
+def no_data_dir_from_the_environment(monkeypatch) -> None:
+    # An earlier command run in this process (flows.settings.configure) leaves REVIEWS_DATA_DIR set.
+    monkeypatch.delenv(DATA_DIR_ENV, raising=False)
 
 
 @pytest.fixture
