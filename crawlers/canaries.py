@@ -15,11 +15,12 @@ import zlib
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
-
-from scrapy.http import Request, Response
+from typing import TYPE_CHECKING, Any
 
 from crawlers.landing import data_dir, safe_name, write_atomic
+
+if TYPE_CHECKING:  # the load imports settle_pages, and needs no Scrapy
+    from scrapy.http import Response
 
 MAX_CANARY_SITEMAPS = 3  # child sitemaps read for canaries in one run (an index of indexes needs two)
 
@@ -27,6 +28,23 @@ MAX_CANARY_SITEMAPS = 3  # child sitemaps read for canaries in one run (an index
 def pages_file(root: Path, source: str) -> Path:
     """Where a source's pages that gave reviews are listed, one URL a line."""
     return root / "state" / f"{safe_name(source)}.pages.txt"
+
+
+def full_crawl_pages_file(root: Path, source: str, run_id: str) -> Path:
+    """The pages a complete full crawl found reviews on, waiting for its load to judge it (settle_pages)."""
+    return root / "state" / "full-crawls" / safe_name(source) / f"{safe_name(run_id)}.pages.txt"
+
+
+def settle_pages(root: Path, source: str, run_id: str, healthy: bool | None) -> None:
+    """Once the load has judged a complete full crawl: its pages become the source's list, unless the run was
+    unhealthy. A full crawl of a broken site (its markup gone, an interstitial on every page) found no page
+    with reviews, and the empty list it wrote left later runs no canary: green for weeks (site-drift QA)."""
+    found = full_crawl_pages_file(root, source, run_id)
+    if not found.exists():
+        return
+    if healthy is not False:
+        replace_pages(pages_file(root, source), known_pages(found))
+    found.unlink(missing_ok=True)
 
 
 def known_pages(path: Path) -> frozenset[str]:
@@ -51,6 +69,13 @@ def replace_pages(path: Path, pages: Iterable[str]) -> None:
     write_atomic(path, "".join(f"{page}\n" for page in sorted(set(pages) - {""})))
 
 
+def as_requested(url: str) -> str:
+    """A url as a Scrapy request of it names it (percent-encoded), which is how pages are remembered."""
+    from scrapy.http import Request
+
+    return Request(url).url
+
+
 def pick(candidates: Iterable[str], budget: int, today: date) -> list[str]:
     """Up to `budget` of the candidates, the same ones all week and others the next: those whose CRC of
     url and ISO week is smallest (deterministic, so a test and a rerun see the same sample)."""
@@ -69,14 +94,17 @@ class CanaryMixin:
     crawler: Any
     logger: Any
     source: str
+    run_id: str
     since: date | None
 
     def init_canaries(self) -> None:
-        self.canary_urls: set[str] = set()  # as requested (Request(url).url)
+        self.canary_urls: set[str] = set()  # as requested (as_requested)
         self.canary_responses: set[str] = set()  # the response urls of canary pages read, for the pipeline
         self.silent_canaries: set[str] = set()
         self.pages_with_reviews: set[str] = set()
         self.canary_sitemaps_read = 0
+        self.listed_known = False  # a sitemap of this run listed a page known to give reviews
+        self.canaries_from_known = False
         self._known: frozenset[str] | None = None
 
     def _pages_path(self) -> Path:
@@ -85,16 +113,38 @@ class CanaryMixin:
     def _budget(self) -> int:
         return self.crawler.settings.getint("REVIEWS_CANARY_PAGES") - len(self.canary_urls)
 
+    def known(self) -> frozenset[str]:
+        if self._known is None:
+            self._known = known_pages(self._pages_path())
+        return self._known
+
+    def listed(self, locs: Iterable[str]) -> None:
+        """Note a sitemap's entries, read or skipped: whether any is a page known to give reviews."""
+        if not self.listed_known and self.known():
+            self.listed_known = any(as_requested(url) in self.known() for url in locs if url)
+
     def canaries(self, skipped: list[str]) -> list[str]:
         """Of the sitemap entries an incremental run skipped, the few to read again."""
         if self._budget() <= 0 or not skipped:
             return []
-        if self._known is None:
-            self._known = known_pages(self._pages_path())
-        requested = {Request(url).url: url for url in skipped}
-        chosen = pick((url for url in requested if url in self._known), self._budget(), datetime.now(UTC).date())
+        requested = {as_requested(url): url for url in skipped}
+        chosen = pick((url for url in requested if url in self.known()), self._budget(), datetime.now(UTC).date())
         self.canary_urls.update(chosen)
         return [requested[url] for url in chosen]
+
+    def unlisted_canaries(self) -> list[str]:
+        """Once an incremental crawl has nothing left to do: if no sitemap it read listed a page known to give
+        reviews (the site moved its pages and kept its sitemap's dates, or the source has no sitemap), a few of
+        those pages to read as canaries, once. Moved pages redirect to where they are now; without it a relaunch
+        that also dropped the review markup was "not judged" week after week (site-drift QA)."""
+        if self.since is None or self.canaries_from_known or self.canary_urls or self.listed_known:
+            return []
+        self.canaries_from_known = True
+        chosen = pick(self.known() - self.pages_with_reviews, self._budget(), datetime.now(UTC).date())
+        self.canary_urls.update(chosen)
+        if chosen:
+            self.crawler.stats.inc_value("incremental/canaries_unlisted", len(chosen))
+        return chosen
 
     def canary_sitemaps(self, skipped: list[str]) -> list[str]:
         """Of the child sitemaps an index lists as unmodified, one to read for the canaries (another each week):
@@ -130,14 +180,20 @@ class CanaryMixin:
             self.silent_canaries.add(requested)
 
     def closed(self, reason: str) -> None:
-        """Scrapy calls this when the crawl ends. A complete full crawl lists the pages that gave reviews anew;
-        another run adds its pages, and drops canaries that gave none while others still did (a page whose
-        reviews were taken down, not a relaunch), so one such page does not alarm every week."""
+        """Scrapy calls this when the crawl ends. A complete full crawl lists the pages that gave reviews anew
+        once its load finds it not unhealthy (settle_pages); another run adds its pages, and drops canaries that
+        gave none while others still did (a page whose reviews were taken down, not a relaunch), so one such
+        page does not alarm every week."""
         try:
             path = self._pages_path()
             resumed = self.crawler.settings.get("REVIEWS_JOB_STATE") == "resumed"  # saw only the rest of a crawl
             if reason == "finished" and self.since is None and not resumed:
-                replace_pages(path, self.pages_with_reviews)
+                # Added now, the list anew once the load has judged the run (settle_pages).
+                remember_pages(path, self.pages_with_reviews)
+                found = full_crawl_pages_file(path.parent.parent, self.source, self.run_id)
+                for stale in found.parent.glob("*.pages.txt"):
+                    stale.unlink(missing_ok=True)  # a full crawl whose load never came
+                replace_pages(found, self.pages_with_reviews)
             else:
                 dropped = self.silent_canaries if self.canary_urls - self.silent_canaries else set()
                 remember_pages(path, self.pages_with_reviews, dropped)

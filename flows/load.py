@@ -19,6 +19,7 @@ from typing import Any
 
 import duckdb
 
+from crawlers.canaries import settle_pages
 from crawlers.items import DATE_ORDERS
 from crawlers.landing import being_written
 from flows.config import Health
@@ -210,6 +211,8 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
         run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health(),
                                                rejected=len(normalized.rejects), stats=stats)
         result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped, cancelled)
+        if batch.items.parent.parent.name == "raw":  # in a data folder's landing zone (tests load loose files)
+            settle_pages(batch.items.parent.parent.parent, batch.source, batch.run_id, run.healthy)
     finally:
         if isinstance(normalized.rows, str):
             with contextlib.suppress(duckdb.FatalException):  # an invalidated database: its error is the one to say

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import scrapy
+from scrapy import signals
+from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
 from scrapy.linkextractors import LinkExtractor
 from scrapy.spiders import SitemapSpider
@@ -64,6 +66,21 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         # LinkExtractor's allow_domains compares host:port, so the port-less host check is done here.
         self.links = LinkExtractor()
 
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SchemaOrgSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        crawler.signals.connect(spider.read_unlisted_canaries, signal=signals.spider_idle)
+        return spider
+
+    def read_unlisted_canaries(self) -> None:
+        """At the end of an incremental crawl whose sitemaps listed no page known to give reviews, read a few
+        of those pages as canaries (crawlers/canaries.py)."""
+        urls = self.unlisted_canaries()
+        for url in urls:
+            self.crawler.engine.crawl(scrapy.Request(url, callback=self.parse, meta=self.canary_meta(url)))
+        if urls:
+            raise DontCloseSpider
+
     async def start(self) -> AsyncIterator[Any]:
         # allow_offsite: Scrapy's offsite filter would drop a start URL's redirect to a host not yet allowed
         # (https://www.site.example/ to https://site.example/) before follows_redirected_start could judge it.
@@ -104,6 +121,10 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         """On incremental runs, skip sitemap entries whose lastmod is before the last complete crawl, but for a
         few that gave reviews before, read again as canaries (crawlers/canaries.py)."""
         skipped: list[dict[str, Any]] = []
+        index = getattr(entries, "type", None) == "sitemapindex"
+        entries = list(entries)
+        if not index:
+            self.listed(entry.get("loc") or "" for entry in entries)
         for entry in entries:
             modified = latest_utc_day(entry.get("lastmod"))
             if self.since and modified and not self.unfiltered_sitemap and modified < self.since:
@@ -112,7 +133,7 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
                 continue
             yield entry
         locs = [entry.get("loc") or "" for entry in skipped]
-        if getattr(entries, "type", None) == "sitemapindex":
+        if index:
             # Child sitemaps not modified since: one of them is read anyway, for the canaries to be picked from.
             chosen = set(self.canary_sitemaps(locs))
         else:

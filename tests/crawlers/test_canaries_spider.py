@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from scrapy import Request
 from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
-from crawlers.canaries import known_pages, pages_file, remember_pages
+from crawlers.canaries import known_pages, pages_file, remember_pages, settle_pages
 from crawlers.spiders.schema_org import SchemaOrgSpider
 
 
@@ -67,10 +68,45 @@ def test_canaries_that_all_gave_nothing_are_kept_for_next_week(tmp_path):
     assert spider.crawler.stats.get_value("incremental/canary_missing") == 1
 
 
-def test_a_complete_full_crawl_lists_the_pages_anew(tmp_path):
+def test_a_complete_full_crawl_lists_the_pages_anew_once_its_load_finds_it_healthy(tmp_path):
     path = pages_file(tmp_path, "demo")
     remember_pages(path, {"https://site.test/old"})
     spider = _spider(tmp_path, incremental=False)
     spider.note_page(_response("https://site.test/new"), 1)
     spider.closed("finished")
+    assert known_pages(path) == {"https://site.test/old", "https://site.test/new"}  # added until judged
+    settle_pages(tmp_path, "demo", spider.run_id, True)
     assert known_pages(path) == {"https://site.test/new"}
+    assert not list((tmp_path / "state" / "full-crawls" / "demo").iterdir())
+
+
+def test_an_unhealthy_full_crawl_keeps_the_pages_known_before(tmp_path):
+    # A full crawl of a site that lost its markup found no page with reviews: an empty list left later runs no
+    # canary, and they were "not judged" for weeks (site-drift QA).
+    path = pages_file(tmp_path, "demo")
+    remember_pages(path, {"https://site.test/a", "https://site.test/b"})
+    spider = _spider(tmp_path, incremental=False)
+    spider.note_page(_response("https://site.test/a"), 0)
+    spider.closed("finished")
+    settle_pages(tmp_path, "demo", spider.run_id, False)
+    assert known_pages(path) == {"https://site.test/a", "https://site.test/b"}
+
+
+def test_pages_known_but_listed_by_no_sitemap_are_read_as_canaries_once(tmp_path):
+    remember_pages(pages_file(tmp_path, "demo"), {f"https://site.test/reviews/{n}" for n in range(5)})
+    spider = _spider(tmp_path)
+    spider.listed(["https://site.test/r/1", "https://site.test/r/2"])  # the site moved its pages
+    assert spider.canaries(["https://site.test/r/1"]) == []
+    chosen = spider.unlisted_canaries()
+    assert len(chosen) == 3 and set(chosen) <= {f"https://site.test/reviews/{n}" for n in range(5)}
+    assert spider.canary_meta(chosen[0]) == {"dont_cache": True, "handle_httpstatus_list": [404, 410]}
+    assert spider.unlisted_canaries() == []  # once a run
+    assert spider.crawler.stats.get_value("incremental/canaries_unlisted") == 3
+
+
+@pytest.mark.parametrize(("incremental", "listed"), [(True, "https://site.test/reviews/1"), (False, "")])
+def test_no_unlisted_canaries_when_a_sitemap_listed_a_known_page_or_on_a_full_crawl(tmp_path, incremental, listed):
+    remember_pages(pages_file(tmp_path, "demo"), {f"https://site.test/reviews/{n}" for n in range(5)})
+    spider = _spider(tmp_path, incremental=incremental)
+    spider.listed([listed])
+    assert spider.unlisted_canaries() == []

@@ -86,3 +86,64 @@ def test_silent_canaries_are_unhealthy_only_when_two_or_more_and_nothing_else_ga
     assert (note is not None) is flagged
     if flagged:
         assert "(1 answered 404 or 410)" in note
+
+
+def test_an_unhealthy_full_crawl_leaves_the_next_incremental_runs_their_canaries(demo, tmp_path: Path):
+    # The --full the unhealthy message advises, run while the site was still broken, emptied the list of pages
+    # that gave reviews: every later run fetched no canary and was "not judged", exit 0 (site-drift QA).
+    root = tmp_path / "data"
+    spec = SourceSpec("schema_org", [demo.url + "sitemap.xml"], "demo", settings=FAST, incremental=True)
+    pipeline([spec], str(root))
+    known = known_pages(pages_file(root, "demo"))
+    demo.server.relaunch("redesigned")
+    from dataclasses import replace
+
+    pipeline([replace(spec, full=True)], str(root))
+    assert _runs(root)[-1][0] is False
+    assert known_pages(pages_file(root, "demo")) == known
+    pipeline([spec], str(root))
+    healthy, notes, _ = _runs(root)[-1]
+    assert healthy is False and "read again to check the site, gave none now" in notes
+
+
+def _moved_site(reviews: int = 6):
+    """A site whose review pages move from /reviews/N.html to /r/N.html (the old addresses answer 301) while its
+    sitemap keeps the old lastmod; once `site.state["markup"]` is False the pages carry no review markup."""
+    from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, plain_page, review_page
+
+    def route(site: LocalSite, path: str) -> Answer:
+        moved, prefix = site.state.get("moved", False), "/r/" if site.state.get("moved") else "/reviews/"
+        if path == "/sitemap.xml":
+            urls = "".join(f"<url><loc>{site.url}{prefix}{n}.html</loc><lastmod>2026-01-05</lastmod></url>"
+                           for n in range(reviews))
+            return Answer(200, f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+                               f"{urls}</urlset>", content_type="application/xml")
+        if path.startswith("/reviews/") and moved:
+            return Answer(301, "", {"Location": path.replace("/reviews/", "/r/")})
+        if path.startswith(prefix) and path.endswith(".html"):
+            n = path.rsplit("/", 1)[1].removesuffix(".html")
+            return review_page(site.url + f"/reviews/{n}.html", n) if site.state.get("markup", True) \
+                else plain_page(f"Review {n}")
+        return NOT_FOUND
+
+    return LocalSite(route)
+
+
+@pytest.mark.parametrize("markup", [False, True])
+def test_pages_moved_without_new_sitemap_dates_are_checked_through_their_old_addresses(tmp_path: Path, markup):
+    # The sitemap listed only the new addresses, none known, all skipped as unmodified: no canary was read, so a
+    # relaunch that also dropped the markup was "not judged" week after week (site-drift QA).
+    root = tmp_path / "data"
+    with _moved_site() as site:
+        spec = SourceSpec("schema_org", [site.url + "/sitemap.xml"], "demo", settings=FAST, incremental=True)
+        pipeline([spec], str(root))
+        site.state.update(moved=True, markup=markup)
+        pipeline([spec], str(root))
+        assert _stats(root)["incremental"]["canary_pages"] == 3
+    healthy, notes, _ = _runs(root)[-1]
+    if markup:
+        assert healthy is not False
+    else:
+        assert healthy is False and "read again to check the site, gave none now" in notes
+    with connect(warehouse_path(root), read_only=True) as conn:
+        assert conn.execute("select count(*) from reviews").fetchone() == (6,)  # a moved review is no new one
