@@ -34,6 +34,7 @@ from flows.output import counted
 from warehouse.load import RunInfo
 
 WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_raw")
+FEED_SPIDER = "feed"
 
 
 # The baseline: the source's recent runs judged healthy. `healthy` is NULL for runs that were not
@@ -45,7 +46,8 @@ WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_
 _LIKE_RUNS = "and (not ? or full_crawl is not false)"
 BASELINE = f"""
 select pages, scraped, coalesce(rejected, 0), field_coverage from crawl_runs
-where source = ? and healthy and coalesce(finish_reason, 'finished') = 'finished' and pages >= ?
+where source = ? and healthy and coalesce(finish_reason, 'finished') = 'finished'
+    and (pages >= ? or (spider = 'feed' and scraped >= ?))  -- a feed is judged on its entries (not_judged)
     and coalesce(errors, 0) <= pages  -- judged healthy by versions that let mostly failed first runs pass
     {_LIKE_RUNS}
 order by loaded_at desc limit ?
@@ -62,10 +64,10 @@ order by loaded_at desc limit ?
 """
 
 
-def not_judged(run: RunInfo, rules: Health) -> str | None:
+def not_judged(run: RunInfo, rules: Health, scraped: int = 0) -> str | None:
     """Why a run is not judged, or None when it is. A stopped, killed or resumed crawl saw part of the
     site, and an incremental run with nothing new saw almost nothing: neither says anything about the
-    site's markup."""
+    site's markup. A feed fetches one page a run: it is judged when it gave at least min_pages entries."""
     pages = run.pages or 0
     if run.spider == IMPORT_SPIDER:
         return "not judged: an import of a file (flows/importer.py), not a crawl"
@@ -74,6 +76,8 @@ def not_judged(run: RunInfo, rules: Health) -> str | None:
         return f"not judged: the crawl {ended}, not 'finished', so it saw only part of the site"
     if run.resumed:
         return "not judged: the crawl resumed a stopped one, so it saw only part of the site"
+    if run.spider == FEED_SPIDER and scraped >= rules.min_pages:
+        return None  # one page by nature: its entries say whether it still reads (site-drift QA)
     if pages < rules.min_pages:
         return f"not judged: {counted(pages, 'page')} fetched, fewer than min_pages ({rules.min_pages})"
     return None
@@ -184,6 +188,14 @@ def only_error_statuses(stats: Mapping[str, Any] | None) -> str | None:
             "right?")
 
 
+def all_rejected(scraped: int, rejected: int, rules: Health) -> str | None:
+    """Why a complete run too small to judge otherwise is unhealthy all the same: it found at least min_pages
+    reviews and every one was refused (a feed whose entries lost their film: 12 of 12 rejected, exit 0)."""
+    if scraped < rules.min_pages or rejected < scraped:
+        return None
+    return f"no review accepted: all {scraped} found were rejected"
+
+
 def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: Health, rejected: int = 0,
            stats: Mapping[str, Any] | None = None) -> tuple[bool | None, str | None]:
     """(healthy, notes) for one run about to be loaded; healthy is None (unknown) for a run that is not
@@ -192,9 +204,10 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     `scraped` counts the run's items, `rejected` those of them the crawler or the normalizer refused (so
     scraped - rejected reviews are accepted), and `stats` is the run's stats file (crawlers/extensions.py).
     """
-    reason = not_judged(run, rules)
+    reason = not_judged(run, rules, scraped)
     pages = run.pages or 0
-    history = conn.execute(BASELINE, [run.source, rules.min_pages, run.full_crawl is True, rules.history]).fetchall()
+    history = conn.execute(BASELINE, [run.source, rules.min_pages, rules.min_pages, run.full_crawl is True,
+                                      rules.history]).fetchall()
     silent = canaries_silent(stats, scraped - rejected)
     if silent and run.spider != IMPORT_SPIDER:
         # Judged whatever else the run saw: an incremental run that found nothing new fetches few pages.
@@ -203,7 +216,7 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
         # A complete run is not judged only for having too few pages: a site down or moved looks so too.
         complete = run.finish_reason == "finished" and not run.resumed
         failed = complete and (failed_downloads(run, history) or only_error_statuses(stats)
-                               or stopped_producing(run, history, stats))
+                               or stopped_producing(run, history, stats) or all_rejected(scraped, rejected, rules))
         return (False, failed) if failed else (None, reason)
     if (run.errors or 0) > pages:
         # Most of its requests failed: a site that went down mid-crawl, or a crawl that outlived its run and
@@ -211,10 +224,10 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
         return False, (f"{counted(run.errors or 0, 'request')} failed against {counted(pages, 'page')} fetched; "
                        "was the site down?")
     if scraped == 0:
-        return False, f"no reviews on {pages} pages"
+        return False, f"no reviews on {counted(pages, 'page')}"
     accepted = scraped - rejected
     if accepted <= 0:
-        return False, f"no review accepted on {pages} pages: all {scraped} found were rejected"
+        return False, f"no review accepted on {counted(pages, 'page')}: all {scraped} found were rejected"
     if not history:
         return True, None
     problems = []

@@ -1,0 +1,56 @@
+"""Health of runs that fetch few pages by nature. A feed is one page a run, so it was never judged: 12 of 12
+entries rejected, or a feed whose entries lost their ratings, ended "not judged", exit 0 (site-drift QA)."""
+
+from __future__ import annotations
+
+import json
+
+import duckdb
+
+from flows.health import assess
+from tests.flows.test_health import RULES
+from warehouse.load import RunInfo
+
+FULL = {"film_title": 12, "critic_name": 12, "body": 12, "rating_raw": 12, "published_raw": 12}
+
+
+def add_feed_run(conn: duckdb.DuckDBPyConnection, run_id: str, scraped: int, coverage: dict[str, int]) -> None:
+    conn.execute("insert into crawl_runs by name select ? as run_id, 'feed' as source, 'feed' as spider, "
+                 "1 as pages, ? as scraped, ? as loaded, 0 as updated, 0 as duplicates, 0 as rejected, "
+                 "? as field_coverage, true as healthy, 'finished' as finish_reason, "
+                 "now() + to_seconds(?) as loaded_at", [run_id, scraped, scraped, json.dumps(coverage), len(run_id)])
+
+
+def feed_run(coverage: dict[str, int] | None = None) -> RunInfo:
+    return RunInfo("new", "feed", spider="feed", pages=1, finish_reason="finished",
+                   field_coverage=FULL if coverage is None else coverage)
+
+
+def test_a_feed_whose_every_entry_was_rejected_is_unhealthy(conn: duckdb.DuckDBPyConnection) -> None:
+    healthy, notes = assess(conn, feed_run(), 12, RULES, rejected=12)
+    assert healthy is False and notes == "no review accepted on 1 page: all 12 found were rejected"
+
+
+def test_a_feed_whose_entries_lost_their_ratings_is_unhealthy(conn: duckdb.DuckDBPyConnection) -> None:
+    for run_id in ("a", "bb"):
+        add_feed_run(conn, run_id, 12, FULL)
+    healthy, notes = assess(conn, feed_run({**FULL, "rating_raw": 0}), 12, RULES)
+    assert healthy is False and notes == "rating_raw on 0% of reviews against a usual 100%"
+
+
+def test_a_feed_as_it_was_is_healthy_and_becomes_the_baseline(conn: duckdb.DuckDBPyConnection) -> None:
+    assert assess(conn, feed_run(), 12, RULES) == (True, None)
+    add_feed_run(conn, "a", 12, FULL)
+    assert assess(conn, feed_run(), 12, RULES) == (True, None)
+
+
+def test_a_feed_with_fewer_entries_than_min_pages_is_not_judged(conn: duckdb.DuckDBPyConnection) -> None:
+    healthy, notes = assess(conn, feed_run({"film_title": 3}), 3, RULES, rejected=3)
+    assert healthy is None and notes.startswith("not judged: 1 page fetched")
+
+
+def test_a_small_crawl_whose_every_review_was_rejected_is_unhealthy(conn: duckdb.DuckDBPyConnection) -> None:
+    small = RunInfo("new", "site", spider="schema_org", pages=2, finish_reason="finished")
+    assert assess(conn, small, 6, RULES, rejected=6) == (False, "no review accepted: all 6 found were rejected")
+    assert assess(conn, small, 6, RULES, rejected=5)[0] is None  # one accepted: too small to judge
+    assert assess(conn, small, 3, RULES, rejected=3)[0] is None  # too few to say
