@@ -138,7 +138,12 @@ def _query_text(query: str | None, file: Path | None) -> str:
         except (OSError, UnicodeDecodeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise fail(f"cannot read --file {file}: {reason}") from None
-    return sys.stdin.read() if query == "-" else str(query)
+    try:
+        text = sys.stdin.read() if query == "-" else str(query)
+        text.encode("utf-8")  # a Latin-1 terminal's bytes reach Python as lone surrogates, which DuckDB refuses
+    except UnicodeError:
+        raise fail("the SQL is not UTF-8 text; set the terminal (or the file) to UTF-8") from None
+    return text
 
 
 @app.command()

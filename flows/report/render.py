@@ -146,7 +146,7 @@ def signed(value: Any, digits: int = 1) -> Any:
     if not isinstance(value, int | float):
         return value
     rounded = half_up(value, digits)
-    text = f"{abs(rounded):.{digits}f}"
+    text = f"{abs(rounded):,.{digits}f}"
     if rounded == 0:
         return Markup(text)
     return Markup(("+" if value > 0 else "−") + text)

@@ -114,6 +114,13 @@ def test_help_shows_no_value_type_for_a_flag():
     assert "<bool>" not in result.stdout
 
 
+def test_sql_that_is_not_utf8_is_one_line(warehouse_dir):
+    # A Latin-1 terminal's "é" reaches Python as a lone surrogate: DuckDB's TypeError was a traceback (output QA).
+    result = runner.invoke(app, ["sql", "select 'Am\udce9lie'", "--data-dir", str(warehouse_dir)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: the SQL is not UTF-8 text; set the terminal (or the file) to UTF-8"
+
+
 def test_sql_is_read_only(warehouse_dir):
     result = runner.invoke(app, ["sql", "drop table films", "--data-dir", str(warehouse_dir)])
     assert result.exit_code == 2

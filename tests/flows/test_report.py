@@ -356,3 +356,10 @@ def test_a_signed_change_that_rounds_to_zero_has_no_sign():
     from flows.report.render import signed
 
     assert (signed(-0.04), signed(-0.05), signed(2.5, 0)) == ("0.0", "−0.1", "+3")
+
+
+def test_a_signed_change_groups_its_thousands_as_the_counts_beside_it_do():
+    # "80,366 new reviews (+24700 vs last week)" (output QA).
+    from flows.report.render import signed
+
+    assert (signed(24700, 0), signed(-1234.56, 1)) == ("+24,700", "−1,234.6")
