@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -118,14 +119,19 @@ def sql(
         with connect(warehouse_path(root), read_only=True) as conn:
             lock_down(conn, show_progress=console.is_terminal)
             columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
-            note = stale_marts_note(conn, query)
-        print_rows(columns, rows, format, console)
+            print_rows(columns, rows, format, console)  # as the rows come: a result of any size
+            note = stale_marts_note(conn, query)  # after the rows: a statement run before would end their stream
         if note:
             err_console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None  # Ctrl-C: the shell's code for SIGINT, and no traceback
+    except BrokenPipeError:
+        # The reader stopped early (`| head`): no error of the query's. Python would complain again when it
+        # flushes stdout at exit, so stdout goes to /dev/null first.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(0) from None
 
 
 def _query_text(query: str | None, file: Path | None) -> str:

@@ -122,10 +122,17 @@ def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[
         return columns, cursor.fetchall()
 
 
-def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Rendering
-                  ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+Rows = Iterator[list[tuple[str | None, ...]]]
+BATCH_ROWS = 10_000  # rows fetched at a time: a result of any size is written as it comes, in little memory
+# Integers past 2^53 - 1 (the 64-bit hashes) are JSON strings: JavaScript and jq read a bare one rounded.
+_SAFE_INTEGER = 2**53 - 1
+_WIDE_INTEGERS = frozenset({"BIGINT", "UBIGINT", "HUGEINT", "UHUGEINT"})
+
+
+def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Rendering) -> tuple[list[str], Rows]:
     """(column names, rows) of a user's one reading statement, every value rendered by DuckDB as `rendering`
-    (None for NULL); run it on a connection passed through lock_down.
+    (None for NULL); run it on a connection passed through lock_down. The rows come in batches of BATCH_ROWS as
+    they are read from DuckDB's streaming result: run nothing else on `conn` before they are all read.
 
     Columns that share a name are named the way DuckDB names them in a subquery (a, a_1; case-insensitively,
     so a and A become a and A_1), the same names in every format.
@@ -137,18 +144,36 @@ def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Renderin
     # The newline ends a trailing "-- comment" before the closing parenthesis.
     source = f"(\n{body}\n) as user_result"
     with _duckdb_errors(conn):
-        columns = conn.sql(f"select * from {source}").columns
-        rendered = ", ".join(_RENDER[rendering].format(_quoted(column)) for column in columns)
+        relation = conn.sql(f"select * from {source}")
+        columns = relation.columns
+        rendered = ", ".join(_rendered(column, str(kind), rendering)
+                             for column, kind in zip(columns, relation.types, strict=True))
         query = f"select {rendered} from {source}"
         reading_statement(conn, query)  # wrapping left one reading statement, nothing more
-        rows = _interruptible(conn, lambda: conn.execute(query).fetchall())
-    if rendering == "json":
-        rows = [tuple(None if value is None else _finite_json(value) for value in row) for row in rows]
-    return columns, rows
+        cursor = _interruptible(conn, lambda: conn.execute(query))
+    return columns, _batches(conn, cursor, rendering)
 
 
-def _explain(conn: duckdb.DuckDBPyConnection, statement: str, rendering: Rendering
-             ) -> tuple[list[str], list[tuple[str | None, ...]]]:
+def _rendered(column: str, kind: str, rendering: Rendering) -> str:
+    quoted = _quoted(column)
+    if rendering == "json" and kind in _WIDE_INTEGERS:
+        return (f"case when abs(cast({quoted} as double)) <= {_SAFE_INTEGER} then to_json({quoted}) "
+                f"else to_json(cast({quoted} as varchar)) end")
+    return _RENDER[rendering].format(quoted)
+
+
+def _batches(conn: duckdb.DuckDBPyConnection, cursor: duckdb.DuckDBPyConnection, rendering: Rendering) -> Rows:
+    while True:
+        with _duckdb_errors(conn):
+            rows = _interruptible(conn, lambda: cursor.fetchmany(BATCH_ROWS))
+        if not rows:
+            return
+        if rendering == "json":
+            rows = [tuple(None if value is None else _finite_json(value) for value in row) for row in rows]
+        yield rows
+
+
+def _explain(conn: duckdb.DuckDBPyConnection, statement: str, rendering: Rendering) -> tuple[list[str], Rows]:
     """An EXPLAIN's rows: it cannot be a subquery for DuckDB to render, and its values are text already."""
     def run() -> tuple[list[str], list[tuple[str | None, ...]]]:
         cursor = conn.execute(statement)
@@ -159,7 +184,7 @@ def _explain(conn: duckdb.DuckDBPyConnection, statement: str, rendering: Renderi
     if rendering == "json":
         rows = [tuple(None if value is None else json.dumps(value, ensure_ascii=False) for value in row)
                 for row in rows]
-    return columns, rows
+    return columns, iter([rows])
 
 
 def run_query(conn: duckdb.DuckDBPyConnection, name: str, params: list[Any] | dict[str, Any] | None = None
