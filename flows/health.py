@@ -33,7 +33,8 @@ from flows.importer import IMPORT_SPIDER
 from flows.output import counted
 from warehouse.load import RunInfo
 
-WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_raw")
+# The raw fields the crawl filled, and the ratings and dates the normalizer could read (flows/load.py readings).
+WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_raw", "ratings_read", "dates_read")
 FEED_SPIDER = "feed"
 
 

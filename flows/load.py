@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 
 from crawlers.canaries import settle_pages
 from crawlers.items import DATE_ORDERS
@@ -200,6 +201,22 @@ def date_order(batch: Batch) -> str | None:
     return order
 
 
+def readings(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> dict[str, int]:
+    """How many of a normalized batch's reviews had their rating read (an explicit score) and their date read:
+    kept in the run's field coverage beside the raw fields, so health sees a site whose ratings or dates turned
+    unreadable ("Rating: 4", a new date format) while every review still had one (site-drift QA)."""
+    source = rows if isinstance(rows, str) else "batch_rows_arrow"
+    if not isinstance(rows, str):
+        conn.register(source, rows)
+    try:
+        read = conn.execute(f"select count(*) filter (where score_source = 'explicit'), "
+                            f"count(*) filter (where published_on is not null) from {source}").fetchone()
+    finally:
+        if not isinstance(rows, str):
+            conn.unregister(source)
+    return {"ratings_read": read[0], "dates_read": read[1]} if read else {}
+
+
 def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBatch,
          rules: Health | None = None, cancelled: Callable[[], bool] | None = None) -> tuple[LoadResult, RunInfo]:
     """Load a normalized batch, judging the run's health against the source's recent runs first;
@@ -207,6 +224,7 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
     try:
         stats = read_stats(batch)
         run = run_info(batch, stats)
+        run.field_coverage = {**run.field_coverage, **readings(conn, normalized.rows)}
         run.site_unchanged = found_site_unchanged(stats)
         run.healthy, run.health_notes = assess(conn, run, normalized.scraped, rules or Health(),
                                                rejected=len(normalized.rejects), stats=stats)
