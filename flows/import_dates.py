@@ -1,4 +1,5 @@
-"""The order of day and month in an import's numeric dates, decided once for the whole file.
+"""The order of day and month in an import's numeric dates, decided once for the whole file (and in a crawled
+batch's, by order_of).
 
 `03/01/2024` is 3 January in a French export and 1 March in an American one, and nothing in the
 string tells. The file does, often: `25/01/2024` can only be day first, `01/25/2024` only month
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,6 +114,16 @@ def decide(tally: DateTally, given: str | None, earlier: str | None, source: str
                          f"{tally.example!r} could be day or month first and none tells: read month first "
                          "(give --date-order DMY if the dump writes the day first)", warning=True)
     return DateOrder(earlier, None)  # no numeric date to read: the source's order carries on
+
+
+def order_of(raws: Iterable[str | None], earlier: str | None) -> str | None:
+    """The order a crawled batch's own dates show (one `25/11/2026` makes it day first), else `earlier`, the
+    source's: a site's pages carry no --date-order, and `05/11/2026` was read as 11 May beside twenty dates of
+    the same batch that could only be day first (site-drift QA)."""
+    tally = DateTally()
+    for raw in raws:
+        tally.add(raw)
+    return decide(tally, None, earlier, "").order
 
 
 def remembered(folder: Path) -> str | None:

@@ -25,6 +25,7 @@ from crawlers.items import DATE_ORDERS
 from crawlers.landing import being_written
 from flows.config import Health
 from flows.health import assess, found_site_unchanged
+from flows.import_dates import DateOrder, remember, remembered
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
 from flows.normalize.films import Film
 from warehouse.db import WarehouseError
@@ -186,8 +187,11 @@ def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
     """Normalize a landing batch into temp view `normalized_batch` of the warehouse connection."""
     if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
         batch.items.touch()
+    order = date_order(batch)
+    # A crawl's stats give no order (an import's and a site profile's do): its dates tell, else the source's.
     return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn), duck=conn,
-                             date_order=date_order(batch))
+                             date_order=order, infer_date_order=order is None,
+                             earlier_date_order=remembered(batch.items.parent) if order is None else None)
 
 
 def date_order(batch: Batch) -> str | None:
@@ -231,6 +235,8 @@ def load(conn: duckdb.DuckDBPyConnection, batch: Batch, normalized: NormalizedBa
         result = load_batch(conn, normalized.rows, normalized.rejects, run, normalized.scraped, cancelled)
         if batch.items.parent.parent.name == "raw":  # in a data folder's landing zone (tests load loose files)
             settle_pages(batch.items.parent.parent.parent, batch.source, batch.run_id, run.healthy)
+            if normalized.date_order and normalized.date_order != remembered(batch.items.parent):
+                remember(batch.items.parent, DateOrder(normalized.date_order, None), batch.run_id)
     finally:
         if isinstance(normalized.rows, str):
             with contextlib.suppress(duckdb.FatalException):  # an invalidated database: its error is the one to say

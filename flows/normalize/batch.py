@@ -24,6 +24,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from flows.import_dates import order_of
 from flows.normalize.assemble import assemble, infer_cleaned, infer_plain
 from flows.normalize.films import Film
 from flows.normalize.lookups import (
@@ -51,6 +52,7 @@ class NormalizedBatch:
     rows: str | pa.Table
     rejects: list[Reject] = field(default_factory=list)
     scraped: int = 0
+    date_order: str | None = None  # the order its slashed dates were read in (None: month first)
 
 
 # Python's share of the batch: fetched inputs in, columns of these tables out. All-null columns need a type.
@@ -102,14 +104,16 @@ def drop_normalized(duck: duckdb.DuckDBPyConnection) -> None:
 def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: Path | None = None,
                       positive_threshold: float = 60.0,
                       duck: duckdb.DuckDBPyConnection | None = None,
-                      date_order: str | None = None) -> NormalizedBatch:
+                      date_order: str | None = None, infer_date_order: bool = False,
+                      earlier_date_order: str | None = None) -> NormalizedBatch:
     """Normalize a landing file into rows for `warehouse.load.load_batch`.
 
     Given a connection (the warehouse's), the rows are its temp view `normalized_batch` and `rows`
     is that name: a million-review batch then stays inside DuckDB, within its memory limit, never
     copied through Python. Call `drop_normalized` after the load, before normalizing the next
     batch in that connection. Without a connection, the rows come back as an Arrow table. `date_order`
-    (crawlers.items.DATE_ORDERS) is the batch's order of day and month in slashed dates, when its source's is known.
+    (crawlers.items.DATE_ORDERS) is the batch's order of day and month in slashed dates, when its source's is known;
+    with `infer_date_order`, the order the batch's own dates show, else `earlier_date_order` (import_dates.order_of).
     """
     own = duck is None
     work = duckdb.connect() if own else duck
@@ -122,6 +126,8 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         scraped = work.execute("select count(*) from nz_raw").fetchall()[0][0] + len(rejects) - len(broken)
         rejects += validate(work, broken)
         keys = {"dates": date_keys(work), "films": film_keys(work), "critics": critic_keys(work)}
+        if infer_date_order:
+            date_order = order_of((key[0] for key in keys["dates"]), earlier_date_order)
         # Python's share runs in one thread, in order, while DuckDB (which releases the GIL) goes on:
         # the lookups while SQL flags the texts, the text fixes while SQL scores the unrated reviews.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
@@ -145,4 +151,4 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
     finally:
         if own:
             work.close()
-    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped)
+    return NormalizedBatch(rows=rows, rejects=rejects, scraped=scraped, date_order=date_order)
