@@ -221,6 +221,7 @@ class RunStats:
         write_json_atomic(path, summary, default=str)
         if getattr(spider, "retries_failed_pages", False):
             failed = {url: kind for _, url, kind, _ in self.open.values()} | self.failed_answers
+            failed |= dict.fromkeys(getattr(spider, "pages_to_retry", set)(), PAGE)  # crawlers/canaries.py
             update_retries(retry_file(self.root, spider.source), failed, self.answered - set(failed))
 
 

@@ -110,3 +110,22 @@ def test_no_unlisted_canaries_when_a_sitemap_listed_a_known_page_or_on_a_full_cr
     spider = _spider(tmp_path, incremental=incremental)
     spider.listed([listed])
     assert spider.unlisted_canaries() == []
+
+
+def test_known_pages_that_went_silent_beside_pages_that_still_give_reviews_are_retried(tmp_path):
+    remember_pages(pages_file(tmp_path, "demo"), {"https://site.test/a", "https://site.test/b", "https://site.test/c"})
+    spider = _spider(tmp_path)
+    spider.note_page(_response("https://site.test/a"), 2)
+    spider.note_page(_response("https://site.test/b"), 0)  # a soft 404
+    spider.note_page(_response("https://site.test/new"), 0)  # never gave reviews: a film or list page
+    assert spider.pages_to_retry() == {"https://site.test/b"}
+
+
+def test_no_page_is_retried_when_more_went_silent_than_gave_reviews(tmp_path):
+    # A relaunch: the canaries and the health check report it; retrying every page would only repeat it.
+    remember_pages(pages_file(tmp_path, "demo"), {"https://site.test/a", "https://site.test/b", "https://site.test/c"})
+    spider = _spider(tmp_path)
+    spider.note_page(_response("https://site.test/a"), 2)
+    spider.note_page(_response("https://site.test/b"), 0)
+    spider.note_page(_response("https://site.test/c"), 0)
+    assert spider.pages_to_retry() == set()

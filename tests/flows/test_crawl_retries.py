@@ -8,7 +8,7 @@ from pathlib import Path
 
 from crawlers.retries import MAX_ATTEMPTS, Retry, read_retries, retry_file, update_retries
 from flows.pipeline import SourceSpec, pipeline
-from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, review_page
+from tests.crawlers.localsite import NOT_FOUND, Answer, LocalSite, plain_page, review_page
 from warehouse.db import connect, warehouse_path
 
 FAST = {"RETRY_TIMES": 1, "REVIEWS_RETRY_BACKOFF_MAX": 0.1, "AUTOTHROTTLE_ENABLED": False, "DOWNLOAD_DELAY": 0,
@@ -33,6 +33,8 @@ def _route(site: LocalSite, path: str) -> Answer | None:
     if path == "/film/b/":
         if site.state.get("b_down"):
             return Answer(500, "down")
+        if site.state.get("b_soft_404"):
+            return plain_page("Sorry, this page could not be found")
         return Answer(301, "", {"Location": f"{base}/b-new/"}) if site.state.get("b_moved") else \
             review_page(f"{base}/film/b/", "b")
     if path == "/b-new/":
@@ -71,6 +73,25 @@ def test_a_page_that_failed_is_fetched_by_the_next_incremental_run_though_its_si
         assert "/film/b/" in second  # it was skipped too, and its reviews stayed missing
         assert _films(root) == ["Film a", "Film b"]
         assert not retry_file(root, "films").exists()  # fetched: off the list
+
+
+def test_a_known_review_page_answered_without_reviews_is_retried_by_the_next_run(tmp_path):
+    # A soft 404 (200, "page not found") for a day: the next incremental runs skipped the page as unmodified, and
+    # an edit made there stayed unread until a full crawl (site-drift QA).
+    root = tmp_path / "data"
+    with LocalSite(_route) as site:
+        spec = _sitemap_source(site)
+        pipeline([spec], str(root))
+        site.state["b_soft_404"] = True
+        from dataclasses import replace
+
+        pipeline([replace(spec, full=True)], str(root))  # a full crawl reads b: it gives nothing
+        assert read_retries(retry_file(root, "films")) == {f"{site.url}/film/b/": Retry("page", 1)}
+        site.state["b_soft_404"] = False
+        asked = len(site.hits)
+        pipeline([spec], str(root))
+        assert "/film/b/" in [hit.path for hit in site.hits[asked:]]
+        assert not retry_file(root, "films").exists()
 
 
 def _index_route(site: LocalSite, path: str) -> Answer:
