@@ -17,7 +17,13 @@ from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.ratings import rate_distinct
 from flows.normalize.staging import external_id, fetched_minute, register
-from flows.normalize.text import clean_text, normalize_person, without_byline, without_outlet
+from flows.normalize.text import (
+    clean_text,
+    normalize_person,
+    without_byline,
+    without_outlet,
+    without_review_label,
+)
 
 
 def outlet_key(outlet: str | None, audience: str = "critic") -> str:
@@ -68,7 +74,8 @@ def film_keys(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 def film_columns(mentions_rows: list[tuple[Any, ...]], known: list[Film]) -> dict[str, list[Any]]:
     """One row per distinct mention: its film, and its title as shown (without a "(2013)" that repeats
     the film's year, so a report never prints "Tide of Marseille (1980) (1980)")."""
-    mentions = [Mention(clean_text(t, html_markup=False), y, i, m) for t, y, i, m in mentions_rows]
+    mentions = [Mention(without_review_label(clean_text(t, html_markup=False)), y, i, m)
+                for t, y, i, m in mentions_rows]
     resolved = FilmResolver(list(known)).resolve_all(mentions)
     shown = [m.shown_title(f.year) for m, (f, _) in zip(mentions, resolved, strict=True)]
     # A page may name its film by external id alone. Known films and films a titled mention creates have a

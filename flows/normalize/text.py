@@ -303,6 +303,21 @@ def _words_only(text: str) -> str:
 # A release year at the end of a title, "Her (2013)" or "Her [2013]": dropped from the matching key here,
 # and read as the film's year by flows.normalize.films when a mention has no year field.
 YEAR_SUFFIX = re.compile(r"\s*[(\[]\s*((?:18|19|20)\d{2})\s*[)\]]\s*$")
+# A page's label around the film's title in its itemReviewed name: "Review: Arrival", "Arrival (2016) – Review",
+# "Critique : Arrival". Always with a separator, so a film called "Review", or "Peer Review", keeps its name.
+_LABEL = r"(?:(?:film|movie)\s+)?(?:review|critique|kritik|cr[ií]tica|rese[ñn]a|recensione)"
+_LABEL_BEFORE = re.compile(rf"^\s*{_LABEL}\s*[:|\-\u2013\u2014]\s*(?=\S)", re.IGNORECASE)
+_LABEL_AFTER = re.compile(rf"(?<=\S)\s*[:|\-\u2013\u2014]\s*{_LABEL}\s*$", re.IGNORECASE)
+
+
+def without_review_label(title: str | None) -> str | None:
+    """A film title without the "Review:" or "– Review" a site wrapped it in (site-drift QA: "Arrival (2016) –
+    Review" was a film of its own, beside Arrival)."""
+    if not title:
+        return title
+    return _LABEL_AFTER.sub("", _LABEL_BEFORE.sub("", title)) or title
+
+
 _TRAILING_ARTICLE = re.compile(r"^(.+),\s*(the|a|an|le|la|les|el|der|die|das)$")
 _ELIDED_ARTICLE = re.compile(r"^l['’]\s*")
 _APOSTROPHES = re.compile(r"['’`´]")

@@ -91,3 +91,12 @@ def test_a_tmdb_id_a_batch_gives_to_two_films_goes_to_neither(tmp_path: Path) ->
     week(tmp_path, data, "t2", [("3", "Arrival", "2016", "", "329865", "Cy", "9/10", "Heptapods."),
                                 ("4", "Story of Your Life", "2016", "tt2543164", "329865", "Di", "6/10", "Time.")])
     assert [film[3] for film in films(data)].count("329865") <= 1
+
+
+def test_a_site_that_wraps_its_titles_in_a_review_label_names_the_same_film(tmp_path: Path) -> None:
+    # A redesign's "Arrival (2016) – Review" and "Review: Arrival" were films of their own (site-drift QA).
+    data = tmp_path / "data"
+    week(tmp_path, data, "w1", [("1", "Arrival", "2016", "", "", "Critic One", "8/10", "Language as time.")])
+    week(tmp_path, data, "w2", [("2", "Arrival (2016) – Review", "", "", "", "Critic Two", "6/10", "Slow."),
+                                ("3", "Review: Arrival", "2016", "", "", "Critic Three", "7/10", "Moving.")])
+    assert films(data) == [("Arrival", 2016, None, None, 3)]

@@ -223,3 +223,21 @@ def test_a_known_film_gains_the_tmdb_id_a_mention_gives_and_a_mention_by_it_alon
     film = resolver.resolve(Mention("The Thing", "1982", "tt0084787", "1091"))[0]
     assert (film.film_id, film.tmdb_id) == ("f-thing", "1091")
     assert resolver.resolve(Mention("La Cosa", "1982", None, "1091"))[0] is film
+
+
+@pytest.mark.parametrize(("title", "film"), [
+    ("Review: Arrival", "Arrival"),
+    ("Arrival (2016) – Review", "Arrival (2016)"),
+    ("Arrival - Movie Review", "Arrival"),
+    ("Arrival | Film Review", "Arrival"),
+    ("Critique : Arrival", "Arrival"),
+    ("Kritik: Der Himmel über Berlin", "Der Himmel über Berlin"),
+    ("Review", "Review"),  # a film of that name
+    ("Peer Review", "Peer Review"),  # no separator: part of the title
+    ("Reviewers: A Film", "Reviewers: A Film"),
+    ("X-Men: The Last Stand", "X-Men: The Last Stand"),
+])
+def test_a_review_label_around_a_film_title_is_dropped(title: str, film: str) -> None:
+    from flows.normalize.text import without_review_label
+
+    assert without_review_label(title) == film
