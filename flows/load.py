@@ -64,10 +64,20 @@ def held_batches(root: Path) -> tuple[Batch | None, list[Batch]]:
 
 def held_notes(root: Path) -> list[str]:
     """One line per complete run that waits behind a run still being crawled (it would otherwise say nothing)."""
+    return [held["note"] for held in held_runs(root)]
+
+
+def held_runs(root: Path) -> list[dict[str, Any]]:
+    """Each complete run that waits behind a run still being crawled: its source, run id, path, the run it waits
+    for, and the line that says so (for `reviews status --json`, where a sentence alone hid the run waited for)."""
     writer, held = held_batches(root)
-    return [f"run {batch.run_id} of {batch.source} is not loaded yet: it waits for run {writer.run_id} of "
-            f"{writer.source}, still being written by another process (a crawl or an import), and loads with the "
-            "first run after that one" for batch in held if writer is not None]
+    if writer is None:
+        return []
+    return [{"source": batch.source, "run_id": batch.run_id, "path": str(batch.items),
+             "waits_for": {"source": writer.source, "run_id": writer.run_id},
+             "note": f"run {batch.run_id} of {batch.source} is not loaded yet: it waits for run {writer.run_id} of "
+                     f"{writer.source}, still being written by another process (a crawl or an import), and loads "
+                     "with the first run after that one"} for batch in held]
 
 
 def _landing_runs(root: Path) -> tuple[list[Batch], int | None]:

@@ -119,6 +119,11 @@ def _one_line(value: str | None) -> str:
 def print_status(report: dict[str, Any], console: Console) -> None:
     size_mb = report["warehouse_bytes"] / 1e6
     console.print(f"warehouse {report['warehouse']} ({size_mb:.1f} MB)", highlight=False)
+    if report.get("busy"):
+        console.print(f"busy: {report['busy']}; its runs and rows show once it is done", highlight=False,
+                      markup=False, soft_wrap=True)
+        _print_landing_notes(report, console)
+        return
     if report["tables"]:
         console.print("rows: " + ", ".join(f"{name} {count:,}" for name, count in report["tables"].items()),
                       highlight=False)
@@ -145,8 +150,13 @@ def print_status(report: dict[str, Any], console: Console) -> None:
     console.print(f"landing batches not yet loaded: {len(pending)}{behind}", highlight=False)
     for batch in pending:
         console.print(f"  {batch['source']} {batch['run_id']}  {batch['path']}", highlight=False, markup=False)
-    for note in waiting:
-        console.print(f"  waiting: {note}", highlight=False, markup=False)
+    _print_landing_notes(report, console)
+
+
+def _print_landing_notes(report: dict[str, Any], console: Console) -> None:
+    """The batches waiting behind a run still being written, and what killed imports left."""
+    for held in report.get("waiting_batches", []):
+        console.print(f"  waiting: {held['note']}", highlight=False, markup=False)
     for path in report.get("killed_imports", []):
         console.print(f"  left by a killed import, never loaded (the next import into its source removes it): {path}",
                       highlight=False, markup=False)

@@ -67,6 +67,10 @@ def test_a_complete_batch_waiting_behind_a_crawl_in_progress_is_named_not_silent
         shown = console.export_text()
         assert f"waiting: {expected}" in shown
         assert "landing batches not yet loaded: 0 (and 1 waiting, below)" in shown  # "0" alone read as lost
+        # For scripts, the run waited for as fields, not only inside the sentence (output QA).
+        assert status(tmp_path)["waiting_batches"] == [{
+            "source": "demo-feed", "run_id": "20261126T100500Z", "path": str(done["items"]),
+            "waits_for": {"source": "demo", "run_id": "20261126T100000Z"}, "note": expected}]
     finally:
         lock.release()
     assert held_notes(tmp_path) == []
