@@ -105,6 +105,7 @@ class CanaryMixin:
         self.silent_pages: set[str] = set()  # known to give reviews, answered without any (not canaries)
         self.canary_sitemaps_read = 0
         self.listed_known = False  # a sitemap of this run listed a page known to give reviews
+        self.sitemaps_listed = False  # this run read a sitemap's entries
         self.canaries_from_known = False
         self._known: frozenset[str] | None = None
 
@@ -121,6 +122,7 @@ class CanaryMixin:
 
     def listed(self, locs: Iterable[str]) -> None:
         """Note a sitemap's entries, read or skipped: whether any is a page known to give reviews."""
+        self.sitemaps_listed = True
         if not self.listed_known and self.known():
             self.listed_known = any(as_requested(url) in self.known() for url in locs if url)
 
@@ -134,11 +136,12 @@ class CanaryMixin:
         return [requested[url] for url in chosen]
 
     def unlisted_canaries(self) -> list[str]:
-        """Once an incremental crawl has nothing left to do: if no sitemap it read listed a page known to give
-        reviews (the site moved its pages and kept its sitemap's dates, or the source has no sitemap), a few of
-        those pages to read as canaries, once. Moved pages redirect to where they are now; without it a relaunch
-        that also dropped the review markup was "not judged" week after week (site-drift QA)."""
-        if self.since is None or self.canaries_from_known or self.canary_urls or self.listed_known:
+        """Once an incremental crawl has nothing left to do: if the sitemaps it read listed no page known to give
+        reviews (the site moved its pages and kept its sitemap's dates), a few of those pages to read as canaries,
+        once. Moved pages redirect to where they are now; without it a relaunch that also dropped the review
+        markup was "not judged" week after week (site-drift QA)."""
+        if self.since is None or self.canaries_from_known or self.canary_urls or self.listed_known \
+                or not self.sitemaps_listed:  # a source crawled from its pages reads its start pages every run
             return []
         self.canaries_from_known = True
         chosen = pick(self.known() - self.pages_with_reviews, self._budget(), datetime.now(UTC).date())

@@ -104,11 +104,15 @@ def test_pages_known_but_listed_by_no_sitemap_are_read_as_canaries_once(tmp_path
     assert spider.crawler.stats.get_value("incremental/canaries_unlisted") == 3
 
 
-@pytest.mark.parametrize(("incremental", "listed"), [(True, "https://site.test/reviews/1"), (False, "")])
-def test_no_unlisted_canaries_when_a_sitemap_listed_a_known_page_or_on_a_full_crawl(tmp_path, incremental, listed):
+@pytest.mark.parametrize(("incremental", "listed"), [(True, ["https://site.test/reviews/1"]), (False, [""]),
+                                                     (True, None)])
+def test_no_unlisted_canaries_when_a_sitemap_listed_a_known_page_on_a_full_crawl_or_without_sitemaps(
+        tmp_path, incremental, listed):
+    # Without sitemaps (a source crawled from its pages) its start pages are read every run, as before.
     remember_pages(pages_file(tmp_path, "demo"), {f"https://site.test/reviews/{n}" for n in range(5)})
     spider = _spider(tmp_path, incremental=incremental)
-    spider.listed([listed])
+    if listed is not None:
+        spider.listed(listed)
     assert spider.unlisted_canaries() == []
 
 

@@ -128,6 +128,9 @@ def test_a_lost_warehouse_is_loaded_again_from_the_landing_zone(warehouse, tmp_p
     shutil.copytree(root / "raw", tmp_path / "raw")
     rebuilt = pipeline([], str(tmp_path))
     assert sorted(load["source"] for load in rebuilt.loads) == ["demo", "demo-feed"]
+    def rows(data, table):  # a parallel sum's last digits depend on the order its threads met the rows
+        return [tuple(round(v, 9) if isinstance(v, float) else v for v in row)
+                for row in query(data, f"select * from {table} order by all")]
+
     for table in ("films", "critics", "reviews", "film_scores", "critic_stats"):
-        sql = f"select * from {table} order by all"
-        assert query(tmp_path, sql) == query(root, sql), table
+        assert rows(tmp_path, table) == rows(root, table), table
