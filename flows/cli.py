@@ -31,6 +31,7 @@ from flows.cli_base import (
     project,
     quiet_user_errors,
     source_name,
+    stdout_gone,
 )
 from flows.errors import ReviewsError, RunIncomplete
 from flows.output import counted
@@ -262,7 +263,13 @@ def _report_run(result: PipelineResult, quiet: bool) -> bool:
     from flows.summary import print_summary
 
     if not quiet:
-        print_summary(Path(result.warehouse), console, result.loads)
+        try:
+            print_summary(Path(result.warehouse), console, result.loads)
+        except OSError as exc:  # a full disk under cron's log, a reader gone: the run itself is done
+            stdout_gone()
+            err_console.print(f"[yellow]warning:[/yellow] the run's summary could not be written to standard "
+                              f"output ({exc.strerror or exc}); `reviews status` shows the run", highlight=False,
+                              soft_wrap=True)
     for bad in result.unhealthy:
         err_console.print(f"[yellow]unhealthy:[/yellow] {bad['source']} run {bad['run_id']}: {bad['health_notes']}",
                           highlight=False)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from flows.cli_base import ConfigOption, DataDir, app, console, err_console, fail, project
+from flows.cli_base import ConfigOption, DataDir, app, console, err_console, fail, project, stdout_gone
 from flows.errors import ReviewsError
 
 
@@ -127,10 +126,8 @@ def sql(
         raise fail(str(exc)) from None
     except KeyboardInterrupt:
         raise typer.Exit(130) from None  # Ctrl-C: the shell's code for SIGINT, and no traceback
-    except BrokenPipeError:
-        # The reader stopped early (`| head`): no error of the query's. Python would complain again when it
-        # flushes stdout at exit, so stdout goes to /dev/null first.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except BrokenPipeError:  # the reader stopped early (`| head`): no error of the query's
+        stdout_gone()
         raise typer.Exit(0) from None
 
 

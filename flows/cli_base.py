@@ -3,7 +3,9 @@ error exits (user mistakes surface as one line on stderr and a non-zero exit, ne
 
 from __future__ import annotations
 
+import errno
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -24,11 +26,42 @@ def _flags_without_a_type() -> None:
     TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)  # type: ignore[method-assign]
 
 
+def _usable_streams() -> None:
+    """Standard output and error as a scheduled job may leave them: closed (`2>&-` made run, demo and import end
+    in an AttributeError, exit 1) they write nowhere; in an encoding that cannot spell a film's title (ASCII,
+    Latin-1) a character is written as its escape, not a UnicodeEncodeError that hid `reviews run`'s exit code."""
+    for name in ("stdout", "stderr"):
+        stream = getattr(sys, name)
+        if stream is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 (open for the process)
+        elif hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+
+
+def _width() -> int | None:
+    """The consoles' width: Rich's own choice, except for a COLUMNS too narrow to print in (COLUMNS=0 printed
+    nothing at all, `error:` lines included, while the exit codes stayed: environment QA)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", ""))
+    except ValueError:
+        return None
+    return 80 if columns < 20 else None
+
+
 _flags_without_a_type()
+_usable_streams()
 app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-console = Console()
-err_console = Console(stderr=True)
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        """A reader gone (`| head`, a closed pipe): BrokenPipeError for the command to handle. Rich's own answer,
+        SystemExit(1), ended `reviews run` with exit 1 after a good run whose summary went unread."""
+        stdout_gone()
+        raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+
+console = _Console(width=_width())
+err_console = _Console(stderr=True, width=_width())
 
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data folder (default $REVIEWS_DATA_DIR, else the config's data_dir, else ./data).")]
@@ -36,6 +69,15 @@ Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./reviews.toml if present).")]
 ProfileOption = Annotated[Path | None, typer.Option(
     "--profile", help="The site profile (a TOML file of selectors) for the profile spider.")]
+
+
+def stdout_gone() -> None:
+    """After a write to standard output failed (a reader gone, a full disk): point it at /dev/null, or Python
+    complains again when it flushes it at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # no descriptor to replace
+        pass
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -99,6 +141,11 @@ def project(config: Path | None, data_dir: Path | None, reading: bool = False) -
             err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "
                               f"{escape(source.profile_error)}", highlight=False, soft_wrap=True)
     root = Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").expanduser().resolve()
+    try:
+        str(root).encode("utf-8")  # a Latin-1 folder name: its bytes reached Prefect's JSON as a traceback
+    except UnicodeEncodeError:
+        raise fail(f"the data folder's name is not UTF-8 ({os.fsencode(root)!r}); give a folder whose name is")\
+            from None
     try:
         check_folder(root)
     except ReviewsError as exc:

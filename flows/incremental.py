@@ -29,7 +29,7 @@ from pathlib import Path
 import duckdb
 
 from crawlers.landing import safe_name, write_atomic
-from flows.errors import SourceBusy
+from flows.errors import ReviewsError, SourceBusy
 from flows.importer import IMPORT_SPIDER
 
 RUNNING_MARKER = "RUNNING"
@@ -195,7 +195,11 @@ def crawl_lock(folder: Path) -> Iterator[int]:
     an unrelated process after a reboot). SourceBusy while another live run crawls the source."""
     path = crawl_lock_path(folder)
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        # 0o666 less the umask, as every other file here: a team's umask 002 must leave it writable to the group.
+        descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise ReviewsError(f"cannot open the crawl lock {path}: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)

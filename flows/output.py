@@ -116,6 +116,17 @@ def _one_line(value: str | None) -> str:
     return visible(value.replace("\n", "\\n").replace("\t", "\\t"))
 
 
+def show(console: Console, table: Table, markup: bool = True) -> None:
+    """A table fitted to the terminal; elsewhere (cron's mail, a log file) as wide as its values, each whole: cut
+    to 80 columns, the run ids in a mailed summary could not be found among the logs (environment QA)."""
+    if console.is_terminal or console.record:
+        console.print(table, markup=markup)
+        return
+    options = console.options.update(width=sys.maxsize, markup=markup)
+    width = console.measure(table, options=options).maximum
+    type(console)(file=console.file, width=max(width, 20), color_system=None).print(table, crop=False, markup=markup)
+
+
 def print_status(report: dict[str, Any], console: Console) -> None:
     size_mb = report["warehouse_bytes"] / 1e6
     console.print(f"warehouse {report['warehouse']} ({size_mb:.1f} MB)", highlight=False)
@@ -142,7 +153,7 @@ def print_status(report: dict[str, Any], console: Console) -> None:
         table.add_row(run["source"], str(run["finished"] or run["finish_reason"] or "-"), pages, str(run["scraped"]),
                       str(run["loaded"]), str(run["duplicates"]), str(run["rejected"]), seconds,
                       health)
-    console.print(table, markup=False)
+    show(console, table, markup=False)
     pending, waiting = report["pending_batches"], report.get("waiting_batches", [])
     # Those waiting behind a run still being written are counted apart: "0" above a waiting line read as if the
     # batch were lost (crash QA).
@@ -173,6 +184,6 @@ def print_sources(listed: list[dict[str, Any]], console: Console) -> None:
         spider = f"{source['spider']}: {Path(source['profile']).name}" if source.get("profile") else source["spider"]
         table.add_row(source["name"], spider, source["schedule"] or "-", "\n".join(source["urls"]),
                       str(last.get("finished") or last.get("finish_reason") or "never"), health)
-    console.print(table, markup=False)
+    show(console, table, markup=False)
     if not listed:
         console.print("no sources configured: copy reviews.example.toml to reviews.toml", highlight=False)

@@ -19,6 +19,7 @@ import duckdb
 from prefect import flow, get_run_logger, task
 from prefect.states import Completed, State
 from prefect.tasks import exponential_backoff
+from rich.console import Console
 from rich.progress import Progress
 
 from crawlers.landing import data_dir, safe_name
@@ -234,7 +235,10 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
         result.held = held_notes(root)
         for note in result.held:  # `reviews run` prints them itself; under `reviews serve` this log is all there is
             get_run_logger().info("waiting: %s", note)
-        with Progress(transient=True, disable=not show_progress) as progress:
+        # On stderr, and only on a terminal: on stdout its last newline met a full disk or a closed pipe between the
+        # loads and the marts, which then were never built (environment QA).
+        errors = Console(stderr=True)
+        with Progress(transient=True, disable=not (show_progress and errors.is_terminal), console=errors) as progress:
             loading = progress.add_task("normalize + load", total=len(batches))
             for batch in batches:
                 # A batch the load cannot take would otherwise stop every later batch, run after run.

@@ -127,7 +127,11 @@ def start_temporary_server() -> None:
     except RuntimeError as exc:  # "Timed out while attempting to connect to ephemeral Prefect API server"
         starting = server.server_process is not None and server.server_process.poll() is None
         server.stop()
-        if starting:  # not crashed, only slow: its log may still be empty, so it says why it was stopped
+        log.flush()
+        # Not crashed, only slow: its log may still be empty, so it says why it was stopped. Prefect starts again a
+        # server that exits: alive at the deadline, it may be the latest of several that each failed at once (a
+        # deleted working folder), which the log tells (environment QA).
+        if starting and b"Application startup failed" not in log_path.read_bytes():
             waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
             separator = b"\n" if log.tell() else b""
             log.write(separator + f"reviews: stopped, still starting after {waited:g} s\n".encode())

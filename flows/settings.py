@@ -59,6 +59,9 @@ def _check_prefect_settings() -> None:
             from prefect.settings.context import get_current_settings
 
             get_current_settings()
+    except OSError as exc:  # its profiles.toml in a folder another user's run made (environment QA: a traceback)
+        raise ReviewsError(f"Prefect cannot use its home: {exc.strerror or exc}: {exc.filename}; its folder must be "
+                           "writable by everyone who runs reviews on this data folder") from None
     except ValidationError as exc:
         problem = exc.errors()[0]
         field = str(problem["loc"][-1]) if problem["loc"] else ""
@@ -67,4 +70,5 @@ def _check_prefect_settings() -> None:
         where = named[0] if named else f"{exc.title}.{field}"
         raise ReviewsError(f"Prefect cannot read its setting {where} = {problem.get('input')!r}: {problem['msg']}; "
                            "fix it in the environment or in Prefect's profiles.toml") from None
-    sys.stderr.write(held.getvalue())
+    if sys.stderr is not None:  # closed (`2>&-`): AttributeError ended run, demo and import, exit 1
+        sys.stderr.write(held.getvalue())

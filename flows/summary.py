@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from flows.output import counted, visible
+from flows.output import counted, show, visible
 from warehouse.db import connect
 from warehouse.queries import run_query
 
@@ -40,7 +40,7 @@ def _failed_requests(load: dict[str, Any]) -> str | None:
 
 def print_summary(database: Path, console: Console, loads: list[dict[str, Any]] | None = None) -> None:
     if loads:
-        console.print(_table("Loads", ["source", "run", "scraped", "loaded", "duplicates", "rejected"],
+        show(console, _table("Loads", ["source", "run", "scraped", "loaded", "duplicates", "rejected"],
                              [(x["source"], x["run_id"], x["scraped"], x["loaded"], x["duplicates"], x["rejected"])
                               for x in loads]))
         for line in filter(None, map(_failed_requests, loads)):
@@ -48,4 +48,4 @@ def print_summary(database: Path, console: Console, loads: list[dict[str, Any]] 
     with connect(database, read_only=True) as conn:
         for name, title in (("top_films", "Top films (Bayesian score)"), ("top_critics", "Most active critics")):
             columns, rows = run_query(conn, name)
-            console.print(_table(title, columns, rows))
+            show(console, _table(title, columns, rows))

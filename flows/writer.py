@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from flows.errors import ReviewsError
+
 WRITER_LOCK = ".writer.lock"
 
 
@@ -35,6 +37,9 @@ def writer_slot(root: Path, timeout_seconds: float | None = None,
     lock = FileLock(root / WRITER_LOCK)
     try:
         lock.acquire(timeout=0)
+    except PermissionError as exc:  # a lock file another user's run left, in a shared folder
+        raise ReviewsError(f"cannot open the writer lock {root / WRITER_LOCK}: {exc.strerror or exc}; it must be "
+                           "writable by everyone who runs reviews on this data folder") from None
     except Timeout:
         if waiting is not None:
             waiting(f"another run is writing the warehouse in {root}; waiting for it to finish")

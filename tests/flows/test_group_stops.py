@@ -124,6 +124,22 @@ def test_a_prefect_server_that_cannot_start_is_one_line_with_its_log_named(tmp_p
     assert (tmp_path / "prefect-home" / "server.log").stat().st_size > 0
 
 
+def test_a_prefect_server_that_keeps_failing_at_start_is_not_called_slow(tmp_path: Path) -> None:
+    # Run from a folder that was deleted (a cleaned CI workspace): the server fails at once, Prefect starts it
+    # again, and the one alive at the deadline was reported as "still starting" with advice to wait longer.
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    reviews = Path(sys.executable).parent / "reviews"
+    env = {**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"),
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "10"}
+    done = subprocess.run(["sh", "-c", f'cd "{gone}" && rmdir "{gone}" && exec "{reviews}" run --data-dir '
+                                       f'"{tmp_path / "data"}" --quiet'],
+                          env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("error: Prefect's temporary server did not start (")
+    assert "still starting" not in done.stderr and "Traceback" not in done.stderr
+
+
 def run_with_env(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "flows.cli", "run", "--data-dir", str(tmp_path / "data"), "--quiet"],
                           env={**os.environ, "PREFECT_HOME": str(tmp_path / "prefect-home"), **env},

@@ -1,0 +1,120 @@
+"""The process a scheduled job gives `reviews`: cron's environment, a closed or full standard output or error, a
+narrow COLUMNS, a stdout that cannot spell a title, a group's umask (environment QA)."""
+
+from __future__ import annotations
+
+import io
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from filelock import FileLock
+from rich.console import Console
+from rich.table import Table
+
+from bench.warehouse import synthesize
+from crawlers.landing import new_run_id
+from flows.errors import ReviewsError
+from flows.incremental import crawl_lock, crawl_lock_path
+from flows.output import show
+from flows.writer import writer_slot
+from warehouse.db import connect, migrate, warehouse_path
+
+REVIEWS = [sys.executable, "-m", "flows.cli"]
+
+
+def reviews(*args: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_")}
+    return subprocess.run([*REVIEWS, *args], env={**env, **kwargs.pop("env", {})}, capture_output=True, text=True,
+                          timeout=300, **kwargs)
+
+
+@pytest.fixture
+def pending(tmp_path: Path) -> Path:
+    folder = tmp_path / "raw" / "bench"
+    folder.mkdir(parents=True)
+    synthesize(folder / f"{new_run_id()}.jsonl", reviews=200)
+    return tmp_path
+
+
+def test_a_run_whose_standard_output_is_full_still_builds_the_marts(pending: Path) -> None:
+    # The progress display's last newline on a full stdout ended the run between the loads and the marts.
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([*REVIEWS, "run", "--data-dir", str(pending)], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "the run's summary could not be written to standard output (No space left on device)" in done.stderr
+    with connect(warehouse_path(pending), read_only=True) as conn:
+        assert conn.execute("select count(*) from film_scores").fetchone()[0] > 0
+
+
+def test_a_run_whose_reader_is_gone_ends_with_the_runs_own_exit_code(pending: Path) -> None:
+    child = subprocess.Popen([*REVIEWS, "run", "--data-dir", str(pending)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    child.stdout.close()  # Rich's answer to the broken pipe was SystemExit(1) after a good run
+    assert child.wait(timeout=300) == 0, child.stderr.read()
+    assert "could not be written to standard output (Broken pipe)" in child.stderr.read()
+
+
+def test_a_run_with_its_standard_error_closed_completes(pending: Path) -> None:
+    done = subprocess.run([*REVIEWS, "run", "--data-dir", str(pending), "--quiet"], capture_output=True, text=True,
+                          timeout=300, preexec_fn=lambda: os.close(2))
+    assert done.returncode == 0  # an AttributeError on sys.stderr ended it, exit 1
+
+
+def test_columns_0_still_prints_the_error_line(tmp_path: Path) -> None:
+    done = reviews("sql", "drop table films", "--data-dir", str(tmp_path), env={"COLUMNS": "0"})
+    assert done.returncode == 2 and done.stderr.startswith("error: ")  # it printed nothing at all
+
+
+def test_a_stdout_that_cannot_spell_a_title_gets_its_escapes(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    conn.close()
+    done = reviews("sql", "select '七人の侍' as t", "-f", "csv", "--data-dir", str(tmp_path),
+                   env={"PYTHONIOENCODING": "ascii"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["t", "\\u4e03\\u4eba\\u306e\\u4f8d"]
+
+
+def test_a_data_folder_whose_name_is_not_utf8_is_one_line(tmp_path: Path) -> None:
+    latin = os.fsdecode(os.fsencode(tmp_path) + b"/d\xe9")
+    done = reviews("status", "--data-dir", latin)
+    assert done.returncode == 2 and done.stderr.startswith("error: the data folder's name is not UTF-8")
+
+
+def test_a_crawl_lock_is_made_as_the_umask_says(tmp_path: Path) -> None:
+    previous = os.umask(0o002)  # a team's shared folder
+    try:
+        with crawl_lock(tmp_path / "jobs" / "demo"):
+            pass
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(crawl_lock_path(tmp_path / "jobs" / "demo").stat().st_mode) == 0o664
+
+
+def test_a_crawl_lock_that_cannot_be_opened_is_one_line(tmp_path: Path) -> None:
+    crawl_lock_path(tmp_path / "jobs" / "demo").mkdir(parents=True)  # stands for another user's file
+    with pytest.raises(ReviewsError, match="cannot open the crawl lock"), crawl_lock(tmp_path / "jobs" / "demo"):
+        pass
+
+
+def test_a_writer_lock_that_cannot_be_opened_is_one_line(tmp_path: Path, monkeypatch) -> None:
+    def refused(self, *args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(FileLock, "acquire", refused)  # root opens any file: the refusal is simulated
+    with pytest.raises(ReviewsError, match="cannot open the writer lock .*: Permission denied"), writer_slot(tmp_path):
+        pass
+
+
+def test_a_table_not_on_a_terminal_keeps_every_value_whole() -> None:
+    # Cut to 80 columns in cron's mail, a run id could not be found among the logs.
+    table = Table("source", "run")
+    table.add_row("demo-feed", "20261127T193555668370Z-" + "x" * 80)
+    out = io.StringIO()
+    show(Console(file=out, width=80), table)
+    assert "20261127T193555668370Z-" + "x" * 80 in out.getvalue()
