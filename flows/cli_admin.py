@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -95,6 +96,9 @@ def report(
     console.print(f"report {paths.week}:\n  {paths.html}\n  {paths.markdown}", highlight=False)
 
 
+SPOOL_IN_MEMORY = 8 * 2**20  # characters of a `reviews sql` result held in memory (up to 4 bytes each), then on disk
+
+
 @app.command()
 def sql(
     query: Annotated[str | None, typer.Argument(
@@ -106,7 +110,7 @@ def sql(
     data_dir: DataDir = None,
 ) -> None:
     """Run one reading SQL statement against the warehouse."""
-    from flows.output import print_rows
+    from flows.output import copy_out, print_rows
     from warehouse.db import WarehouseError, connect, warehouse_path
     from warehouse.queries import lock_down, run_read_only, stale_marts_note
 
@@ -114,12 +118,18 @@ def sql(
         raise fail(f"unknown format {format!r}; choose table, csv or json")
     query = _query_text(query, file)
     _, root = project(config, data_dir, reading=True)
+    # The result is written to a spool (in memory, on disk past SPOOL_IN_MEMORY) as DuckDB streams it, and the
+    # warehouse is closed before the spool is copied out: written straight to a slow reader (`| less` left
+    # open), the query held the file, and a scheduled run's load gave up after its minute of waiting (review).
+    spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", newline="")
     try:
-        with connect(warehouse_path(root), read_only=True) as conn:
+        with spool, connect(warehouse_path(root), read_only=True) as conn:
             lock_down(conn, show_progress=console.is_terminal)
             columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
-            print_rows(columns, rows, format, console)  # as the rows come: a result of any size
+            print_rows(columns, rows, format, console, spool)
             note = stale_marts_note(conn, query)  # after the rows: a statement run before would end their stream
+            conn.close()
+            copy_out(spool, exact=format != "table")
         if note:
             err_console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     except WarehouseError as exc:

@@ -22,7 +22,9 @@ def _flags_without_a_type() -> None:
     """Typer (0.29) shows a flag as `--quiet <bool>` in help, as if it took a value; a flag shows no type."""
     from typer.core import TyperOption
 
-    shown = TyperOption.display_type_rich
+    shown = getattr(TyperOption, "display_type_rich", None)
+    if shown is None:  # an older Typer (0.20) has no such method
+        return
     TyperOption.display_type_rich = lambda self, ctx: None if self.is_flag else shown(self, ctx)  # type: ignore[method-assign]
 
 
@@ -56,7 +58,8 @@ class _Console(Console):
     def on_broken_pipe(self) -> None:
         """A reader gone (`| head`, a closed pipe): BrokenPipeError for the command to handle. Rich's own answer,
         SystemExit(1), ended `reviews run` with exit 1 after a good run whose summary went unread."""
-        stdout_gone()
+        if self.file is sys.stdout:  # a broken standard error leaves standard output alone
+            stdout_gone()
         raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
 
 

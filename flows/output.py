@@ -8,7 +8,7 @@ import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -42,26 +42,26 @@ _PADDED_UP_TO = 60  # a piped table's cells are padded to at most this width: on
 
 
 def print_rows(columns: list[str], batches: Iterable[list[tuple[str | None, ...]]], fmt: str,
-               console: Console) -> None:
-    """Print rows whose values DuckDB rendered already (warehouse.queries.run_read_only), batch by batch as
-    they come: as JSON lines (each value a JSON text), or as CSV or a table (each value DuckDB's text form;
-    None is NULL)."""
+               console: Console, out: TextIO) -> None:
+    """Write rows whose values DuckDB rendered already (warehouse.queries.run_read_only) to `out`, batch by batch
+    as they come: as JSON lines (each value a JSON text), or as CSV or a table (each value DuckDB's text form;
+    None is NULL). A table is laid out for `console`: fitted to it on a terminal, plain text elsewhere."""
     if fmt == "json":
         keys = [json.dumps(column, ensure_ascii=False) + ":" for column in columns]
         for rows in batches:
-            sys.stdout.writelines("{" + ",".join(key + ("null" if value is None else value)
-                                                 for key, value in zip(keys, row, strict=True)) + "}\n"
-                                  for row in rows)
+            out.writelines("{" + ",".join(key + ("null" if value is None else value)
+                                          for key, value in zip(keys, row, strict=True)) + "}\n" for row in rows)
     elif fmt == "csv":
         # Exact, for programs: a value a spreadsheet would read as a formula (=, +, -, @) is written as it is.
-        writer = csv.writer(sys.stdout)
+        writer = csv.writer(out)
         writer.writerow(columns)
         for rows in batches:
             writer.writerows(rows)
     elif console.is_terminal:
-        _print_table(columns, batches, console)
+        _print_table(columns, batches, type(console)(file=out, width=console.width, force_terminal=True,
+                                                     color_system=console.color_system))
     else:
-        _print_plain_table(columns, batches, console)
+        _print_plain_table(columns, batches, out)
 
 
 def _print_table(columns: list[str], batches: Iterable[list[tuple[str | None, ...]]], console: Console) -> None:
@@ -81,13 +81,11 @@ def _print_table(columns: list[str], batches: Iterable[list[tuple[str | None, ..
     console.print(f"{total:,} rows{shown}", highlight=False)
 
 
-def _print_plain_table(columns: list[str], batches: Iterable[list[tuple[str | None, ...]]],
-                       console: Console) -> None:
+def _print_plain_table(columns: list[str], batches: Iterable[list[tuple[str | None, ...]]], out: TextIO) -> None:
     """Piped: an aligned text table written as the rows come (a Rich table held and measured every row: 10
     minutes and 4.8 GB for 200,000 reviews), each row one line and each value whole. The widths are those of
     the first batch, a cell padded to at most _PADDED_UP_TO: a longer value is written whole and shifts the
     rest of its row."""
-    out = console.file
     header = [visible(column) for column in columns]
     batches = iter(batches)
     first = next(batches, [])
@@ -107,6 +105,20 @@ def _print_plain_table(columns: list[str], batches: Iterable[list[tuple[str | No
         out.writelines(line([_one_line(value) for value in row]) for row in rows)
         total += len(rows)
     out.write(f"({total:,} {noun(total, 'row')})\n")
+
+
+def copy_out(spool: TextIO, exact: bool) -> None:
+    """A spooled result to standard output: `exact` (CSV, JSON) as UTF-8 bytes whatever the locale's encoding
+    (an ASCII or Latin-1 stdout would escape characters, and JSON with them is no JSON), a table as text."""
+    spool.seek(0)
+    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None) if exact else None
+    while chunk := spool.read(1 << 20):
+        if binary is not None:
+            binary.write(chunk.encode("utf-8"))
+        else:
+            sys.stdout.write(chunk)
+    (binary or sys.stdout).flush()
 
 
 def _one_line(value: str | None) -> str:

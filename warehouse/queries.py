@@ -124,9 +124,11 @@ def run_sql(conn: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[
 
 Rows = Iterator[list[tuple[str | None, ...]]]
 BATCH_ROWS = 10_000  # rows fetched at a time: a result of any size is written as it comes, in little memory
-# Integers past 2^53 - 1 (the 64-bit hashes) are JSON strings: JavaScript and jq read a bare one rounded.
+# Integers past 2^53 - 1 are JSON strings: JavaScript and jq read a bare one rounded. A UBIGINT column (the
+# 64-bit hashes) is strings throughout, so that one hash in 2,048, small enough for a number, is no number among
+# strings; the other wide types (counts, sums) are strings only where they must be.
 _SAFE_INTEGER = 2**53 - 1
-_WIDE_INTEGERS = frozenset({"BIGINT", "UBIGINT", "HUGEINT", "UHUGEINT"})
+_WIDE_INTEGERS = frozenset({"BIGINT", "HUGEINT", "UHUGEINT"})
 
 
 def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Rendering) -> tuple[list[str], Rows]:
@@ -156,6 +158,8 @@ def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Renderin
 
 def _rendered(column: str, kind: str, rendering: Rendering) -> str:
     quoted = _quoted(column)
+    if rendering == "json" and kind == "UBIGINT":
+        return f"to_json(cast({quoted} as varchar))"
     if rendering == "json" and kind in _WIDE_INTEGERS:
         return (f"case when abs(cast({quoted} as double)) <= {_SAFE_INTEGER} then to_json({quoted}) "
                 f"else to_json(cast({quoted} as varchar)) end")

@@ -70,14 +70,17 @@ def test_columns_0_still_prints_the_error_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.startswith("error: ")  # it printed nothing at all
 
 
-def test_a_stdout_that_cannot_spell_a_title_gets_its_escapes(tmp_path: Path) -> None:
+def test_a_stdout_that_cannot_spell_a_title_gets_escapes_in_a_table_and_utf8_in_csv(tmp_path: Path) -> None:
     conn = connect(tmp_path / "reviews.duckdb")
     migrate(conn)
     conn.close()
-    done = reviews("sql", "select '七人の侍' as t", "-f", "csv", "--data-dir", str(tmp_path),
-                   env={"PYTHONIOENCODING": "ascii"})
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines() == ["t", "\\u4e03\\u4eba\\u306e\\u4f8d"]
+    ascii_out = {"PYTHONIOENCODING": "ascii"}
+    table = reviews("sql", "select '七人の侍' as t", "--data-dir", str(tmp_path), env=ascii_out)
+    assert table.returncode == 0, table.stderr  # a UnicodeEncodeError, exit 1
+    assert "\\u4e03\\u4eba\\u306e\\u4f8d" in table.stdout
+    exact = subprocess.run([*REVIEWS, "sql", "select '七人の侍 😀' as t", "-f", "json", "--data-dir", str(tmp_path)],
+                           env={**os.environ, **ascii_out}, capture_output=True, timeout=120)
+    assert exact.returncode == 0 and exact.stdout.decode("utf-8") == '{"t":"七人の侍 😀"}\n'  # JSON is UTF-8
 
 
 def test_a_data_folder_whose_name_is_not_utf8_is_one_line(tmp_path: Path) -> None:
