@@ -189,12 +189,13 @@ def only_error_statuses(stats: Mapping[str, Any] | None) -> str | None:
             "right?")
 
 
-def all_rejected(scraped: int, rejected: int, rules: Health) -> str | None:
-    """Why a complete run too small to judge otherwise is unhealthy all the same: it found at least min_pages
-    reviews and every one was refused (a feed whose entries lost their film: 12 of 12 rejected, exit 0)."""
-    if scraped < rules.min_pages or rejected < scraped:
+def all_rejected(scraped: int, rejected: int, pages: int | None = None) -> str | None:
+    """Why a run that found reviews is unhealthy when it refused every one, also when it is too small to judge
+    otherwise (with at least min_pages reviews: a feed whose 12 entries lost their film ended "not judged")."""
+    if not scraped or rejected < scraped:
         return None
-    return f"no review accepted: all {scraped} found were rejected"
+    on = f" on {counted(pages, 'page')}" if pages is not None else ""
+    return f"no review accepted{on}: all {scraped} found were rejected"
 
 
 def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: Health, rejected: int = 0,
@@ -216,8 +217,13 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if reason:
         # A complete run is not judged only for having too few pages: a site down or moved looks so too.
         complete = run.finish_reason == "finished" and not run.resumed
-        failed = complete and (failed_downloads(run, history) or only_error_statuses(stats)
-                               or stopped_producing(run, history, stats) or all_rejected(scraped, rejected, rules))
+        # The rules that weigh pages against the source's past, against runs that fetched enough to judge: a feed's
+        # healthy runs (one page each) made a short week of its feed "only 1 page fetched where recent healthy
+        # runs fetched 1" (review).
+        paged = [row for row in history if row[0] >= rules.min_pages]
+        failed = complete and (failed_downloads(run, paged) or only_error_statuses(stats)
+                               or stopped_producing(run, paged, stats)
+                               or (scraped >= rules.min_pages and all_rejected(scraped, rejected)))
         return (False, failed) if failed else (None, reason)
     if (run.errors or 0) > pages:
         # Most of its requests failed: a site that went down mid-crawl, or a crawl that outlived its run and
@@ -228,7 +234,7 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
         return False, f"no reviews on {counted(pages, 'page')}"
     accepted = scraped - rejected
     if accepted <= 0:
-        return False, f"no review accepted on {counted(pages, 'page')}: all {scraped} found were rejected"
+        return False, all_rejected(scraped, rejected, pages)
     if not history:
         return True, None
     problems = []
@@ -239,7 +245,8 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
         problems.append(shrunk)
     recent_yield = median((s - r) / p for p, s, r, _ in history)
     run_yield = accepted / pages
-    if run_yield < rules.min_yield_ratio * recent_yield:
+    # A feed's length is its publisher's choice (the last 7 days, a slow week): per page it says nothing.
+    if run.spider != FEED_SPIDER and run_yield < rules.min_yield_ratio * recent_yield:
         rejects = f" ({rejected} of {scraped} found were rejected)" if rejected else ""
         problems.append(f"{run_yield:.2f} reviews per page against a recent median of {recent_yield:.2f}{rejects}")
     for name in WATCHED_FIELDS:

@@ -54,3 +54,18 @@ def test_a_small_crawl_whose_every_review_was_rejected_is_unhealthy(conn: duckdb
     assert assess(conn, small, 6, RULES, rejected=6) == (False, "no review accepted: all 6 found were rejected")
     assert assess(conn, small, 6, RULES, rejected=5)[0] is None  # one accepted: too small to judge
     assert assess(conn, small, 3, RULES, rejected=3)[0] is None  # too few to say
+
+
+def test_a_short_week_of_a_feed_is_no_outage(conn: duckdb.DuckDBPyConnection) -> None:
+    # Its healthy runs (one page each) were taken as a yardstick of pages: "only 1 page fetched where recent
+    # healthy runs fetched 1; is the site down?" (review).
+    for run_id in ("a", "bb"):
+        add_feed_run(conn, run_id, 12, FULL)
+    healthy, notes = assess(conn, feed_run({name: 4 for name in FULL}), 4, RULES)
+    assert healthy is None and notes.startswith("not judged: 1 page fetched")
+
+
+def test_a_feed_that_shrinks_is_judged_by_its_fields_not_its_length(conn: duckdb.DuckDBPyConnection) -> None:
+    for run_id in ("a", "bb"):
+        add_feed_run(conn, run_id, 50, {name: 50 for name in FULL})
+    assert assess(conn, feed_run({name: 8 for name in FULL}), 8, RULES) == (True, None)
