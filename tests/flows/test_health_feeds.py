@@ -61,7 +61,8 @@ def test_a_short_week_of_a_feed_is_no_outage(conn: duckdb.DuckDBPyConnection) ->
     # healthy runs fetched 1; is the site down?" (review).
     for run_id in ("a", "bb"):
         add_feed_run(conn, run_id, 12, FULL)
-    healthy, notes = assess(conn, feed_run({name: 4 for name in FULL}), 4, RULES)
+    stats = {"incremental": {"sitemap_entries_skipped": 0, "pages_not_followed": 0, "pages_unchanged": 0}}
+    healthy, notes = assess(conn, feed_run({name: 4 for name in FULL}), 4, RULES, stats=stats)
     assert healthy is None and notes.startswith("not judged: 1 page fetched")
 
 
