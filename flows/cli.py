@@ -212,11 +212,12 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
     """The pipeline flow as a command runs it: its temporary Prefect server, one line for an error or a stop,
     the run's summary, exit code 3 for an unhealthy run; `not_crawled` (sources left out, and why) makes the
     run end as one with a failed part, an `error:` line each and exit code 1."""
-    from flows.crawl import check_room, sigterm_as_interrupt
+    from flows.crawl import check_room, signalled, sigterm_as_interrupt
     from flows.pipeline import pipeline
     from flows.prefect_server import api_gone, server_log, start_temporary_server
     from warehouse.db import WarehouseError
 
+    signalled.clear()  # a stop of an earlier run in this process is not this one's
     try:
         check_room(root)  # before Prefect's server, whose database a full disk leaves half-migrated
         with sigterm_as_interrupt():  # from here a SIGTERM stops the run as Ctrl-C does, server start included

@@ -69,6 +69,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
 
     root = configure(data, quiet=True)
     console = console or Console()
+    from flows.crawl import signalled
     from flows.demosite import DemoSite, serve_in_thread, write_truth
     from flows.pipeline import SourceSpec, pipeline
     from flows.prefect_server import start_temporary_server
@@ -84,6 +85,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
         console.print(f"demo site serving at {server.url} ({films} films, {films * reviews_per_film} reviews)")
         sources = [SourceSpec("schema_org", [server.url], "demo"),
                    SourceSpec("feed", [f"{server.url}feed.xml"], "demo-feed")]
+        signalled.clear()  # a stop of an earlier run in this process is not this one's
         start_temporary_server()
         result = pipeline(sources, str(root), show_progress=not quiet)
     finally:

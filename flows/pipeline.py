@@ -180,7 +180,6 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     crawl in RunUnhealthy, once all of that is done, so it shows as Failed, not Completed; such a run skips a
     source another run is still crawling, and ends in the state Skipped (a Completed) when it crawled none."""
     quiet_served_run()
-    signalled.clear()  # a stop of an earlier run in this process (tests, `reviews serve`) is not this one's
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                            busy_is_failure=not fail_unhealthy)
