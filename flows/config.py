@@ -337,6 +337,7 @@ def folders_only(path: Path) -> Config:
     `[report] out`, each used when it is a string (ReviewsError when the file cannot be read as TOML at all).
     A typo made while editing a source must not lock the user out of `reviews sql`, `status` or `report`."""
     raw = _read_table(path)
+    _top_level(raw, str(path))  # a misspelt `datadir` would leave ./data to be read as if it were the file's
     data_dir, report = raw.get("data_dir"), raw.get("report")
     if data_dir is not None and not isinstance(data_dir, str):
         raise ReviewsError(f"{path}: data_dir is not a folder path")  # guessing ./data could read another warehouse

@@ -93,6 +93,15 @@ def test_a_data_dir_that_cannot_be_read_is_not_guessed(tmp_path: Path, data: Pat
     assert not (tmp_path / "data").exists()
 
 
+def test_a_misspelt_data_dir_is_not_guessed(tmp_path: Path, data: Path, monkeypatch) -> None:
+    # `datadir = ...` read ./data as if the file named no folder (review).
+    monkeypatch.chdir(tmp_path)
+    config = write_config(tmp_path, f'datadir = "{data}"\n')
+    result = runner.invoke(app, ["sql", "select 1", "--config", str(config)])
+    assert result.exit_code == 2 and "unknown top-level key 'datadir'" in result.stderr
+    assert "give --data-dir" in result.stderr and not (tmp_path / "data").exists()
+
+
 def test_a_config_file_that_is_not_there_is_still_an_error(tmp_path: Path, data: Path) -> None:
     result = runner.invoke(app, ["sql", "select 1", "--config", str(tmp_path / "missing.toml"),
                                  "--data-dir", str(data)])
