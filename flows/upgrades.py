@@ -14,8 +14,8 @@ from collections.abc import Callable
 
 import duckdb
 
+from flows.normalize.keys import normalize_person, without_outlet
 from flows.normalize.lookups import _critic_id, outlet_key
-from flows.normalize.text import normalize_person, without_outlet
 from warehouse.db import rollback
 from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale

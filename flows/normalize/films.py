@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from flows.normalize.text import YEAR_SUFFIX, normalize_title
+from flows.normalize.keys import YEAR_SUFFIX, normalize_title
 
 _YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 FUZZY_THRESHOLD = 90.0

@@ -15,15 +15,10 @@ import pyarrow as pa
 
 from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
+from flows.normalize.keys import normalize_person, without_byline, without_outlet, without_review_label
 from flows.normalize.ratings import rate_distinct
 from flows.normalize.staging import external_id, fetched_minute, register
-from flows.normalize.text import (
-    clean_text,
-    normalize_person,
-    without_byline,
-    without_outlet,
-    without_review_label,
-)
+from flows.normalize.text import clean_text
 
 
 def outlet_key(outlet: str | None, audience: str = "critic") -> str:

@@ -16,8 +16,8 @@ from flows.normalize.films import (
     title_numbers,
     title_year,
 )
+from flows.normalize.keys import normalize_title
 from flows.normalize.lookups import film_columns
-from flows.normalize.text import normalize_title
 
 HER_2013 = "tt1798709"
 
@@ -234,10 +234,13 @@ def test_a_known_film_gains_the_tmdb_id_a_mention_gives_and_a_mention_by_it_alon
     ("Kritik: Der Himmel über Berlin", "Der Himmel über Berlin"),
     ("Review", "Review"),  # a film of that name
     ("Peer Review", "Peer Review"),  # no separator: part of the title
+    ("Peer-Review", "Peer-Review"),  # a hyphen is no separator (review)
+    ("Self-Critique", "Self-Critique"),
+    ("Arrival-Review", "Arrival-Review"),
     ("Reviewers: A Film", "Reviewers: A Film"),
     ("X-Men: The Last Stand", "X-Men: The Last Stand"),
 ])
 def test_a_review_label_around_a_film_title_is_dropped(title: str, film: str) -> None:
-    from flows.normalize.text import without_review_label
+    from flows.normalize.keys import without_review_label
 
     assert without_review_label(title) == film

@@ -2,14 +2,9 @@ import html
 
 import pytest
 
+from flows.normalize.keys import normalize_person, normalize_title
 from flows.normalize.language import detect_language, detect_languages
-from flows.normalize.text import (
-    clean_review_text,
-    clean_text,
-    display_person,
-    normalize_person,
-    normalize_title,
-)
+from flows.normalize.text import clean_review_text, clean_text, display_person
 
 
 @pytest.mark.parametrize(
@@ -352,8 +347,9 @@ def test_language_batch_call_and_per_line_fallback_give_the_same_labels():
 def test_a_critic_shown_without_by_keeps_the_id_the_cleaned_name_gave():
     import hashlib
 
+    from flows.normalize.keys import normalize_person
     from flows.normalize.lookups import critic_columns
-    from flows.normalize.text import clean_text, normalize_person
+    from flows.normalize.text import clean_text
 
     names = ["By Roger Ebert", "By By Jane", "Jane Doe"]
     columns = critic_columns([(name, "Paper", "critic") + (None,) for name in names])
@@ -377,7 +373,7 @@ def test_a_critic_shown_without_by_keeps_the_id_the_cleaned_name_gave():
     ("Variety", "Variety", "Variety"),
 ])
 def test_a_byline_repeating_the_reviews_outlet_names_the_critic_alone(name, outlet, shown):
-    from flows.normalize.text import without_outlet
+    from flows.normalize.keys import without_outlet
 
     assert without_outlet(name, outlet) == shown
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from flows.normalize.keys import normalize_person
 from flows.normalize.lookups import _critic_id
-from flows.normalize.text import normalize_person
 from flows.upgrades import repair_outlet_bylines
 from warehouse.db import connect, migrate
 
