@@ -31,6 +31,7 @@ from flows.cli_base import (
     project,
     quiet_user_errors,
     source_name,
+    source_settings,
     stdout_gone,
 )
 from flows.errors import ReviewsError, RunIncomplete
@@ -88,7 +89,7 @@ def crawl(
     quiet: Quiet = False,
 ) -> None:
     """Crawl one source into the landing zone and print the run's counts."""
-    from flows.config import check_url, command_line_setting, contact_settings
+    from flows.config import check_url, command_line_setting
     from flows.crawl import run_crawl
 
     cfg, root = project(config, data_dir)
@@ -96,8 +97,7 @@ def crawl(
         url, spider_args = profile_args(spider, profile, [check_url(u, "--url") for u in url or []])
         source = source_name(spider, profile, source)
         # A configured source keeps its delay and the rest: a crawl of it by hand was as fast as Scrapy goes.
-        known = configured_source(cfg, source, spider)
-        settings = (known.scrapy_settings(cfg.contact_url) if known else contact_settings(cfg.contact_url)) \
+        settings = source_settings(cfg, configured_source(cfg, source, spider)) \
             | dict(command_line_setting(s) for s in setting or [])
         result = run_crawl(spider, url, source=source, data=root, settings=settings, spider_args=spider_args,
                            show_progress=not quiet, console=err_console, resumable=True)
@@ -161,7 +161,7 @@ def run(
     """
     cfg, root = project(config, data_dir)
     configured(root)
-    from flows.config import FULL_EVERY_DAYS, check_url, contact_settings
+    from flows.config import FULL_EVERY_DAYS, check_url
     from flows.pipeline import SourceSpec
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
@@ -186,8 +186,8 @@ def run(
                 name = source_name(spider, profile, source)
                 # A source of the config crawled from --url keeps its settings and its period of full crawls.
                 known = configured_source(cfg, name, spider)
-                settings = known.scrapy_settings(cfg.contact_url) if known else contact_settings(cfg.contact_url)
-                sources.append(SourceSpec(spider, urls, name, settings, spider_args, incremental=True, full=full,
+                sources.append(SourceSpec(spider, urls, name, source_settings(cfg, known), spider_args,
+                                          incremental=True, full=full,
                                           full_every_days=known.full_every_days if known else FULL_EVERY_DAYS))
         else:
             chosen = [cfg.source(name) for name in spiders] if spiders else cfg.sources

@@ -194,3 +194,10 @@ def configured_source(cfg: Config, name: str, spider: str) -> Source | None:
         raise ReviewsError(f"source {name!r} is crawled with the {known.spider} spider in {cfg.path}; a {spider} "
                            "crawl under its name would mix two spiders' runs in its history: give another --source")
     return known
+
+
+def source_settings(cfg: Config, known: Source | None) -> dict[str, object]:
+    """The Scrapy settings of a command-line crawl: the configured source's own, else only the contact."""
+    from flows.config import contact_settings
+
+    return known.scrapy_settings(cfg.contact_url) if known else contact_settings(cfg.contact_url)

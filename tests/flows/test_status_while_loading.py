@@ -26,7 +26,7 @@ time.sleep(60)
 """
 
 
-def test_status_while_a_run_writes_the_warehouse_reports_the_landing_zone(tmp_path: Path) -> None:
+def test_status_while_a_run_writes_the_warehouse_says_busy_and_exits_0(tmp_path: Path) -> None:
     conn = connect(tmp_path / "reviews.duckdb")
     migrate(conn)
     conn.close()
