@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from crawlers.landing import data_dir, safe_name, write_atomic
+from crawlers.retries import RETRIED
 
 if TYPE_CHECKING:  # the load imports settle_pages, and needs no Scrapy
     from scrapy.http import Response
@@ -175,6 +176,8 @@ class CanaryMixin:
             self.pages_with_reviews.add(requested)
         elif response.status < 400 and requested not in self.canary_urls and requested in self.known():
             self.silent_pages.add(requested)
+            if response.meta.get(RETRIED):  # silent again: its reviews taken down, most likely
+                self.crawler.stats.inc_value("incremental/retried_silent")
         if requested not in self.canary_urls:
             return
         stats = self.crawler.stats

@@ -50,6 +50,7 @@ from crawlers.retries import PAGE, RETRIED, SITEMAP, read_retries, retry_file, u
 PAGES = "reviews/pages"
 # A page answered from the HTTP cache after a 304 (crawlers/httpcache.py): the server says it is unchanged.
 PAGES_UNCHANGED = "reviews/pages_unchanged"
+PAGES_GONE = "incremental/pages_gone"  # pages answered 404 or 410: deleted reviews, no markup to judge
 NO_ANSWER = "reviews/failed/no_answer"
 ERROR_STATUS = "reviews/failed/error_status_after_retries"
 DROPPED = "reviews/failed/dropped"
@@ -153,6 +154,8 @@ class RunStats:
                                  if url in self.retrying)
         if is_page(request, spider):
             stats.inc_value(PAGES)
+            if response.status in (404, 410):
+                stats.inc_value(PAGES_GONE)
             if "cached" in response.flags and 200 <= response.status < 300:
                 stats.inc_value(PAGES_UNCHANGED)
 
@@ -194,7 +197,10 @@ class RunStats:
                             # known review pages read again to check the site (crawlers/canaries.py)
                             "canary_pages": count("incremental/canary_pages"),
                             "canary_reviews": count("incremental/canary_reviews"),
-                            "canary_missing": count("incremental/canary_missing")},
+                            "canary_missing": count("incremental/canary_missing"),
+                            # pages left out of the reviews per page (flows/health.py judged_yield)
+                            "pages_gone": count(PAGES_GONE),
+                            "retried_silent": count("incremental/retried_silent")},
             "http_status": {k.rsplit("/", 1)[-1]: v for k, v in stats.items()
                             if k.startswith("downloader/response_status_count/")},
             "field_coverage": {k.split("/", 2)[2]: v for k, v in stats.items() if k.startswith("reviews/field/")},

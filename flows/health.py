@@ -36,6 +36,7 @@ from warehouse.load import RunInfo
 # The raw fields the crawl filled, and the ratings and dates the normalizer could read (flows/load.py readings).
 WATCHED_FIELDS = ("film_title", "critic_name", "body", "rating_raw", "published_raw", "ratings_read", "dates_read")
 FEED_SPIDER = "feed"
+READ_FROM = {"ratings_read": "rating_raw", "dates_read": "published_raw"}
 
 
 # The baseline: the source's recent runs judged healthy. `healthy` is NULL for runs that were not
@@ -105,8 +106,9 @@ def failed_downloads(run: RunInfo, history: list[tuple]) -> str | None:
     return None
 
 
-# Stats (crawlers/extensions.py, "incremental") that show a run reached the site and found it unchanged.
-UNCHANGED_SIGNS = ("sitemap_entries_skipped", "pages_not_followed", "pages_unchanged")
+# Stats (crawlers/extensions.py, "incremental") that show a run reached the site and found it unchanged: canaries
+# that gave reviews too (a sitemap of this week's pages only skips nothing, and its quiet weeks were unhealthy).
+UNCHANGED_SIGNS = ("sitemap_entries_skipped", "pages_not_followed", "pages_unchanged", "canary_reviews")
 
 
 def found_site_unchanged(stats: Mapping[str, Any] | None) -> bool | None:
@@ -189,6 +191,24 @@ def only_error_statuses(stats: Mapping[str, Any] | None) -> str | None:
             "right?")
 
 
+def judged_yield(accepted: int, pages: int, stats: Mapping[str, Any] | None, rules: Health) -> tuple[int, int]:
+    """(accepted reviews, pages) the reviews per page are judged on. Left out: pages answered 404 or 410
+    (deleted reviews: nothing to read, and a quiet week's deletions read as broken markup) and retried pages that
+    were silent again (reviews taken down). The canaries, known pages read again, are left out too when at least
+    min_pages other pages remain: their reviews hid new pages that gave none."""
+    signs = _incremental(stats) or {}
+
+    def count(name: str) -> int:
+        value = signs.get(name)
+        return value if isinstance(value, int) else 0
+
+    gone = max(0, count("pages_gone") - count("canary_missing"))  # a canary's 404 is counted among the canaries
+    pages -= gone + count("retried_silent")
+    if pages - count("canary_pages") >= rules.min_pages:
+        return accepted - count("canary_reviews"), pages - count("canary_pages")
+    return accepted, max(0, pages)
+
+
 def all_rejected(scraped: int, rejected: int, pages: int | None = None) -> str | None:
     """Why a run that found reviews is unhealthy when it refused every one, also when it is too small to judge
     otherwise (with at least min_pages reviews: a feed whose 12 entries lost their film ended "not judged")."""
@@ -244,14 +264,17 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if shrunk:
         problems.append(shrunk)
     recent_yield = median((s - r) / p for p, s, r, _ in history)
-    run_yield = accepted / pages
+    judged_accepted, judged_pages = judged_yield(accepted, pages, stats, rules)
+    run_yield = judged_accepted / judged_pages if judged_pages else recent_yield
     # A feed's length is its publisher's choice (the last 7 days, a slow week): per page it says nothing.
     if run.spider != FEED_SPIDER and run_yield < rules.min_yield_ratio * recent_yield:
         rejects = f" ({rejected} of {scraped} found were rejected)" if rejected else ""
         problems.append(f"{run_yield:.2f} reviews per page against a recent median of {recent_yield:.2f}{rejects}")
+    dropped: set[str] = set()
     for name in WATCHED_FIELDS:
         usual = median(json.loads(c or "{}").get(name, 0) / s if s else 0 for _, s, _, c in history)
         now = run.field_coverage.get(name, 0) / scraped
-        if usual >= 0.5 and now < usual - rules.max_coverage_drop:
+        if usual >= 0.5 and now < usual - rules.max_coverage_drop and READ_FROM.get(name) not in dropped:
+            dropped.add(name)  # a rating gone is also a rating not read: said once
             problems.append(f"{name} on {now:.0%} of reviews against a usual {usual:.0%}")
     return (not problems), ("; ".join(problems) or None)

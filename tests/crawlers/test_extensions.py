@@ -241,7 +241,7 @@ def test_a_page_answered_from_the_cache_after_a_304_counts_as_unchanged():
     spider.crawler.stats.set_value("incremental/pages_not_followed", 1)
     assert extension.summary("finished")["incremental"] == {
         "sitemap_entries_skipped": 0, "pages_not_followed": 1, "pages_unchanged": 1, "canary_pages": 0,
-        "canary_reviews": 0, "canary_missing": 0}
+        "canary_reviews": 0, "canary_missing": 0, "pages_gone": 0, "retried_silent": 0}
 
 
 def test_a_profile_spiders_date_order_goes_into_the_stats_for_the_load(tmp_path):

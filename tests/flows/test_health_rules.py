@@ -1,5 +1,5 @@
-"""Health of runs that fetch few pages by nature. A feed is one page a run, so it was never judged: 12 of 12
-entries rejected, or a feed whose entries lost their ratings, ended "not judged", exit 0 (site-drift QA)."""
+"""Health rules for runs that fetch few pages by nature (feeds: 12 of 12 entries rejected, or a feed whose
+entries lost their ratings, ended "not judged", exit 0: site-drift QA), and what reviews per page are judged on."""
 
 from __future__ import annotations
 
@@ -70,3 +70,56 @@ def test_a_feed_that_shrinks_is_judged_by_its_fields_not_its_length(conn: duckdb
     for run_id in ("a", "bb"):
         add_feed_run(conn, run_id, 50, {name: 50 for name in FULL})
     assert assess(conn, feed_run({name: 8 for name in FULL}), 8, RULES) == (True, None)
+
+
+def add_site_run(conn: duckdb.DuckDBPyConnection, run_id: str, pages: int, scraped: int) -> None:
+    conn.execute("insert into crawl_runs by name select ? as run_id, 'site' as source, 'schema_org' as spider, "
+                 "? as pages, ? as scraped, ? as loaded, 0 as updated, 0 as duplicates, 0 as rejected, '{}' as "
+                 "field_coverage, true as healthy, 'finished' as finish_reason, now() + to_seconds(?) as loaded_at",
+                 [run_id, pages, scraped, scraped, len(run_id)])
+
+
+def site_run(pages: int) -> RunInfo:
+    return RunInfo("new", "site", spider="schema_org", pages=pages, finish_reason="finished")
+
+
+def incremental(**counts: int) -> dict:
+    signs = {"sitemap_entries_skipped": 20, "pages_not_followed": 0, "pages_unchanged": 0, "canary_pages": 0,
+             "canary_reviews": 0, "canary_missing": 0, "pages_gone": 0, "retried_silent": 0}
+    return {"incremental": {**signs, **counts}}
+
+
+def test_pages_of_deleted_reviews_are_left_out_of_the_reviews_per_page(conn: duckdb.DuckDBPyConnection) -> None:
+    # A quiet week whose 8 deleted reviews answered 404 read as broken markup, "0.27 reviews per page"; so did the
+    # next week's retries of pages emptied on purpose (health QA).
+    for run_id in ("a", "bb"):
+        add_site_run(conn, run_id, 20, 20)
+    assert assess(conn, site_run(11), 3, RULES, stats=incremental(pages_gone=8)) == (True, None)
+    assert assess(conn, site_run(15), 7, RULES, stats=incremental(retried_silent=8, canary_pages=3,
+                                                                   canary_reviews=3)) == (True, None)
+
+
+def test_canaries_do_not_hide_new_pages_that_gave_no_review(conn: duckdb.DuckDBPyConnection) -> None:
+    # Five new pages of a new template without markup, and three canaries with three old reviews each: 9 reviews
+    # on 8 pages read as more than usual, where the week's new pages gave none (health QA).
+    for run_id in ("a", "bb"):
+        add_site_run(conn, run_id, 20, 20)
+    healthy, notes = assess(conn, site_run(8), 9, RULES, stats=incremental(canary_pages=3, canary_reviews=9))
+    assert healthy is False and notes.startswith("0.00 reviews per page against a recent median of 1.00")
+
+
+def test_canaries_that_gave_their_reviews_show_the_site_unchanged(conn: duckdb.DuckDBPyConnection) -> None:
+    # A sitemap of this week's pages only skips nothing: a quiet week read as lost pagination (health QA).
+    for run_id in ("a", "bb"):
+        add_site_run(conn, run_id, 13, 13)
+    quiet = incremental(sitemap_entries_skipped=0, canary_pages=3, canary_reviews=3)
+    assert assess(conn, site_run(5), 5, RULES, stats=quiet) == (True, None)
+    assert assess(conn, site_run(3), 3, RULES, stats=quiet)[0] is None  # not "is the site down?"
+
+
+def test_ratings_gone_are_one_note_not_two(conn: duckdb.DuckDBPyConnection) -> None:
+    with_ratings = {**FULL, "ratings_read": 12, "dates_read": 12}
+    for run_id in ("a", "bb"):
+        add_feed_run(conn, run_id, 12, with_ratings)
+    healthy, notes = assess(conn, feed_run({**with_ratings, "rating_raw": 0, "ratings_read": 0}), 12, RULES)
+    assert healthy is False and notes == "rating_raw on 0% of reviews against a usual 100%"
