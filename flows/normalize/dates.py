@@ -62,6 +62,10 @@ _ZONE_SUFFIX = re.compile(r"(?:(?<=[Zz])|(?<=[+-]\d\d:\d\d)|(?<=[+-]\d\d\d\d))\[
 _CLOCK = re.compile(r"\d\s*(?::\s*\d{2}|h\s*\d{2}(?!\s*m)|[ap]\.?\s?m\b)", re.IGNORECASE)  # not "2h 30m ago"
 # An RFC 822 zone email.utils does not know (CEST, BST, JST, AEST): it reads the time as zoneless.
 _ALPHA_ZONE = re.compile(r"\s[A-Za-z]{2,5}$")
+# Weekday abbreviations dateparser does not know, at the head of an RFC 822 date ("Thurs, 04 Sep 2025 12:00:00
+# +0000": every Thursday's review of a feed was undated, health QA).
+_LONG_WEEKDAY = re.compile(r"^(?:(thurs?)|(tues)|(weds))\b\.?", re.IGNORECASE)
+_SHORT_WEEKDAY = ("Thu", "Tue", "Wed")
 # A month's name written out, not the T and Z of an ISO time, nor RSS's "Thu, 01 Jan 1970 00:00:00 GMT" (the
 # spelling of an unset pubDate).
 _WORD = re.compile(r"[^\W\d_]{4,}")
@@ -215,7 +219,7 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str, order: str |
     """
     if raw is None or not raw.strip():
         return _ABSENT
-    text = " ".join(raw.split())
+    text = _LONG_WEEKDAY.sub(lambda m: _SHORT_WEEKDAY[m.lastindex - 1], " ".join(raw.split()))
     fetched = _fetched_utc(fetched_at)
     if order is not None and order not in DATE_ORDERS:
         raise ValueError(f"date order must be one of None, {', '.join(DATE_ORDERS)}, not {order!r}")

@@ -30,6 +30,10 @@ FETCHED = dt.datetime(2026, 11, 22, 15, 30, tzinfo=dt.UTC)
         ("10.01.2014 18:30", dt.date(2014, 1, 10)),
         ("1. 2. 2020", dt.date(2020, 2, 1)),
         ("03/04/2026", dt.date(2026, 3, 4)),  # slashed: month first, as dateparser reads English
+        ("Thurs, 19 Nov 2026 12:00:00 +0000", dt.date(2026, 11, 19)),  # weekdays dateparser does not know
+        ("Thur, 19 Nov 2026", dt.date(2026, 11, 19)),
+        ("Tues, 17 Nov 2026 10:00:00 GMT", dt.date(2026, 11, 17)),
+        ("Weds, 18 Nov 2026", dt.date(2026, 11, 18)),
     ],
 )
 def test_absolute_formats_give_utc_calendar_date(raw, expected):
