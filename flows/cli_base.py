@@ -54,6 +54,8 @@ _flags_without_a_type()
 _usable_streams()
 app = typer.Typer(help="Collect public film reviews, normalize them, and query them with SQL.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+
 class _Console(Console):
     def on_broken_pipe(self) -> None:
         """A reader gone (`| head`, a closed pipe): BrokenPipeError for the command to handle. Rich's own answer,
