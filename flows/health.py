@@ -22,6 +22,7 @@ healthy NULL, with a note saying why, and never enters a later run's baseline.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from statistics import median
 from typing import Any
@@ -209,6 +210,19 @@ def judged_yield(accepted: int, pages: int, stats: Mapping[str, Any] | None, rul
     return accepted, max(0, pages)
 
 
+CHANCE = 0.01  # a coverage drop as likely as this by chance alone is no breakage
+
+
+def by_chance(filled: int, reviews: int, usual: float) -> bool:
+    """Whether `filled` of `reviews` is a plausible draw when each review fills the field with the source's usual
+    share (binomial, P(X <= filled) >= CHANCE): 3 of a 10-entry feed rated, where 60% usually are, happens in
+    about one week in twenty (health QA). A field always filled (usual 100%) has no chance of a miss: strict."""
+    if reviews > 200 or usual >= 1:  # past a couple of hundred, a drop of max_coverage_drop is never chance
+        return False
+    below = sum(math.comb(reviews, k) * usual**k * (1 - usual) ** (reviews - k) for k in range(filled + 1))
+    return below >= CHANCE
+
+
 def all_rejected(scraped: int, rejected: int, pages: int | None = None) -> str | None:
     """Why a run that found reviews is unhealthy when it refused every one, also when it is too small to judge
     otherwise (with at least min_pages reviews: a feed whose 12 entries lost their film ended "not judged")."""
@@ -274,7 +288,8 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     for name in WATCHED_FIELDS:
         usual = median(json.loads(c or "{}").get(name, 0) / s if s else 0 for _, s, _, c in history)
         now = run.field_coverage.get(name, 0) / scraped
-        if usual >= 0.5 and now < usual - rules.max_coverage_drop and READ_FROM.get(name) not in dropped:
+        if usual >= 0.5 and now < usual - rules.max_coverage_drop and READ_FROM.get(name) not in dropped \
+                and not by_chance(run.field_coverage.get(name, 0), scraped, usual):
             dropped.add(name)  # a rating gone is also a rating not read: said once
             problems.append(f"{name} on {now:.0%} of reviews against a usual {usual:.0%}")
     return (not problems), ("; ".join(problems) or None)

@@ -123,3 +123,13 @@ def test_ratings_gone_are_one_note_not_two(conn: duckdb.DuckDBPyConnection) -> N
         add_feed_run(conn, run_id, 12, with_ratings)
     healthy, notes = assess(conn, feed_run({**with_ratings, "rating_raw": 0, "ratings_read": 0}), 12, RULES)
     assert healthy is False and notes == "rating_raw on 0% of reviews against a usual 100%"
+
+
+def test_a_coverage_drop_a_small_run_shows_by_chance_is_no_alarm(conn: duckdb.DuckDBPyConnection) -> None:
+    # A 10-entry member feed, about 60% rated: a week with 3 rated happens about one week in twenty (health QA).
+    usual = {**{name: 10 for name in FULL}, "rating_raw": 6}
+    for run_id in ("a", "bb", "ccc"):
+        add_feed_run(conn, run_id, 10, usual)
+    assert assess(conn, feed_run({**usual, "rating_raw": 3}), 10, RULES) == (True, None)
+    healthy, notes = assess(conn, feed_run({**usual, "rating_raw": 0}), 10, RULES)  # 1 week in 10,000
+    assert healthy is False and notes == "rating_raw on 0% of reviews against a usual 60%"
