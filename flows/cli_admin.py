@@ -123,12 +123,12 @@ def sql(
     # open), the query held the file, and a scheduled run's load gave up after its minute of waiting (review).
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", newline="")
     try:
-        with spool, connect(warehouse_path(root), read_only=True) as conn:
-            lock_down(conn, show_progress=console.is_terminal)
-            columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
-            print_rows(columns, rows, format, console, spool)
-            note = stale_marts_note(conn, query)  # after the rows: a statement run before would end their stream
-            conn.close()
+        with spool:
+            with connect(warehouse_path(root), read_only=True) as conn:
+                lock_down(conn, show_progress=console.is_terminal)
+                columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
+                print_rows(columns, rows, format, console, spool)
+                note = stale_marts_note(conn, query)  # after the rows: a statement before would end their stream
             copy_out(spool, exact=format != "table")
         if note:
             err_console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)

@@ -50,7 +50,7 @@ _LIKE_RUNS = "and (not ? or full_crawl is not false)"
 BASELINE = f"""
 select pages, scraped, coalesce(rejected, 0), field_coverage from crawl_runs
 where source = ? and healthy and coalesce(finish_reason, 'finished') = 'finished'
-    and (pages >= ? or (spider = 'feed' and scraped >= ?))  -- a feed is judged on its entries (not_judged)
+    and (pages >= ? or (spider = '{FEED_SPIDER}' and scraped >= ?))  -- a feed is judged on its entries (not_judged)
     and coalesce(errors, 0) <= pages  -- judged healthy by versions that let mostly failed first runs pass
     {_LIKE_RUNS}
 order by loaded_at desc limit ?
@@ -287,9 +287,10 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     dropped: set[str] = set()
     for name in WATCHED_FIELDS:
         usual = median(json.loads(c or "{}").get(name, 0) / s if s else 0 for _, s, _, c in history)
-        now = run.field_coverage.get(name, 0) / scraped
+        filled = run.field_coverage.get(name, 0)
+        now = filled / scraped
         if usual >= 0.5 and now < usual - rules.max_coverage_drop and READ_FROM.get(name) not in dropped \
-                and not by_chance(run.field_coverage.get(name, 0), scraped, usual):
+                and not by_chance(filled, scraped, usual):
             dropped.add(name)  # a rating gone is also a rating not read: said once
             problems.append(f"{name} on {now:.0%} of reviews against a usual {usual:.0%}")
     return (not problems), ("; ".join(problems) or None)

@@ -45,8 +45,9 @@ def status(root: Path) -> dict[str, Any]:
             loaded = set(conn.execute("select source, run_id from crawl_runs").fetchall())
             report["marts_current"] = marts_current(conn)
     except WarehouseBusy as exc:
-        # A run is loading: what only the warehouse knows is unknown (null), the landing zone is still reported
-        # (output QA: a monitoring script polling `status --json` got exit 2 and no JSON exactly then).
+        # A run is loading: what only the warehouse knows (runs, rows, pending batches) is unknown, null; the
+        # batches waiting behind a crawl and killed imports are still reported (output QA: a monitoring script
+        # polling `status --json` got exit 2 and no JSON exactly then).
         report.update(busy=str(exc), tables=None, last_runs=None, pending_batches=None, marts_current=None)
     else:
         report["pending_batches"] = [{"source": b.source, "run_id": b.run_id, "path": str(b.items)}
