@@ -75,3 +75,19 @@ def test_no_character_is_cleaned_in_python_only(tmp_path):
 )
 def test_flagged_texts_are_cleaned_as_their_syntax_carries_text(tmp_path, syntax, body):
     assert normalized_bodies(tmp_path, [body], syntax) == [clean_review_text(body, syntax)]
+
+
+def test_plain_ascii_texts_are_flagged_as_the_full_regex_flags_them():
+    # ASCII text takes substring tests instead of the regex; they must agree on every ASCII character,
+    # beside the quotes and backslashes that send a text's JSON through the regex.
+    import duckdb
+
+    from flows.normalize.rowfixes import NEEDS_CLEANING, _needs_python
+
+    texts = [f"word{chr(c)}word" for c in range(1, 128)] + [
+        'a "quoted" word', "a back\\slash", 'quote " and\ttab', "plain", "", "  ", "x" * 5000 + "\x1f", None]
+    found = duckdb.connect().execute(
+        f"select t, {_needs_python('t')}, coalesce(regexp_matches(t, '{NEEDS_CLEANING}'), false) "
+        "from unnest($texts) as u(t)", {"texts": texts}).fetchall()
+    assert [row[0] for row in found if row[1] != row[2]] == []
+    assert sum(row[1] for row in found) == 32 + 2 + 2  # C0 controls and DEL, "<" and "&", the tab and \x1f

@@ -179,3 +179,13 @@ def test_rows_hashed_with_duckdbs_hash_are_rehashed_with_md5_on_opening(tmp_path
         assert text_hash == conn.execute("select md5_number_lower('Some Body')").fetchone()[0]
         assert conn.execute("select text_hash, content_hash from reviews").fetchall() == [(text_hash, content_hash)]
         assert conn.execute("select content_hash from review_keys").fetchall() == [(content_hash,)]
+
+
+def test_the_64_bit_md5_is_duckdbs_md5_number_lower_so_hashes_stored_by_either_compare_alike() -> None:
+    conn = duckdb.connect()
+    define_hash_macros(conn)
+    texts = ["", "a", "twelve bytes", "Amélie — “déjà vu” ★★★½", "Slow, then moving. " * 450, None]
+    found = conn.execute("select list(md5_64(t) is not distinct from md5_number_lower(t)), list(md5_64(t)) "
+                         "from unnest($texts) as u(t)", {"texts": texts}).fetchone()
+    assert found[0] == [True] * len(texts)
+    assert found[1][1] == 7000413967451013937  # md5('a') = 0cc175b9…, its upper 64 bits as DuckDB numbers them
