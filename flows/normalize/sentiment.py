@@ -57,11 +57,30 @@ _SENTENCE_ENDS = ([("'’'", "''''")] + [(f"'{mark} '", "chr(30)") for mark in "
 _WORD_BREAKS = [(f"'{mark}'", "' '") for mark in '.,!?;:"()[]*-/—–…“”‘„«»'] + [("chr(9)", "' '")]
 # An apostrophe at the edge of a word is a quotation mark ('brilliant'), inside one it belongs to it (don't).
 _QUOTE_MARKS = [("''' '", "' '"), ("' '''", "' '")]
-_TOKENIZED = _replacing("sentence || ' '", _WORD_BREAKS + _QUOTE_MARKS)
+def _ascii(pairs: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """The pairs whose mark is ASCII: the others cannot occur in ASCII text, so ASCII text skips them."""
+    return [(old, new) for old, new in pairs if old.startswith("chr(") or old.isascii()]
+
+
+# Most sentences hold no mark but '.' and ','; the rarer ones are replaced only when one occurs (a
+# contains() costs a third of a replace()), the quote marks only when there is an apostrophe, and the
+# multi-byte marks only in non-ASCII sentences. Each CASE branch gives what the full chain gives.
+_COMMON_BREAKS = [pair for pair in _WORD_BREAKS if pair[0] in ("'.'", "','")]
+_RARE_BREAKS = [pair for pair in _ascii(_WORD_BREAKS) if pair not in _COMMON_BREAKS]
+_HAS_RARE = " or ".join(f"contains(sentence, {old})" for old, _ in _RARE_BREAKS)
+_BASE = _replacing("sentence || ' '", _COMMON_BREAKS)
+_TOKENIZED = f"""case
+            when not is_ascii then {_replacing("sentence || ' '", _WORD_BREAKS + _QUOTE_MARKS)}
+            when contains(sentence, '''') then (case when {_HAS_RARE}
+                then {_replacing(_BASE, _RARE_BREAKS + _QUOTE_MARKS)} else {_replacing(_BASE, _QUOTE_MARKS)} end)
+            when {_HAS_RARE} then {_replacing(_BASE, _RARE_BREAKS)}
+            else {_BASE} end"""
 SCORE_SQL = f"""
 create or replace temp table {{target}} as
 with split as (
-    select row_no, string_split({_replacing("lower(text)", _SENTENCE_ENDS)}, chr(30)) as parts
+    select row_no, string_split(case when strlen(text) = length(text)
+            then {_replacing("lower(text)", _ascii(_SENTENCE_ENDS))}
+            else {_replacing("lower(text)", _SENTENCE_ENDS)} end, chr(30)) as parts
     from {{source}}
     where regexp_matches(text, '\\S')
 ),
@@ -71,7 +90,7 @@ sentences as (
 ),
 negation_marked as (
     -- "not good" and "never really good": the two words after a negation carry a neg_ mark
-    select row_no, sentence_no,
+    select row_no, sentence_no, strlen(sentence) = length(sentence) as is_ascii,
         regexp_replace(sentence, '\\b({_NEGATIONS})\\s+([a-z'']+)(\\s+([a-z'']+))?', '\\1 neg_\\2 neg_\\4', 'g')
             as sentence
     from sentences
@@ -81,11 +100,12 @@ tokens as (
     from negation_marked
 ),
 valences as (
-    select t.row_no, t.sentence_no,
-        sum(l.valence * case when starts_with(t.token, 'neg_') then {N_SCALAR} else 1 end) as total
+    -- vader_lexicon also holds each 'neg_' token with its valence x N_SCALAR. No valence is 0: the
+    -- filter drops nothing, but it lowers the lexicon's estimated size so that DuckDB builds the
+    -- join's hash table on the lexicon, not on the millions of tokens.
+    select t.row_no, t.sentence_no, sum(l.valence) as total
     from tokens as t
-    inner join vader_lexicon as l
-        on l.token = case when starts_with(t.token, 'neg_') then substr(t.token, 5) else t.token end
+    inner join (select token, valence from vader_lexicon where valence <> 0) as l on l.token = t.token
     group by all
 ),
 compounds as (
@@ -96,9 +116,8 @@ final as (
         i.row_no,
         -- No opinionated sentence is no evidence: no score, rather than a 50 that pulls means to the middle.
         round((avg(c.compound) filter (where abs(c.compound) >= {NEUTRAL}) + 1) * 50, 2) as score
-    from {{source}} as i
+    from split as i
     left join compounds as c using (row_no)
-    where regexp_matches(i.text, '\\S')
     group by i.row_no
 )
 select * from final
@@ -113,11 +132,19 @@ def _lexicon_path() -> str:
 def infer_scores_in(duck: duckdb.DuckDBPyConnection, source: str = "inference_input",
                     target: str = "inferred_scores") -> None:
     """Score the rows of table `source(row_no, text)` into temp table `target(row_no, score)`."""
-    duck.execute("""
+    # One row per token, and one per negated token: 'neg_' || token with valence x N_SCALAR, so that
+    # the join is on the token itself. (The few tokens the file lists twice are summed: same totals.)
+    duck.execute(f"""
         create temp table if not exists vader_lexicon as
-        select token, valence from read_csv(?, delim = '\t', header = false, quote = '', escape = '',
-            columns = {'token': 'VARCHAR', 'valence': 'DOUBLE', 'sd': 'DOUBLE', 'raw': 'VARCHAR'})""",
-                 [_lexicon_path()])
+        with listed as (
+            select token, valence from read_csv(?, delim = '\t', header = false, quote = '', escape = '',
+                columns = {{'token': 'VARCHAR', 'valence': 'DOUBLE', 'sd': 'DOUBLE', 'raw': 'VARCHAR'}})
+        )
+        select token, sum(valence) as valence
+        from (select token, valence from listed
+              union all
+              select 'neg_' || token, valence * {N_SCALAR} from listed)
+        group by token""", [_lexicon_path()])
     duck.execute(SCORE_SQL.format(source=source, target=target))
 
 
