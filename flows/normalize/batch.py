@@ -10,7 +10,7 @@ table keyed by row number (a map of distinct values, or the few rows Python had 
 final query joins them onto the landed rows into one wide table of normalized rows, texts
 included, after which the landed copy is dropped. The load reads key columns from it first and
 the texts once, when inserting; it never joins texts back by row number. (The inferred-score
-step copies the unrated bodies it scores, and drops them when done.)
+step reads the unrated bodies through a query, without copying them.)
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
+import json
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from flows.normalize.sentiment import infer_score, infer_scores
+from flows.normalize.sentiment import SCORE_SQL, infer_score, infer_scores, infer_scores_in
 
 SEEDS = Path(__file__).resolve().parents[1] / "fixtures" / "seeds"
 
@@ -53,3 +55,25 @@ def test_quotes_and_dashes_do_not_glue_words_to_punctuation():
 
     quoted = "\u2018Brilliant\u2019 \u2013 truly \u201ewonderful\u201c."
     assert infer_scores([quoted]) == infer_scores(["Brilliant truly wonderful."])
+
+
+def test_scoring_builds_the_join_on_the_lexicon_and_gives_the_connection_its_optimizers_back():
+    duck = duckdb.connect()
+    duck.execute("set disabled_optimizers = 'compressed_materialization'")
+    duck.execute("create temp table texts as select 1 as row_no, 'Great film, not bad at all.' as text")
+    infer_scores_in(duck, "(select row_no, text from texts)", "scores")
+    assert duck.execute("select current_setting('disabled_optimizers')").fetchone()[0] == "compressed_materialization"
+    assert duck.execute("select score > 50 from scores").fetchone()[0]
+    # The plan as it runs: the lexicon is the hash join's build side (its right child), however few the tokens look.
+    duck.execute("set disabled_optimizers = 'join_order,build_side_probe_side'")
+    plan = duck.execute("explain (format json) " + SCORE_SQL.format(source="(select row_no, text from texts)",
+                                                                    target="plan_check")).fetchall()[0][1]
+
+    def joins(node):
+        if node.get("name") == "HASH_JOIN" and "token" in json.dumps(node.get("extra_info", {})):
+            yield node
+        for child in node.get("children", []):
+            yield from joins(child)
+
+    (join,) = [j for root in json.loads(plan) for j in joins(root)]
+    assert "vader_lexicon" in json.dumps(join["children"][1])
