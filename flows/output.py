@@ -198,4 +198,6 @@ def print_sources(listed: list[dict[str, Any]], console: Console) -> None:
                       str(last.get("finished") or last.get("finish_reason") or "never"), health)
     show(console, table, markup=False)
     if not listed:
-        console.print("no sources configured: copy reviews.example.toml to reviews.toml", highlight=False)
+        # The example ships inside the package, so an installed copy can show where it is.
+        example = Path(__file__).with_name("reviews.example.toml")
+        console.print(f"no sources configured: copy {example} to reviews.toml", highlight=False, soft_wrap=True)

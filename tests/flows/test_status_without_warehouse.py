@@ -38,3 +38,13 @@ def test_sources_without_a_warehouse_lists_the_configured_sources_as_never_run(t
     assert "demo" in table.stdout and "never" in table.stdout
     listed = CliRunner().invoke(app, [*args, "--json"])
     assert listed.exit_code == 0 and [(s["name"], s["last_run"]) for s in json.loads(listed.stdout)] == [("demo", None)]
+
+
+def test_sources_without_a_config_names_the_example_file_the_package_ships(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no reviews.toml here
+    result = CliRunner().invoke(app, ["sources", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    named = result.stdout.split("copy ", 1)[1].split(" to reviews.toml")[0]
+    # An installed wheel has no repository around it: the file named must be the packaged one, and exist.
+    assert Path(named).is_file() and Path(named).parent.name == "flows"
+    assert "[[sources]]" in Path(named).read_text(encoding="utf-8")
