@@ -58,6 +58,8 @@ class ReviewSpiderMixin:
         self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.start_urls} - {""})
         # Pages this run has fetched or asked for (see all_known), its start pages from the first.
         self.met_urls: set[str] = {urldefrag(url)[0] for url in self.start_urls}
+        # Reviews this run has extracted, by id or (critic, film, text): see fresh_reviews.
+        self.run_review_keys: set[Any] = set()
 
     def init_incremental(self, state: str | None, full: str | bool = False) -> None:
         """Load what earlier runs of this source saw (written by flows.incremental before the crawl).
@@ -149,6 +151,16 @@ class ReviewSpiderMixin:
             stats.inc_value("barren/pages_not_followed")
             return None
         return depth
+
+    def fresh_reviews(self, reviews: Iterable[Any]) -> bool:
+        """Whether any of a page's reviews is new to this run. A page showing only reviews the run has met
+        already counts as a page without reviews for follow_depth: pagination clamped past its end (page
+        N+1 shows page N again, with a next link) or a session id in every link made chains of pages that
+        all carry reviews, and they never ended."""
+        keys = {r.source_review_id or (r.critic_name, r.film_title, (r.body or "")[:500]) for r in reviews}
+        fresh = not keys <= self.run_review_keys
+        self.run_review_keys.update(keys)
+        return fresh
 
     def stamp(self, item: Stamped, **extra: Any) -> Stamped:
         """Marks an item with this run; every extracted review (or unreadable block) passes here once."""

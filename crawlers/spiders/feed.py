@@ -101,7 +101,7 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         self.meet_page(response)
         if self.all_known([item.source_review_id for item in items], older):
             return  # feeds list newest first: an older page holds nothing new
-        if next_link and (depth := self.follow_depth(response, bool(items))) is not None:
+        if next_link and (depth := self.follow_depth(response, self.fresh_reviews(items))) is not None:
             self.meet(*older)
             yield response.follow(next_link, callback=self.parse, meta={BARREN_DEPTH: depth})
 

@@ -84,7 +84,7 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
             return
         # A page without reviews still gives its links (an index of films leads to their review pages),
         # but only so many such pages in a row: follow_depth stops a trap.
-        depth = self.follow_depth(response, bool(page.reviews))
+        depth = self.follow_depth(response, self.fresh_reviews(page.reviews))
         if depth is None:
             return
         self.meet(*links)

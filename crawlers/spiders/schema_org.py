@@ -163,7 +163,7 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         self.meet_page(response)
         if self.all_known([r.source_review_id for r in page.reviews], [link.url for link in links]):
             return
-        depth = self.follow_depth(response, bool(page.reviews or page.unreadable))
+        depth = self.follow_depth(response, self.fresh_reviews(page.reviews) or bool(page.unreadable))
         if depth is None:
             return
         self.meet(*(link.url for link in links))

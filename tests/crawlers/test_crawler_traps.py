@@ -4,6 +4,7 @@ served on 127.0.0.1; CLOSESPIDER_TIMEOUT only keeps a regression from running fo
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -63,6 +64,45 @@ def test_a_page_with_reviews_starts_the_barren_count_again(tmp_path):
     assert result.stats["landed"] == 7
 
 
+
+def same_review_page(review_id: str | None, links: list[str]) -> Answer:
+    """A page showing one review, the same on every page of the trap (with or without an id of its own)."""
+    review = {"@context": "https://schema.org", "@type": "Review", "itemReviewed": {"@type": "Movie", "name": "Alien"},
+              "author": {"@type": "Person", "name": "Ann Critic"}, "reviewBody": "Tense and cold.",
+              "reviewRating": {"@type": "Rating", "ratingValue": "4", "bestRating": "5"}}
+    if review_id:
+        review["@id"] = review_id
+    anchors = "".join(f'<a href="{link}">{link}</a> ' for link in links)
+    return Answer(200, f'<!DOCTYPE html><html><head><script type="application/ld+json">{json.dumps(review)}'
+                       f"</script></head><body>{anchors}</body></html>")
+
+
+@pytest.mark.parametrize("trap", ["pagination clamped past its end", "a session id in every link"])
+def test_pages_that_only_repeat_a_review_the_run_has_met_end_at_the_barren_depth(tmp_path, trap):
+    # Both traps put a review on every page, so counting pages with reviews never ended them (politeness QA:
+    # 9,875 pages in 60 s). Pages 1 and 2 have reviews of their own; from page 3 on every page shows page 3's.
+    def route(site: LocalSite, path: str) -> Answer:
+        if match := re.fullmatch(r"/list\?page=(\d+)", path):
+            page = int(match[1])
+            if page < 3:
+                return review_page(site.url + path, page, [f"/list?page={page + 1}"])
+            return same_review_page(f"{site.url}/review/3", [f"/list?page={page + 1}"])
+        if match := re.fullmatch(r"/s\?sid=(\d+)", path):
+            return same_review_page(None, [f"/s?sid={int(match[1]) + 1}"])
+        return NOT_FOUND
+
+    start = "/list?page=1" if trap.startswith("pagination") else "/s?sid=1"
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, start, REVIEWS_MAX_BARREN_DEPTH=4)
+        asked = [path for path in site.paths() if path.startswith(start[:3])]
+    assert result.stats["finish_reason"] == "finished"
+    # The first page showing the repeated review is fresh; the four after it are barren, and the fifth not followed.
+    last = 3 + 4 if trap.startswith("pagination") else 1 + 4
+    assert asked == [start.replace("=1", f"={n}") for n in range(1, last + 2)]
+    # A review without an id is known by its page in the landing zone; the warehouse makes the copies one review.
+    assert result.stats["landed"] == (3 if trap.startswith("pagination") else len(asked))
+
+
 REVIEW_ENTRY = ("<entry><title>Alien</title><id>tag:site,2026:a1</id><link href='/review/a1'/>"
                 "<letterboxd:filmTitle>Alien</letterboxd:filmTitle><updated>2026-11-19T08:00:00Z</updated>"
                 "<author><name>Ann Critic</name></author><content type='html'>Tense.</content></entry>")
@@ -73,12 +113,13 @@ DIARY_ENTRY = ("<entry><title>Alien</title><id>tag:site,2026:d{page}</id><link h
                "<content type='html'>&lt;p&gt;Watched on Friday November 21, 2025.&lt;/p&gt;</content></entry>")
 
 
-@pytest.mark.parametrize("later_pages", ["empty", "diary entries only"])
+@pytest.mark.parametrize("later_pages", ["empty", "diary entries only", "the first page's review again"])
 def test_an_atom_feed_whose_next_link_never_ends_stops_at_the_barren_depth(tmp_path, later_pages):
     def route(site: LocalSite, path: str) -> Answer:
         if match := re.fullmatch(r"/atom\?page=(\d+)", path):
             page = int(match[1])
-            entry = REVIEW_ENTRY if page == 1 else "" if later_pages == "empty" else DIARY_ENTRY.format(page=page)
+            entry = (REVIEW_ENTRY if page == 1 or later_pages.endswith("again") else "" if later_pages == "empty"
+                     else DIARY_ENTRY.format(page=page))
             return Answer(200, "<?xml version='1.0' encoding='utf-8'?><feed xmlns='http://www.w3.org/2005/Atom' "
                                "xmlns:letterboxd='https://letterboxd.com'>"
                                f"<title>Feed</title><link rel='next' href='/atom?page={page + 1}'/>{entry}</feed>",
