@@ -105,6 +105,12 @@ class DomainPacer:
         self.next_ok: dict[str, float] = {}  # time.monotonic()
         self.waiting: dict[str, set[Request]] = {}  # by slot key, held by PacingMiddleware: see PacedDownloader
         self.down: set[str] = set()  # hosts given up for the run (crawlers/unreachable.py)
+        # Hosts that asked for a pause longer than REVIEWS_RETRY_AFTER_MAX: given up for the run too, and
+        # unlike `down` not taken back by a late answer, since they did answer, asking us to stay away.
+        self.paused: set[str] = set()
+
+    def given_up(self, key: str) -> bool:
+        return key in self.down or key in self.paused
 
     @classmethod
     def of(cls, crawler: Crawler) -> DomainPacer:
@@ -208,7 +214,7 @@ class BackoffRetryMiddleware(RetryMiddleware):
                            {"request": request, "status": response.status, "after": retry_after,
                             "max": self.retry_after_max}, extra={"spider": self.crawler.spider})
             if rate_limited:
-                self._slow_down(key, self.retry_after_max, response.status)
+                self._stay_away(key, retry_after, response.status)
             return response
         earlier = request.meta.get("retry_times", 0)
         wait = retry_after if retry_after is not None else min(self.backoff * 2 ** earlier, self.backoff_max)
@@ -238,6 +244,24 @@ class BackoffRetryMiddleware(RetryMiddleware):
             earlier = request.meta.get("retry_times", 0)
             retry.meta[NOT_BEFORE] = time.time() + min(self.backoff * 2 ** earlier, self.backoff_max)
         return retry
+
+    def _stay_away(self, key: str, seconds: float, status: int) -> None:
+        """A site that asks for a longer pause than the crawl may wait gets none of our requests for the rest of the
+        run: its queued pages fail unasked and stay on the retry list for the next run (crawlers/unreachable.py).
+        Waiting the cap and going back asked an hour's `Retry-After` again after two minutes (politeness QA)."""
+        assert self.crawler.stats is not None
+        self.crawler.stats.inc_value("retry/rate_limited")
+        if key in self.pacer.paused:
+            return
+        self.pacer.paused.add(key)
+        self.crawler.stats.inc_value("reviews/host_paused")
+        if held := hold_back_queued(self.crawler, key):
+            self.crawler.stats.inc_value("retry/held_back", held)
+        logger.warning("%(host)s answered %(status)d asking for no requests for %(seconds).0f s, longer than "
+                       "REVIEWS_RETRY_AFTER_MAX (%(max).0f s): none of its other requests go out in this run, and "
+                       "its pages are kept for the next run to try",
+                       {"host": key, "status": status, "seconds": seconds, "max": self.retry_after_max},
+                       extra={"spider": self.crawler.spider})
 
     def _slow_down(self, key: str, seconds: float, status: int) -> None:
         assert self.crawler.stats is not None
@@ -288,7 +312,7 @@ class PacingMiddleware:
                 slot.active.discard(request)
                 self.pacer.waiting.get(key, set()).discard(request)
         self._released(key)
-        if self.pacer.down:
+        if self.pacer.down or self.pacer.paused:
             from crawlers.unreachable import give_up_if_down  # it imports this module
 
             give_up_if_down(self.crawler, request, key)

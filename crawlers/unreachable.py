@@ -40,7 +40,8 @@ def give_up_if_down(crawler: Crawler, request: Request, key: str) -> None:
     """Raise HostDown for a request to a host given up in this run, counted as failed for good (and so kept on the
     retry list); PacingMiddleware asks again after a request's wait, since a retry waiting there when its host was
     given up would otherwise still go out (review)."""
-    if key not in DomainPacer.of(crawler).down:
+    pacer = DomainPacer.of(crawler)
+    if not pacer.given_up(key):
         return
     assert crawler.stats is not None
     crawler.stats.inc_value(GIVEN_UP)
@@ -48,7 +49,8 @@ def give_up_if_down(crawler: Crawler, request: Request, key: str) -> None:
         run_stats = next((ext for ext in crawler.extensions.middlewares if isinstance(ext, RunStats)), None)
         if run_stats is not None:
             run_stats.open_download(request, NO_ANSWER)
-    raise HostDown(f"{key} has stopped answering")
+    raise HostDown(f"{key} asked for a longer pause than this run waits" if key in pacer.paused
+                   else f"{key} has stopped answering")
 
 
 class UnreachableHostMiddleware:
@@ -69,7 +71,7 @@ class UnreachableHostMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if self.down:
+        if self.down or DomainPacer.of(self.crawler).paused:
             give_up_if_down(self.crawler, request, slot_key(self.crawler, request))
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:

@@ -96,6 +96,32 @@ def test_a_retry_after_beyond_the_cap_gives_the_request_up_at_once(tmp_path):
     assert logged_stat(log, "retry/retry_after_over_max") == 1
 
 
+
+def test_a_site_asking_for_a_longer_pause_than_the_cap_gets_no_more_requests_and_its_pages_wait_for_the_next_run(
+        tmp_path):
+    # Waiting the cap and going back asked an hour's Retry-After again after two minutes (politeness QA 2).
+    from crawlers.retries import read_retries, retry_file
+
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/":
+            return plain_page("home", [f"/p/{n}" for n in range(12)])
+        if path.startswith("/p/"):
+            return Answer(429, "come back in an hour", {"Retry-After": "3600"})
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        started = time.monotonic()
+        result, items = crawl(site, tmp_path, "/", REVIEWS_RETRY_AFTER_MAX=1, AUTOTHROTTLE_ENABLED=False,
+                              DOWNLOAD_DELAY=0.2, CONCURRENT_REQUESTS_PER_DOMAIN=1)
+        asked = site.times("/p/")
+    assert time.monotonic() - started < 30 and not items
+    assert len(asked) == 1, [hit.path for hit in asked]
+    retries = read_retries(retry_file(tmp_path, "site"))
+    assert sorted(retries) == sorted(f"{site.url}/p/{n}" for n in range(12))
+    log = result.log_path.read_text(encoding="utf-8")
+    assert "asking for no requests for 3600 s" in log and logged_stat(log, "reviews/host_paused") == 1
+
+
 def test_a_stop_during_a_long_retry_after_is_prompt_and_the_retry_is_kept_for_the_resumed_run(tmp_path):
     def route(site: LocalSite, path: str) -> Answer:
         if path == "/busy":
