@@ -49,6 +49,13 @@ MIN_READ = 500 * 1024  # RFC 9309 section 2.5: crawlers MUST be able to parse at
 DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
+def product_token(user_agent: str) -> str | None:
+    """The name robots.txt groups are matched against (RFC 9309 2.2.1): "film-reviews" of
+    "film-reviews/0.1 (+https://example.org/contact)". Matched against the whole user agent, a group
+    for a word of the contact address ("example.org") applied to us (politeness QA)."""
+    return user_agent.split("/", 1)[0].split(None, 1)[0] if user_agent.strip() else None
+
+
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     """Scrapy's robots.txt middleware with RFC 9309's unreachable, size and Crawl-delay rules."""
 
@@ -62,6 +69,8 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         self._read_limit = max(self._maxsize, MIN_READ) if self._maxsize else 0  # 0: no limit at all
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
+        if not self._robotstxt_useragent:
+            self._robotstxt_useragent = product_token(settings.get("USER_AGENT") or "")
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         # Scrapy's own, but the robots.txt request is marked (ROBOTSTXT) and asks for an uncompressed

@@ -62,6 +62,10 @@ def scrapy_setting(name: Any, value: Any, where: str, label: str | None = None) 
         raise ReviewsError(f"{where}: {name!r} is not a Scrapy setting name")
     if name in RUN_SETTINGS:
         raise ReviewsError(f"{where}: {name} is set by the run for each crawl (from the data folder), not here")
+    if name == "REVIEWS_CONTACT_URL":
+        # crawlers/settings.py builds USER_AGENT from it once, at import: as a setting it changed nothing.
+        raise ReviewsError(f"{where}: REVIEWS_CONTACT_URL is read from the environment, not as a setting; "
+                           "name the operator with [crawl] contact_url in reviews.toml (or a source's user_agent)")
     if name in WIRING:
         raise ReviewsError(f"{where}: {name} would replace the crawler's own components (crawlers/settings.py), "
                            "without which nothing lands")

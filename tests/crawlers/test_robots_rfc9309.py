@@ -112,3 +112,23 @@ def test_a_robots_txt_redirected_to_another_host_is_followed_and_obeyed(tmp_path
         assert other.paths() == ["/robots.txt"]
     assert "/private/secret" not in asked
     assert result.stats["landed"] == 3 and result.stats["robots_forbidden"] == 1
+
+
+def test_robots_groups_match_the_product_token_not_a_word_of_the_contact_address(tmp_path):
+    # RFC 9309 2.2.1: a group for "example.org" is not ours because our contact address is on example.org.
+    robots = Answer(200, "User-agent: example.org\nAllow: /\n\nUser-agent: *\nDisallow: /private/\n",
+                    content_type="text/plain")
+    with site_with_robots(robots) as site:
+        result = crawl(site, tmp_path, USER_AGENT="film-reviews/0.1 (+https://example.org/crawler)")
+        asked = {hit.path for hit in site.hits}
+    assert "/private/secret" not in asked and set(PAGES) <= asked
+    assert result.stats["landed"] == 3
+
+
+def test_a_robots_group_for_our_product_token_is_ours_whatever_the_version_or_contact(tmp_path):
+    robots = Answer(200, "User-agent: film-reviews\nDisallow: /p/\n\nUser-agent: *\nAllow: /\n",
+                    content_type="text/plain")
+    with site_with_robots(robots) as site:
+        crawl(site, tmp_path, USER_AGENT="film-reviews/0.1 (+https://example.org/crawler)")
+        asked = {hit.path for hit in site.hits}
+    assert not asked & set(PAGES) and "/private/secret" in asked

@@ -165,6 +165,19 @@ def test_a_command_line_setting_name_no_crawl_reads_is_one_error_line(tmp_path: 
                                      "ignore; did you mean DOWNLOAD_DELAY?")
 
 
+
+def test_the_contact_url_as_a_setting_is_refused_since_only_the_environment_or_the_config_reaches_the_user_agent(
+        tmp_path: Path) -> None:
+    # Accepted and ignored: sites were told to write to the project instead of the operator (politeness QA 3).
+    message = config_error(tmp_path, SOURCE + '[sources.settings]\nREVIEWS_CONTACT_URL = "https://me.example/"\n')
+    assert "REVIEWS_CONTACT_URL is read from the environment, not as a setting" in message
+    assert "[crawl] contact_url" in message
+    result = CliRunner().invoke(app, ["crawl", "schema_org", "--url", "http://127.0.0.1:9/", "-s",
+                                      "REVIEWS_CONTACT_URL=https://me.example/", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.startswith("error: -s: REVIEWS_CONTACT_URL is read from")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 @pytest.mark.parametrize("command", ["crawl", "run"])
 def test_a_start_url_that_is_not_a_url_is_one_error_line_not_an_empty_crawl(tmp_path: Path, command: str) -> None:
     # Scrapy only logged "Missing scheme in request url" and the crawl ended with 0 pages and exit 0.
