@@ -16,7 +16,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
-from scrapy.linkextractors import LinkExtractor
+from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from scrapy.spiders import SitemapSpider
 
 from crawlers.canaries import CanaryMixin
@@ -27,6 +27,11 @@ from crawlers.retries import RETRIED, SITEMAP, read_retries, retry_file
 from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
+
+# Links to files that are no pages: Scrapy's list (images, media, archives, office files, css, js) and the
+# newer kinds it lacks, fetched in a politeness QA (fonts, AVIF and other images, ES modules, JSON, source maps).
+DENIED_EXTENSIONS = [*IGNORED_EXTENSIONS, "avif", "heic", "jxl", "woff", "woff2", "ttf", "otf", "eot", "mjs", "json",
+                     "map", "wasm", "webmanifest", "mkv", "opus", "flac", "csv", "epub"]
 
 
 def latest_utc_day(lastmod: str | None) -> date | None:
@@ -64,7 +69,7 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         self.sitemap_urls = [u for u in self.start_urls if any(h in u.lower() for h in _SITEMAP_HINTS)]
         self.page_urls = [u for u in self.start_urls if u not in self.sitemap_urls]
         # LinkExtractor's allow_domains compares host:port, so the port-less host check is done here.
-        self.links = LinkExtractor()
+        self.links = LinkExtractor(deny_extensions=DENIED_EXTENSIONS)
 
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> SchemaOrgSpider:

@@ -199,6 +199,14 @@ def test_pagination_links_are_followed_and_offsite_links_are_not():
     assert not any("elsewhere.example" in u for u in urls)
 
 
+def test_links_to_fonts_modern_images_modules_and_json_are_not_fetched():
+    links = "".join(f'<a href="/static/file.{ext}">x</a>' for ext in ("woff2", "avif", "mjs", "json", "map", "jpg"))
+    _, requests = parse(page(body=PAGINATION + links))
+    urls = {r.url for r in requests}
+    assert not [u for u in urls if "/static/" in u]
+    assert "https://reviews.example/film/her-2013/reviews/page/2/" in urls
+
+
 def test_follow_false_stays_on_the_given_pages():
     _, requests = parse(page(body=PAGINATION), follow="false")
     assert requests == []
