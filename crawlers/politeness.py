@@ -17,7 +17,8 @@ Here:
   times (RETRY_TIMES for the other statuses).
 - A 429, or a 503 with `Retry-After`, also slows the whole site (the downloader slot, one per host):
   no request goes to it for that long, and from then on its requests are at least that far apart
-  (stat `retry/rate_limited`). Each later answer that is not a 429 or 5xx lowers that spacing by a
+  (stat `retry/rate_limited`). A 502, 503 or 504 without `Retry-After` does the same for its retry's
+  backoff (stat `retry/overloaded`). Each later answer that is not a 429 or 5xx lowers that spacing by a
   tenth, so a crawl speeds up again once the site stops objecting, and the next 429 raises it again.
 - robots.txt's `Crawl-delay` (crawlers/robots.py) is a lasting minimum spacing for its host.
 - `PacingMiddleware`, the last downloader middleware before the network, holds each request until
@@ -65,6 +66,9 @@ class CrawlStopping(IgnoreRequest):
 
 NOT_BEFORE = "reviews_not_before"  # request meta: wall-clock time (epoch seconds) before which it is not sent
 RATE_LIMIT_STATUSES = (429, 503)
+# A proxy or server saying it is overloaded: 502, 503, 504 without Retry-After slow the site by the retry's
+# backoff. Each retried alone, a site failing every page got its retries in bursts (politeness QA: 122 a second).
+OVERLOAD_STATUSES = (502, 503, 504)
 RELAX = 0.9  # each answer that is not a 429/5xx multiplies a site's rate-limit spacing by this
 POLL = 1.0  # seconds between checks, while waiting, that the crawl is not stopping
 
@@ -218,8 +222,8 @@ class BackoffRetryMiddleware(RetryMiddleware):
             return response
         earlier = request.meta.get("retry_times", 0)
         wait = retry_after if retry_after is not None else min(self.backoff * 2 ** earlier, self.backoff_max)
-        if rate_limited:
-            self._slow_down(key, wait, response.status)
+        if rate_limited or (response.status in OVERLOAD_STATUSES and retry_after is None):
+            self._slow_down(key, wait, response.status, rate_limited)
         max_retry_times = request.meta.get("max_retry_times", self.max_retry_times)
         if response.status == 429:
             max_retry_times = max(max_retry_times, self.rate_limit_retry_times)
@@ -263,9 +267,9 @@ class BackoffRetryMiddleware(RetryMiddleware):
                        {"host": key, "status": status, "seconds": seconds, "max": self.retry_after_max},
                        extra={"spider": self.crawler.spider})
 
-    def _slow_down(self, key: str, seconds: float, status: int) -> None:
+    def _slow_down(self, key: str, seconds: float, status: int, rate_limited: bool = True) -> None:
         assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("retry/rate_limited")
+        self.crawler.stats.inc_value("retry/rate_limited" if rate_limited else "retry/overloaded")
         if held := hold_back_queued(self.crawler, key):
             self.crawler.stats.inc_value("retry/held_back", held)
         if self.pacer.rate_limited(key, seconds):

@@ -79,6 +79,24 @@ def test_a_5xx_without_retry_after_is_retried_after_1_then_2_seconds(tmp_path):
     assert first >= 0.95 and second >= 1.95, (first, second)
 
 
+
+def test_a_site_answering_503_to_everything_without_retry_after_is_slowed_as_a_whole(tmp_path):
+    # Each page retried on its own backoff, a site in maintenance got its retries in bursts (politeness QA 4).
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/":
+            return plain_page("home", [f"/m/{n}" for n in range(6)])
+        return Answer(503, "down for maintenance") if path.startswith("/m/") else NOT_FOUND
+
+    with LocalSite(route) as site:
+        result, _ = crawl(site, tmp_path, "/", AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0,
+                          CONCURRENT_REQUESTS_PER_DOMAIN=4, REVIEWS_RETRY_BACKOFF=0.1)
+        asked = site.times("/m/")
+    assert len(asked) == 6 * 4  # each page and its three retries
+    after_first = [hit for hit in asked if hit.at > asked[0].at + 0.05]
+    assert min(gaps(after_first)) >= 0.09, gaps(after_first)  # never two at once once the site said it is down
+    assert logged_stat(result.log_path.read_text(encoding="utf-8"), "retry/overloaded") >= 1
+
+
 def test_a_retry_after_beyond_the_cap_gives_the_request_up_at_once(tmp_path):
     def route(site: LocalSite, path: str) -> Answer:
         if path == "/far":
