@@ -59,6 +59,11 @@ REVIEWS_HOST_DOWN_AFTER = 30.0
 # The demo site needs 2. CLOSESPIDER_PAGECOUNT (Scrapy's, off) caps the responses of a run; set it per
 # source in reviews.toml when a site needs a hard stop (the run ends as 'closespider_pagecount').
 REVIEWS_MAX_BARREN_DEPTH = 20
+# Pagination clamped past its end (page N+1 shows page N again) and a session id in every link are endless
+# chains of pages that only repeat reviews the run has met: their links are followed while the page is at most
+# the REVIEWS_MAX_REPEAT_DEPTH-th such page in a row. Longer than the above, because a listing may repeat a
+# featured review on each of its pages beside links to new ones (0 = no limit).
+REVIEWS_MAX_REPEAT_DEPTH = 100
 
 
 def min_free_mb(text: str) -> float | None:

@@ -5,6 +5,7 @@ Kept apart from the spiders so each spider file holds only its site format's ext
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
@@ -21,7 +22,8 @@ from crawlers.sites import site_of
 Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
 
 # Request meta: how many pages without reviews in a row led to this request (crawler traps, below).
-BARREN_DEPTH = "barren_depth"
+BARREN_DEPTH = "barren_depth"  # request meta: pages without reviews in a row
+REPEAT_DEPTH = "repeat_depth"  # request meta: pages only repeating reviews met in the run, in a row
 
 
 def split_urls(url: str | Iterable[str] | None) -> list[str]:
@@ -58,7 +60,7 @@ class ReviewSpiderMixin:
         self.allowed_domains = sorted({urlparse(u).hostname or "" for u in self.start_urls} - {""})
         # Pages this run has fetched or asked for (see all_known), its start pages from the first.
         self.met_urls: set[str] = {urldefrag(url)[0] for url in self.start_urls}
-        # Reviews this run has extracted, by id or (critic, film, text): see fresh_reviews.
+        # Reviews this run has extracted, by id or a digest of (critic, film, text): see fresh_reviews.
         self.run_review_keys: set[Any] = set()
 
     def init_incremental(self, state: str | None, full: str | bool = False) -> None:
@@ -130,34 +132,48 @@ class ReviewSpiderMixin:
         request = getattr(response, "request", None)
         self.meet(response.url, *(request.meta.get("redirect_urls", ()) if request is not None else ()))
 
-    def follow_depth(self, response: Response, found_reviews: bool) -> int | None:
-        """The barren depth to give the links of this page, or None when they are not to be followed.
+    def follow_meta(self, response: Response, reviews: Iterable[Any],
+                    unreadable: bool = False) -> dict[str, int] | None:
+        """The barren counts to give the links of this page (their request meta), or None when its links are
+        not to be followed.
 
-        Crawler traps (a calendar whose every day links the next, a feed whose rel=next never ends) are
-        endless chains of pages without reviews. A page with reviews gives its links depth 0; a page
-        without gives them its own depth + 1, and its links are not followed past REVIEWS_MAX_BARREN_DEPTH
-        (0: no limit). Start URLs and sitemap entries have depth 0.
+        Crawler traps are endless chains of pages: a calendar whose every day links the next, a feed whose
+        rel=next never ends (pages without reviews), pagination clamped past its end or a session id in every
+        link (pages that only repeat reviews the run has met). A page with a review new to the run (or markup
+        it could not read) starts both counts again; a page without reviews adds one to BARREN_DEPTH, whose
+        links are not followed past REVIEWS_MAX_BARREN_DEPTH; a page whose reviews the run has all met adds one
+        to REPEAT_DEPTH, limited by REVIEWS_MAX_REPEAT_DEPTH, a longer leash, since a listing may show one
+        featured review on each of its pages beside links to new ones (0: no limit, either). Start URLs and
+        sitemap entries start at 0.
         """
         request = getattr(response, "request", None)
-        depth = 0 if found_reviews else (request.meta.get(BARREN_DEPTH, 0) if request is not None else 0) + 1
-        limit = self.crawler.settings.getint("REVIEWS_MAX_BARREN_DEPTH")  # type: ignore[attr-defined]
+        meta = request.meta if request is not None else {}
+        barren, repeat = meta.get(BARREN_DEPTH, 0), meta.get(REPEAT_DEPTH, 0)
+        reviews = list(reviews)
+        if self.fresh_reviews(reviews) or unreadable:
+            return {BARREN_DEPTH: 0, REPEAT_DEPTH: 0}
+        if reviews:
+            repeat += 1
+            depth, setting, what = repeat, "REVIEWS_MAX_REPEAT_DEPTH", "only repeating reviews this run has met"
+        else:
+            barren += 1
+            depth, setting, what = barren, "REVIEWS_MAX_BARREN_DEPTH", "without reviews"
+        limit = self.crawler.settings.getint(setting)  # type: ignore[attr-defined]
         if limit and depth > limit:
             stats = self.crawler.stats  # type: ignore[attr-defined]
             if not stats.get_value("barren/pages_not_followed"):
                 self.logger.warning(  # type: ignore[attr-defined]
-                    "%s is page %d in a row without reviews: its links are not followed (REVIEWS_MAX_BARREN_DEPTH "
-                    "= %d; this page and any other such are counted as barren/pages_not_followed)",
-                    response.url, depth, limit)
+                    "%s is page %d in a row %s: its links are not followed (%s = %d; this page and any other such "
+                    "are counted as barren/pages_not_followed)", response.url, depth, what, setting, limit)
             stats.inc_value("barren/pages_not_followed")
             return None
-        return depth
+        return {BARREN_DEPTH: barren, REPEAT_DEPTH: repeat}
 
     def fresh_reviews(self, reviews: Iterable[Any]) -> bool:
-        """Whether any of a page's reviews is new to this run. A page showing only reviews the run has met
-        already counts as a page without reviews for follow_depth: pagination clamped past its end (page
-        N+1 shows page N again, with a next link) or a session id in every link made chains of pages that
-        all carry reviews, and they never ended."""
-        keys = {r.source_review_id or (r.critic_name, r.film_title, (r.body or "")[:500]) for r in reviews}
+        """Whether any of a page's reviews is new to this run (by its id, else a digest of its critic, film and
+        text), noting them as met."""
+        keys = {r.source_review_id or hashlib.md5(repr((r.critic_name, r.film_title, r.body)).encode()).digest()
+                for r in reviews}
         fresh = not keys <= self.run_review_keys
         self.run_review_keys.update(keys)
         return fresh

@@ -20,7 +20,7 @@ from scrapy.http import Response, TextResponse
 
 from crawlers import letterboxd
 from crawlers.items import ReviewItem, UnreadableMarkup
-from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin
+from crawlers.spiders.base import ReviewSpiderMixin
 
 RATING_KEYS = ("rev_rating", "letterboxd_memberrating", "review_rating")
 BEST_KEYS = ("rev_maxrating",)
@@ -101,9 +101,9 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         self.meet_page(response)
         if self.all_known([item.source_review_id for item in items], older):
             return  # feeds list newest first: an older page holds nothing new
-        if next_link and (depth := self.follow_depth(response, self.fresh_reviews(items))) is not None:
+        if next_link and (meta := self.follow_meta(response, items)) is not None:
             self.meet(*older)
-            yield response.follow(next_link, callback=self.parse, meta={BARREN_DEPTH: depth})
+            yield response.follow(next_link, callback=self.parse, meta=meta)
 
     def entry_item(self, entry: dict[str, Any], page_url: str) -> ReviewItem | None:
         """The entry as a raw review, or None for an entry that holds neither a review nor a rating (a

@@ -19,7 +19,7 @@ from scrapy.http import Response
 from crawlers.items import RefusedReview, ReviewItem
 from crawlers.profile_pages import extract_with_profile
 from crawlers.profiles import load_profile
-from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
+from crawlers.spiders.base import ReviewSpiderMixin, is_html
 
 EMPTY_PAGES = "reviews/profile_empty_pages"
 
@@ -83,13 +83,13 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         if self.all_known(page.site_ids, links):  # a key made from a url says nothing of whether a review is known
             return
         # A page without reviews still gives its links (an index of films leads to their review pages),
-        # but only so many such pages in a row: follow_depth stops a trap.
-        depth = self.follow_depth(response, self.fresh_reviews(page.reviews))
-        if depth is None:
+        # but only so many such pages in a row: follow_meta stops a trap.
+        meta = self.follow_meta(response, page.reviews)
+        if meta is None:
             return
         self.meet(*links)
         for link in links:
-            yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
+            yield response.follow(link, callback=self.parse, meta=meta)
 
 
 _YEAR_AFTER = re.compile(r"\s*\(\s*\d{4}\s*\)\s*$")

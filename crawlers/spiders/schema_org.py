@@ -24,7 +24,7 @@ from crawlers.extraction import extract_page
 from crawlers.items import UnreadableMarkup
 from crawlers.landing import data_dir
 from crawlers.retries import RETRIED, SITEMAP, read_retries, retry_file
-from crawlers.spiders.base import BARREN_DEPTH, ReviewSpiderMixin, is_html
+from crawlers.spiders.base import ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
 
@@ -168,9 +168,9 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         self.meet_page(response)
         if self.all_known([r.source_review_id for r in page.reviews], [link.url for link in links]):
             return
-        depth = self.follow_depth(response, self.fresh_reviews(page.reviews) or bool(page.unreadable))
-        if depth is None:
+        meta = self.follow_meta(response, page.reviews, bool(page.unreadable))
+        if meta is None:
             return
         self.meet(*(link.url for link in links))
         for link in links:
-            yield response.follow(link, callback=self.parse, meta={BARREN_DEPTH: depth})
+            yield response.follow(link, callback=self.parse, meta=meta)

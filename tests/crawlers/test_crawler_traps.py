@@ -93,14 +93,34 @@ def test_pages_that_only_repeat_a_review_the_run_has_met_end_at_the_barren_depth
 
     start = "/list?page=1" if trap.startswith("pagination") else "/s?sid=1"
     with LocalSite(route) as site:
-        result = crawl(site, tmp_path, start, REVIEWS_MAX_BARREN_DEPTH=4)
+        result = crawl(site, tmp_path, start, REVIEWS_MAX_REPEAT_DEPTH=4)
         asked = [path for path in site.paths() if path.startswith(start[:3])]
     assert result.stats["finish_reason"] == "finished"
-    # The first page showing the repeated review is fresh; the four after it are barren, and the fifth not followed.
+    # The first page showing the repeated review is fresh; the four after it repeat it, the fifth is not followed.
     last = 3 + 4 if trap.startswith("pagination") else 1 + 4
     assert asked == [start.replace("=1", f"={n}") for n in range(1, last + 2)]
     # A review without an id is known by its page in the landing zone; the warehouse makes the copies one review.
     assert result.stats["landed"] == (3 if trap.startswith("pagination") else len(asked))
+
+
+
+def test_a_listing_that_repeats_a_featured_review_on_every_page_is_read_to_its_end(tmp_path):
+    # Thirty listing pages, each showing the same featured review beside a link to one new review page: counted
+    # against the 20 pages without reviews, the last nine review pages were lost (review of the trap fix).
+    def route(site: LocalSite, path: str) -> Answer:
+        if match := re.fullmatch(r"/list\?page=(\d+)", path):
+            page = int(match[1])
+            links = [f"/review/{page}"] + ([f"/list?page={page + 1}"] if page < 30 else [])
+            return same_review_page(f"{site.url}/featured", links)
+        if match := re.fullmatch(r"/review/(\d+)", path):
+            return review_page(site.url + path, match[1])
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/list?page=1")
+        asked = set(site.paths())
+    assert {f"/review/{n}" for n in range(1, 31)} <= asked
+    assert result.stats["landed"] == 31  # the featured review once, and the thirty
 
 
 REVIEW_ENTRY = ("<entry><title>Alien</title><id>tag:site,2026:a1</id><link href='/review/a1'/>"
@@ -127,7 +147,8 @@ def test_an_atom_feed_whose_next_link_never_ends_stops_at_the_barren_depth(tmp_p
         return NOT_FOUND
 
     with LocalSite(route) as site:
-        result = crawl(site, tmp_path, "/atom?page=1", spider="feed", REVIEWS_MAX_BARREN_DEPTH=4)
+        result = crawl(site, tmp_path, "/atom?page=1", spider="feed", REVIEWS_MAX_BARREN_DEPTH=4,
+                       REVIEWS_MAX_REPEAT_DEPTH=4)
         pages = [path for path in site.paths() if path.startswith("/atom")]
     assert result.stats["finish_reason"] == "finished"
     assert (result.stats["landed"], result.stats["rejected"]) == (1, 0)  # an empty feed page is no broken one
