@@ -7,7 +7,7 @@ within a second, and most of its pages were lost.
 
 Here:
 
-- `BackoffRetryMiddleware` (in RetryMiddleware's place) gives every retry of a status in
+- `BackoffRetryMiddleware` (crawlers/backoff.py, in RetryMiddleware's place) gives every retry of a status in
   RETRY_HTTP_CODES, and of a download that failed (a reset connection, a timeout), a time before which it
   is not sent (request meta `reviews_not_before`): the answer's `Retry-After` (seconds or an HTTP date), or
   else an exponential backoff
@@ -17,8 +17,9 @@ Here:
   times (RETRY_TIMES for the other statuses).
 - A 429, or a 503 with `Retry-After`, also slows the whole site (the downloader slot, one per host):
   no request goes to it for that long, and from then on its requests are at least that far apart
-  (stat `retry/rate_limited`). A 502, 503 or 504 without `Retry-After` does the same for its retry's
-  backoff (stat `retry/overloaded`). Each later answer that is not a 429 or 5xx lowers that spacing by a
+  (stat `retry/rate_limited`). A 502, 503 or 504 without `Retry-After` that will be retried does the
+  same for its retry's backoff, once two pages of the site have answered so since its last good answer
+  (stat `retry/overloaded`). Each later answer that is not a 429 or 5xx lowers that spacing by a
   tenth, so a crawl speeds up again once the site stops objecting, and the next 429 raises it again.
 - robots.txt's `Crawl-delay` (crawlers/robots.py) is a lasting minimum spacing for its host.
 - `PacingMiddleware`, the last downloader middleware before the network, holds each request until
@@ -42,20 +43,17 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import Request, Spider, signals
 from scrapy.core.downloader import Downloader
-from scrapy.downloadermiddlewares.retry import RetryMiddleware, get_retry_request
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 from scrapy.http.request import NO_CALLBACK
 from scrapy.pqueues import DownloaderAwarePriorityQueue, DownloaderInterface
 from scrapy.utils.asyncio import sleep
-from scrapy.utils.response import response_status_message
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
-    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +63,6 @@ class CrawlStopping(IgnoreRequest):
 
 
 NOT_BEFORE = "reviews_not_before"  # request meta: wall-clock time (epoch seconds) before which it is not sent
-RATE_LIMIT_STATUSES = (429, 503)
-# A proxy or server saying it is overloaded: 502, 503, 504 without Retry-After slow the site by the retry's
-# backoff. Each retried alone, a site failing every page got its retries in bursts (politeness QA: 122 a second).
-OVERLOAD_STATUSES = (502, 503, 504)
 RELAX = 0.9  # each answer that is not a 429/5xx multiplies a site's rate-limit spacing by this
 POLL = 1.0  # seconds between checks, while waiting, that the crawl is not stopping
 
@@ -108,6 +102,7 @@ class DomainPacer:
         self.rate_limit: dict[str, float] = {}
         self.next_ok: dict[str, float] = {}  # time.monotonic()
         self.waiting: dict[str, set[Request]] = {}  # by slot key, held by PacingMiddleware: see PacedDownloader
+        self.overloaded: dict[str, set[str]] = {}  # by slot key: pages answering 502/503/504 since its last good answer
         self.down: set[str] = set()  # hosts given up for the run (crawlers/unreachable.py)
         # Hosts that asked for a pause longer than REVIEWS_RETRY_AFTER_MAX: given up for the run too, and
         # unlike `down` not taken back by a late answer, since they did answer, asking us to stay away.
@@ -140,6 +135,7 @@ class DomainPacer:
         return raised
 
     def relax(self, key: str) -> None:
+        self.overloaded.pop(key, None)
         if key in self.rate_limit:
             self.rate_limit[key] *= RELAX
             if self.rate_limit[key] < 0.05:
@@ -182,100 +178,6 @@ def hold_back_queued(crawler: Crawler, key: str) -> int:
     for _request, deferred in waiting:
         deferred.errback(HeldBack(f"{key} asked to slow down"))
     return len(waiting)
-
-
-class BackoffRetryMiddleware(RetryMiddleware):
-    """RetryMiddleware that waits before a retry and slows a site that rate-limits (module docstring)."""
-
-    pacer: DomainPacer
-
-    def __init__(self, settings: BaseSettings):
-        super().__init__(settings)
-        self.backoff = settings.getfloat("REVIEWS_RETRY_BACKOFF", 1.0)
-        self.backoff_max = settings.getfloat("REVIEWS_RETRY_BACKOFF_MAX", 60.0)
-        self.retry_after_max = settings.getfloat("REVIEWS_RETRY_AFTER_MAX", 120.0)
-        self.rate_limit_retry_times = settings.getint("REVIEWS_RATE_LIMIT_RETRY_TIMES", self.max_retry_times)
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
-        middleware = super().from_crawler(crawler)
-        middleware.pacer = DomainPacer.of(crawler)
-        return middleware
-
-    def process_response(self, request: Request, response: Response,
-                         spider: Spider | None = None) -> Request | Response:
-        if request.meta.get("dont_retry", False) or response.status not in self.retry_http_codes:
-            return response
-        stats = self.crawler.stats
-        assert stats is not None
-        key = slot_key(self.crawler, request)
-        retry_after = retry_after_seconds(response.headers.get(b"Retry-After"))
-        rate_limited = response.status == 429 or (response.status in RATE_LIMIT_STATUSES and retry_after is not None)
-        if retry_after is not None and retry_after > self.retry_after_max:
-            stats.inc_value("retry/retry_after_over_max")
-            logger.warning("Gave up retrying %(request)s: it answered %(status)d with Retry-After %(after).0f s, "
-                           "longer than REVIEWS_RETRY_AFTER_MAX (%(max).0f s)",
-                           {"request": request, "status": response.status, "after": retry_after,
-                            "max": self.retry_after_max}, extra={"spider": self.crawler.spider})
-            if rate_limited:
-                self._stay_away(key, retry_after, response.status)
-            return response
-        earlier = request.meta.get("retry_times", 0)
-        wait = retry_after if retry_after is not None else min(self.backoff * 2 ** earlier, self.backoff_max)
-        if rate_limited or (response.status in OVERLOAD_STATUSES and retry_after is None):
-            self._slow_down(key, wait, response.status, rate_limited)
-        max_retry_times = request.meta.get("max_retry_times", self.max_retry_times)
-        if response.status == 429:
-            max_retry_times = max(max_retry_times, self.rate_limit_retry_times)
-        assert self.crawler.spider is not None
-        retry = get_retry_request(
-            request, spider=self.crawler.spider, reason=response_status_message(response.status),
-            max_retry_times=max_retry_times,
-            priority_adjust=request.meta.get("priority_adjust", self.priority_adjust),
-            give_up_log_level=request.meta.get("give_up_log_level", self.give_up_log_level),
-        )
-        if retry is None:
-            return response
-        retry.meta[NOT_BEFORE] = time.time() + wait
-        return retry
-
-    def process_exception(self, request: Request, exception: Exception,
-                          spider: Spider | None = None) -> Request | Response | None:
-        """A download that failed (a reset connection, a cut body, a timeout) is retried after the backoff a 5xx
-        gets, not at once: a server dropping connections under load was asked four times in two seconds."""
-        retry = super().process_exception(request, exception)
-        if isinstance(retry, Request):
-            earlier = request.meta.get("retry_times", 0)
-            retry.meta[NOT_BEFORE] = time.time() + min(self.backoff * 2 ** earlier, self.backoff_max)
-        return retry
-
-    def _stay_away(self, key: str, seconds: float, status: int) -> None:
-        """A site that asks for a longer pause than the crawl may wait gets none of our requests for the rest of the
-        run: its queued pages fail unasked and stay on the retry list for the next run (crawlers/unreachable.py).
-        Waiting the cap and going back asked an hour's `Retry-After` again after two minutes (politeness QA)."""
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("retry/rate_limited")
-        if key in self.pacer.paused:
-            return
-        self.pacer.paused.add(key)
-        self.crawler.stats.inc_value("reviews/host_paused")
-        if held := hold_back_queued(self.crawler, key):
-            self.crawler.stats.inc_value("retry/held_back", held)
-        logger.warning("%(host)s answered %(status)d asking for no requests for %(seconds).0f s, longer than "
-                       "REVIEWS_RETRY_AFTER_MAX (%(max).0f s): none of its other requests go out in this run, and "
-                       "its pages are kept for the next run to try",
-                       {"host": key, "status": status, "seconds": seconds, "max": self.retry_after_max},
-                       extra={"spider": self.crawler.spider})
-
-    def _slow_down(self, key: str, seconds: float, status: int, rate_limited: bool = True) -> None:
-        assert self.crawler.stats is not None
-        self.crawler.stats.inc_value("retry/rate_limited" if rate_limited else "retry/overloaded")
-        if held := hold_back_queued(self.crawler, key):
-            self.crawler.stats.inc_value("retry/held_back", held)
-        if self.pacer.rate_limited(key, seconds):
-            logger.info("%(host)s answered %(status)d: no request to it for %(seconds).1f s, and its requests "
-                        "at least that far apart until it stops objecting",
-                        {"host": key, "status": status, "seconds": seconds}, extra={"spider": self.crawler.spider})
 
 
 class PacingMiddleware:

@@ -108,7 +108,7 @@ DOWNLOADER_MIDDLEWARES = {
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.robots.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawlers.politeness.BackoffRetryMiddleware": 550,
+    "crawlers.backoff.BackoffRetryMiddleware": 550,
     "crawlers.unreachable.UnreachableHostMiddleware": 560,
     # After decompression (590): an HTML page that declares no encoding is read as a browser reads it.
     "crawlers.encoding.UndeclaredEncodingMiddleware": 580,

@@ -1,5 +1,5 @@
 """Retries wait (Retry-After, else exponential backoff), and a site that answers 429 is slowed down as a
-whole: real crawls, in a child process, of sites served on 127.0.0.1 (crawlers/politeness.py)."""
+whole: real crawls, in a child process, of sites served on 127.0.0.1 (crawlers/politeness.py, backoff.py)."""
 
 from __future__ import annotations
 
@@ -95,6 +95,27 @@ def test_a_site_answering_503_to_everything_without_retry_after_is_slowed_as_a_w
     after_first = [hit for hit in asked if hit.at > asked[0].at + 0.05]
     assert min(gaps(after_first)) >= 0.09, gaps(after_first)  # never two at once once the site said it is down
     assert logged_stat(result.log_path.read_text(encoding="utf-8"), "retry/overloaded") >= 1
+
+
+
+def test_one_page_failing_at_its_gateway_does_not_slow_the_rest_of_the_site(tmp_path):
+    # A chain of 30 review pages, three of which also link a page that always answers 502: slowing the site
+    # for it made a 16 s crawl take 250 s (review). Only overload answers from two pages in a row slow it.
+    def route(site: LocalSite, path: str) -> Answer:
+        if path.startswith("/heavy/"):
+            return Answer(502, "gateway timeout")
+        if path.startswith("/c/"):
+            n = int(path.rsplit("/", 1)[1])
+            links = ([f"/c/{n + 1}"] if n < 29 else []) + ([f"/heavy/{n}"] if n in (5, 15, 25) else [])
+            return review_page(site.url + path, n, links)
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        _, items = crawl(site, tmp_path, "/c/0", AUTOTHROTTLE_ENABLED=False, DOWNLOAD_DELAY=0,
+                         REVIEWS_RETRY_BACKOFF=0.5)
+        chain = site.times("/c/")
+    assert len(items) == 30
+    assert max(gaps(chain)) < 1.0, gaps(chain)  # a site slowed by the 502s would space its pages 0.5-4 s apart
 
 
 def test_a_retry_after_beyond_the_cap_gives_the_request_up_at_once(tmp_path):
