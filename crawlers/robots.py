@@ -22,6 +22,7 @@ not use it). Here:
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
@@ -50,10 +51,12 @@ DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 
 
 def product_token(user_agent: str) -> str | None:
-    """The name robots.txt groups are matched against (RFC 9309 2.2.1): "film-reviews" of
-    "film-reviews/0.1 (+https://example.org/contact)". Matched against the whole user agent, a group
+    """The name robots.txt groups are matched against (RFC 9309 2.2.1: letters, "_" and "-"): "film-reviews" of
+    "film-reviews/0.1 (+https://example.org/contact)", "MyBot" of "Mozilla/5.0 (compatible; MyBot/1.0)"; None
+    when there is none, and the whole user agent is matched as before. Matched against the whole string, a group
     for a word of the contact address ("example.org") applied to us (politeness QA)."""
-    return user_agent.split("/", 1)[0].split(None, 1)[0] if user_agent.strip() else None
+    found = re.search(r"compatible;\s*([A-Za-z_-]+)", user_agent) or re.match(r"\s*([A-Za-z_-]+)", user_agent)
+    return found[1] if found else None
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):

@@ -25,7 +25,8 @@ into the explicit marts.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from functools import cache
 from importlib import resources
 
@@ -145,15 +146,25 @@ def infer_scores_in(duck: duckdb.DuckDBPyConnection, source: str = "inference_in
               union all
               select 'neg_' || token, valence * {N_SCALAR} from listed)
         group by token""", [_lexicon_path()])
-    # The tokens' join must build its hash table on the lexicon: DuckDB picks a join's build side from
-    # estimates, and the number of tokens is unknown before unnesting. Given a query as source it built
-    # the table on 12.6 million tokens (7.8 CPU-s against 0.6). Without these two optimizers a join
-    # builds on its right side, as written here; the setting is the connection's, so it is put back.
+    with optimizers_off(duck, "join_order", "build_side_probe_side"):
+        duck.execute(SCORE_SQL.format(source=source, target=target))
+
+
+@contextmanager
+def optimizers_off(duck: duckdb.DuckDBPyConnection, *names: str) -> Iterator[None]:
+    """DuckDB's optimizers `names` off for the statements inside, the setting put back after.
+
+    The tokens' join must build its hash table on the lexicon: DuckDB picks a join's build side from
+    estimates, and the number of tokens is unknown before unnesting. Given a query as source it built
+    the table on 12.6 million tokens (7.8 CPU-s against 0.6). Without join_order and build_side_probe_side a
+    join builds on its right side, as SCORE_SQL writes it. The setting is global to the database instance,
+    so two threads scoring at once in one process could leave it off; the normalizer scores in one thread.
+    """
     previous = duck.execute("select current_setting('disabled_optimizers')").fetchone()[0]
-    wanted = ",".join(dict.fromkeys([*filter(None, previous.split(",")), "join_order", "build_side_probe_side"]))
+    wanted = ",".join(dict.fromkeys([*filter(None, previous.split(",")), *names]))
     duck.execute(f"set disabled_optimizers = '{wanted}'")
     try:
-        duck.execute(SCORE_SQL.format(source=source, target=target))
+        yield
     finally:
         duck.execute(f"set disabled_optimizers = '{previous}'")
 

@@ -132,3 +132,12 @@ def test_a_robots_group_for_our_product_token_is_ours_whatever_the_version_or_co
         crawl(site, tmp_path, USER_AGENT="film-reviews/0.1 (+https://example.org/crawler)")
         asked = {hit.path for hit in site.hits}
     assert not asked & set(PAGES) and "/private/secret" in asked
+
+
+def test_the_product_token_is_the_user_agents_leading_name_or_the_bot_a_compatible_string_names():
+    from crawlers.robots import product_token
+
+    assert product_token("film-reviews/0.1 (+https://example.org/crawler)") == "film-reviews"
+    assert product_token("Mozilla/5.0 (compatible; MyBot/1.0; +https://example.org/bot)") == "MyBot"
+    # No name to take: robots.txt groups are matched against the whole user agent, as Scrapy does (no crash).
+    assert product_token("/0.1") is None and product_token("  ") is None
