@@ -21,9 +21,10 @@ from crawlers.sites import site_of
 
 Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
 
-# Request meta: how many pages without reviews in a row led to this request (crawler traps, below).
-BARREN_DEPTH = "barren_depth"  # request meta: pages without reviews in a row
-REPEAT_DEPTH = "repeat_depth"  # request meta: pages only repeating reviews met in the run, in a row
+# Request meta: how many pages in a row led to this request without reviews, and only repeating reviews the run
+# has met (crawler traps: follow_meta, below).
+BARREN_DEPTH = "barren_depth"
+REPEAT_DEPTH = "repeat_depth"
 
 
 def split_urls(url: str | Iterable[str] | None) -> list[str]:
