@@ -1,4 +1,5 @@
-"""`reviews` commands that read the warehouse or keep the data folder: status, sources, report, sql, prune."""
+"""`reviews` commands that read the warehouse or keep the data folder: status, sources, report, sql, prune,
+compact."""
 
 from __future__ import annotations
 
@@ -187,3 +188,25 @@ def prune(
         err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
     if failure := result.failure():
         raise fail(failure, 1)
+
+
+@app.command()
+def compact(
+    config: ConfigOption = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Rewrite the warehouse file to the size of what it holds (weekly updates leave it ~1.7x that); waits for a
+    run that is writing it."""
+    from flows.compact import compact as compact_warehouse
+    from warehouse.db import WarehouseError
+
+    def waiting(message: str) -> None:
+        err_console.print(escape(message), highlight=False, soft_wrap=True)
+
+    try:
+        _, root = project(config, data_dir)
+        done = compact_warehouse(root, waiting=waiting)
+    except (ReviewsError, WarehouseError) as exc:
+        raise fail(str(exc)) from None
+    console.print(f"compacted {done.path}: {done.before / 1e6:,.1f} MB -> {done.after / 1e6:,.1f} MB",
+                  markup=False, highlight=False, soft_wrap=True)
