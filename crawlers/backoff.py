@@ -26,7 +26,7 @@ RATE_LIMIT_STATUSES = (429, 503)
 # every page got its retries in bursts (politeness QA: 122 a second); one heavy page timing out at its gateway
 # is no overload, and slowing the site for it cost a crawl 250 s instead of 16 (review).
 OVERLOAD_STATUSES = (502, 503, 504)
-OVERLOADED_URLS = 2
+OVERLOADED_URLS = 3  # two isolated broken pages' retries can meet with no good answer between
 
 
 class BackoffRetryMiddleware(RetryMiddleware):

@@ -18,7 +18,7 @@ Here:
 - A 429, or a 503 with `Retry-After`, also slows the whole site (the downloader slot, one per host):
   no request goes to it for that long, and from then on its requests are at least that far apart
   (stat `retry/rate_limited`). A 502, 503 or 504 without `Retry-After` that will be retried does the
-  same for its retry's backoff, once two pages of the site have answered so since its last good answer
+  same for its retry's backoff, once three pages of the site have answered so since its last good answer
   (stat `retry/overloaded`). Each later answer that is not a 429 or 5xx lowers that spacing by a
   tenth, so a crawl speeds up again once the site stops objecting, and the next 429 raises it again.
 - robots.txt's `Crawl-delay` (crawlers/robots.py) is a lasting minimum spacing for its host.
