@@ -19,6 +19,13 @@ os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("PREFECT_API_URL", None)
 
 
+@pytest.fixture(autouse=True)
+def _no_data_folder_left_by_an_earlier_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    # flows.settings.configure sets REVIEWS_DATA_DIR for a command's child processes; a command an earlier test
+    # ran in this process pointed later tests' commands at its folder (test_config.py after test_cli.py failed).
+    monkeypatch.delenv("REVIEWS_DATA_DIR", raising=False)
+
+
 @pytest.fixture
 def conn(tmp_path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
     """A migrated, empty warehouse at tmp_path/reviews.duckdb (tmp_path works as its data dir)."""
