@@ -111,6 +111,10 @@ class DomainPacer:
     def given_up(self, key: str) -> bool:
         return key in self.down or key in self.paused
 
+    def gave_up_any(self) -> bool:
+        """Whether any host is given up (the cheap test before looking up a request's host)."""
+        return bool(self.down or self.paused)
+
     @classmethod
     def of(cls, crawler: Crawler) -> DomainPacer:
         """The crawl's pacer, shared by the middlewares that set and honour it."""
@@ -218,7 +222,7 @@ class PacingMiddleware:
                 slot.active.discard(request)
                 self.pacer.waiting.get(key, set()).discard(request)
         self._released(key)
-        if self.pacer.down or self.pacer.paused:
+        if self.pacer.gave_up_any():
             from crawlers.unreachable import give_up_if_down  # it imports this module
 
             give_up_if_down(self.crawler, request, key)

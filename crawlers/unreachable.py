@@ -64,14 +64,15 @@ class UnreachableHostMiddleware:
         self.connection_errors = tuple(load_object(name) if isinstance(name, str) else name
                                        for name in settings.getlist("RETRY_EXCEPTIONS"))
         self.silent: dict[str, tuple[float, int]] = {}  # host -> first failure since its last answer, failures
-        self.down = DomainPacer.of(crawler).down  # shared with PacingMiddleware
+        self.pacer = DomainPacer.of(crawler)  # shared with PacingMiddleware
+        self.down = self.pacer.down
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> UnreachableHostMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request, spider: Spider | None = None) -> None:
-        if self.down or DomainPacer.of(self.crawler).paused:
+        if self.pacer.gave_up_any():
             give_up_if_down(self.crawler, request, slot_key(self.crawler, request))
 
     def process_response(self, request: Request, response: Response, spider: Spider | None = None) -> Response:

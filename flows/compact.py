@@ -18,9 +18,7 @@ import duckdb
 
 from flows.errors import ReviewsError
 from flows.writer import writer_slot
-from warehouse.db import connect_writer
-
-WAREHOUSE = "reviews.duckdb"
+from warehouse.db import connect_writer, warehouse_path
 
 
 @dataclass
@@ -32,7 +30,7 @@ class Compacted:
 
 def compact(root: Path, waiting: Callable[[str], object] | None = None) -> Compacted:
     """Rewrite `<root>/reviews.duckdb` compactly, holding the writer slot so no run writes meanwhile."""
-    path = root / WAREHOUSE
+    path = warehouse_path(root)
     if not path.exists():
         raise ReviewsError(f"no warehouse at {path}; run `reviews run` or `reviews demo` first")
     copy = path.with_name("reviews.compact.duckdb")
