@@ -18,7 +18,7 @@ import duckdb
 
 from flows.errors import ReviewsError
 from flows.writer import writer_slot
-from warehouse.db import connect_writer, warehouse_path
+from warehouse.db import connect_writer, missing, warehouse_path
 
 
 @dataclass
@@ -32,7 +32,7 @@ def compact(root: Path, waiting: Callable[[str], object] | None = None) -> Compa
     """Rewrite `<root>/reviews.duckdb` compactly, holding the writer slot so no run writes meanwhile."""
     path = warehouse_path(root)
     if not path.exists():
-        raise ReviewsError(f"no warehouse at {path}; run `reviews run` or `reviews demo` first")
+        raise missing(path)
     copy = path.with_name("reviews.compact.duckdb")
     with writer_slot(root, waiting=waiting):
         # A checkpoint first, so a .wal a killed run left is in the file that is copied.

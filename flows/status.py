@@ -8,7 +8,7 @@ from typing import Any
 from crawlers.landing import being_written, run_paths
 from flows.config import Config
 from flows.load import held_runs, landing_batches
-from warehouse.db import WarehouseBusy, WarehouseError, connect, warehouse_path
+from warehouse.db import WarehouseBusy, connect, missing, warehouse_path
 from warehouse.marts import marts_current
 from warehouse.queries import run_sql
 
@@ -34,7 +34,7 @@ def status(root: Path) -> dict[str, Any]:
     if not database.exists():
         waiting = len(landing_batches(root))
         hint = f" ({waiting} landing batches wait to be loaded)" if waiting else ""
-        raise WarehouseError(f"no warehouse at {database}{hint}; run `reviews run` or `reviews demo` first")
+        raise missing(database, hint)
     report: dict[str, Any] = {"data_dir": str(root), "warehouse": str(database),
                               "warehouse_bytes": database.stat().st_size, "busy": None,
                               "tables": {}, "last_runs": [], "pending_batches": []}

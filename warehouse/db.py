@@ -41,6 +41,11 @@ def warehouse_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / DEFAULT_FILE
 
 
+def missing(path: str | Path, hint: str = "") -> WarehouseError:
+    """The one message for a command that needs a warehouse no run has made yet."""
+    return WarehouseError(f"no warehouse at {path}{hint}; run `reviews run` or `reviews demo` first")
+
+
 def memory_limit(value: str | None = None) -> str:
     """DuckDB's memory_limit from REVIEWS_DUCKDB_MEMORY_LIMIT (or `value`): a size with a unit, at least
     100MB. DuckDB itself rejects a bare number with a parser error, reads "-1GB" or "80%" as no limit,
@@ -60,7 +65,7 @@ def connect(path: str | Path, read_only: bool = False) -> duckdb.DuckDBPyConnect
     path = Path(path)
     limit = memory_limit()
     if read_only and not path.exists():
-        raise WarehouseError(f"no warehouse at {path}; run `reviews run` or `reviews demo` first")
+        raise missing(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         conn = duckdb.connect(str(path), read_only=read_only, config={"memory_limit": limit})

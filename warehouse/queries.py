@@ -324,4 +324,7 @@ def _quoted(column: str) -> str:
 
 
 def _finite_json(text: str) -> str:
+    # The substring tests spare the regex on nearly every value: it tripled the time of a large JSON export.
+    if "Infinity" not in text and "NaN" not in text:
+        return text
     return _JSON_STRING_OR_NON_FINITE.sub(lambda m: "null" if m.group(1) else m.group(0), text)

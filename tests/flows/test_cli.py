@@ -36,6 +36,15 @@ def test_extract_of_missing_file_is_one_line_and_exit_2():
     assert result.stderr.strip() == "error: no such file: no-such-page.html"
 
 
+def test_python_dash_m_flows_runs_the_reviews_command(tmp_path):
+    env = {**os.environ, "REVIEWS_DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "flows", "status"], capture_output=True, text=True, env=env,
+                            timeout=60)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (f"error: no warehouse at {tmp_path / 'reviews.duckdb'}; "
+                                     "run `reviews run` or `reviews demo` first")
+
+
 @pytest.fixture
 def warehouse_dir(tmp_path):
     conn = connect(tmp_path / "reviews.duckdb")
