@@ -73,11 +73,14 @@ def report(
 ) -> None:
     """Write the weekly summary report as self-contained HTML and Markdown."""
 
-    from flows.report import write_report
-    from flows.report.weeks import asked_week, latest_day
+    from flows.settings import matplotlib_home
     from warehouse.db import WarehouseError, warehouse_path
 
     cfg, root = project(config, data_dir, reading=True)
+    matplotlib_home(root)  # before flows.report imports matplotlib, which reads it then
+    from flows.report import write_report
+    from flows.report.weeks import asked_week, latest_day
+
     out_dir = (out or Path(cfg.report_out)).expanduser()
     try:
         if week is not None:

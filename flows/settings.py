@@ -32,11 +32,27 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if quiet else "true")
     # The temporary API server migrates its SQLite database on first start; slow disks need time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    matplotlib_home(root)
     # A data folder that cannot be written fails the command with its own one-line error; Prefect's warning
     # about its home there, printed on import with a source line, would only come first.
     warnings.filterwarnings("ignore", message="Failed to create the Prefect home directory", category=UserWarning)
     _check_prefect_settings()
     return root
+
+
+def matplotlib_home(root: Path) -> None:
+    """Under cron or a service account HOME may be missing or read-only: matplotlib then warns on every report
+    and rebuilds its font cache in a new temporary folder each time (seconds). Its own folder, when usable, wins."""
+    if "MPLCONFIGDIR" in os.environ:
+        return
+    config = Path(os.environ.get("XDG_CONFIG_HOME") or Path("~/.config").expanduser()) / "matplotlib"
+    try:
+        config.mkdir(parents=True, exist_ok=True)
+        if os.access(config, os.W_OK):
+            return
+    except (OSError, RuntimeError):  # RuntimeError: no HOME to expand "~" with
+        pass
+    os.environ["MPLCONFIGDIR"] = str(root / ".matplotlib")
 
 
 def check_folder(root: Path) -> None:

@@ -121,3 +121,16 @@ def test_a_table_not_on_a_terminal_keeps_every_value_whole() -> None:
     out = io.StringIO()
     show(Console(file=out, width=80), table)
     assert "20261127T193555668370Z-" + "x" * 80 in out.getvalue()
+
+
+def test_a_report_under_a_home_that_cannot_be_written_keeps_matplotlib_quiet(pending: Path) -> None:
+    # cron under a service account: matplotlib warned on every report and rebuilt its font cache in a new
+    # temporary folder each time.
+    assert reviews("run", "--data-dir", str(pending)).returncode == 0
+    env = {"HOME": "/proc/no-such-home", "XDG_CONFIG_HOME": "", "MPLCONFIGDIR": ""}
+    base = {key: value for key, value in os.environ.items() if key not in env}
+    done = subprocess.run([*REVIEWS, "report", "--data-dir", str(pending), "--out", str(pending / "out")],
+                          env={**base, "HOME": env["HOME"]}, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "matplotlib" not in done.stderr.lower()
+    assert (pending / ".matplotlib").is_dir()
