@@ -51,15 +51,17 @@ def sources(
 
     cfg, root = project(config, data_dir)
     try:
-        listed = read_sources(cfg, root)
+        listed, busy = read_sources(cfg, root)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
+    if busy:
+        print(f"note: last runs unknown: {busy}", file=sys.stderr)
     if as_json:
         print(json.dumps(listed, default=str, indent=2))
         return
     from flows.output import print_sources
 
-    print_sources(listed, console)
+    print_sources(listed, console, known=busy is None)
 
 
 @app.command()

@@ -185,7 +185,8 @@ def _print_landing_notes(report: dict[str, Any], console: Console) -> None:
                       highlight=False, markup=False)
 
 
-def print_sources(listed: list[dict[str, Any]], console: Console) -> None:
+def print_sources(listed: list[dict[str, Any]], console: Console, known: bool = True) -> None:
+    """The sources table; `known` False when the last runs could not be read ("unknown", not "never")."""
     table = Table(title="Sources")
     for column in ("name", "spider", "schedule", "urls", "last run", "health"):
         table.add_column(column)
@@ -195,7 +196,8 @@ def print_sources(listed: list[dict[str, Any]], console: Console) -> None:
         # The profile's file name: its whole path is in --json, and would crowd the table out.
         spider = f"{source['spider']}: {Path(source['profile']).name}" if source.get("profile") else source["spider"]
         table.add_row(source["name"], spider, source["schedule"] or "-", "\n".join(source["urls"]),
-                      str(last.get("finished") or last.get("finish_reason") or "never"), health)
+                      str(last.get("finished") or last.get("finish_reason") or ("never" if known else "unknown")),
+                      health)
     show(console, table, markup=False)
     if not listed:
         # The example ships inside the package, so an installed copy can show where it is.

@@ -61,11 +61,17 @@ def status(root: Path) -> dict[str, Any]:
     return report
 
 
-def sources(config: Config, root: Path) -> list[dict[str, Any]]:
-    """The configured sources with their last run; with no warehouse yet, none has run."""
+def sources(config: Config, root: Path) -> tuple[list[dict[str, Any]], str | None]:
+    """The configured sources with their last run (with no warehouse yet, none has run), and why the last runs
+    are unknown, if they are: a run writing the warehouse does not hide what the config says (output QA: `sources
+    --json` during a load was exit 2 and no JSON)."""
     last: dict[str, dict[str, Any]] = {}
+    busy = None
     if warehouse_path(root).exists():
-        with connect(warehouse_path(root), read_only=True) as conn:
-            last = {run["source"]: run for run in _rows(conn, LAST_RUNS)}
+        try:
+            with connect(warehouse_path(root), read_only=True) as conn:
+                last = {run["source"]: run for run in _rows(conn, LAST_RUNS)}
+        except WarehouseBusy as exc:
+            busy = str(exc)
     return [{"name": s.name, "spider": s.spider, "profile": s.profile, "urls": s.urls, "schedule": s.schedule,
-             "last_run": last.get(s.name)} for s in config.sources]
+             "last_run": last.get(s.name)} for s in config.sources], busy
