@@ -94,11 +94,18 @@ _OWN_ATTRIBUTE = re.compile(r"^\s*::attr\(\s*([^\s()]+)\s*\)\s*$")
 _OWN_TEXT = re.compile(r"^\s*::text\s*$")
 _XPATH_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 # A location path that starts at the root: "/" or "//" at the start of an expression, or after "(", "|", ",",
-# "[", an operator or a space (`(//h1)[1]`, `.//a | //h1`, `concat(., //b)`), string literals aside.
-_ABSOLUTE_PATH = re.compile(r"(?:^|[(|,\[=<>+*\s-])\s*/")
+# "[" or an operator (`(//h1)[1]`, `.//a | //h1`, `concat(., //b)`, `. and //b`), string literals aside. A space
+# alone is no operator (`.//h2 /a` is `.//h2/a`), and a `*` is one only after a name, number, literal, `)`, `]`
+# or `.` (XPath 1.0, 3.7): elsewhere it is a wildcard step (`.//*/h2`), rewritten to a name before the check.
+_ABSOLUTE_PATH = re.compile(r"(?:^|[(|,\[=<>+*-]|\s(?:and|or|div|mod))\s*/")
+_WILDCARD_STEP = re.compile(r"(^|[^\w.)\]'\"\s])(\s*)\*")
 # Selectors are compiled against an empty page when a profile is loaded: parsel raises on a bad one only
 # when it is first used, which would be mid-crawl, on every page.
 _EMPTY_PAGE = Selector(text="<html/>")
+
+
+def _absolute(xpath: str) -> bool:
+    return bool(_ABSOLUTE_PATH.search(_WILDCARD_STEP.sub(r"\1\2n", _XPATH_STRING.sub('""', xpath))))
 
 
 class ProfileError(ValueError):
@@ -187,7 +194,7 @@ class _Reader:
             raise self.fail(key, "empty selector")
         if not xpath and (own := _OWN_ATTRIBUTE.match(selector) or _OWN_TEXT.match(selector)):
             selector, xpath = (f"@{own.group(1)}" if own.re is _OWN_ATTRIBUTE else "text()"), True
-        if xpath and relative and _ABSOLUTE_PATH.search(_XPATH_STRING.sub('""', selector)):
+        if xpath and relative and _absolute(selector):
             raise self.fail(key, f"XPath {selector!r} searches the whole page, not the review: start it with '.' "
                                  "(.//a), or read it in [page_fields]")
         try:

@@ -232,6 +232,18 @@ def all_rejected(scraped: int, rejected: int, pages: int | None = None) -> str |
     return f"no review accepted{on}: all {scraped} found were rejected"
 
 
+def ratings_unread(coverage: Mapping[str, int], scraped: int, spider: str | None = None) -> str | None:
+    """Why a run whose reviews mostly have a rating, none of which could be read, is unhealthy: a site profile
+    without its [rating_scale] (bare numbers), a rating selector on the wrong element. Judged on every run, the
+    first included: no earlier run is a yardstick for a rating that was never read (site QA: such a first run
+    was healthy, and every review went unscored without a word)."""
+    rated, read = coverage.get("rating_raw", 0), coverage.get("ratings_read")
+    if read != 0 or rated < 5 or 2 * rated < scraped:
+        return None
+    fix = ": give the site profile its [rating_scale], or leave the rating out" if spider == "profile" else ""
+    return f"{rated} of {scraped} reviews have a rating and none could be read (reviews.rating_problem says why){fix}"
+
+
 def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: Health, rejected: int = 0,
            stats: Mapping[str, Any] | None = None) -> tuple[bool | None, str | None]:
     """(healthy, notes) for one run about to be loaded; healthy is None (unknown) for a run that is not
@@ -269,9 +281,10 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     accepted = scraped - rejected
     if accepted <= 0:
         return False, all_rejected(scraped, rejected, pages)
+    unread = ratings_unread(run.field_coverage, scraped, run.spider)
     if not history:
-        return True, None
-    problems = []
+        return (False, unread) if unread else (True, None)
+    problems = [unread] if unread else []
     recent = conn.execute(RECENT_PAGES, [run.source, rules.min_pages, run.full_crawl is True, rules.history]).fetchall()
     recent_pages = [row[0] for row in recent]
     shrunk = fewer_pages(run, recent_pages, rules, stats)
@@ -284,7 +297,7 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if run.spider != FEED_SPIDER and run_yield < rules.min_yield_ratio * recent_yield:
         rejects = f" ({rejected} of {scraped} found were rejected)" if rejected else ""
         problems.append(f"{run_yield:.2f} reviews per page against a recent median of {recent_yield:.2f}{rejects}")
-    dropped: set[str] = set()
+    dropped = {"rating_raw"} if unread else set()  # said once: no ratings_read drop note beside it
     for name in WATCHED_FIELDS:
         usual = median(json.loads(c or "{}").get(name, 0) / s if s else 0 for _, s, _, c in history)
         filled = run.field_coverage.get(name, 0)

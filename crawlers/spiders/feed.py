@@ -10,7 +10,9 @@ and "Watched on …" lines (crawlers.letterboxd).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import feedparser
@@ -19,21 +21,69 @@ from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from scrapy.http import Response, TextResponse
 
 from crawlers import letterboxd
-from crawlers.items import ReviewItem, UnreadableMarkup
+from crawlers.items import RefusedReview, ReviewItem, UnreadableMarkup
 from crawlers.spiders.base import ReviewSpiderMixin
+from crawlers.spiders.clashes import IdClashes
 
+# Namespaces whose elements carry ratings and film fields. feedparser keys an element `<prefix>_<name>`, lower
+# case, under the prefix the feed binds (its own for a namespace it does not know): `rev:rating` is `rev_rating`,
+# but `r_rating` in a feed that writes `xmlns:r=".../rev#"`, so keys are found by namespace (FeedKeys).
+REV = "http://purl.org/stuff/rev#"
+LETTERBOXD = "https://letterboxd.com"
+TMDB = "https://themoviedb.org"
+DEMO_FILM = "https://demo-film-reviews.invalid/ns/film#"  # the bundled demo site's (flows/demosite/feeds.py)
+# (namespace, name) in order of preference, then keys taken as written (feeds that bind no namespace).
+RATINGS = ((REV, "rating"), (LETTERBOXD, "memberrating"), (DEMO_FILM, "ratingdisplayed"))
+BESTS = ((REV, "maxrating"),)
+WORSTS = ((REV, "minrating"),)
+FILM_TITLES = ((LETTERBOXD, "filmtitle"), (DEMO_FILM, "title"))
+FILM_YEARS = ((LETTERBOXD, "filmyear"), (DEMO_FILM, "year"))
+IMDB_IDS = ((DEMO_FILM, "imdbid"),)
+TMDB_IDS = ((TMDB, "movieid"),)
+OUTLETS = ((DEMO_FILM, "outlet"),)
 RATING_KEYS = ("rev_rating", "letterboxd_memberrating", "review_rating")
 BEST_KEYS = ("rev_maxrating",)
 WORST_KEYS = ("rev_minrating",)
+FILM_TITLE_KEYS = ("film_title", "letterboxd_filmtitle", "demo_filmtitle")
+FILM_YEAR_KEYS = ("film_year", "letterboxd_filmyear", "demo_filmyear")
+IMDB_KEYS = ("film_imdbid", "demo_imdb", "imdb_id")
+TMDB_KEYS = ("tmdb_movieid",)
+OUTLET_KEYS = ("film_outlet", "demo_outlet", "source")
 # Scales a namespace fixes instead of publishing per item, as (best, worst). Letterboxd member ratings
 # are 0.5-5 stars in halves on a 0-5 scale (half a star is a tenth of the scale, not the bottom of it);
 # without this the normalizer would assume schema.org's 1-5.
-KNOWN_SCALES = {"letterboxd_memberrating": ("5", "0")}
-FILM_TITLE_KEYS = ("film_title", "letterboxd_filmtitle", "demo_filmtitle")
-FILM_YEAR_KEYS = ("film_year", "letterboxd_filmyear", "demo_filmyear")
-IMDB_KEYS = ("film_imdb", "demo_imdb", "imdb_id")
-TMDB_KEYS = ("tmdb_movieid",)
-OUTLET_KEYS = ("film_outlet", "demo_outlet", "source")
+KNOWN_SCALES = {(LETTERBOXD, "memberrating"): ("5", "0")}
+FEED = "feed_url"  # request meta: the feed's first page, whose URL scopes a guid unique only in its feed
+_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+
+@dataclass(frozen=True)
+class FeedKeys:
+    """The entry keys one feed gives each field under, best first."""
+
+    rating: tuple[str, ...]
+    best: tuple[str, ...]
+    worst: tuple[str, ...]
+    film_title: tuple[str, ...]
+    film_year: tuple[str, ...]
+    imdb: tuple[str, ...]
+    tmdb: tuple[str, ...]
+    outlet: tuple[str, ...]
+    scales: dict[str, tuple[str, str]]
+
+    @classmethod
+    def of(cls, namespaces: dict[str, str]) -> FeedKeys:
+        def keys(wanted: Iterable[tuple[str, str]], written: tuple[str, ...] = ()) -> tuple[str, ...]:
+            bound = [f"{prefix.lower()}_{name}" for uri, name in wanted
+                     for prefix, namespace in namespaces.items() if prefix and namespace.rstrip("/") == uri]
+            return tuple(dict.fromkeys([*bound, *written]))
+
+        scales = {f"{prefix.lower()}_{name}": scale for (uri, name), scale in KNOWN_SCALES.items()
+                  for prefix, namespace in namespaces.items() if prefix and namespace.rstrip("/") == uri}
+        return cls(keys(RATINGS, RATING_KEYS), keys(BESTS, BEST_KEYS), keys(WORSTS, WORST_KEYS),
+                   keys(FILM_TITLES, FILM_TITLE_KEYS), keys(FILM_YEARS, FILM_YEAR_KEYS), keys(IMDB_IDS, IMDB_KEYS),
+                   keys(TMDB_IDS, TMDB_KEYS), keys(OUTLETS, OUTLET_KEYS),
+                   {"letterboxd_memberrating": ("5", "0"), **scales})
 
 
 def _first(entry: dict[str, Any], keys: Iterable[str]) -> str | None:
@@ -46,16 +96,23 @@ def _first(entry: dict[str, Any], keys: Iterable[str]) -> str | None:
     return None
 
 
-def _rating(entry: dict[str, Any]) -> tuple[str | None, str | None, str | None]:
+def _rating(entry: dict[str, Any], keys: FeedKeys) -> tuple[str | None, str | None, str | None]:
     """The entry's rating as published, with its scale: (value, best, worst).
 
     The scale is the one the feed publishes (`rev:maxRating`/`rev:minRating`), or the one the rating's
     namespace is known to use (KNOWN_SCALES), or None for the normalizer's defaults.
     """
-    key = next((k for k in RATING_KEYS if _first(entry, (k,)) is not None), None)
+    key = next((k for k in keys.rating if _first(entry, (k,)) is not None), None)
     value = _first(entry, (key,)) if key else None
-    best, worst = KNOWN_SCALES.get(key or "", (None, None))
-    return value, _first(entry, BEST_KEYS) or best, _first(entry, WORST_KEYS) or worst
+    best, worst = keys.scales.get(key or "", (None, None))
+    return value, _first(entry, keys.best) or best, _first(entry, keys.worst) or worst
+
+
+def _critic(entry: dict[str, Any]) -> str | None:
+    """The author's name: feedparser's `author` is "name (email)" when the feed gives both, and Blogger gives
+    every author noreply@blogger.com, which would make each critic two."""
+    detail = entry.get("author_detail") or {}
+    return detail.get("name") or entry.get("author") or entry.get("dc_creator")
 
 
 class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
@@ -67,12 +124,16 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         self.init_run(url, source, run_id)
         self.init_incremental(state, full)
         self.audience = audience
+        self.clashes = IdClashes("this feed's ids look unique per feed only, and it lists two reviews under one")
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
+        headers = {"content-location": response.url}
+        if kind := response.headers.get("Content-Type"):
+            headers["content-type"] = kind.decode("latin-1")
         feed = feedparser.parse(response.body, sanitize_html=False, resolve_relative_uris=False,
-                                response_headers={"content-location": response.url})
-        # feedparser flags every feed here (bozo) with NonXMLContentType, as it is given no Content-Type:
-        # a ThingsNobodyCaresAboutButMe (that, or a wrong declared encoding) is no broken markup, and a
+                                response_headers=headers)
+        # feedparser flags a feed served as HTML or text (bozo) with NonXMLContentType: a
+        # ThingsNobodyCaresAboutButMe (that, or a wrong declared encoding) is no broken markup, and a
         # feed it recognized (`version`) without entries is an empty feed page, not an unreadable one.
         broken = feed.bozo and not isinstance(feed.get("bozo_exception"), ThingsNobodyCaresAboutButMe)
         if feed.bozo and not feed.entries and (broken or not feed.get("version")):
@@ -87,14 +148,17 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             self.logger.warning("%s: malformed feed, %d entries read all the same: %s", response.url,
                                 len(feed.entries), feed.get("bozo_exception"))
         items = []
+        keys = FeedKeys.of(dict(feed.get("namespaces") or {}))
+        feed_url = response.meta.get(FEED, response.url)
         for entry in feed.entries:
-            item = self.entry_item(entry, response.url)
+            item = self.entry_item(entry, response.url, keys, feed_url)
             if item is None:
                 self.crawler.stats.inc_value("feed/entries_without_review")
             else:
                 items.append(item)
         for item in items:
-            yield self.stamp(item)
+            clash = self.clashes.reason(item)
+            yield self.stamp(item) if clash is None else RefusedReview(self.stamp(item), clash)
         next_link = next((link.get("href") for link in feed.feed.get("links", []) if link.get("rel") == "next"),
                          None)
         older = [response.urljoin(next_link)] if next_link else []
@@ -103,19 +167,21 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             return  # feeds list newest first: an older page holds nothing new
         if next_link and (meta := self.follow_meta(response, items)) is not None:
             self.meet(*older)
-            yield response.follow(next_link, callback=self.parse, meta=meta)
+            yield response.follow(next_link, callback=self.parse, meta={**meta, FEED: feed_url})
 
-    def entry_item(self, entry: dict[str, Any], page_url: str) -> ReviewItem | None:
+    def entry_item(self, entry: dict[str, Any], page_url: str, keys: FeedKeys | None = None,
+                   feed_url: str | None = None) -> ReviewItem | None:
         """The entry as a raw review, or None for an entry that holds neither a review nor a rating (a
         Letterboxd diary entry that only says when the film was watched)."""
+        keys = keys or FeedKeys.of({})
         ids: dict[str, str] = {}
-        if imdb := _first(entry, IMDB_KEYS):
+        if imdb := _first(entry, keys.imdb):
             ids["imdb"] = imdb
-        if tmdb := _first(entry, TMDB_KEYS):
+        if tmdb := _first(entry, keys.tmdb):
             ids["tmdb"] = tmdb
         content = entry.get("content") or []
         body = content[0].get("value") if content else entry.get("summary")
-        rating, best, worst = _rating(entry)
+        rating, best, worst = _rating(entry, keys)
         if letterboxd.is_letterboxd_entry(entry):
             # A rated diary entry with no review is still the member's rating: a rating-only item.
             body = letterboxd.review_html(body)
@@ -124,12 +190,12 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         return ReviewItem(
             source=self.source,
             url=entry.get("link") or page_url,
-            source_review_id=entry.get("id") or entry.get("link"),
-            film_title=_first(entry, FILM_TITLE_KEYS),
-            film_year=_first(entry, FILM_YEAR_KEYS),
+            source_review_id=_review_id(entry, feed_url or page_url),
+            film_title=_first(entry, keys.film_title),
+            film_year=_first(entry, keys.film_year),
             external_ids=ids,
-            critic_name=entry.get("author") or entry.get("dc_creator"),
-            outlet=_first(entry, OUTLET_KEYS),
+            critic_name=_critic(entry),
+            outlet=_first(entry, keys.outlet),
             audience=self.audience,
             rating_raw=rating,
             rating_value=rating,
@@ -142,3 +208,13 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             page_url=page_url,
             syntax="feed",
         )
+
+
+def _review_id(entry: dict[str, Any], feed_url: str) -> str | None:
+    """The entry's id: its guid or Atom id when that is an IRI (a URL, `tag:`, `urn:`), unique anywhere; a guid
+    without a scheme (`<guid>1</guid>`) is unique only in its feed, so it is scoped by the feed's first page
+    (two feeds of one source numbering their items from 1 made one review replace another)."""
+    guid = entry.get("id")
+    if not guid:
+        return entry.get("link")
+    return guid if _IRI.match(guid) else f"{feed_url}#{guid}"

@@ -8,7 +8,6 @@ what the health check flags.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,10 +15,11 @@ from typing import Any
 import scrapy
 from scrapy.http import Response
 
-from crawlers.items import RefusedReview, ReviewItem
+from crawlers.items import RefusedReview
 from crawlers.profile_pages import extract_with_profile
 from crawlers.profiles import load_profile
 from crawlers.spiders.base import ReviewSpiderMixin, is_html
+from crawlers.spiders.clashes import IdClashes
 
 EMPTY_PAGES = "reviews/profile_empty_pages"
 
@@ -40,28 +40,8 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         self.date_order = self.profile.date_order  # into the run's stats, for the load (flows/load.py date_order)
         self.init_run(url, source or Path(profile).stem, run_id)
         self.init_incremental(state, full)
-        # Whose review of which film each id the site gave has named so far in this crawl (see _clashes).
-        self.ids_seen: dict[str, tuple[str | None, str | None]] = {}
-
-    def _clashes(self, item: ReviewItem) -> str | None:
-        """Why an item cannot land under its id: the id named another critic's review or another film earlier
-        in this crawl. HTML ids need only be unique in their page (`id="c1"` on every film page), and a review
-        landing under another's id would be dropped as a repeat of it, or read as its edit: such items go to
-        the run's rejects with this reason, so a profile keyed by page-local ids is seen, not silently thinned."""
-        if not item.source_review_id:
-            return None
-        if item.source_review_id not in self.ids_seen:
-            if item.critic_name and item.film_title:  # an item validation will refuse names nothing yet
-                self.ids_seen[item.source_review_id] = (item.critic_name, item.film_title)
-            return None
-        critic, film = self.ids_seen[item.source_review_id]
-        # The same review again (on its film's page and its critic's) may name its film another way
-        # ("Her (2013)") or leave out what that page shows elsewhere: only two names that differ clash.
-        if _alike(critic, item.critic_name) and _alike(film, item.film_title):
-            return None
-        return (f"review id {item.source_review_id!r} already named {critic!r}'s review of {film!r} in this crawl, "
-                f"here {item.critic_name!r}'s of {item.film_title!r}: this site's ids look unique per page only; "
-                "select a site-wide id as source_review_id in the profile, or none")
+        self.clashes = IdClashes("this site's ids look unique per page only; select a site-wide id as "
+                                 "source_review_id in the profile, or none")
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
         # A followed link may answer JSON, plain text or an image: a profile reads HTML pages only.
@@ -76,7 +56,7 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         if not page.reviews:
             self.crawler.stats.inc_value(EMPTY_PAGES)
         for item in page.reviews:
-            clash = self._clashes(item)
+            clash = self.clashes.reason(item)
             yield self.stamp(item) if clash is None else RefusedReview(self.stamp(item), clash)
         links = [link for link in page.next_pages + page.follow if self.on_site(link)]
         self.meet_page(response)
@@ -90,17 +70,3 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         self.meet(*links)
         for link in links:
             yield response.follow(link, callback=self.parse, meta=meta)
-
-
-_YEAR_AFTER = re.compile(r"\s*\(\s*\d{4}\s*\)\s*$")
-
-
-def _alike(known: str | None, found: str | None) -> bool:
-    """Whether two names may be one: either missing, or equal but for case, spacing and a trailing "(2013)"."""
-    if not known or not found:
-        return True
-    return _folded(known) == _folded(found)
-
-
-def _folded(name: str) -> str:
-    return " ".join(_YEAR_AFTER.sub("", name).split()).casefold()

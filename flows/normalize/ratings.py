@@ -294,7 +294,8 @@ def _parse_text(raw: str, best: float | None, worst: float | None, threshold: fl
         value = float(bare.group(1).translate(_MINUS_TABLE))
         if best is not None:
             return _structured(value, best, worst, threshold)
-        return Rating(None, None, f"ambiguous scale: bare number {_quoted(raw)} (pass best=...)")
+        return Rating(None, None, f"ambiguous scale: bare number {_quoted(raw)} (a site profile's [rating_scale] "
+                                  "or an import's --scale gives it)")
 
     words = spelled_out(unlabeled)  # digits and words: "4 out of five"
     if words is not None:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from crawlers.items import UnreadableMarkup
+from scrapy import Request
+from scrapy.http import XmlResponse
+
+from crawlers.items import RefusedReview, ReviewItem, UnreadableMarkup
 from crawlers.spiders.feed import FeedSpider
 from flows.normalize.ratings import parse_rating
 from tests.crawlers.conftest import make_spider, split_output, xml_response
@@ -47,7 +50,8 @@ def parse(body: str) -> tuple[list, list]:
 def test_rss_rating_extension_is_read():
     items, _ = parse(RSS)
     first = items[0]
-    assert (first.source_review_id, first.rating_raw, first.rating_best, first.rating_worst) == ("r7", "3.5", "4", "0")
+    assert (first.source_review_id, first.rating_raw, first.rating_best, first.rating_worst) == (
+        f"{FEED_URL}#r7", "3.5", "4", "0")
     assert (first.critic_name, first.published_raw) == ("Zoë Ångström", "Fri, 20 Nov 2026 10:00:00 GMT")
 
 
@@ -118,3 +122,71 @@ def test_letterboxd_ratings_normalize_to_90_and_10():
     scores = [parse_rating(i.rating_raw, i.rating_value, i.rating_best, i.rating_worst).score for i in items]
     assert scores == [90.0, 10.0]
 
+
+
+def rss(items: str, namespaces: str = "") -> str:
+    return (f'<?xml version="1.0"?><rss version="2.0" {namespaces}><channel><title>t</title>{items}'
+            "</channel></rss>")
+
+
+def test_a_rating_is_read_by_its_namespace_whatever_prefix_the_feed_binds():
+    items, _ = parse(rss('<item><title>x</title><guid>tag:a,2026:1</guid><r:rating>9</r:rating>'
+                         '<r:maxRating>10</r:maxRating></item>', 'xmlns:r="http://purl.org/stuff/rev#"'))
+    assert (items[0].rating_raw, items[0].rating_best) == ("9", "10")
+
+
+def test_letterboxd_ratings_under_another_prefix_keep_their_0_to_5_scale():
+    items, _ = parse(rss('<item><title>x</title><guid>tag:a,2026:1</guid><lb:memberRating>4.5</lb:memberRating>'
+                         '</item>', 'xmlns:lb="https://letterboxd.com"'))
+    assert (items[0].rating_raw, items[0].rating_best, items[0].rating_worst) == ("4.5", "5", "0")
+
+
+def test_the_demo_feeds_imdb_id_and_displayed_rating_are_read():
+    namespace = 'xmlns:film="https://demo-film-reviews.invalid/ns/film#"'
+    items, _ = parse(rss('<item><title>x</title><guid>tag:a,2026:1</guid><film:imdbId>tt1798709</film:imdbId>'
+                         '<film:ratingDisplayed>B+</film:ratingDisplayed></item>', namespace))
+    assert (items[0].external_ids, items[0].rating_raw) == ({"imdb": "tt1798709"}, "B+")
+
+
+def test_a_critic_is_named_without_the_email_address_the_feed_gives():
+    items, _ = parse(rss('<item><title>x</title><guid>tag:a,2026:1</guid>'
+                         '<author>jane@example.com (Jane Doe)</author></item>'))
+    atom = ('<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><entry><title>x</title><id>tag:a,1:2</id>'
+            "<author><name>Kim Ode</name><email>noreply@blogger.com</email></author></entry></feed>")
+    atom_items, _ = parse(atom)
+    assert (items[0].critic_name, atom_items[0].critic_name) == ("Jane Doe", "Kim Ode")
+
+
+def test_a_guid_without_a_scheme_is_scoped_by_its_feed_and_an_iri_is_kept():
+    items, _ = parse(rss('<item><title>a</title><guid isPermaLink="false">1</guid></item>'
+                         '<item><title>b</title><guid isPermaLink="false">urn:uuid:1</guid></item>'))
+    assert [item.source_review_id for item in items] == [f"{FEED_URL}#1", "urn:uuid:1"]
+
+
+def test_a_guid_given_twice_in_a_feed_to_two_critics_reviews_is_refused_with_a_reason():
+    spider = make_spider(FeedSpider, url=FEED_URL)
+    body = rss('<item><title>a</title><guid isPermaLink="false">1</guid><dc:creator>Xavier Ant</dc:creator>'
+               '<film:title>Arrival</film:title></item>'
+               '<item><title>b</title><guid isPermaLink="false">1</guid><dc:creator>Yolanda Bee</dc:creator>'
+               '<film:title>Her</film:title></item>',
+               'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:film="https://demo-film-reviews.invalid/ns/film#"')
+    first, refused = list(spider.parse(xml_response(FEED_URL, body)))
+    assert first.critic_name == "Xavier Ant"
+    assert isinstance(refused, RefusedReview) and "already named 'Xavier Ant'" in refused.reason
+
+
+def test_a_feeds_next_page_scopes_its_guids_by_the_feeds_first_page():
+    spider = make_spider(FeedSpider, url=FEED_URL)
+    (request,) = [r for r in spider.parse(xml_response(FEED_URL, ATOM)) if not isinstance(r, ReviewItem)]
+    page2 = XmlResponse(url=request.url, request=request, encoding="utf-8", body=rss(
+        '<item><title>a</title><guid isPermaLink="false">7</guid></item>').encode())
+    (item,) = list(spider.parse(page2))
+    assert item.source_review_id == f"{FEED_URL}#7"
+
+
+def test_a_page_served_as_html_is_named_as_such_not_as_a_missing_content_type():
+    spider = make_spider(FeedSpider, url=FEED_URL)
+    page = XmlResponse(url=FEED_URL, body=b"<html><body>no feed</body></html>", request=Request(FEED_URL),
+                       headers={"Content-Type": "text/html; charset=utf-8"})
+    (unreadable,) = list(spider.parse(page))
+    assert "no Content-type" not in unreadable.reason and "text/html" in unreadable.reason

@@ -193,10 +193,17 @@ def test_a_start_url_redirected_to_another_site_is_not_read(tmp_path):
     assert spider.crawler.stats.get_value("reviews/start_redirected_offsite") == 1
 
 
-@pytest.mark.parametrize("xpath", ["(//h1)[1]", ".//a | //h1", "concat(., //h1)", " //h1"])
+@pytest.mark.parametrize("xpath", ["(//h1)[1]", ".//a | //h1", "concat(., //h1)", " //h1", ". and //h1",
+                                   "count(.//a) * //h1"])
 def test_every_form_of_an_absolute_xpath_in_a_review_field_is_refused(tmp_path, xpath):
     with pytest.raises(ProfileError, match="searches the whole page"):
         profile(tmp_path, PROFILE.replace('critic_name = ".by"', f'critic_name = "xpath:{xpath}"'))
+
+
+@pytest.mark.parametrize("xpath", [".//*/h2/a", ".//header/*/h2/a", "*/h2/a", ".//h2 /a", "@*"])
+def test_a_relative_xpath_with_a_wildcard_step_or_a_space_before_a_slash_is_accepted(tmp_path, xpath):
+    text = PROFILE.replace('critic_name = ".by"', f'critic_name = "xpath:{xpath}"')
+    assert profile(tmp_path, text).fields["critic_name"].selector == xpath
 
 
 def test_a_relative_xpath_holding_a_slash_in_a_string_is_accepted(tmp_path):
