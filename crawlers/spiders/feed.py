@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
@@ -55,6 +56,7 @@ OUTLET_KEYS = ("film_outlet", "demo_outlet", "source")
 KNOWN_SCALES = {(LETTERBOXD, "memberrating"): ("5", "0")}
 FEED = "feed_url"  # request meta: the feed's first page, whose URL scopes a guid unique only in its feed
 _IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+_UUID = re.compile(r"\{?[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?")
 
 
 @dataclass(frozen=True)
@@ -211,10 +213,14 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
 
 
 def _review_id(entry: dict[str, Any], feed_url: str) -> str | None:
-    """The entry's id: its guid or Atom id when that is an IRI (a URL, `tag:`, `urn:`), unique anywhere; a guid
-    without a scheme (`<guid>1</guid>`) is unique only in its feed, so it is scoped by the feed's first page
-    (two feeds of one source numbering their items from 1 made one review replace another)."""
+    """The entry's id: its guid or Atom id when that is an IRI (a URL, `tag:`, `urn:`), a UUID or a Letterboxd id,
+    unique anywhere; another guid without a scheme (`<guid>1</guid>`) is unique only in its feed, so it is scoped
+    by the feed's first page, without its scheme, so a move to https keeps it (two feeds of one source numbering
+    their items from 1 made one review replace another)."""
     guid = entry.get("id")
     if not guid:
         return entry.get("link")
-    return guid if _IRI.match(guid) else f"{feed_url}#{guid}"
+    if _IRI.match(guid) or _UUID.fullmatch(guid) or letterboxd.is_letterboxd_entry(entry):
+        return guid
+    parts = urlsplit(feed_url)
+    return f"{parts.netloc}{parts.path}{'?' + parts.query if parts.query else ''}#{guid}"
