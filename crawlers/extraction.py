@@ -14,7 +14,6 @@ of the page.
 
 from __future__ import annotations
 
-import html
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from typing import Any
 from w3lib.html import get_base_url
 
 from crawlers.items import ReviewItem
-from crawlers.nobody import names_nobody
+from crawlers.page_copies import comparable_body, same_body, without_copies
 from crawlers.references import FOLLOWED, REVIEW_TYPES, NodeIndex, is_reference, is_web_address, node_id
 from crawlers.structured import PageData, read_page, short_type
 from crawlers.values import (
@@ -84,30 +83,6 @@ def _is_film(node: dict[str, Any]) -> bool:
     return not types or bool(types & FILM_TYPES)
 
 
-# What a template adds to an excerpt of a review: an ellipsis, "[…]", "Read more", "Continue reading".
-_EXCERPT_TAIL = re.compile(r"(?:readmore|continuereading|readthefullreview|readfullreview)+$")
-_TAG = re.compile(r"<[^>]*>")
-_NOT_WORD = re.compile(r"[\W_]+")
-# Two bodies that agree on this many letters and digits from their start are one review's (a template's
-# excerpt of it, or a copy with other markup); two reviews of one film by one critic do not open alike so long.
-_SAME_OPENING = 80
-
-
-def comparable_body(body: str | None) -> str:
-    """A body as copies of one review are compared: its letters and digits only, lower-cased, without markup,
-    entities or what a template adds to an excerpt (so `<p>Tender &amp; moving</p>` and `Tender & moving…
-    Read more` compare equal as far as both go)."""
-    text = _NOT_WORD.sub("", html.unescape(_TAG.sub(" ", body or "")).casefold())
-    return _EXCERPT_TAIL.sub("", text)
-
-
-def same_body(one: str, other: str) -> bool:
-    """Whether two bodies (as comparable_body gives them) can be one review's: one a start of the other (a
-    template's excerpt beside the full text; one missing: a rating shown twice), or opening alike."""
-    return one.startswith(other) or other.startswith(one) or (
-        len(one) >= _SAME_OPENING and one[:_SAME_OPENING] == other[:_SAME_OPENING])
-
-
 def _distinct_keys(reviews: list[ReviewItem]) -> None:
     """Reviews of one page that share one id (a template giving each the page's url, one @id or one
     identifier) are several reviews when, in one markup, they name several critics or films, or one critic
@@ -142,33 +117,6 @@ def _distinct_keys(reviews: list[ReviewItem]) -> None:
             for review, number in zip(group, numbers, strict=True):
                 ordinal = f"#{number}" if number > 1 else ""
                 review.source_review_id = f"{key}#{review.critic_name or ''}|{review.film_title or ''}{ordinal}"
-
-
-def _without_anonymous_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
-    """The page's reviews without the second copies of an anonymous one (an id-less review signed by nobody,
-    crawlers/nobody.py). Such a review has no author to tell it apart, so the flows key it by its text
-    (flows/normalize/assemble.py SOURCE_KEY), and each copy would land as a review: one review shown as an
-    excerpt beside its full text, in other markup, or without its text. Copies share critic, film and year and
-    the rating (or one has none), and have bodies that are one review's (same_body) or one has none; the fullest
-    copy stays, the reviews in page order."""
-    # Only those reviews, each body made comparable once: most pages have none, and this runs on every page.
-    bodies = {index: comparable_body(review.body) for index, review in enumerate(reviews)
-              if not review.source_review_id and names_nobody(review.critic_name, review.outlet)}
-    if len(bodies) < 2:
-        return reviews
-    copies: set[int] = set()
-    groups: dict[tuple[str | None, ...], list[tuple[ReviewItem, str]]] = defaultdict(list)
-    for index in sorted(bodies, key=lambda i: -len(bodies[i])):  # the fullest first
-        review, body = reviews[index], bodies[index]
-        kept = groups[(review.critic_name, review.film_title, review.film_year)]
-        rating = review.rating_raw
-        if any((same_body(seen, body) and (not rating or not other.rating_raw or other.rating_raw == rating))
-               if body and seen else (not body and bool(rating) and other.rating_raw == rating)
-               for other, seen in kept):
-            copies.add(index)
-        else:
-            kept.append((review, body))
-    return [review for index, review in enumerate(reviews) if index not in copies]
 
 
 @dataclass
@@ -360,7 +308,7 @@ def extract_from_data(page: PageData, url: str, source: str, base: str | None = 
         walk(obj, syntax, None, None, 0)
     reviews = [readers[syntax].review_item(obj, film, lang) for obj, syntax, film, lang in found.values()]
     _distinct_keys(reviews)
-    reviews = _without_anonymous_copies(reviews)
+    reviews = without_copies(reviews)
     return PageExtract(reviews=reviews, films=films, errors=list(page.errors), unreadable=list(page.unreadable))
 
 

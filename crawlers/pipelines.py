@@ -15,10 +15,10 @@ from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 
-from crawlers.extraction import comparable_body
 from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 from crawlers.nobody import names_nobody
+from crawlers.page_copies import comparable_body
 
 
 def validation_problems(item: dict[str, Any]) -> list[str]:

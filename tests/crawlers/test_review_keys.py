@@ -211,3 +211,22 @@ def test_anonymous_reviews_alike_in_their_opening_but_not_their_rating_or_film_a
     assert [(r.body, r.rating_raw, r.film_year) for r in reviews] == [
         ("Boring.", "1", "2021"), ("Boring at first, then wonderful.", "4", "2021"), ("Boring.", "1", "1984"),
         (None, "3", "2021")]
+
+
+def test_a_review_in_json_ld_with_its_url_and_outlet_and_in_microdata_without_them_lands_once():
+    # Two copies, one under a critic with the outlet and one without, made one film five reviews for four (site QA).
+    block = {**HER, "review": {**user_review("Ann Lee", "<p>Loved it, and the score too.</p>", "5"),
+                               "url": "http://127.0.0.1:8765/r/ann-her", "publisher": {"name": "The Daily"}}}
+    microdata = """<div itemscope itemtype="https://schema.org/Review">
+      <div itemprop="itemReviewed" itemscope itemtype="https://schema.org/Movie"><span itemprop="name">Her</span></div>
+      <span itemprop="author">Ann  Lee</span><p itemprop="reviewBody">Loved it, and the score too.</p></div>"""
+    _, items = parse(block, body=microdata)
+    assert [(i.critic_name, i.outlet, i.syntax) for i in items] == [("Ann Lee", "The Daily", "json-ld")]
+
+
+def test_two_critics_reviews_of_one_film_in_two_markups_both_land():
+    block = {**HER, "review": {**user_review("Ann Lee", "Loved it.", "5"), "url": "http://127.0.0.1:8765/r/1"}}
+    microdata = """<div itemscope itemtype="https://schema.org/Review"><span itemprop="itemReviewed">Her</span>
+      <span itemprop="author">Bob Ray</span><p itemprop="reviewBody">Loved it.</p></div>"""
+    _, items = parse(block, body=microdata)
+    assert [i.critic_name for i in items] == ["Ann Lee", "Bob Ray"]
