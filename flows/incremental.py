@@ -207,9 +207,28 @@ def crawl_lock(folder: Path) -> Iterator[int]:
             # Another run's crawl, not a crash: its job state must stay for its resume.
             raise SourceBusy(f"{folder.name} is being crawled by another run{_crawl_processes(folder)}; wait for it "
                              "to end, or stop it, before crawling this source again") from None
+        if (pid := _live_crawl(folder)) is not None:
+            # The lock file was deleted under a live crawl, which holds the old one (ops QA: a second crawl went on
+            # beside it, and took its job state for a crash's and deleted it).
+            raise SourceBusy(f"{folder.name} is being crawled by process {pid}, though its crawl lock {path} was "
+                             "deleted; wait for it to end, or stop it, before crawling this source again")
         yield descriptor
     finally:
         os.close(descriptor)
+
+
+def _live_crawl(folder: Path) -> int | None:
+    """The process id of the crawl of this source that the RUNNING marker names, if it still runs: a Scrapy
+    crawl with this source's name on its command line (after a reboot the id may name another process)."""
+    pids, _ = read_marker(folder)
+    for pid in pids[1:2]:
+        try:
+            words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"scrapy" in words and f"source={folder.name}".encode() in words:
+            return pid
+    return None
 
 
 def _alive(pid: int) -> bool:

@@ -181,6 +181,27 @@ def test_a_busy_source_names_the_orphaned_crawl_to_wait_for(tmp_path: Path) -> N
 
 
 
+def test_a_crawl_whose_lock_file_was_deleted_still_holds_its_source(tmp_path: Path) -> None:
+    # A 0-byte lock file looks like junk: deleted under a live crawl, a second crawl went on beside it and took
+    # the first's job state for a crash's (ops QA). The live crawl is known by its command line.
+    job = tmp_path / "jobs" / "site"
+    job.mkdir(parents=True)
+    (job / "requests.seen").write_text("x", encoding="utf-8")
+    crawl = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "scrapy", "crawl", "schema_org",
+                              "-a", "source=site"])
+    try:
+        (job / RUNNING_MARKER).write_text(f"999999999 {crawl.pid}", encoding="utf-8")
+        with pytest.raises(SourceBusy, match=rf"site is being crawled by process {crawl.pid}, though its crawl lock "
+                                             r".* was deleted"), crawl_lock(job):
+            open_job(job)
+        assert (job / "requests.seen").exists()
+    finally:
+        crawl.kill()
+        crawl.wait()
+    with crawl_lock(job):  # gone: the marker is a crash's
+        assert open_job(job) == "discarded after a crash"
+
+
 def _marker(job: Path) -> list[int]:
     return read_marker(job)[0]
 
