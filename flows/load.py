@@ -196,6 +196,11 @@ def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:
 def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
     """Normalize a landing batch into temp view `normalized_batch` of the warehouse connection."""
     if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
+        landed = read_stats(batch).get("landed")
+        if isinstance(landed, int) and landed > 0:
+            # Deleted by hand: loaded as empty, the run was recorded as a crawl that found nothing (ops QA).
+            raise WarehouseError(f"{batch.items} is missing, though its stats file says {landed} reviews landed "
+                                 f"there: restore it, or delete {batch.stats.name} beside it to give the run up")
         batch.items.touch()
     order = date_order(batch)
     # A crawl's stats give no order (an import's and a site profile's do): its dates tell, else the source's.

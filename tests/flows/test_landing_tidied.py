@@ -1,0 +1,36 @@
+"""A landing folder a user tidied by hand: what the load does with what is left (ops QA)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from flows.load import Batch, load, normalize
+from warehouse.db import WarehouseError, open_writer
+
+
+def batch(root: Path, landed: int) -> Batch:
+    folder = root / "raw" / "demo"
+    folder.mkdir(parents=True)
+    found = Batch("demo", "20261128T100000Z", folder / "20261128T100000Z.jsonl")
+    found.stats.write_text(json.dumps({"spider": "schema_org", "pages": 12, "finish_reason": "finished",
+                                       "landed": landed, "scraped": landed}), encoding="utf-8")
+    return found
+
+
+def test_a_deleted_landing_file_whose_stats_say_reviews_landed_is_an_error_not_an_empty_crawl(tmp_path: Path) -> None:
+    missing = batch(tmp_path, landed=60)
+    with open_writer(tmp_path / "reviews.duckdb") as conn, pytest.raises(WarehouseError) as raised:
+        normalize(conn, missing)
+    assert str(raised.value) == (f"{missing.items} is missing, though its stats file says 60 reviews landed there: "
+                                 f"restore it, or delete {missing.stats.name} beside it to give the run up")
+    assert not missing.items.exists()
+
+
+def test_a_crawl_that_landed_nothing_still_loads_as_an_empty_run(tmp_path: Path) -> None:
+    empty = batch(tmp_path, landed=0)
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        load(conn, empty, normalize(conn, empty))
+        assert conn.execute("select run_id, scraped, loaded from crawl_runs").fetchall() == [(empty.run_id, 0, 0)]
