@@ -48,14 +48,39 @@ def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Pat
     # An import into the source's name (flows/importer.py refuses one, but older data may hold it) is no crawl.
     # Nor is a run judged unhealthy: a site that was down (every request failed) or broken finished without
     # reading it, and pages modified before such a run would otherwise be skipped for good.
+    # A start after now is a wrong clock's, then or now: as the yardstick it skipped every page modified since
+    # the real last crawl for as long as the clock was wrong (ops QA: a year).
     since = conn.execute("select max(started) from crawl_runs where source = ? and finish_reason = 'finished' "
                          "and not coalesce(resumed, false) and spider is distinct from ? "
-                         "and healthy is distinct from false", [source, IMPORT_SPIDER]).fetchall()[0][0]
-    since = max([since, *_pending_complete_crawls(conn, root, source)], key=lambda when: when or datetime.min)
+                         "and healthy is distinct from false and started <= ?",
+                         [source, IMPORT_SPIDER, _latest_believable()]).fetchall()[0][0]
+    pending = [when for when in _pending_complete_crawls(conn, root, source) if when <= _latest_believable()]
+    since = max([since, *pending], key=lambda when: when or datetime.min)
     state = folder / f"{name}.json"
     state.write_text(json.dumps({"since": since.isoformat() if since else None,
                                  "known_ids_path": str(ids_path), "known_ids": len(ids)}), encoding="utf-8")
     return state
+
+
+CLOCK_SLACK = timedelta(minutes=10)  # how far a recorded start may lie after now before the clock is doubted
+
+
+def _latest_believable() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None) + CLOCK_SLACK
+
+
+def clock_behind(conn: duckdb.DuckDBPyConnection, source: str) -> str | None:
+    """A warning when the source's last crawl started after now: this machine's clock is wrong now, or was then.
+    Until it passes that time, a review edited since reads as an older copy (its fetch before its last_seen) and
+    the edit is not applied; sitemap entries are judged against the crawls before it (ops QA)."""
+    latest = conn.execute("select max(started) from crawl_runs where source = ? and spider is distinct from ?",
+                          [source, IMPORT_SPIDER]).fetchone()[0]
+    if latest is None or latest <= _latest_believable():
+        return None
+    now = datetime.now(UTC).replace(tzinfo=None)
+    return (f"the clock reads {now:%Y-%m-%d %H:%M} UTC, before the start of {source}'s last crawl "
+            f"({latest:%Y-%m-%d %H:%M} UTC): if the clock is wrong now, set it right; until it passes that time, "
+            "reviews edited since that crawl keep their old text")
 
 
 # A run is due its full crawl up to this much before the exact age: a crawl's recorded start is its child's, a few
@@ -75,8 +100,9 @@ def full_crawl_due(conn: duckdb.DuckDBPyConnection, source: str, every_days: int
         return False
     crawled, last_full = conn.execute(
         "select count(*), max(started) filter (where full_crawl is not false and finish_reason = 'finished' "
-        "and not coalesce(resumed, false) and coalesce(pages, 0) > 0) "
-        "from crawl_runs where source = ? and spider is distinct from ?", [source, IMPORT_SPIDER]).fetchone()
+        "and not coalesce(resumed, false) and coalesce(pages, 0) > 0 and started <= ?) "
+        "from crawl_runs where source = ? and spider is distinct from ?",
+        [_latest_believable(), source, IMPORT_SPIDER]).fetchone()
     if not crawled:
         return False
     return last_full is None or \

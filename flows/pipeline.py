@@ -26,7 +26,7 @@ from crawlers.landing import data_dir, safe_name
 from flows.config import DEFAULT_PARALLEL, FULL_EVERY_DAYS, Health
 from flows.crawl import run_crawl, signalled, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, RunUnhealthy, SourceBusy
-from flows.incremental import full_crawl_due, write_state
+from flows.incremental import clock_behind, full_crawl_due, write_state
 from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error, quiet_served_run
@@ -84,8 +84,11 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
                     open_writer(database) as conn:
                 args["state"] = str(write_state(conn, root, spec.source))
                 due = not spec.full and full_crawl_due(conn, spec.source, spec.full_every_days)
+                behind = clock_behind(conn, spec.source)
         except InterruptedError as exc:  # the run was stopped while this crawl waited: it never began
             raise RunStopped(f"crawl of {spec.source} not started: {exc}") from None
+        if behind:
+            get_run_logger().warning("%s", behind)
         if due:
             get_run_logger().info("crawling %s in full: no complete full crawl in the last %d days (full_every_days)",
                                   spec.source, spec.full_every_days)

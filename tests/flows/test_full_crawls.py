@@ -118,3 +118,30 @@ def test_a_full_crawl_is_due_on_the_day_though_the_last_one_started_seconds_afte
                      "9 as pages, 0 as scraped, 0 as loaded, 0 as updated, 0 as duplicates, 0 as rejected, "
                      "now()::timestamp as loaded_at", [run_id, now - age])
         assert full_crawl_due(conn, "s", 28) == (run_id == "weekly")
+
+
+def test_a_crawl_recorded_in_the_future_is_no_yardstick_and_is_warned_of(tmp_path):
+    # Ops QA: one run with the clock a year ahead made every later run skip pages modified since the real last
+    # crawl, and never due a full crawl, for a year, with exit 0 and no word.
+    import json
+
+    from flows.incremental import clock_behind, write_state
+    from warehouse.db import migrate
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    runs = """insert into crawl_runs by name
+        select run_id, 's' as source, 'schema_org' as spider, now()::timestamp - to_days(days) as started,
+            'finished' as finish_reason, true as healthy, true as full_crawl, 9 as pages, 0 as scraped, 0 as loaded,
+            0 as updated, 0 as duplicates, 0 as rejected, now()::timestamp as loaded_at
+        from (values {}) as runs(run_id, days)"""
+    conn.execute(runs.format("('real', 8)"))
+    assert clock_behind(conn, "s") is None and not full_crawl_due(conn, "s", 28)
+    conn.execute(runs.format("('ahead', -365)"))
+    since = json.loads(write_state(conn, tmp_path, "s").read_text(encoding="utf-8"))["since"]
+    real = conn.execute("select started from crawl_runs where run_id = 'real'").fetchone()[0]
+    assert since == real.isoformat()
+    assert not full_crawl_due(conn, "s", 28) and full_crawl_due(conn, "s", 7)  # judged by the real full crawl
+    warning = clock_behind(conn, "s")
+    assert warning is not None and warning.startswith("the clock reads ") and "before the start of s's last crawl" \
+        in warning
