@@ -32,6 +32,10 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if quiet else "true")
     # The temporary API server migrates its SQLite database on first start; slow disks need time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    # Prefect's own history (flow runs, their logs) past its retention period (90 days) is deleted by its server's
+    # vacuum service, which by default only clears events: under `reviews serve` an hourly schedule added ~24 flow
+    # runs a day to data/.prefect for good (ops QA).
+    os.environ.setdefault("PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED", '["events", "flow_runs"]')
     matplotlib_home(root)
     # A data folder that cannot be written fails the command with its own one-line error; Prefect's warning
     # about its home there, printed on import with a source line, would only come first.

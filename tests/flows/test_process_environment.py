@@ -134,3 +134,16 @@ def test_a_report_under_a_home_that_cannot_be_written_keeps_matplotlib_quiet(pen
     assert done.returncode == 0, done.stderr
     assert "matplotlib" not in done.stderr.lower()
     assert (pending / ".matplotlib").is_dir()
+
+
+def test_prefects_own_history_past_its_retention_is_vacuumed_unless_the_user_says_otherwise(tmp_path: Path) -> None:
+    # Ops QA: the flow runs of an hourly schedule under `reviews serve` stayed in data/.prefect for good.
+    script = ("import sys; from flows.settings import configure; configure(sys.argv[1]); "
+              "from prefect.settings import get_current_settings; "
+              "print(sorted(get_current_settings().server.services.db_vacuum.enabled))")
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PREFECT_SERVER_SERVICES")}
+    ours = subprocess.run([sys.executable, "-c", script, str(tmp_path)], env=env, capture_output=True, text=True,
+                          timeout=120)
+    theirs = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
+                            env={**env, "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": '["events"]'}, timeout=120)
+    assert (ours.stdout.strip(), theirs.stdout.strip()) == ("['events', 'flow_runs']", "['events']"), ours.stderr
