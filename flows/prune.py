@@ -82,6 +82,7 @@ class PruneResult:
     warehouse: Path
     has_warehouse: bool = True
     runs: Counter[str] = field(default_factory=Counter)  # removed per source
+    lone_logs: int = 0  # logs of crawls that landed nothing
     files: int = 0
     bytes_freed: int = 0
     changed: list[Path] = field(default_factory=list)
@@ -95,11 +96,12 @@ class PruneResult:
             return [f"nothing to prune: no warehouse at {self.warehouse}, so no run is loaded yet"]
         if not self.runs and self.unremoved:
             return []  # the failure line says what could not be removed; "nothing to prune" would contradict it
-        if not self.runs:
+        if not self.runs and not self.lone_logs:
             return [f"nothing to prune: no loaded run {before} has files left"]
         total = sum(self.runs.values())
         verb = "would remove" if self.dry_run else "removed"
-        return [f"{verb} {_count(total, 'loaded run')} {before}: {_count(self.files, 'file')}, "
+        lone = f" and {_count(self.lone_logs, 'log')} of crawls that landed nothing" if self.lone_logs else ""
+        return [f"{verb} {_count(total, 'loaded run')}{lone} {before}: {_count(self.files, 'file')}, "
                 f"{_size(self.bytes_freed)}",
                 *(f"  {source}: {_count(n, 'run')}" for source, n in sorted(self.runs.items()))]
 
@@ -163,7 +165,22 @@ def prune_landing(root: Path, older_than: timedelta, dry_run: bool = False) -> P
         removed = _remove([paths[kind] for kind in ("items", "rejects", "stats", "log", "lock")], dry_run, result)
         if removed:
             result.runs[run.source] += 1
+    _prune_lone_logs(root, cutoff, dry_run, result)
     return result
+
+
+def _prune_lone_logs(root: Path, cutoff: datetime, dry_run: bool, result: PruneResult) -> None:
+    """The logs of crawls killed before they landed anything: no landing file names their run, so no load ever
+    records it, and they stayed for good (ops QA: up to three a failed run, with its retries)."""
+    for log in sorted((root / "logs").glob("*/*.log")):
+        began = started_from_run_id(log.stem)
+        if began is None or began >= cutoff:
+            continue
+        landing = root / "raw" / log.parent.name
+        if any(landing.glob(f"{log.stem}.*")):  # a run with files is a loaded run's (above) or a pending one
+            continue
+        if _remove([log], dry_run, result):
+            result.lone_logs += 1
 
 
 def _remove(paths: list[Path], dry_run: bool, result: PruneResult) -> bool:

@@ -92,6 +92,20 @@ def test_a_pending_run_is_kept_however_old(tmp_path: Path) -> None:
     assert all(p.exists() for p in files_of(tmp_path, pending))
 
 
+def test_an_old_log_of_a_crawl_that_landed_nothing_is_removed_and_a_recent_one_kept(tmp_path: Path) -> None:
+    # A crawl killed before it landed an item leaves only its log, which no load records (ops QA).
+    loaded = land(tmp_path, "demo", OLD + 1)
+    load_runs(tmp_path, loaded)
+    lone = {age: log_path(tmp_path, "demo", (datetime.now(UTC) - timedelta(days=age)).strftime("%Y%m%dT%H%M%S%fZ"))
+            for age in (OLD, RECENT)}
+    for log in lone.values():
+        log.write_text("INFO: killed\n", encoding="utf-8")
+    result = prune(tmp_path)
+    assert result.exit_code == 0, result.output
+    assert not lone[OLD].exists() and lone[RECENT].exists()
+    assert "removed 1 loaded run and 1 log of crawls that landed nothing " in result.stdout
+
+
 def test_a_loaded_run_newer_than_the_cutoff_is_kept(tmp_path: Path) -> None:
     old, recent = land(tmp_path, "demo", OLD), land(tmp_path, "demo", RECENT)
     load_runs(tmp_path, old, recent)
