@@ -64,8 +64,9 @@ def _without_anonymous_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
 def _without_markup_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
     """The page's reviews without an id-less second copy, in another markup, of one named review: JSON-LD with
     the review's url and publisher, and microdata with neither, landed one review twice, the second under a
-    critic without the outlet (site QA). A copy names the same critic and film and has a body that is that
-    review's (same_body); the copy with an id, else the one with more fields, stays."""
+    critic without the outlet (site QA). A copy names the same critic and film, has a body that is that
+    review's (same_body) and the same rating or none; the copy with an id, else the one with more fields, stays,
+    given the other's rating if it has none."""
     if len({review.syntax for review in reviews}) < 2:
         return reviews
     bodies = [comparable_body(review.body) for review in reviews]
@@ -77,12 +78,19 @@ def _without_markup_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
             if (other_index in copies or other.syntax == review.syntax or not bodies[other_index]
                     or _folded(other.critic_name) != _folded(review.critic_name)
                     or _folded(other.film_title) != _folded(review.film_title)
+                    or (review.rating_raw and other.rating_raw and review.rating_raw != other.rating_raw)
                     or not same_body(bodies[index], bodies[other_index])):
                 continue
             if other.source_review_id or _filled(other) >= _filled(review):
                 copies.add(index)
+                if other.rating_raw is None and review.rating_raw is not None:  # the copy's rating is the review's
+                    for name in _RATING_FIELDS:
+                        setattr(other, name, getattr(review, name))
                 break
     return [review for index, review in enumerate(reviews) if index not in copies]
+
+
+_RATING_FIELDS = ("rating_raw", "rating_value", "rating_best", "rating_worst")
 
 
 def _folded(name: str | None) -> str:

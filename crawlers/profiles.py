@@ -94,10 +94,11 @@ _OWN_ATTRIBUTE = re.compile(r"^\s*::attr\(\s*([^\s()]+)\s*\)\s*$")
 _OWN_TEXT = re.compile(r"^\s*::text\s*$")
 _XPATH_STRING = re.compile(r"\"[^\"]*\"|'[^']*'")
 # A location path that starts at the root: "/" or "//" at the start of an expression, or after "(", "|", ",",
-# "[" or an operator (`(//h1)[1]`, `.//a | //h1`, `concat(., //b)`, `. and //b`), string literals aside. A space
-# alone is no operator (`.//h2 /a` is `.//h2/a`), and a `*` is one only after a name, number, literal, `)`, `]`
-# or `.` (XPath 1.0, 3.7): elsewhere it is a wildcard step (`.//*/h2`), rewritten to a name before the check.
-_ABSOLUTE_PATH = re.compile(r"(?:^|[(|,\[=<>+*-]|\s(?:and|or|div|mod))\s*/")
+# "[" or an operator (`(//h1)[1]`, `.//a | //h1`, `concat(., //b)`, `. and //b`, `(.//a)and //b`), string
+# literals aside. A space alone is no operator (`.//h2 /a` is `.//h2/a`), and a `*` is one only after a name,
+# number, literal, `)`, `]` or `.` (XPath 1.0, 3.7): elsewhere it is a wildcard step (`.//*/h2`), rewritten to a
+# name before the check.
+_ABSOLUTE_PATH = re.compile(r"(?:^|[(|,\[=<>+*-]|[\s)\]\"'](?:and|or|div|mod))\s*/")
 _WILDCARD_STEP = re.compile(r"(^|[^\w.)\]'\"\s])(\s*)\*")
 # Selectors are compiled against an empty page when a profile is loaded: parsel raises on a bad one only
 # when it is first used, which would be mid-crawl, on every page.

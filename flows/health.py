@@ -233,15 +233,16 @@ def all_rejected(scraped: int, rejected: int, pages: int | None = None) -> str |
 
 
 def ratings_unread(coverage: Mapping[str, int], scraped: int, spider: str | None = None) -> str | None:
-    """Why a run whose reviews mostly have a rating, none of which could be read, is unhealthy: a site profile
-    without its [rating_scale] (bare numbers), a rating selector on the wrong element. Judged on every run, the
-    first included: no earlier run is a yardstick for a rating that was never read (site QA: such a first run
-    was healthy, and every review went unscored without a word)."""
+    """Why a site profile's run whose reviews mostly have a rating, none of which could be read, is unhealthy: a
+    profile without its [rating_scale] (bare numbers), a rating selector on the wrong element. Judged on every
+    run, the first included: no earlier run is a yardstick for a rating that was never read (site QA: such a first
+    run was healthy, and every review went unscored without a word). Only profiles: the user can mend one, while
+    a schema_org or feed source publishing an unreadable scale would be unhealthy for good (review)."""
     rated, read = coverage.get("rating_raw", 0), coverage.get("ratings_read")
-    if read != 0 or rated < 5 or 2 * rated < scraped:
+    if spider != "profile" or read != 0 or rated < 5 or 2 * rated < scraped:
         return None
-    fix = ": give the site profile its [rating_scale], or leave the rating out" if spider == "profile" else ""
-    return f"{rated} of {scraped} reviews have a rating and none could be read (reviews.rating_problem says why){fix}"
+    return (f"{rated} of {scraped} reviews have a rating and none could be read (reviews.rating_problem says why): "
+            "give the site profile its [rating_scale], or leave the rating out")
 
 
 def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: Health, rejected: int = 0,

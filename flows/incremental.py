@@ -135,9 +135,11 @@ def _pending_complete_crawls(conn: duckdb.DuckDBPyConnection, root: Path, source
     starts = []
     for batch in pending_batches(conn, root):
         stats = read_stats(batch) if batch.source == source else {}
+        # A landing file deleted by hand (its stats say reviews landed) cannot load: its crawl covered nothing.
+        lost = not batch.items.exists() and isinstance(landed := stats.get("landed"), int) and landed > 0
         # Not judged yet, so only a crawl whose every request succeeded (a site that was down also "finishes").
         if stats.get("finish_reason") == "finished" and stats.get("job_state") != "resumed" \
-                and stats.get("spider") != IMPORT_SPIDER and stats.get("errors") == 0:
+                and stats.get("spider") != IMPORT_SPIDER and stats.get("errors") == 0 and not lost:
             started = run_started(batch, stats)
             if started is not None:
                 starts.append(started)

@@ -10,11 +10,9 @@ and "Watched on …" lines (crawlers.letterboxd).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import feedparser
 import scrapy
@@ -54,9 +52,6 @@ OUTLET_KEYS = ("film_outlet", "demo_outlet", "source")
 # are 0.5-5 stars in halves on a 0-5 scale (half a star is a tenth of the scale, not the bottom of it);
 # without this the normalizer would assume schema.org's 1-5.
 KNOWN_SCALES = {(LETTERBOXD, "memberrating"): ("5", "0")}
-FEED = "feed_url"  # request meta: the feed's first page, whose URL scopes a guid unique only in its feed
-_IRI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
-_UUID = re.compile(r"\{?[0-9a-fA-F]{8}-?(?:[0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}\}?")
 
 
 @dataclass(frozen=True)
@@ -151,9 +146,8 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
                                 len(feed.entries), feed.get("bozo_exception"))
         items = []
         keys = FeedKeys.of(dict(feed.get("namespaces") or {}))
-        feed_url = response.meta.get(FEED, response.url)
         for entry in feed.entries:
-            item = self.entry_item(entry, response.url, keys, feed_url)
+            item = self.entry_item(entry, response.url, keys)
             if item is None:
                 self.crawler.stats.inc_value("feed/entries_without_review")
             else:
@@ -169,10 +163,9 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
             return  # feeds list newest first: an older page holds nothing new
         if next_link and (meta := self.follow_meta(response, items)) is not None:
             self.meet(*older)
-            yield response.follow(next_link, callback=self.parse, meta={**meta, FEED: feed_url})
+            yield response.follow(next_link, callback=self.parse, meta=meta)
 
-    def entry_item(self, entry: dict[str, Any], page_url: str, keys: FeedKeys | None = None,
-                   feed_url: str | None = None) -> ReviewItem | None:
+    def entry_item(self, entry: dict[str, Any], page_url: str, keys: FeedKeys | None = None) -> ReviewItem | None:
         """The entry as a raw review, or None for an entry that holds neither a review nor a rating (a
         Letterboxd diary entry that only says when the film was watched)."""
         keys = keys or FeedKeys.of({})
@@ -192,7 +185,7 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         return ReviewItem(
             source=self.source,
             url=entry.get("link") or page_url,
-            source_review_id=_review_id(entry, feed_url or page_url),
+            source_review_id=_review_id(entry),
             film_title=_first(entry, keys.film_title),
             film_year=_first(entry, keys.film_year),
             external_ids=ids,
@@ -212,15 +205,9 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
         )
 
 
-def _review_id(entry: dict[str, Any], feed_url: str) -> str | None:
-    """The entry's id: its guid or Atom id when that is an IRI (a URL, `tag:`, `urn:`), a UUID or a Letterboxd id,
-    unique anywhere; another guid without a scheme (`<guid>1</guid>`) is unique only in its feed, so it is scoped
-    by the feed's first page, without its scheme, so a move to https keeps it (two feeds of one source numbering
-    their items from 1 made one review replace another)."""
-    guid = entry.get("id")
-    if not guid:
-        return entry.get("link")
-    if _IRI.match(guid) or _UUID.fullmatch(guid) or letterboxd.is_letterboxd_entry(entry):
-        return guid
-    parts = urlsplit(feed_url)
-    return f"{parts.netloc}{parts.path}{'?' + parts.query if parts.query else ''}#{guid}"
+def _review_id(entry: dict[str, Any]) -> str | None:
+    """The entry's guid or Atom id, else its link. A guid unique only in its feed (`<guid>1</guid>` in two feeds
+    of one source) is refused for the second review in a crawl (IdClashes); scoping it by its feed would give
+    every review stored under its bare guid a second key, and reviews whose critic or text changed since a
+    second row."""
+    return entry.get("id") or entry.get("link")

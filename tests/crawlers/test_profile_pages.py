@@ -194,7 +194,7 @@ def test_a_start_url_redirected_to_another_site_is_not_read(tmp_path):
 
 
 @pytest.mark.parametrize("xpath", ["(//h1)[1]", ".//a | //h1", "concat(., //h1)", " //h1", ". and //h1",
-                                   "count(.//a) * //h1"])
+                                   "count(.//a) * //h1", "(.//a)and //h1", ".//a[@x]and //h1"])
 def test_every_form_of_an_absolute_xpath_in_a_review_field_is_refused(tmp_path, xpath):
     with pytest.raises(ProfileError, match="searches the whole page"):
         profile(tmp_path, PROFILE.replace('critic_name = ".by"', f'critic_name = "xpath:{xpath}"'))

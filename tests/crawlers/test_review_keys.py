@@ -230,3 +230,24 @@ def test_two_critics_reviews_of_one_film_in_two_markups_both_land():
       <span itemprop="author">Bob Ray</span><p itemprop="reviewBody">Loved it.</p></div>"""
     _, items = parse(block, body=microdata)
     assert [i.critic_name for i in items] == ["Ann Lee", "Bob Ray"]
+
+
+def test_a_shorter_review_of_the_same_film_by_the_same_critic_with_another_rating_in_another_markup_lands():
+    block = {**HER, "review": {**user_review("Ann Lee", "Tender.", "2"), "url": "http://127.0.0.1:8765/r/1"}}
+    microdata = """<div itemscope itemtype="https://schema.org/Review"><span itemprop="itemReviewed">Her</span>
+      <span itemprop="author">Ann Lee</span><p itemprop="reviewBody">Tender, yet on a second viewing it wears thin.</p>
+      <div itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating">
+      <meta itemprop="ratingValue" content="4"></div></div>"""
+    _, items = parse(block, body=microdata)
+    assert [(i.critic_name, i.rating_raw) for i in items] == [("Ann Lee", "2"), ("Ann Lee", "4")]
+
+
+def test_the_rating_of_a_markup_copy_is_kept_when_the_copy_that_lands_has_none():
+    block = {**HER, "review": {"@type": "Review", "author": {"@type": "Person", "name": "Ann Lee"},
+                               "reviewBody": "Loved it, and the score too.", "url": "http://127.0.0.1:8765/r/1"}}
+    microdata = """<div itemscope itemtype="https://schema.org/Review"><span itemprop="itemReviewed">Her</span>
+      <span itemprop="author">Ann Lee</span><p itemprop="reviewBody">Loved it, and the score too.</p>
+      <div itemprop="reviewRating" itemscope itemtype="https://schema.org/Rating">
+      <meta itemprop="ratingValue" content="5"><meta itemprop="bestRating" content="5"></div></div>"""
+    _, items = parse(block, body=microdata)
+    assert [(i.syntax, i.rating_raw, i.rating_best) for i in items] == [("json-ld", "5", "5")]

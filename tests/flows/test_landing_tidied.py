@@ -34,3 +34,15 @@ def test_a_crawl_that_landed_nothing_still_loads_as_an_empty_run(tmp_path: Path)
     with open_writer(tmp_path / "reviews.duckdb") as conn:
         load(conn, empty, normalize(conn, empty))
         assert conn.execute("select run_id, scraped, loaded from crawl_runs").fetchall() == [(empty.run_id, 0, 0)]
+
+
+def test_a_crawl_whose_landing_file_was_deleted_is_no_yardstick_for_the_next_incremental_crawl(tmp_path: Path) -> None:
+    # Left pending by the error above, its start became `since`: later crawls skipped what it had covered.
+    from flows.incremental import write_state
+
+    missing = batch(tmp_path, landed=60)
+    stats = json.loads(missing.stats.read_text(encoding="utf-8"))
+    missing.stats.write_text(json.dumps({**stats, "errors": 0, "started": "2026-11-20T10:00:00"}), encoding="utf-8")
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        state = json.loads(write_state(conn, tmp_path, "demo").read_text(encoding="utf-8"))
+    assert state["since"] is None

@@ -103,13 +103,3 @@ def test_a_copy_gives_no_date_its_republication_may_be(tmp_path: Path) -> None:
         assert _load(conn, _land(tmp_path / "run-2.jsonl", copy), "run-2").duplicates == 1
         assert conn.execute("select published_on from reviews").fetchone()[0] is None
 
-
-def test_a_feed_review_whose_id_became_scoped_by_its_feed_is_the_same_review(tmp_path: Path) -> None:
-    # The feed spider now scopes a guid without a scheme by its feed: a warehouse that stored the bare guid
-    # must read the next crawl of the same review as a repeat, not as a second review.
-    url, feed = "https://alice.test/dune", "alice.test/feed.xml"
-    with open_writer(tmp_path / "w.duckdb") as conn:
-        _load(conn, _land(tmp_path / "run-1.jsonl", _alice("1", url, "4/5", 2)), "run-1")
-        result = _load(conn, _land(tmp_path / "run-2.jsonl", _alice(f"{feed}#1", url, "4/5", 9)), "run-2")
-        assert (result.loaded, result.duplicates) == (0, 1)
-        assert conn.execute("select count(*), any_value(urls) from reviews").fetchone() == (1, [url])
