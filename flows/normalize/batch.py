@@ -72,7 +72,7 @@ def _lookup_columns(keys: dict[str, list[tuple[Any, ...]]], known: list[Film],
             "nz_critic_map": critic_columns(keys["critics"])}
 
 
-def _row_fixes(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ...]]) -> dict[str, dict[str, list[Any]]]:
+def _row_fixes(flagged: list[tuple[Any, ...]], undeclared: pa.Table) -> dict[str, dict[str, list[Any]]]:
     """clean_text on the flagged texts and language detection of the undeclared ones (pure Python)."""
     cleaned, detected = clean_flagged(flagged, undeclared)
     return {"nz_cleaned": cleaned, "nz_detected": detected}

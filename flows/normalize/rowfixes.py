@@ -63,8 +63,9 @@ def flagged_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
         inner join nz_checked as c using (row_no)""").fetchall()
 
 
-def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
-    """Table nz_declared maps declared languages to codes; returns (row_no, text) of the rows to detect:
+def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> pa.Table:
+    """Table nz_declared maps declared languages to codes; returns columns row_no and text of the rows to detect,
+    in Arrow (a million rows as Python tuples took ~350 MB: import QA, a dump declaring no language):
     those that declare none, and those that declare a language of another script for a body in Latin script
     (see language.NON_LATIN). A flagged row is detected on its cleaned body instead, see clean_flagged."""
     declared = [r[0] for r in duck.execute("select distinct language_declared from nz_checked "
@@ -76,13 +77,17 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
     # The detector reads the start of a text; fetching more would only cost memory. The script test runs
     # only on the few rows declaring such a language.
     return duck.execute(f"""
-        select c.row_no, left(ltrim(c.body), {DETECTION_WINDOW})
+        select c.row_no, left(ltrim(c.body), {DETECTION_WINDOW}) as text
         from nz_checked as c
         left join nz_declared as d using (language_declared)
-        where d.code is null or (d.non_latin and not regexp_matches(c.body, '{OTHER_SCRIPT_SQL}'))""").fetchall()
+        where d.code is null or (d.non_latin and not regexp_matches(c.body, '{OTHER_SCRIPT_SQL}'))
+        """).to_arrow_table()
 
 
-def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ...]]) -> tuple[dict, dict]:
+DETECT_CHUNK = 50_000  # texts turned into Python strings at a time for the language detector
+
+
+def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: pa.Table) -> tuple[dict, dict]:
     """clean_text on the flagged texts, then language detection of the rows that declare none.
 
     Pure Python on fetched values, so it can run in a thread while DuckDB works on the rest.
@@ -94,5 +99,8 @@ def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: list[tuple[Any, ..
         "title": [clean_review_text(r[5], r[1], "title") if r[3] else None for r in flagged]}
     clean_bodies = {row_no: body for row_no, is_flagged, body
                     in zip(cleaned["row_no"], cleaned["body_py"], cleaned["body"], strict=True) if is_flagged}
-    texts = [clean_bodies.get(row_no, text) for row_no, text in undeclared]
-    return cleaned, {"row_no": [r[0] for r in undeclared], "code": detect_languages(texts)}
+    codes: list[str | None] = []
+    for chunk in undeclared.to_batches(max_chunksize=DETECT_CHUNK):
+        rows, texts = chunk.column(0).to_pylist(), chunk.column(1).to_pylist()
+        codes += detect_languages([clean_bodies.get(row_no, text) for row_no, text in zip(rows, texts, strict=True)])
+    return cleaned, {"row_no": undeclared.column("row_no"), "code": codes}

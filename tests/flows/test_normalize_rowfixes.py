@@ -91,3 +91,20 @@ def test_plain_ascii_texts_are_flagged_as_the_full_regex_flags_them():
         "from unnest($texts) as u(t)", {"texts": texts}).fetchall()
     assert [row[0] for row in found if row[1] != row[2]] == []
     assert sum(row[1] for row in found) == 32 + 2 + 2  # C0 controls and DEL, "<" and "&", the tab and \x1f
+
+
+def test_languages_detected_chunk_by_chunk_are_those_of_one_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The undeclared texts come as Arrow and reach Python a chunk at a time (1M rows as tuples: ~350 MB).
+    import pyarrow as pa
+
+    from flows.normalize import rowfixes
+
+    texts = ["The film is a tender love story.", "Le film est une belle histoire d'amour.",
+             "Der Film ist eine zarte Liebesgeschichte.", "La película es una historia de amor."] * 5
+    table = pa.table({"row_no": list(range(len(texts))), "text": texts})
+    flagged = [(3, "json-ld", True, False, "<p>Il film è una storia d'amore molto tenera.</p>", None)]
+    _, whole = rowfixes.clean_flagged(flagged, table)
+    monkeypatch.setattr(rowfixes, "DETECT_CHUNK", 3)
+    _, chunked = rowfixes.clean_flagged(flagged, table)
+    assert chunked["code"] == whole["code"] and whole["code"][:4] == ["en", "fr", "de", "it"]
+    assert pa.array(chunked["row_no"]).to_pylist() == list(range(len(texts)))
