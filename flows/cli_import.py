@@ -93,8 +93,14 @@ def import_(
         err_console.print("stopped: nothing of this import landed")
         raise typer.Exit(130) from None
     if result.already:
+        pending = _not_loaded(root, source, result.already)
         console.print(f"{escape(visible(str(file)))} was imported before, as run {result.already} of {source} "
-                      "(same content); --again imports it again", highlight=False, soft_wrap=True)
+                      f"(same content){', not loaded yet' if pending else ''}; --again imports it again",
+                      highlight=False, soft_wrap=True)
+        if pending and not no_load:
+            # A stopped load or --no-load left it pending: repeating the import loads it, as the import would
+            # have (import QA: it exited 0 and loaded nothing, pointing at --again, which lands a second copy).
+            run_pipeline(cfg, root, [], quiet, cfg.parallel, "stopped: the next run loads what this import landed")
         return
     if not quiet:
         fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())
@@ -147,3 +153,19 @@ def _note_possible_edits(root: Path, source: str, run_id: str) -> None:
             "without a review id column a changed row is a new review, so an edited row is now a second review "
             "(map the dump's id column with --map source_review_id=COLUMN if it has one)",
             highlight=False, soft_wrap=True)
+
+
+def _not_loaded(root: Path, source: str, run_id: str) -> bool:
+    """Whether the run is still waiting to be loaded (no warehouse yet counts; so does a busy one, which the
+    pipeline then waits for or names)."""
+    from warehouse.db import WarehouseError, connect, warehouse_path
+
+    database = warehouse_path(root)
+    if not database.exists():
+        return True
+    try:
+        with connect(database, read_only=True) as conn:
+            return not conn.execute("select count(*) from crawl_runs where source = ? and run_id = ?",
+                                    [source, run_id]).fetchone()[0]
+    except WarehouseError:
+        return True

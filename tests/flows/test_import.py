@@ -204,6 +204,20 @@ def test_import_loads_once_and_a_second_import_of_the_same_file_is_refused(tmp_p
     assert warehouse_rows(data, "select loaded, duplicates, rejected from crawl_runs order by run_id")[-1] == (0, 3, 1)
 
 
+def test_importing_again_a_file_whose_load_did_not_happen_loads_it(tmp_path: Path) -> None:
+    # A stopped load (or --no-load) left the run pending; the same import then exited 0, loading nothing (import QA).
+    dump = rt_dump(tmp_path / "rt.csv", [row("Ann", "3/5", "Fresh", "Moving."), row("Cy", "", "Rotten", "Dull.")])
+    data = tmp_path / "data"
+    landed = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--no-load"])
+    assert landed.exit_code == 0, landed.output
+    again = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert again.exit_code == 0, again.output
+    assert "was imported before" in again.output and "not loaded yet" in again.output
+    assert warehouse_rows(data, "select count(*) from reviews") == [(2,)]
+    third = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert third.exit_code == 0 and "not loaded yet" not in third.output
+
+
 def test_import_errors_are_one_line_with_exit_2(tmp_path: Path) -> None:
     data = ["--data-dir", str(tmp_path / "data")]
     missing = runner.invoke(app, ["import", str(tmp_path / "none.csv"), "--source", "rt", *data])
