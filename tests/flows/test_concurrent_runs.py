@@ -190,6 +190,11 @@ def test_a_crawl_whose_lock_file_was_deleted_still_holds_its_source(tmp_path: Pa
     crawl = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "scrapy", "crawl", "schema_org",
                               "-a", "source=site"])
     try:
+        # Its command line as the check reads it, once the child has started (a loaded CI machine once checked first).
+        deadline = time.monotonic() + 30
+        while b"source=site" not in Path(f"/proc/{crawl.pid}/cmdline").read_bytes().split(b"\0"):
+            assert crawl.poll() is None and time.monotonic() < deadline
+            time.sleep(0.1)
         (job / RUNNING_MARKER).write_text(f"999999999 {crawl.pid}", encoding="utf-8")
         with pytest.raises(SourceBusy, match=rf"site is being crawled by process {crawl.pid}, though its crawl lock "
                                              r".* was deleted"), crawl_lock(job):
