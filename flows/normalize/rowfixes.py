@@ -76,7 +76,8 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> pa.Table:
              {"non_latin": pa.bool_()})
     # The detector reads the start of a text; fetching more would only cost memory. The script test runs
     # only on the few rows declaring such a language.
-    return duck.execute(f"""
+    # duck.sql, not execute: Arrow from a DB-API result copies the rows once more and warns on stderr.
+    return duck.sql(f"""
         select c.row_no, left(ltrim(c.body), {DETECTION_WINDOW}) as text
         from nz_checked as c
         left join nz_declared as d using (language_declared)
