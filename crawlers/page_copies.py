@@ -78,7 +78,7 @@ def _without_markup_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
             if (other_index in copies or other.syntax == review.syntax or not bodies[other_index]
                     or _folded(other.critic_name) != _folded(review.critic_name)
                     or _folded(other.film_title) != _folded(review.film_title)
-                    or (review.rating_raw and other.rating_raw and review.rating_raw != other.rating_raw)
+                    or not _same_rating(review, other)
                     or not same_body(bodies[index], bodies[other_index])):
                 continue
             if other.source_review_id or _filled(other) >= _filled(review):
@@ -91,6 +91,29 @@ def _without_markup_copies(reviews: list[ReviewItem]) -> list[ReviewItem]:
 
 
 _RATING_FIELDS = ("rating_raw", "rating_value", "rating_best", "rating_worst")
+# A rating written as a number, with or without its scale: "4", "4/5", "4 out of 5", "3,5 / 5".
+_FIGURES = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:/|out of|of)\s*(\d+(?:[.,]\d+)?))?", re.IGNORECASE)
+
+
+def _figures(review: ReviewItem) -> tuple[float, float | None] | None:
+    match = _FIGURES.fullmatch((review.rating_raw or "").strip())
+    if match is None:
+        return None
+    best = match.group(2) or review.rating_best
+    try:
+        return float(match.group(1).replace(",", ".")), float(str(best).replace(",", ".")) if best else None
+    except ValueError:
+        return None
+
+
+def _same_rating(one: ReviewItem, other: ReviewItem) -> bool:
+    """Whether two copies' ratings can be one: equal as written, one missing, or the same number with the same
+    scale or one scale not given (JSON-LD's `4` with bestRating 5 and microdata's `4/5`; site QA)."""
+    if not one.rating_raw or not other.rating_raw or one.rating_raw == other.rating_raw:
+        return True
+    figures, others = _figures(one), _figures(other)
+    return (figures is not None and others is not None and figures[0] == others[0]
+            and (figures[1] is None or others[1] is None or figures[1] == others[1]))
 
 
 def _folded(name: str | None) -> str:

@@ -50,8 +50,9 @@ TMDB_KEYS = ("tmdb_movieid",)
 OUTLET_KEYS = ("film_outlet", "demo_outlet", "source")
 # Scales a namespace fixes instead of publishing per item, as (best, worst). Letterboxd member ratings
 # are 0.5-5 stars in halves on a 0-5 scale (half a star is a tenth of the scale, not the bottom of it);
-# without this the normalizer would assume schema.org's 1-5.
-KNOWN_SCALES = {(LETTERBOXD, "memberrating"): ("5", "0")}
+# without this the normalizer would assume schema.org's 1-5. Each with the key a feed that binds no namespace
+# writes it under.
+KNOWN_SCALES = {(LETTERBOXD, "memberrating"): (("5", "0"), "letterboxd_memberrating")}
 
 
 @dataclass(frozen=True)
@@ -75,12 +76,10 @@ class FeedKeys:
                      for prefix, namespace in namespaces.items() if prefix and namespace.rstrip("/") == uri]
             return tuple(dict.fromkeys([*bound, *written]))
 
-        scales = {f"{prefix.lower()}_{name}": scale for (uri, name), scale in KNOWN_SCALES.items()
-                  for prefix, namespace in namespaces.items() if prefix and namespace.rstrip("/") == uri}
+        scales = {key: scale for field, (scale, written) in KNOWN_SCALES.items() for key in keys((field,), (written,))}
         return cls(keys(RATINGS, RATING_KEYS), keys(BESTS, BEST_KEYS), keys(WORSTS, WORST_KEYS),
                    keys(FILM_TITLES, FILM_TITLE_KEYS), keys(FILM_YEARS, FILM_YEAR_KEYS), keys(IMDB_IDS, IMDB_KEYS),
-                   keys(TMDB_IDS, TMDB_KEYS), keys(OUTLETS, OUTLET_KEYS),
-                   {"letterboxd_memberrating": ("5", "0"), **scales})
+                   keys(TMDB_IDS, TMDB_KEYS), keys(OUTLETS, OUTLET_KEYS), scales)
 
 
 def _first(entry: dict[str, Any], keys: Iterable[str]) -> str | None:

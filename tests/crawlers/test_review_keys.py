@@ -251,3 +251,25 @@ def test_the_rating_of_a_markup_copy_is_kept_when_the_copy_that_lands_has_none()
       <meta itemprop="ratingValue" content="5"><meta itemprop="bestRating" content="5"></div></div>"""
     _, items = parse(block, body=microdata)
     assert [(i.syntax, i.rating_raw, i.rating_best) for i in items] == [("json-ld", "5", "5")]
+
+
+def _her_in_two_markups(json_ld_rating: dict, microdata_rating: str) -> list:
+    block = {**HER, "review": {"@type": "Review", "author": {"@type": "Person", "name": "Ann Lee"},
+                               "reviewBody": "Loved it, and the score too.", "url": "http://127.0.0.1:8765/r/1",
+                               "reviewRating": {"@type": "Rating", **json_ld_rating}}}
+    microdata = f"""<div itemscope itemtype="https://schema.org/Review"><span itemprop="itemReviewed">Her</span>
+      <span itemprop="author">Ann Lee</span><p itemprop="reviewBody">Loved it, and the score too.</p>
+      <span itemprop="reviewRating">{microdata_rating}</span></div>"""
+    return parse(block, body=microdata)[1]
+
+
+@pytest.mark.parametrize("microdata_rating", ["4/5", "4 out of 5", "4.0", "4"])
+def test_a_markup_copy_whose_rating_is_written_differently_lands_once(microdata_rating: str) -> None:
+    items = _her_in_two_markups({"ratingValue": "4", "bestRating": "5"}, microdata_rating)
+    assert [(i.syntax, i.rating_raw) for i in items] == [("json-ld", "4")]
+
+
+@pytest.mark.parametrize("microdata_rating", ["3/5", "4/10", "B+"])
+def test_a_markup_copy_with_another_number_or_scale_or_a_rating_in_words_is_kept(microdata_rating: str) -> None:
+    items = _her_in_two_markups({"ratingValue": "4", "bestRating": "5"}, microdata_rating)
+    assert [i.syntax for i in items] == ["json-ld", "microdata"]
