@@ -45,6 +45,11 @@ _DOTTED = re.compile(r"^\d{1,2}\.\s?\d{1,2}\.\s?\d{2,4}\b")
 # not ("2026. 11. 20." in Korean and Hungarian); dateparser would read an impossible month as a day
 # ("2026-13-01" as 13 January, "2025-13" as 13 November), so such a date is refused here with its reason.
 _YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s*(\d{1,2}))?(?!\d)")
+# Day and month as numbers before a four-digit year, maybe with a 24-hour time and no zone: "03/04/2026",
+# "4.3.2026 14:05". Read here as dateparser reads them (the order's reading, else the other one if that names no
+# day; dotted ones day first), at no cost: dateparser took ~4.5 ms for each distinct one (import QA, 83 s of a
+# 1M-row import with 26,000 distinct dates). Anything else like it (a zero, no reading) is left to dateparser.
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2([12]\d{3})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 # Excel's #N/A, "n.d." and "s.d." (no date, sine die), German "k.A." (keine Angabe) and "o.J." (ohne Jahr) too.
 _PLACEHOLDER = re.compile(r"^(?:#?n/?a|n\.\s?a|n\.?\s?d|s\.\s?d|s/d|k\.\s?a|o\.\s?j|tba|tbd|tbc|none|null|nil|unknown"
@@ -116,7 +121,7 @@ def _dateparse(text: str, settings: dict[str, object]) -> dt.datetime | None:
     return dateparser.parse(text, languages=DATE_LANGUAGES, settings=settings)
 
 
-def _fast_path(text: str) -> dt.date | str | None:
+def _fast_path(text: str, order: str | None = None) -> dt.date | str | None:
     """A date, a problem text, or None when dateparser must decide."""
     if len(text) > MAX_DATE_CHARS:
         return f"not a date: too long ({len(text)} chars): {text[:40]!r}..."
@@ -138,6 +143,8 @@ def _fast_path(text: str) -> dt.date | str | None:
     impossible = _impossible_year_first(text)
     if impossible:
         return impossible
+    if numeric := _NUMERIC_DATE.match(text):
+        return _numeric_date(numeric, order)
     if _RFC822_HINT.match(text):
         try:
             parsed = email.utils.parsedate_to_datetime(text)
@@ -147,6 +154,18 @@ def _fast_path(text: str) -> dt.date | str | None:
         if zone and (offset := _zone_offset(zone.group(0).strip().upper())) is not None:
             parsed = parsed.replace(tzinfo=dt.timezone(offset))
         return _to_utc(parsed).date()
+    return None
+
+
+def _numeric_date(found: re.Match[str], order: str | None) -> dt.date | None:
+    first, second, year = int(found.group(1)), int(found.group(3)), int(found.group(4))
+    day_first = found.group(2) == "." or order == "DMY"
+    for day, month in ((first, second), (second, first)) if day_first else ((second, first), (first, second)):
+        if day and month:
+            try:
+                return dt.date(year, month, day)
+            except ValueError:
+                pass
     return None
 
 
@@ -180,7 +199,7 @@ def _impossible_year_first(text: str) -> str | None:
 def _classify(text: str, order: str | None = None) -> tuple[str, dt.date | str | None]:
     """("absolute", date) | ("relative", None) | ("problem", reason) for one distinct string, its numbers read
     in `order` (crawlers.items.DATE_ORDERS) when given."""
-    fast = _fast_path(text)
+    fast = _fast_path(text, order)
     if isinstance(fast, dt.date):
         return "absolute", fast
     if isinstance(fast, str):
