@@ -16,7 +16,7 @@ step reads the unrated bodies through a query, without copying them.)
 from __future__ import annotations
 
 import json
-from concurrent.futures import ThreadPoolExecutor
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,6 +37,7 @@ from flows.normalize.lookups import (
     film_keys,
     rating_map,
 )
+from flows.normalize.python_share import PythonShare
 from flows.normalize.rowfixes import clean_flagged, flagged_texts, undeclared_texts
 from flows.normalize.staging import read_items, refuse_more, register, validate
 from warehouse.load import Reject
@@ -72,9 +73,10 @@ def _lookup_columns(keys: dict[str, list[tuple[Any, ...]]], known: list[Film],
             "nz_critic_map": critic_columns(keys["critics"])}
 
 
-def _row_fixes(flagged: list[tuple[Any, ...]], undeclared: pa.Table) -> dict[str, dict[str, list[Any]]]:
+def _row_fixes(flagged: list[tuple[Any, ...]], undeclared: pa.Table,
+               stopped: threading.Event | None = None) -> dict[str, dict[str, list[Any]]]:
     """clean_text on the flagged texts and language detection of the undeclared ones (pure Python)."""
-    cleaned, detected = clean_flagged(flagged, undeclared)
+    cleaned, detected = clean_flagged(flagged, undeclared, stopped)
     return {"nz_cleaned": cleaned, "nz_detected": detected}
 
 
@@ -130,12 +132,17 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
             date_order = order_of((key[0] for key in keys["dates"]), earlier_date_order)
         # Python's share runs in one thread, in order, while DuckDB (which releases the GIL) goes on:
         # the lookups while SQL flags the texts, the text fixes while SQL scores the unrated reviews.
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="normalize") as pool:
-            lookups = pool.submit(_lookup_columns, keys, known_films, date_order)
-            fixes = pool.submit(_row_fixes, flagged_texts(work), undeclared_texts(work))
+        share = PythonShare()
+        try:
+            lookups = share.submit(_lookup_columns, keys, known_films, date_order)
+            fixes = share.submit(_row_fixes, flagged_texts(work), undeclared_texts(work), share.stopped)
             rating_map(work, positive_threshold)
             infer_plain(work)
             tables = lookups.result() | fixes.result()
+        except BaseException:
+            share.close(stop=True)
+            raise
+        share.close()
         for table, columns in tables.items():
             register(work, table, columns, PYTHON_TABLES[table])
         if any(tables["nz_film_map"]["untitled"]):

@@ -5,6 +5,8 @@ SQL flags them (a regex over every body, cheap), Python fixes only the flagged o
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import duckdb
@@ -17,6 +19,7 @@ from flows.normalize.language import (
     detect_language,
     detect_languages,
 )
+from flows.normalize.python_share import Stopped
 from flows.normalize.staging import register
 from flows.normalize.text import clean_review_text
 
@@ -85,23 +88,36 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> pa.Table:
         """).to_arrow_table()
 
 
-DETECT_CHUNK = 50_000  # texts turned into Python strings at a time for the language detector
+DETECT_CHUNK = 50_000  # texts turned into Python strings at a time for the language detector, or cleaned
 
 
-def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: pa.Table) -> tuple[dict, dict]:
+def _chunks(rows: list[tuple[Any, ...]], stopped: threading.Event | None) -> Iterator[list[tuple[Any, ...]]]:
+    for start in range(0, len(rows), DETECT_CHUNK):
+        if stopped is not None and stopped.is_set():
+            raise Stopped
+        yield rows[start:start + DETECT_CHUNK]
+
+
+def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: pa.Table,
+                  stopped: threading.Event | None = None) -> tuple[dict, dict]:
     """clean_text on the flagged texts, then language detection of the rows that declare none.
 
-    Pure Python on fetched values, so it can run in a thread while DuckDB works on the rest.
+    Pure Python on fetched values, so it can run in a thread while DuckDB works on the rest; it raises
+    Stopped between chunks once `stopped` is set.
     """
     # Feed descriptions are HTML, JSON-LD values text with tags, microdata and RDFa values plain text.
-    cleaned = {
+    cleaned: dict[str, list[Any]] = {
         "row_no": [r[0] for r in flagged], "body_py": [r[2] for r in flagged], "title_py": [r[3] for r in flagged],
-        "body": [clean_review_text(r[4], r[1]) if r[2] else None for r in flagged],
-        "title": [clean_review_text(r[5], r[1], "title") if r[3] else None for r in flagged]}
+        "body": [], "title": []}
+    for chunk in _chunks(flagged, stopped):
+        cleaned["body"] += [clean_review_text(r[4], r[1]) if r[2] else None for r in chunk]
+        cleaned["title"] += [clean_review_text(r[5], r[1], "title") if r[3] else None for r in chunk]
     clean_bodies = {row_no: body for row_no, is_flagged, body
                     in zip(cleaned["row_no"], cleaned["body_py"], cleaned["body"], strict=True) if is_flagged}
     codes: list[str | None] = []
     for chunk in undeclared.to_batches(max_chunksize=DETECT_CHUNK):
+        if stopped is not None and stopped.is_set():
+            raise Stopped
         rows, texts = chunk.column(0).to_pylist(), chunk.column(1).to_pylist()
         codes += detect_languages([clean_bodies.get(row_no, text) for row_no, text in zip(rows, texts, strict=True)])
     return cleaned, {"row_no": undeclared.column("row_no"), "code": codes}

@@ -1,0 +1,49 @@
+"""The shortcuts that spare dateparser work read every date as the full two-parse path does (flows/normalize/dates.py).
+
+Numeric day/month dates before a four-digit year are read without dateparser; each case is checked against
+dateparser itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from flows.normalize import dates
+
+
+def _by_dateparser(text: str, order: str | None) -> tuple[str, dt.date | None]:
+    """What _classify gave before the shortcuts: dateparser against two base dates, absolute when they agree."""
+    first = dates._dateparse(text, dates._settings(dates._SENTINEL_A, text, order=order))
+    second = dates._dateparse(text, dates._settings(dates._SENTINEL_B, text, order=order))
+    if first is None:
+        return "problem", None
+    if second is None or first != second or str(first.year) not in text:
+        return "relative", None
+    return "absolute", dates._to_utc(first).date()
+
+
+def _classified(text: str, order: str | None) -> tuple[str, dt.date | None]:
+    kind, found = dates._classify.__wrapped__(text, order)
+    return kind, found if kind == "absolute" else None
+
+
+NUMERIC = [f"{a}{sep}{b}{sep}2024{tail}" for a, b in [("03", "4"), ("13", "4"), ("4", "13"), ("12", "31"),
+                                                        ("31", "12"), ("29", "2"), ("2", "29"), ("30", "2"),
+                                                        ("13", "13"), ("00", "5"), ("5", "0")]
+           for sep in "/-." for tail in ("", " 14:05")]
+
+
+@pytest.mark.parametrize("order", [None, "DMY", "MDY"])
+def test_numeric_dates_are_read_without_dateparser_as_dateparser_reads_them(order: str | None) -> None:
+    assert [(text, _classified(text, order)) for text in NUMERIC] == [
+        (text, _by_dateparser(text, order)) for text in NUMERIC]
+
+
+def test_numeric_dates_with_day_and_month_numbers_never_reach_dateparser(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(text: str, settings: dict) -> None:
+        raise AssertionError(f"dateparser called for {text!r}")
+
+    monkeypatch.setattr(dates, "_dateparse", refuse)
+    for text in ["11/20/2026", "20/11/2026", "20.11.2026", "1-2-2025 09:30", "2/29/2024"]:
+        assert dates._classify.__wrapped__(text, None)[0] == "absolute"
