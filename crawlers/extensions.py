@@ -183,6 +183,8 @@ class RunStats:
             "landed": count("reviews/landed"),
             "rejected": count("reviews/rejected"),
             "repeated_in_run": count("reviews/repeated_in_run"),
+            # Repeats that landed as fuller copies (pipelines.InRunDuplicatesPipeline), counted in `landed` too.
+            "fuller_repeats_in_run": count("reviews/fuller_repeat_in_run"),
             "extract_errors": count("reviews/extract_errors"),
             "errors": sum(failed.values()),
             "failed_requests": failed,

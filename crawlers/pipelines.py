@@ -90,11 +90,18 @@ class ValidationPipeline:
 
 
 class InRunDuplicatesPipeline:
-    """Keeps the first copy of a review met twice in one run (film page and critic page)."""
+    """Keeps the first copy of a review met twice in one run (film page and critic page), unless a later copy
+    is fuller: a rating the kept one lacks, or a body that goes on from the kept one's (compared as
+    comparable_body, so markup or a "Read more" is no more text), and nothing less. That copy lands too, and
+    the load keeps a key's latest copy in a batch (upsert/01_classify.sql), so an excerpt without a rating on
+    a film page no longer hides the rated full review on its own page (lineage QA: the rating was lost for
+    good, a --full crawl meets the pages in the same order)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        self.seen: set[tuple[str, ...]] = set()
+        # Per key, what the landed copies hold: whether one had a rating, and the fullest body's comparable
+        # length and hash (not the text: a large crawl would hold every body).
+        self.seen: dict[tuple[str, ...], tuple[bool, int, int]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> InRunDuplicatesPipeline:
@@ -105,10 +112,17 @@ class InRunDuplicatesPipeline:
         # A page may show one review under a variant film title, so the review's own id decides.
         review_id = adapter.get("source_review_id")
         key = (adapter["source"], review_id) if review_id else self.page_key(adapter)
-        if key in self.seen:
-            self.crawler.stats.inc_value("reviews/repeated_in_run")
-            raise DropItem(f"repeat of {key[1]} within this run")
-        self.seen.add(key)
+        rated = bool(adapter.get("rating_raw") or adapter.get("rating_value"))
+        body = comparable_body(adapter.get("body"))
+        kept = self.seen.get(key)
+        if kept is not None:
+            kept_rated, kept_size, kept_hash = kept
+            goes_on = len(body) >= kept_size and hash(body[:kept_size]) == kept_hash
+            if not ((rated or not kept_rated) and goes_on and (rated > kept_rated or len(body) > kept_size)):
+                self.crawler.stats.inc_value("reviews/repeated_in_run")
+                raise DropItem(f"repeat of {key[1]} within this run")
+            self.crawler.stats.inc_value("reviews/fuller_repeat_in_run")
+        self.seen[key] = (rated, len(body), hash(body))
         return item
 
     @staticmethod

@@ -101,9 +101,29 @@ def test_anonymous_ratings_without_text_are_told_apart_by_their_rating(spider):
 
 
 def test_a_named_critic_without_a_review_id_is_one_review_per_film_on_a_page(spider):
-    # Two markups of one review may differ in text (an excerpt beside the full review): the byline decides.
-    assert _kept(spider, _on_page("Ann Lee", "Tender."), _on_page("Ann Lee", "Tender and wise, a film to keep.")) \
-        == ["Tender."]
+    # Two markups of one review may differ in text (an excerpt beside the full review): the byline decides, and
+    # a second text that is not the first one's continuation is a repeat.
+    assert _kept(spider, _on_page("Ann Lee", "Tender and wise."), _on_page("Ann Lee", "Sad, in the end.")) \
+        == ["Tender and wise."]
+
+
+def test_a_repeat_that_goes_on_from_the_kept_body_or_adds_a_rating_lands_too(spider):
+    # One key, so the load keeps the latest (fullest) copy: an excerpt met first no longer hides the full review.
+    full, excerpt = "Tender and wise, a film to keep.", "Tender… Read more"
+    assert _kept(spider, item(body=excerpt), item(body=full, rating_raw="4/5")) == [excerpt, full]
+    assert _kept(spider, item(body=full), item(body=full, rating_raw="4/5")) == [full, full]
+    assert spider.crawler.stats.get_value("reviews/fuller_repeat_in_run") == 2
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    (("Tender and wise, a film to keep.", "4/5"), ("Tender… Read more", None)),  # the excerpt after the review
+    (("Tender.", "4/5"), ("Tender and wise, a film to keep.", None)),  # longer, but the rating would be lost
+    (("Tender and wise.", None), ("<p>Tender and <em>wise</em>. Read more</p>", None)),  # markup is no more text
+    (("Tender and wise.", "4/5"), ("Tender and wise.", "3/5")),  # another rating is no fuller
+], ids=["excerpt-after", "loses-rating", "markup", "other-rating"])
+def test_a_repeat_that_adds_nothing_or_loses_something_is_dropped(spider, first, then):
+    assert _kept(spider, item(body=first[0], rating_raw=first[1]), item(body=then[0], rating_raw=then[1])) == [first[0]]
+    assert spider.crawler.stats.get_value("reviews/repeated_in_run") == 1
 
 
 def test_the_crawler_and_the_warehouse_name_the_same_nobodies():
