@@ -261,6 +261,10 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
     if silent and run.spider != IMPORT_SPIDER:
         # Judged whatever else the run saw: an incremental run that found nothing new fetches few pages.
         return False, silent
+    if reason and run.spider == IMPORT_SPIDER:
+        # An import says what it landed and refused itself; judged, a dump whose rows were all refused made the
+        # command exit 3 with a Prefect warning, even quiet (lineage QA).
+        return None, reason
     if reason:
         # A complete run is not judged only for having too few pages: a site down or moved looks so too.
         complete = run.finish_reason == "finished" and not run.resumed

@@ -398,3 +398,15 @@ def test_markup_in_a_dumps_headers_and_titles_is_printed_as_text_not_read(tmp_pa
     assert "[link=ht" in result.output
     assert "\x1b]8;" not in result.output  # no hidden hyperlink
     assert warehouse_rows(data, "select count(*) from reviews") == [(4,)]
+
+
+def test_an_import_whose_rows_are_all_refused_is_not_judged_and_exits_0(tmp_path: Path) -> None:
+    # The README: imports are not judged by the health checks. All five refused made the import exit 3 with a
+    # Prefect warning about an unhealthy run, quiet or not (lineage QA).
+    dump = rt_dump(tmp_path / "rt.csv", [row("", "3/5", "Fresh", f"Nobody wrote this {n}.") for n in range(5)])
+    data = tmp_path / "data"
+    result = runner.invoke(app, ["import", str(dump), "--source", "rt", "--data-dir", str(data), "--quiet"])
+    assert result.exit_code == 0, result.output
+    assert "unhealthy" not in result.output
+    assert warehouse_rows(data, "select scraped, rejected, healthy, health_notes from crawl_runs") == [
+        (5, 5, None, "not judged: an import of a file (flows/importer.py), not a crawl")]
