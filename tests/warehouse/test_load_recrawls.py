@@ -103,3 +103,20 @@ def test_a_copy_gives_no_date_its_republication_may_be(tmp_path: Path) -> None:
         assert _load(conn, _land(tmp_path / "run-2.jsonl", copy), "run-2").duplicates == 1
         assert conn.execute("select published_on from reviews").fetchone()[0] is None
 
+
+
+def test_a_review_that_moved_to_another_page_keeps_every_url_and_its_key_the_latest(tmp_path: Path) -> None:
+    # A known key met at a new url was recorded nowhere: urls and review_keys kept the old, dead page (lineage QA).
+    old, new, newer = "https://alice.test/old/dune", "https://alice.test/new/dune", "https://alice.test/v3/dune"
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _alice("a", old, "3/5", 2)), "run-1")
+        moved = _load(conn, _land(tmp_path / "run-2.jsonl", _alice("a", new, "3/5", 9)), "run-2")
+        assert (moved.loaded, moved.duplicates) == (0, 1)
+        assert conn.execute("select urls from reviews").fetchall() == [([new, old],)]
+        # Moved and edited: the new rating and its page.
+        _load(conn, _land(tmp_path / "run-3.jsonl", _alice("a", newer, "4/5", 16)), "run-3")
+        assert conn.execute("select urls, rating_raw from reviews").fetchall() == [([new, old, newer], "4/5")]
+        assert conn.execute("select url from review_keys").fetchall() == [(newer,)]
+        # A batch crawled before that, loaded late, names no newer page.
+        _load(conn, _land(tmp_path / "run-0.jsonl", _alice("a", "https://alice.test/v0/dune", "3/5", 1)), "run-0")
+        assert conn.execute("select url from review_keys").fetchall() == [(newer,)]

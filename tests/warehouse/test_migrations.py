@@ -56,7 +56,7 @@ def test_copy_key_without_a_hash_is_unchanged_on_its_next_crawl_and_leaves_the_r
     conn = connect(tmp_path / "w.duckdb")
     migrate(conn)
     load_batch(conn, batch(row()), [], RunInfo("run-1", "demo"), 1)
-    review_before = conn.execute("select * exclude (last_seen) from reviews").fetchall()
+    review_before = conn.execute("select * exclude (last_seen, urls) from reviews").fetchall()
     # A feed copy loaded before migration 003: its hash could not be recomputed.
     conn.execute("insert into review_keys select 'feed', 'k9', review_id, 'https://feed/k9', null, first_seen, "
                  "last_seen from reviews")
@@ -64,7 +64,9 @@ def test_copy_key_without_a_hash_is_unchanged_on_its_next_crawl_and_leaves_the_r
                rating_raw=None, score=None, content_hash=77)
     result = load_batch(conn, batch(copy), [], RunInfo("run-2", "feed"), 1)
     assert (result.loaded, result.updated, result.duplicates) == (0, 0, 1)
-    assert conn.execute("select * exclude (last_seen) from reviews").fetchall() == review_before
+    assert conn.execute("select * exclude (last_seen, urls) from reviews").fetchall() == review_before
+    # The copy's page is one it was published on.
+    assert conn.execute("select urls from reviews").fetchall() == [(["https://feed/k9", "https://x/film/her/"],)]
     assert conn.execute("select content_hash from review_keys where source = 'feed'").fetchone()[0] == 77
 
 

@@ -49,7 +49,8 @@ set
     film_id = case when c.is_own_key then c.film_id else reviews.film_id end,
     critic_id = case when c.is_own_key then c.critic_id else reviews.critic_id end,
     first_seen = least(reviews.first_seen, c.first_fetch),
-    last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id
+    last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id,
+    urls = list_sort(list_distinct(list_append(reviews.urls, c.url)))
 from (
     select
         b.*,
@@ -67,7 +68,8 @@ from (
 where reviews.review_id = c.review_id;
 
 -- Unchanged re-crawls and syndicated copies only extend last_seen (or first_seen, for a batch
--- crawled earlier and loaded late); copies add their url.
+-- crawled earlier and loaded late) and add their url: a copy's page, or the page a known review has
+-- moved to (urls is every page it was published on; an edit adds its url above).
 update reviews
 set
     first_seen = least(reviews.first_seen, seen.first_fetch),
@@ -78,7 +80,7 @@ from (
         review_id,
         min(first_fetch) as first_fetch,
         max(fetched_at) as last_fetch,
-        list(url order by url) filter (where outcome = 'syndicated') as new_urls
+        list(distinct url) as new_urls
     from batch_classified
     where outcome in ('unchanged', 'syndicated') or row_no in (select row_no from batch_kept_edits)
     group by review_id
