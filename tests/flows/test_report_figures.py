@@ -50,8 +50,10 @@ def test_the_critics_users_gaps_are_ordered_as_printed(wh):
     assert [row["film_id"] for row in data.critics_vs_users] == ["y", "x", "z"]
 
 
-def test_a_gap_whose_mean_sql_would_round_up_is_ordered_as_printed(wh):
-    # Critics 4.6, 83.6, 58.7, 64.9: a mean of 52.949999999999996, printed 52.9 (SQL rounding read 53.0).
+def test_a_gap_whose_mean_is_a_half_is_rounded_up_and_ordered_as_printed(wh):
+    # Critics 4.6, 83.6, 58.7, 64.9: a mean of exactly 52.95, printed 53.0 (summed as doubles it was
+    # 52.949999999999996 and printed 52.9; the scores are now summed exactly). y's 59.96 and 7.04 print as
+    # 60.0 and 7.0, a gap of 53.0 too, after x's.
     for number, score in enumerate((4.6, 83.6, 58.7, 64.9)):
         wh.review("x", f"critic{number}", score)
     for number, score in enumerate((0, 0)):
@@ -61,8 +63,8 @@ def test_a_gap_whose_mean_sql_would_round_up_is_ordered_as_printed(wh):
     for number, score in enumerate((7.04, 7.04)):
         wh.review("y", f"yuser{number}", score, audience="user")
     data, markdown, _ = render(wh)
-    assert [row["film_id"] for row in data.critics_vs_users] == ["y", "x"]
-    assert markdown.index("| +53.0 |") < markdown.index("| +52.9 |")
+    assert [row["film_id"] for row in data.critics_vs_users] == ["x", "y"]
+    assert "| X (2026) | 53.0 | 0.0 | +53.0 |" in markdown and "| Y (2026) | 60.0 | 7.0 | +53.0 |" in markdown
 
 
 def test_movers_are_ordered_by_the_change_they_print_and_one_printed_as_zero_is_left_out(wh):

@@ -17,3 +17,34 @@ def test_wilson_lower_bound_with_no_positive_review_is_exactly_zero(wh):
         wh.review("her", f"c{i}", 20)
     wh.build()
     assert wh.one("film_scores", film_id="her")["pct_positive_wilson_low"] == 0
+
+
+# Ten scores whose mean is exactly 61.75; summed as doubles, one order gave 61.749999999999986 and another
+# 61.750000000000014, which the report printed as 61.7 and 61.8 (determinism QA).
+SCORES = [55.5, 70.25, 61.75, 80.0, 43.33, 66.67, 59.99, 61.75, 62.5, 55.76]
+
+
+def _marts_in_order(tmp_path, name: str, order: list[int]) -> dict[str, list[tuple]]:
+    from tests.warehouse.conftest import Warehouse
+    from warehouse.db import connect, migrate
+
+    conn = connect(tmp_path / f"{name}.duckdb")
+    migrate(conn)
+    wh = Warehouse(conn)
+    for i in order:  # two critics on a second film make every critic's offsets and harshness non-trivial
+        wh.review("float", f"c{i}", SCORES[i], audience="user" if i % 3 else None)
+        wh.review("other", f"c{i}", SCORES[(i + 3) % 10])
+    wh.build()
+    found = {mart: conn.execute(f"select * from {mart} order by all").fetchall()
+             for mart in ("film_scores", "critic_stats", "weekly_film_scores", "weekly_reviews",
+                          "weekly_critic_activity")}
+    conn.close()
+    return found
+
+
+def test_means_spreads_and_offsets_are_the_same_whatever_order_the_reviews_were_loaded_in(tmp_path):
+    first = _marts_in_order(tmp_path, "a", list(range(10)))
+    for n, order in enumerate([[9, 8, 7, 6, 5, 4, 3, 2, 1, 0], [3, 7, 0, 9, 1, 5, 8, 2, 6, 4]]):
+        assert _marts_in_order(tmp_path, f"b{n}", order) == first
+    (float_film,) = [row for row in first["film_scores"] if row[0] == "float"]
+    assert 61.75 in float_film  # mean_score, exactly

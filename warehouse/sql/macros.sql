@@ -55,6 +55,18 @@ create or replace macro wilson_low_pct(positives, n) as
 -- Counted, then divided once: 100 * avg() gave 57.49999999999999 for 23 of 40, which rounds to 57, not 58.
 create or replace macro pct_true(flag) as 100.0 * count_if(flag) / nullif(count(flag), 0);
 
+-- Scores hold 2 decimals (flows/normalize/ratings.py), so summed as DECIMAL they add up exactly and a mean is the
+-- same whatever order the rows come in; a DOUBLE sum is not (one film's ten scores loaded in two orders gave
+-- 61.749999999999986 and 61.750000000000014, which the report rounds to 61.7 and 61.8: determinism QA).
+create or replace macro exact_score(score) as cast(score as decimal(18, 2));
+-- The same for derived values (offsets from a consensus), to a billionth.
+create or replace macro exact(value) as cast(value as decimal(38, 9));
+-- Sample standard deviation of scores, (n * sum(x^2) - sum(x)^2) / (n * (n - 1)) in exact sums, divided once
+-- (stddev_samp's running update depends on row order too).
+create or replace macro score_stddev(score) as
+    sqrt((sum(exact_score(score) * exact_score(score)) * count(score)
+          - sum(exact_score(score)) * sum(exact_score(score))) / nullif(count(score) * (count(score) - 1), 0));
+
 -- IMDb-style weighted score v/(v+m)*R + m/(v+m)*C: v scored reviews with mean R, pulled toward the
 -- prior C with the weight of m reviews. With v = 0 it is C; null when v + m = 0 or nothing is known.
 create or replace macro bayes_score(v, r, m, c) as

@@ -22,7 +22,7 @@ per_critic as (
     select
         critic_id,
         sum(offset_reviews) as offset_reviews,
-        sum(offset_sum) as offset_sum,
+        sum(exact(offset_sum))::double as offset_sum,
         sum(compared_verdicts) as agreement_verdicts,
         sum(agreeing_verdicts) as agreeing_verdicts
     from critic_film

@@ -29,7 +29,7 @@ own_totals as (
         film_id,
         critic_id,
         count(score) as own_scored_reviews,
-        coalesce(sum(score), 0) as own_score_sum,
+        coalesce(sum(exact_score(score)), 0) as own_score_sum,
         count(*) filter (where is_positive) as own_positive_verdicts,
         count(*) filter (where not is_positive) as own_negative_verdicts
     from rated_reviews

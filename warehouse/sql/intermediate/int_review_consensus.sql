@@ -47,11 +47,11 @@ reviews_with_week_totals as (
         case when published_week_start is not null
             then count(score) over film_history end as week_scored_reviews,
         case when published_week_start is not null
-            then coalesce(sum(score) over film_history, 0) end as week_score_sum,
+            then coalesce(sum(exact_score(score)) over film_history, 0) end as week_score_sum,
         case when published_week_start is not null
             then count(score) over critic_film_history end as week_own_scored_reviews,
         case when published_week_start is not null
-            then coalesce(sum(score) over critic_film_history, 0) end as week_own_score_sum
+            then coalesce(sum(exact_score(score)) over critic_film_history, 0) end as week_own_score_sum
     from reviews
     window
         film_history as (

@@ -25,7 +25,7 @@ film_weeks as (
         published_week_start,
         count(*) as reviews,
         count(score) as scored_reviews,
-        coalesce(sum(score), 0) as score_sum
+        coalesce(sum(exact_score(score)), 0)::double as score_sum
     from reviews
     group by film_id, published_week, published_week_start
 ),
@@ -46,7 +46,7 @@ prior_by_week as (
     select
         published_week_start,
         sum(count(score)) over (order by published_week_start) as cumulative_scored,
-        sum(coalesce(sum(score), 0)) over (order by published_week_start) as cumulative_score_sum
+        sum(coalesce(sum(exact_score(score)), 0)) over (order by published_week_start) as cumulative_score_sum
     from reviews
     group by published_week_start
 ),

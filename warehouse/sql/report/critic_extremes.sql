@@ -31,8 +31,8 @@ per_critic as (
         critic_id,
         count(*) as scored_reviews,
         count(week_score_offset) as offset_reviews,
-        avg(score) as mean_score,
-        shrunk_offset(sum(week_score_offset), count(week_score_offset)) as week_harshness
+        avg(exact_score(score)) as mean_score,
+        shrunk_offset(sum(exact(week_score_offset))::double, count(week_score_offset)) as week_harshness
     from week_scores
     group by critic_id
     having count(week_score_offset) >= 2

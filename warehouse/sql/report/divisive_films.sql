@@ -12,10 +12,10 @@ per_film as (
     select
         film_id,
         count(*) as scored_reviews,
-        stddev_samp(score) as score_spread,
+        score_stddev(score) as score_spread,
         min(score) as lowest_score,
         max(score) as highest_score,
-        avg(score) as mean_score
+        avg(exact_score(score)) as mean_score
     from week_reviews
     group by film_id
     -- A spread needs two scores, whatever min_reviews_top says.
