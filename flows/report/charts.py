@@ -115,7 +115,8 @@ def _shown_movement(row: Row) -> float:
 
 
 def movers(rows: list[Row]) -> str:
-    ordered = sorted(rows, key=_shown_movement)
+    ordered = sorted(rows, key=lambda row: (_shown_movement(row), str(row.get("title")), row.get("year") or 0,
+                                            str(row.get("film_id"))))
     fig = Figure(figsize=(WIDE, 1.0 + 0.3 * max(len(ordered), 1)), layout="constrained")
     ax = _axes(fig, "Bayesian score change since last week")
     if not ordered:

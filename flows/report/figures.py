@@ -32,9 +32,11 @@ def printed_difference(now: float, before: float, digits: int = 1) -> Decimal | 
 
 def by_printed_difference(rows: list[Row], now: str, before: str, count: int, keep_zero: bool = True) -> list[Row]:
     """The first `count` rows by the size of their printed difference `now - before`, then of the exact one,
-    then by title; without the rows printed as no difference unless `keep_zero`."""
+    then by title, year and film id (two films share a title: Her 1998 and Her 2013); without the rows printed
+    as no difference unless `keep_zero`."""
     def shown(row: Row) -> Decimal | float:
         return abs(printed_difference(row[now], row[before]))
 
     kept = [row for row in rows if keep_zero or shown(row) != 0]
-    return sorted(kept, key=lambda row: (-shown(row), -abs(row[now] - row[before]), str(row.get("title"))))[:count]
+    return sorted(kept, key=lambda row: (-shown(row), -abs(row[now] - row[before]), str(row.get("title")),
+                                         row.get("year") or 0, str(row.get("film_id"))))[:count]

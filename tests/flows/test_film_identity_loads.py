@@ -100,3 +100,15 @@ def test_a_site_that_wraps_its_titles_in_a_review_label_names_the_same_film(tmp_
     week(tmp_path, data, "w2", [("2", "Arrival (2016) – Review", "", "", "", "Critic Two", "6/10", "Slow."),
                                 ("3", "Review: Arrival", "2016", "", "", "Critic Three", "7/10", "Moving.")])
     assert films(data) == [("Arrival", 2016, None, None, 3)]
+
+
+def test_a_new_film_given_two_tmdb_ids_in_one_dump_stores_the_same_one_whatever_the_line_order(tmp_path: Path) -> None:
+    # The insert stored the first row's id: in one line order a later review by the other id split off a film
+    # of its own (determinism QA).
+    rows = [("1", "Arrival", "2016", "tt2543164", "329865", "Ann", "8/10", "Quiet."),
+            ("2", "Arrival", "2016", "tt2543164", "999999", "Bob", "9/10", "Vast.")]
+    for name, order in (("a", rows), ("b", rows[::-1])):
+        data = tmp_path / name
+        week(tmp_path, data, "d1", order)
+        week(tmp_path, data, "d2", [("3", "La llegada", "2016", "", "329865", "Cy", "7/10", "Lenta.")])
+        assert films(data) == [("Arrival", 2016, "tt2543164", "329865", 3)], name

@@ -48,3 +48,28 @@ def test_means_spreads_and_offsets_are_the_same_whatever_order_the_reviews_were_
         assert _marts_in_order(tmp_path, f"b{n}", order) == first
     (float_film,) = [row for row in first["film_scores"] if row[0] == "float"]
     assert 61.75 in float_film  # mean_score, exactly
+
+
+def _top_critics_in_order(tmp_path, name: str, outlets: list[str]) -> list[tuple]:
+    from tests.warehouse.conftest import Warehouse
+    from warehouse.db import connect, migrate
+    from warehouse.queries import run_query
+
+    conn = connect(tmp_path / f"{name}.duckdb")
+    migrate(conn)
+    wh = Warehouse(conn)
+    for outlet in outlets:  # one name at two outlets, as many reviews each: a tie on everything but the outlet
+        wh.critic(f"sam-{outlet[-1].lower()}", "Sam Lee", outlet)
+        for film in ("her", "dune"):
+            wh.review(film, f"sam-{outlet[-1].lower()}", 70)
+    wh.build()
+    _, found = run_query(conn, "top_critics")
+    conn.close()
+    return found
+
+
+def test_critics_tied_on_every_figure_are_listed_in_one_order_whatever_order_they_were_loaded_in(tmp_path):
+    # The order stopped at the name, so two Sam Lees swapped places with the dump's line order (determinism QA).
+    first = _top_critics_in_order(tmp_path, "a", ["Paper A", "Paper B"])
+    assert [row[1] for row in first] == ["Paper A", "Paper B"]
+    assert _top_critics_in_order(tmp_path, "b", ["Paper B", "Paper A"]) == first

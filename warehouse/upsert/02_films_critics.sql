@@ -20,8 +20,8 @@ with variants as (
         film_title,
         count(*) as mentions,
         min(row_no) as first_row,
-        any_value(imdb_id) as imdb_id,
-        any_value(tmdb_id) as tmdb_id,
+        min(imdb_id) as imdb_id,
+        min(tmdb_id) as tmdb_id,
         arg_min(film_year, row_no) as film_year,
         arg_min(title_key, row_no) as title_key,
         min(fetched_at) as first_seen
@@ -32,11 +32,14 @@ with variants as (
 
 select
     film_id,
-    any_value(imdb_id) as imdb_id,
-    any_value(tmdb_id) as tmdb_id,
+    -- ids by value, as the film resolver takes them (a batch giving one film two ids): any_value stored the
+    -- first row's, so the same dump in another line order stored another id (determinism QA)
+    min(imdb_id) as imdb_id,
+    min(tmdb_id) as tmdb_id,
     arg_min(film_title, (film_title is null, film_title = lower(film_title), -mentions, first_row)) as title,
     arg_min(film_year, first_row) as year,
-    arg_min(title_key, first_row) as title_key,
+    -- the key of the variant that gives the title
+    arg_min(title_key, (film_title is null, film_title = lower(film_title), -mentions, first_row)) as title_key,
     min(first_seen) as first_seen
 from variants
 group by film_id;
@@ -54,7 +57,7 @@ set imdb_id = fixed.imdb_id, tmdb_id = fixed.tmdb_id, year = fixed.year, title =
 from (
     with variants as (
         select film_id, film_title, count(*) as mentions, min(row_no) as first_row, any_value(title_key) as title_key,
-            any_value(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year
+            min(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year
         from batch_rows
         where film_id is not null
         group by film_id, film_title
@@ -63,7 +66,7 @@ from (
     found as (
         select
             film_id,
-            any_value(imdb_id) as imdb_id,
+            min(imdb_id) as imdb_id,
             min(tmdb_id) as tmdb_id,
             -- a TMDB id the batch gives to two films goes to neither (the pages disagree on which it is)
             count(*) over (partition by min(tmdb_id)) as films_given_tmdb,

@@ -10,5 +10,5 @@ select
     round(agreement_rate, 1) as agreement_rate
 from critic_stats
 where not anonymous
-order by reviews desc, name
+order by reviews desc, name, outlet, critic_id
 limit 10

@@ -9,5 +9,5 @@ select
     round(pct_positive, 1) as pct_positive
 from film_scores
 where top_eligible
-order by bayes_score desc, scored_reviews desc, title
+order by bayes_score desc, scored_reviews desc, title, year, film_id
 limit 10

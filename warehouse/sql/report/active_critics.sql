@@ -17,5 +17,5 @@ final as (
 )
 
 select * from final
-order by reviews desc, name, outlet
+order by reviews desc, name, outlet, critic_id
 limit 8

@@ -43,8 +43,8 @@ ranked as (
         per_critic.*,
         critics.name,
         critics.outlet,
-        row_number() over (order by week_harshness, name) as harsh_rank,
-        row_number() over (order by week_harshness desc, name) as kind_rank
+        row_number() over (order by week_harshness, name, outlet, critic_id) as harsh_rank,
+        row_number() over (order by week_harshness desc, name, outlet, critic_id) as kind_rank
     from per_critic
     left join stg_critics as critics using (critic_id)
     where not coalesce(names_nobody(critics.name_key), false)

@@ -46,4 +46,4 @@ final as (
 
 -- Every candidate: the report orders them by the gap it prints and keeps the first 5 (flows/report/figures.py).
 select * from final
-order by abs(gap) desc, title
+order by abs(gap) desc, title, year, film_id

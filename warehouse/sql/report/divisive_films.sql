@@ -38,5 +38,5 @@ final as (
 )
 
 select * from final
-order by score_spread desc, title
+order by score_spread desc, title, year, film_id
 limit 5

@@ -22,4 +22,4 @@ final as (
 -- Every candidate: the report orders them by the change it prints, leaves out those printed as no change,
 -- and keeps the first 8 (flows/report/figures.py), rounding as it prints.
 select * from final
-order by abs(movement) desc, title
+order by abs(movement) desc, title, year, film_id

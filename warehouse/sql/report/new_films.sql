@@ -16,5 +16,5 @@ final as (
 )
 
 select * from final
-order by reviews desc, title
+order by reviews desc, title, year, film_id
 limit 10

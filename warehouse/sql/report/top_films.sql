@@ -35,5 +35,5 @@ final as (
 )
 
 select * from final
-order by week_mean_score desc, week_scored_reviews desc, title
+order by week_mean_score desc, week_scored_reviews desc, title, year, film_id
 limit 10
