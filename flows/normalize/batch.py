@@ -126,7 +126,7 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         read_rejects, broken = read_items(work, items_path)
         rejects += read_rejects
         scraped = work.execute("select count(*) from nz_raw").fetchall()[0][0] + len(rejects) - len(broken)
-        rejects += validate(work, broken)
+        rejects += validate(work, broken, items_path)
         keys = {"dates": date_keys(work), "films": film_keys(work), "critics": critic_keys(work)}
         if infer_date_order:
             date_order = order_of((key[0] for key in keys["dates"]), earlier_date_order)
@@ -146,7 +146,7 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
         for table, columns in tables.items():
             register(work, table, columns, PYTHON_TABLES[table])
         if any(tables["nz_film_map"]["untitled"]):
-            rejects += refuse_more(work, UNTITLED_FILMS)
+            rejects += refuse_more(work, UNTITLED_FILMS, items_path)
         infer_cleaned(work)
         assemble(work, NORMALIZED)
         rows: str | pa.Table = (work.sql(f"select * from {NORMALIZED} order by row_no").to_arrow_table()

@@ -127,8 +127,9 @@ def blank(column: str) -> str:
     return f"not regexp_matches(coalesce({column}, ''), '\\S')"
 
 
-def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]:
-    """Reasons for refusing rows, kept narrow; view nz_checked holds the rows that pass."""
+def validate(duck: duckdb.DuckDBPyConnection, broken: list[int], items_path: Path | None = None) -> list[Reject]:
+    """Reasons for refusing rows, kept narrow; view nz_checked holds the rows that pass. Given the landing
+    file, a refused row's reject holds its item as landed (see _refused_items)."""
     duck.execute(f"""
         create or replace temp table nz_reasons as
         with reasons as (
@@ -147,18 +148,18 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int]) -> list[Reject]
             from nz_raw
         )
         select * from reasons where reason <> '' and not list_contains(?::bigint[], row_no)""", [broken])
-    rejects = _refused_items(duck, "nz_reasons")
+    rejects = _refused_items(duck, "nz_reasons", items_path)
     if broken:
         duck.execute("insert into nz_reasons select unnest(?::bigint[]), 'unreadable'", [broken])
     _define_checked(duck, refused=bool(rejects or broken))
     return rejects
 
 
-def refuse_more(duck: duckdb.DuckDBPyConnection, reasons: str) -> list[Reject]:
+def refuse_more(duck: duckdb.DuckDBPyConnection, reasons: str, items_path: Path | None = None) -> list[Reject]:
     """Refuse rows that only a later step can judge: `reasons` is a query giving (row_no, reason) of rows of
     nz_checked; they become rejects and leave nz_checked."""
     duck.execute(f"create or replace temp table nz_more_reasons as {reasons}")
-    rejects = _refused_items(duck, "nz_more_reasons")
+    rejects = _refused_items(duck, "nz_more_reasons", items_path)
     if rejects:
         duck.execute("insert into nz_reasons select row_no, reason from nz_more_reasons")
         _define_checked(duck, refused=True)
@@ -166,11 +167,37 @@ def refuse_more(duck: duckdb.DuckDBPyConnection, reasons: str) -> list[Reject]:
     return rejects
 
 
-def _refused_items(duck: duckdb.DuckDBPyConnection, reasons_table: str) -> list[Reject]:
-    """The landed items of the rows in `reasons_table`, as published, each with its reason."""
-    bad = duck.sql(f"select r.* exclude (row_no), reasons.reason from (select rowid as row_no, * from nz_raw) as r "
-                   f"join {reasons_table} as reasons using (row_no) order by row_no").to_arrow_table()
-    return [Reject(row.pop("reason"), row) for row in bad.to_pylist()]
+def _refused_items(duck: duckdb.DuckDBPyConnection, reasons_table: str,
+                   items_path: Path | None = None) -> list[Reject]:
+    """The landed items of the rows in `reasons_table`, as published, each with its reason: read again from
+    their lines in the landing file when it is given, since nz_raw holds only the columns the flows use (a
+    dump's `other_ratings` and `co_authors` were missing from rejects.raw, and `external_ids` was a string:
+    lineage QA); else, or for a line that no longer reads, the row as staged."""
+    bad = duck.sql(f"select r.*, reasons.reason from (select rowid as row_no, * from nz_raw) as r "
+                   f"join {reasons_table} as reasons using (row_no) order by row_no").to_arrow_table().to_pylist()
+    landed = _landed_items(items_path, {row["row_no"] for row in bad}) if items_path and bad else {}
+    return [Reject(row.pop("reason"), landed.get(row.pop("row_no"), row)) for row in bad]
+
+
+def _landed_items(items_path: Path, rows: set[int]) -> dict[int, dict[str, Any]]:
+    """The items on those rows of a landing file (a row is a non-blank line, as read_items numbers them)."""
+    found: dict[int, dict[str, Any]] = {}
+    row = -1
+    with items_path.open("rb") as lines:  # binary lines end at b"\n" only, as DuckDB's do
+        for line in lines:
+            if not line.strip():
+                continue
+            row += 1
+            if row in rows:
+                try:
+                    item = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(item, dict):
+                    found[row] = item
+                if len(found) == len(rows) or row >= max(rows):
+                    break
+    return found
 
 
 def _define_checked(duck: duckdb.DuckDBPyConnection, refused: bool) -> None:

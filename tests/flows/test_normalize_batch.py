@@ -215,3 +215,20 @@ def test_an_audience_in_other_case_or_padded_or_plural_is_the_one_it_names(landi
     assert {key: row["audience"] for key, row in rows_by_id(batch).items()} == {"u1": "user", "c1": "critic",
                                                                                "u2": "user"}
     assert [reject.reason for reject in batch.rejects] == ["unknown audience 'Top critic' (critic or user)"]
+
+
+def test_a_refused_item_is_kept_in_its_reject_exactly_as_it_landed(landing):
+    # Rebuilt from the staged columns, a reject lost the dump's other_ratings and co_authors and held
+    # external_ids as a JSON string (lineage QA); after `reviews prune` it is the only copy left.
+    refused = item(source_review_id="r2", critic_name="  ", external_ids={"imdb": "tt1111111"}, other_ratings=["7"],
+                   co_authors=["Bo"], audience="User")
+    batch = normalize_landing(landing(item(), refused), [])
+    (reject,) = batch.rejects
+    assert reject.reason == "no author" and reject.raw == refused
+
+
+def test_a_film_refused_later_keeps_its_item_as_it_landed_too(landing):
+    refused = item(source_review_id="r2", film_title="  ", external_ids={"imdb": "tt7654321", "x": [1]},
+                   other_ratings=["B+"])
+    batch = normalize_landing(landing(item(), refused), [])
+    assert [r.raw for r in batch.rejects] == [refused]
