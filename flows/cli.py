@@ -92,7 +92,7 @@ def crawl(
     from flows.config import check_url, command_line_setting
     from flows.crawl import run_crawl
 
-    cfg, root = project(config, data_dir)
+    cfg, root = project(config, data_dir, named=[source] if source else ())
     try:
         url, spider_args = profile_args(spider, profile, [check_url(u, "--url") for u in url or []])
         source = source_name(spider, profile, source)
@@ -159,7 +159,7 @@ def run(
 
     Exit code 3 when a run was unhealthy (far fewer reviews or fields than the source's recent runs).
     """
-    cfg, root = project(config, data_dir)
+    cfg, root = project(config, data_dir, named=spiders or ())
     configured(root)
     from flows.config import FULL_EVERY_DAYS, check_url
     from flows.pipeline import SourceSpec

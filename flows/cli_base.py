@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -116,10 +117,13 @@ def quiet_user_errors() -> None:
     install()
 
 
-def project(config: Path | None, data_dir: Path | None, reading: bool = False) -> tuple[Config, Path]:
+def project(config: Path | None, data_dir: Path | None, reading: bool = False,
+            named: Iterable[str] = ()) -> tuple[Config, Path]:
     """The config (./reviews.toml or --config) and the data folder: --data-dir, then REVIEWS_DATA_DIR, then
     the config's data_dir, then ./data. With `reading` (a command that only reads the warehouse), a mistake
-    in the config is a warning, and the command goes on with the file's data_dir and [report] out."""
+    in the config is a warning, and the command goes on with the file's data_dir and [report] out. A source
+    whose profile is broken is a warning, except for the `named` ones, for which the command says so as its
+    error (the same line twice otherwise)."""
     from crawlers.landing import DATA_DIR_ENV
     from flows.config import Config, ConfigMissing, config_path, folders_only, load_config
     from flows.settings import check_folder
@@ -142,7 +146,7 @@ def project(config: Path | None, data_dir: Path | None, reading: bool = False) -
         err_console.print(f"[yellow]warning:[/yellow] {escape(str(exc))}; read anyway, but no run can start "
                           "until it is mended", highlight=False, soft_wrap=True)
     for source in cfg.sources:
-        if source.profile_error:
+        if source.profile_error and source.name not in set(named):
             err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "
                               f"{escape(source.profile_error)}", highlight=False, soft_wrap=True)
     root = Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").expanduser().resolve()

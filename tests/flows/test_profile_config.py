@@ -84,8 +84,9 @@ def test_run_naming_a_source_whose_profile_is_broken_is_one_error_line(tmp_path:
     (tmp_path / "site.toml").write_text("reviews = 3\n", encoding="utf-8")
     config = write_config(tmp_path, 'spider = "profile"\nprofile = "site.toml"\n')
     result = CliRunner().invoke(app, ["run", "site", "--config", str(config), "--data-dir", str(tmp_path / "data")])
-    assert result.exit_code == 2
-    assert "error: " in result.output and "reviews: expected a selector string" in result.output
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("error: ") and "reviews: expected a selector string" in line
 
 
 def test_crawl_with_the_profile_spider_and_no_profile_is_one_error_line(tmp_path: Path) -> None:
