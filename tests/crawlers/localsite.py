@@ -31,6 +31,7 @@ class Hit:
     at: float
     path: str
     status: int | None
+    user_agent: str | None = None
 
 
 def review_page(url: str, n: int | str, links: list[str] | tuple[str, ...] = ()) -> Answer:
@@ -72,7 +73,8 @@ class LocalSite:
                 arrived = time.monotonic()
                 with site.lock:
                     answer = site.route(site, self.path)
-                    site.hits.append(Hit(arrived, self.path, answer.status if answer else None))
+                    site.hits.append(Hit(arrived, self.path, answer.status if answer else None,
+                                         self.headers.get("User-Agent")))
                 if answer is None:  # no answer at all: the connection just closes
                     self.close_connection = True
                     return
