@@ -5,7 +5,7 @@ repeat. Each runs once per warehouse, in one transaction, recorded in `data_fixe
 A new data fix ships with a new migration (an empty one if nothing else changes the schema): versions older
 than the fix know no such migration and so refuse the warehouse (warehouse/db.py migrate) instead of writing
 rows the fix's rules would read otherwise. Migration 014 marks `anonymous_keys` and `anonymous_copies_2`,
-migration 016 `outlet_keys`.
+migration 016 `outlet_keys`, migration 018 `dotless_i_keys`.
 """
 
 from __future__ import annotations
@@ -15,13 +15,14 @@ from collections.abc import Callable
 import duckdb
 
 from flows.normalize.keys import normalize_person, without_outlet
-from flows.normalize.lookups import _critic_id, outlet_key
+from flows.normalize.lookups import _critic_id, outlet_key, site_sql
 from warehouse.db import rollback
 from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
 OUTLET_BYLINES = "outlet_bylines"
 OUTLET_KEYS = "outlet_keys"
+DOTLESS_I = "dotless_i_keys"
 # Each name stands for the list of names that name nobody it was applied with (crawlers/nobody.py): a longer
 # list applies the fix again, for the names it added.
 ANONYMOUS_COPIES = ("anonymous_copies", "anonymous_copies_2")
@@ -34,6 +35,7 @@ def apply_data_fixes(conn: duckdb.DuckDBPyConnection) -> None:
     merge_outlet_spellings(conn)
     forget_anonymous_copies(conn)
     rekey_anonymous_reviews(conn)
+    fold_dotless_i(conn)
 
 
 def _pending(conn: duckdb.DuckDBPyConnection, *names: str) -> list[str]:
@@ -250,3 +252,66 @@ def rekey_anonymous_reviews(conn: duckdb.DuckDBPyConnection) -> int:
         return merged
 
     return _apply(conn, pending, rekey)
+
+
+# Films whose new title key and year they now share with another, where their ids do not disagree: one film,
+# the first seen, which gains the ids the others had.
+_FOLDED_FILMS = """
+    create or replace temp table fix_folded_films as
+    with folded as (
+        select film_id, replace(title_key, 'ı', 'i') as title_key, year, imdb_id, tmdb_id, first_seen,
+            contains(title_key, 'ı') as had_dotless
+        from films
+    ),
+    groups as (
+        select title_key, year from folded
+        group by title_key, year
+        having bool_or(had_dotless) and count(*) > 1 and count(distinct imdb_id) <= 1 and count(distinct tmdb_id) <= 1
+    )
+    select f.film_id, first_value(f.film_id) over (partition by f.title_key, f.year order by f.first_seen, f.film_id)
+        as kept_id, f.imdb_id, f.tmdb_id
+    from folded as f
+    semi join groups as g on g.title_key = f.title_key and g.year is not distinct from f.year
+"""
+_MERGE_FILMS = """
+    update reviews set film_id = f.kept_id from fix_folded_films as f
+    where reviews.film_id = f.film_id and f.film_id <> f.kept_id;
+    update films set imdb_id = coalesce(films.imdb_id, g.imdb_id), tmdb_id = coalesce(films.tmdb_id, g.tmdb_id)
+    from (select kept_id, min(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id from fix_folded_films group by kept_id) as g
+    where films.film_id = g.kept_id;
+    delete from films where film_id in (select film_id from fix_folded_films where film_id <> kept_id);
+    update films set title_key = replace(title_key, 'ı', 'i') where contains(title_key, 'ı');
+    drop table fix_folded_films;
+"""
+
+
+def fold_dotless_i(conn: duckdb.DuckDBPyConnection) -> int:
+    """Critics and films that earlier versions keyed with a Turkish dotless ı ("ışıl ince" beside "isil ince" for
+    "IŞIL İNCE"; keys._folded) are keyed as the normalizer now keys them: critics move to their new ids, those
+    that become one merged; films take the new title key, and films that then share key and year, their ids not
+    disagreeing, become the first seen. Returns how many critics and films moved; 0 once applied."""
+    pending = _pending(conn, DOTLESS_I)
+    if not pending:
+        return 0
+    # A user's id names the site (lookups._critic_id): the site of any of the user's reviews, all on that site.
+    stored = conn.execute(f"""
+        select c.critic_id, c.name, c.name_key, c.outlet, c.audience, c.profile_url, c.first_seen,
+            (select any_value({site_sql("u.")}) from (select r.source, r.urls[1] as url from reviews as r
+                                                      where r.critic_id = c.critic_id) as u) as site
+        from critics as c
+        where contains(c.name_key, 'ı') or contains(lower(coalesce(c.outlet, '')), 'ı')""").fetchall()
+    moves = [(critic_id, new_id, name, key, outlet, audience, profile_url, first_seen)
+             for critic_id, name, stored_key, outlet, audience, profile_url, first_seen, site in stored
+             if (new_id := _critic_id(key := (stored_key or "").replace("ı", "i"), outlet, audience,
+                                      site if audience == "user" else None)) != critic_id]
+
+    def fold() -> int:
+        moved = _move_critics(conn, moves) if moves else 0
+        conn.execute(_FOLDED_FILMS)
+        films = conn.execute("select count(*) from fix_folded_films where film_id <> kept_id").fetchone()[0]
+        conn.execute(_MERGE_FILMS)
+        if films:
+            mark_marts_stale(conn)
+        return moved + films
+
+    return _apply(conn, pending, fold)

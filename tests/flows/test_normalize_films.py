@@ -244,3 +244,12 @@ def test_a_review_label_around_a_film_title_is_dropped(title: str, film: str) ->
     from flows.normalize.keys import without_review_label
 
     assert without_review_label(title) == film
+
+
+def test_turkish_capitals_and_the_dotless_i_key_one_title_and_one_name() -> None:
+    # casefold makes "I" and "İ" an i but keeps "ı": three spellings of one name were three critics, and one
+    # film two (determinism QA).
+    from flows.normalize.keys import normalize_person
+
+    assert {normalize_person(name) for name in ("IŞIL İNCE", "Işıl İnce", "ışıl ince")} == {"isil ince"}
+    assert normalize_title("İSTANBUL HATIRASI") == normalize_title("İstanbul Hatırası") == "istanbul hatirasi"

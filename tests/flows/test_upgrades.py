@@ -65,3 +65,41 @@ def test_a_critic_stored_under_an_outlet_with_the_joins_the_critic_under_the_out
         ("r1", new_id), ("r2", new_id), ("r3", user)]
     assert merge_outlet_spellings(conn) == 0  # once per warehouse
     assert times != "c" + hashlib.sha1(b"a o scott|the new york times|critic").hexdigest()[:12]
+
+
+def test_critics_and_films_keyed_with_a_dotless_i_are_folded_into_one_each(tmp_path):
+    import hashlib
+
+    from flows.upgrades import fold_dotless_i
+
+    conn = connect(tmp_path / "reviews.duckdb")
+    migrate(conn)
+    # As earlier versions keyed them: "IŞIL İNCE" as "isil ince", "Işıl İnce" as "isıl ince" (determinism QA).
+    def old_id(key: str, outlet: str) -> str:
+        return "c" + hashlib.sha1(f"{key}|{outlet}|critic".encode()).hexdigest()[:12]
+
+    upper, mixed, other = old_id("isil ince", "sabah"), old_id("isıl ince", "sabah"), old_id("ali veli", "sabah")
+    new_id = _critic_id(normalize_person("Işıl İnce"), "Sabah", "critic")
+    assert new_id == upper and normalize_person("ışıl ince") == "isil ince"
+    conn.execute(f"""
+        insert into critics (critic_id, name, name_key, outlet, audience, first_seen) values
+            ('{upper}', 'IŞIL İNCE', 'isil ince', 'Sabah', 'critic', '2026-11-01'),
+            ('{mixed}', 'Işıl İnce', 'isıl ince', 'Sabah', 'critic', '2026-10-01'),
+            ('{other}', 'Ali Veli', 'ali veli', 'Sabah', 'critic', '2026-10-01');
+        insert into films (film_id, title, year, title_key, tmdb_id, first_seen) values
+            ('f-upper', 'İSTANBUL HATIRASI', 2010, 'istanbul hatirasi', null, '2026-11-01'),
+            ('f-mixed', 'İstanbul Hatırası', 2010, 'istanbul hatırası', '42', '2026-10-01'),
+            ('f-other', 'İstanbul Hatırası', 1980, 'istanbul hatırası', null, '2026-10-01');
+        insert into reviews (review_id, film_id, critic_id, source, source_review_id, urls, audience, content_hash,
+                             first_seen, last_seen, run_id) values
+            ('r1', 'f-upper', '{upper}', 's', 'k1', [], 'critic', 1, now(), now(), 'x'),
+            ('r2', 'f-mixed', '{mixed}', 's', 'k2', [], 'critic', 1, now(), now(), 'x'),
+            ('r3', 'f-other', '{other}', 's', 'k3', [], 'critic', 1, now(), now(), 'x')""")
+    assert fold_dotless_i(conn) == 2  # one critic and one film moved
+    critics = "select critic_id, name_key, first_seen::date::varchar from critics order by name_key"
+    assert conn.execute(critics).fetchall() == [(other, "ali veli", "2026-10-01"), (new_id, "isil ince", "2026-10-01")]
+    assert conn.execute("select film_id, title_key, year, tmdb_id from films order by year").fetchall() == [
+        ("f-other", "istanbul hatirasi", 1980, None), ("f-mixed", "istanbul hatirasi", 2010, "42")]
+    assert conn.execute("select review_id, film_id, critic_id from reviews order by review_id").fetchall() == [
+        ("r1", "f-mixed", new_id), ("r2", "f-mixed", new_id), ("r3", "f-other", other)]
+    assert fold_dotless_i(conn) == 0  # once per warehouse
