@@ -164,7 +164,10 @@ def day(value: Any) -> Any:
     if value is None:
         return Markup(UNKNOWN)
     if isinstance(value, datetime):
-        return Markup(f"{value:%Y-%m-%d %H:%M}")
+        # With its zone: the warehouse's times are UTC (naive), the generation time the machine's (determinism QA:
+        # unlabelled, a crawl seemed to start after the report that lists it).
+        zone = (value.strftime("%Z") or value.strftime("UTC%z")) if value.tzinfo else "UTC"
+        return Markup(f"{value:%Y-%m-%d %H:%M} {zone}")
     if isinstance(value, date):
         return Markup(f"{value:%a %d %b %Y}")
     return value

@@ -246,7 +246,7 @@ def test_a_killed_runs_unknown_start_shows_a_dash_not_none(killed_run_week):
     _, markdown, html = killed_run_week
     assert "None" not in html and "None" not in markdown
     rows = lxml.html.fromstring(html).xpath("//section[@id='crawls']//tbody/tr")
-    assert sorted(row.xpath("string(td[2])") for row in rows) == ["2026-11-17 10:00", "2026-11-18 08:00", "—"]
+    assert sorted(row.xpath("string(td[2])") for row in rows) == ["2026-11-17 10:00 UTC", "2026-11-18 08:00 UTC", "—"]
 
 
 def test_a_run_started_this_week_that_loaded_nothing_is_in_its_crawl_health_even_on_an_empty_week(wh):
@@ -391,3 +391,15 @@ def test_an_anonymous_row_is_no_reviewer_in_the_weeks_numbers_but_its_reviews_ar
     assert (data.numbers["critics"], data.numbers["users"], data.numbers["anonymous_reviews"]) == (1, 0, 3)
     assert "plus **3** anonymous reviews" in markdown
     assert "<b>3</b> <span>anonymous reviews</span>" in html
+
+
+def test_times_in_the_report_say_their_zone() -> None:
+    # The footer's time was the machine's and a run's start UTC, both unlabelled (determinism QA).
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from flows.report.render import day
+
+    assert str(day(datetime(2026, 11, 28, 4, 54))) == "2026-11-28 04:54 UTC"
+    assert str(day(datetime(2026, 11, 27, 21, 15, tzinfo=timezone(timedelta(hours=-8), "PST")))) == \
+        "2026-11-27 21:15 PST"
+    assert str(day(datetime(2026, 11, 28, 5, 15, tzinfo=UTC))) == "2026-11-28 05:15 UTC"
