@@ -386,3 +386,14 @@ def test_a_view_an_earlier_version_built_under_a_retired_name_is_dropped(wh):
     views = {r[0] for r in wh.conn.execute("select view_name from duckdb_views() where not internal").fetchall()}
     assert "int_critic_harshness" not in views
     assert {"my_own_view", "int_critic_against_consensus", "stg_reviews"} <= views
+
+
+def test_a_user_lists_only_its_own_outlet_not_those_of_a_namesake_on_another_site(wh):
+    # "john" on two sites is two users; each listed both sites' outlets (lineage QA).
+    wh.critic("john-a", name="john", outlet="Site A", audience="user", name_key="john")
+    wh.critic("john-b", name="john", outlet="Site B", audience="user", name_key="john")
+    for critic in ("john-a", "john-b"):
+        wh.review("f1", critic, 70)
+    wh.build()
+    assert wh.one("critic_stats", critic_id="john-a")["outlets"] == ["Site A"]
+    assert wh.one("critic_stats", critic_id="john-b")["outlets"] == ["Site B"]

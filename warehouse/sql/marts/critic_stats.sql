@@ -44,7 +44,8 @@ outlets_by_person as (
         audience,
         list_sort(list_distinct(list(outlet))) as outlets
     from critics
-    where not names_nobody(name_key)
+    -- a critic is a name wherever published; a user is an account on one site, so only its own outlet
+    where not names_nobody(name_key) and audience = 'critic'
     group by name_key, audience
 ),
 
