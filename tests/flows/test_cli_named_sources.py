@@ -49,10 +49,16 @@ def specs(monkeypatch) -> list[SourceSpec]:
 
 def test_crawl_of_a_configured_source_keeps_its_delay_and_concurrency(config, tmp_path, crawled) -> None:
     # It was crawled as fast as Scrapy goes, with only the contact in the user agent.
+    runner.invoke(flows.cli.app, ["crawl", "schema_org", "--url", URL, "--source", "blog", "--config", str(config),
+                                  "--data-dir", str(tmp_path)])
+    assert crawled == [{"ROBOTSTXT_OBEY": True, "DOWNLOAD_DELAY": 3, "CONCURRENT_REQUESTS_PER_DOMAIN": 2,
+                        "USER_AGENT": "film-reviews/0.1 (+ops@example.org)"}]
+
+
+def test_a_setting_given_with_s_wins_over_the_sources_own(config, tmp_path, crawled) -> None:
     runner.invoke(flows.cli.app, ["crawl", "schema_org", "--url", URL, "--source", "blog", "-s", "CONCURRENT_REQUESTS"
                                   "_PER_DOMAIN=1", "--config", str(config), "--data-dir", str(tmp_path)])
-    assert crawled == [{"ROBOTSTXT_OBEY": True, "DOWNLOAD_DELAY": 3, "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
-                        "USER_AGENT": "film-reviews/0.1 (+ops@example.org)"}]  # -s still wins
+    assert crawled[0]["CONCURRENT_REQUESTS_PER_DOMAIN"] == "1" and crawled[0]["DOWNLOAD_DELAY"] == 3
 
 
 def test_crawl_under_another_name_takes_only_the_contact(config, tmp_path, crawled) -> None:

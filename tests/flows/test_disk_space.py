@@ -72,3 +72,28 @@ def test_the_floor_for_runs_and_imports_comes_from_the_environment(tmp_path: Pat
     high = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           env={**os.environ, "REVIEWS_MIN_FREE_MB": "1e12"})
     assert low.returncode == 0 and "MB a crawl or load needs" in high.stderr
+
+
+def test_what_a_crawl_stopped_by_a_full_disk_landed_is_loaded(tmp_path: Path) -> None:
+    # The crawl above lands nothing (its first check finds no room); a crawl whose disk filled later has landed
+    # reviews, and they load like any batch's (test audit: nothing checked that they did).
+    from tests.flows.test_normalize_batch import item
+    from warehouse.db import connect, warehouse_path
+
+    run_id = "20261125T100000000000Z"
+    folder = tmp_path / "raw" / "demo"
+    folder.mkdir(parents=True)
+    items = [item(source="demo", source_review_id=f"r{n}", run_id=run_id, url=f"https://x/r/{n}", film_title=film)
+             for n, film in ((1, "Her"), (2, "Dune"))]
+    (folder / f"{run_id}.jsonl").write_text("".join(json.dumps(i) + "\n" for i in items), encoding="utf-8")
+    (folder / f"{run_id}.stats.json").write_text(json.dumps(
+        {"source": "demo", "run_id": run_id, "spider": "schema_org", "started": "2026-11-25T10:00:00",
+         "finished": "2026-11-25T10:05:00", "finish_reason": "disk_full", "pages": 3, "scraped": 2, "landed": 2,
+         "rejected": 0, "repeated_in_run": 0, "errors": 0}), encoding="utf-8")
+    (load,) = pipeline([], str(tmp_path)).loads
+    assert (load["run_id"], load["loaded"]) == (run_id, 2)
+    conn = connect(warehouse_path(tmp_path), read_only=True)
+    try:
+        assert conn.execute("select finish_reason, loaded from crawl_runs").fetchall() == [("disk_full", 2)]
+    finally:
+        conn.close()
