@@ -19,6 +19,17 @@ _MIN_CONFIDENCE = 0.5
 _MAX_DETECT_CHARS = 80
 # Enough raw text to leave 80 characters once whitespace is folded; callers need fetch no more.
 DETECTION_WINDOW = _MAX_DETECT_CHARS * 3
+# SQL: a text whose folding would change more than its end: whitespace other than a single space (what str.split
+# splits on). Any other text's first 80 characters are all detection reads of it, so a caller fetches only those.
+_FOLDED_SPACES = [chr(c) for c in range(0x110000) if chr(c).isspace() and c != 0x20]
+FOLDS_SQL = "  |[" + "".join(f"\\x{{{ord(c):x}}}" for c in _FOLDED_SPACES) + "]"
+
+
+def detection_text_sql(column: str) -> str:
+    """SQL: what of `column` detection needs: its first 80 characters, or its window when whitespace is to fold."""
+    window = f"left(ltrim({column}), {DETECTION_WINDOW})"
+    return (f"case when regexp_matches({window}, '{FOLDS_SQL}') then {window} "
+            f"else left(ltrim({column}), {_MAX_DETECT_CHARS}) end")
 _ISO639_2_TO_1 = {
     "eng": "en",
     "fra": "fr",

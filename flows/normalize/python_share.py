@@ -49,6 +49,8 @@ class PythonShare:
                 future.set_result(function(*args))
             except BaseException as exc:  # handed to the waiting caller, as a pool would
                 future.set_exception(exc)
+            # Not kept while waiting for the next job: the inputs are large (a million texts in Arrow).
+            del job, future, function, args
 
 
 class Stopped(Exception):
