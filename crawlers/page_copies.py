@@ -95,25 +95,25 @@ _RATING_FIELDS = ("rating_raw", "rating_value", "rating_best", "rating_worst")
 _FIGURES = re.compile(r"(\d+(?:[.,]\d+)?)(?:\s*(?:/|out of|of)\s*(\d+(?:[.,]\d+)?))?", re.IGNORECASE)
 
 
-def _figures(review: ReviewItem) -> tuple[float, float | None] | None:
+def _figures(review: ReviewItem) -> tuple[float, float] | None:
     match = _FIGURES.fullmatch((review.rating_raw or "").strip())
     if match is None:
         return None
-    best = match.group(2) or review.rating_best
+    # No scale given is schema.org's default, 5: a bare 4 is not the 4/10 of another markup (review).
+    best = match.group(2) or review.rating_best or "5"
     try:
-        return float(match.group(1).replace(",", ".")), float(str(best).replace(",", ".")) if best else None
+        return float(match.group(1).replace(",", ".")), float(str(best).replace(",", "."))
     except ValueError:
         return None
 
 
 def _same_rating(one: ReviewItem, other: ReviewItem) -> bool:
-    """Whether two copies' ratings can be one: equal as written, one missing, or the same number with the same
-    scale or one scale not given (JSON-LD's `4` with bestRating 5 and microdata's `4/5`; site QA)."""
+    """Whether two copies' ratings can be one: equal as written, one missing, or the same number on the same
+    scale, given or schema.org's 5 (JSON-LD's `4` with bestRating 5 or none, and microdata's `4/5`; site QA)."""
     if not one.rating_raw or not other.rating_raw or one.rating_raw == other.rating_raw:
         return True
     figures, others = _figures(one), _figures(other)
-    return (figures is not None and others is not None and figures[0] == others[0]
-            and (figures[1] is None or others[1] is None or figures[1] == others[1]))
+    return figures is not None and figures == others
 
 
 def _folded(name: str | None) -> str:

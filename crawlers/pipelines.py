@@ -89,19 +89,31 @@ class ValidationPipeline:
         self.rejects.close()
 
 
+_EMPTY = (None, "", [], {})
+# What makes a copy the same review of the same film by the same critic: a later copy that differs here would
+# move the review (the load keeps a key's latest copy).
+_WHO = ("critic_name", "outlet", "audience", "film_title", "film_year", "external_ids")
+
+
+def _hashable(value: Any) -> Any:
+    return tuple(sorted((str(k), str(v)) for k, v in value.items())) if isinstance(value, dict) else value
+
+
 class InRunDuplicatesPipeline:
     """Keeps the first copy of a review met twice in one run (film page and critic page), unless a later copy
     is fuller: a rating the kept one lacks, or a body that goes on from the kept one's (compared as
-    comparable_body, so markup or a "Read more" is no more text), and nothing less. That copy lands too, and
+    comparable_body, so markup or a "Read more" is no more text), and nothing less: every field the kept one
+    fills (a date, an outlet), and the same critic and film. That copy lands too, and
     the load keeps a key's latest copy in a batch (upsert/01_classify.sql), so an excerpt without a rating on
     a film page no longer hides the rated full review on its own page (lineage QA: the rating was lost for
     good, a --full crawl meets the pages in the same order)."""
 
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
-        # Per key, what the landed copies hold: whether one had a rating, and the fullest body's comparable
-        # length and hash (not the text: a large crawl would hold every body).
-        self.seen: dict[tuple[str, ...], tuple[bool, int, int]] = {}
+        # Per key, what the landed copy holds: whether it had a rating, its body's comparable length and hash
+        # (not the text: a large crawl would hold every body), which fields it fills (a bit each), and a hash of
+        # who wrote it about which film.
+        self.seen: dict[tuple[str, ...], tuple[bool, int, int, int, int]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> InRunDuplicatesPipeline:
@@ -114,15 +126,18 @@ class InRunDuplicatesPipeline:
         key = (adapter["source"], review_id) if review_id else self.page_key(adapter)
         rated = bool(adapter.get("rating_raw") or adapter.get("rating_value"))
         body = comparable_body(adapter.get("body"))
+        filled = sum(1 << bit for bit, value in enumerate(adapter.values()) if value not in _EMPTY)
+        who = hash(tuple(_hashable(adapter.get(name)) for name in _WHO))
         kept = self.seen.get(key)
         if kept is not None:
-            kept_rated, kept_size, kept_hash = kept
+            kept_rated, kept_size, kept_hash, kept_filled, kept_who = kept
             goes_on = len(body) >= kept_size and hash(body[:kept_size]) == kept_hash
-            if not ((rated or not kept_rated) and goes_on and (rated > kept_rated or len(body) > kept_size)):
+            loses_nothing = (rated or not kept_rated) and filled & kept_filled == kept_filled and who == kept_who
+            if not (loses_nothing and goes_on and (rated > kept_rated or len(body) > kept_size)):
                 self.crawler.stats.inc_value("reviews/repeated_in_run")
                 raise DropItem(f"repeat of {key[1]} within this run")
             self.crawler.stats.inc_value("reviews/fuller_repeat_in_run")
-        self.seen[key] = (rated, len(body), hash(body))
+        self.seen[key] = (rated, len(body), hash(body), filled, who)
         return item
 
     @staticmethod

@@ -49,7 +49,8 @@ _YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s
 # "4.3.2026 14:05". Read here as dateparser reads them (the order's reading, else the other one if that names no
 # day; dotted ones day first), at no cost: dateparser took ~4.5 ms for each distinct one (import QA, 83 s of a
 # 1M-row import with 26,000 distinct dates). Anything else like it (a zero, no reading) is left to dateparser.
-_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2([12]\d{3})(?: \d{1,2}:\d{2}(?::\d{2})?)?$")
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2((?:18|19|20)\d{2})"
+                           r"(?: (?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?$")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
 # Excel's #N/A, "n.d." and "s.d." (no date, sine die), German "k.A." (keine Angabe) and "o.J." (ohne Jahr) too.
 _PLACEHOLDER = re.compile(r"^(?:#?n/?a|n\.\s?a|n\.?\s?d|s\.\s?d|s/d|k\.\s?a|o\.\s?j|tba|tbd|tbc|none|null|nil|unknown"

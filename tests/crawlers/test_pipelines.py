@@ -126,6 +126,17 @@ def test_a_repeat_that_adds_nothing_or_loses_something_is_dropped(spider, first,
     assert spider.crawler.stats.get_value("reviews/repeated_in_run") == 1
 
 
+@pytest.mark.parametrize("then", [{"published_raw": None}, {"outlet": None}, {"outlet": "Other Paper"},
+                                  {"critic_name": "Someone Else"}], ids=["date", "outlet", "other-outlet", "critic"])
+def test_a_rated_full_repeat_that_loses_a_field_or_names_another_critic_is_dropped(spider, then):
+    # The load keeps the latest copy whole: the excerpt's date and outlet would be lost, and the review would move
+    # to another critic (review of the fuller-repeat rule).
+    excerpt = item(body="Tender… Read more", published_raw="2026-11-20", outlet="Paper", critic_name="Ann")
+    full = item(**{"body": "Tender and wise, a film to keep.", "rating_raw": "4/5", "published_raw": "2026-11-20",
+                   "outlet": "Paper", "critic_name": "Ann", **then})
+    assert _kept(spider, excerpt, full) == ["Tender… Read more"]
+
+
 def test_the_crawler_and_the_warehouse_name_the_same_nobodies():
     import re
 

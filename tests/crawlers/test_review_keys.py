@@ -273,3 +273,15 @@ def test_a_markup_copy_whose_rating_is_written_differently_lands_once(microdata_
 def test_a_markup_copy_with_another_number_or_scale_or_a_rating_in_words_is_kept(microdata_rating: str) -> None:
     items = _her_in_two_markups({"ratingValue": "4", "bestRating": "5"}, microdata_rating)
     assert [i.syntax for i in items] == ["json-ld", "microdata"]
+
+
+@pytest.mark.parametrize("microdata_rating", ["4/10", "4 out of 10", "4/100"])
+def test_a_bare_rating_is_out_of_five_so_a_copy_on_another_scale_is_kept(microdata_rating: str) -> None:
+    # A bare 4 without bestRating is schema.org's 4 of 5: taken for the 4/10 copy, the review scored 75, not 40.
+    items = _her_in_two_markups({"ratingValue": "4"}, microdata_rating)
+    assert [(i.syntax, i.rating_raw) for i in items] == [("json-ld", "4"), ("microdata", microdata_rating)]
+
+
+def test_a_bare_rating_and_a_copy_out_of_five_are_one() -> None:
+    items = _her_in_two_markups({"ratingValue": "4"}, "4/5")
+    assert [i.syntax for i in items] == ["json-ld"]

@@ -40,6 +40,13 @@ def test_numeric_dates_are_read_without_dateparser_as_dateparser_reads_them(orde
         (text, _by_dateparser(text, order)) for text in NUMERIC]
 
 
+@pytest.mark.parametrize("text", ["1/1/2026 25:00", "3/4/2026 99:99", "1/1/2026 24:00", "1.1.2026 14:05:61",
+                                  "1.1.2026 12:60", "1-1-1000", "1/1/2100"])
+def test_a_numeric_date_with_an_impossible_time_or_an_odd_year_is_left_to_dateparser(text: str) -> None:
+    assert dates._NUMERIC_DATE.match(text) is None
+    assert _classified(text, None) == _by_dateparser(text, None)
+
+
 def test_numeric_dates_with_day_and_month_numbers_never_reach_dateparser(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(text: str, settings: dict) -> None:
         raise AssertionError(f"dateparser called for {text!r}")

@@ -78,7 +78,7 @@ final as (
         critic_id,
         -- what the critic gave the film
         own_scored_reviews,
-        own_score_sum,
+        own_score_sum::double as own_score_sum,  -- summed exactly above; a DOUBLE, as before
         own_positive_verdicts,
         own_negative_verdicts,
         -- what the other reviewers gave it

@@ -25,7 +25,8 @@ reviews as (
 
 prior as (
     select
-        avg(exact_score(score)) as prior_mean_score,
+        -- sum / count: DuckDB's ungrouped avg of a DECIMAL is not correctly rounded (50.449999999999996 for 50.45)
+        sum(exact_score(score)) / count(score) as prior_mean_score,
         mart_param('bayes_m') as bayes_m
     from reviews
 ),
