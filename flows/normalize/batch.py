@@ -132,17 +132,16 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
             date_order = order_of((key[0] for key in keys["dates"]), earlier_date_order)
         # Python's share runs in one thread, in order, while DuckDB (which releases the GIL) goes on:
         # the lookups while SQL flags the texts, the text fixes while SQL scores the unrated reviews.
-        share = PythonShare()
+        share, finished = PythonShare(), False
         try:
             lookups = share.submit(_lookup_columns, keys, known_films, date_order)
             fixes = share.submit(_row_fixes, flagged_texts(work), undeclared_texts(work), share.stopped)
             rating_map(work, positive_threshold)
             infer_plain(work)
             tables = lookups.result() | fixes.result()
-        except BaseException:
-            share.close(stop=True)
-            raise
-        share.close()
+            finished = True
+        finally:
+            share.close(stop=not finished)
         for table, columns in tables.items():
             register(work, table, columns, PYTHON_TABLES[table])
         if any(tables["nz_film_map"]["untitled"]):

@@ -42,13 +42,11 @@ class PythonShare:
             future, function, args = job
             if self.stopped.is_set():
                 future.cancel()
-                continue
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                future.set_result(function(*args))
-            except BaseException as exc:  # handed to the waiting caller, as a pool would
-                future.set_exception(exc)
+            if future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(*args))
+                except BaseException as exc:  # handed to the waiting caller, as a pool would
+                    future.set_exception(exc)
             # Not kept while waiting for the next job: the inputs are large (a million texts in Arrow).
             del job, future, function, args
 
