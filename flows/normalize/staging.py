@@ -182,7 +182,7 @@ def _refused_items(duck: duckdb.DuckDBPyConnection, reasons_table: str,
 def _landed_items(items_path: Path, rows: set[int]) -> dict[int, dict[str, Any]]:
     """The items on those rows of a landing file (a row is a non-blank line, as read_items numbers them)."""
     found: dict[int, dict[str, Any]] = {}
-    row = -1
+    row, last = -1, max(rows)
     with items_path.open("rb") as lines:  # binary lines end at b"\n" only, as DuckDB's do
         for line in lines:
             if not line.strip():
@@ -195,7 +195,7 @@ def _landed_items(items_path: Path, rows: set[int]) -> dict[int, dict[str, Any]]
                     continue
                 if isinstance(item, dict):
                     found[row] = item
-                if len(found) == len(rows) or row >= max(rows):
+                if row >= last:
                     break
     return found
 
