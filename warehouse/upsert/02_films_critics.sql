@@ -12,7 +12,10 @@ semi join (
 -- A new film's title is the best-cased of its batch's variants: one with a capital letter over one
 -- some page lower-cased ("beatriz's river"), then the most frequent, then the first met. (The
 -- normalizer already dropped a "(1980)" that repeats the film's year.) Only the values decide, so
--- loading the same batch again picks the same title. One pass over the batch, grouped by variant.
+-- loading the same batch again picks the same title. One pass over the batch, grouped by variant: every
+-- mention of a film that a kept row points at, as the resolver met them all (a film named by a repeat of a
+-- review that a later copy superseded, and by kept rows that give no title, was inserted without one and the
+-- load failed on films.title, every run after: fuzz QA).
 insert into films
 with variants as (
     select
@@ -25,8 +28,8 @@ with variants as (
         arg_min(film_year, row_no) as film_year,
         arg_min(title_key, row_no) as title_key,
         min(fetched_at) as first_seen
-    from batch_kept
-    where film_id not in (select film_id from films)
+    from batch_rows
+    where film_id not in (select film_id from films) and film_id in (select film_id from batch_kept)
     group by film_id, film_title
 )
 
@@ -44,8 +47,10 @@ select
 from variants
 group by film_id;
 
--- A known film met again, in any row of the batch (an unchanged re-crawl too, so that a film stored
--- by an earlier version with a worse title is repaired by the next crawl of its reviews):
+-- A known film met again, in any row of the batch but a repeat a later copy superseded (an unchanged
+-- re-crawl too, so that a film stored by an earlier version with a worse title is repaired by the next crawl
+-- of its reviews; a superseded repeat's mention made a film the first load never stored, whose year and id
+-- an identical re-import then gave a known film: fuzz QA):
 -- * without an IMDb or a TMDB id, it gains the one another source publishes;
 -- * without a year, it takes the year its mentions now carry (the resolver lets a yearless film
 --   take one year, never a second);
@@ -59,6 +64,7 @@ from (
         select film_id, film_title, count(*) as mentions, min(row_no) as first_row, any_value(title_key) as title_key,
             min(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year
         from batch_rows
+        semi join batch_classified using (row_no)
         where film_id is not null
         group by film_id, film_title
     ),

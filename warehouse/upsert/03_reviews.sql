@@ -45,7 +45,12 @@ set
     content_hash = case when c.keeps_rating
         then content_hash_of(c.title, c.text_hash, reviews.rating_raw, reviews.score, reviews.score_source)
         else c.content_hash end,
-    text_hash = c.text_hash, published_on = c.published_on, date_problem = c.date_problem,
+    text_hash = c.text_hash,
+    -- A date stays as first read, as for unchanged re-crawls below: an edit from a copy elsewhere took that
+    -- outlet's date, and one without a date erased it (fuzz QA); the review's own page may still give the date
+    -- it lacks, or a clean one for a flagged one.
+    published_on = case when c.takes_date then c.published_on else reviews.published_on end,
+    date_problem = case when c.takes_date then c.date_problem else reviews.date_problem end,
     film_id = case when c.is_own_key then c.film_id else reviews.film_id end,
     critic_id = case when c.is_own_key then c.critic_id else reviews.critic_id end,
     first_seen = least(reviews.first_seen, c.first_fetch),
@@ -59,6 +64,8 @@ from (
         r.score_source = 'explicit'
             and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null))
             as keeps_rating,
+        k.is_own_key and b.published_on is not null and b.date_problem is null
+            and (r.published_on is null or r.date_problem is not null) as takes_date,
         k.is_own_key
     from batch_rows as b
     inner join batch_classified as k using (row_no)
