@@ -45,12 +45,9 @@ set
     content_hash = case when c.keeps_rating
         then content_hash_of(c.title, c.text_hash, reviews.rating_raw, reviews.score, reviews.score_source)
         else c.content_hash end,
+    -- Not the date: it stays as first read, and the date fills below give the one its own page adds (an edit
+    -- from a copy elsewhere took that outlet's date, and one without a date erased it: fuzz QA).
     text_hash = c.text_hash,
-    -- A date stays as first read, as for unchanged re-crawls below: an edit from a copy elsewhere took that
-    -- outlet's date, and one without a date erased it (fuzz QA); the review's own page may still give the date
-    -- it lacks, or a clean one for a flagged one.
-    published_on = case when c.takes_date then c.published_on else reviews.published_on end,
-    date_problem = case when c.takes_date then c.date_problem else reviews.date_problem end,
     film_id = case when c.is_own_key then c.film_id else reviews.film_id end,
     critic_id = case when c.is_own_key then c.critic_id else reviews.critic_id end,
     first_seen = least(reviews.first_seen, c.first_fetch),
@@ -64,8 +61,6 @@ from (
         r.score_source = 'explicit'
             and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null))
             as keeps_rating,
-        k.is_own_key and b.published_on is not null and b.date_problem is null
-            and (r.published_on is null or r.date_problem is not null) as takes_date,
         k.is_own_key
     from batch_rows as b
     inner join batch_classified as k using (row_no)
@@ -120,10 +115,10 @@ set
 from batch_rating_fills as c
 where reviews.review_id = c.review_id;
 
--- A re-crawl of its own page gives a review the date it lacks, or a clean date where it holds a flagged one
--- (a year in the future the site has since fixed); a clean date stays as first read, since "3 days ago" read
--- a week later is another day. Not a copy: its date is when another outlet republished it. The latest fetch
--- decides. The load counts it as updated, as a rating fill.
+-- A re-crawl of its own page, unchanged or edited, gives a review the date it lacks, or a clean date where it
+-- holds a flagged one (a year in the future the site has since fixed); a clean date stays as first read, since
+-- "3 days ago" read a week later is another day. Not a copy: its date is when another outlet republished it.
+-- The latest fetch decides. The load counts it as updated, as a rating fill, unless the edit is counted.
 create or replace temp table batch_date_fills as
 select
     k.review_id,
@@ -132,7 +127,7 @@ select
 from batch_classified as k
 inner join batch_rows as b using (row_no)
 inner join reviews as r on r.review_id = k.review_id
-where (k.outcome = 'unchanged' or k.row_no in (select row_no from batch_kept_edits))
+where k.outcome in ('unchanged', 'changed')
     and k.is_own_key and not k.is_stale and b.published_on is not null and b.date_problem is null
     and (r.published_on is null or r.date_problem is not null)
 group by k.review_id;
