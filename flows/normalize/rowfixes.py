@@ -6,8 +6,8 @@ SQL flags them (a regex over every body, cheap), Python fixes only the flagged o
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Iterable, Iterator
+from typing import Any, TypeVar
 
 import duckdb
 import pyarrow as pa
@@ -89,14 +89,15 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> pa.Table:
         """).to_arrow_table()
 
 
+T = TypeVar("T")
 DETECT_CHUNK = 50_000  # texts turned into Python strings at a time for the language detector, or cleaned
 
 
-def _chunks(rows: list[tuple[Any, ...]], stopped: threading.Event | None) -> Iterator[list[tuple[Any, ...]]]:
-    for start in range(0, len(rows), DETECT_CHUNK):
+def _until_stopped(chunks: Iterable[T], stopped: threading.Event | None) -> Iterator[T]:
+    for chunk in chunks:
         if stopped is not None and stopped.is_set():
             raise Stopped
-        yield rows[start:start + DETECT_CHUNK]
+        yield chunk
 
 
 def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: pa.Table,
@@ -110,15 +111,14 @@ def clean_flagged(flagged: list[tuple[Any, ...]], undeclared: pa.Table,
     cleaned: dict[str, list[Any]] = {
         "row_no": [r[0] for r in flagged], "body_py": [r[2] for r in flagged], "title_py": [r[3] for r in flagged],
         "body": [], "title": []}
-    for chunk in _chunks(flagged, stopped):
+    for chunk in _until_stopped((flagged[i:i + DETECT_CHUNK] for i in range(0, len(flagged), DETECT_CHUNK)),
+                                stopped):
         cleaned["body"] += [clean_review_text(r[4], r[1]) if r[2] else None for r in chunk]
         cleaned["title"] += [clean_review_text(r[5], r[1], "title") if r[3] else None for r in chunk]
     clean_bodies = {row_no: body for row_no, is_flagged, body
                     in zip(cleaned["row_no"], cleaned["body_py"], cleaned["body"], strict=True) if is_flagged}
     codes: list[str | None] = []
-    for chunk in undeclared.to_batches(max_chunksize=DETECT_CHUNK):
-        if stopped is not None and stopped.is_set():
-            raise Stopped
+    for chunk in _until_stopped(undeclared.to_batches(max_chunksize=DETECT_CHUNK), stopped):
         rows, texts = chunk.column(0).to_pylist(), chunk.column(1).to_pylist()
         codes += detect_languages([clean_bodies.get(row_no, text) for row_no, text in zip(rows, texts, strict=True)])
     return cleaned, {"row_no": undeclared.column("row_no"), "code": codes}

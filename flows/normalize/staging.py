@@ -84,11 +84,10 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     empty = [r[0] for r in duck.execute("select rowid from nz_raw where source is null and url is null").fetchall()]
     if not empty:
         return [], []
-    # Split on "\n" alone, as DuckDB does: str.splitlines() would also split inside a body at U+2028.
-    lines = [(number, line) for number, line in enumerate(items_path.read_bytes().split(b"\n"), 1) if line.strip()]
+    lines = landed_lines(items_path, set(empty))
     rejects, broken = [], []
     for row_no in empty:
-        number, raw = lines[row_no] if row_no < len(lines) else (row_no + 1, b"")
+        number, raw = lines.get(row_no, (row_no + 1, b""))
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -175,26 +174,38 @@ def _refused_items(duck: duckdb.DuckDBPyConnection, reasons_table: str,
     lineage QA); else, or for a line that no longer reads, the row as staged."""
     bad = duck.sql(f"select r.*, reasons.reason from (select rowid as row_no, * from nz_raw) as r "
                    f"join {reasons_table} as reasons using (row_no) order by row_no").to_arrow_table().to_pylist()
-    landed = _landed_items(items_path, {row["row_no"] for row in bad}) if items_path and bad else {}
-    return [Reject(row.pop("reason"), landed.get(row.pop("row_no"), row)) for row in bad]
+    lines = landed_lines(items_path, {row["row_no"] for row in bad}) if items_path and bad else {}
+    landed = {row_no: _json_object(line) for row_no, (_, line) in lines.items()}
+    rejects = []
+    for row in bad:
+        item = landed.get(row.pop("row_no"))
+        rejects.append(Reject(row.pop("reason"), row if item is None else item))
+    return rejects
 
 
-def _landed_items(items_path: Path, rows: set[int]) -> dict[int, dict[str, Any]]:
-    """The items on those rows of a landing file (a row is a non-blank line, as read_items numbers them)."""
-    found: dict[int, dict[str, Any]] = {}
+def _json_object(line: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def landed_lines(items_path: Path, rows: set[int]) -> dict[int, tuple[int, bytes]]:
+    """(line number, bytes) of those rows of a landing file: a row is a non-blank line, as DuckDB numbers them.
+    Lines end at b"\n" alone, as DuckDB's do (str.splitlines() would also split inside a body at U+2028); read
+    as a stream, so a large file is not held whole."""
+    found: dict[int, tuple[int, bytes]] = {}
+    if not rows:
+        return found
     row, last = -1, max(rows)
-    with items_path.open("rb") as lines:  # binary lines end at b"\n" only, as DuckDB's do
-        for line in lines:
+    with items_path.open("rb") as lines:
+        for number, line in enumerate(lines, 1):
             if not line.strip():
                 continue
             row += 1
             if row in rows:
-                try:
-                    item = json.loads(line)
-                except ValueError:
-                    continue
-                if isinstance(item, dict):
-                    found[row] = item
+                found[row] = (number, line[:-1] if line.endswith(b"\n") else line)
                 if row >= last:
                     break
     return found
