@@ -300,10 +300,12 @@ def fold_dotless_i(conn: duckdb.DuckDBPyConnection) -> int:
                                                       where r.critic_id = c.critic_id) as u) as site
         from critics as c
         where contains(c.name_key, 'ı') or contains(lower(coalesce(c.outlet, '')), 'ı')""").fetchall()
-    moves = [(critic_id, new_id, name, key, outlet, audience, profile_url, first_seen)
-             for critic_id, name, stored_key, outlet, audience, profile_url, first_seen, site in stored
-             if (new_id := _critic_id(key := (stored_key or "").replace("ı", "i"), outlet, audience,
-                                      site if audience == "user" else None)) != critic_id]
+    moves = []
+    for critic_id, name, stored_key, outlet, audience, profile_url, first_seen, site in stored:
+        key = (stored_key or "").replace("ı", "i")
+        new_id = _critic_id(key, outlet, audience, site if audience == "user" else None)
+        if new_id != critic_id:
+            moves.append((critic_id, new_id, name, key, outlet, audience, profile_url, first_seen))
 
     def fold() -> int:
         moved = _move_critics(conn, moves) if moves else 0

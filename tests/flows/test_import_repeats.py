@@ -8,7 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from flows.cli import app
-from warehouse.db import connect, warehouse_path
+from tests.flows.test_import import warehouse_rows as _rows
 
 runner = CliRunner()
 
@@ -18,14 +18,6 @@ def _import(tmp_path: Path, data: Path, name: str, source: str, text: str, *more
     dump.write_text(text, encoding="utf-8")
     result = runner.invoke(app, ["import", str(dump), "--source", source, "--data-dir", str(data), "--quiet", *more])
     assert result.exit_code == 0, result.output
-
-
-def _rows(data: Path, sql: str) -> list[tuple]:
-    conn = connect(warehouse_path(data), read_only=True)
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
 
 
 def test_a_film_titled_only_by_a_superseded_repeat_is_created_with_that_title(tmp_path: Path) -> None:
