@@ -18,7 +18,7 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from flows.report.data import ReportData, Row, film
-from flows.report.figures import printed_difference
+from flows.report.figures import film_tiebreak, printed_difference
 from flows.report.text import strip_controls
 
 CRITIC_COLOUR = "#3b6ea8"
@@ -115,8 +115,7 @@ def _shown_movement(row: Row) -> float:
 
 
 def movers(rows: list[Row]) -> str:
-    ordered = sorted(rows, key=lambda row: (_shown_movement(row), str(row.get("title")), row.get("year") or 0,
-                                            str(row.get("film_id"))))
+    ordered = sorted(rows, key=lambda row: (_shown_movement(row), *film_tiebreak(row)))
     fig = Figure(figsize=(WIDE, 1.0 + 0.3 * max(len(ordered), 1)), layout="constrained")
     ax = _axes(fig, "Bayesian score change since last week")
     if not ordered:

@@ -30,13 +30,16 @@ def printed_difference(now: float, before: float, digits: int = 1) -> Decimal | 
     return half_up(now, digits) - half_up(before, digits)
 
 
+def film_tiebreak(row: Row) -> tuple[str, int, str]:
+    """The order of films tied on every figure: title, year, film id (two films share a title: Her 1998 and 2013)."""
+    return str(row.get("title")), row.get("year") or 0, str(row.get("film_id"))
+
+
 def by_printed_difference(rows: list[Row], now: str, before: str, count: int, keep_zero: bool = True) -> list[Row]:
     """The first `count` rows by the size of their printed difference `now - before`, then of the exact one,
-    then by title, year and film id (two films share a title: Her 1998 and Her 2013); without the rows printed
-    as no difference unless `keep_zero`."""
+    then film_tiebreak; without the rows printed as no difference unless `keep_zero`."""
     def shown(row: Row) -> Decimal | float:
         return abs(printed_difference(row[now], row[before]))
 
     kept = [row for row in rows if keep_zero or shown(row) != 0]
-    return sorted(kept, key=lambda row: (-shown(row), -abs(row[now] - row[before]), str(row.get("title")),
-                                         row.get("year") or 0, str(row.get("film_id"))))[:count]
+    return sorted(kept, key=lambda row: (-shown(row), -abs(row[now] - row[before]), *film_tiebreak(row)))[:count]
