@@ -63,6 +63,27 @@ def test_an_edit_of_the_own_page_and_a_copy_in_one_batch_still_apply_one_edit(tm
         assert _scores(conn)[0][1] in (80.0, 60.0)  # one of them, chosen by the documented order
 
 
+def test_the_edit_chosen_among_two_keys_stays_when_the_batch_loads_again_or_the_next_crawl_sees_the_same(
+        tmp_path: Path) -> None:
+    # The own page (its edit fetched first) lost to the partner's later fetch; its hash was left unrecorded,
+    # so loading the same file again (`reviews import --again`) or next week's identical crawl applied it.
+    own, partner = "https://alice.test/dune", "https://partner.test/alice-dune"
+    edits = [item(source_review_id="a", url=own, critic_name="Alice", outlet="Alice's Blog", rating_raw="4/5",
+                  body="A slow, luminous film.", fetched_at="2026-11-09T09:00:00+00:00"),
+             _alice("p", partner, "3/5", 9, outlet="Partner")]
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _alice("a", own, "5/5", 2),
+                          _alice("p", partner, "5/5", 2, outlet="Partner")), "run-1")
+        assert _load(conn, _land(tmp_path / "run-2.jsonl", *edits), "run-2").updated == 1
+        assert _scores(conn) == [("3/5", 60.0, None)]
+        again = _load(conn, tmp_path / "run-2.jsonl", "run-2-again")
+        assert (again.updated, again.duplicates) == (0, 2)
+        next_week = _load(conn, _land(tmp_path / "run-3.jsonl", _alice("a", own, "4/5", 16),
+                                      _alice("p", partner, "3/5", 16, outlet="Partner")), "run-3")
+        assert (next_week.updated, next_week.duplicates) == (0, 2)
+        assert _scores(conn) == [("3/5", 60.0, None)]
+
+
 def _dated(published: str | None, day: int) -> dict:
     return item(published_raw=published, fetched_at=_at(day))
 

@@ -143,8 +143,8 @@ known_keys as (
 -- One edit per review per batch: two keys of one review (twins on a site, a copy elsewhere) edited
 -- differently must not both write it, in an order nobody chose. An edit with a score wins (a
 -- print page or feed copy without the rating must not hide the critic's new one), then the latest
--- fetch, then the review's own key, then the later row. The others record no hash, so the next
--- crawl applies them if they still differ.
+-- fetch, then the review's own key, then the later row. The others' hashes are recorded as seen
+-- (04_review_keys.sql), so they apply only when they change again.
 edits as (
     select review_id, arg_max(row_no, (has_score, fetched_at, review_id = own_review_id, row_no)) as edit_row
     from known_keys
@@ -155,7 +155,6 @@ edits as (
 known_outcomes as (
     select
         k.* exclude (seen_as),
-        k.seen_as = 'changed' and e.edit_row is null as is_superseded,
         case when k.seen_as = 'changed' and e.edit_row is not null then 'changed' else 'unchanged' end as outcome
     from known_keys as k
     left join edits as e on e.review_id = k.review_id and e.edit_row = k.row_no
@@ -167,7 +166,6 @@ final as (
     select
         * exclude (known_review_id, known_hash, review_hash, own_review_id, syndicated_to, first_copy_id,
                    is_own_key),
-        false as is_superseded,
         case
             when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
                 then 'syndicated'
