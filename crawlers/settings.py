@@ -96,6 +96,7 @@ HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
 
 ITEM_PIPELINES = {
+    "crawlers.tracking.TrackingParamsPipeline": 50,
     "crawlers.pipelines.ValidationPipeline": 100,
     "crawlers.pipelines.InRunDuplicatesPipeline": 200,
     "crawlers.pipelines.LandingPipeline": 300,
@@ -105,6 +106,7 @@ ITEM_PIPELINES = {
 # RFC 9309 (crawlers/robots.py); retries that wait, and a pacing step last before the network that holds
 # each request until its retry time and its host's Crawl-delay or rate limit allow (crawlers/politeness.py).
 DOWNLOADER_MIDDLEWARES = {
+    "crawlers.tracking.TrackingParamsMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.robots.RobotsTxtMiddleware": 100,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,

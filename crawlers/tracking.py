@@ -1,0 +1,70 @@
+"""Campaign and click-tracking parameters (`utm_source`, `fbclid`, …) are dropped from the URLs a crawl fetches
+and lands.
+
+A feed or a newsletter tags its links (`?utm_source=feed&utm_medium=rss`), so one review page reached from the
+feed and from the site's own listing was fetched twice, landed under two keys (a key is often the page's url)
+and kept both addresses in the review's `urls`, a new one for every campaign. Only parameters that identify a
+visit, never the page, are dropped; any other part of the URL is left as it was written.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from itemadapter import ItemAdapter
+from scrapy import Request, Spider
+from w3lib.url import url_query_cleaner
+
+# Google Analytics' utm_* family is matched by its prefix; the others are the click ids of ad and mail
+# platforms (Facebook, Google Ads, Microsoft, Mailchimp, Yandex, Instagram, HubSpot, Marketo, X, TikTok).
+_PREFIXES = ("utm_",)
+_NAMES = frozenset({
+    "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "yclid", "igshid",
+    "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "twclid", "ttclid", "ref_src",
+})
+# Item fields that hold a page address (source_review_id too, when the page's url is the review's key).
+URL_FIELDS = ("url", "page_url", "critic_url", "source_review_id")
+
+
+def _tracking(name: str) -> bool:
+    name = name.lower()
+    return name in _NAMES or name.startswith(_PREFIXES)
+
+
+def without_tracking(url: str) -> str:
+    """The URL without tracking parameters; any other URL, or one that cannot be parsed, as it was."""
+    if "?" not in url:
+        return url
+    try:
+        query = urlsplit(url).query
+    except ValueError:
+        return url
+    found = [name for name, _ in parse_qsl(query, keep_blank_values=True) if _tracking(name)]
+    if not found:
+        return url
+    # unique=False keeps a repeated parameter the page needs (?genre=a&genre=b); the fragment stays (keys
+    # of reviews without ids of their own end in #critic|film).
+    return url_query_cleaner(url, found, remove=True, unique=False, keep_fragments=True)
+
+
+class TrackingParamsMiddleware:
+    """Downloader middleware: a request for a tagged URL is rescheduled for the URL without its tags, so the
+    duplicate filter sees one page however many campaigns link to it."""
+
+    def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
+        clean = without_tracking(request.url)
+        return None if clean == request.url else request.replace(url=clean)
+
+
+class TrackingParamsPipeline:
+    """Item pipeline: a review's addresses without tracking parameters, before the in-run repeat filter keys it
+    (a permalink on the page may carry the tags the request did not)."""
+
+    def process_item(self, item: Any) -> Any:
+        adapter = ItemAdapter(item)
+        for name in URL_FIELDS:
+            value = adapter.get(name)
+            if isinstance(value, str) and value:
+                adapter[name] = without_tracking(value)
+        return item
