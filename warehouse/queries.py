@@ -83,8 +83,7 @@ def reading_statement(conn: duckdb.DuckDBPyConnection, sql: str) -> str:
 
 def explained(statement: str) -> str:
     """What an `EXPLAIN [ANALYZE] [(options)] …` statement explains: the text after its keywords and options."""
-    tokens = iter([(position, kind) for position, kind in duckdb.tokenize(statement)
-                   if kind != duckdb.token_type.comment][1:])  # after EXPLAIN
+    tokens = iter(_tokens(statement)[1:])  # after EXPLAIN
     end = (len(statement), None)
     position, kind = next(tokens, end)
     word = _WORD.match(statement, position)
@@ -300,8 +299,7 @@ def _missing_mart(message: str) -> bool:
 def _statement_name(statement: duckdb.Statement) -> str:
     """'COPY', or 'INSTALL (a LOAD statement)' where DuckDB files a command under another type."""
     kind = statement.type.name.replace("_", " ")
-    starts = (position for position, token in duckdb.tokenize(statement.query) if token != duckdb.token_type.comment)
-    start = next(starts, None)
+    start = next((position for position, _ in _tokens(statement.query)), None)
     first = _WORD.match(statement.query, start) if start is not None else None
     if first is None or first.group(0).upper() == kind:
         return kind
@@ -309,10 +307,17 @@ def _statement_name(statement: duckdb.Statement) -> str:
     return f"{first.group(0).upper()} ({article} {kind} statement)"
 
 
+def _tokens(statement: str) -> list[tuple[int, duckdb.token_type]]:
+    """The statement's tokens but comments, each at its character offset: DuckDB gives UTF-8 byte offsets, which
+    indexed the text wrongly after any non-ASCII character (`select 'é';` ended in an IndexError)."""
+    encoded = statement.encode("utf-8", errors="surrogatepass")
+    return [(len(encoded[:position].decode("utf-8", errors="surrogatepass")), kind)
+            for position, kind in duckdb.tokenize(statement) if kind != duckdb.token_type.comment]
+
+
 def _without_terminator(statement: str) -> str:
     """The statement without its closing semicolons (and any comment after them), so it can be a subquery."""
-    tokens = [(position, token) for position, token in duckdb.tokenize(statement)
-              if token != duckdb.token_type.comment]
+    tokens = _tokens(statement)
     end = len(statement)
     while tokens and tokens[-1][1] == duckdb.token_type.operator and statement[tokens[-1][0]] == ";":
         end = tokens.pop()[0]

@@ -112,6 +112,20 @@ def test_explain_shows_the_plan_of_a_read_in_every_format(data_dir):
     assert as_json["explain_key"] == "physical_plan" and json.loads(as_json["explain_value"])
 
 
+@pytest.mark.parametrize(("query", "expected"), [
+    ("select 'é' as v;", "é"),
+    ("select 'Zoë' as v where 'Zoë' in ('Zoë Bell', 'Zoë')", "Zoë"),
+    ("select '기생충' as v; -- a note", "기생충"),
+    ("/* café */ explain select 'é' as v", "physical_plan"),
+    ("/* café */ explain analyze (format json) select 'Björk' as v;", "Björk"),
+])
+def test_non_ascii_text_before_a_semicolon_parenthesis_or_explain_is_read(data_dir, query, expected):
+    # DuckDB's tokenizer counts bytes: the statement was cut at the wrong character, an IndexError traceback.
+    result = sql(data_dir, query, "json")
+    assert result.exit_code == 0, result.output
+    assert expected in result.stdout
+
+
 def test_explain_cannot_read_local_files(data_dir, tmp_path):
     assert "Permission Error" in one_line_error(sql(data_dir, f"explain analyze from read_text('{tmp_path}/*')"))
 
