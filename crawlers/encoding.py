@@ -2,13 +2,9 @@
 without a byte-order mark: little-endian, as browsers read it).
 
 A page with a BOM, a charset in its Content-Type or a `<meta charset>` is decoded as it says (Scrapy
-does that). One that declares nothing is UTF-8 when it decodes as UTF-8; otherwise Scrapy asks
-charset_normalizer, which cannot tell windows-1252 from windows-1250 or -1257 on a short French review
-and may pick the wrong one ("crème" read as "crčme"). Browsers read an unlabelled Western page as
-windows-1252, the web's legacy default. Here, among charset_normalizer's near-best readings, the one whose
-words with non-ASCII letters look most like a language to the language detector (fastText) wins, a tie
-going to windows-1252: a French page reads "crème", a Czech windows-1250 page "překonal" (not
-"pøekonal"), a Japanese Shift-JIS page as Japanese (charset_normalizer alone says EUC-KR).
+does that). One that declares nothing is UTF-8 when it decodes as UTF-8; otherwise it is read in the legacy
+encoding Firefox's detector names (flows/detect_encoding.py), given the site's top-level domain as Firefox
+gives it. Scrapy's own guess read a short French review's "crème" as "crčme" or "Cafķ".
 """
 
 from __future__ import annotations
@@ -17,52 +13,69 @@ import codecs
 import logging
 import re
 from typing import Any
+from urllib.parse import urlsplit
 
-from charset_normalizer import from_bytes
-from scrapy.http import HtmlResponse, Response
+from scrapy.http import Response, TextResponse, XmlResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
+from flows.detect_encoding import WEB_DEFAULT, legacy_encoding, python_codec
 from flows.mixed_encoding import is_single_byte, mixed_name  # registers the utf-8-or-<code page> codecs
 
 logger = logging.getLogger(__name__)
 NOT_UTF8 = "encoding/labelled_utf8_is_not"
 
-WEB_DEFAULT = "cp1252"
 # The ASCII-compatible multi-byte code pages of Japanese, Chinese and Korean pages (Python's codec names).
 CJK_CODE_PAGES = frozenset({"shift_jis", "cp932", "shift_jis_2004", "shift_jisx0213", "euc_jp", "euc_jis_2004",
                             "euc_jisx0213", "gbk", "gb2312", "gb18030", "big5", "big5hkscs", "euc_kr", "cp949"})
-MAX_CANDIDATES = 6  # charset_normalizer's best readings considered
-CHAOS_MARGIN = 0.15  # how much more garbled than the best a reading may look and still be considered
-_WORD = re.compile(r"\w+")
 
 
-def browser_encoding(body: bytes) -> str:
+def browser_encoding(body: bytes, url: str | None = None) -> str:
     """The encoding to read an undeclared HTML body with (a Python codec name)."""
     try:
         body.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
-        pass
-    matches = list(from_bytes(body))[:MAX_CANDIDATES]
-    if not matches:
-        return WEB_DEFAULT
-    # charset_normalizer scores windows-1250, -1252, -1257 and cp775 alike on most Latin text (a French
-    # "crème", a Czech "překonal"), and ranks EUC-KR above Shift-JIS for Japanese; what tells such near
-    # ties apart is which reading of the words with non-ASCII letters looks more like a language. Equal
-    # readings go to windows-1252, the browsers' default, then to the lower chaos.
-    best = matches[0]
-    near = [match for match in matches if match.chaos <= best.chaos + CHAOS_MARGIN]
-    if len(near) == 1:
-        return best.encoding
-    return max(near, key=lambda match: (round(_accented_words_confidence(body, match.encoding), 2),
-                                        match.encoding == WEB_DEFAULT, -match.chaos)).encoding
+        return legacy_encoding(body, _tld(url))
 
 
-def _accented_words_confidence(body: bytes, encoding: str) -> float:
-    from flows.normalize.language import language_confidence
+def _tld(url: str | None) -> bytes | None:
+    """The host's top-level domain as chardetng takes it (lower-case ASCII, Punycode), or None for an IP address
+    or a host without one."""
+    try:
+        label = (urlsplit(url).hostname or "").rpartition(".")[2] if url else ""
+        encoded = label.encode("idna").lower()
+    except (ValueError, UnicodeError):
+        return None
+    return encoded if encoded and not encoded.isdigit() else None
 
-    words = [word for word in _WORD.findall(body.decode(encoding, "replace")) if not word.isascii()]
-    return language_confidence(" ".join(words)[:400])
+
+_XML_DECLARATION = re.compile(rb"""^(\s*<\?xml\s[^>]*?encoding\s*=\s*["'])([A-Za-z0-9._:-]+)(["'])""")
+
+
+def feed_as_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | None]:
+    """A feed's bytes and Content-Type in UTF-8, when it declares (in its Content-Type, else its XML declaration)
+    a legacy encoding its bytes decode in as browsers read the label; else both as they were, for feedparser.
+
+    feedparser decodes a declared Shift_JIS or EUC-KR with Python's strict codecs of those names, which lack the
+    characters Windows added (～, ①, 똠) that browsers read the labels with (cp932, cp949); on the first such
+    character it fell back to a Western code page and the feed's names and texts landed as mojibake."""
+    if read_bom(body)[0]:
+        return body, content_type
+    declaration = _XML_DECLARATION.match(body)
+    label = http_content_type_encoding(content_type or "") or (
+        declaration.group(2).decode("ascii") if declaration else None)
+    codec = python_codec(label) if label else None
+    if codec is None or codecs.lookup(codec).name.startswith("utf"):
+        return body, content_type
+    try:
+        text = body.decode(codec)
+    except UnicodeDecodeError:
+        return body, content_type
+    utf8 = text.encode("utf-8")
+    if declaration:
+        utf8 = _XML_DECLARATION.sub(rb"\1utf-8\3", utf8, count=1)
+    mime = (content_type or "application/xml").split(";")[0].strip()
+    return utf8, f"{mime}; charset=utf-8"
 
 
 def declared_encoding(response: Response) -> str | None:
@@ -73,15 +86,17 @@ def declared_encoding(response: Response) -> str | None:
 
 
 class UndeclaredEncodingMiddleware:
-    """Downloader middleware: an HTML response that declares no encoding is decoded with
-    `browser_encoding` instead of Scrapy's guess."""
+    """Downloader middleware: an HTML (or JSON, or plain-text) response that declares no encoding is decoded
+    with `browser_encoding` instead of Scrapy's guess, and one labelled UTF-8 that is not, line by line."""
 
     def process_response(self, request: Any, response: Response, spider: Any = None) -> Response:
-        if not isinstance(response, HtmlResponse) or not response.body:
+        # A page served as JSON or plain text is read for reviews too (a cp1252 one labelled UTF-8 lost every
+        # accent to U+FFFD); a feed or sitemap (XML) is decoded by its parser, from the bytes.
+        if not isinstance(response, TextResponse) or isinstance(response, XmlResponse) or not response.body:
             return response
         declared = declared_encoding(response)
         if declared is None:
-            return response.replace(encoding=browser_encoding(response.body))
+            return response.replace(encoding=browser_encoding(response.body, response.url))
         if _codec(declared) == "utf-16" and not read_bom(response.body)[0]:
             # The label "utf-16" without a byte-order mark means little-endian to browsers (WHATWG); read as
             # big-endian, every character was a CJK one and the page's reviews were lost without a word.

@@ -33,6 +33,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from flows.detect_encoding import legacy_encoding
 from flows.errors import ReviewsError
 from flows.mixed_encoding import is_single_byte, mixed_name, utf8_census
 
@@ -93,7 +94,14 @@ def detect_encoding(path: Path) -> str:
 
 
 def _code_page(sample: bytes) -> str | None:
-    """charset-normalizer's reading of `sample`, Windows code pages first among the nearly as clean."""
+    """The legacy encoding Firefox's detector reads `sample` in, when the sample decodes in it; else
+    charset-normalizer's reading, Windows code pages first among the nearly as clean."""
+    guess = legacy_encoding(sample)
+    try:
+        codecs.getincrementaldecoder(guess)().decode(sample)  # not final: the sample may end mid-character
+        return guess
+    except UnicodeDecodeError:
+        pass
     from charset_normalizer import from_bytes
 
     matches = from_bytes(sample)

@@ -7,9 +7,10 @@ import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from w3lib.encoding import html_to_unicode
+from scrapy.http import Headers, TextResponse
+from scrapy.responsetypes import responsetypes
 
-from crawlers.encoding import browser_encoding
+from crawlers.encoding import UndeclaredEncodingMiddleware
 from crawlers.settings import USER_AGENT
 from flows.errors import ReviewsError
 
@@ -27,11 +28,21 @@ def load_page(target: str, timeout: float = 30.0) -> tuple[str, str]:
                 content_type = response.headers.get("Content-Type")
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             raise ReviewsError(f"cannot fetch {target}: {exc}") from None
-        return html_to_unicode(content_type, body, auto_detect_fun=browser_encoding)[1], target
+        return decoded(body, content_type, target), target
     path = Path(target)
     if not path.is_file():
         raise ReviewsError(f"no such file: {target}")
-    return html_to_unicode(None, path.read_bytes(), auto_detect_fun=browser_encoding)[1], path.resolve().as_uri()
+    return decoded(path.read_bytes(), None, path.resolve().as_uri()), path.resolve().as_uri()
+
+
+def decoded(body: bytes, content_type: str | None, url: str) -> str:
+    """The page's text as the crawl reads it: Scrapy's response for these headers, through the crawl's encoding
+    middleware (a page labelled UTF-8 in cp1252, a CJK <meta> behind a UTF-8 label, "utf-16" without a BOM).
+    Decoded apart, `reviews extract` showed "Am�lie" where the crawl stored "Amélie" (encodings QA)."""
+    headers = Headers({"Content-Type": content_type} if content_type else {})
+    response = responsetypes.from_args(headers=headers, url=url, body=body)(url=url, body=body, headers=headers)
+    response = UndeclaredEncodingMiddleware().process_response(None, response)
+    return response.text if isinstance(response, TextResponse) else body.decode("utf-8", "replace")
 
 
 def with_profile(html: str, url: str, profile: str | Path) -> PageExtract:

@@ -20,6 +20,7 @@ from feedparser.exceptions import ThingsNobodyCaresAboutButMe
 from scrapy.http import Response, TextResponse
 
 from crawlers import letterboxd
+from crawlers.encoding import feed_as_utf8
 from crawlers.items import RefusedReview, ReviewItem, UnreadableMarkup
 from crawlers.spiders.base import ReviewSpiderMixin
 from crawlers.spiders.clashes import IdClashes
@@ -124,10 +125,11 @@ class FeedSpider(ReviewSpiderMixin, scrapy.Spider):
 
     def parse(self, response: Response, **kwargs: Any) -> Iterable[Any]:
         headers = {"content-location": response.url}
-        if kind := response.headers.get("Content-Type"):
-            headers["content-type"] = kind.decode("latin-1")
-        feed = feedparser.parse(response.body, sanitize_html=False, resolve_relative_uris=False,
-                                response_headers=headers)
+        kind = response.headers.get("Content-Type")
+        body, content_type = feed_as_utf8(response.body, kind.decode("latin-1") if kind else None)
+        if content_type:
+            headers["content-type"] = content_type
+        feed = feedparser.parse(body, sanitize_html=False, resolve_relative_uris=False, response_headers=headers)
         # feedparser flags a feed served as HTML or text (bozo) with NonXMLContentType: a
         # ThingsNobodyCaresAboutButMe (that, or a wrong declared encoding) is no broken markup, and a
         # feed it recognized (`version`) without entries is an empty feed page, not an unreadable one.

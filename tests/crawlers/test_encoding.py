@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from scrapy.http import HtmlResponse, Request
+from scrapy.http import HtmlResponse, Request, TextResponse
 
 from crawlers.encoding import UndeclaredEncodingMiddleware, browser_encoding
 from flows.extract_page import load_page
@@ -43,6 +43,37 @@ def test_an_unlabelled_page_in_another_code_page_or_utf8_reads_right(text, encod
     assert text in decoded(text, encoding)
 
 
+@pytest.mark.parametrize(("text", "encoding"), [
+    # A few accented words: charset_normalizer's readings did not even include windows-1252 (encodings QA).
+    ('<h1>Léon</h1><p class="critic">Zoë Bell</p><p>Génial !</p>', "cp1252"),  # was cp775: "Zoļ Bell"
+    ("<p>Noël</p><p>Très bon.</p>", "latin-1"),  # was johab
+    ("<p>Jürgen</p><p>Schön.</p>", "cp1252"),
+    ("<p>Přelet</p><p>Skvělé.</p>", "cp1250"),
+    ("<p>黒澤明</p><p>傑作</p>", "shift_jis"),
+    ("<p>～①</p><p>素晴らしい映画</p>", "cp932"),  # characters only Windows' Shift_JIS has
+    ("<p>똠</p><p>정말 훌륭한 영화</p>", "cp949"),  # a syllable only Windows' EUC-KR has
+])
+def test_a_short_unlabelled_page_reads_as_a_browser_shows_it(text, encoding):
+    assert text in decoded(text, encoding)
+
+
+def test_the_sites_top_level_domain_tells_a_baltic_page_from_a_central_european_one():
+    text = "Labai geras filmas, režisierius puikiai padirbėjo. Aktoriai nuostabūs."
+    body = f"<html><body><p>{text}</p></body></html>".encode("cp1257")
+    response = HtmlResponse("https://kinas.lt/r/1", body=body, headers={"Content-Type": "text/html"})
+    assert text in UndeclaredEncodingMiddleware().process_response(Request(response.url), response).text
+
+
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "text/plain; charset=utf-8",
+                                          "text/plain"])
+def test_a_page_served_as_json_or_text_is_decoded_as_an_html_one_is(content_type):
+    # Its reviews are read too; labelled UTF-8 but written in cp1252, every accent was U+FFFD (encodings QA).
+    body = '{"reviewBody": "Un film délicieux et léger, à revoir très souvent."}'.encode("cp1252")
+    response = TextResponse(URL, body=body, headers={"Content-Type": content_type})
+    decoded_text = UndeclaredEncodingMiddleware().process_response(Request(URL), response).text
+    assert "délicieux et léger, à revoir très" in decoded_text
+
+
 def test_a_declared_charset_is_obeyed_as_before():
     assert WESTERN in decoded(WESTERN, "cp1252", "text/html; charset=windows-1252")
     assert "crème" not in decoded(WESTERN, "cp1252", "text/html; charset=iso-8859-2")
@@ -63,6 +94,20 @@ def test_reviews_extract_reads_an_unlabelled_windows_1252_file_the_same_way(tmp_
     page = tmp_path / "page.html"
     page.write_bytes(f"<html><body>{WESTERN}</body></html>".encode("cp1252"))
     assert WESTERN in load_page(str(page))[0]
+
+
+@pytest.mark.parametrize(("meta", "text", "encoding", "content_type"), [
+    ("", "Amélie, Agnès Varda", "cp1252", "text/html; charset=utf-8"),
+    ("", "Amélie, Agnès Varda", "utf-16-le", "text/html; charset=utf-16"),
+    ('<meta charset="shift_jis">', "黒澤明の傑作", "cp932", "text/html; charset=utf-8"),
+])
+def test_reviews_extract_decodes_a_fetched_page_as_the_crawl_does(meta, text, encoding, content_type):
+    # Encodings QA: extract showed "Am�lie" (and nothing of a UTF-16 page) where the crawl stored "Amélie".
+    from tests.crawlers.localsite import Answer, LocalSite
+
+    body = f"<html><head>{meta}</head><body><p>{text}</p></body></html>".encode(encoding)
+    with LocalSite(lambda site, path: Answer(200, body, content_type=content_type)) as site:
+        assert text in load_page(site.url + "/r1")[0]
 
 
 def test_the_crawl_decodes_an_unlabelled_windows_1252_page_as_a_browser_does(tmp_path):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from scrapy import Request
 from scrapy.http import XmlResponse
 
@@ -174,3 +175,21 @@ def test_a_page_served_as_html_is_named_as_such_not_as_a_missing_content_type():
                        headers={"Content-Type": "text/html; charset=utf-8"})
     (unreadable,) = list(spider.parse(page))
     assert "no Content-type" not in unreadable.reason and "text/html" in unreadable.reason
+
+
+@pytest.mark.parametrize(("label", "encoding", "name", "body"), [
+    # Characters only the Windows code pages browsers read these labels as have: Python's strict shift_jis and
+    # euc_kr failed, feedparser fell back to a Western code page, and mojibake landed in silence (encodings QA).
+    ("Shift_JIS", "cp932", "山田太郎", "素晴らしい～①"),
+    ("EUC-KR", "cp949", "김똠", "정말 훌륭한 영화"),
+    ("gb2312", "gb18030", "张艺谋", "非常精彩的电影"),
+])
+@pytest.mark.parametrize("in_header", [False, True])
+def test_a_feed_in_a_legacy_cjk_encoding_is_read_as_browsers_read_its_label(label, encoding, name, body, in_header):
+    feed = (f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>t</title>'
+            f"<item><title>Her</title><guid>g1</guid><dc:creator xmlns:dc=\"http://purl.org/dc/elements/1.1/\">"
+            f"{name}</dc:creator><description>{body}</description></item></channel></rss>")
+    headers = {"Content-Type": f"application/rss+xml; charset={label}"} if in_header else {}
+    response = XmlResponse(url=FEED_URL, body=feed.encode(encoding), headers=headers, request=Request(FEED_URL))
+    items, _ = split_output(list(make_spider(FeedSpider, url=FEED_URL).parse(response)))
+    assert [(item.critic_name, item.body) for item in items] == [(name, body)]

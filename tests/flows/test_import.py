@@ -95,9 +95,13 @@ def test_the_encoding_is_utf8_when_it_decodes_else_detected_preferring_windows_1
      "Carl Dee,Amélie,Libération,B,Joli et sucré.\n", "latin-1"),
     ("critic,movie_title,publication,review_score,review_content\n"
      "Γιώργος Παπάς,Ζορμπάς,Καθημερινή,5/5,Μια υπέροχη ταινία.\n", "cp1253"),
+    # One row (encodings QA): French latin-1 was read as Big5 ("L廩n"), Japanese Shift_JIS as cp1250.
+    ('"Léon","1994","Noël","","4/5","Très bon.","2026-11-18"\n', "latin-1"),
+    ("critic,film,review\n黒澤明,羅生門,傑作\n", "shift_jis"),
+    ("critic,film,review\nペ・ドゥナ,～①,傑作\n", "cp932"),
 ])
-def test_a_short_windows_dump_is_not_read_in_a_dos_or_mac_code_page_as_clean(tmp_path: Path, text: str,
-                                                                            encoding: str) -> None:
+def test_a_short_dump_is_read_in_its_code_page_not_another_as_clean(tmp_path: Path, text: str,
+                                                                     encoding: str) -> None:
     # French latin-1 was read as Baltic cp775 ("Amķlie", a second film), Greek cp1253 as mac_greek.
     path = tmp_path / "dump.csv"
     path.write_bytes(text.encode(encoding))

@@ -161,6 +161,15 @@ def test_a_utf8_dump_with_a_windows_1251_line_reads_that_line_in_1251(tmp_path: 
     assert landed(import_file(dump, "mixed", tmp_path / "data"))[-1]["critic_name"] == "Иван Петров"
 
 
+def test_a_utf8_dump_whose_one_code_page_line_is_short_reads_it_in_windows_1252(tmp_path: Path) -> None:
+    # Encodings QA: the short line was read in cp1250, "Agnčs" and "chef-d’śuvre".
+    dump = tmp_path / "mixed-short.csv"
+    dump.write_bytes((HEADER + "Zoë,Amélie,4/5,Très belle.\n" * 3).encode("utf-8")
+                     + "Agnès,Cléo,5/5,Un chef-d’œuvre.\n".encode("cp1252"))
+    assert detect_encoding(dump) == "utf-8-or-cp1252"
+    assert landed(import_file(dump, "mixed", tmp_path / "data"))[-1]["body"] == "Un chef-d’œuvre."
+
+
 def test_a_code_page_dump_with_one_utf8_line_is_still_read_in_its_code_page(tmp_path: Path) -> None:
     dump = tmp_path / "mostly-1252.csv"
     dump.write_bytes((HEADER + "Zoë,Amélie,4/5,Très belle.\n" * 3).encode("cp1252")
