@@ -167,8 +167,10 @@ def load_report_data(conn: duckdb.DuckDBPyConnection, week: Week) -> ReportData:
     extremes = report_rows(conn, "critic_extremes", params)
     data.harshest_critics = [row for row in extremes if row["side"] == "harshest"]
     data.kindest_critics = [row for row in extremes if row["side"] == "kindest"]
+    # A gap printed as 0.0 is no disagreement (marts QA: five films listed at "65.7 | 65.7 | 0.0").
     data.critics_vs_users = by_printed_difference(report_rows(conn, "critics_vs_users", params),
-                                                  "critic_mean_score", "user_mean_score", CRITICS_VS_USERS)
+                                                  "critic_mean_score", "user_mean_score", CRITICS_VS_USERS,
+                                                  keep_zero=False)
     if data.top_film:
         candidates = report_rows(conn, "pull_quotes", {**params, "film_id": data.top_film["film_id"]})
         data.quotes = pick_quotes(candidates)

@@ -67,6 +67,18 @@ def test_a_gap_whose_mean_is_a_half_is_rounded_up_and_ordered_as_printed(wh):
     assert "| X (2026) | 53.0 | 0.0 | +53.0 |" in markdown and "| Y (2026) | 60.0 | 7.0 | +53.0 |" in markdown
 
 
+def test_a_film_whose_critics_and_users_gap_prints_as_zero_is_not_where_they_disagree(wh):
+    # Marts QA: films were listed at "65.7 | 65.7 | 0.0" (here 65.70 against 65.74).
+    for film, users in (("x", (65.74, 65.74)), ("y", (60.0, 60.0))):
+        wh.review(film, "critic1", 65.7)
+        wh.review(film, "critic2", 65.7)
+        for number, score in enumerate(users):
+            wh.review(film, f"{film}user{number}", score, audience="user")
+    data, markdown, _ = render(wh)
+    assert [row["film_id"] for row in data.critics_vs_users] == ["y"]
+    assert "| 0.0 |" not in markdown
+
+
 def test_movers_are_ordered_by_the_change_they_print_and_one_printed_as_zero_is_left_out(wh):
     from flows.report.data import load_report_data
     from flows.report.weeks import parse_week

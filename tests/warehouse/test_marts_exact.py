@@ -73,3 +73,25 @@ def test_critics_tied_on_every_figure_are_listed_in_one_order_whatever_order_the
     first = _top_critics_in_order(tmp_path, "a", ["Paper A", "Paper B"])
     assert [row[1] for row in first] == ["Paper A", "Paper B"]
     assert _top_critics_in_order(tmp_path, "b", ["Paper B", "Paper A"]) == first
+
+
+def test_a_mean_of_exactly_50_45_is_stored_as_50_45_not_a_step_below(wh):
+    # Marts QA: DuckDB divided the exact sum in floating point, 50.449999999999996, which printed 50.4 in "New
+    # films" and in the run summary beside the report's 50.5 for the same film.
+    for critic, score in (("c1", 49.45), ("c2", 50.45), ("c3", 51.45)):
+        wh.review("half", critic, score)
+    wh.build()
+    assert wh.one("film_scores", film_id="half")["mean_score"] == 50.45
+    assert wh.one("film_scores", film_id="half")["critic_mean_score"] == 50.45
+    assert wh.one("weekly_film_scores", film_id="half")["cumulative_mean_score"] == 50.45
+
+
+def test_a_harshness_of_exactly_0_45_is_stored_as_0_45(wh):
+    # Offsets of 1.01, 1.01, 1.01 and 1.02 from the other critic: 4.05 / (4 + harshness_k 5) is 0.45, which
+    # was 0.44999999999999996 and printed +0.4 / -0.4 (marts QA).
+    for film, kind in zip(("a", "b", "c", "d"), (51.01, 51.01, 51.01, 51.02), strict=True):
+        wh.review(film, "kate", kind)
+        wh.review(film, "hal", 50)
+    wh.build()
+    assert wh.one("critic_stats", critic_id="kate")["harshness"] == 0.45  # the score's offset: kinder is higher
+    assert wh.one("critic_stats", critic_id="hal")["harshness"] == -0.45

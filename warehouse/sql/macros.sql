@@ -61,6 +61,10 @@ create or replace macro pct_true(flag) as 100.0 * count_if(flag) / nullif(count(
 create or replace macro exact_score(score) as cast(score as decimal(18, 2));
 -- The same for derived values (offsets from a consensus), to a billionth.
 create or replace macro exact(value) as cast(value as decimal(38, 9));
+-- A mean or ratio of exact sums as the double nearest its value to a billionth: DuckDB divides a DECIMAL in
+-- floating point, a step below the true value at times (151.35 / 3 is 50.449999999999996, so a mean of 50.45
+-- printed 50.4 beside the report's own 50.5, and a harshness of 0.45 printed 0.4: marts QA).
+create or replace macro settled(value) as round(cast(value as double), 9);
 -- Sample standard deviation of scores, (n * sum(x^2) - sum(x)^2) / (n * (n - 1)) in exact sums, divided once
 -- (stddev_samp's running update depends on row order too).
 create or replace macro score_stddev(score) as
@@ -70,9 +74,9 @@ create or replace macro score_stddev(score) as
 -- IMDb-style weighted score v/(v+m)*R + m/(v+m)*C: v scored reviews with mean R, pulled toward the
 -- prior C with the weight of m reviews. With v = 0 it is C; null when v + m = 0 or nothing is known.
 create or replace macro bayes_score(v, r, m, c) as
-    case when v + m > 0 then (v * coalesce(r, 0) + m * c) / (v + m) end;
+    case when v + m > 0 then settled((v * coalesce(r, 0) + m * c) / (v + m)) end;
 
 -- A critic's harshness: the mean offset of n scores from the other reviewers' consensus, shrunk toward 0 by
 -- the harshness_k parameter, sum / (n + harshness_k), so a few scores say little (critic_stats, weekly report).
 create or replace macro shrunk_offset(offset_sum, offsets) as
-    offset_sum / (offsets + mart_param('harshness_k'));
+    settled(offset_sum / (offsets + mart_param('harshness_k')));

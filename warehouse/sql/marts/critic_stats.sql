@@ -31,7 +31,7 @@ per_critic as (
         critic_id,
         count(*) as reviews,
         count(score) as scored_reviews,
-        avg(exact_score(score)) as mean_score,
+        settled(avg(exact_score(score))) as mean_score,
         min(published_on) as first_review,
         max(published_on) as last_review
     from reviews

@@ -25,8 +25,7 @@ reviews as (
 
 prior as (
     select
-        -- sum / count: DuckDB's ungrouped avg of a DECIMAL is not correctly rounded (50.449999999999996 for 50.45)
-        sum(exact_score(score)) / count(score) as prior_mean_score,
+        settled(avg(exact_score(score))) as prior_mean_score,
         mart_param('bayes_m') as bayes_m
     from reviews
 ),
@@ -34,7 +33,7 @@ prior as (
 debiased as (
     select
         reviews.film_id,
-        avg(exact(reviews.score - coalesce(harshness.harshness, 0))) as debiased_score
+        settled(avg(exact(reviews.score - coalesce(harshness.harshness, 0)))) as debiased_score
     from reviews
     -- critic_stats, built just before, holds each critic's harshness: read from it, the
     -- leave-one-out consensus is computed once per build, not once per mart
@@ -50,21 +49,21 @@ per_film as (
         count(*) as reviews,
         count(score) as scored_reviews,
         -- all reviewers
-        avg(exact_score(score)) as mean_score,
+        settled(avg(exact_score(score))) as mean_score,
         pct_true(is_positive) as pct_positive,
         count(*) filter (where is_positive) as positive_verdicts,
         count(is_positive) as verdicts,
         score_stddev(score) as score_stddev,
         -- critics vs users
         count(*) filter (where audience = 'critic') as critic_reviews,
-        avg(exact_score(score)) filter (where audience = 'critic') as critic_mean_score,
+        settled(avg(exact_score(score)) filter (where audience = 'critic')) as critic_mean_score,
         pct_true(case when audience = 'critic' then is_positive end) as critic_pct_positive,
         count(*) filter (where audience = 'user') as user_reviews,
-        avg(exact_score(score)) filter (where audience = 'user') as user_mean_score,
+        settled(avg(exact_score(score)) filter (where audience = 'user')) as user_mean_score,
         pct_true(case when audience = 'user' then is_positive end) as user_pct_positive,
         -- inferred ratings
         count(inferred_score) as inferred_reviews,
-        avg(exact_score(inferred_score)) as inferred_mean_score,
+        settled(avg(exact_score(inferred_score))) as inferred_mean_score,
         -- dates
         min(published_on) as first_review,
         max(published_on) as last_review

@@ -18,7 +18,7 @@ per_week_critic as (
         critic_id,
         count(*) as reviews,
         count(score) as scored_reviews,
-        avg(exact_score(score)) as mean_score
+        settled(avg(exact_score(score))) as mean_score
     from reviews
     group by published_week, published_week_start, critic_id
 ),

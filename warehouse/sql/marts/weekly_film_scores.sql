@@ -25,7 +25,7 @@ film_weeks as (
         published_week_start,
         count(*) as reviews,
         count(score) as scored_reviews,
-        coalesce(sum(exact_score(score)), 0)::double as score_sum
+        coalesce(sum(exact_score(score)), 0) as score_sum
     from reviews
     group by film_id, published_week, published_week_start
 ),
@@ -74,7 +74,7 @@ scored as (
     select
         *,
         case when cumulative_scored_reviews > 0
-            then cumulative_score_sum / cumulative_scored_reviews end as cumulative_mean_score,
+            then settled(cumulative_score_sum / cumulative_scored_reviews) end as cumulative_mean_score,
         bayes_score(
             cumulative_scored_reviews,
             cumulative_score_sum / nullif(cumulative_scored_reviews, 0),

@@ -41,7 +41,7 @@ per_week as (
         count(*) filter (where anonymous) as anonymous_reviews,
         count(distinct source) as sources,
         count(score) as scored_reviews,
-        avg(exact_score(score)) as mean_score
+        settled(avg(exact_score(score))) as mean_score
     from reviews
     group by published_week, published_week_start
 ),

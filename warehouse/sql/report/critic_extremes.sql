@@ -31,7 +31,7 @@ per_critic as (
         critic_id,
         count(*) as scored_reviews,
         count(week_score_offset) as offset_reviews,
-        avg(exact_score(score)) as mean_score,
+        settled(avg(exact_score(score))) as mean_score,
         shrunk_offset(sum(exact(week_score_offset))::double, count(week_score_offset)) as week_harshness
     from week_scores
     group by critic_id

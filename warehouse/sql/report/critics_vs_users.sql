@@ -21,9 +21,9 @@ per_film as (
     select
         film_id,
         count(*) filter (where audience = 'critic') as critic_scores,
-        avg(exact_score(score)) filter (where audience = 'critic') as critic_mean_score,
+        settled(avg(exact_score(score)) filter (where audience = 'critic')) as critic_mean_score,
         count(*) filter (where audience = 'user') as user_scores,
-        avg(exact_score(score)) filter (where audience = 'user') as user_mean_score
+        settled(avg(exact_score(score)) filter (where audience = 'user')) as user_mean_score
     from to_date
     group by film_id
 ),

@@ -15,7 +15,7 @@ per_film as (
         score_stddev(score) as score_spread,
         min(score) as lowest_score,
         max(score) as highest_score,
-        avg(exact_score(score)) as mean_score
+        settled(avg(exact_score(score))) as mean_score
     from week_reviews
     group by film_id
     -- A spread needs two scores, whatever min_reviews_top says.

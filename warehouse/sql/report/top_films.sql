@@ -11,7 +11,7 @@ per_film as (
     select
         film_id,
         count(score) as week_scored_reviews,
-        avg(exact_score(score)) as week_mean_score,
+        settled(avg(exact_score(score))) as week_mean_score,
         pct_true(is_positive) as week_pct_positive
     from week_reviews
     group by film_id
