@@ -24,7 +24,8 @@ from warehouse.db import WarehouseError, first_line, is_write_failure, rollback
 from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
-UPSERT_STEPS = ("01_classify.sql", "02_films_critics.sql", "03_reviews.sql", "04_review_keys.sql")
+UPSERT_STEPS = ("01_classify.sql", "02_films_critics.sql", "03_reviews.sql", "04_review_keys.sql",
+                "05_merge_copies.sql")
 
 # The normalized batch, as flows.normalize produces it.
 BATCH_COLUMNS: dict[str, str] = {

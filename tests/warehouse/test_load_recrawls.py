@@ -141,3 +141,46 @@ def test_a_review_that_moved_to_another_page_keeps_every_url_and_its_key_the_lat
         # A batch crawled before that, loaded late, names no newer page.
         _load(conn, _land(tmp_path / "run-0.jsonl", _alice("a", "https://alice.test/v0/dune", "3/5", 1)), "run-0")
         assert conn.execute("select url from review_keys").fetchall() == [(newer,)]
+
+
+def _jane(key: str, outlet: str, text: str, day: int) -> dict:
+    return item(source_review_id=key, url=f"https://{outlet.lower()}.test/{key}", critic_name="Jane Doe",
+                outlet=outlet, rating_raw="8/10", body=text, fetched_at=_at(day))
+
+
+def _reviews_of_jane(conn) -> list[tuple]:
+    return conn.execute("select body, urls from reviews order by review_id").fetchall()
+
+
+def test_an_edit_that_gives_a_review_the_text_of_a_stored_copy_makes_them_one_review(tmp_path: Path) -> None:
+    # Idempotency QA: Empire republished Jane's revised text before Variety's page was re-crawled; the two stayed
+    # two reviews for good, and every mart counted hers twice.
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _jane("k1", "Variety", "Old text.", 2)), "run-1")
+        _load(conn, _land(tmp_path / "run-2.jsonl", _jane("m1", "Empire", "New text.", 3)), "run-2")
+        result = _load(conn, _land(tmp_path / "run-3.jsonl", _jane("k1", "Variety", "New text.", 4)), "run-3")
+        assert result.scraped == result.loaded + result.duplicates + result.rejected
+        assert _reviews_of_jane(conn) == [("New text.", ["https://empire.test/m1", "https://variety.test/k1"])]
+        assert conn.execute("select count(distinct review_id) from review_keys").fetchone()[0] == 1
+        again = _load(conn, _land(tmp_path / "run-4.jsonl", _jane("k1", "Variety", "New text.", 5),
+                                  _jane("m1", "Empire", "New text.", 5)), "run-4")
+        assert (again.loaded, again.duplicates) == (0, 2)
+
+
+def test_a_new_copy_of_an_edit_in_the_same_batch_is_a_duplicate_of_the_review(tmp_path: Path) -> None:
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _jane("k1", "Variety", "Old text.", 2)), "run-1")
+        result = _load(conn, _land(tmp_path / "run-2.jsonl", _jane("k1", "Variety", "New text.", 3),
+                                   _jane("m1", "Empire", "New text.", 3)), "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (1, 1, 1)
+        assert _reviews_of_jane(conn) == [("New text.", ["https://empire.test/m1", "https://variety.test/k1"])]
+
+
+def test_a_batch_loaded_late_moves_back_when_its_film_and_critic_were_first_seen(tmp_path: Path) -> None:
+    # Idempotency QA: the review's first_seen moved back to the earlier crawl, its film's and critic's did not.
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-2.jsonl", _jane("k1", "Variety", "Text.", 21)), "run-2")
+        _load(conn, _land(tmp_path / "run-1.jsonl", _jane("k1", "Variety", "Text.", 20)), "run-1")
+        firsts = conn.execute("select (select first_seen from reviews), (select first_seen from films), "
+                              "(select first_seen from critics)").fetchone()
+        assert {moment.day for moment in firsts} == {20}

@@ -56,13 +56,17 @@ group by film_id;
 --   take one year, never a second);
 -- * stored with a lower-cased title, it takes this batch's best-cased variant if there is one;
 -- * stored as "Tide of Marseille (1980)", it loses the "(1980)" that repeats its year (within one),
---   as the normalizer drops it from new titles.
+--   as the normalizer drops it from new titles;
+-- * met in a batch crawled before it was first seen (loaded late), it was first seen then, as its reviews
+--   were (idempotency QA: a review's first_seen moved back, its film's and critic's did not).
 update films
-set imdb_id = fixed.imdb_id, tmdb_id = fixed.tmdb_id, year = fixed.year, title = fixed.title
+set imdb_id = fixed.imdb_id, tmdb_id = fixed.tmdb_id, year = fixed.year, title = fixed.title,
+    first_seen = least(films.first_seen, fixed.first_seen)
 from (
     with variants as (
         select film_id, film_title, count(*) as mentions, min(row_no) as first_row, any_value(title_key) as title_key,
-            min(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year
+            min(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year,
+            min(fetched_at) as first_seen
         from batch_rows
         semi join batch_classified using (row_no)
         where film_id is not null
@@ -77,6 +81,7 @@ from (
             -- a TMDB id the batch gives to two films goes to neither (the pages disagree on which it is)
             count(*) over (partition by min(tmdb_id)) as films_given_tmdb,
             min(film_year) as film_year,
+            min(first_seen) as first_seen,
             arg_min(film_title, (-mentions, first_row)) filter (where film_title <> lower(film_title)) as cased_title,
             arg_min(title_key, (-mentions, first_row)) filter (where film_title <> lower(film_title)) as cased_key
         from variants
@@ -91,6 +96,7 @@ from (
             coalesce(f.tmdb_id, case when found.films_given_tmdb = 1 and found.tmdb_id not in (
                 select tmdb_id from films where tmdb_id is not null) then found.tmdb_id end) as tmdb_id,
             coalesce(f.year, found.film_year) as year,
+            found.first_seen,
             -- the same title better cased: "9" is no lower-cased "Nine" (a variant of another key, found by id)
             case when f.title = lower(f.title) and found.cased_title is not null and found.cased_key = f.title_key
                 then found.cased_title else f.title end as title
@@ -111,12 +117,14 @@ from (
         imdb_id,
         tmdb_id,
         year,
-        case when abs(title_year - year) <= 1 and undated <> '' then undated else title end as title
+        case when abs(title_year - year) <= 1 and undated <> '' then undated else title end as title,
+        first_seen
     from years
 ) as fixed
 where films.film_id = fixed.film_id
-    and (films.imdb_id, films.tmdb_id, films.year, films.title)
-        is distinct from (fixed.imdb_id, fixed.tmdb_id, fixed.year, fixed.title);
+    and ((films.imdb_id, films.tmdb_id, films.year, films.title)
+        is distinct from (fixed.imdb_id, fixed.tmdb_id, fixed.year, fixed.title)
+        or fixed.first_seen < films.first_seen);
 
 insert into critics
 select
@@ -130,3 +138,15 @@ select
 from batch_kept
 where critic_id not in (select critic_id from critics)
 group by critic_id;
+
+-- A known critic met in a batch crawled before it was first seen (loaded late) was first seen then.
+update critics
+set first_seen = earliest.first_seen
+from (
+    select critic_id, min(fetched_at) as first_seen
+    from batch_rows
+    semi join batch_classified using (row_no)
+    where critic_id is not null
+    group by critic_id
+) as earliest
+where critics.critic_id = earliest.critic_id and earliest.first_seen < critics.first_seen;
