@@ -184,3 +184,19 @@ def test_a_batch_loaded_late_moves_back_when_its_film_and_critic_were_first_seen
         firsts = conn.execute("select (select first_seen from reviews), (select first_seen from films), "
                               "(select first_seen from critics)").fetchone()
         assert {moment.day for moment in firsts} == {20}
+
+
+def test_a_review_met_on_two_pages_in_one_batch_keeps_both_urls(tmp_path: Path) -> None:
+    # Idempotency QA: only the latest fetch's url reached urls, where two batches kept both.
+    moved = _jane("k1", "Variety", "Text.", 21) | {"url": "https://variety.test/reviews/k1"}
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _jane("k1", "Variety", "Text.", 20), moved), "run-1")
+        both = ["https://variety.test/k1", "https://variety.test/reviews/k1"]
+        assert _reviews_of_jane(conn) == [("Text.", both)]
+        # An edit, and an unchanged re-crawl, add every url their batch met the review under too.
+        _load(conn, _land(tmp_path / "run-2.jsonl", moved | {"fetched_at": _at(22)},
+                          _jane("k1", "Variety", "Edited.", 23) | {"url": "https://variety.test/r/k1"}), "run-2")
+        assert _reviews_of_jane(conn) == [("Edited.", sorted([*both, "https://variety.test/r/k1"]))]
+        _load(conn, _land(tmp_path / "run-3.jsonl", moved | {"fetched_at": _at(24), "body": "Edited."},
+                          _jane("k1", "Variety", "Edited.", 24) | {"url": "https://variety.test/v/k1"}), "run-3")
+        assert "https://variety.test/v/k1" in _reviews_of_jane(conn)[0][1]

@@ -34,9 +34,11 @@ repeated_key_hashes as (
     having count(*) > 1
 ),
 
--- A review met twice in one batch keeps its latest fetch, and the first as when it was first seen.
+-- A review met twice in one batch keeps its latest fetch, the first as when it was first seen, and the urls
+-- of all (only the latest one's reached `urls`, every page it was published on: idempotency QA).
 latest_copy as (
-    select source, source_review_id, max((fetched_at, row_no)) as latest, min(fetched_at) as first_fetch
+    select source, source_review_id, max((fetched_at, row_no)) as latest, min(fetched_at) as first_fetch,
+        list(distinct url) as repeat_urls
     from batch_key_columns
     where hash(source, source_review_id) in (select key_hash from repeated_key_hashes)
     group by source, source_review_id
@@ -44,7 +46,7 @@ latest_copy as (
 ),
 
 batch_keys as (
-    select b.*, coalesce(l.first_fetch, b.fetched_at) as first_fetch
+    select b.*, coalesce(l.first_fetch, b.fetched_at) as first_fetch, l.repeat_urls
     from batch_key_columns as b
     left join latest_copy as l using (source, source_review_id)
     where l.latest is null or l.latest = (b.fetched_at, b.row_no)

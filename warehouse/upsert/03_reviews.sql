@@ -1,13 +1,15 @@
 -- New reviews; a review met twice in the batch was first seen at its first fetch.
 insert into reviews
 select
-    review_id, film_id, critic_id, source, source_review_id, [url] as urls, audience,
+    review_id, film_id, critic_id, source, source_review_id, coalesce(repeat_urls, [url]) as urls, audience,
     rating_raw, score, is_positive, score_source, rating_problem,
     title, body, language, content_hash, text_hash,
     published_on, date_problem, first_fetch as first_seen, fetched_at as last_seen, run_id, run_id as first_run_id
 from batch_rows
 inner join (
-    select row_no, review_id, first_fetch from batch_classified where outcome = 'new'
+    select row_no, review_id, first_fetch, list_sort(repeat_urls) as repeat_urls
+    from batch_classified
+    where outcome = 'new'
 ) as new_reviews using (row_no);
 
 -- A re-crawl read as changed whose only difference is a rating the review keeps (its page lost the rating
@@ -52,7 +54,7 @@ set
     critic_id = case when c.is_own_key then c.critic_id else reviews.critic_id end,
     first_seen = least(reviews.first_seen, c.first_fetch),
     last_seen = greatest(reviews.last_seen, c.fetched_at), run_id = c.run_id,
-    urls = list_sort(list_distinct(list_append(reviews.urls, c.url)))
+    urls = list_sort(list_distinct(list_concat(reviews.urls, coalesce(c.repeat_urls, [c.url]))))
 from (
     select
         b.*,
@@ -61,7 +63,8 @@ from (
         r.score_source = 'explicit'
             and (b.score_source is distinct from 'explicit' or (b.score is null and r.score is not null))
             as keeps_rating,
-        k.is_own_key
+        k.is_own_key,
+        k.repeat_urls
     from batch_rows as b
     inner join batch_classified as k using (row_no)
     inner join reviews as r on r.review_id = k.review_id
@@ -82,7 +85,7 @@ from (
         review_id,
         min(first_fetch) as first_fetch,
         max(fetched_at) as last_fetch,
-        list(distinct url) as new_urls
+        list_distinct(flatten(list(coalesce(repeat_urls, [url])))) as new_urls
     from batch_classified
     where outcome in ('unchanged', 'syndicated') or row_no in (select row_no from batch_kept_edits)
     group by review_id
