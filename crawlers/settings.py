@@ -64,6 +64,9 @@ REVIEWS_MAX_BARREN_DEPTH = 20
 # the REVIEWS_MAX_REPEAT_DEPTH-th such page in a row. Longer than the above, because a listing may repeat a
 # featured review on each of its pages beside links to new ones (0 = no limit).
 REVIEWS_MAX_REPEAT_DEPTH = 100
+# A page's <meta name="robots" content="nofollow">, its X-Robots-Tag and a link's rel="nofollow" are obeyed:
+# those links are not followed (crawlers/meta_robots.py); False follows them.
+REVIEWS_OBEY_NOFOLLOW = True
 
 
 def min_free_mb(text: str) -> float | None:

@@ -16,6 +16,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider
 from scrapy.http import Response, TextResponse
+from scrapy.link import Link
 from scrapy.linkextractors import IGNORED_EXTENSIONS, LinkExtractor
 from scrapy.spiders import SitemapSpider
 
@@ -23,7 +24,9 @@ from crawlers.canaries import CanaryMixin
 from crawlers.extraction import extract_page
 from crawlers.items import UnreadableMarkup
 from crawlers.landing import data_dir
+from crawlers.meta_robots import forbids_following
 from crawlers.retries import RETRIED, SITEMAP, read_retries, retry_file
+from crawlers.robots import product_token
 from crawlers.spiders.base import ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
@@ -164,7 +167,8 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         # Links only from HTML: LinkExtractor fails on a JSON or plain-text answer, which has none anyway.
         if not self.follow_links or not is_html(response):
             return
-        links = [link for link in self.links.extract_links(response) if self.on_site(link.url)]
+        links = self.followable(response, [link for link in self.links.extract_links(response)
+                                           if self.on_site(link.url)])
         self.meet_page(response)
         if self.all_known([r.source_review_id for r in page.reviews], [link.url for link in links]):
             return
@@ -174,3 +178,18 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         self.meet(*(link.url for link in links))
         for link in links:
             yield response.follow(link, callback=self.parse, meta=meta)
+
+    def followable(self, response: Response, links: list[Link]) -> list[Link]:
+        """The links to follow: none from a page that asks so, nor one marked rel="nofollow"
+        (crawlers/meta_robots.py), unless REVIEWS_OBEY_NOFOLLOW is off."""
+        settings = self.crawler.settings
+        if not settings.getbool("REVIEWS_OBEY_NOFOLLOW", True):
+            return links
+        token = product_token(settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or "")
+        if forbids_following(response, token):
+            self.crawler.stats.inc_value("robots/nofollow_pages")
+            return []
+        followed = [link for link in links if not link.nofollow]
+        if len(followed) < len(links):
+            self.crawler.stats.inc_value("robots/nofollow_links", len(links) - len(followed))
+        return followed
