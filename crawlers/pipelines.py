@@ -7,6 +7,7 @@ on its critic page) is counted in the run's stats.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -90,13 +91,33 @@ class ValidationPipeline:
 
 
 _EMPTY = (None, "", [], {})
-# What makes a copy the same review of the same film by the same critic: a later copy that differs here would
-# move the review (the load keeps a key's latest copy).
+# What makes a copy the same review of the same film by the same critic: a later copy that writes one of these
+# otherwise would move the review (the load keeps a key's latest copy); one that adds one the kept lacked would not.
 _WHO = ("critic_name", "outlet", "audience", "film_title", "film_year", "external_ids")
 
 
-def _hashable(value: Any) -> Any:
-    return tuple(sorted((str(k), str(v)) for k, v in value.items())) if isinstance(value, dict) else value
+_TITLE_YEAR = re.compile(r"\s*[(\[]\s*(1[89]\d\d|20\d\d)\s*[)\]]\s*$")
+
+
+def _comparable(adapter: ItemAdapter, name: str) -> Any:
+    """A _WHO field as copies of one review may write it alike: ids sorted, a film title folded (case, spaces)
+    and without a "(2013)" that repeats the copy's own film year, which the normalizer drops too."""
+    value = adapter.get(name)
+    if isinstance(value, dict):
+        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
+    if name == "film_title" and isinstance(value, str):
+        folded = " ".join(value.split()).casefold()
+        year = _TITLE_YEAR.search(folded)
+        if year and str(adapter.get("film_year") or "").strip() == year[1]:
+            folded = folded[:year.start()]
+        return folded
+    return value
+
+
+def _who(adapter: ItemAdapter, filled: int, bits: dict[str, int]) -> int:
+    """A hash of the _WHO fields set in `filled` (a copy's bits of filled fields): a later copy is by the same
+    critic of the same film when it writes those alike, whatever it adds (the year a film page left out)."""
+    return hash(tuple(_comparable(adapter, name) for name in _WHO if filled >> bits[name] & 1))
 
 
 class InRunDuplicatesPipeline:
@@ -114,6 +135,7 @@ class InRunDuplicatesPipeline:
         # (not the text: a large crawl would hold every body), which fields it fills (a bit each), and a hash of
         # who wrote it about which film.
         self.seen: dict[tuple[str, ...], tuple[bool, int, int, int, int]] = {}
+        self.bits: dict[type, dict[str, int]] = {}  # per item class, each field's bit in `filled`
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> InRunDuplicatesPipeline:
@@ -126,18 +148,20 @@ class InRunDuplicatesPipeline:
         key = (adapter["source"], review_id) if review_id else self.page_key(adapter)
         rated = bool(adapter.get("rating_raw") or adapter.get("rating_value"))
         body = comparable_body(adapter.get("body"))
-        filled = sum(1 << bit for bit, value in enumerate(adapter.values()) if value not in _EMPTY)
-        who = hash(tuple(_hashable(adapter.get(name)) for name in _WHO))
+        bits = self.bits.get(type(item)) or self.bits.setdefault(
+            type(item), {name: bit for bit, name in enumerate(adapter.keys())})
+        filled = sum(1 << bits[name] for name, value in adapter.items() if value not in _EMPTY)
         kept = self.seen.get(key)
         if kept is not None:
             kept_rated, kept_size, kept_hash, kept_filled, kept_who = kept
             goes_on = len(body) >= kept_size and hash(body[:kept_size]) == kept_hash
-            loses_nothing = (rated or not kept_rated) and filled & kept_filled == kept_filled and who == kept_who
+            loses_nothing = (rated or not kept_rated) and filled & kept_filled == kept_filled \
+                and _who(adapter, kept_filled, bits) == kept_who
             if not (loses_nothing and goes_on and (rated > kept_rated or len(body) > kept_size)):
                 self.crawler.stats.inc_value("reviews/repeated_in_run")
                 raise DropItem(f"repeat of {key[1]} within this run")
             self.crawler.stats.inc_value("reviews/fuller_repeat_in_run")
-        self.seen[key] = (rated, len(body), hash(body), filled, who)
+        self.seen[key] = (rated, len(body), hash(body), filled, _who(adapter, filled, bits))
         return item
 
     @staticmethod
