@@ -26,6 +26,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 from typing import NamedTuple
+from zoneinfo import ZoneInfo
 
 import dateparser
 
@@ -68,6 +69,17 @@ _ZONE_SUFFIX = re.compile(r"(?:(?<=[Zz])|(?<=[+-]\d\d:\d\d)|(?<=[+-]\d\d\d\d))\[
 _CLOCK = re.compile(r"\d\s*(?::\s*\d{2}|h\s*\d{2}(?!\s*m)|[ap]\.?\s?m\b)", re.IGNORECASE)  # not "2h 30m ago"
 # An RFC 822 zone email.utils does not know (CEST, BST, JST, AEST): it reads the time as zoneless.
 _ALPHA_ZONE = re.compile(r"\s[A-Za-z]{2,5}$")
+# The zones email.utils reads right; it read "+02" as two minutes, and "-05:00" or "GMT-5" as no zone at all.
+_RFC822_ZONE = re.compile(r"\s(?:[+-]\d{4}|UT|UTC|GMT|Z|[ECMP][SD]T)$", re.IGNORECASE)
+# A time of day followed by something email.utils left unread (an offset written otherwise): dateparser decides.
+_AFTER_TIME = re.compile(r"\d:\d{2}(?::\d{2})?\s*\S+$")
+# US zones named without saying standard or daylight time ("7:30 PM ET"), which follow daylight saving time;
+# dateparser gives each one fixed offset, the winter one, so a summer evening went to the next day.
+_GENERIC_ZONES = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
+                  "PT": "America/Los_Angeles", "AKT": "America/Anchorage", "HT": "Pacific/Honolulu"}
+_GENERIC_ZONE = re.compile(r"^(.*\d(?:\s*[AaPp]\.?[Mm]\.?)?)\s+(ET|CT|MT|PT|AKT|HT)$")
+# ISO 8601's end of a day, "2026-11-28T24:00:00Z": the start of the next one (Python 3.11 refuses hour 24).
+_END_OF_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})[T ]24:00(?::00(?:\.0+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 # Weekday abbreviations dateparser does not know, at the head of an RFC 822 date ("Thurs, 04 Sep 2025 12:00:00
 # +0000": every Thursday's review of a feed was undated, health QA).
 _LONG_WEEKDAY = re.compile(r"^(?:(thurs?)|(tues)|(weds))\b\.?", re.IGNORECASE)
@@ -133,6 +145,9 @@ def _fast_path(text: str, order: str | None = None) -> dt.date | str | None:
         return dt.datetime.fromtimestamp(seconds, UTC).date()
     if _PLACEHOLDER.match(text) or _NOT_A_DATE.match(text) or _TOO_FEW_LETTERS.match(text):
         return f"not a date: {text!r}"
+    if end_of_day := _END_OF_DAY.match(text):
+        next_day = dt.date.fromisoformat(end_of_day.group(1)) + dt.timedelta(days=1)
+        text = f"{next_day.isoformat()}T00:00:00{end_of_day.group(2) or ''}"
     try:
         # RFC 9557 names the zone after the offset, "2024-04-01T00:30:00+02:00[Europe/Paris]": the offset decides.
         parsed = dt.datetime.fromisoformat(_ZONE_SUFFIX.sub("", text))
@@ -151,9 +166,13 @@ def _fast_path(text: str, order: str | None = None) -> dt.date | str | None:
             parsed = email.utils.parsedate_to_datetime(text)
         except (TypeError, ValueError, IndexError):
             return None
+        if parsed.tzinfo is not None and not _RFC822_ZONE.search(text):
+            return None
         zone = _ALPHA_ZONE.search(text) if parsed.tzinfo is None else None
         if zone and (offset := _zone_offset(zone.group(0).strip().upper())) is not None:
             parsed = parsed.replace(tzinfo=dt.timezone(offset))
+        elif parsed.tzinfo is None and not zone and _AFTER_TIME.search(text):
+            return None
         return _to_utc(parsed).date()
     return None
 
@@ -168,6 +187,21 @@ def _numeric_date(found: re.Match[str], order: str | None) -> dt.date | None:
             except ValueError:
                 pass
     return None
+
+
+@lru_cache(maxsize=65536)
+def _with_generic_zone(text: str, order: str | None) -> str:
+    """The text with a US zone named without standard or daylight time ("7:30 PM ET") written as the offset it
+    had at that moment (-04:00 on a July evening, -05:00 in January); other texts as they are."""
+    found = _GENERIC_ZONE.match(text)
+    if not found:
+        return text
+    wall = _dateparse(found.group(1), _settings(_SENTINEL_A, found.group(1), order=order))
+    if wall is None:
+        return text
+    offset = wall.replace(tzinfo=ZoneInfo(_GENERIC_ZONES[found.group(2)])).utcoffset() or dt.timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    return f"{found.group(1)} {'-' if minutes < 0 else '+'}{abs(minutes) // 60:02d}{abs(minutes) % 60:02d}"
 
 
 @lru_cache(maxsize=512)
@@ -243,6 +277,7 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str, order: str |
     fetched = _fetched_utc(fetched_at)
     if order is not None and order not in DATE_ORDERS:
         raise ValueError(f"date order must be one of None, {', '.join(DATE_ORDERS)}, not {order!r}")
+    text = _with_generic_zone(text, order)
     kind, found = _classify(text, order)
     if kind == "problem":
         problem = str(found)

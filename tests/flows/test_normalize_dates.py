@@ -92,6 +92,36 @@ def test_an_rfc_822_date_in_a_zone_email_utils_does_not_know_is_still_read_in_it
     assert parse_published(raw, dt.datetime(2024, 4, 2)).date == expected
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("Sun, 05 Jul 2026 22:30:00 -05:00", dt.date(2026, 7, 6)), ("Sun, 05 Jul 2026 22:30:00 GMT-5", dt.date(2026, 7, 6)),
+    ("Sun, 05 Jul 2026 22:30:00 GMT+0200", dt.date(2026, 7, 5)), ("Mon, 06 Jul 2026 00:30:00 +02", dt.date(2026, 7, 5)),
+    ("Sun, 05 Jul 2026 22:30:00 -0500", dt.date(2026, 7, 6)), ("Sun, 05 Jul 2026 22:30:00", dt.date(2026, 7, 5)),
+])
+def test_an_rfc_822_offset_written_otherwise_is_read_not_dropped(raw, expected):
+    # Calendar QA: email.utils read "-05:00" and "GMT-5" as no zone (the written day kept) and "+02" as two minutes:
+    # a Sunday evening's review went to the week before or after.
+    assert parse_published(raw, FETCHED).date == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("July 5, 2026 7:30 PM ET", dt.date(2026, 7, 5)), ("January 5, 2026 7:30 PM ET", dt.date(2026, 1, 6)),
+    ("July 1, 2026 4:30 PM PT", dt.date(2026, 7, 1)), ("Wed, 01 Jul 2026 19:30:00 ET", dt.date(2026, 7, 1)),
+    ("Wed, 07 Jan 2026 18:30:00 CT", dt.date(2026, 1, 8)),
+])
+def test_a_us_zone_named_without_standard_or_daylight_follows_daylight_saving_time(raw, expected):
+    # Calendar QA: dateparser reads ET as -05:00 all year, so a July 7:30 PM ET review (23:30 UTC) went to the next day.
+    assert parse_published(raw, FETCHED).date == expected
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("2026-11-20T24:00:00Z", dt.date(2026, 11, 21)), ("2025-12-31T24:00", dt.date(2026, 1, 1)),
+    ("2026-11-20T24:00:00+05:00", dt.date(2026, 11, 20)), ("2026-11-20 24:00:00.000", dt.date(2026, 11, 21)),
+])
+def test_iso_24_00_is_the_start_of_the_next_day(raw, expected):
+    # Calendar QA: "unparseable date", the review left undated (sitemap lastmod already read it).
+    assert parse_published(raw, FETCHED).date == expected
+
+
 @pytest.mark.parametrize("raw", ["x", "X", "[x]", "a", "?x", "ab"])
 def test_a_letter_or_two_in_a_date_column_is_no_date(raw):
     # dateparser read "x" as October (a Roman month) and "a" as 1 January.
