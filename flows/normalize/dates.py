@@ -49,7 +49,7 @@ _YEAR_FIRST = re.compile(r"^(\d{4})\s*([-/.\u2010-\u2013])\s*(\d{1,2})(?:\s*\2\s
 # Day and month as numbers before a four-digit year, maybe with a 24-hour time and no zone: "03/04/2026",
 # "4.3.2026 14:05". Read here as dateparser reads them (the order's reading, else the other one if that names no
 # day; dotted ones day first), at no cost: dateparser took ~4.5 ms for each distinct one (import QA, 83 s of a
-# 1M-row import with 26,000 distinct dates). Anything else like it (a zero, no reading) is left to dateparser.
+# 1M-row import with 26,000 distinct dates). One that names no day either way (a zero, "31/04") is refused.
 _NUMERIC_DATE = re.compile(r"^(\d{1,2})([/.-])(\d{1,2})\2((?:18|19|20)\d{2})"
                            r"(?: (?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?$")
 # What a date field holds when there is no date; dateparser reads "N/A" as a Thursday (Estonian).
@@ -160,7 +160,10 @@ def _fast_path(text: str, order: str | None = None) -> dt.date | str | None:
     if impossible:
         return impossible
     if numeric := _NUMERIC_DATE.match(text):
-        return _numeric_date(numeric, order)
+        # Neither reading names a day ("29/02/2023", "31/04/2026"), said as for year-first dates; dateparser made a
+        # zero day ("00/01/2024") the fetch's day of that month.
+        found = _numeric_date(numeric, order)
+        return found or f"impossible date: {text!r} names no day of {numeric.group(4)} either way"
     if _RFC822_HINT.match(text):
         try:
             parsed = email.utils.parsedate_to_datetime(text)

@@ -30,14 +30,23 @@ def _classified(text: str, order: str | None) -> tuple[str, dt.date | None]:
 
 NUMERIC = [f"{a}{sep}{b}{sep}2024{tail}" for a, b in [("03", "4"), ("13", "4"), ("4", "13"), ("12", "31"),
                                                         ("31", "12"), ("29", "2"), ("2", "29"), ("30", "2"),
-                                                        ("13", "13"), ("00", "5"), ("5", "0")]
+                                                        ("13", "13")]
            for sep in "/-." for tail in ("", " 14:05")]
+ZERO_DAYS = [f"{a}{sep}{b}{sep}2024" for a, b in [("00", "5"), ("5", "0"), ("0", "0")] for sep in "/-."]
 
 
 @pytest.mark.parametrize("order", [None, "DMY", "MDY"])
 def test_numeric_dates_are_read_without_dateparser_as_dateparser_reads_them(order: str | None) -> None:
     assert [(text, _classified(text, order)) for text in NUMERIC] == [
         (text, _by_dateparser(text, order)) for text in NUMERIC]
+
+
+@pytest.mark.parametrize("order", [None, "DMY", "MDY"])
+def test_a_numeric_date_with_a_zero_day_or_month_is_refused_not_given_the_fetchs_day(order: str | None) -> None:
+    # dateparser read "00/5/2024" relative to the fetch: the 28th of May when fetched on a 28th (calendar QA).
+    for text in ZERO_DAYS:
+        kind, problem = dates._classify.__wrapped__(text, order)
+        assert (kind, problem) == ("problem", f"impossible date: {text!r} names no day of 2024 either way")
 
 
 @pytest.mark.parametrize("text", ["1/1/2026 25:00", "3/4/2026 99:99", "1/1/2026 24:00", "1.1.2026 14:05:61",
