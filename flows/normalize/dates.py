@@ -323,14 +323,16 @@ def _parse(text: str, fetched: dt.datetime, kind: str, found: dt.date | str | No
 def _nearest_century(day: dt.date, fetched: dt.date) -> dt.date:
     """A date whose year was not written in full, in the century that puts it nearest the fetch: dateparser's
     "latest one in the past" makes `12/01/26` fetched in March 2026 the year 1926, where 2026 (then flagged as
-    a future date) is the likely reading; a date without a year is nearest as it is."""
+    a future date) is the likely reading; a date without a year is nearest as it is. Not a century more than a
+    year after the fetch, though near: `03/01/76` fetched in 2026 is 1976, not a review from 2076 (calendar QA)."""
     candidates = [day]
     for shift in (-100, 100):
         try:
             candidates.append(day.replace(year=day.year + shift))
         except ValueError:  # 29 February of a year that has none
             pass
-    return min(candidates, key=lambda candidate: abs((candidate - fetched).days))
+    within_a_year = [candidate for candidate in candidates if (candidate - fetched).days <= 366]
+    return min(within_a_year or candidates, key=lambda candidate: abs((candidate - fetched).days))
 
 
 DateKey = tuple[str | None, dt.datetime | str]

@@ -187,6 +187,12 @@ def test_a_two_digit_year_just_after_the_fetch_is_this_century_and_flagged_as_fu
     assert parsed.date == dt.date(2026, 12, 1) and parsed.is_future  # not 1926
 
 
+def test_a_two_digit_year_decades_ahead_is_last_century_even_when_a_little_nearer():
+    # Calendar QA: 2076 is 49 years ahead and 1976 51 behind; the nearer reading was flagged and left every mart.
+    assert parse_published("03/01/76", dt.datetime(2026, 11, 28, tzinfo=dt.UTC)) == \
+        ParsedDate(dt.date(1976, 3, 1), None, False)
+
+
 @pytest.mark.parametrize(("raw", "expected"), [
     ("a month ago", dt.date(2026, 10, 22)),
     ("2 months ago", dt.date(2026, 9, 22)),
