@@ -107,7 +107,13 @@ def pending_batches(conn: duckdb.DuckDBPyConnection, root: Path) -> list[Batch]:
 
 
 def known_films(conn: duckdb.DuckDBPyConnection) -> list[Film]:
-    rows = conn.execute("select film_id, title_key, year, imdb_id, tmdb_id from films").fetchall()
+    rows = conn.execute("""
+        select f.film_id, f.title_key, f.year, f.imdb_id, f.tmdb_id,
+            coalesce(list(distinct t.title_key order by t.title_key)
+                     filter (where t.title_key is not null and t.title_key <> f.title_key), [])
+        from films as f
+        left join film_titles as t using (film_id)
+        group by all""").fetchall()
     return [Film(*row) for row in rows]
 
 

@@ -55,6 +55,8 @@ class Film:
     year: int | None
     imdb_id: str | None = None
     tmdb_id: str | None = None
+    # Other title keys it was met under with its external id (the warehouse's film_titles): it is found by them too.
+    aliases: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -175,13 +177,19 @@ class FilmResolver:
             self.by_imdb.setdefault(film.imdb_id, film)
         if film.tmdb_id:
             self.by_tmdb.setdefault(film.tmdb_id, film)
-        key, numbers = _read_numbers(film.title_key)
+        for title_key in dict.fromkeys([film.title_key, *film.aliases]):
+            self._index_title(film, title_key)
+
+    def _index_title(self, film: Film, title_key: str) -> None:
+        key, numbers = _read_numbers(title_key)
         if key not in self.by_key:
             self.keys_by_numbers.setdefault(numbers, []).append(key)
-        self.by_key.setdefault(key, []).append(film)
-        if film.title_key not in self.by_plain_key:
-            self.plain_keys_by_numbers.setdefault(numbers, []).append(film.title_key)
-        self.by_plain_key.setdefault(film.title_key, []).append(film)
+        if film not in self.by_key.setdefault(key, []):
+            self.by_key[key].append(film)
+        if title_key not in self.by_plain_key:
+            self.plain_keys_by_numbers.setdefault(numbers, []).append(title_key)
+        if film not in self.by_plain_key.setdefault(title_key, []):
+            self.by_plain_key[title_key].append(film)
 
     def _by_title(self, title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> Film | None:
         key, numbers = _read_numbers(title_key)
@@ -229,9 +237,14 @@ class FilmResolver:
         """(the film, its normalized title key) for one mention; creates the film if unknown."""
         key = normalize_title(mention.title)
         year = mention_year(mention)
-        film = (mention.imdb_id and self.by_imdb.get(mention.imdb_id)) or (
-            mention.tmdb_id and self.by_tmdb.get(mention.tmdb_id)) or self._by_title(
-            key, year, mention.imdb_id, mention.tmdb_id)
+        by_external_id = (mention.imdb_id and self.by_imdb.get(mention.imdb_id)) or (
+            mention.tmdb_id and self.by_tmdb.get(mention.tmdb_id))
+        film = by_external_id or self._by_title(key, year, mention.imdb_id, mention.tmdb_id)
+        if by_external_id and key and key != film.title_key and key not in film.aliases:
+            # Another title of the film, said by its id ("La Cosa", tt0084787): a mention of it without the id finds
+            # the film too (the load keeps it in film_titles).
+            film.aliases.append(key)
+            self._index_title(film, key)
         if film:
             if mention.imdb_id and not film.imdb_id:
                 film.imdb_id = mention.imdb_id

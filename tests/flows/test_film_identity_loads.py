@@ -112,3 +112,22 @@ def test_a_new_film_given_two_tmdb_ids_in_one_dump_stores_the_same_one_whatever_
         week(tmp_path, data, "d1", order)
         week(tmp_path, data, "d2", [("3", "La llegada", "2016", "", "329865", "Cy", "7/10", "Lenta.")])
         assert films(data) == [("Arrival", 2016, "tt2543164", "329865", 3)], name
+
+
+def test_a_title_met_with_the_films_id_finds_the_film_later_without_it(tmp_path: Path) -> None:
+    # Acceptance QA: "The Thing" (1982) without an id became a second film beside "La Cosa" with tt0084787, though
+    # a page had called it "The Thing" with that id.
+    data = tmp_path / "data"
+    week(tmp_path, data, "s1", [("1", "La Cosa", "1982", "tt0084787", "", "Ann", "8/10", "Frío.")])
+    week(tmp_path, data, "s2", [("2", "The Thing", "1982", "tt0084787", "", "Bob", "9/10", "Cold.")])
+    week(tmp_path, data, "s3", [("3", "The Thing", "1982", "", "", "Cy", "7/10", "Colder.")])
+    assert films(data) == [("La Cosa", 1982, "tt0084787", None, 3)]
+    assert sorted(query(data, "select title_key from film_titles")) == [("cosa",), ("thing",)]
+
+
+def test_within_one_batch_a_title_said_with_the_id_anchors_the_same_title_without_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    week(tmp_path, data, "t", [("1", "La Cosa", "1982", "tt0084787", "", "Ann", "8/10", "Frío."),
+                               ("2", "The Thing", "1982", "tt0084787", "", "Bob", "9/10", "Cold."),
+                               ("3", "Thing", "1982", "", "", "Cy", "7/10", "Colder.")])
+    assert [row[4] for row in films(data)] == [3]

@@ -47,6 +47,19 @@ select
 from variants
 group by film_id;
 
+-- The titles a film was met under with its external id (flows/normalize/films.py indexes them): a later mention
+-- of one without the id finds the film. The batch's resolver already did, within the batch.
+insert into film_titles
+select met.film_id, met.title_key, met.first_seen
+from (
+    select film_id, title_key, min(fetched_at) as first_seen
+    from batch_rows
+    semi join batch_classified using (row_no)
+    where (imdb_id is not null or tmdb_id is not null) and film_id is not null and nullif(title_key, '') is not null
+    group by film_id, title_key
+) as met
+anti join film_titles using (film_id, title_key);
+
 -- A known film met again, in any row of the batch but a repeat a later copy superseded (an unchanged
 -- re-crawl too, so that a film stored by an earlier version with a worse title is repaired by the next crawl
 -- of its reviews; a superseded repeat's mention made a film the first load never stored, whose year and id

@@ -97,7 +97,7 @@ final as (
         coalesce(per_film.user_reviews, 0) as user_reviews,
         per_film.user_mean_score,
         per_film.user_pct_positive,
-        per_film.critic_mean_score - per_film.user_mean_score as critic_user_gap,
+        settled(per_film.critic_mean_score - per_film.user_mean_score) as critic_user_gap,
         -- spread
         per_film.score_stddev,
         -- inferred ratings, never mixed into the scores above
