@@ -180,10 +180,12 @@ def test_a_batch_loaded_late_moves_back_when_its_film_and_critic_were_first_seen
     # Idempotency QA: the review's first_seen moved back to the earlier crawl, its film's and critic's did not.
     with open_writer(tmp_path / "w.duckdb") as conn:
         _load(conn, _land(tmp_path / "run-2.jsonl", _jane("k1", "Variety", "Text.", 21)), "run-2")
-        _load(conn, _land(tmp_path / "run-1.jsonl", _jane("k1", "Variety", "Text.", 20)), "run-1")
+        # Fetched twice in the late batch: the first fetch is when it was first seen (review of this rule).
+        _load(conn, _land(tmp_path / "run-1.jsonl", _jane("k1", "Variety", "Text.", 20),
+                          _jane("k1", "Variety", "Text.", 19)), "run-1")
         firsts = conn.execute("select (select first_seen from reviews), (select first_seen from films), "
                               "(select first_seen from critics)").fetchone()
-        assert {moment.day for moment in firsts} == {20}
+        assert {moment.day for moment in firsts} == {19}
 
 
 def test_a_review_met_on_two_pages_in_one_batch_keeps_both_urls(tmp_path: Path) -> None:
@@ -200,3 +202,40 @@ def test_a_review_met_on_two_pages_in_one_batch_keeps_both_urls(tmp_path: Path) 
         _load(conn, _land(tmp_path / "run-3.jsonl", moved | {"fetched_at": _at(24), "body": "Edited."},
                           _jane("k1", "Variety", "Edited.", 24) | {"url": "https://variety.test/v/k1"}), "run-3")
         assert "https://variety.test/v/k1" in _reviews_of_jane(conn)[0][1]
+
+
+def test_an_edit_that_gave_way_to_one_that_wrote_nothing_applies_at_the_next_crawl(tmp_path: Path) -> None:
+    # Review of the superseded-edit fix: the own page lost its rating markup (fetched later, so chosen) and wrote
+    # nothing; the partner's new text, recorded as seen, was then lost for good.
+    own, partner = "https://alice.test/dune", "https://partner.test/alice-dune"
+
+    def week(day: int) -> list[dict]:
+        return [item(source_review_id="a", url=own, critic_name="Alice", outlet="Alice's Blog", rating_raw=None,
+                     body="Old text.", fetched_at=f"2026-11-{day:02d}T11:00:00+00:00"),
+                item(source_review_id="p", url=partner, critic_name="Alice", outlet="Partner", rating_raw=None,
+                     body="New text.", fetched_at=f"2026-11-{day:02d}T09:00:00+00:00")]
+
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", *[i | {"rating_raw": "5/5", "body": "Old text."}
+                                                     for i in week(2)]), "run-1")
+        _load(conn, _land(tmp_path / "run-2.jsonl", *week(9)), "run-2")
+        _load(conn, _land(tmp_path / "run-3.jsonl", *week(16)), "run-3")
+        assert conn.execute("select body, rating_raw from reviews").fetchall() == [("New text.", "5/5")]
+
+
+def test_a_merge_keeps_the_review_stored_first_with_its_first_run_and_the_copys_rating(tmp_path: Path) -> None:
+    # Review of the merge: the rated new copy was kept and the stored review deleted, counted loaded 2, updated 1,
+    # and the review's first run became the batch's.
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", _jane("k1", "Variety", "Old text.", 2) | {"rating_raw": None}),
+              "run-1")
+        stored_id = conn.execute("select review_id from reviews").fetchone()[0]
+        result = _load(conn, _land(tmp_path / "run-2.jsonl",
+                                   _jane("k1", "Variety", "New text.", 3) | {"rating_raw": None, "run_id": "run-2"},
+                                   _jane("m1", "Empire", "New text.", 3) | {"run_id": "run-2"}), "run-2")
+        assert (result.loaded, result.updated, result.duplicates) == (1, 1, 1)
+        assert conn.execute("select review_id, rating_raw, score_source, first_run_id, run_id from reviews"
+                            ).fetchall() == [(stored_id, "8/10", "explicit", "run-1", "run-2")]
+        again = _load(conn, _land(tmp_path / "run-3.jsonl", _jane("k1", "Variety", "New text.", 4)
+                                  | {"rating_raw": None}, _jane("m1", "Empire", "New text.", 4)), "run-3")
+        assert (again.loaded, again.duplicates) == (0, 2)

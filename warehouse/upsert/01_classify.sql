@@ -146,7 +146,8 @@ known_keys as (
 -- differently must not both write it, in an order nobody chose. An edit with a score wins (a
 -- print page or feed copy without the rating must not hide the critic's new one), then the latest
 -- fetch, then the review's own key, then the later row. The others' hashes are recorded as seen
--- (04_review_keys.sql), so they apply only when they change again.
+-- (04_review_keys.sql), so they apply only when they change again, unless the chosen edit wrote nothing
+-- (03_reviews.sql batch_kept_edits: only a rating the review keeps differed), when the next crawl judges them.
 edits as (
     select review_id, arg_max(row_no, (has_score, fetched_at, review_id = own_review_id, row_no)) as edit_row
     from known_keys
@@ -157,6 +158,7 @@ edits as (
 known_outcomes as (
     select
         k.* exclude (seen_as),
+        k.seen_as = 'changed' and e.edit_row is null as is_superseded,
         case when k.seen_as = 'changed' and e.edit_row is not null then 'changed' else 'unchanged' end as outcome
     from known_keys as k
     left join edits as e on e.review_id = k.review_id and e.edit_row = k.row_no
@@ -168,6 +170,7 @@ final as (
     select
         * exclude (known_review_id, known_hash, review_hash, own_review_id, syndicated_to, first_copy_id,
                    is_own_key),
+        false as is_superseded,
         case
             when syndicated_to is not null or own_review_id <> coalesce(first_copy_id, own_review_id)
                 then 'syndicated'

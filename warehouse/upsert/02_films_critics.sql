@@ -79,9 +79,9 @@ from (
     with variants as (
         select film_id, film_title, count(*) as mentions, min(row_no) as first_row, any_value(title_key) as title_key,
             min(imdb_id) as imdb_id, min(tmdb_id) as tmdb_id, min(film_year) as film_year,
-            min(fetched_at) as first_seen
+            min(k.first_fetch) as first_seen
         from batch_rows
-        semi join batch_classified using (row_no)
+        inner join (select row_no, first_fetch from batch_classified) as k using (row_no)
         where film_id is not null
         group by film_id, film_title
     ),
@@ -156,9 +156,9 @@ group by critic_id;
 update critics
 set first_seen = earliest.first_seen
 from (
-    select critic_id, min(fetched_at) as first_seen
+    select critic_id, min(k.first_fetch) as first_seen
     from batch_rows
-    semi join batch_classified using (row_no)
+    inner join (select row_no, first_fetch from batch_classified) as k using (row_no)
     where critic_id is not null
     group by critic_id
 ) as earliest
