@@ -70,9 +70,9 @@ _CLOCK = re.compile(r"\d\s*(?::\s*\d{2}|h\s*\d{2}(?!\s*m)|[ap]\.?\s?m\b)", re.IG
 # An RFC 822 zone email.utils does not know (CEST, BST, JST, AEST): it reads the time as zoneless.
 _ALPHA_ZONE = re.compile(r"\s[A-Za-z]{2,5}$")
 # The zones email.utils reads right; it read "+02" as two minutes, and "-05:00" or "GMT-5" as no zone at all.
-_RFC822_ZONE = re.compile(r"\s(?:[+-]\d{4}|UT|UTC|GMT|Z|[ECMP][SD]T)$", re.IGNORECASE)
+_RFC822_ZONE = re.compile(r"\s(?:[+-]\d{4}|UT|UTC|GMT|Z|[AECMP][SD]T)(?:\s*\([^()]*\))?$", re.IGNORECASE)
 # A time of day followed by something email.utils left unread (an offset written otherwise): dateparser decides.
-_AFTER_TIME = re.compile(r"\d:\d{2}(?::\d{2})?\s*\S+$")
+_AFTER_TIME = re.compile(r"\d:\d{2}(?::\d{2})?\s+\S+$")
 # US zones named without saying standard or daylight time ("7:30 PM ET"), which follow daylight saving time;
 # dateparser gives each one fixed offset, the winter one, so a summer evening went to the next day.
 _GENERIC_ZONES = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",
@@ -193,13 +193,15 @@ def _numeric_date(found: re.Match[str], order: str | None) -> dt.date | None:
 
 
 @lru_cache(maxsize=65536)
-def _with_generic_zone(text: str, order: str | None) -> str:
+def _with_generic_zone(text: str, order: str | None, fetched_day: dt.date) -> str:
     """The text with a US zone named without standard or daylight time ("7:30 PM ET") written as the offset it
-    had at that moment (-04:00 on a July evening, -05:00 in January); other texts as they are."""
+    had at that moment (-04:00 on a July evening, -05:00 in January; "yesterday at 7:30 PM ET" counted from the
+    fetch's day); other texts as they are."""
     found = _GENERIC_ZONE.match(text)
     if not found:
         return text
-    wall = _dateparse(found.group(1), _settings(_SENTINEL_A, found.group(1), order=order))
+    base = dt.datetime.combine(fetched_day, dt.time(12))
+    wall = _dateparse(found.group(1), _settings(base, found.group(1), order=order))
     if wall is None:
         return text
     offset = wall.replace(tzinfo=ZoneInfo(_GENERIC_ZONES[found.group(2)])).utcoffset() or dt.timedelta()
@@ -280,7 +282,7 @@ def parse_published(raw: str | None, fetched_at: dt.datetime | str, order: str |
     fetched = _fetched_utc(fetched_at)
     if order is not None and order not in DATE_ORDERS:
         raise ValueError(f"date order must be one of None, {', '.join(DATE_ORDERS)}, not {order!r}")
-    text = _with_generic_zone(text, order)
+    text = _with_generic_zone(text, order, fetched.date())
     kind, found = _classify(text, order)
     if kind == "problem":
         problem = str(found)
