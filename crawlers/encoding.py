@@ -59,7 +59,9 @@ def feed_as_utf8(body: bytes, content_type: str | None) -> tuple[bytes, str | No
     feedparser decodes a declared Shift_JIS or EUC-KR with Python's strict codecs of those names, which lack the
     characters Windows added (～, ①, 똠) that browsers read the labels with (cp932, cp949); on the first such
     character it fell back to a Western code page and the feed's names and texts landed as mojibake."""
-    if read_bom(body)[0]:
+    # Bytes that are UTF-8 (a BOM says so, or they decode) are left to feedparser, which falls back to UTF-8 from a
+    # wrong label ("us-ascii", "utf8mb4"): read in the label's browser meaning, they were windows-1252 mojibake.
+    if read_bom(body)[0] or _decodes(body, "utf-8"):
         return body, content_type
     declaration = _XML_DECLARATION.match(body)
     label = http_content_type_encoding(content_type or "") or (

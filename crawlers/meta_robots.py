@@ -13,13 +13,16 @@ from __future__ import annotations
 from scrapy.http import Response, TextResponse
 
 _NOFOLLOW = {"nofollow", "none"}
+# Directives that take a value after a colon: "max-snippet: 50" names no crawler.
+_WITH_VALUES = {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"}
 
 
 def _directives(content: str, token: str | None) -> set[str]:
     """The directives of one X-Robots-Tag value that apply to us: all of them, or those after our token's
     "name:" prefix (another crawler's, "googlebot: nofollow", are not ours)."""
     head, colon, rest = content.partition(":")
-    if colon and head.strip() and " " not in head.strip() and "," not in head:
+    named = head.strip().lower()
+    if colon and named and " " not in named and "," not in named and named not in _WITH_VALUES:
         if token is None or head.strip().lower() != token.lower():
             return set()
         content = rest

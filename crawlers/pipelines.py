@@ -7,7 +7,6 @@ on its critic page) is counted in the run's stats.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,6 +19,7 @@ from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 from crawlers.nobody import names_nobody
 from crawlers.page_copies import comparable_body
+from flows.title_years import YEAR_SUFFIX, parse_year, title_year
 
 
 def validation_problems(item: dict[str, Any]) -> list[str]:
@@ -91,33 +91,32 @@ class ValidationPipeline:
 
 
 _EMPTY = (None, "", [], {})
-# What makes a copy the same review of the same film by the same critic: a later copy that writes one of these
-# otherwise would move the review (the load keeps a key's latest copy); one that adds one the kept lacked would not.
-_WHO = ("critic_name", "outlet", "audience", "film_title", "film_year", "external_ids")
 
 
-_TITLE_YEAR = re.compile(r"\s*[(\[]\s*(1[89]\d\d|20\d\d)\s*[)\]]\s*$")
+# Compared as _who_parts reads them, not as fields: "Her (2013)" says the year a film_year field would.
+_FILM_FIELDS = frozenset({"film_title", "film_year"})
 
 
-def _comparable(adapter: ItemAdapter, name: str) -> Any:
-    """A _WHO field as copies of one review may write it alike: ids sorted, a film title folded (case, spaces)
-    and without a "(2013)" that repeats the copy's own film year, which the normalizer drops too."""
-    value = adapter.get(name)
-    if isinstance(value, dict):
-        return tuple(sorted((str(k), str(v)) for k, v in value.items()))
-    if name == "film_title" and isinstance(value, str):
-        folded = " ".join(value.split()).casefold()
-        year = _TITLE_YEAR.search(folded)
-        if year and str(adapter.get("film_year") or "").strip() == year[1]:
-            folded = folded[:year.start()]
-        return folded
-    return value
+def _who_parts(adapter: ItemAdapter) -> tuple[Any, ...]:
+    """Who wrote a copy about which film, None where the copy does not say: its critic, outlet and audience as
+    written, its film's title folded (case, spaces) without a trailing "(2013)", the film's year as the normalizer
+    reads a mention's (its year field, else that title year: flows/title_years.py), and its external ids."""
+    title = adapter.get("film_title")
+    folded = " ".join(YEAR_SUFFIX.sub("", title).split()).casefold() if isinstance(title, str) else None
+    ids = adapter.get("external_ids")
+    return (*(adapter.get(name) or None for name in ("critic_name", "outlet", "audience")), folded or None,
+            parse_year(adapter.get("film_year")) or title_year(title if isinstance(title, str) else None),
+            tuple(sorted((str(k), str(v)) for k, v in ids.items())) if isinstance(ids, dict) and ids else None)
 
 
-def _who(adapter: ItemAdapter, filled: int, bits: dict[str, int]) -> int:
-    """A hash of the _WHO fields set in `filled` (a copy's bits of filled fields): a later copy is by the same
-    critic of the same film when it writes those alike, whatever it adds (the year a film page left out)."""
-    return hash(tuple(_comparable(adapter, name) for name in _WHO if filled >> bits[name] & 1))
+def _said(parts: tuple[Any, ...]) -> int:
+    return sum(1 << index for index, part in enumerate(parts) if part is not None)
+
+
+def _who(parts: tuple[Any, ...], said: int) -> int:
+    """A hash of the parts a copy says (`said`, bits of _who_parts): a later copy is by the same critic about the
+    same film when it says those alike, whatever it adds (the year a film page left out)."""
+    return hash(tuple(part for index, part in enumerate(parts) if said >> index & 1))
 
 
 class InRunDuplicatesPipeline:
@@ -134,8 +133,7 @@ class InRunDuplicatesPipeline:
         # Per key, what the landed copy holds: whether it had a rating, its body's comparable length and hash
         # (not the text: a large crawl would hold every body), which fields it fills (a bit each), and a hash of
         # who wrote it about which film.
-        self.seen: dict[tuple[str, ...], tuple[bool, int, int, int, int]] = {}
-        self.bits: dict[type, dict[str, int]] = {}  # per item class, each field's bit in `filled`
+        self.seen: dict[tuple[str, ...], tuple[bool, int, int, int, int, int]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> InRunDuplicatesPipeline:
@@ -148,20 +146,21 @@ class InRunDuplicatesPipeline:
         key = (adapter["source"], review_id) if review_id else self.page_key(adapter)
         rated = bool(adapter.get("rating_raw") or adapter.get("rating_value"))
         body = comparable_body(adapter.get("body"))
-        bits = self.bits.get(type(item)) or self.bits.setdefault(
-            type(item), {name: bit for bit, name in enumerate(adapter.keys())})
-        filled = sum(1 << bits[name] for name, value in adapter.items() if value not in _EMPTY)
+        filled = sum(1 << bit for bit, (name, value) in enumerate(adapter.items())
+                     if value not in _EMPTY and name not in _FILM_FIELDS)
+        parts = _who_parts(adapter)
+        said = _said(parts)
         kept = self.seen.get(key)
         if kept is not None:
-            kept_rated, kept_size, kept_hash, kept_filled, kept_who = kept
+            kept_rated, kept_size, kept_hash, kept_filled, kept_said, kept_who = kept
             goes_on = len(body) >= kept_size and hash(body[:kept_size]) == kept_hash
             loses_nothing = (rated or not kept_rated) and filled & kept_filled == kept_filled \
-                and _who(adapter, kept_filled, bits) == kept_who
+                and said & kept_said == kept_said and _who(parts, kept_said) == kept_who
             if not (loses_nothing and goes_on and (rated > kept_rated or len(body) > kept_size)):
                 self.crawler.stats.inc_value("reviews/repeated_in_run")
                 raise DropItem(f"repeat of {key[1]} within this run")
             self.crawler.stats.inc_value("reviews/fuller_repeat_in_run")
-        self.seen[key] = (rated, len(body), hash(body), filled, _who(adapter, filled, bits))
+        self.seen[key] = (rated, len(body), hash(body), filled, said, _who(parts, said))
         return item
 
     @staticmethod

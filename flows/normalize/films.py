@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
-from flows.normalize.keys import YEAR_SUFFIX, normalize_title
+from flows.normalize.keys import normalize_title
+from flows.title_years import YEAR_SUFFIX, parse_year, title_year
 
-_YEAR = re.compile(r"\b(1[89]\d{2}|20\d{2})\b")
 FUZZY_THRESHOLD = 90.0
 # A sequel's title is its original's plus a number ("kill bill vol 1"/"vol 2" score 93), and sequels
 # often come a year apart: titles whose numbers differ never match fuzzily. Numbers are read as
@@ -69,19 +69,6 @@ class Mention:
     def shown_title(self, film_year: int | None) -> str | None:
         """This mention's title as its film's title: see `display_title`."""
         return display_title(self.title, film_year)
-
-
-def parse_year(raw: str | int | None) -> int | None:
-    if raw is None:
-        return None
-    match = _YEAR.search(str(raw))
-    return int(match.group(1)) if match else None
-
-
-def title_year(title: str | None) -> int | None:
-    """The year written at the end of a title, "Her (2013)" -> 2013."""
-    match = YEAR_SUFFIX.search(title) if title else None
-    return int(match.group(1)) if match else None
 
 
 def mention_year(mention: Mention) -> int | None:

@@ -7,6 +7,8 @@ import re
 import unicodedata
 from functools import cache
 
+from flows.title_years import YEAR_SUFFIX
+
 
 @cache
 def _combining_marks() -> dict[int, None]:
@@ -36,9 +38,6 @@ def _words_only(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
-# A release year at the end of a title, "Her (2013)" or "Her [2013]": dropped from the matching key here,
-# and read as the film's year by flows.normalize.films when a mention has no year field.
-YEAR_SUFFIX = re.compile(r"\s*[(\[]\s*((?:18|19|20)\d{2})\s*[)\]]\s*$")
 # A page's label around the film's title in its itemReviewed name: "Review: Arrival", "Arrival (2016) – Review",
 # "Critique : Arrival". Always with a separator, so a film called "Review", or "Peer Review", keeps its name.
 _LABEL = r"(?:(?:film|movie)\s+)?(?:review|critique|kritik|cr[ií]tica|rese[ñn]a|recensione)"

@@ -193,3 +193,14 @@ def test_a_feed_in_a_legacy_cjk_encoding_is_read_as_browsers_read_its_label(labe
     response = XmlResponse(url=FEED_URL, body=feed.encode(encoding), headers=headers, request=Request(FEED_URL))
     items, _ = split_output(list(make_spider(FeedSpider, url=FEED_URL).parse(response)))
     assert [(item.critic_name, item.body) for item in items] == [(name, body)]
+
+
+@pytest.mark.parametrize("label", ["us-ascii", "utf8mb4"])
+def test_a_utf8_feed_with_a_wrong_label_is_still_read_as_utf8(label):
+    # Review: a label browsers read as windows-1252 made "Amélie" land as "AmÃ©lie".
+    feed = (f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>t</title>'
+            "<item><title>Amélie (2001) review</title><guid>g1</guid><description>Zoë – très bien</description></item>"
+            "</channel></rss>")
+    response = XmlResponse(url=FEED_URL, body=feed.encode("utf-8"), request=Request(FEED_URL))
+    items, _ = split_output(list(make_spider(FeedSpider, url=FEED_URL).parse(response)))
+    assert [item.body for item in items] == ["Zoë – très bien"]

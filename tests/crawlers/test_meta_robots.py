@@ -24,6 +24,8 @@ def page(head: str = "", headers: dict[str, str] | None = None) -> HtmlResponse:
     page('<meta name="film-reviews" content="nofollow">'),
     page(headers={"X-Robots-Tag": "nofollow"}),
     page(headers={"X-Robots-Tag": "film-reviews: noindex, nofollow"}),
+    page(headers={"X-Robots-Tag": "max-snippet: 50, nofollow"}),  # a directive's value, not a crawler's name
+    page(headers={"X-Robots-Tag": "unavailable_after: 25 Jun 2030 15:00:00 PST, nofollow"}),
 ])
 def test_a_page_that_asks_all_crawlers_or_ours_not_to_follow_its_links_is_obeyed(response):
     assert forbids_following(response, "film-reviews")

@@ -138,8 +138,8 @@ def test_a_rated_full_repeat_that_loses_a_field_or_names_another_critic_is_dropp
 
 
 @pytest.mark.parametrize("then", [{"film_year": "2013"}, {"film_title": "Her (2013)", "film_year": "2013"},
-                                  {"film_title": "HER", "external_ids": {"imdb": "tt1798709"}}],
-                         ids=["adds-year", "title-with-its-year", "cased-and-ids"])
+                                  {"film_title": "Her (2013)"}, {"film_title": "HER", "external_ids": {"imdb": "x"}}],
+                         ids=["adds-year", "title-with-its-year", "year-in-the-title-only", "cased-and-ids"])
 def test_a_fuller_repeat_that_writes_the_film_more_fully_lands_too(spider, then):
     # The film page left the year out (or wrote the title otherwise): the rated full review on its own page was
     # dropped as a repeat, and its rating lost for good (a --full crawl meets the pages in the same order).
@@ -147,12 +147,20 @@ def test_a_fuller_repeat_that_writes_the_film_more_fully_lands_too(spider, then)
     assert _kept(spider, item(body="Tender… Read more"), full) == ["Tender… Read more", full.body]
 
 
-@pytest.mark.parametrize("then", [{"film_title": "Her 2"}, {"film_year": "2014"}, {"film_title": "Her (2014)"}],
-                         ids=["other-title", "other-year", "title-with-another-year"])
+@pytest.mark.parametrize("then", [{"film_title": "Her 2"}, {"film_year": "2014"},
+                                  {"film_title": "Her (2014)", "film_year": None}],
+                         ids=["other-title", "other-year", "another-year-in-the-title"])
 def test_a_fuller_repeat_naming_another_film_is_dropped(spider, then):
     excerpt = item(body="Tender… Read more", film_year="2013")
     full = item(**{"body": "Tender and wise, a film to keep.", "rating_raw": "4/5", "film_year": "2013", **then})
     assert _kept(spider, excerpt, full) == ["Tender… Read more"]
+
+
+def test_a_title_year_beside_the_year_field_is_the_year_fields_film_as_the_normalizer_reads_it(spider):
+    # "Her (2014)" with film_year 2013 is Her of 2013 to the normalizer (the year field first): the same film.
+    excerpt = item(body="Tender… Read more", film_year="2013")
+    full = item(body="Tender and wise, a film to keep.", rating_raw="4/5", film_title="Her (2014)", film_year="2013")
+    assert _kept(spider, excerpt, full) == ["Tender… Read more", full.body]
 
 
 def test_the_crawler_and_the_warehouse_name_the_same_nobodies():
