@@ -311,8 +311,13 @@ def _tokens(statement: str) -> list[tuple[int, duckdb.token_type]]:
     """The statement's tokens but comments, each at its character offset: DuckDB gives UTF-8 byte offsets, which
     indexed the text wrongly after any non-ASCII character (`select 'é';` ended in an IndexError)."""
     encoded = statement.encode("utf-8", errors="surrogatepass")
-    return [(len(encoded[:position].decode("utf-8", errors="surrogatepass")), kind)
-            for position, kind in duckdb.tokenize(statement) if kind != duckdb.token_type.comment]
+    tokens, byte_at, char_at = [], 0, 0
+    for position, kind in duckdb.tokenize(statement):  # in order: each stretch between tokens is decoded once
+        char_at += len(encoded[byte_at:position].decode("utf-8", errors="surrogatepass"))
+        byte_at = position
+        if kind != duckdb.token_type.comment:
+            tokens.append((char_at, kind))
+    return tokens
 
 
 def _without_terminator(statement: str) -> str:
