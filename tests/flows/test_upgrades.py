@@ -103,3 +103,24 @@ def test_critics_and_films_keyed_with_a_dotless_i_are_folded_into_one_each(tmp_p
     assert conn.execute("select review_id, film_id, critic_id from reviews order by review_id").fetchall() == [
         ("r1", "f-mixed", new_id), ("r2", "f-mixed", new_id), ("r3", "f-other", other)]
     assert fold_dotless_i(conn) == 0  # once per warehouse
+
+
+def test_stored_keys_and_urls_lose_their_tracking_parameters_so_the_next_crawl_finds_them(tmp_path):
+    # Review of the tracking change: an anonymous review keyed by its tagged url was met under the clean key as
+    # another review (no author to match a copy by) and stored twice.
+    from flows.untagged_keys import clean_tracking_keys
+    from tests.flows.test_normalize_batch import item
+    from tests.warehouse.test_load_landing import _land, _load
+    from warehouse.db import open_writer
+
+    tagged, clean = "https://x.test/r/1?utm_source=feed&page=2", "https://x.test/r/1?page=2"
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", item(source_review_id=tagged, url=tagged,
+                                                         critic_name="Anonymous")), "run-1")
+        assert clean_tracking_keys(conn) == 1
+        assert conn.execute("select source_review_id, urls from reviews").fetchall() == [(clean, [clean])]
+        assert conn.execute("select source_review_id, url from review_keys").fetchall() == [(clean, clean)]
+        again = _load(conn, _land(tmp_path / "run-2.jsonl", item(source_review_id=clean, url=clean,
+                                                                 critic_name="Anonymous")), "run-2")
+        assert (again.loaded, again.duplicates) == (0, 1)
+        assert clean_tracking_keys(conn) == 0  # once per warehouse
