@@ -127,6 +127,15 @@ def new_film_id(title_key: str, year: int | None, imdb_id: str | None, tmdb_id: 
     return "f" + hashlib.sha1((basis if attempt == 1 else f"{basis}#{attempt}").encode()).hexdigest()[:12]
 
 
+def _letters_differ(key: str, other: str) -> bool:
+    """Whether both titles carry a letter standing alone and not the same ones: "Plan A" and "Plan B" score 83,
+    "Solo Film A" and "Solo Film B" 91, yet are two films (marts QA); "Batman v Superman" and "Batman vs Superman"
+    are one."""
+    letters = sorted(word for word in key.split() if len(word) == 1 and word.isalpha())
+    others = sorted(word for word in other.split() if len(word) == 1 and word.isalpha())
+    return bool(letters and others and letters != others)
+
+
 def _ids_conflict(film: Film, imdb_id: str | None, tmdb_id: str | None) -> bool:
     return bool((imdb_id and film.imdb_id and imdb_id != film.imdb_id)
                 or (tmdb_id and film.tmdb_id and tmdb_id != film.tmdb_id))
@@ -212,6 +221,8 @@ class FilmResolver:
                                           (key, self.keys_by_numbers.get(numbers, []), self.by_key)):
             for other_key, score, _ in process.extract(query, keys, scorer=fuzz.ratio,
                                                        score_cutoff=self.threshold, limit=5):
+                if _letters_differ(query, other_key):
+                    continue
                 for film in films_by_key[other_key]:
                     if film.year is not None and abs(film.year - year) <= 1 and not _ids_conflict(
                             film, imdb_id, tmdb_id) and score > scores.get(film.film_id, (-1.0, film))[0]:

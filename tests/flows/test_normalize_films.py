@@ -140,6 +140,9 @@ NUMBERED_TITLES = [
     # a typo and the number spelled another way is two differences on a short title: two films
     # (plain keys score 36, digit keys "13 lives"/"13 lifes" 87.5, both below 90)
     ("Thirteen Lives", "2022", "13 Lifes", "2022", False),
+    # a letter standing alone is as telling as a number (marts QA: "Solo Film A" and "B" were one film)
+    ("Solo Film A", "2016", "Solo Film B", "2015", False),
+    ("Class of 1999 Part A", "1990", "Class of 1999 Part B", "1990", False),
 ]
 
 
