@@ -12,12 +12,14 @@ _MAYBE_TAGGED = r"[?&](utm_|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|mc_c
                 r"|mkt_tok|twclid|ttclid|ref_src)"
 
 _RENAME_KEYS = """
-    -- A clean key another stored key already has, or two tagged keys that clean to one, are left as they are.
+    -- A clean key another stored key already has is left as it is; of two tagged keys that clean to one, the first
+    -- stored takes it (the next crawl lands the review under it).
     create or replace temp table fix_renamed_keys as
     select m.source, m.old_key, m.new_key
     from fix_key_map as m
-    anti join review_keys as k on k.source = m.source and k.source_review_id = m.new_key
-    qualify count(*) over (partition by m.source, m.new_key) = 1;
+    inner join review_keys as k on k.source = m.source and k.source_review_id = m.old_key
+    anti join review_keys as clean on clean.source = m.source and clean.source_review_id = m.new_key
+    qualify row_number() over (partition by m.source, m.new_key order by k.first_seen, m.old_key) = 1;
     update review_keys set source_review_id = m.new_key
     from fix_renamed_keys as m
     where review_keys.source = m.source and review_keys.source_review_id = m.old_key;

@@ -72,7 +72,7 @@ _ALPHA_ZONE = re.compile(r"\s[A-Za-z]{2,5}$")
 # The zones email.utils reads right; it read "+02" as two minutes, and "-05:00" or "GMT-5" as no zone at all.
 _RFC822_ZONE = re.compile(r"\s(?:[+-]\d{4}|UT|UTC|GMT|Z|[AECMP][SD]T)(?:\s*\([^()]*\))?$", re.IGNORECASE)
 # A time of day followed by something email.utils left unread (an offset written otherwise): dateparser decides.
-_AFTER_TIME = re.compile(r"\d:\d{2}(?::\d{2})?\s+\S+$")
+_AFTER_TIME = re.compile(r"\d:\d{2}(?::\d{2})?(?:\s+\S+|[+-]\d{1,2}(?::?\d{2})?)$")
 # US zones named without saying standard or daylight time ("7:30 PM ET"), which follow daylight saving time;
 # dateparser gives each one fixed offset, the winter one, so a summer evening went to the next day.
 _GENERIC_ZONES = {"ET": "America/New_York", "CT": "America/Chicago", "MT": "America/Denver",

@@ -164,6 +164,9 @@ class FilmResolver:
         # The same for the plain title keys, which the fuzzy ratio also scores (see _fuzzy).
         self.by_plain_key: dict[str, list[Film]] = {}
         self.plain_keys_by_numbers: dict[tuple[int, ...], list[str]] = {}
+        # Films by the other titles they were met under with their ids (numbers in digits): asked only for a dated
+        # mention no film's own title takes, so one page's wrong id never takes another film's mentions.
+        self.by_alias: dict[str, list[Film]] = {}
         for film in self.known:
             self._index(film)
 
@@ -173,19 +176,20 @@ class FilmResolver:
             self.by_imdb.setdefault(film.imdb_id, film)
         if film.tmdb_id:
             self.by_tmdb.setdefault(film.tmdb_id, film)
-        for title_key in dict.fromkeys([film.title_key, *film.aliases]):
-            self._index_title(film, title_key)
-
-    def _index_title(self, film: Film, title_key: str) -> None:
-        key, numbers = _read_numbers(title_key)
+        key, numbers = _read_numbers(film.title_key)
         if key not in self.by_key:
             self.keys_by_numbers.setdefault(numbers, []).append(key)
-        if film not in self.by_key.setdefault(key, []):
-            self.by_key[key].append(film)
-        if title_key not in self.by_plain_key:
-            self.plain_keys_by_numbers.setdefault(numbers, []).append(title_key)
-        if film not in self.by_plain_key.setdefault(title_key, []):
-            self.by_plain_key[title_key].append(film)
+        self.by_key.setdefault(key, []).append(film)
+        if film.title_key not in self.by_plain_key:
+            self.plain_keys_by_numbers.setdefault(numbers, []).append(film.title_key)
+        self.by_plain_key.setdefault(film.title_key, []).append(film)
+        for alias in film.aliases:
+            self._index_alias(film, alias)
+
+    def _index_alias(self, film: Film, title_key: str) -> None:
+        films = self.by_alias.setdefault(_read_numbers(title_key)[0], [])
+        if film not in films:
+            films.append(film)
 
     def _by_title(self, title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None) -> Film | None:
         key, numbers = _read_numbers(title_key)
@@ -202,6 +206,10 @@ class FilmResolver:
         dated = [f for f in candidates if f.year is not None and abs(f.year - year) <= 1]
         if dated:
             return min(dated, key=lambda f: (abs(f.year - year), *_preference(f)))
+        aliased = [f for f in self.by_alias.get(key, []) if f.year is not None and abs(f.year - year) <= 1
+                   and not _ids_conflict(f, imdb_id, tmdb_id)]
+        if aliased:
+            return min(aliased, key=lambda f: (abs(f.year - year), *_preference(f)))
         yearless = [f for f in candidates if f.year is None]
         if len(yearless) == 1:
             return yearless[0]  # resolve() gives it this year
@@ -239,10 +247,10 @@ class FilmResolver:
             mention.tmdb_id and self.by_tmdb.get(mention.tmdb_id))
         film = by_external_id or self._by_title(key, year, mention.imdb_id, mention.tmdb_id)
         if by_external_id and key and key != film.title_key and key not in film.aliases:
-            # Another title of the film, said by its id ("La Cosa", tt0084787): a mention of it without the id finds
-            # the film too (the load keeps it in film_titles).
+            # Another title of the film, said by its id ("La Cosa", tt0084787): a dated mention of it without the id,
+            # within a year of the film's, finds the film too (the load keeps it in film_titles).
             film.aliases.append(key)
-            self._index_title(film, key)
+            self._index_alias(film, key)
         if film:
             if mention.imdb_id and not film.imdb_id:
                 film.imdb_id = mention.imdb_id

@@ -96,6 +96,7 @@ def test_an_rfc_822_date_in_a_zone_email_utils_does_not_know_is_still_read_in_it
     ("Sun, 05 Jul 2026 22:30:00 -05:00", dt.date(2026, 7, 6)), ("Sun, 05 Jul 2026 22:30:00 GMT-5", dt.date(2026, 7, 6)),
     ("Sun, 05 Jul 2026 22:30:00 GMT+0200", dt.date(2026, 7, 5)), ("Mon, 06 Jul 2026 00:30:00 +02", dt.date(2026, 7, 5)),
     ("Sun, 05 Jul 2026 22:30:00 -0500", dt.date(2026, 7, 6)), ("Sun, 05 Jul 2026 22:30:00", dt.date(2026, 7, 5)),
+    ("Sun, 05 Jul 2026 22:30:00-05:00", dt.date(2026, 7, 6)), ("Sun, 05 Jul 2026 22:30-05:00", dt.date(2026, 7, 6)),
 ])
 def test_an_rfc_822_offset_written_otherwise_is_read_not_dropped(raw, expected):
     # Calendar QA: email.utils read "-05:00" and "GMT-5" as no zone (the written day kept) and "+02" as two minutes:

@@ -124,3 +124,23 @@ def test_stored_keys_and_urls_lose_their_tracking_parameters_so_the_next_crawl_f
                                                                  critic_name="Anonymous")), "run-2")
         assert (again.loaded, again.duplicates) == (0, 1)
         assert clean_tracking_keys(conn) == 0  # once per warehouse
+
+
+def test_of_two_tagged_keys_that_clean_to_one_the_first_stored_takes_it(tmp_path):
+    # Second review: both stayed tagged, and the next crawl stored an anonymous review a third time.
+    from flows.untagged_keys import clean_tracking_keys
+    from tests.flows.test_normalize_batch import item
+    from tests.warehouse.test_load_landing import _land, _load
+    from warehouse.db import open_writer
+
+    first, second, clean = "https://x.test/a?utm_source=f", "https://x.test/a?fbclid=z", "https://x.test/a"
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", item(source_review_id=first, url=first, critic_name="Anonymous",
+                                                         fetched_at="2026-11-20T10:00:00+00:00")), "run-1")
+        _load(conn, _land(tmp_path / "run-2.jsonl", item(source_review_id=second, url=second, critic_name="Anonymous",
+                                                         fetched_at="2026-11-21T10:00:00+00:00")), "run-2")
+        assert clean_tracking_keys(conn) == 1
+        assert sorted(conn.execute("select source_review_id from review_keys").fetchall()) == [(clean,), (second,)]
+        again = _load(conn, _land(tmp_path / "run-3.jsonl", item(source_review_id=clean, url=clean,
+                                                                 critic_name="Anonymous")), "run-3")
+        assert (again.loaded, again.duplicates) == (0, 1)

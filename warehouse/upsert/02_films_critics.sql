@@ -47,16 +47,19 @@ select
 from variants
 group by film_id;
 
--- The titles a film was met under with its external id (flows/normalize/films.py indexes them): a later mention
--- of one without the id finds the film. The batch's resolver already did, within the batch.
+-- The other titles a film was met under with its external id (flows/normalize/films.py asks them for a dated
+-- mention no film's own title takes, within a year of the film's): a later mention of one without the id finds
+-- the film. The batch's resolver already did, within the batch.
 insert into film_titles
 select met.film_id, met.title_key, met.first_seen
 from (
-    select film_id, title_key, min(fetched_at) as first_seen
-    from batch_rows
+    select b.film_id, b.title_key, min(b.fetched_at) as first_seen
+    from batch_rows as b
     semi join batch_classified using (row_no)
-    where (imdb_id is not null or tmdb_id is not null) and film_id is not null and nullif(title_key, '') is not null
-    group by film_id, title_key
+    inner join films as f on f.film_id = b.film_id
+    where (b.imdb_id is not null or b.tmdb_id is not null) and nullif(b.title_key, '') is not null
+        and b.title_key <> f.title_key
+    group by b.film_id, b.title_key
 ) as met
 anti join film_titles using (film_id, title_key);
 
