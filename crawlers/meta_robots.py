@@ -17,16 +17,18 @@ _NOFOLLOW = {"nofollow", "none"}
 _WITH_VALUES = {"max-snippet", "max-image-preview", "max-video-preview", "unavailable_after"}
 
 
+def _listed(content: str) -> set[str]:
+    return {part.strip().lower() for part in content.split(",")}
+
+
 def _directives(content: str, token: str | None) -> set[str]:
     """The directives of one X-Robots-Tag value that apply to us: all of them, or those after our token's
     "name:" prefix (another crawler's, "googlebot: nofollow", are not ours)."""
     head, colon, rest = content.partition(":")
     named = head.strip().lower()
     if colon and named and " " not in named and "," not in named and named not in _WITH_VALUES:
-        if token is None or head.strip().lower() != token.lower():
-            return set()
-        content = rest
-    return {part.strip().lower() for part in content.split(",")}
+        return _listed(rest) if token is not None and named == token.lower() else set()
+    return _listed(content)
 
 
 def forbids_following(response: Response, token: str | None) -> bool:
@@ -39,6 +41,6 @@ def forbids_following(response: Response, token: str | None) -> bool:
     names = {"robots"} | ({token.lower()} if token else set())
     for meta in response.xpath("//meta[@name and @content]"):
         name = (meta.attrib.get("name") or "").strip().lower()
-        if name in names and {part.strip().lower() for part in meta.attrib["content"].split(",")} & _NOFOLLOW:
+        if name in names and _listed(meta.attrib["content"]) & _NOFOLLOW:
             return True
     return False

@@ -41,6 +41,7 @@ from crawlers.unreachable import HostDown
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.robotstxt import RobotParser
+    from scrapy.settings import BaseSettings
 
 logger = logging.getLogger(__name__)
 
@@ -59,6 +60,12 @@ def product_token(user_agent: str) -> str | None:
     return found[1] if found else None
 
 
+def robots_name(settings: BaseSettings) -> str | None:
+    """The name robots rules address this crawler by: ROBOTSTXT_USER_AGENT when set, else USER_AGENT's product
+    token (robots.txt groups, and a page's `<meta name=…>` or `X-Robots-Tag: name:` in crawlers/meta_robots.py)."""
+    return settings.get("ROBOTSTXT_USER_AGENT") or product_token(settings.get("USER_AGENT") or "")
+
+
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
     """Scrapy's robots.txt middleware with RFC 9309's unreachable, size and Crawl-delay rules."""
 
@@ -72,8 +79,7 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         self._read_limit = max(self._maxsize, MIN_READ) if self._maxsize else 0  # 0: no limit at all
         crawler.signals.connect(self._headers_received, signal=signals.headers_received)
         crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
-        if not self._robotstxt_useragent:
-            self._robotstxt_useragent = product_token(settings.get("USER_AGENT") or "")
+        self._robotstxt_useragent = robots_name(settings)
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         # Scrapy's own, but the robots.txt request is marked (ROBOTSTXT) and asks for an uncompressed

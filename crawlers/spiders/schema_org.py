@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 import scrapy
@@ -26,7 +27,7 @@ from crawlers.items import UnreadableMarkup
 from crawlers.landing import data_dir
 from crawlers.meta_robots import forbids_following
 from crawlers.retries import RETRIED, SITEMAP, read_retries, retry_file
-from crawlers.robots import product_token
+from crawlers.robots import product_token, robots_name
 from crawlers.spiders.base import ReviewSpiderMixin, is_html
 
 _SITEMAP_HINTS = ("sitemap", "robots.txt")
@@ -179,14 +180,17 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         for link in links:
             yield response.follow(link, callback=self.parse, meta=meta)
 
+    @cached_property
+    def robots_token(self) -> str | None:
+        """The product token a page's robots meta or X-Robots-Tag names this crawler by (once per crawl)."""
+        return product_token(robots_name(self.crawler.settings) or "")
+
     def followable(self, response: Response, links: list[Link]) -> list[Link]:
         """The links to follow: none from a page that asks so, nor one marked rel="nofollow"
         (crawlers/meta_robots.py), unless REVIEWS_OBEY_NOFOLLOW is off."""
-        settings = self.crawler.settings
-        if not settings.getbool("REVIEWS_OBEY_NOFOLLOW", True):
+        if not self.crawler.settings.getbool("REVIEWS_OBEY_NOFOLLOW", True):
             return links
-        token = product_token(settings.get("ROBOTSTXT_USER_AGENT") or settings.get("USER_AGENT") or "")
-        if forbids_following(response, token):
+        if forbids_following(response, self.robots_token):
             self.crawler.stats.inc_value("robots/nofollow_pages")
             return []
         followed = [link for link in links if not link.nofollow]
