@@ -131,9 +131,12 @@ def _letters_differ(key: str, other: str) -> bool:
     """Whether both titles carry a letter standing alone and not the same ones: "Plan A" and "Plan B" score 83,
     "Solo Film A" and "Solo Film B" 91, yet are two films (marts QA); "Batman v Superman" and "Batman vs Superman"
     are one."""
-    letters = sorted(word for word in key.split() if len(word) == 1 and word.isalpha())
-    others = sorted(word for word in other.split() if len(word) == 1 and word.isalpha())
+    letters, others = _lone_letters(key), _lone_letters(other)
     return bool(letters and others and letters != others)
+
+
+def _lone_letters(key: str) -> list[str]:
+    return sorted(word for word in key.split() if len(word) == 1 and word.isalpha())
 
 
 def _ids_conflict(film: Film, imdb_id: str | None, tmdb_id: str | None) -> bool:
