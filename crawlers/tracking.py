@@ -9,6 +9,7 @@ visit, never the page, are dropped; any other part of the URL is left as it was 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -23,6 +24,8 @@ _NAMES = frozenset({
     "fbclid", "gclid", "gclsrc", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "yclid", "igshid",
     "_ga", "_gl", "_hsenc", "_hsmi", "mkt_tok", "twclid", "ttclid", "ref_src",
 })
+# A query that may hold one of them, for SQL to find stored urls and keys by (a superset: without_tracking decides).
+MAYBE_TAGGED = r"[?&](" + "|".join(re.escape(name) for name in sorted({*_PREFIXES, *_NAMES})) + ")"
 # Item fields that hold a page address (source_review_id too, when the page's url is the review's key).
 URL_FIELDS = ("url", "page_url", "critic_url", "source_review_id")
 

@@ -7,9 +7,6 @@ from __future__ import annotations
 import duckdb
 
 TRACKING_KEYS = "tracking_keys"
-# Which stored values to look at: a cheap superset of crawlers.tracking's names, which decides.
-_MAYBE_TAGGED = r"[?&](utm_|fbclid|gclid|gclsrc|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|yclid|igshid|_ga|_gl|_hs" \
-                r"|mkt_tok|twclid|ttclid|ref_src)"
 
 _RENAME_KEYS = """
     -- A clean key another stored key already has is left as it is; of two tagged keys that clean to one, the first
@@ -49,13 +46,13 @@ def clean_tracking_keys(conn: duckdb.DuckDBPyConnection) -> int:
     pending = _pending(conn, TRACKING_KEYS)
     if not pending:
         return 0
-    from crawlers.tracking import without_tracking  # Scrapy's import, only when the fix is due
+    from crawlers.tracking import MAYBE_TAGGED, without_tracking  # Scrapy's import, only when the fix is due
 
     keys = conn.execute("select distinct source, source_review_id from review_keys "
-                        "where regexp_matches(source_review_id, ?, 'i')", [_MAYBE_TAGGED]).fetchall()
+                        "where regexp_matches(source_review_id, ?, 'i')", [MAYBE_TAGGED]).fetchall()
     urls = conn.execute("select distinct url from (select url from review_keys union all "
                         "select unnest(urls) from reviews) where regexp_matches(url, ?, 'i')",
-                        [_MAYBE_TAGGED]).fetchall()
+                        [MAYBE_TAGGED]).fetchall()
     key_map = [(source, key, clean) for source, key in keys if (clean := without_tracking(key)) != key]
     url_map = [(url, clean) for (url,) in urls if (clean := without_tracking(url)) != url]
 
