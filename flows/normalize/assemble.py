@@ -67,6 +67,17 @@ LANGUAGE = "case when x.row_no is not null then x.code else d.code end"
 INFERRED = f"case when coalesce({LANGUAGE}, 'en') = 'en' then i.score end"
 
 
+# A review cannot come out years before its film: a festival premiere or a country's earlier release puts a
+# review at most a year before the year the film is listed under. A date earlier still is a misread date (a
+# two-digit year, a day/month swap of an old page) or a review matched to the wrong film of that title, and
+# is flagged like a future date: kept as written, read by the marts as no date.
+DATE_PROBLEM = """case
+    when d_.date_problem is null and year(d_.published_on) < f.year - 1
+    then 'date before film: ' || strftime(d_.published_on, '%Y-%m-%d') || ' is over a year before the film''s year '
+         || f.year
+    else d_.date_problem end"""
+
+
 def infer_plain(duck: duckdb.DuckDBPyConnection) -> None:
     """Inferred scores of the unrated reviews whose body SQL folds (most): table nz_inferred_plain."""
     # A query, not a table: a copy of a quarter of a million bodies cost ~0.7 CPU-s and its memory.
@@ -114,7 +125,7 @@ with joined as (
         case when r.score is not null or r.is_positive is not null then 'explicit'
              when {INFERRED} is not null then 'inferred' end as score_source,
         r.rating_problem, {TITLE} as title, {BODY} as body, {LANGUAGE} as language,
-        d_.published_on, d_.date_problem
+        d_.published_on, {DATE_PROBLEM} as date_problem
     from nz_checked as c
     left join nz_cleaned as cl using (row_no)
     {RATED}
