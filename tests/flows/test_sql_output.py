@@ -257,6 +257,14 @@ def test_csv_writes_duckdb_text_forms(data_dir):
                     ["true", "['http://x', y]", "{'a': 1}", "3 days", "2026-11-26", ""]]
 
 
+
+def test_csv_tells_null_from_the_empty_string_as_postgresql_copy_does(data_dir):
+    query = "select '' as empty, null as nothing, 'a,\"b\"' as quoted, 'plain' as plain"
+    assert sql(data_dir, query, "csv").stdout.splitlines()[1] == '"",,"a,""b""",plain'
+    # One column: a NULL stays "", since an empty line is a row many readers skip.
+    assert sql(data_dir, "select * from (values (null), ('')) as t(x)", "csv").stdout.splitlines() == ["x", '""', '""']
+
+
 def test_csv_writes_formula_like_values_exactly(data_dir):
     # CSV is for programs: a spreadsheet user imports it as text (see README, `reviews sql`).
     rows = list(csv.reader(io.StringIO(sql(data_dir, "select '=HYPERLINK(\"http://x\")' as critic", "csv").stdout)))
