@@ -53,10 +53,15 @@ def print_rows(columns: list[str], batches: Iterable[list[tuple[str | None, ...]
                                           for key, value in zip(keys, row, strict=True)) + "}\n" for row in rows)
     elif fmt == "csv":
         # Exact, for programs: a value a spreadsheet would read as a formula (=, +, -, @) is written as it is.
-        csv.writer(out).writerow(columns)
+        writer = csv.writer(out)
+        writer.writerow(columns)
         for rows in batches:
-            out.writelines(",".join(map(_csv_field, row)) + "\r\n" if len(row) > 1 else _lone_csv_field(row[0])
-                           for row in rows)
+            # csv.writer is the fast path; a batch with an empty string in a row of several columns is written
+            # as PostgreSQL writes it (csv.writer writes one column's NULL and empty string as "" already).
+            if len(columns) > 1 and any("" in row for row in rows):
+                out.writelines(",".join(map(_csv_field, row)) + "\r\n" for row in rows)
+            else:
+                writer.writerows(rows)
     elif console.is_terminal:
         _print_table(columns, batches, type(console)(file=out, width=console.width, force_terminal=True,
                                                      color_system=console.color_system))
@@ -69,16 +74,11 @@ _CSV_QUOTED = re.compile('[",\r\n]')
 
 def _csv_field(value: str | None) -> str:
     # As DuckDB's and PostgreSQL's COPY write CSV: NULL an empty field, the empty string "" (Python 3.11's csv
-    # writes both as an empty field), quotes only where the value needs them, as csv.writer quotes.
+    # writes both as an empty field), quotes only where the value needs them, as csv.writer quotes. (A row of
+    # one column keeps csv.writer's "" for NULL too: an empty line is a row pandas and others skip.)
     if value is None:
         return ""
     return '"' + value.replace('"', '""') + '"' if not value or _CSV_QUOTED.search(value) else value
-
-
-def _lone_csv_field(value: str | None) -> str:
-    # A row of one column that is NULL stays "", as csv.writer writes it: an empty line is a row that pandas
-    # and many readers skip.
-    return ('""' if value is None else _csv_field(value)) + "\r\n"
 
 
 def _print_table(columns: list[str], batches: Iterable[list[tuple[str | None, ...]]], console: Console) -> None:
