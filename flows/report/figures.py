@@ -2,8 +2,7 @@
 
 A mover's change and a critics-vs-users gap are printed as the difference of the two figures beside them,
 so each row adds up; the lists are then ordered, and a row printed as no change left out, by that printed
-difference, in Python, with the one rounding the templates use (SQL's rounding of a DOUBLE differs from it
-near halves).
+difference, in Python, with the one rounding the templates use (DuckDB's rounding of a DOUBLE, see half_up).
 """
 
 from __future__ import annotations
@@ -16,11 +15,13 @@ Row = dict[str, Any]
 
 
 def half_up(value: float, digits: int) -> Decimal | float:
-    """`value` rounded as people round, halves away from zero: Python's halves to even printed 62.5 % as 62
-    and 37.5 % as 38. (str(): 0.15 is 0.1499… in binary, and reads 0.2 as written.)"""
+    """`value` rounded as DuckDB's round() rounds a DOUBLE, so a printed figure is what `round(column, 1)` gives
+    on the same mart: halves away from zero (Python's halves to even printed 62.5 % as 62 and 37.5 % as 38), and
+    the stored double decides a value written with a 5 at the cut, 70.05 being 70.0499… in binary (read as
+    written, 70.1, the run summary and every SQL query printed 70.0 beside it: report-history QA)."""
     if not math.isfinite(value):
         return value
-    return Decimal(str(value)).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
+    return Decimal(value).quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
 def printed_difference(now: float, before: float, digits: int = 1) -> Decimal | float:

@@ -10,6 +10,7 @@ import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import duckdb
 import lxml.html
 import pytest
 from PIL import Image
@@ -343,13 +344,22 @@ def test_the_dates_line_stays_a_paragraph_of_its_own_before_the_first_heading():
         assert dates_line + "\n\n## " in markdown
 
 
-@pytest.mark.parametrize(("value", "digits", "shown"), [(62.5, 0, "63"), (37.5, 0, "38"), (0.15, 1, "0.2"),
+@pytest.mark.parametrize(("value", "digits", "shown"), [(62.5, 0, "63"), (37.5, 0, "38"), (12.25, 1, "12.3"),
                                                         (1234567.85, 1, "1,234,567.9")])
 def test_figures_round_halves_up_as_people_do(value, digits, shown):
     # Python's round-half-to-even printed 62.5 % as "62%" beside 37.5 % as "38%".
     from flows.report.render import number
 
     assert number(value, digits) == shown
+
+
+@pytest.mark.parametrize("value", [70.05, 0.15, 1.15, 2.675, 50.45, 70.15, -0.05, 12.25, 66.66666666666667])
+def test_figures_round_as_sql_rounds_the_stored_double(value):
+    # 70.05 is 70.0499… in binary: the report printed 70.1 beside the run summary's and every query's 70.0.
+    from flows.report.render import number
+
+    sql = duckdb.sql(f"select round({value!r}::double, 1)").fetchall()[0][0]
+    assert number(value, 1) == f"{sql:,.1f}"
 
 
 def test_a_signed_change_that_rounds_to_zero_has_no_sign():

@@ -95,3 +95,14 @@ def test_a_harshness_of_exactly_0_45_is_stored_as_0_45(wh):
     wh.build()
     assert wh.one("critic_stats", critic_id="kate")["harshness"] == 0.45  # the score's offset: kinder is higher
     assert wh.one("critic_stats", critic_id="hal")["harshness"] == -0.45
+
+
+def test_the_run_summary_prints_a_harshness_that_rounds_to_zero_without_a_sign(wh):
+    # -0.2 / (1 + harshness_k 5) is -0.033: DuckDB's round() gave -0.0, printed as "-0.0" (report-history QA).
+    from warehouse.queries import run_query
+
+    wh.review("her", "kate", 50)
+    wh.review("her", "hal", 50.2)
+    wh.build()
+    _, rows = run_query(wh.conn, "top_critics")
+    assert sorted(str(row[5]) for row in rows) == ["0.0", "0.0"]

@@ -6,7 +6,7 @@ select
     audience,
     reviews,
     round(mean_score, 1) as mean_score,
-    round(harshness, 1) as harshness,
+    round(harshness, 1) + 0 as harshness,  -- + 0: a harshness of -0.04 printed as -0.0
     round(agreement_rate, 1) as agreement_rate
 from critic_stats
 where not anonymous
