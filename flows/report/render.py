@@ -14,7 +14,7 @@ right-to-left text between FSI and PDI in the Markdown. A value that is unknown 
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -197,13 +197,20 @@ def _environment(markdown: bool) -> Environment:
     return env
 
 
+def so_far(data: ReportData, generated: datetime) -> datetime:
+    """The time a report of the current week runs to: `generated` in its own zone, or in UTC when that is still
+    the day before the week's Monday (a reader west of UTC on Sunday evening asking for the UTC week begun:
+    "the week so far, to 2026-11-29 20:00 SST" named a day before the week)."""
+    return generated if generated.date() >= data.week_start else generated.astimezone(UTC)
+
+
 def render_html(data: ReportData, charts: dict[str, str], generated: datetime) -> str:
     template = _environment(markdown=False).get_template("report.html.j2")
     safe_charts = {name: Markup(svg) for name, svg in charts.items()}  # built by charts.py, text escaped there
-    return template.render(data=data, charts=safe_charts, generated=generated)
+    return template.render(data=data, charts=safe_charts, generated=generated, so_far=so_far(data, generated))
 
 
 def render_markdown(data: ReportData, generated: datetime) -> str:
     template = _environment(markdown=True).get_template("report.md.j2")
-    text = template.render(data=data, generated=generated)
+    text = template.render(data=data, generated=generated, so_far=so_far(data, generated))
     return re.sub(r"\n{3,}", "\n\n", text)

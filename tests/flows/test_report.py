@@ -326,6 +326,18 @@ def test_a_report_of_the_week_so_far_says_so_instead_of_a_drop_against_last_week
         assert "so far" not in text and "−263 vs last week" in text
 
 
+
+def test_the_week_so_far_west_of_utc_runs_to_a_time_of_the_week_not_of_the_day_before():
+    # Sunday 20:00 in Pago Pago is Monday 07:00 UTC: the UTC week has begun, its report may be asked for, and
+    # read "the week so far, to" Sunday, the day before the week (report-history QA).
+    from zoneinfo import ZoneInfo
+
+    data = _one_review_week()
+    generated = datetime.combine(data.week_start, datetime.min.time(), UTC).replace(hour=7)
+    local = generated.astimezone(ZoneInfo("Pacific/Pago_Pago"))
+    for text in (render_markdown(data, local), render_html(data, {"days": "", "movers": "", "scores": ""}, local)):
+        assert f"(the week so far, to {data.week_start.isoformat()} 07:00 UTC)" in text
+
 def test_counts_of_one_read_in_the_singular():
     markdown = render_markdown(_one_review_week(), datetime(2030, 1, 1))
     assert "**1** new review " in markdown and "**1** film reviewed" in markdown
