@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
+
 from flows.report.charts import render_charts
 from flows.report.data import ReportData, load_report_data
 from flows.report.render import SECTIONS, render_html, render_markdown
@@ -48,9 +50,22 @@ def build_report_data(database: Path, week: str | None = None, today: date | Non
     refresh_stale_marts(database)  # after an upgrade, the report reads marts built by this version's SQL
     conn = connect(database, read_only=True)
     try:
-        return load_report_data(conn, chosen)
+        data = load_report_data(conn, chosen)
+        data.unloaded_runs = unloaded_runs(conn, Path(database).parent)
+        return data
     finally:
         conn.close()
+
+
+def unloaded_runs(conn: duckdb.DuckDBPyConnection, root: Path) -> list[dict[str, str]]:
+    """The runs in the landing zone that are not loaded: a load that failed, one stopped, a crawl still running.
+    Their reviews are in no week's figures yet, so the report names them (a report written after a Sunday-night
+    run died while loading looked complete: report-history QA)."""
+    from flows.load import held_batches, pending_batches  # the load's imports, only when a report is written
+
+    writer, held = held_batches(root)
+    batches = pending_batches(conn, root) + ([writer] if writer else []) + held
+    return [{"source": batch.source, "run_id": batch.run_id} for batch in batches]
 
 
 def write_report(database: Path, week: str | None, out_dir: Path) -> ReportPaths:

@@ -88,6 +88,7 @@ class ReportData:
     week_end: date  # the Sunday, inclusive
     numbers: Row
     crawl_runs: list[Row] = field(default_factory=list)
+    unloaded_runs: list[Row] = field(default_factory=list)  # landed, not loaded: in no figure yet
     top_films: list[Row] = field(default_factory=list)
     movers: list[Row] = field(default_factory=list)
     new_films: list[Row] = field(default_factory=list)

@@ -40,3 +40,19 @@ def test_a_week_keeps_the_run_that_loaded_its_reviews_after_a_later_run_edits_th
     health = markdown[markdown.index("dump: "):]
     assert health.count("dump: 3 scraped") == 2, health  # the first run (3 loaded) and the edit (2 updated)
     assert "dump: 3 scraped, 3 loaded" in health
+
+
+def test_a_report_names_the_runs_landed_but_not_loaded_and_the_reviews_that_came_late(tmp_path: Path) -> None:
+    # A run whose load failed left the report looking complete; a past week's figures grew with late reviews and
+    # nothing said why (report-history QA). The import is the late one here: 2024's reviews first seen today.
+    data = tmp_path / "data"
+    _import_and_load(_dump(tmp_path / "v1.jsonl", "Tender and sad."), data)
+    import_file(_dump(tmp_path / "v2.jsonl", "Tender and sad, edited."), "other", data)  # landed, not loaded
+    (run_id,) = [path.name.removesuffix(".jsonl") for path in (data / "raw" / "other").glob("*.jsonl")]
+    paths = write_report(warehouse_path(data), "2024-W19", tmp_path / "out")
+    markdown = paths.markdown.read_text(encoding="utf-8")
+    assert "**2** new reviews, 2 of them first seen after the week ended" in markdown
+    assert (f"**Not in these figures:** 1 crawl run landed but not loaded yet (other {run_id}); `reviews status` "
+            "lists it, and the next `reviews run` loads it.") in markdown
+    html = paths.html.read_text(encoding="utf-8")
+    assert "(2 of them first seen after the week ended)" in html and f"<bdi>other</bdi> <bdi>{run_id}</bdi>" in html

@@ -19,8 +19,8 @@
 -- week_*: the same score consensus as of the end of the review's own ISO publication week, over
 -- the film's reviews published by then (trusted dates, stg_reviews.published_on: undated reviews
 -- and reviews dated after their fetch are left out, and have no week_* values). The weekly report
--- reads it for the reviews of its week, so a past week's numbers do not move when later reviews
--- arrive.
+-- reads it for the reviews of its week, so a past week's numbers do not move when reviews published
+-- later arrive (late arrivals published by then do move them).
 --
 -- The all-time consensus is the critic-and-film pair's (int_critic_film_consensus), which the marts
 -- read directly; this per-review view is for the weekly report and for queries. The week-end sums
