@@ -1,12 +1,14 @@
-"""The data fix `tracking_keys`: stored source keys and urls lose their tracking parameters, as crawls now drop them
-(crawlers/tracking.py). Without it, a review keyed by a tagged url was met under its clean key as another: an
-anonymous one (no author to match a copy by) was stored twice (review of the tracking change)."""
+"""The data fix `tracking_keys`: stored source keys and urls lose their tracking parameters and session ids, as
+crawls now drop them (crawlers/tracking.py). Without it, a review keyed by a tagged url was met under its clean
+key as another: an anonymous one (no author to match a copy by) was stored twice (review of the tracking change)."""
 
 from __future__ import annotations
 
 import duckdb
 
-TRACKING_KEYS = "tracking_keys"
+# Each name stands for the rules it was applied with: "session_keys" (migration 021) applies it again for the
+# session ids crawlers.tracking drops since.
+TRACKING_KEYS = ("tracking_keys", "session_keys")
 
 _RENAME_KEYS = """
     -- A clean key another stored key already has is left as it is; of two tagged keys that clean to one, the first
@@ -40,10 +42,11 @@ _CLEAN_URLS = """
 
 
 def clean_tracking_keys(conn: duckdb.DuckDBPyConnection) -> int:
-    """Stored keys and urls without tracking parameters. Returns how many keys were renamed; 0 once applied."""
+    """Stored keys and urls without tracking parameters and session ids. Returns how many keys were renamed; 0
+    once applied."""
     from flows.upgrades import _apply, _pending
 
-    pending = _pending(conn, TRACKING_KEYS)
+    pending = _pending(conn, *TRACKING_KEYS)
     if not pending:
         return 0
     from crawlers.tracking import MAYBE_TAGGED, without_tracking  # Scrapy's import, only when the fix is due

@@ -5,7 +5,8 @@ repeat. Each runs once per warehouse, in one transaction, recorded in `data_fixe
 A new data fix ships with a new migration (an empty one if nothing else changes the schema): versions older
 than the fix know no such migration and so refuse the warehouse (warehouse/db.py migrate) instead of writing
 rows the fix's rules would read otherwise. Migration 014 marks `anonymous_keys` and `anonymous_copies_2`,
-migration 016 `outlet_keys`, migration 018 `dotless_i_keys`, migration 020 `tracking_keys` (flows/untagged_keys.py).
+migration 016 `outlet_keys`, migration 018 `dotless_i_keys`, migrations 020 `tracking_keys` and 021 `session_keys`
+(flows/untagged_keys.py).
 """
 
 from __future__ import annotations

@@ -25,6 +25,28 @@ def test_tracking_parameters_are_dropped(url: str, expected: str) -> None:
     assert without_tracking(url) == expected
 
 
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://x.test/review/0;jsessionid=d182e1f4", "https://x.test/review/0"),
+    ("https://x.test/review/0;JSESSIONID=A1B2.node1?page=2#Ann|Her", "https://x.test/review/0?page=2#Ann|Her"),
+    ("https://x.test/r?sid=d182e1f4&page=1", "https://x.test/r?page=1"),
+    ("https://x.test/r?PHPSESSID=k2j3h4&id=7", "https://x.test/r?id=7"),
+    ("https://x.test/r?id=7&sessionid=abc", "https://x.test/r?id=7"),
+])
+def test_session_ids_are_dropped(url: str, expected: str) -> None:
+    # Traps QA: a session id in every link made a review keyed by its page a new review every week.
+    assert without_tracking(url) == expected
+
+
+@pytest.mark.parametrize("url", [
+    "https://x.test/story?sid=12",  # a story id, not a session
+    "https://x.test/story?sid=abcdefgh",  # no digit: a word
+    "https://x.test/r?q=a;jsessionid=1",  # in the query, the site's own text
+    "https://x.test/film/1#Ann;sid=a1b2c3d4|Her",  # in a key's fragment
+])
+def test_what_only_looks_like_a_session_id_is_kept(url: str) -> None:
+    assert without_tracking(url) == url
+
 @pytest.mark.parametrize("url", [
     "https://x.test/r/1",
     "https://x.test/r/1?id=3&genre=a&genre=b",  # a repeated parameter stays repeated
@@ -72,3 +94,34 @@ def test_a_review_page_linked_with_campaign_tags_is_fetched_once_and_lands_witho
     items = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
     assert sorted((i["url"], i["source_review_id"]) for i in items) == [
         (f"{site.url}/r/1", f"{site.url}/r/1"), (f"{site.url}/r/2", f"{site.url}/r/2")]
+
+
+
+def test_reviews_linked_with_a_new_session_id_on_every_page_are_fetched_once_under_one_address(
+        tmp_path: Path) -> None:
+    # As a Java site links: every page view hands out a new ;jsessionid, and review 2 carries no id of its own.
+    sessions = iter(range(10_000, 99_999))
+
+    def route(site: LocalSite, path: str) -> Answer:
+        page = path.split(";")[0]
+        session = f";jsessionid=a{next(sessions)}b"
+        if page == "/":
+            return plain_page("home", [f"/r/1{session}", f"/r/2{session}", f"/?sid=s{next(sessions)}x"])
+        if page == "/r/1":
+            return review_page(f"{site.url}/r/1{session}", 1, [f"/r/2{session}", f"/{session}"])
+        if page == "/r/2":
+            answer = review_page(f"{site.url}/r/2{session}", 2, [f"/r/1{session}"])
+            answer.body = str(answer.body).replace(f'"@id": "{site.url}/r/2{session}", ', "")
+            return answer
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = run_crawl("schema_org", [site.url + "/"], source="site", data=tmp_path,
+                           settings={"AUTOTHROTTLE_START_DELAY": 0.02, "CLOSESPIDER_TIMEOUT": 30},
+                           show_progress=False)
+        fetched = sorted(path for path in site.paths() if path.startswith("/r/"))
+    assert fetched == ["/r/1", "/r/2"]
+    items = sorted((json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()),
+                   key=lambda item: item["url"])
+    assert [(i["url"], i["source_review_id"]) for i in items] == [
+        (f"{site.url}/r/1", f"{site.url}/r/1"), (f"{site.url}/r/2", None)]

@@ -126,6 +126,31 @@ def test_stored_keys_and_urls_lose_their_tracking_parameters_so_the_next_crawl_f
         assert clean_tracking_keys(conn) == 0  # once per warehouse
 
 
+
+def test_stored_keys_with_session_ids_are_cleaned_once_more_after_the_tracking_fix(tmp_path):
+    # Traps QA: a review keyed by its page and a ;jsessionid was a new review every week. A warehouse that had
+    # the tracking fix already gets it again as `session_keys`, with the session rules.
+    from flows.untagged_keys import clean_tracking_keys
+    from tests.flows.test_normalize_batch import item
+    from tests.warehouse.test_load_landing import _land, _load
+    from warehouse.db import open_writer
+
+    with open_writer(tmp_path / "w.duckdb") as conn:
+        conn.execute("insert into data_fixes values ('tracking_keys', now())")
+        url = "https://x.test/film/1;jsessionid=a1b2c3d4"
+        _load(conn, _land(tmp_path / "run-1.jsonl", item(source_review_id=None, url=url)), "run-1")
+        assert clean_tracking_keys(conn) == 1
+        key = "https://x.test/film/1#Ann Lee|Her"
+        assert conn.execute("select source_review_id, urls from reviews").fetchall() == [
+            (key, ["https://x.test/film/1"])]
+        again = _load(conn, _land(tmp_path / "run-2.jsonl", item(
+            source_review_id=None, url="https://x.test/film/1", body="A tender and wonderful film, edited.")),
+            "run-2")
+        assert again.updated == 1  # the edit applies to the stored review, not to a second one
+        assert conn.execute("select count(*), any_value(body) from reviews").fetchall() == [
+            (1, "A tender and wonderful film, edited.")]
+        assert clean_tracking_keys(conn) == 0
+
 def test_of_two_tagged_keys_that_clean_to_one_the_first_stored_takes_it(tmp_path):
     # Second review: both stayed tagged, and the next crawl stored an anonymous review a third time.
     from flows.untagged_keys import clean_tracking_keys
