@@ -18,6 +18,7 @@ from scrapy.http import HtmlResponse, Request, Response, XmlResponse
 from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
 from crawlers.sites import site_of
+from crawlers.url_traps import trap_shape
 
 Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
 
@@ -63,6 +64,8 @@ class ReviewSpiderMixin:
         self.met_urls: set[str] = {urldefrag(url)[0] for url in self.start_urls}
         # Reviews this run has extracted, by id or a digest of (critic, film, text): see fresh_reviews.
         self.run_review_keys: set[Any] = set()
+        # Pages of this run whose links were followed though they held no review new to it (see follow_meta).
+        self.barren_pages = 0
 
     def init_incremental(self, state: str | None, full: str | bool = False) -> None:
         """Load what earlier runs of this source saw (written by flows.incremental before the crawl).
@@ -159,16 +162,45 @@ class ReviewSpiderMixin:
         else:
             barren += 1
             depth, setting, what = barren, "REVIEWS_MAX_BARREN_DEPTH", "without reviews"
-        limit = self.crawler.settings.getint(setting)  # type: ignore[attr-defined]
+        settings = self.crawler.settings  # type: ignore[attr-defined]
+        limit = settings.getint(setting)
+        budget = settings.getint("REVIEWS_MAX_BARREN_PAGES")
         if limit and depth > limit:
-            stats = self.crawler.stats  # type: ignore[attr-defined]
-            if not stats.get_value("barren/pages_not_followed"):
-                self.logger.warning(  # type: ignore[attr-defined]
-                    "%s is page %d in a row %s: its links are not followed (%s = %d; this page and any other such "
-                    "are counted as barren/pages_not_followed)", response.url, depth, what, setting, limit)
-            stats.inc_value("barren/pages_not_followed")
+            self._not_followed("%s is page %d in a row %s: its links are not followed (%s = %d; this page and any "
+                               "other such are counted as barren/pages_not_followed)",
+                               response.url, depth, what, setting, limit)
             return None
+        if budget and self.barren_pages >= budget:
+            # The leashes count along one chain of links; a trap that branches has millions of short ones.
+            self._not_followed("%s: %d pages without reviews new to this run had their links followed already: no "
+                               "more are (REVIEWS_MAX_BARREN_PAGES = %d; counted as barren/pages_not_followed)",
+                               response.url, self.barren_pages, budget)
+            return None
+        self.barren_pages += 1
         return {BARREN_DEPTH: barren, REPEAT_DEPTH: repeat}
+
+    def _not_followed(self, message: str, *args: Any) -> None:
+        stats = self.crawler.stats  # type: ignore[attr-defined]
+        if not stats.get_value("barren/pages_not_followed"):
+            self.logger.warning(message, *args)  # type: ignore[attr-defined]
+        stats.inc_value("barren/pages_not_followed")
+
+    def untrapped(self, urls: Iterable[str]) -> list[str]:
+        """The links to follow of `urls`: not those shaped like a crawler trap (crawlers/url_traps.py), which are
+        counted as traps/links_not_followed, the first logged."""
+        kept = []
+        stats = self.crawler.stats  # type: ignore[attr-defined]
+        for url in urls:
+            reason = trap_shape(url)
+            if reason is None:
+                kept.append(url)
+                continue
+            if not stats.get_value("traps/links_not_followed"):
+                logger = self.logger  # type: ignore[attr-defined]
+                logger.warning("%s is not followed: %s looks like a crawler trap (this link and any other such are "
+                               "counted as traps/links_not_followed)", url, reason)
+            stats.inc_value("traps/links_not_followed")
+        return kept
 
     def fresh_reviews(self, reviews: Iterable[Any]) -> bool:
         """Whether any of a page's reviews is new to this run (by its id, else a digest of its critic, film and

@@ -58,7 +58,7 @@ class ProfileSpider(ReviewSpiderMixin, scrapy.Spider):
         for item in page.reviews:
             clash = self.clashes.reason(item)
             yield self.stamp(item) if clash is None else RefusedReview(self.stamp(item), clash)
-        links = [link for link in page.next_pages + page.follow if self.on_site(link)]
+        links = self.untrapped(link for link in page.next_pages + page.follow if self.on_site(link))
         self.meet_page(response)
         if self.all_known(page.site_ids, links):  # a key made from a url says nothing of whether a review is known
             return

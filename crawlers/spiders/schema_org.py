@@ -168,8 +168,9 @@ class SchemaOrgSpider(CanaryMixin, ReviewSpiderMixin, SitemapSpider):
         # Links only from HTML: LinkExtractor fails on a JSON or plain-text answer, which has none anyway.
         if not self.follow_links or not is_html(response):
             return
-        links = self.followable(response, [link for link in self.links.extract_links(response)
-                                           if self.on_site(link.url)])
+        on_site = [link for link in self.links.extract_links(response) if self.on_site(link.url)]
+        kept = set(self.untrapped(link.url for link in on_site))
+        links = self.followable(response, [link for link in on_site if link.url in kept])
         self.meet_page(response)
         if self.all_known([r.source_review_id for r in page.reviews], [link.url for link in links]):
             return
