@@ -85,7 +85,12 @@ def crawl_rejects(rejects_path: Path | None) -> list[Reject]:
     if rejects_path is None or not rejects_path.exists():
         return []
     found = []
-    for number, line in enumerate(rejects_path.read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+    # Lines end at "\n" alone: the crawler writes U+2028 and U+2029 unescaped, and str.splitlines() cut a reject
+    # holding one into pieces, each counted as a reject of its own (sizes QA).
+    with rejects_path.open("rb") as lines:
+        numbered = [(number, raw.decode("utf-8", errors="replace").rstrip("\r\n"))
+                    for number, raw in enumerate(lines, 1) if raw.strip()]
+    for number, line in numbered:
         try:
             record = json.loads(line)
             found.append(Reject(record.get("reason", "rejected by crawler"), record.get("item", record), "crawl"))

@@ -250,3 +250,16 @@ def test_a_film_refused_later_keeps_its_item_as_it_landed_too(landing):
                    other_ratings=["B+"])
     batch = normalize_landing(landing(item(), refused), [])
     assert [r.raw for r in batch.rejects] == [refused]
+
+
+def test_a_crawl_reject_holding_a_line_separator_stays_one_reject(tmp_path):
+    # Sizes QA: str.splitlines() cut it at U+2028 and U+2029 into three "unreadable crawl reject line" rows.
+    from flows.normalize.batch import crawl_rejects
+
+    path = tmp_path / "run-1.rejects.jsonl"
+    lines = [json.dumps({"reason": "no content", "item": {"critic_name": "Ann\u2028Lee\u2029"}}, ensure_ascii=False),
+             "", json.dumps({"reason": "no author", "item": {}})]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rejects = crawl_rejects(path)
+    assert [(r.reason, r.raw) for r in rejects] == [("no content", {"critic_name": "Ann\u2028Lee\u2029"}),
+                                                    ("no author", {})]
