@@ -30,6 +30,7 @@ from flows.cli_base import (
     profile_args,
     project,
     quiet_user_errors,
+    shown,
     source_name,
     source_settings,
     stdout_gone,
@@ -137,7 +138,7 @@ def extract(
     for review in page.reviews:
         print(json_line({"type": "review", **review.to_dict()}), end="")
     for error in page.errors:
-        err_console.print(f"[yellow]warning:[/yellow] {error}", highlight=False)
+        err_console.print(f"[yellow]warning:[/yellow] {shown(error)}", highlight=False, soft_wrap=True)
     err_console.print(f"{counted(len(page.reviews), 'review')}, {counted(len(page.films), 'film')}", highlight=False)
 
 

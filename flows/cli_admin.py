@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from flows.cli_base import ConfigOption, DataDir, app, console, err_console, fail, project, stdout_gone
+from flows.cli_base import ConfigOption, DataDir, app, console, err_console, fail, project, shown, stdout_gone
 from flows.errors import ReviewsError
 
 
@@ -190,7 +190,7 @@ def prune(
     for line in [] if quiet else result.summary():
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     for line in result.warnings():
-        err_console.print(f"[yellow]warning:[/yellow] {escape(line)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/yellow] {shown(line)}", highlight=False, soft_wrap=True)
     if failure := result.failure():
         raise fail(failure, 1)
 

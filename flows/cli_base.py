@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped
+from flows.output import visible
 
 if TYPE_CHECKING:
     from flows.config import Config, Source
@@ -86,9 +87,16 @@ def stdout_gone() -> None:
         pass
 
 
+def shown(text: str) -> str:
+    """Text for an error or warning line: Rich markup escaped (messages quote config tables, "[marts]", and paths,
+    which Rich would read as markup and drop), and control characters shown as escapes, since messages quote
+    scraped text, a column name or a value (DuckDB's "Could not convert string '4/5\\x1b[2J'" cleared the
+    screen: sizes QA)."""
+    return escape(visible(text))
+
+
 def fail(message: str, code: int = 2) -> typer.Exit:
-    # Escaped: messages quote config tables ("[marts]") and paths, which Rich would read as markup and drop.
-    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {shown(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 
@@ -143,12 +151,12 @@ def project(config: Path | None, data_dir: Path | None, reading: bool = False,
             if not (data_dir or os.environ.get(DATA_DIR_ENV)):
                 raise fail(f"{exc} (give --data-dir to read the warehouse all the same)") from None
             cfg = Config(path=path)
-        err_console.print(f"[yellow]warning:[/yellow] {escape(str(exc))}; read anyway, but no run can start "
+        err_console.print(f"[yellow]warning:[/yellow] {shown(str(exc))}; read anyway, but no run can start "
                           "until it is mended", highlight=False, soft_wrap=True)
     for source in cfg.sources:
         if source.profile_error and source.name not in set(named):
             err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "
-                              f"{escape(source.profile_error)}", highlight=False, soft_wrap=True)
+                              f"{shown(source.profile_error)}", highlight=False, soft_wrap=True)
     root = Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").expanduser().resolve()
     try:
         str(root).encode("utf-8")  # a Latin-1 folder name: its bytes reached Prefect's JSON as a traceback

@@ -19,6 +19,7 @@ from flows.cli_base import (
     failed,
     project,
     quiet_user_errors,
+    shown,
 )
 from flows.errors import ReviewsError
 from flows.output import visible
@@ -108,7 +109,7 @@ def import_(
         err_console.print(f"columns: {escape(visible(fields))} (encoding {result.encoding})", highlight=False,
                           soft_wrap=True)
     for note in result.unused:  # also when quiet: ratings in a misspelt column would be lost without it
-        err_console.print(f"[yellow]warning:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
+        err_console.print(f"[yellow]warning:[/yellow] {shown(note)}", highlight=False, soft_wrap=True)
     if result.dates and result.dates.note and (result.dates.warning or not quiet):  # a wrong date is a warning
         prefix = "[yellow]warning:[/yellow] " if result.dates.warning else ""
         err_console.print(f"{prefix}{escape(visible(result.dates.note))}", highlight=False, soft_wrap=True)

@@ -359,3 +359,9 @@ def test_an_ignored_sigint_stays_ignored_while_a_query_runs(data_dir):
     out, err = child.communicate(timeout=120)
     assert child.returncode == 0, (out, err)
     assert out.splitlines()[0] == "r" and out.splitlines()[1].isdigit()
+
+
+def test_an_error_quoting_a_value_shows_its_control_characters_escaped(data_dir):
+    # Sizes QA: casting a rating as scraped quoted it raw in the error line, and its ESC [2J cleared the screen.
+    message = one_line_error(sql(data_dir, "select cast('4/5' || chr(27) || '[2J' as int)"))
+    assert "\x1b" not in message and r"4/5\x1b[2J" in message
