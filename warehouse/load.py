@@ -140,13 +140,29 @@ def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> None:
         conn.unregister("incoming_batch")
 
 
+# A reject's item over this many characters of JSON is stored as its start and its size: a 251 MB line of NULs
+# (each written \u0000) took more than the 1 GB memory limit to store, and its batch never loaded (sizes QA). The
+# landing file keeps the whole line.
+REJECT_RAW_MAX = 16 * 1024 * 1024
+REJECT_RAW_KEPT = 64 * 1024
+
+
+def storable_raw(raw: Any) -> str:
+    """A reject's item as the JSON text `rejects.raw` stores: whole, or over REJECT_RAW_MAX characters, an object
+    holding its first REJECT_RAW_KEPT characters and its size."""
+    text = json.dumps(storable(raw), ensure_ascii=False, sort_keys=True)
+    if len(text) <= REJECT_RAW_MAX:
+        return text
+    return json.dumps({"truncated": True, "chars": len(text), "start": text[:REJECT_RAW_KEPT]}, ensure_ascii=False)
+
+
 def _insert_rejects(conn: duckdb.DuckDBPyConnection, run: RunInfo, rejects: list[Reject], now: datetime) -> None:
     if not rejects:
         return
     table = pa.table({
         "run_id": [run.run_id] * len(rejects), "source": [run.source] * len(rejects),
         "stage": [r.stage for r in rejects], "reason": [r.reason for r in rejects],
-        "raw": [json.dumps(storable(r.raw), ensure_ascii=False, sort_keys=True) for r in rejects],
+        "raw": [storable_raw(r.raw) for r in rejects],
         "rejected_at": [now] * len(rejects),
     })
     conn.register("incoming_rejects", table)

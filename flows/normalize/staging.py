@@ -121,6 +121,12 @@ def external_id(name: str, alias: str = "") -> str:
     return f"json_extract_string({alias}external_ids, '$.{name}')"
 
 
+# A review's body or title over this many bytes is refused: a 120 MB body (a dump's zero-filled region read as
+# text) took more than the 1 GB memory limit to normalize, and its batch never loaded (sizes QA); War and Peace
+# is 3 MB. The same limit as a CSV cell's.
+TEXT_MAX = 16 * 1024 * 1024
+
+
 def blank(column: str) -> str:
     """SQL: the column is missing or whitespace only (a regex finds the first letter at once; trim copies)."""
     return f"not regexp_matches(coalesce({column}, ''), '\\S')"
@@ -140,6 +146,9 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int], items_path: Pat
                       and coalesce({external_id("imdb")}, {external_id("tmdb")}) is null then 'no film' end,
                 case when {blank("body")} and {blank("rating_raw")} and {blank("rating_value")}
                      then 'no content: neither body nor rating' end,
+                case when strlen(body) > {TEXT_MAX} or strlen(review_title) > {TEXT_MAX}
+                     then 'a review text over 16 MB (' || (greatest(strlen(body), strlen(review_title)) // 1048576)
+                          || ' MB): no review is that long, and normalizing it took more than the memory limit' end,
                 case when audience is not null and audience not in ('critic', 'user')
                      then 'unknown audience ''' || audience || ''' (critic or user)' end,
                 case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end
