@@ -49,4 +49,5 @@ def names_nobody(name: str | None, outlet: str | None = None) -> bool:
     found = _OUTLET_AFTER.search(alone)
     if found and outlet and _name_key(alone[found.end():].removesuffix(")")) == _name_key(outlet):
         candidates.append(alone[:found.start()])
-    return any(_name_key(candidate) in NOBODY_NAMES for candidate in candidates)
+    # A name of no letter or digit ("???", "—") names nobody either, as the warehouse's names_nobody reads it.
+    return any(not (key := _name_key(candidate)) or key in NOBODY_NAMES for candidate in candidates)

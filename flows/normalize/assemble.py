@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from crawlers.nobody import NOBODY_NAMES
-from flows.normalize.lookups import audience_sql, film_match, user_site_sql
+from flows.normalize.lookups import critic_match, film_match
 from flows.normalize.sentiment import infer_scores_in
 from flows.normalize.staging import fetched_minute
 from warehouse.hashing import define_hash_macros
@@ -136,9 +136,7 @@ with joined as (
         on d_.published_raw is not distinct from c.published_raw
         and d_.fetched_minute = {fetched_minute("c.")}
     left join nz_film_map as f on {film_match("f", "c")}
-    left join nz_critic_map as k
-        on k.critic_name is not distinct from c.critic_name and k.outlet is not distinct from c.outlet
-        and k.audience = {audience_sql("c.")} and k.site is not distinct from {user_site_sql("c.")}
+    left join nz_critic_map as k on {critic_match("k", "c")}
 ),
 
 text_hashed as (

@@ -29,6 +29,7 @@ from flows.normalize.assemble import assemble, infer_cleaned, infer_plain
 from flows.normalize.films import Film
 from flows.normalize.lookups import (
     UNTITLED_FILMS,
+    blank_after_cleaning,
     critic_columns,
     critic_keys,
     date_columns,
@@ -60,7 +61,7 @@ class NormalizedBatch:
 PYTHON_TABLES: dict[str, dict[str, pa.DataType]] = {
     "nz_date_map": {"published_on": pa.date32()},
     "nz_film_map": {"year": pa.int32()},
-    "nz_critic_map": {},
+    "nz_critic_map": {"blank_name": pa.bool_()},
     "nz_cleaned": {"row_no": pa.int64(), "body_py": pa.bool_(), "title_py": pa.bool_()},
     "nz_detected": {"row_no": pa.int64()},
 }
@@ -151,6 +152,10 @@ def normalize_landing(items_path: Path, known_films: list[Film], rejects_path: P
             register(work, table, columns, PYTHON_TABLES[table])
         if any(tables["nz_film_map"]["untitled"]):
             rejects += refuse_more(work, UNTITLED_FILMS, items_path)
+        cleaned = tables["nz_cleaned"]
+        if any(tables["nz_critic_map"]["blank_name"]) or any(
+                py and not body for py, body in zip(cleaned["body_py"], cleaned["body"], strict=True)):
+            rejects += refuse_more(work, blank_after_cleaning(), items_path)
         infer_cleaned(work)
         assemble(work, NORMALIZED)
         rows: str | pa.Table = (work.sql(f"select * from {NORMALIZED} order by row_no").to_arrow_table()

@@ -17,7 +17,7 @@ from flows.normalize.dates import parse_distinct
 from flows.normalize.films import Film, FilmResolver, Mention
 from flows.normalize.keys import normalize_person, without_byline, without_outlet, without_review_label
 from flows.normalize.ratings import rate_distinct
-from flows.normalize.staging import external_id, fetched_minute, register
+from flows.normalize.staging import blank, external_id, fetched_minute, register
 from flows.normalize.text import clean_text
 
 
@@ -99,6 +99,33 @@ UNTITLED_FILMS = f"""
     where f.untitled"""
 
 
+def critic_match(critic: str, row: str) -> str:
+    """SQL: the critic map's row `critic` is the one for landed row `row`."""
+    return (f"{critic}.critic_name is not distinct from {row}.critic_name "
+            f"and {critic}.outlet is not distinct from {row}.outlet and {critic}.audience = {audience_sql(row + '.')} "
+            f"and {critic}.site is not distinct from {user_site_sql(row + '.')}")
+
+
+def blank_after_cleaning() -> str:
+    """Rows whose critic name or body is blank only once cleaned (validation reads them as published): a body of
+    `<p>&nbsp;</p>` and no rating loaded as an empty review counted in every mart, and critics named only by
+    invisible characters (U+00A0, U+200B, controls) became one critic with no name, who topped "Most active
+    critics" (sizes QA). Refused as validation refuses blank ones."""
+    no_rating = f"{blank('c.rating_raw')} and {blank('c.rating_value')}"
+    return f"""
+    select row_no, reason from (
+        select c.row_no, concat_ws('; ',
+            case when k.blank_name then 'no author: the name is only invisible characters or markup' end,
+            case when cl.body_py and nullif(cl.body, '') is null and {no_rating}
+                 then 'no content: the body is only markup or invisible characters, and there is no rating' end
+        ) as reason
+        from nz_checked as c
+        left join nz_cleaned as cl using (row_no)
+        left join nz_critic_map as k on {critic_match("k", "c")}
+    )
+    where reason <> ''"""
+
+
 def audience_sql(alias: str = "") -> str:
     # A review without a declared audience is a critic's when it names an outlet, else a user's.
     return (f"coalesce({alias}audience, case when nullif(trim({alias}outlet), '') is null "
@@ -134,6 +161,6 @@ def critic_columns(rows: list[tuple[Any, ...]]) -> dict[str, list[Any]]:
     names = [(c and without_byline(c)) or r[0] for c, r in zip(cleaned, rows, strict=True)]
     keys = [normalize_person(c or r[0]) for c, r in zip(cleaned, rows, strict=True)]
     return {"critic_name": [r[0] for r in rows], "outlet": [r[1] for r in rows], "audience": [r[2] for r in rows],
-            "clean_name": names, "clean_outlet": outlets, "name_key": keys,
+            "clean_name": names, "clean_outlet": outlets, "name_key": keys, "blank_name": [not c for c in cleaned],
             "site": [r[3] for r in rows],
             "critic_id": [_critic_id(k, o, r[2], r[3]) for k, o, r in zip(keys, outlets, rows, strict=True)]}

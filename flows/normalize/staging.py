@@ -122,9 +122,9 @@ def external_id(name: str, alias: str = "") -> str:
 
 
 # A review's body or title over this many bytes is refused: a 120 MB body (a dump's zero-filled region read as
-# text) took more than the 1 GB memory limit to normalize, and its batch never loaded (sizes QA); War and Peace
-# is 3 MB. The same limit as a CSV cell's.
-TEXT_MAX = 16 * 1024 * 1024
+# text) took more than the 1 GB memory limit to normalize, and its batch never loaded (sizes QA; 70 MB loaded).
+# War and Peace is 3 MB.
+TEXT_MAX = 32 * 1024 * 1024
 
 
 def blank(column: str) -> str:
@@ -147,7 +147,7 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int], items_path: Pat
                 case when {blank("body")} and {blank("rating_raw")} and {blank("rating_value")}
                      then 'no content: neither body nor rating' end,
                 case when strlen(body) > {TEXT_MAX} or strlen(review_title) > {TEXT_MAX}
-                     then 'a review text over 16 MB (' || (greatest(strlen(body), strlen(review_title)) // 1048576)
+                     then 'a review text over 32 MB (' || (greatest(strlen(body), strlen(review_title)) // 1048576)
                           || ' MB): no review is that long, and normalizing it took more than the memory limit' end,
                 case when audience is not null and audience not in ('critic', 'user')
                      then 'unknown audience ''' || audience || ''' (critic or user)' end,

@@ -263,3 +263,21 @@ def test_a_crawl_reject_holding_a_line_separator_stays_one_reject(tmp_path):
     rejects = crawl_rejects(path)
     assert [(r.reason, r.raw) for r in rejects] == [("no content", {"critic_name": "Ann\u2028Lee\u2029"}),
                                                     ("no author", {})]
+
+
+def test_a_body_or_critic_name_blank_only_once_cleaned_is_refused_as_a_blank_one(landing):
+    # Sizes QA: `<p>&nbsp;</p>` with no rating loaded as an empty review in every mart, and critics named only by
+    # invisible characters became one nameless critic who topped "Most active critics".
+    batch = normalize_landing(landing(
+        item(source_review_id="empty", rating_raw=None, body="<p>&nbsp;</p><br/>"),
+        item(source_review_id="rated", url="https://x/review/2/", body="<p>\u200b</p>"),
+        item(source_review_id="nbsp", url="https://x/review/3/", critic_name="\u00a0"),
+        item(source_review_id="zwsp", url="https://x/review/4/", critic_name="\u200b\x1b"),
+        item(source_review_id="kept", url="https://x/review/5/", critic_name="???")), [])
+    assert sorted(rows_by_id(batch)) == ["kept", "rated"]
+    assert rows_by_id(batch)["rated"]["body"] is None and rows_by_id(batch)["rated"]["score"] == 80.0
+    assert sorted((r.raw["source_review_id"], r.reason) for r in batch.rejects) == [
+        ("empty", "no content: the body is only markup or invisible characters, and there is no rating"),
+        ("nbsp", "no author: the name is only invisible characters or markup"),
+        ("zwsp", "no author: the name is only invisible characters or markup")]
+    assert batch.scraped == 5

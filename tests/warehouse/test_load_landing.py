@@ -373,18 +373,18 @@ def test_an_edit_of_the_text_on_a_page_that_lost_its_rating_is_an_update_keeping
         assert (review["body"], review["score"]) == ("A new text, edited.", 80.0)
 
 
-def test_a_review_text_over_16_mb_is_refused_and_stored_as_its_start(tmp_path: Path) -> None:
+def test_a_review_text_over_32_mb_is_refused_and_stored_as_its_start(tmp_path: Path) -> None:
     # Sizes QA: a 120 MB body took more than the 1 GB memory limit to normalize, a 251 MB reject to store, and
     # the batch, its good rows with it, never loaded.
     from warehouse.load import REJECT_RAW_KEPT
 
-    huge = item(source_review_id="r2", url="https://x/review/2/", body="x" * (16 * 1024 * 1024 + 1))
+    huge = item(source_review_id="r2", url="https://x/review/2/", body="x" * (32 * 1024 * 1024 + 1))
     landing = _land(tmp_path / "run-1.jsonl", item(), huge)
     with open_writer(tmp_path / "w.duckdb") as conn:
         result = _load(conn, landing, "run-1")
         assert (result.scraped, result.loaded, result.rejected) == (2, 1, 1)
         reason, raw = conn.execute("select reason, raw from rejects").fetchone()
-    assert reason.startswith("a review text over 16 MB (16 MB)")
+    assert reason.startswith("a review text over 32 MB (32 MB)")
     stored = json.loads(raw)
-    assert stored["truncated"] is True and stored["chars"] > 16 * 1024 * 1024
+    assert stored["truncated"] is True and stored["chars"] > 32 * 1024 * 1024
     assert len(stored["start"]) == REJECT_RAW_KEPT and stored["start"].startswith('{"audience": "critic"')

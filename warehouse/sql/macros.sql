@@ -13,7 +13,9 @@ create or replace macro mart_param(param_name) as (
 -- sites use): such a row holds many people's reviews. The load never merges their identical texts as one
 -- review's copies (upsert/01_classify.sql), and critic_stats marks them `anonymous`.
 create or replace macro names_nobody(name_key) as
-    name_key in ('anonymous', 'anon', 'anonymous user', 'anonymous reviewer', 'anonyme', 'anonym',
+    -- '' : a name of no letter or digit ("???", "—") names nobody either, as the load's keys read it
+    -- (flows/normalize/assemble.py), or every such row would be one critic (sizes QA).
+    name_key = '' or name_key in ('anonymous', 'anon', 'anonymous user', 'anonymous reviewer', 'anonyme', 'anonym',
                  'anonimo', 'anonima', 'anoniem', 'guest', 'guest user', 'gast', 'invite', 'invitado',
                  'ospite', 'convidado', 'unknown', 'unknown user', 'inconnu', 'unbekannt',
                  'desconocido', 'sconosciuto', 'deleted', 'deleted user', 'user', 'a user', 'reader',
