@@ -32,6 +32,13 @@ def test_clean_text_repairs_markup_entities_mojibake_and_whitespace(raw, expecte
     assert clean_text(raw) == expected
 
 
+
+@pytest.mark.parametrize(("raw", "expected"), [("line one\x0bline two", "line one line two"),
+                                               ("Jane\x0cDoe", "Jane Doe"), ("a\x00b\x1bc", "abc")])
+def test_a_vertical_tab_or_form_feed_parts_words_as_a_line_break_does(raw, expected):
+    # Sizes QA: both were deleted with the other controls, gluing "oneline" and "JaneDoe".
+    assert clean_text(raw) == expected
+
 @pytest.mark.parametrize("raw", [None, "", "   ", "\n\n", "<p> </p>", "<script>x()</script>"])
 def test_clean_text_returns_none_when_nothing_visible(raw):
     assert clean_text(raw) is None
