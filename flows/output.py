@@ -38,6 +38,7 @@ def visible(text: str) -> str:
 
 
 SHOWN_ON_A_TERMINAL = 1_000  # rows a terminal's table shows; the rest are counted (csv or json give them all)
+TERMINAL_CELL_MAX = 10_000  # characters of one value a terminal's table shows
 _PADDED_UP_TO = 60  # a piped table's cells are padded to at most this width: one long body must not widen every row
 
 
@@ -90,12 +91,20 @@ def _print_table(columns: list[str], batches: Iterable[list[tuple[str | None, ..
     for rows in batches:
         for row in rows[:max(0, SHOWN_ON_A_TERMINAL - total)]:
             # Text, not str: a str cell is Rich markup, and scraped text must show as typed.
-            table.add_row(*[Text("" if value is None else visible(value)) for value in row])
+            table.add_row(*[Text("" if value is None else visible(_cut(value))) for value in row])
         total += len(rows)
     console.print(table)
     shown = f" (the first {SHOWN_ON_A_TERMINAL:,} shown; --format csv or json gives them all)" \
         if total > SHOWN_ON_A_TERMINAL else ""
-    console.print(f"{total:,} rows{shown}", highlight=False)
+    console.print(f"{total:,} {noun(total, 'row')}{shown}", highlight=False)
+
+
+def _cut(value: str) -> str:
+    # Rich's wrapping of a cell grows faster than its length: a 5 MB body took 49 s, 20 MB over ten minutes
+    # (sizes QA). No terminal shows more than this of one cell anyway.
+    if len(value) <= TERMINAL_CELL_MAX:
+        return value
+    return f"{value[:TERMINAL_CELL_MAX]}… ({len(value):,} characters; --format csv or json gives it whole)"
 
 
 def _print_plain_table(columns: list[str], batches: Iterable[list[tuple[str | None, ...]]], out: TextIO) -> None:

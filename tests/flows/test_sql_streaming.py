@@ -79,6 +79,18 @@ def test_a_terminals_table_shows_the_first_rows_and_counts_the_rest():
     assert shown.rstrip().endswith("1,800 rows (the first 1,000 shown; --format csv or json gives them all)")
 
 
+
+def test_a_terminals_table_cuts_a_huge_value_and_counts_one_row_in_the_singular():
+    # Sizes QA: Rich wrapped a 5 MB body in 49 s and a 20 MB one in over ten minutes; the footer said "1 rows".
+    from flows.output import TERMINAL_CELL_MAX
+
+    out = io.StringIO()
+    print_rows(["body"], iter([[("word " * 1_000_000,)]]), "table",
+               Console(force_terminal=True, width=120, color_system=None), out)
+    shown = out.getvalue()
+    assert "(5,000,000 characters; --format csv or json gives it whole)" in shown
+    assert shown.count("word") <= TERMINAL_CELL_MAX // 5 and shown.rstrip().endswith("\n1 row")
+
 def test_every_row_of_a_result_larger_than_a_batch_is_written_once(data_dir):
     result = runner.invoke(app, ["sql", "select range as n from range(25001)", "-f", "csv",
                                  "--data-dir", str(data_dir)])
