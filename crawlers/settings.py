@@ -121,6 +121,9 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.unreachable.UnreachableHostMiddleware": 560,
     # After decompression (590): an HTML page that declares no encoding is read as a browser reads it.
     "crawlers.encoding.UndeclaredEncodingMiddleware": 580,
+    # A page that refreshes itself is read, not redirected to itself and dropped (crawlers/meta_refresh.py).
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawlers.meta_refresh.SelfRefreshMiddleware": 579,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "crawlers.httpcache.NoStaleOnErrorCacheMiddleware": 900,
     "crawlers.politeness.PacingMiddleware": 950,

@@ -251,3 +251,26 @@ def test_a_trap_that_branches_in_any_other_shape_ends_at_the_run_budget(tmp_path
     assert result.stats["finish_reason"] == "finished"
     assert 30 < len(asked) <= 61, len(asked)  # 30 pages' links followed: the tree's first 61 nodes at most
     assert "REVIEWS_MAX_BARREN_PAGES = 30" in result.log_path.read_text(encoding="utf-8")
+
+
+def test_a_page_that_refreshes_itself_is_read_and_one_that_moves_is_followed(tmp_path):
+    # Traps QA: Scrapy made the refresh a redirect to the page itself, which the duplicate filter dropped, so no
+    # review on such pages landed, with no error.
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/":
+            return plain_page("home", ["/r/1", "/r/2", "/old"])
+        if path in ("/r/1", "/r/2"):
+            answer = review_page(site.url + path, path[-1])
+            refresh = f'<meta http-equiv="refresh" content="60; url={site.url}{path}#top">'
+            answer.body = str(answer.body).replace("<head>", "<head>" + refresh)
+            return answer
+        if path == "/old":
+            return Answer(200, f'<html><head><meta http-equiv="refresh" content="0; url={site.url}/r/3"></head></html>')
+        if path == "/r/3":
+            return review_page(site.url + path, 3)
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/")
+    items = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(item["url"] for item in items) == [f"{site.url}/r/{n}" for n in (1, 2, 3)]
