@@ -104,6 +104,20 @@ def test_pages_that_only_repeat_a_review_the_run_has_met_end_at_the_barren_depth
 
 
 
+def test_pagination_past_its_end_ends_when_its_reviews_ids_are_only_places_on_the_page(tmp_path):
+    # Traps QA: `"@id": "#r0"` reads as <page>#r0, a new id on every page, so the repeat leash never counted.
+    def route(site: LocalSite, path: str) -> Answer:
+        if match := re.fullmatch(r"/list\?page=(\d+)", path):
+            return same_review_page("#r0", [f"/list?page={int(match[1]) + 1}"])
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/list?page=1", REVIEWS_MAX_REPEAT_DEPTH=4)
+        asked = [path for path in site.paths() if path.startswith("/list")]
+    assert result.stats["finish_reason"] == "finished"
+    assert asked == [f"/list?page={n}" for n in range(1, 1 + 4 + 2)]
+
+
 def test_a_listing_that_repeats_a_featured_review_on_every_page_is_read_to_its_end(tmp_path):
     # Thirty listing pages, each showing the same featured review beside a link to one new review page: counted
     # against the 20 pages without reviews, the last nine review pages were lost (review of the trap fix).
