@@ -26,9 +26,11 @@ def trap_shape(url: str) -> str | None:
     segments = [segment for segment in parts.path.split("/") if segment]
     if len(segments) > MAX_SEGMENTS:
         return f"a path of more than {MAX_SEGMENTS} segments"
-    if segments and max(Counter(segments).values()) > MAX_REPEATS:
+    # Counted only when enough repeat to matter: most links repeat nothing (every page's links pass here).
+    if len(segments) - len(set(segments)) >= MAX_REPEATS and max(Counter(segments).values()) > MAX_REPEATS:
         return f"a path segment more than {MAX_REPEATS} times"
-    names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
-    if names and max(Counter(names).values()) > MAX_REPEATS:
-        return f"a query parameter more than {MAX_REPEATS} times"
+    if parts.query.count("&") >= MAX_REPEATS:
+        names = [name for name, _ in parse_qsl(parts.query, keep_blank_values=True)]
+        if max(Counter(names).values(), default=0) > MAX_REPEATS:
+            return f"a query parameter more than {MAX_REPEATS} times"
     return None
