@@ -121,9 +121,12 @@ DOWNLOADER_MIDDLEWARES = {
     "crawlers.unreachable.UnreachableHostMiddleware": 560,
     # After decompression (590): an HTML page that declares no encoding is read as a browser reads it.
     "crawlers.encoding.UndeclaredEncodingMiddleware": 580,
-    # A page that refreshes itself is read, not redirected to itself and dropped (crawlers/meta_refresh.py).
+    # A page that refreshes itself is read, not redirected to itself and dropped; a redirect loop is counted as a
+    # failed request, not dropped without a word (crawlers/redirects.py).
     "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
-    "crawlers.meta_refresh.SelfRefreshMiddleware": 579,
+    "crawlers.redirects.SelfRefreshMiddleware": 579,
+    "scrapy.downloadermiddlewares.redirect.RedirectMiddleware": None,
+    "crawlers.redirects.LoopAwareRedirectMiddleware": 600,
     "scrapy.downloadermiddlewares.httpcache.HttpCacheMiddleware": None,
     "crawlers.httpcache.NoStaleOnErrorCacheMiddleware": 900,
     "crawlers.politeness.PacingMiddleware": 950,

@@ -288,3 +288,22 @@ def test_a_page_that_refreshes_itself_is_read_and_one_that_moves_is_followed(tmp
         result = crawl(site, tmp_path, "/")
     items = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
     assert sorted(item["url"] for item in items) == [f"{site.url}/r/{n}" for n in (1, 2, 3)]
+
+
+def test_a_redirect_loop_is_a_failed_request_not_a_page_dropped_without_a_word(tmp_path):
+    # Traps QA: /loop1 -> /loop2 -> /loop1 was dropped by the duplicate filter: errors 0, nothing logged.
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/":
+            return plain_page("home", ["/loop1", "/r/1"])
+        if path in ("/loop1", "/loop2"):
+            return Answer(301, "", {"Location": "/loop2" if path == "/loop1" else "/loop1"})
+        if path == "/r/1":
+            return review_page(site.url + path, 1)
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/", REDIRECT_MAX_TIMES=5)
+        loops = [path for path in site.paths() if path.startswith("/loop")]
+    assert result.stats["landed"] == 1
+    assert (result.stats["errors"], result.stats["failed_requests"]["dropped"]) == (1, 1)
+    assert len(loops) == 6  # the first ask and five redirects, then "max redirections reached"

@@ -1,0 +1,49 @@
+"""Redirects that come back to where they started, and pages that refresh themselves.
+
+A redirect chain that returns to an address it has been through (A -> B -> A) was dropped by Scrapy's duplicate
+filter as a page already asked for: without an error, so a start page caught in such a loop gave a run of no
+pages that was not judged, and a loop that sets a cookie before it answers (A -> B, which sets it -> A) lost
+its page. Such a hop is let through the duplicate filter: the page answers, or the loop ends at
+REDIRECT_MAX_TIMES as "max redirections reached", a dropped request the run counts (traps QA).
+
+A live or auto-refreshing page says `<meta http-equiv="refresh" content="60; url=<its own address>">`. Scrapy's
+MetaRefreshMiddleware turns it into a redirect to that address, which the duplicate filter then drops: every
+review on such pages was lost, with no error and no warning (traps QA). Such a page is read; a refresh to any
+other address is still followed as a redirect.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy import Request, Spider
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
+from scrapy.http import HtmlResponse, Response
+from scrapy.utils.response import get_meta_refresh
+from w3lib.url import canonicalize_url
+
+
+class _LoopsCounted:
+    def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
+        chain = {canonicalize_url(url) for url in (*request.meta.get("redirect_urls", ()), request.url)}
+        followed: Request = super()._redirect(redirected, request, reason)  # type: ignore[misc]
+        if canonicalize_url(followed.url) in chain:
+            followed.dont_filter = True
+        return followed
+
+
+class LoopAwareRedirectMiddleware(_LoopsCounted, RedirectMiddleware):
+    """RedirectMiddleware, with a hop back into its own chain let through the duplicate filter."""
+
+
+class SelfRefreshMiddleware(_LoopsCounted, MetaRefreshMiddleware):
+    """MetaRefreshMiddleware, except that a refresh to the page's own address (fragment, query order and
+    escapes aside) gives the page to the spider."""
+
+    def process_response(self, request: Request, response: Response,
+                         spider: Spider | None = None) -> Request | Response:
+        if isinstance(response, HtmlResponse):
+            _, url = get_meta_refresh(response, ignore_tags=self._ignore_tags)
+            if url and canonicalize_url(url) in {canonicalize_url(response.url), canonicalize_url(request.url)}:
+                return response
+        return super().process_response(request, response)
