@@ -20,20 +20,28 @@ from scrapy import Request, Spider
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, RedirectMiddleware
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.response import get_meta_refresh
-from w3lib.url import canonicalize_url
+
+from crawlers.tracking import same_page
+
+# The dont_filter the first request of a redirect chain was asked with.
+_ASKED_DONT_FILTER = "redirect_asked_dont_filter"
 
 
 class _LoopsCounted:
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        chain = {canonicalize_url(url) for url in (*request.meta.get("redirect_urls", ()), request.url)}
+        chain = {same_page(url) for url in (*request.meta.get("redirect_urls", ()), request.url)}
+        asked = request.meta.setdefault(_ASKED_DONT_FILTER, request.dont_filter)
         followed: Request = super()._redirect(redirected, request, reason)  # type: ignore[misc]
-        if canonicalize_url(followed.url) in chain:
-            followed.dont_filter = True
+        # Only this hop: Scrapy copies dont_filter to every later one, and a dont_filter request passes the
+        # offsite check too, so a hop to another host after a loop was fetched as this site's (review).
+        followed.dont_filter = asked or same_page(followed.url) in chain
+        followed.meta[_ASKED_DONT_FILTER] = asked
         return followed
 
 
 class LoopAwareRedirectMiddleware(_LoopsCounted, RedirectMiddleware):
-    """RedirectMiddleware, with a hop back into its own chain let through the duplicate filter."""
+    """RedirectMiddleware, with a hop back into its own chain (tracking parameters and session ids aside) let
+    through the duplicate filter."""
 
 
 class SelfRefreshMiddleware(_LoopsCounted, MetaRefreshMiddleware):
@@ -44,6 +52,6 @@ class SelfRefreshMiddleware(_LoopsCounted, MetaRefreshMiddleware):
                          spider: Spider | None = None) -> Request | Response:
         if isinstance(response, HtmlResponse):
             _, url = get_meta_refresh(response, ignore_tags=self._ignore_tags)
-            if url and canonicalize_url(url) in {canonicalize_url(response.url), canonicalize_url(request.url)}:
+            if url and same_page(url) in {same_page(response.url), same_page(request.url)}:
                 return response
         return super().process_response(request, response)

@@ -17,7 +17,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy import Request, Spider
-from w3lib.url import url_query_cleaner
+from w3lib.url import canonicalize_url, url_query_cleaner
 
 # Google Analytics' utm_* family is matched by its prefix; the others are the click ids of ad and mail
 # platforms (Facebook, Google Ads, Microsoft, Mailchimp, Yandex, Instagram, HubSpot, Marketo, X, TikTok).
@@ -28,10 +28,11 @@ _NAMES = frozenset({
 })
 # Session ids as servers put them in links (Java, PHP, ColdFusion, and the names crawlers such as Nutch strip), as
 # query parameters and as path parameters (`/review/3;jsessionid=A1B2`). `sid` alone is only a session id when it
-# looks like one (letters and digits, 8 or more): `?sid=12` may be the page's own story id.
+# looks like one, 16 or more letters and digits, both (PHP's are 26 to 32, Java's 32): `?sid=12`, `?sid=tt0111161`
+# and `?sid=review2024` may be the page's own id.
 _SESSIONS = frozenset({"jsessionid", "phpsessid", "sessionid", "session_id", "cfid", "cftoken"})
-_SESSION_LIKE = re.compile(r"(?=[0-9a-z_-]*[a-z])(?=[0-9a-z_-]*[0-9])[0-9a-z_-]{8,}", re.IGNORECASE)
-_PATH_SESSION = re.compile(r";(?:jsessionid|phpsessid|sessionid|sid)=[^/?#;]*", re.IGNORECASE)
+_SESSION_LIKE = re.compile(r"(?=[0-9a-z_-]*[a-z])(?=[0-9a-z_-]*[0-9])[0-9a-z_-]{16,}", re.IGNORECASE)
+_PATH_SESSION = re.compile(r";(jsessionid|phpsessid|sessionid|sid)=([^/?#;]*)", re.IGNORECASE)
 # A url that may hold one of them, for SQL to find stored urls and keys by (a superset: without_tracking decides).
 MAYBE_TAGGED = r"[?&;](" + "|".join(re.escape(name) for name in sorted({*_PREFIXES, *_NAMES, *_SESSIONS, "sid"})) + ")"
 # Item fields that hold a page address (source_review_id too, when the page's url is the review's key).
@@ -63,10 +64,14 @@ def without_tracking(url: str) -> str:
     return url_query_cleaner(url, found, remove=True, unique=False, keep_fragments=True)
 
 
+def _kept_path_sid(found: re.Match[str]) -> bool:
+    return found[1].lower() == "sid" and _SESSION_LIKE.fullmatch(found[2]) is None
+
+
 def _without_path_sessions(url: str) -> str:
     # Only in the path: a ";" in the query or the fragment (a key's #critic|film) is the site's own text.
     end = min((i for i in (url.find("?"), url.find("#")) if i >= 0), default=len(url))
-    path = _PATH_SESSION.sub("", url[:end])
+    path = _PATH_SESSION.sub(lambda m: m[0] if _kept_path_sid(m) else "", url[:end])
     return path + url[end:] if len(path) != end else url
 
 
@@ -76,7 +81,19 @@ class TrackingParamsMiddleware:
 
     def process_request(self, request: Request, spider: Spider | None = None) -> Request | None:
         clean = without_tracking(request.url)
-        return None if clean == request.url else request.replace(url=clean)
+        if clean == request.url:
+            return None
+        # A redirect to the page's own address with a session id (Java's first answer: /r/1 -> /r/1;jsessionid=X)
+        # comes back to an address its chain has been through: let through the duplicate filter, or the page was
+        # dropped as one already asked for, without an error (review of the session change).
+        chain = {same_page(url) for url in request.meta.get("redirect_urls", ())}
+        return request.replace(url=clean, dont_filter=request.dont_filter or same_page(clean) in chain)
+
+
+def same_page(url: str) -> str:
+    """A url as redirects compare them: canonical (fragment, query order, escapes aside), without tracking
+    parameters and session ids."""
+    return canonicalize_url(without_tracking(url))
 
 
 class TrackingParamsPipeline:

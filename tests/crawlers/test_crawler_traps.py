@@ -307,3 +307,31 @@ def test_a_redirect_loop_is_a_failed_request_not_a_page_dropped_without_a_word(t
     assert result.stats["landed"] == 1
     assert (result.stats["errors"], result.stats["failed_requests"]["dropped"]) == (1, 1)
     assert len(loops) == 6  # the first ask and five redirects, then "max redirections reached"
+
+
+def test_a_page_that_redirects_to_itself_with_a_session_id_is_read(tmp_path):
+    # Review: /r/1 -> 302 /r/1;jsessionid=X, which the session cleaning made /r/1 again, dropped by the duplicate
+    # filter as a page already asked for: no item, no error. The page answers the second ask, as a site that has
+    # set its cookie does; a refresh naming a new session id is the page too.
+    asked: list[str] = []
+
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/":
+            return plain_page("home", ["/r/1", "/r/2"])
+        if path == "/r/1":
+            asked.append(path)
+            if len(asked) == 1:
+                return Answer(302, "", {"Location": "/r/1;jsessionid=A1B2C3D4E5F6A7B8"})
+            return review_page(site.url + path, 1)
+        if path == "/r/2":
+            answer = review_page(site.url + path, 2)
+            answer.body = str(answer.body).replace(
+                "<head>", '<head><meta http-equiv="refresh" content="30; url=/r/2;jsessionid=F00D1234BEEF5678">')
+            return answer
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/")
+    items = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
+    assert sorted(item["url"] for item in items) == [f"{site.url}/r/1", f"{site.url}/r/2"]
+    assert result.stats["errors"] == 0

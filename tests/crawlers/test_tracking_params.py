@@ -29,7 +29,8 @@ def test_tracking_parameters_are_dropped(url: str, expected: str) -> None:
 @pytest.mark.parametrize(("url", "expected"), [
     ("https://x.test/review/0;jsessionid=d182e1f4", "https://x.test/review/0"),
     ("https://x.test/review/0;JSESSIONID=A1B2.node1?page=2#Ann|Her", "https://x.test/review/0?page=2#Ann|Her"),
-    ("https://x.test/r?sid=d182e1f4&page=1", "https://x.test/r?page=1"),
+    ("https://x.test/r?sid=9f86d081884c7d659a2feaa0c55ad015&page=1", "https://x.test/r?page=1"),
+    ("https://x.test/r;sid=9f86d081884c7d659a2feaa0c55ad015", "https://x.test/r"),
     ("https://x.test/r?PHPSESSID=k2j3h4&id=7", "https://x.test/r?id=7"),
     ("https://x.test/r?id=7&sessionid=abc", "https://x.test/r?id=7"),
 ])
@@ -41,6 +42,8 @@ def test_session_ids_are_dropped(url: str, expected: str) -> None:
 @pytest.mark.parametrize("url", [
     "https://x.test/story?sid=12",  # a story id, not a session
     "https://x.test/story?sid=abcdefgh",  # no digit: a word
+    "https://x.test/review?sid=tt0111161",  # an IMDb id (review of the session change)
+    "https://x.test/review?sid=review2024", "https://x.test/story;sid=12",
     "https://x.test/r?q=a;jsessionid=1",  # in the query, the site's own text
     "https://x.test/film/1#Ann;sid=a1b2c3d4|Her",  # in a key's fragment
 ])
@@ -106,7 +109,7 @@ def test_reviews_linked_with_a_new_session_id_on_every_page_are_fetched_once_und
         page = path.split(";")[0]
         session = f";jsessionid=a{next(sessions)}b"
         if page == "/":
-            return plain_page("home", [f"/r/1{session}", f"/r/2{session}", f"/?sid=s{next(sessions)}x"])
+            return plain_page("home", [f"/r/1{session}", f"/r/2{session}", f"/?sid=s{next(sessions)}x0123456789ab"])
         if page == "/r/1":
             return review_page(f"{site.url}/r/1{session}", 1, [f"/r/2{session}", f"/{session}"])
         if page == "/r/2":
@@ -120,7 +123,8 @@ def test_reviews_linked_with_a_new_session_id_on_every_page_are_fetched_once_und
                            settings={"AUTOTHROTTLE_START_DELAY": 0.02, "CLOSESPIDER_TIMEOUT": 30},
                            show_progress=False)
         fetched = sorted(path for path in site.paths() if path.startswith("/r/"))
-    assert fetched == ["/r/1", "/r/2"]
+        homes = site.paths().count("/")
+    assert fetched == ["/r/1", "/r/2"] and homes == 1  # /?sid=<session> is the home page
     items = sorted((json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()),
                    key=lambda item: item["url"])
     assert [(i["url"], i["source_review_id"]) for i in items] == [
