@@ -66,7 +66,8 @@ REVIEWS_MAX_BARREN_DEPTH = 20
 REVIEWS_MAX_REPEAT_DEPTH = 100
 # Both count along one chain of links; a trap that branches (relative links that every path answers, filters that
 # each add one more) has millions of short chains. So a run follows the links of at most REVIEWS_MAX_BARREN_PAGES
-# pages without reviews new to it (0 = no limit), and never links shaped like a trap (crawlers/url_traps.py).
+# pages in a row, whatever their chains, without a review new to it (0 = no limit), and never links shaped like a
+# trap (crawlers/url_traps.py).
 REVIEWS_MAX_BARREN_PAGES = 10_000
 # A page's <meta name="robots" content="nofollow">, its X-Robots-Tag and a link's rel="nofollow" are obeyed:
 # those links are not followed (crawlers/meta_robots.py); False follows them.

@@ -70,7 +70,8 @@ class ReviewSpiderMixin:
         self.met_urls: set[str] = {urldefrag(url)[0] for url in self.start_urls}
         # Reviews this run has extracted, by id or a digest of (critic, film, text): see fresh_reviews.
         self.run_review_keys: set[Any] = set()
-        # Pages of this run whose links were followed though they held no review new to it (see follow_meta).
+        # Pages whose links were followed though they held no review new to the run, since the last that held one
+        # (see follow_meta).
         self.barren_pages = 0
 
     def init_incremental(self, state: str | None, full: str | bool = False) -> None:
@@ -161,6 +162,7 @@ class ReviewSpiderMixin:
         barren, repeat = meta.get(BARREN_DEPTH, 0), meta.get(REPEAT_DEPTH, 0)
         reviews = list(reviews)
         if self.fresh_reviews(reviews) or unreadable:
+            self.barren_pages = 0
             return {BARREN_DEPTH: 0, REPEAT_DEPTH: 0}
         if reviews:
             repeat += 1
@@ -177,10 +179,11 @@ class ReviewSpiderMixin:
                                response.url, depth, what, setting, limit)
             return None
         if budget and self.barren_pages >= budget:
-            # The leashes count along one chain of links; a trap that branches has millions of short ones.
-            self._not_followed("%s: %d pages without reviews new to this run had their links followed already: no "
-                               "more are (REVIEWS_MAX_BARREN_PAGES = %d; counted as barren/pages_not_followed)",
-                               response.url, self.barren_pages, budget)
+            # The leashes count along one chain of links; a trap that branches has millions of short ones, and
+            # never a review: a site's hubs (A-Z lists, film pages) lead to reviews, which start the count again.
+            self._not_followed("%s: the links of %d pages in a row without reviews new to this run were followed "
+                               "already: no more are until a page has one (REVIEWS_MAX_BARREN_PAGES = %d; counted as "
+                               "barren/pages_not_followed)", response.url, self.barren_pages, budget)
             return None
         self.barren_pages += 1
         return {BARREN_DEPTH: barren, REPEAT_DEPTH: repeat}

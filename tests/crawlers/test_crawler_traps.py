@@ -335,3 +335,22 @@ def test_a_page_that_redirects_to_itself_with_a_session_id_is_read(tmp_path):
     items = [json.loads(line) for line in result.items_path.read_text(encoding="utf-8").splitlines()]
     assert sorted(item["url"] for item in items) == [f"{site.url}/r/1", f"{site.url}/r/2"]
     assert result.stats["errors"] == 0
+
+
+def test_a_sites_hub_pages_do_not_spend_the_run_budget_while_they_lead_to_reviews(tmp_path):
+    # Review: 3 A-Z pages, 60 film pages without reviews, each linking its review page; with a budget of 30
+    # spent once for the whole run, 26 of 60 reviews landed.
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/":
+            return plain_page("home", [f"/az/{letter}" for letter in "abc"])
+        if match := re.fullmatch(r"/az/([abc])", path):
+            return plain_page("letter", [f"/film/{match[1]}{n}" for n in range(20)])
+        if match := re.fullmatch(r"/film/(\w+)", path):
+            return plain_page("film", [f"/review/{match[1]}"])
+        if match := re.fullmatch(r"/review/(\w+)", path):
+            return review_page(site.url + path, match[1])
+        return NOT_FOUND
+
+    with LocalSite(route) as site:
+        result = crawl(site, tmp_path, "/", REVIEWS_MAX_BARREN_PAGES=30)
+    assert result.stats["landed"] == 60
