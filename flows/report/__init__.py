@@ -12,7 +12,7 @@ import contextlib
 import errno
 import os
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -44,13 +44,15 @@ class ReportPaths:
     week: str
 
 
-def build_report_data(database: Path, week: str | None = None, today: date | None = None) -> ReportData:
-    """The numbers of one week's report, read from the warehouse opened read-only."""
+def build_report_data(database: Path, week: str | None = None, today: date | None = None,
+                      first_written: datetime | None = None) -> ReportData:
+    """The numbers of one week's report, read from the warehouse opened read-only; given when this week's first
+    complete report was written, also how many of its reviews arrived since."""
     chosen = parse_week(week if week is not None else default_week(today or date.today()))
     refresh_stale_marts(database)  # after an upgrade, the report reads marts built by this version's SQL
     conn = connect(database, read_only=True)
     try:
-        data = load_report_data(conn, chosen)
+        data = load_report_data(conn, chosen, first_written)
         data.unloaded_runs = unloaded_runs(conn, Path(database).parent)
         return data
     finally:
@@ -74,20 +76,38 @@ def write_report(database: Path, week: str | None, out_dir: Path) -> ReportPaths
     A bad week raises ValueError ("week must look like 2026-W47 ..."); a missing or busy warehouse
     raises warehouse.db.WarehouseError.
     """
-    if week is not None:
-        parse_week(week)  # fail on a bad week before touching the warehouse
-    data = build_report_data(Path(database), week)
+    # A bad week fails before the warehouse is touched.
+    label = parse_week(week if week is not None else default_week(date.today())).label
+    out_dir = Path(out_dir)
+    first = first_written(out_dir, label)
+    data = build_report_data(Path(database), label, first_written=first)
     # The machine's time, as the default week and the schedules are: a week whose Sunday has ended here is complete,
     # though east of UTC its UTC Sunday may have hours to go (in UTC a Monday-morning report in Shanghai was always
     # "the week so far", and no complete one was written: review).
     generated = datetime.now().astimezone()
     html = render_html(data, render_charts(data), generated)
     markdown = render_markdown(data, generated)
-    out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = ReportPaths(html=out_dir / f"{data.week}.html", markdown=out_dir / f"{data.week}.md", week=data.week)
     publish([(paths.html, html), (paths.markdown, markdown)])
+    if first is None and generated.date() > data.week_end:  # a complete week's first report
+        _first_written_file(out_dir, label).write_text(generated.astimezone(UTC).isoformat(), encoding="utf-8")
     return paths
+
+
+def _first_written_file(out_dir: Path, week: str) -> Path:
+    return out_dir / f".{week}.first-written"
+
+
+def first_written(out_dir: Path, week: str) -> datetime | None:
+    """When the first report of a complete week was written to `out_dir` (kept beside it), or None. A week holds
+    reviews by publication date, so a report written again later counts those that arrived since: its figures
+    moved from the one sent, with no word why (report-history QA); the report now says how many arrived."""
+    try:
+        found = datetime.fromisoformat(_first_written_file(out_dir, week).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    return found if found.tzinfo is not None else None
 
 
 def _naming(exc: OSError, path: Path) -> OSError:

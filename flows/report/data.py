@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from typing import Any
 
@@ -89,6 +89,8 @@ class ReportData:
     numbers: Row
     crawl_runs: list[Row] = field(default_factory=list)
     unloaded_runs: list[Row] = field(default_factory=list)  # landed, not loaded: in no figure yet
+    first_written: datetime | None = None  # when this week's first complete report was written
+    arrived_since: int = 0  # the week's reviews first seen after that
     top_films: list[Row] = field(default_factory=list)
     movers: list[Row] = field(default_factory=list)
     new_films: list[Row] = field(default_factory=list)
@@ -147,12 +149,16 @@ def pick_quotes(rows: list[Row], count: int = QUOTES) -> list[Row]:
     return picked
 
 
-def load_report_data(conn: duckdb.DuckDBPyConnection, week: Week) -> ReportData:
+def load_report_data(conn: duckdb.DuckDBPyConnection, week: Week, first_written: datetime | None = None
+                     ) -> ReportData:
     params: dict[str, Any] = {"week_start": week.start}
     numbers = report_rows(conn, "week_numbers", params)[0]
     min_top = report_rows(conn, "min_reviews_top", {})[0]["min_reviews_top"]
     data = ReportData(week=week.label, week_start=week.start, week_end=week.start + timedelta(days=6),
-                      numbers=numbers, min_reviews_top=int(min_top))
+                      numbers=numbers, min_reviews_top=int(min_top), first_written=first_written)
+    if first_written is not None:
+        since = first_written.astimezone(UTC).replace(tzinfo=None)  # first_seen is a UTC time
+        data.arrived_since = report_rows(conn, "arrived_since", {**params, "since": since})[0]["arrived_since"]
     data.score_distribution = report_rows(conn, "score_distribution", params)
     data.reviews_per_day = report_rows(conn, "reviews_per_day", params)
     data.crawl_runs = report_rows(conn, "crawl_runs", params)  # an empty week may still have a run that failed

@@ -308,7 +308,7 @@ def test_a_title_in_a_script_the_chart_font_lacks_gives_no_warning(recwarn):
 def _one_review_week() -> ReportData:
     numbers = {"reviews": 1, "previous_reviews": 264, "films": 1, "new_films": 1, "critics": 1, "users": 0,
                "anonymous_reviews": 0, "anonymous_critic_rows": 0, "sources": 1, "mean_score": 80.0,
-               "scored_reviews": 1, "rejected": 0, "crawl_runs": 1, "late_reviews": 0}
+               "scored_reviews": 1, "rejected": 0, "crawl_runs": 1}
     start = parse_week(WEEK).start
     return ReportData(week=WEEK, week_start=start, week_end=start + timedelta(days=6), numbers=numbers,
                       crawl_runs=[{"source": "demo", "started": None, "scraped": 2, "loaded": 1, "duplicates": 1,

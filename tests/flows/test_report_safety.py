@@ -162,7 +162,8 @@ def test_bare_urls_in_scraped_text_are_not_links_in_the_markdown(wh):
 @pytest.fixture
 def no_warehouse(monkeypatch):
     """write_report without a warehouse: every week is an empty report (the writing is under test)."""
-    def empty(database: Path, week: str | None = None, today: date | None = None) -> ReportData:
+    def empty(database: Path, week: str | None = None, today: date | None = None,
+              first_written: datetime | None = None) -> ReportData:
         chosen = parse_week(week)
         return ReportData(week=chosen.label, week_start=chosen.start, week_end=chosen.end, numbers={"reviews": 0})
 
@@ -210,7 +211,9 @@ def test_report_cli_names_the_file_it_could_not_write(no_warehouse, tmp_path):
 def test_a_successful_write_leaves_no_part_files(no_warehouse, tmp_path):
     paths = write_report(tmp_path / "reviews.duckdb", "2026-W45", tmp_path / "out")
     assert "No reviews this week" in paths.html.read_text(encoding="utf-8")
-    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == ["2026-W45.html", "2026-W45.md"]
+    # and when the week's first complete report was written, for "N of them first seen after" in later ones
+    assert sorted(path.name for path in (tmp_path / "out").iterdir()) == [
+        ".2026-W45.first-written", "2026-W45.html", "2026-W45.md"]
 
 
 # -- 4. killed crawl runs ------------------------------------------------------------------------

@@ -41,10 +41,7 @@ per_week as (
         count(*) filter (where anonymous) as anonymous_reviews,
         count(distinct source) as sources,
         count(score) as scored_reviews,
-        settled(avg(exact_score(score))) as mean_score,
-        -- Weeks hold reviews by publication date, so a past week grows as late reviews arrive: these say why
-        -- its figures moved since a report of it was written.
-        count(*) filter (where first_seen >= cast(published_week_start + 7 as timestamp)) as late_reviews
+        settled(avg(exact_score(score))) as mean_score
     from reviews
     group by published_week, published_week_start
 ),
@@ -63,9 +60,7 @@ final as (
         per_week.sources,
         -- scores
         per_week.scored_reviews,
-        per_week.mean_score,
-        -- late arrivals
-        per_week.late_reviews
+        per_week.mean_score
     from per_week
     left join new_films using (published_week_start)
 )

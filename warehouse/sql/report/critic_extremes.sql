@@ -11,7 +11,7 @@
 -- (int_review_consensus.week_consensus_score; an undated review, or one dated after its fetch, is
 -- left out). Every review here is published in the report's week, so that is the end of this week,
 -- and a past week's list does not change when reviews published later arrive (it does when reviews
--- published by then arrive late, or are edited: weekly_reviews.late_reviews counts the first). critic_stats keeps the
+-- published by then arrive late, or are edited: the report counts the first, arrived_since.sql). critic_stats keeps the
 -- all-time consensus (every other review of the film, undated ones too), so a critic's
 -- week_harshness here need not match their harshness there.
 with

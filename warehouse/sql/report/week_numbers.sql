@@ -63,7 +63,6 @@ final as (
         week.week_start,
         -- arrivals
         coalesce(arrivals.reviews, 0) as reviews,
-        coalesce(arrivals.late_reviews, 0) as late_reviews,
         coalesce(arrivals.scored_reviews, 0) as scored_reviews,
         arrivals.mean_score,
         previous_arrivals.previous_reviews,
