@@ -22,7 +22,6 @@ from flows.cli_base import (
     shown,
 )
 from flows.errors import ReviewsError
-from flows.output import visible
 
 
 @app.command("import")
@@ -95,7 +94,7 @@ def import_(
         raise typer.Exit(130) from None
     if result.already:
         pending = _not_loaded(root, source, result.already)
-        console.print(f"{escape(visible(str(file)))} was imported before, as run {result.already} of {source} "
+        console.print(f"{shown(str(file))} was imported before, as run {result.already} of {source} "
                       f"(same content){', not loaded yet' if pending else ''}; --again imports it again",
                       highlight=False, soft_wrap=True)
         if pending and not no_load:
@@ -106,13 +105,13 @@ def import_(
     if not quiet:
         fields = ", ".join(f"{name}={'|'.join(columns)}" for name, columns in result.columns.items())
         # A dump's headers are its own text: shown, never read as markup ("[/film]" raised a MarkupError).
-        err_console.print(f"columns: {escape(visible(fields))} (encoding {result.encoding})", highlight=False,
+        err_console.print(f"columns: {shown(fields)} (encoding {result.encoding})", highlight=False,
                           soft_wrap=True)
     for note in result.unused:  # also when quiet: ratings in a misspelt column would be lost without it
         err_console.print(f"[yellow]warning:[/yellow] {shown(note)}", highlight=False, soft_wrap=True)
     if result.dates and result.dates.note and (result.dates.warning or not quiet):  # a wrong date is a warning
         prefix = "[yellow]warning:[/yellow] " if result.dates.warning else ""
-        err_console.print(f"{prefix}{escape(visible(result.dates.note))}", highlight=False, soft_wrap=True)
+        err_console.print(f"{prefix}{shown(result.dates.note)}", highlight=False, soft_wrap=True)
     console.print(f"run {result.run_id}: {result.rows} rows, {result.landed} landed, {result.rejected} rejected "
                   f"as unreadable", highlight=False)
     if not no_load:

@@ -68,13 +68,14 @@ INFERRED = f"case when coalesce({LANGUAGE}, 'en') = 'en' then i.score end"
 
 
 # A review cannot come out years before its film: a festival premiere or a country's earlier release puts a
-# review at most a year before the year the film is listed under. A date earlier still is a misread date (a
-# two-digit year, a day/month swap of an old page) or a review matched to the wrong film of that title, and
-# is flagged like a future date: kept as written, read by the marts as no date.
+# review a year or so before the year the film is listed under, and film matching allows a year either way. A
+# date earlier still is a misread date (a two-digit year, a day/month swap of an old page) or a review matched
+# to the wrong film of that title, and is flagged like a future date: kept as written, read by the marts as no
+# date.
 DATE_PROBLEM = """case
-    when d_.date_problem is null and year(d_.published_on) < f.year - 1
-    then 'date before film: ' || strftime(d_.published_on, '%Y-%m-%d') || ' is over a year before the film''s year '
-         || f.year
+    when d_.date_problem is null and year(d_.published_on) < f.year - 2
+    then 'date before film: ' || strftime(d_.published_on, '%Y-%m-%d') || ' is over two years before the film''s '
+         || 'year ' || f.year
     else d_.date_problem end"""
 
 

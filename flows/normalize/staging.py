@@ -147,8 +147,8 @@ def validate(duck: duckdb.DuckDBPyConnection, broken: list[int], items_path: Pat
                 case when {blank("body")} and {blank("rating_raw")} and {blank("rating_value")}
                      then 'no content: neither body nor rating' end,
                 case when strlen(body) > {TEXT_MAX} or strlen(review_title) > {TEXT_MAX}
-                     then 'a review text over 32 MB (' || (greatest(strlen(body), strlen(review_title)) // 1048576)
-                          || ' MB): no review is that long, and normalizing it took more than the memory limit' end,
+                     then 'a review text over 32 MB (' || greatest(strlen(body), strlen(review_title))
+                          || ' bytes): no review is that long, and normalizing it took more than the memory limit' end,
                 case when audience is not null and audience not in ('critic', 'user')
                      then 'unknown audience ''' || audience || ''' (critic or user)' end,
                 case when try_cast(fetched_at as timestamptz) is null then 'bad fetched_at' end

@@ -119,13 +119,13 @@ def test_fetched_at_without_a_zone_is_utc_whatever_the_session_zone(landing, zon
 def test_a_date_years_before_its_film_is_kept_and_flagged(landing):
     batch = normalize_landing(landing(
         item(published_raw="03/02/05"),  # Her (2013): a misread date, or another film's review
-        item(source_review_id="r2", url="https://x/review/2/", published_raw="2012-09-14"),  # a festival review
+        item(source_review_id="r2", url="https://x/review/2/", published_raw="2011-09-14"),  # a festival review
         item(source_review_id="r3", url="https://x/review/3/", film_year=None, film_title="Moon",
              published_raw="2005-03-02")), [])  # a film of no known year: nothing to compare with
     rows = rows_by_id(batch)
     assert str(rows["r1"]["published_on"]) == "2005-03-02"
-    assert rows["r1"]["date_problem"] == "date before film: 2005-03-02 is over a year before the film's year 2013"
-    assert (str(rows["r2"]["published_on"]), rows["r2"]["date_problem"]) == ("2012-09-14", None)
+    assert rows["r1"]["date_problem"] == "date before film: 2005-03-02 is over two years before the film's year 2013"
+    assert (str(rows["r2"]["published_on"]), rows["r2"]["date_problem"]) == ("2011-09-14", None)
     assert (str(rows["r3"]["published_on"]), rows["r3"]["date_problem"]) == ("2005-03-02", None)
 
 

@@ -357,6 +357,7 @@ def test_the_dates_line_stays_a_paragraph_of_its_own_before_the_first_heading():
 
 
 @pytest.mark.parametrize(("value", "digits", "shown"), [(62.5, 0, "63"), (37.5, 0, "38"), (12.25, 1, "12.3"),
+                                                        (0.15, 1, "0.1"),  # 0.1499… in binary, as SQL rounds it
                                                         (1234567.85, 1, "1,234,567.9")])
 def test_figures_round_halves_up_as_people_do(value, digits, shown):
     # Python's round-half-to-even printed 62.5 % as "62%" beside 37.5 % as "38%".

@@ -384,7 +384,7 @@ def test_a_review_text_over_32_mb_is_refused_and_stored_as_its_start(tmp_path: P
         result = _load(conn, landing, "run-1")
         assert (result.scraped, result.loaded, result.rejected) == (2, 1, 1)
         reason, raw = conn.execute("select reason, raw from rejects").fetchone()
-    assert reason.startswith("a review text over 32 MB (32 MB)")
+    assert reason.startswith("a review text over 32 MB (33554433 bytes)")
     stored = json.loads(raw)
     assert stored["truncated"] is True and stored["chars"] > 32 * 1024 * 1024
     assert len(stored["start"]) == REJECT_RAW_KEPT and stored["start"].startswith('{"audience": "critic"')
