@@ -147,7 +147,7 @@ def test_every_number_or_switch_setting_of_ours_has_its_type_checked() -> None:
 
 @pytest.mark.parametrize(("setting", "hint"), [("DOWNLOAD_DELAYY = 1", "did you mean DOWNLOAD_DELAY?"),
                                              ("download_delay = 1", "did you mean DOWNLOAD_DELAY?"),
-                                             ("REVIEWS_MAX_BARREN = 3", "did you mean REVIEWS_MAX_BARREN_DEPTH?"),
+                                             ("REVIEWS_MAX_BARREN_DEPT = 3", "did you mean REVIEWS_MAX_BARREN_DEPTH?"),
                                              ("NO_SUCH_THING = 1", "(see Scrapy's settings documentation)")])
 def test_a_setting_name_no_crawl_reads_is_an_error_with_the_closest_known_name(tmp_path: Path, setting: str,
                                                                                hint: str) -> None:
