@@ -192,6 +192,9 @@ class RunStats:
             "retries_failed_again": self.retries_failed_again + sum(retried for *_, retried in self.open.values()),
             "log_errors": count("log_count/ERROR"),
             "robots_forbidden": count("robotstxt/forbidden"),
+            # Crawler traps cut short (crawlers/spiders/base.py follow_meta and untrapped): links not followed.
+            "traps": {"pages_not_followed": count("barren/pages_not_followed"),
+                      "links_not_followed": count("traps/links_not_followed")},
             # What tells an incremental run that found nothing new from a broken one (flows/health.py).
             "incremental": {"sitemap_entries_skipped": count("incremental/sitemap_entries_skipped"),
                             "pages_not_followed": count("incremental/pages_not_followed"),
