@@ -208,11 +208,28 @@ def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
             raise WarehouseError(f"{batch.items} is missing, though its stats file says {landed} reviews landed "
                                  f"there: restore it, or delete {batch.stats.name} beside it to give the run up")
         batch.items.touch()
+    else:
+        landed = read_stats(batch).get("landed")
+        if isinstance(landed, int) and landed > 0 and (whole := _whole_lines(batch.items, landed)) < landed:
+            # Cut short after its crawl ended (a disk, a copy, a restore): loaded, its missing part was lost for
+            # good, since the next crawl knows those reviews and skips their pages (recovery QA).
+            raise WarehouseError(f"{batch.items} holds {whole} whole lines, though its stats file says {landed} "
+                                 f"reviews landed there: it was cut short; restore it, or delete {batch.stats.name} "
+                                 "beside it to load what is left")
     order = date_order(batch)
     # A crawl's stats give no order (an import's and a site profile's do): its dates tell, else the source's.
     return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn), duck=conn,
                              date_order=order, infer_date_order=order is None,
                              earlier_date_order=remembered(batch.items.parent) if order is None else None)
+
+
+def _whole_lines(path: Path, enough: int) -> int:
+    """How many lines of `path` end with a newline, counted up to `enough` (read in 1 MB blocks)."""
+    found = 0
+    with path.open("rb") as handle:
+        while found < enough and (block := handle.read(1 << 20)):
+            found += block.count(b"\n")
+    return found
 
 
 def date_order(batch: Batch) -> str | None:

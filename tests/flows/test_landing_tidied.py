@@ -29,6 +29,26 @@ def test_a_deleted_landing_file_whose_stats_say_reviews_landed_is_an_error_not_a
     assert not missing.items.exists()
 
 
+
+def test_a_landing_file_cut_short_after_its_crawl_is_an_error_until_restored_or_given_up(tmp_path: Path) -> None:
+    # Recovery QA: a file of 50 landed reviews cut mid-line at 24 loaded as a whole batch; its missing half was lost
+    # for good (the next crawl knows those reviews), and restoring the file later loaded nothing.
+    from tests.flows.test_normalize_batch import item
+
+    torn = batch(tmp_path, landed=3)
+    lines = [json.dumps(item(source_review_id=f"r{n}", url=f"https://x/review/{n}/", critic_name=f"Critic {n}"))
+             for n in range(3)]
+    torn.items.write_text("\n".join(lines)[:-20], encoding="utf-8")  # the third line cut
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        with pytest.raises(WarehouseError) as raised:
+            normalize(conn, torn)
+        assert str(raised.value) == (f"{torn.items} holds 2 whole lines, though its stats file says 3 reviews landed "
+                                     f"there: it was cut short; restore it, or delete {torn.stats.name} beside it "
+                                     "to load what is left")
+        torn.items.write_text("\n".join(lines) + "\n", encoding="utf-8")  # restored
+        result, _ = load(conn, torn, normalize(conn, torn))
+        assert (result.scraped, result.loaded) == (3, 3)
+
 def test_a_crawl_that_landed_nothing_still_loads_as_an_empty_run(tmp_path: Path) -> None:
     empty = batch(tmp_path, landed=0)
     with open_writer(tmp_path / "reviews.duckdb") as conn:
