@@ -148,6 +148,9 @@ EXTENSIONS = {
     # A crawl on a disk running full closes as `disk_full` while it can still save its state (it used to hang).
     "crawlers.shutdown.LowDiskStop": 700,
     "scrapy.extensions.telnet.TelnetConsole": None,
+    # Scrapy 2.19's HTTP server that runs Python code sent to it: not wanted in a scheduled crawl, and with no
+    # writable home for its token file every crawl logged an ERROR (recovery QA).
+    "scrapy.extensions.remote_control.RemoteControl": None,
     # A 304 from revalidation (crawlers/httpcache.py) speeds the crawl up like a 200.
     "scrapy.extensions.throttle.AutoThrottle": None,
     "crawlers.httpcache.RevalidatingAutoThrottle": 0,

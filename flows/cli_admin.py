@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Annotated
 
@@ -82,6 +83,8 @@ def report(
     matplotlib_home(root)  # before flows.report imports matplotlib, which reads it then
     from flows.report import write_report
     from flows.report.weeks import asked_week, latest_day
+    from flows.writer import writer_slot
+    from warehouse.marts import marts_fresh
 
     out_dir = (out or Path(cfg.report_out)).expanduser()
     try:
@@ -94,8 +97,13 @@ def report(
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"--out {out_dir} is a file, not a folder")
     try:
-        paths = write_report(warehouse_path(root), week, out_dir)
-    except (WarehouseError, ValueError) as exc:
+        # Marts left stale (a run stopped while building them, an upgrade) are rebuilt first, a write: in turn
+        # with runs, and with a backup taken under the writer lock, as the scheduled report is (recovery QA).
+        slot = nullcontext() if marts_fresh(warehouse_path(root)) else writer_slot(
+            root, waiting=lambda note: err_console.print(f"{shown(note)}", highlight=False, soft_wrap=True))
+        with slot:
+            paths = write_report(warehouse_path(root), week, out_dir)
+    except (WarehouseError, ReviewsError, ValueError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
         raise fail(f"cannot write the report to {exc.filename or out_dir}: {exc.strerror or exc}") from None

@@ -9,6 +9,7 @@ would fail again.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
@@ -34,6 +35,9 @@ from flows.upgrades import apply_data_fixes
 from flows.writer import writer_slot
 from warehouse.db import WarehouseBusy, WarehouseError, first_line, interrupted, open_writer, warehouse_path
 from warehouse.marts import build_marts
+
+# The warehouse writer slot is a lock per process and thread: a run's parallel crawls take turns here first.
+_OWN_CRAWLS = threading.Lock()
 
 
 @dataclass
@@ -80,7 +84,9 @@ def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dic
     if database.exists():
         # In turn with other runs' loads, as they are (waiting for one would end in WarehouseBusy after 60 s).
         try:
-            with writer_slot(root, waiting=get_run_logger().warning, cancelled=stopping.is_set), \
+            # The run's own crawls, in threads, take turns first: one waiting for a sibling is no "another run"
+            # to warn of (every run of two sources warned, and cron mailed it: recovery QA).
+            with _OWN_CRAWLS, writer_slot(root, waiting=get_run_logger().warning, cancelled=stopping.is_set), \
                     open_writer(database) as conn:
                 args["state"] = str(write_state(conn, root, spec.source))
                 due = not spec.full and full_crawl_due(conn, spec.source, spec.full_every_days)

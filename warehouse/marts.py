@@ -150,20 +150,31 @@ def marts_current(conn: duckdb.DuckDBPyConnection) -> bool:
         built = conn.execute("select fingerprint from mart_builds").fetchall()
     except duckdb.CatalogException:  # a warehouse not yet migrated to 013
         return False
+    except duckdb.Error as exc:  # a damaged file: `reviews status` and `report` ended in a traceback (recovery QA)
+        from warehouse.db import WarehouseError, first_line
+
+        raise WarehouseError(f"the warehouse cannot be read: {first_line(exc)}") from None
     return built == [(fingerprint(),)]
+
+
+def marts_fresh(database: Path) -> bool:
+    """Whether the marts of the warehouse at `database` need no rebuild (see marts_current), read-only."""
+    from warehouse.db import connect
+
+    reader = connect(database, read_only=True)
+    try:
+        return marts_current(reader)
+    finally:
+        reader.close()
 
 
 def refresh_stale_marts(database: Path) -> bool:
     """Rebuild the marts of the warehouse at `database` when this version's SQL did not build them (after an
     upgrade); True when it did. A busy warehouse raises WarehouseBusy, as any writer meeting it does."""
-    from warehouse.db import connect, open_writer
+    from warehouse.db import open_writer
 
-    reader = connect(database, read_only=True)
-    try:
-        if marts_current(reader):
-            return False
-    finally:
-        reader.close()
+    if marts_fresh(database):
+        return False
     with open_writer(database) as conn:
         if not marts_current(conn):  # another process may have rebuilt them meanwhile
             build_marts(conn)

@@ -168,6 +168,7 @@ def no_warehouse(monkeypatch):
         return ReportData(week=chosen.label, week_start=chosen.start, week_end=chosen.end, numbers={"reviews": 0})
 
     monkeypatch.setattr(flows.report, "build_report_data", empty)
+    monkeypatch.setattr("warehouse.marts.marts_fresh", lambda database: True)  # no marts to rebuild either
 
 
 def test_a_failed_write_names_the_real_target_and_leaves_the_old_reports(no_warehouse, tmp_path):

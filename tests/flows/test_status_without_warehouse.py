@@ -48,3 +48,24 @@ def test_sources_without_a_config_names_the_example_file_the_package_ships(tmp_p
     # An installed wheel has no repository around it: the file named must be the packaged one, and exist.
     assert Path(named).is_file() and Path(named).parent.name == "flows"
     assert "[[sources]]" in Path(named).read_text(encoding="utf-8")
+
+
+def test_status_and_report_on_a_warehouse_cut_short_are_one_error_line(tmp_path: Path) -> None:
+    # Recovery QA: both ended in a Python traceback (IOException: Could not read enough bytes), where `run`, `sql`
+    # and `compact` said so in one line; `status` is the first command of a recovery.
+    from tests.flows.test_normalize_batch import item
+    from tests.warehouse.test_load_landing import _land, _load
+    from warehouse.db import open_writer
+    from warehouse.marts import build_marts
+
+    items = [item(source_review_id=f"r{n}", critic_name=f"Critic {n}", url=f"https://x/{n}") for n in range(200)]
+    with open_writer(tmp_path / "reviews.duckdb") as conn:
+        _load(conn, _land(tmp_path / "run-1.jsonl", *items), "run-1")
+        build_marts(conn)
+    whole = (tmp_path / "reviews.duckdb").read_bytes()
+    (tmp_path / "reviews.duckdb").write_bytes(whole[:len(whole) * 3 // 10])
+    for command in (["status"], ["report", "--week", "2026-W47", "--out", str(tmp_path / "out")]):
+        result = CliRunner().invoke(app, [*command, "--data-dir", str(tmp_path)])
+        assert result.exit_code == 2, (command, result.exception)
+        assert result.stderr.startswith("error: the warehouse cannot be read: IO Error")
+        assert "Traceback" not in result.output
