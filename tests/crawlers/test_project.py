@@ -23,3 +23,14 @@ def test_settings_obey_robots_and_identify_the_project():
     assert settings.USER_AGENT.startswith("film-reviews/") and "+http" in settings.USER_AGENT
     assert 429 in settings.RETRY_HTTP_CODES and 503 in settings.RETRY_HTTP_CODES
     assert 1024 * 1024 <= settings.DOWNLOAD_MAXSIZE <= 16 * 1024 * 1024
+
+
+def test_no_crawl_opens_a_server_that_runs_code_sent_to_it():
+    # Recovery QA: Scrapy 2.19's RemoteControl ran in every crawl, and with no writable home logged an ERROR.
+    from scrapy.settings import Settings
+    from scrapy.utils.conf import build_component_list
+
+    from crawlers import settings
+
+    enabled = build_component_list(Settings({"EXTENSIONS": settings.EXTENSIONS}).getwithbase("EXTENSIONS"))
+    assert not any("remote_control" in str(name).lower() or "telnet" in str(name).lower() for name in enabled)
