@@ -46,6 +46,7 @@ from scrapy.http.request import NO_CALLBACK
 
 from crawlers.landing import data_dir, run_paths, write_json_atomic
 from crawlers.retries import PAGE, RETRIED, SITEMAP, read_retries, retry_file, update_retries
+from crawlers.spiders.base import BARREN_STAT, TRAP_STAT
 
 PAGES = "reviews/pages"
 # A page answered from the HTTP cache after a 304 (crawlers/httpcache.py): the server says it is unchanged.
@@ -193,8 +194,7 @@ class RunStats:
             "log_errors": count("log_count/ERROR"),
             "robots_forbidden": count("robotstxt/forbidden"),
             # Crawler traps cut short (crawlers/spiders/base.py follow_meta and untrapped): links not followed.
-            "traps": {"pages_not_followed": count("barren/pages_not_followed"),
-                      "links_not_followed": count("traps/links_not_followed")},
+            "traps": {"pages_not_followed": count(BARREN_STAT), "links_not_followed": count(TRAP_STAT)},
             # What tells an incremental run that found nothing new from a broken one (flows/health.py).
             "incremental": {"sitemap_entries_skipped": count("incremental/sitemap_entries_skipped"),
                             "pages_not_followed": count("incremental/pages_not_followed"),

@@ -21,7 +21,7 @@ from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware, Redirec
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.response import get_meta_refresh
 
-from crawlers.tracking import same_page
+from crawlers.tracking import back_in_chain, same_page
 
 # The dont_filter the first request of a redirect chain was asked with.
 _ASKED_DONT_FILTER = "redirect_asked_dont_filter"
@@ -29,12 +29,11 @@ _ASKED_DONT_FILTER = "redirect_asked_dont_filter"
 
 class _LoopsCounted:
     def _redirect(self, redirected: Request, request: Request, reason: Any) -> Request:
-        chain = {same_page(url) for url in (*request.meta.get("redirect_urls", ()), request.url)}
         asked = request.meta.setdefault(_ASKED_DONT_FILTER, request.dont_filter)
         followed: Request = super()._redirect(redirected, request, reason)  # type: ignore[misc]
         # Only this hop: Scrapy copies dont_filter to every later one, and a dont_filter request passes the
         # offsite check too, so a hop to another host after a loop was fetched as this site's (review).
-        followed.dont_filter = asked or same_page(followed.url) in chain
+        followed.dont_filter = asked or back_in_chain(followed.url, request, request.url)
         followed.meta[_ASKED_DONT_FILTER] = asked
         return followed
 

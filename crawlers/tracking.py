@@ -86,14 +86,19 @@ class TrackingParamsMiddleware:
         # A redirect to the page's own address with a session id (Java's first answer: /r/1 -> /r/1;jsessionid=X)
         # comes back to an address its chain has been through: let through the duplicate filter, or the page was
         # dropped as one already asked for, without an error (review of the session change).
-        chain = {same_page(url) for url in request.meta.get("redirect_urls", ())}
-        return request.replace(url=clean, dont_filter=request.dont_filter or same_page(clean) in chain)
+        return request.replace(url=clean, dont_filter=request.dont_filter or back_in_chain(clean, request))
 
 
 def same_page(url: str) -> str:
     """A url as redirects compare them: canonical (fragment, query order, escapes aside), without tracking
     parameters and session ids."""
     return canonicalize_url(without_tracking(url))
+
+
+def back_in_chain(url: str, request: Request, *also: str) -> bool:
+    """Whether `url` is a page the redirect chain of `request` (or `also`) has been through, as same_page
+    compares them."""
+    return same_page(url) in {same_page(hop) for hop in (*request.meta.get("redirect_urls", ()), *also)}
 
 
 class TrackingParamsPipeline:

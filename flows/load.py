@@ -201,21 +201,19 @@ def positive_threshold(conn: duckdb.DuckDBPyConnection) -> float:
 
 def normalize(conn: duckdb.DuckDBPyConnection, batch: Batch) -> NormalizedBatch:
     """Normalize a landing batch into temp view `normalized_batch` of the warehouse connection."""
+    landed = read_stats(batch).get("landed")
     if not batch.items.exists():  # every item was rejected by the crawler: only a rejects file exists
-        landed = read_stats(batch).get("landed")
         if isinstance(landed, int) and landed > 0:
             # Deleted by hand: loaded as empty, the run was recorded as a crawl that found nothing (ops QA).
             raise WarehouseError(f"{batch.items} is missing, though its stats file says {landed} reviews landed "
                                  f"there: restore it, or delete {batch.stats.name} beside it to give the run up")
         batch.items.touch()
-    else:
-        landed = read_stats(batch).get("landed")
-        if isinstance(landed, int) and landed > 0 and (whole := _whole_lines(batch.items, landed)) < landed:
-            # Cut short after its crawl ended (a disk, a copy, a restore): loaded, its missing part was lost for
-            # good, since the next crawl knows those reviews and skips their pages (recovery QA).
-            raise WarehouseError(f"{batch.items} holds {whole} whole lines, though its stats file says {landed} "
-                                 f"reviews landed there: it was cut short; restore it, or delete {batch.stats.name} "
-                                 "beside it to load what is left")
+    elif isinstance(landed, int) and landed > 0 and (whole := _whole_lines(batch.items, landed)) < landed:
+        # Cut short after its crawl ended (a disk, a copy, a restore): loaded, its missing part was lost for
+        # good, since the next crawl knows those reviews and skips their pages (recovery QA).
+        raise WarehouseError(f"{batch.items} holds {whole} whole lines, though its stats file says {landed} "
+                             f"reviews landed there: it was cut short; restore it, or delete {batch.stats.name} "
+                             "beside it to load what is left")
     order = date_order(batch)
     # A crawl's stats give no order (an import's and a site profile's do): its dates tell, else the source's.
     return normalize_landing(batch.items, known_films(conn), batch.rejects, positive_threshold(conn), duck=conn,

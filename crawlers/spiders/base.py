@@ -26,6 +26,9 @@ Stamped = TypeVar("Stamped", ReviewItem, UnreadableMarkup)
 # has met (crawler traps: follow_meta, below).
 BARREN_DEPTH = "barren_depth"
 REPEAT_DEPTH = "repeat_depth"
+# Stats of what a trap rule left unfollowed: pages whose links were not followed, links shaped like a trap.
+BARREN_STAT = "barren/pages_not_followed"
+TRAP_STAT = "traps/links_not_followed"
 
 
 def split_urls(url: str | Iterable[str] | None) -> list[str]:
@@ -174,41 +177,38 @@ class ReviewSpiderMixin:
         limit = settings.getint(setting)
         budget = settings.getint("REVIEWS_MAX_BARREN_PAGES")
         if limit and depth > limit:
-            self._not_followed("%s is page %d in a row %s: its links are not followed (%s = %d; this page and any "
-                               "other such are counted as barren/pages_not_followed)",
-                               response.url, depth, what, setting, limit)
+            self._counted(BARREN_STAT, "%s is page %d in a row %s: its links are not followed (%s = %d; this page "
+                          "and any other such are counted as barren/pages_not_followed)",
+                          response.url, depth, what, setting, limit)
             return None
         if budget and self.barren_pages >= budget:
             # The leashes count along one chain of links; a trap that branches has millions of short ones, and
             # never a review: a site's hubs (A-Z lists, film pages) lead to reviews, which start the count again.
-            self._not_followed("%s: the links of %d pages in a row without reviews new to this run were followed "
-                               "already: no more are until a page has one (REVIEWS_MAX_BARREN_PAGES = %d; counted as "
-                               "barren/pages_not_followed)", response.url, self.barren_pages, budget)
+            self._counted(BARREN_STAT, "%s: the links of %d pages in a row without reviews new to this run were "
+                          "followed already: no more are until a page has one (REVIEWS_MAX_BARREN_PAGES = %d; "
+                          "counted as barren/pages_not_followed)", response.url, self.barren_pages, budget)
             return None
         self.barren_pages += 1
         return {BARREN_DEPTH: barren, REPEAT_DEPTH: repeat}
 
-    def _not_followed(self, message: str, *args: Any) -> None:
+    def _counted(self, stat: str, message: str, *args: Any) -> None:
+        """Count one more under `stat`; the first is logged with `message`, the rest only counted."""
         stats = self.crawler.stats  # type: ignore[attr-defined]
-        if not stats.get_value("barren/pages_not_followed"):
+        if not stats.get_value(stat):
             self.logger.warning(message, *args)  # type: ignore[attr-defined]
-        stats.inc_value("barren/pages_not_followed")
+        stats.inc_value(stat)
 
     def untrapped(self, urls: Iterable[str]) -> list[str]:
         """The links to follow of `urls`: not those shaped like a crawler trap (crawlers/url_traps.py), which are
         counted as traps/links_not_followed, the first logged."""
         kept = []
-        stats = self.crawler.stats  # type: ignore[attr-defined]
         for url in urls:
             reason = trap_shape(url)
             if reason is None:
                 kept.append(url)
-                continue
-            if not stats.get_value("traps/links_not_followed"):
-                logger = self.logger  # type: ignore[attr-defined]
-                logger.warning("%s is not followed: %s looks like a crawler trap (this link and any other such are "
-                               "counted as traps/links_not_followed)", url, reason)
-            stats.inc_value("traps/links_not_followed")
+            else:
+                self._counted(TRAP_STAT, "%s is not followed: %s looks like a crawler trap (this link and any other "
+                              "such are counted as traps/links_not_followed)", url, reason)
         return kept
 
     def fresh_reviews(self, reviews: Iterable[Any]) -> bool:
