@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from types import SimpleNamespace
@@ -20,7 +21,7 @@ import flows.pipeline
 from flows.demosite import DemoSite, serve_in_thread
 from flows.parallel import crawl_in_lanes, lanes, sites_of
 from flows.pipeline import SourceSpec, pipeline
-from warehouse.db import WarehouseBusy, connect, warehouse_path
+from warehouse.db import WarehouseBusy, connect, migrate, open_writer, warehouse_path
 
 SLOW = {"DOWNLOAD_DELAY": 0.05, "AUTOTHROTTLE_ENABLED": False, "CONCURRENT_REQUESTS_PER_DOMAIN": 1}
 
@@ -205,3 +206,26 @@ def test_an_error_that_ends_the_run_stops_the_other_running_crawls_at_once(
         pipeline([slow, second], str(tmp_path), parallel=2)
     stats = json.loads(next((tmp_path / "raw" / "first").glob("*.stats.json")).read_text())
     assert stats["finish_reason"] == "shutdown"  # stopped: at this pace the site alone takes a minute
+
+
+def test_a_runs_own_parallel_crawls_take_turns_without_warning_of_another_run(
+        two_sites: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Every run of two incremental sources warned "another run is writing the warehouse" (cron mailed it): its
+    # own crawls met at the writer lock. The slot is held a little longer here, so that they would meet for sure.
+    specs = [SourceSpec("schema_org", [f"{url}sitemap.xml"], name, incremental=True)
+             for url, name in zip(two_sites, ("first", "second"), strict=True)]
+    with open_writer(warehouse_path(tmp_path)) as conn:  # a warehouse: each crawl then takes the slot to read it
+        migrate(conn)
+    real_slot, warned, held = flows.pipeline.writer_slot, [], []
+
+    @contextmanager
+    def slow_slot(root: Path, **kwargs):
+        with real_slot(root, **(kwargs | {"waiting": warned.append})):
+            held.append(root)
+            time.sleep(0.5)
+            yield
+
+    monkeypatch.setattr(flows.pipeline, "writer_slot", slow_slot)
+    pipeline(specs, str(tmp_path), parallel=2)
+    assert len(held) >= 2  # both crawls and the load took it
+    assert warned == []
