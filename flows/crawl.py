@@ -27,6 +27,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths
 from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
+from flows.folders import check_writable
 from flows.incremental import close_job, crawl_lock, finish_reason, job_dir, open_job, write_marker
 
 
@@ -118,7 +119,13 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     run_id = run_id or new_run_id()
     paths = run_paths(root, source, run_id)
     log_path = root / "logs" / source / f"{run_id}.log"
-    _check_writable(paths["items"].parent, log_path.parent)
+    check_writable(paths["items"].parent, "the crawl's landing files")
+    check_writable(log_path.parent, "the crawl logs")
+    check_writable(root / "state", "the retry lists and canary pages every crawl keeps")
+    cache = (settings or {}).get("HTTPCACHE_DIR")
+    if (settings or {}).get("HTTPCACHE_ENABLED") and cache and Path(cache).is_absolute():
+        # Unwritable, every response failed to be cached and the run read as a site that was down.
+        check_writable(Path(cache), "the pages an incremental crawl revalidates")
     env = {**os.environ, DATA_DIR_ENV: str(root), "SCRAPY_SETTINGS_MODULE": "crawlers.settings"}
     settings = dict(settings or {})
     jobs = job_dir(root, source) if resumable else None
@@ -126,6 +133,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     with crawl_lock(jobs) if jobs is not None else nullcontext() as lock:
         job_state = None
         if jobs is not None:
+            check_writable(jobs, "the state a stopped crawl resumes from")  # under the lock: no other crawl is in it
             job_state = open_job(jobs)
             if show_progress or job_state != "fresh":  # --quiet still hears of a resumed or discarded crawl
                 (console or Console(stderr=True)).print(f"{source}: job state {job_state}", highlight=False)
@@ -175,20 +183,6 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             how = f"exit {child.returncode}" if child.returncode else "it ended without writing its stats"
             raise CrawlFailed(f"crawl {spider} for {source} failed ({how}); see {log_path}")
         return result
-
-
-def _check_writable(*folders: Path) -> None:
-    """The crawl's landing and log folders exist and take files: a folder it cannot write made the crawl
-    child fail on its first item, retried three times, with the cause only in its log."""
-    for folder in folders:
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / f".write-check-{os.getpid()}"
-            probe.touch()
-            probe.unlink()
-        except OSError as exc:
-            raise ReviewsError(f"{folder}: cannot write there ({exc.strerror or exc}); a crawl writes its landing "
-                               "files and log in it") from None
 
 
 def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:

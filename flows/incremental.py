@@ -30,6 +30,7 @@ import duckdb
 
 from crawlers.landing import safe_name, write_atomic
 from flows.errors import ReviewsError, SourceBusy
+from flows.folders import check_writable
 from flows.importer import IMPORT_SPIDER
 
 RUNNING_MARKER = "RUNNING"
@@ -37,7 +38,7 @@ RUNNING_MARKER = "RUNNING"
 
 def write_state(conn: duckdb.DuckDBPyConnection, root: Path, source: str) -> Path:
     folder = root / "state"
-    folder.mkdir(parents=True, exist_ok=True)
+    check_writable(folder, "the retry lists and canary pages every crawl keeps")
     name = safe_name(source)
     ids_path = folder / f"{name}.known.txt"
     known = conn.execute("select source_review_id from review_keys where source = ?", [source]).fetchall()
@@ -222,8 +223,8 @@ def crawl_lock(folder: Path) -> Iterator[int]:
     ends, however it ends, so a crash leaves no false "busy" behind (a RUNNING marker's process ids could name
     an unrelated process after a reboot). SourceBusy while another live run crawls the source."""
     path = crawl_lock_path(folder)
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         # 0o666 less the umask, as every other file here: a team's umask 002 must leave it writable to the group.
         descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o666)
     except OSError as exc:

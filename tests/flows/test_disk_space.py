@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -97,3 +98,49 @@ def test_what_a_crawl_stopped_by_a_full_disk_landed_is_loaded(tmp_path: Path) ->
         assert conn.execute("select finish_reason, loaded from crawl_runs").fetchall() == [("disk_full", 2)]
     finally:
         conn.close()
+
+
+def blocked(folder: Path) -> None:
+    """A file where the folder goes: as root (these tests' CI user) no permission bit stops a write, and this fails
+    the same check a folder owned by another user does."""
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    folder.write_text("not a folder", encoding="utf-8")
+
+
+def test_a_state_folder_that_cannot_be_written_is_one_line_before_the_crawl(small_demo, tmp_path: Path) -> None:
+    # It was a crawl ended as 'start_error' with "2 failed requests", the cause only in the crawl's log.
+    blocked(tmp_path / "state")
+    with pytest.raises(ReviewsError, match=r"/state: cannot write there \(File exists\); it holds the retry"):
+        run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path, show_progress=False)
+    assert not list((tmp_path / "raw" / "demo").glob("*.stats.json"))  # no crawl began
+
+
+def test_a_job_folder_that_cannot_be_written_is_one_line_before_the_crawl(small_demo, tmp_path: Path) -> None:
+    blocked(tmp_path / "jobs" / "demo")
+    with pytest.raises(ReviewsError, match=r"jobs/demo: cannot write there \(.*\); it holds the state a stopped"):
+        run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path, show_progress=False,
+                  resumable=True)
+
+
+def test_a_locks_folder_that_cannot_be_written_is_one_line(small_demo, tmp_path: Path) -> None:
+    blocked(tmp_path / "locks")
+    with pytest.raises(ReviewsError, match=r"cannot open the crawl lock .*/locks/demo.lock"):
+        run_crawl("schema_org", [small_demo.url + "sitemap.xml"], source="demo", data=tmp_path, show_progress=False,
+                  resumable=True)
+
+
+def test_a_run_whose_http_cache_cannot_be_written_says_so_not_that_the_site_is_down(small_demo,
+                                                                                   tmp_path: Path) -> None:
+    blocked(tmp_path / "httpcache" / "demo")
+    with pytest.raises(ReviewsError, match=r"httpcache/demo: cannot write there .*; it holds the pages an incremental"):
+        pipeline([SourceSpec("schema_org", [small_demo.url + "sitemap.xml"], "demo", incremental=True)],
+                 str(tmp_path))
+
+
+def test_an_incremental_runs_state_folder_that_cannot_be_written_is_one_line(small_demo, tmp_path: Path) -> None:
+    spec = SourceSpec("schema_org", [small_demo.url + "sitemap.xml"], "demo", incremental=True)
+    pipeline([spec], str(tmp_path))  # a warehouse: the next run writes the source's known ids into state/ first
+    shutil.rmtree(tmp_path / "state")
+    blocked(tmp_path / "state")
+    with pytest.raises(ReviewsError, match=r"/state: cannot write there \(File exists\)"):
+        pipeline([spec], str(tmp_path))
