@@ -12,16 +12,26 @@ the stored page's validators, and the stored copy is used only when the server a
 Modified; conditional headers a request carries from elsewhere (a redirect) are dropped first.
 Which responses are stored is unchanged (RFC2616Policy.should_cache_response: not
 `no-store`, and a 200 only with a validator or an expiry).
+
+`CheckedCacheStorage` uses a stored page only when it is whole: Scrapy's filesystem storage writes an
+entry's files one after another, so a crawl killed mid-write (or a full disk) left the validators of a
+page whose body was cut short, and every later 304 served the cut page, for good.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
+from pathlib import Path
+
 from scrapy import Spider
 from scrapy.core.downloader import Slot
 from scrapy.downloadermiddlewares.httpcache import HttpCacheMiddleware
-from scrapy.extensions.httpcache import RFC2616Policy
+from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Request, Response
+
+logger = logging.getLogger(__name__)
 
 # request header -> the stored response's header that fills it (RFC 9110 section 13.1)
 VALIDATORS = ((b"If-None-Match", b"ETag"), (b"If-Modified-Since", b"Last-Modified"))
@@ -77,3 +87,63 @@ class NoStaleOnErrorCacheMiddleware(HttpCacheMiddleware):
                           spider: Spider | None = None) -> Request | Response | None:
         request.meta.pop("cached_response", None)
         return None
+
+
+# Stored pages not used because they were not whole (each is fetched in full instead), and pages stored before
+# entries were checked (the same, once each, quietly).
+DAMAGED_STAT = "httpcache/damaged"
+UNCHECKED_STAT = "httpcache/unchecked"
+COMPLETE = "complete"  # "writing" while an entry's files are written, then their digest
+ENTRY_FILES = ("pickled_meta", "response_headers", "response_body", "response_data")
+
+
+def _digest(folder: Path) -> str:
+    digest = hashlib.sha1(usedforsecurity=False)
+    for name in ENTRY_FILES:
+        content = (folder / name).read_bytes()
+        digest.update(len(content).to_bytes(8, "big"))
+        digest.update(content)
+    return digest.hexdigest()
+
+
+class CheckedCacheStorage(FilesystemCacheStorage):
+    """Scrapy's filesystem cache storage, whose entries are used only when their files are whole.
+
+    An entry's `complete` file says "writing" while its files are written, then holds their digest. An entry
+    still "writing", whose files no longer match the digest, or that cannot be read at all, is a miss: the page
+    is fetched in full (no validators, so no 304) and stored again. An entry stored before this check has no
+    `complete` file and is a miss too, once.
+    """
+
+    def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
+        folder = Path(self._get_request_path(spider, request))
+        if not (folder / "pickled_meta").exists():
+            return None  # never stored
+        if not (folder / COMPLETE).exists():
+            spider.crawler.stats.inc_value(UNCHECKED_STAT)
+            return None
+        try:
+            whole = (folder / COMPLETE).read_text(encoding="utf-8") == _digest(folder)
+            response = super().retrieve_response(spider, request) if whole else None
+        # A cache read must never fail a crawl: a torn pickle raises nearly anything (EOFError,
+        # UnpicklingError, ValueError, a gzip error).
+        except Exception:
+            response = None
+        if response is None:
+            self._damaged(spider, folder)
+        return response
+
+    def store_response(self, spider: Spider, request: Request, response: Response) -> None:
+        folder = Path(self._get_request_path(spider, request))
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / COMPLETE).write_text("writing", encoding="utf-8")
+        super().store_response(spider, request, response)
+        (folder / COMPLETE).write_text(_digest(folder), encoding="utf-8")
+
+    @staticmethod
+    def _damaged(spider: Spider, folder: Path) -> None:
+        stats = spider.crawler.stats
+        if not stats.get_value(DAMAGED_STAT):
+            logger.warning("stored page %s is not whole (a crawl stopped while storing it?): fetched in full "
+                           "instead; further ones are counted in %s", folder, DAMAGED_STAT)
+        stats.inc_value(DAMAGED_STAT)

@@ -102,6 +102,8 @@ DOWNLOAD_TIMEOUT = 30
 HTTPCACHE_ENABLED = os.environ.get("REVIEWS_HTTP_CACHE", "") == "1"
 HTTPCACHE_DIR = "httpcache"
 HTTPCACHE_EXPIRATION_SECS = 24 * 3600
+# Only whole entries are used: a crawl stopped while storing a page left one that every 304 served cut short.
+HTTPCACHE_STORAGE = "crawlers.httpcache.CheckedCacheStorage"
 
 ITEM_PIPELINES = {
     "crawlers.tracking.TrackingParamsPipeline": 50,

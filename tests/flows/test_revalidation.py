@@ -146,3 +146,50 @@ def test_a_page_moved_behind_a_redirect_is_fetched_not_answered_with_the_old_pag
     second = run(site, root)
     assert ("/film-c.html", 301) in second and ("/film-c.html/", 200) in second
     assert "c2" in landed_ids(root)
+
+
+def last_run_ids(root: Path) -> set[str]:
+    """The review ids the latest run landed."""
+    latest = max((root / "raw" / "static").glob("*.jsonl"))
+    return {json.loads(line)["source_review_id"].rsplit("/", 1)[-1]
+            for line in latest.read_text(encoding="utf-8").splitlines() if line.strip()}
+
+
+def cache_entries(root: Path) -> list[Path]:
+    return [meta.parent for meta in (root / "httpcache").rglob("pickled_meta")]
+
+
+def test_a_page_stored_cut_short_is_fetched_in_full_not_served_cut_on_a_304(site, tmp_path):
+    # A crawl killed while storing a page left its validators and part of its body: every later 304 served the
+    # cut page, whose reviews were then missing from the run.
+    root = tmp_path / "data"
+    run(site, root)
+    for entry in cache_entries(root):
+        body = (entry / "response_body").read_bytes()
+        (entry / "response_body").write_bytes(body[: len(body) // 3])
+    second = [(path, status) for path, status in run(site, root) if path != "/robots.txt"]
+    assert second and all(status == 200 for _, status in second), second
+    landed = last_run_ids(root)
+    third = [(path, status) for path, status in run(site, root) if path != "/robots.txt"]
+    assert third and all(status == 304 for _, status in third), third  # stored whole again
+    # The first page's reviews, as any re-run of the unchanged site lands them (its second page, with none new
+    # on the first, is not asked for).
+    assert landed == last_run_ids(root) == {"a1", "a2", "a3"}
+
+
+@pytest.mark.parametrize("damage", ["a torn pickle", "no digest", "an interrupted write"])
+def test_a_cache_entry_that_cannot_be_trusted_is_a_miss_never_a_failed_request(site, tmp_path, damage):
+    root = tmp_path / "data"
+    run(site, root)
+    for entry in cache_entries(root):
+        if damage == "a torn pickle":
+            (entry / "pickled_meta").write_bytes((entry / "pickled_meta").read_bytes()[:10])
+        elif damage == "no digest":  # an entry stored before entries were checked
+            (entry / "complete").unlink()
+        else:
+            (entry / "complete").write_text("writing", encoding="utf-8")
+    second = [(path, status) for path, status in run(site, root) if path != "/robots.txt"]
+    assert second and all(status == 200 for _, status in second), second
+    assert last_run_ids(root) == {"a1", "a2", "a3"}
+    with connect(warehouse_path(root), read_only=True) as conn:
+        assert conn.execute("select errors from crawl_runs order by started desc limit 1").fetchall() == [(0,)]
