@@ -153,6 +153,8 @@ def sql(
     except BrokenPipeError:  # the reader stopped early (`| head`): no error of the query's
         stdout_gone()
         raise typer.Exit(0) from None
+    except OSError as exc:  # a full disk under the output or the spool was a traceback (sql QA)
+        raise fail(f"cannot write the result: {exc.strerror or exc}") from None
 
 
 def _query_text(query: str | None, file: Path | None) -> str:
@@ -166,6 +168,8 @@ def _query_text(query: str | None, file: Path | None) -> str:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             raise fail(f"cannot read --file {file}: {reason}") from None
     try:
+        if query == "-" and sys.stdin is None:  # started with standard input closed (<&-)
+            raise fail("- reads the SQL from standard input, which is closed")
         text = sys.stdin.read() if query == "-" else str(query)
         text.encode("utf-8")  # a Latin-1 terminal's bytes reach Python as lone surrogates, which DuckDB refuses
     except UnicodeError:

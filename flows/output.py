@@ -112,7 +112,7 @@ def _print_plain_table(columns: list[str], batches: Iterable[list[tuple[str | No
     minutes and 4.8 GB for 200,000 reviews), each row one line and each value whole. The widths are those of
     the first batch, a cell padded to at most _PADDED_UP_TO: a longer value is written whole and shifts the
     rest of its row."""
-    header = [visible(column) for column in columns]
+    header = [_one_line(column) for column in columns]  # a name can hold a newline too: select 'a\nb'
     batches = iter(batches)
     first = next(batches, [])
     cells = [[_one_line(value) for value in row] for row in first]

@@ -127,7 +127,11 @@ BATCH_ROWS = 10_000  # rows fetched at a time: a result of any size is written a
 # 64-bit hashes) is strings throughout, so that one hash in 2,048, small enough for a number, is no number among
 # strings; the other wide types (counts, sums) are strings only where they must be.
 _SAFE_INTEGER = 2**53 - 1
-_WIDE_INTEGERS = frozenset({"BIGINT", "HUGEINT", "UHUGEINT"})
+_WIDE_INTEGERS = frozenset({"BIGINT", "HUGEINT", "UHUGEINT", "BIGNUM"})
+# A decimal of more than 15 significant digits is a string too (a sum() of DECIMALs is DECIMAL(38, s)): jq reads a
+# number as a double, exact to 15 digits.
+_DOUBLE_DIGITS = 15
+_DECIMAL = re.compile(r"DECIMAL\((\d+),\s*(\d+)\)")
 
 
 def run_read_only(conn: duckdb.DuckDBPyConnection, sql: str, rendering: Rendering) -> tuple[list[str], Rows]:
@@ -162,6 +166,13 @@ def _rendered(column: str, kind: str, rendering: Rendering) -> str:
     if rendering == "json" and kind in _WIDE_INTEGERS:
         return (f"case when abs(cast({quoted} as double)) <= {_SAFE_INTEGER} then to_json({quoted}) "
                 f"else to_json(cast({quoted} as varchar)) end")
+    if rendering == "json" and (decimal := _DECIMAL.fullmatch(kind)) and int(decimal[1]) > _DOUBLE_DIGITS:
+        return (f"case when abs({quoted}) < 1e{_DOUBLE_DIGITS - int(decimal[2])} then to_json({quoted}) "
+                f"else to_json(cast({quoted} as varchar)) end")
+    if rendering == "json" and kind == "FLOAT":
+        # to_json widens a FLOAT to its double (0.1 -> 0.10000000149011612); its text is the shortest that reads back
+        # as the same FLOAT, as the table and csv show it.
+        return f"to_json(cast(cast({quoted} as varchar) as double))"
     return _RENDER[rendering].format(quoted)
 
 

@@ -70,6 +70,28 @@ def test_columns_0_still_prints_the_error_line(tmp_path: Path) -> None:
     assert done.returncode == 2 and done.stderr.startswith("error: ")  # it printed nothing at all
 
 
+def empty_warehouse(root: Path) -> Path:
+    with connect(warehouse_path(root)) as conn:
+        migrate(conn)
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["table", "csv", "json"])
+def test_sql_onto_a_full_disk_is_one_error_line(tmp_path: Path, fmt: str) -> None:
+    root = empty_warehouse(tmp_path)
+    with open("/dev/full", "w") as full:  # a traceback ending in OSError (sql QA)
+        done = subprocess.run([*REVIEWS, "sql", "select 1 as n", "-f", fmt, "--data-dir", str(root)], stdout=full,
+                              stderr=subprocess.PIPE, text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr == "error: cannot write the result: No space left on device\n"
+
+
+def test_sql_from_a_closed_standard_input_is_one_error_line(tmp_path: Path) -> None:
+    done = reviews("sql", "-", "--data-dir", str(empty_warehouse(tmp_path)), preexec_fn=lambda: os.close(0))
+    assert done.returncode == 2  # an AttributeError on sys.stdin, exit 1
+    assert done.stderr == "error: - reads the SQL from standard input, which is closed\n"
+
+
 def test_a_stdout_that_cannot_spell_a_title_gets_escapes_in_a_table_and_utf8_in_csv(tmp_path: Path) -> None:
     conn = connect(tmp_path / "reviews.duckdb")
     migrate(conn)

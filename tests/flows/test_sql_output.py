@@ -212,8 +212,8 @@ def test_decimal_is_exact_in_csv_json_and_table(data_dir):
     huge = 170141183460469231731687303715884105727
     query = f"select 123456789012345678.12::decimal(38,2) as d, {huge}::hugeint as h"
     assert sql(data_dir, query, "csv").stdout.splitlines()[1] == f"123456789012345678.12,{huge}"
-    # The HUGEINT as a string, exact: past 2^53 a bare JSON number is rounded by JavaScript and jq.
-    assert strict_json(sql(data_dir, query, "json").stdout) == {"d": Decimal("123456789012345678.12"), "h": str(huge)}
+    # Both as strings, exact: past 2^53, or 15 digits, a bare JSON number is rounded by JavaScript and jq.
+    assert strict_json(sql(data_dir, query, "json").stdout) == {"d": "123456789012345678.12", "h": str(huge)}
     assert "123456789012345678.12" in sql(data_dir, query).stdout
 
 
@@ -225,8 +225,16 @@ def test_decimal_is_exact_in_csv_json_and_table(data_dir):
     ("-9007199254740991", "hugeint", "-9007199254740991"),
     ("9007199254740992", "bigint", '"9007199254740992"'),
     ("42", "bigint", "42"),
+    ("123456789012345678901234567890", "bignum", '"123456789012345678901234567890"'),  # sql QA: jq rounded these
+    ("-12345", "bignum", "-12345"),
+    ("9007199254740993", "decimal(18,0)", '"9007199254740993"'),
+    ("1234567890123.45", "decimal(18,2)", "1234567890123.45"),  # 15 digits: exact as a double
+    ("12345678901234.56", "decimal(18,2)", '"12345678901234.56"'),
+    ("-12345678901234.56", "decimal(18,2)", '"-12345678901234.56"'),
+    ("12.5", "decimal(9,2)", "12.5"),
+    ("0.1", "float", "0.1"),  # as the table and csv show a FLOAT, not its double 0.10000000149011612
 ])
-def test_json_writes_integers_past_2_to_the_53_as_strings(data_dir, value, kind, written):
+def test_json_writes_numbers_a_double_cannot_hold_as_strings(data_dir, value, kind, written):
     result = sql(data_dir, f"select ({value})::{kind} as v", "json")
     assert result.exit_code == 0, result.output
     assert result.stdout == f'{{"v":{written}}}\n'
@@ -291,6 +299,8 @@ def test_table_shows_control_characters_escaped(data_dir):
 def test_table_escapes_control_characters_in_column_names(data_dir):
     result = sql(data_dir, "select 1 as \"\x1b[2Jname\"")
     assert "\x1b" not in result.stdout and r"\x1b[2Jname" in result.stdout
+    # A name holding a newline or tab (an unaliased literal's) stays on the header's one line (sql QA).
+    assert sql(data_dir, "select 'a\nb', 2 as \"t\tab\"").stdout.splitlines()[0].split() == [r"'a\nb'", "|", r"t\tab"]
 
 
 def test_csv_and_json_keep_control_characters_exact(data_dir):
