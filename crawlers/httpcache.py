@@ -122,11 +122,13 @@ class CheckedCacheStorage(FilesystemCacheStorage):
         if not (folder / COMPLETE).exists():
             spider.crawler.stats.inc_value(UNCHECKED_STAT)
             return None
-        try:
-            whole = (folder / COMPLETE).read_text(encoding="utf-8") == _digest(folder)
-            response = super().retrieve_response(spider, request) if whole else None
         # A cache read must never fail a crawl: a torn pickle raises nearly anything (EOFError,
         # UnpicklingError, ValueError, a gzip error).
+        try:
+            if self._read_meta(spider, request) is None:
+                return None  # expired (the developer cache keeps pages a day)
+            whole = (folder / COMPLETE).read_text(encoding="utf-8") == _digest(folder)
+            response = super().retrieve_response(spider, request) if whole else None
         except Exception:
             response = None
         if response is None:

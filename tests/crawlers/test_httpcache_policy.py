@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from email.utils import formatdate
 from time import time
 
@@ -101,3 +102,23 @@ def test_a_failed_download_is_not_answered_with_the_stored_copy():
     assert middleware.process_exception(request, ConnectionRefusedError()) is None
     assert "cached_response" not in request.meta
     assert crawler.stats.get_value("httpcache/errorrecovery") is None
+
+
+def test_an_expired_entry_of_the_developer_cache_is_a_quiet_miss_not_a_damaged_one(tmp_path) -> None:
+    from scrapy.http import HtmlResponse
+    from scrapy.utils.test import get_crawler
+
+    from crawlers.httpcache import DAMAGED_STAT, CheckedCacheStorage
+
+    crawler = get_crawler(settings_dict={"HTTPCACHE_DIR": str(tmp_path), "HTTPCACHE_EXPIRATION_SECS": 60})
+    spider = crawler._create_spider("cache")
+    storage = CheckedCacheStorage(crawler.settings)
+    storage.open_spider(spider)
+    request = Request("https://example.com/film")
+    storage.store_response(spider, request, HtmlResponse(request.url, body=b"<html>whole</html>", request=request))
+    assert storage.retrieve_response(spider, request).body == b"<html>whole</html>"
+    for entry in tmp_path.rglob("*"):
+        if entry.is_file():
+            os.utime(entry, (time() - 3600, time() - 3600))
+    assert storage.retrieve_response(spider, request) is None
+    assert crawler.stats.get_value(DAMAGED_STAT) is None
