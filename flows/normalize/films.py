@@ -135,6 +135,29 @@ def _letters_differ(key: str, other: str) -> bool:
     return bool(letters and others and letters != others)
 
 
+def _plural_apart(key: str, other: str) -> bool:
+    """Whether the titles differ only by a plural: "Barbarian" and "Barbarians" score 95, "Troll" and "Trolls" 91,
+    yet are other films (identity QA); a typo rarely adds an s at a word's end."""
+    words, others = key.split(), other.split()
+    if len(words) != len(others):
+        return False
+    differing = [(a, b) for a, b in zip(words, others, strict=True) if a != b]
+    return len(differing) == 1 and any(_plural_of(short, long) for short, long in (differing[0], differing[0][::-1]))
+
+
+def _plural_of(word: str, other: str) -> bool:
+    # Not "v"/"vs" (versus), nor "spotles"/"spotless" (a typo's dropped s).
+    if len(word) >= 3 and not word.endswith("s") and other == word + "s":
+        return True
+    return word.endswith(("s", "x", "z", "ch", "sh")) and other == word + "es"
+
+
+def _may_be_one_title(key: str, other: str) -> bool:
+    """Whether two titles may name one film: not when their numbers differ ("Kill Bill Vol. 2" is never another title
+    of Vol. 1, whatever id a page gave it) or their lone letters do."""
+    return _read_numbers(key)[1] == _read_numbers(other)[1] and not _letters_differ(key, other)
+
+
 def _lone_letters(key: str) -> list[str]:
     return sorted(word for word in key.split() if len(word) == 1 and word.isalpha())
 
@@ -232,7 +255,7 @@ class FilmResolver:
                                           (key, self.keys_by_numbers.get(numbers, []), self.by_key)):
             for other_key, score, _ in process.extract(query, keys, scorer=fuzz.ratio,
                                                        score_cutoff=self.threshold, limit=5):
-                if _letters_differ(query, other_key):
+                if _letters_differ(query, other_key) or _plural_apart(query, other_key):
                     continue
                 for film in films_by_key[other_key]:
                     if film.year is not None and abs(film.year - year) <= 1 and not _ids_conflict(
@@ -246,10 +269,14 @@ class FilmResolver:
         """(the film, its normalized title key) for one mention; creates the film if unknown."""
         key = normalize_title(mention.title)
         year = mention_year(mention)
+        by_tmdb = mention.tmdb_id and self.by_tmdb.get(mention.tmdb_id)
+        # The IMDb id decides: a TMDb id copied onto the wrong film (Haggis's Crash with Cronenberg's) must not take
+        # a mention whose IMDb id is another film's (identity QA).
         by_external_id = (mention.imdb_id and self.by_imdb.get(mention.imdb_id)) or (
-            mention.tmdb_id and self.by_tmdb.get(mention.tmdb_id))
+            by_tmdb if by_tmdb and not _ids_conflict(by_tmdb, mention.imdb_id, None) else None)
         film = by_external_id or self._by_title(key, year, mention.imdb_id, mention.tmdb_id)
-        if by_external_id and key and key != film.title_key and key not in film.aliases:
+        if by_external_id and key and key != film.title_key and key not in film.aliases \
+                and _may_be_one_title(key, film.title_key):
             # Another title of the film, said by its id ("La Cosa", tt0084787): a dated mention of it without the id,
             # within a year of the film's, finds the film too (the load keeps it in film_titles).
             film.aliases.append(key)

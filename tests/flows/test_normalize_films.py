@@ -143,6 +143,11 @@ NUMBERED_TITLES = [
     # a letter standing alone is as telling as a number (marts QA: "Solo Film A" and "B" were one film)
     ("Solo Film A", "2016", "Solo Film B", "2015", False),
     ("Class of 1999 Part A", "1990", "Class of 1999 Part B", "1990", False),
+    # a plural is another film however close the ratio (identity QA: Barbarian and Barbarians scored 95)
+    ("Barbarian", "2022", "Barbarians", "2021", False),
+    ("Troll", "2022", "Trolls", "2022", False),
+    ("The Monster", "2016", "The Monsters", "2016", False),
+    ("Boss", "2016", "Bosses", "2016", False),
 ]
 
 
@@ -256,3 +261,22 @@ def test_turkish_capitals_and_the_dotless_i_key_one_title_and_one_name() -> None
 
     assert {normalize_person(name) for name in ("IŞIL İNCE", "Işıl İnce", "ışıl ince")} == {"isil ince"}
     assert normalize_title("İSTANBUL HATIRASI") == normalize_title("İstanbul Hatırası") == "istanbul hatirasi"
+
+
+def test_a_sequel_given_its_originals_id_by_one_page_does_not_take_the_sequels_other_reviews():
+    # Identity QA: the wrong id made "Kill Bill Vol. 2" an alias of Vol. 1, and Vol. 2's id-less reviews joined it.
+    resolver = FilmResolver()
+    original = resolver.resolve(Mention("Kill Bill: Vol. 1", "2003", "tt0266697"))[0]
+    assert resolver.resolve(Mention("Kill Bill: Vol. 2", "2004", "tt0266697"))[0] is original  # the id decides
+    sequel = resolver.resolve(Mention("Kill Bill: Vol. 2", "2004"))[0]
+    assert sequel is not original and original.aliases == []
+
+
+def test_a_tmdb_id_does_not_take_a_mention_whose_imdb_id_is_another_films():
+    # Identity QA: Haggis's Crash, given Cronenberg's TMDb id by one page, joined Cronenberg's film.
+    resolver = FilmResolver()
+    cronenberg = resolver.resolve(Mention("Crash", "1996", "tt0115964", "884"))[0]
+    haggis = resolver.resolve(Mention("Crash", "2004", "tt0375679", "884"))[0]
+    assert haggis is not cronenberg and haggis.imdb_id == "tt0375679"
+    assert resolver.resolve(Mention("Crash", "2004", "tt0375679"))[0] is haggis
+    assert resolver.resolve(Mention("Crash", "1996", None, "884"))[0] is cronenberg  # the TMDb id alone still finds it
