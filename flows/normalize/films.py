@@ -210,7 +210,8 @@ class FilmResolver:
             self.plain_keys_by_numbers.setdefault(numbers, []).append(film.title_key)
         self.by_plain_key.setdefault(film.title_key, []).append(film)
         for alias in film.aliases:
-            self._index_alias(film, alias)
+            if _may_be_one_title(alias, film.title_key):  # not one an earlier version recorded from a wrong id
+                self._index_alias(film, alias)
 
     def _index_alias(self, film: Film, title_key: str) -> None:
         films = self.by_alias.setdefault(_read_numbers(title_key)[0], [])

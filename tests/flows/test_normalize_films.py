@@ -280,3 +280,11 @@ def test_a_tmdb_id_does_not_take_a_mention_whose_imdb_id_is_another_films():
     assert haggis is not cronenberg and haggis.imdb_id == "tt0375679"
     assert resolver.resolve(Mention("Crash", "2004", "tt0375679"))[0] is haggis
     assert resolver.resolve(Mention("Crash", "1996", None, "884"))[0] is cronenberg  # the TMDb id alone still finds it
+
+
+def test_a_sequels_title_recorded_as_its_originals_by_an_earlier_version_finds_nothing():
+    original = Film("f-kb1", normalize_title("Kill Bill: Vol. 1"), 2003, "tt0266697",
+                    aliases=[normalize_title("Kill Bill: Vol. 2"), normalize_title("Kill Bill: Volume One")])
+    resolver = FilmResolver([original])
+    assert resolver.resolve(Mention("Kill Bill: Vol. 2", "2004"))[0] is not original
+    assert resolver.resolve(Mention("Kill Bill: Volume One", "2004"))[0] is original
