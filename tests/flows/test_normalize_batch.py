@@ -94,6 +94,26 @@ def test_latin_script_language_declared_for_ascii_text_is_trusted(landing):
     assert row["r1"]["language"] == "fr"
 
 
+@pytest.mark.parametrize(("body", "language"), [
+    ("Фильм Great Gatsby — скучный и плохой, не советую.", "ru"),  # language QA: scored 81, as English
+    ("素晴らしい映画でした。役者の演技も音楽も最高です。", "ja"),
+])
+def test_text_in_another_script_under_a_declared_latin_language_is_detected_and_not_scored(landing, body, language):
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared="en", body=body)), []))["r1"]
+    assert (row["language"], row["score"], row["score_source"]) == (language, None, None)
+
+
+@pytest.mark.parametrize(("declared", "body", "language"), [
+    ("ces", "Super film, bomba!", "cs"),  # "ces" was no language, and this text too short to detect: scored as English
+    ("ukr", "Чудовий фільм!", "uk"),
+    ("heb", "סרט נהדר!", "he"),
+    ("nb-NO", "Super film, bomba!", "no"),  # as fastText names Norwegian
+])
+def test_a_three_letter_code_or_bokmal_declares_the_language_detection_names(landing, declared, body, language):
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared=declared, body=body)), []))["r1"]
+    assert (row["language"], row["score"]) == (language, None)
+
+
 def test_unrated_short_text_of_unknown_language_is_still_scored(landing):
     row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared=None, body="Loved it!")), []))
     assert row["r1"]["language"] is None and row["r1"]["score_source"] == "inferred" and row["r1"]["score"] > 60

@@ -97,3 +97,25 @@ def test_scoring_builds_the_join_on_the_lexicon_and_gives_the_connection_its_opt
 
     assert build_side(off) == "lexicon"
     assert build_side("compressed_materialization") == "tokens"
+
+
+@pytest.mark.parametrize("text", [
+    # sentiment QA: each came out at or above the positive threshold (VADER itself: 21, 11, 21 and 8)
+    "I don't think it's good. I don't think it's funny either.",  # the third word after a negation
+    "No fun at all. No laughs, no thrills, no joy.",  # "no" negates the word after it
+    "It's kind of a mess, kind of boring.",  # "kind of" is no "kind"
+    "The cinematography is gorgeous and the score is wonderful. The costumes are lovely. "
+    "But overall this is a boring, terrible, awful film and I hated it.",  # what follows "But" weighs more
+])
+def test_negations_hedges_and_a_closing_but_read_as_negative(text):
+    assert infer_score(text) < 40
+
+
+@pytest.mark.parametrize(("text", "positive"), [
+    ("Great film, but the ending is weak.", False),
+    ("A weak start, but a great film.", True),
+    ("No problem with this great film.", True),
+    ("Not bad at all.", True),
+])
+def test_but_and_no_turn_a_sentence_as_vader_turns_it(text, positive):
+    assert (infer_score(text) >= 60) == positive
