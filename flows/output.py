@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import csv
+import errno
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -141,10 +143,21 @@ def copy_out(spool: TextIO, exact: bool) -> None:
     binary = getattr(sys.stdout, "buffer", None) if exact else None
     while chunk := spool.read(1 << 20):
         if binary is not None:
-            binary.write(chunk.encode("utf-8"))
+            _write_all(binary, chunk.encode("utf-8"))
         else:
             sys.stdout.write(chunk)
     (binary or sys.stdout).flush()
+
+
+def _write_all(binary: BinaryIO, data: bytes) -> None:
+    # A buffered write that meets a full disk part-way returns how much it wrote instead of raising: a CSV cut
+    # mid-row ended with exit 0 (resources QA).
+    view = memoryview(data)
+    while view:
+        written = binary.write(view)
+        if not written:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
 
 
 def _one_line(value: str | None) -> str:

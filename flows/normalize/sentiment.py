@@ -3,12 +3,13 @@
 Why in SQL: the reference VADER implementation costs ~2.4 ms per review in Python, so a million
 unrated reviews would take most of an hour. The same lexicon (shipped inside the vaderSentiment
 package, nothing downloaded) applied set-based in DuckDB costs seconds. Kept from VADER: the
-lexicon valences; negation of the next three words (x -0.74), as VADER looks three words back for one;
-"no" before a word negates the next two and is no negative word itself ("no fun" is fun negated, not fun
-and a "no"); "kind of" is no "kind"; "but" halves what comes before it and weighs what follows by 1.5,
-in a sentence and across sentences (a review of praise that ends "But overall it is awful" is negative,
-as VADER reads it); and the compound normalisation s / sqrt(s^2 + 15). Left out: capitals, "!!" and
-booster words; they move scores slightly, not the verdict.
+lexicon valences; negation of the next two words (x -0.74; VADER looks three words back, but a third
+word here would swallow the next negation of "not good and not funny"); "no" negating the two words
+after it, and no negative word itself ("no fun" is fun negated); "kind of" as no "kind"; "but", which
+halves what comes before it and weighs what follows by 1.5, within a sentence and across sentences (a
+review of praise that ends "But overall it is awful" is negative, as VADER reads it); and the compound
+normalisation s / sqrt(s^2 + 15). Left out: capitals, "!!" and booster words; they move scores
+slightly, not the verdict.
 
 Why per sentence: the compound squashes sums, so a long review scored whole saturates near +1 or -1.
 Scoring each sentence and averaging the opinionated ones (|compound| >= 0.05) follows the balance of
@@ -92,39 +93,40 @@ sentences as (
     select row_no, unnest(parts) as sentence, generate_subscripts(parts, 1) as sentence_no
     from split
 ),
+clauses as (
+    -- A sentence holding " but " is read as its clauses: what comes before the "but" weighs half, what follows 1.5
+    -- (VADER's rule), and a negation's words never run past it.
+    select row_no, sentence_no, sentence, 1.0 as weight
+    from sentences
+    where not contains(sentence, ' but ')
+    union all
+    select row_no, sentence_no, sentence, case when clause_no = 1 then 0.5 else 1.5 end as weight
+    from (select row_no, sentence_no, unnest(string_split(sentence, ' but ')) as sentence,
+              generate_subscripts(string_split(sentence, ' but '), 1) as clause_no
+          from sentences
+          where contains(sentence, ' but '))
+),
 negation_marked as (
-    -- "I don't think it's good": the three words after a negation carry a neg_ mark; the two after "no" do too,
-    -- and "no" itself becomes no_, no word of the lexicon. "kind of" is kind_of, not "kind".
-    -- (The rarer rules are applied only where a contains() finds their words: each regex pass over every
-    -- sentence cost ~1 CPU-s per 250,000 reviews.)
-    select row_no, sentence_no, strlen(sentence) = length(sentence) as is_ascii,
-        starts_with(ltrim(sentence), 'but ') as but_led, contains(sentence, 'but') as has_but,
+    -- "not good" and "never really good": the two words after a negation carry a neg_ mark (a third word would take
+    -- the next negation of "not good and not funny" with it); so do the two after "no", which becomes no_, no word
+    -- of the lexicon ("no fun" is fun negated). "kind of" is kind_of, not "kind". (The rarer rules run only where
+    -- a contains() finds their words: a regex pass over every sentence cost ~1 CPU-s per 250,000 reviews.)
+    select row_no, sentence_no, weight, strlen(sentence) = length(sentence) as is_ascii,
         regexp_replace(
             case when contains(sentence, 'no ') then regexp_replace(sentence,
                 '\\bno\\s+([a-z'']+)(\\s+([a-z'']+))?', 'no_ neg_\\1 neg_\\3', 'g') else sentence end,
-            '\\b({_NEGATIONS})\\s+([a-z'']+)(\\s+([a-z'']+))?(\\s+([a-z'']+))?', '\\1 neg_\\2 neg_\\4 neg_\\6',
-            'g') as marked
-    from sentences
+            '\\b({_NEGATIONS})\\s+([a-z'']+)(\\s+([a-z'']+))?', '\\1 neg_\\2 neg_\\4', 'g') as marked
+    from clauses
 ),
 kind_of_read as (
-    select row_no, sentence_no, is_ascii, but_led, has_but,
-        case when contains(marked, 'kind of ') then replace(marked, 'kind of ', 'kind_of ') else marked end as sentence
+    select row_no, sentence_no, weight, is_ascii,
+        case when contains(marked, 'kind of ') then replace(' ' || marked, ' kind of ', ' kind_of ') else marked end
+            as sentence
     from negation_marked
 ),
-token_lists as (
-    select row_no, sentence_no, but_led, has_but, string_split({_TOKENIZED}, ' ') as parts
-    from kind_of_read
-),
 tokens as (
-    -- Before a "but" a token weighs half, after it half again; only sentences holding "but" need the positions.
-    select row_no, sentence_no, unnest(parts) as token, 1.0 as weight from token_lists where not has_but
-    union all
-    select row_no, sentence_no, token,
-        case when but_at is null then 1.0 when token_no < but_at then 0.5 else 1.5 end as weight
-    from (select row_no, sentence_no, list_position(parts, 'but') as but_at, unnest(parts) as token,
-              generate_subscripts(parts, 1) as token_no
-          from token_lists
-          where has_but)
+    select row_no, sentence_no, weight, unnest(string_split({_TOKENIZED}, ' ')) as token
+    from kind_of_read
 ),
 valences as (
     -- vader_lexicon also holds each 'neg_' token with its valence x N_SCALAR; the lexicon is the
@@ -138,7 +140,10 @@ compounds as (
     select row_no, sentence_no, total / sqrt(total * total + {ALPHA}) as compound from valences
 ),
 last_but as (
-    select row_no, max(sentence_no) as sentence_no from token_lists where but_led group by row_no
+    select row_no, max(sentence_no) as sentence_no
+    from sentences
+    where starts_with(ltrim(sentence), 'but ') or starts_with(ltrim(sentence), 'but,')
+    group by row_no
 ),
 opinions as (
     -- Sentences before the last one that begins with "But" weigh half, it and those after 1.5.
