@@ -4,6 +4,7 @@ line naming the folder and what it holds, never half-way through a crawl with th
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 from flows.errors import ReviewsError
@@ -14,9 +15,10 @@ def check_writable(folder: Path, holds: str) -> None:
     fails (no permission after the data folder changed hands, a file where the folder goes, a read-only disk)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / f".write-check-{os.getpid()}"
-        probe.touch()
-        probe.unlink()
+        # A name of its own: a run's parallel crawls probe state/ at once from one process.
+        descriptor, probe = tempfile.mkstemp(prefix=".write-check-", dir=folder)
+        os.close(descriptor)
+        os.unlink(probe)
     except OSError as exc:
-        raise ReviewsError(f"{folder}: cannot write there ({exc.strerror or exc}); it holds {holds}, and must be "
-                           "writable by whoever runs reviews on this data folder") from None
+        raise ReviewsError(f"{folder}: cannot write there ({exc.strerror or exc}); it holds {holds}, and must be a "
+                           "folder writable by whoever runs reviews on this data folder") from None

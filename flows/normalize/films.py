@@ -139,10 +139,11 @@ def _plural_apart(key: str, other: str) -> bool:
     """Whether the titles differ only by a plural: "Barbarian" and "Barbarians" score 95, "Troll" and "Trolls" 91,
     yet are other films (identity QA); a typo rarely adds an s at a word's end."""
     words, others = key.split(), other.split()
-    if len(words) != len(others):
+    # Short titles ending in the word only: within a longer title "schindlers" is a possessive whose apostrophe
+    # normalize_title dropped ("Schindler List" is a typo of the same film).
+    if len(words) != len(others) or len(words) > 2 or words[:-1] != others[:-1]:
         return False
-    differing = [(a, b) for a, b in zip(words, others, strict=True) if a != b]
-    return len(differing) == 1 and any(_plural_of(short, long) for short, long in (differing[0], differing[0][::-1]))
+    return _plural_of(words[-1], others[-1]) or _plural_of(others[-1], words[-1])
 
 
 def _plural_of(word: str, other: str) -> bool:
@@ -155,7 +156,9 @@ def _plural_of(word: str, other: str) -> bool:
 def _may_be_one_title(key: str, other: str) -> bool:
     """Whether two titles may name one film: not when their numbers differ ("Kill Bill Vol. 2" is never another title
     of Vol. 1, whatever id a page gave it) or their lone letters do."""
-    return _read_numbers(key)[1] == _read_numbers(other)[1] and not _letters_differ(key, other)
+    numbers, others = _read_numbers(key)[1], _read_numbers(other)[1]
+    # Only numbers on both sides tell: "Shichinin no samurai" is "Seven Samurai" (review).
+    return not (numbers and others and numbers != others) and not _letters_differ(key, other)
 
 
 def _lone_letters(key: str) -> list[str]:
@@ -276,6 +279,8 @@ class FilmResolver:
         by_external_id = (mention.imdb_id and self.by_imdb.get(mention.imdb_id)) or (
             by_tmdb if by_tmdb and not _ids_conflict(by_tmdb, mention.imdb_id, None) else None)
         film = by_external_id or self._by_title(key, year, mention.imdb_id, mention.tmdb_id)
+        # A TMDB id another film holds, refused above, is not given to this one: two films under one id.
+        tmdb_id = None if by_tmdb and by_tmdb is not film else mention.tmdb_id
         if by_external_id and key and key != film.title_key and key not in film.aliases \
                 and _may_be_one_title(key, film.title_key):
             # Another title of the film, said by its id ("La Cosa", tt0084787): a dated mention of it without the id,
@@ -293,9 +298,9 @@ class FilmResolver:
                 film.year = year  # a yearless film takes the first year met, so no other year joins it
             return film, key
         attempt = 1
-        while (film_id := new_film_id(key, year, mention.imdb_id, mention.tmdb_id, attempt)) in self.by_id:
+        while (film_id := new_film_id(key, year, mention.imdb_id, tmdb_id, attempt)) in self.by_id:
             attempt += 1  # taken by another film, which would silently gain this mention's reviews
-        film = Film(film_id, key, year, mention.imdb_id, mention.tmdb_id)
+        film = Film(film_id, key, year, mention.imdb_id, tmdb_id)
         self._index(film)
         return film, key
 

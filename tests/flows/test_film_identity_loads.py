@@ -143,3 +143,16 @@ def test_another_films_title_said_with_a_wrong_id_never_takes_that_films_mention
     week(tmp_path, data, "w3", [("4", "Moonlight", "2016", "", "", "Di", "8/10", "Dated."),
                                 ("5", "Moonlight", "", "", "", "Ed", "6/10", "Yearless.")])
     assert films(data) == [("Arrival", 2016, "tt2543164", None, 2), ("Moonlight", 2016, "tt4975722", None, 3)]
+
+
+def test_a_wrong_tmdb_id_neither_merges_two_films_nor_names_two(tmp_path: Path) -> None:
+    # Identity QA: Haggis's Crash, given Cronenberg's TMDB id by one dump, joined Cronenberg's film.
+    data = tmp_path / "data"
+    week(tmp_path, data, "c1", [("1", "Crash", "1996", "tt0115964", "884", "Ann", "8/10", "Cars."),
+                                ("2", "Crash", "2004", "tt0375679", "884", "Bob", "6/10", "Los Angeles.")])
+    week(tmp_path, data, "c2", [("3", "Crash", "2004", "tt0375679", "", "Cy", "7/10", "Racism."),
+                                ("4", "Crash", "2004", "", "", "Di", "5/10", "Oscars.")])
+    found = films(data)
+    assert [(title, year, imdb, reviews) for title, year, imdb, _, reviews in found] == [
+        ("Crash", 1996, "tt0115964", 1), ("Crash", 2004, "tt0375679", 3)]
+    assert [film[3] for film in found].count("884") <= 1

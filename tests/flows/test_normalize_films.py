@@ -148,6 +148,7 @@ NUMBERED_TITLES = [
     ("Troll", "2022", "Trolls", "2022", False),
     ("The Monster", "2016", "The Monsters", "2016", False),
     ("Boss", "2016", "Bosses", "2016", False),
+    ("Schindler's List", "1993", "Schindler List", "1993", True),  # a possessive, its apostrophe dropped (review)
 ]
 
 
@@ -288,3 +289,11 @@ def test_a_sequels_title_recorded_as_its_originals_by_an_earlier_version_finds_n
     resolver = FilmResolver([original])
     assert resolver.resolve(Mention("Kill Bill: Vol. 2", "2004"))[0] is not original
     assert resolver.resolve(Mention("Kill Bill: Volume One", "2004"))[0] is original
+
+
+def test_a_title_in_another_language_with_a_number_on_one_side_only_is_still_the_films_other_title():
+    # Review: "Shichinin no samurai" has no number where "Seven Samurai" has 7; only numbers on both sides tell.
+    resolver = FilmResolver()
+    film = resolver.resolve(Mention("Seven Samurai", "1954", "tt0047478"))[0]
+    assert resolver.resolve(Mention("Shichinin no samurai", "1954", "tt0047478"))[0] is film
+    assert resolver.resolve(Mention("Shichinin no samurai", "1954"))[0] is film

@@ -38,7 +38,13 @@ select
     -- ids by value, as the film resolver takes them (a batch giving one film two ids): any_value stored the
     -- first row's, so the same dump in another line order stored another id (determinism QA)
     min(imdb_id) as imdb_id,
-    min(tmdb_id) as tmdb_id,
+    -- A TMDB id another film holds, or two new films were given (one page gave Haggis's Crash Cronenberg's id), is
+    -- stored for none of them: which film it names is not known (identity QA).
+    case
+        when count(*) over (partition by min(tmdb_id)) = 1
+            and min(tmdb_id) not in (select tmdb_id from films where tmdb_id is not null)
+            then min(tmdb_id)
+    end as tmdb_id,
     arg_min(film_title, (film_title is null, film_title = lower(film_title), -mentions, first_row)) as title,
     arg_min(film_year, first_row) as year,
     -- the key of the variant that gives the title
