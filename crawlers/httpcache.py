@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import shutil
 from pathlib import Path
 
 from scrapy import Spider
@@ -117,14 +118,15 @@ class CheckedCacheStorage(FilesystemCacheStorage):
 
     def retrieve_response(self, spider: Spider, request: Request) -> Response | None:
         folder = Path(self._get_request_path(spider, request))
-        if not (folder / "pickled_meta").exists():
-            return None  # never stored
-        if not (folder / COMPLETE).exists():
-            spider.crawler.stats.inc_value(UNCHECKED_STAT)
-            return None
         # A cache read must never fail a crawl: a torn pickle raises nearly anything (EOFError,
-        # UnpicklingError, ValueError, a gzip error).
+        # UnpicklingError, ValueError, a gzip error), and an entry folder may not be readable.
         try:
+            if not (folder / "pickled_meta").exists():
+                return None  # never stored
+            if not (folder / COMPLETE).exists():
+                spider.crawler.stats.inc_value(UNCHECKED_STAT)
+                self._drop(folder)
+                return None
             if self._read_meta(spider, request) is None:
                 return None  # expired (the developer cache keeps pages a day)
             whole = (folder / COMPLETE).read_text(encoding="utf-8") == _digest(folder)
@@ -133,7 +135,14 @@ class CheckedCacheStorage(FilesystemCacheStorage):
             response = None
         if response is None:
             self._damaged(spider, folder)
+            self._drop(folder)
         return response
+
+    @staticmethod
+    def _drop(folder: Path) -> None:
+        # Gone, so it is counted once: a page no longer stored (its answer has no validator now) would be met again
+        # at every run. One that is stored again is written afresh.
+        shutil.rmtree(folder, ignore_errors=True)
 
     def store_response(self, spider: Spider, request: Request, response: Response) -> None:
         folder = Path(self._get_request_path(spider, request))

@@ -164,7 +164,8 @@ def _rendered(column: str, kind: str, rendering: Rendering) -> str:
     if rendering == "json" and kind == "UBIGINT":
         return f"to_json(cast({quoted} as varchar))"
     if rendering == "json" and kind in _WIDE_INTEGERS:
-        return (f"case when abs(cast({quoted} as double)) <= {_SAFE_INTEGER} then to_json({quoted}) "
+        # try_cast: a BIGNUM past the double range does not convert (review).
+        return (f"case when abs(try_cast({quoted} as double)) <= {_SAFE_INTEGER} then to_json({quoted}) "
                 f"else to_json(cast({quoted} as varchar)) end")
     if rendering == "json" and (decimal := _DECIMAL.fullmatch(kind)) and int(decimal[1]) > _DOUBLE_DIGITS:
         return (f"case when abs({quoted}) < 1e{_DOUBLE_DIGITS - int(decimal[2])} then to_json({quoted}) "

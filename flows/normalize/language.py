@@ -131,9 +131,11 @@ def _declared_code(declared: str | None) -> str | None:
     primary = re.split(r"[-_]", declared.strip())[0].lower()
     if len(primary) == 2 and primary.isalpha():
         return _CURRENT_CODE.get(primary, primary)
-    # Codes are written in lower case; "Her" or "Eng" is a word (a name, or none), not Herero.
-    three = len(primary) == 3 and primary.isalpha()
-    if three and (code := _ISO639_2_TO_1.get(primary) or (declared.strip()[:3].islower() and _three_letter(primary))):
+    # A code is written in lower or upper case; "Her" is a word (a name, or none), not Herero.
+    written = declared.strip()[:3]
+    as_code = written.islower() or written.isupper()
+    if len(primary) == 3 and primary.isalpha() and (
+            code := _ISO639_2_TO_1.get(primary) or (as_code and _three_letter(primary))):
         return code
     return _language_named(declared.strip())
 
@@ -149,7 +151,9 @@ def _three_letter(code: str) -> str | None:
     except (LookupError, ValueError):
         return None
     found = language.language
-    if not language.is_valid() or not found or found in {"und", "mul", "zxx", "mis"}:
+    # Only a language with a two-letter code: "nan" (a dump's missing value), "new" or "unk" name languages too, of
+    # three letters, and fastText names those it knows otherwise ("cmn" is its zh).
+    if not language.is_valid() or not found or len(found) != 2:
         return None
     return _CURRENT_CODE.get(found, found)
 

@@ -108,10 +108,19 @@ def test_text_in_another_script_under_a_declared_latin_language_is_detected_and_
     ("ukr", "Чудовий фільм!", "uk"),
     ("heb", "סרט נהדר!", "he"),
     ("nb-NO", "Super film, bomba!", "no"),  # as fastText names Norwegian
+    ("CES", "Super film, bomba!", "cs"),
 ])
 def test_a_three_letter_code_or_bokmal_declares_the_language_detection_names(landing, declared, body, language):
     row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared=declared, body=body)), []))["r1"]
     assert (row["language"], row["score"]) == (language, None)
+
+
+@pytest.mark.parametrize("declared", ["nan", "unk", "new", "Her"])
+def test_a_placeholder_or_word_of_three_letters_declares_no_language(landing, declared):
+    # A dump's missing value ("nan") named Min Nan, and the review lost its inferred score (review).
+    body = "A wonderful, brilliant and moving film."
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared=declared, body=body)), []))["r1"]
+    assert (row["language"], row["score_source"]) == ("en", "inferred")
 
 
 def test_unrated_short_text_of_unknown_language_is_still_scored(landing):

@@ -191,5 +191,7 @@ def test_a_cache_entry_that_cannot_be_trusted_is_a_miss_never_a_failed_request(s
     second = [(path, status) for path, status in run(site, root) if path != "/robots.txt"]
     assert second and all(status == 200 for _, status in second), second
     assert last_run_ids(root) == {"a1", "a2", "a3"}
+    third = [(path, status) for path, status in run(site, root) if path != "/robots.txt"]
+    assert third and all(status == 304 for _, status in third), third  # stored whole again
     with connect(warehouse_path(root), read_only=True) as conn:
         assert conn.execute("select errors from crawl_runs order by started desc limit 1").fetchall() == [(0,)]

@@ -227,6 +227,7 @@ def test_decimal_is_exact_in_csv_json_and_table(data_dir):
     ("42", "bigint", "42"),
     ("123456789012345678901234567890", "bignum", '"123456789012345678901234567890"'),  # sql QA: jq rounded these
     ("-12345", "bignum", "-12345"),
+    ("'9' || repeat('9', 400)", "bignum", '"9' + "9" * 400 + '"'),  # past the double range: no conversion error
     ("9007199254740993", "decimal(18,0)", '"9007199254740993"'),
     ("1234567890123.45", "decimal(18,2)", "1234567890123.45"),  # 15 digits: exact as a double
     ("12345678901234.56", "decimal(18,2)", '"12345678901234.56"'),
