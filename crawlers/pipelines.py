@@ -7,6 +7,9 @@ on its critic page) is counted in the run's stats.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from pathlib import Path
 from typing import IO, Any
 
@@ -14,12 +17,17 @@ from itemadapter import ItemAdapter
 from scrapy import Spider
 from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
+from scrapy.utils.defer import deferred_from_coro
 
 from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 from crawlers.nobody import names_nobody
 from crawlers.page_copies import comparable_body
 from flows.title_years import YEAR_SUFFIX, parse_year, title_year
+
+logger = logging.getLogger(__name__)
+# Items a crawl could not write to its landing or rejects file (then it stops as disk_full).
+LANDING_FAILED = "reviews/landing_write_failed"
 
 
 def validation_problems(item: dict[str, Any]) -> list[str]:
@@ -48,16 +56,44 @@ class _RunFiles:
         return run_paths(self.root, spider.source, spider.run_id)
 
     def write(self, spider: Spider, kind: str, record: dict[str, Any]) -> None:
-        if self.handle is None:
-            path = self.paths(spider)[kind]
-            path.parent.mkdir(parents=True, exist_ok=True)
-            # Line-buffered: a crawl killed mid-run leaves whole lines behind, not a half-written buffer.
-            self.handle = path.open("a", encoding="utf-8", buffering=1)
-        self.handle.write(json_line(record))
+        """Append one record as a line; a write that fails (a full disk, a file-size limit) stops the crawl as
+        `disk_full` and drops the record, counted, with the file cut back to its last whole line. (It was dropped by
+        Scrapy with a logged error, and the crawl went on landing nothing and finished as healthy: resources QA.)"""
+        path = self.paths(spider)[kind]
+        try:
+            if self.handle is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                # Line-buffered: a crawl killed mid-run leaves whole lines behind, not a half-written buffer.
+                self.handle = path.open("a", encoding="utf-8", buffering=1)
+            start = self.handle.tell()  # the line buffer is empty here: the file's size in bytes
+            try:
+                self.handle.write(json_line(record))
+            except OSError:
+                self._cut_back(path, start)
+                raise
+        except OSError as exc:
+            self._stop(exc, path)
+            raise DropItem(f"not landed: {path}: {exc.strerror or exc}") from None
+
+    def _cut_back(self, path: Path, size: int) -> None:
+        handle, self.handle = self.handle, None
+        with contextlib.suppress(OSError):
+            handle.close()  # what it still held fails again: it is cut off below
+        with contextlib.suppress(OSError):
+            os.truncate(path, size)
+
+    def _stop(self, exc: OSError, path: Path) -> None:
+        stats = self.crawler.stats
+        if not stats.get_value(LANDING_FAILED):
+            logger.error("cannot write %s (%s): the crawl stops, keeping its job to resume, and the run says so",
+                         path, exc.strerror or exc)
+            deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
+        stats.inc_value(LANDING_FAILED)
 
     def close(self) -> None:
         if self.handle is not None:
-            self.handle.close()
+            with contextlib.suppress(OSError):  # a full disk's last flush: the crawl already stopped on it
+                self.handle.close()
 
 
 class ValidationPipeline:
