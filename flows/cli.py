@@ -263,6 +263,7 @@ def _name_not_crawled(not_crawled: list[str] | None) -> None:
 def _report_run(result: PipelineResult, quiet: bool) -> bool:
     """Print a run's summary and its unhealthy runs; whether there were any."""
     from flows.summary import print_summary
+    from warehouse.db import WarehouseError
 
     if not quiet:
         try:
@@ -271,6 +272,11 @@ def _report_run(result: PipelineResult, quiet: bool) -> bool:
             stdout_gone()
             err_console.print(f"[yellow]warning:[/yellow] the run's summary could not be written to standard "
                               f"output ({exc.strerror or exc}); `reviews status` shows the run", highlight=False,
+                              soft_wrap=True)
+        except WarehouseError as exc:
+            # A first run whose load or marts failed (a full disk) has no marts to summarize: the summary's error
+            # was a traceback that hid the run's own (resources QA).
+            err_console.print(f"[yellow]warning:[/yellow] no summary of the run: {shown(str(exc))}", highlight=False,
                               soft_wrap=True)
     for bad in result.unhealthy:
         err_console.print(f"[yellow]unhealthy:[/yellow] {bad['source']} run {bad['run_id']}: {bad['health_notes']}",

@@ -13,7 +13,18 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 
-from flows.cli_base import ConfigOption, DataDir, app, console, err_console, fail, project, shown, stdout_gone
+from flows.cli_base import (
+    ConfigOption,
+    DataDir,
+    app,
+    console,
+    err_console,
+    fail,
+    project,
+    shown,
+    stdout_gone,
+    to_stdout,
+)
 from flows.errors import ReviewsError
 
 
@@ -32,12 +43,13 @@ def status(
         report = read_status(root)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
-    if as_json:
-        print(json.dumps(report, default=str, indent=2))
-        return
     from flows.output import print_status
 
-    print_status(report, console)
+    with to_stdout():
+        if as_json:
+            print(json.dumps(report, default=str, indent=2))
+        else:
+            print_status(report, console)
 
 
 @app.command()
@@ -57,12 +69,13 @@ def sources(
         raise fail(str(exc)) from None
     if busy:
         print(f"note: last runs unknown: {busy}", file=sys.stderr)
-    if as_json:
-        print(json.dumps(listed, default=str, indent=2))
-        return
     from flows.output import print_sources
 
-    print_sources(listed, console, known=busy is None)
+    with to_stdout():
+        if as_json:
+            print(json.dumps(listed, default=str, indent=2))
+        else:
+            print_sources(listed, console, known=busy is None)
 
 
 @app.command()

@@ -6,7 +6,8 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -85,6 +86,21 @@ def stdout_gone() -> None:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     except (OSError, ValueError):  # no descriptor to replace
         pass
+
+
+@contextmanager
+def to_stdout() -> Iterator[None]:
+    """A command's printing to standard output: a reader gone (`| head`) ends it quietly, and a full disk under it is
+    one error line (`reviews status > full/log` was a traceback: resources QA)."""
+    try:
+        yield
+        sys.stdout.flush()
+    except BrokenPipeError:
+        stdout_gone()
+        raise typer.Exit(0) from None
+    except OSError as exc:
+        stdout_gone()
+        raise fail(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def shown(text: str) -> str:

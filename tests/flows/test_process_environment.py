@@ -86,6 +86,16 @@ def test_sql_onto_a_full_disk_is_one_error_line(tmp_path: Path, fmt: str) -> Non
     assert done.stderr == "error: cannot write the result: No space left on device\n"
 
 
+@pytest.mark.parametrize("command", [["status"], ["status", "--json"], ["sources"]])
+def test_status_onto_a_full_disk_is_one_error_line(tmp_path: Path, command: list[str]) -> None:
+    root = empty_warehouse(tmp_path)
+    with open("/dev/full", "w") as full:  # a traceback ending in OSError (resources QA)
+        done = subprocess.run([*REVIEWS, *command, "--data-dir", str(root)], stdout=full, stderr=subprocess.PIPE,
+                              text=True, timeout=300)
+    assert done.returncode == 2
+    assert done.stderr == "error: cannot write to standard output: No space left on device\n"
+
+
 def test_sql_from_a_closed_standard_input_is_one_error_line(tmp_path: Path) -> None:
     done = reviews("sql", "-", "--data-dir", str(empty_warehouse(tmp_path)), preexec_fn=lambda: os.close(0))
     assert done.returncode == 2  # an AttributeError on sys.stdin, exit 1
@@ -171,3 +181,14 @@ def test_prefects_own_history_past_its_retention_is_vacuumed_unless_the_user_say
     theirs = subprocess.run([sys.executable, "-c", script, str(tmp_path)], capture_output=True, text=True,
                             env={**env, "PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED": '["events"]'}, timeout=120)
     assert (ours.stdout.strip(), theirs.stdout.strip()) == ("['events', 'flow_runs']", "['events']"), ours.stderr
+
+
+def test_a_run_summary_over_a_warehouse_without_marts_is_a_warning_not_a_traceback(tmp_path: Path, capsys) -> None:
+    # A first run whose loads and marts failed on a full disk ended in a traceback from the summary's query of
+    # film_scores, which hid the run's own error line (resources QA).
+    from flows.cli import _report_run
+    from flows.pipeline import PipelineResult
+
+    result = PipelineResult(warehouse=str(warehouse_path(empty_warehouse(tmp_path))))
+    assert _report_run(result, quiet=False) is False
+    assert "warning: no summary of the run: " in capsys.readouterr().err
