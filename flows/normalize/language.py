@@ -74,9 +74,10 @@ _CURRENT_CODE = {
     "gr": "el",
     "ua": "uk",
     "vn": "vi",
-    # Bokmål is what fastText labels Norwegian ("no"): declared nb-NO and detected Norwegian were two codes.
-    "nb": "no",
 }
+# Bokmål is what fastText labels Norwegian ("no"): declared nb-NO and detected Norwegian were two codes (migration
+# 022 folds the stored ones).
+_FOLDED_CODE = {"nb": "no"}
 
 # Languages not written in Latin script. A text declared as one of them but with no letter of any other
 # script than Latin is not in it: the declaration is a mistake, most often `lang="uk"` meant as British
@@ -130,7 +131,7 @@ def _declared_code(declared: str | None) -> str | None:
         return None
     primary = re.split(r"[-_]", declared.strip())[0].lower()
     if len(primary) == 2 and primary.isalpha():
-        return _CURRENT_CODE.get(primary, primary)
+        return _FOLDED_CODE.get(primary) or _CURRENT_CODE.get(primary, primary)
     # A code is written in lower or upper case; "Her" is a word (a name, or none), not Herero.
     written = declared.strip()[:3]
     as_code = written.islower() or written.isupper()
@@ -155,7 +156,7 @@ def _three_letter(code: str) -> str | None:
     # three letters, and fastText names those it knows otherwise ("cmn" is its zh).
     if not language.is_valid() or not found or len(found) != 2:
         return None
-    return _CURRENT_CODE.get(found, found)
+    return _FOLDED_CODE.get(found) or _CURRENT_CODE.get(found, found)
 
 
 @cache

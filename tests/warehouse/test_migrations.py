@@ -356,3 +356,17 @@ def test_migration_014_splits_a_user_of_dumps_without_urls_into_one_user_per_sou
         "file:///dumps/a.csv#sha1:1"]
     assert conn.execute("select source, source_review_id from review_keys order by all").fetchall() == [
         ("crawl", "k5"), ("dump-a", "sha1:1"), ("dump-a", "sha1:6")]
+
+
+def test_migration_022_stores_bokmal_as_norwegian_as_detection_names_it(tmp_path: Path) -> None:
+    conn = connect(tmp_path / "w.duckdb")
+    _apply_up_to(conn, 21)
+    conn.execute("insert into films (film_id, title, year, title_key, first_seen) values ('f1', 'Elling', 2001, "
+                 "'elling', now())")
+    conn.execute("insert into critics (critic_id, name, name_key, audience, first_seen) values ('c1', 'Kari', 'kari', "
+                 "'critic', now())")
+    for review_id, language in (("r1", "nb"), ("r2", "no"), ("r3", "nn")):
+        _insert_review(conn, review_id, "f1", "c1", "s", review_id, [], language=language, body="Flott film.")
+    migrate(conn)
+    assert dict(conn.execute("select review_id, language from reviews").fetchall()) == {"r1": "no", "r2": "no",
+                                                                                          "r3": "nn"}
