@@ -35,7 +35,7 @@ _spawning = threading.Lock()
 def healthy(api_url: str, timeout: float = 2.0) -> bool:
     """Whether a Prefect API answers at `api_url` (its /health)."""
     try:
-        with urllib.request.urlopen(f"{api_url}/health", timeout=timeout) as response:
+        with urllib.request.urlopen(f"{api_url.rstrip('/')}/health", timeout=timeout) as response:
             return response.status == 200
     except (urllib.error.URLError, OSError, ValueError):
         return False

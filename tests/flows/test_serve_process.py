@@ -182,3 +182,46 @@ def test_a_scheduled_run_whose_site_is_still_being_crawled_is_skipped_not_failed
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_a_scheduled_run_is_not_failed_by_another_sources_unhealthy_batch_it_loads(small_demo, tmp_path: Path) -> None:
+    # A batch `reviews crawl` left pending for a site that was down ended the next scheduled run of another, healthy
+    # source as Failed, naming the other source (Prefect QA).
+    import socket
+
+    from flows.crawl import run_crawl
+    from flows.pipeline import PipelineResult, SourceSpec, pipeline
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    run_crawl("schema_org", [f"http://127.0.0.1:{port}/"], source="down", data=tmp_path, show_progress=False,
+              settings={"RETRY_TIMES": 0})
+    spec = SourceSpec("schema_org", [small_demo.url + "sitemap.xml"], "demo", incremental=True)
+    result = pipeline([spec], str(tmp_path), fail_unhealthy=True)
+    assert isinstance(result, PipelineResult)
+    assert [bad["source"] for bad in result.unhealthy] == ["down"]  # loaded and judged, as any batch
+
+
+def test_a_prefect_api_url_with_a_trailing_slash_is_the_same_server() -> None:
+    # "http://host:port/api/" was refused as a server that does not answer (…/api//health), while prefect took it.
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from flows.prefect_server import healthy
+
+    class Health(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/api/health" else 404)
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Health)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/api"
+        assert healthy(url) and healthy(url + "/")
+    finally:
+        server.shutdown()
