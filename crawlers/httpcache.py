@@ -32,6 +32,8 @@ from scrapy.extensions.httpcache import FilesystemCacheStorage, RFC2616Policy
 from scrapy.extensions.throttle import AutoThrottle
 from scrapy.http import Request, Response
 
+from crawlers.counted import counted
+
 logger = logging.getLogger(__name__)
 
 # request header -> the stored response's header that fills it (RFC 9110 section 13.1)
@@ -153,8 +155,5 @@ class CheckedCacheStorage(FilesystemCacheStorage):
 
     @staticmethod
     def _damaged(spider: Spider, folder: Path) -> None:
-        stats = spider.crawler.stats
-        if not stats.get_value(DAMAGED_STAT):
-            logger.warning("stored page %s is not whole (a crawl stopped while storing it?): fetched in full "
-                           "instead; further ones are counted in %s", folder, DAMAGED_STAT)
-        stats.inc_value(DAMAGED_STAT)
+        counted(spider.crawler.stats, DAMAGED_STAT, logger.warning, "stored page %s is not whole (a crawl stopped "
+                "while storing it?): fetched in full instead; further ones are counted in %s", folder, DAMAGED_STAT)

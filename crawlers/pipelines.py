@@ -19,6 +19,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import DropItem
 from scrapy.utils.defer import deferred_from_coro
 
+from crawlers.counted import counted
 from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 from crawlers.nobody import names_nobody
@@ -83,12 +84,9 @@ class _RunFiles:
             os.truncate(path, size)
 
     def _stop(self, exc: OSError, path: Path) -> None:
-        stats = self.crawler.stats
-        if not stats.get_value(LANDING_FAILED):
-            logger.error("cannot write %s (%s): the crawl stops, keeping its job to resume, and the run says so",
-                         path, exc.strerror or exc)
+        if counted(self.crawler.stats, LANDING_FAILED, logger.error, "cannot write %s (%s): the crawl stops, keeping "
+                   "its job to resume, and the run says so", path, exc.strerror or exc):
             deferred_from_coro(self.crawler.engine.close_spider_async(reason="disk_full"))
-        stats.inc_value(LANDING_FAILED)
 
     def close(self) -> None:
         if self.handle is not None:

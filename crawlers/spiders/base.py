@@ -15,6 +15,7 @@ from urllib.parse import urldefrag, urlparse
 
 from scrapy.http import HtmlResponse, Request, Response, XmlResponse
 
+from crawlers.counted import counted
 from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
 from crawlers.sites import site_of
@@ -193,10 +194,7 @@ class ReviewSpiderMixin:
 
     def _counted(self, stat: str, message: str, *args: Any) -> None:
         """Count one more under `stat`; the first is logged with `message`, the rest only counted."""
-        stats = self.crawler.stats  # type: ignore[attr-defined]
-        if not stats.get_value(stat):
-            self.logger.warning(message, *args)  # type: ignore[attr-defined]
-        stats.inc_value(stat)
+        counted(self.crawler.stats, stat, self.logger.warning, message, *args)  # type: ignore[attr-defined]
 
     def untrapped(self, urls: Iterable[str]) -> list[str]:
         """The links to follow of `urls`: not those shaped like a crawler trap (crawlers/url_traps.py), which are
