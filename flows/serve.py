@@ -35,6 +35,7 @@ from flows.errors import ReviewsError
 from flows.prefect_server import check_api, healthy, stop_with_parent
 from flows.quiet_errors import SERVED_ENV
 from flows.schedules import cron_schedule, schedule_timezone
+from flows.serve_runs import retire_stale_deployments, settle_orphaned_runs
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -298,6 +299,50 @@ def _watch(server: LocalServer, echo: Callable[[str], object], done: threading.E
         return
 
 
+def _settle(root: Path, echo: Callable[[str], object]) -> None:
+    try:
+        settled = settle_orphaned_runs(root)
+    except Exception as exc:  # noqa: BLE001 - bookkeeping on the server must not stop serving or its stop
+        echo(f"warning: could not check for runs left in flight ({type(exc).__name__}: {exc})")
+        return
+    if settled:
+        echo(f"marked Crashed (left in flight by a serve that was stopped or killed): {', '.join(settled)}")
+
+
+def _serve(deployments: list[RunnerDeployment], echo: Callable[[str], object], ended: list[int]) -> None:
+    """Prefect's `serve`, with a Ctrl-C taken as its SIGTERM: runs in flight are stopped cleanly (one SIGTERM
+    each; their crawls keep their jobs) and recorded as Cancelled before serve ends. Prefect's own Ctrl-C
+    killed them at once: each stayed Running in the UI for ever, and its crawl went on as an orphan."""
+    import asyncio
+
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+
+    runner = Runner(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+
+    def say(line: str) -> None:  # from a thread: a signal handler that prints can meet print's own buffer
+        threading.Thread(target=echo, args=(line,), daemon=True).start()
+
+    def interrupt(signum: int, frame: object) -> None:
+        if ended or not runner.started:  # the server is gone, or nothing is served yet: stop as before
+            raise KeyboardInterrupt
+        if runner.stopping:
+            say("still stopping: runs in flight get up to 30 s to end cleanly")
+            return
+        say("stopping: runs in flight are stopped cleanly first (up to 30 s; their crawls keep their jobs)")
+        runner.handle_sigterm()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal):
+        pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> int:
     """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
 
@@ -316,8 +361,6 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
         server = ensure_server(root, port)  # before anything imports Prefect, so it reads the URL at import
         done, ended = threading.Event(), []
         try:
-            from prefect import serve
-
             api_url = os.environ["PREFECT_API_URL"]
             if server is not None:
                 echo(f"Prefect UI: {server.ui_url}  (API {server.api_url}, log {server.log_path})")
@@ -326,18 +369,24 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
             else:
                 echo(f"Prefect API: {api_url}")
             with _api_settings():
+                _settle(root, echo)  # runs an earlier serve left in flight (killed with -9, say)
                 deployments = build_deployments(config, root)
                 zone, warning = schedule_timezone()
                 echo(warning or f"schedules in time zone {zone or 'UTC'}")
                 names = _apply(deployments)
                 echo("deployments: " + ", ".join(names))
                 echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
+                if retired := retire_stale_deployments(root, names):
+                    echo("removed (no longer scheduled in the config): " + ", ".join(retired))
                 os.environ[SERVED_ENV] = "1"  # the runs, in processes of their own, log failures in one line
-                serve(*deployments, print_starting_message=False)
+                _serve(deployments, echo, ended)
         except KeyboardInterrupt:
             pass
         finally:
             done.set()
+            if not ended and os.environ.get("PREFECT_API_URL"):  # a server that is gone records nothing: the
+                with _api_settings():                                # next serve settles its runs
+                    _settle(root, echo)
             if server is not None:
                 server.stop()
                 if os.environ.get("PREFECT_API_URL") == server.api_url:

@@ -194,3 +194,53 @@ def test_schedules_follow_a_tz_the_tz_database_names_and_a_posix_rule_is_a_warni
     assert zone == get_localzone_name()
     assert warning == (f"warning: TZ='CET-1CEST,M3.5.0,M10.5.0/3' is no time zone name (such as America/New_York); "
                        f"the schedules are in {zone}")
+
+
+def _run_in_state(client, deployment_name: str, state) -> object:
+    deployment = client.read_deployment_by_name(deployment_name)
+    run = client.create_flow_run_from_deployment(deployment.id)
+    client.set_flow_run_state(run.id, state, force=True)
+    return run
+
+
+def test_runs_a_stopped_serve_left_in_flight_are_marked_crashed(server: LocalServer, config: Config,
+                                                                tmp_path: Path) -> None:
+    # A serve killed with -9, or whose server systemd stopped with it, left its run Running in the UI for ever.
+    from prefect.states import Completed, Running
+
+    from flows.serve_runs import ORPHANED, settle_orphaned_runs
+
+    mine, other = tmp_path / "mine", tmp_path / "other"
+    register(config, mine)
+    with get_client(sync_client=True) as client:
+        left = _run_in_state(client, "pipeline/crawl-alpha", Running())
+        done = _run_in_state(client, "pipeline/crawl-beta", Completed())
+        assert settle_orphaned_runs(mine) == [left.name]
+        settled = client.read_flow_run(left.id)
+        assert settled.state.type == StateType.CRASHED and settled.state.message == ORPHANED
+        assert client.read_flow_run(done.id).state.type == StateType.COMPLETED  # finished runs are left alone
+        register(config, other)  # the same deployments, now serving another data folder
+        elsewhere = _run_in_state(client, "pipeline/crawl-alpha", Running())
+        assert settle_orphaned_runs(mine) == []  # not this folder's run
+        assert client.read_flow_run(elsewhere.id).state.type == StateType.RUNNING
+
+
+def test_deployments_no_longer_in_the_config_are_removed_with_their_scheduled_runs(server: LocalServer,
+                                                                                   config: Config,
+                                                                                   tmp_path: Path) -> None:
+    # A source taken out of the config kept its deployment and schedule: its runs piled up as Late.
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    from flows.serve_runs import retire_stale_deployments
+
+    register(config, tmp_path)
+    with get_client(sync_client=True) as client:
+        beta = client.read_deployment_by_name("pipeline/crawl-beta")
+        client.create_flow_run_from_deployment(beta.id)  # a scheduled run of it
+        kept = ["pipeline/crawl-alpha", "weekly_report/weekly-report"]
+        assert retire_stale_deployments(tmp_path, kept) == ["pipeline/crawl-beta"]
+        with pytest.raises(ObjectNotFound):
+            client.read_deployment_by_name("pipeline/crawl-beta")
+        assert client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[beta.id]))) == []
+        assert [client.read_deployment_by_name(name).name for name in kept] == ["crawl-alpha", "weekly-report"]
+        assert retire_stale_deployments(tmp_path / "elsewhere", []) == []  # another folder's are not touched

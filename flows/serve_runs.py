@@ -1,0 +1,85 @@
+"""What `reviews serve` settles on the Prefect server around serving: runs it left in flight, and deployments
+the config no longer has.
+
+A run's state is recorded by the process that runs it. When that process cannot say how it ended (killed with
+-9, a stop that outlasted Prefect's grace, a server stopped together with everything else by systemd's default
+`KillMode=control-group`), the run stayed Running in the UI for ever. Only one `reviews serve` serves a data
+folder (flows/serve.py holds its lock), so at its start and at its end no run of its deployments can still be
+running: any that says so is marked Crashed, with a message saying what happened and what is kept.
+
+A source removed from the config, or whose schedule was emptied, left its `crawl-<source>` deployment on the
+server, schedule and all: its runs kept being scheduled and piled up as Late, since nothing serves them. Such a
+deployment of this data folder (its `data` parameter) is deleted when serve starts, with its scheduled runs;
+its past runs stay in the UI.
+
+Prefect is imported inside the functions: flows/serve.py must set PREFECT_API_URL before its first import.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+ORPHANED = ("reviews serve stopped while this run was in flight (killed, or stopped before the run could "
+            "record its end); a crawl it started keeps its job state and the next run resumes it, and what "
+            "it landed loads with the next run")
+UNFINISHED_STATES = ("PENDING", "RUNNING", "CANCELLING")
+SERVED_TAG = "reviews"  # every deployment flows/serve.py builds carries it
+
+
+def _ours(deployment: Any, root: Path) -> bool:
+    return SERVED_TAG in (deployment.tags or []) and (deployment.parameters or {}).get("data") == str(root)
+
+
+def settle_orphaned_runs(root: Path) -> list[str]:
+    """Mark Crashed every unfinished run of this data folder's deployments; return their names.
+
+    Called when no run of them can be alive: before serving starts, and after it ended.
+    """
+    from prefect import get_client
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+    from prefect.states import Crashed
+
+    root = Path(root).resolve()
+    settled: list[str] = []
+    with get_client(sync_client=True) as client:
+        ids = [deployment.id for deployment in client.read_deployments() if SERVED_TAG in (deployment.tags or [])]
+        if not ids:
+            return settled
+        unfinished = FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType(state)
+                                                                         for state in UNFINISHED_STATES]))
+        runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=unfinished),
+                                     deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=ids)))
+        for run in runs:
+            if (run.parameters or {}).get("data") != str(root):  # a run for another data folder
+                continue
+            client.set_flow_run_state(run.id, Crashed(message=ORPHANED), force=True)
+            settled.append(run.name)
+    return settled
+
+
+def retire_stale_deployments(root: Path, current: list[str]) -> list[str]:
+    """Delete this data folder's deployments whose full name is not in `current`; return their names."""
+    from prefect import get_client
+
+    root = Path(root).resolve()
+    retired: list[str] = []
+    with get_client(sync_client=True) as client:
+        flows = {}
+        for deployment in client.read_deployments():
+            if not _ours(deployment, root):
+                continue
+            if deployment.flow_id not in flows:
+                flows[deployment.flow_id] = client.read_flow(deployment.flow_id).name
+            name = f"{flows[deployment.flow_id]}/{deployment.name}"
+            if name not in current:
+                client.delete_deployment(deployment.id)
+                retired.append(name)
+    return sorted(retired)
