@@ -190,7 +190,31 @@ class PacingMiddleware:
     def __init__(self, crawler: Crawler):
         self.crawler = crawler
         self.pacer = DomainPacer.of(crawler)
+        self.watch: Any = None
         crawler.signals.connect(self.request_reached_downloader, signal=signals.request_reached_downloader)
+        crawler.signals.connect(self.engine_started, signal=signals.engine_started)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+
+    def engine_started(self) -> None:
+        from twisted.internet import task
+
+        self.watch = task.LoopingCall(self.hand_back_on_close)
+        self.watch.start(POLL / 2, now=False)
+
+    def spider_closed(self) -> None:
+        if self.watch is not None and self.watch.running:
+            self.watch.stop()
+
+    def hand_back_on_close(self) -> None:
+        """Once the crawl closes (a stop, a time limit, a full disk), the requests queued in the downloader's
+        slots go back to the scheduler (a resumable crawl keeps them in its JOBDIR) instead of being sent one
+        per download delay: a stop waited out every one of them, about a minute at a 3 s delay."""
+        engine = self.crawler.engine
+        if engine is None or not self._stopping():
+            return
+        held = sum(hold_back_queued(self.crawler, key) for key in list(engine.downloader.slots))
+        if held and self.crawler.stats is not None:
+            self.crawler.stats.inc_value("pacing/handed_back_on_close", held)
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PacingMiddleware:

@@ -214,7 +214,7 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
     the run's summary, exit code 3 for an unhealthy run; `not_crawled` (sources left out, and why) makes the
     run end as one with a failed part, an `error:` line each and exit code 1."""
     from flows.crawl import check_room, signalled, sigterm_as_interrupt
-    from flows.pipeline import pipeline
+    from flows.pipeline import outcome, pipeline
     from flows.prefect_server import api_gone, server_log, start_temporary_server
     from warehouse.db import WarehouseError
 
@@ -223,8 +223,8 @@ def run_pipeline(cfg: Config, root: Path, sources: list[SourceSpec], quiet: bool
         check_room(root)  # before Prefect's server, whose database a full disk leaves half-migrated
         with sigterm_as_interrupt():  # from here a SIGTERM stops the run as Ctrl-C does, server start included
             start_temporary_server()
-            result = pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts,
-                              health=cfg.health, parallel=parallel)
+            result = outcome(pipeline(sources, str(root), show_progress=not quiet, mart_params=cfg.marts,
+                                      health=cfg.health, parallel=parallel, return_state=True))
     except RunIncomplete as exc:
         _report_run(exc.result, quiet)
         _name_not_crawled(not_crawled)

@@ -71,7 +71,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
     console = console or Console()
     from flows.crawl import signalled
     from flows.demosite import DemoSite, serve_in_thread, write_truth
-    from flows.pipeline import SourceSpec, pipeline
+    from flows.pipeline import SourceSpec, outcome, pipeline
     from flows.prefect_server import start_temporary_server
     from flows.report.flow import weekly_report
     from flows.summary import print_summary
@@ -87,7 +87,7 @@ def run_demo(data: str | Path | None, films: int = 40, reviews_per_film: int = 7
                    SourceSpec("feed", [f"{server.url}feed.xml"], "demo-feed")]
         signalled.clear()  # a stop of an earlier run in this process is not this one's
         start_temporary_server()
-        result = pipeline(sources, str(root), show_progress=not quiet)
+        result = outcome(pipeline(sources, str(root), show_progress=not quiet, return_state=True))
     finally:
         server.shutdown()
     demo_run = next(c for c in result.crawls if c["source"] == "demo")

@@ -35,6 +35,7 @@ class RunUnhealthy(ReviewsError):
     """A scheduled run (`reviews serve`) whose crawl was judged unhealthy: raised at its end, after its loads and
     marts, so the run shows as Failed in Prefect's UI instead of Completed (`reviews run` exits 3 instead)."""
 
-    def __init__(self, unhealthy: list[dict]) -> None:
+    def __init__(self, unhealthy: list[dict], result: object = None) -> None:
         super().__init__("unhealthy: " + "; ".join(f"run {run.get('run_id')} of {run.get('source')}: "
                                                      f"{run.get('health_notes')}" for run in unhealthy))
+        self.result = result  # the run's PipelineResult, when it went on to load and rebuild the marts

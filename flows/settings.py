@@ -28,8 +28,14 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     os.environ[DATA_DIR_ENV] = str(root)
     os.environ.setdefault("PREFECT_HOME", str(root / ".prefect"))
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if quiet else "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if quiet else "true")
+    if quiet and os.environ.get("PREFECT_API_URL"):
+        # A server of one's own keeps the run's log: --quiet (cron) sent it nothing. Only the terminal is quiet.
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+        os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "true")
+    else:  # the temporary server is thrown away with its logs
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING" if quiet else "INFO")
+        os.environ.setdefault("PREFECT_LOGGING_TO_API_ENABLED", "false" if quiet else "true")
     # The temporary API server migrates its SQLite database on first start; slow disks need time.
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     # Prefect's own history (flow runs, their logs) past its retention period (90 days) is deleted by its server's

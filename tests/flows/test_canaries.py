@@ -10,7 +10,7 @@ import pytest
 
 from crawlers.canaries import known_pages, pages_file, pick, remember_pages
 from flows.health import canaries_silent
-from flows.pipeline import SourceSpec, pipeline
+from flows.pipeline import PipelineResult, SourceSpec, outcome, pipeline
 from tests.flows.conftest import SmallDemo
 from warehouse.db import connect, warehouse_path
 
@@ -31,6 +31,11 @@ def test_pages_that_gave_reviews_are_remembered_across_runs(tmp_path: Path):
     remember_pages(path, {"https://a/2", "https://a/3"})
     remember_pages(path, set())
     assert known_pages(path) == {"https://a/1", "https://a/2", "https://a/3"}
+
+
+def run(sources: list[SourceSpec], root: Path) -> PipelineResult:
+    """A pipeline run, unhealthy or not (an unhealthy one's flow ends Failed)."""
+    return outcome(pipeline(sources, str(root), return_state=True))
 
 
 def _runs(root: Path) -> list[tuple]:
@@ -57,16 +62,16 @@ def demo(tmp_path: Path):
 def test_a_redesign_that_kept_the_sitemap_dates_makes_the_incremental_run_unhealthy(demo, tmp_path: Path):
     root = tmp_path / "data"
     spec = SourceSpec("schema_org", [demo.url + "sitemap.xml"], "demo", settings=FAST, incremental=True)
-    pipeline([spec], str(root))
+    run([spec], root)
     assert known_pages(pages_file(root, "demo"))  # the first crawl listed the pages that gave reviews
 
-    pipeline([spec], str(root))  # nothing new: the canaries give their reviews again
+    run([spec], root)  # nothing new: the canaries give their reviews again
     healthy_run = _stats(root)["incremental"]
     assert healthy_run["canary_pages"] == 3 and healthy_run["canary_reviews"] > 0
     assert _runs(root)[-1][0] in (None, True)  # 3 pages: too few to judge otherwise
 
     demo.server.relaunch("redesigned")  # same pages and sitemap, no schema.org markup any more
-    pipeline([spec], str(root))
+    run([spec], root)
     healthy, notes, _ = _runs(root)[-1]
     assert healthy is False
     assert notes.startswith("3 pages that gave reviews before, read again to check the site, gave none now")
@@ -93,15 +98,15 @@ def test_an_unhealthy_full_crawl_leaves_the_next_incremental_runs_their_canaries
     # that gave reviews: every later run fetched no canary and was "not judged", exit 0 (site-drift QA).
     root = tmp_path / "data"
     spec = SourceSpec("schema_org", [demo.url + "sitemap.xml"], "demo", settings=FAST, incremental=True)
-    pipeline([spec], str(root))
+    run([spec], root)
     known = known_pages(pages_file(root, "demo"))
     demo.server.relaunch("redesigned")
     from dataclasses import replace
 
-    pipeline([replace(spec, full=True)], str(root))
+    run([replace(spec, full=True)], root)
     assert _runs(root)[-1][0] is False
     assert known_pages(pages_file(root, "demo")) == known
-    pipeline([spec], str(root))
+    run([spec], root)
     healthy, notes, _ = _runs(root)[-1]
     assert healthy is False and "read again to check the site, gave none now" in notes
 
@@ -136,9 +141,9 @@ def test_pages_moved_without_new_sitemap_dates_are_checked_through_their_old_add
     root = tmp_path / "data"
     with _moved_site() as site:
         spec = SourceSpec("schema_org", [site.url + "/sitemap.xml"], "demo", settings=FAST, incremental=True)
-        pipeline([spec], str(root))
+        run([spec], root)
         site.state.update(moved=True, markup=markup)
-        pipeline([spec], str(root))
+        run([spec], root)
         assert _stats(root)["incremental"]["canary_pages"] == 3
     healthy, notes, _ = _runs(root)[-1]
     if markup:

@@ -244,3 +244,33 @@ def test_deployments_no_longer_in_the_config_are_removed_with_their_scheduled_ru
         assert client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[beta.id]))) == []
         assert [client.read_deployment_by_name(name).name for name in kept] == ["crawl-alpha", "weekly-report"]
         assert retire_stale_deployments(tmp_path / "elsewhere", []) == []  # another folder's are not touched
+
+
+def test_reviews_run_against_a_prefect_server_records_an_unhealthy_run_failed_with_its_logs(
+        server: LocalServer, tmp_path: Path) -> None:
+    # It exited 3 while its run showed as Completed, and --quiet (as under cron) sent the server no logs at all.
+    import os
+    import subprocess
+    import sys
+
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    down = free_port()  # nothing listens there: the site is down
+    config = tmp_path / "reviews.toml"
+    config.write_text(f'[[sources]]\nname = "down"\nspider = "schema_org"\nurls = ["http://127.0.0.1:{down}/"]\n'
+                      '[sources.settings]\nRETRY_TIMES = 0\n', encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    run = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--config", str(config), "--data-dir",
+                          str(tmp_path / "data"), "--quiet"], env={**env, "PREFECT_API_URL": server.api_url},
+                         capture_output=True, text=True, timeout=240)
+    assert run.returncode == 3, run.stderr
+    assert "unhealthy: down run" in run.stderr
+    assert "| INFO" not in run.stderr  # the terminal stays quiet
+    with get_client(sync_client=True) as client:
+        (flow_run,) = [run for run in client.read_flow_runs()
+                       if run.parameters.get("data") == str((tmp_path / "data").resolve())]
+        assert (flow_run.state.type, flow_run.state.name) == (StateType.FAILED, "Unhealthy")
+        assert "no page fetched" in flow_run.state.message
+        logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
+        assert logs, "no logs reached the server"
+        assert all(log.level >= 20 for log in logs)

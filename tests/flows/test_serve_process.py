@@ -162,6 +162,23 @@ def test_a_scheduled_run_with_an_unhealthy_crawl_ends_failed_after_loading(tmp_p
         conn.close()
 
 
+def test_an_unhealthy_run_called_as_a_function_raises_run_unhealthy_holding_its_result(tmp_path: Path) -> None:
+    # Its flow run ends Failed (named Unhealthy) as `reviews run`'s does; the caller still gets what was loaded.
+    import socket
+
+    from flows.errors import RunUnhealthy
+    from flows.pipeline import PipelineResult, SourceSpec, pipeline
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    spec = SourceSpec("schema_org", [f"http://127.0.0.1:{port}/"], "site", settings={"RETRY_TIMES": 0})
+    with pytest.raises(RunUnhealthy, match="no page fetched") as raised:
+        pipeline([spec], str(tmp_path))
+    assert isinstance(raised.value.result, PipelineResult)
+    assert [bad["source"] for bad in raised.value.result.unhealthy] == ["site"]
+
+
 def test_a_scheduled_run_whose_site_is_still_being_crawled_is_skipped_not_failed(tmp_path: Path) -> None:
     # A crawl slower than its schedule: the next scheduled run ended Failed, as if something broke. (A Cancelled
     # state, tried first, made Prefect's engine log a traceback.)
