@@ -242,6 +242,13 @@ def _crawl_sources(sources: list[SourceSpec], root: Path, show_progress: bool, p
         except SourceBusy as exc:
             busy.append(str(exc))
             return
+        except ReviewsError as exc:
+            if isinstance(exc, RunStopped):
+                raise
+            # A source that cannot be crawled (its profile gone, a folder of its own unwritable) ended the whole
+            # run, and the crawls other sources had finished stayed unloaded until the next run (Prefect QA).
+            failures.append(f"{spec.source} was not crawled: {exc}")
+            return
         if summary.get("finish_reason") == "disk_full":  # crawlers/shutdown.py: what it landed still loads
             failures.append(f"the crawl of {spec.source} stopped early: the disk of {root} is nearly full "
                             "(REVIEWS_MIN_FREE_MB); free some room and the next run resumes it")

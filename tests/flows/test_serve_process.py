@@ -242,3 +242,23 @@ def test_a_prefect_api_url_with_a_trailing_slash_is_the_same_server() -> None:
         assert healthy(url) and healthy(url + "/")
     finally:
         server.shutdown()
+
+
+def test_a_source_that_cannot_be_crawled_does_not_keep_the_others_crawls_from_loading(small_demo,
+                                                                                      tmp_path: Path) -> None:
+    # Its error ended the run: the other source's finished crawl stayed unloaded until the next run (Prefect QA).
+    from flows.errors import RunIncomplete
+    from flows.pipeline import SourceSpec, pipeline
+    from warehouse.db import connect, warehouse_path
+
+    broken = SourceSpec("profile", ["http://127.0.0.1:9/"], "broken",
+                        spider_args={"profile": str(tmp_path / "gone.toml")})
+    demo = SourceSpec("schema_org", [small_demo.url + "sitemap.xml"], "demo")
+    with pytest.raises(RunIncomplete, match="broken was not crawled: .*gone.toml") as raised:
+        pipeline([broken, demo], str(tmp_path), parallel=1)
+    assert [load["source"] for load in raised.value.result.loads] == ["demo"]
+    conn = connect(warehouse_path(tmp_path), read_only=True)
+    try:
+        assert conn.execute("select count(*) from reviews").fetchone()[0] > 0
+    finally:
+        conn.close()
