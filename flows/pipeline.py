@@ -300,10 +300,12 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
         try:
             result.marts = build_marts_task(database, mart_params or {})
         except (ReviewsError, WarehouseError) as exc:
-            if not failures or isinstance(exc, RunStopped | WarehouseBusy):  # a stop or a busy file: not a part
+            if isinstance(exc, RunStopped | WarehouseBusy):  # a stop or a busy file: not a part that failed
                 raise
-            # The marts failed for the reason the loads did (a full disk): say all of it, not only the last.
-            failures.append(str(exc))
+            # The loads are kept, so a part of the run failed (exit 1, after the summary), not the command (exit 2,
+            # as a mistake of the user's: resources QA). With failed loads it is often their reason too (a full
+            # disk): say all of it, not only the last.
+            failures.append(f"the marts were not rebuilt (the next run rebuilds them): {exc}")
     if failures:
         raise RunIncomplete(failures, result)
     return result

@@ -9,6 +9,7 @@ import duckdb
 import pytest
 
 import flows.pipeline
+from flows.cli_base import failed
 from flows.errors import RunIncomplete
 from flows.pipeline import SourceSpec, pipeline
 from tests.flows.test_normalize_batch import item
@@ -173,6 +174,22 @@ def test_a_full_disk_names_the_batch_left_pending_and_the_marts_in_one_error(tmp
     message = str(failure.value)
     assert "run run-2 of demo was not loaded and stays pending" in message
     assert message.count("No space left on device") == 2 and "is the disk full, or the file damaged?" in message
+
+
+def test_marts_that_fail_after_good_loads_are_a_failed_part_of_the_run_not_a_user_error(tmp_path: Path,
+                                                                                       monkeypatch) -> None:
+    # It exited 2, the code for a mistake of the user's, and printed no summary of the loads it kept (resources QA).
+    _land(tmp_path, "demo", "run-1", item(source_review_id="r1", url="https://x/r/1/"))
+
+    def no_space(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "reviews.duckdb": No space left on device')
+
+    monkeypatch.setattr(flows.pipeline, "build_marts", no_space)
+    with pytest.raises(RunIncomplete, match=r"the marts were not rebuilt \(the next run rebuilds them\): .*No space") \
+            as failure:
+        pipeline([], str(tmp_path))
+    assert [load["run_id"] for load in failure.value.result.loads] == ["run-1"]  # kept
+    assert failed(failure.value).exit_code == 1
 
 
 def test_a_damaged_warehouse_file_is_one_user_error_before_anything_runs(tmp_path: Path) -> None:
