@@ -40,14 +40,17 @@ def compact(root: Path, waiting: Callable[[str], object] | None = None) -> Compa
         conn.execute("checkpoint")
         conn.close()
         before = path.stat().st_size
-        for leftover in (copy, copy.with_name(copy.name + ".wal")):
+        leftovers = (copy, copy.with_name(copy.name + ".wal"))
+        for leftover in leftovers:
             leftover.unlink(missing_ok=True)
         try:
             _copy(path, copy)
         except (duckdb.Error, OSError, ReviewsError) as exc:
-            copy.unlink(missing_ok=True)
+            for leftover in leftovers:  # the copy's WAL too: a failed copy left it behind (resources QA)
+                leftover.unlink(missing_ok=True)
             raise ReviewsError(f"cannot compact {path}, which is as it was: {str(exc).splitlines()[0]}") from None
         os.replace(copy, path)
+        leftovers[1].unlink(missing_ok=True)  # checkpointed: nothing in it belongs to the renamed file
     return Compacted(path, before, path.stat().st_size)
 
 

@@ -84,6 +84,7 @@ def test_a_failed_copy_leaves_the_warehouse_as_it_was(tmp_path: Path, monkeypatc
 
     def full_disk(path: Path, copy: Path) -> None:
         copy.write_bytes(b"partial")
+        copy.with_name(copy.name + ".wal").write_bytes(b"")  # as DuckDB leaves it when its write fails
         raise duckdb.IOException("Could not write file: No space left on device")
 
     monkeypatch.setattr(compact_module, "_copy", full_disk)
@@ -91,4 +92,5 @@ def test_a_failed_copy_leaves_the_warehouse_as_it_was(tmp_path: Path, monkeypatc
     assert result.exit_code == 2
     assert "which is as it was: Could not write file: No space left on device" in result.stderr
     assert (data / "reviews.duckdb").read_bytes() == before and not (data / "reviews.compact.duckdb").exists()
+    assert not (data / "reviews.compact.duckdb.wal").exists()
     assert len(counts) > 5
