@@ -85,6 +85,10 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     if not empty:
         return [], []
     lines = landed_lines(items_path, set(empty))
+    # A last line without its newline was cut off: the crawl was killed while writing it. Said so, since the
+    # review it held is fetched again by a later crawl, and then loads (the reject stays, as the record of the cut).
+    (last,) = duck.execute("select max(rowid) from nz_raw").fetchone()
+    torn = last in empty and not _ends_with_newline(items_path)
     rejects, broken = [], []
     for row_no in empty:
         number, raw = lines.get(row_no, (row_no + 1, b""))
@@ -99,7 +103,8 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
         try:
             value = json.loads(text)
         except ValueError:
-            reason = f"unreadable JSON line {number}"
+            reason = (f"line {number} was cut off: the crawl was stopped while writing it (a later crawl fetches its "
+                      "review again)" if torn and row_no == last else f"unreadable JSON line {number}")
         else:
             if isinstance(value, dict):
                 continue  # a real item with neither source nor url: validation rejects it with a reason
@@ -107,6 +112,14 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
         rejects.append(Reject(reason, {"line": text}))
         broken.append(row_no)
     return rejects, broken
+
+
+def _ends_with_newline(path: Path) -> bool:
+    with path.open("rb") as handle:
+        if handle.seek(0, 2) == 0:
+            return True
+        handle.seek(-1, 2)
+        return handle.read(1) == b"\n"
 
 
 def fetched_minute(alias: str = "") -> str:

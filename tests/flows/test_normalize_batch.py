@@ -176,6 +176,16 @@ def test_unreadable_line_and_invalid_item_become_rejects_and_are_counted(landing
     assert reasons == ["missing url; no author", "unreadable JSON line 3"]
 
 
+def test_a_last_line_cut_off_by_a_killed_crawl_is_rejected_as_cut_off(landing):
+    # It read as "unreadable JSON line", a reject with no explanation, though the next crawl loads the review.
+    path = landing(item(), extra_lines=['{"source": "de'])
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))  # killed mid-write: no newline after it
+    batch = normalize_landing(path, [])
+    assert list(rows_by_id(batch)) == ["r1"] and batch.scraped == 2
+    assert [r.reason for r in batch.rejects] == ["line 2 was cut off: the crawl was stopped while writing it (a "
+                                                 "later crawl fetches its review again)"]
+
+
 def test_with_a_connection_rows_stay_in_duckdb_until_dropped(landing):
     conn = duckdb.connect()
     batch = normalize_landing(landing(item(), item(source_review_id="r2", url="https://x/review/2/")), [], duck=conn)
