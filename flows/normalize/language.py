@@ -218,5 +218,6 @@ def detect_language(text: str | None, declared: str | None = None) -> str | None
     if code in NON_LATIN and text and latin_only(text):
         return detect_languages([text])[0]
     if code and code not in NON_LATIN and text and not latin_only(text[:_MAX_DETECT_CHARS]):
-        return detect_languages([text])[0]  # Russian or Japanese under a site-wide lang="en"
+        # Russian or Japanese under a site-wide lang="en"; kept when detection cannot tell (a Cyrillic name first)
+        return detect_languages([text])[0] or code
     return code or detect_languages([text])[0]
