@@ -162,7 +162,7 @@ def run(
     """
     cfg, root = project(config, data_dir, named=spiders or ())
     configured(root)
-    from flows.config import FULL_EVERY_DAYS, check_url
+    from flows.config import FULL_EVERY_DAYS, SPIDERS, check_url
     from flows.pipeline import SourceSpec
     from warehouse.db import WarehouseError, check_writable, warehouse_path
 
@@ -175,6 +175,8 @@ def run(
             if not spiders:
                 raise ReviewsError("give the spider to start from --url, e.g. `reviews run schema_org --url ...`"
                                    if url else "give the spider: `reviews run profile --profile FILE`")
+            if unknown := [spider for spider in spiders if spider not in SPIDERS]:  # a typo: nothing runs
+                raise ReviewsError(f"unknown spider {unknown[0]!r}; choose one of: {', '.join(SPIDERS)}")
             checked = [check_url(u, "--url") for u in url or []]
             if profile is not None and "profile" not in spiders:
                 raise ReviewsError(f"--profile is for the profile spider, not {' or '.join(map(repr, spiders))}")

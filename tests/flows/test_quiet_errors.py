@@ -171,7 +171,7 @@ def test_run_meeting_a_locked_warehouse_inside_the_flow_prints_one_error_line(ru
     assert out == ""
 
 
-def test_run_with_a_reviews_error_raised_in_a_task_prints_one_error_line(runs):
+def test_run_with_an_unknown_spider_prints_one_error_line_and_runs_nothing(runs):
     code, out, err = runs["unknown"]
     assert code == 2, err
     assert err.splitlines() == ["error: unknown spider 'nope'; choose one of: schema_org, feed, profile"]
