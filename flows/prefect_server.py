@@ -21,6 +21,7 @@ import threading
 import urllib.error
 import urllib.request
 import warnings
+from contextlib import suppress
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -102,6 +103,10 @@ def start_temporary_server() -> None:
     log_path = server_log()
     try:
         home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
+    _check_room_for(home)
+    try:
         log = log_path.open("wb")  # the last start's output only: a failing daily job must not grow it
     except OSError as exc:
         raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
@@ -127,6 +132,13 @@ def start_temporary_server() -> None:
     except RuntimeError as exc:  # "Timed out while attempting to connect to ephemeral Prefect API server"
         starting = server.server_process is not None and server.server_process.poll() is None
         server.stop()
+        from crawlers.landing import free_bytes
+
+        if (free := free_bytes(home)) < 4 * 2**20:  # it hangs on a full disk, saying nothing (resources QA)
+            raise ReviewsError(f"Prefect's temporary server did not start: the disk of {home} is full "
+                               f"({free // 1024} KB free); free some room there, and if it still fails, delete "
+                               f"{home}, which holds only Prefect's run history (a full disk can leave its database "
+                               "half-migrated)") from None
         log.flush()
         # Not crashed, only slow: its log may still be empty, so it says why it was stopped. Prefect starts again a
         # server that exits: alive at the deadline, it may be the latest of several that each failed at once (a
@@ -142,13 +154,26 @@ def start_temporary_server() -> None:
                            f"full disk its database can be left half-migrated: delete {home}, which holds only "
                            "Prefect's run history") from None
     finally:
-        log.close()  # the server holds its own copy of the file
+        with suppress(OSError):  # a full disk: the error above says so, not a traceback from here
+            log.close()  # the server holds its own copy of the file
     process = server.server_process
     # Checked only on a server started here (one Prefect started earlier in this process is left as it is), so a
     # Prefect release that starts it otherwise does not go unnoticed.
     if isinstance(server, OwnSessionServer) and process is not None and os.getsid(process.pid) != process.pid:
         warnings.warn("Prefect's temporary server shares this run's process group: a Ctrl-C or a SIGTERM sent to the "
                       "group stops it too, and the run's stop then ends in connection errors", stacklevel=2)
+
+
+def _check_room_for(home: Path) -> None:
+    """Prefect's folder may be on another disk than the data folder (PREFECT_HOME set): on a full one its server
+    hung at start, with nothing in its log, and the run waited two minutes to say "still starting" (resources QA)."""
+    from crawlers.landing import free_bytes
+    from crawlers.settings import REVIEWS_MIN_FREE_MB as floor
+
+    free = free_bytes(home)
+    if free < floor * 2**20:
+        raise ReviewsError(f"only {free / 2**20:.1f} MB free on the disk of {home} (Prefect's folder: its run "
+                           f"history), under the {floor:g} MB a run needs (REVIEWS_MIN_FREE_MB); free some room there")
 
 
 def stop_with_parent(parent: int) -> Any:
