@@ -30,7 +30,8 @@ from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, R
 from flows.incremental import clock_behind, full_crawl_due, write_state
 from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
-from flows.quiet_errors import is_user_error, quiet_served_run
+from flows.quiet_errors import is_user_error
+from flows.served import prepare_served_run
 from flows.upgrades import apply_data_fixes
 from flows.writer import writer_slot
 from warehouse.db import WarehouseBusy, WarehouseError, first_line, interrupted, open_writer, warehouse_path
@@ -192,7 +193,7 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     of that is done, and a caller gets RunUnhealthy holding the result. `fail_unhealthy` (scheduled runs) fails
     a run only for its own sources' crawls, and raises RunUnhealthy; such a run skips a
     source another run is still crawling, and ends in the state Skipped (a Completed) when it crawled none."""
-    quiet_served_run()
+    prepare_served_run()
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                            busy_is_failure=not fail_unhealthy)

@@ -35,7 +35,8 @@ from flows.errors import ReviewsError
 from flows.prefect_server import check_api, healthy, stop_with_parent
 from flows.quiet_errors import SERVED_ENV
 from flows.schedules import cron_schedule, schedule_timezone
-from flows.serve_runs import retire_stale_deployments, settle_orphaned_runs
+from flows.serve_runner import run_served
+from flows.serve_runs import retire_stale_deployments, settle_orphaned_runs, taken_names
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -309,40 +310,6 @@ def _settle(root: Path, echo: Callable[[str], object]) -> None:
         echo(f"marked Crashed (left in flight by a serve that was stopped or killed): {', '.join(settled)}")
 
 
-def _serve(deployments: list[RunnerDeployment], echo: Callable[[str], object], ended: list[int]) -> None:
-    """Prefect's `serve`, with a Ctrl-C taken as its SIGTERM: runs in flight are stopped cleanly (one SIGTERM
-    each; their crawls keep their jobs) and recorded as Cancelled before serve ends. Prefect's own Ctrl-C
-    killed them at once: each stayed Running in the UI for ever, and its crawl went on as an orphan."""
-    import asyncio
-
-    from prefect.exceptions import TerminationSignal
-    from prefect.runner import Runner
-
-    runner = Runner(pause_on_shutdown=True)
-    for deployment in deployments:
-        runner.add_deployment(deployment)
-
-    def say(line: str) -> None:  # from a thread: a signal handler that prints can meet print's own buffer
-        threading.Thread(target=echo, args=(line,), daemon=True).start()
-
-    def interrupt(signum: int, frame: object) -> None:
-        if ended or not runner.started:  # the server is gone, or nothing is served yet: stop as before
-            raise KeyboardInterrupt
-        if runner.stopping:
-            say("still stopping: runs in flight get up to 30 s to end cleanly")
-            return
-        say("stopping: runs in flight are stopped cleanly first (up to 30 s; their crawls keep their jobs)")
-        runner.handle_sigterm()
-
-    previous = signal.signal(signal.SIGINT, interrupt)
-    try:
-        asyncio.run(runner.start())
-    except (KeyboardInterrupt, TerminationSignal):
-        pass
-    finally:
-        signal.signal(signal.SIGINT, previous)
-
-
 def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> int:
     """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
 
@@ -373,19 +340,29 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 deployments = build_deployments(config, root)
                 zone, warning = schedule_timezone()
                 echo(warning or f"schedules in time zone {zone or 'UTC'}")
+                if server is None and (taken := taken_names(root, [d.full_name for d in deployments])):
+                    name, other = next(iter(taken.items()))
+                    raise ReviewsError(
+                        f"the Prefect server at {api_url} already has {name} for another data folder ({other}), "
+                        f"and {len(taken)} such deployment{'s' if len(taken) > 1 else ''} in all: one server serves a "
+                        "deployment name for one data folder (the other's serve would run this one's crawls, and "
+                        "stopping either paused both). Stop that folder's serve and delete its deployments "
+                        f"(`prefect deployment delete '{name}'`), or serve this folder from a server of its own")
                 names = _apply(deployments)
                 echo("deployments: " + ", ".join(names))
                 echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
                 if retired := retire_stale_deployments(root, names):
                     echo("removed (no longer scheduled in the config): " + ", ".join(retired))
                 os.environ[SERVED_ENV] = "1"  # the runs, in processes of their own, log failures in one line
-                _serve(deployments, echo, ended)
+                run_served(deployments, echo, ended)
         except KeyboardInterrupt:
             pass
         finally:
             done.set()
-            if not ended and os.environ.get("PREFECT_API_URL"):  # a server that is gone records nothing: the
-                with _api_settings():                                # next serve settles its runs
+            # A server that is gone records nothing (systemd's stop may end ours before its watch saw it): the next
+            # serve settles the runs.
+            if not ended and os.environ.get("PREFECT_API_URL") and (server is None or server.running()):
+                with _api_settings():
                     _settle(root, echo)
             if server is not None:
                 server.stop()

@@ -27,10 +27,6 @@ UNFINISHED_STATES = ("PENDING", "RUNNING", "CANCELLING")
 SERVED_TAG = "reviews"  # every deployment flows/serve.py builds carries it
 
 
-def _ours(deployment: Any, root: Path) -> bool:
-    return SERVED_TAG in (deployment.tags or []) and (deployment.parameters or {}).get("data") == str(root)
-
-
 def settle_orphaned_runs(root: Path) -> list[str]:
     """Mark Crashed every unfinished run of this data folder's deployments; return their names.
 
@@ -65,6 +61,23 @@ def settle_orphaned_runs(root: Path) -> list[str]:
     return settled
 
 
+def _served(client: Any) -> list[tuple[str, Any]]:
+    """(full name, deployment) of every deployment `reviews serve` registered on the server, any data folder's."""
+    flows: dict[Any, str] = {}
+    served = []
+    for deployment in client.read_deployments():
+        if SERVED_TAG not in (deployment.tags or []):
+            continue
+        if deployment.flow_id not in flows:
+            flows[deployment.flow_id] = client.read_flow(deployment.flow_id).name
+        served.append((f"{flows[deployment.flow_id]}/{deployment.name}", deployment))
+    return served
+
+
+def _folder(deployment: Any) -> str | None:
+    return (deployment.parameters or {}).get("data")
+
+
 def retire_stale_deployments(root: Path, current: list[str]) -> list[str]:
     """Delete this data folder's deployments whose full name is not in `current`; return their names."""
     from prefect import get_client
@@ -72,14 +85,22 @@ def retire_stale_deployments(root: Path, current: list[str]) -> list[str]:
     root = Path(root).resolve()
     retired: list[str] = []
     with get_client(sync_client=True) as client:
-        flows = {}
-        for deployment in client.read_deployments():
-            if not _ours(deployment, root):
-                continue
-            if deployment.flow_id not in flows:
-                flows[deployment.flow_id] = client.read_flow(deployment.flow_id).name
-            name = f"{flows[deployment.flow_id]}/{deployment.name}"
-            if name not in current:
+        for name, deployment in _served(client):
+            if _folder(deployment) == str(root) and name not in current:
                 client.delete_deployment(deployment.id)
                 retired.append(name)
     return sorted(retired)
+
+
+def taken_names(root: Path, names: list[str]) -> dict[str, str]:
+    """Of `names`, the deployments on the server that serve another data folder: {full name: its data folder}.
+
+    Deployment names hold no data folder, so two folders served from one Prefect server overwrote each other's
+    deployments: one folder's serve then ran the other's crawls, and stopping either paused both (serve QA).
+    """
+    from prefect import get_client
+
+    root = Path(root).resolve()
+    with get_client(sync_client=True) as client:
+        return {name: str(_folder(deployment)) for name, deployment in _served(client)
+                if name in names and _folder(deployment) not in (None, str(root))}

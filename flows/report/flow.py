@@ -9,9 +9,9 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 
 from crawlers.landing import data_dir
-from flows.quiet_errors import quiet_served_run
 from flows.report import write_report
 from flows.report.weeks import asked_week, default_week, latest_day
+from flows.served import prepare_served_run
 from flows.writer import writer_slot
 from warehouse.db import warehouse_path
 
@@ -42,7 +42,7 @@ def weekly_report(data: str | None = None, week: str | None = None, out: str = "
 
     week None is the last complete ISO week. Returns {"week", "html", "markdown"}.
     """
-    quiet_served_run()
+    prepare_served_run()
     if week is not None:
         # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
         asked_week(week, latest_day())

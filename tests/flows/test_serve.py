@@ -274,3 +274,22 @@ def test_reviews_run_against_a_prefect_server_records_an_unhealthy_run_failed_wi
         logs = client.read_logs(LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run.id])))
         assert logs, "no logs reached the server"
         assert all(log.level >= 20 for log in logs)
+
+
+def test_serving_a_second_data_folder_from_one_server_is_refused_naming_the_first(
+        server: LocalServer, config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Deployment names hold no data folder: the second folder's serve overwrote the first's deployments, the first's
+    # serve then crawled into the second folder, and stopping either paused both (serve QA).
+    from flows.serve import serve_forever
+    from flows.serve_runs import taken_names
+
+    first, second = tmp_path / "first", tmp_path / "second"
+    names = register(config, first)
+    assert taken_names(first, names) == {}
+    assert taken_names(second, names) == dict.fromkeys(names, str(first.resolve()))
+    monkeypatch.setenv("PREFECT_API_URL", server.api_url)
+    with pytest.raises(ReviewsError, match=r"already has pipeline/crawl-alpha for another data folder \(.*first\), "
+                                           r"and 3 such deployments in all"):
+        serve_forever(config, second, echo=lambda line: None)
+    with get_client(sync_client=True) as client:  # left as they were
+        assert client.read_deployment_by_name("pipeline/crawl-alpha").parameters["data"] == str(first.resolve())

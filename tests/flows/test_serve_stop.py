@@ -1,7 +1,9 @@
-"""Stopping `reviews serve` while a scheduled run crawls (Prefect QA): the run is stopped cleanly and recorded.
+"""Stopping `reviews serve` while scheduled runs crawl (Prefect QA, serve QA): each run is stopped cleanly and recorded.
 
-Prefect's own Ctrl-C handling killed the run's process at once: the run stayed Running in the UI for ever, and
-its crawl went on as an orphan with nobody to load what it landed.
+Prefect's own Ctrl-C handling killed the runs' processes at once: each stayed Running in the UI for ever, and its
+crawl went on as an orphan with nobody to load what it landed. A run the terminal's Ctrl-C reached directly
+recorded itself Crashed, a second Ctrl-C cut the runner's stop short, and a serve killed with -9 left its runs
+crawling for minutes.
 """
 
 from __future__ import annotations
@@ -27,52 +29,94 @@ def _crawl_processes(run_id: str) -> list[int]:
             if f"run_id={run_id}" in _cmdline(int(path.name)) and _alive(int(path.name))]
 
 
-def test_ctrl_c_on_serve_stops_the_run_in_flight_cleanly_and_records_it_cancelled(small_demo, tmp_path: Path) -> None:
+def _serve_with_runs_in_flight(site_url: str, tmp_path: Path, sources: list[str]) -> tuple[subprocess.Popen, dict]:
+    """`reviews serve` of one slow source per name, each run started at once and landing reviews; returns serve and
+    {source: (flow run id, crawl run id)}."""
     from prefect import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     config = tmp_path / "reviews.toml"
-    config.write_text(f'[report]\nschedule = ""\n\n[[sources]]\nname = "demo"\nspider = "schema_org"\n'
-                      f'urls = ["{small_demo.url}sitemap.xml"]\nschedule = "0 3 1 1 *"\ndownload_delay = 0.5\n'
-                      'concurrency = 1\n', encoding="utf-8")
+    config.write_text('[report]\nschedule = ""\n' + "".join(
+        f'\n[[sources]]\nname = "{name}"\nspider = "schema_org"\nurls = ["{site_url}sitemap.xml"]\n'
+        'schedule = "0 3 1 1 *"\ndownload_delay = 0.5\nconcurrency = 1\n' for name in sources), encoding="utf-8")
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     port = free_port()
     serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", str(config), "--data-dir",
                               str(data), "--port", str(port)], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        assert serve.stdout is not None
-        for line in serve.stdout:
-            if line.startswith("deployments:"):
-                break
-        else:
-            raise AssertionError(f"serve ended before serving (exit {serve.wait()})")
-        with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
-            with get_client(sync_client=True) as client:
-                deployment = client.read_deployment_by_name("pipeline/crawl-demo")
-                run_id = client.create_flow_run_from_deployment(deployment.id).id
-        raw = data / "raw" / "demo"
-        deadline = time.monotonic() + 120
-        while not any(path.stat().st_size for path in raw.glob("*[0-9]Z.jsonl")) if raw.exists() else True:
-            assert time.monotonic() < deadline, "the run never landed a review"
+    assert serve.stdout is not None
+    for line in serve.stdout:
+        if line.startswith("deployments:"):
+            break
+    else:
+        raise AssertionError(f"serve ended before serving (exit {serve.wait()})")
+    runs = {}
+    with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
+        with get_client(sync_client=True) as client:
+            for name in sources:
+                deployment = client.read_deployment_by_name(f"pipeline/crawl-{name}")
+                runs[name] = client.create_flow_run_from_deployment(deployment.id).id
+    deadline = time.monotonic() + 150
+    for name in sources:
+        raw = data / "raw" / name
+        while not (raw.exists() and any(path.stat().st_size for path in raw.glob("*[0-9]Z.jsonl"))):
+            assert time.monotonic() < deadline, f"the run of {name} never landed a review"
             time.sleep(0.5)
-        (crawl_id,) = [path.stem for path in (data / "logs" / "demo").glob("*.log")]
-        os.killpg(serve.pid, signal.SIGINT)  # what a terminal's Ctrl-C does
+        (crawl_id,) = [path.stem for path in (data / "logs" / name).glob("*.log")]
+        runs[name] = (runs[name], crawl_id)
+    return serve, runs
+
+
+def _states(data: Path, runs: dict) -> dict[str, str]:
+    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
+        return {name: db.execute("select state_type from flow_run where id = ?", [str(run)]).fetchone()[0]
+                for name, (run, _) in runs.items()}
+
+
+def _no_orphans(runs: dict) -> list[int]:
+    orphans = [pid for _, crawl_id in runs.values() for pid in _crawl_processes(crawl_id)]
+    for pid in orphans:  # never left behind by a failing test
+        os.kill(pid, signal.SIGKILL)
+    return orphans
+
+
+def _stopped_cleanly(data: Path, source: str, crawl_id: str) -> bool:
+    stats = data / "raw" / source / f"{crawl_id}.stats.json"
+    return '"finish_reason": "shutdown"' in stats.read_text(encoding="utf-8") and \
+        (data / "jobs" / source / "requests.queue").is_dir()  # closed cleanly, its job kept to resume
+
+
+def test_ctrl_c_twice_on_serve_stops_every_run_in_flight_cleanly_and_records_each_cancelled(small_demo,
+                                                                                           tmp_path: Path) -> None:
+    serve, runs = _serve_with_runs_in_flight(small_demo.url, tmp_path, ["demo", "again"])
+    try:
+        os.killpg(serve.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: serve's whole group hears it
+        time.sleep(1)
+        os.killpg(serve.pid, signal.SIGINT)  # impatient: it cut the runner's stop short (serve QA)
         rest = serve.communicate(timeout=150)[0]
     finally:
         if serve.poll() is None:
             os.killpg(serve.pid, signal.SIGKILL)
             serve.wait()
     assert serve.returncode == 0, rest
-    assert "stopping: runs in flight are stopped cleanly first" in rest
-    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
-        (state,) = db.execute("select state_type from flow_run where id = ?", [str(run_id)]).fetchone()
-    assert state == "CANCELLED"  # it stayed RUNNING
-    orphans = _crawl_processes(crawl_id)
-    for pid in orphans:  # never left behind by a failing test
-        os.kill(pid, signal.SIGKILL)
-    assert orphans == []  # the crawl went on without its run
-    stats = data / "raw" / "demo" / f"{crawl_id}.stats.json"
-    assert '"finish_reason": "shutdown"' in stats.read_text(encoding="utf-8")  # closed cleanly, its job kept
-    assert (data / "jobs" / "demo" / "requests.queue").is_dir()
+    assert "stopping: runs in flight are stopped cleanly first" in rest and "still stopping" in rest
+    assert "Traceback" not in rest
+    data = tmp_path / "data"
+    assert _states(data, runs) == {"demo": "CANCELLED", "again": "CANCELLED"}  # Running for ever, then one Crashed
+    assert _no_orphans(runs) == []  # the crawls went on without their runs
+    assert all(_stopped_cleanly(data, name, crawl_id) for name, (_, crawl_id) in runs.items())
+
+
+def test_a_run_whose_serve_was_killed_stops_its_crawl_cleanly(small_demo, tmp_path: Path) -> None:
+    serve, runs = _serve_with_runs_in_flight(small_demo.url, tmp_path, ["demo"])
+    try:
+        os.kill(serve.pid, signal.SIGKILL)
+        serve.wait()
+        deadline = time.monotonic() + 60
+        while _crawl_processes(runs["demo"][1]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _no_orphans(runs) == []  # it crawled on for minutes, reparented
+    finally:
+        os.killpg(serve.pid, signal.SIGKILL)  # the run's process, in serve's group, if it is still there
+    assert _stopped_cleanly(tmp_path / "data", "demo", runs["demo"][1])

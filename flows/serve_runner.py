@@ -1,0 +1,63 @@
+"""Prefect's runner as `reviews serve` runs it: one stop, however often it is asked for.
+
+Prefect's `serve()` took a Ctrl-C as a KeyboardInterrupt that killed the runs in flight at once (each stayed
+Running in the UI for ever, its crawl going on as an orphan), and a second SIGTERM during its graceful stop
+called `sys.exit`, which cut that stop short too. Here a Ctrl-C is the runner's SIGTERM: each run in flight
+gets one SIGTERM (its crawl stops cleanly and keeps its job) and is recorded Cancelled, one after another,
+within Prefect's 30 s grace each; further signals while that goes on only say it is still stopping.
+
+The runs themselves ignore SIGINT (flows/served.py): a terminal's Ctrl-C reaches serve's whole process group,
+and a run stopped by it directly recorded itself Crashed before the runner came to cancel it.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from prefect.deployments.runner import RunnerDeployment
+
+STOPPING = "stopping: runs in flight are stopped cleanly first, one after another (up to 30 s each; their crawls " \
+           "keep their jobs)"
+STILL_STOPPING = "still stopping: runs in flight get up to 30 s each to end cleanly"
+
+
+def run_served(deployments: list[RunnerDeployment], echo: Callable[[str], object], server_gone: list[int]) -> None:
+    """Serve `deployments` until a stop (Ctrl-C, SIGTERM) or, when `server_gone` fills, the end of the server."""
+    import asyncio
+
+    from prefect.exceptions import TerminationSignal
+    from prefect.runner import Runner
+
+    def say(line: str) -> None:  # from a thread: a signal handler that prints can meet print's own buffer
+        threading.Thread(target=echo, args=(line,), daemon=True).start()
+
+    class OneStopRunner(Runner):
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            if self.stopping:  # Prefect's own handler would sys.exit() in the middle of the stop
+                say(STILL_STOPPING)
+                return
+            if self.started:
+                say(STOPPING)
+            super().handle_sigterm(*args, **kwargs)
+
+    runner = OneStopRunner(pause_on_shutdown=True)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+
+    def interrupt(signum: int, frame: object) -> None:
+        # Prefect's stop sets `started` back to False at once: `stopping` is asked first.
+        if server_gone or not (runner.started or runner.stopping):  # nothing to stop cleanly: end as before
+            raise KeyboardInterrupt
+        runner.handle_sigterm()
+
+    previous = signal.signal(signal.SIGINT, interrupt)
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal):
+        pass
+    finally:
+        signal.signal(signal.SIGINT, previous)
