@@ -36,7 +36,7 @@ from flows.prefect_server import check_api, healthy, stop_with_parent
 from flows.quiet_errors import SERVED_ENV
 from flows.schedules import cron_schedule, schedule_timezone
 from flows.serve_runner import run_served
-from flows.serve_runs import retire_stale_deployments, settle_orphaned_runs, taken_names
+from flows.serve_runs import retire_stale_deployments, serve_tag, settle_orphaned_runs, taken_names
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -221,7 +221,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
                         "mart_params": config.marts, "health": asdict(config.health), "fail_unhealthy": True},
             description=(f"Crawl source {source.name!r} ({source.spider}: {', '.join(source.urls)}), then load "
                          f"pending landing batches and rebuild the marts in {root}. Schedule from {where}."),
-            tags=[*CRAWL_TAGS, f"source:{source.name}"],
+            tags=[*CRAWL_TAGS, f"source:{source.name}", serve_tag(root)],
             entrypoint_type=EntrypointType.MODULE_PATH,
         ))
     if config.report_schedule:
@@ -232,7 +232,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
             parameters={"data": str(root), "week": None, "out": str(out)},
             description=(f"Write the report for the last complete ISO week of the warehouse in {root} "
                          f"to {out}. Schedule from {where}."),
-            tags=REPORT_TAGS,
+            tags=[*REPORT_TAGS, serve_tag(root)],
             entrypoint_type=EntrypointType.MODULE_PATH,
         ))
     return deployments
@@ -300,6 +300,18 @@ def _watch(server: LocalServer, echo: Callable[[str], object], done: threading.E
         return
 
 
+def _retire(root: Path, config: Config, names: list[str], echo: Callable[[str], object]) -> None:
+    # A source whose profile is broken for now keeps its deployment: a typo being fixed must not delete it.
+    kept = names + [f"pipeline/crawl-{source.name}" for source in config.sources if source.schedule]
+    try:
+        retired = retire_stale_deployments(root, kept)
+    except Exception as exc:  # noqa: BLE001 - bookkeeping on the server must not stop serving
+        echo(f"warning: could not remove deployments the config no longer has ({type(exc).__name__}: {exc})")
+        return
+    if retired:
+        echo("removed (no longer scheduled in the config): " + ", ".join(retired))
+
+
 def _settle(root: Path, echo: Callable[[str], object]) -> None:
     try:
         settled = settle_orphaned_runs(root)
@@ -351,8 +363,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 names = _apply(deployments)
                 echo("deployments: " + ", ".join(names))
                 echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
-                if retired := retire_stale_deployments(root, names):
-                    echo("removed (no longer scheduled in the config): " + ", ".join(retired))
+                _retire(root, config, names, echo)
                 os.environ[SERVED_ENV] = "1"  # the runs, in processes of their own, log failures in one line
                 run_served(deployments, echo, ended)
         except KeyboardInterrupt:

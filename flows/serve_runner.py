@@ -25,28 +25,41 @@ STOPPING = "stopping: runs in flight are stopped cleanly first, one after anothe
 STILL_STOPPING = "still stopping: runs in flight get up to 30 s each to end cleanly"
 
 
+def make_runner(deployments: list[RunnerDeployment], say: Callable[[str], object]) -> Any:
+    """Prefect's Runner for `deployments`, whose SIGTERM handler stops once, however often it is called."""
+    from prefect.runner import Runner
+
+    class OneStopRunner(Runner):
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            # Prefect's own handler called sys.exit() in the middle of a stop under way, and logged from inside the
+            # signal handler, where a write can meet the one it interrupted.
+            if self.stopping:
+                say(STILL_STOPPING)
+            elif not self.started or self._loop is None:  # nothing served yet: end at once, as Prefect's does
+                raise SystemExit(0)
+            else:
+                say(STOPPING)
+                self.stopping = True
+                self.execute_in_background(self.astop)
+
+    # No limit on runs at once, as Prefect's serve() has (Runner's own default is 5: a sixth source due at the
+    # same time waited, Late).
+    runner = OneStopRunner(pause_on_shutdown=True, limit=None)
+    for deployment in deployments:
+        runner.add_deployment(deployment)
+    return runner
+
+
 def run_served(deployments: list[RunnerDeployment], echo: Callable[[str], object], server_gone: list[int]) -> None:
     """Serve `deployments` until a stop (Ctrl-C, SIGTERM) or, when `server_gone` fills, the end of the server."""
     import asyncio
 
     from prefect.exceptions import TerminationSignal
-    from prefect.runner import Runner
 
     def say(line: str) -> None:  # from a thread: a signal handler that prints can meet print's own buffer
         threading.Thread(target=echo, args=(line,), daemon=True).start()
 
-    class OneStopRunner(Runner):
-        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
-            if self.stopping:  # Prefect's own handler would sys.exit() in the middle of the stop
-                say(STILL_STOPPING)
-                return
-            if self.started:
-                say(STOPPING)
-            super().handle_sigterm(*args, **kwargs)
-
-    runner = OneStopRunner(pause_on_shutdown=True)
-    for deployment in deployments:
-        runner.add_deployment(deployment)
+    runner = make_runner(deployments, say)
 
     def interrupt(signum: int, frame: object) -> None:
         # Prefect's stop sets `started` back to False at once: `stopping` is asked first.
@@ -55,9 +68,11 @@ def run_served(deployments: list[RunnerDeployment], echo: Callable[[str], object
         runner.handle_sigterm()
 
     previous = signal.signal(signal.SIGINT, interrupt)
+    previous_term = signal.getsignal(signal.SIGTERM)  # runner.start() installs its own: put back after
     try:
         asyncio.run(runner.start())
     except (KeyboardInterrupt, TerminationSignal):
         pass
     finally:
         signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGTERM, previous_term)

@@ -59,11 +59,14 @@ UNRATED = "r.score is null and r.is_positive is null and r.rating_problem is nul
 
 # A row sent to detection (no usable declaration, or one of another script for ASCII text) takes the
 # detector's answer, even none: plain ASCII is not Ukrainian however the page is tagged.
-# A detection that cannot tell (a name in Cyrillic opening an English review declared "en") keeps a declared
-# Latin-script language: the review lost its language (language review). A declared language of another script
-# on Latin text is a known mistake, and stays unknown.
-LANGUAGE = ("case when x.row_no is not null then coalesce(x.code, case when not d.non_latin then d.code end) "
-            "else d.code end")
+# A detection that cannot tell keeps a declared Latin-script language for text mostly in Latin letters (a name in
+# Cyrillic opening an English review: it lost its language), not for text mostly in another script ("Отличный
+# фильм!" under lang="en" is too short to detect, and no English). A declared language of another script on Latin
+# text is a known mistake, and stays unknown.
+MOSTLY_LATIN = ("length(regexp_replace(c.body, '[^\\p{Latin}]', '', 'g')) * 2 "
+                "> length(regexp_replace(c.body, '[^\\pL]', '', 'g'))")
+LANGUAGE = ("case when x.row_no is not null then coalesce(x.code, "
+            f"case when not d.non_latin and {MOSTLY_LATIN} then d.code end) else d.code end")
 
 
 # The sentiment lexicon is English: a score it gives a French or Japanese text measures nothing. Text

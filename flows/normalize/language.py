@@ -9,6 +9,7 @@ million-review batch slower, 5.2 s against 3.5 s in-process for 100,000 texts.)
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -205,6 +206,12 @@ def detect_languages(texts: list[str | None]) -> list[str | None]:
     return codes
 
 
+def mostly_latin(text: str) -> bool:
+    """Whether more than half of the text's letters are Latin ones."""
+    letters = [char for char in text if char.isalpha()]
+    return sum("LATIN" in unicodedata.name(char, "") for char in letters) * 2 > len(letters)
+
+
 def detect_language(text: str | None, declared: str | None = None) -> str | None:
     """ISO 639-1 code of ``text``.
 
@@ -218,6 +225,7 @@ def detect_language(text: str | None, declared: str | None = None) -> str | None
     if code in NON_LATIN and text and latin_only(text):
         return detect_languages([text])[0]
     if code and code not in NON_LATIN and text and not latin_only(text[:_MAX_DETECT_CHARS]):
-        # Russian or Japanese under a site-wide lang="en"; kept when detection cannot tell (a Cyrillic name first)
-        return detect_languages([text])[0] or code
+        # Russian or Japanese under a site-wide lang="en"; kept when detection cannot tell a text mostly in Latin
+        # letters (a Cyrillic name first), as flows/normalize/assemble.py's LANGUAGE does
+        return detect_languages([text])[0] or (code if mostly_latin(text) else None)
     return code or detect_languages([text])[0]

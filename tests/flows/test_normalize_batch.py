@@ -104,6 +104,14 @@ def test_text_in_another_script_under_a_declared_latin_language_is_detected_and_
     assert (row["language"], row["score"], row["score_source"]) == (language, None, None)
 
 
+@pytest.mark.parametrize("body", ["Отличный фильм!", "Шедевр", "最高の映画"])
+def test_text_mostly_in_another_script_too_short_to_detect_does_not_keep_a_declared_latin_language(landing, body):
+    # Review: keeping the declared language whenever detection could not tell made these English.
+    row = rows_by_id(normalize_landing(landing(item(rating_raw=None, language_declared="en", body=body)), []))["r1"]
+    assert row["language"] is None
+    assert detect_language(body, "en") is None
+
+
 @pytest.mark.parametrize("body", [
     "Андрей Тарковский: Stalker is a slow, hypnotic film about desire and faith that rewards patience.",
     "«Сталкер» (Stalker) is a slow, hypnotic film about desire and faith that rewards patience.",
