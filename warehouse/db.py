@@ -121,10 +121,19 @@ _WRITE_FAILED = re.compile(r"could not write|no space left|failed to commit|fail
 
 
 def is_write_failure(exc: BaseException) -> bool:
-    """Whether a DuckDB error says a write did not reach the disk (see _WRITE_FAILED)."""
-    if isinstance(exc, duckdb.IOException):
+    """Whether a DuckDB error says a write did not reach the disk (see _WRITE_FAILED), or that the file is damaged."""
+    if isinstance(exc, duckdb.IOException) or is_damage(exc):
         return True
     return isinstance(exc, duckdb.TransactionException | duckdb.FatalException) and bool(_WRITE_FAILED.search(str(exc)))
+
+
+# How DuckDB says a block it read is not what was written (bits flipped on the disk, a copy taken mid-write): a
+# plain duckdb.Error, which went up as two Prefect tracebacks and stopped every run (diagnosis QA).
+_DAMAGED = re.compile(r"corrupt database file|checksum", re.IGNORECASE)
+
+
+def is_damage(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.Error) and bool(_DAMAGED.search(str(exc)))
 
 
 @contextmanager
@@ -155,6 +164,9 @@ def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator
 
 def unusable(path: str | Path, exc: BaseException) -> str:
     """One line for a warehouse file that cannot be read or written."""
+    if is_damage(exc):
+        return (f"the warehouse {path} is damaged ({first_line(exc)}): restore it from a backup, or rebuild it from "
+                "the landing zone (see Backups in the README); nothing of the step that failed was written")
     return (f"the warehouse {path} cannot be read or written ({first_line(exc)}); is the disk full, or the file "
             "damaged? Nothing of the step that failed was written")
 

@@ -192,6 +192,31 @@ def test_marts_that_fail_after_good_loads_are_a_failed_part_of_the_run_not_a_use
     assert failed(failure.value).exit_code == 1
 
 
+def test_a_warehouse_whose_blocks_fail_their_checksum_is_one_line_saying_it_is_damaged(tmp_path: Path) -> None:
+    # A plain duckdb.Error ("Corrupt database file: computed checksum ... does not match") went up as two Prefect
+    # tracebacks, before any crawl, with no word of the backups (diagnosis QA).
+    import os
+    import subprocess
+    import sys
+
+    _land(tmp_path, "demo", "run-1", item(source_review_id="r1", url="https://x/r/1/"))
+    pipeline([], str(tmp_path))
+    database = warehouse_path(tmp_path)
+    with database.open("r+b") as handle:
+        size = database.stat().st_size
+        for offset in range(12288 + 262144, size, 262144):  # past the headers, into every block after
+            handle.seek(offset + 100)
+            handle.write(b"\xde\xad\xbe\xef" * 64)
+    _land(tmp_path, "demo", "run-2", item(source_review_id="r2", url="https://x/r/2/"))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--data-dir", str(tmp_path), "--quiet"],
+                          env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"error: the warehouse {database} is damaged (")
+    assert "restore it from a backup, or rebuild it from the landing zone" in done.stderr
+
+
 def test_a_damaged_warehouse_file_is_one_user_error_before_anything_runs(tmp_path: Path) -> None:
     from warehouse.db import WarehouseError, open_writer
 
