@@ -281,8 +281,10 @@ def _report_run(result: PipelineResult, quiet: bool) -> bool:
             err_console.print(f"[yellow]warning:[/yellow] no summary of the run: {shown(str(exc))}", highlight=False,
                               soft_wrap=True)
     for bad in result.unhealthy:
-        err_console.print(f"[yellow]unhealthy:[/yellow] {bad['source']} run {bad['run_id']}: {bad['health_notes']}",
-                          highlight=False)
+        # Escaped: a note's "[rating_scale]" was read as markup and vanished; one line, as `error:` lines are, for
+        # cron mail's grep (diagnosis QA).
+        err_console.print(f"[yellow]unhealthy:[/yellow] {escape(str(bad['source']))} run {escape(str(bad['run_id']))}: "
+                          f"{escape(str(bad['health_notes']))}", highlight=False, soft_wrap=True)
     for note in result.held:
         err_console.print(f"[yellow]waiting:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     return bool(result.unhealthy)

@@ -378,3 +378,18 @@ def test_a_prefect_server_that_dies_during_the_run_is_one_error_line(tmp_path, m
     assert line.startswith("error: Prefect's API server stopped answering during the run (its log: ") and \
         line.endswith("/server.log); what the run crawled and loaded before is kept (`reviews status` shows it), and "
                       "the next run loads any batch left pending") and "\n" not in line
+
+
+def test_an_unhealthy_line_keeps_its_brackets_and_is_one_line_off_a_terminal(capsys, tmp_path):
+    # "give the site profile its [rating_scale]" lost the fix as Rich markup, and the line wrapped at 80 columns
+    # in cron mail (diagnosis QA).
+    from flows.cli import _report_run
+    from flows.pipeline import PipelineResult
+
+    note = ("50 of 50 reviews have a rating and none could be read (reviews.rating_problem says why): give the site "
+            "profile its [rating_scale], or leave the rating out")
+    result = PipelineResult(unhealthy=[{"source": "bare", "run_id": "20261128T165923004079Z", "health_notes": note}],
+                            warehouse=str(tmp_path / "reviews.duckdb"))
+    assert _report_run(result, quiet=True)
+    err = capsys.readouterr().err
+    assert err == f"unhealthy: bare run 20261128T165923004079Z: {note}\n"
