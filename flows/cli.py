@@ -285,6 +285,10 @@ def _report_run(result: PipelineResult, quiet: bool) -> bool:
         # cron mail's grep (diagnosis QA).
         err_console.print(f"[yellow]unhealthy:[/yellow] {escape(str(bad['source']))} run {escape(str(bad['run_id']))}: "
                           f"{escape(str(bad['health_notes']))}", highlight=False, soft_wrap=True)
+    for bad in result.elsewhere:  # another run's crawl, or `reviews crawl`'s: that source's failure, not this run's
+        err_console.print(f"[yellow]warning:[/yellow] unhealthy batch of {escape(str(bad['source']))}, which this run "
+                          f"loaded but did not crawl: run {escape(str(bad['run_id']))}: "
+                          f"{escape(str(bad['health_notes']))}", highlight=False, soft_wrap=True)
     for note in result.held:
         err_console.print(f"[yellow]waiting:[/yellow] {escape(note)}", highlight=False, soft_wrap=True)
     return bool(result.unhealthy)

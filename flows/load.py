@@ -28,7 +28,7 @@ from flows.health import assess, found_site_unchanged
 from flows.import_dates import DateOrder, remember, remembered
 from flows.normalize.batch import NormalizedBatch, drop_normalized, normalize_landing
 from flows.normalize.films import Film
-from warehouse.db import WarehouseError
+from warehouse.db import WarehouseError, connect
 from warehouse.load import LoadResult, RunInfo, load_batch
 from warehouse.marts import mark_marts_stale
 
@@ -303,3 +303,22 @@ def apply_mart_params(conn: duckdb.DuckDBPyConnection, params: dict[str, float])
     threshold = positive_threshold(conn)
     conn.execute("update reviews set is_positive = score >= ? where score_source = 'explicit' "
                  "and score is not null and is_positive is distinct from (score >= ?)", [threshold, threshold])
+
+
+def judged_elsewhere(database: Path, crawls: list[dict[str, Any]],
+                     loaded: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """This run's crawls that another run loaded meanwhile (two runs on one data folder) and judged unhealthy, shaped
+    as a load's summary: the run that crawled such a site exited 0, saying nothing, while the run that happened to
+    load it failed for it (diagnosis QA). Call it holding the writer slot, with no connection of this process open."""
+    done = {(load["source"], load["run_id"]) for load in loaded}
+    wanted = {(crawl["source"], crawl["run_id"]) for crawl in crawls} - done
+    if not wanted or not database.exists():
+        return []
+    conn = connect(database, read_only=True)
+    try:
+        rows = conn.execute("select source, run_id, health_notes from crawl_runs where healthy = false and run_id in "
+                            "(select unnest(?::varchar[]))", [sorted(run_id for _, run_id in wanted)]).fetchall()
+    finally:
+        conn.close()
+    return [{"source": source, "run_id": run_id, "healthy": False, "health_notes": notes}
+            for source, run_id, notes in rows if (source, run_id) in wanted]

@@ -28,7 +28,7 @@ from flows.config import DEFAULT_PARALLEL, FULL_EVERY_DAYS, Health
 from flows.crawl import run_crawl, signalled, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, RunUnhealthy, SourceBusy
 from flows.incremental import clock_behind, full_crawl_due, write_state
-from flows.load import Batch, apply_mart_params, held_notes, load, normalize, pending_batches
+from flows.load import Batch, apply_mart_params, held_notes, judged_elsewhere, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
 from flows.served import prepare_served_run
@@ -68,6 +68,7 @@ class PipelineResult:
     warehouse: str = ""
     held: list[str] = field(default_factory=list)  # batches waiting behind another process's crawl (load.held_notes)
     busy: list[str] = field(default_factory=list)  # sources a scheduled run left to the run still crawling them
+    elsewhere: list[dict[str, Any]] = field(default_factory=list)  # unhealthy batches of sources it did not crawl
 
 
 def _incremental_args(spec: SourceSpec, root: Path, database: Path) -> tuple[dict[str, Any], dict[str, str]]:
@@ -197,16 +198,18 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                            busy_is_failure=not fail_unhealthy)
-    if fail_unhealthy and result.unhealthy:
-        # Only its own sources' batches fail a scheduled run: another source's batch it loaded (left pending by a
-        # stopped run, or by `reviews crawl`) is that source's failure, named here as a warning (Prefect QA).
+    if sources:
+        # Only its own sources' crawls fail a run that crawled: another source's batch it loaded (crawled by another
+        # run meanwhile, left pending by a stopped run or by `reviews crawl`) is that source's failure, named as a
+        # warning (Prefect QA, diagnosis QA).
         own = {spec.source for spec in sources}
-        for bad in result.unhealthy:
-            if bad["source"] not in own:
-                get_run_logger().warning("unhealthy: %s run %s: %s", bad["source"], bad["run_id"], bad["health_notes"])
-        if mine := [bad for bad in result.unhealthy if bad["source"] in own]:
-            raise RunUnhealthy(mine)
-    elif result.unhealthy:
+        result.elsewhere = [bad for bad in result.unhealthy if bad["source"] not in own]
+        result.unhealthy = [bad for bad in result.unhealthy if bad["source"] in own]
+        for bad in result.elsewhere:
+            get_run_logger().warning("unhealthy: %s run %s: %s", bad["source"], bad["run_id"], bad["health_notes"])
+    if fail_unhealthy and result.unhealthy:
+        raise RunUnhealthy(result.unhealthy)
+    if result.unhealthy:
         # `reviews run` exits 3 for it, and on a Prefect server its run showed as Completed (Prefect QA). Returned
         # as a state, not raised: nothing else went wrong, so no traceback; a caller of the flow gets RunUnhealthy
         # holding the result (`outcome` takes it out), and the command still prints the run's summary.
@@ -298,6 +301,7 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
                 result.loads.append(loaded)
                 if loaded["healthy"] is False:
                     result.unhealthy.append(loaded)
+        result.unhealthy += judged_elsewhere(database, result.crawls, result.loads)
         try:
             result.marts = build_marts_task(database, mart_params or {})
         except (ReviewsError, WarehouseError) as exc:

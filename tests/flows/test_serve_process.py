@@ -217,7 +217,32 @@ def test_a_scheduled_run_is_not_failed_by_another_sources_unhealthy_batch_it_loa
     spec = SourceSpec("schema_org", [small_demo.url + "sitemap.xml"], "demo", incremental=True)
     result = pipeline([spec], str(tmp_path), fail_unhealthy=True)
     assert isinstance(result, PipelineResult)
-    assert [bad["source"] for bad in result.unhealthy] == ["down"]  # loaded and judged, as any batch
+    assert result.unhealthy == []
+    assert [bad["source"] for bad in result.elsewhere] == ["down"]  # loaded and judged, as any batch
+
+
+def test_a_runs_own_crawl_that_another_run_loaded_and_judged_unhealthy_is_still_its_own(tmp_path: Path) -> None:
+    # Two cron jobs on one data folder: the job that crawled a broken site exited 0, silent, while the job that
+    # happened to load its batch meanwhile exited 3 for it (diagnosis QA).
+    import socket
+
+    from flows.crawl import run_crawl
+    from flows.load import judged_elsewhere
+    from flows.pipeline import pipeline
+    from warehouse.db import warehouse_path
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    crawl = run_crawl("schema_org", [f"http://127.0.0.1:{port}/"], source="down", data=tmp_path, show_progress=False,
+                      settings={"RETRY_TIMES": 0})
+    other = pipeline([], str(tmp_path), return_state=True)  # the other job: loads it, judges it unhealthy
+    assert other.is_failed()
+    mine = [{"source": "down", "run_id": crawl.run_id}]
+    (judged,) = judged_elsewhere(warehouse_path(tmp_path), mine, loaded=[])
+    assert (judged["source"], judged["run_id"], judged["healthy"]) == ("down", crawl.run_id, False)
+    assert "no page fetched" in judged["health_notes"]
+    assert judged_elsewhere(warehouse_path(tmp_path), mine, loaded=[judged]) == []  # loaded by itself: counted there
 
 
 def test_a_prefect_api_url_with_a_trailing_slash_is_the_same_server() -> None:
