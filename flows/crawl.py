@@ -186,9 +186,10 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
         return result
 
 
-def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:
+def check_room(root: Path, settings: dict[str, Any] | None = None, what: str = "") -> None:
     """Refuse to start a crawl or a run on a disk without room for landing files, job state, cache and the
-    warehouse's writes (a crawl that runs out of room mid-way closes as `disk_full`: crawlers/shutdown.py)."""
+    warehouse's writes (a crawl that runs out of room mid-way closes as `disk_full`: crawlers/shutdown.py). `what`
+    names another folder checked the same way (Prefect's, flows/prefect_server.py)."""
     from crawlers.settings import REVIEWS_MIN_FREE_MB, min_free_mb
 
     # "abc" was a traceback, "-5" taken silently (config QA).
@@ -198,9 +199,13 @@ def check_room(root: Path, settings: dict[str, Any] | None = None) -> None:
     floor = float((settings or {}).get("REVIEWS_MIN_FREE_MB", REVIEWS_MIN_FREE_MB))
     free = free_bytes(root)
     if free < floor * 2**20:
-        raise ReviewsError(f"only {free / 2**20:.0f} MB free on the disk of {root}, under the {floor:g} MB a crawl "
-                           "or load needs (REVIEWS_MIN_FREE_MB); free some room (`reviews prune` deletes old "
-                           "landing files)")
+        # 1048576 MB read "1.04858e+06" (diagnosis QA).
+        where = f"{root} ({what})" if what else str(root)
+        advice = ("free some room there" if what else
+                  "free some room (`reviews prune` deletes old landing files)")
+        needed = f"{floor:,.0f}" if floor >= 1 else f"{floor:g}"
+        raise ReviewsError(f"only {free / 2**20:.1f} MB free on the disk of {where}, under the {needed} MB a "
+                           f"crawl or load needs (REVIEWS_MIN_FREE_MB); {advice}")
 
 
 @contextmanager

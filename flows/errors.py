@@ -25,8 +25,11 @@ class RunIncomplete(ReviewsError):
     that failed stays pending and is tried again by the next run, without holding the others back."""
 
     def __init__(self, failures: list[str], result: object) -> None:
-        super().__init__(f"{len(failures)} part{'s' if len(failures) > 1 else ''} of the run failed, the rest "
-                         f"was crawled, loaded and aggregated: " + "; ".join(failures))
+        # "The rest" only when there was one: a run whose one source was refused said so too (diagnosis QA).
+        rest = (", the rest was crawled, loaded and aggregated" if getattr(result, "crawls", None)
+                or getattr(result, "loads", None) else "")
+        super().__init__(f"{len(failures)} part{'s' if len(failures) > 1 else ''} of the run failed{rest}: "
+                         + "; ".join(failures))
         self.failures = failures
         self.result = result
 

@@ -86,7 +86,24 @@ def not_judged(run: RunInfo, rules: Health, scraped: int = 0) -> str | None:
     return None
 
 
-def failed_downloads(run: RunInfo, history: list[tuple]) -> str | None:
+def likely_cause(stats: Mapping[str, Any] | None) -> str:
+    """The question a failed run's note ends with, from how its requests failed (crawlers/extensions.py): "is the
+    site down?" was asked of a site rate-limiting, one whose robots.txt failed, and a redirect loop (diagnosis QA)."""
+    failed = (stats or {}).get("failed_requests")
+    failed = failed if isinstance(failed, Mapping) else {}
+    if failed.get("robots_unreachable"):
+        return ("its robots.txt could not be fetched (an error status or no answer), which forbids the whole site "
+                "(RFC 9309); is the site down?")
+    if not failed.get("no_answer"):
+        if failed.get("error_status_after_retries"):
+            return "it answered error statuses (429, 5xx) after every retry; is it rate-limiting or failing?"
+        if failed.get("dropped"):
+            return ("its answers were dropped before the spider (a redirect loop, or a page over the size limit: see "
+                    "the crawl log's stats)")
+    return "is the site down?"
+
+
+def failed_downloads(run: RunInfo, history: list[tuple], stats: Mapping[str, Any] | None = None) -> str | None:
     """Why a complete run with too few pages to judge is unhealthy all the same: its requests failed.
 
     A site that is down (refused connections, DNS failures, timeouts) answers no page, so it fetches
@@ -99,11 +116,11 @@ def failed_downloads(run: RunInfo, history: list[tuple]) -> str | None:
     if not errors:
         return None
     if pages == 0:
-        return f"no page fetched: every request failed ({errors} errors); is the site down?"
+        return f"no page fetched: every request failed ({counted(errors, 'error')}); {likely_cause(stats)}"
     if history and errors > pages:
         usual = median(row[0] for row in history)
         return (f"only {counted(pages, 'page')} fetched, with {counted(errors, 'error')}, where recent healthy "
-                f"runs fetched {usual:.0f}; is the site down?")
+                f"runs fetched {usual:.0f}; {likely_cause(stats)}")
     return None
 
 
@@ -272,7 +289,7 @@ def assess(conn: duckdb.DuckDBPyConnection, run: RunInfo, scraped: int, rules: H
         # healthy runs (one page each) made a short week of its feed "only 1 page fetched where recent healthy
         # runs fetched 1" (review).
         paged = [row for row in history if row[0] >= rules.min_pages]
-        failed = complete and (failed_downloads(run, paged) or only_error_statuses(stats)
+        failed = complete and (failed_downloads(run, paged, stats) or only_error_statuses(stats)
                                or stopped_producing(run, paged, stats)
                                or (scraped >= rules.min_pages and all_rejected(scraped, rejected)))
         return (False, failed) if failed else (None, reason)

@@ -167,13 +167,9 @@ def start_temporary_server() -> None:
 def _check_room_for(home: Path) -> None:
     """Prefect's folder may be on another disk than the data folder (PREFECT_HOME set): on a full one its server
     hung at start, with nothing in its log, and the run waited two minutes to say "still starting" (resources QA)."""
-    from crawlers.landing import free_bytes
-    from crawlers.settings import REVIEWS_MIN_FREE_MB as floor
+    from flows.crawl import check_room  # it imports this module
 
-    free = free_bytes(home)
-    if free < floor * 2**20:
-        raise ReviewsError(f"only {free / 2**20:.1f} MB free on the disk of {home} (Prefect's folder: its run "
-                           f"history), under the {floor:g} MB a run needs (REVIEWS_MIN_FREE_MB); free some room there")
+    check_room(home, what="Prefect's folder: its run history")
 
 
 def stop_with_parent(parent: int) -> Any:

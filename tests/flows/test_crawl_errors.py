@@ -92,4 +92,4 @@ def test_a_site_answering_with_a_gzip_bomb_is_recorded_unhealthy(server: str, tm
     (batch,) = landing_batches(tmp_path)
     with open_writer(tmp_path / "reviews.duckdb") as conn:
         _, run = load(conn, batch, normalize(conn, batch))
-    assert run.healthy is False and run.health_notes.startswith("no page fetched: every request failed (1 errors)")
+    assert run.healthy is False and run.health_notes.startswith("no page fetched: every request failed (1 error)")

@@ -169,12 +169,12 @@ def test_a_prefect_setting_that_cannot_be_read_is_one_line_naming_it(tmp_path: P
 def test_a_prefect_folder_on_a_full_disk_is_one_line_before_its_server_starts(tmp_path: Path, monkeypatch) -> None:
     # With PREFECT_HOME on another disk, a full one hung the server with nothing in its log, and the run waited
     # two minutes to call it "still starting" (resources QA).
-    import crawlers.landing
+    import flows.crawl
     from flows.errors import ReviewsError
     from flows.prefect_server import _check_room_for
 
-    monkeypatch.setattr(crawlers.landing, "free_bytes", lambda path: 200 * 1024)
+    monkeypatch.setattr(flows.crawl, "free_bytes", lambda path: 200 * 1024)
     with pytest.raises(ReviewsError, match=r"only 0\.2 MB free on the disk of .*prefect-home \(Prefect's folder"):
         _check_room_for(tmp_path / "prefect-home")
-    monkeypatch.setattr(crawlers.landing, "free_bytes", lambda path: 2**40)
+    monkeypatch.setattr(flows.crawl, "free_bytes", lambda path: 2**40)
     _check_room_for(tmp_path / "prefect-home")

@@ -92,6 +92,23 @@ def test_a_run_where_every_request_failed_is_unhealthy_even_without_history(conn
     assert healthy is False and notes == "no page fetched: every request failed (4 errors); is the site down?"
 
 
+@pytest.mark.parametrize(("failed_requests", "asked"), [
+    ({"no_answer": 1}, "is the site down?"),
+    ({"error_status_after_retries": 1}, "it answered error statuses (429, 5xx) after every retry; is it "
+                                        "rate-limiting or failing?"),
+    ({"robots_unreachable": 1, "dropped": 1}, "its robots.txt could not be fetched (an error status or no answer), "
+                                              "which forbids the whole site (RFC 9309); is the site down?"),
+    ({"dropped": 1}, "its answers were dropped before the spider (a redirect loop, or a page over the size limit: "
+                     "see the crawl log's stats)"),
+])
+def test_a_failed_run_asks_about_how_its_requests_failed_not_always_about_a_site_down(
+        conn: duckdb.DuckDBPyConnection, failed_requests: dict, asked: str) -> None:
+    # A site answering 429 to everything, one whose robots.txt failed and a redirect loop all read "is the site
+    # down?", though the stats said otherwise (diagnosis QA).
+    healthy, notes = assess(conn, failed(pages=0, errors=1), 0, RULES, stats={"failed_requests": failed_requests})
+    assert healthy is False and notes == f"no page fetched: every request failed (1 error); {asked}"
+
+
 def test_a_run_with_few_pages_and_errors_after_healthy_runs_is_unhealthy(conn: duckdb.DuckDBPyConnection) -> None:
     add_run(conn, "a", pages=12, scraped=100, healthy=True)
     healthy, notes = assess(conn, failed(pages=2, errors=6), 10, RULES)
