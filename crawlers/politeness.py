@@ -199,7 +199,10 @@ class PacingMiddleware:
         from twisted.internet import task
 
         self.watch = task.LoopingCall(self.hand_back_on_close)
-        self.watch.start(POLL / 2, now=False)
+        # An error would stop the timer with only Twisted's "Unhandled error in Deferred": logged, and the close
+        # then waits out the queue as it used to.
+        self.watch.start(POLL / 2, now=False).addErrback(
+            lambda failure: logger.error("handing queued requests back on close failed: %s", failure.getErrorMessage()))
 
     def spider_closed(self) -> None:
         if self.watch is not None and self.watch.running:

@@ -41,4 +41,8 @@ class RunUnhealthy(ReviewsError):
     def __init__(self, unhealthy: list[dict], result: object = None) -> None:
         super().__init__("unhealthy: " + "; ".join(f"run {run.get('run_id')} of {run.get('source')}: "
                                                      f"{run.get('health_notes')}" for run in unhealthy))
+        self.unhealthy = unhealthy
         self.result = result  # the run's PipelineResult, when it went on to load and rebuild the marts
+
+    def __reduce__(self) -> tuple[type, tuple[list[dict], object]]:  # Prefect may persist a state's data: unpickled
+        return (type(self), (self.unhealthy, self.result))            # with the message's own arguments failed

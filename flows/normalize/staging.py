@@ -92,6 +92,12 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     rejects, broken = [], []
     for row_no in empty:
         number, raw = lines.get(row_no, (row_no + 1, b""))
+        if torn and row_no == last:  # cut anywhere, inside a character too (landed as UTF-8, not \u escapes)
+            rejects.append(Reject(f"line {number} was cut off: the crawl was stopped while writing it (a later "
+                                  "crawl fetches its review again)",
+                                  {"line": raw.decode("utf-8", errors="backslashreplace")}))
+            broken.append(row_no)
+            continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
@@ -103,8 +109,7 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
         try:
             value = json.loads(text)
         except ValueError:
-            reason = (f"line {number} was cut off: the crawl was stopped while writing it (a later crawl fetches its "
-                      "review again)" if torn and row_no == last else f"unreadable JSON line {number}")
+            reason = f"unreadable JSON line {number}"
         else:
             if isinstance(value, dict):
                 continue  # a real item with neither source nor url: validation rejects it with a reason

@@ -207,6 +207,16 @@ def test_a_last_line_cut_off_by_a_killed_crawl_is_rejected_as_cut_off(landing):
                                                  "later crawl fetches its review again)"]
 
 
+def test_a_last_line_cut_inside_a_character_is_cut_off_too(landing):
+    # Landed as UTF-8 (not \u escapes), a kill can cut a Cyrillic letter in half: it read "not valid UTF-8" (review).
+    path = landing(item(), extra_lines=['{"source": "demo", "body": "Отл'])
+    path.write_bytes(path.read_bytes().rstrip(b"\n")[:-1])  # half of "л"
+    batch = normalize_landing(path, [])
+    assert [r.reason for r in batch.rejects] == ["line 2 was cut off: the crawl was stopped while writing it (a "
+                                                 "later crawl fetches its review again)"]
+    assert batch.rejects[0].raw["line"].endswith("\\xd0")
+
+
 def test_with_a_connection_rows_stay_in_duckdb_until_dropped(landing):
     conn = duckdb.connect()
     batch = normalize_landing(landing(item(), item(source_review_id="r2", url="https://x/review/2/")), [], duck=conn)

@@ -177,6 +177,11 @@ def test_an_unhealthy_run_called_as_a_function_raises_run_unhealthy_holding_its_
         pipeline([spec], str(tmp_path))
     assert isinstance(raised.value.result, PipelineResult)
     assert [bad["source"] for bad in raised.value.result.unhealthy] == ["site"]
+    # Prefect may persist the Failed state's data: it would not unpickle (review).
+    import pickle
+
+    again = pickle.loads(pickle.dumps(raised.value))
+    assert str(again) == str(raised.value) and again.result == raised.value.result
 
 
 def test_a_scheduled_run_whose_site_is_still_being_crawled_is_skipped_not_failed(tmp_path: Path) -> None:
