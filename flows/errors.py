@@ -19,10 +19,22 @@ class SourceBusy(ReviewsError):
     """Another live run is crawling this source: this run leaves it alone (and its other sources go on)."""
 
 
-class RunIncomplete(ReviewsError):
+class _Rebuilt:
+    """Pickled with the arguments its constructor takes, not the message (Prefect may persist a state's data, and
+    an error built from a message and a result would not unpickle: review)."""
+
+    _args: tuple[str, ...] = ()
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return (type(self), tuple(getattr(self, name) for name in self._args))
+
+
+class RunIncomplete(_Rebuilt, ReviewsError):
     """Some sources' crawls or some landing batches' loads failed while the rest of the run went on (a
     crashed crawl child, a batch the load cannot take): exit code 1, after the run's summary. A batch
     that failed stays pending and is tried again by the next run, without holding the others back."""
+
+    _args = ("failures", "result")
 
     def __init__(self, failures: list[str], result: object) -> None:
         # "The rest" only when there was one: a run whose one source was refused said so too (diagnosis QA).
@@ -34,15 +46,14 @@ class RunIncomplete(ReviewsError):
         self.result = result
 
 
-class RunUnhealthy(ReviewsError):
+class RunUnhealthy(_Rebuilt, ReviewsError):
     """A scheduled run (`reviews serve`) whose crawl was judged unhealthy: raised at its end, after its loads and
     marts, so the run shows as Failed in Prefect's UI instead of Completed (`reviews run` exits 3 instead)."""
+
+    _args = ("unhealthy", "result")
 
     def __init__(self, unhealthy: list[dict], result: object = None) -> None:
         super().__init__("unhealthy: " + "; ".join(f"run {run.get('run_id')} of {run.get('source')}: "
                                                      f"{run.get('health_notes')}" for run in unhealthy))
         self.unhealthy = unhealthy
         self.result = result  # the run's PipelineResult, when it went on to load and rebuild the marts
-
-    def __reduce__(self) -> tuple[type, tuple[list[dict], object]]:  # Prefect may persist a state's data: unpickled
-        return (type(self), (self.unhealthy, self.result))            # with the message's own arguments failed

@@ -34,7 +34,15 @@ from flows.quiet_errors import is_user_error
 from flows.served import prepare_served_run
 from flows.upgrades import apply_data_fixes
 from flows.writer import writer_slot
-from warehouse.db import WarehouseBusy, WarehouseError, first_line, interrupted, open_writer, warehouse_path
+from warehouse.db import (
+    WarehouseBusy,
+    WarehouseDamaged,
+    WarehouseError,
+    first_line,
+    interrupted,
+    open_writer,
+    warehouse_path,
+)
 from warehouse.marts import build_marts
 
 # The warehouse writer slot is a lock per process and thread: a run's parallel crawls take turns here first.
@@ -198,15 +206,6 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                            busy_is_failure=not fail_unhealthy)
-    if sources:
-        # Only its own sources' crawls fail a run that crawled: another source's batch it loaded (crawled by another
-        # run meanwhile, left pending by a stopped run or by `reviews crawl`) is that source's failure, named as a
-        # warning (Prefect QA, diagnosis QA).
-        own = {spec.source for spec in sources}
-        result.elsewhere = [bad for bad in result.unhealthy if bad["source"] not in own]
-        result.unhealthy = [bad for bad in result.unhealthy if bad["source"] in own]
-        for bad in result.elsewhere:
-            get_run_logger().warning("unhealthy: %s run %s: %s", bad["source"], bad["run_id"], bad["health_notes"])
     if fail_unhealthy and result.unhealthy:
         raise RunUnhealthy(result.unhealthy)
     if result.unhealthy:
@@ -221,6 +220,19 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
         # Cancelled: the engine raises a cancelled run's state as an exception and logs its traceback.
         return Completed(name="Skipped", message="skipped: " + "; ".join(result.busy), data=result)
     return result
+
+
+def _split_unhealthy(result: PipelineResult, sources: list[SourceSpec]) -> None:
+    """Only its own sources' crawls fail a run that crawled: another source's batch it loaded (crawled by another
+    run meanwhile, left pending by a stopped run or by `reviews crawl`) is that source's failure, named as a
+    warning (Prefect QA, diagnosis QA). Done before a failed part can end the run, so its summary says it too."""
+    if not sources:  # a run that only loads what is pending: every batch is its own
+        return
+    own = {spec.source for spec in sources}
+    result.elsewhere = [bad for bad in result.unhealthy if bad["source"] not in own]
+    result.unhealthy = [bad for bad in result.unhealthy if bad["source"] in own]
+    for bad in result.elsewhere:
+        get_run_logger().warning("unhealthy: %s run %s: %s", bad["source"], bad["run_id"], bad["health_notes"])
 
 
 def outcome(state: State) -> PipelineResult:
@@ -288,7 +300,7 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
                 # A busy warehouse is no fault of the batch: it stops the run, as before.
                 try:
                     loaded = normalize_and_load(batch, database, health or Health())
-                except (WarehouseBusy, RunStopped):  # no fault of the batch: they end the run
+                except (WarehouseBusy, WarehouseDamaged, RunStopped):  # no fault of the batch: they end the run
                     raise
                 except Exception as exc:
                     if interrupted(exc):
@@ -301,11 +313,15 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
                 result.loads.append(loaded)
                 if loaded["healthy"] is False:
                     result.unhealthy.append(loaded)
-        result.unhealthy += judged_elsewhere(database, result.crawls, result.loads)
+        try:
+            result.unhealthy += judged_elsewhere(database, result.crawls, result.loads)
+        except (duckdb.Error, WarehouseError) as exc:  # bookkeeping: it must not cost the run its marts
+            get_run_logger().warning("could not read how other runs judged this run's crawls: %s", first_line(exc))
+        _split_unhealthy(result, sources)
         try:
             result.marts = build_marts_task(database, mart_params or {})
         except (ReviewsError, WarehouseError) as exc:
-            if isinstance(exc, RunStopped | WarehouseBusy):  # a stop or a busy file: not a part that failed
+            if isinstance(exc, RunStopped | WarehouseBusy | WarehouseDamaged):  # not a part of the run that failed
                 raise
             # The loads are kept, so a part of the run failed (exit 1, after the summary), not the command (exit 2,
             # as a mistake of the user's: resources QA). With failed loads it is often their reason too (a full

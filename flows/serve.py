@@ -36,7 +36,14 @@ from flows.prefect_server import check_api, healthy, stop_with_parent
 from flows.quiet_errors import SERVED_ENV
 from flows.schedules import cron_schedule, schedule_timezone
 from flows.serve_runner import run_served
-from flows.serve_runs import retire_stale_deployments, serve_tag, settle_orphaned_runs, taken_names
+from flows.serve_runs import (
+    crawl_name,
+    pause_deployments,
+    retire_stale_deployments,
+    serve_tag,
+    settle_orphaned_runs,
+    taken_names,
+)
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -215,7 +222,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
         spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url),
                           source.spider_args(), incremental=True, full_every_days=source.full_every_days)
         deployments.append(pipeline.to_deployment(
-            name=f"crawl-{source.name}",
+            name=crawl_name(source.name).split("/", 1)[1],
             schedule=cron_schedule(source.schedule, f"{where}: source {source.name!r} schedule", timezone),
             parameters={"sources": [asdict(spec)], "data": str(root), "show_progress": False,
                         "mart_params": config.marts, "health": asdict(config.health), "fail_unhealthy": True},
@@ -300,16 +307,33 @@ def _watch(server: LocalServer, echo: Callable[[str], object], done: threading.E
         return
 
 
-def _retire(root: Path, config: Config, names: list[str], echo: Callable[[str], object]) -> None:
-    # A source whose profile is broken for now keeps its deployment: a typo being fixed must not delete it.
-    kept = names + [f"pipeline/crawl-{source.name}" for source in config.sources if source.schedule]
+def _taken(root: Path, server: LocalServer | None, names: list[str]) -> dict[str, str]:
+    """`names` another data folder serves on this server; a server in this folder's own Prefect folder is its own
+    (after a lost serve.id too)."""
+    if server is not None and Path(server.home).resolve().is_relative_to(Path(root).resolve()):
+        return {}
     try:
-        retired = retire_stale_deployments(root, kept)
+        return taken_names(root, names)
+    except Exception as exc:  # noqa: BLE001 - not served unchecked: another folder's serve would run these runs
+        raise ReviewsError(f"cannot check which deployments the Prefect server at {os.environ['PREFECT_API_URL']} "
+                           f"already serves for another data folder ({type(exc).__name__}: {exc}); not serving"
+                           ) from None
+
+
+def _retire(root: Path, config: Config, names: list[str], echo: Callable[[str], object]) -> None:
+    # A source whose profile is broken for now keeps its deployment (a typo being fixed must not delete it), paused:
+    # nothing serves it, and its runs would pile up as Late (review). Serving it again resumes it.
+    broken = [crawl_name(source.name) for source in config.sources if source.schedule and source.profile_error]
+    try:
+        retired = retire_stale_deployments(root, names + broken)
+        paused = pause_deployments(root, broken)
     except Exception as exc:  # noqa: BLE001 - bookkeeping on the server must not stop serving
         echo(f"warning: could not remove deployments the config no longer has ({type(exc).__name__}: {exc})")
         return
     if retired:
         echo("removed (no longer scheduled in the config): " + ", ".join(retired))
+    if paused:
+        echo("paused until its site profile is fixed: " + ", ".join(paused))
 
 
 def _settle(root: Path, echo: Callable[[str], object]) -> None:
@@ -352,7 +376,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 deployments = build_deployments(config, root)
                 zone, warning = schedule_timezone()
                 echo(warning or f"schedules in time zone {zone or 'UTC'}")
-                if server is None and (taken := taken_names(root, [d.full_name for d in deployments])):
+                if (taken := _taken(root, server, [d.full_name for d in deployments])):
                     name, other = next(iter(taken.items()))
                     raise ReviewsError(
                         f"the Prefect server at {api_url} already has {name} for another data folder ({other}), "
@@ -364,11 +388,16 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 echo("deployments: " + ", ".join(names))
                 echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
                 _retire(root, config, names, echo)
-                os.environ[SERVED_ENV] = "1"  # the runs, in processes of their own, log failures in one line
+                # The runs, in processes of their own, log failures in one line and stop when this process is gone.
+                os.environ[SERVED_ENV] = str(os.getpid())
                 run_served(deployments, echo, ended)
         except KeyboardInterrupt:
             pass
         finally:
+            # What is left (settling, stopping the server: up to 20 s) finishes: a Ctrl-C here skipped it with
+            # click's "Aborted!" and exit 1 (review).
+            calm = threading.current_thread() is threading.main_thread()
+            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if calm else None
             done.set()
             # A server that is gone records nothing (systemd's stop may end ours before its watch saw it): the next
             # serve settles the runs.
@@ -379,4 +408,6 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 server.stop()
                 if os.environ.get("PREFECT_API_URL") == server.api_url:
                     del os.environ["PREFECT_API_URL"]
+            if calm:
+                signal.signal(signal.SIGINT, previous)
     return ended[0] if ended else 0

@@ -12,6 +12,7 @@ and a run stopped by it directly recorded itself Crashed before the runner came 
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from collections.abc import Callable
@@ -28,23 +29,27 @@ STILL_STOPPING = "still stopping: runs in flight get up to 30 s each to end clea
 def make_runner(deployments: list[RunnerDeployment], say: Callable[[str], object]) -> Any:
     """Prefect's Runner for `deployments`, whose SIGTERM handler stops once, however often it is called."""
     from prefect.runner import Runner
+    from prefect.utilities.annotations import NotSet
 
     class OneStopRunner(Runner):
+        asked = False  # a flag of its own: Prefect sets `stopping` itself too (a cancellation that failed)
+
         def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
             # Prefect's own handler called sys.exit() in the middle of a stop under way, and logged from inside the
             # signal handler, where a write can meet the one it interrupted.
-            if self.stopping:
+            if self.asked:
                 say(STILL_STOPPING)
             elif not self.started or self._loop is None:  # nothing served yet: end at once, as Prefect's does
                 raise SystemExit(0)
             else:
                 say(STOPPING)
-                self.stopping = True
+                self.asked = self.stopping = True
                 self.execute_in_background(self.astop)
 
     # No limit on runs at once, as Prefect's serve() has (Runner's own default is 5: a sixth source due at the
-    # same time waited, Late).
-    runner = OneStopRunner(pause_on_shutdown=True, limit=None)
+    # same time waited, Late), unless PREFECT_RUNNER_PROCESS_LIMIT sets one.
+    limit = None if os.environ.get("PREFECT_RUNNER_PROCESS_LIMIT") is None else NotSet
+    runner = OneStopRunner(pause_on_shutdown=True, limit=limit)
     for deployment in deployments:
         runner.add_deployment(deployment)
     return runner
@@ -62,8 +67,8 @@ def run_served(deployments: list[RunnerDeployment], echo: Callable[[str], object
     runner = make_runner(deployments, say)
 
     def interrupt(signum: int, frame: object) -> None:
-        # Prefect's stop sets `started` back to False at once: `stopping` is asked first.
-        if server_gone or not (runner.started or runner.stopping):  # nothing to stop cleanly: end as before
+        # Prefect's stop sets `started` back to False at once: `asked` is asked first.
+        if server_gone or not (runner.started or runner.asked):  # nothing to stop cleanly: end as before
             raise KeyboardInterrupt
         runner.handle_sigterm()
 

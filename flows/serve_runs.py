@@ -32,7 +32,11 @@ ORPHANED = ("reviews serve stopped while this run was in flight (killed, or stop
 UNFINISHED_STATES = ("PENDING", "RUNNING", "CANCELLING")
 SERVED_TAG = "reviews"  # every deployment flows/serve.py builds carries it
 ID_PREFIX = "serve:"
-PAGE = 200  # the API's largest page: a shared server may hold more deployments and runs than one page
+
+
+def crawl_name(source: str) -> str:
+    """The full name of a source's deployment."""
+    return f"pipeline/crawl-{source}"
 
 
 def serve_tag(root: Path) -> str:
@@ -50,13 +54,15 @@ def serve_tag(root: Path) -> str:
 
 
 def _pages(read: Callable[..., list[Any]], **filters: Any) -> Iterator[Any]:
-    offset = 0
+    """Every item, page after page of the server's own size (a limit over the server's refused with a 422)."""
+    offset, size = 0, 0
     while True:
-        page = read(limit=PAGE, offset=offset, **filters)
+        page = read(offset=offset, **filters)
         yield from page
-        if len(page) < PAGE:
+        if not page or len(page) < size:
             return
-        offset += PAGE
+        size = max(size, len(page))
+        offset += len(page)
 
 
 def _served(client: Any) -> list[tuple[str, Any]]:
@@ -143,3 +149,19 @@ def taken_names(root: Path, names: list[str]) -> dict[str, str]:
     with get_client(sync_client=True) as client:
         return {name: str(_folder(deployment)) for name, deployment in _served(client)
                 if name in names and not _ours(deployment, root)}
+
+
+def pause_deployments(root: Path, names: list[str]) -> list[str]:
+    """Pause this data folder's deployments of `names` (their schedules stop making runs); return their names."""
+    from prefect import get_client
+
+    if not names:
+        return []
+    root = Path(root).resolve()
+    paused: list[str] = []
+    with get_client(sync_client=True) as client:
+        for name, deployment in _served(client):
+            if _ours(deployment, root) and name in names:
+                client.pause_deployment(deployment.id)
+                paused.append(name)
+    return sorted(paused)

@@ -5,8 +5,9 @@
   directly recorded itself Crashed before the runner, which takes the Ctrl-C as its SIGTERM (flows/serve_runner.py),
   came to stop it and record it Cancelled. The runner's SIGTERM still stops it, as does systemd's.
 - A stop when serve is gone: a run whose serve was killed with -9 went on crawling for minutes, reparented, while
-  the next serve marked it Crashed (serve QA). Its parent is checked every second; once it changed, the run stops
-  itself as a SIGTERM would stop it (its crawl closes cleanly and keeps its job).
+  the next serve marked it Crashed (serve QA). SERVED_ENV holds serve's process id: a run that is serve's child
+  checks its parent every second, and once it changed, stops itself as a SIGTERM would stop it (its crawl closes
+  cleanly and keeps its job); one whose serve died while it started stops at once.
 """
 
 from __future__ import annotations
@@ -26,12 +27,28 @@ def prepare_served_run() -> None:
     quiet_served_run()
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if not _watching.is_set():
-        _watching.set()
-        threading.Thread(target=_stop_when_orphaned, args=(os.getppid(),), daemon=True, name="serve-watch").start()
+    serve = os.environ[SERVED_ENV]
+    if _watching.is_set() or not serve.isdigit():
+        return
+    _watching.set()
+    if os.getppid() == int(serve):
+        threading.Thread(target=_stop_when_orphaned, args=(int(serve),), daemon=True, name="serve-watch").start()
+    elif not _alive(int(serve)):  # serve died while this run started (Prefect's import takes seconds)
+        os.kill(os.getpid(), signal.SIGTERM)
+    # Else not serve's own child (a command started from a served run's environment): nothing to watch.
 
 
-def _stop_when_orphaned(parent: int) -> None:
-    while os.getppid() == parent:
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_when_orphaned(serve: int) -> None:
+    while os.getppid() == serve:
         threading.Event().wait(1.0)
     os.kill(os.getpid(), signal.SIGTERM)

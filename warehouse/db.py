@@ -37,6 +37,10 @@ class WarehouseBusy(WarehouseError):
     pass
 
 
+class WarehouseDamaged(WarehouseError):
+    """Blocks that fail DuckDB's checksum: every later step would fail the same way, so it ends the run."""
+
+
 def warehouse_path(data_dir: str | Path) -> Path:
     return Path(data_dir) / DEFAULT_FILE
 
@@ -129,11 +133,12 @@ def is_write_failure(exc: BaseException) -> bool:
 
 # How DuckDB says a block it read is not what was written (bits flipped on the disk, a copy taken mid-write): a
 # plain duckdb.Error, which went up as two Prefect tracebacks and stopped every run (diagnosis QA).
-_DAMAGED = re.compile(r"corrupt database file|checksum", re.IGNORECASE)
+# DuckDB's own words, not any "checksum" (a value quoted in a conversion error said the warehouse was damaged: review).
+_DAMAGED = re.compile(r"^(IO Error: )?Corrupt database file: computed checksum \d+ does not match")
 
 
 def is_damage(exc: BaseException) -> bool:
-    return isinstance(exc, duckdb.Error) and bool(_DAMAGED.search(str(exc)))
+    return isinstance(exc, duckdb.Error) and bool(_DAMAGED.match(str(exc)))
 
 
 @contextmanager
@@ -151,7 +156,7 @@ def open_writer(path: str | Path, wait_seconds: float | None = None) -> Iterator
             raise
         # A full disk or a damaged file: the user's to fix, and the same on every retry. The write's
         # transaction is rolled back; the message says where and why, instead of a traceback.
-        raise WarehouseError(unusable(path, exc)) from None
+        raise (WarehouseDamaged if is_damage(exc) else WarehouseError)(unusable(path, exc)) from None
     finally:
         try:
             conn.close()

@@ -20,7 +20,7 @@ import duckdb
 import pyarrow as pa
 
 from crawlers.landing import storable
-from warehouse.db import WarehouseError, first_line, is_write_failure, rollback
+from warehouse.db import WarehouseDamaged, WarehouseError, first_line, is_damage, is_write_failure, rollback
 from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
 
@@ -237,6 +237,10 @@ def load_batch(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table, rejects: l
         rollback(conn)
         if not (is_write_failure(exc) or isinstance(exc, duckdb.OutOfMemoryException)):
             raise
+        if is_damage(exc):  # it ends the run, with the advice to restore
+            raise WarehouseDamaged(f"cannot load run {run.run_id} of {run.source}: the warehouse is damaged "
+                                   f"({first_line(exc)}): restore it from a backup, or rebuild it from the landing "
+                                   "zone (see Backups in the README)") from exc
         # The machine's limits (a full disk, the memory limit), not a mistake in the rows: one line.
         raise WarehouseError(f"cannot load run {run.run_id} of {run.source}, the warehouse is as it was: "
                              f"{first_line(exc)}") from exc

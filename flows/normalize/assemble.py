@@ -63,8 +63,9 @@ UNRATED = "r.score is null and r.is_positive is null and r.rating_problem is nul
 # Cyrillic opening an English review: it lost its language), not for text mostly in another script ("Отличный
 # фильм!" under lang="en" is too short to detect, and no English). A declared language of another script on Latin
 # text is a known mistake, and stays unknown.
-MOSTLY_LATIN = ("length(regexp_replace(c.body, '[^\\p{Latin}]', '', 'g')) * 2 "
-                "> length(regexp_replace(c.body, '[^\\pL]', '', 'g'))")
+# Over the start of the text only (as much as language.mostly_latin reads): a million long bodies took seconds.
+MOSTLY_LATIN = ("length(regexp_replace(left(c.body, 240), '[^\\p{Latin}]', '', 'g')) * 2 "
+                "> length(regexp_replace(left(c.body, 240), '[^\\pL]', '', 'g'))")
 LANGUAGE = ("case when x.row_no is not null then coalesce(x.code, "
             f"case when not d.non_latin and {MOSTLY_LATIN} then d.code end) else d.code end")
 

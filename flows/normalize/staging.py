@@ -92,7 +92,8 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
     rejects, broken = [], []
     for row_no in empty:
         number, raw = lines.get(row_no, (row_no + 1, b""))
-        if torn and row_no == last:  # cut anywhere, inside a character too (landed as UTF-8, not \u escapes)
+        if torn and row_no == last and not _whole_json(raw):  # cut anywhere, inside a character too (landed as
+            # UTF-8, not \u escapes); a whole object without its newline gets validation's reason
             rejects.append(Reject(f"line {number} was cut off: the crawl was stopped while writing it (a later "
                                   "crawl fetches its review again)",
                                   {"line": raw.decode("utf-8", errors="backslashreplace")}))
@@ -117,6 +118,14 @@ def read_items(duck: duckdb.DuckDBPyConnection, items_path: Path) -> tuple[list[
         rejects.append(Reject(reason, {"line": text}))
         broken.append(row_no)
     return rejects, broken
+
+
+def _whole_json(raw: bytes) -> bool:
+    try:
+        json.loads(raw)
+    except ValueError:
+        return False
+    return True
 
 
 def _ends_with_newline(path: Path) -> bool:

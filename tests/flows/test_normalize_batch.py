@@ -207,6 +207,12 @@ def test_a_last_line_cut_off_by_a_killed_crawl_is_rejected_as_cut_off(landing):
                                                  "later crawl fetches its review again)"]
 
 
+def test_a_whole_last_object_without_its_newline_gets_validations_reason_not_cut_off(landing):
+    path = landing(item(), item(source_review_id="r2", url=None, critic_name=" "))
+    path.write_bytes(path.read_bytes().rstrip(b"\n"))
+    assert [r.reason for r in normalize_landing(path, []).rejects] == ["missing url; no author"]
+
+
 def test_a_last_line_cut_inside_a_character_is_cut_off_too(landing):
     # Landed as UTF-8 (not \u escapes), a kill can cut a Cyrillic letter in half: it read "not valid UTF-8" (review).
     path = landing(item(), extra_lines=['{"source": "demo", "body": "Отл'])

@@ -217,6 +217,28 @@ def test_a_warehouse_whose_blocks_fail_their_checksum_is_one_line_saying_it_is_d
     assert "restore it from a backup, or rebuild it from the landing zone" in done.stderr
 
 
+CORRUPT = "Corrupt database file: computed checksum 1 does not match stored checksum 2 in block at location 3"
+
+
+def test_damage_met_while_loading_a_batch_ends_the_run_not_only_that_batch(tmp_path: Path, monkeypatch) -> None:
+    # It was one failed part (exit 1): every later batch was tried and failed the same way (review).
+    from warehouse.db import WarehouseDamaged, is_damage
+
+    _land(tmp_path, "demo", "run-1", item(source_review_id="r1", url="https://x/r/1/"))
+    pipeline([], str(tmp_path))
+    _land(tmp_path, "demo", "run-2", item(source_review_id="r2", url="https://x/r/2/"))
+
+    def damaged(*args, **kwargs):
+        raise duckdb.Error(CORRUPT)
+
+    monkeypatch.setattr(flows.pipeline, "normalize", damaged)
+    with pytest.raises(WarehouseDamaged, match="is damaged .*restore it from a backup"):
+        pipeline([], str(tmp_path))
+    with pytest.raises(duckdb.Error) as quoted:  # a value that mentions a checksum is no damage
+        duckdb.sql("select 'Checksum 9/10'::int").fetchall()
+    assert not is_damage(quoted.value) and is_damage(duckdb.Error(CORRUPT))
+
+
 def test_a_damaged_warehouse_file_is_one_user_error_before_anything_runs(tmp_path: Path) -> None:
     from warehouse.db import WarehouseError, open_writer
 

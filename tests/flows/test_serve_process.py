@@ -182,6 +182,10 @@ def test_an_unhealthy_run_called_as_a_function_raises_run_unhealthy_holding_its_
 
     again = pickle.loads(pickle.dumps(raised.value))
     assert str(again) == str(raised.value) and again.result == raised.value.result
+    from flows.errors import RunIncomplete
+
+    incomplete = RunIncomplete(["run r of s was not loaded"], raised.value.result)
+    assert str(pickle.loads(pickle.dumps(incomplete))) == str(incomplete)
 
 
 def test_a_scheduled_run_whose_site_is_still_being_crawled_is_skipped_not_failed(tmp_path: Path) -> None:

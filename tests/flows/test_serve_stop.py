@@ -120,3 +120,20 @@ def test_a_run_whose_serve_was_killed_stops_its_crawl_cleanly(small_demo, tmp_pa
     finally:
         os.killpg(serve.pid, signal.SIGKILL)  # the run's process, in serve's group, if it is still there
     assert _stopped_cleanly(tmp_path / "data", "demo", runs["demo"][1])
+
+
+@pytest.mark.parametrize(("serve", "stopped"), [
+    ("dead", True),  # serve died while the run started (Prefect's import takes seconds): it stops at once
+    ("1", False),  # a live process that is not its parent: a command started from a served run's environment
+])
+def test_a_served_run_stops_itself_only_when_its_serve_is_gone(serve: str, stopped: bool) -> None:
+    # Review: the run took its parent as it found it, so one whose serve died during its start never stopped.
+    if serve == "dead":
+        gone = subprocess.Popen([sys.executable, "-c", "pass"])
+        gone.wait()
+        serve = str(gone.pid)
+    child = subprocess.run([sys.executable, "-c", "import time\nfrom flows.served import prepare_served_run\n"
+                            "prepare_served_run()\ntime.sleep(3)\nprint('went on')"],
+                           env={**os.environ, "REVIEWS_SERVED_RUN": serve}, capture_output=True, text=True, timeout=60)
+    assert (child.returncode == -signal.SIGTERM) is stopped, (child.returncode, child.stderr)
+    assert ("went on" in child.stdout) is not stopped
