@@ -199,9 +199,10 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
              parallel: int = DEFAULT_PARALLEL, fail_unhealthy: bool = False) -> PipelineResult | State:
     """Crawl every source (up to `parallel` sites at a time, see flows.parallel), then load every pending
     landing batch, then rebuild the marts. A run with an unhealthy crawl ends Failed (named Unhealthy), once all
-    of that is done, and a caller gets RunUnhealthy holding the result. `fail_unhealthy` (scheduled runs) fails
-    a run only for its own sources' crawls, and raises RunUnhealthy; such a run skips a
-    source another run is still crawling, and ends in the state Skipped (a Completed) when it crawled none."""
+    of that is done, and a caller gets RunUnhealthy holding the result; a run that crawled is unhealthy only for
+    its own sources' crawls (_split_unhealthy). `fail_unhealthy` (scheduled runs) raises RunUnhealthy instead, and
+    such a run skips a source another run is still crawling, ending in the state Skipped (a Completed) when it
+    crawled none."""
     prepare_served_run()
     with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
