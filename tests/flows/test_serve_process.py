@@ -86,22 +86,26 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def start_serving(config: Path, data: Path, port: int) -> subprocess.Popen:
+    """`reviews serve` in a session of its own (so a group signal is a terminal's Ctrl-C), once it serves."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", str(config), "--data-dir",
+                              str(data), "--port", str(port)], env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    assert serve.stdout is not None
+    for line in serve.stdout:
+        if line.startswith("deployments:"):
+            return serve
+    raise AssertionError(f"serve ended before serving (exit {serve.wait()})")
+
+
 def _start_serve(tmp_path: Path) -> tuple[subprocess.Popen, int]:
     """`reviews serve` of a config whose one schedule never fires during the test, once its server answers;
     returns it and its Prefect server's pid."""
     config = tmp_path / "reviews.toml"
     config.write_text('[report]\nschedule = ""\n\n[[sources]]\nname = "site"\nspider = "feed"\n'
                       'urls = ["http://127.0.0.1:9/feed.xml"]\nschedule = "0 3 1 1 *"\n', encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
-    serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", str(config), "--data-dir",
-                              str(tmp_path / "data"), "--port", str(free_port())], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    assert serve.stdout is not None
-    for line in serve.stdout:
-        if line.startswith("deployments:"):
-            break
-    else:
-        raise AssertionError(f"serve ended before serving (exit {serve.wait()})")
+    serve = start_serving(config, tmp_path / "data", free_port())
     servers = [pid for pid in _children(serve.pid) if "prefect" in _cmdline(pid)]
     assert len(servers) == 1
     return serve, servers[0]

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.flows.test_serve import free_port
-from tests.flows.test_serve_process import _alive, _cmdline
+from tests.flows.test_serve_process import _alive, _cmdline, start_serving
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -40,17 +40,8 @@ def _serve_with_runs_in_flight(site_url: str, tmp_path: Path, sources: list[str]
         f'\n[[sources]]\nname = "{name}"\nspider = "schema_org"\nurls = ["{site_url}sitemap.xml"]\n'
         'schedule = "0 3 1 1 *"\ndownload_delay = 0.5\nconcurrency = 1\n' for name in sources), encoding="utf-8")
     data = tmp_path / "data"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
     port = free_port()
-    serve = subprocess.Popen([sys.executable, "-m", "flows.cli", "serve", "--config", str(config), "--data-dir",
-                              str(data), "--port", str(port)], env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    assert serve.stdout is not None
-    for line in serve.stdout:
-        if line.startswith("deployments:"):
-            break
-    else:
-        raise AssertionError(f"serve ended before serving (exit {serve.wait()})")
+    serve = start_serving(config, data, port)
     runs = {}
     with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
         with get_client(sync_client=True) as client:
