@@ -49,6 +49,9 @@ class RepeatedSigtermGuard:
     def install(self) -> None:
         self.previous = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, self.on_sigterm)
+        # The crawl starts with SIGTERM blocked (flows/crawl.py): one sent while Scrapy loaded, before any handler
+        # existed, killed it and its saved queue was discarded as a crash's (QA). It is delivered now, to a handler.
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [signal.SIGTERM])
 
     def on_sigterm(self, signum: int, frame: FrameType | None) -> None:
         if self.stopping:

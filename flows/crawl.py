@@ -131,7 +131,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     settings = dict(settings or {})
     jobs = job_dir(root, source) if resumable else None
     # One crawl of a source at a time (another live run's crawl: SourceBusy, its JOBDIR left alone).
-    with crawl_lock(jobs) if jobs is not None else nullcontext() as lock:
+    with _in_flight(), crawl_lock(jobs) if jobs is not None else nullcontext() as lock:
         job_state = None
         if jobs is not None:
             check_writable(jobs, "the state a stopped crawl resumes from")  # under the lock: no other crawl is in it
@@ -150,8 +150,11 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             # exactly one SIGTERM (a second signal would make Scrapy stop uncleanly).
             # The child shares the source's crawl lock, so it stays taken while the crawl runs even if this
             # process is killed first.
-            child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
-                                     pass_fds=() if lock is None else (lock,))
+            # SIGTERM blocked in the child until its shutdown handler is in place (crawlers/shutdown.py): a stop that
+            # came while Scrapy loaded killed it, and the next run discarded the saved queue as a crash's (QA).
+            with _sigterm_blocked():
+                child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                         start_new_session=True, pass_fds=() if lock is None else (lock,))
             if jobs is not None:
                 write_marker(jobs, (os.getpid(), child.pid), paths["stats"])
             with _live_lock:
@@ -184,6 +187,36 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             how = f"exit {child.returncode}" if child.returncode else "it ended without writing its stats"
             raise CrawlFailed(f"crawl {spider} for {source} failed ({how}); see {log_path}")
         return result
+
+
+_crawling = [0]  # crawls of this process not yet ended, their job state closed included (flows/served.py waits)
+
+
+@contextmanager
+def _in_flight() -> Iterator[None]:
+    with _live_lock:
+        _crawling[0] += 1
+    try:
+        yield
+    finally:
+        with _live_lock:
+            _crawling[0] -= 1
+
+
+def crawls_in_flight() -> int:
+    with _live_lock:
+        return _crawling[0]
+
+
+@contextmanager
+def _sigterm_blocked() -> Iterator[None]:
+    """SIGTERM blocked in this thread, so in a child it starts: the mask is inherited through fork and exec. A
+    SIGTERM for this process meanwhile waits the few milliseconds and is then delivered."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGTERM])
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def check_room(root: Path, settings: dict[str, Any] | None = None, what: str = "") -> None:

@@ -31,8 +31,8 @@ _ABOUT_AN_EXCEPTION = (
 # A stop (Ctrl-C, or SIGTERM, which the pipeline turns into the same KeyboardInterrupt): the command prints its own
 # `stopped` line, and Prefect's "Crash detected! Execution was aborted by an interrupt signal." and "Finished in
 # state Crashed('Execution was aborted by an interrupt signal.')" would only repeat it as errors.
-_ABOUT_A_STOP = re.compile(
-    r"^(Crash detected! |Finished in state Crashed\(')Execution was aborted by an interrupt signal")
+_ABOUT_A_STOP = re.compile(  # "termination" when the SIGTERM came before the pipeline took it as a Ctrl-C
+    r"^(Crash detected! |Finished in state Crashed\(')Execution was aborted by an? (interrupt|termination) signal")
 
 
 def is_user_error(exc: BaseException | None) -> bool:

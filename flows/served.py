@@ -15,10 +15,12 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 
 from flows.quiet_errors import SERVED_ENV, quiet_served_run
 
 _watching = threading.Event()
+GRACE_SECONDS = 120.0  # for a crawl to close: a page in flight may take DOWNLOAD_TIMEOUT (30 s)
 
 
 def prepare_served_run() -> None:
@@ -33,9 +35,10 @@ def prepare_served_run() -> None:
     _watching.set()
     if os.getppid() == int(serve):
         threading.Thread(target=_stop_when_orphaned, args=(int(serve),), daemon=True, name="serve-watch").start()
-    elif not _alive(int(serve)):  # serve died while this run started (Prefect's import takes seconds)
-        os.kill(os.getpid(), signal.SIGTERM)
-    # Else not serve's own child (a command started from a served run's environment): nothing to watch.
+    elif os.getppid() == 1 and not _alive(int(serve)):  # orphaned while it started (Prefect's import takes seconds)
+        threading.Thread(target=_stop, daemon=True, name="serve-watch").start()
+    # Else not serve's own child (a command started from a served run's environment, its serve gone or not): it is
+    # no served run to stop.
 
 
 def _alive(pid: int) -> bool:
@@ -51,4 +54,18 @@ def _alive(pid: int) -> bool:
 def _stop_when_orphaned(serve: int) -> None:
     while os.getppid() == serve:
         threading.Event().wait(1.0)
+    _stop()
+
+
+def _stop() -> None:
+    """Stop the run as a SIGTERM does, then, once its crawls have closed (their job state saved), end the process:
+    with no server to report to, Prefect's engine retried for minutes, and then overwrote the Crashed message the
+    next serve had given the run (QA)."""
+    from flows.crawl import crawls_in_flight
+
     os.kill(os.getpid(), signal.SIGTERM)
+    deadline = time.monotonic() + GRACE_SECONDS
+    while crawls_in_flight() and time.monotonic() < deadline:
+        time.sleep(0.5)
+    time.sleep(2.0)  # the stop's own last steps
+    os._exit(128 + signal.SIGTERM)

@@ -259,3 +259,31 @@ def test_a_stop_does_not_wait_out_the_download_delay_of_every_queued_request(tmp
     assert after_stop <= 1, after_stop  # at most the one already on its way; it fetched the whole queue
     assert logged_stat(result.log_path.read_text(encoding="utf-8"), "pacing/handed_back_on_close") >= 10
     assert open_job(tmp_path / "jobs" / "site") == "resumed"  # the rest is in the saved queue
+
+
+def test_a_stop_while_the_crawl_process_is_still_starting_closes_it_cleanly_and_keeps_its_job(tmp_path):
+    # QA: a SIGTERM in the crawl's first second, before Scrapy had a handler, killed it: no stats, and the next run
+    # discarded the saved queue as a crash's, though the run had said it would resume.
+    def route(site: LocalSite, path: str) -> Answer:
+        if path == "/list/":
+            return plain_page("list", [f"/list/{i}" for i in range(10)])
+        if path.startswith("/list/"):
+            return review_page(site.url + path, path.rsplit("/", 1)[-1])
+        return NOT_FOUND
+
+    results: list[CrawlResult] = []
+    job = tmp_path / "jobs" / "site"
+    with LocalSite(route) as site:
+        crawling = threading.Thread(target=lambda: results.append(run_crawl(
+            "schema_org", [site.url + "/list/"], source="site", data=tmp_path, show_progress=False, resumable=True,
+            settings={"DOWNLOAD_DELAY": 1})))
+        crawling.start()
+        deadline = time.monotonic() + 30
+        while not (job.exists() and read_marker(job)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        _, child = read_marker(job)[0]
+        os.kill(child, signal.SIGTERM)  # at once: Scrapy is still being imported
+        crawling.join(timeout=120)
+    (result,) = results
+    assert result.stats["finish_reason"] == "shutdown"
+    assert open_job(job) in ("resumed", "fresh")  # not "discarded after a crash"

@@ -114,11 +114,22 @@ def test_a_run_whose_serve_was_killed_stops_its_crawl_cleanly(small_demo, tmp_pa
 
 
 @pytest.mark.parametrize(("serve", "stopped"), [
-    ("dead", True),  # serve died while the run started (Prefect's import takes seconds): it stops at once
+    ("dead", False),  # a command started from a served run's environment after serve ended stopped itself (QA)
     ("1", False),  # a live process that is not its parent: a command started from a served run's environment
+    ("parent", True),  # serve's own run, whose serve then ends
 ])
 def test_a_served_run_stops_itself_only_when_its_serve_is_gone(serve: str, stopped: bool) -> None:
     # Review: the run took its parent as it found it, so one whose serve died during its start never stopped.
+    if serve == "parent":  # a shell as serve: it starts the run, then ends
+        script = ("import subprocess, sys, time\n"
+                  "subprocess.Popen([sys.executable, '-c', 'import time\\nfrom flows.served import prepare_served_run"
+                  "\\nprepare_served_run()\\ntime.sleep(6)\\nprint(\\'went on\\', flush=True)'], "
+                  "env={**__import__('os').environ, 'REVIEWS_SERVED_RUN': str(__import__('os').getpid())})\n"
+                  "time.sleep(2)\n")
+        # Read to the end of the orphaned run's output too: it holds the pipe until it ends.
+        done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+        assert "went on" not in done.stdout
+        return
     if serve == "dead":
         gone = subprocess.Popen([sys.executable, "-c", "pass"])
         gone.wait()
