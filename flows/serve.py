@@ -37,6 +37,7 @@ from flows.quiet_errors import SERVED_ENV
 from flows.schedules import cron_schedule, schedule_timezone
 from flows.serve_runner import run_served
 from flows.serve_runs import (
+    crawl_deployment,
     crawl_name,
     pause_deployments,
     retire_stale_deployments,
@@ -222,7 +223,7 @@ def build_deployments(config: Config, root: Path) -> list[RunnerDeployment]:
         spec = SourceSpec(source.spider, list(source.urls), source.name, source.scrapy_settings(config.contact_url),
                           source.spider_args(), incremental=True, full_every_days=source.full_every_days)
         deployments.append(pipeline.to_deployment(
-            name=crawl_name(source.name).split("/", 1)[1],
+            name=crawl_deployment(source.name),
             schedule=cron_schedule(source.schedule, f"{where}: source {source.name!r} schedule", timezone),
             parameters={"sources": [asdict(spec)], "data": str(root), "show_progress": False,
                         "mart_params": config.marts, "health": asdict(config.health), "fail_unhealthy": True},

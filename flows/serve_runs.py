@@ -34,9 +34,14 @@ SERVED_TAG = "reviews"  # every deployment flows/serve.py builds carries it
 ID_PREFIX = "serve:"
 
 
+def crawl_deployment(source: str) -> str:
+    """The name of a source's deployment of the `pipeline` flow."""
+    return f"crawl-{source}"
+
+
 def crawl_name(source: str) -> str:
     """The full name of a source's deployment."""
-    return f"pipeline/crawl-{source}"
+    return f"pipeline/{crawl_deployment(source)}"
 
 
 def serve_tag(root: Path) -> str:
