@@ -131,7 +131,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     settings = dict(settings or {})
     jobs = job_dir(root, source) if resumable else None
     # One crawl of a source at a time (another live run's crawl: SourceBusy, its JOBDIR left alone).
-    with _in_flight(), crawl_lock(jobs) if jobs is not None else nullcontext() as lock:
+    with crawl_lock(jobs) if jobs is not None else nullcontext() as lock:
         job_state = None
         if jobs is not None:
             check_writable(jobs, "the state a stopped crawl resumes from")  # under the lock: no other crawl is in it
@@ -142,6 +142,8 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             # A resumed crawl covers only the rest of a site: health checks must know.
             settings["REVIEWS_JOB_STATE"] = job_state
         if stopping.is_set():  # the run was stopped while this crawl was about to begin
+            if jobs is not None:  # its job state untouched: kept to resume (open_job's marker read as a crash: review)
+                close_job(jobs, "shutdown")
             raise CrawlFailed(f"crawl {spider} for {source} not started: the run was stopped")
         command = crawl_command(spider, urls, source, run_id, settings, spider_args)
         started = time.monotonic()
@@ -152,16 +154,21 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             # process is killed first.
             # SIGTERM blocked in the child until its shutdown handler is in place (crawlers/shutdown.py): a stop that
             # came while Scrapy loaded killed it, and the next run discarded the saved queue as a crash's (QA).
-            with _sigterm_blocked():
-                child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                         start_new_session=True, pass_fds=() if lock is None else (lock,))
-            if jobs is not None:
-                write_marker(jobs, (os.getpid(), child.pid), paths["stats"])
-            with _live_lock:
-                _live.add(child)
+            child = None
             try:
+                # In the try: a stop held back while the child started is delivered as the mask is restored, and
+                # must reach the child (it ran the whole crawl alone: review).
+                with _sigterm_blocked():
+                    child = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env,
+                                             start_new_session=True, pass_fds=() if lock is None else (lock,))
+                if jobs is not None:
+                    write_marker(jobs, (os.getpid(), child.pid), paths["stats"])
+                with _live_lock:
+                    _live.add(child)
                 _wait_with_progress(child, paths["items"], f"{spider} → {source}", show_progress, console)
             except KeyboardInterrupt:
+                if child is None:
+                    raise
                 child.terminate()  # Scrapy closes gracefully, saving its JOBDIR and stats
                 while True:
                     try:
@@ -174,7 +181,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
                 raise
             finally:
                 with _live_lock:
-                    _live.discard(child)
+                    _live.discard(child)  # type: ignore[arg-type]
         stats_path = paths["stats"]
         stats = json.loads(stats_path.read_text()) if stats_path.exists() else {}
         if jobs is not None:
@@ -187,25 +194,6 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
             how = f"exit {child.returncode}" if child.returncode else "it ended without writing its stats"
             raise CrawlFailed(f"crawl {spider} for {source} failed ({how}); see {log_path}")
         return result
-
-
-_crawling = [0]  # crawls of this process not yet ended, their job state closed included (flows/served.py waits)
-
-
-@contextmanager
-def _in_flight() -> Iterator[None]:
-    with _live_lock:
-        _crawling[0] += 1
-    try:
-        yield
-    finally:
-        with _live_lock:
-            _crawling[0] -= 1
-
-
-def crawls_in_flight() -> int:
-    with _live_lock:
-        return _crawling[0]
 
 
 @contextmanager

@@ -31,7 +31,7 @@ from flows.incremental import clock_behind, full_crawl_due, write_state
 from flows.load import Batch, apply_mart_params, held_notes, judged_elsewhere, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
-from flows.served import prepare_served_run
+from flows.served import prepare_served_run, served_body
 from flows.upgrades import apply_data_fixes
 from flows.writer import writer_slot
 from warehouse.db import (
@@ -204,7 +204,8 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     such a run skips a source another run is still crawling, ending in the state Skipped (a Completed) when it
     crawled none."""
     prepare_served_run()
-    with sigterm_as_interrupt():  # a SIGTERM stops the run as Ctrl-C does, whichever step it reaches
+    # A SIGTERM stops the run as Ctrl-C does, whichever step it reaches.
+    with served_body(), sigterm_as_interrupt():
         result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                            busy_is_failure=not fail_unhealthy)
     if fail_unhealthy and result.unhealthy:

@@ -45,6 +45,7 @@ from flows.serve_runs import (
     settle_orphaned_runs,
     taken_names,
 )
+from flows.served import serve_identity
 
 if TYPE_CHECKING:
     from prefect.deployments.runner import RunnerDeployment
@@ -390,7 +391,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 echo(f"run one now: PREFECT_API_URL={api_url} prefect deployment run '{names[0]}'")
                 _retire(root, config, names, echo)
                 # The runs, in processes of their own, log failures in one line and stop when this process is gone.
-                os.environ[SERVED_ENV] = str(os.getpid())
+                os.environ[SERVED_ENV] = serve_identity()
                 run_served(deployments, echo, ended)
         except KeyboardInterrupt:
             pass

@@ -5,9 +5,10 @@
   directly recorded itself Crashed before the runner, which takes the Ctrl-C as its SIGTERM (flows/serve_runner.py),
   came to stop it and record it Cancelled. The runner's SIGTERM still stops it, as does systemd's.
 - A stop when serve is gone: a run whose serve was killed with -9 went on crawling for minutes, reparented, while
-  the next serve marked it Crashed (serve QA). SERVED_ENV holds serve's process id: a run that is serve's child
-  checks its parent every second, and once it changed, stops itself as a SIGTERM would stop it (its crawl closes
-  cleanly and keeps its job); one whose serve died while it started stops at once.
+  the next serve marked it Crashed (serve QA). SERVED_ENV holds serve's process id and start time: a run that is
+  serve's child checks every second that serve is there, and once it is gone, stops itself as a SIGTERM would stop
+  it (its crawl closes cleanly and keeps its job) and ends its process when its code has ended; a flow run whose
+  serve died while it started stops at once. A command started from a served run's environment is left alone.
 """
 
 from __future__ import annotations
@@ -16,11 +17,35 @@ import os
 import signal
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 from flows.quiet_errors import SERVED_ENV, quiet_served_run
 
 _watching = threading.Event()
-GRACE_SECONDS = 120.0  # for a crawl to close: a page in flight may take DOWNLOAD_TIMEOUT (30 s)
+_body_done = threading.Event()  # the flow's own code has ended (flows/pipeline.py, flows/report/flow.py)
+GRACE_SECONDS = 120.0  # for a stopped run to end: a crawl's page in flight may take DOWNLOAD_TIMEOUT (30 s)
+
+
+def serve_identity() -> str:
+    """What serve puts in SERVED_ENV: its process id and start time (a pid alone may be reused)."""
+    return f"{os.getpid()}:{_start_time(os.getpid())}"
+
+
+def _start_time(pid: int) -> str | None:
+    """The start time of a live process (None once it ended, a zombie not yet reaped included)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+def _alive(serve: str) -> bool:
+    pid, _, started = serve.partition(":")
+    now = _start_time(int(pid))
+    return now is not None and (not started or now == started)
 
 
 def prepare_served_run() -> None:
@@ -30,42 +55,38 @@ def prepare_served_run() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve = os.environ[SERVED_ENV]
-    if _watching.is_set() or not serve.isdigit():
+    if _watching.is_set() or not serve.partition(":")[0].isdigit():
         return
     _watching.set()
-    if os.getppid() == int(serve):
-        threading.Thread(target=_stop_when_orphaned, args=(int(serve),), daemon=True, name="serve-watch").start()
-    elif os.getppid() == 1 and not _alive(int(serve)):  # orphaned while it started (Prefect's import takes seconds)
+    if os.getppid() == int(serve.partition(":")[0]) and _alive(serve):
+        threading.Thread(target=_stop_when_orphaned, args=(serve,), daemon=True, name="serve-watch").start()
+    elif os.environ.get("PREFECT__FLOW_RUN_ID") and not _alive(serve):
+        # A flow run Prefect's runner started, orphaned while it started (Prefect's import takes seconds); its
+        # parent is then init or the nearest subreaper, whichever that is.
         threading.Thread(target=_stop, daemon=True, name="serve-watch").start()
-    # Else not serve's own child (a command started from a served run's environment, its serve gone or not): it is
-    # no served run to stop.
+    # Else not a served run (a command started from a served run's environment): nothing to watch.
 
 
-def _alive(pid: int) -> bool:
+@contextmanager
+def served_body() -> Iterator[None]:
+    """Around a served flow's own code: `_stop` waits for it to end before it ends the process."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+        yield
+    finally:
+        _body_done.set()
 
 
-def _stop_when_orphaned(serve: int) -> None:
-    while os.getppid() == serve:
+def _stop_when_orphaned(serve: str) -> None:
+    while _alive(serve):
         threading.Event().wait(1.0)
     _stop()
 
 
 def _stop() -> None:
-    """Stop the run as a SIGTERM does, then, once its crawls have closed (their job state saved), end the process:
-    with no server to report to, Prefect's engine retried for minutes, and then overwrote the Crashed message the
-    next serve had given the run (QA)."""
-    from flows.crawl import crawls_in_flight
-
+    """Stop the run as a SIGTERM does, then, once the flow's code has ended (its crawls closed, their job state
+    saved, a load rolled back or committed), end the process: with no server to report to, Prefect's engine retried
+    for minutes, and then overwrote the Crashed message the next serve had given the run (QA)."""
     os.kill(os.getpid(), signal.SIGTERM)
-    deadline = time.monotonic() + GRACE_SECONDS
-    while crawls_in_flight() and time.monotonic() < deadline:
-        time.sleep(0.5)
-    time.sleep(2.0)  # the stop's own last steps
+    _body_done.wait(GRACE_SECONDS)
+    time.sleep(2.0)  # what the flow does after its code (its last log lines)
     os._exit(128 + signal.SIGTERM)

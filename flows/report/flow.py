@@ -11,7 +11,7 @@ from prefect import flow, get_run_logger, task
 from crawlers.landing import data_dir
 from flows.report import write_report
 from flows.report.weeks import asked_week, default_week, latest_day
-from flows.served import prepare_served_run
+from flows.served import prepare_served_run, served_body
 from flows.writer import writer_slot
 from warehouse.db import warehouse_path
 
@@ -43,12 +43,13 @@ def weekly_report(data: str | None = None, week: str | None = None, out: str = "
     week None is the last complete ISO week. Returns {"week", "html", "markdown"}.
     """
     prepare_served_run()
-    if week is not None:
-        # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
-        asked_week(week, latest_day())
-    else:
-        week = default_week(_scheduled_day())
-    database = warehouse_path(data_dir(data).resolve())
-    result = render_report(database, week, Path(out))
+    with served_body():
+        if week is not None:
+            # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
+            asked_week(week, latest_day())
+        else:
+            week = default_week(_scheduled_day())
+        database = warehouse_path(data_dir(data).resolve())
+        result = render_report(database, week, Path(out))
     get_run_logger().info("weekly report %s: %s, %s", result["week"], result["html"], result["markdown"])
     return result
