@@ -18,7 +18,7 @@ from typing import Any, Literal, TypeVar
 
 import duckdb
 
-from warehouse.db import WarehouseError, first_line, interrupted
+from warehouse.db import WarehouseDamaged, WarehouseError, first_line, interrupted, is_damage
 
 # DuckDB parses DESCRIBE, SHOW, SUMMARIZE, FROM-first, VALUES, PIVOT with its values listed and WITH ... SELECT
 # as SELECT too. EXPLAIN is let through only for what it explains (see explained): DuckDB gives every EXPLAIN one
@@ -216,6 +216,9 @@ def _duckdb_errors(conn: duckdb.DuckDBPyConnection | None = None) -> Iterator[No
     except duckdb.InterruptException:
         raise KeyboardInterrupt from None
     except duckdb.Error as exc:
+        if is_damage(exc):  # no mistake in the query: the file (diagnosis QA: "SQL error: Corrupt database file")
+            raise WarehouseDamaged(f"the warehouse is damaged ({first_line(exc)}): restore it from a backup, or "
+                                   "rebuild it from the landing zone (see Backups in the README)") from None
         message = first_line(exc)
         # Raised by lock_down's settings: a file other than the warehouse, or an extension to load.
         hint = "; only the warehouse can be read here" if isinstance(exc, duckdb.PermissionException) else ""

@@ -237,6 +237,12 @@ def test_damage_met_while_loading_a_batch_ends_the_run_not_only_that_batch(tmp_p
     with pytest.raises(duckdb.Error) as quoted:  # a value that mentions a checksum is no damage
         duckdb.sql("select 'Checksum 9/10'::int").fetchall()
     assert not is_damage(quoted.value) and is_damage(duckdb.Error(CORRUPT))
+    # `reviews sql` and `status` said "SQL error: Corrupt database file" (diagnosis QA).
+    from warehouse.queries import _duckdb_errors
+
+    with pytest.raises(WarehouseDamaged, match=r"^the warehouse is damaged \(Corrupt database file.*restore it"), \
+            _duckdb_errors():
+        raise duckdb.Error(CORRUPT)
 
 
 def test_a_damaged_warehouse_file_is_one_user_error_before_anything_runs(tmp_path: Path) -> None:
