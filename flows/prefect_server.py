@@ -101,12 +101,9 @@ def start_temporary_server() -> None:
 
     home = Path(PREFECT_HOME.value())
     log_path = server_log()
+    _check_room_for(home)  # free_bytes reads the nearest folder there is: the home need not exist yet
     try:
         home.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
-    _check_room_for(home)
-    try:
         log = log_path.open("wb")  # the last start's output only: a failing daily job must not grow it
     except OSError as exc:
         raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None

@@ -55,10 +55,11 @@ def prepare_served_run() -> None:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     serve = os.environ[SERVED_ENV]
-    if _watching.is_set() or not serve.partition(":")[0].isdigit():
+    pid = serve.partition(":")[0]
+    if _watching.is_set() or not pid.isdigit():
         return
     _watching.set()
-    if os.getppid() == int(serve.partition(":")[0]) and _alive(serve):
+    if os.getppid() == int(pid) and _alive(serve):
         threading.Thread(target=_stop_when_orphaned, args=(serve,), daemon=True, name="serve-watch").start()
     elif os.environ.get("PREFECT__FLOW_RUN_ID") and not _alive(serve):
         # A flow run Prefect's runner started, orphaned while it started (Prefect's import takes seconds); its

@@ -5,6 +5,7 @@ from __future__ import annotations
 import duckdb
 
 from crawlers.nobody import NOBODY_NAMES
+from flows.normalize.language import DETECTION_WINDOW
 from flows.normalize.lookups import critic_match, film_match
 from flows.normalize.sentiment import infer_scores_in
 from flows.normalize.staging import fetched_minute
@@ -64,8 +65,8 @@ UNRATED = "r.score is null and r.is_positive is null and r.rating_problem is nul
 # фильм!" under lang="en" is too short to detect, and no English). A declared language of another script on Latin
 # text is a known mistake, and stays unknown.
 # Over the start of the text only (as much as language.mostly_latin reads): a million long bodies took seconds.
-MOSTLY_LATIN = ("length(regexp_replace(left(c.body, 240), '[^\\p{Latin}]', '', 'g')) * 2 "
-                "> length(regexp_replace(left(c.body, 240), '[^\\pL]', '', 'g'))")
+MOSTLY_LATIN = (f"length(regexp_replace(left(c.body, {DETECTION_WINDOW}), '[^\\p{{Latin}}]', '', 'g')) * 2 "
+                f"> length(regexp_replace(left(c.body, {DETECTION_WINDOW}), '[^\\pL]', '', 'g'))")
 LANGUAGE = ("case when x.row_no is not null then coalesce(x.code, "
             f"case when not d.non_latin and {MOSTLY_LATIN} then d.code end) else d.code end")
 

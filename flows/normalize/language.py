@@ -207,8 +207,8 @@ def detect_languages(texts: list[str | None]) -> list[str | None]:
 
 
 def mostly_latin(text: str) -> bool:
-    """Whether more than half of the letters of the text's start (240 characters) are Latin ones."""
-    letters = [char for char in text[:240] if char.isalpha()]
+    """Whether more than half of the letters of the text's start (DETECTION_WINDOW characters) are Latin ones."""
+    letters = [char for char in text[:DETECTION_WINDOW] if char.isalpha()]
     return sum("LATIN" in unicodedata.name(char, "") for char in letters) * 2 > len(letters)
 
 

@@ -230,22 +230,34 @@ def test_a_stop_while_robots_txt_waits_for_its_retry_fetches_no_page_of_that_hos
     assert "/" not in asked, asked
 
 
-def test_a_stop_does_not_wait_out_the_download_delay_of_every_queued_request(tmp_path):
-    # Prefect QA: a stop during a crawl at a 3 s delay took about a minute, fetching the requests already queued
-    # in the downloader one per delay. They are now handed back to the scheduler and kept for the resumed run.
+def list_of_reviews(count: int):
+    """A site whose /list/ links `count` review pages."""
     def route(site: LocalSite, path: str) -> Answer:
         if path == "/list/":
-            return plain_page("list", [f"/list/{i}" for i in range(30)])
+            return plain_page("list", [f"/list/{i}" for i in range(count)])
         if path.startswith("/list/"):
             return review_page(site.url + path, path.rsplit("/", 1)[-1])
         return NOT_FOUND
 
+    return route
+
+
+def crawl_in_background(site: LocalSite, data: Path, results: list[CrawlResult], **settings: Any) -> threading.Thread:
+    """A resumable crawl of the site's /list/, in a thread that appends its result to `results`; started."""
+    crawling = threading.Thread(target=lambda: results.append(run_crawl(
+        "schema_org", [site.url + "/list/"], source="site", data=data, show_progress=False, resumable=True,
+        settings=settings)))
+    crawling.start()
+    return crawling
+
+
+def test_a_stop_does_not_wait_out_the_download_delay_of_every_queued_request(tmp_path):
+    # Prefect QA: a stop during a crawl at a 3 s delay took about a minute, fetching the requests already queued
+    # in the downloader one per delay. They are now handed back to the scheduler and kept for the resumed run.
     results: list[CrawlResult] = []
-    with LocalSite(route) as site:
-        crawling = threading.Thread(target=lambda: results.append(run_crawl(
-            "schema_org", [site.url + "/list/"], source="site", data=tmp_path, show_progress=False, resumable=True,
-            settings={"DOWNLOAD_DELAY": 1.5, "AUTOTHROTTLE_ENABLED": False, "RANDOMIZE_DOWNLOAD_DELAY": False})))
-        crawling.start()
+    with LocalSite(list_of_reviews(30)) as site:
+        crawling = crawl_in_background(site, tmp_path, results, DOWNLOAD_DELAY=1.5, AUTOTHROTTLE_ENABLED=False,
+                                       RANDOMIZE_DOWNLOAD_DELAY=False)
         deadline = time.monotonic() + 60
         while len(site.times("/list/")) < 3 and time.monotonic() < deadline:
             time.sleep(0.05)
@@ -264,20 +276,10 @@ def test_a_stop_does_not_wait_out_the_download_delay_of_every_queued_request(tmp
 def test_a_stop_while_the_crawl_process_is_still_starting_closes_it_cleanly_and_keeps_its_job(tmp_path):
     # QA: a SIGTERM in the crawl's first second, before Scrapy had a handler, killed it: no stats, and the next run
     # discarded the saved queue as a crash's, though the run had said it would resume.
-    def route(site: LocalSite, path: str) -> Answer:
-        if path == "/list/":
-            return plain_page("list", [f"/list/{i}" for i in range(10)])
-        if path.startswith("/list/"):
-            return review_page(site.url + path, path.rsplit("/", 1)[-1])
-        return NOT_FOUND
-
     results: list[CrawlResult] = []
     job = tmp_path / "jobs" / "site"
-    with LocalSite(route) as site:
-        crawling = threading.Thread(target=lambda: results.append(run_crawl(
-            "schema_org", [site.url + "/list/"], source="site", data=tmp_path, show_progress=False, resumable=True,
-            settings={"DOWNLOAD_DELAY": 1})))
-        crawling.start()
+    with LocalSite(list_of_reviews(10)) as site:
+        crawling = crawl_in_background(site, tmp_path, results, DOWNLOAD_DELAY=1)
         deadline = time.monotonic() + 30
         while not (job.exists() and read_marker(job)) and time.monotonic() < deadline:
             time.sleep(0.01)
