@@ -18,7 +18,7 @@ from typing import Any
 
 import duckdb
 from prefect import flow, get_run_logger, task
-from prefect.states import Completed, Failed, State
+from prefect.states import Cancelled, Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from rich.console import Console
 from rich.progress import Progress
@@ -31,7 +31,7 @@ from flows.incremental import clock_behind, full_crawl_due, write_state
 from flows.load import Batch, apply_mart_params, held_notes, judged_elsewhere, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
-from flows.served import prepare_served_run, served_body
+from flows.served import prepare_served_run, served_body, stopped_state
 from flows.upgrades import apply_data_fixes
 from flows.writer import writer_slot
 from warehouse.db import (
@@ -128,12 +128,16 @@ def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_condition_fn=worth_retrying,
       task_run_name="crawl-{spec.source}")
-def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> dict[str, Any]:
+def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> dict[str, Any] | State:
     settings, args = spec.settings, spec.spider_args
     if spec.incremental:
         settings, args = _incremental_args(spec, root, warehouse_path(root))
     result = run_crawl(spec.spider, spec.urls, source=spec.source, data=root, settings=settings,
                        spider_args=args, show_progress=show_progress, resumable=spec.incremental)
+    if stopping.is_set() and result.stats.get("finish_reason") == "shutdown":
+        # The run's stop closed this crawl: Completed read as a whole crawl in Prefect's UI (Prefect QA).
+        return Cancelled(message=f"stopped: the crawl of {spec.source} closed cleanly and keeps its job, which "
+                                 "the next run resumes")
     return {"spider": result.spider, "source": result.source, "run_id": result.run_id,
             "seconds": round(result.seconds, 2), **result.stats}
 
@@ -204,10 +208,15 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     such a run skips a source another run is still crawling, ending in the state Skipped (a Completed) when it
     crawled none."""
     prepare_served_run()
-    # A SIGTERM stops the run as Ctrl-C does, whichever step it reaches.
-    with served_body(), sigterm_as_interrupt():
-        result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
-                           busy_is_failure=not fail_unhealthy)
+    try:
+        # A SIGTERM stops the run as Ctrl-C does, whichever step it reaches.
+        with served_body(), sigterm_as_interrupt():
+            result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
+                               busy_is_failure=not fail_unhealthy)
+    except (KeyboardInterrupt, RunStopped) as exc:
+        if (cancelled := stopped_state(exc)) is None:
+            raise
+        return cancelled
     if fail_unhealthy and result.unhealthy:
         raise RunUnhealthy(result.unhealthy)
     if result.unhealthy:

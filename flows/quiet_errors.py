@@ -99,11 +99,14 @@ class OneLineFilter(logging.Filter):
     """For runs under `reviews serve`, whose log is all anyone reads: a record about a user-facing error or a
     stop keeps its line (why the run failed or was stopped) but not the traceback; the engine's record that
     repeats it ("Engine execution exited with unexpected exception", "... interrupted by base exception") is
-    dropped. Any other exception keeps its traceback."""
+    dropped, as is the engine's record of a run the stop ended Cancelled (flows/served.py), which its "Finished in
+    state Cancelled(...)" line already says. Any other exception keeps its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        from prefect.exceptions import CancelledRun
+
         error = record.exc_info[1] if record.exc_info else None
-        if not (is_user_error(error) or isinstance(error, KeyboardInterrupt)):
+        if not (is_user_error(error) or isinstance(error, KeyboardInterrupt | CancelledRun)):
             return True
         if record.getMessage().startswith("Engine execution"):
             return False

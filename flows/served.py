@@ -9,6 +9,9 @@
   serve's child checks every second that serve is there, and once it is gone, stops itself as a SIGTERM would stop
   it (its crawl closes cleanly and keeps its job) and ends its process when its code has ended; a flow run whose
   serve died while it started stops at once. A command started from a served run's environment is left alone.
+- A served run stopped by a signal ends Cancelled (`stopped_state`), never Crashed first: the pipeline takes SIGTERM
+  as Ctrl-C (flows/crawl.py), so the runner's stop reached Prefect's engine as a KeyboardInterrupt, a crash, about
+  2 s before the runner recorded the run Cancelled, and a Prefect automation on Crashed would have fired.
 """
 
 from __future__ import annotations
@@ -20,7 +23,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+from flows.errors import RunStopped
 from flows.quiet_errors import SERVED_ENV, quiet_served_run
 
 _watching = threading.Event()
@@ -75,6 +80,19 @@ def served_body() -> Iterator[None]:
         yield
     finally:
         _body_done.set()
+
+
+STOPPED = "stopped: its crawls closed cleanly and keep their jobs, which the next run resumes"
+
+
+def stopped_state(exc: BaseException) -> Any:
+    """The Cancelled state a served flow returns when a signal stopped it (`exc`, a KeyboardInterrupt or a
+    RunStopped saying what the stop kept); None elsewhere, where the stop goes on up as before."""
+    if not os.environ.get(SERVED_ENV) or not isinstance(exc, KeyboardInterrupt | RunStopped):
+        return None
+    from prefect.states import Cancelled
+
+    return Cancelled(message=str(exc) if isinstance(exc, RunStopped) else STOPPED)
 
 
 def _stop_when_orphaned(serve: str) -> None:

@@ -65,6 +65,18 @@ def _states(data: Path, runs: dict) -> dict[str, str]:
                 for name, (run, _) in runs.items()}
 
 
+def _history(data: Path, runs: dict) -> dict[str, list[str]]:
+    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
+        query = "select type from flow_run_state where flow_run_id = ? order by timestamp"
+        return {name: [row[0] for row in db.execute(query, [str(run)])] for name, (run, _) in runs.items()}
+
+
+def _crawl_task_states(data: Path, runs: dict) -> dict[str, list[str]]:
+    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
+        query = "select state_type from task_run where flow_run_id = ? and name like 'crawl-%'"
+        return {name: [row[0] for row in db.execute(query, [str(run)])] for name, (run, _) in runs.items()}
+
+
 def _no_orphans(runs: dict) -> list[int]:
     orphans = [pid for _, crawl_id in runs.values() for pid in _crawl_processes(crawl_id)]
     for pid in orphans:  # never left behind by a failing test
@@ -95,6 +107,9 @@ def test_ctrl_c_twice_on_serve_stops_every_run_in_flight_cleanly_and_records_eac
     assert "Traceback" not in rest
     data = tmp_path / "data"
     assert _states(data, runs) == {"demo": "CANCELLED", "again": "CANCELLED"}  # Running for ever, then one Crashed
+    # Each was recorded Crashed ~2 s before Cancelled: an automation on Crashed would have fired.
+    assert all("CRASHED" not in states for states in _history(data, runs).values()), _history(data, runs)
+    assert _crawl_task_states(data, runs) == {"demo": ["CANCELLED"], "again": ["CANCELLED"]}  # were Completed
     assert _no_orphans(runs) == []  # the crawls went on without their runs
     assert all(_stopped_cleanly(data, name, crawl_id) for name, (_, crawl_id) in runs.items())
 
