@@ -116,6 +116,8 @@ ITEM_PIPELINES = {
 # RFC 9309 (crawlers/robots.py); retries that wait, and a pacing step last before the network that holds
 # each request until its retry time and its host's Crawl-delay or rate limit allow (crawlers/politeness.py).
 DOWNLOADER_MIDDLEWARES = {
+    # Before all others: a page's link to file://<its host>/… read the machine's own files (crawlers/schemes.py).
+    "crawlers.schemes.WebOnlyMiddleware": 10,
     "crawlers.tracking.TrackingParamsMiddleware": 50,
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawlers.robots.RobotsTxtMiddleware": 100,

@@ -2,29 +2,46 @@
 
 from __future__ import annotations
 
+import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from scrapy.http import Headers, TextResponse
 from scrapy.responsetypes import responsetypes
 
 from crawlers.encoding import UndeclaredEncodingMiddleware
-from crawlers.settings import USER_AGENT
+from crawlers.schemes import WEB_SCHEMES
+from crawlers.settings import DOWNLOAD_MAXSIZE, USER_AGENT
 from flows.errors import ReviewsError
 
 if TYPE_CHECKING:
     from crawlers.extraction import PageExtract
 
 
+TOTAL_SECONDS = 120.0  # for the whole page: `timeout` bounds each read, and a page can trickle in for ever
+
+
+class _WebRedirects(urllib.request.HTTPRedirectHandler):
+    """urllib follows a redirect to ftp:// too; the crawl follows only the web (crawlers/schemes.py)."""
+
+    def redirect_request(self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any,
+                         newurl: str) -> urllib.request.Request | None:
+        if urlsplit(newurl).scheme.lower() not in WEB_SCHEMES:
+            raise urllib.error.URLError(f"redirected to {newurl}, not a web address")
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def load_page(target: str, timeout: float = 30.0) -> tuple[str, str]:
-    """(decoded HTML, its URL) for a saved file path or an http(s) URL."""
+    """(decoded HTML, its URL) for a saved file path or an http(s) URL; a page is read up to the crawl's
+    DOWNLOAD_MAXSIZE and TOTAL_SECONDS (an endless answer took memory until the command died: security QA)."""
     if target.startswith(("http://", "https://")):
         request = urllib.request.Request(target, headers={"User-Agent": USER_AGENT})
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = response.read()
+            with urllib.request.build_opener(_WebRedirects).open(request, timeout=timeout) as response:
+                body = _read_bounded(response, target)
                 content_type = response.headers.get("Content-Type")
         except (urllib.error.URLError, TimeoutError, ValueError) as exc:
             raise ReviewsError(f"cannot fetch {target}: {exc}") from None
@@ -33,6 +50,20 @@ def load_page(target: str, timeout: float = 30.0) -> tuple[str, str]:
     if not path.is_file():
         raise ReviewsError(f"no such file: {target}")
     return decoded(path.read_bytes(), None, path.resolve().as_uri()), path.resolve().as_uri()
+
+
+def _read_bounded(response: Any, target: str) -> bytes:
+    chunks: list[bytes] = []
+    size, deadline = 0, time.monotonic() + TOTAL_SECONDS
+    while chunk := response.read(1 << 16):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > DOWNLOAD_MAXSIZE:
+            raise ReviewsError(f"cannot fetch {target}: larger than {DOWNLOAD_MAXSIZE // 2**20} MB, the most a crawl "
+                               "reads of a page (DOWNLOAD_MAXSIZE)")
+        if time.monotonic() > deadline:
+            raise ReviewsError(f"cannot fetch {target}: still arriving after {TOTAL_SECONDS:.0f} s")
+    return b"".join(chunks)
 
 
 def decoded(body: bytes, content_type: str | None, url: str) -> str:

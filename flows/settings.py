@@ -42,12 +42,29 @@ def configure(data: str | Path | None = None, quiet: bool = True) -> Path:
     # vacuum service, which by default only clears events: under `reviews serve` an hourly schedule added ~24 flow
     # runs a day to data/.prefect for good (ops QA).
     os.environ.setdefault("PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED", '["events", "flow_runs"]')
+    loopback_without_proxy()
     matplotlib_home(root)
     # A data folder that cannot be written fails the command with its own one-line error; Prefect's warning
     # about its home there, printed on import with a source line, would only come first.
     warnings.filterwarnings("ignore", message="Failed to create the Prefect home directory", category=UserWarning)
     _check_prefect_settings()
     return root
+
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+def loopback_without_proxy() -> None:
+    """With a proxy in the environment (crawling from behind a company's proxy), the Prefect client sent its calls
+    to the temporary server on 127.0.0.1 through it, with the proxy's credentials: the run failed with a
+    traceback, or waited two minutes for a server that was up (security QA). Loopback addresses are added to
+    NO_PROXY and no_proxy; crawls of other hosts keep the proxy."""
+    if not any(os.environ.get(name) for name in PROXY_VARIABLES):
+        return
+    for name in ("NO_PROXY", "no_proxy"):
+        hosts = [host.strip() for host in os.environ.get(name, "").split(",") if host.strip()]
+        os.environ[name] = ",".join(hosts + [host for host in LOOPBACK if host not in hosts])
 
 
 def matplotlib_home(root: Path) -> None:

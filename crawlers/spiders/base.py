@@ -119,10 +119,11 @@ class ReviewSpiderMixin:
         return True
 
     def on_site(self, url: str) -> bool:
-        """Whether a link stays on the site: its host, port aside, is an allowed one. Checked by the spiders
-        themselves: LinkExtractor's allow_domains compares host:port, and Scrapy's offsite filter lets
-        subdomains through."""
-        return urlparse(url).hostname in self.allowed_domains
+        """Whether a link stays on the site: a web address whose host, port aside, is an allowed one. Checked by
+        the spiders themselves: LinkExtractor's allow_domains compares host:port, and Scrapy's offsite filter lets
+        subdomains through; `file://<the site's host>/…` has the site's host (crawlers/schemes.py)."""
+        parsed = urlparse(url)
+        return parsed.scheme.lower() in ("http", "https") and parsed.hostname in self.allowed_domains
 
     def all_known(self, review_ids: list[str | None], links: Iterable[str] = ()) -> bool:
         """True when a page's reviews are all in the warehouse already (incremental runs only): its `links` are

@@ -8,6 +8,8 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -192,3 +194,29 @@ def test_a_run_summary_over_a_warehouse_without_marts_is_a_warning_not_a_traceba
     result = PipelineResult(warehouse=str(warehouse_path(empty_warehouse(tmp_path))))
     assert _report_run(result, quiet=False) is False
     assert "warning: no summary of the run: " in capsys.readouterr().err
+
+
+def test_a_proxy_in_the_environment_is_not_asked_for_prefects_own_server(pending: Path) -> None:
+    # Security QA: the Prefect client sent its calls to the temporary server on 127.0.0.1 through http_proxy, with
+    # the proxy's credentials, and the run ended in a traceback of the proxy's 502.
+    asked: list[str] = []
+
+    class Proxy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 (the standard library's name)
+            asked.append(self.path)
+            self.send_error(502)
+
+        do_POST = do_PATCH = do_PUT = do_DELETE = do_GET  # noqa: N815
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Proxy) as proxy:
+        threading.Thread(target=proxy.serve_forever, daemon=True).start()
+        url = f"http://user:secret@127.0.0.1:{proxy.server_address[1]}"
+        done = reviews("run", "--data-dir", str(pending), "--quiet",
+                       env={"http_proxy": url, "HTTP_PROXY": url, "https_proxy": url, "ALL_PROXY": url,
+                            "no_proxy": "", "NO_PROXY": ""})
+        proxy.shutdown()
+    assert done.returncode == 0, done.stderr
+    assert asked == []
