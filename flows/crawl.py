@@ -240,6 +240,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
             # A run `reviews serve` started hears one stop twice: the terminal's Ctrl-C (or systemd's SIGTERM to
             # every process) and then the runner's SIGTERM. A second KeyboardInterrupt cut its clean stop short.
             return
+        if _in_finalizer(frame):
+            # Raised inside a `__del__`, Python prints it ("Exception ignored in: <function SetBase.__del__>" and a
+            # traceback, under the command's one `stopped` line) and drops it: the same signal comes again once the
+            # finalizer has run (seen in the suite).
+            threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+            return
         signalled.set()
         raise KeyboardInterrupt
 
@@ -259,6 +265,14 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)
+
+
+def _in_finalizer(frame: Any) -> bool:
+    while frame is not None:
+        if frame.f_code.co_name == "__del__":
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _wait_with_progress(child: subprocess.Popen[bytes], items: Path, label: str, show: bool,

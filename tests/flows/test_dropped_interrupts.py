@@ -107,3 +107,19 @@ def test_a_stop_dropped_before_the_flow_began_still_stops_its_loads(tmp_path: Pa
         with pytest.raises(RunStopped, match=f"stopped while loading run {pending} of bench"):
             pipeline([], str(tmp_path))
     assert counts(tmp_path) == (0, 0)
+
+
+def test_a_stop_landing_in_a_finalizer_is_raised_once_the_finalizer_has_run(capfd) -> None:
+    # Python printed "Exception ignored in: <function SetBase.__del__>" and a traceback under the command's one line,
+    # and dropped the KeyboardInterrupt (seen in the suite, a Ctrl-C sent to the whole group while loading).
+    class Finalized:
+        def __del__(self) -> None:
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.sigtimedwait([], 0.05)  # the handler runs here, inside the finalizer
+
+    with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
+        Finalized()  # dropped at once: its __del__ runs
+        for _ in range(100):
+            signal.sigtimedwait([], 0.02)
+    assert "Exception ignored" not in capfd.readouterr().err
+    assert signalled.is_set()
