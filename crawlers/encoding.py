@@ -3,7 +3,7 @@ without a byte-order mark: little-endian, as browsers read it).
 
 A page with a BOM, a charset in its Content-Type or a `<meta charset>` is decoded as it says (Scrapy
 does that). One that declares nothing is UTF-8 when it decodes as UTF-8; otherwise it is read in the legacy
-encoding Firefox's detector names (flows/detect_encoding.py), given the site's top-level domain as Firefox
+encoding Firefox's detector names (crawlers/detect_encoding.py), given the site's top-level domain as Firefox
 gives it. Scrapy's own guess read a short French review's "crème" as "crčme" or "Cafķ".
 """
 
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 from scrapy.http import Response, TextResponse, XmlResponse
 from w3lib.encoding import html_body_declared_encoding, http_content_type_encoding, read_bom
 
-from flows.detect_encoding import WEB_DEFAULT, legacy_encoding, python_codec
-from flows.mixed_encoding import is_single_byte, mixed_name  # registers the utf-8-or-<code page> codecs
+from crawlers.detect_encoding import WEB_DEFAULT, legacy_encoding, python_codec
+from crawlers.mixed_encoding import is_single_byte, mixed_name  # registers the utf-8-or-<code page> codecs
 
 logger = logging.getLogger(__name__)
 NOT_UTF8 = "encoding/labelled_utf8_is_not"

@@ -24,7 +24,7 @@ from crawlers.items import AUDIENCES, RefusedReview, UnreadableMarkup
 from crawlers.landing import data_dir, json_line, run_paths
 from crawlers.nobody import names_nobody
 from crawlers.page_copies import comparable_body
-from flows.title_years import YEAR_SUFFIX, parse_year, title_year
+from crawlers.title_years import YEAR_SUFFIX, parse_year, title_year
 
 logger = logging.getLogger(__name__)
 # Items a crawl could not write to its landing or rejects file (then it stops as disk_full).
@@ -134,7 +134,7 @@ _FILM_FIELDS = frozenset({"film_title", "film_year"})
 def _who_parts(adapter: ItemAdapter) -> tuple[Any, ...]:
     """Who wrote a copy about which film, None where the copy does not say: its critic, outlet and audience as
     written, its film's title folded (case, spaces) without a trailing "(2013)", the film's year as the normalizer
-    reads a mention's (its year field, else that title year: flows/title_years.py), and its external ids."""
+    reads a mention's (its year field, else that title year: crawlers/title_years.py), and its external ids."""
     title = adapter.get("film_title")
     folded = " ".join(YEAR_SUFFIX.sub("", title).split()).casefold() if isinstance(title, str) else None
     ids = adapter.get("external_ids")

@@ -5,7 +5,7 @@ row's cells when it can be read, else None with the reason; `raw` is what there 
 verbatim for the rejects (a JSON line's text also when it parses, in case a later check rejects it).
 
 - The encoding is UTF-8 when the whole file decodes as UTF-8 (a BOM is dropped); `utf-8-or-<code page>` when
-  more of its non-ASCII lines are UTF-8 than not (flows/mixed_encoding.py); else what charset-normalizer
+  more of its non-ASCII lines are UTF-8 than not (crawlers/mixed_encoding.py); else what charset-normalizer
   reads in the file's first megabytes together with the stretch where UTF-8 first failed (a file may be
   ASCII for megabytes before its first accent); among readings nearly as clean as its best, the Windows code
   pages first (dumps are mostly Excel and database exports), then the most coherent.
@@ -33,9 +33,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from flows.detect_encoding import legacy_encoding
+from crawlers.detect_encoding import legacy_encoding
+from crawlers.mixed_encoding import is_single_byte, mixed_name, utf8_census
 from flows.errors import ReviewsError
-from flows.mixed_encoding import is_single_byte, mixed_name, utf8_census
 
 MAX_CELL = 16 * 1024 * 1024  # a longer CSV cell is a runaway quote, rejected, not a review
 DELIMITERS = (",", ";", "\t", "|")
@@ -82,7 +82,7 @@ def detect_encoding(path: Path) -> str:
     with path.open("rb") as handle:
         utf8_lines, other_lines, other = utf8_census(handle)
     if utf8_lines > other_lines:
-        # Mostly UTF-8 with some lines in a code page (flows/mixed_encoding.py): the code page is the one those
+        # Mostly UTF-8 with some lines in a code page (crawlers/mixed_encoding.py): the code page is the one those
         # lines read in.
         code_page = _code_page(other)
         if code_page and is_single_byte(code_page):

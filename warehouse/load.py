@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +20,6 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from crawlers.landing import storable
 from warehouse.db import WarehouseDamaged, WarehouseError, first_line, is_damage, is_write_failure, rollback
 from warehouse.hashing import define_hash_macros
 from warehouse.marts import define_macros, mark_marts_stale
@@ -145,12 +145,16 @@ def _unstage(conn: duckdb.DuckDBPyConnection, rows: str | pa.Table) -> None:
 # landing file keeps the whole line.
 REJECT_RAW_MAX = 16 * 1024 * 1024
 REJECT_RAW_KEPT = 64 * 1024
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def storable_raw(raw: Any) -> str:
     """A reject's item as the JSON text `rejects.raw` stores: whole, or over REJECT_RAW_MAX characters, an object
     holding its first REJECT_RAW_KEPT characters and its size."""
-    text = json.dumps(storable(raw), ensure_ascii=False, sort_keys=True)
+    text = json.dumps(raw, ensure_ascii=False, sort_keys=True)
+    # A lone surrogate (the escape of half a pair in a page's JSON) is refused by UTF-8, Arrow and DuckDB: spelled
+    # out as its six characters, as the landing file spells it (crawlers.landing.storable).
+    text = _LONE_SURROGATE.sub(lambda found: f"\\\\u{ord(found[0]):04x}", text)
     if len(text) <= REJECT_RAW_MAX:
         return text
     return json.dumps({"truncated": True, "chars": len(text), "start": text[:REJECT_RAW_KEPT]}, ensure_ascii=False)

@@ -5,11 +5,8 @@ a source keyed by local ids is seen, not silently thinned."""
 
 from __future__ import annotations
 
-import re
-
 from crawlers.items import ReviewItem
-
-_YEAR_AFTER = re.compile(r"\s*\(\s*\d{4}\s*\)\s*$")
+from crawlers.title_years import YEAR_SUFFIX
 
 
 class IdClashes:
@@ -37,11 +34,13 @@ class IdClashes:
 
 
 def _alike(known: str | None, found: str | None) -> bool:
-    """Whether two names may be one: either missing, or equal but for case, spacing and a trailing "(2013)"."""
+    """Whether two names may be one: either missing, or equal but for case, spacing and a trailing "(2013)" or
+    "[2013]", read as the normalizer reads a title's year (crawlers/title_years.py: a second rule here took
+    "Her [2013]" and "Her" for two films, and refused the review's second copy; style audit)."""
     if not known or not found:
         return True
     return _folded(known) == _folded(found)
 
 
 def _folded(name: str) -> str:
-    return " ".join(_YEAR_AFTER.sub("", name).split()).casefold()
+    return " ".join(YEAR_SUFFIX.sub("", name).split()).casefold()

@@ -25,8 +25,8 @@ from dataclasses import dataclass, field
 
 from rapidfuzz import fuzz, process
 
+from crawlers.title_years import YEAR_SUFFIX, parse_year, title_year
 from flows.normalize.keys import normalize_title
-from flows.title_years import YEAR_SUFFIX, parse_year, title_year
 
 FUZZY_THRESHOLD = 90.0
 # A sequel's title is its original's plus a number ("kill bill vol 1"/"vol 2" score 93), and sequels

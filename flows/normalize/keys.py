@@ -7,7 +7,7 @@ import re
 import unicodedata
 from functools import cache
 
-from flows.title_years import YEAR_SUFFIX
+from crawlers.title_years import YEAR_SUFFIX
 
 
 @cache
