@@ -35,7 +35,6 @@ from functools import lru_cache
 
 NUMERIC_BEST: dict[str, int] = {"ten": 10, "five": 5, "four": 4, "four_frac": 4, "hundred": 100}
 TEXT_SCALES = ("stars_half", "stars_slots", "letter", "fresh", "thumbs")
-ALL_SCALES = tuple(NUMERIC_BEST) + TEXT_SCALES
 
 # Equal steps of 100/12 between F and A; A+ saturates at 100 like A (see the brief).
 LETTER_SCORES: dict[str, float] = {

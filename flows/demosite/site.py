@@ -185,12 +185,6 @@ class DemoSite:
     def n_reviews(self) -> int:
         return len(self._person)
 
-    def iter_films(self) -> Iterator[Film]:
-        return iter(self.films)
-
-    def iter_people(self) -> Iterator[Person]:
-        return iter(self.people)
-
     def iter_reviews(self) -> Iterator[Review]:
         for i in range(self.n_reviews):
             yield self._resolve(i)

@@ -110,11 +110,6 @@ def _read_numbers(key: str) -> tuple[str, tuple[int, ...]]:
             tuple(n for n in numbers if n is not None))
 
 
-def title_numbers(key: str) -> tuple[int, ...]:
-    """The numbers in a normalized title, in order: "saw iii" -> (3,), "dune part one" -> (1,)."""
-    return _read_numbers(key)[1]
-
-
 def numbered_key(key: str) -> str:
     """The normalized title with its numbers in digits, so "saw ii" and "saw 2" are one title."""
     return _read_numbers(key)[0]

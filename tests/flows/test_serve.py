@@ -19,13 +19,8 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 
 from flows.config import Config, Source
 from flows.errors import ReviewsError
-from flows.serve import (
-    LocalServer,
-    build_deployments,
-    ensure_server,
-    register,
-    start_local_server,
-)
+from flows.serve import build_deployments, register
+from flows.serve_server import LocalServer, ensure_server, start_local_server
 from flows.writer import writer_slot
 
 pytestmark = pytest.mark.timeout(300)

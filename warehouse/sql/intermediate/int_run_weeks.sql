@@ -8,9 +8,9 @@
 with
 
 review_runs as (
-    select review_id, run_id from reviews
+    select review_id, run_id from stg_reviews
     union
-    select review_id, first_run_id as run_id from reviews where first_run_id is not null
+    select review_id, first_run_id as run_id from stg_reviews where first_run_id is not null
 ),
 
 review_weeks as (
@@ -22,8 +22,8 @@ review_weeks as (
 ),
 
 start_weeks as (
-    select run_id, iso_week_start(run_started(started, run_id)) as week_start, 0 as week_reviews
-    from crawl_runs
+    select run_id, iso_week_start(started) as week_start, 0 as week_reviews
+    from stg_crawl_runs
 ),
 
 final as (

@@ -52,7 +52,10 @@ final as (
         iso_week_label(trusted_published_on) as published_week,
         iso_week_start(trusted_published_on) as published_week_start,
         first_seen,
-        last_seen
+        last_seen,
+        -- lineage: the run that first loaded the review, and the last run that changed it
+        first_run_id,
+        run_id
     from rating_kind
 )
 
