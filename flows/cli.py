@@ -20,6 +20,7 @@ from flows.cli_base import (
     DataDir,
     ProfileOption,
     Quiet,
+    QuietRun,
     app,
     configured,
     configured_source,
@@ -154,7 +155,7 @@ def run(
         help="Sites crawled at once (default: the config's \\[crawl] parallel, else 4).", min=1)] = None,
     config: ConfigOption = None,
     data_dir: DataDir = None,
-    quiet: Quiet = False,
+    quiet: QuietRun = False,
 ) -> None:
     """Crawl, then normalize and load every pending landing batch, then rebuild the marts.
 
@@ -317,7 +318,7 @@ def serve(
 
 
 @app.command()
-def demo(data_dir: DataDir = None, quiet: Quiet = False,
+def demo(data_dir: DataDir = None, quiet: QuietRun = False,
          films: Annotated[int, typer.Option(help="Films on the demo site.")] = 40,
          reviews_per_film: Annotated[int, typer.Option(help="Reviews per film.")] = 75) -> None:
     """Serve the demo site on loopback, crawl it completely, compare with its ground truth."""

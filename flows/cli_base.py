@@ -74,6 +74,8 @@ err_console = _Console(stderr=True, width=_width())
 DataDir = Annotated[Path | None, typer.Option(
     "--data-dir", help="Data folder (default $REVIEWS_DATA_DIR, else the config's data_dir, else ./data).")]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress display.")]
+QuietRun = Annotated[bool, typer.Option(
+    "--quiet", "-q", help="No progress display and no summary tables (warnings and errors still print).")]
 ConfigOption = Annotated[Path | None, typer.Option("--config", help="Config file (default ./reviews.toml if present).")]
 ProfileOption = Annotated[Path | None, typer.Option(
     "--profile", help="The site profile (a TOML file of selectors) for the profile spider.")]

@@ -11,7 +11,7 @@ from rich.markup import escape
 from flows.cli_base import (
     ConfigOption,
     DataDir,
-    Quiet,
+    QuietRun,
     app,
     configured,
     console,
@@ -26,7 +26,7 @@ from flows.errors import ReviewsError
 
 @app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="A CSV (with a header row) or JSON-lines dump of reviews.")],
+    file: Annotated[Path, typer.Argument(help="A CSV (with a header row), JSON-lines or JSON-array dump of reviews.")],
     source: Annotated[str, typer.Option(help="Landing name of this dump's source, e.g. rt-dump.")],
     map_: Annotated[list[str] | None, typer.Option(
         "--map", help="FIELD=COLUMN[,COLUMN...]: which column holds a field (the first non-blank wins).")] = None,
@@ -34,7 +34,7 @@ def import_(
     = "critic",
     encoding: Annotated[str | None, typer.Option(help="The file's text encoding (default: detected).")] = None,
     file_format: Annotated[str | None, typer.Option(
-        "--format", help="csv or jsonl (default: from the file name).")] = None,
+        "--format", help="csv or jsonl, which reads a JSON array too (default: from the file name).")] = None,
     delimiter: Annotated[str | None, typer.Option(
         help="The CSV's delimiter (default: the one of , ; tab | its header uses most).")] = None,
     critic: Annotated[str | None, typer.Option(
@@ -49,7 +49,7 @@ def import_(
     no_load: Annotated[bool, typer.Option("--no-load", help="Only land it; the next run loads it.")] = False,
     config: ConfigOption = None,
     data_dir: DataDir = None,
-    quiet: Quiet = False,
+    quiet: QuietRun = False,
 ) -> None:
     """Land a dataset dump of reviews as one run of SOURCE, then load it as `reviews run` does."""
     cfg, root = project(config, data_dir)

@@ -241,6 +241,15 @@ def test_json_writes_numbers_a_double_cannot_hold_as_strings(data_dir, value, ki
     assert result.stdout == f'{{"v":{written}}}\n'
 
 
+def test_json_writes_long_integers_inside_lists_and_structs_as_strings(data_dir):
+    # Docs QA: a hash in a list was a bare number, which jq rounds, while the same hash in a column was a string.
+    query = ("select [11289624801003827989::ubigint, 42::ubigint] as l, "
+             "{'h': -9223372036854775807::bigint, 'n': 9007199254740991::bigint, 't': '12345678901234567890'} as s")
+    assert sql(data_dir, query, "json").stdout == (
+        '{"l":["11289624801003827989",42],"s":{"h":"-9223372036854775807","n":9007199254740991,'
+        '"t":"12345678901234567890"}}\n')
+
+
 def test_json_writes_nan_and_infinity_as_null(data_dir):
     query = "select 'nan'::double as a, 'inf'::double as b, ['-inf'::double, 1.5] as c, 'NaN' as s"
     assert strict_json(sql(data_dir, query, "json").stdout) == {"a": None, "b": None, "c": [None, Decimal("1.5")],
