@@ -35,6 +35,9 @@ FUZZY_THRESHOLD = 90.0
 _NUMBER_WORDS = {word: n for n, word in enumerate(
     "one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen twenty".split(), start=1)}
+# Words that join a number word into a compound text2num reads ("twenty one" is 21, "Twenty-One Grams" is "21 Grams"):
+# read one by one, "twenty one" was 20 and 1, and the two titles never matched (style audit).
+_TENS = frozenset("twenty thirty forty fifty sixty seventy eighty ninety hundred".split())
 # Roman numerals that are also words: "v" in "Batman v Superman" is versus, "x" in "X-Men" a letter,
 # "i" in "I, Robot" a pronoun. They count only after a word that announces a number, and "v"/"x" also
 # at the end of the title ("Saw V", "Malcolm X").
@@ -43,7 +46,7 @@ _ROMAN = {numeral: n for n, numeral in enumerate(
     "ii iii iv v vi vii viii ix x xi xii xiii xiv xv xvi xvii xviii xix xx".split(), start=2)
     if numeral not in _AMBIGUOUS_ROMAN}
 _NUMBER_MARKERS = frozenset("part pt episode chapter vol volume book".split())
-_NUMBER_CANDIDATES = frozenset([*_NUMBER_WORDS, *_ROMAN, *_AMBIGUOUS_ROMAN])
+_NUMBER_CANDIDATES = frozenset([*_NUMBER_WORDS, *_TENS, *_ROMAN, *_AMBIGUOUS_ROMAN])
 _DIGIT = re.compile(r"\d")
 _MAX_DIGITS = 18  # a longer run of digits is no sequel's number, and int() refuses past 4300 digits
 
@@ -106,8 +109,39 @@ def _read_numbers(key: str) -> tuple[str, tuple[int, ...]]:
         # A title that is a number word alone is its own title: "Nine" (2009) is not "9" (2009).
         return key, (_NUMBER_WORDS[words[0]],)
     numbers = [_number_at(words, i) for i in range(len(words))]
+    words, numbers = _compounds(words, numbers)
     return (" ".join(word if n is None else str(n) for word, n in zip(words, numbers, strict=True)),
             tuple(n for n in numbers if n is not None))
+
+
+def _compounds(words: list[str], numbers: list[int | None]) -> tuple[list[str], list[int | None]]:
+    """Runs of two or more number words that text2num reads as one number ("twenty one"), as that number; a run
+    it cannot read as one ("one two three") keeps its words' own numbers."""
+    if _TENS.isdisjoint(words):
+        return words, numbers
+    from text_to_num import text2num
+
+    joined_words: list[str] = []
+    joined: list[int | None] = []
+    index = 0
+    while index < len(words):
+        end = index
+        while end < len(words) and (words[end] in _NUMBER_WORDS or words[end] in _TENS):
+            end += 1
+        if end - index >= 2 or (end - index == 1 and words[index] in _TENS):
+            try:
+                value: int | None = text2num(" ".join(words[index:end]), "en")
+            except ValueError:
+                value = None
+            if value is not None:
+                joined_words.append(" ".join(words[index:end]))
+                joined.append(value)
+                index = end
+                continue
+        joined_words.append(words[index])
+        joined.append(numbers[index])
+        index += 1
+    return joined_words, joined
 
 
 def numbered_key(key: str) -> str:

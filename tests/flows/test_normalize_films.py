@@ -180,6 +180,10 @@ def test_titles_that_differ_in_a_sequel_number_are_two_films(first, first_year, 
         ("blade runner 2049", (2049,)),
         ("godfather", ()),
         ("saw 007", (7,)),
+        ("twenty one grams", (21,)),  # text2num reads the compound: it was 20 and 1 (style audit)
+        ("thirty two short films about glenn gould", (32,)),
+        ("one two three", (1, 2, 3)),  # no one number: each word's own
+        ("twenty twenty", (20, 20)),
         ("saw \u136a", ()),  # an Ethiopic digit two: a digit, but not one int() reads
         # past int()'s limit: a long run of digits is no sequel number
         pytest.param("pi " + "3" * 5000, (), id="5000 digits"),
@@ -297,3 +301,10 @@ def test_a_title_in_another_language_with_a_number_on_one_side_only_is_still_the
     film = resolver.resolve(Mention("Seven Samurai", "1954", "tt0047478"))[0]
     assert resolver.resolve(Mention("Shichinin no samurai", "1954", "tt0047478"))[0] is film
     assert resolver.resolve(Mention("Shichinin no samurai", "1954"))[0] is film
+
+
+def test_a_title_with_a_compound_number_word_is_the_film_its_digits_name() -> None:
+    # "21 Grams" and "Twenty-One Grams" of one year were two films: numbers that differ never match fuzzily.
+    resolver = FilmResolver([])
+    first = resolver.resolve(Mention("21 Grams", "2003"))[0].film_id
+    assert resolver.resolve(Mention("Twenty-One Grams", "2003"))[0].film_id == first
