@@ -12,7 +12,7 @@ from crawlers.nobody import names_nobody
 
 # What a template adds to an excerpt of a review: an ellipsis, "[…]", "Read more", "Continue reading".
 _EXCERPT_TAIL = re.compile(r"(?:readmore|continuereading|readthefullreview|readfullreview)+$")
-_TAG = re.compile(r"<[^>]*>")
+_TAG = re.compile(r"<[^>]*>")  # only to compare two copies' letters, never to store a text: no parser needed
 _NOT_WORD = re.compile(r"[\W_]+")
 # Two bodies that agree on this many letters and digits from their start are one review's (a template's
 # excerpt of it, or a copy with other markup); two reviews of one film by one critic do not open alike so long.

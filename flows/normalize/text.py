@@ -87,7 +87,9 @@ _FTFY_OPTIONS = {"unescape_html": False, "uncurl_quotes": False, "fix_character_
 
 
 def _html_to_text(fragment: str) -> str | None:
-    """The text a browser shows of an HTML fragment; None when lxml cannot read it."""
+    """The text a browser shows of an HTML fragment; None when lxml cannot read it. Not html_text (a dependency,
+    crawlers/profile_pages.py): it shows a <template>'s content, which a browser does not, and every stored
+    review's body, and so its content hash, would change with the rules that lay out its lines."""
     try:
         root = lxml.html.fragment_fromstring(fragment, create_parent="div")
     except (etree.ParserError, ValueError):
