@@ -20,8 +20,12 @@ DATA_DIR_ENV = "REVIEWS_DATA_DIR"
 _SAFE = re.compile(r"[^A-Za-z0-9_.-]+")
 
 
+# Relative to the current folder, when neither --data-dir, REVIEWS_DATA_DIR nor a config names one.
+DEFAULT_DATA_DIR = "data"
+
+
 def data_dir(explicit: str | os.PathLike[str] | None = None) -> Path:
-    return Path(explicit or os.environ.get(DATA_DIR_ENV) or "data").expanduser()
+    return Path(explicit or os.environ.get(DATA_DIR_ENV) or DEFAULT_DATA_DIR).expanduser()
 
 
 def safe_name(name: str) -> str:

@@ -6,6 +6,8 @@ Values can be overridden per run (`reviews crawl ... -s NAME=VALUE`) or per sour
 
 import os
 
+from crawlers.landing import DATA_DIR_ENV, DEFAULT_DATA_DIR
+
 BOT_NAME = "film-reviews"
 SPIDER_MODULES = ["crawlers.spiders"]
 NEWSPIDER_MODULE = "crawlers.spiders"
@@ -15,7 +17,7 @@ REVIEWS_CONTACT_URL = os.environ.get("REVIEWS_CONTACT_URL", "https://github.com/
 USER_AGENT = f"film-reviews/0.1 (+{REVIEWS_CONTACT_URL})"
 
 # Where the landing zone lives; `--data-dir` and REVIEWS_DATA_DIR set it.
-REVIEWS_DATA_DIR = os.environ.get("REVIEWS_DATA_DIR", "data")
+REVIEWS_DATA_DIR = os.environ.get(DATA_DIR_ENV, DEFAULT_DATA_DIR)
 
 # Many review sites forbid some sections to robots; honour that by default.
 # https://docs.scrapy.org/en/latest/topics/downloader-middleware.html#robotstxt-obey

@@ -150,7 +150,7 @@ def project(config: Path | None, data_dir: Path | None, reading: bool = False,
     in the config is a warning, and the command goes on with the file's data_dir and [report] out. A source
     whose profile is broken is a warning, except for the `named` ones, for which the command says so as its
     error (the same line twice otherwise)."""
-    from crawlers.landing import DATA_DIR_ENV
+    from crawlers.landing import DATA_DIR_ENV, DEFAULT_DATA_DIR
     from flows.config import Config, ConfigMissing, config_path, folders_only, load_config
     from flows.settings import check_folder
 
@@ -175,7 +175,7 @@ def project(config: Path | None, data_dir: Path | None, reading: bool = False,
         if source.profile_error and source.name not in set(named):
             err_console.print(f"[yellow]warning:[/yellow] source {source.name!r} cannot be crawled: "
                               f"{shown(source.profile_error)}", highlight=False, soft_wrap=True)
-    root = Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or "data").expanduser().resolve()
+    root = Path(data_dir or os.environ.get(DATA_DIR_ENV) or cfg.data_dir or DEFAULT_DATA_DIR).expanduser().resolve()
     try:
         str(root).encode("utf-8")  # a Latin-1 folder name: its bytes reached Prefect's JSON as a traceback
     except UnicodeEncodeError:
