@@ -40,6 +40,8 @@ from vaderSentiment.vaderSentiment import N_SCALAR, NEGATE
 
 ALPHA = 15.0  # VADER's normalisation constant
 NEUTRAL = 0.05  # VADER's own cut-off between neutral and opinionated
+# "not think", "don't believe": the negation is of what follows (the verbs hold no valence of their own).
+_OPINION_VERBS = "(?:think|believe|feel|find|expect|say|suppose)"
 _NEGATIONS = "|".join(sorted({w.replace("'", "''") for w in NEGATE if w.replace("-", "").isalpha()
                               or "'" in w}, key=len, reverse=True))
 
@@ -109,13 +111,15 @@ clauses as (
 negation_marked as (
     -- "not good" and "never really good": the two words after a negation carry a neg_ mark (a third word would take
     -- the next negation of "not good and not funny" with it); so do the two after "no", which becomes no_, no word
-    -- of the lexicon ("no fun" is fun negated). "kind of" is kind_of, not "kind". (The rarer rules run only where
-    -- a contains() finds their words: a regex pass over every sentence cost ~1 CPU-s per 250,000 reviews.)
+    -- of the lexicon ("no fun" is fun negated); a verb of opinion after the negation passes it on ("I don't think
+    -- it's good" negates "good", as VADER's three words do). "kind of" is kind_of, not "kind". (The rarer rules run
+    -- only where a contains() finds their words: a regex pass over every sentence cost ~1 CPU-s per 250,000 reviews.)
     select row_no, sentence_no, weight, strlen(sentence) = length(sentence) as is_ascii,
         regexp_replace(
             case when contains(sentence, 'no ') then regexp_replace(sentence,
                 '\\bno\\s+([a-z'']+)(\\s+([a-z'']+))?', 'no_ neg_\\1 neg_\\3', 'g') else sentence end,
-            '\\b({_NEGATIONS})\\s+([a-z'']+)(\\s+([a-z'']+))?', '\\1 neg_\\2 neg_\\4', 'g') as marked
+            '\\b({_NEGATIONS})\\s+({_OPINION_VERBS}\\s+)?([a-z'']+)(\\s+([a-z'']+))?', '\\1 \\2neg_\\3 neg_\\5', 'g')
+            as marked
     from clauses
 ),
 kind_of_read as (

@@ -123,3 +123,14 @@ def test_negations_hedges_and_a_closing_but_read_as_negative(text):
 ])
 def test_but_and_no_turn_a_sentence_as_vader_turns_it(text, positive):
     assert (infer_score(text) >= 60) == positive
+
+
+@pytest.mark.parametrize(("text", "positive"), [
+    # a known gap: the negation stopped at the verb of opinion, so "good" counted as praise (VADER: -0.34)
+    ("I don't think it's good.", False),
+    ("I don't feel great about it.", False),
+    ("I don't think it's bad.", True),
+    ("I think it's good.", True),
+])
+def test_a_negated_verb_of_opinion_negates_what_follows(text, positive):
+    assert (infer_score(text) >= 60) == positive
