@@ -8,6 +8,7 @@ reads the stats file when the child exits.
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths
+from crawlers.landing import DATA_DIR_ENV, data_dir, free_bytes, new_run_id, run_paths, safe_name
 from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
 from flows.folders import check_writable
@@ -119,7 +120,7 @@ def run_crawl(spider: str, urls: list[str], source: str | None = None, data: str
     check_room(root, settings)
     run_id = run_id or new_run_id()
     paths = run_paths(root, source, run_id)
-    log_path = root / "logs" / source / f"{run_id}.log"
+    log_path = root / "logs" / safe_name(source) / f"{run_id}.log"  # as run_paths names the source's folders
     check_writable(paths["items"].parent, "the crawl's landing files")
     check_writable(log_path.parent, "the crawl logs")
     check_writable(root / "state", "the retry lists and canary pages every crawl keeps")
@@ -243,11 +244,15 @@ def sigterm_as_interrupt() -> Iterator[None]:
         if _in_finalizer(frame):
             # Raised inside a `__del__`, Python prints it ("Exception ignored in: <function SetBase.__del__>" and a
             # traceback, under the command's one `stopped` line) and drops it: the same signal comes again once the
-            # finalizer has run (seen in the suite).
-            threading.Timer(0.05, os.kill, (os.getpid(), signum)).start()
+            # finalizer has run (seen in the suite), as Python's own, which runs no default handler that would kill
+            # the process, and is raised on leaving the block if the block ends first (verification QA).
+            deferred.append(timer := threading.Timer(0.05, _thread.interrupt_main, (signum,)))
+            timer.start()
             return
         signalled.set()
         raise KeyboardInterrupt
+
+    deferred: list[threading.Timer] = []
 
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
@@ -262,9 +267,14 @@ def sigterm_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
+        for timer in deferred:
+            timer.cancel()
         signal.signal(signal.SIGTERM, previous)
         if previous_int is signal.default_int_handler:
             signal.signal(signal.SIGINT, previous_int)
+    if deferred and not signalled.is_set():  # the block ended before the stop came again: it stops what follows
+        signalled.set()
+        raise KeyboardInterrupt
 
 
 def _in_finalizer(frame: Any) -> bool:

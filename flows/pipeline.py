@@ -18,20 +18,28 @@ from typing import Any
 
 import duckdb
 from prefect import flow, get_run_logger, task
+from prefect.exceptions import CancelledRun
 from prefect.states import Cancelled, Completed, Failed, State
 from prefect.tasks import exponential_backoff
 from rich.console import Console
 from rich.progress import Progress
 
 from crawlers.landing import data_dir, safe_name
-from flows.config import DEFAULT_PARALLEL, FULL_EVERY_DAYS, Health
+from flows.config import DEFAULT_PARALLEL, FULL_EVERY_DAYS, Health, check_source_name
 from flows.crawl import run_crawl, signalled, sigterm_as_interrupt, stopping
 from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped, RunUnhealthy, SourceBusy
 from flows.incremental import clock_behind, full_crawl_due, write_state
 from flows.load import Batch, apply_mart_params, held_notes, judged_elsewhere, load, normalize, pending_batches
 from flows.parallel import CrawlBoard, crawl_in_lanes
 from flows.quiet_errors import is_user_error
-from flows.served import prepare_served_run, served_body, stopped_state
+from flows.served import (
+    cancelled_when_stopped,
+    is_served,
+    prepare_served_run,
+    served_body,
+    stopped_state,
+    unless_stopped,
+)
 from flows.upgrades import apply_data_fixes
 from flows.writer import writer_slot
 from warehouse.db import (
@@ -134,15 +142,23 @@ def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> d
         settings, args = _incremental_args(spec, root, warehouse_path(root))
     result = run_crawl(spec.spider, spec.urls, source=spec.source, data=root, settings=settings,
                        spider_args=args, show_progress=show_progress, resumable=spec.incremental)
-    if stopping.is_set() and result.stats.get("finish_reason") == "shutdown":
-        # The run's stop closed this crawl: Completed read as a whole crawl in Prefect's UI (Prefect QA).
+    if stopping.is_set() and result.stats.get("finish_reason") == "shutdown" and is_served():
+        # The run's stop closed this crawl: Completed read as a whole crawl in Prefect's UI (Prefect QA). Only for a
+        # served run: Prefect logs a Cancelled task at ERROR, a line more under `reviews run`'s one `stopped` line.
         return Cancelled(message=f"stopped: the crawl of {spec.source} closed cleanly and keeps its job, which "
                                  "the next run resumes")
+    stats = result.stats
+    # The run's log in Prefect said only "Finished in state Completed()" (Prefect QA): what the crawl did, in a line.
+    get_run_logger().info("crawled %s (run %s): %s pages, %s reviews landed, %s refused, in %.0f s, %s; log %s",
+                          result.source, result.run_id, stats.get("pages", 0), stats.get("landed", 0),
+                          stats.get("rejected", 0), result.seconds, stats.get("finish_reason", "no stats"),
+                          result.log_path)
     return {"spider": result.spider, "source": result.source, "run_id": result.run_id,
-            "seconds": round(result.seconds, 2), **result.stats}
+            "seconds": round(result.seconds, 2), **stats}
 
 
 @task(task_run_name="load-{batch.source}-{batch.run_id}")
+@cancelled_when_stopped()
 def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str, Any]:
     """Normalize and load one landing batch, in one write transaction."""
     stopped = (f"stopped while loading run {batch.run_id} of {batch.source}: that load was rolled back and the "
@@ -150,13 +166,17 @@ def normalize_and_load(batch: Batch, database: Path, rules: Health) -> dict[str,
     with stops_as(stopped), open_writer(database) as conn:
         unless_signalled()
         result, run = load(conn, batch, normalize(conn, batch), rules, cancelled=signalled.is_set)
+    get_run_logger().info("loaded run %s of %s: %s scraped, %s new, %s updated, %s duplicates, %s rejected%s",
+                          result.run_id, result.source, result.scraped, result.loaded, result.updated,
+                          result.duplicates, result.rejected, " (loaded before)" if result.already_loaded else "")
     if run.healthy is False:
         get_run_logger().warning("unhealthy run %s of %s: %s", run.run_id, run.source, run.health_notes)
     return {**result.as_dict(), "healthy": run.healthy, "health_notes": run.health_notes, "pages": run.pages,
             "errors": run.errors}
 
 
-@task
+@task(task_run_name="find-pending")
+@cancelled_when_stopped()
 def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[Batch]:
     """The landing batches not loaded yet, with the config's mart parameters stored first (the
     normalizer takes its positive_threshold from them) and stored rows repaired (flows/upgrades.py)."""
@@ -167,7 +187,8 @@ def find_pending(database: Path, root: Path, params: dict[str, float]) -> list[B
         return pending_batches(conn, root)
 
 
-@task
+@task(task_run_name="build-marts")
+@cancelled_when_stopped()
 def build_marts_task(database: Path, params: dict[str, float]) -> dict[str, int]:
     with stops_as("stopped while rebuilding the marts: this run's loads are kept, and the next run rebuilds "
                   "the marts"), open_writer(database) as conn:
@@ -204,21 +225,21 @@ def pipeline(sources: list[SourceSpec], data: str | None = None, show_progress: 
     """Crawl every source (up to `parallel` sites at a time, see flows.parallel), then load every pending
     landing batch, then rebuild the marts. A run with an unhealthy crawl ends Failed (named Unhealthy), once all
     of that is done, and a caller gets RunUnhealthy holding the result; a run that crawled is unhealthy only for
-    its own sources' crawls (_split_unhealthy). `fail_unhealthy` (scheduled runs) raises RunUnhealthy instead, and
-    such a run skips a source another run is still crawling, ending in the state Skipped (a Completed) when it
-    crawled none."""
+    its own sources' crawls (_split_unhealthy); a scheduled run's too (it raised RunUnhealthy, a plain Failed with
+    two tracebacks that no filter on the name Unhealthy found: Prefect QA). `fail_unhealthy` (scheduled runs) skips
+    a source another run is still crawling, ending in the state Skipped (a Completed) when it crawled none."""
     prepare_served_run()
+    for spec in sources:  # a deployment's parameters can be edited in Prefect: "../../x" put its log outside the data
+        check_source_name(spec.source, "source")
     try:
         # A SIGTERM stops the run as Ctrl-C does, whichever step it reaches.
         with served_body(), sigterm_as_interrupt():
             result = _pipeline(sources, data_dir(data).resolve(), show_progress, mart_params, health, parallel,
                                busy_is_failure=not fail_unhealthy)
-    except (KeyboardInterrupt, RunStopped) as exc:
+    except (KeyboardInterrupt, RunStopped, CancelledRun) as exc:  # CancelledRun: a task the stop ended
         if (cancelled := stopped_state(exc)) is None:
             raise
         return cancelled
-    if fail_unhealthy and result.unhealthy:
-        raise RunUnhealthy(result.unhealthy)
     if result.unhealthy:
         # `reviews run` exits 3 for it, and on a Prefect server its run showed as Completed (Prefect QA). Returned
         # as a state, not raised: nothing else went wrong, so no traceback; a caller of the flow gets RunUnhealthy
@@ -297,7 +318,7 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
         for note in result.busy:  # logged now: a later failure of the run must not hide it
             get_run_logger().warning("skipped: %s", note)
     with writer_slot(root, waiting=get_run_logger().warning):  # one writer at a time; said even with --quiet
-        batches = find_pending(database, root, mart_params or {})
+        batches = unless_stopped(find_pending(database, root, mart_params or {}))
         result.held = held_notes(root)
         for note in result.held:  # `reviews run` prints them itself; under `reviews serve` this log is all there is
             get_run_logger().info("waiting: %s", note)
@@ -310,9 +331,9 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
                 # A batch the load cannot take would otherwise stop every later batch, run after run.
                 # A busy warehouse is no fault of the batch: it stops the run, as before.
                 try:
-                    loaded = normalize_and_load(batch, database, health or Health())
-                except (WarehouseBusy, WarehouseDamaged, RunStopped):  # no fault of the batch: they end the run
-                    raise
+                    loaded = unless_stopped(normalize_and_load(batch, database, health or Health()))
+                except (WarehouseBusy, WarehouseDamaged, RunStopped, CancelledRun):  # no fault of the batch: they end
+                    raise  # the run (CancelledRun: a served run's stop ended the load)
                 except Exception as exc:
                     if interrupted(exc):
                         raise
@@ -330,7 +351,7 @@ def _pipeline(sources: list[SourceSpec], root: Path, show_progress: bool, mart_p
             get_run_logger().warning("could not read how other runs judged this run's crawls: %s", first_line(exc))
         _split_unhealthy(result, sources)
         try:
-            result.marts = build_marts_task(database, mart_params or {})
+            result.marts = unless_stopped(build_marts_task(database, mart_params or {}))
         except (ReviewsError, WarehouseError) as exc:
             if isinstance(exc, RunStopped | WarehouseBusy | WarehouseDamaged):  # not a part of the run that failed
                 raise

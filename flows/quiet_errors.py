@@ -100,12 +100,15 @@ class OneLineFilter(logging.Filter):
     stop keeps its line (why the run failed or was stopped) but not the traceback; the engine's record that
     repeats it ("Engine execution exited with unexpected exception", "... interrupted by base exception") is
     dropped, as is the engine's record of a run the stop ended Cancelled (flows/served.py), which its "Finished in
-    state Cancelled(...)" line already says. Any other exception keeps its traceback."""
+    state Cancelled(...)" line, shown at INFO, already says. Any other exception keeps its traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         from prefect.exceptions import CancelledRun
 
         error = record.exc_info[1] if record.exc_info else None
+        if record.levelno > logging.INFO and record.getMessage().startswith("Finished in state Cancelled("):
+            # A run or task the stop ended: Prefect logs it at ERROR, which log alerts would take for a failure.
+            record.levelno, record.levelname = logging.INFO, "INFO"
         if not (is_user_error(error) or isinstance(error, KeyboardInterrupt | CancelledRun)):
             return True
         if record.getMessage().startswith("Engine execution"):

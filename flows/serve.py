@@ -205,6 +205,16 @@ def _retire(root: Path, config: Config, names: list[str], echo: Callable[[str], 
         echo("paused until its site profile is fixed: " + ", ".join(paused))
 
 
+def _pause(root: Path, names: list[str], echo: Callable[[str], object]) -> None:
+    """Pause this folder's deployments as serve stops: no runs pile up as Late while nobody serves them. One
+    deleted meanwhile (in Prefect's UI) is no longer there to pause."""
+    try:
+        pause_deployments(root, names)
+    except Exception as exc:  # noqa: BLE001 - bookkeeping on the server must not stop serve's stop
+        echo(f"warning: could not pause the deployments ({type(exc).__name__}: {exc}); their runs may wait as Late "
+             "until serve starts again")
+
+
 def _settle(root: Path, echo: Callable[[str], object]) -> None:
     try:
         settled = settle_orphaned_runs(root)
@@ -218,7 +228,7 @@ def _settle(root: Path, echo: Callable[[str], object]) -> None:
 def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> int:
     """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
 
-    On Ctrl-C Prefect's runner pauses the schedules (no runs pile up while nobody serves), then the
+    On Ctrl-C serve pauses its deployments once the runner has stopped (no runs pile up while nobody serves), then the
     server we started, if any, stops. Returns the exit code: 1 when that server failed on its own.
     """
     if not config.report_schedule and not any(source.schedule and not source.profile_error
@@ -232,6 +242,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
             check_api(os.environ["PREFECT_API_URL"])
         server = ensure_server(root, port)  # before anything imports Prefect, so it reads the URL at import
         done, ended = threading.Event(), []
+        names: list[str] = []
         try:
             api_url = os.environ["PREFECT_API_URL"]
             if server is not None:
@@ -272,6 +283,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
             # serve settles the runs.
             if not ended and os.environ.get("PREFECT_API_URL") and (server is None or server.running()):
                 with _api_settings():
+                    _pause(root, names, echo)
                     _settle(root, echo)
             if server is not None:
                 server.stop()

@@ -49,7 +49,9 @@ def make_runner(deployments: list[RunnerDeployment], say: Callable[[str], object
     # No limit on runs at once, as Prefect's serve() has (Runner's own default is 5: a sixth source due at the
     # same time waited, Late), unless PREFECT_RUNNER_PROCESS_LIMIT sets one.
     limit = None if os.environ.get("PREFECT_RUNNER_PROCESS_LIMIT") is None else NotSet
-    runner = OneStopRunner(pause_on_shutdown=True, limit=limit)
+    # Serve pauses its deployments itself once the runner has stopped (flows/serve.py): Prefect's pause stopped at the
+    # first deployment deleted meanwhile, with a traceback and exit 1, leaving the rest unpaused (Prefect QA).
+    runner = OneStopRunner(pause_on_shutdown=False, limit=limit)
     for deployment in deployments:
         runner.add_deployment(deployment)
     return runner

@@ -9,25 +9,29 @@
   serve's child checks every second that serve is there, and once it is gone, stops itself as a SIGTERM would stop
   it (its crawl closes cleanly and keeps its job) and ends its process when its code has ended; a flow run whose
   serve died while it started stops at once. A command started from a served run's environment is left alone.
-- A served run stopped by a signal ends Cancelled (`stopped_state`), never Crashed first: the pipeline takes SIGTERM
-  as Ctrl-C (flows/crawl.py), so the runner's stop reached Prefect's engine as a KeyboardInterrupt, a crash, about
-  2 s before the runner recorded the run Cancelled, and a Prefect automation on Crashed would have fired.
+- A served run stopped by a signal ends Cancelled (`stopped_state`), never Crashed first, and so do its tasks the stop
+  ended (`cancelled_when_stopped`): the pipeline takes SIGTERM as Ctrl-C (flows/crawl.py), so the runner's stop reached
+  Prefect's engine as a KeyboardInterrupt, a crash, about 2 s before the runner recorded the run Cancelled, and a
+  Prefect automation on Crashed would have fired; a stopped load's task was Failed, a stopped report's Crashed.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from flows.errors import RunStopped
 from flows.quiet_errors import SERVED_ENV, quiet_served_run
 
+P = ParamSpec("P")
+R = TypeVar("R")
 _watching = threading.Event()
 _body_done = threading.Event()  # the flow's own code has ended (flows/pipeline.py, flows/report/flow.py)
 GRACE_SECONDS = 120.0  # for a stopped run to end: a crawl's page in flight may take DOWNLOAD_TIMEOUT (30 s)
@@ -85,14 +89,58 @@ def served_body() -> Iterator[None]:
 STOPPED = "stopped: its crawls closed cleanly and keep their jobs, which the next run resumes"
 
 
-def stopped_state(exc: BaseException) -> Any:
-    """The Cancelled state a served flow returns when a signal stopped it (`exc`, a KeyboardInterrupt or a
-    RunStopped saying what the stop kept); None elsewhere, where the stop goes on up as before."""
-    if not os.environ.get(SERVED_ENV) or not isinstance(exc, KeyboardInterrupt | RunStopped):
+def is_served() -> bool:
+    """Whether this process is a flow run `reviews serve` started."""
+    return bool(os.environ.get(SERVED_ENV))
+
+
+def stopped_state(exc: BaseException, message: str = STOPPED) -> Any:
+    """The Cancelled state a served flow or task returns when a signal stopped it (`exc`: a KeyboardInterrupt, whose
+    state says `message`, a RunStopped saying what the stop kept, or the CancelledRun of a task it stopped); None
+    elsewhere, where the stop goes on up as before. The message is logged too: the runner's own Cancelled state
+    comes after and replaces it in Prefect's UI ("Runner is shutting down.")."""
+    from prefect.exceptions import CancelledRun
+
+    if not is_served() or not isinstance(exc, KeyboardInterrupt | RunStopped | CancelledRun):
         return None
+    from prefect.logging import get_run_logger
     from prefect.states import Cancelled
 
-    return Cancelled(message=str(exc) if isinstance(exc, RunStopped) else STOPPED)
+    message = message if isinstance(exc, KeyboardInterrupt) else str(exc)
+    get_run_logger().info("%s", message)
+    return Cancelled(message=message)
+
+
+def cancelled_when_stopped(message: str = STOPPED) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """For a task body that a served run's stop ends Cancelled (saying `message`, or what a RunStopped says), not
+    Crashed (a stopped report's task) or Failed (a stopped load's): the stop is for the flow to take up
+    (`unless_stopped` where it called the task)."""
+
+    def wrap(body: Callable[P, R]) -> Callable[P, R]:
+        @functools.wraps(body)
+        def stoppable(*args: P.args, **kwargs: P.kwargs) -> R:
+            try:
+                return body(*args, **kwargs)
+            except (KeyboardInterrupt, RunStopped) as exc:
+                if (state := stopped_state(exc, message)) is None:
+                    raise
+                return state
+
+        return stoppable
+
+    return wrap
+
+
+def unless_stopped(value: R) -> R:
+    """What a task called directly gave: its value, or, for the Cancelled state `cancelled_when_stopped` made it
+    return (Prefect hands a returned state over as it is), that state's CancelledRun, for the flow to take up."""
+    from prefect.states import State
+
+    if isinstance(value, State) and value.is_cancelled():
+        from prefect.exceptions import CancelledRun
+
+        raise CancelledRun(value.message)
+    return value
 
 
 def _stop_when_orphaned(serve: str) -> None:

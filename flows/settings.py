@@ -62,9 +62,15 @@ def loopback_without_proxy() -> None:
     NO_PROXY and no_proxy; crawls of other hosts keep the proxy."""
     if not any(os.environ.get(name) for name in PROXY_VARIABLES):
         return
-    for name in ("NO_PROXY", "no_proxy"):
-        hosts = [host.strip() for host in os.environ.get(name, "").split(",") if host.strip()]
-        os.environ[name] = ",".join(hosts + [host for host in LOOPBACK if host not in hosts])
+    # One list from both spellings, written to both: urllib (Scrapy's proxy middleware) reads only the lowercase one
+    # when it is set, so a lowercase list of loopback alone hid the user's NO_PROXY (verification QA).
+    hosts: list[str] = []
+    for name in ("no_proxy", "NO_PROXY"):
+        hosts += [host.strip() for host in os.environ.get(name, "").split(",") if host.strip() not in ("", *hosts)]
+    if "*" in hosts:  # no proxy for any host; urllib reads "*" only when it stands alone
+        return
+    merged = ",".join(hosts + [host for host in LOOPBACK if host not in hosts])
+    os.environ["no_proxy"] = os.environ["NO_PROXY"] = merged
 
 
 def matplotlib_home(root: Path) -> None:

@@ -7,16 +7,22 @@ from pathlib import Path
 from typing import Any
 
 from prefect import flow, get_run_logger, task
+from prefect.exceptions import CancelledRun
 
 from crawlers.landing import data_dir
+from flows.crawl import sigterm_as_interrupt
+from flows.errors import ReviewsError
 from flows.report import write_report
 from flows.report.weeks import asked_week, default_week, latest_day
-from flows.served import prepare_served_run, served_body
+from flows.served import cancelled_when_stopped, prepare_served_run, served_body, stopped_state, unless_stopped
 from flows.writer import writer_slot
 from warehouse.db import warehouse_path
 
+STOPPED_REPORT = "stopped: no report was written for this week; the next run writes it"
+
 
 @task(task_run_name="render-report-{week}")
+@cancelled_when_stopped(STOPPED_REPORT)
 def render_report(database: Path, week: str | None, out_dir: Path) -> dict[str, Any]:
     # DuckDB lets no reader in while a load writes: wait for the writer slot instead of failing.
     with writer_slot(database.parent, waiting=get_run_logger().info):
@@ -43,13 +49,23 @@ def weekly_report(data: str | None = None, week: str | None = None, out: str = "
     week None is the last complete ISO week. Returns {"week", "html", "markdown"}.
     """
     prepare_served_run()
-    with served_body():
-        if week is not None:
-            # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does.
-            asked_week(week, latest_day())
-        else:
-            week = default_week(_scheduled_day())
-        database = warehouse_path(data_dir(data).resolve())
-        result = render_report(database, week, Path(out))
+    try:
+        # A stop is taken as the pipeline takes it (flows/crawl.py), so a served report ends Cancelled, not Crashed.
+        with served_body(), sigterm_as_interrupt():
+            if week is not None:
+                # A bad or future week is the caller's mistake: fail before any task runs, as `reviews report` does,
+                # in one line (a ValueError was two tracebacks in serve's output: Prefect QA).
+                try:
+                    asked_week(week, latest_day())
+                except ValueError as exc:
+                    raise ReviewsError(str(exc)) from None
+            else:
+                week = default_week(_scheduled_day())
+            database = warehouse_path(data_dir(data).resolve())
+            result = unless_stopped(render_report(database, week, Path(out)))
+    except (KeyboardInterrupt, CancelledRun) as exc:
+        if (cancelled := stopped_state(exc, STOPPED_REPORT)) is None:
+            raise
+        return cancelled
     get_run_logger().info("weekly report %s: %s, %s", result["week"], result["html"], result["markdown"])
     return result

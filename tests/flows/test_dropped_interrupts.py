@@ -123,3 +123,30 @@ def test_a_stop_landing_in_a_finalizer_is_raised_once_the_finalizer_has_run(capf
             signal.sigtimedwait([], 0.02)
     assert "Exception ignored" not in capfd.readouterr().err
     assert signalled.is_set()
+
+
+def test_a_stop_from_a_finalizer_at_the_end_of_the_block_stops_what_follows_and_kills_nothing() -> None:
+    # Verification QA: re-sent as a real SIGTERM after the block had ended, it met the default handler, and the
+    # process died (exit 143) with no `stopped` line, while the block had finished as if no stop had come.
+    script = """
+import os, signal, time
+from flows.crawl import sigterm_as_interrupt
+
+class Finalized:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+        signal.sigtimedwait([], 0.01)
+
+try:
+    with sigterm_as_interrupt():
+        Finalized()
+except KeyboardInterrupt:
+    print("stopped")
+time.sleep(0.3)  # the re-sent stop, had it gone out, would have come by now
+print("alive")
+"""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stdout.split()) == (0, ["stopped", "alive"]), done.stderr

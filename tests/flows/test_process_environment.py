@@ -220,3 +220,30 @@ def test_a_proxy_in_the_environment_is_not_asked_for_prefects_own_server(pending
         proxy.shutdown()
     assert done.returncode == 0, done.stderr
     assert asked == []
+
+
+@pytest.mark.parametrize(("given", "merged"), [
+    ({"NO_PROXY": "127.0.0.2"}, "127.0.0.2,127.0.0.1,localhost,::1"),  # urllib read only a new lowercase list
+    ({"no_proxy": "a.example", "NO_PROXY": "b.example,a.example"}, "a.example,b.example,127.0.0.1,localhost,::1"),
+    ({}, "127.0.0.1,localhost,::1"),
+])
+def test_loopback_joins_the_users_own_no_proxy_list_under_both_names(monkeypatch, given, merged) -> None:
+    from flows.settings import loopback_without_proxy
+
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
+    loopback_without_proxy()
+    assert (os.environ["no_proxy"], os.environ["NO_PROXY"]) == (merged, merged)
+
+
+def test_a_no_proxy_wildcard_is_left_as_it_is(monkeypatch) -> None:
+    from flows.settings import loopback_without_proxy
+
+    monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
+    monkeypatch.setenv("no_proxy", "*")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    loopback_without_proxy()
+    assert os.environ["no_proxy"] == "*" and "NO_PROXY" not in os.environ  # "*,127.0.0.1" proxied every host

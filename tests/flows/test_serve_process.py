@@ -164,6 +164,9 @@ def test_a_scheduled_run_with_an_unhealthy_crawl_ends_failed_after_loading(tmp_p
         assert conn.execute("select source, healthy from crawl_runs").fetchall() == [("site", False)]
     finally:
         conn.close()
+    # Named Unhealthy, as `reviews run`'s: it was a plain Failed with two tracebacks (Prefect QA).
+    state = pipeline([spec], str(tmp_path), fail_unhealthy=True, return_state=True)
+    assert (state.is_failed(), state.name) == (True, "Unhealthy")
 
 
 def test_an_unhealthy_run_called_as_a_function_raises_run_unhealthy_holding_its_result(tmp_path: Path) -> None:

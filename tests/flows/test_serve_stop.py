@@ -77,6 +77,21 @@ def _crawl_task_states(data: Path, runs: dict) -> dict[str, list[str]]:
         return {name: [row[0] for row in db.execute(query, [str(run)])] for name, (run, _) in runs.items()}
 
 
+def _ctrl_c(serve: subprocess.Popen, times: int = 1) -> str:
+    """What a terminal's Ctrl-C does (serve's whole group hears it), `times` over a second apart; serve's output
+    from then on, once it has ended (killed if it does not end)."""
+    try:
+        for time_ in range(times):
+            if time_:
+                time.sleep(1)
+            os.killpg(serve.pid, signal.SIGINT)
+        return serve.communicate(timeout=150)[0]
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+
+
 def _no_orphans(runs: dict) -> list[int]:
     orphans = [pid for _, crawl_id in runs.values() for pid in _crawl_processes(crawl_id)]
     for pid in orphans:  # never left behind by a failing test
@@ -93,15 +108,7 @@ def _stopped_cleanly(data: Path, source: str, crawl_id: str) -> bool:
 def test_ctrl_c_twice_on_serve_stops_every_run_in_flight_cleanly_and_records_each_cancelled(small_demo,
                                                                                            tmp_path: Path) -> None:
     serve, runs = _serve_with_runs_in_flight(small_demo.url, tmp_path, ["demo", "again"])
-    try:
-        os.killpg(serve.pid, signal.SIGINT)  # what a terminal's Ctrl-C does: serve's whole group hears it
-        time.sleep(1)
-        os.killpg(serve.pid, signal.SIGINT)  # impatient: it cut the runner's stop short (serve QA)
-        rest = serve.communicate(timeout=150)[0]
-    finally:
-        if serve.poll() is None:
-            os.killpg(serve.pid, signal.SIGKILL)
-            serve.wait()
+    rest = _ctrl_c(serve, times=2)  # impatient: a second one cut the runner's stop short (serve QA)
     assert serve.returncode == 0, rest
     assert "stopping: runs in flight are stopped cleanly first" in rest and "still stopping" in rest
     assert "Traceback" not in rest
@@ -154,3 +161,33 @@ def test_a_served_run_stops_itself_only_when_its_serve_is_gone(serve: str, stopp
                            env={**os.environ, "REVIEWS_SERVED_RUN": serve}, capture_output=True, text=True, timeout=60)
     assert (child.returncode == -signal.SIGTERM) is stopped, (child.returncode, child.stderr)
     assert ("went on" in child.stdout) is not stopped
+
+
+def test_a_deployment_deleted_while_serving_leaves_a_clean_stop_that_pauses_the_rest(tmp_path: Path) -> None:
+    # Prefect QA: Prefect's own pause on shutdown stopped at the deleted deployment with a 404 traceback, exit 1, and
+    # left the deployments after it unpaused (their runs piled up as Late with nobody serving them).
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    config = tmp_path / "reviews.toml"
+    config.write_text('[report]\nschedule = "0 3 1 1 *"\n' + "".join(
+        f'\n[[sources]]\nname = "{name}"\nspider = "feed"\nurls = ["http://127.0.0.1:9/feed.xml"]\n'
+        'schedule = "0 3 1 1 *"\n' for name in ("first", "second")), encoding="utf-8")
+    data = tmp_path / "data"
+    port = free_port()
+    serve = start_serving(config, data, port)
+    try:
+        with temporary_settings(updates={PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
+            with get_client(sync_client=True) as client:
+                deadline = time.monotonic() + 60  # once the runner polls it (it registers its deployments again)
+                while (first := client.read_deployment_by_name("pipeline/crawl-first")).status != "READY":
+                    assert time.monotonic() < deadline, first.status
+                    time.sleep(0.5)
+                client.delete_deployment(first.id)
+    finally:
+        rest = _ctrl_c(serve)
+    assert serve.returncode == 0, rest
+    assert "Traceback" not in rest
+    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
+        paused = dict(db.execute("select name, paused from deployment").fetchall())
+    assert paused == {"crawl-second": 1, "weekly-report": 1}
