@@ -8,7 +8,6 @@ reads the stats file when the child exits.
 
 from __future__ import annotations
 
-import _thread
 import json
 import os
 import signal
@@ -244,15 +243,22 @@ def sigterm_as_interrupt() -> Iterator[None]:
         if _in_finalizer(frame):
             # Raised inside a `__del__`, Python prints it ("Exception ignored in: <function SetBase.__del__>" and a
             # traceback, under the command's one `stopped` line) and drops it: the same signal comes again once the
-            # finalizer has run (seen in the suite), as Python's own, which runs no default handler that would kill
-            # the process, and is raised on leaving the block if the block ends first (verification QA).
-            deferred.append(timer := threading.Timer(0.05, _thread.interrupt_main, (signum,)))
+            # finalizer has run (seen in the suite), a real one (it wakes a blocking wait), but only while this
+            # handler is still there (after the block it met the default handler and killed the process: QA).
+            deferred.append(timer := threading.Timer(0.05, resend, (signum,)))
             timer.start()
             return
         signalled.set()
         raise KeyboardInterrupt
 
     deferred: list[threading.Timer] = []
+    guard = threading.Lock()
+    active = [True]
+
+    def resend(signum: int) -> None:
+        with guard:
+            if active[0]:
+                signal.pthread_kill(threading.main_thread().ident or 0, signum)
 
     try:
         previous = signal.signal(signal.SIGTERM, interrupt)
@@ -267,14 +273,17 @@ def sigterm_as_interrupt() -> Iterator[None]:
     try:
         yield
     finally:
-        for timer in deferred:
-            timer.cancel()
-        signal.signal(signal.SIGTERM, previous)
-        if previous_int is signal.default_int_handler:
-            signal.signal(signal.SIGINT, previous_int)
-    if deferred and not signalled.is_set():  # the block ended before the stop came again: it stops what follows
-        signalled.set()
-        raise KeyboardInterrupt
+        try:
+            with guard:  # a stop sent again after this is not sent: the block has ended, its work done
+                active[0] = False
+            for timer in deferred:
+                timer.cancel()
+        finally:  # restored even when that stop, sent just before, interrupts the lines above
+            signal.signal(signal.SIGTERM, previous)
+            if previous_int is signal.default_int_handler:
+                signal.signal(signal.SIGINT, previous_int)
+            if deferred:  # what comes after the block (a served run's end) still knows a stop came
+                signalled.set()
 
 
 def _in_finalizer(frame: Any) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import threading
 import urllib.error
 import urllib.request
@@ -57,8 +58,8 @@ def _fetch_within(target: str, timeout: float) -> tuple[bytes, str | None]:
         try:
             with urllib.request.build_opener(_WebRedirects).open(request, timeout=timeout) as response:
                 outcome.append((_read_bounded(response, target), response.headers.get("Content-Type")))
-        except (urllib.error.URLError, TimeoutError, ValueError) as exc:
-            outcome.append(ReviewsError(f"cannot fetch {target}: {exc}"))
+        except (OSError, ValueError, http.client.HTTPException) as exc:  # URLError, a reset, a cut body, a timeout
+            outcome.append(ReviewsError(f"cannot fetch {target}: {exc or type(exc).__name__}"))
         except BaseException as exc:  # handed to the command's thread, which raises it there
             outcome.append(exc)
 

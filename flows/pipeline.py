@@ -136,6 +136,7 @@ def worth_retrying(task: Any, task_run: Any, state: Any) -> bool:
 
 @task(retries=2, retry_delay_seconds=exponential_backoff(backoff_factor=2), retry_condition_fn=worth_retrying,
       task_run_name="crawl-{spec.source}")
+@cancelled_when_stopped()
 def crawl_source(spec: SourceSpec, root: Path, show_progress: bool = False) -> dict[str, Any] | State:
     settings, args = spec.settings, spec.spider_args
     if spec.incremental:

@@ -107,7 +107,8 @@ class OneLineFilter(logging.Filter):
 
         error = record.exc_info[1] if record.exc_info else None
         if record.levelno > logging.INFO and record.getMessage().startswith("Finished in state Cancelled("):
-            # A run or task the stop ended: Prefect logs it at ERROR, which log alerts would take for a failure.
+            # A run or task the stop ended, or one a user cancelled in Prefect's UI: Prefect logs it at ERROR, which
+            # log alerts would take for a failure.
             record.levelno, record.levelname = logging.INFO, "INFO"
         if not (is_user_error(error) or isinstance(error, KeyboardInterrupt | CancelledRun)):
             return True

@@ -291,4 +291,5 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                     del os.environ["PREFECT_API_URL"]
             if calm:
                 signal.signal(signal.SIGINT, previous)
+            os.environ.pop(SERVED_ENV, None)  # this process is no served run: a later flow in it must not act as one
     return ended[0] if ended else 0

@@ -67,7 +67,8 @@ def loopback_without_proxy() -> None:
     hosts: list[str] = []
     for name in ("no_proxy", "NO_PROXY"):
         hosts += [host.strip() for host in os.environ.get(name, "").split(",") if host.strip() not in ("", *hosts)]
-    if "*" in hosts:  # no proxy for any host; urllib reads "*" only when it stands alone
+    if "*" in hosts:  # no proxy for any host, under both names (urllib reads "*" only alone, and the lowercase
+        os.environ["no_proxy"] = os.environ["NO_PROXY"] = "*"  # name only when it is set)
         return
     merged = ",".join(hosts + [host for host in LOOPBACK if host not in hosts])
     os.environ["no_proxy"] = os.environ["NO_PROXY"] = merged

@@ -48,6 +48,7 @@ _ROMAN = {numeral: n for n, numeral in enumerate(
 _NUMBER_MARKERS = frozenset("part pt episode chapter vol volume book".split())
 _NUMBER_CANDIDATES = frozenset([*_NUMBER_WORDS, *_TENS, *_ROMAN, *_AMBIGUOUS_ROMAN])
 _DIGIT = re.compile(r"\d")
+_MAX_NUMBER_WORDS = 6
 _MAX_DIGITS = 18  # a longer run of digits is no sequel's number, and int() refuses past 4300 digits
 
 
@@ -105,9 +106,9 @@ def _read_numbers(key: str) -> tuple[str, tuple[int, ...]]:
     words = key.split()
     if _NUMBER_CANDIDATES.isdisjoint(words) and not _DIGIT.search(key):
         return key, ()
-    if len(words) == 1 and words[0] in _NUMBER_WORDS:
+    if len(words) == 1 and (words[0] in _NUMBER_WORDS or words[0] in _TENS):
         # A title that is a number word alone is its own title: "Nine" (2009) is not "9" (2009).
-        return key, (_NUMBER_WORDS[words[0]],)
+        return key, (_NUMBER_WORDS.get(words[0]) or _tens_value(words[0]),)
     numbers = [_number_at(words, i) for i in range(len(words))]
     words, numbers = _compounds(words, numbers)
     return (" ".join(word if n is None else str(n) for word, n in zip(words, numbers, strict=True)),
@@ -115,8 +116,8 @@ def _read_numbers(key: str) -> tuple[str, tuple[int, ...]]:
 
 
 def _compounds(words: list[str], numbers: list[int | None]) -> tuple[list[str], list[int | None]]:
-    """Runs of two or more number words that text2num reads as one number ("twenty one"), as that number; a run
-    it cannot read as one ("one two three") keeps its words' own numbers."""
+    """Runs of number words as the numbers text2num reads in them, longest first: "twenty one" is 21, "seventy seven
+    seventy seven" 77 77, "one two three" 1 2 3 (each word its own number)."""
     if _TENS.isdisjoint(words):
         return words, numbers
     from text_to_num import text2num
@@ -125,23 +126,31 @@ def _compounds(words: list[str], numbers: list[int | None]) -> tuple[list[str], 
     joined: list[int | None] = []
     index = 0
     while index < len(words):
-        end = index
-        while end < len(words) and (words[end] in _NUMBER_WORDS or words[end] in _TENS):
-            end += 1
-        if end - index >= 2 or (end - index == 1 and words[index] in _TENS):
+        run_end = index
+        while run_end < len(words) and (words[run_end] in _NUMBER_WORDS or words[run_end] in _TENS):
+            run_end += 1
+        # The longest run from here that reads as one number; a number takes a few words ("nine hundred ninety nine"):
+        # a title of a thousand number words must not cost a million tries.
+        for end in range(min(run_end, index + _MAX_NUMBER_WORDS), index, -1):
             try:
-                value: int | None = text2num(" ".join(words[index:end]), "en")
+                value = text2num(" ".join(words[index:end]), "en")
             except ValueError:
-                value = None
-            if value is not None:
-                joined_words.append(" ".join(words[index:end]))
-                joined.append(value)
-                index = end
                 continue
-        joined_words.append(words[index])
-        joined.append(numbers[index])
-        index += 1
+            joined_words.append(" ".join(words[index:end]))
+            joined.append(value)
+            index = end
+            break
+        else:  # no number word here (or one text2num does not read): the word as _number_at read it
+            joined_words.append(words[index])
+            joined.append(numbers[index])
+            index += 1
     return joined_words, joined
+
+
+def _tens_value(word: str) -> int:
+    from text_to_num import text2num
+
+    return text2num(word, "en")
 
 
 def numbered_key(key: str) -> str:

@@ -184,6 +184,9 @@ def test_titles_that_differ_in_a_sequel_number_are_two_films(first, first_year, 
         ("thirty two short films about glenn gould", (32,)),
         ("one two three", (1, 2, 3)),  # no one number: each word's own
         ("twenty twenty", (20, 20)),
+        ("fifty fifty", (50, 50)),  # review: a run text2num could not read left "fifty" a word
+        ("seventy seven seventy seven", (77, 77)),  # the longest number first
+        pytest.param("forty " * 2000, (40,) * 2000, id="2000 number words"),
         ("saw \u136a", ()),  # an Ethiopic digit two: a digit, but not one int() reads
         # past int()'s limit: a long run of digits is no sequel number
         pytest.param("pi " + "3" * 5000, (), id="5000 digits"),
@@ -301,6 +304,11 @@ def test_a_title_in_another_language_with_a_number_on_one_side_only_is_still_the
     film = resolver.resolve(Mention("Seven Samurai", "1954", "tt0047478"))[0]
     assert resolver.resolve(Mention("Shichinin no samurai", "1954", "tt0047478"))[0] is film
     assert resolver.resolve(Mention("Shichinin no samurai", "1954"))[0] is film
+
+
+def test_a_title_that_is_a_tens_word_alone_is_not_that_number() -> None:
+    # As "Nine" is not "9" (review: "Thirty" and "30" of one year had become one film).
+    assert _read_numbers("thirty") == ("thirty", (30,))
 
 
 def test_a_title_with_a_compound_number_word_is_the_film_its_digits_name() -> None:

@@ -239,11 +239,15 @@ def test_loopback_joins_the_users_own_no_proxy_list_under_both_names(monkeypatch
     assert (os.environ["no_proxy"], os.environ["NO_PROXY"]) == (merged, merged)
 
 
-def test_a_no_proxy_wildcard_is_left_as_it_is(monkeypatch) -> None:
+@pytest.mark.parametrize("given", [{"no_proxy": "*"}, {"NO_PROXY": "*", "no_proxy": "a.example"}])
+def test_a_no_proxy_wildcard_stays_a_wildcard_under_both_names(monkeypatch, given) -> None:
+    # "*,127.0.0.1" proxied every host; a lowercase list beside an uppercase "*" hid the wildcard from urllib (review).
     from flows.settings import loopback_without_proxy
 
     monkeypatch.setenv("http_proxy", "http://proxy.example:3128")
-    monkeypatch.setenv("no_proxy", "*")
-    monkeypatch.delenv("NO_PROXY", raising=False)
+    for name in ("no_proxy", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in given.items():
+        monkeypatch.setenv(name, value)
     loopback_without_proxy()
-    assert os.environ["no_proxy"] == "*" and "NO_PROXY" not in os.environ  # "*,127.0.0.1" proxied every host
+    assert (os.environ["no_proxy"], os.environ["NO_PROXY"]) == ("*", "*")
