@@ -29,7 +29,7 @@ from flows.config import SPIDERS
 from flows.errors import CrawlFailed, ReviewsError
 from flows.folders import check_writable
 from flows.incremental import close_job, crawl_lock, finish_reason, job_dir, open_job, write_marker
-from flows.quiet_errors import SERVED_ENV
+from flows.served import is_served
 
 
 @dataclass
@@ -236,7 +236,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
     record the run as crashed and end the process by the signal). Either signal also sets `signalled`."""
 
     def interrupt(signum: int, frame: Any) -> None:
-        if signalled.is_set() and os.environ.get(SERVED_ENV):
+        if signalled.is_set() and is_served():
             # A run `reviews serve` started hears one stop twice: the terminal's Ctrl-C (or systemd's SIGTERM to
             # every process) and then the runner's SIGTERM. A second KeyboardInterrupt cut its clean stop short.
             return

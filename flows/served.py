@@ -58,7 +58,7 @@ def _alive(serve: str) -> bool:
 
 
 def prepare_served_run() -> None:
-    if not os.environ.get(SERVED_ENV):
+    if not is_served():
         return
     quiet_served_run()
     if threading.current_thread() is threading.main_thread():
@@ -107,7 +107,8 @@ def stopped_state(exc: BaseException, message: str = STOPPED) -> Any:
     from prefect.states import Cancelled
 
     message = message if isinstance(exc, KeyboardInterrupt) else str(exc)
-    get_run_logger().info("%s", message)
+    if not isinstance(exc, CancelledRun):  # a task's stop: that task has logged it
+        get_run_logger().info("%s", message)
     return Cancelled(message=message)
 
 

@@ -18,6 +18,7 @@ from scrapy.http import HtmlResponse, Request, Response, XmlResponse
 from crawlers.counted import counted
 from crawlers.items import ReviewItem, UnreadableMarkup
 from crawlers.landing import new_run_id
+from crawlers.schemes import WEB_SCHEMES
 from crawlers.sites import site_of
 from crawlers.url_traps import trap_shape
 
@@ -123,7 +124,7 @@ class ReviewSpiderMixin:
         the spiders themselves: LinkExtractor's allow_domains compares host:port, and Scrapy's offsite filter lets
         subdomains through; `file://<the site's host>/…` has the site's host (crawlers/schemes.py)."""
         parsed = urlparse(url)
-        return parsed.scheme.lower() in ("http", "https") and parsed.hostname in self.allowed_domains
+        return parsed.scheme.lower() in WEB_SCHEMES and parsed.hostname in self.allowed_domains
 
     def all_known(self, review_ids: list[str | None], links: Iterable[str] = ()) -> bool:
         """True when a page's reviews are all in the warehouse already (incremental runs only): its `links` are

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -125,20 +127,27 @@ def test_a_stop_landing_in_a_finalizer_is_raised_once_the_finalizer_has_run(capf
     assert signalled.is_set()
 
 
-def test_a_stop_from_a_finalizer_at_the_end_of_the_block_is_noted_and_kills_nothing() -> None:
-    # Verification QA: re-sent as a real SIGTERM after the block had ended, it met the default handler, and the
-    # process died (exit 143) with no `stopped` line. Raised after the block instead, it called a finished run
-    # stopped (review): the stop is noted (`signalled`), the block's work stands.
-    script = """
+# A process whose SIGTERM lands inside a finalizer: `Finalized()` sends it from its `__del__`.
+_FINALIZED = """
 import os, signal, time
-from flows.crawl import sigterm_as_interrupt
+from flows.crawl import signalled, sigterm_as_interrupt
 
 class Finalized:
     def __del__(self):
         os.kill(os.getpid(), signal.SIGTERM)
         signal.sigtimedwait([], 0.01)
+"""
 
-from flows.crawl import signalled
+
+def _run_with_finalizer(body: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-c", _FINALIZED + body], capture_output=True, text=True, timeout=60)
+
+
+def test_a_stop_from_a_finalizer_at_the_end_of_the_block_is_noted_and_kills_nothing() -> None:
+    # Verification QA: re-sent as a real SIGTERM after the block had ended, it met the default handler, and the
+    # process died (exit 143) with no `stopped` line. Raised after the block instead, it called a finished run
+    # stopped (review): the stop is noted (`signalled`), the block's work stands.
+    done = _run_with_finalizer("""
 try:
     with sigterm_as_interrupt():
         Finalized()
@@ -146,25 +155,13 @@ except KeyboardInterrupt:
     print("stopped")  # the block had ended: its work is done, and it is no stopped run
 time.sleep(0.3)  # the re-sent stop, had it gone out, would have come by now
 print("alive", signalled.is_set())
-"""
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+""")
     assert (done.returncode, done.stdout.split()) == (0, ["alive", "True"]), done.stderr
 
 
 def test_a_stop_from_a_finalizer_wakes_a_blocking_wait_in_the_block() -> None:
     # Review: sent again through _thread.interrupt_main, it reached a 3 s sleep only when the sleep ended.
-    script = """
-import os, signal, time
-from flows.crawl import sigterm_as_interrupt
-
-class Finalized:
-    def __del__(self):
-        os.kill(os.getpid(), signal.SIGTERM)
-        signal.sigtimedwait([], 0.01)
-
+    done = _run_with_finalizer("""
 started = time.monotonic()
 try:
     with sigterm_as_interrupt():
@@ -172,9 +169,5 @@ try:
         time.sleep(5)
 except KeyboardInterrupt:
     print("stopped after", round(time.monotonic() - started))
-"""
-    import subprocess
-    import sys
-
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+""")
     assert done.stdout.split() == ["stopped", "after", "0"], (done.stdout, done.stderr)
