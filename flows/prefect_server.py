@@ -15,6 +15,7 @@ from __future__ import annotations
 import ctypes
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -109,18 +110,38 @@ def start_temporary_server() -> None:
         raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
 
     class OwnSessionServer(prefect_server.SubprocessASGIServer):
+        listener: socket.socket | None = None
+
+        def find_available_port(self) -> int:
+            # Prefect picks a random free port and uvicorn binds it seconds later: two commands started together
+            # could pick the same one, and the second took the first's server for its own (it answered /health),
+            # so its run was recorded there and was "not found" once that server had gone (seen in CI). A port the
+            # kernel hands out and this process holds until the server has it cannot be shared.
+            # Bound, not listening: until uvicorn listens on it, a health check is refused and tried again, as
+            # Prefect expects (a queued one timed out), and without SO_REUSEADDR no one else can bind the port.
+            self.close_listener()
+            self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            self.listener.bind(("127.0.0.1", 0))
+            return int(self.listener.getsockname()[1])
+
+        def close_listener(self) -> None:
+            if self.listener is not None:
+                self.listener.close()
+                self.listener = None
+
         def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
             # Prefect builds the command and its environment; only how the child starts changes here.
             with _spawning:
                 shared = prefect_server.subprocess
                 # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
                 prefect_server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": partial(
-                    subprocess.Popen, start_new_session=True, preexec_fn=stop_with_parent(os.getpid()),
-                    stdout=log, stderr=subprocess.STDOUT)})
+                    _popen, listener=self.listener, start_new_session=True,
+                    preexec_fn=stop_with_parent(os.getpid()), stdout=log, stderr=subprocess.STDOUT)})
                 try:
                     return super()._run_uvicorn_command()
                 finally:
                     prefect_server.subprocess = shared
+                    self.close_listener()  # the child has its own copy; ours would keep the port after it exits
 
     # Prefect keeps one server per port and asks for the one without a port: this instance becomes it.
     server = OwnSessionServer()
@@ -159,6 +180,14 @@ def start_temporary_server() -> None:
     if isinstance(server, OwnSessionServer) and process is not None and os.getsid(process.pid) != process.pid:
         warnings.warn("Prefect's temporary server shares this run's process group: a Ctrl-C or a SIGTERM sent to the "
                       "group stops it too, and the run's stop then ends in connection errors", stacklevel=2)
+
+
+def _popen(args: list[str], *, listener: socket.socket | None, **kwargs: Any) -> subprocess.Popen[Any]:
+    """Prefect's uvicorn command, serving on `listener` when there is one (uvicorn's --fd wins over the host and
+    port Prefect names, which are the listener's own)."""
+    if listener is None:
+        return subprocess.Popen(args, **kwargs)
+    return subprocess.Popen([*args, "--fd", str(listener.fileno())], pass_fds=(listener.fileno(),), **kwargs)
 
 
 def _check_room_for(home: Path) -> None:

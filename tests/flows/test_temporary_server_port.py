@@ -1,0 +1,58 @@
+"""The port of Prefect's temporary server is this command's alone.
+
+Prefect picks a random free port and its uvicorn binds it seconds later. In CI two runs started together picked the
+same one: the second took the first's server for its own, because it answered /health, recorded its run there, and
+ended in "Flow run ... not found" once that server had gone and a third had taken the port.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+IMPOSTOR = r'''
+import sys, threading, urllib.error, urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from prefect.server.api import server as prefect_server
+from flows.settings import configure
+
+configure(sys.argv[1])
+
+class Impostor(BaseHTTPRequestHandler):  # another command's server: healthy, and not ours
+    def do_GET(self):
+        self.send_response(200 if self.path == "/api/health" else 404)
+        self.end_headers()
+        self.wfile.write(b"true")
+
+    def log_message(self, *args):
+        pass
+
+free = prefect_server.SubprocessASGIServer.is_port_available
+
+def taken_just_after_the_check(port):
+    if not free(port):
+        return False
+    impostor = ThreadingHTTPServer(("127.0.0.1", port), Impostor)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    return True
+
+prefect_server.SubprocessASGIServer.is_port_available = staticmethod(taken_just_after_the_check)
+
+from flows.prefect_server import start_temporary_server
+
+start_temporary_server()
+api = prefect_server.SubprocessASGIServer().api_url
+try:
+    with urllib.request.urlopen(f"{api}/admin/version", timeout=10) as answer:
+        print(answer.status)
+except urllib.error.HTTPError as exc:
+    print(exc.code)
+'''
+
+
+def test_a_port_another_process_takes_while_the_server_starts_is_not_taken_for_ours(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-c", IMPOSTOR, str(tmp_path / "data")], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["200"], "the run's API calls went to another process's server"
