@@ -42,8 +42,15 @@ ALPHA = 15.0  # VADER's normalisation constant
 NEUTRAL = 0.05  # VADER's own cut-off between neutral and opinionated
 # "not think", "don't believe": the negation is of what follows (the verbs hold no valence of their own).
 _OPINION_VERBS = "(?:think|believe|feel|find|expect|say|suppose)"
+# Words between the verb and the opinion that are no opinion ("I do not think it is good", "don't believe this film
+# was great"): the negation reaches past up to three of them.
+_OPINION_FILLERS = ("(?:that|it|this|the|film|movie|one|he|she|they|is|was|were|are|be|will|would|ever|really|it''s|"
+                    "that''s|he''s|she''s|they''re)")  # quotes doubled: it goes inside a SQL string
 _NEGATIONS = "|".join(sorted({w.replace("'", "''") for w in NEGATE if w.replace("-", "").isalpha()
                               or "'" in w}, key=len, reverse=True))
+# A negation, what it passes through, and the two words it negates. Braces doubled: SCORE_SQL is formatted.
+_NEGATED = (f"\\b({_NEGATIONS})\\s+({_OPINION_VERBS}\\s+(?:{_OPINION_FILLERS}\\s+){{{{0,3}}}})?"
+            "([a-z'']+)(\\s+([a-z'']+))?")
 
 
 def _replacing(expression: str, pairs: Sequence[tuple[str, str]]) -> str:
@@ -111,14 +118,15 @@ clauses as (
 negation_marked as (
     -- "not good" and "never really good": the two words after a negation carry a neg_ mark (a third word would take
     -- the next negation of "not good and not funny" with it); so do the two after "no", which becomes no_, no word
-    -- of the lexicon ("no fun" is fun negated); a verb of opinion after the negation passes it on ("I don't think
-    -- it's good" negates "good", as VADER's three words do). "kind of" is kind_of, not "kind". (The rarer rules run
-    -- only where a contains() finds their words: a regex pass over every sentence cost ~1 CPU-s per 250,000 reviews.)
+    -- of the lexicon ("no fun" is fun negated); a verb of opinion after the negation passes it on, past up to three
+    -- words of no opinion ("I don't think it's good", "I do not think it is good" negate "good"). "kind of" is
+    -- kind_of, not "kind". (The rarer rules run only where a contains() finds their words: a regex pass over every
+    -- sentence cost ~1 CPU-s per 250,000 reviews.)
     select row_no, sentence_no, weight, strlen(sentence) = length(sentence) as is_ascii,
         regexp_replace(
             case when contains(sentence, 'no ') then regexp_replace(sentence,
                 '\\bno\\s+([a-z'']+)(\\s+([a-z'']+))?', 'no_ neg_\\1 neg_\\3', 'g') else sentence end,
-            '\\b({_NEGATIONS})\\s+({_OPINION_VERBS}\\s+)?([a-z'']+)(\\s+([a-z'']+))?', '\\1 \\2neg_\\3 neg_\\5', 'g')
+            '{_NEGATED}', '\\1 \\2neg_\\3 neg_\\5', 'g')
             as marked
     from clauses
 ),

@@ -131,6 +131,11 @@ def test_but_and_no_turn_a_sentence_as_vader_turns_it(text, positive):
     ("I don't feel great about it.", False),
     ("I don't think it's bad.", True),
     ("I think it's good.", True),
+    # and three words on, which VADER misses too (its window is three words)
+    ("I do not think it is good.", False),
+    ("I don't believe this film was ever great.", False),
+    ("I do not think it's really bad.", True),
+    ("I don't think the film is good and not funny.", False),
 ])
 def test_a_negated_verb_of_opinion_negates_what_follows(text, positive):
     assert (infer_score(text) >= 60) == positive
