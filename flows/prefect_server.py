@@ -23,7 +23,7 @@ import urllib.error
 import urllib.request
 import warnings
 from contextlib import suppress
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -98,19 +98,64 @@ def start_temporary_server() -> None:
         return
     if not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
         return
-    from prefect.server.api import server as prefect_server
-
     home = Path(PREFECT_HOME.value())
     log_path = server_log()
     _check_room_for(home)  # free_bytes reads the nearest folder there is: the home need not exist yet
     try:
         home.mkdir(parents=True, exist_ok=True)
-        log = log_path.open("wb")  # the last start's output only: a failing daily job must not grow it
+        log_path.open("ab").close()
     except OSError as exc:
         raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
+    server = temporary_server()
+    try:
+        server.start()
+    except RuntimeError as exc:  # "Timed out while attempting to connect to ephemeral Prefect API server"
+        starting = server.server_process is not None and server.server_process.poll() is None
+        server.stop()
+        from crawlers.landing import free_bytes
+
+        if (free := free_bytes(home)) < 4 * 2**20:  # it hangs on a full disk, saying nothing (resources QA)
+            raise ReviewsError(f"Prefect's temporary server did not start: the disk of {home} is full "
+                               f"({free // 1024} KB free); free some room there, and if it still fails, delete "
+                               f"{home}, which holds only Prefect's run history (a full disk can leave its database "
+                               "half-migrated)") from None
+        # Not crashed, only slow: its log may still be empty, so it says why it was stopped. Prefect starts again a
+        # server that exits: alive at the deadline, it may be the latest of several that each failed at once (a
+        # deleted working folder), which the log tells (environment QA).
+        if starting and b"Application startup failed" not in log_path.read_bytes():
+            waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
+            with suppress(OSError), log_path.open("ab") as log:  # a full disk: the error below says enough
+                separator = b"\n" if log.tell() else b""
+                log.write(separator + f"reviews: stopped, still starting after {waited:g} s\n".encode())
+            raise ReviewsError(f"Prefect's temporary server did not start: still starting after {waited:g} s (on a "
+                               "busy machine, set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher); its log is "
+                               f"{log_path}") from None
+        raise ReviewsError(f"Prefect's temporary server did not start ({exc}); its log is {log_path}. After a "
+                           f"full disk its database can be left half-migrated: delete {home}, which holds only "
+                           "Prefect's run history") from None
+    process = server.server_process
+    # Checked only on a server started here (one Prefect started earlier in this process is left as it is), so a
+    # Prefect release that starts it otherwise does not go unnoticed.
+    if isinstance(server, _own_session_server()) and process is not None and os.getsid(process.pid) != process.pid:
+        warnings.warn("Prefect's temporary server shares this run's process group: a Ctrl-C or a SIGTERM sent to the "
+                      "group stops it too, and the run's stop then ends in connection errors", stacklevel=2)
+
+
+def temporary_server() -> Any:
+    """The temporary server Prefect uses in this process (a SubprocessASGIServer), made the one of this module
+    unless Prefect made its own first. Prefect starts it when it first needs it, as it starts its own, so a flow
+    called directly (the tests call some) gets the port and the session of this module too."""
+    # Prefect keeps one server per port and asks for the one without a port: this instance becomes it.
+    return _own_session_server()()
+
+
+@cache
+def _own_session_server() -> type[Any]:
+    from prefect.server.api import server as prefect_server
 
     class OwnSessionServer(prefect_server.SubprocessASGIServer):
         listener: socket.socket | None = None
+        log_started = False
 
         def find_available_port(self) -> int:
             # Prefect picks a random free port and uvicorn binds it seconds later: two commands started together
@@ -130,8 +175,12 @@ def start_temporary_server() -> None:
                 self.listener = None
 
         def _run_uvicorn_command(self) -> subprocess.Popen[Any]:
-            # Prefect builds the command and its environment; only how the child starts changes here.
-            with _spawning:
+            # Prefect builds the command and its environment; only how the child starts changes here. The log holds
+            # the last start's output only (a failing daily job must not grow it), with each attempt of that start.
+            log_path = server_log()
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with _spawning, log_path.open("ab" if self.log_started else "wb") as log:
+                self.log_started = True
                 shared = prefect_server.subprocess
                 # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
                 prefect_server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": partial(
@@ -143,43 +192,7 @@ def start_temporary_server() -> None:
                     prefect_server.subprocess = shared
                     self.close_listener()  # the child has its own copy; ours would keep the port after it exits
 
-    # Prefect keeps one server per port and asks for the one without a port: this instance becomes it.
-    server = OwnSessionServer()
-    try:
-        server.start()
-    except RuntimeError as exc:  # "Timed out while attempting to connect to ephemeral Prefect API server"
-        starting = server.server_process is not None and server.server_process.poll() is None
-        server.stop()
-        from crawlers.landing import free_bytes
-
-        if (free := free_bytes(home)) < 4 * 2**20:  # it hangs on a full disk, saying nothing (resources QA)
-            raise ReviewsError(f"Prefect's temporary server did not start: the disk of {home} is full "
-                               f"({free // 1024} KB free); free some room there, and if it still fails, delete "
-                               f"{home}, which holds only Prefect's run history (a full disk can leave its database "
-                               "half-migrated)") from None
-        log.flush()
-        # Not crashed, only slow: its log may still be empty, so it says why it was stopped. Prefect starts again a
-        # server that exits: alive at the deadline, it may be the latest of several that each failed at once (a
-        # deleted working folder), which the log tells (environment QA).
-        if starting and b"Application startup failed" not in log_path.read_bytes():
-            waited = PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()
-            separator = b"\n" if log.tell() else b""
-            log.write(separator + f"reviews: stopped, still starting after {waited:g} s\n".encode())
-            raise ReviewsError(f"Prefect's temporary server did not start: still starting after {waited:g} s (on a "
-                               "busy machine, set PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS higher); its log is "
-                               f"{log_path}") from None
-        raise ReviewsError(f"Prefect's temporary server did not start ({exc}); its log is {log_path}. After a "
-                           f"full disk its database can be left half-migrated: delete {home}, which holds only "
-                           "Prefect's run history") from None
-    finally:
-        with suppress(OSError):  # a full disk: the error above says so, not a traceback from here
-            log.close()  # the server holds its own copy of the file
-    process = server.server_process
-    # Checked only on a server started here (one Prefect started earlier in this process is left as it is), so a
-    # Prefect release that starts it otherwise does not go unnoticed.
-    if isinstance(server, OwnSessionServer) and process is not None and os.getsid(process.pid) != process.pid:
-        warnings.warn("Prefect's temporary server shares this run's process group: a Ctrl-C or a SIGTERM sent to the "
-                      "group stops it too, and the run's stop then ends in connection errors", stacklevel=2)
+    return OwnSessionServer
 
 
 def _popen(args: list[str], *, listener: socket.socket | None, **kwargs: Any) -> subprocess.Popen[Any]:

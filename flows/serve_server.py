@@ -6,12 +6,15 @@ schedules are flows/serve.py.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
@@ -122,7 +125,7 @@ def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 12
             if not server.running():
                 raise ReviewsError(f"the Prefect server exited with code {process.returncode} before it "
                                    f"answered (log: {log_path}):\n{_log_tail(log_path)}")
-            if healthy(api_url):
+            if serves_home(api_url, home):
                 return server
             time.sleep(0.5)
     except BaseException:  # includes Ctrl-C while waiting: never leave the child behind
@@ -131,6 +134,20 @@ def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 12
     server.stop()
     raise ReviewsError(f"the Prefect server did not answer on {api_url} within {timeout:.0f}s (log: {log_path}):\n"
                        f"{_log_tail(log_path)}")
+
+
+def serves_home(api_url: str, home: Path) -> bool:
+    """Whether the Prefect server answering at `api_url` is the one of PREFECT_HOME `home`. The port was free when
+    checked, and the server binds it seconds later: another process's server that took it meanwhile answered
+    /health too, and serve registered its schedules there (flakiness QA)."""
+    try:
+        with urllib.request.urlopen(f"{api_url}/admin/settings", timeout=2.0) as response:
+            answered = json.load(response).get("home")
+    except urllib.error.HTTPError as exc:  # a server behind PREFECT_SERVER_API_AUTH_STRING: its health must do
+        return exc.code in (401, 403) and healthy(api_url)
+    except (urllib.error.URLError, OSError, ValueError, AttributeError):
+        return False
+    return isinstance(answered, str) and Path(answered).resolve() == home
 
 
 def prefect_home(root: Path) -> Path:

@@ -19,6 +19,15 @@ os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("PREFECT_API_URL", None)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _prefect_starts_the_temporary_server_of_flows_prefect_server() -> None:
+    # Flows the tests call directly left the temporary server's port to Prefect: a random pick another worker's
+    # server could take at the same moment, which flows/prefect_server.py closes (flakiness QA).
+    from flows.prefect_server import temporary_server
+
+    temporary_server()
+
+
 @pytest.fixture(autouse=True)
 def _no_data_folder_left_by_an_earlier_command(monkeypatch: pytest.MonkeyPatch) -> None:
     # flows.settings.configure sets REVIEWS_DATA_DIR for a command's child processes; a command an earlier test

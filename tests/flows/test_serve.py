@@ -170,6 +170,20 @@ def test_busy_port_is_one_clear_error(server: LocalServer, tmp_path: Path) -> No
         start_local_server(tmp_path, server.port)
 
 
+def test_a_server_of_another_home_that_took_the_port_meanwhile_is_not_taken_for_serves_own(
+        server: LocalServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The port is checked free and bound seconds later: another process's server that took it meanwhile answered
+    # /health, and serve registered its schedules in that server (flakiness QA).
+    monkeypatch.setattr("flows.serve_server._port_free", lambda port: True)  # free when checked, taken since
+    started: list[LocalServer] = []
+    try:
+        with pytest.raises(ReviewsError, match="exited with code .* before it answered"):
+            started.append(start_local_server(tmp_path / "home", server.port, timeout=120))
+    finally:
+        for local in started:
+            local.stop()
+
+
 def test_configured_server_is_used_as_is(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:9/api")
     assert ensure_server(tmp_path) is None

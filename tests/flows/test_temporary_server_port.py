@@ -56,3 +56,35 @@ def test_a_port_another_process_takes_while_the_server_starts_is_not_taken_for_o
                           timeout=180)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["200"], "the run's API calls went to another process's server"
+
+
+DIRECT_FLOW = r'''
+import os, sys
+from flows.settings import configure
+
+configure(sys.argv[1])
+from prefect import flow
+from prefect.server.api import server as prefect_server
+from flows.prefect_server import server_log, temporary_server
+
+temporary_server()  # as tests/conftest.py does for the flows the tests call directly
+
+@flow
+def answer():
+    return 42
+
+print(answer())
+server = prefect_server.SubprocessASGIServer()
+process = server.server_process
+print("--fd" in process.args, os.getsid(process.pid) == process.pid, server_log().exists())
+'''
+
+
+def test_a_flow_called_directly_starts_the_temporary_server_on_a_port_of_its_own_in_its_own_session(
+        tmp_path: Path) -> None:
+    # The flows the tests call directly (no start_temporary_server first) left the port to Prefect, and the race
+    # above to chance (flakiness QA).
+    done = subprocess.run([sys.executable, "-c", DIRECT_FLOW, str(tmp_path / "data")], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["42", "True", "True", "True"]
