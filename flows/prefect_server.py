@@ -164,10 +164,17 @@ def _own_session_server() -> type[Any]:
             # kernel hands out and this process holds until the server has it cannot be shared.
             # Bound, not listening: until uvicorn listens on it, a health check is refused and tried again, as
             # Prefect expects (a queued one timed out), and without SO_REUSEADDR no one else can bind the port.
+            # uvicorn reads an --fd socket as AF_UNIX, so asyncio leaves Nagle on for it: every answer waited ~40 ms
+            # for the client's delayed ACK (review). Set here, the accepted connections inherit it. A listener on
+            # fd 0-2 (a command started with stdout closed) would be replaced by the child's output (review).
             self.close_listener()
-            self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.listener.bind(("127.0.0.1", 0))
-            return int(self.listener.getsockname()[1])
+            listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            if listener.fileno() < 3:
+                listener = socket.socket(fileno=_above_standard_streams(listener))
+            listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            listener.bind(("127.0.0.1", 0))
+            self.listener = listener
+            return int(listener.getsockname()[1])
 
         def close_listener(self) -> None:
             if self.listener is not None:
@@ -179,13 +186,19 @@ def _own_session_server() -> type[Any]:
             # the last start's output only (a failing daily job must not grow it), with each attempt of that start.
             log_path = server_log()
             log_path.parent.mkdir(parents=True, exist_ok=True)
+            if self.listener is None:  # a start again after a failed one kept the port it no longer holds
+                self.port = self.find_available_port()
+            # Started by Prefect from another thread (a flow called there first), the server would be stopped when
+            # that thread ends: it is left to Prefect's stop at exit instead (review).
+            watched = threading.current_thread() is threading.main_thread()
             with _spawning, log_path.open("ab" if self.log_started else "wb") as log:
                 self.log_started = True
                 shared = prefect_server.subprocess
                 # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
                 prefect_server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": partial(
                     _popen, listener=self.listener, start_new_session=True,
-                    preexec_fn=stop_with_parent(os.getpid()), stdout=log, stderr=subprocess.STDOUT)})
+                    preexec_fn=stop_with_parent(os.getpid()) if watched else None, stdout=log,
+                    stderr=subprocess.STDOUT)})
                 try:
                     return super()._run_uvicorn_command()
                 finally:
@@ -193,6 +206,16 @@ def _own_session_server() -> type[Any]:
                     self.close_listener()  # the child has its own copy; ours would keep the port after it exits
 
     return OwnSessionServer
+
+
+def _above_standard_streams(sock: socket.socket) -> int:
+    """A close-on-exec copy of `sock`'s descriptor numbered 3 or more, `sock` itself closed."""
+    import fcntl
+
+    try:
+        return fcntl.fcntl(sock.fileno(), fcntl.F_DUPFD_CLOEXEC, 3)
+    finally:
+        sock.close()
 
 
 def _popen(args: list[str], *, listener: socket.socket | None, **kwargs: Any) -> subprocess.Popen[Any]:

@@ -43,9 +43,10 @@ NEUTRAL = 0.05  # VADER's own cut-off between neutral and opinionated
 # "not think", "don't believe": the negation is of what follows (the verbs hold no valence of their own).
 _OPINION_VERBS = "(?:think|believe|feel|find|expect|say|suppose)"
 # Words between the verb and the opinion that are no opinion ("I do not think it is good", "don't believe this film
-# was great"): the negation reaches past up to three of them.
-_OPINION_FILLERS = ("(?:that|it|this|the|film|movie|one|he|she|they|is|was|were|are|be|will|would|ever|really|it''s|"
-                    "that''s|he''s|she''s|they''re)")  # quotes doubled: it goes inside a SQL string
+# was great"): the negation reaches past up to three of them. Not "would" nor "will": "I didn't think it would be this
+# good" is praise, a surprise (review).
+_OPINION_FILLERS = ("(?:that|it|this|the|film|movie|one|he|she|they|is|was|were|are|ever|really|it''s|that''s|he''s|"
+                    "she''s|they''re)")  # quotes doubled: it goes inside a SQL string
 _NEGATIONS = "|".join(sorted({w.replace("'", "''") for w in NEGATE if w.replace("-", "").isalpha()
                               or "'" in w}, key=len, reverse=True))
 # A negation, what it passes through, and the two words it negates. Braces doubled: SCORE_SQL is formatted.

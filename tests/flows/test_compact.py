@@ -65,9 +65,13 @@ def test_compact_waits_for_a_run_writing_the_warehouse(tmp_path: Path) -> None:
         reader = threading.Thread(target=lambda: first.append(child.stderr.readline()), daemon=True)
         reader.start()
         reader.join(120)
-        assert first and "another run is writing the warehouse" in first[0], first
-        time.sleep(0.5)
-        assert child.poll() is None, "compact did not wait for the writer slot"
+        try:
+            assert first and "another run is writing the warehouse" in first[0], first
+            time.sleep(0.5)
+            assert child.poll() is None, "compact did not wait for the writer slot"
+        except AssertionError:
+            child.kill()
+            raise
     out, err = child.communicate(timeout=60)
     assert child.returncode == 0, err
     assert "compacted" in out

@@ -136,6 +136,9 @@ def test_but_and_no_turn_a_sentence_as_vader_turns_it(text, positive):
     ("I don't believe this film was ever great.", False),
     ("I do not think it's really bad.", True),
     ("I don't think the film is good and not funny.", False),
+    # review: a surprise is praise, not a negation reaching past "would be"
+    ("I didn't think it would be this good.", True),
+    ("I didn't think it would be so good.", True),
 ])
 def test_a_negated_verb_of_opinion_negates_what_follows(text, positive):
     assert (infer_score(text) >= 60) == positive

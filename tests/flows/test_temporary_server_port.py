@@ -7,6 +7,7 @@ ended in "Flow run ... not found" once that server had gone and a third had take
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,6 +39,18 @@ def taken_just_after_the_check(port):
     return True
 
 prefect_server.SubprocessASGIServer.is_port_available = staticmethod(taken_just_after_the_check)
+spawn = prefect_server.SubprocessASGIServer._run_uvicorn_command
+
+def taken_just_before_the_server_starts(self):
+    try:  # the port chosen must still be held when uvicorn is about to take it
+        impostor = ThreadingHTTPServer(("127.0.0.1", self.port), Impostor)
+    except OSError:
+        pass
+    else:
+        threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    return spawn(self)
+
+prefect_server.SubprocessASGIServer._run_uvicorn_command = taken_just_before_the_server_starts
 
 from flows.prefect_server import start_temporary_server
 
@@ -88,3 +101,73 @@ def test_a_flow_called_directly_starts_the_temporary_server_on_a_port_of_its_own
                           timeout=180)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["42", "True", "True", "True"]
+
+
+IN_A_THREAD = r'''
+import sys, threading
+from flows.settings import configure
+
+configure(sys.argv[1])
+from prefect import flow
+from flows.prefect_server import temporary_server
+
+temporary_server()
+
+@flow
+def answer():
+    return 1
+
+first = threading.Thread(target=answer)  # the first flow, in a thread that then ends
+first.start()
+first.join()
+print(answer())
+'''
+
+
+def test_a_server_prefect_starts_from_a_thread_outlives_that_thread(tmp_path: Path) -> None:
+    # Told to stop when the thread that started it ended, it was gone for the next flow (review).
+    done = subprocess.run([sys.executable, "-c", IN_A_THREAD, str(tmp_path / "data")], capture_output=True, text=True,
+                          timeout=180)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["1"]
+
+
+OUTPUT_CLOSED = r'''
+import os, sys
+os.close(1)  # started with its standard output closed, as `cmd >&-` in a crontab
+from flows.settings import configure
+
+configure(sys.argv[1])
+from flows.prefect_server import start_temporary_server
+
+start_temporary_server()
+sys.stderr.write("started\n")
+'''
+
+
+def test_the_server_starts_for_a_command_whose_standard_output_is_closed(tmp_path: Path) -> None:
+    # The held port took descriptor 1, which the child's log then replaced: uvicorn served "on" the log file, and
+    # the command waited out the start-up time to call it a failed start (review).
+    done = subprocess.run([sys.executable, "-c", OUTPUT_CLOSED, str(tmp_path / "data")], capture_output=True,
+                          text=True, timeout=180,
+                          env={**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "60"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines()[-1:] == ["started"]
+
+
+def test_the_held_port_answers_without_waiting_for_delayed_acks() -> None:
+    # uvicorn takes an --fd socket for AF_UNIX and asyncio then leaves Nagle's algorithm on: every answer of the
+    # server waited ~40 ms for the client's delayed ACK (review). The option set on the held socket is inherited.
+    import socket
+
+    from flows.prefect_server import temporary_server
+
+    server = temporary_server()
+    held = type(server).__new__(type(server), port=-1)  # an instance of the class that is not Prefect's server
+    try:
+        held.find_available_port()
+        assert held.listener.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+        assert held.listener.fileno() >= 3
+    finally:
+        held.close_listener()
+        type(server)._instances.pop(-1, None)
