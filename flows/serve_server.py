@@ -123,8 +123,11 @@ def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 12
     try:
         while time.monotonic() < deadline:
             if not server.running():
+                tail = _log_tail(log_path)
+                taken = (f" (port {port} was taken by another process while it started: start again, or choose "
+                         "another port)" if "already in use" in tail.lower() else "")
                 raise ReviewsError(f"the Prefect server exited with code {process.returncode} before it "
-                                   f"answered (log: {log_path}):\n{_log_tail(log_path)}")
+                                   f"answered{taken} (log: {log_path}):\n{tail}")
             if serves_home(api_url, home):
                 return server
             time.sleep(0.5)

@@ -177,7 +177,8 @@ def test_a_server_of_another_home_that_took_the_port_meanwhile_is_not_taken_for_
     monkeypatch.setattr("flows.serve_server._port_free", lambda port: True)  # free when checked, taken since
     started: list[LocalServer] = []
     try:
-        with pytest.raises(ReviewsError, match="exited with code .* before it answered"):
+        with pytest.raises(ReviewsError, match=f"exited with code .* before it answered \\(port {server.port} was "
+                                               "taken by another process while it started"):
             started.append(start_local_server(tmp_path / "home", server.port, timeout=120))
     finally:
         for local in started:
