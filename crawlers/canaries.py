@@ -16,9 +16,11 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from crawlers.landing import data_dir, safe_name, write_atomic
 from crawlers.retries import RETRIED
+from crawlers.sites import site_of
 
 if TYPE_CHECKING:  # the load imports settle_pages, and needs no Scrapy
     from scrapy.http import Response
@@ -87,6 +89,15 @@ def pick(candidates: Iterable[str], budget: int, today: date) -> list[str]:
     return sorted(set(candidates), key=lambda url: (zlib.crc32(f"{url}|{week}".encode()), url))[:budget]
 
 
+def _site_key(url: str) -> tuple[str, int | None]:
+    """A URL's site and explicit port (the default ports are none: a site that moved to https is the same site)."""
+    try:
+        port = urlsplit(url).port
+    except ValueError:  # a port out of range in a listed page
+        port = None
+    return site_of(url), None if port in (80, 443) else port
+
+
 class CanaryMixin:
     """The canary pages of a sitemap-reading spider; it calls `init_canaries` after `init_incremental`,
     `canaries`/`canary_sitemaps` from its sitemap filter and `note_page` for every page, before yielding its
@@ -97,6 +108,7 @@ class CanaryMixin:
     source: str
     run_id: str
     since: date | None
+    start_urls: list[str]
 
     def init_canaries(self) -> None:
         self.canary_urls: set[str] = set()  # as requested (as_requested)
@@ -145,7 +157,13 @@ class CanaryMixin:
                 or not self.sitemaps_listed:  # a source crawled from its pages reads its start pages every run
             return []
         self.canaries_from_known = True
-        chosen = pick(self.known() - self.pages_with_reviews, self._budget(), datetime.now(UTC).date())
+        # Only pages of the site the source crawls now: `reviews demo` lists its own site's pages (on a port of its
+        # own, gone since) under the source name `demo`, which the example config crawls, and each later run of that
+        # source read them, found nothing answering and was unhealthy (concurrency QA). So does a source whose
+        # config moved it to another site.
+        sites = {_site_key(url) for url in self.start_urls}
+        here = {page for page in self.known() - self.pages_with_reviews if _site_key(page) in sites}
+        chosen = pick(here, self._budget(), datetime.now(UTC).date())
         self.canary_urls.update(chosen)
         if chosen:
             self.crawler.stats.inc_value("incremental/canaries_unlisted", len(chosen))

@@ -152,3 +152,25 @@ def test_pages_moved_without_new_sitemap_dates_are_checked_through_their_old_add
         assert healthy is False and "read again to check the site, gave none now" in notes
     with connect(warehouse_path(root), read_only=True) as conn:
         assert conn.execute("select count(*) from reviews").fetchone() == (6,)  # a moved review is no new one
+
+
+def test_pages_listed_from_another_site_under_the_source_name_are_no_canaries(tmp_path: Path):
+    # `reviews demo` crawls its own site, on a port of its own, as the source `demo`, the name the example config
+    # gives its source: every later run of that source read the demo's pages, gone with its site, as canaries,
+    # found nothing answering and was unhealthy, exit 3 (concurrency QA).
+    root = tmp_path / "data"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    gone = SmallDemo(tmp_path / "a", films=4, reviews_per_film=10)
+    run([SourceSpec("schema_org", [gone.url + "sitemap.xml"], "demo", settings=FAST)], root)
+    gone.server.shutdown()
+    assert all(page.startswith(gone.url) for page in known_pages(pages_file(root, "demo")))
+    configured = SmallDemo(tmp_path / "b", films=4, reviews_per_film=10)
+    try:
+        run([SourceSpec("schema_org", [configured.url + "sitemap.xml"], "demo", settings=FAST, incremental=True)],
+            root)
+    finally:
+        configured.server.shutdown()
+    healthy, notes, _ = _runs(root)[-1]
+    assert healthy is not False, notes
+    assert _stats(root)["incremental"].get("canaries_unlisted", 0) == 0
