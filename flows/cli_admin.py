@@ -228,6 +228,7 @@ def compact(
     """Rewrite the warehouse file to the size of what it holds (weekly updates leave it ~1.7x that); waits for a
     run that is writing it."""
     from flows.compact import compact as compact_warehouse
+    from flows.crawl import sigterm_as_interrupt
     from warehouse.db import WarehouseError
 
     def waiting(message: str) -> None:
@@ -235,8 +236,14 @@ def compact(
 
     try:
         _, root = project(config, data_dir)
-        done = compact_warehouse(root, waiting=waiting)
+        # A SIGTERM (systemd stopping a compact queued behind a run) ended it silently with 143 and, mid-copy, left
+        # the half-written copy in the data folder (concurrency QA): it stops as a Ctrl-C does.
+        with sigterm_as_interrupt():
+            done = compact_warehouse(root, waiting=waiting)
     except (ReviewsError, WarehouseError) as exc:
         raise fail(str(exc)) from None
+    except KeyboardInterrupt:
+        err_console.print("stopped: the warehouse is as it was", highlight=False)
+        raise typer.Exit(130) from None
     console.print(f"compacted {done.path}: {done.before / 1e6:,.1f} MB -> {done.after / 1e6:,.1f} MB",
                   markup=False, highlight=False, soft_wrap=True)

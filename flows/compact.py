@@ -45,10 +45,12 @@ def compact(root: Path, waiting: Callable[[str], object] | None = None) -> Compa
             leftover.unlink(missing_ok=True)
         try:
             _copy(path, copy)
-        except (duckdb.Error, OSError, ReviewsError) as exc:
+        except BaseException as exc:  # a stop too: it left the half-written copy behind (concurrency QA)
             for leftover in leftovers:  # the copy's WAL too: a failed copy left it behind (resources QA)
                 leftover.unlink(missing_ok=True)
-            raise ReviewsError(f"cannot compact {path}, which is as it was: {str(exc).splitlines()[0]}") from None
+            if isinstance(exc, duckdb.Error | OSError | ReviewsError):
+                raise ReviewsError(f"cannot compact {path}, which is as it was: {str(exc).splitlines()[0]}") from None
+            raise
         os.replace(copy, path)
         leftovers[1].unlink(missing_ok=True)  # checkpointed: nothing in it belongs to the renamed file
     return Compacted(path, before, path.stat().st_size)

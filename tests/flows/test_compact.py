@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 import subprocess
 import sys
 import threading
@@ -9,6 +10,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
@@ -104,3 +106,39 @@ def test_a_failed_copy_leaves_the_warehouse_as_it_was(tmp_path: Path, monkeypatc
     assert (data / "reviews.duckdb").read_bytes() == before and not (data / "reviews.compact.duckdb").exists()
     assert not (data / "reviews.compact.duckdb.wal").exists()
     assert len(counts) > 5
+
+
+def test_a_compact_stopped_with_sigterm_while_waiting_says_so_and_exits_130(tmp_path: Path) -> None:
+    # systemd stopping a compact queued behind a run: it died silently with 143 (concurrency QA).
+    data = tmp_path / "data"
+    bloated_warehouse(data)
+    with writer_slot(data):
+        child = subprocess.Popen([sys.executable, "-m", "flows.cli", "compact", "--data-dir", str(data)],
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert "another run is writing the warehouse" in child.stderr.readline()
+            child.send_signal(signal.SIGTERM)
+            out, err = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 130, err
+    assert err.strip() == "stopped: the warehouse is as it was"
+
+
+def test_a_compact_stopped_while_copying_leaves_no_half_written_copy(tmp_path: Path, monkeypatch) -> None:
+    import flows.compact
+
+    data = tmp_path / "data"
+    bloated_warehouse(data)
+    before = (data / "reviews.duckdb").read_bytes()
+
+    def stopped_midway(path: Path, copy: Path) -> None:
+        copy.write_bytes(b"half")
+        copy.with_name(copy.name + ".wal").write_bytes(b"half")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(flows.compact, "_copy", stopped_midway)
+    with pytest.raises(KeyboardInterrupt):
+        flows.compact.compact(data)
+    assert not list(data.glob("reviews.compact.duckdb*"))
+    assert (data / "reviews.duckdb").read_bytes() == before
