@@ -26,7 +26,7 @@ from contextlib import suppress
 from functools import cache, partial
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, BinaryIO
 
 from flows.errors import ReviewsError
 
@@ -191,7 +191,7 @@ def _own_session_server() -> type[Any]:
             # Started by Prefect from another thread (a flow called there first), the server would be stopped when
             # that thread ends: it is left to Prefect's stop at exit instead (review).
             watched = threading.current_thread() is threading.main_thread()
-            with _spawning, log_path.open("ab" if self.log_started else "wb") as log:
+            with _spawning, server_log_file(log_path, fresh=not self.log_started) as log:
                 self.log_started = True
                 shared = prefect_server.subprocess
                 # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
@@ -206,6 +206,26 @@ def _own_session_server() -> type[Any]:
                     self.close_listener()  # the child has its own copy; ours would keep the port after it exits
 
     return OwnSessionServer
+
+
+def server_log_file(path: Path, fresh: bool) -> BinaryIO:
+    """A Prefect server's log opened for its output, emptied first when `fresh`, unless a live server writes it:
+    a run in a folder `reviews serve` serves (or beside another run) emptied the log that server was writing
+    (concurrency QA). The lock is the open file's, which the server's output shares: it lasts as long as the server."""
+    log = path.open("ab")
+    try:
+        import fcntl
+    except ImportError:  # not on this system: as before, the last start's output only
+        locked = True
+    else:
+        try:
+            fcntl.flock(log.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            locked = True
+        except OSError:
+            locked = False
+    if fresh and locked:
+        log.truncate(0)
+    return log
 
 
 def _above_standard_streams(sock: socket.socket) -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import IO
 
 from flows.errors import ReviewsError
-from flows.prefect_server import healthy, stop_with_parent
+from flows.prefect_server import healthy, server_log_file, stop_with_parent
 
 DEFAULT_PORT = 4200
 HOST = "127.0.0.1"
@@ -110,7 +110,7 @@ def start_local_server(home: Path, port: int = DEFAULT_PORT, timeout: float = 12
     env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
                 "PREFECT_SERVER_API_HOST": HOST, "PREFECT_SERVER_API_PORT": str(port)})
     log_path = home / SERVER_LOG
-    log_file = log_path.open("ab")
+    log_file = server_log_file(log_path, fresh=False)
     command = [sys.executable, "-m", "prefect", "server", "start", "--host", HOST, "--port", str(port),
                "--analytics-off"]
     # Its own session, so a terminal's Ctrl-C reaches only us (we pause the schedules, then stop it), and told

@@ -171,3 +171,36 @@ def test_the_held_port_answers_without_waiting_for_delayed_acks() -> None:
     finally:
         held.close_listener()
         type(server)._instances.pop(-1, None)
+
+
+STARTED = r'''
+import sys
+from flows.settings import configure
+
+configure(sys.argv[1])
+from flows.prefect_server import start_temporary_server
+
+start_temporary_server()
+'''
+
+
+def test_a_run_does_not_empty_the_log_a_live_server_of_its_folder_writes(tmp_path: Path) -> None:
+    # A run in a folder `reviews serve` serves emptied the log of serve's server, which went on writing it
+    # (concurrency QA). A server's log is locked while it lives; a run's own start empties only a free one.
+    import fcntl
+
+    home = tmp_path / "data" / ".prefect"
+    home.mkdir(parents=True)
+    log = home / "server.log"
+    with log.open("ab") as live:  # the live server's output
+        fcntl.flock(live.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        live.write(b"serve's server: started\n")
+        live.flush()
+        done = subprocess.run([sys.executable, "-c", STARTED, str(tmp_path / "data")], capture_output=True,
+                              text=True, timeout=180, env={**os.environ, "PREFECT_HOME": str(home)})
+        assert done.returncode == 0, done.stderr
+        assert log.read_bytes().startswith(b"serve's server: started\n")
+    done = subprocess.run([sys.executable, "-c", STARTED, str(tmp_path / "data")], capture_output=True, text=True,
+                          timeout=180, env={**os.environ, "PREFECT_HOME": str(home)})
+    assert done.returncode == 0, done.stderr
+    assert b"serve's server" not in log.read_bytes()  # free again: the last start's output only
