@@ -89,6 +89,13 @@ def pick(candidates: Iterable[str], budget: int, today: date) -> list[str]:
     return sorted(set(candidates), key=lambda url: (zlib.crc32(f"{url}|{week}".encode()), url))[:budget]
 
 
+def _requested(url: str) -> str:
+    try:
+        return as_requested(url)
+    except ValueError:  # no URL Scrapy can request: its own site key
+        return url
+
+
 def _site_key(url: str) -> tuple[str, int | None]:
     """A URL's site and explicit port (the default ports are none: a site that moved to https is the same site)."""
     try:
@@ -161,7 +168,7 @@ class CanaryMixin:
         # own, gone since) under the source name `demo`, which the example config crawls, and each later run of that
         # source read them, found nothing answering and was unhealthy (concurrency QA). So does a source whose
         # config moved it to another site.
-        sites = {_site_key(url) for url in self.start_urls}
+        sites = {_site_key(_requested(url)) for url in self.start_urls}  # as pages are remembered: IDNs in ASCII
         here = {page for page in self.known() - self.pages_with_reviews if _site_key(page) in sites}
         chosen = pick(here, self._budget(), datetime.now(UTC).date())
         self.canary_urls.update(chosen)

@@ -48,6 +48,10 @@ def compact(root: Path, waiting: Callable[[str], object] | None = None) -> Compa
         except BaseException as exc:  # a stop too: it left the half-written copy behind (concurrency QA)
             for leftover in leftovers:  # the copy's WAL too: a failed copy left it behind (resources QA)
                 leftover.unlink(missing_ok=True)
+            from flows.crawl import signalled
+
+            if signalled.is_set():  # DuckDB turned the stop into "Query interrupted" (verification QA)
+                raise KeyboardInterrupt from None
             if isinstance(exc, duckdb.Error | OSError | ReviewsError):
                 raise ReviewsError(f"cannot compact {path}, which is as it was: {str(exc).splitlines()[0]}") from None
             raise

@@ -142,3 +142,26 @@ def test_a_compact_stopped_while_copying_leaves_no_half_written_copy(tmp_path: P
         flows.compact.compact(data)
     assert not list(data.glob("reviews.compact.duckdb*"))
     assert (data / "reviews.duckdb").read_bytes() == before
+
+
+def test_a_stop_duckdb_turned_into_an_interrupted_query_is_a_stop(tmp_path: Path, monkeypatch) -> None:
+    # DuckDB catches the KeyboardInterrupt of a SIGTERM mid-copy and raises "Query interrupted": a traceback and exit
+    # 1 (verification QA).
+    import flows.compact
+    from flows.crawl import signalled
+
+    data = tmp_path / "data"
+    bloated_warehouse(data)
+
+    def interrupted(path: Path, copy: Path) -> None:
+        copy.write_bytes(b"half")
+        signalled.set()
+        raise RuntimeError("Query interrupted")
+
+    monkeypatch.setattr(flows.compact, "_copy", interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            flows.compact.compact(data)
+    finally:
+        signalled.clear()
+    assert not list(data.glob("reviews.compact.duckdb*"))
