@@ -41,16 +41,18 @@ from vaderSentiment.vaderSentiment import N_SCALAR, NEGATE
 ALPHA = 15.0  # VADER's normalisation constant
 NEUTRAL = 0.05  # VADER's own cut-off between neutral and opinionated
 # "not think", "don't believe": the negation is of what follows (the verbs hold no valence of their own).
-_OPINION_VERBS = "(?:think|believe|feel|find|expect|say|suppose)"
-# Words between the verb and the opinion that are no opinion ("I do not think it is good", "don't believe this film
-# was great"): the negation reaches past up to three of them. Not "would" nor "will": "I didn't think it would be this
-# good" is praise, a surprise (review).
-_OPINION_FILLERS = ("(?:that|it|this|the|film|movie|one|he|she|they|is|was|were|are|ever|really|it''s|that''s|he''s|"
+_OPINION_VERBS = "(?:believe|expect)"
+# After these the negation also reaches past up to three words of no opinion ("I do not think it is good"). Not after
+# "believe" nor "expect": "I can't believe it is so good" and "didn't expect it was this good" are praise, surprised;
+# nor past "would", "will" or "ever": "didn't think it would be this good", "don't think he's ever been better" are
+# praise too (reviews).
+_REACHING_VERBS = "(?:think|feel|find|say|suppose)"
+_OPINION_FILLERS = ("(?:that|it|this|the|film|movie|one|he|she|they|is|was|were|are|really|it''s|that''s|he''s|"
                     "she''s|they''re)")  # quotes doubled: it goes inside a SQL string
 _NEGATIONS = "|".join(sorted({w.replace("'", "''") for w in NEGATE if w.replace("-", "").isalpha()
                               or "'" in w}, key=len, reverse=True))
 # A negation, what it passes through, and the two words it negates. Braces doubled: SCORE_SQL is formatted.
-_NEGATED = (f"\\b({_NEGATIONS})\\s+({_OPINION_VERBS}\\s+(?:{_OPINION_FILLERS}\\s+){{{{0,3}}}})?"
+_NEGATED = (f"\\b({_NEGATIONS})\\s+({_REACHING_VERBS}\\s+(?:{_OPINION_FILLERS}\\s+){{{{0,3}}}}|{_OPINION_VERBS}\\s+)?"
             "([a-z'']+)(\\s+([a-z'']+))?")
 
 

@@ -133,12 +133,17 @@ def test_but_and_no_turn_a_sentence_as_vader_turns_it(text, positive):
     ("I think it's good.", True),
     # and three words on, which VADER misses too (its window is three words)
     ("I do not think it is good.", False),
-    ("I don't believe this film was ever great.", False),
     ("I do not think it's really bad.", True),
     ("I don't think the film is good and not funny.", False),
     # review: a surprise is praise, not a negation reaching past "would be"
     ("I didn't think it would be this good.", True),
     ("I didn't think it would be so good.", True),
+    # verification QA: surprise and the "never better" idiom are praise, and "can't believe ... so bad" a pan
+    ("I can't believe this movie is so good.", True),
+    ("I couldn't believe it was this good.", True),
+    ("I can't believe this film was so bad.", False),
+    ("I didn't expect it was this good.", True),
+    ("I don't think he's ever been better.", True),
 ])
 def test_a_negated_verb_of_opinion_negates_what_follows(text, positive):
     assert (infer_score(text) >= 60) == positive
