@@ -211,20 +211,24 @@ def _own_session_server() -> type[Any]:
 def server_log_file(path: Path, fresh: bool) -> BinaryIO:
     """A Prefect server's log opened for its output, emptied first when `fresh`, unless a live server writes it:
     a run in a folder `reviews serve` serves (or beside another run) emptied the log that server was writing
-    (concurrency QA). The lock is the open file's, which the server's output shares: it lasts as long as the server."""
+    (concurrency QA). Every server's output holds a shared lock on it, the open file's, so it lasts as long as the
+    server; only a start that can take it exclusively, none writing, empties the file."""
     log = path.open("ab")
     try:
         import fcntl
     except ImportError:  # not on this system: as before, the last start's output only
-        locked = True
+        if fresh:
+            log.truncate(0)
+        return log
+    try:
+        fcntl.flock(log.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass  # another server writes it: added to
     else:
-        try:
-            fcntl.flock(log.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            locked = True
-        except OSError:
-            locked = False
-    if fresh and locked:
-        log.truncate(0)
+        if fresh:
+            log.truncate(0)
+    with suppress(OSError):  # a writer that cannot take its share only leaves the next start free to empty the log
+        fcntl.flock(log.fileno(), fcntl.LOCK_SH | fcntl.LOCK_NB)
     return log
 
 

@@ -204,3 +204,24 @@ def test_a_run_does_not_empty_the_log_a_live_server_of_its_folder_writes(tmp_pat
                           timeout=180, env={**os.environ, "PREFECT_HOME": str(home)})
     assert done.returncode == 0, done.stderr
     assert b"serve's server" not in log.read_bytes()  # free again: the last start's output only
+
+
+def test_a_log_is_emptied_only_when_no_server_that_started_on_it_still_writes(tmp_path: Path) -> None:
+    # A server that started while another wrote the log never held the lock: once the first ended, the next start
+    # emptied the log the second still wrote (verification QA).
+    from flows.prefect_server import server_log_file
+
+    path = tmp_path / "server.log"
+    first = server_log_file(path, fresh=True)
+    first.write(b"first\n")
+    first.flush()
+    second = server_log_file(path, fresh=True)
+    second.write(b"second, still running\n")
+    second.flush()
+    first.close()
+    third = server_log_file(path, fresh=True)
+    assert path.read_bytes() == b"first\nsecond, still running\n"
+    second.close()
+    third.close()
+    server_log_file(path, fresh=True).close()
+    assert path.read_bytes() == b""
