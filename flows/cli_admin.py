@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.markup import escape
 
 from flows.cli_base import (
     ConfigOption,
@@ -232,7 +231,10 @@ def compact(
     from warehouse.db import WarehouseError
 
     def waiting(message: str) -> None:
-        err_console.print(escape(message), highlight=False, soft_wrap=True)
+        # Written in one call, not through rich: a stop landing between rich's write and the clearing of its buffer
+        # wrote the line a second time, above the `stopped` line (seen in CI).
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
 
     try:
         _, root = project(config, data_dir)

@@ -124,8 +124,8 @@ def test_a_compact_stopped_with_sigterm_while_waiting_says_so_and_exits_130(tmp_
         child.send_signal(signal.SIGTERM)
         out, err = child.communicate(timeout=60)
     assert child.returncode == 130, err
-    # The last line (a stop sent the moment the waiting line is written can have rich write that line again).
-    assert err.strip().splitlines()[-1] == "stopped: the warehouse is as it was" and "Traceback" not in err, err
+    # Only that: a stop sent the moment the waiting line was written had rich write it again (seen in CI).
+    assert err.strip() == "stopped: the warehouse is as it was", err
 
 
 def test_a_compact_stopped_while_copying_leaves_no_half_written_copy(tmp_path: Path, monkeypatch) -> None:
