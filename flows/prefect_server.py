@@ -188,6 +188,8 @@ def _own_session_server() -> type[Any]:
             log_path.parent.mkdir(parents=True, exist_ok=True)
             if self.listener is None:  # a start again after a failed one kept the port it no longer holds
                 self.port = self.find_available_port()
+            listener = self.listener
+            assert listener is not None  # find_available_port sets it
             # Started by Prefect from another thread (a flow called there first), the server would be stopped when
             # that thread ends: it is left to Prefect's stop at exit instead (review).
             watched = threading.current_thread() is threading.main_thread()
@@ -196,7 +198,7 @@ def _own_session_server() -> type[Any]:
                 shared = prefect_server.subprocess
                 # The whole module, so whatever else of it Prefect uses there (PIPE, DEVNULL) is still found.
                 prefect_server.subprocess = SimpleNamespace(**{**vars(subprocess), "Popen": partial(
-                    _popen, listener=self.listener, start_new_session=True,
+                    _popen, listener=listener, start_new_session=True,
                     preexec_fn=stop_with_parent(os.getpid()) if watched else None, stdout=log,
                     stderr=subprocess.STDOUT)})
                 try:
@@ -242,11 +244,9 @@ def _above_standard_streams(sock: socket.socket) -> int:
         sock.close()
 
 
-def _popen(args: list[str], *, listener: socket.socket | None, **kwargs: Any) -> subprocess.Popen[Any]:
-    """Prefect's uvicorn command, serving on `listener` when there is one (uvicorn's --fd wins over the host and
-    port Prefect names, which are the listener's own)."""
-    if listener is None:
-        return subprocess.Popen(args, **kwargs)
+def _popen(args: list[str], *, listener: socket.socket, **kwargs: Any) -> subprocess.Popen[Any]:
+    """Prefect's uvicorn command, serving on `listener` (uvicorn's --fd wins over the host and port Prefect names,
+    which are the listener's own)."""
     return subprocess.Popen([*args, "--fd", str(listener.fileno())], pass_fds=(listener.fileno(),), **kwargs)
 
 

@@ -12,6 +12,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+
+def run_script(script: str, data: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """`script` in a Python process of its own (Prefect keeps one temporary server a process), `data` its argument."""
+    return subprocess.run([sys.executable, "-c", script, str(data)], capture_output=True, text=True, timeout=180,
+                          env={**os.environ, **env})
+
+
 IMPOSTOR = r'''
 import sys, threading, urllib.error, urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -65,8 +72,7 @@ except urllib.error.HTTPError as exc:
 
 
 def test_a_port_another_process_takes_while_the_server_starts_is_not_taken_for_ours(tmp_path: Path) -> None:
-    done = subprocess.run([sys.executable, "-c", IMPOSTOR, str(tmp_path / "data")], capture_output=True, text=True,
-                          timeout=180)
+    done = run_script(IMPOSTOR, tmp_path / "data")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["200"], "the run's API calls went to another process's server"
 
@@ -97,8 +103,7 @@ def test_a_flow_called_directly_starts_the_temporary_server_on_a_port_of_its_own
         tmp_path: Path) -> None:
     # The flows the tests call directly (no start_temporary_server first) left the port to Prefect, and the race
     # above to chance (flakiness QA).
-    done = subprocess.run([sys.executable, "-c", DIRECT_FLOW, str(tmp_path / "data")], capture_output=True, text=True,
-                          timeout=180)
+    done = run_script(DIRECT_FLOW, tmp_path / "data")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["42", "True", "True", "True"]
 
@@ -126,8 +131,7 @@ print(answer())
 
 def test_a_server_prefect_starts_from_a_thread_outlives_that_thread(tmp_path: Path) -> None:
     # Told to stop when the thread that started it ended, it was gone for the next flow (review).
-    done = subprocess.run([sys.executable, "-c", IN_A_THREAD, str(tmp_path / "data")], capture_output=True, text=True,
-                          timeout=180)
+    done = run_script(IN_A_THREAD, tmp_path / "data")
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["1"]
 
@@ -148,9 +152,7 @@ sys.stderr.write("started\n")
 def test_the_server_starts_for_a_command_whose_standard_output_is_closed(tmp_path: Path) -> None:
     # The held port took descriptor 1, which the child's log then replaced: uvicorn served "on" the log file, and
     # the command waited out the start-up time to call it a failed start (review).
-    done = subprocess.run([sys.executable, "-c", OUTPUT_CLOSED, str(tmp_path / "data")], capture_output=True,
-                          text=True, timeout=180,
-                          env={**os.environ, "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "60"})
+    done = run_script(OUTPUT_CLOSED, tmp_path / "data", PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS="60")
     assert done.returncode == 0, done.stderr
     assert done.stderr.splitlines()[-1:] == ["started"]
 
@@ -196,12 +198,10 @@ def test_a_run_does_not_empty_the_log_a_live_server_of_its_folder_writes(tmp_pat
         fcntl.flock(live.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         live.write(b"serve's server: started\n")
         live.flush()
-        done = subprocess.run([sys.executable, "-c", STARTED, str(tmp_path / "data")], capture_output=True,
-                              text=True, timeout=180, env={**os.environ, "PREFECT_HOME": str(home)})
+        done = run_script(STARTED, tmp_path / "data", PREFECT_HOME=str(home))
         assert done.returncode == 0, done.stderr
         assert log.read_bytes().startswith(b"serve's server: started\n")
-    done = subprocess.run([sys.executable, "-c", STARTED, str(tmp_path / "data")], capture_output=True, text=True,
-                          timeout=180, env={**os.environ, "PREFECT_HOME": str(home)})
+    done = run_script(STARTED, tmp_path / "data", PREFECT_HOME=str(home))
     assert done.returncode == 0, done.stderr
     assert b"serve's server" not in log.read_bytes()  # free again: the last start's output only
 
