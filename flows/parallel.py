@@ -11,6 +11,7 @@ tldextract ships (Scrapy's own dependency), never fetched.
 
 from __future__ import annotations
 
+import concurrent.futures
 from collections import deque
 from collections.abc import Callable
 from contextlib import suppress
@@ -54,8 +55,6 @@ def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
     cleanly (its JOBDIR and stats kept, so its next run resumes), is collected, and the stop goes on up. An
     error that `collect` lets through ends the run the same way.
     """
-    from prefect.futures import wait
-
     order = {id(spec): index for index, spec in enumerate(specs)}
     waiting = deque(deque(lane) for lane in lanes(specs, lambda spec: sites_of(spec.urls)))
     running: dict[Any, tuple[Any, deque[Any]]] = {}
@@ -71,7 +70,7 @@ def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
         while waiting and len(running) < parallel:
             launch(waiting.popleft())
         while running:
-            done = wait(list(running), timeout=0.25).done  # short, so the board counts reviews as they land
+            done = ended(list(running), 0.25)  # short, so the board counts reviews as they land
             if board is not None:
                 board.refresh()
             for future in sorted(done, key=lambda f: order[id(running[f][0])]):
@@ -88,13 +87,25 @@ def crawl_in_lanes(specs: list[Any], start: Callable[[Any], Any], parallel: int,
         # source's incremental state): the crawls still running must not go on for hours unattended.
         stop_all_crawls()
         for future, (spec, _) in list(running.items()):
-            while not wait([future], timeout=0.5).done:
+            while not ended([future], 0.5):
                 stop_all_crawls()  # again, for a child that was starting the first time
             with suppress(Exception):  # the run stops anyway; what each crawl kept is in its stats
                 collect(spec, future)
         raise
     finally:
         stopping.clear()  # every crawl has ended: the next run in this process starts afresh
+
+
+def ended(futures: list[Any], seconds: float) -> list[Any]:
+    """Those of `futures` (Prefect's, of tasks a thread pool runs) that have ended, waiting up to `seconds` for one.
+
+    Not Prefect's `wait(timeout=...)`: in the main thread it times out by SIGALRM, four times a second here, and a
+    stop signal landing while Python handled that alarm left a lock of `threading` half restored, so the stopped
+    run ended Failed with "RuntimeError: release unlocked lock" instead of stopped (suite, on a loaded machine).
+    """
+    wrapped = {future.wrapped_future: future for future in futures}
+    done, _ = concurrent.futures.wait(wrapped, timeout=seconds, return_when=concurrent.futures.FIRST_COMPLETED)
+    return [wrapped[inner] for inner in done]
 
 
 class CrawlBoard:

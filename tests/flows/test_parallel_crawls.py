@@ -154,6 +154,38 @@ def test_in_lanes_parallel_1_is_one_crawl_after_the_other() -> None:
     assert windows["a"][1] <= windows["b"][0]
 
 
+@task
+def watch_alarm(spec: SimpleNamespace) -> tuple[str, float, float]:
+    """Like occupy, from a worker thread: the most time left on the process's SIGALRM timer while it ran."""
+    left = 0.0
+    deadline = time.monotonic() + 0.6
+    while time.monotonic() < deadline:
+        left = max(left, signal.getitimer(signal.ITIMER_REAL)[0])
+        time.sleep(0.01)
+    return spec.source, left, 0.0
+
+
+@flow
+def alarm_while_in_lanes() -> float:
+    seen: list[float] = []
+    crawl_in_lanes([named("a", "https://a.example/")], lambda spec: watch_alarm.submit(spec), 1,
+                   lambda spec, future: seen.append(future.result()[1]))
+    return seen[0]
+
+
+def test_waiting_for_crawls_arms_no_alarm_that_a_stop_could_land_in() -> None:
+    # Prefect's wait(timeout) times out by SIGALRM in the main thread; a stop signal that landed while Python
+    # handled one left threading's lock half restored, and the stopped run ended Failed ("release unlocked lock").
+    # Prefect arms no alarm where another handler holds SIGALRM, as pytest-timeout's does: lift it for this test.
+    handler = signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    timer = signal.setitimer(signal.ITIMER_REAL, 0)
+    try:
+        assert alarm_while_in_lanes() == 0.0
+    finally:
+        signal.signal(signal.SIGALRM, handler)
+        signal.setitimer(signal.ITIMER_REAL, *timer)
+
+
 def test_a_stop_while_two_sites_crawl_stops_both_cleanly_so_both_resume(
         two_sites: list[str], tmp_path: Path) -> None:
     config = tmp_path / "reviews.toml"
