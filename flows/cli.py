@@ -67,7 +67,7 @@ def demo_site(
         except OSError as exc:
             raise fail(f"--truth {truth}: cannot write the ground truth there ({exc.strerror or exc})") from None
     try:
-        server = serve_in_thread(site, host="127.0.0.1", port=port)
+        server = serve_in_thread(site, host="127.0.0.1", port=port, keep_paths=False)
     except OSError as exc:
         raise fail(f"cannot serve on 127.0.0.1:{port}: {exc.strerror or exc}; choose another --port, or 0 for a "
                    "free one") from None

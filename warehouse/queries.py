@@ -39,7 +39,7 @@ _T = TypeVar("_T")
 
 
 def query_text(name: str) -> str:
-    """A named query from warehouse/sql/queries/ (used by summaries and reports)."""
+    """A named query from warehouse/sql/queries/ (the run summaries'; the report reads warehouse/sql/report/)."""
     path = resources.files("warehouse").joinpath("sql", "queries", f"{name}.sql")
     if not path.is_file():
         raise WarehouseError(f"no query named {name!r}")

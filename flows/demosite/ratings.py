@@ -34,9 +34,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 NUMERIC_BEST: dict[str, int] = {"ten": 10, "five": 5, "four": 4, "four_frac": 4, "hundred": 100}
-TEXT_SCALES = ("stars_half", "stars_slots", "letter", "fresh", "thumbs")
 
-# Equal steps of 100/12 between F and A; A+ saturates at 100 like A (see the brief).
+# Equal steps of 100/12 between F and A; A+ saturates at 100 like A (the design's rule).
 LETTER_SCORES: dict[str, float] = {
     "A+": 100.0, "A": 100.0, "A-": 91.67, "B+": 83.33, "B": 75.0, "B-": 66.67, "C+": 58.33,
     "C": 50.0, "C-": 41.67, "D+": 33.33, "D": 25.0, "D-": 16.67, "F": 0.0,

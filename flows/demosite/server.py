@@ -29,9 +29,12 @@ class DemoHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
 
-    def __init__(self, site: DemoSite, address: tuple[str, int], request_log: str | None = None) -> None:
+    def __init__(self, site: DemoSite, address: tuple[str, int], request_log: str | None = None,
+                 keep_paths: bool = True) -> None:
         # Before binding: a bind that fails (port in use) calls server_close, which needs them.
         self.site = site
+        # A test reads them back; `reviews demo-site` serves for days, where the list only grew (dead-code QA).
+        self._keep_paths = keep_paths
         self._lock = threading.Lock()
         self._paths: list[str] = []
         self._log: IO[str] | None = None
@@ -43,7 +46,8 @@ class DemoHTTPServer(ThreadingHTTPServer):
 
     def record(self, target: str) -> None:
         with self._lock:
-            self._paths.append(target)
+            if self._keep_paths:
+                self._paths.append(target)
             if self._log:
                 self._log.write(target + "\n")
                 self._log.flush()
@@ -151,9 +155,10 @@ class DemoServer:
 
 
 def serve_in_thread(
-    site: DemoSite, host: str = "127.0.0.1", port: int = 0, request_log: str | None = None
+    site: DemoSite, host: str = "127.0.0.1", port: int = 0, request_log: str | None = None, keep_paths: bool = True
 ) -> DemoServer:
-    httpd = DemoHTTPServer(site, (host, port), request_log)
+    """`keep_paths`: keep every requested path for `requested_paths` (off for a server that runs for days)."""
+    httpd = DemoHTTPServer(site, (host, port), request_log, keep_paths)
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.1},
                               name="demosite-server", daemon=True)
     thread.start()
@@ -183,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     site = DemoSite(args.films, args.reviews_per_film, args.seed, args.variant, now=now)
     if args.truth:
         write_truth(site, args.truth)
-    httpd = DemoHTTPServer(site, (args.host, args.port), args.request_log)
+    httpd = DemoHTTPServer(site, (args.host, args.port), args.request_log, keep_paths=False)
     signal.signal(signal.SIGTERM, _stop)
     print(DemoServer(httpd, None).url, flush=True)
     try:

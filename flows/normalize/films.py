@@ -153,11 +153,6 @@ def _tens_value(word: str) -> int:
     return text2num(word, "en")
 
 
-def numbered_key(key: str) -> str:
-    """The normalized title with its numbers in digits, so "saw ii" and "saw 2" are one title."""
-    return _read_numbers(key)[0]
-
-
 def new_film_id(title_key: str, year: int | None, imdb_id: str | None, tmdb_id: str | None, attempt: int = 1) -> str:
     """A new film's id, from what the mention that made it says; `attempt` 2, 3… when that id is taken (a film
     made from a yearless mention keeps its id after it takes a year)."""
@@ -224,8 +219,8 @@ class FilmResolver:
         self.by_id: dict[str, Film] = {}
         self.by_imdb: dict[str, Film] = {}
         self.by_tmdb: dict[str, Film] = {}
-        # Films by title key with numbers in digits (see numbered_key), and those keys by their numbers:
-        # a fuzzy match only looks among titles with the same numbers.
+        # Films by title key with numbers in digits (_read_numbers: "saw ii" and "saw 2" are one title), and those
+        # keys by their numbers: a fuzzy match only looks among titles with the same numbers.
         self.by_key: dict[str, list[Film]] = {}
         self.keys_by_numbers: dict[tuple[int, ...], list[str]] = {}
         # The same for the plain title keys, which the fuzzy ratio also scores (see _fuzzy).

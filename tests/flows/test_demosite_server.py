@@ -44,6 +44,16 @@ def test_server_serves_robots_and_records_requested_paths(server):
     assert "/search?q=her" in server.log_path.read_text().splitlines()
 
 
+def test_a_server_for_days_keeps_no_list_of_requested_paths_but_still_logs_them(tmp_path: Path) -> None:
+    log = tmp_path / "requests.log"
+    with serve_in_thread(DemoSite(films=4, reviews_per_film=10, now=NOW), request_log=str(log),
+                         keep_paths=False) as srv:
+        for _ in range(3):
+            fetch(srv.url + "robots.txt").read()
+        assert srv.requested_paths == []
+    assert log.read_text().splitlines() == ["/robots.txt"] * 3
+
+
 def test_etag_and_last_modified_give_304(server):
     first = fetch(server.url + "film/her-2013/")
     etag, modified = first.headers["ETag"], first.headers["Last-Modified"]
