@@ -19,6 +19,8 @@ from flows.errors import CrawlFailed, ReviewsError, RunIncomplete, RunStopped
 from flows.output import visible
 
 if TYPE_CHECKING:
+    from rich.segment import Segment
+
     from flows.config import Config, Source
 
 def _flags_without_a_type() -> None:
@@ -66,6 +68,14 @@ class _Console(Console):
         if self.file is sys.stdout:  # a broken standard error leaves standard output alone
             stdout_gone()
         raise BrokenPipeError(errno.EPIPE, os.strerror(errno.EPIPE))
+
+    def _render_buffer(self, buffer: Iterable[Segment]) -> str:
+        """The buffered output as text, the buffer emptied at once. Rich empties it only after writing and
+        flushing, so a stop (KeyboardInterrupt) landing in between wrote the line again with the next print: a
+        `waiting` line printed twice above `stopped` (compact, in CI). Lost in that instant is better."""
+        text = super()._render_buffer(buffer)
+        del self._buffer[:]
+        return text
 
 
 console = _Console(width=_width())
