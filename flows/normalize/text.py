@@ -60,7 +60,6 @@ _MARKUP_OF_SYNTAX = {"feed": (_HTML, _HTML), "json-ld": (_TAGS, _TAGS), "microda
 _STRIP_C0 = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
 # A vertical tab (Word's line break) and a form feed (a page break) part words, as a newline does: deleted,
 # "line one\x0bline two" read "line oneline two" (sizes QA).
-_BREAKS = str.maketrans("\x0b\x0c", "\n\n")
 _STRIP_AFTER = re.compile("[\x80-\x9f\xad\u200b\u2060\ufeff]")
 _PARAGRAPH_SEPARATOR = "\u2029"  # ftfy would make it one "\n", which folds to a space
 _PARAGRAPH_SPLIT = re.compile(r"\n[ \t\r\f\v\xa0]*\n")
@@ -269,7 +268,9 @@ def clean_review_text(raw: str | None, syntax: str | None, field: str = "body") 
 def _clean(raw: str | None, markup: str) -> str | None:
     if raw is None:
         return None
-    text = _STRIP_C0.sub("", raw).translate(_BREAKS)
+    # Vertical tab and form feed break lines. replace(), not str.translate(): on text that is not ASCII (every
+    # mojibake body) translate looks each character up in a dict, ~50 µs a body, a third of clean_text's cost.
+    text = _STRIP_C0.sub("", raw).replace("\x0b", "\n").replace("\x0c", "\n")
     as_browser = markup == _HTML  # HTML whose entities no parser has decoded yet
     if markup == _TAGS and "<" in text:
         text = _structured_text_to_text(text)
