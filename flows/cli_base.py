@@ -74,7 +74,8 @@ class _Console(Console):
         flushing, so a stop (KeyboardInterrupt) landing in between wrote the line again with the next print: a
         `waiting` line printed twice above `stopped` (compact, in CI). Lost in that instant is better."""
         text = super()._render_buffer(buffer)
-        del self._buffer[:]
+        if not self.is_jupyter:  # a notebook's display() still reads the buffer after this
+            del self._buffer[:]
         return text
 
 

@@ -102,7 +102,13 @@ def ended(futures: list[Any], seconds: float) -> list[Any]:
     Not Prefect's `wait(timeout=...)`: in the main thread it times out by SIGALRM, four times a second here, and a
     stop signal landing while Python handled that alarm left a lock of `threading` half restored, so the stopped
     run ended Failed with "RuntimeError: release unlocked lock" instead of stopped (suite, on a loaded machine).
+    A stop can still land in the few bytecodes of `threading.Condition.wait` that release its lock, far rarer.
+    Futures of another task runner (no thread-pool future inside) are waited for as before.
     """
+    if not all(isinstance(getattr(future, "wrapped_future", None), concurrent.futures.Future) for future in futures):
+        from prefect.futures import wait
+
+        return list(wait(futures, timeout=seconds).done)
     wrapped = {future.wrapped_future: future for future in futures}
     done, _ = concurrent.futures.wait(wrapped, timeout=seconds, return_when=concurrent.futures.FIRST_COMPLETED)
     return [wrapped[inner] for inner in done]

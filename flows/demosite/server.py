@@ -54,6 +54,7 @@ class DemoHTTPServer(ThreadingHTTPServer):
 
     @property
     def requested_paths(self) -> list[str]:
+        """Every path requested so far; always empty for a server made with `keep_paths=False`."""
         with self._lock:
             return list(self._paths)
 

@@ -39,3 +39,13 @@ def test_a_captured_print_still_returns_its_text() -> None:
         console.print("one")
     console.print("two")
     assert captured.get() == "one\n" and console.file.getvalue() == "two\n"
+
+
+def test_a_notebook_still_shows_what_is_printed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rich.jupyter
+
+    shown: list[str] = []
+    monkeypatch.setattr(rich.jupyter, "display", lambda segments, text: shown.append(
+        "".join(segment.text for segment in segments)))
+    _Console(force_jupyter=True, width=80).print("[bold]hello[/bold]")
+    assert shown == ["hello\n"]

@@ -177,8 +177,8 @@ def test_waiting_for_crawls_arms_no_alarm_that_a_stop_could_land_in() -> None:
     # Prefect's wait(timeout) times out by SIGALRM in the main thread; a stop signal that landed while Python
     # handled one left threading's lock half restored, and the stopped run ended Failed ("release unlocked lock").
     # Prefect arms no alarm where another handler holds SIGALRM, as pytest-timeout's does: lift it for this test.
+    timer = signal.setitimer(signal.ITIMER_REAL, 0)  # disarmed first: its alarm must not meet the default action
     handler = signal.signal(signal.SIGALRM, signal.SIG_DFL)
-    timer = signal.setitimer(signal.ITIMER_REAL, 0)
     try:
         assert alarm_while_in_lanes() == 0.0
     finally:
