@@ -1,5 +1,5 @@
 """`python -m flows …` runs the `reviews` command, for a venv whose scripts folder is not on PATH."""
 
-from flows.cli import app
+from flows.entry import main
 
-app(prog_name="reviews")
+main()

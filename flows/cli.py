@@ -317,6 +317,9 @@ def serve(
         raise typer.Exit(code)
 
 
+DEMO_STOPPED = "stopped: the demo did not finish; `reviews demo` runs it again"
+
+
 @app.command()
 def demo(data_dir: DataDir = None, quiet: QuietRun = False,
          films: Annotated[int, typer.Option(help="Films on the demo site.")] = 40,
@@ -334,10 +337,16 @@ def demo(data_dir: DataDir = None, quiet: QuietRun = False,
     _, root = project(None, data_dir)
     configured(root, quiet=True)  # as run_demo does: before Prefect is imported
     quiet_user_errors()
+    from flows.crawl import sigterm_as_interrupt
+
     try:
-        ok = run_demo(root, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)
+        with sigterm_as_interrupt():  # a SIGTERM stops the demo as Ctrl-C does, with one line (it killed it silently)
+            ok = run_demo(root, films=films, reviews_per_film=reviews_per_film, quiet=quiet, console=console)
     except (ReviewsError, WarehouseError) as exc:
         raise failed(exc) from None
+    except KeyboardInterrupt:
+        err_console.print(DEMO_STOPPED, soft_wrap=True)
+        raise typer.Exit(130) from None
     if not ok:
         raise typer.Exit(1)
 
@@ -345,4 +354,6 @@ def demo(data_dir: DataDir = None, quiet: QuietRun = False,
 from flows import cli_admin, cli_import  # noqa: E402, F401  (register their commands after these, for the help's order)
 
 if __name__ == "__main__":
-    app()
+    from flows.entry import run
+
+    run(app)

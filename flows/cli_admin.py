@@ -77,6 +77,10 @@ def sources(
             print_sources(listed, console, known=busy is None)
 
 
+REPORT_STOPPED = "stopped: no report was written, and those already there are as they were"
+SQL_STOPPED = "stopped: the query was cancelled"
+
+
 @app.command()
 def report(
     week: Annotated[str | None, typer.Option(help="ISO week like 2026-W47 (default: the last complete week).")]
@@ -108,13 +112,18 @@ def report(
     # parent, no permission, a read-only file system) is an OSError from write_report below.
     if out_dir.exists() and not out_dir.is_dir():
         raise fail(f"--out {out_dir} is a file, not a folder")
+    from flows.crawl import sigterm_as_interrupt
+
     try:
         # Marts left stale (a run stopped while building them, an upgrade) are rebuilt first, a write: in turn
         # with runs, and with a backup taken under the writer lock, as the scheduled report is (recovery QA).
         slot = nullcontext() if marts_fresh(warehouse_path(root)) else writer_slot(
             root, waiting=lambda note: err_console.print(f"{shown(note)}", highlight=False, soft_wrap=True))
-        with slot:
+        with sigterm_as_interrupt(), slot:  # a SIGTERM as Ctrl-C: it killed the command silently (stop-timing QA)
             paths = write_report(warehouse_path(root), week, out_dir)
+    except KeyboardInterrupt:  # publish() puts back any file it had replaced
+        err_console.print(REPORT_STOPPED, highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     except (WarehouseError, ReviewsError, ValueError) as exc:
         raise fail(str(exc)) from None
     except OSError as exc:
@@ -148,8 +157,10 @@ def sql(
     # warehouse is closed before the spool is copied out: written straight to a slow reader (`| less` left
     # open), the query held the file, and a scheduled run's load gave up after its minute of waiting (review).
     spool = tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY, mode="w+", encoding="utf-8", newline="")
+    from flows.crawl import sigterm_as_interrupt
+
     try:
-        with spool:
+        with sigterm_as_interrupt(), spool:
             with connect(warehouse_path(root), read_only=True) as conn:
                 lock_down(conn, show_progress=console.is_terminal)
                 columns, rows = run_read_only(conn, query, "json" if format == "json" else "text")
@@ -160,8 +171,9 @@ def sql(
             err_console.print(f"note: {note}", highlight=False, soft_wrap=True, markup=False)
     except WarehouseError as exc:
         raise fail(str(exc)) from None
-    except KeyboardInterrupt:
-        raise typer.Exit(130) from None  # Ctrl-C: the shell's code for SIGINT, and no traceback
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the shell's code for SIGINT, one line and no traceback
+        err_console.print(SQL_STOPPED, highlight=False, soft_wrap=True)
+        raise typer.Exit(130) from None
     except BrokenPipeError:  # the reader stopped early (`| head`): no error of the query's
         stdout_gone()
         raise typer.Exit(0) from None

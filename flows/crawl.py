@@ -68,6 +68,9 @@ stopping = threading.Event()
 # Cleared by a command as it starts (flows/cli.py run_pipeline): a stop dropped while the Prefect server started
 # must still count in the flow (review).
 signalled = threading.Event()
+# Set by the `reviews` command (flows/entry.py): once a stop has ended a command's work, a second signal only cut its
+# last line short and turned exit 130 into -2 or -15 (stop-timing QA); a Python caller gets its handlers back.
+ignore_after_stop = False
 
 
 def stop_all_crawls() -> None:
@@ -270,8 +273,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
     previous_int = signal.getsignal(signal.SIGINT)
     if previous_int is signal.default_int_handler:
         signal.signal(signal.SIGINT, interrupt)
+    stopped = False  # a stop ends the block (a KeyboardInterrupt raised elsewhere: `reviews sql` takes its own)
     try:
         yield
+    except KeyboardInterrupt:
+        stopped = True
+        raise
     finally:
         try:
             with guard:  # a stop sent again after this is not sent: the block has ended, its work done
@@ -279,9 +286,12 @@ def sigterm_as_interrupt() -> Iterator[None]:
             for timer in deferred:
                 timer.cancel()
         finally:  # restored even when that stop, sent just before, interrupts the lines above
-            signal.signal(signal.SIGTERM, previous)
+            # A served run's engine takes SIGTERM back here and records a later one (the group's second, the runner's
+            # own) as Crashed after our Cancelled (stop-timing QA): it ends by itself, and the runner kills it at need.
+            after = signal.SIG_IGN if (ignore_after_stop or is_served()) and (stopped or signalled.is_set()) else None
+            signal.signal(signal.SIGTERM, after or previous)
             if previous_int is signal.default_int_handler:
-                signal.signal(signal.SIGINT, previous_int)
+                signal.signal(signal.SIGINT, after or previous_int)
             if deferred:  # what comes after the block (a served run's end) still knows a stop came
                 signalled.set()
 

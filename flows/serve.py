@@ -225,6 +225,13 @@ def _settle(root: Path, echo: Callable[[str], object]) -> None:
         echo(f"marked Crashed (left in flight by a serve that was stopped or killed): {', '.join(settled)}")
 
 
+WRAPPING_UP = "still stopping: pausing the deployments and stopping the Prefect server"
+
+
+def _as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> int:
     """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
 
@@ -243,6 +250,10 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
         server = ensure_server(root, port)  # before anything imports Prefect, so it reads the URL at import
         done, ended = threading.Event(), []
         names: list[str] = []
+        calm = threading.current_thread() is threading.main_thread()
+        # Until the runner takes SIGTERM over, it stops serve as Ctrl-C does, so the deployments are still paused (its
+        # default action ended serve there, leaving them to pile up Late runs: stop-timing QA).
+        before = signal.signal(signal.SIGTERM, _as_interrupt) if calm else None
         try:
             api_url = os.environ["PREFECT_API_URL"]
             if server is not None:
@@ -276,8 +287,13 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
         finally:
             # What is left (settling, stopping the server: up to 20 s) finishes: a Ctrl-C here skipped it with
             # click's "Aborted!" and exit 1 (review).
-            calm = threading.current_thread() is threading.main_thread()
-            previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if calm else None
+            # A SIGTERM too (a second one from systemd or kill): it killed serve here, leaving deployments unpaused.
+            if calm:
+                def still(signum: int, frame: object) -> None:  # echo from a thread: see serve_runner.run_served
+                    threading.Thread(target=echo, args=(WRAPPING_UP,), daemon=True).start()
+
+                previous = signal.signal(signal.SIGINT, still)
+                signal.signal(signal.SIGTERM, still)
             done.set()
             # A server that is gone records nothing (systemd's stop may end ours before its watch saw it): the next
             # serve settles the runs.
@@ -289,7 +305,10 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 server.stop()
                 if os.environ.get("PREFECT_API_URL") == server.api_url:
                     del os.environ["PREFECT_API_URL"]
-            if calm:
-                signal.signal(signal.SIGINT, previous)
+            if calm:  # the `reviews` command ends now: a late stop must not turn its exit into -15
+                from flows import crawl
+
+                signal.signal(signal.SIGINT, signal.SIG_IGN if crawl.ignore_after_stop else previous)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN if crawl.ignore_after_stop else before)
             os.environ.pop(SERVED_ENV, None)  # this process is no served run: a later flow in it must not act as one
     return ended[0] if ended else 0

@@ -244,7 +244,7 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
     only between the tasks the calling thread runs itself, and while its worker threads hold the query it can
     miss it for as long as the query takes.
 
-    While it waits, SIGINT only raises a flag: a KeyboardInterrupt thrown into the wait itself (two Ctrl-Cs
+    While it waits, SIGINT and SIGTERM only raise a flag: a KeyboardInterrupt thrown into the wait (two Ctrl-Cs
     at once, as `timeout -s INT` sends to a process and its group) can land inside threading's own lock
     handling and end in a RuntimeError traceback. The query is interrupted until it ends, then
     KeyboardInterrupt is raised here, once.
@@ -261,12 +261,16 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
         finally:
             done.set()
 
+    previous: dict[int, Any] = {}
     try:
-        # An ignored SIGINT (`reviews sql … &` in a script, `trap '' INT`) stays ignored.
-        previous = (None if signal.getsignal(signal.SIGINT) is signal.SIG_IGN
-                    else signal.signal(signal.SIGINT, lambda signum, frame: stop.set()))
+        # SIGTERM too: raised as KeyboardInterrupt here, it left DuckDB's thread holding the connection, whose close
+        # then failed with a traceback (stop-timing QA). An ignored signal (`reviews sql … &` in a script,
+        # `trap '' INT`) stays ignored.
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, lambda signum, frame: stop.set())
     except ValueError:  # not the main thread: signals are not ours to take
-        previous = None
+        pass
     try:
         threading.Thread(target=run, name="reviews-sql", daemon=True).start()
         while not done.wait(0.05):
@@ -274,8 +278,8 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
                 # Again until it ends: an interrupt that comes before DuckDB started the query is not kept.
                 conn.interrupt()
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
     if stop.is_set():
         raise KeyboardInterrupt
     if "error" in outcome:

@@ -91,6 +91,27 @@ def test_ctrl_c_and_sigterm_both_mark_the_run_signalled() -> None:
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
+@pytest.mark.parametrize("served", [True, False])
+def test_after_a_stop_a_served_run_ignores_sigterm_and_a_python_caller_gets_its_handler_back(
+        served: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Stop-timing QA: once a served run's flow had returned its Cancelled state, a second SIGTERM met Prefect's
+    # handler again and the run was recorded Crashed after Cancelled.
+    from flows.quiet_errors import SERVED_ENV
+
+    if served:
+        monkeypatch.setenv(SERVED_ENV, "1")
+    signalled.clear()
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
+            os.kill(os.getpid(), signal.SIGTERM)
+            signal.sigtimedwait([], 0.1)
+        assert signal.getsignal(signal.SIGTERM) == (signal.SIG_IGN if served else previous)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        signalled.clear()
+
+
 def test_a_sigint_the_process_ignores_stays_ignored() -> None:
     # A script's background job (`reviews run &`) is started with SIGINT ignored.
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)

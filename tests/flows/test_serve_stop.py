@@ -191,3 +191,30 @@ def test_a_deployment_deleted_while_serving_leaves_a_clean_stop_that_pauses_the_
     with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
         paused = dict(db.execute("select name, paused from deployment").fetchall())
     assert paused == {"crawl-second": 1, "weekly-report": 1}
+
+
+def test_sigterms_while_serve_stops_still_pause_every_deployment(tmp_path: Path) -> None:
+    # Stop-timing QA: a SIGTERM before the runner took the signal over, or one while serve paused its deployments
+    # after the runner had stopped (systemd's, a second kill), met the default action: serve died with -15 and left
+    # deployments unpaused, their runs piling up as Late. One every 0.3 s lands in each step of the stop.
+    config = tmp_path / "reviews.toml"
+    config.write_text('[report]\nschedule = "0 3 1 1 *"\n' + "".join(
+        f'\n[[sources]]\nname = "{name}"\nspider = "feed"\nurls = ["http://127.0.0.1:9/feed.xml"]\n'
+        'schedule = "0 3 1 1 *"\n' for name in ("first", "second")), encoding="utf-8")
+    data = tmp_path / "data"
+    serve = start_serving(config, data, free_port())
+    try:
+        deadline = time.monotonic() + 120
+        while serve.poll() is None and time.monotonic() < deadline:
+            serve.send_signal(signal.SIGTERM)
+            time.sleep(0.3)
+        rest = serve.communicate(timeout=30)[0]
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
+            serve.wait()
+    assert serve.returncode == 0, rest
+    assert "Traceback" not in rest
+    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
+        paused = dict(db.execute("select name, paused from deployment").fetchall())
+    assert paused == {"crawl-first": 1, "crawl-second": 1, "weekly-report": 1}

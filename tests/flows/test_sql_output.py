@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -338,18 +339,19 @@ def test_ctrl_c_during_a_query_exits_130_without_a_traceback(data_dir, monkeypat
     assert "Traceback" not in result.output and "Error" not in result.output
 
 
-def test_sigint_during_a_long_query_exits_130_without_a_traceback(data_dir):
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_a_stop_during_a_long_query_exits_130_with_one_line(data_dir, stop):
     # A real Ctrl-C, sent to a child process: sent to the test process, a SIGINT that came a moment
-    # early or late would stop the whole test session.
+    # early or late would stop the whole test session. A SIGTERM killed the command silently (stop-timing QA).
     child = subprocess.Popen([sys.executable, "-m", "flows.cli", "sql", LONG_QUERY, "--data-dir", str(data_dir)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(6)  # imports, then well into the query (it would run for hours)
     assert child.poll() is None, child.communicate()
     started = time.monotonic()
-    child.send_signal(signal.SIGINT)
+    child.send_signal(stop)
     out, err = child.communicate(timeout=30)
     assert child.returncode == 130, (out, err)
-    assert "Traceback" not in err and time.monotonic() - started < 10
+    assert err.splitlines() == ["stopped: the query was cancelled"] and time.monotonic() - started < 10
 
 
 def test_two_sigints_at_once_during_a_long_query_still_exit_130_without_a_traceback(data_dir):
@@ -364,6 +366,23 @@ def test_two_sigints_at_once_during_a_long_query_still_exit_130_without_a_traceb
         out, err = child.communicate(timeout=30)
         assert child.returncode == 130, (out, err)
         assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("second", [signal.SIGINT, signal.SIGTERM])
+def test_a_second_stop_just_after_the_first_leaves_the_exit_code_130(data_dir, second):
+    # Stop-timing QA: a second signal landing once the first had ended the query, but before the command had
+    # ended, met the default handlers put back: exit -2 or -15, and no line.
+    for delay in (0.0, 0.05, 0.15):
+        child = subprocess.Popen([sys.executable, "-m", "flows.cli", "sql", LONG_QUERY, "--data-dir",
+                                  str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(6)
+        assert child.poll() is None, child.communicate()
+        child.send_signal(signal.SIGINT)
+        time.sleep(delay)
+        with contextlib.suppress(ProcessLookupError):
+            child.send_signal(second)
+        out, err = child.communicate(timeout=30)
+        assert (child.returncode, err.splitlines()) == (130, ["stopped: the query was cancelled"]), (delay, out)
 
 
 def test_an_ignored_sigint_stays_ignored_while_a_query_runs(data_dir):

@@ -1,0 +1,41 @@
+"""The `reviews` command's entry point: a stop while the command is still starting is one line, not a traceback.
+
+Importing the command (Typer, Prefect, DuckDB, Scrapy's settings) takes a second or more on a busy machine; a
+Ctrl-C then ended in a traceback out of the import machinery, and a SIGTERM killed it silently (stop-timing QA).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from typer import Typer
+
+STOPPED_STARTING = "stopped: the command was still starting; nothing was done"
+
+
+def _as_interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Run the `reviews` command line."""
+    term = signal.signal(signal.SIGTERM, _as_interrupt)
+    try:
+        from flows.cli import app
+    except KeyboardInterrupt:
+        sys.stderr.write(STOPPED_STARTING + "\n")
+        raise SystemExit(130) from None
+    finally:
+        signal.signal(signal.SIGTERM, term)
+    run(app)
+
+
+def run(app: Typer) -> None:
+    """The command line, as a command: after a stop, a second signal no longer cuts the command's end short."""
+    from flows import crawl
+
+    crawl.ignore_after_stop = True
+    app(prog_name="reviews")
