@@ -163,17 +163,27 @@ def test_a_served_run_stops_itself_only_when_its_serve_is_gone(serve: str, stopp
     assert ("went on" in child.stdout) is not stopped
 
 
+def _two_idle_sources(tmp_path: Path) -> tuple[Path, Path]:
+    """A config of two sources and the report, none due during a test (the config, the data folder)."""
+    config = tmp_path / "reviews.toml"
+    config.write_text('[report]\nschedule = "0 3 1 1 *"\n' + "".join(
+        f'\n[[sources]]\nname = "{name}"\nspider = "feed"\nurls = ["http://127.0.0.1:9/feed.xml"]\n'
+        'schedule = "0 3 1 1 *"\n' for name in ("first", "second")), encoding="utf-8")
+    return config, tmp_path / "data"
+
+
+def _paused(data: Path) -> dict[str, int]:
+    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
+        return dict(db.execute("select name, paused from deployment").fetchall())
+
+
 def test_a_deployment_deleted_while_serving_leaves_a_clean_stop_that_pauses_the_rest(tmp_path: Path) -> None:
     # Prefect QA: Prefect's own pause on shutdown stopped at the deleted deployment with a 404 traceback, exit 1, and
     # left the deployments after it unpaused (their runs piled up as Late with nobody serving them).
     from prefect import get_client
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    config = tmp_path / "reviews.toml"
-    config.write_text('[report]\nschedule = "0 3 1 1 *"\n' + "".join(
-        f'\n[[sources]]\nname = "{name}"\nspider = "feed"\nurls = ["http://127.0.0.1:9/feed.xml"]\n'
-        'schedule = "0 3 1 1 *"\n' for name in ("first", "second")), encoding="utf-8")
-    data = tmp_path / "data"
+    config, data = _two_idle_sources(tmp_path)
     port = free_port()
     serve = start_serving(config, data, port)
     try:
@@ -188,20 +198,14 @@ def test_a_deployment_deleted_while_serving_leaves_a_clean_stop_that_pauses_the_
         rest = _ctrl_c(serve)
     assert serve.returncode == 0, rest
     assert "Traceback" not in rest
-    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
-        paused = dict(db.execute("select name, paused from deployment").fetchall())
-    assert paused == {"crawl-second": 1, "weekly-report": 1}
+    assert _paused(data) == {"crawl-second": 1, "weekly-report": 1}
 
 
 def test_sigterms_while_serve_stops_still_pause_every_deployment(tmp_path: Path) -> None:
     # Stop-timing QA: a SIGTERM before the runner took the signal over, or one while serve paused its deployments
     # after the runner had stopped (systemd's, a second kill), met the default action: serve died with -15 and left
     # deployments unpaused, their runs piling up as Late. One every 0.3 s lands in each step of the stop.
-    config = tmp_path / "reviews.toml"
-    config.write_text('[report]\nschedule = "0 3 1 1 *"\n' + "".join(
-        f'\n[[sources]]\nname = "{name}"\nspider = "feed"\nurls = ["http://127.0.0.1:9/feed.xml"]\n'
-        'schedule = "0 3 1 1 *"\n' for name in ("first", "second")), encoding="utf-8")
-    data = tmp_path / "data"
+    config, data = _two_idle_sources(tmp_path)
     serve = start_serving(config, data, free_port())
     try:
         deadline = time.monotonic() + 120
@@ -215,6 +219,4 @@ def test_sigterms_while_serve_stops_still_pause_every_deployment(tmp_path: Path)
             serve.wait()
     assert serve.returncode == 0, rest
     assert "Traceback" not in rest
-    with sqlite3.connect(data / ".prefect" / "prefect.db") as db:
-        paused = dict(db.execute("select name, paused from deployment").fetchall())
-    assert paused == {"crawl-first": 1, "crawl-second": 1, "weekly-report": 1}
+    assert _paused(data) == {"crawl-first": 1, "crawl-second": 1, "weekly-report": 1}
