@@ -1,7 +1,7 @@
 """The `reviews` command's entry point: a stop while the command is still starting is one line, not a traceback.
 
-Importing the command (Typer, Prefect, DuckDB, Scrapy's settings) takes a second or more on a busy machine; a
-Ctrl-C then ended in a traceback out of the import machinery, and a SIGTERM killed it silently (stop-timing QA).
+A Ctrl-C while the command line is imported (about 0.1 s; more on a busy machine) ended in a traceback out of the
+import machinery, and a SIGTERM killed it silently (stop-timing QA).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ if TYPE_CHECKING:
 STOPPED_STARTING = "stopped: the command was still starting; nothing was done"
 
 
-def _as_interrupt(signum: int, frame: object) -> None:
+def as_interrupt(signum: int, frame: object) -> None:
+    """A signal handler: the signal stops the program as Ctrl-C does."""
     raise KeyboardInterrupt
 
 
 def main() -> None:
     """Run the `reviews` command line."""
-    term = signal.signal(signal.SIGTERM, _as_interrupt)
+    term = signal.signal(signal.SIGTERM, as_interrupt)
     try:
         from flows.cli import app
     except KeyboardInterrupt:

@@ -27,6 +27,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from flows.entry import as_interrupt
 from flows.errors import ReviewsError
 from flows.prefect_server import check_api
 from flows.quiet_errors import SERVED_ENV
@@ -228,10 +229,6 @@ def _settle(root: Path, echo: Callable[[str], object]) -> None:
 WRAPPING_UP = "still stopping: pausing the deployments and stopping the Prefect server"
 
 
-def _as_interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Callable[[str], object] = print) -> int:
     """Start a server if none is configured, register, and run scheduled and manual runs until Ctrl-C.
 
@@ -253,7 +250,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
         calm = threading.current_thread() is threading.main_thread()
         # Until the runner takes SIGTERM over, it stops serve as Ctrl-C does, so the deployments are still paused (its
         # default action ended serve there, leaving them to pile up Late runs: stop-timing QA).
-        before = signal.signal(signal.SIGTERM, _as_interrupt) if calm else None
+        before = signal.signal(signal.SIGTERM, as_interrupt) if calm else None
         try:
             api_url = os.environ["PREFECT_API_URL"]
             if server is not None:
