@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flows.cli import DEMO_STOPPED
-from flows.entry import STOPPED_STARTING
+from flows.entry import STOPPED_BETWEEN_STEPS, STOPPED_STARTING
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -22,24 +22,29 @@ import importlib.abc, os, signal, sys
 
 class StopOnImport(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name == "flows.cli":
+        if name == "{module}":
             os.kill(os.getpid(), signal.{signal})
         return None
 
 signal.signal(signal.SIGINT, signal.default_int_handler)  # as a terminal starts it (xdist's workers ignore it)
 sys.meta_path.insert(0, StopOnImport())
-sys.argv = ["reviews", "sql", "select 1"]
+sys.argv = ["reviews", "sql", "select 1", "--data-dir", "data"]
 from flows.entry import main
 main()
 """
 
 
 @pytest.mark.parametrize("stop", ["SIGINT", "SIGTERM"])
-def test_a_stop_while_the_command_starts_is_one_line_and_exit_130(stop: str, tmp_path: Path) -> None:
-    # A Ctrl-C in its first moments ended in a traceback out of the import machinery; a SIGTERM killed it silently.
-    child = subprocess.run([sys.executable, "-c", STOP_WHILE_IMPORTING.format(signal=stop)], cwd=tmp_path,
-                           capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)})
-    assert (child.returncode, child.stderr.splitlines()) == (130, [STOPPED_STARTING])
+@pytest.mark.parametrize(("module", "line"), [("flows.cli", STOPPED_STARTING),
+                                              ("warehouse.queries", STOPPED_BETWEEN_STEPS)])
+def test_a_stop_before_the_command_takes_the_signals_over_is_one_line_and_exit_130(
+        stop: str, module: str, line: str, tmp_path: Path) -> None:
+    # A Ctrl-C while the command line loaded ended in a traceback out of the import machinery; one after it, before
+    # the command's own stop handling, ended with no word; a SIGTERM in either killed it silently (stop-timing QA).
+    script = STOP_WHILE_IMPORTING.replace("{module}", module).replace("{signal}", stop)
+    child = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+                           env={**os.environ, "PYTHONPATH": str(ROOT)})
+    assert (child.returncode, child.stderr.splitlines()) == (130, [line])
 
 
 def test_a_sigterm_while_the_demo_runs_is_one_line_and_exit_130(tmp_path: Path) -> None:
