@@ -101,14 +101,17 @@ def test_after_a_stop_a_served_run_ignores_sigterm_and_a_python_caller_gets_its_
     if served:
         monkeypatch.setenv(SERVED_ENV, "1")
     signalled.clear()
-    previous = signal.getsignal(signal.SIGTERM)
+    previous, previous_int = signal.getsignal(signal.SIGTERM), signal.getsignal(signal.SIGINT)
     try:
         with pytest.raises(KeyboardInterrupt), sigterm_as_interrupt():
             os.kill(os.getpid(), signal.SIGTERM)
             signal.sigtimedwait([], 0.1)
         assert signal.getsignal(signal.SIGTERM) == (signal.SIG_IGN if served else previous)
     finally:
+        # Both: a SIGINT left ignored here was inherited by every later test's commands in this worker, whose
+        # Ctrl-C then did nothing (a `reviews sql` stop test timed out in CI).
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
         signalled.clear()
 
 
