@@ -67,7 +67,25 @@ stopping = threading.Event()
 # and a load went on to commit its batch after a Ctrl-C, exit 0 (seen once in the suite, on a busy machine).
 # Cleared by a command as it starts (flows/cli.py run_pipeline): a stop dropped while the Prefect server started
 # must still count in the flow (review).
-signalled = threading.Event()
+class Flag:
+    """A flag that signal handlers set: threading.Event.set takes a lock, and a second signal whose handler ran while
+    the first handler held it (a SIGINT and a SIGTERM at the same instant) deadlocked the process. Nothing waits on
+    it; setting and reading an attribute needs no lock."""
+
+    def __init__(self) -> None:
+        self._value = False
+
+    def set(self) -> None:
+        self._value = True
+
+    def clear(self) -> None:
+        self._value = False
+
+    def is_set(self) -> bool:
+        return self._value
+
+
+signalled = Flag()
 # Set by the `reviews` command (flows/entry.py): once a stop has ended a command's work, a second signal only cut its
 # last line short and turned exit 130 into -2 or -15 (stop-timing QA); a Python caller gets its handlers back.
 ignore_after_stop = False

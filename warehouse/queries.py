@@ -251,7 +251,9 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
     """
     outcome: dict[str, Any] = {}
     done = threading.Event()  # not Thread.join: a join that Ctrl-C breaks can leave is_alive() False too soon
-    stop = threading.Event()
+    # A list, not a threading.Event: Event.set takes a lock, and a SIGTERM handled while a SIGINT's handler held it
+    # (both at the same instant) deadlocked the command (stop-timing QA).
+    stop = [False]
 
     def run() -> None:
         try:
@@ -268,19 +270,19 @@ def _interruptible(conn: duckdb.DuckDBPyConnection, work: Callable[[], _T]) -> _
         # `trap '' INT`) stays ignored.
         for signum in (signal.SIGINT, signal.SIGTERM):
             if signal.getsignal(signum) is not signal.SIG_IGN:
-                previous[signum] = signal.signal(signum, lambda signum, frame: stop.set())
+                previous[signum] = signal.signal(signum, lambda signum, frame: stop.__setitem__(0, True))
     except ValueError:  # not the main thread: signals are not ours to take
         pass
     try:
         threading.Thread(target=run, name="reviews-sql", daemon=True).start()
         while not done.wait(0.05):
-            if stop.is_set():
+            if stop[0]:
                 # Again until it ends: an interrupt that comes before DuckDB started the query is not kept.
                 conn.interrupt()
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
-    if stop.is_set():
+    if stop[0]:
         raise KeyboardInterrupt
     if "error" in outcome:
         raise outcome["error"]
