@@ -49,7 +49,7 @@ def run(app: Typer) -> None:
         # Typer ends a KeyboardInterrupt no step caught with exit 130 and no word (`Exit(130) from` it); a step that
         # caught it has printed its own line and raised Exit(130) from None.
         stopped = exc.code == 130 and isinstance(getattr(exc.__context__, "__cause__", None), KeyboardInterrupt)
-        if stopped or exc.code == 130:
+        if exc.code == 130:
             _quiet()
         if stopped:
             sys.stderr.write(STOPPED_BETWEEN_STEPS + "\n")
