@@ -29,7 +29,6 @@ from types import SimpleNamespace
 from typing import Any, BinaryIO
 
 from flows.errors import ReviewsError
-from flows.prefect_db_seed import keep_snapshot, seed_home
 
 PR_SET_PDEATHSIG = 1
 _spawning = threading.Lock()
@@ -107,7 +106,6 @@ def start_temporary_server() -> None:
         log_path.open("ab").close()
     except OSError as exc:
         raise ReviewsError(f"{home}: cannot write Prefect's folder there ({exc.strerror or exc})") from None
-    fresh = seed_home(home)
     server = temporary_server()
     try:
         server.start()
@@ -135,8 +133,6 @@ def start_temporary_server() -> None:
         raise ReviewsError(f"Prefect's temporary server did not start ({exc}); its log is {log_path}. After a "
                            f"full disk its database can be left half-migrated: delete {home}, which holds only "
                            "Prefect's run history") from None
-    if fresh:
-        keep_snapshot(home)
     process = server.server_process
     # Checked only on a server started here (one Prefect started earlier in this process is left as it is), so a
     # Prefect release that starts it otherwise does not go unnoticed.

@@ -17,9 +17,6 @@ os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ["PREFECT_LOGGING_LEVEL"] = "WARNING"
 os.environ["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] = "120"
 os.environ.pop("PREFECT_API_URL", None)
-# Every command's new data folder starts from one snapshot of Prefect's migrated database (flows/prefect_db_seed.py),
-# kept for this session only, never in the user's cache.
-os.environ["REVIEWS_PREFECT_DB_CACHE"] = tempfile.mkdtemp(prefix="reviews-tests-prefect-db-")
 
 
 @pytest.fixture(scope="session", autouse=True)
