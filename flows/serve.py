@@ -32,7 +32,7 @@ from flows.errors import ReviewsError
 from flows.prefect_server import check_api
 from flows.quiet_errors import SERVED_ENV
 from flows.schedules import cron_schedule, schedule_timezone
-from flows.serve_runner import run_served
+from flows.serve_runner import Announcer, run_served
 from flows.serve_runs import (
     crawl_deployment,
     crawl_name,
@@ -248,6 +248,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
         done, ended = threading.Event(), []
         names: list[str] = []
         calm = threading.current_thread() is threading.main_thread()
+        announcer = Announcer(echo)  # what signal handlers print
         # Until the runner takes SIGTERM over, it stops serve as Ctrl-C does, so the deployments are still paused (its
         # default action ended serve there, leaving them to pile up Late runs: stop-timing QA).
         before = signal.signal(signal.SIGTERM, as_interrupt) if calm else None
@@ -278,7 +279,7 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 _retire(root, config, names, echo)
                 # The runs, in processes of their own, log failures in one line and stop when this process is gone.
                 os.environ[SERVED_ENV] = serve_identity()
-                run_served(deployments, echo, ended)
+                run_served(deployments, announcer.say, ended)
         except KeyboardInterrupt:
             pass
         finally:
@@ -286,8 +287,8 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
             # click's "Aborted!" and exit 1 (review).
             # A SIGTERM too (a second one from systemd or kill): it killed serve here, leaving deployments unpaused.
             if calm:
-                def still(signum: int, frame: object) -> None:  # echo from a thread: see serve_runner.run_served
-                    threading.Thread(target=echo, args=(WRAPPING_UP,), daemon=True).start()
+                def still(signum: int, frame: object) -> None:
+                    announcer.say(WRAPPING_UP)
 
                 previous = signal.signal(signal.SIGINT, still)
                 signal.signal(signal.SIGTERM, still)

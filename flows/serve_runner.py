@@ -13,6 +13,7 @@ and a run stopped by it directly recorded itself Crashed before the runner came 
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import threading
 from collections.abc import Callable
@@ -24,6 +25,26 @@ if TYPE_CHECKING:
 STOPPING = "stopping: runs in flight are stopped cleanly first, one after another (up to 30 s each; their crawls " \
            "keep their jobs)"
 STILL_STOPPING = "still stopping: runs in flight get up to 30 s each to end cleanly"
+
+
+class Announcer:
+    """Prints, from a thread of its own, the lines signal handlers hand it.
+
+    A handler that printed could meet print's own buffer; one that started a thread to print took threading's
+    locks, which a handler of a second signal, nested in the first, would wait on for ever (the hang of the stop
+    flags, flows/crawl.py). `SimpleQueue.put` is reentrant: safe in a handler however signals nest.
+    """
+
+    def __init__(self, echo: Callable[[str], object]) -> None:
+        self._lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        threading.Thread(target=self._print, args=(echo,), daemon=True, name="announcer").start()
+
+    def say(self, line: str) -> None:
+        self._lines.put(line)
+
+    def _print(self, echo: Callable[[str], object]) -> None:
+        while True:
+            echo(self._lines.get())
 
 
 def make_runner(deployments: list[RunnerDeployment], say: Callable[[str], object]) -> Any:
@@ -57,14 +78,12 @@ def make_runner(deployments: list[RunnerDeployment], say: Callable[[str], object
     return runner
 
 
-def run_served(deployments: list[RunnerDeployment], echo: Callable[[str], object], server_gone: list[int]) -> None:
-    """Serve `deployments` until a stop (Ctrl-C, SIGTERM) or, when `server_gone` fills, the end of the server."""
+def run_served(deployments: list[RunnerDeployment], say: Callable[[str], object], server_gone: list[int]) -> None:
+    """Serve `deployments` until a stop (Ctrl-C, SIGTERM) or, when `server_gone` fills, the end of the server. `say`
+    prints from signal handlers: an `Announcer`'s."""
     import asyncio
 
     from prefect.exceptions import TerminationSignal
-
-    def say(line: str) -> None:  # from a thread: a signal handler that prints can meet print's own buffer
-        threading.Thread(target=echo, args=(line,), daemon=True).start()
 
     runner = make_runner(deployments, say)
 

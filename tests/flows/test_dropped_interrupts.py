@@ -8,6 +8,8 @@ import os
 import signal
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -195,3 +197,21 @@ except KeyboardInterrupt:
     print("stopped after", round(time.monotonic() - started))
 """)
     assert done.stdout.split() == ["stopped", "after", "0"], (done.stdout, done.stderr)
+
+
+def test_what_a_serve_signal_handler_prints_waits_on_no_lock_threading_holds() -> None:
+    # Serve's handlers started a thread to print `still stopping`: Thread.start takes threading's own locks, and a
+    # second signal whose handler ran while the first held one (a SIGINT and a SIGTERM at once) waited for ever.
+    from flows.serve_runner import Announcer
+
+    heard: list[str] = []
+    announcer = Announcer(heard.append)
+    go, said = threading.Event(), threading.Event()
+    threading.Thread(target=lambda: go.wait() and (announcer.say("still stopping"), said.set()), daemon=True).start()
+    with threading._active_limbo_lock:  # held, as by a Thread.start the first signal interrupted
+        go.set()
+        assert said.wait(timeout=10), "the handler waited on a lock threading held"
+    deadline = time.monotonic() + 30
+    while not heard and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard == ["still stopping"]
