@@ -22,7 +22,8 @@ demo: $(VENV)/.installed-app
 
 test: $(VENV)/.installed-test
 	$(BIN)/ruff check .
-	# One worker a core (at most 4), each test module on one worker so its fixtures are built once.
+	# One worker more than the cores (tests/conftest.py; at most 4), each test module on one worker so its fixtures
+	# are built once.
 	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist loadscope
 
 lint: $(VENV)/.installed-test
