@@ -7,7 +7,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
+from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,10 +19,11 @@ from types import SimpleNamespace
 import pytest
 from prefect import flow, task
 from prefect.futures import PrefectFuture
+from prefect.states import Completed
 
 import flows.pipeline
 from flows.demosite import DemoSite, serve_in_thread
-from flows.parallel import crawl_in_lanes, lanes, sites_of
+from flows.parallel import crawl_in_lanes, ended, lanes, sites_of
 from flows.pipeline import SourceSpec, pipeline
 from warehouse.db import WarehouseBusy, connect, migrate, open_writer, warehouse_path
 
@@ -184,6 +188,39 @@ def test_waiting_for_crawls_arms_no_alarm_that_a_stop_could_land_in() -> None:
     finally:
         signal.signal(signal.SIGALRM, handler)
         signal.setitimer(signal.ITIMER_REAL, *timer)
+
+
+class Elsewhere(PrefectFuture):
+    """A future of another task runner (Dask's, Ray's): no thread-pool future inside, done after `seconds`."""
+
+    def __init__(self, seconds: float) -> None:
+        self._task_run_id, self._final_state = uuid.uuid4(), None
+        self.ends = time.monotonic() + seconds
+
+    def wait(self, timeout: float | None = None) -> None:
+        left = self.ends - time.monotonic()
+        time.sleep(max(0.0, left if timeout is None else min(left, timeout)))
+        if time.monotonic() >= self.ends:
+            self._final_state = Completed()
+
+    def result(self, timeout: float | None = None, raise_on_failure: bool = True) -> None:
+        self.wait(timeout)
+
+    def add_done_callback(self, fn: Callable[[PrefectFuture], None]) -> None:
+        def done() -> None:
+            self._final_state = Completed()
+            fn(self)
+
+        timer = threading.Timer(max(0.0, self.ends - time.monotonic()), done)
+        timer.daemon = True
+        timer.start()
+
+
+def test_crawls_on_another_task_runner_are_waited_for_prefects_way() -> None:
+    quick, slow = Elsewhere(0.1), Elsewhere(60)
+    started = time.monotonic()
+    assert ended([quick, slow], 2.0) == [quick]
+    assert time.monotonic() - started < 30  # the slow one was not waited for to its end
 
 
 def test_a_stop_while_two_sites_crawl_stops_both_cleanly_so_both_resume(
