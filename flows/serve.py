@@ -309,4 +309,5 @@ def serve_forever(config: Config, root: Path, port: int = DEFAULT_PORT, echo: Ca
                 signal.signal(signal.SIGINT, signal.SIG_IGN if crawl.ignore_after_stop else previous)
                 signal.signal(signal.SIGTERM, signal.SIG_IGN if crawl.ignore_after_stop else before)
             os.environ.pop(SERVED_ENV, None)  # this process is no served run: a later flow in it must not act as one
+            announcer.close()
     return ended[0] if ended else 0

@@ -36,15 +36,19 @@ class Announcer:
     """
 
     def __init__(self, echo: Callable[[str], object]) -> None:
-        self._lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._lines: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         threading.Thread(target=self._print, args=(echo,), daemon=True, name="announcer").start()
 
     def say(self, line: str) -> None:
         self._lines.put(line)
 
+    def close(self) -> None:
+        """End the thread once the lines said so far are printed."""
+        self._lines.put(None)
+
     def _print(self, echo: Callable[[str], object]) -> None:
-        while True:
-            echo(self._lines.get())
+        while (line := self._lines.get()) is not None:
+            echo(line)
 
 
 def make_runner(deployments: list[RunnerDeployment], say: Callable[[str], object]) -> Any:

@@ -215,3 +215,9 @@ def test_what_a_serve_signal_handler_prints_waits_on_no_lock_threading_holds() -
     while not heard and time.monotonic() < deadline:
         time.sleep(0.01)
     assert heard == ["still stopping"]
+    announcer.say("stopped")
+    announcer.close()  # after the lines said before it
+    deadline = time.monotonic() + 30
+    while len(heard) < 2 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert heard == ["still stopping", "stopped"]
