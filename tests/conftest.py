@@ -22,7 +22,7 @@ os.environ.pop("PREFECT_API_URL", None)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """`-n auto`: one worker more than the cores this process may use (`--maxprocesses` still caps it). Many tests
     wait on a child process (a crawl, Prefect's server starting, a stopped command): with one worker a core, 1.56 of
-    2 cores were busy and the suite took 14:40; with three, 1.83 and 12:29 (2026-11-29, 2,539 tests passed)."""
+    2 cores were busy; with three, 1.83. A fresh clone's suite took 12:18 with three, 14:20 with two (2026-11-29)."""
     return len(os.sched_getaffinity(0)) + 1 if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1) + 1
 
 
