@@ -372,7 +372,8 @@ def test_two_sigints_at_once_during_a_long_query_still_exit_130_without_a_traceb
 def test_a_second_stop_just_after_the_first_leaves_the_exit_code_130(data_dir, second):
     # Stop-timing QA: a second signal landing once the first had ended the query, but before the command had
     # ended, met the default handlers put back: exit -2 or -15, and no line. (Two signals at the same instant are
-    # test_two_sigints_at_once's; a SIGINT and a SIGTERM at once hung 1 of ~60 trials by hand, not yet understood.)
+    # test_two_sigints_at_once's; a SIGINT and a SIGTERM at once hung 1 of ~60 trials by hand, until the stop flag
+    # stopped taking a lock: warehouse/queries.py _interruptible.)
     for delay in (0.05, 0.15):
         child = subprocess.Popen([sys.executable, "-m", "flows.cli", "sql", LONG_QUERY, "--data-dir",
                                   str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
